@@ -1,0 +1,163 @@
+import express, { type Request, type Response, type Router } from 'express';
+import QRCode from 'qrcode';
+import { readActions } from '../../src/lib/board/actions';
+import { buildExport, exportCsv, exportMarkdown } from '../../src/lib/domain/export';
+import { CreateSessionRequest, JoinSessionRequest, type CreateSessionResponse, type JoinSessionResponse } from '../../src/lib/protocol';
+import type { FrameworkCatalog } from '../content';
+import type { SessionRegistry } from '../sessions/registry';
+import type { SessionRoom } from '../sessions/room';
+import { JoinLimiter } from '../security/join-limiter';
+import type { YjsHub } from '../yjs/hub';
+import { jsonErrorHandler, sendError } from './errors';
+
+export interface ApiDeps {
+  registry: SessionRegistry;
+  yjs: YjsHub;
+  frameworks: FrameworkCatalog;
+  publicUrl: string | null;
+  maxParticipants: number;
+  joinsPerMinute: number;
+}
+
+function baseUrl(req: Request, publicUrl: string | null): string {
+  return publicUrl ?? `${req.protocol}://${req.get('host')}`;
+}
+
+function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
+  return error.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+}
+
+function bearer(req: Request): string | null {
+  const header = req.get('authorization');
+  const match = header?.match(/^Bearer\s+([A-Za-z0-9_-]{16,128})$/);
+  return match ? match[1] : null;
+}
+
+/** The REST API under `/api` (see DESIGN.md and docs/protocol.md). */
+export function createApiRouter(deps: ApiDeps): Router {
+  const router = express.Router();
+  const joins = new JoinLimiter(deps.joinsPerMinute);
+  const json = express.json({ limit: '16kb', type: () => true });
+
+  const requireJson = (req: Request, res: Response, next: () => void) => {
+    if (!req.is('application/json')) return sendError(res, 'bad_request', 'Send a JSON body with Content-Type: application/json.');
+    next();
+  };
+
+  async function roomOr404(req: Request, res: Response): Promise<SessionRoom | null> {
+    const room = await deps.registry.get(String(req.params.code));
+    if (!room) sendError(res, 'not_found', 'There is no session with that code. Check the code and try again.');
+    return room;
+  }
+
+  async function facilitatorRoom(req: Request, res: Response): Promise<SessionRoom | null> {
+    const token = bearer(req);
+    if (!token) {
+      res.set('WWW-Authenticate', 'Bearer');
+      sendError(res, 'unauthorized', 'A facilitator token is required (Authorization: Bearer <token>).');
+      return null;
+    }
+    const room = await roomOr404(req, res);
+    if (!room) return null;
+    if (!room.isFacilitatorToken(token)) {
+      sendError(res, 'forbidden', 'This token does not belong to the facilitator of this session.');
+      return null;
+    }
+    return room;
+  }
+
+  router.post('/sessions', requireJson, json, async (req, res) => {
+    const parsed = CreateSessionRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 'bad_request', 'The session request is not valid.', issues(parsed.error));
+    const { room, facilitatorToken } = await deps.registry.create(parsed.data);
+    const base = baseUrl(req, deps.publicUrl);
+    const body: CreateSessionResponse = {
+      code: room.code,
+      facilitatorToken,
+      joinUrl: `${base}/s/${room.code}`,
+      facilitateUrl: `${base}/s/${room.code}/facilitate#token=${facilitatorToken}`
+    };
+    res.status(201).json(body);
+  });
+
+  router.get('/sessions/:code', async (req, res) => {
+    const room = await roomOr404(req, res);
+    if (room) res.json(room.summary());
+  });
+
+  router.delete('/sessions/:code', async (req, res) => {
+    const room = await facilitatorRoom(req, res);
+    if (!room) return;
+    await room.delete({ role: 'facilitator' });
+    deps.yjs.drop(room.id);
+    deps.registry.forget(room);
+    res.status(204).end();
+  });
+
+  router.post('/sessions/:code/participants', requireJson, json, async (req, res) => {
+    if (!joins.allow(req.ip ?? 'unknown')) return sendError(res, 'rate_limited', 'Too many join attempts from this address; wait a minute and try again.');
+    const parsed = JoinSessionRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 'bad_request', 'The join request is not valid.', issues(parsed.error));
+    const room = await roomOr404(req, res);
+    if (!room) return;
+    const { participant, token } = await room.join(
+      { name: parsed.data.name ?? '', group: parsed.data.group ?? null, language: parsed.data.language ?? null },
+      deps.maxParticipants
+    );
+    const body: JoinSessionResponse = { participantId: participant.id, participantToken: token, name: participant.name };
+    res.status(201).json(body);
+  });
+
+  router.get('/sessions/:code/qr.svg', async (req, res) => {
+    const room = await roomOr404(req, res);
+    if (!room) return;
+    const svg = await QRCode.toString(`${baseUrl(req, deps.publicUrl)}/s/${room.code}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
+  });
+
+  async function exportData(room: SessionRoom) {
+    const doc = await deps.yjs.docFor(room);
+    const record = room.record;
+    return buildExport({
+      session: { code: record.code, title: record.title, language: record.language, phase: record.phase, createdAt: record.createdAt },
+      participants: room.summary().participants,
+      framework: room.framework,
+      results: room.results(),
+      actions: readActions(doc.doc),
+      dotTotals: room.dotTotals()
+    });
+  }
+
+  router.get('/sessions/:code/export.json', async (req, res) => {
+    const room = await facilitatorRoom(req, res);
+    if (room) res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`).json(await exportData(room));
+  });
+
+  router.get('/sessions/:code/export.csv', async (req, res) => {
+    const room = await facilitatorRoom(req, res);
+    if (!room) return;
+    const csv = exportCsv(await exportData(room), room.revealedBallots());
+    res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.csv"`).send(`\ufeff${csv}`);
+  });
+
+  router.get('/sessions/:code/export.md', async (req, res) => {
+    const room = await facilitatorRoom(req, res);
+    if (!room) return;
+    const md = exportMarkdown(await exportData(room), room.framework);
+    res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`).send(md);
+  });
+
+  router.get('/frameworks', (_req, res) => {
+    res.json([...deps.frameworks.values()].map((f) => ({ id: f.id, version: f.version, name: f.name, factors: f.factors.length })));
+  });
+
+  router.get('/frameworks/:id', (req, res) => {
+    const framework = deps.frameworks.get(String(req.params.id));
+    if (!framework) return sendError(res, 'not_found', 'There is no framework with that id.');
+    res.set('Cache-Control', 'public, max-age=300').json(framework);
+  });
+
+  router.use((_req, res) => sendError(res, 'not_found', 'There is no such API endpoint.'));
+  router.use(jsonErrorHandler);
+  return router;
+}

@@ -1,0 +1,34 @@
+import type { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/protocol';
+import type { RoomFanout } from '../sessions/fanout';
+import type { SocketData } from './socket-server';
+
+type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** socket.io room names for a session. */
+export const roomNames = {
+  all: (code: string) => `s:${code}`,
+  facilitators: (code: string) => `f:${code}`,
+  participants: (code: string) => `p:${code}`,
+  participant: (code: string, id: string) => `u:${code}:${id}`
+};
+
+/** The in-process fan-out over socket.io rooms. */
+export function socketFanout(io: IO): RoomFanout {
+  return {
+    toAll: (code, event, ...args) => io.to(roomNames.all(code)).emit(event, ...args),
+    toFacilitators: (code, event, ...args) => io.to(roomNames.facilitators(code)).emit(event, ...args),
+    toParticipants: (code, event, ...args) => io.to(roomNames.participants(code)).emit(event, ...args),
+    toParticipant: (code, id, event, ...args) => io.to(roomNames.participant(code, id)).emit(event, ...args),
+    toEachParticipant: (code, event, payloadFor) => {
+      const ids = io.sockets.adapter.rooms.get(roomNames.participants(code));
+      for (const socketId of ids ?? []) {
+        const socket = io.sockets.sockets.get(socketId);
+        const identity = socket?.data.identity;
+        if (socket && identity?.role === 'participant') socket.emit(event, ...payloadFor(identity.participantId));
+      }
+    },
+    disconnectParticipant: (code, id) => io.in(roomNames.participant(code, id)).disconnectSockets(true),
+    disconnectAll: (code) => io.in(roomNames.all(code)).disconnectSockets(true)
+  };
+}

@@ -1,0 +1,146 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import {
+  CommandError,
+  CommandSchemas,
+  COMMAND_NAMES,
+  HandshakeAuth,
+  LIMITS,
+  PROTOCOL_VERSION,
+  SOCKET_PATH,
+  type Ack,
+  type ClientToServerEvents,
+  type CommandName,
+  type ProtocolError,
+  type ServerToClientEvents
+} from '../../src/lib/protocol';
+import type { Identity, SessionRoom } from '../sessions/room';
+import type { SessionRegistry } from '../sessions/registry';
+import type { OriginPolicy } from '../security/origin';
+import { TokenBucket } from '../security/rate';
+import type { YjsHub } from '../yjs/hub';
+import { executeCommand } from './commands';
+import { roomNames } from './socket-fanout';
+
+/** What the server remembers about each socket after the handshake. */
+export interface SocketData {
+  code: string;
+  identity: Identity;
+}
+
+export type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+
+/** Creates the socket.io server on `/socket.io`, leaving other upgrades (Yjs) alone. */
+export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy): IO {
+  return new Server(httpServer, {
+    path: SOCKET_PATH,
+    serveClient: false,
+    destroyUpgrade: false,
+    maxHttpBufferSize: LIMITS.socketMessageBytes,
+    pingInterval: 20_000,
+    pingTimeout: 20_000,
+    allowRequest: (request, callback) => {
+      const allowed = origins.allows(request.headers.origin, request.headers.host);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    }
+  });
+}
+
+function connectError(error: ProtocolError): Error & { data: ProtocolError } {
+  return Object.assign(new Error(error.message), { data: error });
+}
+
+function toProtocolError(error: unknown): ProtocolError {
+  if (error instanceof CommandError) return error.toJSON();
+  console.error('Unexpected error while handling a command', error);
+  return { code: 'internal', message: 'Something went wrong on the server; nothing was changed.' };
+}
+
+/**
+ * Authenticates each connection once (session code + token) and dispatches
+ * commands: parse → authorise → domain → persist → broadcast → ack.
+ */
+export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; yjs: YjsHub }): void {
+  io.use((socket, next) => {
+    const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
+    if (!parsed.success) {
+      next(connectError({ code: 'unauthorized', message: 'A session code and a token are required to connect.' }));
+      return;
+    }
+    if (parsed.data.protocolVersion !== PROTOCOL_VERSION) {
+      next(connectError({ code: 'version_mismatch', message: `This server speaks protocol ${PROTOCOL_VERSION}; reload the page.` }));
+      return;
+    }
+    deps.registry.get(parsed.data.code).then(
+      (room) => {
+        if (!room) return next(connectError({ code: 'not_found', message: 'There is no session with that code.' }));
+        const identity = room.authenticate(parsed.data.token);
+        if (!identity) return next(connectError({ code: 'unauthorized', message: 'This token is not valid for this session.' }));
+        socket.data = { code: room.code, identity };
+        next();
+      },
+      (error) => next(connectError(toProtocolError(error)))
+    );
+  });
+
+  io.on('connection', (socket: BoardSocket) => {
+    const { code, identity } = socket.data;
+    void deps.registry.get(code).then((room) => {
+      if (!room || (identity.role === 'participant' && !room.hasParticipant(identity.participantId))) {
+        socket.disconnect(true);
+        return;
+      }
+      onConnection(socket, room, deps);
+    });
+  });
+}
+
+function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: SessionRegistry; yjs: YjsHub }): void {
+  const { identity } = socket.data;
+  void socket.join(roomNames.all(room.code));
+  if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(room.code));
+  else {
+    void socket.join(roomNames.participants(room.code));
+    void socket.join(roomNames.participant(room.code, identity.participantId));
+  }
+  room.connected(identity);
+  socket.emit('state', room.snapshot(identity));
+  socket.on('disconnect', () => {
+    room.disconnected(identity);
+    deps.registry.scheduleUnload(room);
+  });
+
+  const bucket = new TokenBucket(LIMITS.commandsPerSecond, LIMITS.commandBurst);
+  for (const name of COMMAND_NAMES) {
+    socket.on(name, (payload: unknown, ack: unknown) => {
+      // A client that sends no callback gets no answer, but is still checked.
+      const reply = typeof ack === 'function' ? (ack as (response: Ack<unknown>) => void) : () => undefined;
+      if (!bucket.take()) {
+        reply({ ok: false, error: { code: 'rate_limited', message: 'Too many messages; slow down a little.' } });
+        return;
+      }
+      void handle(name, payload, room, identity, deps).then(reply);
+    });
+  }
+}
+
+async function handle(name: CommandName, payload: unknown, room: SessionRoom, identity: Identity, deps: { registry: SessionRegistry; yjs: YjsHub }): Promise<Ack<unknown>> {
+  const parsed = CommandSchemas[name].safeParse(payload);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: {
+        code: 'bad_request',
+        message: `The "${name}" message is not valid.`,
+        details: parsed.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
+      }
+    };
+  }
+  try {
+    const data = await executeCommand(name, parsed.data as never, { room, identity, ...deps });
+    return { ok: true, data };
+  } catch (error) {
+    return { ok: false, error: toProtocolError(error) };
+  }
+}

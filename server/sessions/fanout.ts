@@ -1,0 +1,29 @@
+import type { ServerToClientEvents } from '../../src/lib/protocol';
+
+type EventArgs<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>;
+
+/**
+ * How a room reaches its clients. socket.io implements it in one process; a
+ * Redis adapter behind the same calls spreads it across instances later.
+ */
+export interface RoomFanout {
+  toAll<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
+  toFacilitators<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
+  toParticipants<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
+  toParticipant<E extends keyof ServerToClientEvents>(code: string, participantId: string, event: E, ...args: EventArgs<E>): void;
+  /** Each connected participant gets its own payload (e.g. its own dots). */
+  toEachParticipant<E extends keyof ServerToClientEvents>(code: string, event: E, payloadFor: (participantId: string) => EventArgs<E>): void;
+  disconnectParticipant(code: string, participantId: string): void;
+  disconnectAll(code: string): void;
+}
+
+/** A fan-out that drops everything, for rooms used without live clients (exports, tests). */
+export const silentFanout: RoomFanout = {
+  toAll() {},
+  toFacilitators() {},
+  toParticipants() {},
+  toParticipant() {},
+  toEachParticipant() {},
+  disconnectParticipant() {},
+  disconnectAll() {}
+};

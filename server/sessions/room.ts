@@ -1,0 +1,465 @@
+import type { Framework } from '../../src/lib/domain/framework';
+import { canTransition, votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
+import { computeProgress, type Answer, type Progress } from '../../src/lib/domain/ballots';
+import { computeRoundResults } from '../../src/lib/domain/results';
+import {
+  CommandError,
+  PROTOCOL_VERSION,
+  type DotState,
+  type Me,
+  type OwnAnswer,
+  type ParticipantView,
+  type PhaseChange,
+  type RoundResults,
+  type SessionSettings,
+  type SessionSnapshot,
+  type SessionSummary,
+  type VoteResult
+} from '../../src/lib/protocol';
+import { generateId, generateToken, hashToken } from '../security/tokens';
+import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
+import type { RoomFanout } from './fanout';
+import { DotLedger } from './dots';
+
+interface LiveParticipant {
+  record: ParticipantRecord;
+  connections: number;
+}
+
+/** Who a connection is, decided once when it authenticates. */
+export type Identity = { role: 'facilitator' } | { role: 'participant'; participantId: string };
+
+/** The identity that dot votes use for the facilitator. */
+export const FACILITATOR_VOTER = 'facilitator';
+
+/** How often participants (not the facilitator) get progress updates under load. */
+const PARTICIPANT_PROGRESS_INTERVAL_MS = 500;
+
+/**
+ * One live session: the authoritative state in memory, written through to the
+ * store before anything is acknowledged. Every method validates by rule (phase,
+ * role, limits) and throws a CommandError that becomes a typed ack.
+ */
+export class SessionRoom {
+  private readonly participants = new Map<string, LiveParticipant>();
+  private readonly participantByTokenHash = new Map<string, string>();
+  /** round → participant → factor → answer */
+  private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
+  private readonly resultsCache = new Map<number, RoundResults>();
+  private readonly dots: DotLedger;
+  private facilitatorConnections = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private progressScheduled = false;
+  private participantProgressTimer: NodeJS.Timeout | null = null;
+  private readonly dirtyParticipants = new Set<string>();
+  private deleted = false;
+
+  constructor(
+    private session: SessionRecord,
+    readonly framework: Framework,
+    private readonly store: Store,
+    private readonly fanout: RoomFanout,
+    loaded: Omit<LoadedSession, 'session'>
+  ) {
+    for (const record of loaded.participants) this.addLive(record);
+    for (const answer of loaded.answers) {
+      if (!this.participants.has(answer.participantId)) continue;
+      this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
+    }
+    this.dots = new DotLedger(loaded.dots);
+    this.armDeadline();
+  }
+
+  get id(): string {
+    return this.session.id;
+  }
+  get code(): string {
+    return this.session.code;
+  }
+  get phase(): Phase {
+    return this.session.phase;
+  }
+  get isDeleted(): boolean {
+    return this.deleted;
+  }
+  get record(): Readonly<SessionRecord> {
+    return this.session;
+  }
+  get factorCount(): number {
+    return this.framework.factors.length;
+  }
+  get connectionCount(): number {
+    let total = this.facilitatorConnections;
+    for (const p of this.participants.values()) total += p.connections;
+    return total;
+  }
+
+  private addLive(record: ParticipantRecord): void {
+    this.participants.set(record.id, { record, connections: 0 });
+    this.participantByTokenHash.set(record.tokenHash, record.id);
+  }
+
+  private answerMap(round: number, participantId: string): Map<number, OwnAnswer> {
+    let byParticipant = this.answers.get(round);
+    if (!byParticipant) this.answers.set(round, (byParticipant = new Map()));
+    let map = byParticipant.get(participantId);
+    if (!map) byParticipant.set(participantId, (map = new Map()));
+    return map;
+  }
+
+  private answeredCount(participantId: string): number {
+    return this.answers.get(this.session.round)?.get(participantId)?.size ?? 0;
+  }
+
+  /** Decides who holds `token`, or null. */
+  authenticate(token: string): Identity | null {
+    const hash = hashToken(token);
+    if (hash === this.session.facilitatorTokenHash) return { role: 'facilitator' };
+    const participantId = this.participantByTokenHash.get(hash);
+    return participantId ? { role: 'participant', participantId } : null;
+  }
+
+  /** Whether a facilitator token belongs to this session (for REST exports). */
+  isFacilitatorToken(token: string): boolean {
+    return hashToken(token) === this.session.facilitatorTokenHash;
+  }
+
+  summary(): SessionSummary {
+    const { code, title, phase, language, framework, anonymous } = this.session;
+    return { code, title, phase, language, framework, anonymous, participants: this.participants.size };
+  }
+
+  /** Adds a participant; the token it returns lets them rejoin as the same person. */
+  async join(input: { name: string; group: string | null; language: ParticipantRecord['language'] }, maxParticipants: number): Promise<{ participant: ParticipantRecord; token: string }> {
+    this.assertAlive();
+    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
+    if (this.participants.size >= maxParticipants) throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+    if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
+      throw new CommandError('bad_request', `Unknown group "${input.group}".`, [`group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`]);
+    }
+    const token = generateToken();
+    const participant: ParticipantRecord = {
+      id: generateId(),
+      sessionId: this.session.id,
+      tokenHash: hashToken(token),
+      name: input.name,
+      group: input.group,
+      language: input.language,
+      joinedAt: Date.now()
+    };
+    this.addLive(participant);
+    await this.store.addParticipant(participant);
+    this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
+    this.fanout.toAll(this.code, 'participantCount', this.participants.size);
+    this.scheduleProgress();
+    return { participant, token };
+  }
+
+  /** Presence: a connection of `identity` opened. */
+  connected(identity: Identity): void {
+    if (identity.role === 'facilitator') {
+      this.facilitatorConnections++;
+      return;
+    }
+    const live = this.participants.get(identity.participantId);
+    if (!live) return;
+    live.connections++;
+    if (live.connections === 1) this.fanout.toFacilitators(this.code, 'participant', this.participantView(live.record.id)!);
+  }
+
+  /** Presence: a connection of `identity` closed. */
+  disconnected(identity: Identity): void {
+    if (identity.role === 'facilitator') {
+      this.facilitatorConnections = Math.max(0, this.facilitatorConnections - 1);
+      return;
+    }
+    const live = this.participants.get(identity.participantId);
+    if (!live) return;
+    live.connections = Math.max(0, live.connections - 1);
+    if (live.connections === 0) this.fanout.toFacilitators(this.code, 'participant', this.participantView(live.record.id)!);
+  }
+
+  hasParticipant(participantId: string): boolean {
+    return this.participants.has(participantId);
+  }
+
+  participantView(participantId: string): ParticipantView | null {
+    const live = this.participants.get(participantId);
+    if (!live) return null;
+    const { id, name, group, joinedAt } = live.record;
+    return { id, name, group, joinedAt, connected: live.connections > 0, answered: this.answeredCount(id) };
+  }
+
+  progress(): Progress {
+    const current = this.answers.get(this.session.round);
+    return computeProgress(this.participants.keys(), (id) => current?.get(id)?.keys() ?? [], this.factorCount);
+  }
+
+  settings(): SessionSettings {
+    return this.session.settings;
+  }
+
+  /** Results of every revealed round, oldest first. */
+  results(): RoundResults[] {
+    return this.session.revealedRounds.map((round) => {
+      let cached = this.resultsCache.get(round);
+      if (!cached) {
+        const byParticipant = this.answers.get(round);
+        cached = computeRoundResults({
+          round,
+          factorCount: this.factorCount,
+          thresholds: this.session.settings,
+          anonymous: this.session.anonymous,
+          voters: [...this.participants.values()].map(({ record }) => ({
+            id: record.id,
+            name: record.name,
+            group: record.group,
+            answers: new Map([...(byParticipant?.get(record.id) ?? new Map<number, OwnAnswer>())].map(([f, a]) => [f, a.answer]))
+          }))
+        });
+        this.resultsCache.set(round, cached);
+      }
+      return cached;
+    });
+  }
+
+  /**
+   * Ballots of revealed rounds for the CSV export: pseudonyms ordered by random
+   * id (not join order) in anonymous sessions, names in named ones.
+   */
+  revealedBallots(): { voter: string; round: number; answers: (Answer | null)[] }[] {
+    const people = [...this.participants.values()].map((p) => p.record).sort((a, b) => a.id.localeCompare(b.id));
+    const rows: { voter: string; round: number; answers: (Answer | null)[] }[] = [];
+    for (const round of this.session.revealedRounds) {
+      const byParticipant = this.answers.get(round);
+      people.forEach((person, index) => {
+        const answers = byParticipant?.get(person.id);
+        if (!answers || answers.size === 0) return;
+        rows.push({
+          voter: this.session.anonymous ? `V${index + 1}` : person.name,
+          round,
+          answers: Array.from({ length: this.factorCount }, (_, i) => answers.get(i + 1)?.answer ?? null)
+        });
+      });
+    }
+    return rows;
+  }
+
+  dotState(voterId: string): DotState {
+    return this.dots.stateFor(voterId, this.session.settings.dotsPerPerson);
+  }
+
+  /** What `identity` may see of the session right now. */
+  snapshot(identity: Identity): SessionSnapshot {
+    const s = this.session;
+    const me: Me =
+      identity.role === 'facilitator'
+        ? { role: 'facilitator' }
+        : (() => {
+            const record = this.participants.get(identity.participantId)!.record;
+            return { role: 'participant', id: record.id, name: record.name, group: record.group };
+          })();
+    const own = identity.role === 'participant' ? this.answers.get(s.round)?.get(identity.participantId) : undefined;
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      code: s.code,
+      title: s.title,
+      language: s.language,
+      framework: s.framework,
+      anonymous: s.anonymous,
+      phase: s.phase,
+      round: s.round,
+      votingDeadline: s.votingDeadline,
+      settings: s.settings,
+      me,
+      participantCount: this.participants.size,
+      participants: identity.role === 'facilitator' ? [...this.participants.keys()].map((id) => this.participantView(id)!) : null,
+      progress: this.progress(),
+      myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
+      results: resultsVisible(s.phase) ? this.results() : [],
+      dots: this.dotState(identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId)
+    };
+  }
+
+  /** A participant answers one factor; resolves once the answer is durable. */
+  async vote(identity: Identity, factor: number, answer: Answer, comment: string | null | undefined): Promise<VoteResult> {
+    this.assertAlive();
+    if (identity.role !== 'participant') throw new CommandError('forbidden', 'Only participants vote.');
+    if (!votingOpen(this.session.phase)) throw new CommandError('wrong_phase', `Voting is not open (the session is in "${this.session.phase}").`);
+    if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
+    if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
+    const round = this.session.round;
+    const map = this.answerMap(round, identity.participantId);
+    const previousComment = map.get(factor)?.comment ?? null;
+    const nextComment = comment === undefined ? previousComment : comment === null || comment.trim() === '' ? null : comment.trim();
+    map.set(factor, { answer, comment: nextComment });
+    const write = this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment });
+    this.dirtyParticipants.add(identity.participantId);
+    this.scheduleProgress();
+    await write;
+    return { factor, answered: map.size };
+  }
+
+  /** The facilitator moves the session on; resolves once the new phase is durable. */
+  async setPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes the phase.');
+    const from = this.session.phase;
+    if (!canTransition(from, to)) throw new CommandError('invalid_transition', `The session cannot go from "${from}" to "${to}".`);
+    if (countdownSeconds && to !== 'voting') throw new CommandError('bad_request', 'A countdown only applies when opening voting.');
+    const next = { ...this.session, phase: to };
+    if (to === 'voting') {
+      next.round = from === 'lobby' ? Math.max(1, this.session.round) : this.session.round + 1;
+      next.votingDeadline = countdownSeconds ? Date.now() + countdownSeconds * 1000 : null;
+    } else {
+      next.votingDeadline = null;
+    }
+    if (to === 'revealed' && !next.revealedRounds.includes(next.round)) next.revealedRounds = [...next.revealedRounds, next.round];
+    this.session = next;
+    const write = this.store.updateSession(this.id, { phase: next.phase, round: next.round, votingDeadline: next.votingDeadline, revealedRounds: next.revealedRounds });
+    this.armDeadline();
+    const change: PhaseChange = { phase: next.phase, round: next.round, votingDeadline: next.votingDeadline };
+    this.fanout.toAll(this.code, 'phase', change);
+    if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
+    if (to === 'voting') this.scheduleProgress();
+    await write;
+    return change;
+  }
+
+  private armDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    const deadline = this.session.votingDeadline;
+    if (this.session.phase !== 'voting' || deadline === null) return;
+    // setTimeout's limit is ~24.8 days; countdowns are at most an hour.
+    this.deadlineTimer = setTimeout(() => {
+      if (this.session.phase === 'voting' && this.session.votingDeadline === deadline) {
+        this.setPhase({ role: 'facilitator' }, 'revealed', null).catch(() => undefined);
+      }
+    }, Math.max(0, deadline - Date.now()));
+    this.deadlineTimer.unref();
+  }
+
+  async updateSettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes settings.');
+    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
+    const settings = { ...this.session.settings, ...patch };
+    if (settings.dotsPerPerson < this.dots.maxSpentByAnyone()) {
+      throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
+    }
+    this.session = { ...this.session, settings };
+    this.resultsCache.clear();
+    const write = this.store.updateSession(this.id, { settings });
+    this.fanout.toAll(this.code, 'settings', settings);
+    if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
+    this.broadcastDots();
+    await write;
+    return settings;
+  }
+
+  /** The facilitator removes a participant; their answers go with them. */
+  async removeParticipant(identity: Identity, participantId: string): Promise<void> {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator removes participants.');
+    const live = this.participants.get(participantId);
+    if (!live) throw new CommandError('not_found', 'No such participant in this session.');
+    this.participants.delete(participantId);
+    this.participantByTokenHash.delete(live.record.tokenHash);
+    for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
+    this.resultsCache.clear();
+    this.dots.removeVoter(participantId);
+    const write = this.store.removeParticipant(this.id, participantId);
+    this.fanout.toParticipant(this.code, participantId, 'removed');
+    this.fanout.disconnectParticipant(this.code, participantId);
+    this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
+    this.fanout.toAll(this.code, 'participantCount', this.participants.size);
+    if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
+    this.broadcastDots();
+    this.scheduleProgress();
+    await write;
+  }
+
+  /** Spends or takes back a dot; nobody exceeds their dots. */
+  async castDot(identity: Identity, actionId: string, delta: 1 | -1, actionExists: boolean): Promise<DotState> {
+    this.assertAlive();
+    if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
+    if (!actionExists && delta > 0) throw new CommandError('not_found', 'That action point does not exist (any more).');
+    const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
+    const count = this.dots.apply(voter, actionId, delta, this.session.settings.dotsPerPerson);
+    const write = this.store.setDots(this.id, voter, actionId, count);
+    this.broadcastDots();
+    await write;
+    return this.dotState(voter);
+  }
+
+  /** Moves all dots from one action to another (merging duplicates) or drops them (removal). */
+  async moveDots(fromActionId: string, toActionId: string | null): Promise<void> {
+    const writes = this.dots.moveAction(fromActionId, toActionId).map((c) => this.store.setDots(this.id, c.voterId, c.actionId, c.count));
+    this.broadcastDots();
+    await Promise.all(writes);
+  }
+
+  /** Dot totals within the session, for exports. */
+  dotTotals(): Record<string, number> {
+    return this.dots.totals();
+  }
+
+  private broadcastDots(): void {
+    const limit = this.session.settings.dotsPerPerson;
+    this.fanout.toFacilitators(this.code, 'dots', this.dots.stateFor(FACILITATOR_VOTER, limit));
+    this.fanout.toEachParticipant(this.code, 'dots', (participantId) => [this.dots.stateFor(participantId, limit)]);
+  }
+
+  /**
+   * Coalesces progress: the facilitator hears once per event-loop turn, so a
+   * burst of votes costs one message; participants at most every 500 ms.
+   */
+  private scheduleProgress(): void {
+    if (!this.progressScheduled) {
+      this.progressScheduled = true;
+      setImmediate(() => {
+        this.progressScheduled = false;
+        if (this.deleted) return;
+        const progress = this.progress();
+        this.fanout.toFacilitators(this.code, 'progress', progress);
+        for (const id of this.dirtyParticipants) {
+          const view = this.participantView(id);
+          if (view) this.fanout.toFacilitators(this.code, 'participant', view);
+        }
+        this.dirtyParticipants.clear();
+      });
+    }
+    if (!this.participantProgressTimer) {
+      this.participantProgressTimer = setTimeout(() => {
+        this.participantProgressTimer = null;
+        if (!this.deleted) this.fanout.toParticipants(this.code, 'progress', this.progress());
+      }, PARTICIPANT_PROGRESS_INTERVAL_MS);
+      this.participantProgressTimer.unref();
+    }
+  }
+
+  /** The facilitator deletes the session with all its data. */
+  async delete(identity: Identity): Promise<void> {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator deletes the session.');
+    this.deleted = true;
+    this.dispose();
+    await this.store.deleteSession(this.id);
+    this.fanout.toAll(this.code, 'session:deleted');
+    // Let the facilitator's acknowledgement leave before the sockets close.
+    setImmediate(() => this.fanout.disconnectAll(this.code));
+  }
+
+  private assertAlive(): void {
+    if (this.deleted) throw new CommandError('not_found', 'This session was deleted.');
+  }
+
+  /** Stops timers; the room can be dropped from memory. */
+  dispose(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    if (this.participantProgressTimer) clearTimeout(this.participantProgressTimer);
+    this.deadlineTimer = null;
+    this.participantProgressTimer = null;
+  }
+}

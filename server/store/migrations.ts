@@ -1,0 +1,58 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each.
+ * `PRAGMA user_version` records how far a database file has come.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL,
+    framework TEXT NOT NULL,
+    anonymous INTEGER NOT NULL,
+    facilitator_token_hash TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    voting_deadline INTEGER,
+    settings TEXT NOT NULL,
+    revealed_rounds TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_updated_at ON sessions(updated_at);
+  CREATE TABLE participants (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    grp TEXT,
+    language TEXT,
+    joined_at INTEGER NOT NULL
+  );
+  CREATE INDEX participants_session ON participants(session_id);
+  CREATE TABLE answers (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    round INTEGER NOT NULL,
+    participant_id TEXT NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    factor INTEGER NOT NULL,
+    answer TEXT NOT NULL,
+    comment TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, round, participant_id, factor)
+  ) WITHOUT ROWID;
+  CREATE TABLE dots (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    voter_id TEXT NOT NULL,
+    action_id TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (session_id, voter_id, action_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE yjs_updates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    data BLOB NOT NULL
+  );
+  CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
+  `
+];

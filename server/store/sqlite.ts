@@ -1,0 +1,301 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Answer } from '../../src/lib/domain/ballots';
+import type { LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import { MIGRATIONS } from './migrations';
+
+/** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL a process crash. */
+export type Synchronous = 'FULL' | 'NORMAL';
+
+export interface SqliteStoreOptions {
+  dataDir: string;
+  synchronous?: Synchronous;
+  fileName?: string;
+}
+
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type SessionRow = {
+  id: string;
+  code: string;
+  title: string;
+  language: string;
+  framework: string;
+  anonymous: number;
+  facilitator_token_hash: string;
+  phase: string;
+  round: number;
+  voting_deadline: number | null;
+  settings: string;
+  revealed_rounds: string;
+  created_at: number;
+  updated_at: number;
+};
+
+function toSessionRecord(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    code: row.code,
+    title: row.title,
+    language: row.language as SessionRecord['language'],
+    framework: row.framework,
+    anonymous: row.anonymous === 1,
+    facilitatorTokenHash: row.facilitator_token_hash,
+    phase: row.phase as SessionRecord['phase'],
+    round: row.round,
+    votingDeadline: row.voting_deadline,
+    settings: JSON.parse(row.settings),
+    revealedRounds: JSON.parse(row.revealed_rounds),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at
+  };
+}
+
+/**
+ * SQLite store (better-sqlite3, WAL). Writes are queued and committed together
+ * in one transaction per event-loop turn (group commit): with `synchronous=FULL`
+ * every commit is fsynced, and batching keeps that affordable under load.
+ * A promise resolves only after its transaction committed.
+ */
+export class SqliteStore implements Store {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private queue: PendingWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly stmt;
+
+  constructor(options: SqliteStoreOptions) {
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    this.file = path.join(options.dataDir, options.fileName ?? 'board.sqlite');
+    this.db = new Database(this.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const db = this.db;
+    this.stmt = {
+      sessionIdByCode: db.prepare<[string], { id: string }>('SELECT id FROM sessions WHERE code = ?'),
+      sessionById: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
+      participantsBySession: db.prepare<[string], Record<string, unknown>>('SELECT * FROM participants WHERE session_id = ? ORDER BY joined_at, id'),
+      answersBySession: db.prepare<[string], Record<string, unknown>>('SELECT * FROM answers WHERE session_id = ?'),
+      dotsBySession: db.prepare<[string], { voter_id: string; action_id: string; count: number }>('SELECT voter_id, action_id, count FROM dots WHERE session_id = ?'),
+      countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
+      yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
+      insertSession: db.prepare(
+        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, phase, round, voting_deadline, settings, revealed_rounds, created_at, updated_at)
+         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @phase, @round, @votingDeadline, @settings, @revealedRounds, @createdAt, @updatedAt)`
+      ),
+      touchSession: db.prepare<[number, string]>('UPDATE sessions SET updated_at = ? WHERE id = ?'),
+      deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
+      insertParticipant: db.prepare(
+        `INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES (@id, @sessionId, @tokenHash, @name, @group, @language, @joinedAt)`
+      ),
+      deleteParticipant: db.prepare<[string, string]>('DELETE FROM participants WHERE session_id = ? AND id = ?'),
+      upsertAnswer: db.prepare(
+        `INSERT INTO answers (session_id, round, participant_id, factor, answer, comment, updated_at) VALUES (@sessionId, @round, @participantId, @factor, @answer, @comment, @updatedAt)
+         ON CONFLICT (session_id, round, participant_id, factor) DO UPDATE SET answer = excluded.answer, comment = excluded.comment, updated_at = excluded.updated_at`
+      ),
+      upsertDots: db.prepare(
+        `INSERT INTO dots (session_id, voter_id, action_id, count) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count`
+      ),
+      deleteDots: db.prepare<[string, string, string]>('DELETE FROM dots WHERE session_id = ? AND voter_id = ? AND action_id = ?'),
+      insertYjs: db.prepare<[string, Buffer]>('INSERT INTO yjs_updates (session_id, data) VALUES (?, ?)'),
+      deleteYjs: db.prepare<[string]>('DELETE FROM yjs_updates WHERE session_id = ?'),
+      idleSessions: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE updated_at < ?')
+    };
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[version]);
+        this.db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  }
+
+  /** Queues a write; it commits with the others queued in this turn of the event loop. */
+  private write<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every queued write in one transaction. */
+  flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const results: unknown[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) results.push(item.run());
+      })();
+    } catch (error) {
+      // The whole batch rolled back; retry each write alone so one bad write cannot sink the others.
+      for (const item of batch) {
+        try {
+          item.resolve(this.db.transaction(item.run)());
+        } catch (itemError) {
+          item.reject(itemError);
+        }
+      }
+      void error;
+      return;
+    }
+    batch.forEach((item, index) => item.resolve(results[index]));
+  }
+
+  /** Reads see every write queued before them. */
+  private read<T>(run: () => T): Promise<T> {
+    if (this.queue.length > 0) this.flush();
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  findSessionIdByCode(code: string): Promise<string | null> {
+    return this.read(() => this.stmt.sessionIdByCode.get(code)?.id ?? null);
+  }
+
+  loadSession(id: string): Promise<LoadedSession | null> {
+    return this.read(() => {
+      const row = this.stmt.sessionById.get(id);
+      if (!row) return null;
+      const participants: ParticipantRecord[] = this.stmt.participantsBySession.all(id).map((p) => ({
+        id: p.id as string,
+        sessionId: p.session_id as string,
+        tokenHash: p.token_hash as string,
+        name: p.name as string,
+        group: (p.grp as string | null) ?? null,
+        language: (p.language as ParticipantRecord['language']) ?? null,
+        joinedAt: p.joined_at as number
+      }));
+      const answers: StoredAnswer[] = this.stmt.answersBySession.all(id).map((a) => ({
+        sessionId: a.session_id as string,
+        round: a.round as number,
+        participantId: a.participant_id as string,
+        factor: a.factor as number,
+        answer: (a.answer === 'unknown' ? 'unknown' : Number(a.answer)) as Answer,
+        comment: (a.comment as string | null) ?? null
+      }));
+      const dots = this.stmt.dotsBySession.all(id).map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count }));
+      return { session: toSessionRecord(row), participants, answers, dots };
+    });
+  }
+
+  countLiveSessions(): Promise<number> {
+    return this.read(() => this.stmt.countLive.get()?.n ?? 0);
+  }
+
+  loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
+    return this.read(() => this.stmt.yjsBySession.all(sessionId).map((row) => new Uint8Array(row.data)));
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    return this.write(() => {
+      this.stmt.insertSession.run({
+        ...session,
+        anonymous: session.anonymous ? 1 : 0,
+        settings: JSON.stringify(session.settings),
+        revealedRounds: JSON.stringify(session.revealedRounds)
+      });
+    });
+  }
+
+  updateSession(id: string, patch: SessionPatch): Promise<void> {
+    const columns: Record<string, unknown> = {};
+    if (patch.phase !== undefined) columns.phase = patch.phase;
+    if (patch.round !== undefined) columns.round = patch.round;
+    if (patch.votingDeadline !== undefined) columns.voting_deadline = patch.votingDeadline;
+    if (patch.settings !== undefined) columns.settings = JSON.stringify(patch.settings);
+    if (patch.revealedRounds !== undefined) columns.revealed_rounds = JSON.stringify(patch.revealedRounds);
+    columns.updated_at = Date.now();
+    // Column names come from the fixed list above, never from input.
+    const sql = `UPDATE sessions SET ${Object.keys(columns)
+      .map((c) => `${c} = @${c}`)
+      .join(', ')} WHERE id = @id`;
+    return this.write(() => {
+      this.db.prepare(sql).run({ ...columns, id });
+    });
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.write(() => {
+      this.stmt.deleteSession.run(id);
+    });
+  }
+
+  addParticipant(participant: ParticipantRecord): Promise<void> {
+    return this.write(() => {
+      this.stmt.insertParticipant.run(participant);
+      this.stmt.touchSession.run(Date.now(), participant.sessionId);
+    });
+  }
+
+  removeParticipant(sessionId: string, participantId: string): Promise<void> {
+    return this.write(() => {
+      this.stmt.deleteParticipant.run(sessionId, participantId);
+    });
+  }
+
+  saveAnswer(answer: StoredAnswer): Promise<void> {
+    return this.write(() => {
+      const now = Date.now();
+      this.stmt.upsertAnswer.run({ ...answer, answer: String(answer.answer), updatedAt: now });
+      this.stmt.touchSession.run(now, answer.sessionId);
+    });
+  }
+
+  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
+    return this.write(() => {
+      if (count <= 0) this.stmt.deleteDots.run(sessionId, voterId, actionId);
+      else this.stmt.upsertDots.run(sessionId, voterId, actionId, count);
+    });
+  }
+
+  appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
+    return this.write(() => {
+      this.stmt.insertYjs.run(sessionId, Buffer.from(update));
+    });
+  }
+
+  compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
+    return this.write(() => {
+      this.stmt.deleteYjs.run(sessionId);
+      this.stmt.insertYjs.run(sessionId, Buffer.from(merged));
+      this.stmt.touchSession.run(Date.now(), sessionId);
+    });
+  }
+
+  purgeIdle(before: number): Promise<string[]> {
+    return this.write(() => {
+      const ids = this.stmt.idleSessions.all(before).map((row) => row.id);
+      for (const id of ids) this.stmt.deleteSession.run(id);
+      return ids;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}

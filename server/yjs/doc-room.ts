@@ -1,0 +1,205 @@
+import * as Y from 'yjs';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import * as authProtocol from 'y-protocols/auth';
+import * as encoding from 'lib0/encoding';
+import * as decoding from 'lib0/decoding';
+import type { WebSocket } from 'ws';
+import { LIMITS } from '../../src/lib/protocol';
+import type { Store } from '../store/types';
+import { TokenBucket } from '../security/rate';
+
+const MESSAGE_SYNC = 0;
+const MESSAGE_AWARENESS = 1;
+const MESSAGE_AUTH = 2;
+const MESSAGE_QUERY_AWARENESS = 3;
+
+/** Merge the stored updates of a document into one after this many appends. */
+const COMPACT_EVERY = 500;
+
+interface Connection {
+  canWrite: () => boolean;
+  /** Awareness client ids this connection controls, removed when it closes. */
+  awarenessIds: Set<number>;
+  bucket: TokenBucket;
+  deniedNotified: boolean;
+}
+
+/**
+ * One session's shared action board: the Y.Doc, its awareness, and the
+ * WebSockets editing it. Updates are persisted before they are relayed, so
+ * whatever another person has seen is already on disk.
+ */
+export class DocRoom {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  private readonly connections = new Map<WebSocket, Connection>();
+  private appendsSinceCompaction = 0;
+  private destroyed = false;
+
+  private constructor(
+    readonly sessionId: string,
+    private readonly store: Store
+  ) {
+    // The server holds no awareness state of its own.
+    this.awareness.setLocalState(null);
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(update, origin));
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+      const changed = [...added, ...updated, ...removed];
+      const conn = origin instanceof Object ? this.connections.get(origin as WebSocket) : undefined;
+      if (conn) {
+        for (const id of added) conn.awarenessIds.add(id);
+        for (const id of removed) conn.awarenessIds.delete(id);
+      }
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+      this.broadcast(encoding.toUint8Array(encoder), null);
+    });
+  }
+
+  /** Loads a document from the store; it is served only after this resolves. */
+  static async load(sessionId: string, store: Store): Promise<DocRoom> {
+    const room = new DocRoom(sessionId, store);
+    const updates = await store.loadYjsUpdates(sessionId);
+    room.doc.transact(() => {
+      for (const update of updates) Y.applyUpdate(room.doc, update);
+    }, 'load');
+    room.appendsSinceCompaction = updates.length;
+    return room;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private onUpdate(update: Uint8Array, origin: unknown): void {
+    if (origin === 'load' || this.destroyed) return;
+    const persisted = this.store.appendYjsUpdate(this.sessionId, update);
+    if (++this.appendsSinceCompaction >= COMPACT_EVERY) {
+      this.appendsSinceCompaction = 0;
+      void this.store.compactYjs(this.sessionId, Y.encodeStateAsUpdate(this.doc)).catch((error) => console.error('Yjs compaction failed', error));
+    }
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    syncProtocol.writeUpdate(encoder, update);
+    const message = encoding.toUint8Array(encoder);
+    const sender = origin instanceof Object && this.connections.has(origin as WebSocket) ? (origin as WebSocket) : null;
+    persisted.then(
+      () => this.broadcast(message, sender),
+      (error) => console.error('Persisting a Yjs update failed; not relayed', error)
+    );
+  }
+
+  private broadcast(message: Uint8Array, except: WebSocket | null): void {
+    for (const ws of this.connections.keys()) if (ws !== except) send(ws, message);
+  }
+
+  /** Starts serving a socket: greets it with sync step 1 and the current awareness. */
+  addConnection(ws: WebSocket, canWrite: () => boolean): void {
+    const conn: Connection = {
+      canWrite,
+      awarenessIds: new Set(),
+      bucket: new TokenBucket(LIMITS.yjsMessagesPerSecond, LIMITS.yjsBurst),
+      deniedNotified: false
+    };
+    this.connections.set(ws, conn);
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary || !conn.bucket.take()) return;
+      this.handleMessage(ws, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+    ws.on('close', () => this.removeConnection(ws));
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    syncProtocol.writeSyncStep1(encoder, this.doc);
+    send(ws, encoding.toUint8Array(encoder));
+    const states = [...this.awareness.getStates().keys()];
+    if (states.length > 0) {
+      const aware = encoding.createEncoder();
+      encoding.writeVarUint(aware, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(aware, awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));
+      send(ws, encoding.toUint8Array(aware));
+    }
+  }
+
+  private removeConnection(ws: WebSocket): void {
+    const conn = this.connections.get(ws);
+    if (!conn) return;
+    this.connections.delete(ws);
+    awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
+  }
+
+  /** Hostile input must never throw out of here: every branch is guarded. */
+  private handleMessage(ws: WebSocket, conn: Connection, data: Uint8Array): void {
+    try {
+      const decoder = decoding.createDecoder(data);
+      const type = decoding.readVarUint(decoder);
+      switch (type) {
+        case MESSAGE_SYNC: {
+          const syncType = decoding.readVarUint(decoder);
+          if (syncType === syncProtocol.messageYjsSyncStep1) {
+            const encoder = encoding.createEncoder();
+            encoding.writeVarUint(encoder, MESSAGE_SYNC);
+            syncProtocol.readSyncStep1(decoder, encoder, this.doc);
+            send(ws, encoding.toUint8Array(encoder));
+          } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
+            const update = decoding.readVarUint8Array(decoder);
+            // Read-only is enforced here, where updates are applied, so a phase change takes effect at once.
+            if (!conn.canWrite()) {
+              this.denyWrite(ws, conn);
+              return;
+            }
+            Y.applyUpdate(this.doc, update, ws);
+          }
+          break;
+        }
+        case MESSAGE_AWARENESS:
+          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), ws);
+          break;
+        case MESSAGE_QUERY_AWARENESS: {
+          const encoder = encoding.createEncoder();
+          encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
+          encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, [...this.awareness.getStates().keys()]));
+          send(ws, encoding.toUint8Array(encoder));
+          break;
+        }
+        case MESSAGE_AUTH:
+        default:
+          break;
+      }
+    } catch {
+      // A malformed message changes nothing; the sender is told once by closing with 1003.
+      ws.close(1003, 'malformed message');
+    }
+  }
+
+  private denyWrite(ws: WebSocket, conn: Connection): void {
+    if (conn.deniedNotified) return;
+    conn.deniedNotified = true;
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_AUTH);
+    authProtocol.writePermissionDenied(encoder, 'read-only: the action board is not open for editing');
+    send(ws, encoding.toUint8Array(encoder));
+  }
+
+  /** Lets read-only connections be told again after the phase changes. */
+  resetDenials(): void {
+    for (const conn of this.connections.values()) conn.deniedNotified = false;
+  }
+
+  /** Closes every connection (session deleted or server shutting down). */
+  destroy(code = 1001, reason = 'going away'): void {
+    this.destroyed = true;
+    for (const ws of this.connections.keys()) ws.close(code, reason);
+    this.connections.clear();
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+function send(ws: WebSocket, message: Uint8Array): void {
+  if (ws.readyState !== ws.OPEN) return;
+  ws.send(message, (error) => {
+    if (error) ws.terminate();
+  });
+}

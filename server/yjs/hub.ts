@@ -1,0 +1,122 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import * as Y from 'yjs';
+import { actionsEditable } from '../../src/lib/domain/phases';
+import { LIMITS, YJS_PATH, type ErrorCode } from '../../src/lib/protocol';
+import type { SessionRegistry } from '../sessions/registry';
+import type { SessionRoom } from '../sessions/room';
+import type { Store } from '../store/types';
+import type { OriginPolicy } from '../security/origin';
+import { DocRoom } from './doc-room';
+
+/**
+ * The Yjs endpoint (`/yjs/<CODE>?token=…`): authenticates at upgrade, loads
+ * each session's document once, and serves it to many WebSockets.
+ */
+export class YjsHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.yjsMessageBytes });
+  private readonly docs = new Map<string, DocRoom>();
+  private readonly loading = new Map<string, Promise<DocRoom>>();
+
+  constructor(
+    private readonly registry: SessionRegistry,
+    private readonly store: Store,
+    private readonly origins: OriginPolicy
+  ) {}
+
+  /** Whether an upgrade request is for this endpoint. */
+  static matches(url: string | undefined): boolean {
+    return url !== undefined && (url === YJS_PATH || url.startsWith(`${YJS_PATH}/`) || url.startsWith(`${YJS_PATH}?`));
+  }
+
+  /** The document of a session, loaded from the store once. */
+  async docFor(room: SessionRoom): Promise<DocRoom> {
+    const existing = this.docs.get(room.id);
+    if (existing) return existing;
+    let pending = this.loading.get(room.id);
+    if (!pending) {
+      pending = DocRoom.load(room.id, this.store).then((doc) => {
+        this.docs.set(room.id, doc);
+        return doc;
+      });
+      pending.finally(() => this.loading.delete(room.id)).catch(() => undefined);
+      this.loading.set(room.id, pending);
+    }
+    return pending;
+  }
+
+  /** Runs a server-side change (facilitator commands) on a session's board. */
+  async transact(room: SessionRoom, change: (doc: Y.Doc) => void): Promise<void> {
+    const doc = await this.docFor(room);
+    doc.doc.transact(() => change(doc.doc), 'server');
+  }
+
+  /** Called after a phase change so read-only clients hear about it again. */
+  phaseChanged(room: SessionRoom): void {
+    this.docs.get(room.id)?.resetDenials();
+  }
+
+  /** Closes and forgets a deleted session's document. */
+  drop(sessionId: string): void {
+    this.docs.get(sessionId)?.destroy(4404, 'session deleted');
+    this.docs.delete(sessionId);
+  }
+
+  /** Handles an HTTP upgrade on the Yjs path. Never throws. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.authorise(request).then(
+      (result) => {
+        if ('error' in result) {
+          reject(socket, result.status, result.error, result.message);
+          return;
+        }
+        const { room, identity, doc } = result;
+        this.wss.handleUpgrade(request, socket, head, (ws) => {
+          if (room.isDeleted) {
+            ws.close(4404, 'session deleted');
+            return;
+          }
+          room.connected(identity);
+          ws.on('close', () => {
+            room.disconnected(identity);
+            this.registry.scheduleUnload(room);
+          });
+          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase));
+        });
+      },
+      () => reject(socket, 500, 'internal', 'internal error')
+    );
+  }
+
+  private async authorise(request: IncomingMessage) {
+    const fail = (status: number, error: ErrorCode, message: string) => ({ status, error, message }) as const;
+    if (!this.origins.allows(request.headers.origin, request.headers.host)) return fail(403, 'forbidden', 'origin not allowed');
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const code = decodeURIComponent(url.pathname.slice(YJS_PATH.length + 1));
+    const token = url.searchParams.get('token');
+    if (!token || token.length > 128) return fail(401, 'unauthorized', 'a token is required');
+    const room = await this.registry.get(code);
+    if (!room) return fail(404, 'not_found', 'unknown session');
+    const identity = room.authenticate(token);
+    if (!identity) return fail(401, 'unauthorized', 'token not valid for this session');
+    // Serve only once the stored document is loaded, so nobody syncs against an empty one.
+    const doc = await this.docFor(room);
+    return { room, identity, doc };
+  }
+
+  close(): void {
+    for (const doc of this.docs.values()) doc.destroy();
+    this.docs.clear();
+    this.wss.close();
+  }
+}
+
+function reject(socket: Duplex, status: number, code: ErrorCode, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${httpReason(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function httpReason(status: number): string {
+  return { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error';
+}

@@ -1,0 +1,74 @@
+/** Typed reasons a command, a join or a connection is refused. */
+export const ERROR_CODES = [
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'wrong_phase',
+  'invalid_transition',
+  'rate_limited',
+  'session_full',
+  'server_full',
+  'too_large',
+  'no_dots_left',
+  'session_closed',
+  'version_mismatch',
+  'internal'
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error as it travels in an ack, a connect error or a REST response body. */
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+  /** Field-level problems, e.g. from schema validation. */
+  details?: string[];
+}
+
+/** What every acknowledged command answers. */
+export type Ack<T = null> = { ok: true; data: T } | { ok: false; error: ProtocolError };
+
+/** HTTP status for each error code, for the REST API. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  wrong_phase: 409,
+  invalid_transition: 409,
+  rate_limited: 429,
+  session_full: 409,
+  server_full: 503,
+  too_large: 413,
+  no_dots_left: 409,
+  session_closed: 410,
+  version_mismatch: 400,
+  internal: 500
+};
+
+/** An error that carries a protocol code; thrown in the server and turned into an ack or a response. */
+export class CommandError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: string[]
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+
+  toJSON(): ProtocolError {
+    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  }
+}
+
+/** Whether a value looks like a ProtocolError (for clients reading connect errors). */
+export function isProtocolError(value: unknown): value is ProtocolError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ProtocolError).code === 'string' &&
+    (ERROR_CODES as readonly string[]).includes((value as ProtocolError).code) &&
+    typeof (value as ProtocolError).message === 'string'
+  );
+}

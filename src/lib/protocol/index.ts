@@ -1,0 +1,173 @@
+/**
+ * The wire protocol between the browser (or any integrator) and the server:
+ * event names, payload schemas, error codes, snapshot types and the Yjs key
+ * names. Client and server both import this module; `docs/protocol.md`
+ * describes it.
+ */
+import type { Language } from '../domain/framework';
+import type { Phase } from '../domain/phases';
+import type { Answer } from '../domain/ballots';
+import type { Progress } from '../domain/ballots';
+import type { AttentionItem, FactorStats, GroupBreakdown } from '../domain/statistics';
+import type { Ack } from './errors';
+import type { CommandName, CommandPayload } from './schemas';
+
+export * from './errors';
+export * from './limits';
+export * from './schemas';
+export * from './yjs';
+export type { Phase } from '../domain/phases';
+export type { Answer, Progress } from '../domain/ballots';
+
+/** Bumped on any incompatible change; the server refuses other versions. */
+export const PROTOCOL_VERSION = 1;
+
+/** The socket.io path. */
+export const SOCKET_PATH = '/socket.io';
+
+export type Role = 'facilitator' | 'participant';
+
+/** Session settings the facilitator can change. */
+export interface SessionSettings {
+  weakBelow: number;
+  divergentBelow: number;
+  dotsPerPerson: number;
+}
+
+/** A participant as the facilitator sees them: never their scores. */
+export interface ParticipantView {
+  id: string;
+  name: string;
+  group: string | null;
+  connected: boolean;
+  /** How many factors they answered in the current round. */
+  answered: number;
+  joinedAt: number;
+}
+
+/** One's own answer to one factor. */
+export interface OwnAnswer {
+  answer: Answer;
+  comment: string | null;
+}
+
+/** Results of one revealed round: aggregates only (plus names in a named session). */
+export interface RoundResults {
+  round: number;
+  voters: number;
+  factors: FactorStats[];
+  attention: AttentionItem[];
+  groups: GroupBreakdown[];
+  /** Only in a named (non-anonymous) session: each person's answers, by factor. */
+  named: { name: string; answers: (Answer | null)[] }[] | null;
+}
+
+/** Dot-vote totals on the action board. */
+export interface DotState {
+  totals: Record<string, number>;
+  mine: Record<string, number>;
+  remaining: number;
+}
+
+export type Me = { role: 'facilitator' } | { role: 'participant'; id: string; name: string; group: string | null };
+
+/** Everything a client needs to draw the session; sent on every (re)connect. */
+export interface SessionSnapshot {
+  protocolVersion: number;
+  code: string;
+  title: string;
+  language: Language;
+  framework: string;
+  anonymous: boolean;
+  phase: Phase;
+  round: number;
+  /** Epoch milliseconds at which voting closes by itself, or null. */
+  votingDeadline: number | null;
+  settings: SessionSettings;
+  me: Me;
+  participantCount: number;
+  /** Only for the facilitator. */
+  participants: ParticipantView[] | null;
+  progress: Progress;
+  /** Only for a participant: their own answers in the current round, by factor number. */
+  myBallot: Record<number, OwnAnswer> | null;
+  /** Revealed rounds, oldest first; empty before the first reveal. */
+  results: RoundResults[];
+  dots: DotState;
+}
+
+export interface PhaseChange {
+  phase: Phase;
+  round: number;
+  votingDeadline: number | null;
+}
+
+export interface VoteResult {
+  factor: number;
+  answered: number;
+}
+
+type Command<C extends CommandName, R> = (payload: CommandPayload<C>, ack: (response: Ack<R>) => void) => void;
+
+/** Events a client sends; each is acknowledged with an `Ack`. */
+export interface ClientToServerEvents {
+  vote: Command<'vote', VoteResult>;
+  'phase:set': Command<'phase:set', PhaseChange>;
+  'participant:remove': Command<'participant:remove', null>;
+  'settings:update': Command<'settings:update', SessionSettings>;
+  'dot:cast': Command<'dot:cast', DotState>;
+  'action:remove': Command<'action:remove', null>;
+  'action:merge': Command<'action:merge', null>;
+  'action:move': Command<'action:move', null>;
+  'state:request': Command<'state:request', SessionSnapshot>;
+  'session:delete': Command<'session:delete', null>;
+}
+
+/** Events the server sends. */
+export interface ServerToClientEvents {
+  /** A full snapshot, on connect and when asked. */
+  state: (snapshot: SessionSnapshot) => void;
+  phase: (change: PhaseChange) => void;
+  /** Counts only; coalesced under load. */
+  progress: (progress: Progress) => void;
+  /** Facilitator only: one participant joined, changed, connected or disconnected. */
+  participant: (participant: ParticipantView) => void;
+  /** Facilitator only: a participant was removed. */
+  'participant:removed': (payload: { id: string }) => void;
+  participantCount: (count: number) => void;
+  /** A round was revealed (also repeated in snapshots). */
+  results: (results: RoundResults[]) => void;
+  settings: (settings: SessionSettings) => void;
+  /** Dot totals changed; `mine` and `remaining` are the receiver's own. */
+  dots: (dots: DotState) => void;
+  /** The receiver was removed from the session by the facilitator. */
+  removed: () => void;
+  /** The session was deleted; the client should forget it. */
+  'session:deleted': () => void;
+}
+
+/** `POST /api/sessions` response. */
+export interface CreateSessionResponse {
+  code: string;
+  facilitatorToken: string;
+  joinUrl: string;
+  facilitateUrl: string;
+}
+
+/** `POST /api/sessions/:code/participants` response. */
+export interface JoinSessionResponse {
+  participantId: string;
+  participantToken: string;
+  name: string;
+}
+
+/** `GET /api/sessions/:code` response. */
+export interface SessionSummary {
+  code: string;
+  title: string;
+  phase: Phase;
+  language: Language;
+  participants: number;
+  framework: string;
+  anonymous: boolean;
+}

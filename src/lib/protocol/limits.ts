@@ -1,0 +1,32 @@
+/** Sizes and rates the server enforces; clients use them to stop bad input early. */
+export const LIMITS = {
+  titleMax: 120,
+  nameMax: 40,
+  commentMax: 500,
+  actionTextMax: 2000,
+  ownerMax: 80,
+  /** Participants in one session, unless configured otherwise. */
+  participantsPerSession: 500,
+  /** Sessions that are not closed, across the server, unless configured otherwise. */
+  liveSessions: 1000,
+  /** Bytes in one socket.io message. */
+  socketMessageBytes: 16 * 1024,
+  /** Bytes in one Yjs WebSocket message. */
+  yjsMessageBytes: 256 * 1024,
+  /** Action points on one board. */
+  actionsPerSession: 300,
+  /** Commands one socket may send per second, sustained; bursts up to `commandBurst`. */
+  commandsPerSecond: 20,
+  commandBurst: 60,
+  /** Yjs messages one connection may send per second, sustained; bursts up to `yjsBurst`. */
+  yjsMessagesPerSecond: 60,
+  yjsBurst: 300,
+  /** Joins by code per client address per minute (code guessing). */
+  joinsPerMinute: 30,
+  /** Dots each person may spend, unless the facilitator changes it. */
+  defaultDots: 3,
+  maxDots: 10,
+  /** Countdown bounds for closing voting, in seconds. */
+  countdownMin: 10,
+  countdownMax: 3600
+} as const;

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { LANGUAGES, SCORES } from '../domain/framework';
+import { PHASES } from '../domain/phases';
+import { LIMITS } from './limits';
+
+const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
+const answer = z.union([score, z.literal('unknown')]);
+const displayText = (max: number) =>
+  z
+    .string()
+    .max(max * 4)
+    // Control characters have no business in names and titles.
+    .transform((s) => s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim())
+    .pipe(z.string().max(max));
+const factorNumber = z.number().int().min(1).max(40);
+const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
+
+/** `POST /api/sessions` body. */
+export const CreateSessionRequest = z
+  .object({
+    title: displayText(LIMITS.titleMax).optional(),
+    language: z.enum(LANGUAGES).optional(),
+    anonymous: z.boolean().optional(),
+    framework: z.string().max(64).optional()
+  })
+  .strict();
+export type CreateSessionRequest = z.input<typeof CreateSessionRequest>;
+
+/** `POST /api/sessions/:code/participants` body. */
+export const JoinSessionRequest = z
+  .object({
+    name: displayText(LIMITS.nameMax).optional(),
+    group: z.string().max(64).nullable().optional(),
+    language: z.enum(LANGUAGES).optional()
+  })
+  .strict();
+export type JoinSessionRequest = z.input<typeof JoinSessionRequest>;
+
+/** socket.io handshake `auth`: who is connecting, decided once per connection. */
+export const HandshakeAuth = z
+  .object({
+    code: z.string().max(20),
+    token: z.string().min(16).max(128),
+    protocolVersion: z.number().int()
+  })
+  .strict();
+export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+
+/** Payload schemas of every client command, by event name. */
+export const CommandSchemas = {
+  /** A participant answers one factor; last write wins. */
+  vote: z
+    .object({
+      factor: factorNumber,
+      answer,
+      comment: z.string().max(LIMITS.commentMax).nullable().optional()
+    })
+    .strict(),
+  /** The facilitator moves the session to another phase. */
+  'phase:set': z
+    .object({
+      phase: z.enum(PHASES),
+      /** With `voting`: close voting automatically after this many seconds. */
+      countdownSeconds: z.number().int().min(LIMITS.countdownMin).max(LIMITS.countdownMax).nullable().optional()
+    })
+    .strict(),
+  /** The facilitator removes a participant (and their ballot). */
+  'participant:remove': z.object({ participantId: z.string().min(1).max(64) }).strict(),
+  /** The facilitator changes thresholds or the number of dots. */
+  'settings:update': z
+    .object({
+      weakBelow: z.number().min(1).max(5).optional(),
+      divergentBelow: z.number().min(0).max(1).optional(),
+      dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional()
+    })
+    .strict(),
+  /** Spend (+1) or take back (−1) a dot on an action point. */
+  'dot:cast': z.object({ actionId, delta: z.union([z.literal(1), z.literal(-1)]) }).strict(),
+  /** The facilitator removes an action point. */
+  'action:remove': z.object({ actionId }).strict(),
+  /** The facilitator merges a duplicate into another action point (texts joined, dots moved). */
+  'action:merge': z.object({ sourceId: actionId, targetId: actionId }).strict(),
+  /** The facilitator moves an action point to a position. */
+  'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
+  /** Ask for a fresh snapshot (after a reconnect, or to resync). */
+  'state:request': z.object({}).strict(),
+  /** The facilitator deletes the session and all its data. */
+  'session:delete': z.object({ confirm: z.literal(true) }).strict()
+} as const;
+
+export type CommandName = keyof typeof CommandSchemas;
+export type CommandPayload<C extends CommandName> = z.input<(typeof CommandSchemas)[C]>;
+export type ParsedCommand<C extends CommandName> = z.output<(typeof CommandSchemas)[C]>;
+export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];
