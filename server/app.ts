@@ -64,7 +64,14 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   });
   app.use(
     '/api',
-    createApiRouter({ registry: realtime.registry, yjs: realtime.yjs, frameworks, publicUrl: config.publicUrl, maxParticipants: config.maxParticipants, joinsPerMinute: config.joinsPerMinute })
+    createApiRouter({
+      registry: realtime.registry,
+      yjs: realtime.yjs,
+      frameworks,
+      publicUrl: config.publicUrl,
+      maxParticipants: config.maxParticipants,
+      joinsPerMinute: config.joinsPerMinute
+    })
   );
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;

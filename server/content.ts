@@ -13,7 +13,10 @@ export type FrameworkCatalog = ReadonlyMap<string, Framework>;
 export function loadFrameworks(contentDir: string): FrameworkCatalog {
   const folder = path.join(contentDir, 'frameworks');
   const catalog = new Map<string, Framework>();
-  for (const file of fs.readdirSync(folder).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(folder)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const source = path.join(folder, file);
     const framework = parseFramework(JSON.parse(fs.readFileSync(source, 'utf8')), source);
     if (catalog.has(framework.id)) throw new Error(`Framework id "${framework.id}" in ${source} is already used by another file`);

@@ -1,11 +1,19 @@
 import type { Server as HttpServer } from 'node:http';
-import path from 'node:path';
 import type { Plugin } from 'vite';
+
+type Modules = {
+  config: typeof import('./config');
+  content: typeof import('./content');
+  sqlite: typeof import('./store/sqlite');
+  attach: typeof import('./realtime/attach');
+  api: typeof import('./http/api');
+};
 
 /**
  * `npm run dev`: attaches the REST API, socket.io and the Yjs endpoint to
  * Vite's own HTTP server, so one command serves everything with hot reload.
- * Loaded lazily so that building the client never opens a database.
+ * The server modules load through Vite at dev time, so building never opens
+ * a database and the config file stays small.
  */
 export function boardDevServer(): Plugin {
   return {
@@ -13,17 +21,18 @@ export function boardDevServer(): Plugin {
     apply: 'serve',
     async configureServer(vite) {
       if (!vite.httpServer) return;
+      const load = <K extends keyof Modules>(file: string) => vite.ssrLoadModule(file) as Promise<Modules[K]>;
       const [{ configFromEnv }, { loadFrameworks }, { SqliteStore }, { attachRealtime }, { createApiRouter }, express] = await Promise.all([
-        import('./config'),
-        import('./content'),
-        import('./store/sqlite'),
-        import('./realtime/attach'),
-        import('./http/api'),
+        load<'config'>('/server/config.ts'),
+        load<'content'>('/server/content.ts'),
+        load<'sqlite'>('/server/store/sqlite.ts'),
+        load<'attach'>('/server/realtime/attach.ts'),
+        load<'api'>('/server/http/api.ts'),
         import('express')
       ]);
       const config = configFromEnv();
       const frameworks = loadFrameworks(config.contentDir);
-      const store = new SqliteStore({ dataDir: path.resolve(config.dataDir), synchronous: config.synchronous });
+      const store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
       const realtime = attachRealtime(vite.httpServer as HttpServer, {
         store,
         frameworks,
@@ -35,7 +44,14 @@ export function boardDevServer(): Plugin {
       app.set('trust proxy', 'loopback');
       app.use(
         '/api',
-        createApiRouter({ registry: realtime.registry, yjs: realtime.yjs, frameworks, publicUrl: config.publicUrl, maxParticipants: config.maxParticipants, joinsPerMinute: config.joinsPerMinute })
+        createApiRouter({
+          registry: realtime.registry,
+          yjs: realtime.yjs,
+          frameworks,
+          publicUrl: config.publicUrl,
+          maxParticipants: config.maxParticipants,
+          joinsPerMinute: config.joinsPerMinute
+        })
       );
       app.get('/healthz', (_req, res) => {
         res.json({ ok: true });

@@ -5,7 +5,9 @@ import { createServer } from './app';
 async function main(): Promise<void> {
   const config = configFromEnv();
   const server = await createServer(config);
-  console.log(`Seeds of Innovation live board on ${config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`} (data in ${config.dataDir})`);
+  console.log(
+    `Seeds of Innovation live board on ${config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`} (data in ${config.dataDir})`
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

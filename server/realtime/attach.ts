@@ -26,7 +26,12 @@ export function attachRealtime(
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
   const io = createSocketServer(httpServer, origins);
-  const registry = new SessionRegistry({ store: options.store, frameworks: options.frameworks, fanout: socketFanout(io), maxLiveSessions: options.maxLiveSessions });
+  const registry = new SessionRegistry({
+    store: options.store,
+    frameworks: options.frameworks,
+    fanout: socketFanout(io),
+    maxLiveSessions: options.maxLiveSessions
+  });
   const yjs = new YjsHub(registry, options.store, origins);
   attachSocketHandlers(io, { registry, yjs });
 

@@ -33,6 +33,7 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
     }
     case 'participant:remove':
       await room.removeParticipant(identity, command.payload.participantId);
+      yjs.disconnectParticipant(room, command.payload.participantId);
       return null;
     case 'settings:update':
       return room.updateSettings(identity, command.payload);

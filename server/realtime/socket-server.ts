@@ -125,7 +125,13 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: 
   }
 }
 
-async function handle(name: CommandName, payload: unknown, room: SessionRoom, identity: Identity, deps: { registry: SessionRegistry; yjs: YjsHub }): Promise<Ack<unknown>> {
+async function handle(
+  name: CommandName,
+  payload: unknown,
+  room: SessionRoom,
+  identity: Identity,
+  deps: { registry: SessionRegistry; yjs: YjsHub }
+): Promise<Ack<unknown>> {
   const parsed = CommandSchemas[name].safeParse(payload);
   if (!parsed.success) {
     return {

@@ -29,10 +29,16 @@ export class SessionRegistry {
 
   constructor(private readonly options: RegistryOptions) {}
 
-  async create(input: { title?: string; language?: Language; anonymous?: boolean; framework?: string }): Promise<{ room: SessionRoom; facilitatorToken: string }> {
+  async create(input: {
+    title?: string;
+    language?: Language;
+    anonymous?: boolean;
+    framework?: string;
+  }): Promise<{ room: SessionRoom; facilitatorToken: string }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
-    if (!framework) throw new CommandError('bad_request', `Unknown framework "${frameworkId}".`, [`framework: one of ${[...this.options.frameworks.keys()].join(', ')}`]);
+    if (!framework)
+      throw new CommandError('bad_request', `Unknown framework "${frameworkId}".`, [`framework: one of ${[...this.options.frameworks.keys()].join(', ')}`]);
     const maxLive = this.options.maxLiveSessions ?? LIMITS.liveSessions;
     if ((await this.options.store.countLiveSessions()) >= maxLive) {
       throw new CommandError('server_full', 'This server hosts as many live sessions as it can; close an old one or try again later.');
@@ -99,13 +105,16 @@ export class SessionRegistry {
   scheduleUnload(room: SessionRoom): void {
     const existing = this.unloadTimers.get(room.code);
     if (existing) clearTimeout(existing);
-    const timer = setTimeout(() => {
-      this.unloadTimers.delete(room.code);
-      if (room.connectionCount === 0 && this.rooms.get(room.code) === room) {
-        room.dispose();
-        this.rooms.delete(room.code);
-      }
-    }, this.options.idleUnloadMs ?? 10 * 60_000);
+    const timer = setTimeout(
+      () => {
+        this.unloadTimers.delete(room.code);
+        if (room.connectionCount === 0 && this.rooms.get(room.code) === room) {
+          room.dispose();
+          this.rooms.delete(room.code);
+        }
+      },
+      this.options.idleUnloadMs ?? 10 * 60_000
+    );
     timer.unref();
     this.unloadTimers.set(room.code, timer);
   }

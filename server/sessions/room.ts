@@ -130,12 +130,17 @@ export class SessionRoom {
   }
 
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
-  async join(input: { name: string; group: string | null; language: ParticipantRecord['language'] }, maxParticipants: number): Promise<{ participant: ParticipantRecord; token: string }> {
+  async join(
+    input: { name: string; group: string | null; language: ParticipantRecord['language'] },
+    maxParticipants: number
+  ): Promise<{ participant: ParticipantRecord; token: string }> {
     this.assertAlive();
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
     if (this.participants.size >= maxParticipants) throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
     if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
-      throw new CommandError('bad_request', `Unknown group "${input.group}".`, [`group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`]);
+      throw new CommandError('bad_request', `Unknown group "${input.group}".`, [
+        `group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`
+      ]);
     }
     const token = generateToken();
     const participant: ParticipantRecord = {
@@ -316,7 +321,12 @@ export class SessionRoom {
     }
     if (to === 'revealed' && !next.revealedRounds.includes(next.round)) next.revealedRounds = [...next.revealedRounds, next.round];
     this.session = next;
-    const write = this.store.updateSession(this.id, { phase: next.phase, round: next.round, votingDeadline: next.votingDeadline, revealedRounds: next.revealedRounds });
+    const write = this.store.updateSession(this.id, {
+      phase: next.phase,
+      round: next.round,
+      votingDeadline: next.votingDeadline,
+      revealedRounds: next.revealedRounds
+    });
     this.armDeadline();
     const change: PhaseChange = { phase: next.phase, round: next.round, votingDeadline: next.votingDeadline };
     this.fanout.toAll(this.code, 'phase', change);
@@ -332,11 +342,14 @@ export class SessionRoom {
     const deadline = this.session.votingDeadline;
     if (this.session.phase !== 'voting' || deadline === null) return;
     // setTimeout's limit is ~24.8 days; countdowns are at most an hour.
-    this.deadlineTimer = setTimeout(() => {
-      if (this.session.phase === 'voting' && this.session.votingDeadline === deadline) {
-        this.setPhase({ role: 'facilitator' }, 'revealed', null).catch(() => undefined);
-      }
-    }, Math.max(0, deadline - Date.now()));
+    this.deadlineTimer = setTimeout(
+      () => {
+        if (this.session.phase === 'voting' && this.session.votingDeadline === deadline) {
+          this.setPhase({ role: 'facilitator' }, 'revealed', null).catch(() => undefined);
+        }
+      },
+      Math.max(0, deadline - Date.now())
+    );
     this.deadlineTimer.unref();
   }
 

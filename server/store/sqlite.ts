@@ -85,7 +85,9 @@ export class SqliteStore implements Store {
       sessionById: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
       participantsBySession: db.prepare<[string], Record<string, unknown>>('SELECT * FROM participants WHERE session_id = ? ORDER BY joined_at, id'),
       answersBySession: db.prepare<[string], Record<string, unknown>>('SELECT * FROM answers WHERE session_id = ?'),
-      dotsBySession: db.prepare<[string], { voter_id: string; action_id: string; count: number }>('SELECT voter_id, action_id, count FROM dots WHERE session_id = ?'),
+      dotsBySession: db.prepare<[string], { voter_id: string; action_id: string; count: number }>(
+        'SELECT voter_id, action_id, count FROM dots WHERE session_id = ?'
+      ),
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
       insertSession: db.prepare(

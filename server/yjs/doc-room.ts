@@ -144,6 +144,9 @@ export class DocRoom {
             send(ws, encoding.toUint8Array(encoder));
           } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
             const update = decoding.readVarUint8Array(decoder);
+            // y-websocket answers every sync step 1 with a step 2, usually empty: nothing to apply or refuse
+            // (refusing it would log "permission denied" in every read-only browser on connect).
+            if (isEmptyUpdate(update)) return;
             // Read-only is enforced here, where updates are applied, so a phase change takes effect at once.
             if (!conn.canWrite()) {
               this.denyWrite(ws, conn);
@@ -195,6 +198,11 @@ export class DocRoom {
     this.awareness.destroy();
     this.doc.destroy();
   }
+}
+
+/** An update without structs or deletions (v1 encoding: two zero counts). */
+function isEmptyUpdate(update: Uint8Array): boolean {
+  return update.length === 2 && update[0] === 0 && update[1] === 0;
 }
 
 function send(ws: WebSocket, message: Uint8Array): void {

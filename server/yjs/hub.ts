@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { actionsEditable } from '../../src/lib/domain/phases';
 import { LIMITS, YJS_PATH, type ErrorCode } from '../../src/lib/protocol';
@@ -18,6 +18,8 @@ export class YjsHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.yjsMessageBytes });
   private readonly docs = new Map<string, DocRoom>();
   private readonly loading = new Map<string, Promise<DocRoom>>();
+  /** Open board sockets of each participant (`sessionId:participantId`), to cut them off on removal. */
+  private readonly participantSockets = new Map<string, Set<WebSocket>>();
 
   constructor(
     private readonly registry: SessionRegistry,
@@ -57,6 +59,13 @@ export class YjsHub {
     this.docs.get(room.id)?.resetDenials();
   }
 
+  /** Closes the board connections of a participant the facilitator removed (4403: y-websocket does not reconnect). */
+  disconnectParticipant(room: SessionRoom, participantId: string): void {
+    const key = participantKey(room.id, participantId);
+    for (const ws of this.participantSockets.get(key) ?? []) ws.close(4403, 'removed from the session');
+    this.participantSockets.delete(key);
+  }
+
   /** Closes and forgets a deleted session's document. */
   drop(sessionId: string): void {
     this.docs.get(sessionId)?.destroy(4404, 'session deleted');
@@ -73,16 +82,35 @@ export class YjsHub {
         }
         const { room, identity, doc } = result;
         this.wss.handleUpgrade(request, socket, head, (ws) => {
+          // Without a listener, a protocol error (e.g. a frame over maxPayload) is thrown and crashes the process;
+          // ws already closes the connection itself (1009, 1002, …).
+          ws.on('error', () => undefined);
           if (room.isDeleted) {
             ws.close(4404, 'session deleted');
             return;
           }
+          let key: string | null = null;
+          if (identity.role === 'participant') {
+            // Removed while the upgrade was being authorised.
+            if (!room.hasParticipant(identity.participantId)) {
+              ws.close(4403, 'removed from the session');
+              return;
+            }
+            key = participantKey(room.id, identity.participantId);
+            this.participantSockets.set(key, (this.participantSockets.get(key) ?? new Set<WebSocket>()).add(ws));
+          }
           room.connected(identity);
           ws.on('close', () => {
+            if (key) {
+              const set = this.participantSockets.get(key);
+              set?.delete(ws);
+              if (set?.size === 0) this.participantSockets.delete(key);
+            }
             room.disconnected(identity);
             this.registry.scheduleUnload(room);
           });
-          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase));
+          const stillMember = () => identity.role === 'facilitator' || room.hasParticipant(identity.participantId);
+          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember());
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
@@ -112,9 +140,15 @@ export class YjsHub {
   }
 }
 
+function participantKey(sessionId: string, participantId: string): string {
+  return `${sessionId}:${participantId}`;
+}
+
 function reject(socket: Duplex, status: number, code: ErrorCode, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${status} ${httpReason(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${httpReason(status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 function httpReason(status: number): string {

@@ -52,7 +52,9 @@ export function readActions(doc: Y.Doc): ActionPoint[] {
 export function newActionId(): string {
   const bytes = new Uint8Array(12);
   crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(36).padStart(2, '0')).join('').slice(0, 16);
+  return Array.from(bytes, (b) => b.toString(36).padStart(2, '0'))
+    .join('')
+    .slice(0, 16);
 }
 
 /** Appends an action point; returns its id. */

@@ -37,11 +37,7 @@ export interface Progress {
 }
 
 /** Computes progress from the answered factors of each participant. */
-export function computeProgress(
-  participantIds: Iterable<string>,
-  answeredFactors: (participantId: string) => Iterable<number>,
-  factorCount: number
-): Progress {
+export function computeProgress(participantIds: Iterable<string>, answeredFactors: (participantId: string) => Iterable<number>, factorCount: number): Progress {
   const perFactor = new Array<number>(factorCount).fill(0);
   let voted = 0;
   let total = 0;

@@ -37,7 +37,11 @@ export function buildExport(input: ExportInput): ExportJson {
     factors: latest ? latest.factors.map((s) => ({ ...s, id: framework.factors[s.number - 1].id, title: titleOf(s.number) })) : [],
     attention: latest ? latest.attention.map((a) => ({ ...a, title: titleOf(a.number) })) : [],
     actions: input.actions.map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 })),
-    rounds: results.map((r) => ({ round: r.round, voters: r.voters, factors: r.factors.map(({ number, n, mean, consensus }) => ({ number, n, mean, consensus })) }))
+    rounds: results.map((r) => ({
+      round: r.round,
+      voters: r.voters,
+      factors: r.factors.map(({ number, n, mean, consensus }) => ({ number, n, mean, consensus }))
+    }))
   };
 }
 
@@ -56,21 +60,63 @@ function csvRows(rows: unknown[][]): string {
 /** CSV: a table of factor statistics, a table of anonymised ballots, and a table of actions, separated by blank lines. */
 export function exportCsv(data: ExportJson, ballots: { voter: string; round: number; answers: (string | number | null)[] }[]): string {
   const factorTable = [
-    ['factor', 'id', 'title', 'n', 'unknown', 'mean', 'median', 'stddev', 'consensus', 'score_1', 'score_2', 'score_3', 'score_4', 'score_5', 'weak', 'divergent'],
-    ...data.factors.map((f) => [f.number, f.id, f.title, f.n, f.unknown, f.mean, f.median, f.stddev, f.consensus, f.distribution['1'], f.distribution['2'], f.distribution['3'], f.distribution['4'], f.distribution['5'], f.weak, f.divergent])
+    [
+      'factor',
+      'id',
+      'title',
+      'n',
+      'unknown',
+      'mean',
+      'median',
+      'stddev',
+      'consensus',
+      'score_1',
+      'score_2',
+      'score_3',
+      'score_4',
+      'score_5',
+      'weak',
+      'divergent'
+    ],
+    ...data.factors.map((f) => [
+      f.number,
+      f.id,
+      f.title,
+      f.n,
+      f.unknown,
+      f.mean,
+      f.median,
+      f.stddev,
+      f.consensus,
+      f.distribution['1'],
+      f.distribution['2'],
+      f.distribution['3'],
+      f.distribution['4'],
+      f.distribution['5'],
+      f.weak,
+      f.divergent
+    ])
   ];
   const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);
-  const ballotTable = [['voter', 'round', ...Array.from({ length: factorCount }, (_, i) => `factor_${i + 1}`)], ...ballots.map((b) => [b.voter, b.round, ...b.answers])];
-  const actionTable = [['factor', 'text', 'owner', 'due', 'status', 'votes'], ...data.actions.map((a) => [a.factor, a.text, a.owner, a.due, a.status, a.votes])];
+  const ballotTable = [
+    ['voter', 'round', ...Array.from({ length: factorCount }, (_, i) => `factor_${i + 1}`)],
+    ...ballots.map((b) => [b.voter, b.round, ...b.answers])
+  ];
+  const actionTable = [
+    ['factor', 'text', 'owner', 'due', 'status', 'votes'],
+    ...data.actions.map((a) => [a.factor, a.text, a.owner, a.due, a.status, a.votes])
+  ];
   return `${csvRows(factorTable)}\r\n\r\n${csvRows(ballotTable)}\r\n\r\n${csvRows(actionTable)}\r\n`;
 }
 
 /** Escapes text so Markdown renders it literally (no links, HTML or emphasis from user input). */
 export function escapeMarkdown(text: string): string {
+  // Entities first: a backslash before "&gt;" would make Markdown show "&gt;" literally.
   return text
-    .replace(/[\\`*_{}[\]()#+\-.!|>~]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`)
     .replace(/\r?\n/g, ' ');
 }
 
@@ -145,7 +191,10 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
   lines.push('', `## ${t.attention}`, '');
   if (data.attention.length === 0) lines.push(t.noAttention);
   for (const a of data.attention) {
-    const reasons = [a.weak ? `${t.weak} (${t.mean.toLowerCase()} ${fmt(a.mean, lang)})` : '', a.divergent ? `${t.divergent} (${t.consensus.toLowerCase()} ${fmt(a.consensus, lang)})` : ''].filter(Boolean);
+    const reasons = [
+      a.weak ? `${t.weak} (${t.mean.toLowerCase()} ${fmt(a.mean, lang)})` : '',
+      a.divergent ? `${t.divergent} (${t.consensus.toLowerCase()} ${fmt(a.consensus, lang)})` : ''
+    ].filter(Boolean);
     lines.push(`1. **${a.number}. ${escapeMarkdown(a.title)}**: ${reasons.join('; ')}`);
   }
   lines.push('', `## ${t.actions}`, '');
@@ -161,7 +210,12 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
     const title = factor === null ? t.general : `${factor}. ${framework.factors[factor - 1]?.title[lang] ?? ''}`;
     lines.push(`### ${escapeMarkdown(title)}`, '');
     for (const a of groups.get(factor)!) {
-      const meta = [`${t.status[a.status]}`, a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '', a.due ? `${t.due}: ${a.due}` : '', `${a.votes} ${t.votes}`].filter(Boolean);
+      const meta = [
+        `${t.status[a.status]}`,
+        a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '',
+        a.due ? `${t.due}: ${a.due}` : '',
+        `${a.votes} ${t.votes}`
+      ].filter(Boolean);
       lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${escapeMarkdown(a.text) || '…'} (${meta.join(', ')})`);
     }
     lines.push('');

@@ -118,12 +118,7 @@ export function attentionList(stats: readonly FactorStats[]): AttentionItem[] {
   return stats
     .filter((s) => s.weak || s.divergent)
     .map(({ number, weak, divergent, mean, consensus }) => ({ number, weak, divergent, mean, consensus }))
-    .sort(
-      (a, b) =>
-        (a.mean ?? Infinity) - (b.mean ?? Infinity) ||
-        (a.consensus ?? Infinity) - (b.consensus ?? Infinity) ||
-        a.number - b.number
-    );
+    .sort((a, b) => (a.mean ?? Infinity) - (b.mean ?? Infinity) || (a.consensus ?? Infinity) - (b.consensus ?? Infinity) || a.number - b.number);
 }
 
 /** Rounds for display and the wire; null stays null. */

@@ -1,0 +1,73 @@
+import type { Framework, Language } from '../domain/framework';
+import type { CreateSessionResponse, JoinSessionResponse, ProtocolError, SessionSummary } from '../protocol';
+import { isProtocolError } from '../protocol';
+
+/** A REST result: data, or a typed error to show. */
+export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ProtocolError; status: number };
+
+async function request<T>(path: string, init?: RequestInit): Promise<ApiResult<T>> {
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  } catch {
+    return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
+  }
+  const body = await response.json().catch(() => null);
+  if (response.ok) return { ok: true, data: body as T };
+  const error = body && isProtocolError(body.error) ? body.error : { code: 'internal' as const, message: response.statusText };
+  return { ok: false, status: response.status, error };
+}
+
+export function createSession(body: { title?: string; language: Language; anonymous: boolean }): Promise<ApiResult<CreateSessionResponse>> {
+  return request('/api/sessions', { method: 'POST', body: JSON.stringify(body) });
+}
+
+export function getSession(code: string): Promise<ApiResult<SessionSummary>> {
+  return request(`/api/sessions/${encodeURIComponent(code)}`);
+}
+
+export function joinSession(code: string, body: { name?: string; group?: string | null; language?: Language }): Promise<ApiResult<JoinSessionResponse>> {
+  return request(`/api/sessions/${encodeURIComponent(code)}/participants`, { method: 'POST', body: JSON.stringify(body) });
+}
+
+const frameworks = new Map<string, Promise<ApiResult<Framework>>>();
+
+/** The framework a session uses; fetched once per page. */
+export function getFramework(id: string): Promise<ApiResult<Framework>> {
+  let pending = frameworks.get(id);
+  if (!pending) {
+    pending = request<Framework>(`/api/frameworks/${encodeURIComponent(id)}`);
+    frameworks.set(id, pending);
+    void pending.then((r) => !r.ok && frameworks.delete(id));
+  }
+  return pending;
+}
+
+/** Downloads an export with the facilitator token (it must not travel in a URL). */
+export async function downloadExport(code: string, token: string, format: 'md' | 'csv' | 'json'): Promise<ApiResult<null>> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/sessions/${encodeURIComponent(code)}/export.${format}`, { headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
+  }
+  const blob = await response.blob();
+  saveBlob(blob, `session-${code}.${format}`);
+  return { ok: true, data: null };
+}
+
+/** Offers a blob as a file download. */
+export function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

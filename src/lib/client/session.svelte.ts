@@ -1,0 +1,141 @@
+import { io, type Socket } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  SOCKET_PATH,
+  isProtocolError,
+  type Ack,
+  type Answer,
+  type ClientToServerEvents,
+  type CommandName,
+  type CommandPayload,
+  type OwnAnswer,
+  type ProtocolError,
+  type ServerToClientEvents,
+  type SessionSnapshot
+} from '../protocol';
+
+type AckData<C extends CommandName> = Parameters<Parameters<ClientToServerEvents[C]>[1]>[0] extends Ack<infer R> ? R : never;
+
+export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'failed' | 'removed' | 'deleted';
+
+const ACK_TIMEOUT_MS = 15_000;
+
+/**
+ * One live connection to a session, as reactive state. The server sends a
+ * fresh snapshot on every (re)connect; events patch it in between.
+ */
+export class SessionConnection {
+  snapshot = $state<SessionSnapshot | null>(null);
+  status = $state<ConnectionStatus>('connecting');
+  /** Why connecting failed, when it did. */
+  error = $state<ProtocolError | null>(null);
+  /** Answers sent but not yet acknowledged; they win over the snapshot until then. */
+  pending = $state<Record<number, OwnAnswer>>({});
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+
+  constructor(code: string, token: string) {
+    this.socket = io({
+      path: SOCKET_PATH,
+      transports: ['websocket', 'polling'],
+      auth: { code, token, protocolVersion: PROTOCOL_VERSION },
+      reconnectionDelayMax: 5000
+    });
+    const s = this.socket;
+    s.on('connect', () => {
+      this.status = 'online';
+      this.error = null;
+    });
+    s.on('disconnect', (reason) => {
+      if (this.status === 'removed' || this.status === 'deleted') return;
+      this.status = 'offline';
+      // The server closed us on purpose (e.g. removed); socket.io would not retry by itself.
+      if (reason === 'io server disconnect') s.connect();
+    });
+    s.on('connect_error', (error) => {
+      const data = (error as Error & { data?: unknown }).data;
+      if (isProtocolError(data)) {
+        this.error = data;
+        // A refused token or unknown session will not get better by retrying.
+        this.status = 'failed';
+        s.disconnect();
+      } else if (this.status !== 'failed') {
+        this.status = this.snapshot ? 'offline' : 'connecting';
+      }
+    });
+    s.on('state', (snapshot) => {
+      this.snapshot = snapshot;
+      this.resendPending();
+    });
+    s.on('phase', (change) => this.patch((snap) => Object.assign(snap, change)));
+    s.on('progress', (progress) => this.patch((snap) => (snap.progress = progress)));
+    s.on('participantCount', (count) => this.patch((snap) => (snap.participantCount = count)));
+    s.on('participant', (view) =>
+      this.patch((snap) => {
+        if (!snap.participants) return;
+        const index = snap.participants.findIndex((p) => p.id === view.id);
+        if (index >= 0) snap.participants[index] = view;
+        else snap.participants.push(view);
+      })
+    );
+    s.on('participant:removed', ({ id }) => this.patch((snap) => snap.participants && (snap.participants = snap.participants.filter((p) => p.id !== id))));
+    s.on('results', (results) => this.patch((snap) => (snap.results = results)));
+    s.on('settings', (settings) => this.patch((snap) => (snap.settings = settings)));
+    s.on('dots', (dots) => this.patch((snap) => (snap.dots = dots)));
+    s.on('removed', () => {
+      this.status = 'removed';
+      s.disconnect();
+    });
+    s.on('session:deleted', () => {
+      this.status = 'deleted';
+      s.disconnect();
+    });
+  }
+
+  private patch(change: (snapshot: SessionSnapshot) => void): void {
+    if (this.snapshot) change(this.snapshot);
+  }
+
+  /** Sends a command and waits for its acknowledgement (or a timeout, reported as a network error). */
+  async send<C extends CommandName>(name: C, payload: CommandPayload<C>): Promise<Ack<AckData<C>>> {
+    try {
+      const emit = this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck as unknown as (event: C, payload: CommandPayload<C>) => Promise<Ack<AckData<C>>>;
+      return await emit.call(this.socket.timeout(ACK_TIMEOUT_MS), name, payload);
+    } catch {
+      return { ok: false, error: { code: 'internal', message: 'network' } };
+    }
+  }
+
+  /** The participant's answer to a factor as shown: pending first, then what the server has. */
+  answerOf(factor: number): OwnAnswer | null {
+    return this.pending[factor] ?? this.snapshot?.myBallot?.[factor] ?? null;
+  }
+
+  /** Records an answer optimistically and sends it; kept pending until acknowledged, even across reconnects. */
+  async vote(factor: number, answer: Answer, comment?: string | null): Promise<Ack<AckData<'vote'>>> {
+    const current = this.answerOf(factor);
+    const next: OwnAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment };
+    this.pending[factor] = next;
+    const result = await this.send('vote', { factor, answer, comment: next.comment });
+    if (result.ok) {
+      if (this.snapshot?.myBallot) this.snapshot.myBallot[factor] = next;
+      if (this.pending[factor] === next || (this.pending[factor]?.answer === next.answer && this.pending[factor]?.comment === next.comment))
+        delete this.pending[factor];
+    } else if (result.error.message !== 'network') {
+      // Refused by the server (e.g. voting closed): drop the optimistic answer.
+      delete this.pending[factor];
+    }
+    return result;
+  }
+
+  private resendPending(): void {
+    for (const [factor, answer] of Object.entries(this.pending)) {
+      if (this.snapshot?.phase === 'voting') void this.vote(Number(factor), answer.answer, answer.comment);
+      else delete this.pending[Number(factor)];
+    }
+  }
+
+  close(): void {
+    this.socket.removeAllListeners();
+    this.socket.disconnect();
+  }
+}

@@ -1,0 +1,116 @@
+import type { FactorStats } from './statistics';
+
+export type SortKey = 'number' | 'mean' | 'consensus';
+export const HEATMAP_COLUMNS = [1, 2, 3, 4, 5, 'unknown'] as const;
+export type HeatmapColumn = (typeof HEATMAP_COLUMNS)[number];
+
+export interface HeatmapCell {
+  factor: number;
+  score: HeatmapColumn;
+  count: number;
+  /** Share of all this factor's answers (don't-know included), 0..1. */
+  share: number;
+  x: number;
+  y: number;
+}
+
+export interface HeatmapRow {
+  factor: number;
+  theme: string;
+  y: number;
+  stats: FactorStats;
+  cells: HeatmapCell[];
+}
+
+export interface ThemeBand {
+  theme: string;
+  y: number;
+  height: number;
+}
+
+export interface HeatmapLayout {
+  width: number;
+  height: number;
+  labelWidth: number;
+  cellWidth: number;
+  rowHeight: number;
+  statsX: number;
+  headerHeight: number;
+  columns: { key: HeatmapColumn; x: number }[];
+  rows: HeatmapRow[];
+  /** Theme bands, only when sorted by number (other sorts mix themes). */
+  bands: ThemeBand[];
+}
+
+export interface LayoutOptions {
+  sort: SortKey;
+  labelWidth?: number;
+  cellWidth?: number;
+  rowHeight?: number;
+  statsWidth?: number;
+  headerHeight?: number;
+  /** Extra space between theme bands, when sorted by number. */
+  bandGap?: number;
+}
+
+function compare(sort: SortKey) {
+  return (a: FactorStats, b: FactorStats): number => {
+    if (sort === 'mean') return (a.mean ?? Infinity) - (b.mean ?? Infinity) || a.number - b.number;
+    if (sort === 'consensus') return (a.consensus ?? Infinity) - (b.consensus ?? Infinity) || a.number - b.number;
+    return a.number - b.number;
+  };
+}
+
+/** Where every row, cell and band of the heatmap goes; D3 only draws this. */
+export function heatmapLayout(stats: readonly FactorStats[], themeOf: (factor: number) => string, options: LayoutOptions): HeatmapLayout {
+  const labelWidth = options.labelWidth ?? 320;
+  const cellWidth = options.cellWidth ?? 56;
+  const rowHeight = options.rowHeight ?? 36;
+  const statsWidth = options.statsWidth ?? 190;
+  const headerHeight = options.headerHeight ?? 32;
+  const bandGap = options.bandGap ?? 10;
+  const sorted = [...stats].sort(compare(options.sort));
+  const columns = HEATMAP_COLUMNS.map((key, i) => ({ key, x: labelWidth + i * cellWidth }));
+  const rows: HeatmapRow[] = [];
+  const bands: ThemeBand[] = [];
+  let y = headerHeight;
+  for (const s of sorted) {
+    const theme = themeOf(s.number);
+    if (options.sort === 'number') {
+      const last = bands.at(-1);
+      if (!last || last.theme !== theme) {
+        if (last) y += bandGap;
+        bands.push({ theme, y, height: 0 });
+      }
+      bands.at(-1)!.height += rowHeight;
+    }
+    const answers = s.n + s.unknown;
+    const cells = columns.map(({ key, x }) => {
+      const count = key === 'unknown' ? s.unknown : s.distribution[String(key) as '1'];
+      return { factor: s.number, score: key, count, share: answers === 0 ? 0 : count / answers, x, y };
+    });
+    rows.push({ factor: s.number, theme, y, stats: s, cells });
+    y += rowHeight;
+  }
+  return {
+    width: labelWidth + columns.length * cellWidth + statsWidth,
+    height: y + 4,
+    labelWidth,
+    cellWidth,
+    rowHeight,
+    statsX: labelWidth + columns.length * cellWidth,
+    headerHeight,
+    columns,
+    rows,
+    bands
+  };
+}
+
+/** Mean and consensus changes between two rounds, per factor. */
+export function roundShift(before: readonly FactorStats[], after: readonly FactorStats[]): { number: number; mean: number | null; consensus: number | null }[] {
+  return after.map((s) => {
+    const prior = before.find((b) => b.number === s.number);
+    const delta = (a: number | null | undefined, b: number | null) => (a === null || a === undefined || b === null ? null : Math.round((b - a) * 1000) / 1000);
+    return { number: s.number, mean: delta(prior?.mean, s.mean), consensus: delta(prior?.consensus, s.consensus) };
+  });
+}

@@ -1,0 +1,66 @@
+import { nl } from './nl';
+import { en } from './en';
+import { LANGUAGES, DEFAULT_LANGUAGE, type Language } from '../domain/framework';
+import type { ProtocolError } from '../protocol';
+
+type Widen<T> = T extends (...args: infer A) => infer R ? (...args: A) => R : T extends string ? string : { [K in keyof T]: Widen<T[K]> };
+/** The shape every catalogue has. */
+export type Messages = Widen<typeof nl>;
+
+const catalogues: Record<Language, Messages> = { nl, en };
+const STORAGE_KEY = 'seeds:language';
+
+/** The language the interface is shown in now (a per-person choice, defaulting to the session's). */
+export const locale = $state<{ language: Language; chosen: boolean }>({ language: DEFAULT_LANGUAGE, chosen: false });
+
+/** The messages for the current language; reading it inside a component makes it reactive. */
+export function m(): Messages {
+  return catalogues[locale.language];
+}
+
+/** BCP 47 tag for number and date formatting. */
+export function intlTag(language: Language = locale.language): string {
+  return language === 'nl' ? 'nl-NL' : 'en-GB';
+}
+
+/** Formats a decimal for the current locale (e.g. 3,25 in Dutch). */
+export function formatNumber(value: number | null, digits = 2): string {
+  if (value === null) return '–';
+  return value.toLocaleString(intlTag(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Restores a person's explicit choice, if any. */
+export function restoreLanguage(): void {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved && (LANGUAGES as readonly string[]).includes(saved)) {
+      locale.language = saved as Language;
+      locale.chosen = true;
+    }
+  } catch {
+    // Storage may be blocked; the default stays.
+  }
+}
+
+/** A person switches language; remembered on this device. */
+export function chooseLanguage(language: Language): void {
+  locale.language = language;
+  locale.chosen = true;
+  try {
+    localStorage.setItem(STORAGE_KEY, language);
+  } catch {
+    // Not remembered, still switched.
+  }
+}
+
+/** The session's language applies unless the person chose one. */
+export function useSessionLanguage(language: Language): void {
+  if (!locale.chosen) locale.language = language;
+}
+
+/** A readable message for a protocol error in the current language. */
+export function errorMessage(error: ProtocolError | null | undefined): string {
+  if (!error) return m().errors.generic;
+  const known = m().errors as Record<string, string>;
+  return known[error.code] ?? error.message ?? m().errors.generic;
+}

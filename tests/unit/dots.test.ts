@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { DotLedger } from '../../server/sessions/dots';
+import { CommandError } from '../../src/lib/protocol';
+
+/** Runs a function that should throw a CommandError and returns its code. */
+function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CommandError);
+    return (error as CommandError).code;
+  }
+  throw new Error('expected a CommandError');
+}
+
+describe('DotLedger.apply', () => {
+  it('spends dots up to the limit, then refuses with no_dots_left', () => {
+    const ledger = new DotLedger();
+    expect(ledger.apply('ann', 'x', 1, 3)).toBe(1);
+    expect(ledger.apply('ann', 'x', 1, 3)).toBe(2);
+    expect(ledger.apply('ann', 'y', 1, 3)).toBe(1);
+    expect(errorCode(() => ledger.apply('ann', 'z', 1, 3))).toBe('no_dots_left');
+    expect(errorCode(() => ledger.apply('ann', 'x', 1, 3))).toBe('no_dots_left');
+    // The refused dot changed nothing.
+    expect(ledger.totals()).toEqual({ x: 2, y: 1 });
+    expect(ledger.stateFor('ann', 3)).toEqual({ totals: { x: 2, y: 1 }, mine: { x: 2, y: 1 }, remaining: 0 });
+  });
+
+  it('limits each voter separately', () => {
+    const ledger = new DotLedger();
+    ledger.apply('ann', 'x', 1, 1);
+    expect(ledger.apply('bob', 'x', 1, 1)).toBe(1);
+    expect(errorCode(() => ledger.apply('bob', 'y', 1, 1))).toBe('no_dots_left');
+    expect(ledger.totals()).toEqual({ x: 2 });
+  });
+
+  it('taking a dot back frees it for another action', () => {
+    const ledger = new DotLedger();
+    ledger.apply('ann', 'x', 1, 2);
+    ledger.apply('ann', 'x', 1, 2);
+    expect(ledger.apply('ann', 'x', -1, 2)).toBe(1);
+    expect(ledger.apply('ann', 'y', 1, 2)).toBe(1);
+    expect(ledger.apply('ann', 'x', -1, 2)).toBe(0);
+    expect(ledger.stateFor('ann', 2)).toEqual({ totals: { y: 1 }, mine: { y: 1 }, remaining: 1 });
+  });
+
+  it('refuses to take back a dot that is not there', () => {
+    const ledger = new DotLedger();
+    expect(errorCode(() => ledger.apply('ann', 'x', -1, 3))).toBe('bad_request');
+    ledger.apply('bob', 'x', 1, 3);
+    // Bob's dot is not Ann's to take.
+    expect(errorCode(() => ledger.apply('ann', 'x', -1, 3))).toBe('bad_request');
+    expect(ledger.totals()).toEqual({ x: 1 });
+  });
+
+  it('a lowered limit blocks new dots but keeps the spent ones', () => {
+    const ledger = new DotLedger([{ voterId: 'ann', actionId: 'x', count: 4 }]);
+    expect(errorCode(() => ledger.apply('ann', 'y', 1, 3))).toBe('no_dots_left');
+    expect(ledger.stateFor('ann', 3).remaining).toBe(0);
+    expect(ledger.apply('ann', 'x', -1, 3)).toBe(3);
+  });
+});
+
+describe('DotLedger state', () => {
+  const records = [
+    { voterId: 'ann', actionId: 'x', count: 2 },
+    { voterId: 'ann', actionId: 'y', count: 1 },
+    { voterId: 'bob', actionId: 'x', count: 1 },
+    { voterId: 'cat', actionId: 'z', count: 0 }
+  ];
+
+  it('restores from records, skipping zero counts', () => {
+    const ledger = new DotLedger(records);
+    expect(ledger.totals()).toEqual({ x: 3, y: 1 });
+    expect(ledger.maxSpentByAnyone()).toBe(3);
+    expect(ledger.stateFor('bob', 5)).toEqual({ totals: { x: 3, y: 1 }, mine: { x: 1 }, remaining: 4 });
+    expect(ledger.stateFor('cat', 5)).toEqual({ totals: { x: 3, y: 1 }, mine: {}, remaining: 5 });
+  });
+
+  it('removeVoter drops their dots', () => {
+    const ledger = new DotLedger(records);
+    ledger.removeVoter('ann');
+    expect(ledger.totals()).toEqual({ x: 1 });
+    expect(ledger.maxSpentByAnyone()).toBe(1);
+  });
+
+  it('an empty ledger', () => {
+    const ledger = new DotLedger();
+    expect(ledger.totals()).toEqual({});
+    expect(ledger.maxSpentByAnyone()).toBe(0);
+    expect(ledger.stateFor('ann', 3)).toEqual({ totals: {}, mine: {}, remaining: 3 });
+  });
+});
+
+describe('DotLedger.moveAction', () => {
+  it('merges every voter’s dots into the target and reports the changes', () => {
+    const ledger = new DotLedger([
+      { voterId: 'ann', actionId: 'x', count: 2 },
+      { voterId: 'ann', actionId: 'y', count: 1 },
+      { voterId: 'bob', actionId: 'x', count: 1 },
+      { voterId: 'cat', actionId: 'y', count: 3 }
+    ]);
+    const changed = ledger.moveAction('x', 'y');
+    expect(changed).toEqual([
+      { voterId: 'ann', actionId: 'x', count: 0 },
+      { voterId: 'ann', actionId: 'y', count: 3 },
+      { voterId: 'bob', actionId: 'x', count: 0 },
+      { voterId: 'bob', actionId: 'y', count: 1 }
+    ]);
+    expect(ledger.totals()).toEqual({ y: 7 });
+    expect(ledger.stateFor('ann', 3)).toEqual({ totals: { y: 7 }, mine: { y: 3 }, remaining: 0 });
+    // Nobody's total changed, so nobody is over the limit.
+    expect(ledger.maxSpentByAnyone()).toBe(3);
+    expect(() => ledger.apply('ann', 'y', 1, 3)).toThrow(CommandError);
+    expect(ledger.apply('ann', 'y', -1, 3)).toBe(2);
+  });
+
+  it('drops the dots when the target is null', () => {
+    const ledger = new DotLedger([
+      { voterId: 'ann', actionId: 'x', count: 2 },
+      { voterId: 'bob', actionId: 'y', count: 1 }
+    ]);
+    expect(ledger.moveAction('x', null)).toEqual([{ voterId: 'ann', actionId: 'x', count: 0 }]);
+    expect(ledger.totals()).toEqual({ y: 1 });
+    expect(ledger.stateFor('ann', 3).remaining).toBe(3);
+  });
+
+  it('changes nothing for an action without dots', () => {
+    const ledger = new DotLedger([{ voterId: 'ann', actionId: 'x', count: 2 }]);
+    expect(ledger.moveAction('nope', 'x')).toEqual([]);
+    expect(ledger.totals()).toEqual({ x: 2 });
+  });
+});
