@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_FRAMEWORK_ID, parseFramework, type Framework } from '../src/lib/domain/framework';
+import { DEFAULT_FRAMEWORK_ID, type Framework } from '../src/lib/domain/framework';
+import { parseFramework } from '../src/lib/domain/framework-schema';
 
 /** The frameworks (lists of factors) found in the content folder, by id. */
 export type FrameworkCatalog = ReadonlyMap<string, Framework>;

@@ -2,9 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
 import {
   CommandError,
-  CommandSchemas,
   COMMAND_NAMES,
-  HandshakeAuth,
   LIMITS,
   PROTOCOL_VERSION,
   SOCKET_PATH,
@@ -14,6 +12,7 @@ import {
   type ProtocolError,
   type ServerToClientEvents
 } from '../../src/lib/protocol';
+import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
 import type { Identity, SessionRoom } from '../sessions/room';
 import type { SessionRegistry } from '../sessions/registry';
 import type { OriginPolicy } from '../security/origin';
@@ -109,6 +108,13 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: 
   socket.on('disconnect', () => {
     room.disconnected(identity);
     deps.registry.scheduleUnload(room);
+  });
+
+  // An event this protocol does not know gets a typed answer instead of silence.
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    if ((COMMAND_NAMES as readonly unknown[]).includes(event)) return;
+    const ack = args.at(-1);
+    if (typeof ack === 'function') ack({ ok: false, error: { code: 'bad_request', message: `Unknown event "${String(event).slice(0, 40)}".` } });
   });
 
   const bucket = new TokenBucket(LIMITS.commandsPerSecond, LIMITS.commandBurst);

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { ActionPoint } from '../../src/lib/board/actions';
 import type { Answer } from '../../src/lib/domain/ballots';
 import { buildExport, escapeMarkdown, exportCsv, exportMarkdown, type ExportInput } from '../../src/lib/domain/export';
-import { parseFramework, type Language } from '../../src/lib/domain/framework';
+import type { Language } from '../../src/lib/domain/framework';
+import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { computeRoundResults } from '../../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FRAMEWORK_ID, localize, parseFramework, type Framework } from '../../src/lib/domain/framework';
+import { DEFAULT_FRAMEWORK_ID, localize, type Framework } from '../../src/lib/domain/framework';
+import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { loadFrameworks } from '../../server/content';
 
 const contentDir = fileURLToPath(new URL('../../content', import.meta.url));

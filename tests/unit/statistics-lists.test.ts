@@ -161,4 +161,27 @@ describe('groupBreakdown', () => {
   it('returns nothing without entries', () => {
     expect(groupBreakdown(12, [], groupOf)).toEqual([]);
   });
+
+  // The overall mean minus a shown group mean must not expose one or two people outside it.
+  it.each([
+    { case: 'one voter outside the only shown group: hidden', outside: 1, expected: [null] },
+    { case: 'two voters outside: hidden', outside: 2, expected: [null] },
+    { case: 'three voters outside: shown', outside: 3, expected: [3] },
+    { case: 'nobody outside: shown (equals the overall mean)', outside: 0, expected: [3] }
+  ])('$case', ({ outside, expected }) => {
+    const list = [e('c1', 1, 2), e('c2', 1, 3), e('c3', 1, 4), ...Array.from({ length: outside }, (_, i) => e(`x${i + 1}`, 1, 5))];
+    expect(groupBreakdown(1, list, groupOf)).toEqual([{ group: 'company', voters: 3, means: expected }]);
+  });
+
+  it('hides the smallest shown group until what is left outside is empty or large enough', () => {
+    // company 3 scores, education 4 scores, one ungrouped voter: the remainder of 1 would expose x1.
+    const people: Record<string, string | null> = { c1: 'company', c2: 'company', c3: 'company', e1: 'edu', e2: 'edu', e3: 'edu', e4: 'edu', x1: null };
+    const list = Object.keys(people).map((id, i) => e(id, 1, ((i % 5) + 1) as Answer));
+    const result = groupBreakdown(1, list, (id) => people[id] ?? null);
+    // Hiding company (the smaller) leaves 3 + 1 = 4 outside education: safe.
+    expect(result).toEqual([
+      { group: 'company', voters: 3, means: [null] },
+      { group: 'edu', voters: 4, means: [(4 + 5 + 1 + 2) / 4] }
+    ]);
+  });
 });

@@ -19,6 +19,13 @@ export function actionsArray(doc: Y.Doc): Y.Array<Y.Map<unknown>> {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A real calendar date in YYYY-MM-DD form (not 2026-13-45). */
+function isDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !DATE.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
 /** Reads one action map defensively: the document is shared, so any field may be odd. */
 export function readAction(map: Y.Map<unknown>): ActionPoint | null {
   const id = map.get(F.id);
@@ -34,7 +41,7 @@ export function readAction(map: Y.Map<unknown>): ActionPoint | null {
     factor: typeof factor === 'number' && Number.isInteger(factor) ? factor : null,
     text: (text instanceof Y.Text ? text.toString() : '').slice(0, LIMITS.actionTextMax),
     owner: typeof owner === 'string' && owner.trim() !== '' ? owner.trim().slice(0, LIMITS.ownerMax) : null,
-    due: typeof due === 'string' && DATE.test(due) ? due : null,
+    due: isDate(due) ? due : null,
     status: (ACTION_STATUSES as readonly unknown[]).includes(status) ? (status as ActionStatus) : 'open',
     createdAt: typeof createdAt === 'number' ? createdAt : 0
   };

@@ -139,8 +139,11 @@ export interface GroupBreakdown {
 }
 
 /**
- * Means per stakeholder group, only for groups with at least `minGroupSize`
- * voters, so that no small group's scores can be traced back to people.
+ * Means per stakeholder group, only where no individual can be traced: a
+ * group needs at least `minGroupSize` voters, a factor mean at least that many
+ * scores, and what is left outside the shown means (the overall mean minus
+ * them) must be empty or just as large; otherwise the smallest shown mean of
+ * that factor is hidden too, until that holds.
  */
 export function groupBreakdown(
   factorCount: number,
@@ -149,9 +152,12 @@ export function groupBreakdown(
   minGroupSize = MIN_GROUP_SIZE
 ): GroupBreakdown[] {
   const byGroup = new Map<string, { voters: Set<string>; sums: number[]; counts: number[] }>();
+  const totals = new Array<number>(factorCount).fill(0);
   for (const entry of entries) {
+    if (entry.factor < 1 || entry.factor > factorCount) continue;
+    if (entry.answer !== 'unknown') totals[entry.factor - 1]++;
     const group = groupOf(entry.participantId);
-    if (group === null || entry.factor < 1 || entry.factor > factorCount) continue;
+    if (group === null) continue;
     let bucket = byGroup.get(group);
     if (!bucket) {
       bucket = { voters: new Set(), sums: new Array(factorCount).fill(0), counts: new Array(factorCount).fill(0) };
@@ -163,13 +169,20 @@ export function groupBreakdown(
       bucket.counts[entry.factor - 1]++;
     }
   }
-  return [...byGroup.entries()]
-    .filter(([, bucket]) => bucket.voters.size >= minGroupSize)
-    .map(([group, bucket]) => ({
-      group,
-      voters: bucket.voters.size,
-      // A factor mean from fewer scores than the minimum would expose individuals too.
-      means: bucket.sums.map((sum, i) => (bucket.counts[i] < minGroupSize ? null : sum / bucket.counts[i]))
-    }))
-    .sort((a, b) => a.group.localeCompare(b.group));
+  const groups = [...byGroup.entries()].filter(([, bucket]) => bucket.voters.size >= minGroupSize).sort(([a], [b]) => a.localeCompare(b));
+  const shown = groups.map(([, bucket]) => bucket.counts.map((count) => count >= minGroupSize));
+  for (let factor = 0; factor < factorCount; factor++) {
+    for (;;) {
+      const visible = groups.map((_, g) => g).filter((g) => shown[g][factor]);
+      const remainder = totals[factor] - visible.reduce((sum, g) => sum + groups[g][1].counts[factor], 0);
+      if (visible.length === 0 || remainder === 0 || remainder >= minGroupSize) break;
+      const smallest = visible.reduce((a, b) => (groups[b][1].counts[factor] < groups[a][1].counts[factor] ? b : a));
+      shown[smallest][factor] = false;
+    }
+  }
+  return groups.map(([group, bucket], g) => ({
+    group,
+    voters: bucket.voters.size,
+    means: bucket.sums.map((sum, i) => (shown[g][i] ? sum / bucket.counts[i] : null))
+  }));
 }

@@ -14,7 +14,9 @@ import type { CommandName, CommandPayload } from './schemas';
 
 export * from './errors';
 export * from './limits';
-export * from './schemas';
+export * from './commands';
+// Schemas are values built with zod: the server imports them from './schemas'; here only their types.
+export type { CommandName, CommandPayload, ParsedCommand, CreateSessionRequest, JoinSessionRequest, HandshakeAuth } from './schemas';
 export * from './yjs';
 export type { Phase } from '../domain/phases';
 export type { Answer, Progress } from '../domain/ballots';

@@ -91,4 +91,3 @@ export const CommandSchemas = {
 export type CommandName = keyof typeof CommandSchemas;
 export type CommandPayload<C extends CommandName> = z.input<(typeof CommandSchemas)[C]>;
 export type ParsedCommand<C extends CommandName> = z.output<(typeof CommandSchemas)[C]>;
-export const COMMAND_NAMES = Object.keys(CommandSchemas) as CommandName[];

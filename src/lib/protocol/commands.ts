@@ -1,0 +1,19 @@
+import type { CommandName } from './schemas';
+
+/** Every client command, listed without loading the schemas (so browsers never download zod). */
+export const COMMAND_NAMES = [
+  'vote',
+  'phase:set',
+  'participant:remove',
+  'settings:update',
+  'dot:cast',
+  'action:remove',
+  'action:merge',
+  'action:move',
+  'state:request',
+  'session:delete'
+] as const satisfies readonly CommandName[];
+
+// Fails to compile when a schema has no entry above.
+type Missing = Exclude<CommandName, (typeof COMMAND_NAMES)[number]>;
+export const commandListIsComplete: Missing extends never ? true : never = true;
