@@ -28,6 +28,8 @@ function isDate(value: unknown): value is string {
 
 /** Reads one action map defensively: the document is shared, so any field may be odd. */
 export function readAction(map: Y.Map<unknown>): ActionPoint | null {
+  // Anyone who may edit can put any value into the array, not only maps.
+  if (!(map instanceof Y.Map)) return null;
   const id = map.get(F.id);
   if (typeof id !== 'string') return null;
   const factor = map.get(F.factor);
@@ -85,7 +87,7 @@ export function addAction(doc: Y.Doc, input: { factor: number | null; text?: str
 export function indexOfAction(doc: Y.Doc, id: string): number {
   return actionsArray(doc)
     .toArray()
-    .findIndex((map) => map.get(F.id) === id);
+    .findIndex((map) => map instanceof Y.Map && map.get(F.id) === id);
 }
 
 export function removeAction(doc: Y.Doc, id: string): boolean {

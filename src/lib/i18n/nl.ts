@@ -151,7 +151,7 @@ export const nl = {
   actions: {
     title: 'Actiepunten',
     intro: 'Werk samen aan actiepunten voor de zwakke en verdeelde factoren. Iedereen typt tegelijk mee.',
-    add: '+ Actiepunt',
+    add: '+ actie toevoegen',
     addFor: (n: number) => `+ actie voor factor ${n}`,
     general: 'Algemeen',
     text: 'Actie',

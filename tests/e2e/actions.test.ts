@@ -1,0 +1,139 @@
+/**
+ * The action board in a real browser: two people type into the same action point
+ * at the same moment and both pages converge; owner, due date and dots reach every
+ * page and the exports; markup typed by one person stays text for everyone else.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { browserAvailability } from '../helpers/browser';
+import { createSessionFromLanding, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
+import type { ExportJson } from '../../src/lib/domain/export';
+
+const availability = browserAvailability();
+
+const BASE = 'organise a site visit';
+const MERGED = `Together: ${BASE} in March`;
+const OWNER = 'Bartholomeus';
+const DUE = '2026-12-31';
+const MARKUP = '<img src=x onerror=alert(1)>';
+const OWNER_MARKUP = '<script>alert(2)</script><b>bold</b>';
+
+/** The co-edited text of the (first) action point for `factor` on a page. */
+const actionText = (page: Page, factor: number): Locator =>
+  page.locator(`[data-testid="action-item"][data-factor="${factor}"]`).first().getByTestId('action-text');
+const item = (page: Page, factor: number): Locator => page.locator(`[data-testid="action-item"][data-factor="${factor}"]`).first();
+
+/** Puts the caret at `index` (or the end) of a text area. */
+async function caretAt(area: Locator, index: number | 'end'): Promise<void> {
+  await area.focus();
+  await area.evaluate((el, at) => {
+    const textarea = el as HTMLTextAreaElement;
+    const position = at === 'end' ? textarea.value.length : at;
+    textarea.setSelectionRange(position, position);
+  }, index);
+}
+
+describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' : `action board (browser) skipped: ${availability.reason}`, () => {
+  const e2e = useE2E();
+  let facilitator: Page;
+  let ann: Page;
+  let bob: Page;
+  let code = '';
+
+  it('the session reaches the action phase after a reveal', async () => {
+    facilitator = await e2e.newPage();
+    code = await createSessionFromLanding(facilitator, e2e.url, 'en');
+    ann = await e2e.newPage();
+    bob = await e2e.newPage();
+    await joinByLink(ann, e2e.url, code, 'Annemarie');
+    await joinByLink(bob, e2e.url, code, OWNER);
+    await expectParticipantCount(facilitator, 2);
+    await facilitator.getByTestId('phase-voting').click();
+    await vote(ann, [2, 3, 1, 4, 2, 3, 3, 4, 2, 1, 3, 'unknown']);
+    await vote(bob, [4, 3, 2, 4, 1, 3, 2, 5, 3, 1, 'unknown', 3]);
+    await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('2');
+    await facilitator.getByTestId('phase-reveal').click();
+    await ann.getByTestId('heatmap').waitFor();
+    await facilitator.getByTestId('phase-actions').click();
+    for (const page of [facilitator, ann, bob]) await page.getByTestId('action-add-3').waitFor();
+  });
+
+  it('two people typing into the same action point at once converge on the merged text', async () => {
+    await ann.getByTestId('action-add-3').click();
+    for (const page of [facilitator, ann, bob]) await item(page, 3).waitFor();
+    await actionText(ann, 3).fill(BASE);
+    await expect.poll(() => actionText(bob, 3).inputValue()).toBe(BASE);
+
+    // Ann writes at the start while Bob writes at the end, keystroke by keystroke, at the same time.
+    await caretAt(actionText(ann, 3), 0);
+    await caretAt(actionText(bob, 3), 'end');
+    await Promise.all([ann.keyboard.type('Together: ', { delay: 25 }), bob.keyboard.type(' in March', { delay: 25 })]);
+
+    for (const page of [ann, bob, facilitator]) await expect.poll(() => actionText(page, 3).inputValue()).toBe(MERGED);
+  });
+
+  it('owner, due date and a dot reach every page', async () => {
+    await item(bob, 3).getByTestId('action-owner').fill(OWNER);
+    await item(bob, 3).getByTestId('action-owner').press('Tab');
+    await item(ann, 3).getByTestId('action-due').fill(DUE);
+    for (const page of [facilitator, ann, bob]) {
+      await expect.poll(() => item(page, 3).getByTestId('action-owner').inputValue()).toBe(OWNER);
+      await expect.poll(() => item(page, 3).getByTestId('action-due').inputValue()).toBe(DUE);
+    }
+
+    expect(await textOf(ann, 'action-votes')).toBe('0');
+    await item(bob, 3).getByTestId('action-vote').click();
+    for (const page of [facilitator, ann, bob]) await expect.poll(() => item(page, 3).getByTestId('action-votes').textContent()).toBe('1');
+    expect(await item(bob, 3).getByTestId('action-vote').getAttribute('aria-pressed')).toBe('true');
+    expect(await item(ann, 3).getByTestId('action-vote').getAttribute('aria-pressed')).toBe('false');
+  });
+
+  it('markup typed into an action point stays literal text on other pages', async () => {
+    await ann.getByTestId('action-add-5').click();
+    await item(ann, 5).waitFor();
+    await actionText(ann, 5).fill(MARKUP);
+    await item(bob, 5).getByTestId('action-owner').fill(OWNER_MARKUP);
+    await item(bob, 5).getByTestId('action-owner').press('Tab');
+
+    for (const page of [facilitator, ann, bob]) {
+      await expect.poll(() => actionText(page, 5).inputValue()).toBe(MARKUP);
+      await expect.poll(() => item(page, 5).getByTestId('action-owner').inputValue()).toBe(OWNER_MARKUP);
+      expect(await page.locator('img[src="x"], main script, main b').count()).toBe(0);
+    }
+    // The facilitator's "merge into" list names the other point by its text, as text.
+    expect(await facilitator.locator('option', { hasText: MARKUP }).count()).toBeGreaterThan(0);
+    // (An alert would have been caught as an unexpected dialog by the page helper.)
+  });
+
+  it('the exports hold the text, owner, due date and votes', async () => {
+    const token = await facilitator.evaluate((c) => localStorage.getItem(`seeds:facilitator:${c}`), code);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{22,}$/);
+    const get = (file: string, auth = true) =>
+      fetch(`${e2e.url}/api/sessions/${code}/${file}`, auth ? { headers: { authorization: `Bearer ${token}` } } : {}).then(async (r) => ({
+        status: r.status,
+        text: await r.text()
+      }));
+
+    expect((await get('export.json', false)).status).toBe(401);
+    const json = await get('export.json');
+    expect(json.status).toBe(200);
+    const data = JSON.parse(json.text) as ExportJson;
+    expect(data.actions).toEqual(
+      expect.arrayContaining([
+        { factor: 3, text: MERGED, owner: OWNER, due: DUE, status: 'open', votes: 1 },
+        { factor: 5, text: MARKUP, owner: OWNER_MARKUP, due: null, status: 'open', votes: 0 }
+      ])
+    );
+    expect(data.actions).toHaveLength(2);
+
+    const md = await get('export.md');
+    expect(md.status).toBe(200);
+    expect(md.text).toContain(`${MERGED} (`);
+    expect(md.text).toContain(`owner: ${OWNER}`);
+    expect(md.text).toContain(`due: ${DUE}`);
+    expect(md.text).toContain('1 votes');
+    // Markup is escaped in the Markdown, so a viewer rendering it does not run it.
+    expect(md.text).not.toContain('<img');
+    expect(md.text).not.toContain('<script');
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * Browser-test plumbing: one real server (serving the SvelteKit build) and one
+ * Chromium per test file, a browser context per person, screenshots of every
+ * open page when a test fails, and the few flows every test needs.
+ */
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { createServer, type RunningServer } from '../../server/app';
+import type { Answer } from '../../src/lib/protocol';
+import { launchBrowser } from './browser';
+import { CONTENT_DIR, REPO_ROOT } from './server';
+
+export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
+export const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const FACTORS = Array.from({ length: 12 }, (_, i) => i + 1);
+const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+
+export interface E2E {
+  url: string;
+  server: RunningServer;
+  browser: Browser;
+  /** A new person: a fresh browser context (own storage) with one page. */
+  newPage(options?: BrowserContextOptions): Promise<Page>;
+}
+
+/**
+ * Starts the server and Chromium in `beforeAll` and stops them in `afterAll`.
+ * (The shared `startServer` registers its teardown with `onTestFinished`,
+ * which vitest refuses inside `beforeAll`, so the same options are passed to
+ * `createServer` here with a teardown of our own.) Uncaught page errors fail
+ * the test; a failed test leaves a screenshot of every open page in `test-results/`.
+ * The tests of one `describe` are steps of one story: after a failed step the
+ * later ones of that block are skipped instead of timing out one by one.
+ */
+export function useE2E(): E2E {
+  let dataDir = '';
+  let server: RunningServer | undefined;
+  let browser: Browser | undefined;
+  let pageErrors: string[] = [];
+  let pageNumber = 0;
+  const brokenSuites = new Set<string>();
+
+  const env: E2E = {
+    get url() {
+      return server!.url;
+    },
+    get server() {
+      return server!;
+    },
+    get browser() {
+      return browser!;
+    },
+    async newPage(options = DESKTOP) {
+      const context = await browser!.newContext({ locale: 'nl-NL', ...options });
+      // Fail well within the test timeout, so a failing step reports itself (and its screenshots).
+      context.setDefaultTimeout(15_000);
+      const page = await context.newPage();
+      const label = `page${++pageNumber}`;
+      page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
+      // The app asks to confirm closing a session; any other dialog (an alert from injected markup) is an error.
+      page.on('dialog', (dialog) => {
+        if (dialog.type() === 'confirm') return void dialog.accept();
+        pageErrors.push(`${label}: unexpected ${dialog.type()} "${dialog.message()}"`);
+        void dialog.dismiss();
+      });
+      return page;
+    }
+  };
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-e2e-'));
+    server = await createServer({
+      port: 0,
+      host: '127.0.0.1',
+      contentDir: CONTENT_DIR,
+      dataDir,
+      appDir: path.join(REPO_ROOT, 'build'),
+      purgeAfterDays: 0,
+      joinsPerMinute: 1000
+    });
+    browser = await launchBrowser();
+  });
+
+  beforeEach((context) => {
+    if (context.task.suite && brokenSuites.has(context.task.suite.id)) context.skip('an earlier step of this story failed');
+  });
+
+  afterEach(async (context) => {
+    const errors = pageErrors;
+    pageErrors = [];
+    const failed = context.task.result?.state === 'fail' || errors.length > 0;
+    if (failed && context.task.suite) brokenSuites.add(context.task.suite.id);
+    if (failed && browser) {
+      await fs.mkdir(RESULTS_DIR, { recursive: true });
+      const stem = `${path.basename(context.task.file.name, '.test.ts')}-${context.task.suite?.name ?? ''}-${context.task.name}`
+        .replace(/[^\w.-]+/g, '_')
+        .slice(0, 100);
+      const pages = browser.contexts().flatMap((c) => c.pages());
+      await Promise.all(
+        pages.map((page, i) => page.screenshot({ path: path.join(RESULTS_DIR, `${stem}-${i + 1}.png`), fullPage: true, timeout: 5000 }).catch(() => undefined))
+      );
+    }
+    expect(errors, 'uncaught errors or dialogs in the pages').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  return env;
+}
+
+/** Text of a test id, trimmed ('' when empty). */
+export async function textOf(page: Page, testId: string): Promise<string> {
+  return ((await page.getByTestId(testId).first().textContent()) ?? '').trim();
+}
+
+/** On the landing page: optionally picks the session language, creates a session, returns its code. */
+export async function createSessionFromLanding(page: Page, url: string, language?: 'nl' | 'en'): Promise<string> {
+  await page.goto(url);
+  if (language) await page.locator('#session-language').selectOption(language);
+  await page.getByTestId('create-session').click();
+  await page.waitForURL(/\/s\/[^/]+\/facilitate/);
+  const code = await page.getByTestId('session-code').textContent();
+  expect(code?.trim()).toMatch(/^[A-Z0-9]{4,12}$/);
+  return code!.trim();
+}
+
+/** Fills the join form that is on screen and waits until the person is in. */
+export async function fillJoinForm(page: Page, name: string, groupIndex = 1): Promise<void> {
+  await page.getByTestId('participant-name').fill(name);
+  await page.getByTestId('participant-group').selectOption({ index: groupIndex });
+  await page.getByTestId('join-session').click();
+  await page.getByTestId('participant-name').waitFor({ state: 'detached' });
+}
+
+/** Opens the join link and joins. */
+export async function joinByLink(page: Page, url: string, code: string, name: string, groupIndex = 1): Promise<void> {
+  await page.goto(`${url}/s/${code}`);
+  await fillJoinForm(page, name, groupIndex);
+}
+
+/** Waits until a facilitator page counts `n` participants. */
+export async function expectParticipantCount(facilitator: Page, n: number): Promise<void> {
+  await expect.poll(() => textOf(facilitator, 'participant-count')).toBe(String(n));
+}
+
+/** Clicks (or taps) one answer per factor (index 0 = factor 1; `null` skips) and waits until each shows as selected. */
+export async function vote(page: Page, answers: readonly (Answer | null)[], { tap = false } = {}): Promise<void> {
+  await page.getByTestId('vote-1-1').waitFor();
+  for (const [i, answer] of answers.entries()) {
+    if (answer === null) continue;
+    const option = page.getByTestId(`vote-${i + 1}-${answer}`);
+    await (tap ? option.tap() : option.click());
+    await expect.poll(() => option.isChecked()).toBe(true);
+  }
+}
+
+/** The checked answer per factor as the page shows it (null when none). */
+export async function checkedAnswers(page: Page): Promise<(string | null)[]> {
+  return page.evaluate(() =>
+    Array.from({ length: 12 }, (_, i) => {
+      const input = document.querySelector<HTMLInputElement>(`input[name="factor-${i + 1}"]:checked`);
+      return input ? (input.dataset.testid ?? '').split('-')[2] : null;
+    })
+  );
+}
+
+/** Serious and critical axe-core violations on the page, as readable lines. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const source = await fs.readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // The app's CSP forbids inline scripts, so axe is evaluated through the DevTools protocol instead of a <script> tag.
+  await page.evaluate(source);
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact?: string; help: string; nodes: { target: unknown[] }[] }[] }> } }
+    ).axe;
+    const result = await axe.run();
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact ?? '', help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.targets.join(', ')}`);
+}
