@@ -3,6 +3,8 @@
  * by typing the code, another through the join link; reloads keep identities;
  * the language switch changes the interface.
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
@@ -10,6 +12,7 @@ import { createSessionFromLanding, expectParticipantCount, fillJoinForm, textOf,
 import { en } from '../../src/lib/i18n/en';
 import { nl } from '../../src/lib/i18n/nl';
 
+const require = createRequire(import.meta.url);
 const availability = browserAvailability();
 
 describe.skipIf(!availability.run)(availability.run ? 'lobby (browser)' : `lobby (browser) skipped: ${availability.reason}`, () => {
@@ -40,6 +43,23 @@ describe.skipIf(!availability.run)(availability.run ? 'lobby (browser)' : `lobby
     expect(await link.textContent()).toContain(code);
     joinLink = (await link.getAttribute('href')) ?? '';
     expect(joinLink).toBe(`${e2e.url}/s/${code}`);
+
+    // What a phone camera reads from the QR code is the join link: draw the image on a
+    // canvas in the page and decode it with jsQR (a QR reader independent of the encoder).
+    await facilitator.evaluate(fs.readFileSync(require.resolve('jsqr/dist/jsQR.js'), 'utf8'));
+    const decoded = await qr.evaluate((img: HTMLImageElement) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 440;
+      canvas.height = 440;
+      const context = canvas.getContext('2d')!;
+      context.fillStyle = '#fff';
+      context.fillRect(0, 0, 440, 440);
+      context.drawImage(img, 0, 0, 440, 440);
+      const pixels = context.getImageData(0, 0, 440, 440);
+      const reader = (window as unknown as { jsQR: (d: Uint8ClampedArray, w: number, h: number) => { data: string } | null }).jsQR;
+      return reader(pixels.data, pixels.width, pixels.height)?.data ?? null;
+    });
+    expect(decoded).toBe(joinLink);
   });
 
   it('one person joins by typing the code in lower case with a space, another through the link', async () => {
