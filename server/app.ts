@@ -10,6 +10,7 @@ import { createApiRouter } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { SqliteStore } from './store/sqlite';
+import type { RateLimits } from './security/rate';
 
 /** A running server. */
 export interface RunningServer {
@@ -22,7 +23,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export type CreateServerOptions = Partial<ServerConfig> & { port?: number; host?: string; dataDir: string };
+export type CreateServerOptions = Partial<ServerConfig> & {
+  port?: number;
+  host?: string;
+  dataDir: string;
+  /** Overrides the per-connection rate limits of LIMITS (tests that flood on purpose). */
+  limits?: Partial<RateLimits>;
+};
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
 
@@ -55,12 +62,16 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   });
 
   const server = http.createServer(app);
+  // A client that announces a body and never sends it gets a 408 after 30 s, not Node's 5 minutes.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
   const realtime = attachRealtime(server, {
     store,
     frameworks,
     allowedOrigins: config.publicUrl ? [...config.allowedOrigins, new URL(config.publicUrl).origin] : config.allowedOrigins,
     maxLiveSessions: config.maxLiveSessions,
-    destroyUnknownUpgrades: config.destroyUnknownUpgrades
+    destroyUnknownUpgrades: config.destroyUnknownUpgrades,
+    limits: options.limits
   });
   app.use(
     '/api',

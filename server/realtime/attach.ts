@@ -2,11 +2,12 @@ import type { Server as HttpServer } from 'node:http';
 import type { FrameworkCatalog } from '../content';
 import { SessionRegistry } from '../sessions/registry';
 import { OriginPolicy } from '../security/origin';
+import type { RateLimits } from '../security/rate';
 import type { Store } from '../store/types';
 import { YjsHub } from '../yjs/hub';
 import { attachSocketHandlers, createSocketServer, type IO } from './socket-server';
 import { socketFanout } from './socket-fanout';
-import { SOCKET_PATH } from '../../src/lib/protocol';
+import { LIMITS, SOCKET_PATH } from '../../src/lib/protocol';
 
 export interface Realtime {
   io: IO;
@@ -22,7 +23,14 @@ export interface Realtime {
  */
 export function attachRealtime(
   httpServer: HttpServer,
-  options: { store: Store; frameworks: FrameworkCatalog; allowedOrigins: string[]; maxLiveSessions: number; destroyUnknownUpgrades: boolean }
+  options: {
+    store: Store;
+    frameworks: FrameworkCatalog;
+    allowedOrigins: string[];
+    maxLiveSessions: number;
+    destroyUnknownUpgrades: boolean;
+    limits?: Partial<RateLimits>;
+  }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
   const io = createSocketServer(httpServer, origins);
@@ -32,8 +40,15 @@ export function attachRealtime(
     fanout: socketFanout(io),
     maxLiveSessions: options.maxLiveSessions
   });
-  const yjs = new YjsHub(registry, options.store, origins);
-  attachSocketHandlers(io, { registry, yjs });
+  const limits: RateLimits = {
+    commandsPerSecond: LIMITS.commandsPerSecond,
+    commandBurst: LIMITS.commandBurst,
+    yjsMessagesPerSecond: LIMITS.yjsMessagesPerSecond,
+    yjsBurst: LIMITS.yjsBurst,
+    ...options.limits
+  };
+  const yjs = new YjsHub(registry, options.store, origins, limits);
+  attachSocketHandlers(io, { registry, yjs }, limits);
 
   const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (YjsHub.matches(request.url)) yjs.handleUpgrade(request, socket, head);

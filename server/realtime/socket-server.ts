@@ -16,7 +16,7 @@ import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
 import type { Identity, SessionRoom } from '../sessions/room';
 import type { SessionRegistry } from '../sessions/registry';
 import type { OriginPolicy } from '../security/origin';
-import { TokenBucket } from '../security/rate';
+import { TokenBucket, type RateLimits } from '../security/rate';
 import type { YjsHub } from '../yjs/hub';
 import { executeCommand } from './commands';
 import { roomNames } from './socket-fanout';
@@ -60,7 +60,7 @@ function toProtocolError(error: unknown): ProtocolError {
  * Authenticates each connection once (session code + token) and dispatches
  * commands: parse → authorise → domain → persist → broadcast → ack.
  */
-export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; yjs: YjsHub }): void {
+export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; yjs: YjsHub }, limits?: RateLimits): void {
   io.use((socket, next) => {
     const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!parsed.success) {
@@ -90,12 +90,12 @@ export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; 
         socket.disconnect(true);
         return;
       }
-      onConnection(socket, room, deps);
+      onConnection(socket, room, deps, limits);
     });
   });
 }
 
-function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: SessionRegistry; yjs: YjsHub }): void {
+function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: SessionRegistry; yjs: YjsHub }, limits?: RateLimits): void {
   const { identity } = socket.data;
   void socket.join(roomNames.all(room.code));
   if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(room.code));
@@ -117,16 +117,22 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: 
     if (typeof ack === 'function') ack({ ok: false, error: { code: 'bad_request', message: `Unknown event "${String(event).slice(0, 40)}".` } });
   });
 
-  const bucket = new TokenBucket(LIMITS.commandsPerSecond, LIMITS.commandBurst);
+  const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
   for (const name of COMMAND_NAMES) {
-    socket.on(name, (payload: unknown, ack: unknown) => {
-      // A client that sends no callback gets no answer, but is still checked.
+    socket.on(name, (...args: unknown[]) => {
+      // socket.io puts the ack callback last; a client that sends none gets no answer, but is still checked.
+      const ack = args.at(-1);
       const reply = typeof ack === 'function' ? (ack as (response: Ack<unknown>) => void) : () => undefined;
+      const payloads = typeof ack === 'function' ? args.slice(0, -1) : args;
       if (!bucket.take()) {
         reply({ ok: false, error: { code: 'rate_limited', message: 'Too many messages; slow down a little.' } });
         return;
       }
-      void handle(name, payload, room, identity, deps).then(reply);
+      if (payloads.length !== 1) {
+        reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
+        return;
+      }
+      void handle(name, payloads[0], room, identity, deps).then(reply);
     });
   }
 }

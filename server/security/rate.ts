@@ -22,3 +22,11 @@ export class TokenBucket {
     return true;
   }
 }
+
+/** Per-connection rate limits; tests may relax them (see `createServer({ limits })`). */
+export interface RateLimits {
+  commandsPerSecond: number;
+  commandBurst: number;
+  yjsMessagesPerSecond: number;
+  yjsBurst: number;
+}

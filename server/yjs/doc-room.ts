@@ -7,19 +7,25 @@ import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
 import { LIMITS } from '../../src/lib/protocol';
 import type { Store } from '../store/types';
-import { TokenBucket } from '../security/rate';
+import { TokenBucket, type RateLimits } from '../security/rate';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
 const MESSAGE_AUTH = 2;
 const MESSAGE_QUERY_AWARENESS = 3;
 
+/** Awareness client ids one connection may introduce (y-websocket uses one per document). */
+const AWARENESS_IDS_PER_CONNECTION = 4;
+
+/** No one types 2^40 characters into one board: a larger clock is hostile. */
+const MAX_CLOCK = 2 ** 40;
+
 /** Merge the stored updates of a document into one after this many appends. */
 const COMPACT_EVERY = 500;
 
 interface Connection {
   canWrite: () => boolean;
-  /** Awareness client ids this connection controls, removed when it closes. */
+  /** Awareness client ids this connection introduced: only it may change them, and they go when it closes. */
   awarenessIds: Set<number>;
   bucket: TokenBucket;
   deniedNotified: boolean;
@@ -39,18 +45,14 @@ export class DocRoom {
 
   private constructor(
     readonly sessionId: string,
-    private readonly store: Store
+    private readonly store: Store,
+    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>
   ) {
     // The server holds no awareness state of its own.
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(update, origin));
-    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => {
+    this.awareness.on('update', ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
       const changed = [...added, ...updated, ...removed];
-      const conn = origin instanceof Object ? this.connections.get(origin as WebSocket) : undefined;
-      if (conn) {
-        for (const id of added) conn.awarenessIds.add(id);
-        for (const id of removed) conn.awarenessIds.delete(id);
-      }
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
       encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
@@ -59,14 +61,35 @@ export class DocRoom {
   }
 
   /** Loads a document from the store; it is served only after this resolves. */
-  static async load(sessionId: string, store: Store): Promise<DocRoom> {
-    const room = new DocRoom(sessionId, store);
+  static async load(sessionId: string, store: Store, limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>): Promise<DocRoom> {
+    const room = new DocRoom(sessionId, store, limits);
     const updates = await store.loadYjsUpdates(sessionId);
     room.doc.transact(() => {
-      for (const update of updates) Y.applyUpdate(room.doc, update);
+      for (const [index, update] of updates.entries()) {
+        // One unreadable update must not cost the whole board.
+        try {
+          Y.applyUpdate(room.doc, update);
+        } catch (error) {
+          console.error(`Yjs document of session ${sessionId}: stored update ${index + 1} of ${updates.length} does not apply; skipped`, error);
+        }
+      }
     }, 'load');
     room.appendsSinceCompaction = updates.length;
+    if (room.dropPending()) console.warn(`Yjs document of session ${sessionId} had changes with missing dependencies; dropped them`);
     return room;
+  }
+
+  /**
+   * Drops changes that wait for dependencies the server never got. A real client's updates never
+   * have gaps (it reconnects and resyncs if they would); hostile ones would otherwise pile up in
+   * memory unpersisted, be re-merged on every update and be sent to every client that syncs.
+   */
+  private dropPending(): boolean {
+    const store = this.doc.store;
+    if (store.pendingStructs === null && store.pendingDs === null) return false;
+    store.pendingStructs = null;
+    store.pendingDs = null;
+    return true;
   }
 
   get connectionCount(): number {
@@ -100,7 +123,7 @@ export class DocRoom {
     const conn: Connection = {
       canWrite,
       awarenessIds: new Set(),
-      bucket: new TokenBucket(LIMITS.yjsMessagesPerSecond, LIMITS.yjsBurst),
+      bucket: new TokenBucket(this.limits?.yjsMessagesPerSecond ?? LIMITS.yjsMessagesPerSecond, this.limits?.yjsBurst ?? LIMITS.yjsBurst),
       deniedNotified: false
     };
     this.connections.set(ws, conn);
@@ -127,6 +150,8 @@ export class DocRoom {
     if (!conn) return;
     this.connections.delete(ws);
     awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
+    // Forget the clocks too, or random client ids would grow the meta map for as long as the document lives.
+    for (const id of conn.awarenessIds) this.awareness.meta.delete(id);
   }
 
   /** Hostile input must never throw out of here: every branch is guarded. */
@@ -152,13 +177,29 @@ export class DocRoom {
               this.denyWrite(ws, conn);
               return;
             }
-            Y.applyUpdate(this.doc, update, ws);
+            if (!storable(update)) throw new Error('implausible update');
+            try {
+              Y.applyUpdate(this.doc, update, ws);
+            } finally {
+              // Also when the update throws halfway: its structs may already wait as pending.
+              if (this.dropPending()) ws.close(1008, 'update depends on changes the server does not have; reconnect to resync');
+            }
           }
           break;
         }
-        case MESSAGE_AWARENESS:
-          awarenessProtocol.applyAwarenessUpdate(this.awareness, decoding.readVarUint8Array(decoder), ws);
+        case MESSAGE_AWARENESS: {
+          // Read whole before anything is applied. A connection changes only states it introduced; y-websocket
+          // echoes everyone's changes back, and those echoes (like removals of unknown ids) change nothing here.
+          const kept = readAwarenessEntries(decoding.readVarUint8Array(decoder)).filter((entry) => {
+            if (conn.awarenessIds.has(entry.id)) return true;
+            if (entry.removed || this.awareness.states.has(entry.id)) return false;
+            conn.awarenessIds.add(entry.id);
+            return true;
+          });
+          if (conn.awarenessIds.size > AWARENESS_IDS_PER_CONNECTION) throw new Error('too many awareness client ids');
+          if (kept.length > 0) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(kept), ws);
           break;
+        }
         case MESSAGE_QUERY_AWARENESS: {
           const encoder = encoding.createEncoder();
           encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
@@ -198,6 +239,49 @@ export class DocRoom {
     this.awareness.destroy();
     this.doc.destroy();
   }
+}
+
+/**
+ * Whether an update can be stored and loaded again. Yjs takes structs and deletions of length 0 (which it
+ * cannot read back once encoded) and, from a few bytes, structs billions of clocks long (past 2^53 clocks
+ * lose precision); either would leave a stored document that no longer loads. No real client sends them.
+ */
+function storable(update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  for (const struct of structs) if (!(struct.length > 0) || struct.id.clock + struct.length > MAX_CLOCK) return false;
+  for (const ranges of ds.clients.values()) for (const { clock, len } of ranges) if (!(len > 0) || clock + len > MAX_CLOCK) return false;
+  return true;
+}
+
+interface AwarenessEntry {
+  id: number;
+  clock: number;
+  json: string;
+  removed: boolean;
+}
+
+/** The entries of an awareness update; throws if any is malformed (a state must be JSON). */
+function readAwarenessEntries(update: Uint8Array): AwarenessEntry[] {
+  const decoder = decoding.createDecoder(update);
+  const entries: AwarenessEntry[] = [];
+  for (let count = decoding.readVarUint(decoder); count > 0; count--) {
+    const id = decoding.readVarUint(decoder);
+    const clock = decoding.readVarUint(decoder);
+    const json = decoding.readVarString(decoder);
+    entries.push({ id, clock, json, removed: JSON.parse(json) === null });
+  }
+  return entries;
+}
+
+function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, entries.length);
+  for (const { id, clock, json } of entries) {
+    encoding.writeVarUint(encoder, id);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, json);
+  }
+  return encoding.toUint8Array(encoder);
 }
 
 /** An update without structs or deletions (v1 encoding: two zero counts). */

@@ -8,7 +8,11 @@ import type { SessionRegistry } from '../sessions/registry';
 import type { SessionRoom } from '../sessions/room';
 import type { Store } from '../store/types';
 import type { OriginPolicy } from '../security/origin';
+import type { RateLimits } from '../security/rate';
 import { DocRoom } from './doc-room';
+
+const IDLE_UNLOAD_MS = 10 * 60_000;
+const IDLE_SWEEP_MS = 60_000;
 
 /**
  * The Yjs endpoint (`/yjs/<CODE>?token=…`): authenticates at upgrade, loads
@@ -24,7 +28,8 @@ export class YjsHub {
   constructor(
     private readonly registry: SessionRegistry,
     private readonly store: Store,
-    private readonly origins: OriginPolicy
+    private readonly origins: OriginPolicy,
+    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>
   ) {}
 
   /** Whether an upgrade request is for this endpoint. */
@@ -32,13 +37,18 @@ export class YjsHub {
     return url !== undefined && (url === YJS_PATH || url.startsWith(`${YJS_PATH}/`) || url.startsWith(`${YJS_PATH}?`));
   }
 
+  /** When each document was last asked for, to unload idle ones. */
+  private readonly lastUsed = new Map<string, number>();
+  private readonly sweeper = setInterval(() => this.unloadIdle(), IDLE_SWEEP_MS).unref();
+
   /** The document of a session, loaded from the store once. */
   async docFor(room: SessionRoom): Promise<DocRoom> {
+    this.lastUsed.set(room.id, Date.now());
     const existing = this.docs.get(room.id);
     if (existing) return existing;
     let pending = this.loading.get(room.id);
     if (!pending) {
-      pending = DocRoom.load(room.id, this.store).then((doc) => {
+      pending = DocRoom.load(room.id, this.store, this.limits).then((doc) => {
         this.docs.set(room.id, doc);
         return doc;
       });
@@ -70,6 +80,7 @@ export class YjsHub {
   drop(sessionId: string): void {
     this.docs.get(sessionId)?.destroy(4404, 'session deleted');
     this.docs.delete(sessionId);
+    this.lastUsed.delete(sessionId);
   }
 
   /** Handles an HTTP upgrade on the Yjs path. Never throws. */
@@ -133,7 +144,18 @@ export class YjsHub {
     return { room, identity, doc };
   }
 
+  /** Drops documents nobody has been connected to or asked for in a while; they reload from the store. */
+  private unloadIdle(now = Date.now()): void {
+    for (const [sessionId, doc] of this.docs) {
+      if (doc.connectionCount > 0 || now - (this.lastUsed.get(sessionId) ?? 0) < IDLE_UNLOAD_MS) continue;
+      doc.destroy();
+      this.docs.delete(sessionId);
+      this.lastUsed.delete(sessionId);
+    }
+  }
+
   close(): void {
+    clearInterval(this.sweeper);
     for (const doc of this.docs.values()) doc.destroy();
     this.docs.clear();
     this.wss.close();

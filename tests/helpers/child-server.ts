@@ -1,0 +1,129 @@
+/**
+ * The real server (`server/index.ts`) as a child process, for tests that kill
+ * it: started with `node --import tsx`, ready once `/healthz` answers, and
+ * killed (SIGKILL) at the end of the test if it is still running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { onTestFinished } from 'vitest';
+import { CONTENT_DIR, REPO_ROOT } from './server';
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ChildServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  process: ChildProcess;
+  /** Everything the child printed (stdout and stderr, interleaved). */
+  output(): string;
+  /** Resolves when the process has exited. */
+  exited: Promise<Exit>;
+  /** SIGKILL: no handler runs, nothing is flushed. */
+  kill(): Promise<Exit>;
+  /** SIGTERM: the server drains and exits; rejects if it has not exited within `timeout` ms. */
+  terminate(timeout?: number): Promise<Exit>;
+}
+
+export interface ChildServerOptions {
+  dataDir: string;
+  /** Extra environment (e.g. SQLITE_SYNCHRONOUS). */
+  env?: Record<string, string>;
+  /** How long to wait for /healthz. */
+  startTimeout?: number;
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `server/index.ts` on a fresh port with `dataDir`, and waits until it is healthy. */
+export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: options.dataDir,
+      CONTENT_DIR,
+      // API only: the SvelteKit build may be missing or being rebuilt by someone else.
+      APP_DIR: path.join(options.dataDir, 'no-app'),
+      PURGE_AFTER_DAYS: '0',
+      JOINS_PER_MINUTE: '0',
+      ...options.env
+    },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let done = false;
+  void exited.then(() => (done = true));
+  onTestFinished(async () => {
+    if (!done) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeout ?? 20_000);
+  while (!(await healthy(url))) {
+    if (done) throw new Error(`child server exited before it was healthy:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`child server not healthy within ${options.startTimeout ?? 20_000} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  const signal = (name: NodeJS.Signals, timeout: number): Promise<Exit> => {
+    if (!done) child.kill(name);
+    return new Promise<Exit>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child server did not exit within ${timeout} ms after ${name}:\n${output}`)), timeout);
+      void exited.then((exit) => {
+        clearTimeout(timer);
+        resolve(exit);
+      });
+    });
+  };
+
+  return {
+    url,
+    port,
+    dataDir: options.dataDir,
+    process: child,
+    output: () => output,
+    exited,
+    kill: () => signal('SIGKILL', 10_000),
+    terminate: (timeout = 10_000) => signal('SIGTERM', timeout)
+  };
+}

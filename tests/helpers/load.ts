@@ -1,0 +1,120 @@
+/**
+ * Load that keeps a record of what the server acknowledged, for crash tests:
+ * voters, a phase cycler, joiners and Yjs typists. Each loop stops on request
+ * or when its connection is gone; whatever was in flight then is kept apart
+ * (it may or may not have been stored).
+ */
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
+import WebSocket from 'ws';
+import { onTestFinished } from 'vitest';
+import type { Ack, Answer, Phase, PhaseChange } from '../../src/lib/protocol';
+import { actionsArray, readActions } from '../../src/lib/board/actions';
+import { waitFor, yjsBase, type BoardClient } from './clients';
+import type { Rng } from './fuzz';
+import { joinSession } from './server';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Emits a command and resolves with its ack, or null if the connection went away (or nothing came within 4 s). */
+export function command<T>(client: BoardClient, name: string, payload: unknown): Promise<Ack<T> | null> {
+  const loose = client.socket as unknown as {
+    timeout(ms: number): { emit(event: string, payload: unknown, cb: (error: Error | null, ack: Ack<T>) => void): void };
+  };
+  return new Promise((resolve) => loose.timeout(4000).emit(name, payload, (error, ack) => resolve(error ? null : ack)));
+}
+
+export interface VoterRecord {
+  /** Factor → last acknowledged answer. */
+  acked: Map<number, Answer>;
+  ackedCount: number;
+  inflight: { factor: number; answer: Answer } | null;
+  errors: string[];
+}
+
+const ANSWERS: Answer[] = [1, 2, 3, 4, 5, 'unknown'];
+
+/** Votes on random factors, one at a time, 40–100 ms apart (under the rate limit). */
+export async function voteLoop(client: BoardClient, rng: Rng, stopped: () => boolean, record: VoterRecord): Promise<void> {
+  while (!stopped()) {
+    const vote = { factor: rng.range(1, 12), answer: rng.pick(ANSWERS) };
+    record.inflight = vote;
+    const ack = await command(client, 'vote', vote);
+    if (!ack) return;
+    record.inflight = null;
+    if (ack.ok) {
+      record.acked.set(vote.factor, vote.answer);
+      record.ackedCount++;
+    } else if (ack.error.code !== 'rate_limited') record.errors.push(ack.error.code);
+    await sleep(rng.range(40, 100));
+  }
+}
+
+export interface PhaseRecord {
+  last: PhaseChange | null;
+  acked: number;
+  inflight: Phase | null;
+}
+
+/** Moves a session voting ⇄ revealed (each move a new round), recording every acknowledged change. */
+export async function phaseLoop(facilitator: BoardClient, rng: Rng, stopped: () => boolean, record: PhaseRecord): Promise<void> {
+  let next: Phase = 'voting';
+  while (!stopped()) {
+    record.inflight = next;
+    const ack = await command<PhaseChange>(facilitator, 'phase:set', { phase: next });
+    if (!ack) return;
+    record.inflight = null;
+    if (!ack.ok) throw new Error(`phase:set ${next} refused: ${ack.error.code}`);
+    record.last = ack.data;
+    record.acked++;
+    next = next === 'voting' ? 'revealed' : 'voting';
+    await sleep(rng.range(30, 120));
+  }
+}
+
+/** Joins new participants over REST; every 201 is an acknowledged join. */
+export async function joinLoop(url: () => string, code: string, rng: Rng, stopped: () => boolean, acked: string[]): Promise<void> {
+  for (let i = 1; !stopped(); i++) {
+    try {
+      acked.push((await joinSession(url(), code, { name: `Late ${i}` })).participantId);
+    } catch {
+      return;
+    }
+    await sleep(rng.range(50, 150));
+  }
+}
+
+/** A y-websocket provider on an existing document (to reconnect a client's own doc to another server). */
+export function attachProvider(url: string, code: string, token: string, doc: Y.Doc): WebsocketProvider {
+  const provider = new WebsocketProvider(yjsBase(url), code, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    disableBc: true,
+    params: { token },
+    maxBackoffTime: 200
+  });
+  onTestFinished(() => provider.destroy());
+  return provider;
+}
+
+/** The Y.Text of action point `id` in `doc`. */
+export function actionText(doc: Y.Doc, id: string): Y.Text {
+  const map = actionsArray(doc)
+    .toArray()
+    .find((m) => m instanceof Y.Map && m.get('id') === id);
+  if (!map) throw new Error(`no action ${id}`);
+  return map.get('text') as Y.Text;
+}
+
+/** Types `[<name>-<n>]` tokens at the end of a text every 20–60 ms; returns every token it typed. */
+export async function typeLoop(doc: Y.Doc, id: string, name: string, rng: Rng, stopped: () => boolean, typed: string[]): Promise<void> {
+  await waitFor(() => readActions(doc).some((a) => a.id === id), { message: `${name} sees the action point` });
+  const text = actionText(doc, id);
+  while (!stopped()) {
+    const token = `[${name}-${typed.length}]`;
+    text.insert(text.length, token);
+    typed.push(token);
+    await sleep(rng.range(20, 60));
+  }
+}
+
+export const TOKEN = /\[[a-z]\d*-\d+\]/g;

@@ -1,0 +1,181 @@
+/**
+ * The authorization matrix (tests/helpers/authorization-table.ts), cell by
+ * cell through real sockets: every command and board edit × every role × every
+ * phase, each on a fresh session so no cell depends on another. The same table
+ * is in docs/authorization.md, which this test checks (UPDATE_DOCS=1 rewrites it).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { addAction, readActions } from '../../src/lib/board/actions';
+import { PHASES, type Phase } from '../../src/lib/domain/phases';
+import type { RunningServer } from '../../server/app';
+import type { ErrorCode, ProtocolError } from '../../src/lib/protocol';
+import {
+  BOARD_EDIT,
+  MATRIX,
+  MATRIX_COMMANDS,
+  NEXT_PHASE,
+  renderAuthorizationTable,
+  ROLES,
+  tableRows,
+  type MatrixCommand,
+  type MatrixRole,
+  type Outcome
+} from '../helpers/authorization-table';
+import { connectClient, RawYjs, waitFor, yjsBase, YJS_MESSAGE } from '../helpers/clients';
+import { createSession, joinSession, REPO_ROOT, startServer } from '../helpers/server';
+import { advance, setupSession } from '../helpers/session';
+
+const DOC = path.join(REPO_ROOT, 'docs/authorization.md');
+const PATH_TO: Record<Phase, Phase[]> = {
+  lobby: [],
+  voting: ['voting'],
+  revealed: ['voting', 'revealed'],
+  actions: ['voting', 'revealed', 'actions'],
+  closed: ['voting', 'revealed', 'actions', 'closed']
+};
+
+/** A fresh session in `phase` with two participants; in and after the action phase the board has two action points. */
+async function sessionIn(server: RunningServer, phase: Phase) {
+  const session = await setupSession(server, { participants: 2 });
+  const actions: string[] = [];
+  for (const step of PATH_TO[phase]) {
+    await advance(session.facilitator, step);
+    if (step === 'actions') {
+      const room = (await server.realtime.registry.get(session.code))!;
+      await server.realtime.yjs.transact(room, (doc) => actions.push(addAction(doc, { factor: 1, text: 'A' }), addAction(doc, { factor: 2, text: 'B' })));
+    }
+  }
+  return { ...session, actions };
+}
+type Session = Awaited<ReturnType<typeof sessionIn>>;
+
+function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: Phase, session: Session): unknown {
+  const [first = 'abcdefgh', second = 'abcdefgi'] = session.actions;
+  return {
+    vote: { factor: 1, answer: 3 },
+    'phase:set': { phase: NEXT_PHASE[phase] },
+    'participant:remove': { participantId: session.people[1].joined.participantId },
+    'settings:update': { dotsPerPerson: 5 },
+    'dot:cast': { actionId: first, delta: 1 },
+    'action:remove': { actionId: first },
+    'action:merge': { sourceId: second, targetId: first },
+    'action:move': { actionId: second, toIndex: 0 },
+    'state:request': {},
+    'session:delete': { confirm: true }
+  }[command];
+}
+
+interface Strangers {
+  participantToken: string;
+  facilitatorToken: string;
+}
+
+function tokenOf(role: MatrixRole, session: Session, strangers: Strangers): string | undefined {
+  return {
+    none: undefined,
+    participant: session.people[0].joined.participantToken,
+    otherParticipant: strangers.participantToken,
+    facilitator: session.created.facilitatorToken,
+    otherFacilitator: strangers.facilitatorToken
+  }[role];
+}
+
+/** Opens the board with `token` and writes one action point: `ok` once the server has it, `read_only` if refused. */
+async function boardEdit(server: RunningServer, session: Session, token: string | undefined): Promise<Outcome> {
+  if (token === undefined) {
+    const ws = new WebSocket(`${yjsBase(server.url)}/${session.code}`);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => reject(new Error('the Yjs upgrade without a token was accepted')));
+      ws.once('error', () => undefined);
+      ws.once('unexpected-response', (_request, response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve(`connect:${(JSON.parse(body) as { error: ProtocolError }).error.code}`));
+      });
+    });
+  }
+  let raw: RawYjs;
+  try {
+    raw = await RawYjs.open(server.url, session.code, token);
+  } catch (error) {
+    const status = Number(String(error).match(/refused: (\d+)/)?.[1]);
+    return `connect:${({ 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' } as Record<number, ErrorCode>)[status] ?? 'internal'}`;
+  }
+  const doc = new Y.Doc();
+  const text = `written by the matrix ${Math.random()}`;
+  addAction(doc, { factor: 3, text });
+  raw.sendUpdate(Y.encodeStateAsUpdate(doc));
+  const room = (await server.realtime.registry.get(session.code))!;
+  const served = await server.realtime.yjs.docFor(room);
+  return waitFor(() => (raw.types().includes(YJS_MESSAGE.auth) ? 'read_only' : readActions(served.doc).some((a) => a.text === text) ? 'ok' : null), {
+    message: 'board edit answered'
+  });
+}
+
+async function runCell(server: RunningServer, command: MatrixCommand, role: MatrixRole, phase: Phase, strangers: Strangers): Promise<Outcome> {
+  const session = await sessionIn(server, phase);
+  const token = tokenOf(role, session, strangers);
+  if (command === BOARD_EDIT) return boardEdit(server, session, token);
+  const existing = { participant: session.people[0].client, facilitator: session.facilitator }[role as 'participant' | 'facilitator'];
+  let client = existing;
+  if (!client) {
+    try {
+      client = await connectClient(server.url, { code: session.code, ...(token ? { token } : {}) });
+    } catch (error) {
+      return `connect:${(error as { data?: ProtocolError }).data?.code ?? 'internal'}`;
+    }
+  }
+  const ack = await client.sendRaw(command, payloadFor(command, phase, session));
+  return ack.ok ? 'ok' : ack.error.code;
+}
+
+/** The table rows of a Markdown document, as trimmed cells (delimiter rows left out). */
+function markdownRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.trim().startsWith('|'))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim())
+    )
+    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
+}
+
+describe('authorization matrix', () => {
+  it('answers every command × role × phase as the table says', async () => {
+    // Durability is not the question here: let SQLite skip the fsyncs.
+    const server = await startServer({ joinsPerMinute: 0, synchronous: 'NORMAL' });
+    const other = await createSession(server.url);
+    const strangers = { facilitatorToken: other.facilitatorToken, participantToken: (await joinSession(server.url, other.code)).participantToken };
+    const actual = Object.fromEntries(
+      MATRIX_COMMANDS.map((command) => [command, Object.fromEntries(ROLES.map((role) => [role, [] as Outcome[]]))])
+    ) as typeof MATRIX;
+    for (const command of MATRIX_COMMANDS) {
+      // Every cell has a session of its own: the cells of one command run side by side.
+      await Promise.all(
+        ROLES.map(async (role) => (actual[command][role] = await Promise.all(PHASES.map((phase) => runCell(server, command, role, phase, strangers)))))
+      );
+    }
+    const cells = MATRIX_COMMANDS.length * ROLES.length * PHASES.length;
+    console.log(`[authorization] ${cells} cells checked through real sockets`);
+    expect(actual).toEqual(MATRIX);
+  }, 120_000);
+
+  it('is documented in docs/authorization.md with the same table', async () => {
+    if (process.env.UPDATE_DOCS === '1') {
+      const current = await fs.readFile(DOC, 'utf8');
+      const [before, rest] = current.split('<!-- matrix:start -->');
+      const after = rest.split('<!-- matrix:end -->')[1];
+      await fs.writeFile(DOC, `${before}<!-- matrix:start -->\n\n${renderAuthorizationTable()}\n<!-- matrix:end -->${after}`);
+    }
+    const documented = markdownRows(await fs.readFile(DOC, 'utf8'));
+    expect(documented).toEqual([['Command', 'Role', ...PHASES], ...tableRows()]);
+  });
+});
