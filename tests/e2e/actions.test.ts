@@ -131,9 +131,33 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     expect(md.text).toContain(`${MERGED} (`);
     expect(md.text).toContain(`owner: ${OWNER}`);
     expect(md.text).toContain(`due: ${DUE}`);
-    expect(md.text).toContain('1 votes');
+    expect(md.text).toContain('1 vote)');
     // Markup is escaped in the Markdown, so a viewer rendering it does not run it.
     expect(md.text).not.toContain('<img');
     expect(md.text).not.toContain('<script');
+  });
+
+  it('the facilitator compares the results with an earlier session from its export.json', async () => {
+    const token = await facilitator.evaluate((c) => localStorage.getItem(`seeds:facilitator:${c}`), code);
+    const data = (await fetch(`${e2e.url}/api/sessions/${code}/export.json`, { headers: { authorization: `Bearer ${token}` } }).then((r) =>
+      r.json()
+    )) as ExportJson;
+    const now = data.factors[0].mean!;
+    // The "earlier session": the same export with factor 1 one point lower.
+    const earlier = {
+      ...data,
+      session: { ...data.session, title: 'Last spring' },
+      factors: data.factors.map((f) => (f.number === 1 ? { ...f, mean: now - 1 } : f))
+    };
+    await facilitator.getByText('Compare with an earlier session').click();
+    await facilitator
+      .getByTestId('compare-file')
+      .setInputFiles({ name: 'export.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(earlier)) });
+    const row = facilitator.locator('[data-testid="compare-table"] tr[data-factor="1"] td');
+    await expect.poll(() => row.nth(2).textContent()).toBe('+1.00');
+    expect(await facilitator.getByText('Compared with Last spring').count()).toBe(1);
+    // A file that is not an export is refused with a message.
+    await facilitator.getByTestId('compare-file').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+    await facilitator.getByText('This is not the export.json of a session with results.').waitFor();
   });
 });

@@ -239,7 +239,7 @@ describe('exportMarkdown', () => {
     const section = lines.slice(lines.findIndex((l) => l.startsWith('### 1\\. ')));
     expect(section[2]).toBe('- [ ] More votes (open, 3 votes)');
     expect(section[3]).toBe(
-      '- [x] &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[link\\]\\(x\\) \\*\\*bold\\*\\* (done, owner: \\[Ann\\]\\(http://evil\\), 1 votes)'
+      '- [x] &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[link\\]\\(x\\) \\*\\*bold\\*\\* (done, owner: \\[Ann\\]\\(http://evil\\), 1 vote)'
     );
   });
 

@@ -140,7 +140,7 @@ const MD = {
     general: 'Algemeen',
     owner: 'eigenaar',
     due: 'uiterlijk',
-    votes: 'stemmen',
+    votes: (n: number) => (n === 1 ? '1 stem' : `${n} stemmen`),
     status: { open: 'open', doing: 'bezig', done: 'klaar' }
   },
   en: {
@@ -162,7 +162,7 @@ const MD = {
     general: 'General',
     owner: 'owner',
     due: 'due',
-    votes: 'votes',
+    votes: (n: number) => (n === 1 ? '1 vote' : `${n} votes`),
     status: { open: 'open', doing: 'doing', done: 'done' }
   }
 } as const;
@@ -214,7 +214,7 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
         `${t.status[a.status]}`,
         a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '',
         a.due ? `${t.due}: ${a.due}` : '',
-        `${a.votes} ${t.votes}`
+        t.votes(a.votes)
       ].filter(Boolean);
       lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${escapeMarkdown(a.text) || '…'} (${meta.join(', ')})`);
     }

@@ -177,6 +177,16 @@ export const en: Messages = {
     factor: 'Factor',
     loading: 'Loading the action board…'
   },
+  history: {
+    title: 'Compare with an earlier session',
+    intro: 'Follow your factors over time: choose the JSON file you exported from an earlier session.',
+    choose: 'Choose export.json…',
+    invalid: 'This is not the export.json of a session with results.',
+    comparing: (title: string, date: string) => `Compared with ${title}${date ? ` (${date})` : ''}.`,
+    forget: 'Stop comparing',
+    then: 'then',
+    now: 'now'
+  },
   closed: {
     title: 'This session is closed',
     body: 'Thank you for taking part. The results and action points stay visible below.'

@@ -175,6 +175,16 @@ export const nl = {
     factor: 'Factor',
     loading: 'Actiebord laden…'
   },
+  history: {
+    title: 'Vergelijk met een eerdere sessie',
+    intro: 'Volg jullie factoren door de tijd: kies het JSON-bestand dat je bij een eerdere sessie exporteerde.',
+    choose: 'Kies export.json…',
+    invalid: 'Dit is geen export.json van een sessie met resultaten.',
+    comparing: (title: string, date: string) => `Vergeleken met ${title}${date ? ` (${date})` : ''}.`,
+    forget: 'Niet meer vergelijken',
+    then: 'toen',
+    now: 'nu'
+  },
   closed: {
     title: 'Deze sessie is afgesloten',
     body: 'Bedankt voor je bijdrage. De resultaten en actiepunten blijven hieronder zichtbaar.'
