@@ -1,0 +1,219 @@
+/**
+ * `npm run bench:actions`: E editors (y-websocket providers) type into A
+ * action points at R characters per second each for S seconds, against our
+ * server (server/index.ts: session moved lobby→voting→revealed→actions first)
+ * and the bare `@y/websocket-server` relay (bench/bare-yjs-server.ts), each a
+ * fresh child process per run so its CPU and peak RSS are its own. Load comes
+ * from another child (bench/action-load.ts; see it for the latency method).
+ * Prints numbers only and writes bench/results/actions-<date>.json.
+ *
+ * Env: BENCH_EDITORS=50 BENCH_ACTIONS=10 BENCH_RATE=10 BENCH_SECONDS=20
+ *      BENCH_REPEATS=3 BENCH_TARGETS=ours,bare BENCH_CPU_PROF=1
+ *      BENCH_QUIET_WAIT_S=20 (wait up to this long for an idle machine before each run)
+ *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
+ *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
+ */
+import type { ChildProcess } from 'node:child_process';
+import {
+  forkLoad,
+  hardTimeout,
+  median,
+  medianSummary,
+  waitForQuiet,
+  machine,
+  ProcWindow,
+  request,
+  startServer,
+  table,
+  writeResults,
+  type ServerProcess,
+  type Summary
+} from './lib';
+
+const EDITORS = Number(process.env.BENCH_EDITORS ?? 50);
+const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 10);
+const RATE = Number(process.env.BENCH_RATE ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours' | 'bare')[];
+
+interface LoadResult {
+  keystrokes: number;
+  deliveries: number;
+  expectedDeliveries: number;
+  typingS: number;
+  wallS: number;
+  converged: boolean;
+  latency: Summary;
+  loadCpuPercent: number;
+  loadLoopDelayP99Ms: number;
+}
+
+interface Run extends LoadResult {
+  target: 'ours' | 'bare';
+  repeat: number;
+  server: { cpuPercent: number; cpuSeconds: number; peakRssMiB: number; hwmMiB: number; machineBusyPercent: number };
+  /** Machine busy % (all cores) in the second before the run started. */
+  busyBeforePercent: number;
+}
+
+let server: ServerProcess | undefined;
+let load: ChildProcess | undefined;
+const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
+const guard = hardTimeout((3 * 60 + REPEATS * TARGETS.length * (SECONDS + QUIET_WAIT_S + 90)) * 1000, () => [server?.child, load]);
+
+async function runOnce(target: 'ours' | 'bare', repeat: number): Promise<Run> {
+  server =
+    target === 'ours'
+      ? await startServer(
+          process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
+          { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_MINUTE: '0' },
+          `ours-actions`
+        )
+      : await startServer('bench/bare-yjs-server.ts', {}, `bare-actions`);
+  load = forkLoad('bench/action-load.ts');
+  try {
+    await request(load, { type: 'setup', target, url: server.url, editors: EDITORS, actions: ACTIONS, rate: RATE, seconds: SECONDS }, 'ready', 120_000);
+    const busyBeforePercent = await waitForQuiet();
+    const window = new ProcWindow(server.pid);
+    const result = await request<LoadResult>(load, { type: 'go' }, 'done', (SECONDS + 45) * 1000);
+    const stats = window.end();
+    return { ...result, target, repeat, server: stats, busyBeforePercent };
+  } finally {
+    if (load.connected) load.send({ type: 'exit' });
+    await new Promise((resolve) => (load!.exitCode === null ? load!.once('exit', resolve) : resolve(null)));
+    await server.stop();
+    server = undefined;
+    load = undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `actions benchmark: ${EDITORS} editors, ${ACTIONS} action points, ${RATE} chars/s each for ${SECONDS} s; ${REPEATS} repeat(s); ${JSON.stringify(machine())}`
+  );
+  const runs: Run[] = [];
+  for (let repeat = 1; repeat <= REPEATS; repeat++) {
+    for (const target of TARGETS) {
+      process.stdout.write(`  #${repeat} ${target} … `);
+      const run = await runOnce(target, repeat);
+      runs.push(run);
+      console.log(
+        `${run.deliveries}/${run.expectedDeliveries} deliveries, p50 ${run.latency.p50.toFixed(1)} ms, p99 ${run.latency.p99.toFixed(1)} ms, ` +
+          `server CPU ${run.server.cpuPercent.toFixed(0)}%, machine ${run.server.machineBusyPercent.toFixed(0)}%`
+      );
+    }
+  }
+
+  console.log('\nKeystroke → every other editor’s doc (ms, all keystroke×receiver pairs); CPU% is of one core;');
+  console.log('µs/key = server CPU time per keystroke; "other CPU%" = the rest of the machine during the run (200% = both cores);');
+  console.log('"busy before%" = the machine in the second before the run (runs wait up to BENCH_QUIET_WAIT_S for < 30%)\n');
+  console.log(
+    table(
+      [
+        '#',
+        'server',
+        'keys',
+        'deliveries',
+        'p50',
+        'p95',
+        'p99',
+        'max',
+        'srv CPU%',
+        'µs/key',
+        'srv RSS MiB',
+        'srv HWM MiB',
+        'load CPU%',
+        'load lag p99',
+        'other CPU%',
+        'busy before%',
+        'converged'
+      ],
+      runs.map((r) => [
+        r.repeat,
+        r.target,
+        r.keystrokes,
+        `${r.deliveries}/${r.expectedDeliveries}`,
+        r.latency.p50,
+        r.latency.p95,
+        r.latency.p99,
+        r.latency.max,
+        r.server.cpuPercent,
+        (1e6 * r.server.cpuSeconds) / r.keystrokes,
+        r.server.peakRssMiB,
+        r.server.hwmMiB,
+        r.loadCpuPercent,
+        r.loadLoopDelayP99Ms,
+        Math.max(0, r.server.machineBusyPercent - r.server.cpuPercent - r.loadCpuPercent),
+        r.busyBeforePercent,
+        r.converged ? 'yes' : 'NO'
+      ])
+    )
+  );
+
+  // Each repeat compares ours and bare run back to back; the median row is over repeats.
+  const ratioOf = (ours: { latency: Summary; cpuSeconds: number }, bare: { latency: Summary; cpuSeconds: number }) => ({
+    p50: ours.latency.p50 / bare.latency.p50,
+    p99: ours.latency.p99 / bare.latency.p99,
+    cpu: ours.cpuSeconds / bare.cpuSeconds
+  });
+  const flat = (r: Run) => ({ latency: r.latency, cpuSeconds: r.server.cpuSeconds });
+  const medianOf = (target: 'ours' | 'bare') => {
+    const list = runs.filter((r) => r.target === target);
+    return list.length ? { latency: medianSummary(list.map((r) => r.latency)), cpuSeconds: median(list.map((r) => r.server.cpuSeconds)) } : null;
+  };
+  const ratios: { repeat: number | 'median'; p50: number; p99: number; cpu: number }[] = [];
+  for (const ours of runs.filter((r) => r.target === 'ours')) {
+    const bare = runs.find((r) => r.target === 'bare' && r.repeat === ours.repeat);
+    if (bare) ratios.push({ repeat: ours.repeat, ...ratioOf(flat(ours), flat(bare)) });
+  }
+  const [oursMedian, bareMedian] = [medianOf('ours'), medianOf('bare')];
+  if (oursMedian && bareMedian && REPEATS > 1) {
+    ratios.push({ repeat: 'median', ...ratioOf(oursMedian, bareMedian) });
+    console.log(`\nMedians over ${REPEATS} repeats (ms)\n`);
+    console.log(
+      table(
+        ['server', 'p50', 'p95', 'p99', 'max', 'CPU s'],
+        (
+          [
+            ['ours', oursMedian],
+            ['bare', bareMedian]
+          ] as const
+        ).map(([name, m]) => [name, m.latency.p50, m.latency.p95, m.latency.p99, m.latency.max, m.cpuSeconds])
+      )
+    );
+  }
+  if (ratios.length > 0) {
+    console.log('\nOurs / bare @y/websocket-server (goal: latency ≤ 1.2×)\n');
+    console.log(
+      table(
+        ['#', 'p50 ×', 'p99 ×', 'CPU ×'],
+        ratios.map((r) => [String(r.repeat), r.p50, r.p99, r.cpu])
+      )
+    );
+  }
+  const file = writeResults('actions', {
+    date: new Date().toISOString(),
+    machine: machine(),
+    editors: EDITORS,
+    actions: ACTIONS,
+    rate: RATE,
+    seconds: SECONDS,
+    runs,
+    ratios
+  });
+  console.log(`\nResults written to ${file}`);
+}
+
+main().then(
+  () => {
+    clearTimeout(guard);
+    process.exit(0);
+  },
+  async (error) => {
+    console.error(error);
+    load?.kill('SIGKILL');
+    await server?.stop();
+    process.exit(1);
+  }
+);

@@ -1,0 +1,281 @@
+/**
+ * Shared benchmark plumbing: starting a server as a child process (so its CPU
+ * and memory are its own), sampling /proc, percentiles, tables and a hard
+ * timeout. Linux only (/proc); everything listens on 127.0.0.1.
+ */
+import { spawn, fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const CLK_TCK = 100; // getconf CLK_TCK on Linux/x86-64 and arm64
+const TSX = ['--import', 'tsx'];
+
+export interface ServerProcess {
+  pid: number;
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `node --import tsx <script>` with PORT=0 on 127.0.0.1 and waits for
+ * the `http://127.0.0.1:<port>` line it prints. With BENCH_CPU_PROF=1 the
+ * child runs under --cpu-prof (profiles written to bench/results/prof/<label>-<time>/ on exit).
+ */
+export async function startServer(script: string, env: Record<string, string> = {}, label = script): Promise<ServerProcess> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-'));
+  // One folder per run: Node writes one profile per thread (tsx's loader has its own); the largest file is the main thread.
+  const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir', path.join(RESULTS_DIR, 'prof', `${label}-${Date.now()}`)] : [];
+  const child = spawn(process.execPath, [...prof, ...TSX, script], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, APP_DIR: dataDir, PURGE_AFTER_DAYS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not print its URL in 20 s: ${stderr}`)), 20_000);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = out.match(/http:\/\/127\.0\.0\.1:(\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${match[1]}`);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited early (${code}): ${stderr}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { pid: child.pid!, url, child, dataDir, stop };
+}
+
+/** Forks a load generator (`node --import tsx <script>`) with an IPC channel. */
+export function forkLoad(script: string): ChildProcess {
+  return fork(path.join(ROOT, script), [], { cwd: ROOT, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** Sends one message and waits for the child's reply of the given type. */
+export function request<T>(child: ChildProcess, message: unknown, replyType: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`no "${replyType}" from load generator in ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (m: { type: string; error?: string }) => {
+      if (m.type === 'error') done(new Error(`load generator: ${m.error}`));
+      else if (m.type === replyType) done(null, m as T);
+    };
+    const onExit = (code: number | null) => done(new Error(`load generator exited (${code})`));
+    const done = (error: Error | null, value?: T) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    child.send(message as object);
+  });
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** VmRSS and VmHWM (peak RSS) in MiB. */
+export function memory(pid: number): { rssMiB: number; hwmMiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(status.match(new RegExp(`^${key}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+}
+
+/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const [, ...rest] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const v = rest.map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - v[3] - v[4], total };
+}
+
+/**
+ * Waits (at most `maxSeconds`) until the whole machine was less than
+ * `thresholdPercent` busy (all cores together) over one second, so runs
+ * do not start in the middle of someone else's burst. Returns the busy %
+ * of the last second; runs still go ahead when it never got quiet.
+ */
+export async function waitForQuiet(maxSeconds = Number(process.env.BENCH_QUIET_WAIT_S ?? 20), thresholdPercent = 30): Promise<number> {
+  const deadline = performance.now() + maxSeconds * 1000;
+  const cores = os.cpus().length;
+  for (;;) {
+    const a = machineJiffies();
+    await sleep(1000);
+    const b = machineJiffies();
+    const busy = (100 * cores * (b.busy - a.busy)) / Math.max(1, b.total - a.total);
+    if (busy < thresholdPercent || performance.now() > deadline) return busy;
+  }
+}
+
+/** Measures a process over a window: CPU% (of one core) and peak RSS. */
+export class ProcWindow {
+  private readonly cpu0: number;
+  private readonly machine0 = machineJiffies();
+  private readonly t0 = performance.now();
+  private peakRss = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly pid: number) {
+    this.cpu0 = cpuSeconds(pid);
+    this.timer = setInterval(() => this.sample(), 50);
+    this.sample();
+  }
+
+  private sample(): void {
+    try {
+      this.peakRss = Math.max(this.peakRss, memory(this.pid).rssMiB);
+    } catch {
+      // the process is gone; keep what we have
+    }
+  }
+
+  /** `machineBusyPercent` is all cores together (200 = both cores of a 2-core machine busy). */
+  end(): { cpuPercent: number; cpuSeconds: number; peakRssMiB: number; hwmMiB: number; machineBusyPercent: number } {
+    clearInterval(this.timer);
+    this.sample();
+    const used = cpuSeconds(this.pid) - this.cpu0;
+    const wall = (performance.now() - this.t0) / 1000;
+    const m = machineJiffies();
+    const cores = os.cpus().length;
+    const machineBusyPercent = (100 * cores * (m.busy - this.machine0.busy)) / Math.max(1, m.total - this.machine0.total);
+    return { cpuPercent: (100 * used) / wall, cpuSeconds: used, peakRssMiB: this.peakRss, hwmMiB: memory(this.pid).hwmMiB, machineBusyPercent };
+  }
+}
+
+export interface Summary {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles of a list of milliseconds. */
+export function summarize(values: ArrayLike<number>): Summary {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  if (n === 0) return { n, p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
+  const at = (p: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))];
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return { n, p50: at(50), p95: at(95), p99: at(99), max: sorted[n - 1], mean: sum / n };
+}
+
+/** Median of a list of numbers. */
+export function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/** Field-by-field median of several summaries (of repeated runs). */
+export function medianSummary(list: Summary[]): Summary {
+  const pick = (key: keyof Summary) => median(list.map((s) => s[key]));
+  return { n: pick('n'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), max: pick('max'), mean: pick('mean') };
+}
+
+/** A growable Float64Array for many latency samples. */
+export class Samples {
+  private data = new Float64Array(1024);
+  length = 0;
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const bigger = new Float64Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = value;
+  }
+  values(): Float64Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+/** Prints rows as an aligned text table. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : fmt(c)) : c)))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  const line = (r: (string | number)[]) => r.map((c, i) => String(c).padStart(widths[i])).join('  ');
+  return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+export function fmt(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** Writes JSON results to bench/results/<name>-<date>.json and returns the path. */
+export function writeResults(name: string, data: unknown): string {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const file = path.join(RESULTS_DIR, `${name}-${stamp}.json`);
+  fs.writeFileSync(file, JSON.stringify(data, null, 2));
+  return file;
+}
+
+/** Kills everything we started and exits if the whole run takes longer than `ms`. */
+export function hardTimeout(ms: number, children: () => (ChildProcess | undefined)[]): NodeJS.Timeout {
+  return setTimeout(() => {
+    console.error(`\nBenchmark exceeded its hard timeout of ${ms / 1000} s; stopping.`);
+    for (const child of children()) if (child && child.exitCode === null) child.kill('SIGKILL');
+    process.exit(2);
+  }, ms);
+}
+
+/** Machine facts printed with every result. */
+export function machine() {
+  return {
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    tmpdir: os.tmpdir()
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(items: T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index], index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

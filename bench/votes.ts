@@ -1,0 +1,255 @@
+/**
+ * `npm run bench:votes`: M participants each cast 12 votes (sequentially, each
+ * after the previous ack; all participants at once), against our server
+ * (server/index.ts) and a bare socket.io server (bench/bare-socket-server.ts),
+ * each a fresh child process per run so its CPU and peak RSS are its own.
+ * Load comes from another child (bench/vote-load.ts); see it for how latency
+ * is measured. Prints numbers only (no assertions) and writes
+ * bench/results/votes-<date>.json.
+ *
+ * Env: BENCH_SIZES=50,200,1000  BENCH_MODES=burst,paced  BENCH_WINDOW_MS=5000
+ *      BENCH_REPEATS=3 (medians are reported)  BENCH_TARGETS=ours,bare
+ *      BENCH_QUIET_WAIT_S=20 (wait up to this long for an idle machine before each run)
+ *      BARE_MIRROR=1 (the bare server also sends our per-participant fan-out)  BENCH_CPU_PROF=1 (profile the servers)
+ *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
+ *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
+ *
+ * Modes: `burst` sends the next vote as soon as the previous one is acked
+ * (a closed loop: measures capacity, latency is queueing under saturation);
+ * `paced` waits a random 0…2·window/12 before each vote, so each person's 12
+ * votes spread over about `window` ms (a realistic offered load).
+ */
+import type { ChildProcess } from 'node:child_process';
+import {
+  forkLoad,
+  hardTimeout,
+  median,
+  medianSummary,
+  waitForQuiet,
+  machine,
+  ProcWindow,
+  request,
+  startServer,
+  table,
+  writeResults,
+  type ServerProcess,
+  type Summary
+} from './lib';
+
+const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
+const MODES = (process.env.BENCH_MODES ?? 'burst,paced').split(',') as ('burst' | 'paced')[];
+const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours' | 'bare')[];
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+
+interface LoadResult {
+  outcome: 'ok' | 'timeout';
+  votes: number;
+  reflectedCount: number;
+  failures: number;
+  progressEvents: number;
+  durationS: number;
+  reflectedPerS: number;
+  ackedPerS: number;
+  reflected: Summary;
+  exact: Summary | null;
+  ack: Summary;
+  loadCpuPercent: number;
+  loadLoopDelayP99Ms: number;
+}
+
+interface Run extends LoadResult {
+  target: 'ours' | 'bare';
+  participants: number;
+  mode: 'burst' | 'paced';
+  server: { cpuPercent: number; cpuSeconds: number; peakRssMiB: number; hwmMiB: number; machineBusyPercent: number };
+  /** Machine busy % (all cores) in the second before the run started. */
+  busyBeforePercent: number;
+}
+
+let server: ServerProcess | undefined;
+let load: ChildProcess | undefined;
+const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
+const RUNS = SIZES.length * MODES.length * TARGETS.length * REPEATS;
+const guard = hardTimeout((120 + RUNS * (QUIET_WAIT_S + 90)) * 1000, () => [server?.child, load]);
+
+async function runOnce(target: 'ours' | 'bare', participants: number, mode: 'burst' | 'paced'): Promise<Run> {
+  server =
+    target === 'ours'
+      ? await startServer(
+          process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
+          { MAX_PARTICIPANTS: '2000', JOINS_PER_MINUTE: '0' },
+          `ours-votes-${participants}-${mode}`
+        )
+      : await startServer('bench/bare-socket-server.ts', { BARE_MIRROR: process.env.BARE_MIRROR ?? '0' }, `bare-votes-${participants}-${mode}`);
+  load = forkLoad('bench/vote-load.ts');
+  try {
+    await request(load, { type: 'setup', target, url: server.url, participants, mode, windowMs: WINDOW_MS }, 'ready', 180_000);
+    const busyBeforePercent = await waitForQuiet();
+    const window = new ProcWindow(server.pid);
+    const result = await request<LoadResult>(load, { type: 'go' }, 'done', 150_000);
+    const stats = window.end();
+    return { ...result, target, participants, mode, server: stats, busyBeforePercent };
+  } finally {
+    if (load.connected) load.send({ type: 'exit' });
+    await new Promise((resolve) => (load!.exitCode === null ? load!.once('exit', resolve) : resolve(null)));
+    await server.stop();
+    server = undefined;
+    load = undefined;
+  }
+}
+
+/** Median of each number across repeated runs of one configuration. */
+function medianRun(runs: Run[]): Run & { repeats: number } {
+  const med = (pick: (r: Run) => number) => median(runs.map(pick));
+  const sum = (pick: (r: Run) => Summary | null): Summary | null => (pick(runs[0]) ? medianSummary(runs.map((r) => pick(r)!)) : null);
+  const first = runs[0];
+  return {
+    ...first,
+    repeats: runs.length,
+    outcome: runs.every((r) => r.outcome === 'ok') ? 'ok' : 'timeout',
+    failures: runs.reduce((a, r) => a + r.failures + (r.outcome === 'ok' ? 0 : r.votes - r.reflectedCount), 0),
+    reflectedPerS: med((r) => r.reflectedPerS),
+    ackedPerS: med((r) => r.ackedPerS),
+    reflected: sum((r) => r.reflected)!,
+    exact: sum((r) => r.exact),
+    ack: sum((r) => r.ack)!,
+    loadCpuPercent: med((r) => r.loadCpuPercent),
+    loadLoopDelayP99Ms: med((r) => r.loadLoopDelayP99Ms),
+    busyBeforePercent: med((r) => r.busyBeforePercent),
+    server: {
+      cpuPercent: med((r) => r.server.cpuPercent),
+      cpuSeconds: med((r) => r.server.cpuSeconds),
+      peakRssMiB: med((r) => r.server.peakRssMiB),
+      hwmMiB: med((r) => r.server.hwmMiB),
+      machineBusyPercent: med((r) => r.server.machineBusyPercent)
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const runs: Run[] = [];
+  console.log(
+    `votes benchmark: sizes ${SIZES.join(', ')}; modes ${MODES.join(', ')}; paced window ${WINDOW_MS} ms; ${REPEATS} repeat(s); ${JSON.stringify(machine())}`
+  );
+  for (let repeat = 1; repeat <= REPEATS; repeat++) {
+    for (const participants of SIZES) {
+      for (const mode of MODES) {
+        for (const target of TARGETS) {
+          process.stdout.write(`  #${repeat} ${target} M=${participants} ${mode} … `);
+          const run = await runOnce(target, participants, mode);
+          runs.push(run);
+          console.log(
+            `${run.outcome}: ${run.reflectedPerS.toFixed(0)} votes/s, p99 ${run.reflected.p99.toFixed(1)} ms, server CPU ${run.server.cpuPercent.toFixed(0)}%, ` +
+              `machine ${run.server.machineBusyPercent.toFixed(0)}%, failures ${run.failures}`
+          );
+        }
+      }
+    }
+  }
+  const medians = SIZES.flatMap((participants) =>
+    MODES.flatMap((mode) => TARGETS.map((target) => medianRun(runs.filter((r) => r.target === target && r.participants === participants && r.mode === mode))))
+  );
+
+  console.log(`\nVote → facilitator progress, median of ${REPEATS} run(s) per row (ms; "exact" = per-vote attribution, ours only)`);
+  console.log('votes/s = votes reflected per second; CPU% is of one core; µs/vote = server CPU time per vote;');
+  console.log('"other CPU%" = everything else on the machine during the run (noise from other processes; 200% = both cores);');
+  console.log('"busy before%" = the machine in the second before the run (runs wait up to BENCH_QUIET_WAIT_S for < 30%)\n');
+  console.log(
+    table(
+      [
+        'M',
+        'mode',
+        'server',
+        'votes',
+        'votes/s',
+        'p50',
+        'p95',
+        'p99',
+        'max',
+        'p99 exact',
+        'ack p99',
+        'srv CPU%',
+        'µs/vote',
+        'srv RSS MiB',
+        'srv HWM MiB',
+        'load CPU%',
+        'load lag p99',
+        'other CPU%',
+        'busy before%',
+        'fail'
+      ],
+      medians.map((r) => [
+        r.participants,
+        r.mode,
+        r.target,
+        r.votes,
+        r.reflectedPerS,
+        r.reflected.p50,
+        r.reflected.p95,
+        r.reflected.p99,
+        r.reflected.max,
+        r.exact ? r.exact.p99 : NaN,
+        r.ack.p99,
+        r.server.cpuPercent,
+        (1e6 * r.server.cpuSeconds) / r.votes,
+        r.server.peakRssMiB,
+        r.server.hwmMiB,
+        r.loadCpuPercent,
+        r.loadLoopDelayP99Ms,
+        Math.max(0, r.server.machineBusyPercent - r.server.cpuPercent - r.loadCpuPercent),
+        r.busyBeforePercent,
+        r.failures
+      ])
+    )
+  );
+
+  const ratios: { participants: number; mode: string; throughputRatio: number; p99Ratio: number; cpuPerVoteRatio: number }[] = [];
+  for (const participants of SIZES) {
+    for (const mode of MODES) {
+      const ours = medians.find((r) => r.target === 'ours' && r.participants === participants && r.mode === mode);
+      const bare = medians.find((r) => r.target === 'bare' && r.participants === participants && r.mode === mode);
+      if (ours && bare)
+        ratios.push({
+          participants,
+          mode,
+          throughputRatio: ours.reflectedPerS / bare.reflectedPerS,
+          p99Ratio: ours.reflected.p99 / bare.reflected.p99,
+          cpuPerVoteRatio: ours.server.cpuSeconds / bare.server.cpuSeconds
+        });
+    }
+  }
+  if (ratios.length > 0) {
+    console.log('\nOurs / bare socket.io (medians)\n');
+    console.log(
+      table(
+        ['M', 'mode', 'throughput ×', 'p99 ×', 'CPU/vote ×'],
+        ratios.map((r) => [r.participants, r.mode, r.throughputRatio, r.p99Ratio, r.cpuPerVoteRatio])
+      )
+    );
+  }
+  for (const mode of MODES) {
+    const goal = medians.find((r) => r.target === 'ours' && r.participants === 1000 && r.mode === mode);
+    const ratio = ratios.find((r) => r.participants === 1000 && r.mode === mode);
+    if (goal)
+      console.log(
+        `Goal check, M=1000 ${mode}: p99 ${goal.reflected.p99.toFixed(1)} ms (goal ≤ 100)` +
+          (ratio ? `, throughput ${ratio.throughputRatio.toFixed(2)}× bare (goal ≥ 0.75)` : '')
+      );
+  }
+  const file = writeResults('votes', { date: new Date().toISOString(), machine: machine(), windowMs: WINDOW_MS, repeats: REPEATS, medians, ratios, runs });
+  console.log(`\nResults written to ${file}`);
+}
+
+main().then(
+  () => {
+    clearTimeout(guard);
+    process.exit(0);
+  },
+  async (error) => {
+    console.error(error);
+    load?.kill('SIGKILL');
+    await server?.stop();
+    process.exit(1);
+  }
+);
