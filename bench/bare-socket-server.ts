@@ -7,8 +7,9 @@
  * Prints its URL like server/index.ts does.
  *
  * BARE_MIRROR=1 also mirrors our server's extra fan-out (to measure its cost):
- * a `participant` view per participant who voted in that turn to the
- * facilitator ("views"), and `progress` to all participants every 500 ms
+ * one batched `participants` message with the views of everyone who voted in
+ * that turn to the facilitator ("views"), and `progress` to all participants
+ * every 1000 ms
  * ("broadcast"); BARE_MIRROR=views or =broadcast mirrors one of them.
  */
 import http from 'node:http';
@@ -34,14 +35,19 @@ function scheduleProgress(): void {
   setImmediate(() => {
     scheduled = false;
     io.to('f').emit('progress', { voted, total: answers.size, perFactor: [...perFactor] });
-    for (const id of dirty) io.to('f').emit('participant', { id, name: id, group: null, joinedAt: 0, connected: true, answered: answers.get(id)!.size });
+    if (MIRROR_VIEWS && dirty.size > 0) {
+      io.to('f').emit(
+        'participants',
+        [...dirty].map((id) => ({ id, name: id, group: null, joinedAt: 0, connected: true, answered: answers.get(id)!.size }))
+      );
+    }
     dirty.clear();
   });
   if (MIRROR_BROADCAST && !participantTimer) {
     participantTimer = setTimeout(() => {
       participantTimer = null;
       io.to('p').emit('progress', { voted, total: answers.size, perFactor: [...perFactor] });
-    }, 500);
+    }, 1000);
   }
 }
 

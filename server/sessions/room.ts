@@ -33,7 +33,7 @@ export type Identity = { role: 'facilitator' } | { role: 'participant'; particip
 export const FACILITATOR_VOTER = 'facilitator';
 
 /** How often participants (not the facilitator) get progress updates under load. */
-const PARTICIPANT_PROGRESS_INTERVAL_MS = 500;
+const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 
 /**
  * One live session: the authoritative state in memory, written through to the
@@ -52,6 +52,12 @@ export class SessionRoom {
   private progressScheduled = false;
   private participantProgressTimer: NodeJS.Timeout | null = null;
   private readonly dirtyParticipants = new Set<string>();
+  /**
+   * Running counts for the current round (answers per factor, participants who
+   * answered everything), kept up to date on every change so progress costs
+   * O(factors) per event-loop turn instead of O(participants × factors).
+   */
+  private counts = { perFactor: [] as number[], voted: 0 };
   private deleted = false;
 
   constructor(
@@ -67,6 +73,7 @@ export class SessionRoom {
       this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
     }
     this.dots = new DotLedger(loaded.dots);
+    this.recount();
     this.armDeadline();
   }
 
@@ -196,8 +203,14 @@ export class SessionRoom {
   }
 
   progress(): Progress {
+    return { voted: this.counts.voted, total: this.participants.size, perFactor: [...this.counts.perFactor] };
+  }
+
+  /** Recomputes the running counts from scratch (on load and when the round changes). */
+  private recount(): void {
     const current = this.answers.get(this.session.round);
-    return computeProgress(this.participants.keys(), (id) => current?.get(id)?.keys() ?? [], this.factorCount);
+    const { voted, perFactor } = computeProgress(this.participants.keys(), (id) => current?.get(id)?.keys() ?? [], this.factorCount);
+    this.counts = { voted, perFactor };
   }
 
   settings(): SessionSettings {
@@ -295,9 +308,13 @@ export class SessionRoom {
     if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const round = this.session.round;
     const map = this.answerMap(round, identity.participantId);
-    const previousComment = map.get(factor)?.comment ?? null;
-    const nextComment = comment === undefined ? previousComment : comment === null || comment.trim() === '' ? null : comment.trim();
+    const previous = map.get(factor);
+    const nextComment = comment === undefined ? (previous?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
     map.set(factor, { answer, comment: nextComment });
+    if (!previous) {
+      this.counts.perFactor[factor - 1]++;
+      if (map.size === this.factorCount) this.counts.voted++;
+    }
     const write = this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment });
     this.dirtyParticipants.add(identity.participantId);
     this.scheduleProgress();
@@ -320,7 +337,9 @@ export class SessionRoom {
       next.votingDeadline = null;
     }
     if (to === 'revealed' && !next.revealedRounds.includes(next.round)) next.revealedRounds = [...next.revealedRounds, next.round];
+    const roundChanged = next.round !== this.session.round;
     this.session = next;
+    if (roundChanged) this.recount();
     const write = this.store.updateSession(this.id, {
       phase: next.phase,
       round: next.round,
@@ -377,6 +396,9 @@ export class SessionRoom {
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator removes participants.');
     const live = this.participants.get(participantId);
     if (!live) throw new CommandError('not_found', 'No such participant in this session.');
+    const current = this.answers.get(this.session.round)?.get(participantId);
+    for (const factor of current?.keys() ?? []) this.counts.perFactor[factor - 1]--;
+    if (current?.size === this.factorCount) this.counts.voted--;
     this.participants.delete(participantId);
     this.participantByTokenHash.delete(live.record.tokenHash);
     for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
@@ -425,8 +447,10 @@ export class SessionRoom {
   }
 
   /**
-   * Coalesces progress: the facilitator hears once per event-loop turn, so a
-   * burst of votes costs one message; participants at most every 500 ms.
+   * Coalesces progress: the facilitator hears once per event-loop turn (one
+   * `progress` and one batched `participants` message, however many votes came
+   * in); participants, who only show a count, at most once a second, since a
+   * broadcast to a thousand sockets holds the server up for milliseconds.
    */
   private scheduleProgress(): void {
     if (!this.progressScheduled) {
@@ -436,11 +460,9 @@ export class SessionRoom {
         if (this.deleted) return;
         const progress = this.progress();
         this.fanout.toFacilitators(this.code, 'progress', progress);
-        for (const id of this.dirtyParticipants) {
-          const view = this.participantView(id);
-          if (view) this.fanout.toFacilitators(this.code, 'participant', view);
-        }
+        const views = [...this.dirtyParticipants].map((id) => this.participantView(id)).filter((v): v is ParticipantView => v !== null);
         this.dirtyParticipants.clear();
+        if (views.length > 0) this.fanout.toFacilitators(this.code, 'participants', views);
       });
     }
     if (!this.participantProgressTimer) {

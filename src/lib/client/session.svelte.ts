@@ -9,6 +9,7 @@ import {
   type CommandName,
   type CommandPayload,
   type OwnAnswer,
+  type ParticipantView,
   type ProtocolError,
   type ServerToClientEvents,
   type SessionSnapshot
@@ -69,14 +70,8 @@ export class SessionConnection {
     s.on('phase', (change) => this.patch((snap) => Object.assign(snap, change)));
     s.on('progress', (progress) => this.patch((snap) => (snap.progress = progress)));
     s.on('participantCount', (count) => this.patch((snap) => (snap.participantCount = count)));
-    s.on('participant', (view) =>
-      this.patch((snap) => {
-        if (!snap.participants) return;
-        const index = snap.participants.findIndex((p) => p.id === view.id);
-        if (index >= 0) snap.participants[index] = view;
-        else snap.participants.push(view);
-      })
-    );
+    s.on('participant', (view) => this.patch((snap) => upsertParticipants(snap, [view])));
+    s.on('participants', (views) => this.patch((snap) => upsertParticipants(snap, views)));
     s.on('participant:removed', ({ id }) => this.patch((snap) => snap.participants && (snap.participants = snap.participants.filter((p) => p.id !== id))));
     s.on('results', (results) => this.patch((snap) => (snap.results = results)));
     s.on('settings', (settings) => this.patch((snap) => (snap.settings = settings)));
@@ -137,5 +132,18 @@ export class SessionConnection {
   close(): void {
     this.socket.removeAllListeners();
     this.socket.disconnect();
+  }
+}
+
+/** Applies participant changes to the facilitator's list (by id; new ones are appended). */
+function upsertParticipants(snapshot: SessionSnapshot, views: ParticipantView[]): void {
+  if (!snapshot.participants) return;
+  const index = new Map(snapshot.participants.map((p, i) => [p.id, i]));
+  for (const view of views) {
+    const at = index.get(view.id);
+    if (at === undefined) {
+      index.set(view.id, snapshot.participants.length);
+      snapshot.participants.push(view);
+    } else snapshot.participants[at] = view;
   }
 }

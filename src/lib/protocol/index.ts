@@ -134,6 +134,8 @@ export interface ServerToClientEvents {
   progress: (progress: Progress) => void;
   /** Facilitator only: one participant joined, changed, connected or disconnected. */
   participant: (participant: ParticipantView) => void;
+  /** Facilitator only: several participants changed in one event-loop turn (e.g. answered counts during voting). */
+  participants: (participants: ParticipantView[]) => void;
   /** Facilitator only: a participant was removed. */
   'participant:removed': (payload: { id: string }) => void;
   participantCount: (count: number) => void;
