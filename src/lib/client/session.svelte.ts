@@ -138,6 +138,8 @@ export class SessionConnection {
 /** Applies participant changes to the facilitator's list (by id; new ones are appended). */
 function upsertParticipants(snapshot: SessionSnapshot, views: ParticipantView[]): void {
   if (!snapshot.participants) return;
+  // A throwaway lookup for this call, not state: no reactivity needed.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   const index = new Map(snapshot.participants.map((p, i) => [p.id, i]));
   for (const view of views) {
     const at = index.get(view.id);
