@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
 import { loadFrameworks } from './content';
-import { configFromEnv, type ServerConfig } from './config';
-import { createApiRouter } from './http/api';
+import { configFromEnv, extraAllowedOrigins, type ServerConfig } from './config';
+import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { SqliteStore } from './store/sqlite';
@@ -57,9 +57,6 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // SvelteKit sets the page CSP itself (svelte.config.js); helmet adds the other headers.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use('/api', helmet.contentSecurityPolicy({ directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
-  });
 
   const server = http.createServer(app);
   // A client that announces a body and never sends it gets a 408 after 30 s, not Node's 5 minutes.
@@ -68,22 +65,12 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const realtime = attachRealtime(server, {
     store,
     frameworks,
-    allowedOrigins: config.publicUrl ? [...config.allowedOrigins, new URL(config.publicUrl).origin] : config.allowedOrigins,
+    allowedOrigins: extraAllowedOrigins(config),
     maxLiveSessions: config.maxLiveSessions,
     destroyUnknownUpgrades: config.destroyUnknownUpgrades,
     limits: options.limits
   });
-  app.use(
-    '/api',
-    createApiRouter({
-      registry: realtime.registry,
-      yjs: realtime.yjs,
-      frameworks,
-      publicUrl: config.publicUrl,
-      maxParticipants: config.maxParticipants,
-      joinsPerMinute: config.joinsPerMinute
-    })
-  );
+  mountBoardRoutes(app, { realtime, frameworks, config });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);

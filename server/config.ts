@@ -61,3 +61,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     destroyUnknownUpgrades: true
   };
 }
+
+/** The browser origins allowed besides the served one: `ALLOWED_ORIGINS` plus `PUBLIC_URL`'s origin. */
+export function extraAllowedOrigins(config: Pick<ServerConfig, 'allowedOrigins' | 'publicUrl'>): string[] {
+  return config.publicUrl ? [...config.allowedOrigins, new URL(config.publicUrl).origin] : config.allowedOrigins;
+}

@@ -22,40 +22,28 @@ export function boardDevServer(): Plugin {
     async configureServer(vite) {
       if (!vite.httpServer) return;
       const load = <K extends keyof Modules>(file: string) => vite.ssrLoadModule(file) as Promise<Modules[K]>;
-      const [{ configFromEnv }, { loadFrameworks }, { SqliteStore }, { attachRealtime }, { createApiRouter }, express] = await Promise.all([
-        load<'config'>('/server/config.ts'),
-        load<'content'>('/server/content.ts'),
-        load<'sqlite'>('/server/store/sqlite.ts'),
-        load<'attach'>('/server/realtime/attach.ts'),
-        load<'api'>('/server/http/api.ts'),
-        import('express')
-      ]);
+      const [{ configFromEnv, extraAllowedOrigins }, { loadFrameworks }, { SqliteStore }, { attachRealtime }, { mountBoardRoutes }, express] =
+        await Promise.all([
+          load<'config'>('/server/config.ts'),
+          load<'content'>('/server/content.ts'),
+          load<'sqlite'>('/server/store/sqlite.ts'),
+          load<'attach'>('/server/realtime/attach.ts'),
+          load<'api'>('/server/http/api.ts'),
+          import('express')
+        ]);
       const config = configFromEnv();
       const frameworks = loadFrameworks(config.contentDir);
       const store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
       const realtime = attachRealtime(vite.httpServer as HttpServer, {
         store,
         frameworks,
-        allowedOrigins: config.allowedOrigins,
+        allowedOrigins: extraAllowedOrigins(config),
         maxLiveSessions: config.maxLiveSessions,
         destroyUnknownUpgrades: false
       });
       const app = express.default();
       app.set('trust proxy', 'loopback');
-      app.use(
-        '/api',
-        createApiRouter({
-          registry: realtime.registry,
-          yjs: realtime.yjs,
-          frameworks,
-          publicUrl: config.publicUrl,
-          maxParticipants: config.maxParticipants,
-          joinsPerMinute: config.joinsPerMinute
-        })
-      );
-      app.get('/healthz', (_req, res) => {
-        res.json({ ok: true });
-      });
+      mountBoardRoutes(app, { realtime, frameworks, config });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
         void realtime.close().then(() => store.close());

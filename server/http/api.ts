@@ -5,6 +5,7 @@ import { buildExport, exportCsv, exportMarkdown } from '../../src/lib/domain/exp
 import type { CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
 import { CreateSessionRequest, JoinSessionRequest } from '../../src/lib/protocol/schemas';
 import type { FrameworkCatalog } from '../content';
+import type { ServerConfig } from '../config';
 import type { SessionRegistry } from '../sessions/registry';
 import type { SessionRoom } from '../sessions/room';
 import { JoinLimiter } from '../security/join-limiter';
@@ -161,4 +162,32 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.use((_req, res) => sendError(res, 'not_found', 'There is no such API endpoint.'));
   router.use(jsonErrorHandler);
   return router;
+}
+
+/**
+ * Mounts `/healthz` and the REST API on an Express app: the production server
+ * and the dev plugin share this, so both serve the same endpoints.
+ */
+export function mountBoardRoutes(
+  app: express.Express,
+  deps: {
+    realtime: { registry: SessionRegistry; yjs: YjsHub };
+    frameworks: FrameworkCatalog;
+    config: Pick<ServerConfig, 'publicUrl' | 'maxParticipants' | 'joinsPerMinute'>;
+  }
+): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(
+    '/api',
+    createApiRouter({
+      registry: deps.realtime.registry,
+      yjs: deps.realtime.yjs,
+      frameworks: deps.frameworks,
+      publicUrl: deps.config.publicUrl,
+      maxParticipants: deps.config.maxParticipants,
+      joinsPerMinute: deps.config.joinsPerMinute
+    })
+  );
 }
