@@ -18,7 +18,13 @@ interface PendingWrite {
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** Set on a batch of consecutive answers, which later answers join (one multi-row statement). */
+  answers?: StoredAnswer[];
+  waiters?: { resolve: () => void; reject: (error: unknown) => void }[];
 }
+
+/** Rows per multi-row answer statement (7 parameters each, well under SQLite's limit). */
+const ANSWER_ROWS_PER_STATEMENT = 64;
 
 type SessionRow = {
   id: string;
@@ -101,10 +107,6 @@ export class SqliteStore implements Store {
         `INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES (@id, @sessionId, @tokenHash, @name, @group, @language, @joinedAt)`
       ),
       deleteParticipant: db.prepare<[string, string]>('DELETE FROM participants WHERE session_id = ? AND id = ?'),
-      upsertAnswer: db.prepare<[string, number, string, number, string, string | null, number]>(
-        `INSERT INTO answers (session_id, round, participant_id, factor, answer, comment, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (session_id, round, participant_id, factor) DO UPDATE SET answer = excluded.answer, comment = excluded.comment, updated_at = excluded.updated_at`
-      ),
       upsertDots: db.prepare(
         `INSERT INTO dots (session_id, voter_id, action_id, count) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count`
       ),
@@ -130,11 +132,15 @@ export class SqliteStore implements Store {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   /** Commits every queued write in one transaction. */
@@ -273,12 +279,61 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * Answers queued one after another join one batch, written with multi-row
+   * statements: under load most of a commit is answers, and one statement per
+   * 64 rows costs less than one per row. Order with other writes is kept,
+   * because only consecutive answers are batched.
+   */
   saveAnswer(answer: StoredAnswer): Promise<void> {
-    return this.write(() => {
-      this.stmt.upsertAnswer.run(answer.sessionId, answer.round, answer.participantId, answer.factor, String(answer.answer), answer.comment, Date.now());
-      // Marking the session as active once per commit, not once per vote, spares an index update per vote.
-      this.touched.add(answer.sessionId);
-    });
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    let batch = this.queue.at(-1);
+    if (!batch?.answers) {
+      const answers: StoredAnswer[] = [];
+      const waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
+      batch = {
+        run: () => this.insertAnswers(answers),
+        resolve: () => waiters.forEach((w) => w.resolve()),
+        reject: (error) => waiters.forEach((w) => w.reject(error)),
+        answers,
+        waiters
+      };
+      this.queue.push(batch);
+      this.scheduleFlush();
+    }
+    const { answers, waiters } = batch as Required<PendingWrite>;
+    answers.push(answer);
+    return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  private insertAnswers(answers: StoredAnswer[]): void {
+    const now = Date.now();
+    for (let start = 0; start < answers.length; start += ANSWER_ROWS_PER_STATEMENT) {
+      const chunk = answers.slice(start, start + ANSWER_ROWS_PER_STATEMENT);
+      const params: (string | number | null)[] = [];
+      for (const a of chunk) {
+        params.push(a.sessionId, a.round, a.participantId, a.factor, String(a.answer), a.comment, now);
+        // Marking the session as active once per commit, not once per vote, spares an index update per vote.
+        this.touched.add(a.sessionId);
+      }
+      this.answerStatement(chunk.length).run(...params);
+    }
+  }
+
+  private readonly answerStatements = new Map<number, Database.Statement>();
+
+  /** `INSERT … VALUES (…), (…) ON CONFLICT DO UPDATE` for `rows` rows; rows later in a statement win, as later votes should. */
+  private answerStatement(rows: number): Database.Statement {
+    let statement = this.answerStatements.get(rows);
+    if (!statement) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+      statement = this.db.prepare(
+        `INSERT INTO answers (session_id, round, participant_id, factor, answer, comment, updated_at) VALUES ${values}
+         ON CONFLICT (session_id, round, participant_id, factor) DO UPDATE SET answer = excluded.answer, comment = excluded.comment, updated_at = excluded.updated_at`
+      );
+      this.answerStatements.set(rows, statement);
+    }
+    return statement;
   }
 
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {

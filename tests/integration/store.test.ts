@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../server/store/sqlite';
+import type { ParticipantRecord, SessionRecord, StoredAnswer } from '../../server/store/types';
+import { makeDataDir } from '../helpers/server';
+
+function session(id: string): SessionRecord {
+  return {
+    id,
+    code: `C${id.padStart(5, '2')}`.slice(0, 6),
+    title: 'T',
+    language: 'nl',
+    framework: 'seeds-of-innovation',
+    anonymous: true,
+    facilitatorTokenHash: `hash-${id}`,
+    phase: 'voting',
+    round: 1,
+    votingDeadline: null,
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 },
+    revealedRounds: [],
+    createdAt: 1,
+    updatedAt: 1
+  };
+}
+
+const person = (id: string, sessionId: string): ParticipantRecord => ({
+  id,
+  sessionId,
+  tokenHash: `t-${id}`,
+  name: id,
+  group: null,
+  language: null,
+  joinedAt: 1
+});
+const answer = (participantId: string, factor: number, value: StoredAnswer['answer']): StoredAnswer => ({
+  sessionId: 's1',
+  round: 1,
+  participantId,
+  factor,
+  answer: value,
+  comment: null
+});
+
+/** The SQLite store on a real file: answers written in one turn are batched into multi-row statements. */
+describe('SqliteStore answers', () => {
+  it('keeps the last of several answers to the same factor written in one turn, across statement chunks', async () => {
+    const store = new SqliteStore({ dataDir: await makeDataDir() });
+    try {
+      await store.createSession(session('s1'));
+      const people = Array.from({ length: 20 }, (_, i) => person(`p${i}`, 's1'));
+      await Promise.all(people.map((p) => store.addParticipant(p)));
+      // 20 people × 12 factors = 240 answers (several 64-row statements), then a change for each of p0's factors.
+      const writes = people.flatMap((p) => Array.from({ length: 12 }, (_, f) => store.saveAnswer(answer(p.id, f + 1, 3))));
+      writes.push(...Array.from({ length: 12 }, (_, f) => store.saveAnswer(answer('p0', f + 1, 'unknown'))));
+      // Two answers to the same factor in the same statement: the later one wins.
+      writes.push(store.saveAnswer(answer('p1', 1, 1)), store.saveAnswer(answer('p1', 1, 5)));
+      await Promise.all(writes);
+      const loaded = await store.loadSession('s1');
+      expect(loaded!.answers).toHaveLength(240);
+      expect(loaded!.answers.filter((a) => a.participantId === 'p0').map((a) => a.answer)).toEqual(new Array(12).fill('unknown'));
+      expect(loaded!.answers.filter((a) => a.participantId === 'p1').map((a) => a.answer)).toEqual([5, ...new Array(11).fill(3)]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the order of answers and other writes made in the same turn', async () => {
+    const dataDir = await makeDataDir();
+    const store = new SqliteStore({ dataDir });
+    await store.createSession(session('s1'));
+    await Promise.all([store.addParticipant(person('a', 's1')), store.addParticipant(person('b', 's1'))]);
+    // a answers, is then removed (their answers cascade away), b answers: all queued before one commit.
+    await Promise.all([store.saveAnswer(answer('a', 1, 2)), store.removeParticipant('s1', 'a'), store.saveAnswer(answer('b', 1, 5))]);
+    await store.close();
+    // What was acknowledged is on disk for a new store on the same file.
+    const reopened = new SqliteStore({ dataDir });
+    try {
+      const loaded = await reopened.loadSession('s1');
+      expect(loaded!.participants.map((p) => p.id)).toEqual(['b']);
+      expect(loaded!.answers).toEqual([answer('b', 1, 5)]);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
