@@ -21,7 +21,7 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { actionsArray, addAction } from '../src/lib/board/actions';
 import { PROTOCOL_VERSION, YJS_FIELDS } from '../src/lib/protocol';
-import { pool, Samples, sleep, summarize } from './lib';
+import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
 
 interface Setup {
   type: 'setup';
@@ -42,7 +42,6 @@ let setup: Setup;
 let editors: Editor[] = [];
 let admin: Editor | null = null;
 let facilitatorSocket: ReturnType<typeof io> | null = null;
-const send = (message: object) => process.send!(message);
 process.setMaxListeners(0); // every y-websocket provider adds a process 'exit' listener
 
 async function post<T>(url: string, body: unknown): Promise<T> {
@@ -181,18 +180,14 @@ async function run(): Promise<object> {
   };
 }
 
-process.on('message', (message: { type: string }) => {
-  const reply = (work: Promise<object>) =>
-    work.then(send, (error: unknown) => send({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
-  if (message.type === 'setup') reply(prepare(message as Setup).then(() => ({ type: 'ready' })));
-  else if (message.type === 'go') reply(run());
-  else if (message.type === 'exit') {
+serveLoadProcess<Setup>({
+  prepare,
+  run,
+  cleanup: () => {
     for (const e of [...editors, ...(admin ? [admin] : [])]) {
       e.provider.destroy();
       e.doc.destroy();
     }
     facilitatorSocket?.disconnect();
-    setTimeout(() => process.exit(0), 100);
   }
 });
-process.on('disconnect', () => process.exit(0));

@@ -279,3 +279,23 @@ export async function pool<T, R>(items: T[], limit: number, task: (item: T, inde
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * The message loop of a load child process: `setup` runs `prepare` and answers
+ * `ready`, `go` runs the load and answers its result, `exit` cleans up and
+ * leaves. Errors travel back as `{type: 'error'}`.
+ */
+export function serveLoadProcess<S>(handlers: { prepare: (setup: S) => Promise<void>; run: () => Promise<object>; cleanup: () => void }): void {
+  const send = (message: object) => process.send!(message);
+  process.on('message', (message: { type: string }) => {
+    const reply = (work: Promise<object>) =>
+      work.then(send, (error: unknown) => send({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+    if (message.type === 'setup') reply(handlers.prepare(message as S).then(() => ({ type: 'ready' })));
+    else if (message.type === 'go') reply(handlers.run());
+    else if (message.type === 'exit') {
+      handlers.cleanup();
+      setTimeout(() => process.exit(0), 100);
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}

@@ -22,7 +22,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/lib/protocol';
-import { pool, Samples, sleep, summarize } from './lib';
+import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
 
 const FACTORS = 12;
 
@@ -38,7 +38,6 @@ interface Setup {
 let setup: Setup;
 let facilitator: Socket;
 let people: { id: string; socket: Socket }[] = [];
-const send = (message: object) => process.send!(message);
 
 async function post<T>(url: string, body: unknown): Promise<T> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -182,15 +181,11 @@ async function run(): Promise<object> {
   };
 }
 
-process.on('message', (message: { type: string }) => {
-  const reply = (work: Promise<object>) =>
-    work.then(send, (error: unknown) => send({ type: 'error', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
-  if (message.type === 'setup') reply(prepare(message as Setup).then(() => ({ type: 'ready' })));
-  else if (message.type === 'go') reply(run());
-  else if (message.type === 'exit') {
+serveLoadProcess<Setup>({
+  prepare,
+  run,
+  cleanup: () => {
     for (const p of people) p.socket.disconnect();
     facilitator?.disconnect();
-    setTimeout(() => process.exit(0), 100);
   }
 });
-process.on('disconnect', () => process.exit(0));
