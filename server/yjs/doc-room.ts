@@ -128,7 +128,13 @@ export class DocRoom {
     };
     this.connections.set(ws, conn);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary || !conn.bucket.take()) return;
+      if (!isBinary) return;
+      if (!conn.bucket.take()) {
+        // Dropping one update silently would leave this client out of step; closing with "try again
+        // later" (1013) makes y-websocket reconnect after its back-off and resync everything it has.
+        ws.close(1013, 'too many messages; reconnect later');
+        return;
+      }
       this.handleMessage(ws, conn, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     });
     ws.on('close', () => this.removeConnection(ws));

@@ -136,6 +136,21 @@ describe('action board', () => {
     expect((await exported(server.url, session)).actions.map((x) => x.text)).toEqual(['still here']);
   });
 
+  it('closes a connection that floods messages with 1013 and keeps serving the others', async () => {
+    const server = await startServer({ limits: { yjsMessagesPerSecond: 5, yjsBurst: 10 } });
+    const session = await setupSession(server, { participants: 2 });
+    await advance(session.facilitator, 'voting', 'revealed', 'actions');
+    const a = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
+    const b = await connectYjs(server.url, session.code, session.people[1].joined.participantToken);
+    const flooder = await RawYjs.open(server.url, session.code, session.people[1].joined.participantToken);
+    // Query-awareness messages are harmless on their own; 50 at once exceed a burst of 10.
+    for (let i = 0; i < 50; i++) flooder.send(Uint8Array.of(YJS_MESSAGE.queryAwareness));
+    expect(await flooder.waitForClose()).toBe(1013);
+
+    addAction(a.doc, { factor: null, text: 'still flowing' });
+    await waitFor(() => readActions(b.doc)[0]?.text === 'still flowing');
+  });
+
   it('limits dots per person', async () => {
     const server = await startServer();
     const session = await setupSession(server, { participants: 2 });
