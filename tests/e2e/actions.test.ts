@@ -70,6 +70,16 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     await Promise.all([ann.keyboard.type('Together: ', { delay: 25 }), bob.keyboard.type(' in March', { delay: 25 })]);
 
     for (const page of [ann, bob, facilitator]) await expect.poll(() => actionText(page, 3).inputValue()).toBe(MERGED);
+
+    // Ann sees where Bob's caret is: a marker with his name, after the whole text he just typed at the end of.
+    const caret = item(ann, 3).getByTestId('remote-caret');
+    await expect.poll(() => caret.locator('.who').textContent()).toBe(OWNER);
+    const before = await caret.evaluate((el) => {
+      let text = '';
+      for (let node = el.previousSibling; node; node = node.previousSibling) text = (node.textContent ?? '') + text;
+      return text;
+    });
+    expect(before).toBe(MERGED);
   });
 
   it('owner, due date and a dot reach every page', async () => {

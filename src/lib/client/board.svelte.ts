@@ -10,9 +10,19 @@ export interface BoardPresence {
   name: string;
   colour: string;
   editing: string | null;
+  /** Where their caret is in that action's text, as a Yjs relative position (it survives others' edits). */
+  cursor?: unknown;
 }
 
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+/** Another person's caret in one action's text. */
+export interface RemoteCaret {
+  name: string;
+  colour: string;
+  index: number;
+}
+
+// Dark enough for white name labels (contrast ≥ 4.5:1), distinct from each other.
+const COLOURS = ['#1f5fa8', '#b3261e', '#2e7d32', '#6a3d9a', '#8c564b', '#ad1457', '#00695c', '#5d4037'];
 
 /**
  * The shared action board of one session: a Yjs document synced with the
@@ -50,7 +60,8 @@ export class BoardClient {
         (editors[presence.editing] ??= []).push({
           name: String(presence.name ?? '').slice(0, 40),
           colour: String(presence.colour ?? '#888'),
-          editing: presence.editing
+          editing: presence.editing,
+          cursor: presence.cursor
         });
       }
       this.editors = editors;
@@ -79,6 +90,32 @@ export class BoardClient {
   /** Tells the others which action point this person is editing. */
   setEditing(id: string | null): void {
     this.provider.awareness.setLocalStateField('editing', id);
+    if (id === null) this.provider.awareness.setLocalStateField('cursor', null);
+  }
+
+  /** Shares where this person's caret is in an action's text. */
+  setCursor(id: string, index: number): void {
+    const text = this.text(id);
+    if (!text) return;
+    const position = Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(text, Math.min(index, text.length)));
+    this.provider.awareness.setLocalState({ ...this.provider.awareness.getLocalState(), editing: id, cursor: position });
+  }
+
+  /** Where other people's carets are in an action's text now (their positions are untrusted input). */
+  caretsIn(id: string, editors: readonly BoardPresence[]): RemoteCaret[] {
+    const text = this.text(id);
+    if (!text) return [];
+    const carets: RemoteCaret[] = [];
+    for (const presence of editors) {
+      if (!presence.cursor) continue;
+      try {
+        const absolute = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(presence.cursor), this.doc);
+        if (absolute && absolute.type === text) carets.push({ name: presence.name, colour: presence.colour, index: Math.min(absolute.index, text.length) });
+      } catch {
+        // A malformed position from someone else's browser: show no caret for them.
+      }
+    }
+    return carets;
   }
 
   destroy(): void {
