@@ -151,6 +151,28 @@ describe('action board', () => {
     await waitFor(() => readActions(b.doc)[0]?.text === 'still flowing');
   });
 
+  it('keeps the board within its limits: action points beyond the cap and over-long texts are trimmed for everyone', async () => {
+    const server = await startServer();
+    const session = await setupSession(server, { participants: 2 });
+    await advance(session.facilitator, 'voting', 'revealed', 'actions');
+    const a = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
+    const b = await connectYjs(server.url, session.code, session.people[1].joined.participantToken);
+    a.doc.transact(() => {
+      for (let i = 0; i < LIMITS.actionsPerSession + 5; i++) addAction(a.doc, { factor: 1, text: `point ${i}` });
+    });
+    await waitFor(() => actionsArray(b.doc).length === LIMITS.actionsPerSession && actionsArray(a.doc).length === LIMITS.actionsPerSession, {
+      timeout: 10_000
+    });
+    expect(readActions(b.doc).at(-1)?.text).toBe(`point ${LIMITS.actionsPerSession - 1}`);
+
+    textOf(a, 0).insert(0, 'x'.repeat(LIMITS.actionTextMax + 50));
+    await waitFor(() => textOf(b, 0).length === LIMITS.actionTextMax, { timeout: 10_000 });
+    await waitFor(() => textOf(a, 0).length === LIMITS.actionTextMax, { timeout: 10_000 });
+    const stored = await exported(server.url, session);
+    expect(stored.actions).toHaveLength(LIMITS.actionsPerSession);
+    expect(stored.actions[0].text).toHaveLength(LIMITS.actionTextMax);
+  });
+
   it('limits dots per person', async () => {
     const server = await startServer();
     const session = await setupSession(server, { participants: 2 });
