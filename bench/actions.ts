@@ -13,22 +13,7 @@
  *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
  *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
  */
-import type { ChildProcess } from 'node:child_process';
-import {
-  forkLoad,
-  hardTimeout,
-  median,
-  medianSummary,
-  waitForQuiet,
-  machine,
-  ProcWindow,
-  request,
-  startServer,
-  table,
-  writeResults,
-  type ServerProcess,
-  type Summary
-} from './lib';
+import { hardTimeout, machine, measureRun, median, medianSummary, running, startServer, table, writeResults, type ServerStats, type Summary } from './lib';
 
 const EDITORS = Number(process.env.BENCH_EDITORS ?? 50);
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 10);
@@ -52,40 +37,30 @@ interface LoadResult {
 interface Run extends LoadResult {
   target: 'ours' | 'bare';
   repeat: number;
-  server: { cpuPercent: number; cpuSeconds: number; peakRssMiB: number; hwmMiB: number; machineBusyPercent: number };
+  server: ServerStats;
   /** Machine busy % (all cores) in the second before the run started. */
   busyBeforePercent: number;
 }
 
-let server: ServerProcess | undefined;
-let load: ChildProcess | undefined;
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
-const guard = hardTimeout((3 * 60 + REPEATS * TARGETS.length * (SECONDS + QUIET_WAIT_S + 90)) * 1000, () => [server?.child, load]);
+const guard = hardTimeout((3 * 60 + REPEATS * TARGETS.length * (SECONDS + QUIET_WAIT_S + 90)) * 1000, () => [running.server?.child, running.load]);
 
 async function runOnce(target: 'ours' | 'bare', repeat: number): Promise<Run> {
-  server =
-    target === 'ours'
-      ? await startServer(
-          process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
-          { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_MINUTE: '0' },
-          `ours-actions`
-        )
-      : await startServer('bench/bare-yjs-server.ts', {}, `bare-actions`);
-  load = forkLoad('bench/action-load.ts');
-  try {
-    await request(load, { type: 'setup', target, url: server.url, editors: EDITORS, actions: ACTIONS, rate: RATE, seconds: SECONDS }, 'ready', 120_000);
-    const busyBeforePercent = await waitForQuiet();
-    const window = new ProcWindow(server.pid);
-    const result = await request<LoadResult>(load, { type: 'go' }, 'done', (SECONDS + 45) * 1000);
-    const stats = window.end();
-    return { ...result, target, repeat, server: stats, busyBeforePercent };
-  } finally {
-    if (load.connected) load.send({ type: 'exit' });
-    await new Promise((resolve) => (load!.exitCode === null ? load!.once('exit', resolve) : resolve(null)));
-    await server.stop();
-    server = undefined;
-    load = undefined;
-  }
+  const { result, server, busyBeforePercent } = await measureRun<LoadResult>({
+    start: () =>
+      target === 'ours'
+        ? startServer(
+            process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
+            { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_MINUTE: '0' },
+            'ours-actions'
+          )
+        : startServer('bench/bare-yjs-server.ts', {}, 'bare-actions'),
+    loadScript: 'bench/action-load.ts',
+    setup: { target, editors: EDITORS, actions: ACTIONS, rate: RATE, seconds: SECONDS },
+    setupTimeoutMs: 120_000,
+    goTimeoutMs: (SECONDS + 45) * 1000
+  });
+  return { ...result, target, repeat, server, busyBeforePercent };
 }
 
 async function main(): Promise<void> {
@@ -212,8 +187,8 @@ main().then(
   },
   async (error) => {
     console.error(error);
-    load?.kill('SIGKILL');
-    await server?.stop();
+    running.load?.kill('SIGKILL');
+    await running.server?.stop();
     process.exit(1);
   }
 );

@@ -280,6 +280,40 @@ export async function pool<T, R>(items: T[], limit: number, task: (item: T, inde
   return results;
 }
 
+/** The children of the run in progress, so the hard time-out can kill them. */
+export const running: { server?: ServerProcess; load?: ChildProcess } = {};
+
+export type ServerStats = ReturnType<ProcWindow['end']>;
+
+/**
+ * One measured run: starts the server under test and a load process, sets the
+ * load up, waits for a quiet machine, measures the server while the load runs,
+ * and always stops both.
+ */
+export async function measureRun<R>(options: {
+  start: () => Promise<ServerProcess>;
+  loadScript: string;
+  setup: object;
+  setupTimeoutMs: number;
+  goTimeoutMs: number;
+}): Promise<{ result: R; server: ServerStats; busyBeforePercent: number }> {
+  const server = (running.server = await options.start());
+  const load = (running.load = forkLoad(options.loadScript));
+  try {
+    await request(load, { type: 'setup', url: server.url, ...options.setup }, 'ready', options.setupTimeoutMs);
+    const busyBeforePercent = await waitForQuiet();
+    const window = new ProcWindow(server.pid);
+    const result = await request<R>(load, { type: 'go' }, 'done', options.goTimeoutMs);
+    return { result, server: window.end(), busyBeforePercent };
+  } finally {
+    if (load.connected) load.send({ type: 'exit' });
+    await new Promise((resolve) => (load.exitCode === null ? load.once('exit', resolve) : resolve(null)));
+    await server.stop();
+    running.server = undefined;
+    running.load = undefined;
+  }
+}
+
 /**
  * The message loop of a load child process: `setup` runs `prepare` and answers
  * `ready`, `go` runs the load and answers its result, `exit` cleans up and

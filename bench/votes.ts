@@ -19,22 +19,7 @@
  * `paced` waits a random 0…2·window/12 before each vote, so each person's 12
  * votes spread over about `window` ms (a realistic offered load).
  */
-import type { ChildProcess } from 'node:child_process';
-import {
-  forkLoad,
-  hardTimeout,
-  median,
-  medianSummary,
-  waitForQuiet,
-  machine,
-  ProcWindow,
-  request,
-  startServer,
-  table,
-  writeResults,
-  type ServerProcess,
-  type Summary
-} from './lib';
+import { hardTimeout, machine, measureRun, median, medianSummary, running, startServer, table, writeResults, type ServerStats, type Summary } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
 const MODES = (process.env.BENCH_MODES ?? 'burst,paced').split(',') as ('burst' | 'paced')[];
@@ -62,41 +47,31 @@ interface Run extends LoadResult {
   target: 'ours' | 'bare';
   participants: number;
   mode: 'burst' | 'paced';
-  server: { cpuPercent: number; cpuSeconds: number; peakRssMiB: number; hwmMiB: number; machineBusyPercent: number };
+  server: ServerStats;
   /** Machine busy % (all cores) in the second before the run started. */
   busyBeforePercent: number;
 }
 
-let server: ServerProcess | undefined;
-let load: ChildProcess | undefined;
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
 const RUNS = SIZES.length * MODES.length * TARGETS.length * REPEATS;
-const guard = hardTimeout((120 + RUNS * (QUIET_WAIT_S + 90)) * 1000, () => [server?.child, load]);
+const guard = hardTimeout((120 + RUNS * (QUIET_WAIT_S + 90)) * 1000, () => [running.server?.child, running.load]);
 
 async function runOnce(target: 'ours' | 'bare', participants: number, mode: 'burst' | 'paced'): Promise<Run> {
-  server =
-    target === 'ours'
-      ? await startServer(
-          process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
-          { MAX_PARTICIPANTS: '2000', JOINS_PER_MINUTE: '0' },
-          `ours-votes-${participants}-${mode}`
-        )
-      : await startServer('bench/bare-socket-server.ts', { BARE_MIRROR: process.env.BARE_MIRROR ?? '0' }, `bare-votes-${participants}-${mode}`);
-  load = forkLoad('bench/vote-load.ts');
-  try {
-    await request(load, { type: 'setup', target, url: server.url, participants, mode, windowMs: WINDOW_MS }, 'ready', 180_000);
-    const busyBeforePercent = await waitForQuiet();
-    const window = new ProcWindow(server.pid);
-    const result = await request<LoadResult>(load, { type: 'go' }, 'done', 150_000);
-    const stats = window.end();
-    return { ...result, target, participants, mode, server: stats, busyBeforePercent };
-  } finally {
-    if (load.connected) load.send({ type: 'exit' });
-    await new Promise((resolve) => (load!.exitCode === null ? load!.once('exit', resolve) : resolve(null)));
-    await server.stop();
-    server = undefined;
-    load = undefined;
-  }
+  const { result, server, busyBeforePercent } = await measureRun<LoadResult>({
+    start: () =>
+      target === 'ours'
+        ? startServer(
+            process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
+            { MAX_PARTICIPANTS: '2000', JOINS_PER_MINUTE: '0' },
+            `ours-votes-${participants}-${mode}`
+          )
+        : startServer('bench/bare-socket-server.ts', { BARE_MIRROR: process.env.BARE_MIRROR ?? '0' }, `bare-votes-${participants}-${mode}`),
+    loadScript: 'bench/vote-load.ts',
+    setup: { target, participants, mode, windowMs: WINDOW_MS },
+    setupTimeoutMs: 180_000,
+    goTimeoutMs: 150_000
+  });
+  return { ...result, target, participants, mode, server, busyBeforePercent };
 }
 
 /** Median of each number across repeated runs of one configuration. */
@@ -248,8 +223,8 @@ main().then(
   },
   async (error) => {
     console.error(error);
-    load?.kill('SIGKILL');
-    await server?.stop();
+    running.load?.kill('SIGKILL');
+    await running.server?.stop();
     process.exit(1);
   }
 );
