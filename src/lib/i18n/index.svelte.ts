@@ -29,6 +29,11 @@ export function formatNumber(value: number | null, digits = 2): string {
   return value.toLocaleString(intlTag(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A change with its sign (+0,25 / −0,10), or a dash when either side is missing. */
+export function formatChange(value: number | null): string {
+  return value === null ? '–' : `${value > 0 ? '+' : ''}${formatNumber(value)}`;
+}
+
 /** Restores a person's explicit choice, if any. */
 export function restoreLanguage(): void {
   try {
