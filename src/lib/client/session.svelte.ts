@@ -113,8 +113,9 @@ export class SessionConnection {
     const result = await this.send('vote', { factor, answer, comment: next.comment });
     if (result.ok) {
       if (this.snapshot?.myBallot) this.snapshot.myBallot[factor] = next;
-      if (this.pending[factor] === next || (this.pending[factor]?.answer === next.answer && this.pending[factor]?.comment === next.comment))
-        delete this.pending[factor];
+      // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
+      const waiting = this.pending[factor];
+      if (waiting?.answer === next.answer && waiting.comment === next.comment) delete this.pending[factor];
     } else if (result.error.message !== 'network') {
       // Refused by the server (e.g. voting closed): drop the optimistic answer.
       delete this.pending[factor];

@@ -202,6 +202,11 @@ export const en: Messages = {
     no_dots_left: 'You have used all your dots. Take one back first.',
     wrong_phase: "That isn't possible in this phase of the session.",
     forbidden: 'Only the facilitator may do that.',
-    unauthorized: 'Your access to this session has expired.'
+    unauthorized: 'Your access to this session has expired.',
+    bad_request: "That input isn't valid; check what you entered.",
+    invalid_transition: "That step isn't possible from this phase.",
+    too_large: 'That is too large to send.',
+    version_mismatch: 'There is a new version of the app: reload the page.',
+    internal: 'Something went wrong on the server; nothing was changed. Please try again.'
   }
 };

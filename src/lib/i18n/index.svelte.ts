@@ -1,7 +1,7 @@
 import { nl } from './nl';
 import { en } from './en';
 import { LANGUAGES, DEFAULT_LANGUAGE, type Language } from '../domain/framework';
-import type { ProtocolError } from '../protocol';
+import type { ErrorCode, ProtocolError } from '../protocol';
 
 type Widen<T> = T extends (...args: infer A) => infer R ? (...args: A) => R : T extends string ? string : { [K in keyof T]: Widen<T[K]> };
 /** The shape every catalogue has. */
@@ -63,9 +63,17 @@ export function useSessionLanguage(language: Language): void {
   if (!locale.chosen) locale.language = language;
 }
 
-/** A readable message for a protocol error in the current language. */
+// Every error code has a message in every language (checked when compiling).
+const errorsCovered: Record<ErrorCode, string> = nl.errors;
+void errorsCovered;
+
+/**
+ * A readable message for a protocol error in the current language. A lost
+ * connection or an ack that never came is reported as such, not as a code.
+ */
 export function errorMessage(error: ProtocolError | null | undefined): string {
   if (!error) return m().errors.generic;
-  const known = m().errors as Record<string, string>;
-  return known[error.code] ?? error.message ?? m().errors.generic;
+  if (error.message === 'network') return m().errors.network;
+  const known: Record<string, string> = m().errors;
+  return known[error.code] ?? m().errors.generic;
 }

@@ -200,6 +200,11 @@ export const nl = {
     no_dots_left: 'Je stippen zijn op. Neem er eerst een terug.',
     wrong_phase: 'Dat kan niet in deze fase van de sessie.',
     forbidden: 'Dat mag alleen de facilitator.',
-    unauthorized: 'Je toegang tot deze sessie is verlopen.'
+    unauthorized: 'Je toegang tot deze sessie is verlopen.',
+    bad_request: 'Die invoer klopt niet; controleer wat je invulde.',
+    invalid_transition: 'Die stap kan vanuit deze fase niet.',
+    too_large: 'Dat is te groot om te versturen.',
+    version_mismatch: 'Er is een nieuwe versie van de app: herlaad de pagina.',
+    internal: 'Er ging iets mis op de server; er is niets veranderd. Probeer het opnieuw.'
   }
 };
