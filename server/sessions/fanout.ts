@@ -16,14 +16,3 @@ export interface RoomFanout {
   disconnectParticipant(code: string, participantId: string): void;
   disconnectAll(code: string): void;
 }
-
-/** A fan-out that drops everything, for rooms used without live clients (exports, tests). */
-export const silentFanout: RoomFanout = {
-  toAll() {},
-  toFacilitators() {},
-  toParticipants() {},
-  toParticipant() {},
-  toEachParticipant() {},
-  disconnectParticipant() {},
-  disconnectAll() {}
-};

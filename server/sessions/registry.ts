@@ -125,11 +125,6 @@ export class SessionRegistry {
     if (this.rooms.get(room.code) === room) this.rooms.delete(room.code);
   }
 
-  /** Rooms in memory now. */
-  liveRooms(): IterableIterator<SessionRoom> {
-    return this.rooms.values();
-  }
-
   close(): void {
     for (const timer of this.unloadTimers.values()) clearTimeout(timer);
     for (const room of this.rooms.values()) room.dispose();
