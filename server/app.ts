@@ -53,7 +53,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // req.ip and req.protocol follow the same TRUST_PROXY rule as our links (server/http/links.ts).
+  app.set('trust proxy', config.trustProxy === 'false' ? false : config.trustProxy === 'true' ? true : config.trustProxy);
   // SvelteKit sets the page CSP itself (svelte.config.js); helmet adds the other headers.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use('/api', helmet.contentSecurityPolicy({ directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
@@ -68,15 +69,19 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     allowedOrigins: extraAllowedOrigins(config),
     maxLiveSessions: config.maxLiveSessions,
     destroyUnknownUpgrades: config.destroyUnknownUpgrades,
-    limits: options.limits
+    limits: options.limits,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    codeGuessesPerMinute: config.codeGuessesPerMinute,
+    connectionsPerPerson: config.connectionsPerPerson
   });
-  mountBoardRoutes(app, { realtime, frameworks, config });
+  mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
 
-  const purge = schedulePurge(store, config.purgeAfterDays);
+  const purge = schedulePurge(store, config.purgeAfterDays, config.lobbyPurgeHours);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -110,17 +115,27 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   };
 }
 
-/** Deletes idle sessions once at start and then every hour. */
-function schedulePurge(store: SqliteStore, days: number): NodeJS.Timeout | null {
-  if (days <= 0) return null;
+/**
+ * Deletes idle sessions once at start and then every ten minutes: any session
+ * untouched for `days`, and sessions that never left the lobby after
+ * `lobbyHours` (so sessions started and abandoned do not fill the server).
+ */
+function schedulePurge(store: SqliteStore, days: number, lobbyHours: number): NodeJS.Timeout | null {
+  if (days <= 0 && lobbyHours <= 0) return null;
   const run = () => {
-    store.purgeIdle(Date.now() - days * 86_400_000).then(
-      (ids) => ids.length > 0 && console.log(`Purged ${ids.length} session(s) idle for more than ${days} days`),
-      (error) => console.error('Purging idle sessions failed', error)
-    );
+    if (days > 0)
+      store.purgeIdle(Date.now() - days * 86_400_000).then(
+        (ids) => ids.length > 0 && console.log(`Purged ${ids.length} session(s) idle for more than ${days} days`),
+        (error) => console.error('Purging idle sessions failed', error)
+      );
+    if (lobbyHours > 0)
+      store.purgeAbandonedLobbies(Date.now() - lobbyHours * 3_600_000).then(
+        (ids) => ids.length > 0 && console.log(`Purged ${ids.length} session(s) left in the lobby for more than ${lobbyHours} hours`),
+        (error) => console.error('Purging abandoned lobbies failed', error)
+      );
   };
   run();
-  const timer = setInterval(run, 3_600_000);
+  const timer = setInterval(run, 600_000);
   timer.unref();
   return timer;
 }
