@@ -25,6 +25,8 @@ export interface ServerConfig {
   purgeAfterDays: number;
   /** Sessions that never left the lobby are deleted after this many idle hours; 0 keeps them. */
   lobbyPurgeHours: number;
+  /** Silent connections are noticed within about two of these (ms); tests shorten it. */
+  heartbeatMs: number;
   /** Where the SvelteKit build lives; null serves the API only (tests, dev). */
   appDir: string | null;
   /** Refuse upgrades on unknown paths (not in dev, where Vite's HMR socket needs them). */
@@ -41,7 +43,8 @@ export const DEFAULTS = {
   sessionsPerHour: 20,
   connectionsPerPerson: 8,
   purgeAfterDays: 90,
-  lobbyPurgeHours: 48
+  lobbyPurgeHours: 48,
+  heartbeatMs: 25_000
 } as const;
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -74,6 +77,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),
+    heartbeatMs: DEFAULTS.heartbeatMs,
     appDir: path.resolve(env.APP_DIR || './build'),
     destroyUnknownUpgrades: true
   };

@@ -40,12 +40,14 @@ export function attachRealtime(
     trustProxy: string;
     codeGuessesPerMinute: number;
     connectionsPerPerson: number;
+    /** How often silent connections are looked for, in ms (socket.io pings and Yjs WebSocket pings). */
+    heartbeatMs?: number;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
   const requests = new RequestContext(options.publicUrl, options.trustProxy);
   const guesses = new GuessLimiter(options.codeGuessesPerMinute);
-  const io = createSocketServer(httpServer, origins);
+  const io = createSocketServer(httpServer, origins, options.heartbeatMs);
   const registry = new SessionRegistry({
     store: options.store,
     frameworks: options.frameworks,
@@ -59,7 +61,7 @@ export function attachRealtime(
     yjsBurst: LIMITS.yjsBurst,
     ...options.limits
   };
-  const yjs = new YjsHub(registry, options.store, origins, limits, { requests, guesses });
+  const yjs = new YjsHub(registry, options.store, origins, limits, { requests, guesses }, options.heartbeatMs);
   attachSocketHandlers(io, { registry, yjs, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);
 
   const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {

@@ -45,14 +45,15 @@ export type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<strin
 type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** Creates the socket.io server on `/socket.io`, leaving other upgrades (Yjs) alone. */
-export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy): IO {
+export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy, heartbeatMs = 25_000): IO {
   return new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
     destroyUpgrade: false,
     maxHttpBufferSize: LIMITS.socketMessageBytes,
-    pingInterval: 20_000,
-    pingTimeout: 20_000,
+    // A silent client (locked phone, lost Wi-Fi) is dropped within two heartbeats and shows as away.
+    pingInterval: heartbeatMs,
+    pingTimeout: heartbeatMs,
     allowRequest: (request, callback) => {
       const allowed = origins.allows(request.headers.origin, request.headers.host);
       callback(allowed ? null : 'origin not allowed', allowed);

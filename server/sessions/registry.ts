@@ -122,6 +122,15 @@ export class SessionRegistry {
     this.unloadTimers.set(room.code, timer);
   }
 
+  /** Drops the live room of a session the store no longer has (purged), telling its clients. */
+  evict(sessionId: string): void {
+    for (const room of this.rooms.values()) {
+      if (room.id !== sessionId) continue;
+      room.evicted();
+      this.forget(room);
+    }
+  }
+
   /** Forgets a deleted room. */
   forget(room: SessionRoom): void {
     room.dispose();

@@ -617,6 +617,14 @@ export class SessionRoom {
     setImmediate(() => this.fanout.disconnectAll(this.code));
   }
 
+  /** The store purged this session: clients hear it was deleted, and the room refuses everything from now on. */
+  evicted(): void {
+    this.deleted = true;
+    this.dispose();
+    this.fanout.toAll(this.code, 'session:deleted');
+    setImmediate(() => this.fanout.disconnectAll(this.code));
+  }
+
   private assertAlive(): void {
     if (this.deleted) throw new CommandError('not_found', 'This session was deleted.');
   }

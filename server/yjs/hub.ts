@@ -15,6 +15,8 @@ import type { GuessLimiter } from '../security/window-limiter';
 
 const IDLE_UNLOAD_MS = 10 * 60_000;
 const IDLE_SWEEP_MS = 60_000;
+/** How often silent connections are looked for (see `checkAlive`); socket.io uses the same interval. */
+export const DEFAULT_HEARTBEAT_MS = 25_000;
 
 /**
  * The Yjs endpoint (`/yjs/<CODE>?token=…`): authenticates at upgrade, loads
@@ -33,8 +35,31 @@ export class YjsHub {
     private readonly origins: OriginPolicy,
     private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>,
     /** Code guessing is limited across REST, socket.io and here. */
-    private readonly guessing?: { requests: RequestContext; guesses: GuessLimiter }
-  ) {}
+    private readonly guessing?: { requests: RequestContext; guesses: GuessLimiter },
+    heartbeatMs = DEFAULT_HEARTBEAT_MS
+  ) {
+    this.heartbeat = setInterval(() => this.checkAlive(), heartbeatMs).unref();
+  }
+
+  /**
+   * A board connection that goes silent without closing (a locked phone, a
+   * laptop that left the Wi-Fi) is found by WebSocket pings: one that has not
+   * answered the previous ping by the next one is closed, so its person shows
+   * as away instead of connected for ever.
+   */
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+
+  private checkAlive(): void {
+    for (const ws of this.wss.clients) {
+      if (this.alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      ws.ping();
+    }
+  }
 
   /** Whether an upgrade request is for this endpoint. */
   static matches(url: string | undefined): boolean {
@@ -100,6 +125,8 @@ export class YjsHub {
           // Without a listener, a protocol error (e.g. a frame over maxPayload) is thrown and crashes the process;
           // ws already closes the connection itself (1009, 1002, …).
           ws.on('error', () => undefined);
+          this.alive.set(ws, true);
+          ws.on('pong', () => this.alive.set(ws, true));
           if (room.isDeleted) {
             ws.close(4404, 'session deleted');
             return;
@@ -169,6 +196,7 @@ export class YjsHub {
 
   close(): void {
     clearInterval(this.sweeper);
+    clearInterval(this.heartbeat);
     for (const doc of this.docs.values()) doc.destroy();
     this.docs.clear();
     this.wss.close();
