@@ -52,7 +52,13 @@ suite('behind nginx under a public host name', () => {
     // As a script on the public host would call it (fetch may not set Host, so plain node:http).
     const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const request = http.request(
-        { host: '127.0.0.1', port: nginx.port, path: '/api/sessions', method: 'POST', headers: { host: `${HOST}:${nginx.port}`, 'content-type': 'application/json' } },
+        {
+          host: '127.0.0.1',
+          port: nginx.port,
+          path: '/api/sessions',
+          method: 'POST',
+          headers: { host: `${HOST}:${nginx.port}`, 'content-type': 'application/json' }
+        },
         (res) => {
           let body = '';
           res.on('data', (chunk: Buffer) => (body += chunk.toString()));
