@@ -10,6 +10,7 @@ import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { SqliteStore } from './store/sqlite';
+import { lockDataDir } from './store/lock';
 import type { RateLimits } from './security/rate';
 
 /** A running server. */
@@ -49,7 +50,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const defaults = configFromEnv({});
   const config: ServerConfig = { ...defaults, appDir: null, host: '127.0.0.1', port: 0, ...options };
   const frameworks = loadFrameworks(config.contentDir);
-  const store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+  // First the data directory's lock: a second server on the same DATA_DIR stops here, before it opens anything.
+  const lock = lockDataDir(config.dataDir);
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -106,6 +115,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
         await store.close();
+        lock.release();
       })())
   };
 }

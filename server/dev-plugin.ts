@@ -5,6 +5,7 @@ type Modules = {
   config: typeof import('./config');
   content: typeof import('./content');
   sqlite: typeof import('./store/sqlite');
+  lock: typeof import('./store/lock');
   attach: typeof import('./realtime/attach');
   api: typeof import('./http/api');
 };
@@ -22,17 +23,19 @@ export function boardDevServer(): Plugin {
     async configureServer(vite) {
       if (!vite.httpServer) return;
       const load = <K extends keyof Modules>(file: string) => vite.ssrLoadModule(file) as Promise<Modules[K]>;
-      const [{ configFromEnv, extraAllowedOrigins }, { loadFrameworks }, { SqliteStore }, { attachRealtime }, { mountBoardRoutes }, express] =
+      const [{ configFromEnv, extraAllowedOrigins }, { loadFrameworks }, { SqliteStore }, { lockDataDir }, { attachRealtime }, { mountBoardRoutes }, express] =
         await Promise.all([
           load<'config'>('/server/config.ts'),
           load<'content'>('/server/content.ts'),
           load<'sqlite'>('/server/store/sqlite.ts'),
+          load<'lock'>('/server/store/lock.ts'),
           load<'attach'>('/server/realtime/attach.ts'),
           load<'api'>('/server/http/api.ts'),
           import('express')
         ]);
       const config = configFromEnv();
       const frameworks = loadFrameworks(config.contentDir);
+      const lock = lockDataDir(config.dataDir);
       const store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
       const realtime = attachRealtime(vite.httpServer as HttpServer, {
         store,
@@ -46,7 +49,10 @@ export function boardDevServer(): Plugin {
       mountBoardRoutes(app, { realtime, frameworks, config });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
-        void realtime.close().then(() => store.close());
+        void realtime
+          .close()
+          .then(() => store.close())
+          .finally(() => lock.release());
       });
     }
   };
