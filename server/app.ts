@@ -11,7 +11,9 @@ import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { SqliteStore } from './store/sqlite';
 import { lockDataDir } from './store/lock';
+import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
+import type { Store } from './store/types';
 
 /** A running server. */
 export interface RunningServer {
@@ -30,6 +32,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   dataDir: string;
   /** Overrides the per-connection rate limits of LIMITS (tests that flood on purpose). */
   limits?: Partial<RateLimits>;
+  /** Puts a layer between the server and its SQLite store (fault-injection tests); the default uses the store as is. */
+  wrapStore?: (store: SqliteStore) => Store;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -71,21 +75,22 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // A client that announces a body and never sends it gets a 408 after 30 s, not Node's 5 minutes.
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
+  const served: Store = options.wrapStore ? options.wrapStore(store) : store;
   const realtime = attachRealtime(server, {
-    store,
+    store: served,
     frameworks,
     allowedOrigins: extraAllowedOrigins(config),
     maxLiveSessions: config.maxLiveSessions,
     destroyUnknownUpgrades: config.destroyUnknownUpgrades,
     limits: options.limits
   });
-  mountBoardRoutes(app, { realtime, frameworks, config });
+  mountBoardRoutes(app, { realtime, frameworks, config, health: new StoreHealth(served) });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
 
-  const purge = schedulePurge(store, config.purgeAfterDays);
+  const purge = schedulePurge(served, config.purgeAfterDays);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -121,7 +126,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
 }
 
 /** Deletes idle sessions once at start and then every hour. */
-function schedulePurge(store: SqliteStore, days: number): NodeJS.Timeout | null {
+function schedulePurge(store: Store, days: number): NodeJS.Timeout | null {
   if (days <= 0) return null;
   const run = () => {
     store.purgeIdle(Date.now() - days * 86_400_000).then(

@@ -6,6 +6,7 @@ type Modules = {
   content: typeof import('./content');
   sqlite: typeof import('./store/sqlite');
   lock: typeof import('./store/lock');
+  health: typeof import('./store/health');
   attach: typeof import('./realtime/attach');
   api: typeof import('./http/api');
 };
@@ -23,16 +24,25 @@ export function boardDevServer(): Plugin {
     async configureServer(vite) {
       if (!vite.httpServer) return;
       const load = <K extends keyof Modules>(file: string) => vite.ssrLoadModule(file) as Promise<Modules[K]>;
-      const [{ configFromEnv, extraAllowedOrigins }, { loadFrameworks }, { SqliteStore }, { lockDataDir }, { attachRealtime }, { mountBoardRoutes }, express] =
-        await Promise.all([
-          load<'config'>('/server/config.ts'),
-          load<'content'>('/server/content.ts'),
-          load<'sqlite'>('/server/store/sqlite.ts'),
-          load<'lock'>('/server/store/lock.ts'),
-          load<'attach'>('/server/realtime/attach.ts'),
-          load<'api'>('/server/http/api.ts'),
-          import('express')
-        ]);
+      const [
+        { configFromEnv, extraAllowedOrigins },
+        { loadFrameworks },
+        { SqliteStore },
+        { lockDataDir },
+        { StoreHealth },
+        { attachRealtime },
+        { mountBoardRoutes },
+        express
+      ] = await Promise.all([
+        load<'config'>('/server/config.ts'),
+        load<'content'>('/server/content.ts'),
+        load<'sqlite'>('/server/store/sqlite.ts'),
+        load<'lock'>('/server/store/lock.ts'),
+        load<'health'>('/server/store/health.ts'),
+        load<'attach'>('/server/realtime/attach.ts'),
+        load<'api'>('/server/http/api.ts'),
+        import('express')
+      ]);
       const config = configFromEnv();
       const frameworks = loadFrameworks(config.contentDir);
       const lock = lockDataDir(config.dataDir);
@@ -46,7 +56,7 @@ export function boardDevServer(): Plugin {
       });
       const app = express.default();
       app.set('trust proxy', 'loopback');
-      mountBoardRoutes(app, { realtime, frameworks, config });
+      mountBoardRoutes(app, { realtime, frameworks, config, health: new StoreHealth(store) });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
         void realtime

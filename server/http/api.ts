@@ -10,6 +10,7 @@ import type { SessionRegistry } from '../sessions/registry';
 import type { SessionRoom } from '../sessions/room';
 import { JoinLimiter } from '../security/join-limiter';
 import type { YjsHub } from '../yjs/hub';
+import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
 
 export interface ApiDeps {
@@ -174,10 +175,16 @@ export function mountBoardRoutes(
     realtime: { registry: SessionRegistry; yjs: YjsHub };
     frameworks: FrameworkCatalog;
     config: Pick<ServerConfig, 'publicUrl' | 'maxParticipants' | 'joinsPerMinute'>;
+    health: StoreHealth;
   }
 ): void {
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
+  // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
+  app.get('/healthz', async (_req, res) => {
+    const status = await deps.health.check();
+    res
+      .status(status.ok ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(status);
   });
   app.use(
     '/api',
