@@ -105,6 +105,8 @@ export class SqliteStore implements Store {
         `INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES (@id, @sessionId, @tokenHash, @name, @group, @language, @joinedAt)`
       ),
       deleteParticipant: db.prepare<[string, string]>('DELETE FROM participants WHERE session_id = ? AND id = ?'),
+      // Dots name their voter without a foreign key (the facilitator votes too), so they go explicitly.
+      deleteVoterDots: db.prepare<[string, string]>('DELETE FROM dots WHERE session_id = ? AND voter_id = ?'),
       upsertDots: db.prepare(
         `INSERT INTO dots (session_id, voter_id, action_id, count) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count`
       ),
@@ -293,6 +295,7 @@ export class SqliteStore implements Store {
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
     return this.write(() => {
       this.stmt.deleteParticipant.run(sessionId, participantId);
+      this.stmt.deleteVoterDots.run(sessionId, participantId);
     });
   }
 
