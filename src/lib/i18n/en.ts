@@ -207,6 +207,7 @@ export const en: Messages = {
     invalid_transition: "That step isn't possible from this phase.",
     too_large: 'That is too large to send.',
     version_mismatch: 'There is a new version of the app: reload the page.',
+    store_unavailable: 'The server could not save that just now; nothing was changed. Please try again in a moment.',
     internal: 'Something went wrong on the server; nothing was changed. Please try again.'
   }
 };
