@@ -36,7 +36,7 @@ function bearer(req: Request): string | null {
   return match ? match[1] : null;
 }
 
-/** The REST API under `/api` (see DESIGN.md and docs/protocol.md). */
+/** The REST API under `/api` (see docs/contracts.md and docs/protocol.md). */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   const joins = new JoinLimiter(deps.joinsPerMinute);

@@ -1,17 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
-import {
-  CommandError,
-  COMMAND_NAMES,
-  LIMITS,
-  PROTOCOL_VERSION,
-  SOCKET_PATH,
-  type Ack,
-  type ClientToServerEvents,
-  type CommandName,
-  type ProtocolError,
-  type ServerToClientEvents
-} from '../../src/lib/protocol';
+import { Server } from 'socket.io';
+import { CommandError, COMMAND_NAMES, LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type CommandName, type ProtocolError } from '../../src/lib/protocol';
 import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
 import type { Identity, SessionRoom } from '../sessions/room';
 import type { SessionRegistry } from '../sessions/registry';
@@ -20,15 +9,9 @@ import { TokenBucket, type RateLimits } from '../security/rate';
 import type { YjsHub } from '../yjs/hub';
 import { executeCommand } from './commands';
 import { roomNames } from './socket-fanout';
+import type { BoardSocket, IO } from './socket-types';
 
-/** What the server remembers about each socket after the handshake. */
-export interface SocketData {
-  code: string;
-  identity: Identity;
-}
-
-export type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+export type { IO, SocketData } from './socket-types';
 
 /** Creates the socket.io server on `/socket.io`, leaving other upgrades (Yjs) alone. */
 export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy): IO {

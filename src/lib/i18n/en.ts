@@ -1,4 +1,4 @@
-import type { Messages } from './index.svelte';
+import type { Messages } from './messages';
 
 /** English message catalogue; its shape is checked against the Dutch one. */
 export const en: Messages = {
