@@ -52,11 +52,15 @@ export function boardDevServer(): Plugin {
         frameworks,
         allowedOrigins: extraAllowedOrigins(config),
         maxLiveSessions: config.maxLiveSessions,
-        destroyUnknownUpgrades: false
+        destroyUnknownUpgrades: false,
+        publicUrl: config.publicUrl,
+        trustProxy: config.trustProxy,
+        codeGuessesPerMinute: config.codeGuessesPerMinute,
+        connectionsPerPerson: config.connectionsPerPerson
       });
       const app = express.default();
-      app.set('trust proxy', 'loopback');
-      mountBoardRoutes(app, { realtime, frameworks, config, health: new StoreHealth(store) });
+      app.set('trust proxy', config.trustProxy === 'false' ? false : config.trustProxy);
+      mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses, health: new StoreHealth(store) });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
         void realtime

@@ -204,6 +204,14 @@ export class MemoryStore implements Store {
     });
   }
 
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write(() => {
+      const ids = [...this.data.sessions.values()].filter((s) => s.phase === 'lobby' && s.updatedAt < before).map((s) => s.id);
+      for (const id of ids) this.cascadeDelete(id);
+      return ids;
+    });
+  }
+
   probe(): Promise<void> {
     return this.write(() => undefined);
   }

@@ -54,5 +54,11 @@ export const MIGRATIONS: readonly string[] = [
     data BLOB NOT NULL
   );
   CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
+  `,
+  // 2: a read-only presenter credential; the ballot box can be closed without revealing, and a countdown paused.
+  `
+  ALTER TABLE sessions ADD COLUMN presenter_token_hash TEXT;
+  ALTER TABLE sessions ADD COLUMN voting_closed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN voting_paused_ms INTEGER;
   `
 ];

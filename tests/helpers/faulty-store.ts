@@ -17,6 +17,7 @@ export type WriteName =
   | 'appendYjsUpdate'
   | 'compactYjs'
   | 'purgeIdle'
+  | 'purgeAbandonedLobbies'
   | 'probe';
 
 export class InjectedWriteError extends Error {
@@ -93,6 +94,9 @@ export class FaultyStore implements Store {
   }
   purgeIdle(before: number): Promise<string[]> {
     return this.write('purgeIdle', () => this.inner.purgeIdle(before));
+  }
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write('purgeAbandonedLobbies', () => this.inner.purgeAbandonedLobbies(before));
   }
   probe(): Promise<void> {
     return this.write('probe', () => this.inner.probe());

@@ -31,9 +31,12 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     framework: 'seeds-of-innovation',
     anonymous: true,
     facilitatorTokenHash: `hash-${id}`,
+    presenterTokenHash: null,
     phase: 'lobby',
     round: 1,
     votingDeadline: null,
+    votingClosed: false,
+    votingPausedMs: null,
     settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 },
     revealedRounds: [],
     createdAt: Date.now(),
@@ -267,6 +270,19 @@ export function describeStoreContract(implementation: StoreImplementation): void
       // A new session with a purged one's code does not inherit anything.
       await store.createSession(sessionRecord('again', { code: 'C-joined' }));
       expect((await store.loadSession('again'))!.participants).toEqual([]);
+    });
+
+    it('purges sessions left in the lobby since before the cut-off, and no others', async () => {
+      const { store } = await implementation.open();
+      const old = Date.now() - 10 * DAY;
+      await store.createSession(sessionRecord('abandoned', { createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('started', { phase: 'voting', createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('new-lobby'));
+      await store.appendYjsUpdate('abandoned', bytes(1));
+      expect(await store.purgeAbandonedLobbies(Date.now() - DAY)).toEqual(['abandoned']);
+      expect(await store.loadSession('abandoned')).toBeNull();
+      expect(await store.loadYjsUpdates('abandoned')).toEqual([]);
+      for (const id of ['started', 'new-lobby']) expect(await store.loadSession(id)).not.toBeNull();
     });
 
     it('counts the sessions that are not closed', async () => {

@@ -17,7 +17,7 @@ import { api, createSession, joinSession, makeDataDir, startServer } from '../he
 /** A data directory holding a real, cleanly closed database with a few sessions and participants. */
 async function populatedDataDir(): Promise<{ dataDir: string; file: string }> {
   const dataDir = await makeDataDir();
-  const server = await startServer({ dataDir, joinsPerMinute: 0 });
+  const server = await startServer({ dataDir });
   for (let i = 0; i < 5; i++) {
     const { code } = await createSession(server.url, { title: `Session ${i}` });
     for (let j = 0; j < 10; j++) await joinSession(server.url, code, { name: `Person ${i}.${j}` });
