@@ -10,7 +10,10 @@ import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { SqliteStore } from './store/sqlite';
+import { lockDataDir } from './store/lock';
+import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
+import type { Store } from './store/types';
 
 /** A running server. */
 export interface RunningServer {
@@ -34,6 +37,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   dataDir: string;
   /** Overrides the per-connection rate limits of LIMITS (tests that flood on purpose). */
   limits?: Partial<RateLimits>;
+  /** Puts a layer between the server and its SQLite store (fault-injection tests); the default uses the store as is. */
+  wrapStore?: (store: SqliteStore) => Store;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -54,7 +59,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const defaults = configFromEnv({});
   const config: ServerConfig = { ...defaults, appDir: null, host: '127.0.0.1', port: 0, ...options };
   const frameworks = loadFrameworks(config.contentDir);
-  const store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+  // First the data directory's lock: a second server on the same DATA_DIR stops here, before it opens anything.
+  const lock = lockDataDir(config.dataDir);
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -68,8 +81,9 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // A client that announces a body and never sends it gets a 408 after 30 s, not Node's 5 minutes.
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
+  const served: Store = options.wrapStore ? options.wrapStore(store) : store;
   const realtime = attachRealtime(server, {
-    store,
+    store: served,
     frameworks,
     allowedOrigins: extraAllowedOrigins(config),
     maxLiveSessions: config.maxLiveSessions,
@@ -81,13 +95,13 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     connectionsPerPerson: config.connectionsPerPerson,
     heartbeatMs: config.heartbeatMs
   });
-  mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses });
+  mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses, health: new StoreHealth(served) });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
 
-  const purgeNow = (now = Date.now()) => purgeOnce(store, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
+  const purgeNow = (now = Date.now()) => purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
   const purge = config.purgeAfterDays > 0 || config.lobbyPurgeHours > 0 ? setInterval(() => void purgeNow(), 600_000).unref() : null;
   if (purge) void purgeNow();
 
@@ -120,6 +134,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
         await store.close();
+        lock.release();
       })())
   };
 }
@@ -130,7 +145,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
  * sessions started and abandoned do not fill the server. Live rooms and
  * boards of purged sessions are dropped too, and their clients told.
  */
-async function purgeOnce(store: SqliteStore, realtime: Realtime, days: number, lobbyHours: number, now: number): Promise<string[]> {
+async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHours: number, now: number): Promise<string[]> {
   const purged: string[] = [];
   try {
     if (days > 0) {

@@ -11,6 +11,7 @@ import type { SessionRoom } from '../sessions/room';
 import { WindowLimiter, type GuessLimiter } from '../security/window-limiter';
 import { derivePresenterToken } from '../security/tokens';
 import type { YjsHub } from '../yjs/hub';
+import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
 import { sessionLinks, type RequestContext } from './links';
 
@@ -36,7 +37,7 @@ function bearer(req: Request): string | null {
   return match ? match[1] : null;
 }
 
-/** The REST API under `/api` (see DESIGN.md and docs/protocol.md). */
+/** The REST API under `/api` (see docs/contracts.md and docs/protocol.md). */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   const creations = new WindowLimiter(deps.sessionsPerHour, Date.now, 3_600_000);
@@ -194,10 +195,16 @@ export function mountBoardRoutes(
     config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour'>;
     requests: RequestContext;
     guesses: GuessLimiter;
+    health: StoreHealth;
   }
 ): void {
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
+  // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
+  app.get('/healthz', async (_req, res) => {
+    const status = await deps.health.check();
+    res
+      .status(status.ok ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json(status);
   });
   app.use(
     '/api',

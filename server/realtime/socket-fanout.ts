@@ -1,9 +1,5 @@
-import type { Server } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../../src/lib/protocol';
 import type { RoomFanout } from '../sessions/fanout';
-import type { SocketData } from './socket-server';
-
-type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+import type { IO } from './socket-types';
 
 /** socket.io room names for a session. */
 export const roomNames = {

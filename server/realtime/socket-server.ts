@@ -1,28 +1,20 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
-import {
-  CommandError,
-  COMMAND_NAMES,
-  LIMITS,
-  PROTOCOL_VERSION,
-  SOCKET_PATH,
-  type Ack,
-  type ClientToServerEvents,
-  type CommandName,
-  type ProtocolError,
-  type ServerToClientEvents
-} from '../../src/lib/protocol';
+import { Server } from 'socket.io';
+import { CommandError, COMMAND_NAMES, LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type CommandName, type ProtocolError } from '../../src/lib/protocol';
 import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
 import type { Identity, SessionRoom } from '../sessions/room';
 import type { SessionRegistry } from '../sessions/registry';
 import type { OriginPolicy } from '../security/origin';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import type { YjsHub } from '../yjs/hub';
-import { sessionLinks, type RequestContext, type SessionLinks } from '../http/links';
+import { sessionLinks, type RequestContext } from '../http/links';
 import { derivePresenterToken } from '../security/tokens';
 import type { GuessLimiter } from '../security/window-limiter';
 import { executeCommand } from './commands';
 import { roomNames } from './socket-fanout';
+import type { BoardSocket, IO } from './socket-types';
+
+export type { IO, SocketData } from './socket-types';
 
 export interface SocketDeps {
   registry: SessionRegistry;
@@ -32,17 +24,6 @@ export interface SocketDeps {
   /** Open connections one participant (or the facilitator) may hold at once. */
   connectionsPerPerson: number;
 }
-
-/** What the server remembers about each socket after the handshake. */
-export interface SocketData {
-  code: string;
-  identity: Identity;
-  /** The links this connection may show, built once from its handshake request. */
-  links: SessionLinks;
-}
-
-export type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** Creates the socket.io server on `/socket.io`, leaving other upgrades (Yjs) alone. */
 export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy, heartbeatMs = 25_000): IO {

@@ -24,14 +24,24 @@ export class DotLedger {
 
   /** Applies +1 or −1 and returns the voter's new count on that action. */
   apply(voterId: string, actionId: string, delta: 1 | -1, limit: number): number {
-    const map = this.mapFor(voterId);
-    const current = map.get(actionId) ?? 0;
+    const next = this.next(voterId, actionId, delta, limit);
+    this.set(voterId, actionId, next);
+    return next;
+  }
+
+  /** The voter's count on that action after +1 or −1, checked but not applied (the store writes it first). */
+  next(voterId: string, actionId: string, delta: 1 | -1, limit: number): number {
+    const current = this.byVoter.get(voterId)?.get(actionId) ?? 0;
     if (delta > 0 && this.spent(voterId) >= limit) throw new CommandError('no_dots_left', `You have spent all ${limit} of your dots; take one back first.`);
     if (delta < 0 && current === 0) throw new CommandError('bad_request', 'You have no dot on that action point to take back.');
-    const next = current + delta;
-    if (next === 0) map.delete(actionId);
-    else map.set(actionId, next);
-    return next;
+    return current + delta;
+  }
+
+  /** Sets a voter's count on an action (0 removes it), as stored. */
+  set(voterId: string, actionId: string, count: number): void {
+    const map = this.mapFor(voterId);
+    if (count <= 0) map.delete(actionId);
+    else map.set(actionId, count);
   }
 
   maxSpentByAnyone(): number {
@@ -60,17 +70,19 @@ export class DotLedger {
    * Returns the records that changed.
    */
   moveAction(from: string, to: string | null): DotRecord[] {
+    const changed = this.planMove(from, to);
+    for (const c of changed) this.set(c.voterId, c.actionId, c.count);
+    return changed;
+  }
+
+  /** The records `moveAction` would change, without applying them. */
+  planMove(from: string, to: string | null): DotRecord[] {
     const changed: DotRecord[] = [];
     for (const [voterId, map] of this.byVoter) {
       const count = map.get(from);
       if (!count) continue;
-      map.delete(from);
       changed.push({ voterId, actionId: from, count: 0 });
-      if (to !== null) {
-        const merged = (map.get(to) ?? 0) + count;
-        map.set(to, merged);
-        changed.push({ voterId, actionId: to, count: merged });
-      }
+      if (to !== null) changed.push({ voterId, actionId: to, count: (map.get(to) ?? 0) + count });
     }
     return changed;
   }

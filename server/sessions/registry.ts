@@ -5,6 +5,7 @@ import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
+import { committed } from '../store/committed';
 import type { SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { SessionRoom } from './room';
@@ -70,7 +71,7 @@ export class SessionRegistry {
       createdAt: now,
       updatedAt: now
     };
-    await this.options.store.createSession(record);
+    await committed(this.options.store.createSession(record), 'the new session');
     const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [] });
     this.rooms.set(code, room);
     this.scheduleUnload(room);

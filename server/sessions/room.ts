@@ -21,8 +21,10 @@ import {
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
 import { distinctName } from '../../src/lib/domain/names';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
+import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
+import { KeyedSerial } from './serial';
 
 interface LiveParticipant {
   record: ParticipantRecord;
@@ -45,10 +47,19 @@ export const FACILITATOR_VOTER = 'facilitator';
 /** How often participants (not the facilitator) get progress updates under load. */
 const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 
+/** When the store refused to close voting at a countdown's end, how long until it is tried again. */
+const DEADLINE_RETRY_MS = 5000;
+
 /**
  * One live session: the authoritative state in memory, written through to the
  * store before anything is acknowledged. Every method validates by rule (phase,
  * role, limits) and throws a CommandError that becomes a typed ack.
+ *
+ * Store first, then memory: a change becomes visible (in memory, snapshots,
+ * fan-out) only after its write committed, so a failed write is answered
+ * `store_unavailable` and leaves exactly the stored state. Session-wide changes
+ * (phase, settings, removal, deletion) run one at a time and dot casts one at
+ * a time per voter, so each is checked against the committed state before it.
  */
 export class SessionRoom {
   private readonly participants = new Map<string, LiveParticipant>();
@@ -70,6 +81,9 @@ export class SessionRoom {
    */
   private counts = { perFactor: [] as number[], voted: 0 };
   private deleted = false;
+  /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
+  private readonly joining = new Map<string, ParticipantRecord>();
+  private readonly serial = new KeyedSerial();
 
   constructor(
     private session: SessionRecord,
@@ -145,8 +159,13 @@ export class SessionRoom {
   private rememberPresenterCredential(facilitatorToken: string): void {
     if (this.session.presenterTokenHash !== null) return;
     const presenterTokenHash = hashToken(derivePresenterToken(facilitatorToken));
-    this.session = { ...this.session, presenterTokenHash };
-    this.store.updateSession(this.id, { presenterTokenHash }).catch((error) => console.error('Storing a presenter credential failed', error));
+    // Store first: the presenter link works once its credential is on disk (the facilitator, who shows it, connects first).
+    this.store.updateSession(this.id, { presenterTokenHash }).then(
+      () => {
+        if (this.session.presenterTokenHash === null) this.session = { ...this.session, presenterTokenHash };
+      },
+      (error) => console.error('Storing a presenter credential failed', error)
+    );
   }
 
   /** The voting clock as clients should show it, stamped with the server's time. */
@@ -183,7 +202,8 @@ export class SessionRoom {
   ): Promise<{ participant: ParticipantRecord; token: string }> {
     this.assertAlive();
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
-    if (this.participants.size >= maxParticipants) throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+    if (this.participants.size + this.joining.size >= maxParticipants)
+      throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
     if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
       throw new CommandError('bad_request', `Unknown group "${input.group}".`, [
         `group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`
@@ -195,16 +215,18 @@ export class SessionRoom {
       sessionId: this.session.id,
       tokenHash: hashToken(token),
       // Two people who both call themselves "Sam" must stay apart in every list, result and export.
-      name: distinctName(
-        input.name,
-        [...this.participants.values()].map((p) => p.record.name)
-      ),
+      name: distinctName(input.name, [...this.participants.values()].map((p) => p.record.name).concat([...this.joining.values()].map((p) => p.name))),
       group: input.group,
       language: input.language,
       joinedAt: Date.now()
     };
+    this.joining.set(participant.id, participant);
+    try {
+      await committed(this.store.addParticipant(participant), 'the join');
+    } finally {
+      this.joining.delete(participant.id);
+    }
     this.addLive(participant);
-    await this.store.addParticipant(participant);
     this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
     this.scheduleProgress();
@@ -367,24 +389,33 @@ export class SessionRoom {
     if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
     if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const round = this.session.round;
+    const stored = this.answers.get(round)?.get(identity.participantId)?.get(factor);
+    const nextComment = comment === undefined ? (stored?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
+    await committed(
+      this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment }),
+      'your answer'
+    );
+    // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
+    if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const map = this.answerMap(round, identity.participantId);
     const previous = map.get(factor);
-    const nextComment = comment === undefined ? (previous?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
     map.set(factor, { answer, comment: nextComment });
-    if (!previous) {
+    if (!previous && round === this.session.round) {
       this.counts.perFactor[factor - 1]++;
       if (map.size === this.factorCount) this.counts.voted++;
     }
-    const write = this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment });
     this.dirtyParticipants.add(identity.participantId);
     this.scheduleProgress();
-    await write;
     this.fanout.toParticipant(this.code, identity.participantId, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered: map.size };
   }
 
   /** The facilitator moves the session on; resolves once the new phase is durable. */
-  async setPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
+  setPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
+    return this.serial.run('session', () => this.applyPhase(identity, to, countdownSeconds));
+  }
+
+  private async applyPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes the phase.');
     const from = this.session.phase;
@@ -398,17 +429,20 @@ export class SessionRoom {
       next.votingDeadline = null;
     }
     if (to === 'revealed' && !next.revealedRounds.includes(next.round)) next.revealedRounds = [...next.revealedRounds, next.round];
+    await committed(
+      this.store.updateSession(this.id, {
+        phase: next.phase,
+        round: next.round,
+        votingDeadline: next.votingDeadline,
+        votingClosed: false,
+        votingPausedMs: null,
+        revealedRounds: next.revealedRounds
+      }),
+      'the phase change'
+    );
     const roundChanged = next.round !== this.session.round;
     this.session = next;
     if (roundChanged) this.recount();
-    const write = this.store.updateSession(this.id, {
-      phase: next.phase,
-      round: next.round,
-      votingDeadline: next.votingDeadline,
-      votingClosed: false,
-      votingPausedMs: null,
-      revealedRounds: next.revealedRounds
-    });
     this.armDeadline();
     const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);
@@ -421,7 +455,6 @@ export class SessionRoom {
         'participants',
         [...this.participants.keys()].map((id) => this.participantView(id)!)
       );
-    await write;
     return change;
   }
 
@@ -430,7 +463,11 @@ export class SessionRoom {
    * ends by closing the ballot box, as its label says; revealing stays a
    * separate, deliberate step.
    */
-  async controlVoting(identity: Identity, control: VotingControl): Promise<PhaseChange> {
+  controlVoting(identity: Identity, control: VotingControl): Promise<PhaseChange> {
+    return this.serial.run('session', () => this.applyControl(identity, control));
+  }
+
+  private async applyControl(identity: Identity, control: VotingControl): Promise<PhaseChange> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers voting.');
     if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
@@ -474,12 +511,11 @@ export class SessionRoom {
   }
 
   private async applyClock(patch: Pick<SessionRecord, 'votingDeadline' | 'votingPausedMs' | 'votingClosed'>): Promise<PhaseChange> {
+    await committed(this.store.updateSession(this.id, patch), 'the voting clock');
     this.session = { ...this.session, ...patch };
-    const write = this.store.updateSession(this.id, patch);
     this.armDeadline();
     const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);
-    await write;
     return change;
   }
 
@@ -492,9 +528,17 @@ export class SessionRoom {
     this.deadlineTimer = setTimeout(
       () => {
         if (this.session.phase === 'voting' && this.session.votingDeadline === deadline) {
-          this.applyClock({ votingDeadline: null, votingPausedMs: null, votingClosed: true }).catch((error) =>
-            console.error('Closing voting at its deadline failed', error)
-          );
+          // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
+          this.serial
+            .run('session', async () => {
+              if (this.deleted || this.session.phase !== 'voting' || this.session.votingDeadline !== deadline) return;
+              await this.applyClock({ votingDeadline: null, votingPausedMs: null, votingClosed: true });
+            })
+            .catch(() => {
+              if (this.deleted || this.session.votingDeadline !== deadline) return;
+              this.deadlineTimer = setTimeout(() => this.armDeadline(), DEADLINE_RETRY_MS);
+              this.deadlineTimer.unref();
+            });
         }
       },
       Math.max(0, deadline - Date.now())
@@ -502,7 +546,11 @@ export class SessionRoom {
     this.deadlineTimer.unref();
   }
 
-  async updateSettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
+  updateSettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
+    return this.serial.run('session', () => this.applySettings(identity, patch));
+  }
+
+  private async applySettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes settings.');
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
@@ -510,22 +558,27 @@ export class SessionRoom {
     if (settings.dotsPerPerson < this.dots.maxSpentByAnyone()) {
       throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
     }
+    await committed(this.store.updateSession(this.id, { settings }), 'the settings');
     this.session = { ...this.session, settings };
     this.resultsCache.clear();
-    const write = this.store.updateSession(this.id, { settings });
     this.fanout.toAll(this.code, 'settings', settings);
     if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
     this.broadcastDots();
-    await write;
     return settings;
   }
 
   /** The facilitator removes a participant; their answers go with them. */
-  async removeParticipant(identity: Identity, participantId: string): Promise<void> {
+  removeParticipant(identity: Identity, participantId: string): Promise<void> {
+    return this.serial.run('session', () => this.applyRemoval(identity, participantId));
+  }
+
+  private async applyRemoval(identity: Identity, participantId: string): Promise<void> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator removes participants.');
+    if (!this.participants.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
+    await committed(this.store.removeParticipant(this.id, participantId), 'the removal');
     const live = this.participants.get(participantId);
-    if (!live) throw new CommandError('not_found', 'No such participant in this session.');
+    if (!live) return;
     const current = this.answers.get(this.session.round)?.get(participantId);
     for (const factor of current?.keys() ?? []) this.counts.perFactor[factor - 1]--;
     if (current?.size === this.factorCount) this.counts.voted--;
@@ -534,7 +587,6 @@ export class SessionRoom {
     for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
     this.resultsCache.clear();
     this.dots.removeVoter(participantId);
-    const write = this.store.removeParticipant(this.id, participantId);
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
@@ -542,28 +594,34 @@ export class SessionRoom {
     if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
     this.broadcastDots();
     this.scheduleProgress();
-    await write;
   }
 
   /** Spends or takes back a dot; nobody exceeds their dots. */
-  async castDot(identity: Identity, actionId: string, delta: 1 | -1, actionExists: boolean): Promise<DotState> {
-    this.assertAlive();
-    if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen cannot spend dots.');
-    if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
-    if (!actionExists && delta > 0) throw new CommandError('not_found', 'That action point does not exist (any more).');
+  castDot(identity: Identity, actionId: string, delta: 1 | -1, actionExists: boolean): Promise<DotState> {
+    if (identity.role === 'presenter') return Promise.reject(new CommandError('forbidden', 'The presenter screen cannot spend dots.'));
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
-    const count = this.dots.apply(voter, actionId, delta, this.session.settings.dotsPerPerson);
-    const write = this.store.setDots(this.id, voter, actionId, count);
-    this.broadcastDots();
-    await write;
-    return this.dotState(voter);
+    // One voter's casts one at a time: each is checked against the dots they have stored.
+    return this.serial.run(`dots:${voter}`, async () => {
+      this.assertAlive();
+      if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
+      if (!actionExists && delta > 0) throw new CommandError('not_found', 'That action point does not exist (any more).');
+      const count = this.dots.next(voter, actionId, delta, this.session.settings.dotsPerPerson);
+      await committed(this.store.setDots(this.id, voter, actionId, count), 'your dot');
+      this.dots.set(voter, actionId, count);
+      this.broadcastDots();
+      return this.dotState(voter);
+    });
   }
 
   /** Moves all dots from one action to another (merging duplicates) or drops them (removal). */
   async moveDots(fromActionId: string, toActionId: string | null): Promise<void> {
-    const writes = this.dots.moveAction(fromActionId, toActionId).map((c) => this.store.setDots(this.id, c.voterId, c.actionId, c.count));
-    this.broadcastDots();
-    await Promise.all(writes);
+    const changes = this.dots.planMove(fromActionId, toActionId);
+    const results = await Promise.allSettled(changes.map((c) => this.store.setDots(this.id, c.voterId, c.actionId, c.count)));
+    // Memory takes exactly the changes that were stored.
+    changes.forEach((c, i) => results[i].status === 'fulfilled' && this.dots.set(c.voterId, c.actionId, c.count));
+    if (changes.length > 0) this.broadcastDots();
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) await committed(Promise.reject(failure.reason), 'the dots');
   }
 
   /** Dot totals within the session, for exports. */
@@ -606,12 +664,16 @@ export class SessionRoom {
   }
 
   /** The facilitator deletes the session with all its data. */
-  async delete(identity: Identity): Promise<void> {
+  delete(identity: Identity): Promise<void> {
+    return this.serial.run('session', () => this.applyDeletion(identity));
+  }
+
+  private async applyDeletion(identity: Identity): Promise<void> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator deletes the session.');
+    await committed(this.store.deleteSession(this.id), 'the deletion');
     this.deleted = true;
     this.dispose();
-    await this.store.deleteSession(this.id);
     this.fanout.toAll(this.code, 'session:deleted');
     // Let the facilitator's acknowledgement leave before the sockets close.
     setImmediate(() => this.fanout.disconnectAll(this.code));

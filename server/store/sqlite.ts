@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type { LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 import { MIGRATIONS } from './migrations';
+import { checkDatabaseFile, checkOpenDatabase, probeWrite, StoreUnusableError } from './sqlite-check';
 
 /** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL a process crash. */
 export type Synchronous = 'FULL' | 'NORMAL';
@@ -86,12 +87,9 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     fs.mkdirSync(options.dataDir, { recursive: true });
     this.file = path.join(options.dataDir, options.fileName ?? 'board.sqlite');
-    this.db = new Database(this.file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    // A corrupt or unwritable file is refused here, with a message that says so, instead of failing on some later write.
+    checkDatabaseFile(this.file);
+    this.db = this.open(options.synchronous ?? 'FULL');
     const db = this.db;
     this.stmt = {
       sessionIdByCode: db.prepare<[string], { id: string }>('SELECT id FROM sessions WHERE code = ?'),
@@ -113,6 +111,8 @@ export class SqliteStore implements Store {
         `INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES (@id, @sessionId, @tokenHash, @name, @group, @language, @joinedAt)`
       ),
       deleteParticipant: db.prepare<[string, string]>('DELETE FROM participants WHERE session_id = ? AND id = ?'),
+      // Dots name their voter without a foreign key (the facilitator votes too), so they go explicitly.
+      deleteVoterDots: db.prepare<[string, string]>('DELETE FROM dots WHERE session_id = ? AND voter_id = ?'),
       upsertDots: db.prepare(
         `INSERT INTO dots (session_id, voter_id, action_id, count) VALUES (?, ?, ?, ?) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count`
       ),
@@ -124,12 +124,30 @@ export class SqliteStore implements Store {
     };
   }
 
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
+  private open(synchronous: Synchronous): Database.Database {
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(this.file);
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${synchronous}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      checkOpenDatabase(db, this.file);
+      this.migrate(db);
+      return db;
+    } catch (error) {
+      db?.close();
+      if (error instanceof StoreUnusableError) throw error;
+      throw new StoreUnusableError(`Cannot open the database file ${this.file}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private migrate(db: Database.Database): void {
+    const current = db.pragma('user_version', { simple: true }) as number;
     for (let version = current; version < MIGRATIONS.length; version++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[version]);
-        this.db.pragma(`user_version = ${version + 1}`);
+      db.transaction(() => {
+        db.exec(MIGRATIONS[version]);
+        db.pragma(`user_version = ${version + 1}`);
       })();
     }
   }
@@ -177,7 +195,8 @@ export class SqliteStore implements Store {
           item.reject(itemError);
         }
       }
-      void error;
+      // Not discarded: the retries above answer each write, but the reason the batch failed is an operator's first clue.
+      console.error(`store: a batch of ${batch.length} writes failed and was retried one by one:`, error);
       return;
     }
     batch.forEach((item, index) => item.resolve(results[index]));
@@ -287,6 +306,7 @@ export class SqliteStore implements Store {
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
     return this.write(() => {
       this.stmt.deleteParticipant.run(sessionId, participantId);
+      this.stmt.deleteVoterDots.run(sessionId, participantId);
     });
   }
 
@@ -374,6 +394,12 @@ export class SqliteStore implements Store {
       for (const id of ids) this.stmt.deleteSession.run(id);
       return ids;
     });
+  }
+
+  /** A tiny write through the write queue and a read: rejects while the database cannot take both. */
+  async probe(): Promise<void> {
+    await this.write(() => probeWrite(this.db, this.file));
+    await this.read(() => this.stmt.countLive.get());
   }
 
   purgeAbandonedLobbies(before: number): Promise<string[]> {

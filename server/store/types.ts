@@ -91,6 +91,8 @@ export interface Store {
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void>;
   /** Deletes sessions not updated since `before` (epoch ms); returns their ids. */
   purgeIdle(before: number): Promise<string[]>;
+  /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
+  probe(): Promise<void>;
   /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
   purgeAbandonedLobbies(before: number): Promise<string[]>;
   close(): Promise<void>;

@@ -61,8 +61,22 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `server/index.ts` on a fresh port with `dataDir`, and waits until it is healthy. */
-export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+/** A child server process that was started but not (yet) found healthy. */
+export interface SpawnedServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  output(): string;
+  exited: Promise<Exit>;
+  /** Whether the process has exited. */
+  done(): boolean;
+}
+
+/**
+ * Spawns `server/index.ts` on a fresh port with `dataDir` without waiting for
+ * it (for tests of a start that must fail); SIGKILLed after the test if alive.
+ */
+export async function spawnChildServer(options: ChildServerOptions): Promise<SpawnedServer> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
     cwd: REPO_ROOT,
@@ -93,22 +107,28 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
       await exited;
     }
   });
+  return { url: `http://127.0.0.1:${port}`, port, process: child, output: () => output, exited, done: () => done };
+}
 
-  const url = `http://127.0.0.1:${port}`;
+/** Starts `server/index.ts` on a fresh port with `dataDir`, and waits until it is healthy. */
+export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  const spawned = await spawnChildServer(options);
+  const { url, port, process: child, exited } = spawned;
+  const output = () => spawned.output();
   const deadline = Date.now() + (options.startTimeout ?? 20_000);
   while (!(await healthy(url))) {
-    if (done) throw new Error(`child server exited before it was healthy:\n${output}`);
+    if (spawned.done()) throw new Error(`child server exited before it was healthy:\n${output()}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`child server not healthy within ${options.startTimeout ?? 20_000} ms:\n${output}`);
+      throw new Error(`child server not healthy within ${options.startTimeout ?? 20_000} ms:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   const signal = (name: NodeJS.Signals, timeout: number): Promise<Exit> => {
-    if (!done) child.kill(name);
+    if (!spawned.done()) child.kill(name);
     return new Promise<Exit>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child server did not exit within ${timeout} ms after ${name}:\n${output}`)), timeout);
+      const timer = setTimeout(() => reject(new Error(`child server did not exit within ${timeout} ms after ${name}:\n${output()}`)), timeout);
       void exited.then((exit) => {
         clearTimeout(timer);
         resolve(exit);
@@ -121,7 +141,7 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     port,
     dataDir: options.dataDir,
     process: child,
-    output: () => output,
+    output,
     exited,
     kill: () => signal('SIGKILL', 10_000),
     terminate: (timeout = 10_000) => signal('SIGTERM', timeout)

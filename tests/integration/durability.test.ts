@@ -1,6 +1,6 @@
 /**
- * Durability of acknowledged writes (DESIGN.md: "Killed with SIGKILL and started
- * again on the same DATA_DIR, it has lost nothing that it acknowledged"). The
+ * Durability of acknowledged writes (docs/contracts.md: "Killed with SIGKILL and
+ * started again on the same DATA_DIR, the server has lost nothing it acknowledged"). The
  * real server runs as a child process; 20 participants vote, newcomers join, a
  * facilitator flips phases and three editors type on the board while it is
  * killed at a random moment. Restarted on the same DATA_DIR (on another port),

@@ -96,7 +96,7 @@ describe('REST: sessions', () => {
     expect((await getExport(server.url, mine.code, mine.facilitatorToken)).status).toBe(200);
   });
 
-  it('exports the DESIGN.md shape after a reveal', async () => {
+  it('exports the contract shape (docs/contracts.md) after a reveal', async () => {
     const server = await startServer();
     const session = await setupSession(server, { create: { title: 'Export', language: 'en' }, participants: 2 });
     await advance(session.facilitator, 'voting');

@@ -51,7 +51,7 @@ function input(language: Language, overrides: Partial<ExportInput> = {}): Export
 describe('buildExport', () => {
   const data = buildExport(input('en'));
 
-  it('has the keys of DESIGN.md', () => {
+  it('has the keys of docs/contracts.md', () => {
     expect(Object.keys(data.session).sort()).toEqual(['code', 'createdAt', 'language', 'phase', 'title']);
     expect(data.session).toEqual({
       code: 'ABC234',

@@ -61,7 +61,7 @@ describe('seeds-of-innovation content', () => {
     expect(factor.group).toBe(group);
   });
 
-  it('themes and their groups match DESIGN.md', () => {
+  it('themes and their groups match docs/contracts.md', () => {
     expect(framework.themes.map((t) => [t.id, t.groups.map((g) => g.id)])).toEqual([
       ['collaboration', ['people', 'process', 'content', 'precondition']],
       ['sustaining', []]

@@ -4,7 +4,7 @@ import type { ActionPoint } from '../board/actions';
 import type { RoundResults } from '../protocol';
 import type { Phase } from './phases';
 
-/** The export JSON of DESIGN.md (extended with rounds and attention). */
+/** The export JSON of docs/contracts.md (extended with rounds and attention). */
 export interface ExportJson {
   session: { code: string; title: string; language: Language; phase: Phase; createdAt: string };
   participants: number;

@@ -1,4 +1,4 @@
-import type { Messages } from './index.svelte';
+import type { Messages } from './messages';
 
 /** English message catalogue; its shape is checked against the Dutch one. */
 export const en: Messages = {
@@ -239,6 +239,7 @@ export const en: Messages = {
     invalid_transition: "That step isn't possible from this phase.",
     too_large: 'That is too large to send.',
     version_mismatch: 'There is a new version of the app: reload the page.',
+    store_unavailable: 'The server could not save that just now; nothing was changed. Please try again in a moment.',
     internal: 'Something went wrong on the server; nothing was changed. Please try again.'
   }
 };

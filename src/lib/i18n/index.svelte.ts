@@ -2,10 +2,9 @@ import { nl } from './nl';
 import { en } from './en';
 import { LANGUAGES, DEFAULT_LANGUAGE, type Language } from '../domain/framework';
 import type { ErrorCode, ProtocolError } from '../protocol';
+import type { Messages } from './messages';
 
-type Widen<T> = T extends (...args: infer A) => infer R ? (...args: A) => R : T extends string ? string : { [K in keyof T]: Widen<T[K]> };
-/** The shape every catalogue has. */
-export type Messages = Widen<typeof nl>;
+export type { Messages } from './messages';
 
 const catalogues: Record<Language, Messages> = { nl, en };
 const STORAGE_KEY = 'seeds:language';

@@ -238,6 +238,7 @@ export const nl = {
     invalid_transition: 'Die stap kan vanuit deze fase niet.',
     too_large: 'Dat is te groot om te versturen.',
     version_mismatch: 'Er is een nieuwe versie van de app: herlaad de pagina.',
+    store_unavailable: 'De server kon dat nu niet opslaan; er is niets veranderd. Probeer het zo opnieuw.',
     internal: 'Er ging iets mis op de server; er is niets veranderd. Probeer het opnieuw.'
   }
 };

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'no_dots_left',
   'session_closed',
   'version_mismatch',
+  'store_unavailable',
   'internal'
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -49,6 +50,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   no_dots_left: 409,
   session_closed: 410,
   version_mismatch: 400,
+  store_unavailable: 503,
   internal: 500
 };
 

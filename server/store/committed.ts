@@ -1,0 +1,15 @@
+import { CommandError } from '../../src/lib/protocol';
+
+/**
+ * Awaits a store write and turns its failure into the typed `store_unavailable`
+ * error, after logging the cause (never discarded). Callers change what anyone
+ * can see only after this resolved: store first, then memory.
+ */
+export async function committed<T>(write: Promise<T>, what: string): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    console.error(`store: ${what} failed; nothing was changed:`, error);
+    throw new CommandError('store_unavailable', `The server could not save ${what} just now; nothing was changed. Try again in a moment.`);
+  }
+}

@@ -1,0 +1,222 @@
+import type { DotRecord, LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+
+/**
+ * What a memory store holds. Kept apart from the store object so that a test
+ * can "restart" on the same data (a new `MemoryStore(data)`), as a SQLite
+ * store reopens its file.
+ */
+export interface MemoryData {
+  sessions: Map<string, SessionRecord>;
+  /** sessionId → participantId → record */
+  participants: Map<string, Map<string, ParticipantRecord>>;
+  /** sessionId → `${round}:${participantId}:${factor}` → answer */
+  answers: Map<string, Map<string, StoredAnswer>>;
+  /** sessionId → `${voterId}\n${actionId}` → dot record */
+  dots: Map<string, Map<string, DotRecord>>;
+  yjs: Map<string, Uint8Array[]>;
+}
+
+export function emptyMemoryData(): MemoryData {
+  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), yjs: new Map() };
+}
+
+/** A write that breaks a rule the SQLite schema enforces (unique code, foreign keys). */
+export class MemoryConstraintError extends Error {
+  readonly code = 'SQLITE_CONSTRAINT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'MemoryConstraintError';
+  }
+}
+
+/**
+ * A complete `Store` in memory, with the same rules as the SQLite schema
+ * (unique codes and participant tokens, foreign keys, cascades) and the same
+ * ordering: each write applies when it is called, in call order, and its
+ * promise resolves after. Nothing survives the process; for unit tests of
+ * rooms and for checking that the store contract does not depend on SQLite
+ * (`tests/integration/store-contract.test.ts`). Records are copied in and out,
+ * so callers cannot change stored state by mutating what they passed or got.
+ */
+export class MemoryStore implements Store {
+  private closed = false;
+
+  constructor(readonly data: MemoryData = emptyMemoryData()) {}
+
+  private write<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private read<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return Promise.resolve(run());
+  }
+
+  private session(id: string): SessionRecord {
+    const session = this.data.sessions.get(id);
+    if (!session) throw new MemoryConstraintError(`FOREIGN KEY constraint failed: no session ${id}`);
+    return session;
+  }
+
+  private touch(id: string): void {
+    const session = this.data.sessions.get(id);
+    if (session) session.updatedAt = Math.max(session.updatedAt, Date.now());
+  }
+
+  findSessionIdByCode(code: string): Promise<string | null> {
+    return this.read(() => {
+      for (const session of this.data.sessions.values()) if (session.code === code) return session.id;
+      return null;
+    });
+  }
+
+  loadSession(id: string): Promise<LoadedSession | null> {
+    return this.read(() => {
+      const session = this.data.sessions.get(id);
+      if (!session) return null;
+      const participants = [...(this.data.participants.get(id)?.values() ?? [])].sort(
+        (a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+      );
+      return structuredClone({
+        session,
+        participants,
+        answers: [...(this.data.answers.get(id)?.values() ?? [])],
+        dots: [...(this.data.dots.get(id)?.values() ?? [])]
+      });
+    });
+  }
+
+  countLiveSessions(): Promise<number> {
+    return this.read(() => [...this.data.sessions.values()].filter((s) => s.phase !== 'closed').length);
+  }
+
+  loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
+    return this.read(() => (this.data.yjs.get(sessionId) ?? []).map((update) => update.slice()));
+  }
+
+  createSession(session: SessionRecord): Promise<void> {
+    return this.write(() => {
+      if (this.data.sessions.has(session.id)) throw new MemoryConstraintError(`UNIQUE constraint failed: sessions.id`);
+      for (const other of this.data.sessions.values())
+        if (other.code === session.code) throw new MemoryConstraintError(`UNIQUE constraint failed: sessions.code`);
+      this.data.sessions.set(session.id, structuredClone(session));
+    });
+  }
+
+  updateSession(id: string, patch: SessionPatch): Promise<void> {
+    return this.write(() => {
+      const session = this.data.sessions.get(id);
+      if (!session) return; // like UPDATE … WHERE id = ?: nothing to change
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+      Object.assign(session, structuredClone(defined), { updatedAt: Date.now() });
+    });
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.write(() => this.cascadeDelete(id));
+  }
+
+  private cascadeDelete(id: string): void {
+    this.data.sessions.delete(id);
+    this.data.participants.delete(id);
+    this.data.answers.delete(id);
+    this.data.dots.delete(id);
+    this.data.yjs.delete(id);
+  }
+
+  addParticipant(participant: ParticipantRecord): Promise<void> {
+    return this.write(() => {
+      this.session(participant.sessionId);
+      for (const people of this.data.participants.values()) {
+        for (const other of people.values()) {
+          if (other.id === participant.id) throw new MemoryConstraintError('UNIQUE constraint failed: participants.id');
+          if (other.tokenHash === participant.tokenHash) throw new MemoryConstraintError('UNIQUE constraint failed: participants.token_hash');
+        }
+      }
+      let people = this.data.participants.get(participant.sessionId);
+      if (!people) this.data.participants.set(participant.sessionId, (people = new Map()));
+      people.set(participant.id, structuredClone(participant));
+      this.touch(participant.sessionId);
+    });
+  }
+
+  removeParticipant(sessionId: string, participantId: string): Promise<void> {
+    return this.write(() => {
+      if (!this.data.participants.get(sessionId)?.delete(participantId)) return;
+      const answers = this.data.answers.get(sessionId);
+      for (const [key, answer] of answers ?? []) if (answer.participantId === participantId) answers!.delete(key);
+      const dots = this.data.dots.get(sessionId);
+      for (const [key, dot] of dots ?? []) if (dot.voterId === participantId) dots!.delete(key);
+    });
+  }
+
+  saveAnswer(answer: StoredAnswer): Promise<void> {
+    return this.write(() => {
+      this.session(answer.sessionId);
+      if (!this.data.participants.get(answer.sessionId)?.has(answer.participantId)) {
+        throw new MemoryConstraintError(`FOREIGN KEY constraint failed: no participant ${answer.participantId}`);
+      }
+      let answers = this.data.answers.get(answer.sessionId);
+      if (!answers) this.data.answers.set(answer.sessionId, (answers = new Map()));
+      answers.set(`${answer.round}:${answer.participantId}:${answer.factor}`, structuredClone(answer));
+      this.touch(answer.sessionId);
+    });
+  }
+
+  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
+    return this.write(() => {
+      this.session(sessionId);
+      let dots = this.data.dots.get(sessionId);
+      if (!dots) this.data.dots.set(sessionId, (dots = new Map()));
+      const key = `${voterId}\n${actionId}`;
+      if (count <= 0) dots.delete(key);
+      else dots.set(key, { voterId, actionId, count });
+    });
+  }
+
+  appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
+    return this.write(() => {
+      this.session(sessionId);
+      let updates = this.data.yjs.get(sessionId);
+      if (!updates) this.data.yjs.set(sessionId, (updates = []));
+      updates.push(update.slice());
+    });
+  }
+
+  compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
+    return this.write(() => {
+      this.session(sessionId);
+      this.data.yjs.set(sessionId, [merged.slice()]);
+      this.touch(sessionId);
+    });
+  }
+
+  purgeIdle(before: number): Promise<string[]> {
+    return this.write(() => {
+      const ids = [...this.data.sessions.values()].filter((s) => s.updatedAt < before).map((s) => s.id);
+      for (const id of ids) this.cascadeDelete(id);
+      return ids;
+    });
+  }
+
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write(() => {
+      const ids = [...this.data.sessions.values()].filter((s) => s.phase === 'lobby' && s.updatedAt < before).map((s) => s.id);
+      for (const id of ids) this.cascadeDelete(id);
+      return ids;
+    });
+  }
+
+  probe(): Promise<void> {
+    return this.write(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

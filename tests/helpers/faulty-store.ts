@@ -1,0 +1,107 @@
+/**
+ * Fault injection for the store: a real store (SQLite in the tests) behind a
+ * switch that makes writes fail on demand, the way a full or vanished disk
+ * makes them fail, without touching the reads. Not a mock: every write that
+ * is not failed goes to the real store, in order.
+ */
+import type { LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
+
+export type WriteName =
+  | 'createSession'
+  | 'updateSession'
+  | 'deleteSession'
+  | 'addParticipant'
+  | 'removeParticipant'
+  | 'saveAnswer'
+  | 'setDots'
+  | 'appendYjsUpdate'
+  | 'compactYjs'
+  | 'purgeIdle'
+  | 'purgeAbandonedLobbies'
+  | 'probe';
+
+export class InjectedWriteError extends Error {
+  constructor(readonly write: WriteName) {
+    super(`injected fault: ${write} failed (SQLITE_FULL: database or disk is full)`);
+    this.name = 'InjectedWriteError';
+  }
+}
+
+export class FaultyStore implements Store {
+  private failing: { remaining: number; only: ReadonlySet<WriteName> | null } | null = null;
+  /** Writes that were failed, in order. */
+  readonly failed: WriteName[] = [];
+
+  constructor(readonly inner: Store) {}
+
+  /** The next `count` writes (of the given kinds, or any) fail; Infinity until `heal()`. */
+  failWrites(count = 1, only?: WriteName[]): void {
+    this.failing = { remaining: count, only: only ? new Set(only) : null };
+  }
+
+  heal(): void {
+    this.failing = null;
+  }
+
+  private write<T>(name: WriteName, run: () => Promise<T>): Promise<T> {
+    const failing = this.failing;
+    if (failing && (failing.only === null || failing.only.has(name))) {
+      if (--failing.remaining <= 0) this.failing = null;
+      this.failed.push(name);
+      return Promise.reject(new InjectedWriteError(name));
+    }
+    return run();
+  }
+
+  findSessionIdByCode(code: string): Promise<string | null> {
+    return this.inner.findSessionIdByCode(code);
+  }
+  loadSession(id: string): Promise<LoadedSession | null> {
+    return this.inner.loadSession(id);
+  }
+  countLiveSessions(): Promise<number> {
+    return this.inner.countLiveSessions();
+  }
+  loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
+    return this.inner.loadYjsUpdates(sessionId);
+  }
+  createSession(session: SessionRecord): Promise<void> {
+    return this.write('createSession', () => this.inner.createSession(session));
+  }
+  updateSession(id: string, patch: SessionPatch): Promise<void> {
+    return this.write('updateSession', () => this.inner.updateSession(id, patch));
+  }
+  deleteSession(id: string): Promise<void> {
+    return this.write('deleteSession', () => this.inner.deleteSession(id));
+  }
+  addParticipant(participant: ParticipantRecord): Promise<void> {
+    return this.write('addParticipant', () => this.inner.addParticipant(participant));
+  }
+  removeParticipant(sessionId: string, participantId: string): Promise<void> {
+    return this.write('removeParticipant', () => this.inner.removeParticipant(sessionId, participantId));
+  }
+  saveAnswer(answer: StoredAnswer): Promise<void> {
+    return this.write('saveAnswer', () => this.inner.saveAnswer(answer));
+  }
+  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
+    return this.write('setDots', () => this.inner.setDots(sessionId, voterId, actionId, count));
+  }
+  appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
+    return this.write('appendYjsUpdate', () => this.inner.appendYjsUpdate(sessionId, update));
+  }
+  compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
+    return this.write('compactYjs', () => this.inner.compactYjs(sessionId, merged));
+  }
+  purgeIdle(before: number): Promise<string[]> {
+    return this.write('purgeIdle', () => this.inner.purgeIdle(before));
+  }
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write('purgeAbandonedLobbies', () => this.inner.purgeAbandonedLobbies(before));
+  }
+  probe(): Promise<void> {
+    return this.write('probe', () => this.inner.probe());
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

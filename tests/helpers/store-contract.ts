@@ -1,0 +1,318 @@
+/**
+ * The store contract: what every `Store` implementation must do, as one suite
+ * of tests. `tests/integration/store-contract.test.ts` runs it against each
+ * implementation in its list; a new store (PostgreSQL, issue 15) is one more
+ * entry there, with an `open` that gives a fresh store and a way to reopen it
+ * on the same data (as after a restart).
+ */
+import { describe, expect, it } from 'vitest';
+import type { ParticipantRecord, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
+
+export interface OpenedStore {
+  store: Store;
+  /** Closes the store and opens a new one on the same data, as a restarted server would. */
+  reopen(): Promise<Store>;
+}
+
+export interface StoreImplementation {
+  name: string;
+  /** A new, empty store (its teardown registered with onTestFinished). */
+  open(): Promise<OpenedStore>;
+}
+
+const DAY = 86_400_000;
+
+export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    id,
+    code: `C-${id}`,
+    title: `Session ${id}`,
+    language: 'nl',
+    framework: 'seeds-of-innovation',
+    anonymous: true,
+    facilitatorTokenHash: `hash-${id}`,
+    presenterTokenHash: null,
+    phase: 'lobby',
+    round: 1,
+    votingDeadline: null,
+    votingClosed: false,
+    votingPausedMs: null,
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 },
+    revealedRounds: [],
+    createdAt: Date.now(),
+    updatedAt: Date.now(),
+    ...overrides
+  };
+}
+
+export const participantRecord = (id: string, sessionId: string, joinedAt = 1): ParticipantRecord => ({
+  id,
+  sessionId,
+  tokenHash: `token-${id}`,
+  name: `Name ${id}`,
+  group: null,
+  language: null,
+  joinedAt
+});
+
+export const answerRecord = (sessionId: string, participantId: string, factor: number, answer: StoredAnswer['answer'], round = 1): StoredAnswer => ({
+  sessionId,
+  round,
+  participantId,
+  factor,
+  answer,
+  comment: null
+});
+
+const bytes = (...values: number[]) => new Uint8Array(values);
+
+/** Settles every promise and returns which were rejected (by index), so one failure does not hide the rest. */
+async function rejected(writes: Promise<unknown>[]): Promise<number[]> {
+  const results = await Promise.allSettled(writes);
+  return results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+}
+
+export function describeStoreContract(implementation: StoreImplementation): void {
+  describe(`Store contract: ${implementation.name}`, () => {
+    it('stores a session and finds it by code; unknown ids and codes are null', async () => {
+      const { store } = await implementation.open();
+      const record = sessionRecord('s1', {
+        votingDeadline: 12345,
+        revealedRounds: [1, 2],
+        settings: { weakBelow: 2.5, divergentBelow: 0.5, dotsPerPerson: 7 }
+      });
+      await store.createSession(record);
+      expect(await store.findSessionIdByCode('C-s1')).toBe('s1');
+      expect(await store.findSessionIdByCode('C-none')).toBeNull();
+      expect(await store.loadSession('none')).toBeNull();
+      expect(await store.loadSession('s1')).toEqual({ session: record, participants: [], answers: [], dots: [] });
+    });
+
+    it('refuses a second session with the same code and keeps the first', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await expect(store.createSession(sessionRecord('s2', { code: 'C-s1' }))).rejects.toThrow();
+      expect(await store.findSessionIdByCode('C-s1')).toBe('s1');
+      expect(await store.loadSession('s2')).toBeNull();
+    });
+
+    it('applies a patch to the fields it names only', async () => {
+      const { store } = await implementation.open();
+      const record = sessionRecord('s1');
+      await store.createSession(record);
+      await store.updateSession('s1', { phase: 'voting', round: 2, votingDeadline: 999 });
+      await store.updateSession('s1', { revealedRounds: [2] });
+      const loaded = (await store.loadSession('s1'))!.session;
+      expect({ ...loaded, updatedAt: 0 }).toEqual({ ...record, phase: 'voting', round: 2, votingDeadline: 999, revealedRounds: [2], updatedAt: 0 });
+      await store.updateSession('s1', { votingDeadline: null });
+      expect((await store.loadSession('s1'))!.session.votingDeadline).toBeNull();
+    });
+
+    it('applies writes in the order they were called, also when they are not awaited one by one', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await Promise.all([store.addParticipant(participantRecord('a', 's1')), store.addParticipant(participantRecord('b', 's1', 2))]);
+      // All in one turn: a answers, is removed (answers go too), b answers twice (the last wins), the phase moves twice.
+      await Promise.all([
+        store.saveAnswer(answerRecord('s1', 'a', 1, 2)),
+        store.updateSession('s1', { phase: 'voting' }),
+        store.removeParticipant('s1', 'a'),
+        store.saveAnswer(answerRecord('s1', 'b', 1, 5)),
+        store.saveAnswer({ ...answerRecord('s1', 'b', 1, 'unknown'), comment: 'not sure' }),
+        store.updateSession('s1', { phase: 'revealed', revealedRounds: [1] })
+      ]);
+      const loaded = (await store.loadSession('s1'))!;
+      expect(loaded.participants.map((p) => p.id)).toEqual(['b']);
+      expect(loaded.answers).toEqual([{ ...answerRecord('s1', 'b', 1, 'unknown'), comment: 'not sure' }]);
+      expect(loaded.session.phase).toBe('revealed');
+    });
+
+    it('lets a read see every write called before it', async () => {
+      const { store } = await implementation.open();
+      void store.createSession(sessionRecord('s1'));
+      void store.addParticipant(participantRecord('a', 's1'));
+      void store.saveAnswer(answerRecord('s1', 'a', 3, 4));
+      const loaded = await store.loadSession('s1');
+      expect(loaded?.answers).toEqual([answerRecord('s1', 'a', 3, 4)]);
+    });
+
+    it('fails one bad write alone: the others called with it still apply', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await store.addParticipant(participantRecord('a', 's1'));
+      const failures = await rejected([
+        store.saveAnswer(answerRecord('s1', 'a', 1, 3)),
+        store.addParticipant(participantRecord('x', 'no-such-session')),
+        store.saveAnswer(answerRecord('s1', 'ghost', 2, 3)),
+        store.setDots('s1', 'a', 'action-1', 2)
+      ]);
+      expect(failures).toEqual([1, 2]);
+      const loaded = (await store.loadSession('s1'))!;
+      expect(loaded.answers).toEqual([answerRecord('s1', 'a', 1, 3)]);
+      expect(loaded.dots).toEqual([{ voterId: 'a', actionId: 'action-1', count: 2 }]);
+    });
+
+    it('keeps every acknowledged write after a reopen', async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      await store.createSession(sessionRecord('s1', { phase: 'voting' }));
+      await store.addParticipant(participantRecord('b', 's1', 5));
+      await store.addParticipant(participantRecord('a', 's1', 5));
+      await store.addParticipant(participantRecord('c', 's1', 3));
+      await store.saveAnswer({ ...answerRecord('s1', 'a', 12, 1), comment: 'één opmerking' });
+      await store.saveAnswer(answerRecord('s1', 'c', 1, 'unknown', 2));
+      await store.setDots('s1', 'facilitator', 'x', 3);
+      await store.appendYjsUpdate('s1', bytes(1, 2, 3));
+      await store.appendYjsUpdate('s1', bytes(4));
+      await store.updateSession('s1', { phase: 'revealed', revealedRounds: [1] });
+      const before = (await store.loadSession('s1'))!;
+
+      const reopened = await opened.reopen();
+      const after = (await reopened.loadSession('s1'))!;
+      expect(after).toEqual(before);
+      // Participants in join order, ties by id.
+      expect(after.participants.map((p) => p.id)).toEqual(['c', 'a', 'b']);
+      expect(after.session.phase).toBe('revealed');
+      expect(after.dots).toEqual([{ voterId: 'facilitator', actionId: 'x', count: 3 }]);
+      expect(await reopened.loadYjsUpdates('s1')).toEqual([bytes(1, 2, 3), bytes(4)]);
+      expect(await reopened.findSessionIdByCode('C-s1')).toBe('s1');
+    });
+
+    it('sets, changes and clears dots', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await store.setDots('s1', 'v', 'a1', 1);
+      await store.setDots('s1', 'v', 'a1', 3);
+      await store.setDots('s1', 'v', 'a2', 1);
+      await store.setDots('s1', 'v', 'a2', 0);
+      expect((await store.loadSession('s1'))!.dots).toEqual([{ voterId: 'v', actionId: 'a1', count: 3 }]);
+    });
+
+    it('compacts Yjs updates: one merged update replaces those before it, later ones follow it', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await store.createSession(sessionRecord('s2'));
+      await store.appendYjsUpdate('s2', bytes(9));
+      // Appends and the compaction that covers them, in one turn: ordered, so nothing appended before is lost or kept twice.
+      await Promise.all([store.appendYjsUpdate('s1', bytes(1)), store.appendYjsUpdate('s1', bytes(2)), store.compactYjs('s1', bytes(1, 2))]);
+      expect(await store.loadYjsUpdates('s1')).toEqual([bytes(1, 2)]);
+      await store.appendYjsUpdate('s1', bytes(3));
+      expect(await store.loadYjsUpdates('s1')).toEqual([bytes(1, 2), bytes(3)]);
+      await store.compactYjs('s1', bytes(1, 2, 3));
+      expect(await store.loadYjsUpdates('s1')).toEqual([bytes(1, 2, 3)]);
+      expect(await store.loadYjsUpdates('s2')).toEqual([bytes(9)]);
+      expect(await store.loadYjsUpdates('none')).toEqual([]);
+    });
+
+    it('removes a participant with their answers in every round and their dots', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await store.addParticipant(participantRecord('a', 's1'));
+      await store.addParticipant(participantRecord('b', 's1'));
+      await store.saveAnswer(answerRecord('s1', 'a', 1, 1, 1));
+      await store.saveAnswer(answerRecord('s1', 'a', 1, 2, 2));
+      await store.saveAnswer(answerRecord('s1', 'b', 1, 3, 1));
+      await store.setDots('s1', 'a', 'x', 2);
+      await store.setDots('s1', 'b', 'x', 1);
+      await store.removeParticipant('s1', 'a');
+      const loaded = (await store.loadSession('s1'))!;
+      expect(loaded.participants.map((p) => p.id)).toEqual(['b']);
+      expect(loaded.answers).toEqual([answerRecord('s1', 'b', 1, 3, 1)]);
+      expect(loaded.dots).toEqual([{ voterId: 'b', actionId: 'x', count: 1 }]);
+    });
+
+    it('deletes a session with everything that belongs to it, and only that', async () => {
+      const { store } = await implementation.open();
+      for (const id of ['s1', 's2']) {
+        await store.createSession(sessionRecord(id));
+        await store.addParticipant(participantRecord(`p-${id}`, id));
+        await store.saveAnswer(answerRecord(id, `p-${id}`, 1, 4));
+        await store.setDots(id, `p-${id}`, 'x', 1);
+        await store.appendYjsUpdate(id, bytes(1));
+      }
+      await store.deleteSession('s1');
+      expect(await store.loadSession('s1')).toBeNull();
+      expect(await store.findSessionIdByCode('C-s1')).toBeNull();
+      expect(await store.loadYjsUpdates('s1')).toEqual([]);
+      const kept = (await store.loadSession('s2'))!;
+      expect([kept.participants.length, kept.answers.length, kept.dots.length]).toEqual([1, 1, 1]);
+      expect(await store.loadYjsUpdates('s2')).toEqual([bytes(1)]);
+      // The code is free again, and nothing of s1 comes back with a new session under it.
+      const reused = sessionRecord('s3', { code: 'C-s1' });
+      await store.createSession(reused);
+      expect(await store.loadSession('s3')).toEqual({ session: reused, participants: [], answers: [], dots: [] });
+    });
+
+    it('purges sessions idle since before the cut-off with all their data, and keeps those written to since', async () => {
+      const { store } = await implementation.open();
+      const old = Date.now() - 100 * DAY;
+      await store.createSession(sessionRecord('old', { createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('fresh'));
+      await store.createSession(sessionRecord('revived', { createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('joined', { createdAt: old, updatedAt: old }));
+      // A phase change or a join marks a session active.
+      await store.updateSession('revived', { phase: 'voting' });
+      await store.addParticipant(participantRecord('p', 'joined'));
+      expect(await store.purgeIdle(Date.now() - 90 * DAY)).toEqual(['old']);
+      expect(await store.loadSession('old')).toBeNull();
+      expect(await store.findSessionIdByCode('C-old')).toBeNull();
+
+      // Everything of a purged session goes: participants, answers, dots, board.
+      await store.saveAnswer(answerRecord('joined', 'p', 1, 2));
+      await store.setDots('joined', 'p', 'x', 1);
+      await store.appendYjsUpdate('joined', bytes(7));
+      const later = Date.now() + 10 * DAY;
+      await store.createSession(sessionRecord('future', { updatedAt: later }));
+      expect((await store.purgeIdle(Date.now() + DAY)).sort()).toEqual(['fresh', 'joined', 'revived']);
+      expect(await store.loadSession('joined')).toBeNull();
+      expect(await store.loadYjsUpdates('joined')).toEqual([]);
+      expect(await store.loadSession('future')).not.toBeNull();
+      // A new session with a purged one's code does not inherit anything.
+      await store.createSession(sessionRecord('again', { code: 'C-joined' }));
+      expect((await store.loadSession('again'))!.participants).toEqual([]);
+    });
+
+    it('purges sessions left in the lobby since before the cut-off, and no others', async () => {
+      const { store } = await implementation.open();
+      const old = Date.now() - 10 * DAY;
+      await store.createSession(sessionRecord('abandoned', { createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('started', { phase: 'voting', createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('new-lobby'));
+      await store.appendYjsUpdate('abandoned', bytes(1));
+      expect(await store.purgeAbandonedLobbies(Date.now() - DAY)).toEqual(['abandoned']);
+      expect(await store.loadSession('abandoned')).toBeNull();
+      expect(await store.loadYjsUpdates('abandoned')).toEqual([]);
+      for (const id of ['started', 'new-lobby']) expect(await store.loadSession(id)).not.toBeNull();
+    });
+
+    it('counts the sessions that are not closed', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('a'));
+      await store.createSession(sessionRecord('b', { phase: 'voting' }));
+      await store.createSession(sessionRecord('c', { phase: 'closed' }));
+      expect(await store.countLiveSessions()).toBe(2);
+      await store.updateSession('b', { phase: 'closed' });
+      expect(await store.countLiveSessions()).toBe(1);
+    });
+
+    it('does not let callers change stored records through the objects they passed or got', async () => {
+      const { store } = await implementation.open();
+      const record = sessionRecord('s1');
+      await store.createSession(record);
+      record.settings.dotsPerPerson = 99;
+      record.revealedRounds.push(5);
+      const loaded = (await store.loadSession('s1'))!;
+      loaded.session.settings.dotsPerPerson = 42;
+      const again = (await store.loadSession('s1'))!;
+      expect(again.session.settings.dotsPerPerson).toBe(3);
+      expect(again.session.revealedRounds).toEqual([]);
+    });
+
+    it('answers a probe while it can read and write, and refuses writes once closed', async () => {
+      const { store } = await implementation.open();
+      await expect(store.probe()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.createSession(sessionRecord('late'))).rejects.toThrow();
+    });
+  });
+}

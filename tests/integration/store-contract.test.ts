@@ -1,0 +1,45 @@
+/**
+ * Runs the store contract (tests/helpers/store-contract.ts) against every
+ * `Store` implementation. A new implementation is one more entry here.
+ */
+import { onTestFinished } from 'vitest';
+import { MemoryStore, emptyMemoryData } from '../../server/store/memory';
+import { SqliteStore } from '../../server/store/sqlite';
+import { describeStoreContract, type StoreImplementation } from '../helpers/store-contract';
+import { makeDataDir } from '../helpers/server';
+
+const implementations: StoreImplementation[] = [
+  {
+    name: 'SQLite (a real file)',
+    async open() {
+      const dataDir = await makeDataDir();
+      let current = new SqliteStore({ dataDir });
+      onTestFinished(() => current.close());
+      return {
+        store: current,
+        async reopen() {
+          await current.close();
+          current = new SqliteStore({ dataDir });
+          return current;
+        }
+      };
+    }
+  },
+  {
+    name: 'memory',
+    async open() {
+      const data = emptyMemoryData();
+      let current = new MemoryStore(data);
+      return {
+        store: current,
+        async reopen() {
+          await current.close();
+          current = new MemoryStore(data);
+          return current;
+        }
+      };
+    }
+  }
+];
+
+for (const implementation of implementations) describeStoreContract(implementation);
