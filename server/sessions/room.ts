@@ -1,7 +1,8 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { canTransition, votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
 import { computeProgress, type Answer, type Progress } from '../../src/lib/domain/ballots';
-import { computeRoundResults } from '../../src/lib/domain/results';
+import { randomInt } from 'node:crypto';
+import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
   PROTOCOL_VERSION,
@@ -45,7 +46,8 @@ export class SessionRoom {
   private readonly participantByTokenHash = new Map<string, string>();
   /** round → participant → factor → answer */
   private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
-  private readonly resultsCache = new Map<number, RoundResults>();
+  /** What each revealed round showed, frozen at the reveal (docs/privacy.md): never recomputed. */
+  private readonly frozen = new Map<number, { results: RoundResults; ballots: FrozenBallot[] }>();
   private readonly dots: DotLedger;
   private facilitatorConnections = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -73,6 +75,9 @@ export class SessionRoom {
       this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
     }
     this.dots = new DotLedger(loaded.dots);
+    for (const revealed of loaded.revealed) this.frozen.set(revealed.round, { results: revealed.results, ballots: revealed.ballots });
+    // Rounds revealed before results were frozen (older databases) are frozen once, now.
+    for (const round of this.session.revealedRounds) if (!this.frozen.has(round)) this.freeze(round);
     this.recount();
     this.armDeadline();
   }
@@ -133,7 +138,16 @@ export class SessionRoom {
 
   summary(): SessionSummary {
     const { code, title, phase, language, framework, anonymous } = this.session;
-    return { code, title, phase, language, framework, anonymous, participants: this.participants.size };
+    return {
+      code,
+      title,
+      phase,
+      language,
+      framework,
+      anonymous,
+      participants: this.participants.size,
+      minVoters: anonymous ? this.session.settings.minVoters : null
+    };
   }
 
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
@@ -199,7 +213,8 @@ export class SessionRoom {
     const live = this.participants.get(participantId);
     if (!live) return null;
     const { id, name, group, joinedAt } = live.record;
-    return { id, name, group, joinedAt, connected: live.connections > 0, answered: this.answeredCount(id) };
+    // Per-person counts in an anonymous session would show who answered which factor when.
+    return { id, name, group, joinedAt, connected: live.connections > 0, answered: this.session.anonymous ? null : this.answeredCount(id) };
   }
 
   progress(): Progress {
@@ -217,50 +232,51 @@ export class SessionRoom {
     return this.session.settings;
   }
 
-  /** Results of every revealed round, oldest first. */
-  results(): RoundResults[] {
-    return this.session.revealedRounds.map((round) => {
-      let cached = this.resultsCache.get(round);
-      if (!cached) {
-        const byParticipant = this.answers.get(round);
-        cached = computeRoundResults({
-          round,
-          factorCount: this.factorCount,
-          thresholds: this.session.settings,
-          anonymous: this.session.anonymous,
-          voters: [...this.participants.values()].map(({ record }) => ({
-            id: record.id,
-            name: record.name,
-            group: record.group,
-            answers: new Map([...(byParticipant?.get(record.id) ?? new Map<number, OwnAnswer>())].map(([f, a]) => [f, a.answer]))
-          }))
-        });
-        this.resultsCache.set(round, cached);
-      }
-      return cached;
-    });
+  /** The input of a round's results: everyone still in the session, with the current settings. */
+  private resultsInput(round: number): ResultsInput {
+    const byParticipant = this.answers.get(round);
+    return {
+      round,
+      factorCount: this.factorCount,
+      thresholds: this.session.settings,
+      anonymous: this.session.anonymous,
+      minVoters: this.session.settings.minVoters,
+      voters: [...this.participants.values()].map(({ record }) => ({
+        id: record.id,
+        name: record.name,
+        group: record.group,
+        answers: new Map([...(byParticipant?.get(record.id) ?? new Map<number, OwnAnswer>())].map(([f, a]) => [f, a.answer]))
+      }))
+    };
   }
 
   /**
-   * Ballots of revealed rounds for the CSV export: pseudonyms ordered by random
-   * id (not join order) in anonymous sessions, names in named ones.
+   * Computes a round's results once, at its reveal, and queues them for the
+   * store; from then on they are only read (a removal or a settings change
+   * later cannot be subtracted from them). Queued before the phase write of
+   * the same turn, so both commit in one transaction.
+   */
+  private freeze(round: number): Promise<void> {
+    const input = this.resultsInput(round);
+    const frozen = { results: computeRoundResults(input), ballots: revealedBallots(input) };
+    this.frozen.set(round, frozen);
+    return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: Date.now(), ...frozen });
+  }
+
+  /** Results of every revealed round, oldest first, as frozen at each reveal. */
+  results(): RoundResults[] {
+    return this.session.revealedRounds.flatMap((round) => this.frozen.get(round)?.results ?? []);
+  }
+
+  /**
+   * Ballots of revealed rounds for the CSV export, from the frozen rows: names
+   * in named sessions; in anonymous ones pseudonyms drawn afresh per export
+   * and per round, on rows sorted by their answers (docs/privacy.md).
    */
   revealedBallots(): { voter: string; round: number; answers: (Answer | null)[] }[] {
-    const people = [...this.participants.values()].map((p) => p.record).sort((a, b) => a.id.localeCompare(b.id));
-    const rows: { voter: string; round: number; answers: (Answer | null)[] }[] = [];
-    for (const round of this.session.revealedRounds) {
-      const byParticipant = this.answers.get(round);
-      people.forEach((person, index) => {
-        const answers = byParticipant?.get(person.id);
-        if (!answers || answers.size === 0) return;
-        rows.push({
-          voter: this.session.anonymous ? `V${index + 1}` : person.name,
-          round,
-          answers: Array.from({ length: this.factorCount }, (_, i) => answers.get(i + 1)?.answer ?? null)
-        });
-      });
-    }
-    return rows;
+    return this.session.revealedRounds.flatMap((round) =>
+      labelBallots(this.frozen.get(round)?.ballots ?? [], (n) => randomInt(n)).map((row) => ({ ...row, round }))
+    );
   }
 
   dotState(voterId: string): DotState {
@@ -316,7 +332,7 @@ export class SessionRoom {
       if (map.size === this.factorCount) this.counts.voted++;
     }
     const write = this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment });
-    this.dirtyParticipants.add(identity.participantId);
+    if (!this.session.anonymous) this.dirtyParticipants.add(identity.participantId);
     this.scheduleProgress();
     await write;
     return { factor, answered: map.size };
@@ -336,8 +352,11 @@ export class SessionRoom {
     } else {
       next.votingDeadline = null;
     }
-    if (to === 'revealed' && !next.revealedRounds.includes(next.round)) next.revealedRounds = [...next.revealedRounds, next.round];
+    const revealing = to === 'revealed' && !next.revealedRounds.includes(next.round);
+    if (revealing) next.revealedRounds = [...next.revealedRounds, next.round];
     const roundChanged = next.round !== this.session.round;
+    // Frozen before anyone is told, and written ahead of the phase in the same transaction.
+    const frozen = revealing ? this.freeze(next.round) : null;
     this.session = next;
     if (roundChanged) this.recount();
     const write = this.store.updateSession(this.id, {
@@ -351,6 +370,7 @@ export class SessionRoom {
     this.fanout.toAll(this.code, 'phase', change);
     if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
     if (to === 'voting') this.scheduleProgress();
+    await frozen;
     await write;
     return change;
   }
@@ -380,11 +400,14 @@ export class SessionRoom {
     if (settings.dotsPerPerson < this.dots.maxSpentByAnyone()) {
       throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
     }
+    // People vote under the k their screen promised; it may rise then, never fall.
+    if (votingOpen(this.session.phase) && settings.minVoters < this.session.settings.minVoters) {
+      throw new CommandError('wrong_phase', 'The minimum number of voters cannot be lowered while voting is open.');
+    }
+    // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
     this.session = { ...this.session, settings };
-    this.resultsCache.clear();
     const write = this.store.updateSession(this.id, { settings });
     this.fanout.toAll(this.code, 'settings', settings);
-    if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
     this.broadcastDots();
     await write;
     return settings;
@@ -402,14 +425,13 @@ export class SessionRoom {
     this.participants.delete(participantId);
     this.participantByTokenHash.delete(live.record.tokenHash);
     for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
-    this.resultsCache.clear();
+    // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
     this.dots.removeVoter(participantId);
     const write = this.store.removeParticipant(this.id, participantId);
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
-    if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
     this.broadcastDots();
     this.scheduleProgress();
     await write;

@@ -15,7 +15,7 @@ function session(id: string): SessionRecord {
     phase: 'voting',
     round: 1,
     votingDeadline: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 },
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3 },
     revealedRounds: [],
     createdAt: 1,
     updatedAt: 1

@@ -107,7 +107,8 @@ describe('computeRoundResults', () => {
   });
 
   it('computes rounded statistics per factor', () => {
-    const r = computeRoundResults(input(true));
+    // k = 1 here to check the arithmetic on a single score; k itself is tested below.
+    const r = computeRoundResults({ ...input(true), minVoters: 1 });
     // factor 1: [4,2,3] → μ 3, σ √(2/3) = 0.8165, Cns = 1 + ⅔·log2(0.75) = 0.72331
     // factor 2: [5] + one unknown → n 1, Cns 1, no label
     expect(r.factors).toEqual([
