@@ -77,7 +77,9 @@ export class SessionRoom {
     this.dots = new DotLedger(loaded.dots);
     for (const revealed of loaded.revealed) this.frozen.set(revealed.round, { results: revealed.results, ballots: revealed.ballots });
     // Rounds revealed before results were frozen (older databases) are frozen once, now.
-    for (const round of this.session.revealedRounds) if (!this.frozen.has(round)) this.freeze(round);
+    for (const round of this.session.revealedRounds) {
+      if (!this.frozen.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+    }
     this.recount();
     this.armDeadline();
   }
@@ -370,8 +372,7 @@ export class SessionRoom {
     this.fanout.toAll(this.code, 'phase', change);
     if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
     if (to === 'voting') this.scheduleProgress();
-    await frozen;
-    await write;
+    await Promise.all([frozen, write]);
     return change;
   }
 

@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Answer, JoinSessionRequest, ParticipantView, RoundResults } from '../../src/lib/protocol';
 import { connectFacilitator, connectParticipant, waitFor, type BoardClient } from '../helpers/clients';
+import { SqliteStore } from '../../server/store/sqlite';
+import { generateToken, hashToken } from '../../server/security/tokens';
 import { api, makeDataDir, startServer } from '../helpers/server';
 import { advance, castBallot, setupSession, type TestSession } from '../helpers/session';
 
@@ -255,5 +257,45 @@ describe('privacy after the reveal (attacks)', () => {
     await advance(named.facilitator, 'voting');
     await castBallot(named.people[0].client, { 1: 3 });
     await waitFor(async () => (await named.facilitator.state()).participants?.[0].answered === 1);
+  });
+
+  it('a round revealed before results were frozen (an older database) is frozen once, on load, and stays', async () => {
+    const dataDir = await makeDataDir();
+    const token = generateToken();
+    const legacy = new SqliteStore({ dataDir });
+    await legacy.createSession({
+      id: 'legacy',
+      code: 'GREENS',
+      title: 'Old',
+      language: 'en',
+      framework: 'seeds-of-innovation',
+      anonymous: true,
+      facilitatorTokenHash: hashToken(token),
+      phase: 'revealed',
+      round: 1,
+      votingDeadline: null,
+      // Stored before k existed: no minVoters.
+      settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 } as never,
+      revealedRounds: [1],
+      createdAt: Date.now(),
+      updatedAt: Date.now()
+    });
+    for (let i = 0; i < 4; i++) {
+      await legacy.addParticipant({ id: `p${i}`, sessionId: 'legacy', tokenHash: `t${i}`, name: `P${i}`, group: null, language: null, joinedAt: i });
+      await legacy.saveAnswer({ sessionId: 'legacy', round: 1, participantId: `p${i}`, factor: 1, answer: (i + 1) as Answer, comment: null });
+    }
+    await legacy.close();
+
+    const server = await startServer({ dataDir });
+    const facilitator = await connectFacilitator(server.url, 'GREENS', token);
+    const [round] = facilitator.snapshot.results;
+    expect(round).toMatchObject({ round: 1, voters: 4, minVoters: 3, withheld: null });
+    expect(round.factors[0]).toMatchObject({ n: 4, mean: 2.5 });
+    expect((await facilitator.send('participant:remove', { participantId: 'p0' })).ok).toBe(true);
+    expect(JSON.stringify((await facilitator.state()).results)).toBe(JSON.stringify([round]));
+    await server.close();
+    const reader = new SqliteStore({ dataDir });
+    expect((await reader.loadRevealedRounds('legacy')).map((r) => r.results)).toEqual([round]);
+    await reader.close();
   });
 });
