@@ -104,7 +104,13 @@ describe('SqliteStore revealed rounds', () => {
       await store.createSession(session('s1'));
       expect(await store.loadRevealedRounds('s1')).toEqual([]);
       expect(await store.loadLatestRevealedRound('s1')).toBeNull();
-      const first = { sessionId: 's1', round: 1, revealedAt: 10, results: results(1, 4), ballots: [{ name: null, answers: [3 as const, 'unknown' as const, null] }] };
+      const first = {
+        sessionId: 's1',
+        round: 1,
+        revealedAt: 10,
+        results: results(1, 4),
+        ballots: [{ name: null, answers: [3 as const, 'unknown' as const, null] }]
+      };
       // As the room does: the frozen round first, then the phase, in one turn.
       const frozen = store.saveRevealedRound(first);
       const phase = store.updateSession('s1', { phase: 'revealed', revealedRounds: [1] });
