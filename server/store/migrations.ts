@@ -55,7 +55,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
   `,
-  // Revealed results, frozen: what a round showed, stored in the same transaction as the
+  // 2: a read-only presenter credential; the ballot box can be closed without revealing, and a countdown paused.
+  `
+  ALTER TABLE sessions ADD COLUMN presenter_token_hash TEXT;
+  ALTER TABLE sessions ADD COLUMN voting_closed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN voting_paused_ms INTEGER;
+  `,
+  // 3: revealed results, frozen: what a round showed, stored in the same transaction as the
   // phase change that revealed it and never recomputed (docs/privacy.md). `ballots` are the
   // rows the CSV export may show (no ids, no join order).
   `

@@ -274,6 +274,9 @@ describe('privacy after the reveal (attacks)', () => {
       phase: 'revealed',
       round: 1,
       votingDeadline: null,
+      presenterTokenHash: null,
+      votingClosed: false,
+      votingPausedMs: null,
       // Stored before k existed: no minVoters.
       settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 } as never,
       revealedRounds: [1],
