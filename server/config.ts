@@ -83,7 +83,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   };
 }
 
-/** `PUBLIC_URL` as an origin plus optional path, without a trailing slash; refuses what is not an http(s) URL. */
+/**
+ * `PUBLIC_URL` as an origin without a trailing slash. The app serves its pages,
+ * API and WebSockets from the root of its host, so a path is refused rather
+ * than producing links that cannot load.
+ */
 function publicUrlFrom(value: string): string {
   let url: URL;
   try {
@@ -92,7 +96,10 @@ function publicUrlFrom(value: string): string {
     throw new Error(`PUBLIC_URL must be an absolute http(s) URL, got "${value}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`PUBLIC_URL must start with http:// or https://, got "${value}"`);
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new Error(`PUBLIC_URL must be an origin such as https://board.example.org; serving under a path is not supported, got "${value}"`);
+  }
+  return url.origin;
 }
 
 /** The browser origins allowed besides the served one: `ALLOWED_ORIGINS` plus `PUBLIC_URL`'s origin. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import ipaddr from 'ipaddr.js';
 import proxyaddr from 'proxy-addr';
 
 /**
@@ -39,14 +40,30 @@ export class RequestContext {
     return `${proto}://${host}`;
   }
 
-  /** The client's address, following `X-Forwarded-For` only through trusted proxies. */
+  /**
+   * The client as per-address limits count it: its address, following
+   * `X-Forwarded-For` only through trusted proxies; an IPv6 client is its /64
+   * (one home line or phone holds a whole /64, so counting single addresses
+   * would give it billions of allowances), an IPv4-mapped one its IPv4 address.
+   */
   clientAddress(request: IncomingMessage): string {
+    let address: string;
     try {
-      return proxyaddr(request as Parameters<typeof proxyaddr>[0], this.trust);
+      address = proxyaddr(request as Parameters<typeof proxyaddr>[0], this.trust);
     } catch {
-      return request.socket?.remoteAddress ?? 'unknown';
+      address = request.socket?.remoteAddress ?? 'unknown';
     }
+    return limitKey(address);
   }
+}
+
+/** The key per-address limits use for an address (see `clientAddress`). */
+export function limitKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);
+  return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
 }
 
 function compileTrust(setting: string): (address: string, hop: number) => boolean {

@@ -61,7 +61,14 @@ export function attachRealtime(
     yjsBurst: LIMITS.yjsBurst,
     ...options.limits
   };
-  const yjs = new YjsHub(registry, options.store, origins, limits, { requests, guesses }, options.heartbeatMs);
+  const yjs = new YjsHub(
+    registry,
+    options.store,
+    origins,
+    limits,
+    { requests, guesses, connectionsPerPerson: options.connectionsPerPerson },
+    options.heartbeatMs
+  );
   attachSocketHandlers(io, { registry, yjs, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);
 
   const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {

@@ -166,10 +166,10 @@ export class SessionRoom {
     return { phase: this.session.phase, round: this.session.round, ...this.clock() };
   }
 
-  /** Open socket.io connections of one identity (presenters are not counted per person). */
+  /** Open connections (socket.io and board) of one identity; all presenter screens of the session count as one. */
   connectionsOf(identity: Identity): number {
     if (identity.role === 'facilitator') return this.facilitatorConnections;
-    if (identity.role === 'presenter') return 0;
+    if (identity.role === 'presenter') return this.presenterConnections;
     return this.participants.get(identity.participantId)?.connections ?? 0;
   }
 

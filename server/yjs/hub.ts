@@ -34,8 +34,8 @@ export class YjsHub {
     private readonly store: Store,
     private readonly origins: OriginPolicy,
     private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>,
-    /** Code guessing is limited across REST, socket.io and here. */
-    private readonly guessing?: { requests: RequestContext; guesses: GuessLimiter },
+    /** Code guessing is limited across REST, socket.io and here; so are the connections one person holds. */
+    private readonly guessing?: { requests: RequestContext; guesses: GuessLimiter; connectionsPerPerson: number },
     heartbeatMs = DEFAULT_HEARTBEAT_MS
   ) {
     this.heartbeat = setInterval(() => this.checkAlive(), heartbeatMs).unref();
@@ -153,7 +153,7 @@ export class YjsHub {
           });
           // A presenter screen only reads the board.
           const stillMember = () => identity.role === 'facilitator' || (identity.role === 'participant' && room.hasParticipant(identity.participantId));
-          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember());
+          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember(), identity.role !== 'presenter');
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
@@ -178,6 +178,10 @@ export class YjsHub {
     if (!identity) {
       this.guessing?.guesses.miss(address);
       return fail(401, 'unauthorized', 'token not valid for this session');
+    }
+    // Board connections count with the person's socket.io ones (a tab in the action phase holds two).
+    if (this.guessing && room.connectionsOf(identity) >= this.guessing.connectionsPerPerson) {
+      return fail(429, 'too_many_connections', 'this person already holds as many connections as allowed');
     }
     // Serve only once the stored document is loaded, so nobody syncs against an empty one.
     const doc = await this.docFor(room);

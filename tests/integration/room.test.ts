@@ -11,6 +11,7 @@ import { PROTOCOL_VERSION, type CreateSessionResponse, type ErrorCode } from '..
 import { BoardClient, connectClient, connectFacilitator, connectParticipant, waitFor, yjsBase } from '../helpers/clients';
 import { api, createSession, joinSession, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
+import { configFromEnv } from '../../server/config';
 
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'board.example.org' };
 
@@ -85,10 +86,13 @@ describe('links come from one place', () => {
   });
 
   it('PUBLIC_URL wins over every request', async () => {
-    const server = await startServer({ publicUrl: 'https://seeds.example.net/board' });
+    const server = await startServer({ publicUrl: configFromEnv({ PUBLIC_URL: 'https://seeds.example.net/' }).publicUrl });
     const created = (await postJson<CreateSessionResponse>(server.url, '/api/sessions', {}, FORWARDED)).body;
-    expect(created.joinUrl).toBe(`https://seeds.example.net/board/s/${created.code}`);
-    expect(created.presenterUrl.startsWith(`https://seeds.example.net/board/s/${created.code}/screen#key=`)).toBe(true);
+    expect(created.joinUrl).toBe(`https://seeds.example.net/s/${created.code}`);
+    expect(created.presenterUrl.startsWith(`https://seeds.example.net/s/${created.code}/screen#key=`)).toBe(true);
+    // The app serves from the root of its host: a path would give links that cannot load, so it is refused at start.
+    expect(() => configFromEnv({ PUBLIC_URL: 'https://seeds.example.net/board' })).toThrow(/path is not supported/);
+    expect(() => configFromEnv({ PUBLIC_URL: 'javascript:alert(1)' })).toThrow(/http/);
   });
 });
 

@@ -20,9 +20,36 @@ export function distinctName(name: string, taken: Iterable<string>, max = 40): s
   return trimmed;
 }
 
-/** How names are compared: Unicode NFC, case-folded, inner spaces collapsed. */
+/** How names are compared: Unicode NFC, case-folded, invisible characters dropped, inner spaces collapsed. */
 export function nameKey(name: string): string {
-  return name.normalize('NFC').toLocaleLowerCase('und').replace(/\s+/g, ' ').trim();
+  return name
+    .normalize('NFC')
+    .replace(/\p{Cf}/gu, '')
+    .toLocaleLowerCase('und')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * Text as people will see it in a list of other people's text: control
+ * characters become spaces, and invisible format characters (zero-width
+ * spaces, bidi overrides and isolates, which can make two names look alike or
+ * mirror everything after them) are removed — except the zero-width joiner
+ * inside an emoji sequence. Text with nothing visible left becomes ''.
+ */
+export function visibleText(text: string): string {
+  const cleaned = text
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\p{Cf}/gu, (c, offset: number, whole: string) => (c === '\u200d' && isPictographic(whole, offset) ? c : ''))
+    .trim();
+  return cleaned.replace(/\u200d/g, '').trim() === '' ? '' : cleaned;
+}
+
+/** Whether the joiner at `offset` stands between two pictographic characters (an emoji ZWJ sequence). */
+function isPictographic(text: string, offset: number): boolean {
+  const before = text.slice(Math.max(0, offset - 2), offset).replace(/\uFE0F$/, '');
+  const after = text.slice(offset + 1, offset + 3);
+  return /\p{Extended_Pictographic}$/u.test(before) && /^\p{Extended_Pictographic}/u.test(after);
 }
 
 /** Cuts `text` to at most `max` grapheme clusters (never inside an emoji or a combined character). */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
 import { LIMITS } from './limits';
+import { visibleText } from '../domain/names';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -9,8 +10,8 @@ const displayText = (max: number) =>
   z
     .string()
     .max(max * 4)
-    // Control characters have no business in names and titles.
-    .transform((s) => s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim())
+    // Control and invisible format characters have no business in names and titles (see visibleText).
+    .transform(visibleText)
     .pipe(z.string().max(max));
 const factorNumber = z.number().int().min(1).max(40);
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
