@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Language } from '../../src/lib/domain/framework';
 import { generateCode, normalizeCode } from '../../src/lib/domain/codes';
-import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
@@ -66,13 +66,13 @@ export class SessionRegistry {
       votingDeadline: null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots },
+      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS },
       revealedRounds: [],
       createdAt: now,
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [] });
+    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], revealed: [] });
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };

@@ -1,7 +1,8 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { canTransition, votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
 import { computeProgress, type Answer, type Progress } from '../../src/lib/domain/ballots';
-import { computeRoundResults } from '../../src/lib/domain/results';
+import { randomInt } from 'node:crypto';
+import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
   LIMITS,
@@ -66,7 +67,8 @@ export class SessionRoom {
   private readonly participantByTokenHash = new Map<string, string>();
   /** round → participant → factor → answer */
   private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
-  private readonly resultsCache = new Map<number, RoundResults>();
+  /** What each revealed round showed, frozen at the reveal (docs/privacy.md): never recomputed. */
+  private readonly frozen = new Map<number, { results: RoundResults; ballots: FrozenBallot[] }>();
   private readonly dots: DotLedger;
   private facilitatorConnections = 0;
   private presenterConnections = 0;
@@ -98,6 +100,11 @@ export class SessionRoom {
       this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
     }
     this.dots = new DotLedger(loaded.dots);
+    for (const revealed of loaded.revealed) this.frozen.set(revealed.round, { results: revealed.results, ballots: revealed.ballots });
+    // Rounds revealed before results were frozen (older databases) are frozen once, now.
+    for (const round of this.session.revealedRounds) {
+      if (!this.frozen.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+    }
     this.recount();
     this.armDeadline();
   }
@@ -192,7 +199,16 @@ export class SessionRoom {
 
   summary(): SessionSummary {
     const { code, title, phase, language, framework, anonymous } = this.session;
-    return { code, title, phase, language, framework, anonymous, participants: this.participants.size };
+    return {
+      code,
+      title,
+      phase,
+      language,
+      framework,
+      anonymous,
+      participants: this.participants.size,
+      minVoters: anonymous ? this.session.settings.minVoters : null
+    };
   }
 
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
@@ -273,7 +289,8 @@ export class SessionRoom {
     const live = this.participants.get(participantId);
     if (!live) return null;
     const { id, name, group, joinedAt } = live.record;
-    return { id, name, group, joinedAt, connected: live.connections > 0, answered: this.answeredCount(id) };
+    // Per-person counts in an anonymous session would show who answered which factor when.
+    return { id, name, group, joinedAt, connected: live.connections > 0, answered: this.session.anonymous ? null : this.answeredCount(id) };
   }
 
   progress(): Progress {
@@ -291,50 +308,57 @@ export class SessionRoom {
     return this.session.settings;
   }
 
-  /** Results of every revealed round, oldest first. */
-  results(): RoundResults[] {
-    return this.session.revealedRounds.map((round) => {
-      let cached = this.resultsCache.get(round);
-      if (!cached) {
-        const byParticipant = this.answers.get(round);
-        cached = computeRoundResults({
-          round,
-          factorCount: this.factorCount,
-          thresholds: this.session.settings,
-          anonymous: this.session.anonymous,
-          voters: [...this.participants.values()].map(({ record }) => ({
-            id: record.id,
-            name: record.name,
-            group: record.group,
-            answers: new Map([...(byParticipant?.get(record.id) ?? new Map<number, OwnAnswer>())].map(([f, a]) => [f, a.answer]))
-          }))
-        });
-        this.resultsCache.set(round, cached);
-      }
-      return cached;
-    });
+  /** The input of a round's results: everyone still in the session, with the current settings. */
+  private resultsInput(round: number): ResultsInput {
+    const byParticipant = this.answers.get(round);
+    return {
+      round,
+      factorCount: this.factorCount,
+      thresholds: this.session.settings,
+      anonymous: this.session.anonymous,
+      minVoters: this.session.settings.minVoters,
+      voters: [...this.participants.values()].map(({ record }) => ({
+        id: record.id,
+        name: record.name,
+        group: record.group,
+        answers: new Map([...(byParticipant?.get(record.id) ?? new Map<number, OwnAnswer>())].map(([f, a]) => [f, a.answer]))
+      }))
+    };
   }
 
   /**
-   * Ballots of revealed rounds for the CSV export: pseudonyms ordered by random
-   * id (not join order) in anonymous sessions, names in named ones.
+   * Computes a round's results once, at its reveal, and queues them for the
+   * store; from then on they are only read (a removal or a settings change
+   * later cannot be subtracted from them). Queued before the phase write of
+   * the same turn, so both commit in one transaction.
+   */
+  /** A round's results and ballot rows as revealed now: computed once, never again. */
+  private computeFrozen(round: number) {
+    const input = this.resultsInput(round);
+    return { results: computeRoundResults(input), ballots: revealedBallots(input) };
+  }
+
+  /** Freezes a round revealed before results were stored (an older database), at load. */
+  private freeze(round: number): Promise<void> {
+    const frozen = this.computeFrozen(round);
+    this.frozen.set(round, frozen);
+    return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: Date.now(), ...frozen });
+  }
+
+  /** Results of every revealed round, oldest first, as frozen at each reveal. */
+  results(): RoundResults[] {
+    return this.session.revealedRounds.flatMap((round) => this.frozen.get(round)?.results ?? []);
+  }
+
+  /**
+   * Ballots of revealed rounds for the CSV export, from the frozen rows: names
+   * in named sessions; in anonymous ones pseudonyms drawn afresh per export
+   * and per round, on rows sorted by their answers (docs/privacy.md).
    */
   revealedBallots(): { voter: string; round: number; answers: (Answer | null)[] }[] {
-    const people = [...this.participants.values()].map((p) => p.record).sort((a, b) => a.id.localeCompare(b.id));
-    const rows: { voter: string; round: number; answers: (Answer | null)[] }[] = [];
-    for (const round of this.session.revealedRounds) {
-      const byParticipant = this.answers.get(round);
-      people.forEach((person, index) => {
-        const answers = byParticipant?.get(person.id);
-        if (!answers || answers.size === 0) return;
-        rows.push({
-          voter: this.session.anonymous ? `V${index + 1}` : person.name,
-          round,
-          answers: Array.from({ length: this.factorCount }, (_, i) => answers.get(i + 1)?.answer ?? null)
-        });
-      });
-    }
-    return rows;
+    return this.session.revealedRounds.flatMap((round) =>
+      labelBallots(this.frozen.get(round)?.ballots ?? [], (n) => randomInt(n)).map((row) => ({ ...row, round }))
+    );
   }
 
   dotState(voterId: string): DotState {
@@ -404,7 +428,7 @@ export class SessionRoom {
       this.counts.perFactor[factor - 1]++;
       if (map.size === this.factorCount) this.counts.voted++;
     }
-    this.dirtyParticipants.add(identity.participantId);
+    if (!this.session.anonymous) this.dirtyParticipants.add(identity.participantId);
     this.scheduleProgress();
     this.fanout.toParticipant(this.code, identity.participantId, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered: map.size };
@@ -428,18 +452,23 @@ export class SessionRoom {
     } else {
       next.votingDeadline = null;
     }
-    if (to === 'revealed' && !next.revealedRounds.includes(next.round)) next.revealedRounds = [...next.revealedRounds, next.round];
-    await committed(
-      this.store.updateSession(this.id, {
-        phase: next.phase,
-        round: next.round,
-        votingDeadline: next.votingDeadline,
-        votingClosed: false,
-        votingPausedMs: null,
-        revealedRounds: next.revealedRounds
-      }),
-      'the phase change'
-    );
+    const revealing = to === 'revealed' && !next.revealedRounds.includes(next.round);
+    if (revealing) next.revealedRounds = [...next.revealedRounds, next.round];
+    // Frozen from the answers as they stand, queued in the same turn as the phase so both commit in
+    // one transaction, and only then shown to anyone. The phase goes first: should the frozen row
+    // alone fail, a reload freezes the round again from the same stored answers.
+    const frozen = revealing ? this.computeFrozen(next.round) : null;
+    const phaseWrite = this.store.updateSession(this.id, {
+      phase: next.phase,
+      round: next.round,
+      votingDeadline: next.votingDeadline,
+      votingClosed: false,
+      votingPausedMs: null,
+      revealedRounds: next.revealedRounds
+    });
+    const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: Date.now(), ...frozen }) : null;
+    await committed(Promise.all([phaseWrite, frozenWrite]), 'the phase change');
+    if (frozen) this.frozen.set(next.round, frozen);
     const roundChanged = next.round !== this.session.round;
     this.session = next;
     if (roundChanged) this.recount();
@@ -558,11 +587,14 @@ export class SessionRoom {
     if (settings.dotsPerPerson < this.dots.maxSpentByAnyone()) {
       throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
     }
+    // People vote under the k their screen promised; it may rise then, never fall.
+    if (votingOpen(this.session.phase) && settings.minVoters < this.session.settings.minVoters) {
+      throw new CommandError('wrong_phase', 'The minimum number of voters cannot be lowered while voting is open.');
+    }
     await committed(this.store.updateSession(this.id, { settings }), 'the settings');
+    // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
     this.session = { ...this.session, settings };
-    this.resultsCache.clear();
     this.fanout.toAll(this.code, 'settings', settings);
-    if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
     this.broadcastDots();
     return settings;
   }
@@ -585,13 +617,12 @@ export class SessionRoom {
     this.participants.delete(participantId);
     this.participantByTokenHash.delete(live.record.tokenHash);
     for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
-    this.resultsCache.clear();
+    // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
     this.dots.removeVoter(participantId);
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
-    if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
     this.broadcastDots();
     this.scheduleProgress();
   }

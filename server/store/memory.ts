@@ -1,4 +1,4 @@
-import type { DotRecord, LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import type { DotRecord, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 
 /**
  * What a memory store holds. Kept apart from the store object so that a test
@@ -14,10 +14,12 @@ export interface MemoryData {
   /** sessionId → `${voterId}\n${actionId}` → dot record */
   dots: Map<string, Map<string, DotRecord>>;
   yjs: Map<string, Uint8Array[]>;
+  /** sessionId → round → frozen results */
+  revealed: Map<string, Map<number, RevealedRound>>;
 }
 
 export function emptyMemoryData(): MemoryData {
-  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), yjs: new Map() };
+  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), yjs: new Map(), revealed: new Map() };
 }
 
 /** A write that breaks a rule the SQLite schema enforces (unique code, foreign keys). */
@@ -86,8 +88,31 @@ export class MemoryStore implements Store {
         session,
         participants,
         answers: [...(this.data.answers.get(id)?.values() ?? [])],
-        dots: [...(this.data.dots.get(id)?.values() ?? [])]
+        dots: [...(this.data.dots.get(id)?.values() ?? [])],
+        revealed: this.revealedOf(id)
       });
+    });
+  }
+
+  private revealedOf(sessionId: string): RevealedRound[] {
+    return [...(this.data.revealed.get(sessionId)?.values() ?? [])].sort((a, b) => a.round - b.round);
+  }
+
+  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
+    return this.read(() => structuredClone(this.revealedOf(sessionId)));
+  }
+
+  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null> {
+    return this.read(() => structuredClone(this.revealedOf(sessionId).at(-1) ?? null));
+  }
+
+  /** Like SQLite's INSERT OR IGNORE: a frozen round is never overwritten. */
+  saveRevealedRound(revealed: RevealedRound): Promise<void> {
+    return this.write(() => {
+      this.session(revealed.sessionId);
+      let rounds = this.data.revealed.get(revealed.sessionId);
+      if (!rounds) this.data.revealed.set(revealed.sessionId, (rounds = new Map()));
+      if (!rounds.has(revealed.round)) rounds.set(revealed.round, structuredClone(revealed));
     });
   }
 
@@ -127,6 +152,7 @@ export class MemoryStore implements Store {
     this.data.answers.delete(id);
     this.data.dots.delete(id);
     this.data.yjs.delete(id);
+    this.data.revealed.delete(id);
   }
 
   addParticipant(participant: ParticipantRecord): Promise<void> {

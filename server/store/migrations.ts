@@ -60,5 +60,18 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN presenter_token_hash TEXT;
   ALTER TABLE sessions ADD COLUMN voting_closed INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE sessions ADD COLUMN voting_paused_ms INTEGER;
+  `,
+  // 3: revealed results, frozen: what a round showed, stored in the same transaction as the
+  // phase change that revealed it and never recomputed (docs/privacy.md). `ballots` are the
+  // rows the CSV export may show (no ids, no join order).
+  `
+  CREATE TABLE revealed_results (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    round INTEGER NOT NULL,
+    results TEXT NOT NULL,
+    ballots TEXT NOT NULL,
+    revealed_at INTEGER NOT NULL,
+    PRIMARY KEY (session_id, round)
+  ) WITHOUT ROWID;
   `
 ];

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
-import type { LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import { DEFAULT_MIN_VOTERS } from '../../src/lib/domain/statistics';
+import type { LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseFile, checkOpenDatabase, probeWrite, StoreUnusableError } from './sqlite-check';
 
@@ -26,6 +27,12 @@ interface PendingWrite {
 
 /** Rows per multi-row answer statement (7 parameters each, well under SQLite's limit). */
 const ANSWER_ROWS_PER_STATEMENT = 64;
+
+type RevealedRow = { session_id: string; round: number; results: string; ballots: string; revealed_at: number };
+
+function toRevealedRound(row: RevealedRow): RevealedRound {
+  return { sessionId: row.session_id, round: row.round, revealedAt: row.revealed_at, results: JSON.parse(row.results), ballots: JSON.parse(row.ballots) };
+}
 
 type SessionRow = {
   id: string;
@@ -62,7 +69,8 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     votingDeadline: row.voting_deadline,
     votingClosed: row.voting_closed === 1,
     votingPausedMs: row.voting_paused_ms,
-    settings: JSON.parse(row.settings),
+    // Sessions stored before k existed get the default.
+    settings: { minVoters: DEFAULT_MIN_VOTERS, ...JSON.parse(row.settings) },
     revealedRounds: JSON.parse(row.revealed_rounds),
     createdAt: row.created_at,
     updatedAt: row.updated_at
@@ -98,6 +106,12 @@ export class SqliteStore implements Store {
       answersBySession: db.prepare<[string], Record<string, unknown>>('SELECT * FROM answers WHERE session_id = ?'),
       dotsBySession: db.prepare<[string], { voter_id: string; action_id: string; count: number }>(
         'SELECT voter_id, action_id, count FROM dots WHERE session_id = ?'
+      ),
+      revealedBySession: db.prepare<[string], RevealedRow>('SELECT * FROM revealed_results WHERE session_id = ? ORDER BY round'),
+      latestRevealed: db.prepare<[string], RevealedRow>('SELECT * FROM revealed_results WHERE session_id = ? ORDER BY round DESC LIMIT 1'),
+      // OR IGNORE: a frozen round is never overwritten.
+      insertRevealed: db.prepare(
+        'INSERT OR IGNORE INTO revealed_results (session_id, round, results, ballots, revealed_at) VALUES (@sessionId, @round, @results, @ballots, @revealedAt)'
       ),
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
@@ -246,7 +260,8 @@ export class SqliteStore implements Store {
         comment: (a.comment as string | null) ?? null
       }));
       const dots = this.stmt.dotsBySession.all(id).map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count }));
-      return { session: toSessionRecord(row), participants, answers, dots };
+      const revealed = this.stmt.revealedBySession.all(id).map(toRevealedRound);
+      return { session: toSessionRecord(row), participants, answers, dots, revealed };
     });
   }
 
@@ -256,6 +271,31 @@ export class SqliteStore implements Store {
 
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
     return this.read(() => this.stmt.yjsBySession.all(sessionId).map((row) => new Uint8Array(row.data)));
+  }
+
+  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
+    return this.read(() => this.stmt.revealedBySession.all(sessionId).map(toRevealedRound));
+  }
+
+  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null> {
+    return this.read(() => {
+      const row = this.stmt.latestRevealed.get(sessionId);
+      return row ? toRevealedRound(row) : null;
+    });
+  }
+
+  saveRevealedRound(revealed: RevealedRound): Promise<void> {
+    // Serialised now, not at commit: what is stored is what was revealed at this moment.
+    const row = {
+      sessionId: revealed.sessionId,
+      round: revealed.round,
+      results: JSON.stringify(revealed.results),
+      ballots: JSON.stringify(revealed.ballots),
+      revealedAt: revealed.revealedAt
+    };
+    return this.write(() => {
+      this.stmt.insertRevealed.run(row);
+    });
   }
 
   createSession(session: SessionRecord): Promise<void> {

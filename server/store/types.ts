@@ -1,7 +1,8 @@
 import type { Language } from '../../src/lib/domain/framework';
 import type { Phase } from '../../src/lib/domain/phases';
 import type { Answer } from '../../src/lib/domain/ballots';
-import type { SessionSettings } from '../../src/lib/protocol';
+import type { FrozenBallot } from '../../src/lib/domain/results';
+import type { RoundResults, SessionSettings } from '../../src/lib/protocol';
 
 export interface SessionRecord {
   id: string;
@@ -57,12 +58,35 @@ export interface DotRecord {
   count: number;
 }
 
+/**
+ * What one round revealed, frozen at the reveal and never recomputed: later
+ * removals or setting changes do not touch it (docs/privacy.md).
+ */
+export interface RevealedRound {
+  sessionId: string;
+  round: number;
+  /** Epoch ms of the reveal. */
+  revealedAt: number;
+  /**
+   * The results exactly as every role received them: `{round, voters, minVoters,
+   * withheld, factors: FactorStats[], attention, groups, named}` (RoundResults in
+   * src/lib/protocol). Per factor: `{number, n, unknown, mean, median, stddev,
+   * consensus, distribution: {"1".."5"} | null, weak, divergent}`; figures are
+   * null where fewer than k voters scored.
+   */
+  results: RoundResults;
+  /** Ballot rows for the CSV export: `{name: string | null, answers: (1..5 | "unknown" | null)[]}`, sorted, without ids. */
+  ballots: FrozenBallot[];
+}
+
 /** Everything about one session that the live room keeps in memory. */
 export interface LoadedSession {
   session: SessionRecord;
   participants: ParticipantRecord[];
   answers: StoredAnswer[];
   dots: DotRecord[];
+  /** Frozen results of revealed rounds, oldest first. */
+  revealed: RevealedRound[];
 }
 
 /**
@@ -75,6 +99,16 @@ export interface Store {
   loadSession(id: string): Promise<LoadedSession | null>;
   countLiveSessions(): Promise<number>;
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]>;
+  /**
+   * The frozen results of every revealed round of a session, oldest first
+   * (empty before the first reveal or for an unknown session). The latest
+   * revealed round is the last element; trends across sessions are built from
+   * it. Each element's `results` is byte for byte what participants, screens
+   * and exports were shown.
+   */
+  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]>;
+  /** The latest revealed round of a session, or null before its first reveal. */
+  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null>;
 
   createSession(session: SessionRecord): Promise<void>;
   updateSession(id: string, patch: SessionPatch): Promise<void>;
@@ -82,6 +116,12 @@ export interface Store {
   addParticipant(participant: ParticipantRecord): Promise<void>;
   removeParticipant(sessionId: string, participantId: string): Promise<void>;
   saveAnswer(answer: StoredAnswer): Promise<void>;
+  /**
+   * Freezes what a round revealed. Call it before the phase change that
+   * reveals the round, in the same event-loop turn, so both commit in one
+   * transaction; a round already frozen is never overwritten.
+   */
+  saveRevealedRound(revealed: RevealedRound): Promise<void>;
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void>;
   /**

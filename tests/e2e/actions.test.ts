@@ -42,7 +42,8 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
 
   it('the session reaches the action phase after a reveal', async () => {
     facilitator = await e2e.newPage();
-    code = await createSessionFromLanding(facilitator, e2e.url, 'en');
+    // Named: two voters' figures are shown only where no k applies (docs/privacy.md).
+    code = await createSessionFromLanding(facilitator, e2e.url, 'en', { named: true });
     ann = await e2e.newPage();
     bob = await e2e.newPage();
     await joinByLink(ann, e2e.url, code, 'Annemarie');

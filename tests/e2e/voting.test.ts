@@ -10,6 +10,8 @@ import { browserAvailability } from '../helpers/browser';
 import { FACTORS, checkedAnswers, createSessionFromLanding, expectParticipantCount, joinByLink, useE2E, vote } from '../helpers/e2e';
 import { factorStats, roundTo } from '../../src/lib/domain/statistics';
 import type { Answer } from '../../src/lib/protocol';
+import { en } from '../../src/lib/i18n/en';
+import { nl } from '../../src/lib/i18n/nl';
 
 const availability = browserAvailability();
 
@@ -33,17 +35,27 @@ describe.skipIf(!availability.run)(availability.run ? 'voting and reveal (browse
 
   it('three people join and the facilitator opens voting', async () => {
     facilitator = await e2e.newPage();
-    const code = await createSessionFromLanding(facilitator, e2e.url);
+    // Named: the checks below read per-person progress and figures of one or two voters, which an
+    // anonymous session withholds (k = 3, docs/privacy.md); the page must say so before anyone joins.
+    const code = await createSessionFromLanding(facilitator, e2e.url, undefined, { named: true });
     for (const [i, name] of NAMES.entries()) {
       const page = await e2e.newPage();
       frames[i] = [];
       page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => frames[i].push(String(payload))));
+      if (i === 0) {
+        await page.goto(`${e2e.url}/s/${code}`);
+        const promise = await page.getByTestId('privacy-promise').textContent();
+        expect([nl.join.namedNote, en.join.namedNote]).toContain(promise?.trim());
+      }
       await joinByLink(page, e2e.url, code, name, i + 1);
       people.push(page);
     }
     await expectParticipantCount(facilitator, 3);
     await facilitator.getByTestId('phase-voting').click();
     for (const page of people) await page.getByTestId('vote-1-1').waitFor();
+    // The voting page keeps the same promise: a named session never says "nobody sees your scores".
+    const promise = (await people[0].getByTestId('privacy-promise').textContent())?.trim();
+    expect([nl.vote.secretNamed, en.vote.secretNamed]).toContain(promise);
     const progress = facilitator.getByTestId('progress');
     expect(await progress.getAttribute('data-voted')).toBe('0');
     expect(await progress.getAttribute('data-total')).toBe('3');
@@ -103,7 +115,7 @@ describe.skipIf(!availability.run)(availability.run ? 'voting and reveal (browse
     );
     const expectedCells: Record<string, string> = {};
     for (const s of expected) {
-      for (const score of ['1', '2', '3', '4', '5'] as const) expectedCells[`${s.number}-${score}`] = String(s.distribution[score]);
+      for (const score of ['1', '2', '3', '4', '5'] as const) expectedCells[`${s.number}-${score}`] = String(s.distribution![score]);
       expectedCells[`${s.number}-unknown`] = String(s.unknown);
     }
     const expectedStats = expected.map((s) => ({ factor: String(s.number), n: String(s.n), mean: plain(s.mean), consensus: plain(s.consensus) }));

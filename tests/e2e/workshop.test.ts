@@ -82,6 +82,8 @@ describe.skipIf(!availability.run)(availability.run ? 'workshop (browser)' : `wo
         await page.getByTestId('participant-name').waitFor();
         expect(await page.evaluate(() => document.documentElement.lang)).toBe(language);
         expect(await page.locator('h1').textContent()).toBe(t.join.title);
+        // An anonymous session says so, with its k, in the session's language (docs/privacy.md).
+        expect((await page.getByTestId('privacy-promise').textContent())?.trim()).toBe(t.join.anonymousNote(3));
         if (person.phone) await expectNoHorizontalScroll(page, 'the join page');
         if (i === 0 || i === 4) await expectAccessible(page, `the join page (${person.name})`);
         // Three share a stakeholder group, so the group breakdown has something to show.
@@ -94,6 +96,7 @@ describe.skipIf(!availability.run)(availability.run ? 'workshop (browser)' : `wo
     it('everyone scores all 12 factors, phones by touch', async () => {
       await facilitator.getByTestId('phase-voting').click();
       for (const { page } of people) await page.getByTestId('vote-12-unknown').waitFor();
+      expect((await people[0].page.getByTestId('privacy-promise').textContent())?.trim()).toBe(t.vote.secretAnonymous(3));
 
       for (const { page, name } of phones()) {
         await expectNoHorizontalScroll(page, `the voting page (${name})`);

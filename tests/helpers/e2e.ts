@@ -123,9 +123,10 @@ export async function textOf(page: Page, testId: string): Promise<string> {
 }
 
 /** On the landing page: optionally picks the session language, creates a session, returns its code. */
-export async function createSessionFromLanding(page: Page, url: string, language?: 'nl' | 'en'): Promise<string> {
+export async function createSessionFromLanding(page: Page, url: string, language?: 'nl' | 'en', { named = false } = {}): Promise<string> {
   await page.goto(url);
   if (language) await page.locator('#session-language').selectOption(language);
+  if (named) await page.locator('#session-named').check();
   await page.getByTestId('create-session').click();
   await page.waitForURL(/\/s\/[^/]+\/facilitate/);
   const code = await page.getByTestId('session-code').textContent();

@@ -4,10 +4,11 @@
  * makes them fail, without touching the reads. Not a mock: every write that
  * is not failed goes to the real store, in order.
  */
-import type { LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
+import type { LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
 
 export type WriteName =
   | 'createSession'
+  | 'saveRevealedRound'
   | 'updateSession'
   | 'deleteSession'
   | 'addParticipant'
@@ -64,6 +65,15 @@ export class FaultyStore implements Store {
   }
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
     return this.inner.loadYjsUpdates(sessionId);
+  }
+  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
+    return this.inner.loadRevealedRounds(sessionId);
+  }
+  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null> {
+    return this.inner.loadLatestRevealedRound(sessionId);
+  }
+  saveRevealedRound(revealed: RevealedRound): Promise<void> {
+    return this.write('saveRevealedRound', () => this.inner.saveRevealedRound(revealed));
   }
   createSession(session: SessionRecord): Promise<void> {
     return this.write('createSession', () => this.inner.createSession(session));

@@ -108,7 +108,8 @@ describe('presence and phases', () => {
 
   it('lets a participant rejoin with the same token as the same person, ballot included', async () => {
     const server = await startServer();
-    const { code, facilitator, people } = await setupSession(server, { participants: 2 });
+    // Named: the facilitator sees per-person counts only there (docs/privacy.md).
+    const { code, facilitator, people } = await setupSession(server, { create: { anonymous: false }, participants: 2 });
     const [{ joined, client }] = people;
     await advance(facilitator, 'voting');
     expect((await client.send('vote', { factor: 3, answer: 4, comment: 'we meet monthly' })).ok).toBe(true);

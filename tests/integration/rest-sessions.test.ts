@@ -98,7 +98,8 @@ describe('REST: sessions', () => {
 
   it('exports the contract shape (docs/contracts.md) after a reveal', async () => {
     const server = await startServer();
-    const session = await setupSession(server, { create: { title: 'Export', language: 'en' }, participants: 2 });
+    // Named: two voters' figures are shown only where no k applies (docs/privacy.md).
+    const session = await setupSession(server, { create: { title: 'Export', language: 'en', anonymous: false }, participants: 2 });
     await advance(session.facilitator, 'voting');
     await castBallot(session.people[0].client, { 1: 4, 2: 'unknown' });
     await castBallot(session.people[1].client, { 1: 2 });
@@ -118,7 +119,7 @@ describe('REST: sessions', () => {
       }
       expect(typeof factor.id).toBe('string');
       expect(typeof factor.title).toBe('string');
-      expect(Object.keys(factor.distribution).sort()).toEqual(['1', '2', '3', '4', '5']);
+      expect(Object.keys(factor.distribution!).sort()).toEqual(['1', '2', '3', '4', '5']);
       expect(typeof factor.weak).toBe('boolean');
       expect(typeof factor.divergent).toBe('boolean');
     }

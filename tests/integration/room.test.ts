@@ -119,7 +119,8 @@ describe('the presenter link', () => {
 describe('rounds and tabs agree with the server', () => {
   it('never lets an answer for one round land in another, and starts every screen of round 2 empty', async () => {
     const server = await startServer();
-    const { facilitator, people, created } = await setupSession(server, { participants: 2 });
+    // Named: the facilitator's per-person counts, read below, exist only there (docs/privacy.md).
+    const { facilitator, people, created } = await setupSession(server, { create: { anonymous: false }, participants: 2 });
     const [ann, bo] = people;
     await advance(facilitator, 'voting');
     for (let factor = 1; factor <= 12; factor++) expect((await ann.client.send('vote', { factor, answer: 4, round: 1 })).ok).toBe(true);

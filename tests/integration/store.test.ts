@@ -18,7 +18,7 @@ function session(id: string): SessionRecord {
     votingDeadline: null,
     votingClosed: false,
     votingPausedMs: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 },
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3 },
     revealedRounds: [],
     createdAt: 1,
     updatedAt: 1
@@ -82,6 +82,61 @@ describe('SqliteStore answers', () => {
       expect(loaded!.answers).toEqual([answer('b', 1, 5)]);
     } finally {
       await reopened.close();
+    }
+  });
+});
+
+/** Frozen results (docs/privacy.md): stored with the reveal, read back as stored, never overwritten. */
+describe('SqliteStore revealed rounds', () => {
+  const results = (round: number, voters: number) => ({
+    round,
+    voters,
+    minVoters: 3,
+    withheld: null,
+    factors: [],
+    attention: [],
+    groups: [],
+    named: null
+  });
+
+  it('commits a frozen round with the phase change of the same turn, reads it back byte for byte, and never overwrites it', async () => {
+    const dataDir = await makeDataDir();
+    const store = new SqliteStore({ dataDir });
+    const reader = new SqliteStore({ dataDir });
+    try {
+      await store.createSession(session('s1'));
+      expect(await store.loadRevealedRounds('s1')).toEqual([]);
+      expect(await store.loadLatestRevealedRound('s1')).toBeNull();
+      const first = {
+        sessionId: 's1',
+        round: 1,
+        revealedAt: 10,
+        results: results(1, 4),
+        ballots: [{ name: null, answers: [3 as const, 'unknown' as const, null] }]
+      };
+      // As the room does: the frozen round first, then the phase, in one turn.
+      const frozen = store.saveRevealedRound(first);
+      const phase = store.updateSession('s1', { phase: 'revealed', revealedRounds: [1] });
+      await Promise.all([frozen, phase]);
+      // A second connection (as after a kill) sees both.
+      const seen = await reader.loadSession('s1');
+      expect(seen?.session.phase).toBe('revealed');
+      expect(seen?.revealed).toEqual([first]);
+      // A later write for the same round changes nothing: what was revealed stays.
+      await store.saveRevealedRound({ ...first, revealedAt: 20, results: results(1, 3), ballots: [] });
+      expect(await reader.loadRevealedRounds('s1')).toEqual([first]);
+      expect(JSON.stringify((await reader.loadRevealedRounds('s1'))[0].results)).toBe(JSON.stringify(first.results));
+      const second = { ...first, round: 2, revealedAt: 30, results: results(2, 5) };
+      await store.saveRevealedRound(second);
+      expect((await store.loadRevealedRounds('s1')).map((r) => r.round)).toEqual([1, 2]);
+      expect(await store.loadLatestRevealedRound('s1')).toEqual(second);
+      expect(await store.loadRevealedRounds('unknown')).toEqual([]);
+      // Deleting the session deletes what it revealed.
+      await store.deleteSession('s1');
+      expect(await store.loadRevealedRounds('s1')).toEqual([]);
+    } finally {
+      await reader.close();
+      await store.close();
     }
   });
 });

@@ -10,7 +10,7 @@ const FACTORS = Array.from({ length: 12 }, (_, i) => i + 1);
 
 async function facilitatorView(facilitator: BoardClient): Promise<{ progress: Progress; answered: number[] }> {
   const state = await facilitator.state();
-  return { progress: state.progress, answered: (state.participants ?? []).map((p) => p.answered).sort() };
+  return { progress: state.progress, answered: (state.participants ?? []).map((p) => p.answered ?? -1).sort() };
 }
 
 describe('voting', () => {
@@ -41,7 +41,8 @@ describe('voting', () => {
 
   it('refuses votes outside the voting phase', async () => {
     const server = await startServer();
-    const { facilitator, people } = await setupSession(server, { participants: 1 });
+    // Named: one voter's figures are shown only where no k applies (docs/privacy.md).
+    const { facilitator, people } = await setupSession(server, { create: { anonymous: false }, participants: 1 });
     const client = people[0].client;
     const code = async (answer: 1 | 2 | 3 | 4 | 5 = 5) => {
       const ack = await client.send('vote', { factor: 1, answer });
@@ -126,7 +127,8 @@ describe('voting', () => {
 
   it('keeps the last write and shows one own ballot back', async () => {
     const server = await startServer();
-    const { facilitator, people } = await setupSession(server, { participants: 1 });
+    // Named: one voter's figures are shown only where no k applies (docs/privacy.md).
+    const { facilitator, people } = await setupSession(server, { create: { anonymous: false }, participants: 1 });
     const client = people[0].client;
     await advance(facilitator, 'voting');
     expect(await client.send('vote', { factor: 2, answer: 1, comment: 'first' })).toEqual({ ok: true, data: { factor: 2, answered: 1 } });
@@ -192,8 +194,8 @@ describe('voting', () => {
     expect(f(3)).toMatchObject({ n: 4, mean: 2.25, median: 1.5, weak: true, divergent: true });
     expect(f(3).stddev).toBeCloseTo(Math.sqrt((2 * 1.25 ** 2 + 0.25 ** 2 + 2.75 ** 2) / 4), 3);
     expect(f(3).consensus).toBeCloseTo(1 + 0.5 * Math.log2(1 - 1.25 / 4) + 0.25 * Math.log2(1 - 0.25 / 4) + 0.25 * Math.log2(1 - 2.75 / 4), 3);
-    // Factor 4: a single score gets no label and consensus 1.
-    expect(f(4)).toMatchObject({ n: 1, mean: 5, median: 5, stddev: 0, consensus: 1, weak: false, divergent: false });
+    // Factor 4: a single score in an anonymous session (k = 3) shows its count only (issue 12; was mean 5, consensus 1).
+    expect(f(4)).toMatchObject({ n: 1, mean: null, median: null, stddev: null, consensus: null, distribution: null, weak: false, divergent: false });
     // Factor 5: nobody → nulls.
     expect(f(5)).toMatchObject({ n: 0, unknown: 0, mean: null, median: null, stddev: null, consensus: null, weak: false, divergent: false });
     // Attention: weakest mean first.
@@ -202,7 +204,8 @@ describe('voting', () => {
 
   it('starts a second round with empty ballots and keeps round 1', async () => {
     const server = await startServer();
-    const { code, created, facilitator, people } = await setupSession(server, { participants: 2 });
+    // Named: per-person counts and one-voter figures are shown only where no k applies (docs/privacy.md).
+    const { code, created, facilitator, people } = await setupSession(server, { create: { anonymous: false }, participants: 2 });
     await advance(facilitator, 'voting');
     await castBallot(people[0].client, { 1: 1, 2: 2 });
     await castBallot(people[1].client, { 1: 3 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answeredCounts, computeProgress, isAnswer, type Answer } from '../../src/lib/domain/ballots';
-import { computeRoundResults, type ResultsInput } from '../../src/lib/domain/results';
+import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 
 describe('isAnswer', () => {
@@ -107,7 +107,8 @@ describe('computeRoundResults', () => {
   });
 
   it('computes rounded statistics per factor', () => {
-    const r = computeRoundResults(input(true));
+    // k = 1 here to check the arithmetic on a single score; k itself is tested below.
+    const r = computeRoundResults({ ...input(true), minVoters: 1 });
     // factor 1: [4,2,3] → μ 3, σ √(2/3) = 0.8165, Cns = 1 + ⅔·log2(0.75) = 0.72331
     // factor 2: [5] + one unknown → n 1, Cns 1, no label
     expect(r.factors).toEqual([
@@ -174,5 +175,99 @@ describe('computeRoundResults', () => {
       [3, 0, null]
     ]);
     expect(r.named).toEqual([]);
+  });
+});
+
+describe('k: the fewest voters a figure may come from (docs/privacy.md)', () => {
+  const people = (scores: Answer[], group: (i: number) => string | null = () => null): Voter[] =>
+    scores.map((s, i) => voter(`p${i}`, `P${i}`, group(i), [[1, s]]));
+
+  it('withholds a factor scored by fewer than k people, keeping its counts; n = 0 stays empty', () => {
+    const voters = [...people([4, 2]), voter('u', 'U', null, [[1, 'unknown']])];
+    const r = computeRoundResults({ round: 1, factorCount: 2, thresholds: DEFAULT_THRESHOLDS, anonymous: true, minVoters: 3, voters });
+    expect(r.withheld).toBeNull();
+    expect(r.minVoters).toBe(3);
+    expect(r.factors[0]).toEqual({
+      number: 1,
+      n: 2,
+      unknown: 1,
+      mean: null,
+      median: null,
+      stddev: null,
+      consensus: null,
+      distribution: null,
+      weak: false,
+      divergent: false
+    });
+    expect(r.factors[1]).toMatchObject({ n: 0, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 } });
+  });
+
+  it('withholds a whole round with fewer than k voters, groups included', () => {
+    const r = computeRoundResults({
+      round: 1,
+      factorCount: 1,
+      thresholds: DEFAULT_THRESHOLDS,
+      anonymous: true,
+      minVoters: 5,
+      voters: people([1, 1, 1, 1], () => 'company')
+    });
+    expect(r).toMatchObject({ voters: 4, withheld: 'too_few_voters', minVoters: 5, groups: [], attention: [] });
+    expect(r.factors[0].distribution).toBeNull();
+  });
+
+  it('applies no k in a named session, where everyone sees each answer with a name anyway', () => {
+    const r = computeRoundResults({ round: 1, factorCount: 1, thresholds: DEFAULT_THRESHOLDS, anonymous: false, minVoters: 5, voters: people([2]) });
+    expect(r).toMatchObject({ withheld: null, minVoters: null });
+    expect(r.factors[0]).toMatchObject({ n: 1, mean: 2 });
+  });
+
+  it('shows a group only with k voters in it and k outside the shown groups', () => {
+    const scores: Answer[] = [1, 2, 3, 4, 5, 1, 2, 3];
+    const grouped = (inside: number) => (i: number) => (i < inside ? 'company' : null);
+    const show = (inside: number, k: number) =>
+      computeRoundResults({ round: 1, factorCount: 1, thresholds: DEFAULT_THRESHOLDS, anonymous: true, minVoters: k, voters: people(scores, grouped(inside)) })
+        .groups;
+    expect(show(4, 4)).toEqual([{ group: 'company', voters: 4, means: [2.5] }]);
+    // Five inside leaves three outside: fewer than k = 4, so the mean would give away the rest's.
+    expect(show(5, 4)[0].means).toEqual([null]);
+    expect(show(3, 4)).toEqual([]);
+  });
+});
+
+describe('ballot rows for the export', () => {
+  const voters: Voter[] = ['b', 'a', 'c', 'd'].map((id, i) => voter(id, id.toUpperCase(), null, [[1, ([5, 1, 'unknown', 3] as Answer[])[i]]]));
+  const input = (anonymous: boolean, minVoters = 3): ResultsInput => ({
+    round: 1,
+    factorCount: 2,
+    thresholds: DEFAULT_THRESHOLDS,
+    anonymous,
+    minVoters,
+    voters
+  });
+
+  it('anonymous: no names, rows sorted by the answers alone, none below k', () => {
+    expect(revealedBallots(input(true))).toEqual([
+      { name: null, answers: [1, null] },
+      { name: null, answers: [3, null] },
+      { name: null, answers: [5, null] },
+      { name: null, answers: ['unknown', null] }
+    ]);
+    // The same ballots given in another order give the same rows.
+    expect(revealedBallots({ ...input(true), voters: [...voters].reverse() })).toEqual(revealedBallots(input(true)));
+    expect(revealedBallots(input(true, 5))).toEqual([]);
+  });
+
+  it('named: by name', () => {
+    expect(revealedBallots(input(false, 5)).map((r) => r.name)).toEqual(['A', 'B', 'C', 'D']);
+  });
+
+  it('labels anonymous rows with a permutation drawn from the given source, and keeps names', () => {
+    const rows = revealedBallots(input(true));
+    const sequence = [0, 0, 0];
+    const labelled = labelBallots(rows, () => sequence.shift() ?? 0);
+    expect(labelled.map((r) => r.voter).sort()).toEqual(['V1', 'V2', 'V3', 'V4']);
+    expect(labelled.map((r) => r.answers)).toEqual(rows.map((r) => r.answers));
+    expect(labelled.map((r) => r.voter)).not.toEqual(['V1', 'V2', 'V3', 'V4']);
+    expect(labelBallots(revealedBallots(input(false)), () => 0).map((r) => r.voter)).toEqual(['A', 'B', 'C', 'D']);
   });
 });

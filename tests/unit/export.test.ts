@@ -77,7 +77,7 @@ describe('buildExport', () => {
         'unknown',
         'weak'
       ]);
-      expect(Object.keys(f.distribution).sort()).toEqual(['1', '2', '3', '4', '5']);
+      expect(Object.keys(f.distribution!).sort()).toEqual(['1', '2', '3', '4', '5']);
     }
     for (const a of data.actions) expect(Object.keys(a).sort()).toEqual(['due', 'factor', 'owner', 'status', 'text', 'votes']);
   });

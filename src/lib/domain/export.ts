@@ -88,11 +88,11 @@ export function exportCsv(data: ExportJson, ballots: { voter: string; round: num
       f.median,
       f.stddev,
       f.consensus,
-      f.distribution['1'],
-      f.distribution['2'],
-      f.distribution['3'],
-      f.distribution['4'],
-      f.distribution['5'],
+      f.distribution?.['1'] ?? null,
+      f.distribution?.['2'] ?? null,
+      f.distribution?.['3'] ?? null,
+      f.distribution?.['4'] ?? null,
+      f.distribution?.['5'] ?? null,
       f.weak,
       f.divergent
     ])

@@ -86,7 +86,8 @@ export function heatmapLayout(stats: readonly FactorStats[], themeOf: (factor: n
     }
     const answers = s.n + s.unknown;
     const cells = columns.map(({ key, x }) => {
-      const count = key === 'unknown' ? s.unknown : s.distribution[String(key) as '1'];
+      // A withheld distribution (fewer than k scores) draws as empty cells.
+      const count = key === 'unknown' ? s.unknown : (s.distribution?.[String(key) as '1'] ?? 0);
       return { factor: s.number, score: key, count, share: answers === 0 ? 0 : count / answers, x, y };
     });
     rows.push({ factor: s.number, theme, y, stats: s, cells });

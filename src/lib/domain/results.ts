@@ -1,5 +1,5 @@
 import type { Answer } from './ballots';
-import { attentionList, computeStatistics, groupBreakdown, roundTo, type FactorStats, type Thresholds } from './statistics';
+import { attentionList, computeStatistics, DEFAULT_MIN_VOTERS, groupBreakdown, roundTo, withheldStats, type FactorStats, type Thresholds } from './statistics';
 import type { RoundResults } from '../protocol';
 
 export interface ResultsInput {
@@ -8,6 +8,8 @@ export interface ResultsInput {
   thresholds: Thresholds;
   /** Named sessions show each person's answers; anonymous ones only aggregates. */
   anonymous: boolean;
+  /** k (anonymous sessions only): no figure from fewer voters than this; default DEFAULT_MIN_VOTERS. */
+  minVoters?: number;
   voters: { id: string; name: string; group: string | null; answers: ReadonlyMap<number, Answer> }[];
 }
 
@@ -15,16 +17,31 @@ function roundStats(stats: FactorStats): FactorStats {
   return { ...stats, mean: roundTo(stats.mean), median: roundTo(stats.median), stddev: roundTo(stats.stddev), consensus: roundTo(stats.consensus) };
 }
 
-/** Computes what a revealed round shows: statistics, attention list, group means, and names only when allowed. */
+/**
+ * Computes what a revealed round shows: statistics, attention list, group
+ * means, and names only when allowed. In an anonymous session every figure
+ * needs k voters (`minVoters`): a factor with fewer scores shows only its
+ * counts, a group breakdown needs k in the group and k outside the shown
+ * groups, and a round with fewer than k voters is withheld as a whole.
+ */
 export function computeRoundResults(input: ResultsInput): RoundResults {
+  const k = input.anonymous ? (input.minVoters ?? DEFAULT_MIN_VOTERS) : 1;
   const entries = input.voters.flatMap((voter) => [...voter.answers].map(([factor, answer]) => ({ participantId: voter.id, factor, answer })));
-  const raw = computeStatistics(input.factorCount, entries, input.thresholds);
-  const groupOf = new Map(input.voters.map((v) => [v.id, v.group]));
-  const groups = groupBreakdown(input.factorCount, entries, (id) => groupOf.get(id) ?? null).map((g) => ({ ...g, means: g.means.map((m) => roundTo(m)) }));
+  const raw = computeStatistics(input.factorCount, entries, input.thresholds).map((s) => (s.n > 0 && s.n < k ? withheldStats(s) : s));
   const voters = input.voters.filter((v) => v.answers.size > 0);
+  const withheld = voters.length < k;
+  const groupOf = new Map(input.voters.map((v) => [v.id, v.group]));
+  const groups = withheld
+    ? []
+    : groupBreakdown(input.factorCount, entries, (id) => groupOf.get(id) ?? null, Math.max(k, DEFAULT_MIN_VOTERS)).map((g) => ({
+        ...g,
+        means: g.means.map((m) => roundTo(m))
+      }));
   return {
     round: input.round,
     voters: voters.length,
+    minVoters: input.anonymous ? k : null,
+    withheld: withheld ? 'too_few_voters' : null,
     factors: raw.map(roundStats),
     attention: attentionList(raw).map((item) => ({ ...item, mean: roundTo(item.mean), consensus: roundTo(item.consensus) })),
     groups,
@@ -35,4 +52,41 @@ export function computeRoundResults(input: ResultsInput): RoundResults {
           answers: Array.from({ length: input.factorCount }, (_, i) => v.answers.get(i + 1) ?? null)
         }))
   };
+}
+
+/** One ballot row of a revealed round as frozen for the CSV export: no id, no join order, no time. */
+export interface FrozenBallot {
+  /** The voter's name in a named session; null in an anonymous one (a pseudonym is drawn per export). */
+  name: string | null;
+  answers: (Answer | null)[];
+}
+
+const answerKey = (a: Answer | null) => (a === null ? '0' : a === 'unknown' ? '6' : String(a));
+
+/**
+ * The ballot rows a revealed round may export. Anonymous: only from k voters
+ * on, without names, sorted by the answers themselves so that row order says
+ * nothing about who joined or voted when. Named: by name.
+ */
+export function revealedBallots(input: ResultsInput): FrozenBallot[] {
+  const rows = input.voters
+    .filter((v) => v.answers.size > 0)
+    .map((v) => ({ name: input.anonymous ? null : v.name, answers: Array.from({ length: input.factorCount }, (_, i) => v.answers.get(i + 1) ?? null) }));
+  if (input.anonymous && rows.length < (input.minVoters ?? DEFAULT_MIN_VOTERS)) return [];
+  const key = (row: FrozenBallot) => row.answers.map(answerKey).join('');
+  return rows.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || key(a).localeCompare(key(b)));
+}
+
+/**
+ * Pseudonyms V1…Vn for anonymous rows, assigned by a random permutation drawn
+ * per export (`randomInt(n)` returns 0 ≤ r < n; pass a cryptographic source),
+ * so a label never means the same person in two exports or two rounds.
+ */
+export function labelBallots(rows: readonly FrozenBallot[], randomInt: (n: number) => number): { voter: string; answers: (Answer | null)[] }[] {
+  const labels = rows.map((_, i) => i + 1);
+  for (let i = labels.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [labels[i], labels[j]] = [labels[j], labels[i]];
+  }
+  return rows.map((row, i) => ({ voter: row.name ?? `V${labels[i]}`, answers: row.answers }));
 }

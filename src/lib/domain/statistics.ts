@@ -24,7 +24,8 @@ export interface FactorStats {
   median: number | null;
   stddev: number | null;
   consensus: number | null;
-  distribution: Distribution;
+  /** Null where the figure is withheld: fewer than k scores in an anonymous session (docs/privacy.md). */
+  distribution: Distribution | null;
   weak: boolean;
   divergent: boolean;
 }
@@ -128,8 +129,23 @@ export function roundTo(value: number | null, decimals = 3): number | null {
   return Math.round(value * factor) / factor + 0;
 }
 
-/** Minimum number of voters a stakeholder group needs before its breakdown is shown. */
-export const MIN_GROUP_SIZE = 3;
+/**
+ * k: in an anonymous session no figure (distribution, mean, group mean) is
+ * shown that comes from fewer than this many voters, and a group breakdown also
+ * needs this many outside the shown groups. A session setting (`minVoters`);
+ * HR survey tools commonly use 5. See docs/privacy.md.
+ */
+export const DEFAULT_MIN_VOTERS = 3;
+/** The smallest k a session may set: k = 1 would turn the threshold off. */
+export const MIN_MIN_VOTERS = 2;
+
+/** Minimum number of voters a stakeholder group needs before its breakdown is shown (k by default). */
+export const MIN_GROUP_SIZE = DEFAULT_MIN_VOTERS;
+
+/** The statistics of a factor with every figure withheld (fewer than k scores); n and unknown stay. */
+export function withheldStats(stats: FactorStats): FactorStats {
+  return { ...stats, mean: null, median: null, stddev: null, consensus: null, distribution: null, weak: false, divergent: false };
+}
 
 /** Mean per factor for one stakeholder group. */
 export interface GroupBreakdown {

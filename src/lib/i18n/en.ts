@@ -36,8 +36,10 @@ export const en: Messages = {
     noGroup: "I'd rather not say",
     submit: 'Join',
     joining: 'Joining…',
-    anonymousNote: 'Nobody else ever sees your scores; only group results are shown.',
-    namedNote: 'Note: in this session scores are shown by name after the reveal.'
+    anonymousNote: (k: number) =>
+      `Anonymous session. Nobody — not the facilitator, not the other participants, not the presenter screen — sees your scores or which answers are yours. After the reveal everyone sees group figures only, and only where at least ${k} people scored. The facilitator sees the names of who joined (not their scores) and can export all ballots under random labels, without names.`,
+    namedNote:
+      'Named session. Before the reveal nobody sees your scores. After the reveal everyone in this session — the other participants, the facilitator and the presenter screen — sees each person’s scores with their name, and the facilitator’s export lists them by name.'
   },
   status: {
     connecting: 'Connecting…',
@@ -88,7 +90,8 @@ export const en: Messages = {
     notSaved: (n: number) => `${n} answer(s) from the previous round were not sent, because a new round started.`,
     lostClosed: (n: number) => `${n} answer(s) you gave offline were not saved: voting had closed in the meantime.`,
     scaleHint: 'Arrow keys move between the options.',
-    secret: 'Nobody sees your scores; after the reveal only group results.'
+    secretAnonymous: (k: number) => `Anonymous: nobody sees your scores. After the reveal only group figures are shown, each from at least ${k} people.`,
+    secretNamed: 'Named session: nobody sees your scores until the reveal; after it everyone here sees them with your name.'
   },
   facilitate: {
     title: 'Facilitator',
@@ -142,7 +145,10 @@ export const en: Messages = {
     settings: 'Settings',
     weakBelow: 'Weak below mean',
     divergentBelow: 'Divergent below consensus',
-    dots: 'Dots per person'
+    dots: 'Dots per person',
+    minVoters: 'Fewest voters per figure (k)',
+    minVotersHelp:
+      'Anonymous sessions show no figure that comes from fewer people than this (default 3; HR surveys often use 5). A change applies to rounds revealed later, never to what was shown; it cannot be lowered while voting is open.'
   },
   results: {
     title: 'Results',
@@ -171,6 +177,12 @@ export const en: Messages = {
     groups: 'By background',
     groupsNote: 'Only groups with at least 3 voters.',
     noGroups: 'No background with at least 3 voters.',
+    groupsNoteK: (k: number) => `Only groups with at least ${k} voters, and only when at least ${k} voters are outside the groups shown.`,
+    hidden: 'hidden',
+    hiddenNote: (k: number) => `Figures scored by fewer than ${k} people are hidden, so nobody’s score can be traced.`,
+    withheld: (n: number, k: number) =>
+      `Only ${n === 1 ? '1 person' : `${n} people`} voted in this round. Figures are shown from ${k} voters on, so that nobody’s scores can be traced; this round shows none.`,
+    withheldFacilitator: 'Open another round when more people take part. A different minimum (k) can be set in the settings; it applies to later rounds only.',
     shift: (from: number, to: number) => `Shift from round ${from} to ${to}`,
     round: (n: number) => `Round ${n}`,
     downloadSvg: 'Download SVG',

@@ -34,8 +34,10 @@ export const nl = {
     noGroup: 'Zeg ik liever niet',
     submit: 'Meedoen',
     joining: 'Aanmelden…',
-    anonymousNote: 'Je scores zijn nooit voor anderen zichtbaar; alleen groepsresultaten worden getoond.',
-    namedNote: 'Let op: in deze sessie worden scores na de onthulling op naam getoond.'
+    anonymousNote: (k: number) =>
+      `Anonieme sessie. Niemand — niet de begeleider, niet de andere deelnemers, niet het presentatiescherm — ziet jouw scores of welke antwoorden van jou zijn. Na de onthulling ziet iedereen alleen groepscijfers, en alleen waar minstens ${k} mensen een score gaven. De begeleider ziet de namen van wie meedoet (niet hun scores) en kan alle stembiljetten exporteren onder willekeurige labels, zonder namen.`,
+    namedNote:
+      'Sessie op naam. Vóór de onthulling ziet niemand jouw scores. Na de onthulling ziet iedereen in deze sessie — de andere deelnemers, de begeleider en het presentatiescherm — de scores van ieder met naam, en de export van de begeleider vermeldt ze op naam.'
   },
   status: {
     connecting: 'Verbinden…',
@@ -87,7 +89,8 @@ export const nl = {
     notSaved: (n: number) => `${n} antwoord(en) uit de vorige ronde zijn niet meer verstuurd, omdat er een nieuwe ronde begon.`,
     lostClosed: (n: number) => `${n} antwoord(en) die je offline gaf zijn niet opgeslagen: de stemming was intussen gesloten.`,
     scaleHint: 'Pijltoetsen wisselen tussen de opties.',
-    secret: 'Niemand ziet jouw scores; na de onthulling alleen de groepsresultaten.'
+    secretAnonymous: (k: number) => `Anoniem: niemand ziet jouw scores. Na de onthulling worden alleen groepscijfers getoond, elk van minstens ${k} mensen.`,
+    secretNamed: 'Sessie op naam: niemand ziet jouw scores tot de onthulling; daarna ziet iedereen hier ze met jouw naam.'
   },
   facilitate: {
     title: 'Facilitator',
@@ -141,7 +144,10 @@ export const nl = {
     settings: 'Instellingen',
     weakBelow: 'Zwak onder gemiddelde',
     divergentBelow: 'Verdeeld onder consensus',
-    dots: 'Stippen per persoon'
+    dots: 'Stippen per persoon',
+    minVoters: 'Minste stemmers per cijfer (k)',
+    minVotersHelp:
+      'Anonieme sessies tonen geen cijfer dat van minder mensen komt dan dit (standaard 3; HR-enquêtes gebruiken vaak 5). Een wijziging geldt voor rondes die later onthuld worden, nooit voor wat al getoond is; tijdens het stemmen kan hij niet omlaag.'
   },
   results: {
     title: 'Resultaten',
@@ -170,6 +176,13 @@ export const nl = {
     groups: 'Per achtergrond',
     groupsNote: 'Alleen groepen met minstens 3 stemmers.',
     noGroups: 'Geen achtergrond met minstens 3 stemmers.',
+    groupsNoteK: (k: number) => `Alleen groepen met minstens ${k} stemmers, en alleen als minstens ${k} stemmers buiten de getoonde groepen vallen.`,
+    hidden: 'verborgen',
+    hiddenNote: (k: number) => `Cijfers waarvoor minder dan ${k} mensen een score gaven zijn verborgen, zodat niemands score te herleiden is.`,
+    withheld: (n: number, k: number) =>
+      `In deze ronde stemden maar ${n === 1 ? '1 persoon' : `${n} mensen`}. Cijfers worden pas vanaf ${k} stemmers getoond, zodat niemands scores te herleiden zijn; deze ronde toont er geen.`,
+    withheldFacilitator:
+      'Open een nieuwe ronde als er meer mensen meedoen. In de instellingen kan een ander minimum (k) gekozen worden; dat geldt alleen voor latere rondes.',
     shift: (from: number, to: number) => `Verschuiving van ronde ${from} naar ${to}`,
     round: (n: number) => `Ronde ${n}`,
     downloadSvg: 'Download SVG',

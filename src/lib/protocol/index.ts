@@ -34,6 +34,11 @@ export interface SessionSettings {
   weakBelow: number;
   divergentBelow: number;
   dotsPerPerson: number;
+  /**
+   * k (anonymous sessions): no figure from fewer voters than this reaches
+   * participants or screens; default 3, at least 2 (docs/privacy.md).
+   */
+  minVoters: number;
 }
 
 /** A participant as the facilitator sees them: never their scores. */
@@ -42,8 +47,12 @@ export interface ParticipantView {
   name: string;
   group: string | null;
   connected: boolean;
-  /** How many factors they answered in the current round. */
-  answered: number;
+  /**
+   * How many factors they answered in the current round; null in anonymous
+   * sessions, where per-person progress would tell which answer arrived when
+   * (docs/privacy.md). The counts in `progress` stay.
+   */
+  answered: number | null;
   joinedAt: number;
 }
 
@@ -53,10 +62,17 @@ export interface OwnAnswer {
   comment: string | null;
 }
 
-/** Results of one revealed round: aggregates only (plus names in a named session). */
+/**
+ * Results of one revealed round: aggregates only (plus names in a named
+ * session). Frozen when revealed: stored as sent and never recomputed.
+ */
 export interface RoundResults {
   round: number;
   voters: number;
+  /** k applied to this round (anonymous sessions), null in a named session. */
+  minVoters: number | null;
+  /** Set when the round had fewer than k voters: no figure is shown to anyone, only counts. */
+  withheld: 'too_few_voters' | null;
   factors: FactorStats[];
   attention: AttentionItem[];
   groups: GroupBreakdown[];
@@ -213,4 +229,6 @@ export interface SessionSummary {
   participants: number;
   framework: string;
   anonymous: boolean;
+  /** k of an anonymous session (so the join page can state it), null in a named one. */
+  minVoters: number | null;
 }

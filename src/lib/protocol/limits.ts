@@ -26,6 +26,9 @@ export const LIMITS = {
   /** Dots each person may spend, unless the facilitator changes it. */
   defaultDots: 3,
   maxDots: 10,
+  /** Bounds of k, the fewest voters a shown figure may come from (see docs/privacy.md). */
+  minVotersMin: 2,
+  minVotersMax: 50,
   /** Countdown bounds for closing voting, in seconds. */
   countdownMin: 10,
   countdownMax: 3600

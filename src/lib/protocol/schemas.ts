@@ -74,7 +74,9 @@ export const CommandSchemas = {
     .object({
       weakBelow: z.number().min(1).max(5).optional(),
       divergentBelow: z.number().min(0).max(1).optional(),
-      dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional()
+      dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional(),
+      /** k: the fewest voters any shown figure may come from (anonymous sessions). */
+      minVoters: z.number().int().min(LIMITS.minVotersMin).max(LIMITS.minVotersMax).optional()
     })
     .strict(),
   /** Spend (+1) or take back (−1) a dot on an action point. */
