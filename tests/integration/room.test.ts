@@ -8,7 +8,7 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import QRCode from 'qrcode';
 import { PROTOCOL_VERSION, type CreateSessionResponse, type ErrorCode } from '../../src/lib/protocol';
-import { BoardClient, connectClient, connectFacilitator, connectParticipant, waitFor, yjsBase } from '../helpers/clients';
+import { BoardClient, connectClient, connectFacilitator, connectParticipant, waitFor, yjsBase, yjsUpgradeStatus } from '../helpers/clients';
 import { api, createSession, joinSession, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import { configFromEnv } from '../../server/config';
@@ -31,22 +31,6 @@ function connectWithHeaders(url: string, auth: Record<string, unknown>, headers:
       socket.disconnect();
       resolve(((error as Error & { data?: { code: ErrorCode } }).data?.code ?? 'internal') as ErrorCode);
     });
-  });
-}
-
-/** The status a Yjs upgrade is answered with (101 when accepted). */
-function yjsUpgradeStatus(url: string, code: string, token: string, headers: Record<string, string> = {}): Promise<number> {
-  const ws = new WebSocket(`${yjsBase(url)}/${code}?token=${token}`, { headers });
-  return new Promise((resolve) => {
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_request, response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
-    ws.once('error', () => undefined);
   });
 }
 
