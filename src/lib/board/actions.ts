@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { clampGraphemes } from '../domain/text';
 import { ACTION_STATUSES, LIMITS, YJS_ACTIONS, YJS_FIELDS as F, type ActionStatus } from '../protocol';
 
 /** An action point as plain data (for exports and lists). */
@@ -41,8 +42,8 @@ export function readAction(map: Y.Map<unknown>): ActionPoint | null {
   return {
     id,
     factor: typeof factor === 'number' && Number.isInteger(factor) ? factor : null,
-    text: (text instanceof Y.Text ? text.toString() : '').slice(0, LIMITS.actionTextMax),
-    owner: typeof owner === 'string' && owner.trim() !== '' ? owner.trim().slice(0, LIMITS.ownerMax) : null,
+    text: clampGraphemes(text instanceof Y.Text ? text.toString() : '', LIMITS.actionTextMax),
+    owner: typeof owner === 'string' && owner.trim() !== '' ? clampGraphemes(owner.trim(), LIMITS.ownerMax) : null,
     due: isDate(due) ? due : null,
     status: (ACTION_STATUSES as readonly unknown[]).includes(status) ? (status as ActionStatus) : 'open',
     createdAt: typeof createdAt === 'number' ? createdAt : 0

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
+import { withinGraphemes } from '../domain/text';
 import { LIMITS } from './limits';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
@@ -11,7 +12,8 @@ const displayText = (max: number) =>
     .max(max * 4)
     // Control characters have no business in names and titles.
     .transform((s) => s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim())
-    .pipe(z.string().max(max));
+    // Counted in graphemes: an emoji at the limit is one character, never half of one.
+    .refine((s) => withinGraphemes(s, max), `must be at most ${max} characters`);
 const factorNumber = z.number().int().min(1).max(40);
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
 
@@ -53,7 +55,12 @@ export const CommandSchemas = {
     .object({
       factor: factorNumber,
       answer,
-      comment: z.string().max(LIMITS.commentMax).nullable().optional()
+      comment: z
+        .string()
+        .max(LIMITS.commentMax * 4)
+        .refine((s) => withinGraphemes(s, LIMITS.commentMax), `must be at most ${LIMITS.commentMax} characters`)
+        .nullable()
+        .optional()
     })
     .strict(),
   /** The facilitator moves the session to another phase. */
