@@ -64,6 +64,11 @@ export class YjsHub {
     doc.doc.transact(() => change(doc.doc), 'server');
   }
 
+  /** Creates the shared text of a new action point (idempotent); the structure itself lives in the session's store. */
+  async createText(room: SessionRoom, actionId: string): Promise<Y.Text> {
+    return (await this.docFor(room)).createText(actionId);
+  }
+
   /** Called after a phase change so read-only clients hear about it again. */
   phaseChanged(room: SessionRoom): void {
     this.docs.get(room.id)?.resetDenials();
@@ -121,7 +126,8 @@ export class YjsHub {
             this.registry.scheduleUnload(room);
           });
           const stillMember = () => identity.role === 'facilitator' || room.hasParticipant(identity.participantId);
-          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember());
+          const person = identity.role === 'facilitator' ? 'facilitator' : `participant:${identity.participantId}`;
+          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember(), person);
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
