@@ -5,8 +5,8 @@ import * as authProtocol from 'y-protocols/auth';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
-import { LIMITS, YJS_FIELDS } from '../../src/lib/protocol';
-import { actionsArray } from '../../src/lib/board/actions';
+import { LIMITS } from '../../src/lib/protocol';
+import { textsMap } from '../../src/lib/board/actions';
 import type { Store } from '../store/types';
 import { TokenBucket, type RateLimits } from '../security/rate';
 
@@ -185,14 +185,13 @@ export class DocRoom {
               return;
             }
             if (!storable(update)) throw new Error('implausible update');
-            const before = new Set(actionsArray(this.doc).toArray());
             try {
               Y.applyUpdate(this.doc, update, ws);
             } finally {
               // Also when the update throws halfway: its structs may already wait as pending.
               if (this.dropPending()) ws.close(1008, 'update depends on changes the server does not have; reconnect to resync');
             }
-            this.enforceBoardLimits(before);
+            this.enforceBoardLimits();
           }
           break;
         }
@@ -236,30 +235,15 @@ export class DocRoom {
   }
 
   /**
-   * A CRDT cannot refuse part of an update, so the board's limits are kept by a
-   * server change right after it: action points the update added beyond the cap
-   * are removed again (never anyone else's, wherever the update put its own),
-   * and texts beyond the maximum length are cut. Everyone receives the
-   * correction like any other edit.
+   * A CRDT cannot refuse part of an update, so the text limit is kept by a
+   * server change right after it: texts beyond the maximum length are cut.
+   * Everyone receives the correction like any other edit.
    */
-  private enforceBoardLimits(before: ReadonlySet<unknown>): void {
-    const array = actionsArray(this.doc);
-    let excess = array.length - LIMITS.actionsPerSession;
-    const added: number[] = [];
-    if (excess > 0) {
-      const items = array.toArray();
-      for (let i = items.length - 1; i >= 0 && added.length < excess; i--) if (!before.has(items[i])) added.push(i);
-    }
+  private enforceBoardLimits(): void {
     const tooLong: Y.Text[] = [];
-    for (const item of array) {
-      const text = item instanceof Y.Map ? item.get(YJS_FIELDS.text) : null;
-      if (text instanceof Y.Text && text.length > LIMITS.actionTextMax) tooLong.push(text);
-    }
-    if (added.length === 0 && tooLong.length === 0) return;
+    for (const text of textsMap(this.doc).values()) if (text instanceof Y.Text && text.length > LIMITS.actionTextMax) tooLong.push(text);
+    if (tooLong.length === 0) return;
     this.doc.transact(() => {
-      // Indices were collected from the end, so deleting in that order keeps the others valid.
-      for (const index of added) array.delete(index, 1);
-      excess -= added.length;
       for (const text of tooLong) if (text.doc) text.delete(LIMITS.actionTextMax, text.length - LIMITS.actionTextMax);
     }, 'server');
   }
