@@ -62,13 +62,13 @@ export class SessionRegistry {
       phase: 'lobby',
       round: 1,
       votingDeadline: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots },
+      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, hideDotTotals: false },
       revealedRounds: [],
       createdAt: now,
       updatedAt: now
     };
     await this.options.store.createSession(record);
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [] });
+    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], actions: [] });
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };

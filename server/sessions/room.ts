@@ -5,8 +5,10 @@ import { computeRoundResults } from '../../src/lib/domain/results';
 import {
   CommandError,
   PROTOCOL_VERSION,
+  type ActionView,
   type DotState,
   type Me,
+  type OwnDots,
   type OwnAnswer,
   type ParticipantView,
   type PhaseChange,
@@ -20,6 +22,8 @@ import { generateId, generateToken, hashToken } from '../security/tokens';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
+import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
+import { LIMITS } from '../../src/lib/protocol';
 
 interface LiveParticipant {
   record: ParticipantRecord;
@@ -47,6 +51,8 @@ export class SessionRoom {
   private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
   private readonly resultsCache = new Map<number, RoundResults>();
   private readonly dots: DotLedger;
+  private readonly actions: ActionBoardState;
+  private dotTotalsScheduled = false;
   private facilitatorConnections = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private progressScheduled = false;
@@ -73,6 +79,7 @@ export class SessionRoom {
       this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
     }
     this.dots = new DotLedger(loaded.dots);
+    this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
     this.recount();
     this.armDeadline();
   }
@@ -263,8 +270,15 @@ export class SessionRoom {
     return rows;
   }
 
+  /** A voter's dots and the totals they may see (participants see none while totals are hidden). */
   dotState(voterId: string): DotState {
-    return this.dots.stateFor(voterId, this.session.settings.dotsPerPerson);
+    const own = this.dots.own(voterId, this.session.settings.dotsPerPerson);
+    const totals = voterId !== FACILITATOR_VOTER && this.session.settings.hideDotTotals ? {} : this.dots.totals();
+    return { totals, ...own };
+  }
+
+  private ownDots(voterId: string): OwnDots {
+    return this.dots.own(voterId, this.session.settings.dotsPerPerson);
   }
 
   /** What `identity` may see of the session right now. */
@@ -295,7 +309,8 @@ export class SessionRoom {
       progress: this.progress(),
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
-      dots: this.dotState(identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId)
+      dots: this.dotState(identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId),
+      actions: this.actionViews()
     };
   }
 
@@ -385,7 +400,12 @@ export class SessionRoom {
     const write = this.store.updateSession(this.id, { settings });
     this.fanout.toAll(this.code, 'settings', settings);
     if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
-    this.broadcastDots();
+    // Everyone's remaining dots depend on the number of dots; a rare facilitator action, so one message per participant is fine.
+    if (patch.dotsPerPerson !== undefined) {
+      this.fanout.toFacilitators(this.code, 'dots', this.ownDots(FACILITATOR_VOTER));
+      this.fanout.toEachParticipant(this.code, 'dots', (id) => [this.ownDots(id)]);
+    }
+    this.scheduleDotTotals();
     await write;
     return settings;
   }
@@ -403,36 +423,36 @@ export class SessionRoom {
     this.participantByTokenHash.delete(live.record.tokenHash);
     for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
     this.resultsCache.clear();
-    this.dots.removeVoter(participantId);
+    const dotsChanged = this.dots.removeVoter(participantId).length > 0;
     const write = this.store.removeParticipant(this.id, participantId);
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
     if (resultsVisible(this.session.phase)) this.fanout.toAll(this.code, 'results', this.results());
-    this.broadcastDots();
+    if (dotsChanged) this.scheduleDotTotals();
     this.scheduleProgress();
     await write;
   }
 
-  /** Spends or takes back a dot; nobody exceeds their dots. */
-  async castDot(identity: Identity, actionId: string, delta: 1 | -1, actionExists: boolean): Promise<DotState> {
+  /**
+   * Spends or takes back a dot; nobody exceeds their dots. O(1) fan-out: the
+   * voter's own sockets hear their dots, everyone hears the totals once per turn.
+   */
+  async castDot(identity: Identity, actionId: string, delta: 1 | -1): Promise<DotState> {
     this.assertAlive();
     if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
-    if (!actionExists && delta > 0) throw new CommandError('not_found', 'That action point does not exist (any more).');
-    const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
+    this.requireMember(identity);
+    const target = this.actions.get(actionId);
+    if (delta > 0 && (!target || target.removed || target.mergedInto !== null))
+      throw new CommandError('not_found', 'That action point does not exist (any more).');
+    const voter = voterOf(identity);
     const count = this.dots.apply(voter, actionId, delta, this.session.settings.dotsPerPerson);
     const write = this.store.setDots(this.id, voter, actionId, count);
-    this.broadcastDots();
     await write;
+    this.sendOwnDots(voter);
+    this.scheduleDotTotals();
     return this.dotState(voter);
-  }
-
-  /** Moves all dots from one action to another (merging duplicates) or drops them (removal). */
-  async moveDots(fromActionId: string, toActionId: string | null): Promise<void> {
-    const writes = this.dots.moveAction(fromActionId, toActionId).map((c) => this.store.setDots(this.id, c.voterId, c.actionId, c.count));
-    this.broadcastDots();
-    await Promise.all(writes);
   }
 
   /** Dot totals within the session, for exports. */
@@ -440,10 +460,120 @@ export class SessionRoom {
     return this.dots.totals();
   }
 
-  private broadcastDots(): void {
-    const limit = this.session.settings.dotsPerPerson;
-    this.fanout.toFacilitators(this.code, 'dots', this.dots.stateFor(FACILITATOR_VOTER, limit));
-    this.fanout.toEachParticipant(this.code, 'dots', (participantId) => [this.dots.stateFor(participantId, limit)]);
+  private sendOwnDots(voter: string): void {
+    if (voter === FACILITATOR_VOTER) this.fanout.toFacilitators(this.code, 'dots', this.ownDots(voter));
+    else this.fanout.toParticipant(this.code, voter, 'dots', this.ownDots(voter));
+  }
+
+  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
+  private scheduleDotTotals(): void {
+    if (this.dotTotalsScheduled) return;
+    this.dotTotalsScheduled = true;
+    setImmediate(() => {
+      this.dotTotalsScheduled = false;
+      if (this.deleted) return;
+      const totals = this.dots.totals();
+      this.fanout.toFacilitators(this.code, 'dotTotals', totals);
+      this.fanout.toParticipants(this.code, 'dotTotals', this.session.settings.hideDotTotals ? {} : totals);
+    });
+  }
+
+  // ------------------------------------------------------------------ action board structure
+
+  /** Every action point (structure), in board order. */
+  actionViews(): ActionView[] {
+    return this.actions.all().map(toActionView);
+  }
+
+  private requireMember(identity: Identity): void {
+    if (identity.role === 'participant' && !this.participants.has(identity.participantId))
+      throw new CommandError('forbidden', 'You are no longer in this session.');
+  }
+
+  /**
+   * Runs one structural change: checks phase and membership, applies the rule
+   * (which checks the role), queues the store writes, lets `sameTurn` queue more
+   * (the server's Yjs change, so both commit in one transaction), waits until it
+   * is durable, then broadcasts. Dots on points that left the board go back.
+   */
+  private async changeActions(
+    identity: Identity,
+    rule: (actor: Actor) => ActionRecord[],
+    sameTurn?: (changed: ActionRecord[]) => void
+  ): Promise<ActionRecord[]> {
+    this.assertAlive();
+    if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+    this.requireMember(identity);
+    let changed: ActionRecord[];
+    try {
+      changed = rule(identity);
+    } catch (error) {
+      if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
+      throw error;
+    }
+    if (changed.length === 0) return changed;
+    const writes: Promise<void>[] = [this.store.saveActionPoints(this.id, changed)];
+    const voters = new Set<string>();
+    for (const id of ActionBoardState.disappeared(changed)) {
+      for (const record of this.dots.returnAction(id)) {
+        writes.push(this.store.setDots(this.id, record.voterId, record.actionId, 0));
+        voters.add(record.voterId);
+      }
+    }
+    sameTurn?.(changed);
+    await Promise.all(writes);
+    this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
+    for (const voter of voters) this.sendOwnDots(voter);
+    if (voters.size > 0) this.scheduleDotTotals();
+    return changed;
+  }
+
+  /** Adds an action point; `created` is false when the same command was already applied (a resend). */
+  async createAction(
+    identity: Identity,
+    input: { id: string; factor: number | null },
+    sameTurn: (record: ActionRecord) => void
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    if (input.factor !== null && (input.factor < 1 || input.factor > this.factorCount))
+      throw new CommandError('not_found', `There is no factor ${input.factor}.`);
+    let result: { record: ActionRecord; created: boolean } | null = null;
+    await this.changeActions(
+      identity,
+      (actor) => {
+        result = this.actions.create(actor, input, Date.now());
+        return result.created ? [result.record] : [];
+      },
+      ([record]) => sameTurn(record)
+    );
+    return result!;
+  }
+
+  async updateAction(identity: Identity, id: string, patch: ActionPatch): Promise<ActionView> {
+    if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.factorCount)) {
+      throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
+    }
+    const [record] = await this.changeActions(identity, () => this.actions.update(id, patch));
+    return toActionView(record);
+  }
+
+  removeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
+  }
+
+  restoreAction(identity: Identity, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
+  }
+
+  moveAction(identity: Identity, id: string, toIndex: number): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
+  }
+
+  mergeAction(identity: Identity, sourceId: string, targetId: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
+  }
+
+  unmergeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
   }
 
   /**
@@ -497,4 +627,21 @@ export class SessionRoom {
     this.deadlineTimer = null;
     this.participantProgressTimer = null;
   }
+}
+
+const voterOf = (identity: Identity) => (identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId);
+
+function toActionView(r: ActionRecord): ActionView {
+  return {
+    id: r.id,
+    factor: r.factor,
+    position: r.position,
+    owner: r.owner,
+    due: r.due,
+    status: r.status,
+    createdAt: r.createdAt,
+    mergedInto: r.mergedInto,
+    removed: r.removed,
+    origin: r.origin
+  };
 }

@@ -54,5 +54,23 @@ export const MIGRATIONS: readonly string[] = [
     data BLOB NOT NULL
   );
   CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
+  `,
+  // Action board structure (issue 10): the server's record of each action point; texts stay in yjs_updates.
+  `
+  CREATE TABLE action_points (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    factor INTEGER,
+    position REAL NOT NULL,
+    owner TEXT NOT NULL,
+    due TEXT,
+    status TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    merged_into TEXT,
+    removed INTEGER NOT NULL,
+    origin TEXT,
+    PRIMARY KEY (session_id, id)
+  ) WITHOUT ROWID;
   `
 ];

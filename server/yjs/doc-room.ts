@@ -6,6 +6,7 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
 import { LIMITS, YJS_CLOSE, YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
+import { createText } from '../../src/lib/board/actions';
 import type { Store } from '../store/types';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import { checkUpdate, type GateLimits } from './update-gate';
@@ -125,13 +126,9 @@ export class DocRoom {
    * Creates the shared text of a new action point (the server's own change; clients can only type in it).
    * Idempotent: an existing text is never replaced, so nobody's edits in flight are lost.
    */
-  createText(id: string): Y.Text {
-    const texts = this.doc.getMap<Y.Text>(YJS_TEXTS);
-    const existing = texts.get(id);
-    if (existing instanceof Y.Text) return existing;
-    const text = new Y.Text();
-    this.doc.transact(() => texts.set(id, text), 'server');
-    return text;
+  createText(id: string, initial = ''): Y.Text {
+    createText(this.doc, id, initial);
+    return this.doc.getMap<Y.Text>(YJS_TEXTS).get(id)!;
   }
 
   /** The text of an action point, or '' when it has none. */

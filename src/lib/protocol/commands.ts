@@ -7,8 +7,12 @@ export const COMMAND_NAMES = [
   'participant:remove',
   'settings:update',
   'dot:cast',
+  'action:create',
+  'action:update',
   'action:remove',
+  'action:restore',
   'action:merge',
+  'action:unmerge',
   'action:move',
   'state:request',
   'session:delete'

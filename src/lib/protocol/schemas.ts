@@ -3,6 +3,7 @@ import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
 import { withinGraphemes } from '../domain/text';
 import { LIMITS } from './limits';
+import { ACTION_STATUSES } from './yjs';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -78,16 +79,47 @@ export const CommandSchemas = {
     .object({
       weakBelow: z.number().min(1).max(5).optional(),
       divergentBelow: z.number().min(0).max(1).optional(),
-      dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional()
+      dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional(),
+      /** Hide dot totals from participants until the facilitator shows them (against bandwagoning). */
+      hideDotTotals: z.boolean().optional()
     })
     .strict(),
   /** Spend (+1) or take back (−1) a dot on an action point. */
   'dot:cast': z.object({ actionId, delta: z.union([z.literal(1), z.literal(-1)]) }).strict(),
-  /** The facilitator removes an action point. */
+  /**
+   * Adds an action point. The client chooses the id, so a command resent after a
+   * reconnect is recognised; `text` is the starting text (a research tip, or
+   * what was typed while the command waited), put into the point's new Y.Text.
+   */
+  'action:create': z
+    .object({
+      actionId,
+      factor: factorNumber.nullable(),
+      text: z
+        .string()
+        .max(LIMITS.actionTextMax * 2)
+        .optional()
+    })
+    .strict(),
+  /** Changes factor, owner, due date or status of a point (any member, action phase); last write wins. */
+  'action:update': z
+    .object({
+      actionId,
+      factor: factorNumber.nullable().optional(),
+      owner: displayText(LIMITS.ownerMax).optional(),
+      due: z.union([z.literal(''), z.null(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/)]).optional(),
+      status: z.enum(ACTION_STATUSES).optional()
+    })
+    .strict(),
+  /** The facilitator removes an action point (undone by `action:restore`); its dots go back to the voters. */
   'action:remove': z.object({ actionId }).strict(),
-  /** The facilitator merges a duplicate into another action point (texts joined, dots moved). */
+  /** The facilitator undoes a removal. */
+  'action:restore': z.object({ actionId }).strict(),
+  /** The facilitator merges a duplicate into another point: both texts stay (the source becomes a part); the source's dots go back. */
   'action:merge': z.object({ sourceId: actionId, targetId: actionId }).strict(),
-  /** The facilitator moves an action point to a position. */
+  /** The facilitator takes a merged part out again. */
+  'action:unmerge': z.object({ actionId }).strict(),
+  /** The facilitator moves an action point to a position among the points on the board. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
   /** Ask for a fresh snapshot (after a reconnect, or to resync). */
   'state:request': z.object({}).strict(),

@@ -1,28 +1,15 @@
 /**
- * Key names of the shared action board document. The board is one Y.Array of
- * Y.Maps under `ACTIONS`; each map has the fields below, and its text is a Y.Text.
+ * Key names of the shared action board document. The document carries only the
+ * free text of each action point: one root Y.Map under `YJS_TEXTS`, key = action
+ * point id, value = a Y.Text that the server creates when the point is created
+ * (and never deletes or recreates). Everything else about a point (factor,
+ * order, owner, due date, status, merges, dots) is server state, changed by
+ * socket.io commands.
  */
-export const YJS_ACTIONS = 'actions';
-export const YJS_FIELDS = {
-  id: 'id',
-  factor: 'factor',
-  text: 'text',
-  owner: 'owner',
-  due: 'due',
-  status: 'status',
-  createdAt: 'createdAt'
-} as const;
+export const YJS_TEXTS = 'texts';
 
 export const ACTION_STATUSES = ['open', 'doing', 'done'] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
-
-/**
- * The board document carries only free text: one root map named `YJS_TEXTS`,
- * action point id → `Y.Text`. The server creates each entry when an action
- * point is created and never deletes or replaces it; clients only insert and
- * delete characters inside those texts. Everything else is refused.
- */
-export const YJS_TEXTS = 'texts';
 
 /**
  * Close codes of the Yjs socket. 4400–4499 tell y-websocket not to reconnect
