@@ -38,7 +38,8 @@ export function readAwarenessState(json: string): PresenceState | null | undefin
   if (typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const value = raw as Record<string, unknown>;
   const name = typeof value.name === 'string' ? clampGraphemes(value.name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim(), LIMITS.nameMax) : '';
-  const colour = Number.isInteger(value.colour) && (value.colour as number) >= 0 && (value.colour as number) < PRESENCE_PALETTE.length ? (value.colour as number) : 0;
+  const colour =
+    Number.isInteger(value.colour) && (value.colour as number) >= 0 && (value.colour as number) < PRESENCE_PALETTE.length ? (value.colour as number) : 0;
   const editing = typeof value.editing === 'string' && ACTION_ID.test(value.editing) ? value.editing : null;
   return { name, colour, editing, cursor: editing === null ? null : readCursor(value.cursor) };
 }

@@ -25,17 +25,14 @@ const GATE: GateLimits = {
   textMax: LIMITS.actionTextMax
 };
 
-/** Per-board caps the gate cannot see in one update (overridable for tests and benchmarks). */
-export interface DocLimits {
+type YjsLimits = Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>;
+
+/** Per-board caps the gate cannot see in one update. */
+interface DocLimits {
   clientsPerPerson: number;
   clientsPerDocument: number;
   documentBytes: number;
 }
-const DOC_LIMITS: DocLimits = {
-  clientsPerPerson: LIMITS.yjsClientsPerPerson,
-  clientsPerDocument: LIMITS.yjsClientsPerDocument,
-  documentBytes: LIMITS.yjsDocumentBytes
-};
 
 /** Merge the stored updates of a document into one after this many appends. */
 const COMPACT_EVERY = 500;
@@ -70,9 +67,13 @@ export class DocRoom {
   private constructor(
     readonly sessionId: string,
     private readonly store: Store,
-    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'> & Partial<DocLimits>
+    private readonly limits?: YjsLimits
   ) {
-    this.docLimits = { ...DOC_LIMITS, ...pickDefined(limits) };
+    this.docLimits = {
+      clientsPerPerson: limits?.yjsClientsPerPerson ?? LIMITS.yjsClientsPerPerson,
+      clientsPerDocument: limits?.yjsClientsPerDocument ?? LIMITS.yjsClientsPerDocument,
+      documentBytes: limits?.yjsDocumentBytes ?? LIMITS.yjsDocumentBytes
+    };
     // The server holds no awareness state of its own.
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(update, origin));
@@ -86,7 +87,7 @@ export class DocRoom {
   }
 
   /** Loads a document from the store; it is served only after this resolves. */
-  static async load(sessionId: string, store: Store, limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'> & Partial<DocLimits>): Promise<DocRoom> {
+  static async load(sessionId: string, store: Store, limits?: YjsLimits): Promise<DocRoom> {
     const room = new DocRoom(sessionId, store, limits);
     const updates = await store.loadYjsUpdates(sessionId);
     room.doc.transact(() => {
@@ -364,13 +365,6 @@ function encodeAwarenessEntries(entries: AwarenessEntry[]): Uint8Array {
 /** An update without structs or deletions (v1 encoding: two zero counts). */
 function isEmptyUpdate(update: Uint8Array): boolean {
   return update.length === 2 && update[0] === 0 && update[1] === 0;
-}
-
-/** The limits given, without the keys set to undefined (so they do not hide the defaults). */
-function pickDefined(limits: Partial<DocLimits> | undefined): Partial<DocLimits> {
-  const out: Partial<DocLimits> = {};
-  for (const key of ['clientsPerPerson', 'clientsPerDocument', 'documentBytes'] as const) if (limits?.[key] !== undefined) out[key] = limits[key];
-  return out;
 }
 
 function send(ws: WebSocket, message: Uint8Array): void {

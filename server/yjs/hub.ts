@@ -29,7 +29,7 @@ export class YjsHub {
     private readonly registry: SessionRegistry,
     private readonly store: Store,
     private readonly origins: OriginPolicy,
-    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>
+    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>
   ) {}
 
   /** Whether an upgrade request is for this endpoint. */
