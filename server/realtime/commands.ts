@@ -3,6 +3,7 @@ import { CommandError, type CommandName, type ParsedCommand } from '../../src/li
 import type { Identity, SessionRoom } from '../sessions/room';
 import type { SessionRegistry } from '../sessions/registry';
 import type { YjsHub } from '../yjs/hub';
+import { TICKET_TTL_MS } from '../yjs/tickets';
 
 export interface CommandContext {
   room: SessionRoom;
@@ -57,6 +58,8 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
     case 'action:move':
       await room.moveAction(identity, command.payload.actionId, command.payload.toIndex);
       return null;
+    case 'board:ticket':
+      return { ticket: yjs.tickets.issue(room.id, identity), expiresInMs: TICKET_TTL_MS };
     case 'state:request':
       return room.snapshot(identity);
     case 'session:delete': {

@@ -10,12 +10,14 @@ import type { Store } from '../store/types';
 import type { OriginPolicy } from '../security/origin';
 import type { RateLimits } from '../security/rate';
 import { DocRoom } from './doc-room';
+import { TicketBook } from './tickets';
 
 const IDLE_UNLOAD_MS = 10 * 60_000;
 const IDLE_SWEEP_MS = 60_000;
 
 /**
- * The Yjs endpoint (`/yjs/<CODE>?token=…`): authenticates at upgrade, loads
+ * The Yjs endpoint (`/yjs/<CODE>?ticket=…`): authenticates at upgrade with a
+ * single-use ticket from the socket.io connection (`board:ticket`), loads
  * each session's document once, and serves it to many WebSockets.
  */
 export class YjsHub {
@@ -24,6 +26,8 @@ export class YjsHub {
   private readonly loading = new Map<string, Promise<DocRoom>>();
   /** Open board sockets of each participant (`sessionId:participantId`), to cut them off on removal. */
   private readonly participantSockets = new Map<string, Set<WebSocket>>();
+  /** Tickets for the upgrade, issued over socket.io. */
+  readonly tickets = new TicketBook();
 
   constructor(
     private readonly registry: SessionRegistry,
@@ -76,6 +80,7 @@ export class YjsHub {
 
   /** Closes the board connections of a participant the facilitator removed (4403: y-websocket does not reconnect). */
   disconnectParticipant(room: SessionRoom, participantId: string): void {
+    this.tickets.revoke(room.id, participantId);
     const key = participantKey(room.id, participantId);
     for (const ws of this.participantSockets.get(key) ?? []) ws.close(4403, 'removed from the session');
     this.participantSockets.delete(key);
@@ -83,6 +88,7 @@ export class YjsHub {
 
   /** Closes and forgets a deleted session's document. */
   drop(sessionId: string): void {
+    this.tickets.revoke(sessionId);
     this.docs.get(sessionId)?.destroy(4404, 'session deleted');
     this.docs.delete(sessionId);
     this.lastUsed.delete(sessionId);
@@ -139,12 +145,13 @@ export class YjsHub {
     if (!this.origins.allows(request.headers.origin, request.headers.host)) return fail(403, 'forbidden', 'origin not allowed');
     const url = new URL(request.url ?? '/', 'http://localhost');
     const code = decodeURIComponent(url.pathname.slice(YJS_PATH.length + 1));
-    const token = url.searchParams.get('token');
-    if (!token || token.length > 128) return fail(401, 'unauthorized', 'a token is required');
+    // A ticket, never a long-lived token: URLs end up in access logs.
+    const ticket = url.searchParams.get('ticket');
+    if (!ticket || ticket.length > 128) return fail(401, 'unauthorized', 'a ticket is required (board:ticket)');
     const room = await this.registry.get(code);
     if (!room) return fail(404, 'not_found', 'unknown session');
-    const identity = room.authenticate(token);
-    if (!identity) return fail(401, 'unauthorized', 'token not valid for this session');
+    const identity = this.tickets.take(ticket, room.id);
+    if (!identity) return fail(401, 'unauthorized', 'ticket not valid for this session (single use, 30 seconds)');
     // Serve only once the stored document is loaded, so nobody syncs against an empty one.
     const doc = await this.docFor(room);
     return { room, identity, doc };

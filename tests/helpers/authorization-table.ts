@@ -48,6 +48,7 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
   'action:remove': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
   'action:merge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
   'action:move': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
+  'board:ticket': { ...strangers, participant: all('ok'), facilitator: all('ok') },
   'state:request': { ...strangers, participant: all('ok'), facilitator: all('ok') },
   'session:delete': { ...strangers, participant: all('forbidden'), facilitator: all('ok') },
   [BOARD_EDIT]: { ...strangers, participant: onlyIn('actions', 'ok', 'read_only'), facilitator: onlyIn('actions', 'ok', 'read_only') }

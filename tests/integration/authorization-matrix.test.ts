@@ -64,6 +64,7 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'action:remove': { actionId: first },
     'action:merge': { sourceId: second, targetId: first },
     'action:move': { actionId: second, toIndex: 0 },
+    'board:ticket': {},
     'state:request': {},
     'session:delete': { confirm: true }
   }[command];

@@ -99,6 +99,7 @@ describe('socket.io fuzzing', () => {
             'action:remove': { actionId: r.pick([...actionIds, 'abcdefgh']) },
             'action:merge': { sourceId: r.pick([...actionIds, 'abcdefgh']), targetId: r.pick([...actionIds, 'abcdefgh']) },
             'action:move': { actionId: r.pick([...actionIds, 'abcdefgh']), toIndex: r.int(3) },
+            'board:ticket': {},
             'state:request': {},
             'session:delete': { confirm: true }
           }) satisfies Record<CommandName, Record<string, unknown>>

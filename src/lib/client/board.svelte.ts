@@ -1,14 +1,17 @@
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { actionsArray, addAction, indexOfAction, readActions, type ActionPoint } from '../board/actions';
-import { YJS_PATH, YJS_FIELDS } from '../protocol';
+import { PRESENCE_PALETTE, YJS_CLOSE, YJS_PATH, YJS_FIELDS } from '../protocol';
+import { clampGraphemes } from '../domain/text';
+import { connectWithTickets, type TicketSource } from './yjs-ticket';
 
 export type BoardStatus = 'connecting' | 'online' | 'offline';
 
-/** What each person shares about themselves on the board (awareness). */
+/** What each person shares about themselves on the board (awareness); the server rebuilds it from these checked fields. */
 export interface BoardPresence {
   name: string;
-  colour: string;
+  /** Index into PRESENCE_PALETTE: a colour is never a CSS string on the wire. */
+  colour: number;
   editing: string | null;
   /** Where their caret is in that action's text, as a Yjs relative position (it survives others' edits). */
   cursor?: unknown;
@@ -17,12 +20,20 @@ export interface BoardPresence {
 /** Another person's caret in one action's text. */
 export interface RemoteCaret {
   name: string;
-  colour: string;
+  /** Index into PRESENCE_PALETTE. */
+  colour: number;
   index: number;
 }
 
-// Dark enough for white name labels (contrast ≥ 4.5:1), distinct from each other.
-const COLOURS = ['#1f5fa8', '#b3261e', '#2e7d32', '#6a3d9a', '#8c564b', '#ad1457', '#00695c', '#5d4037'];
+/** A palette index from untrusted awareness: anything else becomes the first colour. */
+export function paletteIndex(value: unknown): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < PRESENCE_PALETTE.length ? value : 0;
+}
+
+/** The CSS colour of a palette index (our own constant, never a string from another browser). */
+export function paletteColour(index: number): string {
+  return PRESENCE_PALETTE[paletteIndex(index)];
+}
 
 /**
  * The shared action board of one session: a Yjs document synced with the
@@ -37,12 +48,21 @@ export class BoardClient {
   synced = $state(false);
   /** Who edits which action point now (other people only). */
   editors = $state<Record<string, BoardPresence[]>>({});
+  /** Set when the server refused one of this page's edits (`YjsRefusal`): the page no longer syncs until reloaded. */
+  refused = $state<string | null>(null);
+  private readonly stopTickets: () => void;
 
-  constructor(code: string, token: string, name: string) {
+  /** `getTicket` fetches a single-use ticket over the session's socket.io connection (`board:ticket`). */
+  constructor(code: string, getTicket: TicketSource, name: string) {
     const base = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${YJS_PATH}`;
-    this.provider = new WebsocketProvider(base, code, this.doc, { params: { token }, maxBackoffTime: 5000 });
-    const colour = COLOURS[this.doc.clientID % COLOURS.length];
-    this.provider.awareness.setLocalState({ name, colour, editing: null } satisfies BoardPresence);
+    // No token in the URL (proxies log URLs): every connection attempt carries a fresh single-use ticket.
+    this.provider = new WebsocketProvider(base, code, this.doc, { connect: false, maxBackoffTime: 5000 });
+    this.stopTickets = connectWithTickets(this.provider, getTicket);
+    this.provider.on('closed', ({ code: closeCode, reason }) => {
+      if (closeCode === YJS_CLOSE.refused) this.refused = reason.replace(/^refused: /, '');
+    });
+    const colour = this.doc.clientID % PRESENCE_PALETTE.length;
+    this.provider.awareness.setLocalState({ name: clampGraphemes(name, 40), colour, editing: null } satisfies BoardPresence);
     this.provider.on('status', ({ status }) => {
       this.status = status === 'connected' ? 'online' : status === 'connecting' && !this.synced ? 'connecting' : 'offline';
     });
@@ -58,8 +78,9 @@ export class BoardClient {
         const presence = state as Partial<BoardPresence>;
         if (clientId === this.doc.clientID || typeof presence.editing !== 'string') continue;
         (editors[presence.editing] ??= []).push({
-          name: String(presence.name ?? '').slice(0, 40),
-          colour: String(presence.colour ?? '#888'),
+          // Shown as text only, and the colour only through our palette.
+          name: clampGraphemes(typeof presence.name === 'string' ? presence.name : '', 40),
+          colour: paletteIndex(presence.colour),
           editing: presence.editing,
           cursor: presence.cursor
         });
@@ -119,6 +140,7 @@ export class BoardClient {
   }
 
   destroy(): void {
+    this.stopTickets();
     this.provider.awareness.setLocalState(null);
     this.provider.destroy();
     this.doc.destroy();

@@ -14,6 +14,7 @@ export const COMMAND_NAMES = [
   'action:merge',
   'action:unmerge',
   'action:move',
+  'board:ticket',
   'state:request',
   'session:delete'
 ] as const satisfies readonly CommandName[];

@@ -127,6 +127,12 @@ export interface SessionSnapshot {
   actions: ActionView[];
 }
 
+/** A single-use ticket for the Yjs URL (`/yjs/<CODE>?ticket=…`). */
+export interface BoardTicket {
+  ticket: string;
+  expiresInMs: number;
+}
+
 export interface PhaseChange {
   phase: Phase;
   round: number;
@@ -154,6 +160,7 @@ export interface ClientToServerEvents {
   'action:merge': Command<'action:merge', null>;
   'action:unmerge': Command<'action:unmerge', null>;
   'action:move': Command<'action:move', null>;
+  'board:ticket': Command<'board:ticket', BoardTicket>;
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
 }

@@ -121,6 +121,8 @@ export const CommandSchemas = {
   'action:unmerge': z.object({ actionId }).strict(),
   /** The facilitator moves an action point to a position among the points on the board. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
+  /** Ask for a single-use ticket for the Yjs board connection (valid 30 seconds; see docs/protocol.md). */
+  'board:ticket': z.object({}).strict(),
   /** Ask for a fresh snapshot (after a reconnect, or to resync). */
   'state:request': z.object({}).strict(),
   /** The facilitator deletes the session and all its data. */
