@@ -262,4 +262,52 @@ describe('board attacks over Yjs', () => {
     }
     expect(await closed).toEqual({ code: YJS_CLOSE.refused, reason: 'refused: document_full' });
   });
+
+  it('keeps presence to one checked entry per connection: a palette index, a bounded name, a caret of ids', async () => {
+    const server = await startServer();
+    const session = await setupSession(server, { participants: 2 });
+    const [honest, mallory] = session.people;
+    const viewer = await connectYjs(server.url, session.code, honest.joined.participantToken);
+    viewer.provider.awareness.setLocalState({ name: 'Honest', colour: 2, editing: null });
+    const raw = await RawYjs.open(server.url, session.code, mallory.joined.participantToken);
+    const entry = (id: number, clock: number, state: unknown) => {
+      const update = encoding.createEncoder();
+      encoding.writeVarUint(update, 1);
+      encoding.writeVarUint(update, id);
+      encoding.writeVarUint(update, clock);
+      encoding.writeVarString(update, JSON.stringify(state));
+      const message = encoding.createEncoder();
+      encoding.writeVarUint(message, 1);
+      encoding.writeVarUint8Array(message, encoding.toUint8Array(update));
+      return encoding.toUint8Array(message);
+    };
+    const hostile = {
+      name: `${'👨‍👩‍👧'.repeat(60)}<b>`,
+      colour: '#b3261e; position:fixed; inset:0; background:url(data:image/png;base64,AAAA)',
+      editing: 'abcdefgh',
+      cursor: { type: { client: 1, clock: 2 }, tname: 'x'.repeat(100), item: 'junk', assoc: 7 },
+      style: 'position:fixed',
+      html: '<img src=x onerror=alert(1)>'
+    };
+    raw.send(entry(777, 1, hostile));
+    // Someone else's id, and a second id of her own: dropped.
+    raw.send(entry(viewer.doc.clientID, 99, { name: 'Impostor', colour: 1 }));
+    raw.send(entry(778, 1, { name: 'Second me', colour: 1 }));
+    await waitFor(() => viewer.provider.awareness.getStates().has(777), { message: 'presence relayed' });
+    // A third message from her own id makes sure the two before were handled (messages are handled in order).
+    raw.send(entry(777, 2, { ...hostile, name: 'Mallory' }));
+    await waitFor(() => (viewer.provider.awareness.getStates().get(777) as { name?: string } | undefined)?.name === 'Mallory', { message: 'update relayed' });
+    const states = viewer.provider.awareness.getStates();
+    expect(states.get(777)).toEqual({ name: 'Mallory', colour: 0, editing: 'abcdefgh', cursor: { type: { client: 1, clock: 2 }, assoc: 0 } });
+    expect(states.has(778)).toBe(false);
+    expect(states.get(viewer.doc.clientID)).toEqual({ name: 'Honest', colour: 2, editing: null });
+    const served = await servedDoc(server, session);
+    expect([...served.awareness.getStates().keys()].sort()).toEqual([777, viewer.doc.clientID].sort());
+    // The first name was cut to 40 graphemes, whole families of emoji each.
+    raw.send(entry(777, 3, hostile));
+    await waitFor(() => (viewer.provider.awareness.getStates().get(777) as { name?: string } | undefined)?.name !== 'Mallory', {
+      message: 'long name relayed'
+    });
+    expect((viewer.provider.awareness.getStates().get(777) as { name: string }).name).toBe('👨‍👩‍👧'.repeat(40));
+  });
 });
