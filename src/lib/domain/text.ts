@@ -37,7 +37,11 @@ export function withinGraphemes(s: string, max: number): boolean {
   return s.length <= max || graphemeLength(s) <= max;
 }
 
+/** ASCII without CR LF: every UTF-16 unit is one grapheme (CR LF is the one ASCII pair that joins). */
 function isAscii(s: string): boolean {
-  // ASCII letters never combine across boundaries except CR LF, which is one grapheme.
-  return /^[\x00-\x7f]*$/.test(s) && !s.includes('\r\n');
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f || (c === 13 && s.charCodeAt(i + 1) === 10)) return false;
+  }
+  return true;
 }
