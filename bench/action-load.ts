@@ -19,8 +19,8 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { actionsArray, addAction } from '../src/lib/board/actions';
-import { PROTOCOL_VERSION, YJS_FIELDS } from '../src/lib/protocol';
+import { createText, newActionId, textOf } from '../src/lib/board/actions';
+import { PROTOCOL_VERSION } from '../src/lib/protocol';
 import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
 
 interface Setup {
@@ -40,6 +40,7 @@ interface Editor {
 
 let setup: Setup;
 let editors: Editor[] = [];
+let actionIds: string[] = [];
 let admin: Editor | null = null;
 let facilitatorSocket: ReturnType<typeof io> | null = null;
 process.setMaxListeners(0); // every y-websocket provider adds a process 'exit' listener
@@ -99,9 +100,16 @@ async function prepare(s: Setup): Promise<void> {
     tokens = joined.map((j) => j.participantToken);
   }
   admin = await openEditor(base, room, adminToken);
-  for (let i = 0; i < s.actions; i++) addAction(admin.doc, { factor: 1 + (i % 12), text: '' });
+  actionIds = Array.from({ length: s.actions }, () => newActionId());
+  for (const [i, id] of actionIds.entries()) {
+    if (facilitatorSocket) {
+      // Our server: points are made by command, and the server creates their texts.
+      const ack = await facilitatorSocket.timeout(10_000).emitWithAck('action:create', { actionId: id, factor: 1 + (i % 12) });
+      if (!ack.ok) throw new Error(`action:create: ${JSON.stringify(ack)}`);
+    } else createText(admin.doc, id, '');
+  }
   editors = await pool(tokens, 10, (token) => openEditor(base, room, token));
-  await waitUntil('every editor to see the action points', () => editors.every((e) => actionsArray(e.doc).length === s.actions));
+  await waitUntil('every editor to see the action points', () => editors.every((e) => actionIds.every((id) => textOf(e.doc, id))));
   await sleep(500);
 }
 
@@ -139,9 +147,7 @@ async function run(): Promise<object> {
   const started = performance.now();
   let typedCount = 0;
   const typist = async (e: Editor, i: number) => {
-    const text = actionsArray(e.doc)
-      .get(i % setup.actions)
-      .get(YJS_FIELDS.text) as Y.Text;
+    const text = textOf(e.doc, actionIds[i % setup.actions])!;
     const typed = insertTimes.get(e.doc.clientID)!;
     const offset = (i / editors.length) * period; // spread editors evenly over one period
     for (let k = 0; k < perEditor; k++) {
@@ -161,11 +167,7 @@ async function run(): Promise<object> {
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
   const wallS = (Math.max(lastReceiveAt, started) - started) / 1000;
-  const lengths = editors.map((e) =>
-    actionsArray(e.doc)
-      .toArray()
-      .reduce((sum, m) => sum + (m.get(YJS_FIELDS.text) as Y.Text).length, 0)
-  );
+  const lengths = editors.map((e) => actionIds.reduce((sum, id) => sum + (textOf(e.doc, id)?.length ?? 0), 0));
   return {
     type: 'done',
     keystrokes: typedCount,

@@ -6,8 +6,8 @@
  */
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { addAction } from '../../src/lib/board/actions';
-import { YJS_ACTIONS } from '../../src/lib/protocol';
+import { createText } from '../../src/lib/board/actions';
+import { YJS_TEXTS } from '../../src/lib/protocol';
 import { YJS_MESSAGE } from './clients';
 import type { Rng } from './fuzz';
 
@@ -28,27 +28,24 @@ export function syncUpdate(update: Uint8Array): Uint8Array {
   });
 }
 
-/** A real update: a new action point with some text, from a fresh client. */
+/** A real-looking update: a new text with some content, from a fresh client (structure only the server may make). */
 export function realUpdate(rng: Rng): Uint8Array {
   const doc = new Y.Doc();
-  addAction(doc, { factor: rng.range(1, 12), text: rng.string(60) });
+  createText(doc, `fuzz-${rng.int(1e9)}`, rng.string(60));
   return Y.encodeStateAsUpdate(doc);
 }
 
-/** A well-formed update that puts values other than action maps into the board array, or odd fields into a map. */
+/** A well-formed update that puts values other than texts into the board's texts map, or nested maps. */
 export function junkBoardUpdate(rng: Rng): Uint8Array {
   const doc = new Y.Doc();
-  const array = doc.getArray<unknown>(YJS_ACTIONS);
-  const junk = [() => 'text', () => 42, () => null, () => new Y.Text('t'), () => new Y.Array(), () => ({ id: 'plain-object' }), () => new Uint8Array([1, 2])];
-  if (rng.chance(0.5)) array.push([rng.pick(junk)()]);
+  const texts = doc.getMap<unknown>(YJS_TEXTS);
+  const junk = [() => 'text', () => 42, () => null, () => new Y.Array(), () => ({ id: 'plain-object' }), () => new Uint8Array([1, 2])];
+  if (rng.chance(0.5)) texts.set(rng.pick(['junk-1', 'junk-2', '']), rng.pick(junk)());
   else {
     const map = new Y.Map<unknown>();
-    map.set('id', rng.pick(['junk-map-1', 42, null]));
     map.set('text', rng.pick(junk)());
     map.set('factor', rng.pick([-1, 1e9, 'x', 1.5]));
-    map.set('due', rng.pick(['2026-13-45', 'x'.repeat(300), 7]));
-    map.set('status', rng.pick(['gone', 3, null]));
-    array.push([map]);
+    texts.set('junk-map', map);
   }
   return Y.encodeStateAsUpdate(doc);
 }
@@ -86,7 +83,7 @@ function claimsHuge(rng: Rng): Uint8Array {
       const contentRef = rng.pick([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       encoding.writeUint8(e, contentRef); // no origins, no parentSub: parent info follows
       encoding.writeVarUint(e, 1); // parent is a root type by name
-      encoding.writeVarString(e, rng.chance(0.8) ? YJS_ACTIONS : 'x'.repeat(rng.int(100)));
+      encoding.writeVarString(e, rng.chance(0.8) ? YJS_TEXTS : 'x'.repeat(rng.int(100)));
       encoding.writeVarUint(e, big());
       if (rng.chance(0.5)) encoding.writeUint8Array(e, rng.bytes(rng.int(16)));
       break;

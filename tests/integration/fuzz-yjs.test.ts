@@ -10,10 +10,11 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { actionsArray, addAction, indexOfAction, readActions } from '../../src/lib/board/actions';
+import { textOf, textsMap } from '../../src/lib/board/actions';
+import { addPoint, textIn } from '../helpers/board';
 import type { ExportJson } from '../../src/lib/domain/export';
-import { LIMITS, YJS_FIELDS } from '../../src/lib/protocol';
-import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type YjsClient } from '../helpers/clients';
+import { LIMITS } from '../../src/lib/protocol';
+import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
 import { fuzzBudget, fuzzSeed, Rng } from '../helpers/fuzz';
 import { api, getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
@@ -42,13 +43,10 @@ function probe(raw: RawYjs): Promise<'alive' | 'closed' | 'silent'> {
   });
 }
 
-/** An honest editor typing numbered tokens into its own action point. */
-function typist(client: YjsClient, name: string) {
-  const id = addAction(client.doc, { factor: 5, text: `${name}:` });
-  const text = actionsArray(client.doc)
-    .toArray()
-    .find((map) => map.get(YJS_FIELDS.id) === id)!
-    .get(YJS_FIELDS.text) as Y.Text;
+/** An honest editor typing numbered tokens into its own action point (created by command, as the board page does). */
+async function typist(client: YjsClient, socket: BoardClient, name: string) {
+  const id = await addPoint(socket, 5, `${name}:`);
+  const text = await textIn(client.doc, id);
   let typed = 0;
   // Like the board's UI: who is there, and where the cursor is.
   client.provider.awareness.setLocalStateField('user', { name });
@@ -73,7 +71,7 @@ describe('Yjs endpoint fuzzing', () => {
     const [alice, bob, mallory] = session.people.map((p) => p.joined.participantToken);
     const a = await connectYjs(server.url, session.code, alice);
     const b = await connectYjs(server.url, session.code, bob);
-    const typists = [typist(a, 'a'), typist(b, 'b')];
+    const typists = await Promise.all([typist(a, session.people[0].client, 'a'), typist(b, session.people[1].client, 'b')]);
     const heapBefore = process.memoryUsage().heapUsed;
 
     let cases = 0;
@@ -121,13 +119,13 @@ describe('Yjs endpoint fuzzing', () => {
     expect(served.awareness.meta.size, 'awareness clocks kept').toBeLessThanOrEqual(3);
     const stateBytes = Y.encodeStateAsUpdate(served.doc).length;
     const heapGrowthMb = Math.round((process.memoryUsage().heapUsed - heapBefore) / 1e6);
-    console.log(`[fuzz] Yjs: board state ${stateBytes} bytes, ${readActions(served.doc).length} action points, heap growth ${heapGrowthMb} MB`);
+    console.log(`[fuzz] Yjs: board state ${stateBytes} bytes, ${textsMap(served.doc).size} texts, heap growth ${heapGrowthMb} MB`);
     expect(stateBytes).toBeLessThan(20 * 1024 * 1024);
 
     // The honest editors kept working: both see everything both typed, and so does the server.
     for (const t of typists) t.stop();
     const expected = typists.map((t) => t.expected());
-    const texts = (doc: Y.Doc) => typists.map((t) => readActions(doc).find((x) => x.id === t.id)?.text);
+    const texts = (doc: Y.Doc) => typists.map((t) => textOf(doc, t.id)?.toString());
     for (const doc of [a.doc, b.doc, served.doc])
       await waitFor(() => JSON.stringify(texts(doc)) === JSON.stringify(expected), { message: 'editors converged' });
     const exported = await getExport<ExportJson>(server.url, session.code, session.created.facilitatorToken);
@@ -142,11 +140,9 @@ describe('Yjs endpoint fuzzing', () => {
     expect(texts(reader.doc)).toEqual(expected);
     // The fuzzer may have filled the board up to its cap of action points, so edit an existing one.
     const id = typists[0].id;
-    // (The array may also hold the fuzzer's non-map items, so look the index up in the array itself.)
-    const index = indexOfAction(reader.doc, id);
-    (actionsArray(reader.doc).get(index).get(YJS_FIELDS.text) as Y.Text).insert(0, 'after the storm: ');
+    textOf(reader.doc, id)!.insert(0, 'after the storm: ');
     const other = await connectYjs(again.url, session.code, bob);
-    await waitFor(() => readActions(other.doc).some((x) => x.id === id && x.text === `after the storm: ${expected[0]}`), { message: 'edit after restart' });
+    await waitFor(() => textOf(other.doc, id)?.toString() === `after the storm: ${expected[0]}`, { message: 'edit after restart' });
     expect((await getExport(again.url, session.code, session.created.facilitatorToken)).status).toBe(200);
   });
 
@@ -157,10 +153,11 @@ describe('Yjs endpoint fuzzing', () => {
     await advance(session.facilitator, 'voting', 'revealed', 'actions');
     const token = session.people[0].joined.participantToken;
     const honest = await connectYjs(server.url, session.code, token);
-    addAction(honest.doc, { factor: 8, text: 'Survives' });
+    const honestId = await addPoint(session.people[0].client, 8);
+    (await textIn(honest.doc, honestId)).insert(0, 'Survives');
     const room = (await server.realtime.registry.get(session.code))!;
     const served = await server.realtime.yjs.docFor(room);
-    await waitFor(() => readActions(served.doc).length === 1, { message: 'honest action stored' });
+    await waitFor(() => textOf(served.doc, honestId)?.toString() === 'Survives', { message: 'honest action stored' });
 
     /** One struct at the root of the board: `info` is the struct's first byte, `write` the rest. */
     const struct = (client: number, clock: number, info: number, write: (e: encoding.Encoder) => void) => {
@@ -173,7 +170,7 @@ describe('Yjs endpoint fuzzing', () => {
     };
     const atRoot = (content: (e: encoding.Encoder) => void) => (e: encoding.Encoder) => {
       encoding.writeVarUint(e, 1);
-      encoding.writeVarString(e, 'actions');
+      encoding.writeVarString(e, 'texts');
       content(e);
     };
     const hostile: [string, Uint8Array, number][] = [
@@ -230,7 +227,7 @@ describe('Yjs endpoint fuzzing', () => {
     await server.close();
     const again = await startServer({ dataDir });
     const reader = await connectYjs(again.url, session.code, token);
-    expect(readActions(reader.doc).map((a) => a.text)).toEqual(['Survives']);
+    expect([...textsMap(reader.doc).values()].map((t) => t.toString())).toEqual(['Survives']);
     expect((await getExport(again.url, session.code, session.created.facilitatorToken)).status).toBe(200);
   });
 });
