@@ -499,9 +499,11 @@ export class SessionRoom {
   private async changeActions(
     identity: Identity,
     rule: (actor: Actor) => ActionRecord[],
-    sameTurn?: (changed: ActionRecord[]) => void
+    options: { facilitatorOnly?: string; sameTurn?: (changed: ActionRecord[]) => void } = {}
   ): Promise<ActionRecord[]> {
     this.assertAlive();
+    // Role before phase, as for the other facilitator commands: a participant is told "forbidden" in every phase.
+    if (options.facilitatorOnly && identity.role !== 'facilitator') throw new CommandError('forbidden', `Only the facilitator may ${options.facilitatorOnly}.`);
     if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
     this.requireMember(identity);
     let changed: ActionRecord[];
@@ -520,7 +522,7 @@ export class SessionRoom {
         voters.add(record.voterId);
       }
     }
-    sameTurn?.(changed);
+    options.sameTurn?.(changed);
     await Promise.all(writes);
     this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
     for (const voter of voters) this.sendOwnDots(voter);
@@ -543,7 +545,7 @@ export class SessionRoom {
         result = this.actions.create(actor, input, Date.now());
         return result.created ? [result.record] : [];
       },
-      ([record]) => sameTurn(record)
+      { sameTurn: ([record]) => sameTurn(record) }
     );
     return result!;
   }
@@ -557,23 +559,23 @@ export class SessionRoom {
   }
 
   removeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
+    return this.changeActions(identity, (actor) => this.actions.remove(actor, id), { facilitatorOnly: 'remove action points' });
   }
 
   restoreAction(identity: Identity, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
+    return this.changeActions(identity, (actor) => this.actions.restore(actor, id), { facilitatorOnly: 'restore action points' });
   }
 
   moveAction(identity: Identity, id: string, toIndex: number): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
+    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex), { facilitatorOnly: 'reorder action points' });
   }
 
   mergeAction(identity: Identity, sourceId: string, targetId: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
+    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId), { facilitatorOnly: 'merge action points' });
   }
 
   unmergeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
+    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id), { facilitatorOnly: 'undo a merge' });
   }
 
   /**

@@ -77,7 +77,7 @@ describe('board attacks over Yjs', () => {
     await waitFor(() => textOf(facilitatorYjs.doc, first)?.toString() === 'Before the attack');
 
     // The hidden value: 3,000 nested maps (≈36 KB), as an entry of the texts map and as the old board's array item.
-    const nested = (doc: Y.Doc, put: (value: Y.Map<unknown>) => void) => {
+    const nested = (_doc: Y.Doc, put: (value: Y.Map<unknown>) => void) => {
       const root = new Y.Map<unknown>();
       put(root);
       let inner = root;
