@@ -38,6 +38,7 @@ function awareness(clientId: number, clock: number, state: unknown): Uint8Array 
 function inspect(page: Page) {
   return page.evaluate(() => {
     const board = document.querySelector('[data-testid="action-item"]')!;
+    board.scrollIntoView({ block: 'center' });
     const box = board.getBoundingClientRect();
     const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
     const styled = [...document.querySelectorAll<HTMLElement>('[style]')].filter((el) => /position:\s*fixed|url\(/i.test(el.getAttribute('style') ?? ''));

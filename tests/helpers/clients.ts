@@ -260,8 +260,9 @@ export class RawYjs {
     ws.on('error', () => undefined);
   }
 
-  static async open(url: string, code: string, token: string): Promise<RawYjs> {
-    const ticket = await ticketFor(url, code, token);
+  /** Opens with a ticket got with `token`, or from `tickets` (e.g. a long-lived socket.io client, when opening often). */
+  static async open(url: string, code: string, token: string, tickets?: () => Promise<string>): Promise<RawYjs> {
+    const ticket = tickets ? await tickets() : await ticketFor(url, code, token);
     const ws = new WebSocket(`${yjsBase(url)}/${encodeURIComponent(code)}?ticket=${encodeURIComponent(ticket)}`);
     onTestFinished(() => ws.terminate());
     const client = new RawYjs(ws);

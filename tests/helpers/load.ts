@@ -10,7 +10,8 @@ import WebSocket from 'ws';
 import { onTestFinished } from 'vitest';
 import type { Ack, Answer, Phase, PhaseChange } from '../../src/lib/protocol';
 import { textOf } from '../../src/lib/board/actions';
-import { waitFor, yjsBase, type BoardClient } from './clients';
+import { connectWithTickets } from '../../src/lib/client/yjs-ticket';
+import { ticketFor, waitFor, yjsBase, type BoardClient } from './clients';
 import type { Rng } from './fuzz';
 import { joinSession } from './server';
 
@@ -89,10 +90,15 @@ export function attachProvider(url: string, code: string, token: string, doc: Y.
   const provider = new WebsocketProvider(yjsBase(url), code, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
-    params: { token },
+    connect: false,
     maxBackoffTime: 200
   });
-  onTestFinished(() => provider.destroy());
+  // Single-use tickets from socket.io, a fresh one for every connection attempt (no token in the URL).
+  const stop = connectWithTickets(provider, () => ticketFor(url, code, token));
+  onTestFinished(() => {
+    stop();
+    provider.destroy();
+  });
   return provider;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as Y from 'yjs';
 import { createText, textOf as textById } from '../../src/lib/board/actions';
 import type { ExportJson } from '../../src/lib/domain/export';
-import { LIMITS } from '../../src/lib/protocol';
+import { LIMITS, YJS_CLOSE } from '../../src/lib/protocol';
 import { addPoint, allTexts, textIn } from '../helpers/board';
 import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
 import { getExport, makeDataDir, startServer } from '../helpers/server';
@@ -162,7 +162,7 @@ describe('action board', () => {
     await waitFor(() => textOf(b, id)?.toString() === 'still flowing');
   });
 
-  it('keeps the board within its limits: action points beyond the cap are refused and over-long texts are trimmed for everyone', async () => {
+  it('keeps the board within its limits: action points beyond the cap and over-long texts are refused', async () => {
     const server = await startServer({ limits: { commandsPerSecond: 10_000, commandBurst: 10_000 } });
     const session = await setupSession(server, { participants: 2 });
     await advance(session.facilitator, 'voting', 'revealed', 'actions');
@@ -177,12 +177,19 @@ describe('action board', () => {
     await waitFor(() => texts(b).length === LIMITS.actionsPerSession && texts(a).length === LIMITS.actionsPerSession, { timeout: 10_000 });
     expect(textOf(b, `point-${LIMITS.actionsPerSession - 1}`).toString()).toBe(`point ${LIMITS.actionsPerSession - 1}`);
 
+    // A text over the limit is refused before it is applied (the sender is told with 4422), never cut by the server.
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => a.provider.once('closed', (event) => resolve(event)));
     textOf(a, 'point-0').insert(0, 'x'.repeat(LIMITS.actionTextMax + 50));
-    await waitFor(() => textOf(b, 'point-0').length === LIMITS.actionTextMax, { timeout: 10_000 });
-    await waitFor(() => textOf(a, 'point-0').length === LIMITS.actionTextMax, { timeout: 10_000 });
+    expect(await closed).toEqual({ code: YJS_CLOSE.refused, reason: 'refused: text_too_long' });
+    // Up to the limit is stored and relayed whole.
+    const fits = 'y'.repeat(LIMITS.actionTextMax - 'point 1'.length);
+    textOf(b, 'point-1').insert(0, fits);
+    const c = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
+    await waitFor(() => textOf(c, 'point-1')?.length === LIMITS.actionTextMax, { timeout: 10_000 });
     const stored = await exported(server.url, session);
     expect(stored.actions).toHaveLength(LIMITS.actionsPerSession);
-    expect(stored.actions[0].text).toHaveLength(LIMITS.actionTextMax);
+    expect(stored.actions.find((x) => x.text.startsWith('x'))).toBeUndefined();
+    expect(stored.actions.some((x) => x.text === `${fits}point 1`)).toBe(true);
   });
 
   it('limits dots per person', async () => {

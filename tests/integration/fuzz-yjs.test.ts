@@ -19,8 +19,9 @@ import { api, getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import { hostileYjsMessage, syncUpdate } from '../helpers/yjs-fuzz';
 
-const RELAXED = { yjsMessagesPerSecond: 1e6, yjsBurst: 1e6 };
-const BUDGET = fuzzBudget(4000, 6000);
+const RELAXED = { yjsMessagesPerSecond: 1e6, yjsBurst: 1e6, commandsPerSecond: 1e6, commandBurst: 1e6 };
+// Refused updates close the socket (4422), so this fuzzer reconnects (with a ticket) far more often than before: more time.
+const BUDGET = fuzzBudget(4000, 10_000);
 const WORKERS = 6;
 
 /** Sends "query awareness" and waits for the awareness answer, or for the close. */
@@ -81,13 +82,19 @@ describe('Yjs endpoint fuzzing', () => {
     const silent: string[] = [];
     const started = Date.now();
     const done = () => cases >= BUDGET.cases || Date.now() - started >= BUDGET.ms;
+    // Mallory's own socket.io connection hands out her tickets (reconnects are frequent: refusals close the socket).
+    const malloryTickets = async () => {
+      const ack = await session.people[2].client.send('board:ticket', {});
+      if (!ack.ok) throw new Error(ack.error.code);
+      return ack.data.ticket;
+    };
     const worker = async (index: number) => {
       const rng = new Rng(seed + index);
-      let raw = await RawYjs.open(server.url, session.code, mallory);
+      let raw = await RawYjs.open(server.url, session.code, mallory, malloryTickets);
       while (!done()) {
         if (raw.ws.readyState !== WebSocket.OPEN) {
           raw.ws.terminate();
-          raw = await RawYjs.open(server.url, session.code, mallory);
+          raw = await RawYjs.open(server.url, session.code, mallory, malloryTickets);
           reconnects++;
         }
         const oversized = rng.chance(0.005);
