@@ -12,6 +12,7 @@ import { browserAvailability } from '../helpers/browser';
 import { RawYjs, YJS_MESSAGE } from '../helpers/clients';
 import { createSessionFromLanding, expectParticipantCount, joinByLink, useE2E, vote } from '../helpers/e2e';
 import { joinSession } from '../helpers/server';
+import { textOf } from '../../src/lib/board/actions';
 
 const availability = browserAvailability();
 
@@ -74,16 +75,21 @@ describe.skipIf(!availability.run)(availability.run ? 'hostile presence (browser
     // Mallory joins and speaks only awareness, over a raw socket, in the action phase and after the close.
     const mallory = await joinSession(e2e.url, code, { name: 'Mallory' });
     const raw = await RawYjs.open(e2e.url, code, mallory.participantToken);
-    raw.send(awareness(424242, 1, { name: NAME, colour: COLOUR, editing: actionId, cursor: { type: { client: 1, clock: 0 }, assoc: 0 } }));
-    // Her presence does arrive (as text), so the attack had its chance to render.
+    // A caret that really is in the point's text (its Y.Text's id), so the page draws it with her colour.
+    const room = (await e2e.server.realtime.registry.get(code))!;
+    const text = textOf((await e2e.server.realtime.yjs.docFor(room)).doc, actionId)!;
+    const cursor = { type: { client: text._item!.id.client, clock: text._item!.id.clock }, assoc: 0 };
+    raw.send(awareness(424242, 1, { name: NAME, colour: COLOUR, editing: actionId, cursor }));
+    // Her presence does arrive (her name as text, her caret in the text), so the attack had its chance to render.
     await expect.poll(async () => (await inspect(facilitator)).text).toContain('Mallory');
+    await facilitator.getByTestId('remote-caret').first().waitFor({ state: 'attached' });
     const seen = await inspect(facilitator);
     expect(seen).toMatchObject({ boardUnderPointer: true, styled: 0, images: 0 });
     expect(seen.text).toContain('<img src=x onerror=alert(1)>Mallory');
     await point.click();
 
     await facilitator.getByTestId('phase-close').click();
-    raw.send(awareness(424242, 2, { name: NAME, colour: COLOUR, editing: actionId }));
+    raw.send(awareness(424242, 2, { name: NAME, colour: COLOUR, editing: actionId, cursor }));
     await expect.poll(async () => (await inspect(facilitator)).text).toContain('Mallory');
     expect(await inspect(facilitator)).toMatchObject({ boardUnderPointer: true, styled: 0, images: 0 });
   });
