@@ -66,13 +66,13 @@ export class SessionRegistry {
       votingDeadline: null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots },
+      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, hideDotTotals: false },
       revealedRounds: [],
       createdAt: now,
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [] });
+    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], actions: [] });
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };

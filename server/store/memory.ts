@@ -1,3 +1,4 @@
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { DotRecord, LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 
 /**
@@ -13,11 +14,13 @@ export interface MemoryData {
   answers: Map<string, Map<string, StoredAnswer>>;
   /** sessionId → `${voterId}\n${actionId}` → dot record */
   dots: Map<string, Map<string, DotRecord>>;
+  /** sessionId → action id → action point */
+  actions: Map<string, Map<string, ActionRecord>>;
   yjs: Map<string, Uint8Array[]>;
 }
 
 export function emptyMemoryData(): MemoryData {
-  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), yjs: new Map() };
+  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), actions: new Map(), yjs: new Map() };
 }
 
 /** A write that breaks a rule the SQLite schema enforces (unique code, foreign keys). */
@@ -86,7 +89,8 @@ export class MemoryStore implements Store {
         session,
         participants,
         answers: [...(this.data.answers.get(id)?.values() ?? [])],
-        dots: [...(this.data.dots.get(id)?.values() ?? [])]
+        dots: [...(this.data.dots.get(id)?.values() ?? [])],
+        actions: [...(this.data.actions.get(id)?.values() ?? [])]
       });
     });
   }
@@ -126,6 +130,7 @@ export class MemoryStore implements Store {
     this.data.participants.delete(id);
     this.data.answers.delete(id);
     this.data.dots.delete(id);
+    this.data.actions.delete(id);
     this.data.yjs.delete(id);
   }
 
@@ -176,6 +181,16 @@ export class MemoryStore implements Store {
       const key = `${voterId}\n${actionId}`;
       if (count <= 0) dots.delete(key);
       else dots.set(key, { voterId, actionId, count });
+    });
+  }
+
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
+    return this.write(() => {
+      this.session(sessionId);
+      let actions = this.data.actions.get(sessionId);
+      if (!actions) this.data.actions.set(sessionId, (actions = new Map()));
+      for (const r of records) actions.set(r.id, structuredClone(r));
+      this.touch(sessionId);
     });
   }
 

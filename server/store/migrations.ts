@@ -60,5 +60,23 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN presenter_token_hash TEXT;
   ALTER TABLE sessions ADD COLUMN voting_closed INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE sessions ADD COLUMN voting_paused_ms INTEGER;
+  `,
+  // 3: action board structure (issue 10): the server's record of each action point; texts stay in yjs_updates.
+  `
+  CREATE TABLE action_points (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    factor INTEGER,
+    position REAL NOT NULL,
+    owner TEXT NOT NULL,
+    due TEXT,
+    status TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    merged_into TEXT,
+    removed INTEGER NOT NULL,
+    origin TEXT,
+    PRIMARY KEY (session_id, id)
+  ) WITHOUT ROWID;
   `
 ];

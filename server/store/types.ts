@@ -2,6 +2,7 @@ import type { Language } from '../../src/lib/domain/framework';
 import type { Phase } from '../../src/lib/domain/phases';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type { SessionSettings } from '../../src/lib/protocol';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 
 export interface SessionRecord {
   id: string;
@@ -63,6 +64,7 @@ export interface LoadedSession {
   participants: ParticipantRecord[];
   answers: StoredAnswer[];
   dots: DotRecord[];
+  actions: ActionRecord[];
 }
 
 /**
@@ -83,6 +85,8 @@ export interface Store {
   removeParticipant(sessionId: string, participantId: string): Promise<void>;
   saveAnswer(answer: StoredAnswer): Promise<void>;
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
+  /** Inserts or replaces action point records (structure only). */
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void>;
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void>;
   /**
    * Replaces every update stored so far for the session by one merged update.

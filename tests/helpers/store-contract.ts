@@ -37,7 +37,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     votingDeadline: null,
     votingClosed: false,
     votingPausedMs: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 },
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, hideDotTotals: false },
     revealedRounds: [],
     createdAt: Date.now(),
     updatedAt: Date.now(),
@@ -79,7 +79,7 @@ export function describeStoreContract(implementation: StoreImplementation): void
       const record = sessionRecord('s1', {
         votingDeadline: 12345,
         revealedRounds: [1, 2],
-        settings: { weakBelow: 2.5, divergentBelow: 0.5, dotsPerPerson: 7 }
+        settings: { weakBelow: 2.5, divergentBelow: 0.5, dotsPerPerson: 7, hideDotTotals: true }
       });
       await store.createSession(record);
       expect(await store.findSessionIdByCode('C-s1')).toBe('s1');
