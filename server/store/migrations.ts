@@ -55,7 +55,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
   `,
-  // Action board structure (issue 10): the server's record of each action point; texts stay in yjs_updates.
+  // 2: a read-only presenter credential; the ballot box can be closed without revealing, and a countdown paused.
+  `
+  ALTER TABLE sessions ADD COLUMN presenter_token_hash TEXT;
+  ALTER TABLE sessions ADD COLUMN voting_closed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN voting_paused_ms INTEGER;
+  `,
+  // 3: action board structure (issue 10): the server's record of each action point; texts stay in yjs_updates.
   `
   CREATE TABLE action_points (
     session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,

@@ -13,8 +13,14 @@ import {
   type ParticipantView,
   type ProtocolError,
   type ServerToClientEvents,
+  type SessionLinks,
   type SessionSnapshot
 } from '../protocol';
+
+/** An answer not yet acknowledged, for the round it was given in. */
+export interface PendingAnswer extends OwnAnswer {
+  round: number;
+}
 
 type AckData<C extends CommandName> = Parameters<Parameters<ClientToServerEvents[C]>[1]>[0] extends Ack<infer R> ? R : never;
 
@@ -31,8 +37,18 @@ export class SessionConnection {
   status = $state<ConnectionStatus>('connecting');
   /** Why connecting failed, when it did. */
   error = $state<ProtocolError | null>(null);
-  /** Answers sent but not yet acknowledged; they win over the snapshot until then. */
-  pending = $state<Record<number, OwnAnswer>>({});
+  /** Answers sent but not yet acknowledged, by factor; they win over the snapshot until then, in their own round only. */
+  pending = $state<Record<number, PendingAnswer>>({});
+  /** Links this connection may show (join; facilitator and presenter for the facilitator), built by the server. */
+  links = $state<SessionLinks | null>(null);
+  /** Server clock minus this device's clock, in ms (measured on each connect); countdowns use it. */
+  clockOffset = $state(0);
+  /**
+   * Set when a new round started (`dropped`: answers of the old round that were
+   * still unsent and are now dropped), or when answers made offline could not
+   * be saved because voting had closed meanwhile.
+   */
+  roundNotice = $state<{ reason: 'round' | 'closed'; round: number; dropped: number } | null>(null);
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   // Listeners, not state.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -59,6 +75,7 @@ export class SessionConnection {
     s.on('connect', () => {
       this.status = 'online';
       this.error = null;
+      void this.syncClock();
     });
     s.on('disconnect', (reason) => {
       if (this.status === 'removed' || this.status === 'deleted') return;
@@ -77,12 +94,30 @@ export class SessionConnection {
         this.status = this.snapshot ? 'offline' : 'connecting';
       }
     });
+    s.on('links', (links) => (this.links = links));
     s.on('state', (snapshot) => {
+      if (!this.clockSynced) this.clockOffset = snapshot.serverNow - Date.now();
+      if (this.snapshot && snapshot.round !== this.snapshot.round) this.roundChanged(snapshot.round);
       this.snapshot = snapshot;
       this.resendPending();
       for (const listener of this.stateListeners) listener(snapshot);
     });
-    s.on('phase', (change) => this.patch((snap) => Object.assign(snap, change)));
+    s.on('phase', (change) =>
+      this.patch((snap) => {
+        if (change.round !== snap.round) {
+          this.roundChanged(change.round);
+          // The server holds an empty ballot for the new round: so must every screen of this person.
+          if (snap.myBallot) snap.myBallot = {};
+        }
+        Object.assign(snap, change);
+      })
+    );
+    s.on('ballot', (echo) =>
+      this.patch((snap) => {
+        // An answer given on another tab or device of this person; only for the round on screen.
+        if (echo.round === snap.round && snap.myBallot) snap.myBallot[echo.factor] = { answer: echo.answer, comment: echo.comment };
+      })
+    );
     s.on('progress', (progress) => this.patch((snap) => (snap.progress = progress)));
     s.on('participantCount', (count) => this.patch((snap) => (snap.participantCount = count)));
     s.on('participant', (view) => this.patch((snap) => upsertParticipants(snap, [view])));
@@ -107,6 +142,45 @@ export class SessionConnection {
     if (this.snapshot) change(this.snapshot);
   }
 
+  private clockSynced = false;
+
+  /**
+   * Estimates the offset to the server's clock like NTP: of three round trips,
+   * the one with the shortest delay, assuming the server answered halfway.
+   */
+  private async syncClock(): Promise<void> {
+    let best: { rtt: number; offset: number } | null = null;
+    for (let i = 0; i < 3; i++) {
+      const sent = Date.now();
+      const result = await this.send('clock:sync', {});
+      const received = Date.now();
+      if (!result.ok) return;
+      const rtt = received - sent;
+      if (!best || rtt < best.rtt) best = { rtt, offset: result.data.serverNow - (sent + received) / 2 };
+    }
+    if (best) {
+      this.clockOffset = Math.round(best.offset);
+      this.clockSynced = true;
+    }
+  }
+
+  /** The server's clock now, as well as this device can tell (epoch ms). */
+  serverNow(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** A new round opened: answers of the old round are neither shown nor sent. */
+  private roundChanged(round: number): void {
+    let dropped = 0;
+    for (const [factor, answer] of Object.entries(this.pending)) {
+      if (answer.round !== round) {
+        delete this.pending[Number(factor)];
+        dropped++;
+      }
+    }
+    this.roundNotice = { reason: 'round', round, dropped };
+  }
+
   /** Sends a command and waits for its acknowledgement (or a timeout, reported as a network error). */
   async send<C extends CommandName>(name: C, payload: CommandPayload<C>): Promise<Ack<AckData<C>>> {
     try {
@@ -117,34 +191,48 @@ export class SessionConnection {
     }
   }
 
-  /** The participant's answer to a factor as shown: pending first, then what the server has. */
+  /** The participant's answer to a factor in the round on screen: pending first, then what the server has. */
   answerOf(factor: number): OwnAnswer | null {
-    return this.pending[factor] ?? this.snapshot?.myBallot?.[factor] ?? null;
+    const round = this.snapshot?.round;
+    const pending = this.pending[factor];
+    if (pending && pending.round === round) return { answer: pending.answer, comment: pending.comment };
+    return this.snapshot?.myBallot?.[factor] ?? null;
   }
 
-  /** Records an answer optimistically and sends it; kept pending until acknowledged, even across reconnects. */
-  async vote(factor: number, answer: Answer, comment?: string | null): Promise<Ack<AckData<'vote'>>> {
+  /**
+   * Records an answer optimistically and sends it for the round on screen;
+   * kept pending until acknowledged, even across reconnects, but never sent
+   * into another round (the server refuses that with `wrong_round`).
+   */
+  async vote(factor: number, answer: Answer, comment?: string | null, round = this.snapshot?.round ?? 1): Promise<Ack<AckData<'vote'>>> {
     const current = this.answerOf(factor);
-    const next: OwnAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment };
+    const next: PendingAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment, round };
     this.pending[factor] = next;
-    const result = await this.send('vote', { factor, answer, comment: next.comment });
+    const result = await this.send('vote', { factor, answer, comment: next.comment, round });
+    const waiting = this.pending[factor];
+    // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
+    const stillLatest = waiting?.answer === next.answer && waiting.comment === next.comment && waiting.round === next.round;
     if (result.ok) {
-      if (this.snapshot?.myBallot) this.snapshot.myBallot[factor] = next;
-      // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
-      const waiting = this.pending[factor];
-      if (waiting?.answer === next.answer && waiting.comment === next.comment) delete this.pending[factor];
+      if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment };
+      if (stillLatest) delete this.pending[factor];
     } else if (result.error.message !== 'network') {
-      // Refused by the server (e.g. voting closed): drop the optimistic answer.
-      delete this.pending[factor];
+      // Refused by the server (e.g. voting closed, or a new round began): drop the optimistic answer.
+      if (stillLatest) delete this.pending[factor];
     }
     return result;
   }
 
   private resendPending(): void {
+    const snapshot = this.snapshot;
+    let dropped = 0;
     for (const [factor, answer] of Object.entries(this.pending)) {
-      if (this.snapshot?.phase === 'voting') void this.vote(Number(factor), answer.answer, answer.comment);
-      else delete this.pending[Number(factor)];
+      if (snapshot?.phase === 'voting' && answer.round === snapshot.round) void this.vote(Number(factor), answer.answer, answer.comment, answer.round);
+      else {
+        delete this.pending[Number(factor)];
+        dropped++;
+      }
     }
+    if (dropped > 0 && snapshot) this.roundNotice = { reason: 'closed', round: snapshot.round, dropped };
   }
 
   close(): void {

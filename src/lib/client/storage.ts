@@ -1,6 +1,3 @@
-import { resolve } from '$app/paths';
-import { replaceState } from '$app/navigation';
-
 /** Tokens live in this browser's local storage so a reload or reconnect rejoins as the same person. */
 export interface ParticipantCredentials {
   participantId: string;
@@ -9,6 +6,7 @@ export interface ParticipantCredentials {
 
 const participantKey = (code: string) => `seeds:participant:${code}`;
 const facilitatorKey = (code: string) => `seeds:facilitator:${code}`;
+const presenterKey = (code: string) => `seeds:presenter:${code}`;
 
 function read(key: string): string | null {
   try {
@@ -50,15 +48,31 @@ export function saveFacilitatorToken(code: string, token: string | null): void {
   write(facilitatorKey(code), token);
 }
 
+/** A credential carried in the URL fragment (`#token=…` or `#key=…`), which browsers never send to a server. */
+function fromHash(name: 'token' | 'key'): string | null {
+  const match = location.hash.match(new RegExp(`[#&]${name}=([A-Za-z0-9_-]{16,128})`));
+  return match ? match[1] : null;
+}
+
 /**
- * Takes a facilitator token out of the URL fragment (`#token=…`), keeps it in
- * local storage and removes it from the address bar and history.
+ * The facilitator token of this session: from the facilitator link's fragment
+ * (kept in local storage from then on), else the one this browser kept.
+ * `fromLink` tells the page to take the token out of the address bar once the
+ * router is ready (SvelteKit's `replaceState` must not run during the first mount).
  */
-export function takeFacilitatorTokenFromUrl(code: string): string | null {
-  const match = location.hash.match(/token=([A-Za-z0-9_-]{16,128})/);
-  if (match) {
-    saveFacilitatorToken(code, match[1]);
-    replaceState(resolve('/s/[code]/facilitate', { code }), {});
-  }
-  return loadFacilitatorToken(code);
+export function facilitatorTokenFromLink(code: string): { token: string | null; fromLink: boolean } {
+  const linked = fromHash('token');
+  if (linked) saveFacilitatorToken(code, linked);
+  return { token: linked ?? loadFacilitatorToken(code), fromLink: linked !== null };
+}
+
+/**
+ * The credential a presenter screen connects with: the presenter link's key,
+ * else one kept from an earlier visit, else (on the facilitator's own browser)
+ * the facilitator token.
+ */
+export function presenterCredentialFromLink(code: string): { token: string | null; fromLink: boolean } {
+  const linked = fromHash('key');
+  if (linked) write(presenterKey(code), linked);
+  return { token: linked ?? read(presenterKey(code)) ?? loadFacilitatorToken(code), fromLink: linked !== null };
 }

@@ -14,6 +14,8 @@ export const COMMAND_NAMES = [
   'action:merge',
   'action:unmerge',
   'action:move',
+  'voting:control',
+  'clock:sync',
   'state:request',
   'session:delete'
 ] as const satisfies readonly CommandName[];

@@ -54,6 +54,8 @@ export const CommandSchemas = {
     .object({
       factor: factorNumber,
       answer,
+      /** The round the answer is for; a vote for another round is refused with `wrong_round`. Optional for older integrators. */
+      round: z.number().int().min(1).max(10_000).optional(),
       comment: z.string().max(LIMITS.commentMax).nullable().optional()
     })
     .strict(),
@@ -114,6 +116,17 @@ export const CommandSchemas = {
   'action:unmerge': z.object({ actionId }).strict(),
   /** The facilitator moves an action point to a position among the points on the board. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
+  /**
+   * The facilitator steers the voting clock without revealing: extend the
+   * countdown by `seconds` (or start one), pause or resume it, drop it, close
+   * the ballot box, or reopen it.
+   */
+  'voting:control': z.discriminatedUnion('action', [
+    z.object({ action: z.literal('extend'), seconds: z.number().int().min(LIMITS.countdownMin).max(LIMITS.countdownMax) }).strict(),
+    z.object({ action: z.enum(['pause', 'resume', 'clear', 'close', 'reopen']) }).strict()
+  ]),
+  /** Measures the offset to the server's clock (NTP style: the client times the round trip). */
+  'clock:sync': z.object({}).strict(),
   /** Ask for a fresh snapshot (after a reconnect, or to resync). */
   'state:request': z.object({}).strict(),
   /** The facilitator deletes the session and all its data. */
