@@ -716,7 +716,7 @@ export class SessionRoom {
     const checkpoint = this.actions.checkpoint();
     let changed: ActionRecord[];
     try {
-      changed = rule(identity);
+      changed = rule(identity as Actor);
     } catch (error) {
       this.actions.revertTo(checkpoint);
       if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);

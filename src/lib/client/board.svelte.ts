@@ -69,6 +69,8 @@ const MESSAGE_SYNC = 0;
 const MESSAGE_AUTH = 2;
 /** Owner and due date are sent this long after the last keystroke, so others see them while they are typed. */
 const FIELD_DEBOUNCE_MS = 400;
+/** How long after the last keystroke the page asks the server to confirm that its edits were stored. */
+const PROBE_DELAY_MS = 500;
 
 /**
  * The shared action board of one session. Structure (which points, order,
@@ -94,9 +96,16 @@ export class BoardClient {
   drafts = $state<Record<string, string>>({});
   /** The last refusal of a structural command, for the page to show. */
   error = $state<ProtocolError | null>(null);
-  /** Points whose text was changed while offline and is not known to be stored (read only when needed: no reactivity). */
+  /**
+   * Points whose text this page changed and the server has not yet confirmed
+   * storing, with the number of the last such edit (read only when needed: no
+   * reactivity). A connection can look open while the network is gone, so every
+   * local edit counts until confirmed, not only those typed while offline.
+   */
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private readonly unconfirmed = new Set<string>();
+  private readonly unconfirmed = new Map<string, number>();
+  private editCount = 0;
+  private probeTimer: ReturnType<typeof setTimeout> | null = null;
   /** Set when the server refused to store this page's text (permission denied, or an edit the board does not allow). */
   refused = $state(false);
   /** Why the server refused an edit (`YjsRefusal`, close 4422); the page stops syncing its text until reloaded. */
@@ -136,22 +145,23 @@ export class BoardClient {
     this.provider.on('status', ({ status }) => {
       this.status = status === 'connected' ? 'online' : status === 'connecting' && !this.synced ? 'connecting' : 'offline';
       // A new connection must confirm again what is still outstanding.
-      if (status !== 'connected') this.awaitingConfirmation = false;
+      if (status !== 'connected') this.awaitingConfirmation = null;
     });
     this.provider.on('sync', (synced: boolean) => {
       if (!synced) return;
       this.synced = true;
-      this.confirmStored();
+      this.probeSoon();
     });
     textsMap(this.doc).observeDeep((events) => {
       this.textVersion++;
       for (const event of events) {
-        // A text typed into while offline may not reach the server: remember which, until confirmed.
-        if (event.transaction.local && this.status !== 'online' && event.target instanceof Y.Text) {
+        // Text typed here may not reach the server: remember which, until the server confirms it.
+        if (event.transaction.local && event.target instanceof Y.Text) {
           const key = event.target._item?.parentSub;
-          if (key) this.unconfirmed.add(key);
+          if (key) this.unconfirmed.set(key, ++this.editCount);
         }
       }
+      if (this.unconfirmed.size > 0) this.probeSoon();
       this.applyDrafts();
     });
     this.provider.awareness.on('change', () => {
@@ -178,39 +188,52 @@ export class BoardClient {
 
   /**
    * The server answers a refused write with "permission denied" (y-protocols
-   * auth). To learn that edits typed offline were stored, the page sends a sync
-   * step 1 right after y-websocket sent its edits on reconnect: the server
-   * handles a connection's messages in order, so its step 2 answer arriving
-   * without a refusal before it means the edits were taken.
+   * auth). To learn that edits were stored, the page sends a sync step 1 after
+   * them (a probe): the server handles a connection's messages in order, so its
+   * step 2 answer arriving without a refusal before it means every edit sent
+   * before the probe was taken. `awaitingConfirmation` holds the number of the
+   * last edit the outstanding probe covers.
    */
-  private awaitingConfirmation = false;
+  private awaitingConfirmation: number | null = null;
   private watchServerAnswers(): void {
     const handlers = this.provider.messageHandlers;
     const auth = handlers[MESSAGE_AUTH];
     handlers[MESSAGE_AUTH] = (...args) => {
       this.refused = true;
-      this.awaitingConfirmation = false;
+      this.awaitingConfirmation = null;
       this.checkUnsaved();
       return auth(...args);
     };
     const sync = handlers[MESSAGE_SYNC];
     handlers[MESSAGE_SYNC] = (...args) => {
       const decoder = args[1];
-      if (this.awaitingConfirmation && decoding.readVarUint(decoding.createDecoder(decoder.arr.subarray(decoder.pos))) === syncProtocol.messageYjsSyncStep2) {
-        this.awaitingConfirmation = false;
-        if (!this.refused) this.unconfirmed.clear();
+      const covered = this.awaitingConfirmation;
+      if (covered !== null && decoding.readVarUint(decoding.createDecoder(decoder.arr.subarray(decoder.pos))) === syncProtocol.messageYjsSyncStep2) {
+        this.awaitingConfirmation = null;
+        if (!this.refused) for (const [id, edit] of this.unconfirmed) if (edit <= covered) this.unconfirmed.delete(id);
+        if (this.unconfirmed.size > 0) this.probeSoon();
       }
       return sync(...args);
     };
   }
 
-  private confirmStored(): void {
-    if (this.unconfirmed.size === 0 || this.awaitingConfirmation || !this.provider.ws) return;
-    this.awaitingConfirmation = true;
+  /** Sends a probe shortly after typing pauses (one small message, not one per keystroke). */
+  private probeSoon(): void {
+    if (this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      this.probe();
+    }, PROBE_DELAY_MS);
+  }
+
+  private probe(): void {
+    const ws = this.provider.ws;
+    if (this.unconfirmed.size === 0 || this.awaitingConfirmation !== null || this.refused || !ws || ws.readyState !== WebSocket.OPEN || !this.synced) return;
+    this.awaitingConfirmation = this.editCount;
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
     syncProtocol.writeSyncStep1(encoder, this.doc);
-    this.provider.ws.send(encoding.toUint8Array(encoder));
+    ws.send(encoding.toUint8Array(encoder));
   }
 
   /** When the session is closed (or this person removed) with edits not known to be stored, keep them to show. */
@@ -218,7 +241,7 @@ export class BoardClient {
     const phase = this.connection.snapshot?.phase;
     if (!removed && phase !== 'closed' && !this.refused) return;
     const texts: Record<string, string> = { ...this.unsaved };
-    for (const id of this.unconfirmed) {
+    for (const id of this.unconfirmed.keys()) {
       const text = textOf(this.doc, id)?.toString();
       if (text) texts[id] = text;
     }
@@ -426,6 +449,7 @@ export class BoardClient {
     this.stopTickets();
     this.stopStateListener();
     for (const timer of this.fieldTimers.values()) clearTimeout(timer);
+    if (this.probeTimer) clearTimeout(this.probeTimer);
     this.provider.awareness.setLocalState(null);
     this.provider.destroy();
     this.doc.destroy();
