@@ -725,18 +725,16 @@ export class SessionRoom {
     if (changed.length === 0) return changed;
     const returned = ActionBoardState.disappeared(changed).flatMap((id) => this.dots.planReturn(id));
     const write = this.store.saveActionPoints(this.id, changed);
-    const dotWrites = returned.map((r) => this.store.setDots(this.id, r.voterId, r.actionId, 0));
     // Queued in the same turn as the structure, so the server's Yjs change commits with it.
     options.sameTurn?.(changed);
     try {
       await committed(write, 'the action board');
     } catch (error) {
       this.actions.revertTo(checkpoint);
-      void Promise.allSettled(dotWrites);
       throw error;
     }
-    // Memory takes exactly the dots that were stored as given back.
-    const results = await Promise.allSettled(dotWrites);
+    // Dots go back only once the point is stored as gone (a refused removal keeps them); memory takes exactly those stored.
+    const results = await Promise.allSettled(returned.map((r) => this.store.setDots(this.id, r.voterId, r.actionId, 0)));
     const voters = new Set<string>();
     returned.forEach((r, i) => {
       if (results[i].status === 'fulfilled') {

@@ -85,7 +85,7 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await store.findSessionIdByCode('C-s1')).toBe('s1');
       expect(await store.findSessionIdByCode('C-none')).toBeNull();
       expect(await store.loadSession('none')).toBeNull();
-      expect(await store.loadSession('s1')).toEqual({ session: record, participants: [], answers: [], dots: [] });
+      expect(await store.loadSession('s1')).toEqual({ session: record, participants: [], answers: [], dots: [], actions: [] });
     });
 
     it('refuses a second session with the same code and keeps the first', async () => {
@@ -240,7 +240,7 @@ export function describeStoreContract(implementation: StoreImplementation): void
       // The code is free again, and nothing of s1 comes back with a new session under it.
       const reused = sessionRecord('s3', { code: 'C-s1' });
       await store.createSession(reused);
-      expect(await store.loadSession('s3')).toEqual({ session: reused, participants: [], answers: [], dots: [] });
+      expect(await store.loadSession('s3')).toEqual({ session: reused, participants: [], answers: [], dots: [], actions: [] });
     });
 
     it('purges sessions idle since before the cut-off with all their data, and keeps those written to since', async () => {

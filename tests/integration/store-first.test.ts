@@ -225,6 +225,10 @@ describe('a failed store write changes nothing anybody sees', () => {
     await advance(facilitator, 'voting', 'revealed', 'actions');
     expect((await people[0].client.send('action:create', { actionId: 'point-kept', factor: 1 })).ok).toBe(true);
     expect((await people[0].client.send('dot:cast', { actionId: 'point-kept', delta: 1 })).ok).toBe(true);
+    // The dot's coalesced totals have arrived before counting what comes after.
+    await waitFor(() => people[1].client.received.some((r) => r.event === 'dotTotals' && JSON.stringify(r.args[0]) === '{"point-kept":1}'), {
+      message: 'the totals of the dot'
+    });
     const before = await facilitator.state();
     const counts = eventCounts([people[1].client]);
     f.faulty.failWrites(1, ['saveActionPoints']);
