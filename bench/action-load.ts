@@ -13,14 +13,21 @@
  * `afterTransaction`, which clocks of which clients it has just integrated
  * (transaction.beforeState → afterState), so each keystroke yields one
  * sample per receiving editor (49 with 50 editors): receive time − insert time.
+ *
+ * With `hostile`, one more participant floods the server during the run, as in
+ * issue 10: updates of ~175 KB each naming 25,000 made-up Yjs client ids, sent
+ * back to back (each refused and its socket closed; it reconnects with a fresh
+ * ticket and sends the next), plus updates just within the per-update cap.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { actionsArray, addAction } from '../src/lib/board/actions';
-import { PROTOCOL_VERSION, YJS_FIELDS } from '../src/lib/protocol';
+import * as encoding from 'lib0/encoding';
+import { newActionId, textsMap } from '../src/lib/board/actions';
+import { connectWithTickets } from '../src/lib/client/yjs-ticket';
+import { PROTOCOL_VERSION } from '../src/lib/protocol';
 import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
 
 interface Setup {
@@ -31,11 +38,14 @@ interface Setup {
   actions: number;
   rate: number;
   seconds: number;
+  /** One more participant floods the server with made-up client ids during the run. */
+  hostile?: boolean;
 }
 
 interface Editor {
   doc: Y.Doc;
   provider: WebsocketProvider;
+  socket: ReturnType<typeof io> | null;
 }
 
 let setup: Setup;
@@ -58,16 +68,89 @@ async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 15_
   }
 }
 
-async function openEditor(base: string, room: string, token: string | null): Promise<Editor> {
+/** A socket.io connection as a person (our server only): it hands out the Yjs tickets. */
+async function personSocket(url: string, code: string, token: string): Promise<ReturnType<typeof io>> {
+  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { code, token, protocolVersion: PROTOCOL_VERSION } });
+  await new Promise((resolve, reject) => {
+    socket.once('state', resolve);
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+async function ticket(socket: ReturnType<typeof io>): Promise<string> {
+  const ack = await socket.timeout(10_000).emitWithAck('board:ticket', {});
+  if (!ack.ok) throw new Error(`board:ticket: ${JSON.stringify(ack)}`);
+  return ack.data.ticket as string;
+}
+
+async function openEditor(url: string, base: string, room: string, token: string | null): Promise<Editor> {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(base, room, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
-    params: token ? { token } : {},
+    connect: token === null,
     maxBackoffTime: 500
   });
+  let socket: ReturnType<typeof io> | null = null;
+  if (token !== null) {
+    const s = await personSocket(url, room, token);
+    socket = s;
+    connectWithTickets(provider, () => ticket(s));
+  }
   await waitUntil('a Yjs provider to sync', () => provider.synced);
-  return { doc, provider };
+  return { doc, provider, socket };
+}
+
+/** One update naming `count` made-up client ids (a one-clock removed range each: ~7 bytes per id). */
+function floodUpdate(count: number, seed: number): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, count);
+  for (let i = 0; i < count; i++) {
+    encoding.writeVarUint(e, 1);
+    encoding.writeVarUint(e, 100_000_000 + ((seed * count + i) % 4_000_000_000));
+    encoding.writeVarUint(e, 0);
+    encoding.writeUint8(e, 0);
+    encoding.writeVarUint(e, 1);
+  }
+  encoding.writeVarUint(e, 0);
+  return encoding.toUint8Array(e);
+}
+
+function syncUpdate(update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0);
+  encoding.writeVarUint(e, 2);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+let facilitatorRoom: string | null = null;
+let hostileSocket: ReturnType<typeof io> | null = null;
+let hostileToken: string | null = null;
+let hostileRunning = false;
+let hostileSent = 0;
+let hostileBytes = 0;
+
+/** The attacker: floods until stopped; every refusal closes its socket, so it reconnects with a new ticket. */
+async function hostileLoop(url: string, base: string, room: string): Promise<void> {
+  hostileSocket = await personSocket(url, room, hostileToken!);
+  let seed = 0;
+  while (hostileRunning) {
+    const t = await ticket(hostileSocket);
+    const ws = new WebSocket(`${base}/${room}?ticket=${t}`);
+    ws.on('error', () => undefined);
+    await new Promise<void>((resolve) => {
+      ws.once('open', () => {
+        const message = syncUpdate(floodUpdate(25_000, seed++));
+        hostileSent++;
+        hostileBytes += message.length;
+        ws.send(message);
+      });
+      ws.once('close', () => resolve());
+      ws.once('unexpected-response', () => resolve());
+    });
+  }
 }
 
 async function prepare(s: Setup): Promise<void> {
@@ -76,9 +159,11 @@ async function prepare(s: Setup): Promise<void> {
   let room = 'bench-board';
   let adminToken: string | null = null;
   let tokens: (string | null)[] = Array.from({ length: s.editors }, () => null);
+  const ids = Array.from({ length: s.actions }, () => newActionId());
   if (s.target === 'ours') {
     const session = await post<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench' });
     room = session.code;
+    facilitatorRoom = room;
     adminToken = session.facilitatorToken;
     const socket = io(s.url, {
       transports: ['websocket'],
@@ -97,11 +182,19 @@ async function prepare(s: Setup): Promise<void> {
     }
     const joined = await pool(tokens, 10, (_, i) => post<{ participantToken: string }>(`${s.url}/api/sessions/${room}/participants`, { name: `Editor ${i}` }));
     tokens = joined.map((j) => j.participantToken);
+    // The server creates each point and its text (socket.io command), as the board does.
+    for (const [i, actionId] of ids.entries()) {
+      const ack = await socket.timeout(10_000).emitWithAck('action:create', { actionId, factor: 1 + (i % 12) });
+      if (!ack.ok) throw new Error(`action:create: ${JSON.stringify(ack)}`);
+    }
+    if (s.hostile)
+      hostileToken = (await post<{ participantToken: string }>(`${s.url}/api/sessions/${room}/participants`, { name: 'Mallory' })).participantToken;
   }
-  admin = await openEditor(base, room, adminToken);
-  for (let i = 0; i < s.actions; i++) addAction(admin.doc, { factor: 1 + (i % 12), text: '' });
-  editors = await pool(tokens, 10, (token) => openEditor(base, room, token));
-  await waitUntil('every editor to see the action points', () => editors.every((e) => actionsArray(e.doc).length === s.actions));
+  admin = await openEditor(s.url, base, room, adminToken);
+  // The bare relay has no server side: the admin creates the texts itself.
+  if (s.target === 'bare') admin.doc.transact(() => ids.forEach((id) => textsMap(admin!.doc).set(id, new Y.Text())));
+  editors = await pool(tokens, 10, (token) => openEditor(s.url, base, room, token));
+  await waitUntil('every editor to see the action points', () => editors.every((e) => textsMap(e.doc).size === s.actions));
   await sleep(500);
 }
 
@@ -133,15 +226,20 @@ async function run(): Promise<object> {
     });
   }
   const expected = perEditor * editors.length * (editors.length - 1);
+  let hostileDone: Promise<void> = Promise.resolve();
+  if (setup.hostile) {
+    hostileRunning = true;
+    hostileDone = hostileLoop(setup.url, `${setup.url.replace(/^http/, 'ws')}/yjs`, facilitatorRoom!).catch((error) =>
+      console.error('hostile client failed', error)
+    );
+  }
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   let typedCount = 0;
   const typist = async (e: Editor, i: number) => {
-    const text = actionsArray(e.doc)
-      .get(i % setup.actions)
-      .get(YJS_FIELDS.text) as Y.Text;
+    const text = [...textsMap(e.doc).values()][i % setup.actions];
     const typed = insertTimes.get(e.doc.clientID)!;
     const offset = (i / editors.length) * period; // spread editors evenly over one period
     for (let k = 0; k < perEditor; k++) {
@@ -156,16 +254,14 @@ async function run(): Promise<object> {
   };
   await Promise.all(editors.map(typist));
   const typingS = (performance.now() - started) / 1000;
+  hostileRunning = false;
+  await hostileDone;
   const drainDeadline = performance.now() + 15_000;
   while (received < expected && performance.now() < drainDeadline) await sleep(20);
   loop.disable();
   const cpu = process.cpuUsage(cpu0);
   const wallS = (Math.max(lastReceiveAt, started) - started) / 1000;
-  const lengths = editors.map((e) =>
-    actionsArray(e.doc)
-      .toArray()
-      .reduce((sum, m) => sum + (m.get(YJS_FIELDS.text) as Y.Text).length, 0)
-  );
+  const lengths = editors.map((e) => [...textsMap(e.doc).values()].reduce((sum, t) => sum + t.length, 0));
   return {
     type: 'done',
     keystrokes: typedCount,
@@ -176,7 +272,9 @@ async function run(): Promise<object> {
     converged: lengths.every((l) => l === typedCount),
     latency: summarize(latency.values()),
     loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
-    loadLoopDelayP99Ms: loop.percentile(99) / 1e6
+    loadLoopDelayP99Ms: loop.percentile(99) / 1e6,
+    hostileUpdates: hostileSent,
+    hostileMb: hostileBytes / 1e6
   };
 }
 
@@ -187,7 +285,9 @@ serveLoadProcess<Setup>({
     for (const e of [...editors, ...(admin ? [admin] : [])]) {
       e.provider.destroy();
       e.doc.destroy();
+      e.socket?.disconnect();
     }
     facilitatorSocket?.disconnect();
+    hostileSocket?.disconnect();
   }
 });

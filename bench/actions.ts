@@ -7,8 +7,13 @@
  * from another child (bench/action-load.ts; see it for the latency method).
  * Prints numbers only and writes bench/results/actions-<date>.json.
  *
+ * Target `hostile` is our server with one more participant flooding it during
+ * the run (updates of ~175 KB naming 25,000 made-up Yjs client ids, back to
+ * back; see bench/action-load.ts): the honest editors' latency is compared with
+ * the `ours` run of the same repeat (issue 10: p99 within 2×).
+ *
  * Env: BENCH_EDITORS=50 BENCH_ACTIONS=10 BENCH_RATE=10 BENCH_SECONDS=20
- *      BENCH_REPEATS=3 BENCH_TARGETS=ours,bare BENCH_CPU_PROF=1
+ *      BENCH_REPEATS=3 BENCH_TARGETS=ours,hostile,bare BENCH_CPU_PROF=1
  *      BENCH_QUIET_WAIT_S=20 (wait up to this long for an idle machine before each run)
  *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
  *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
@@ -20,7 +25,8 @@ const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours' | 'bare')[];
+type Target = 'ours' | 'hostile' | 'bare';
+const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,hostile,bare').split(',') as Target[];
 
 interface LoadResult {
   keystrokes: number;
@@ -32,10 +38,13 @@ interface LoadResult {
   latency: Summary;
   loadCpuPercent: number;
   loadLoopDelayP99Ms: number;
+  /** Flood updates the hostile client got sent (and their MB), 0 without one. */
+  hostileUpdates: number;
+  hostileMb: number;
 }
 
 interface Run extends LoadResult {
-  target: 'ours' | 'bare';
+  target: Target;
   repeat: number;
   server: ServerStats;
   /** Machine busy % (all cores) in the second before the run started. */
@@ -45,10 +54,10 @@ interface Run extends LoadResult {
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
 const guard = hardTimeout((3 * 60 + REPEATS * TARGETS.length * (SECONDS + QUIET_WAIT_S + 90)) * 1000, () => [running.server?.child, running.load]);
 
-async function runOnce(target: 'ours' | 'bare', repeat: number): Promise<Run> {
+async function runOnce(target: Target, repeat: number): Promise<Run> {
   const { result, server, busyBeforePercent } = await measureRun<LoadResult>({
     start: () =>
-      target === 'ours'
+      target !== 'bare'
         ? startServer(
             process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
             { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_MINUTE: '0' },
@@ -56,7 +65,7 @@ async function runOnce(target: 'ours' | 'bare', repeat: number): Promise<Run> {
           )
         : startServer('bench/bare-yjs-server.ts', {}, 'bare-actions'),
     loadScript: 'bench/action-load.ts',
-    setup: { target, editors: EDITORS, actions: ACTIONS, rate: RATE, seconds: SECONDS },
+    setup: { target: target === 'bare' ? 'bare' : 'ours', hostile: target === 'hostile', editors: EDITORS, actions: ACTIONS, rate: RATE, seconds: SECONDS },
     setupTimeoutMs: 120_000,
     goTimeoutMs: (SECONDS + 45) * 1000
   });
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
       runs.push(run);
       console.log(
         `${run.deliveries}/${run.expectedDeliveries} deliveries, p50 ${run.latency.p50.toFixed(1)} ms, p99 ${run.latency.p99.toFixed(1)} ms, ` +
+          (run.hostileUpdates ? `${run.hostileUpdates} flood updates (${run.hostileMb.toFixed(0)} MB), ` : '') +
           `server CPU ${run.server.cpuPercent.toFixed(0)}%, machine ${run.server.machineBusyPercent.toFixed(0)}%`
       );
     }
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
         'load lag p99',
         'other CPU%',
         'busy before%',
+        'flood upd',
         'converged'
       ],
       runs.map((r) => [
@@ -121,6 +132,7 @@ async function main(): Promise<void> {
         r.loadLoopDelayP99Ms,
         Math.max(0, r.server.machineBusyPercent - r.server.cpuPercent - r.loadCpuPercent),
         r.busyBeforePercent,
+        r.hostileUpdates,
         r.converged ? 'yes' : 'NO'
       ])
     )
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
     cpu: ours.cpuSeconds / bare.cpuSeconds
   });
   const flat = (r: Run) => ({ latency: r.latency, cpuSeconds: r.server.cpuSeconds });
-  const medianOf = (target: 'ours' | 'bare') => {
+  const medianOf = (target: Target) => {
     const list = runs.filter((r) => r.target === target);
     return list.length ? { latency: medianSummary(list.map((r) => r.latency)), cpuSeconds: median(list.map((r) => r.server.cpuSeconds)) } : null;
   };
@@ -142,7 +154,7 @@ async function main(): Promise<void> {
     const bare = runs.find((r) => r.target === 'bare' && r.repeat === ours.repeat);
     if (bare) ratios.push({ repeat: ours.repeat, ...ratioOf(flat(ours), flat(bare)) });
   }
-  const [oursMedian, bareMedian] = [medianOf('ours'), medianOf('bare')];
+  const [oursMedian, bareMedian, hostileMedian] = [medianOf('ours'), medianOf('bare'), medianOf('hostile')];
   if (oursMedian && bareMedian && REPEATS > 1) {
     ratios.push({ repeat: 'median', ...ratioOf(oursMedian, bareMedian) });
     console.log(`\nMedians over ${REPEATS} repeats (ms)\n`);
@@ -152,9 +164,26 @@ async function main(): Promise<void> {
         (
           [
             ['ours', oursMedian],
+            ['hostile', hostileMedian],
             ['bare', bareMedian]
           ] as const
-        ).map(([name, m]) => [name, m.latency.p50, m.latency.p95, m.latency.p99, m.latency.max, m.cpuSeconds])
+        ).flatMap(([name, m]) => (m ? [[name, m.latency.p50, m.latency.p95, m.latency.p99, m.latency.max, m.cpuSeconds]] : []))
+      )
+    );
+  }
+  // The hostile client's cost to honest editors: each hostile run against the plain run of its repeat.
+  const underAttack: { repeat: number | 'median'; p50: number; p99: number; cpu: number }[] = [];
+  for (const hostile of runs.filter((r) => r.target === 'hostile')) {
+    const ours = runs.find((r) => r.target === 'ours' && r.repeat === hostile.repeat);
+    if (ours) underAttack.push({ repeat: hostile.repeat, ...ratioOf(flat(hostile), flat(ours)) });
+  }
+  if (hostileMedian && oursMedian && REPEATS > 1) underAttack.push({ repeat: 'median', ...ratioOf(hostileMedian, oursMedian) });
+  if (underAttack.length > 0) {
+    console.log('\nWith the hostile client / without it (goal: honest p99 ≤ 2×)\n');
+    console.log(
+      table(
+        ['#', 'p50 ×', 'p99 ×', 'CPU ×'],
+        underAttack.map((r) => [String(r.repeat), r.p50, r.p99, r.cpu])
       )
     );
   }
@@ -175,7 +204,8 @@ async function main(): Promise<void> {
     rate: RATE,
     seconds: SECONDS,
     runs,
-    ratios
+    ratios,
+    underAttack
   });
   console.log(`\nResults written to ${file}`);
 }

@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
-import { readActions } from '../../src/lib/board/actions';
+import { boardPoints } from '../../src/lib/board/actions';
 import { buildExport, exportCsv, exportMarkdown } from '../../src/lib/domain/export';
 import type { CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
 import { CreateSessionRequest, JoinSessionRequest } from '../../src/lib/protocol/schemas';
@@ -144,7 +144,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       participants: room.summary().participants,
       framework: room.framework,
       results: room.results(),
-      actions: readActions(doc.doc),
+      actions: boardPoints(doc.doc, room.actionViews()),
       dotTotals: room.dotTotals()
     });
   }

@@ -1,22 +1,15 @@
-import { mergeActions, moveAction, removeAction, indexOfAction } from '../../src/lib/board/actions';
+import { createText } from '../../src/lib/board/actions';
 import { CommandError, type CommandName, type ParsedCommand } from '../../src/lib/protocol';
 import type { Identity, SessionRoom } from '../sessions/room';
 import type { SessionRegistry } from '../sessions/registry';
 import type { YjsHub } from '../yjs/hub';
+import { TICKET_TTL_MS } from '../yjs/tickets';
 
 export interface CommandContext {
   room: SessionRoom;
   identity: Identity;
   registry: SessionRegistry;
   yjs: YjsHub;
-}
-
-function requireFacilitator(identity: Identity, what: string): void {
-  if (identity.role !== 'facilitator') throw new CommandError('forbidden', `Only the facilitator may ${what}.`);
-}
-
-function requireActionsPhase(room: SessionRoom): void {
-  if (room.phase !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
 }
 
 /** Runs one validated command. Exhaustive: a new command fails to compile until it is handled here. */
@@ -37,40 +30,40 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
       return null;
     case 'settings:update':
       return room.updateSettings(identity, command.payload);
-    case 'dot:cast': {
+    case 'dot:cast':
+      return room.castDot(identity, command.payload.actionId, command.payload.delta);
+    case 'action:create': {
+      const { actionId, factor, text } = command.payload;
+      // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).
       const doc = await yjs.docFor(room);
-      return room.castDot(identity, command.payload.actionId, command.payload.delta, indexOfAction(doc.doc, command.payload.actionId) >= 0);
+      const { record } = await room.createAction(identity, { id: actionId, factor }, () => createText(doc.doc, actionId, text ?? ''));
+      return room.actionViews().find((a) => a.id === record.id) ?? null;
     }
-    case 'action:remove': {
-      requireFacilitator(identity, 'remove action points');
-      requireActionsPhase(room);
-      let removed = false;
-      await yjs.transact(room, (doc) => (removed = removeAction(doc, command.payload.actionId)));
-      if (!removed) throw new CommandError('not_found', 'That action point does not exist (any more).');
-      await room.moveDots(command.payload.actionId, null);
+    case 'action:update': {
+      const { actionId, factor, owner, due, status } = command.payload;
+      return room.updateAction(identity, actionId, { factor, owner, due: due === '' ? null : due, status });
+    }
+    case 'action:remove':
+      await room.removeAction(identity, command.payload.actionId);
       return null;
-    }
-    case 'action:merge': {
-      requireFacilitator(identity, 'merge action points');
-      requireActionsPhase(room);
-      let merged = false;
-      await yjs.transact(room, (doc) => (merged = mergeActions(doc, command.payload.sourceId, command.payload.targetId)));
-      if (!merged) throw new CommandError('not_found', 'Both action points must exist and differ.');
-      await room.moveDots(command.payload.sourceId, command.payload.targetId);
+    case 'action:restore':
+      await room.restoreAction(identity, command.payload.actionId);
       return null;
-    }
-    case 'action:move': {
-      requireFacilitator(identity, 'reorder action points');
-      requireActionsPhase(room);
-      let moved = false;
-      await yjs.transact(room, (doc) => (moved = moveAction(doc, command.payload.actionId, command.payload.toIndex)));
-      if (!moved) throw new CommandError('not_found', 'That action point does not exist (any more).');
+    case 'action:merge':
+      await room.mergeAction(identity, command.payload.sourceId, command.payload.targetId);
       return null;
-    }
     case 'voting:control':
       return room.controlVoting(identity, command.payload);
     case 'clock:sync':
       return { serverNow: Date.now() };
+    case 'action:unmerge':
+      await room.unmergeAction(identity, command.payload.actionId);
+      return null;
+    case 'action:move':
+      await room.moveAction(identity, command.payload.actionId, command.payload.toIndex);
+      return null;
+    case 'board:ticket':
+      return { ticket: yjs.tickets.issue(room.id, identity), expiresInMs: TICKET_TTL_MS };
     case 'state:request':
       return room.snapshot(identity);
     case 'session:delete': {

@@ -29,4 +29,8 @@ export interface RateLimits {
   commandBurst: number;
   yjsMessagesPerSecond: number;
   yjsBurst: number;
+  /** Board document caps (LIMITS by default); benchmarks and tests may lower or raise them. */
+  yjsClientsPerPerson?: number;
+  yjsClientsPerDocument?: number;
+  yjsDocumentBytes?: number;
 }

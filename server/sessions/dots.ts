@@ -1,25 +1,51 @@
-import { CommandError, type DotState } from '../../src/lib/protocol';
+import { CommandError, type DotState, type OwnDots } from '../../src/lib/protocol';
 import type { DotRecord } from '../store/types';
 
-/** Who spent how many dots on which action point; keeps everyone within their dots. */
+/**
+ * Who spent how many dots on which action point; keeps everyone within their
+ * dots. Indexed both ways with running sums, so a dot costs O(1) and returning
+ * the dots of a vanished point costs O(its voters), never O(everyone).
+ */
 export class DotLedger {
   /** voter → action → count */
   private readonly byVoter = new Map<string, Map<string, number>>();
+  /** action → voter → count */
+  private readonly byAction = new Map<string, Map<string, number>>();
+  private readonly spentBy = new Map<string, number>();
+  private readonly totalOf = new Map<string, number>();
 
   constructor(records: readonly DotRecord[] = []) {
-    for (const r of records) if (r.count > 0) this.mapFor(r.voterId).set(r.actionId, r.count);
+    for (const r of records) if (r.count > 0) this.set(r.voterId, r.actionId, r.count);
   }
 
-  private mapFor(voterId: string): Map<string, number> {
-    let map = this.byVoter.get(voterId);
-    if (!map) this.byVoter.set(voterId, (map = new Map()));
-    return map;
+  /** Sets a voter's count on an action (0 removes it), as stored. */
+  set(voterId: string, actionId: string, count: number): void {
+    const before = this.byVoter.get(voterId)?.get(actionId) ?? 0;
+    const diff = count - before;
+    if (diff === 0) return;
+    const byVoter = this.byVoter.get(voterId) ?? new Map<string, number>();
+    const byAction = this.byAction.get(actionId) ?? new Map<string, number>();
+    if (count === 0) {
+      byVoter.delete(actionId);
+      byAction.delete(voterId);
+    } else {
+      byVoter.set(actionId, count);
+      byAction.set(voterId, count);
+    }
+    if (byVoter.size > 0) this.byVoter.set(voterId, byVoter);
+    else this.byVoter.delete(voterId);
+    if (byAction.size > 0) this.byAction.set(actionId, byAction);
+    else this.byAction.delete(actionId);
+    const spent = (this.spentBy.get(voterId) ?? 0) + diff;
+    if (spent > 0) this.spentBy.set(voterId, spent);
+    else this.spentBy.delete(voterId);
+    const total = (this.totalOf.get(actionId) ?? 0) + diff;
+    if (total > 0) this.totalOf.set(actionId, total);
+    else this.totalOf.delete(actionId);
   }
 
-  private spent(voterId: string): number {
-    let total = 0;
-    for (const count of this.byVoter.get(voterId)?.values() ?? []) total += count;
-    return total;
+  spent(voterId: string): number {
+    return this.spentBy.get(voterId) ?? 0;
   }
 
   /** Applies +1 or −1 and returns the voter's new count on that action. */
@@ -37,53 +63,48 @@ export class DotLedger {
     return current + delta;
   }
 
-  /** Sets a voter's count on an action (0 removes it), as stored. */
-  set(voterId: string, actionId: string, count: number): void {
-    const map = this.mapFor(voterId);
-    if (count <= 0) map.delete(actionId);
-    else map.set(actionId, count);
-  }
-
   maxSpentByAnyone(): number {
     let max = 0;
-    for (const voter of this.byVoter.keys()) max = Math.max(max, this.spent(voter));
+    for (const spent of this.spentBy.values()) max = Math.max(max, spent);
     return max;
   }
 
   totals(): Record<string, number> {
-    const totals: Record<string, number> = {};
-    for (const map of this.byVoter.values()) for (const [action, count] of map) totals[action] = (totals[action] ?? 0) + count;
-    return totals;
+    return Object.fromEntries(this.totalOf);
   }
 
+  totalFor(actionId: string): number {
+    return this.totalOf.get(actionId) ?? 0;
+  }
+
+  own(voterId: string, limit: number): OwnDots {
+    return { mine: Object.fromEntries(this.byVoter.get(voterId) ?? []), remaining: Math.max(0, limit - this.spent(voterId)) };
+  }
+
+  /** Totals with one voter's own dots (the facilitator's view; participants may get the totals hidden). */
   stateFor(voterId: string, limit: number): DotState {
-    return { totals: this.totals(), mine: Object.fromEntries(this.byVoter.get(voterId) ?? []), remaining: Math.max(0, limit - this.spent(voterId)) };
+    return { totals: this.totals(), ...this.own(voterId, limit) };
   }
 
-  removeVoter(voterId: string): void {
-    this.byVoter.delete(voterId);
+  /** Drops a voter's dots (participant removed); returns the actions whose totals changed. */
+  removeVoter(voterId: string): string[] {
+    const actions = [...(this.byVoter.get(voterId)?.keys() ?? [])];
+    for (const actionId of actions) this.set(voterId, actionId, 0);
+    return actions;
   }
 
   /**
-   * Moves every voter's dots from one action to another (or drops them when
-   * `to` is null). A voter's total does not change, so nobody exceeds the limit.
-   * Returns the records that changed.
+   * Gives back every dot spent on an action point that is no longer on the board
+   * (removed or merged). Returns the records that changed (count 0), for the store.
    */
-  moveAction(from: string, to: string | null): DotRecord[] {
-    const changed = this.planMove(from, to);
-    for (const c of changed) this.set(c.voterId, c.actionId, c.count);
+  returnAction(actionId: string): DotRecord[] {
+    const changed = this.planReturn(actionId);
+    for (const c of changed) this.set(c.voterId, c.actionId, 0);
     return changed;
   }
 
-  /** The records `moveAction` would change, without applying them. */
-  planMove(from: string, to: string | null): DotRecord[] {
-    const changed: DotRecord[] = [];
-    for (const [voterId, map] of this.byVoter) {
-      const count = map.get(from);
-      if (!count) continue;
-      changed.push({ voterId, actionId: from, count: 0 });
-      if (to !== null) changed.push({ voterId, actionId: to, count: (map.get(to) ?? 0) + count });
-    }
-    return changed;
+  /** The records `returnAction` would change, without applying them (the store writes them first). */
+  planReturn(actionId: string): DotRecord[] {
+    return [...(this.byAction.get(actionId)?.keys() ?? [])].map((voterId) => ({ voterId, actionId, count: 0 }));
   }
 }

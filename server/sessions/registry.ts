@@ -66,13 +66,13 @@ export class SessionRegistry {
       votingDeadline: null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS },
+      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false },
       revealedRounds: [],
       createdAt: now,
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], revealed: [] });
+    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], revealed: [], actions: [] });
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };

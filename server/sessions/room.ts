@@ -7,8 +7,10 @@ import {
   CommandError,
   LIMITS,
   PROTOCOL_VERSION,
+  type ActionView,
   type DotState,
   type Me,
+  type OwnDots,
   type OwnAnswer,
   type ParticipantView,
   type PhaseChange,
@@ -26,6 +28,7 @@ import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
 import { KeyedSerial } from './serial';
+import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 
 interface LiveParticipant {
   record: ParticipantRecord;
@@ -70,6 +73,8 @@ export class SessionRoom {
   /** What each revealed round showed, frozen at the reveal (docs/privacy.md): never recomputed. */
   private readonly frozen = new Map<number, { results: RoundResults; ballots: FrozenBallot[] }>();
   private readonly dots: DotLedger;
+  private readonly actions: ActionBoardState;
+  private dotTotalsScheduled = false;
   private facilitatorConnections = 0;
   private presenterConnections = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -105,6 +110,7 @@ export class SessionRoom {
     for (const round of this.session.revealedRounds) {
       if (!this.frozen.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
+    this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
     this.recount();
     this.armDeadline();
   }
@@ -361,8 +367,15 @@ export class SessionRoom {
     );
   }
 
+  /** A voter's dots and the totals they may see (participants see none while totals are hidden). */
   dotState(voterId: string): DotState {
-    return this.dots.stateFor(voterId, this.session.settings.dotsPerPerson);
+    const own = this.dots.own(voterId, this.session.settings.dotsPerPerson);
+    const totals = voterId !== FACILITATOR_VOTER && this.session.settings.hideDotTotals ? {} : this.dots.totals();
+    return { totals, ...own };
+  }
+
+  private ownDots(voterId: string): OwnDots {
+    return this.dots.own(voterId, this.session.settings.dotsPerPerson);
   }
 
   /** What `identity` may see of the session right now. */
@@ -393,7 +406,8 @@ export class SessionRoom {
       progress: this.progress(),
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
-      dots: this.dotState(identity.role === 'participant' ? identity.participantId : FACILITATOR_VOTER)
+      dots: this.dotState(identity.role === 'participant' ? identity.participantId : FACILITATOR_VOTER),
+      actions: this.actionViews()
     };
   }
 
@@ -595,7 +609,12 @@ export class SessionRoom {
     // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
     this.session = { ...this.session, settings };
     this.fanout.toAll(this.code, 'settings', settings);
-    this.broadcastDots();
+    // Everyone's remaining dots depend on the number of dots; a rare facilitator action, so one message per participant is fine.
+    if (patch.dotsPerPerson !== undefined) {
+      this.fanout.toFacilitators(this.code, 'dots', this.ownDots(FACILITATOR_VOTER));
+      this.fanout.toEachParticipant(this.code, 'dots', (id) => [this.ownDots(id)]);
+    }
+    this.scheduleDotTotals();
     return settings;
   }
 
@@ -618,41 +637,47 @@ export class SessionRoom {
     this.participantByTokenHash.delete(live.record.tokenHash);
     for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
     // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
-    this.dots.removeVoter(participantId);
+    const dotsChanged = this.dots.removeVoter(participantId).length > 0;
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
-    this.broadcastDots();
+    if (dotsChanged) this.scheduleDotTotals();
     this.scheduleProgress();
   }
 
-  /** Spends or takes back a dot; nobody exceeds their dots. */
-  castDot(identity: Identity, actionId: string, delta: 1 | -1, actionExists: boolean): Promise<DotState> {
+  /**
+   * Spends or takes back a dot; nobody exceeds their dots. Store first, then
+   * memory; one voter's casts one at a time, each checked against the dots they
+   * have stored. O(1) fan-out: the voter's own sockets hear their dots,
+   * everyone hears the totals once per turn.
+   */
+  castDot(identity: Identity, actionId: string, delta: 1 | -1): Promise<DotState> {
     if (identity.role === 'presenter') return Promise.reject(new CommandError('forbidden', 'The presenter screen cannot spend dots.'));
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
-    // One voter's casts one at a time: each is checked against the dots they have stored.
     return this.serial.run(`dots:${voter}`, async () => {
       this.assertAlive();
       if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
-      if (!actionExists && delta > 0) throw new CommandError('not_found', 'That action point does not exist (any more).');
+      this.requireMember(identity);
+      if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
+      const before = this.dots.own(voter, this.session.settings.dotsPerPerson).mine[actionId] ?? 0;
       const count = this.dots.next(voter, actionId, delta, this.session.settings.dotsPerPerson);
       await committed(this.store.setDots(this.id, voter, actionId, count), 'your dot');
+      if (delta > 0 && !this.onBoard(actionId)) {
+        // The point left the board while this dot was being stored (its dots were already given back): undo it.
+        await committed(this.store.setDots(this.id, voter, actionId, before), 'your dot');
+        throw new CommandError('not_found', 'That action point does not exist (any more).');
+      }
       this.dots.set(voter, actionId, count);
-      this.broadcastDots();
+      this.sendOwnDots(voter);
+      this.scheduleDotTotals();
       return this.dotState(voter);
     });
   }
 
-  /** Moves all dots from one action to another (merging duplicates) or drops them (removal). */
-  async moveDots(fromActionId: string, toActionId: string | null): Promise<void> {
-    const changes = this.dots.planMove(fromActionId, toActionId);
-    const results = await Promise.allSettled(changes.map((c) => this.store.setDots(this.id, c.voterId, c.actionId, c.count)));
-    // Memory takes exactly the changes that were stored.
-    changes.forEach((c, i) => results[i].status === 'fulfilled' && this.dots.set(c.voterId, c.actionId, c.count));
-    if (changes.length > 0) this.broadcastDots();
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) await committed(Promise.reject(failure.reason), 'the dots');
+  private onBoard(actionId: string): boolean {
+    const target = this.actions.get(actionId);
+    return target !== undefined && !target.removed && target.mergedInto === null;
   }
 
   /** Dot totals within the session, for exports. */
@@ -660,10 +685,146 @@ export class SessionRoom {
     return this.dots.totals();
   }
 
-  private broadcastDots(): void {
-    const limit = this.session.settings.dotsPerPerson;
-    this.fanout.toFacilitators(this.code, 'dots', this.dots.stateFor(FACILITATOR_VOTER, limit));
-    this.fanout.toEachParticipant(this.code, 'dots', (participantId) => [this.dots.stateFor(participantId, limit)]);
+  private sendOwnDots(voter: string): void {
+    if (voter === FACILITATOR_VOTER) this.fanout.toFacilitators(this.code, 'dots', this.ownDots(voter));
+    else this.fanout.toParticipant(this.code, voter, 'dots', this.ownDots(voter));
+  }
+
+  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
+  private scheduleDotTotals(): void {
+    if (this.dotTotalsScheduled) return;
+    this.dotTotalsScheduled = true;
+    setImmediate(() => {
+      this.dotTotalsScheduled = false;
+      if (this.deleted) return;
+      const totals = this.dots.totals();
+      this.fanout.toFacilitators(this.code, 'dotTotals', totals);
+      this.fanout.toParticipants(this.code, 'dotTotals', this.session.settings.hideDotTotals ? {} : totals);
+    });
+  }
+
+  // ------------------------------------------------------------------ action board structure
+
+  /** Every action point (structure), in board order. */
+  actionViews(): ActionView[] {
+    return this.actions.all().map(toActionView);
+  }
+
+  private requireMember(identity: Identity): void {
+    if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen cannot change the action board.');
+    if (identity.role === 'participant' && !this.participants.has(identity.participantId))
+      throw new CommandError('forbidden', 'You are no longer in this session.');
+  }
+
+  /**
+   * Runs one structural change: checks phase and membership, applies the rule
+   * (which checks the role), queues the store writes, lets `sameTurn` queue more
+   * (the server's Yjs change, so both commit in one transaction), waits until it
+   * is durable, then broadcasts. Dots on points that left the board go back.
+   */
+  private changeActions(
+    identity: Identity,
+    rule: (actor: Actor) => ActionRecord[],
+    options: { facilitatorOnly?: string; sameTurn?: (changed: ActionRecord[]) => void } = {}
+  ): Promise<ActionRecord[]> {
+    // Role before phase, as for the other facilitator commands: a participant is told "forbidden" in every phase.
+    if (identity.role === 'presenter') return Promise.reject(new CommandError('forbidden', 'The presenter screen cannot change the action board.'));
+    if (options.facilitatorOnly && identity.role !== 'facilitator')
+      return Promise.reject(new CommandError('forbidden', `Only the facilitator may ${options.facilitatorOnly}.`));
+    // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
+    return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
+  }
+
+  private async applyActionChange(
+    identity: Actor,
+    rule: (actor: Actor) => ActionRecord[],
+    options: { sameTurn?: (changed: ActionRecord[]) => void }
+  ): Promise<ActionRecord[]> {
+    this.assertAlive();
+    if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+    this.requireMember(identity);
+    // The rules change the board in place; memory goes back to this when the store refuses.
+    const checkpoint = this.actions.checkpoint();
+    let changed: ActionRecord[];
+    try {
+      changed = rule(identity as Actor);
+    } catch (error) {
+      this.actions.revertTo(checkpoint);
+      if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
+      throw error;
+    }
+    if (changed.length === 0) return changed;
+    const returned = ActionBoardState.disappeared(changed).flatMap((id) => this.dots.planReturn(id));
+    const write = this.store.saveActionPoints(this.id, changed);
+    // Queued in the same turn as the structure, so the server's Yjs change commits with it.
+    options.sameTurn?.(changed);
+    try {
+      await committed(write, 'the action board');
+    } catch (error) {
+      this.actions.revertTo(checkpoint);
+      throw error;
+    }
+    // Dots go back only once the point is stored as gone (a refused removal keeps them); memory takes exactly those stored.
+    const results = await Promise.allSettled(returned.map((r) => this.store.setDots(this.id, r.voterId, r.actionId, 0)));
+    const voters = new Set<string>();
+    returned.forEach((r, i) => {
+      if (results[i].status === 'fulfilled') {
+        this.dots.set(r.voterId, r.actionId, 0);
+        voters.add(r.voterId);
+      } else console.error('store: giving back a dot failed; it stays spent:', (results[i] as PromiseRejectedResult).reason);
+    });
+    this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
+    for (const voter of voters) this.sendOwnDots(voter);
+    if (voters.size > 0) this.scheduleDotTotals();
+    return changed;
+  }
+
+  /** Adds an action point; `created` is false when the same command was already applied (a resend). */
+  async createAction(
+    identity: Identity,
+    input: { id: string; factor: number | null },
+    sameTurn: (record: ActionRecord) => void
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    if (input.factor !== null && (input.factor < 1 || input.factor > this.factorCount))
+      throw new CommandError('not_found', `There is no factor ${input.factor}.`);
+    let result: { record: ActionRecord; created: boolean } | null = null;
+    await this.changeActions(
+      identity,
+      (actor) => {
+        result = this.actions.create(actor, input, Date.now());
+        return result.created ? [result.record] : [];
+      },
+      { sameTurn: ([record]) => sameTurn(record) }
+    );
+    return result!;
+  }
+
+  async updateAction(identity: Identity, id: string, patch: ActionPatch): Promise<ActionView> {
+    if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.factorCount)) {
+      throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
+    }
+    const [record] = await this.changeActions(identity, () => this.actions.update(id, patch));
+    return toActionView(record);
+  }
+
+  removeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.remove(actor, id), { facilitatorOnly: 'remove action points' });
+  }
+
+  restoreAction(identity: Identity, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.restore(actor, id), { facilitatorOnly: 'restore action points' });
+  }
+
+  moveAction(identity: Identity, id: string, toIndex: number): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex), { facilitatorOnly: 'reorder action points' });
+  }
+
+  mergeAction(identity: Identity, sourceId: string, targetId: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId), { facilitatorOnly: 'merge action points' });
+  }
+
+  unmergeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id), { facilitatorOnly: 'undo a merge' });
   }
 
   /**
@@ -729,4 +890,19 @@ export class SessionRoom {
     this.deadlineTimer = null;
     this.participantProgressTimer = null;
   }
+}
+
+function toActionView(r: ActionRecord): ActionView {
+  return {
+    id: r.id,
+    factor: r.factor,
+    position: r.position,
+    owner: r.owner,
+    due: r.due,
+    status: r.status,
+    createdAt: r.createdAt,
+    mergedInto: r.mergedInto,
+    removed: r.removed,
+    origin: r.origin
+  };
 }

@@ -1,3 +1,4 @@
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { DotRecord, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 
 /**
@@ -13,13 +14,15 @@ export interface MemoryData {
   answers: Map<string, Map<string, StoredAnswer>>;
   /** sessionId → `${voterId}\n${actionId}` → dot record */
   dots: Map<string, Map<string, DotRecord>>;
+  /** sessionId → action id → action point */
+  actions: Map<string, Map<string, ActionRecord>>;
   yjs: Map<string, Uint8Array[]>;
   /** sessionId → round → frozen results */
   revealed: Map<string, Map<number, RevealedRound>>;
 }
 
 export function emptyMemoryData(): MemoryData {
-  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), yjs: new Map(), revealed: new Map() };
+  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), actions: new Map(), yjs: new Map(), revealed: new Map() };
 }
 
 /** A write that breaks a rule the SQLite schema enforces (unique code, foreign keys). */
@@ -89,7 +92,8 @@ export class MemoryStore implements Store {
         participants,
         answers: [...(this.data.answers.get(id)?.values() ?? [])],
         dots: [...(this.data.dots.get(id)?.values() ?? [])],
-        revealed: this.revealedOf(id)
+        revealed: this.revealedOf(id),
+        actions: [...(this.data.actions.get(id)?.values() ?? [])]
       });
     });
   }
@@ -151,6 +155,7 @@ export class MemoryStore implements Store {
     this.data.participants.delete(id);
     this.data.answers.delete(id);
     this.data.dots.delete(id);
+    this.data.actions.delete(id);
     this.data.yjs.delete(id);
     this.data.revealed.delete(id);
   }
@@ -202,6 +207,16 @@ export class MemoryStore implements Store {
       const key = `${voterId}\n${actionId}`;
       if (count <= 0) dots.delete(key);
       else dots.set(key, { voterId, actionId, count });
+    });
+  }
+
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
+    return this.write(() => {
+      this.session(sessionId);
+      let actions = this.data.actions.get(sessionId);
+      if (!actions) this.data.actions.set(sessionId, (actions = new Map()));
+      for (const r of records) actions.set(r.id, structuredClone(r));
+      this.touch(sessionId);
     });
   }
 

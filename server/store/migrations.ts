@@ -73,5 +73,23 @@ export const MIGRATIONS: readonly string[] = [
     revealed_at INTEGER NOT NULL,
     PRIMARY KEY (session_id, round)
   ) WITHOUT ROWID;
+  `,
+  // 4: action board structure (issue 10): the server's record of each action point; texts stay in yjs_updates.
+  `
+  CREATE TABLE action_points (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    id TEXT NOT NULL,
+    factor INTEGER,
+    position REAL NOT NULL,
+    owner TEXT NOT NULL,
+    due TEXT,
+    status TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    merged_into TEXT,
+    removed INTEGER NOT NULL,
+    origin TEXT,
+    PRIMARY KEY (session_id, id)
+  ) WITHOUT ROWID;
   `
 ];

@@ -6,6 +6,7 @@ import { DEFAULT_MIN_VOTERS } from '../../src/lib/domain/statistics';
 import type { LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseFile, checkOpenDatabase, probeWrite, StoreUnusableError } from './sqlite-check';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 
 /** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL a process crash. */
 export type Synchronous = 'FULL' | 'NORMAL';
@@ -54,6 +55,36 @@ type SessionRow = {
   updated_at: number;
 };
 
+type ActionRow = {
+  id: string;
+  factor: number | null;
+  position: number;
+  owner: string;
+  due: string | null;
+  status: string;
+  created_by: string;
+  created_at: number;
+  merged_into: string | null;
+  removed: number;
+  origin: string | null;
+};
+
+function toActionRecord(row: ActionRow): ActionRecord {
+  return {
+    id: row.id,
+    factor: row.factor,
+    position: row.position,
+    owner: row.owner,
+    due: row.due,
+    status: row.status as ActionRecord['status'],
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    mergedInto: row.merged_into,
+    removed: row.removed === 1,
+    origin: row.origin
+  };
+}
+
 function toSessionRecord(row: SessionRow): SessionRecord {
   return {
     id: row.id,
@@ -69,8 +100,8 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     votingDeadline: row.voting_deadline,
     votingClosed: row.voting_closed === 1,
     votingPausedMs: row.voting_paused_ms,
-    // Sessions stored before k existed get the default.
-    settings: { minVoters: DEFAULT_MIN_VOTERS, ...JSON.parse(row.settings) },
+    // Settings added later default for sessions stored before them.
+    settings: { minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, ...JSON.parse(row.settings) },
     revealedRounds: JSON.parse(row.revealed_rounds),
     createdAt: row.created_at,
     updatedAt: row.updated_at
@@ -112,6 +143,13 @@ export class SqliteStore implements Store {
       // OR IGNORE: a frozen round is never overwritten.
       insertRevealed: db.prepare(
         'INSERT OR IGNORE INTO revealed_results (session_id, round, results, ballots, revealed_at) VALUES (@sessionId, @round, @results, @ballots, @revealedAt)'
+      ),
+      actionsBySession: db.prepare<[string], ActionRow>('SELECT * FROM action_points WHERE session_id = ?'),
+      upsertAction: db.prepare(
+        `INSERT INTO action_points (session_id, id, factor, position, owner, due, status, created_by, created_at, merged_into, removed, origin)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (session_id, id) DO UPDATE SET factor = excluded.factor, position = excluded.position, owner = excluded.owner, due = excluded.due,
+           status = excluded.status, merged_into = excluded.merged_into, removed = excluded.removed`
       ),
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
@@ -261,7 +299,8 @@ export class SqliteStore implements Store {
       }));
       const dots = this.stmt.dotsBySession.all(id).map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count }));
       const revealed = this.stmt.revealedBySession.all(id).map(toRevealedRound);
-      return { session: toSessionRecord(row), participants, answers, dots, revealed };
+      const actions = this.stmt.actionsBySession.all(id).map(toActionRecord);
+      return { session: toSessionRecord(row), participants, answers, dots, revealed, actions };
     });
   }
 
@@ -411,6 +450,27 @@ export class SqliteStore implements Store {
     return this.write(() => {
       if (count <= 0) this.stmt.deleteDots.run(sessionId, voterId, actionId);
       else this.stmt.upsertDots.run(sessionId, voterId, actionId, count);
+    });
+  }
+
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
+    const rows = records.map((r) => [
+      sessionId,
+      r.id,
+      r.factor,
+      r.position,
+      r.owner,
+      r.due,
+      r.status,
+      r.createdBy,
+      r.createdAt,
+      r.mergedInto,
+      r.removed ? 1 : 0,
+      r.origin
+    ]);
+    return this.write(() => {
+      for (const row of rows) this.stmt.upsertAction.run(...row);
+      this.touched.add(sessionId);
     });
   }
 

@@ -3,6 +3,7 @@ import type { Phase } from '../../src/lib/domain/phases';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type { FrozenBallot } from '../../src/lib/domain/results';
 import type { RoundResults, SessionSettings } from '../../src/lib/protocol';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 
 export interface SessionRecord {
   id: string;
@@ -87,6 +88,7 @@ export interface LoadedSession {
   dots: DotRecord[];
   /** Frozen results of revealed rounds, oldest first. */
   revealed: RevealedRound[];
+  actions: ActionRecord[];
 }
 
 /**
@@ -123,6 +125,8 @@ export interface Store {
    */
   saveRevealedRound(revealed: RevealedRound): Promise<void>;
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
+  /** Inserts or replaces action point records (structure only). */
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void>;
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void>;
   /**
    * Replaces every update stored so far for the session by one merged update.

@@ -5,29 +5,44 @@ import * as authProtocol from 'y-protocols/auth';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
-import { LIMITS, YJS_FIELDS } from '../../src/lib/protocol';
-import { actionsArray } from '../../src/lib/board/actions';
+import { LIMITS, YJS_CLOSE, YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
+import { createText } from '../../src/lib/board/actions';
 import type { Store } from '../store/types';
 import { TokenBucket, type RateLimits } from '../security/rate';
+import { checkUpdate, type GateLimits } from './update-gate';
+import { readAwarenessState } from './awareness-gate';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AWARENESS = 1;
 const MESSAGE_AUTH = 2;
 const MESSAGE_QUERY_AWARENESS = 3;
 
-/** Awareness client ids one connection may introduce (y-websocket uses one per document). */
-const AWARENESS_IDS_PER_CONNECTION = 4;
+const GATE: GateLimits = {
+  clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
+  structsPerUpdate: LIMITS.yjsStructsPerUpdate,
+  deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
+  deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
+  textMax: LIMITS.actionTextMax
+};
 
-/** No one types 2^40 characters into one board: a larger clock is hostile. */
-const MAX_CLOCK = 2 ** 40;
+type YjsLimits = Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>;
+
+/** Per-board caps the gate cannot see in one update. */
+interface DocLimits {
+  clientsPerPerson: number;
+  clientsPerDocument: number;
+  documentBytes: number;
+}
 
 /** Merge the stored updates of a document into one after this many appends. */
 const COMPACT_EVERY = 500;
 
 interface Connection {
   canWrite: () => boolean;
-  /** Awareness client ids this connection introduced: only it may change them, and they go when it closes. */
-  awarenessIds: Set<number>;
+  /** Who is connected (facilitator, presenter or one participant): Yjs client ids are counted per person. */
+  person: string;
+  /** The one awareness client id this connection speaks for (its y-websocket document's); it goes when it closes. */
+  awarenessId: number | null;
   /** Whether this connection may publish presence (not a read-only presenter screen). */
   mayPresent: boolean;
   bucket: TokenBucket;
@@ -44,13 +59,23 @@ export class DocRoom {
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   private readonly connections = new Map<WebSocket, Connection>();
   private appendsSinceCompaction = 0;
+  /** Stored size of the document: its encoded state at load or compaction plus the updates appended since. */
+  private storedBytes = 0;
+  /** Yjs client ids each person introduced while this document was loaded. */
+  private readonly clientsByPerson = new Map<string, Set<number>>();
   private destroyed = false;
+  private readonly docLimits: DocLimits;
 
   private constructor(
     readonly sessionId: string,
     private readonly store: Store,
-    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>
+    private readonly limits?: YjsLimits
   ) {
+    this.docLimits = {
+      clientsPerPerson: limits?.yjsClientsPerPerson ?? LIMITS.yjsClientsPerPerson,
+      clientsPerDocument: limits?.yjsClientsPerDocument ?? LIMITS.yjsClientsPerDocument,
+      documentBytes: limits?.yjsDocumentBytes ?? LIMITS.yjsDocumentBytes
+    };
     // The server holds no awareness state of its own.
     this.awareness.setLocalState(null);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.onUpdate(update, origin));
@@ -64,7 +89,7 @@ export class DocRoom {
   }
 
   /** Loads a document from the store; it is served only after this resolves. */
-  static async load(sessionId: string, store: Store, limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>): Promise<DocRoom> {
+  static async load(sessionId: string, store: Store, limits?: YjsLimits): Promise<DocRoom> {
     const room = new DocRoom(sessionId, store, limits);
     const updates = await store.loadYjsUpdates(sessionId);
     room.doc.transact(() => {
@@ -78,6 +103,7 @@ export class DocRoom {
       }
     }, 'load');
     room.appendsSinceCompaction = updates.length;
+    room.storedBytes = Y.encodeStateAsUpdate(room.doc).length;
     if (room.dropPending()) console.warn(`Yjs document of session ${sessionId} had changes with missing dependencies; dropped them`);
     return room;
   }
@@ -99,12 +125,30 @@ export class DocRoom {
     return this.connections.size;
   }
 
+  /**
+   * Creates the shared text of a new action point (the server's own change; clients can only type in it).
+   * Idempotent: an existing text is never replaced, so nobody's edits in flight are lost.
+   */
+  createText(id: string, initial = ''): Y.Text {
+    createText(this.doc, id, initial);
+    return this.doc.getMap<Y.Text>(YJS_TEXTS).get(id)!;
+  }
+
+  /** The text of an action point, or '' when it has none. */
+  textOf(id: string): string {
+    const text = this.doc.getMap(YJS_TEXTS).get(id);
+    return text instanceof Y.Text ? text.toString() : '';
+  }
+
   private onUpdate(update: Uint8Array, origin: unknown): void {
     if (origin === 'load' || this.destroyed) return;
     const persisted = this.store.appendYjsUpdate(this.sessionId, update);
+    this.storedBytes += update.length;
     if (++this.appendsSinceCompaction >= COMPACT_EVERY) {
       this.appendsSinceCompaction = 0;
-      void this.store.compactYjs(this.sessionId, Y.encodeStateAsUpdate(this.doc)).catch((error) => console.error('Yjs compaction failed', error));
+      const state = Y.encodeStateAsUpdate(this.doc);
+      this.storedBytes = state.length;
+      void this.store.compactYjs(this.sessionId, state).catch((error) => console.error('Yjs compaction failed', error));
     }
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
@@ -126,11 +170,12 @@ export class DocRoom {
    * awareness. A read-only viewer (`mayPresent` false: the presenter screen)
    * sees everyone's presence but publishes none of its own.
    */
-  addConnection(ws: WebSocket, canWrite: () => boolean, mayPresent = true): void {
+  addConnection(ws: WebSocket, canWrite: () => boolean, person = 'anyone', mayPresent = true): void {
     const conn: Connection = {
       canWrite,
+      person,
       mayPresent,
-      awarenessIds: new Set(),
+      awarenessId: null,
       bucket: new TokenBucket(this.limits?.yjsMessagesPerSecond ?? LIMITS.yjsMessagesPerSecond, this.limits?.yjsBurst ?? LIMITS.yjsBurst),
       deniedNotified: false
     };
@@ -163,9 +208,10 @@ export class DocRoom {
     const conn = this.connections.get(ws);
     if (!conn) return;
     this.connections.delete(ws);
-    awarenessProtocol.removeAwarenessStates(this.awareness, [...conn.awarenessIds], null);
-    // Forget the clocks too, or random client ids would grow the meta map for as long as the document lives.
-    for (const id of conn.awarenessIds) this.awareness.meta.delete(id);
+    if (conn.awarenessId === null) return;
+    awarenessProtocol.removeAwarenessStates(this.awareness, [conn.awarenessId], null);
+    // Forget the clock too, or random client ids would grow the meta map for as long as the document lives.
+    this.awareness.meta.delete(conn.awarenessId);
   }
 
   /** Hostile input must never throw out of here: every branch is guarded. */
@@ -191,30 +237,24 @@ export class DocRoom {
               this.denyWrite(ws, conn);
               return;
             }
-            if (!storable(update)) throw new Error('implausible update');
-            const before = new Set(actionsArray(this.doc).toArray());
-            try {
-              Y.applyUpdate(this.doc, update, ws);
-            } finally {
-              // Also when the update throws halfway: its structs may already wait as pending.
-              if (this.dropPending()) ws.close(1008, 'update depends on changes the server does not have; reconnect to resync');
-            }
-            this.enforceBoardLimits(before);
+            this.applyClientUpdate(ws, conn, update);
           }
           break;
         }
         case MESSAGE_AWARENESS: {
           if (!conn.mayPresent) break;
-          // Read whole before anything is applied. A connection changes only states it introduced; y-websocket
-          // echoes everyone's changes back, and those echoes (like removals of unknown ids) change nothing here.
-          const kept = readAwarenessEntries(decoding.readVarUint8Array(decoder)).filter((entry) => {
-            if (conn.awarenessIds.has(entry.id)) return true;
-            if (entry.removed || this.awareness.states.has(entry.id)) return false;
-            conn.awarenessIds.add(entry.id);
-            return true;
-          });
-          if (conn.awarenessIds.size > AWARENESS_IDS_PER_CONNECTION) throw new Error('too many awareness client ids');
-          if (kept.length > 0) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(kept), ws);
+          // Read whole before anything is applied. A connection speaks only for its own client id (the first it
+          // introduces); y-websocket echoes everyone's changes back, and those echoes change nothing here.
+          const kept: AwarenessEntry[] = [];
+          for (const entry of readAwarenessEntries(decoding.readVarUint8Array(decoder))) {
+            if (conn.awarenessId === null && !entry.removed && !this.awareness.states.has(entry.id)) conn.awarenessId = entry.id;
+            if (entry.id !== conn.awarenessId) continue;
+            // Only the fields the board knows, each checked; anything else is dropped (see awareness-gate.ts).
+            const state = entry.removed ? null : readAwarenessState(entry.json);
+            if (state === undefined) continue;
+            kept.push({ ...entry, json: JSON.stringify(state), removed: state === null });
+          }
+          if (kept.length > 0) awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(kept.slice(-1)), ws);
           break;
         }
         case MESSAGE_QUERY_AWARENESS: {
@@ -244,32 +284,44 @@ export class DocRoom {
   }
 
   /**
-   * A CRDT cannot refuse part of an update, so the board's limits are kept by a
-   * server change right after it: action points the update added beyond the cap
-   * are removed again (never anyone else's, wherever the update put its own),
-   * and texts beyond the maximum length are cut. Everyone receives the
-   * correction like any other edit.
+   * Applies a client's update only if the board allows all of it (a CRDT cannot take back part of an
+   * update once applied): the gate checks the update against the document's schema first, then the
+   * caps on client ids per person and per document and the stored size. A refused update changes
+   * nothing; its sender is told once by the close code and reason (`YJS_CLOSE.refused` + `YjsRefusal`).
    */
-  private enforceBoardLimits(before: ReadonlySet<unknown>): void {
-    const array = actionsArray(this.doc);
-    let excess = array.length - LIMITS.actionsPerSession;
-    const added: number[] = [];
-    if (excess > 0) {
-      const items = array.toArray();
-      for (let i = items.length - 1; i >= 0 && added.length < excess; i--) if (!before.has(items[i])) added.push(i);
+  private applyClientUpdate(ws: WebSocket, conn: Connection, update: Uint8Array): void {
+    const verdict = checkUpdate(this.doc, update, GATE);
+    if (!verdict.ok) {
+      if (verdict.reason === 'malformed') ws.close(YJS_CLOSE.malformed, 'malformed message');
+      else if (verdict.reason === 'missing_dependency')
+        ws.close(YJS_CLOSE.missingDependency, 'update depends on changes the server does not have; reconnect to resync');
+      else this.refuse(ws, verdict.reason);
+      return;
     }
-    const tooLong: Y.Text[] = [];
-    for (const item of array) {
-      const text = item instanceof Y.Map ? item.get(YJS_FIELDS.text) : null;
-      if (text instanceof Y.Text && text.length > LIMITS.actionTextMax) tooLong.push(text);
+    const mine = this.clientsByPerson.get(conn.person) ?? new Set<number>();
+    const fresh = verdict.newClients.filter((client) => !mine.has(client));
+    if (fresh.length > 0) {
+      if (mine.size + fresh.length > this.docLimits.clientsPerPerson || this.doc.store.clients.size + fresh.length > this.docLimits.clientsPerDocument) {
+        this.refuse(ws, 'too_many_clients');
+        return;
+      }
     }
-    if (added.length === 0 && tooLong.length === 0) return;
-    this.doc.transact(() => {
-      // Indices were collected from the end, so deleting in that order keeps the others valid.
-      for (const index of added) array.delete(index, 1);
-      excess -= added.length;
-      for (const text of tooLong) if (text.doc) text.delete(LIMITS.actionTextMax, text.length - LIMITS.actionTextMax);
-    }, 'server');
+    if (this.storedBytes + update.length > this.docLimits.documentBytes) {
+      this.refuse(ws, 'document_full');
+      return;
+    }
+    for (const client of fresh) mine.add(client);
+    if (mine.size > 0) this.clientsByPerson.set(conn.person, mine);
+    try {
+      Y.applyUpdate(this.doc, update, ws);
+    } finally {
+      // The gate refuses gaps, so nothing should wait; if Yjs still keeps something pending, drop it and resync that client.
+      if (this.dropPending()) ws.close(YJS_CLOSE.missingDependency, 'update depends on changes the server does not have; reconnect to resync');
+    }
+  }
+
+  private refuse(ws: WebSocket, reason: YjsRefusal): void {
+    ws.close(YJS_CLOSE.refused, `refused: ${reason}`);
   }
 
   /** Lets read-only connections be told again after the phase changes. */
@@ -285,18 +337,6 @@ export class DocRoom {
     this.awareness.destroy();
     this.doc.destroy();
   }
-}
-
-/**
- * Whether an update can be stored and loaded again. Yjs takes structs and deletions of length 0 (which it
- * cannot read back once encoded) and, from a few bytes, structs billions of clocks long (past 2^53 clocks
- * lose precision); either would leave a stored document that no longer loads. No real client sends them.
- */
-function storable(update: Uint8Array): boolean {
-  const { structs, ds } = Y.decodeUpdate(update);
-  for (const struct of structs) if (!(struct.length > 0) || struct.id.clock + struct.length > MAX_CLOCK) return false;
-  for (const ranges of ds.clients.values()) for (const { clock, len } of ranges) if (!(len > 0) || clock + len > MAX_CLOCK) return false;
-  return true;
 }
 
 interface AwarenessEntry {

@@ -12,6 +12,7 @@ import type { RateLimits } from '../security/rate';
 import { DocRoom } from './doc-room';
 import type { RequestContext } from '../http/links';
 import type { GuessLimiter } from '../security/window-limiter';
+import { TicketBook } from './tickets';
 
 const IDLE_UNLOAD_MS = 10 * 60_000;
 const IDLE_SWEEP_MS = 60_000;
@@ -19,7 +20,8 @@ const IDLE_SWEEP_MS = 60_000;
 export const DEFAULT_HEARTBEAT_MS = 25_000;
 
 /**
- * The Yjs endpoint (`/yjs/<CODE>?token=…`): authenticates at upgrade, loads
+ * The Yjs endpoint (`/yjs/<CODE>?ticket=…`): authenticates at upgrade with a
+ * single-use ticket from the socket.io connection (`board:ticket`), loads
  * each session's document once, and serves it to many WebSockets.
  */
 export class YjsHub {
@@ -28,12 +30,14 @@ export class YjsHub {
   private readonly loading = new Map<string, Promise<DocRoom>>();
   /** Open board sockets of each participant (`sessionId:participantId`), to cut them off on removal. */
   private readonly participantSockets = new Map<string, Set<WebSocket>>();
+  /** Tickets for the upgrade, issued over socket.io. */
+  readonly tickets = new TicketBook();
 
   constructor(
     private readonly registry: SessionRegistry,
     private readonly store: Store,
     private readonly origins: OriginPolicy,
-    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>,
+    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>,
     /** Code guessing is limited across REST, socket.io and here; so are the connections one person holds. */
     private readonly guessing?: { requests: RequestContext; guesses: GuessLimiter; connectionsPerPerson: number },
     heartbeatMs = DEFAULT_HEARTBEAT_MS
@@ -93,6 +97,11 @@ export class YjsHub {
     doc.doc.transact(() => change(doc.doc), 'server');
   }
 
+  /** Creates the shared text of a new action point (idempotent); the structure itself lives in the session's store. */
+  async createText(room: SessionRoom, actionId: string): Promise<Y.Text> {
+    return (await this.docFor(room)).createText(actionId);
+  }
+
   /** Called after a phase change so read-only clients hear about it again. */
   phaseChanged(room: SessionRoom): void {
     this.docs.get(room.id)?.resetDenials();
@@ -100,6 +109,7 @@ export class YjsHub {
 
   /** Closes the board connections of a participant the facilitator removed (4403: y-websocket does not reconnect). */
   disconnectParticipant(room: SessionRoom, participantId: string): void {
+    this.tickets.revoke(room.id, participantId);
     const key = participantKey(room.id, participantId);
     for (const ws of this.participantSockets.get(key) ?? []) ws.close(4403, 'removed from the session');
     this.participantSockets.delete(key);
@@ -107,6 +117,7 @@ export class YjsHub {
 
   /** Closes and forgets a deleted session's document. */
   drop(sessionId: string): void {
+    this.tickets.revoke(sessionId);
     this.docs.get(sessionId)?.destroy(4404, 'session deleted');
     this.docs.delete(sessionId);
     this.lastUsed.delete(sessionId);
@@ -151,9 +162,10 @@ export class YjsHub {
             room.disconnected(identity);
             this.registry.scheduleUnload(room);
           });
-          // A presenter screen only reads the board.
+          // A presenter screen only reads the board and publishes no presence.
           const stillMember = () => identity.role === 'facilitator' || (identity.role === 'participant' && room.hasParticipant(identity.participantId));
-          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember(), identity.role !== 'presenter');
+          const person = identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
+          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember(), person, identity.role !== 'presenter');
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
@@ -167,17 +179,18 @@ export class YjsHub {
     if (this.guessing?.guesses.blocked(address)) return fail(429, 'rate_limited', 'too many unknown codes or keys from this address');
     const url = new URL(request.url ?? '/', 'http://localhost');
     const code = decodeURIComponent(url.pathname.slice(YJS_PATH.length + 1));
-    const token = url.searchParams.get('token');
-    if (!token || token.length > 128) return fail(401, 'unauthorized', 'a token is required');
+    // A ticket, never a long-lived token: URLs end up in access logs.
+    const ticket = url.searchParams.get('ticket');
+    if (!ticket || ticket.length > 128) return fail(401, 'unauthorized', 'a ticket is required (board:ticket)');
     const room = await this.registry.get(code);
     if (!room) {
       this.guessing?.guesses.miss(address);
       return fail(404, 'not_found', 'unknown session');
     }
-    const identity = room.authenticate(token);
+    const identity = this.tickets.take(ticket, room.id);
     if (!identity) {
       this.guessing?.guesses.miss(address);
-      return fail(401, 'unauthorized', 'token not valid for this session');
+      return fail(401, 'unauthorized', 'ticket not valid for this session (single use, 30 seconds)');
     }
     // Board connections count with the person's socket.io ones (a tab in the action phase holds two).
     if (this.guessing && room.connectionsOf(identity) >= this.guessing.connectionsPerPerson) {

@@ -171,4 +171,87 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     await facilitator.getByTestId('compare-file').setInputFiles({ name: 'x.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
     await facilitator.getByText('This is not the export.json of a session with results.').waitFor();
   });
+
+  it('a research tip starts an action point, and others see it', async () => {
+    await bob.getByTestId('action-add-4').click();
+    await item(bob, 4).waitFor();
+    const tip = item(bob, 4).getByTestId('action-tip-4').first();
+    const tipText = (await tip.textContent())!.trim();
+    expect(tipText.length).toBeGreaterThan(10);
+    await tip.click();
+    for (const page of [facilitator, ann, bob]) await expect.poll(() => actionText(page, 4).inputValue()).toBe(tipText);
+    // Once the point has text, the tips make room.
+    expect(await item(bob, 4).getByTestId('action-tip-4').count()).toBe(0);
+  });
+
+  it('removing a point with text asks first and can be undone; merging is a deliberate step and can be undone', async () => {
+    const tipText = await actionText(ann, 4).inputValue();
+    await item(facilitator, 4).getByTestId('action-remove').click();
+    // Nothing is removed before the confirmation.
+    expect(await item(ann, 4).count()).toBe(1);
+    await item(facilitator, 4).getByTestId('action-remove-confirm').click();
+    for (const page of [facilitator, ann, bob]) await expect.poll(() => item(page, 4).count()).toBe(0);
+    await facilitator.getByTestId('action-restore').click();
+    for (const page of [facilitator, ann, bob]) await expect.poll(() => actionText(page, 4).inputValue()).toBe(tipText);
+
+    // Choosing a target merges nothing; the Merge button does. Both texts stay: the merged point lists its part.
+    await item(facilitator, 4).getByTestId('action-merge-target').selectOption({ label: MARKUP });
+    expect(await item(ann, 4).count()).toBe(1);
+    await item(facilitator, 4).getByTestId('action-merge').click();
+    for (const page of [ann, bob]) {
+      await expect.poll(() => item(page, 4).count()).toBe(0);
+      await expect.poll(() => item(page, 5).locator('.part-text').textContent()).toBe(tipText);
+    }
+    await item(facilitator, 5).getByTestId('action-unmerge').click();
+    for (const page of [facilitator, ann, bob]) await expect.poll(() => actionText(page, 4).inputValue()).toBe(tipText);
+  });
+
+  it('dot totals can be hidden until the facilitator shows them, and the board sorts by dots', async () => {
+    await facilitator.getByText('Settings').click();
+    await facilitator.getByTestId('hide-dot-totals').check();
+    await expect.poll(() => item(ann, 3).getByTestId('action-votes').textContent()).toBe('?');
+    expect(await item(facilitator, 3).getByTestId('action-votes').textContent()).toBe('1');
+    // Ann spends two dots on factor 5 while the totals are hidden from her.
+    await item(ann, 5).getByTestId('action-vote').click();
+    await expect.poll(() => item(ann, 5).getByTestId('action-vote').getAttribute('aria-pressed')).toBe('true');
+    await item(ann, 5).getByTestId('action-vote').click();
+    await expect.poll(() => item(facilitator, 5).getByTestId('action-votes').textContent()).toBe('2');
+    expect(await item(bob, 5).getByTestId('action-votes').textContent()).toBe('?');
+    await facilitator.getByTestId('hide-dot-totals').uncheck();
+    for (const page of [ann, bob]) await expect.poll(() => item(page, 5).getByTestId('action-votes').textContent()).toBe('2');
+
+    await ann.getByTestId('action-sort').check();
+    const sorted = ann.getByTestId('action-sorted').getByTestId('action-item');
+    await expect.poll(() => sorted.evaluateAll((items) => items.map((el) => el.getAttribute('data-factor')))).toEqual(['5', '3', '4']);
+    // Moving dots changes the order for everyone who sorts.
+    await item(bob, 4).getByTestId('action-vote').click();
+    await item(bob, 4).getByTestId('action-vote').click();
+    await expect.poll(() => sorted.evaluateAll((items) => items.map((el) => el.getAttribute('data-factor')))).toEqual(['5', '4', '3']);
+    await ann.getByTestId('action-sort').uncheck();
+  });
+
+  it('when the session closes while someone types offline, their page says so and shows exactly the unsaved text', async () => {
+    const stored = await actionText(ann, 3).inputValue();
+    await ann.context().setOffline(true);
+    await caretAt(actionText(ann, 3), 'end');
+    await ann.keyboard.type(' plus offline words', { delay: 10 });
+    const typed = `${stored} plus offline words`;
+    expect(await actionText(ann, 3).inputValue()).toBe(typed);
+    await facilitator.getByTestId('phase-close').click();
+    await expect.poll(() => facilitator.locator('main').textContent()).toContain('Closed');
+    await ann.context().setOffline(false);
+
+    const unsaved = ann.getByTestId('unsaved-texts');
+    await unsaved.waitFor();
+    expect(await unsaved.getByTestId('unsaved-text').allTextContents()).toEqual([typed]);
+    expect(await unsaved.getByTestId('unsaved-copy').isVisible()).toBe(true);
+    // The server really does not have the words: the export shows what was stored.
+    const token = await facilitator.evaluate((c) => localStorage.getItem(`seeds:facilitator:${c}`), code);
+    const data = (await fetch(`${e2e.url}/api/sessions/${code}/export.json`, { headers: { authorization: `Bearer ${token}` } }).then((r) =>
+      r.json()
+    )) as ExportJson;
+    expect(data.actions.find((a) => a.factor === 3)?.text).toBe(stored);
+    // Someone who typed nothing offline is told nothing of the kind.
+    expect(await bob.getByTestId('unsaved-texts').count()).toBe(0);
+  });
 });

@@ -51,11 +51,26 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
     facilitator: onlyIn('actions', 'ok', 'wrong_phase'),
     presenter: all('forbidden')
   },
+  'action:create': {
+    ...strangers,
+    participant: onlyIn('actions', 'ok', 'wrong_phase'),
+    facilitator: onlyIn('actions', 'ok', 'wrong_phase'),
+    presenter: all('forbidden')
+  },
+  'action:update': {
+    ...strangers,
+    participant: onlyIn('actions', 'ok', 'wrong_phase'),
+    facilitator: onlyIn('actions', 'ok', 'wrong_phase'),
+    presenter: all('forbidden')
+  },
   'action:remove': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'action:restore': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'action:merge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'action:unmerge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'action:move': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'voting:control': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'clock:sync': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
+  'board:ticket': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'state:request': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'session:delete': { ...strangers, participant: all('forbidden'), facilitator: all('ok'), presenter: all('forbidden') },
   [BOARD_EDIT]: {

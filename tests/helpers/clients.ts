@@ -8,6 +8,7 @@ import { onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
+import { connectWithTickets } from '../../src/lib/client/yjs-ticket';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import * as syncProtocol from 'y-protocols/sync';
@@ -177,19 +178,43 @@ export interface YjsClient {
   destroy(): void;
 }
 
-/** A y-websocket provider (no BroadcastChannel) that has synced with the server. */
+/**
+ * A single-use ticket for the Yjs endpoint, fetched like the browser does: over a socket.io connection
+ * authenticated with `token` (`board:ticket`). That connection is closed again at once, so it does not
+ * show up as presence. When socket.io refuses the token, the token itself is returned as a (bogus)
+ * ticket, so the Yjs upgrade can be seen refusing it too.
+ */
+export async function ticketFor(url: string, code: string, token: string): Promise<string> {
+  let client: BoardClient;
+  try {
+    client = await connectClient(url, { code, token });
+  } catch {
+    return token;
+  }
+  try {
+    const ack = await client.send('board:ticket', {});
+    if (!ack.ok) throw new Error(`board:ticket refused: ${ack.error.code}`);
+    return ack.data.ticket;
+  } finally {
+    client.close();
+  }
+}
+
+/** A y-websocket provider (no BroadcastChannel) that has synced with the server; it reconnects with fresh tickets. */
 export async function connectYjs(url: string, code: string, token: string, { sync = true } = {}): Promise<YjsClient> {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(yjsBase(url), code, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
-    params: { token },
+    connect: false,
     maxBackoffTime: 200
   });
+  const stopTickets = connectWithTickets(provider, () => ticketFor(url, code, token));
   const client: YjsClient = {
     doc,
     provider,
     destroy: () => {
+      stopTickets();
       provider.destroy();
       doc.destroy();
     }
@@ -199,10 +224,15 @@ export async function connectYjs(url: string, code: string, token: string, { syn
   return client;
 }
 
-/** Tries a Yjs upgrade; resolves with the HTTP status (101 when it was accepted). */
-export function yjsUpgradeStatus(url: string, code: string, token: string | null, headers: Record<string, string> = {}): Promise<number> {
-  const query = token === null ? '' : `?token=${encodeURIComponent(token)}`;
-  const ws = new WebSocket(`${yjsBase(url)}/${encodeURIComponent(code)}${query}`, { headers });
+/** Tries a Yjs upgrade with a ticket got with `token`; resolves with the HTTP status (101 when it was accepted). */
+export async function yjsUpgradeStatus(url: string, code: string, token: string | null, headers: Record<string, string> = {}): Promise<number> {
+  const query = token === null ? '' : `?ticket=${encodeURIComponent(await ticketFor(url, code, token))}`;
+  return upgradeStatus(`${yjsBase(url)}/${encodeURIComponent(code)}${query}`, headers);
+}
+
+/** Tries a Yjs upgrade of exactly `address`; resolves with the HTTP status (101 when it was accepted). */
+export function upgradeStatus(address: string, headers: Record<string, string> = {}): Promise<number> {
+  const ws = new WebSocket(address, { headers });
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.close();
@@ -230,8 +260,10 @@ export class RawYjs {
     ws.on('error', () => undefined);
   }
 
-  static open(url: string, code: string, token: string): Promise<RawYjs> {
-    const ws = new WebSocket(`${yjsBase(url)}/${encodeURIComponent(code)}?token=${encodeURIComponent(token)}`);
+  /** Opens with a ticket got with `token`, or from `tickets` (e.g. a long-lived socket.io client, when opening often). */
+  static async open(url: string, code: string, token: string, tickets?: () => Promise<string>): Promise<RawYjs> {
+    const ticket = tickets ? await tickets() : await ticketFor(url, code, token);
+    const ws = new WebSocket(`${yjsBase(url)}/${encodeURIComponent(code)}?ticket=${encodeURIComponent(ticket)}`);
     onTestFinished(() => ws.terminate());
     const client = new RawYjs(ws);
     return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 /**
  * Fault injection for the store: a real store (SQLite in the tests) behind a
  * switch that makes writes fail on demand, the way a full or vanished disk
@@ -15,6 +16,7 @@ export type WriteName =
   | 'removeParticipant'
   | 'saveAnswer'
   | 'setDots'
+  | 'saveActionPoints'
   | 'appendYjsUpdate'
   | 'compactYjs'
   | 'purgeIdle'
@@ -95,6 +97,9 @@ export class FaultyStore implements Store {
   }
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
     return this.write('setDots', () => this.inner.setDots(sessionId, voterId, actionId, count));
+  }
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
+    return this.write('saveActionPoints', () => this.inner.saveActionPoints(sessionId, records));
   }
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
     return this.write('appendYjsUpdate', () => this.inner.appendYjsUpdate(sessionId, update));

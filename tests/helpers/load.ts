@@ -9,8 +9,9 @@ import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
 import { onTestFinished } from 'vitest';
 import type { Ack, Answer, Phase, PhaseChange } from '../../src/lib/protocol';
-import { actionsArray, readActions } from '../../src/lib/board/actions';
-import { waitFor, yjsBase, type BoardClient } from './clients';
+import { textOf } from '../../src/lib/board/actions';
+import { connectWithTickets } from '../../src/lib/client/yjs-ticket';
+import { ticketFor, waitFor, yjsBase, type BoardClient } from './clients';
 import type { Rng } from './fuzz';
 import { joinSession } from './server';
 
@@ -89,25 +90,76 @@ export function attachProvider(url: string, code: string, token: string, doc: Y.
   const provider = new WebsocketProvider(yjsBase(url), code, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     disableBc: true,
-    params: { token },
+    connect: false,
     maxBackoffTime: 200
   });
-  onTestFinished(() => provider.destroy());
+  // Single-use tickets from socket.io, a fresh one for every connection attempt (no token in the URL).
+  const stop = connectWithTickets(provider, () => ticketFor(url, code, token));
+  onTestFinished(() => {
+    stop();
+    provider.destroy();
+  });
   return provider;
 }
 
 /** The Y.Text of action point `id` in `doc`. */
 export function actionText(doc: Y.Doc, id: string): Y.Text {
-  const map = actionsArray(doc)
-    .toArray()
-    .find((m) => m instanceof Y.Map && m.get('id') === id);
-  if (!map) throw new Error(`no action ${id}`);
-  return map.get('text') as Y.Text;
+  const text = textOf(doc, id);
+  if (!text) throw new Error(`no action ${id}`);
+  return text;
+}
+
+export interface StructureRecord {
+  /** Point id → factor last acknowledged for it. */
+  created: Map<string, number>;
+  /** Point id → owner last acknowledged. */
+  owners: Map<string, string>;
+  /** The order of the points after the last acknowledged move. */
+  order: string[] | null;
+  inflight: { kind: 'create' | 'owner' | 'move'; id: string } | null;
+  errors: string[];
+}
+
+/**
+ * The facilitator works on the board structure: creates points, renames their
+ * owners and moves them, recording each acknowledged change.
+ */
+export async function structureLoop(facilitator: BoardClient, rng: Rng, stopped: () => boolean, record: StructureRecord): Promise<void> {
+  const ids: string[] = [];
+  for (let i = 0; !stopped(); i++) {
+    const kind = ids.length < 2 || rng.chance(0.4) ? 'create' : rng.chance(0.5) ? 'owner' : 'move';
+    const id = kind === 'create' ? `load-${i}-${rng.int(1e9)}` : rng.pick(ids);
+    record.inflight = { kind, id };
+    const owner = `Owner ${i}`;
+    const factor = rng.range(1, 12);
+    const toIndex = rng.int(ids.length);
+    const ack =
+      kind === 'create'
+        ? await command(facilitator, 'action:create', { actionId: id, factor })
+        : kind === 'owner'
+          ? await command(facilitator, 'action:update', { actionId: id, owner })
+          : await command(facilitator, 'action:move', { actionId: id, toIndex });
+    if (!ack) return;
+    record.inflight = null;
+    if (!ack.ok) {
+      if (ack.error.code !== 'rate_limited') record.errors.push(ack.error.code);
+    } else if (kind === 'create') {
+      ids.push(id);
+      record.created.set(id, factor);
+    } else if (kind === 'owner') record.owners.set(id, owner);
+    else {
+      const order = (record.order ?? [...ids]).filter((x) => x !== id);
+      order.splice(Math.min(toIndex, order.length), 0, id);
+      record.order = order;
+    }
+    if (kind === 'create' && record.order) record.order.push(id);
+    await sleep(rng.range(30, 90));
+  }
 }
 
 /** Types `[<name>-<n>]` tokens at the end of a text every 20–60 ms; returns every token it typed. */
 export async function typeLoop(doc: Y.Doc, id: string, name: string, rng: Rng, stopped: () => boolean, typed: string[]): Promise<void> {
-  await waitFor(() => readActions(doc).some((a) => a.id === id), { message: `${name} sees the action point` });
+  await waitFor(() => textOf(doc, id), { message: `${name} sees the action point` });
   const text = actionText(doc, id);
   while (!stopped()) {
     const token = `[${name}-${typed.length}]`;

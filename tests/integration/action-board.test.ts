@@ -1,13 +1,15 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import * as Y from 'yjs';
-import { actionsArray, addAction, readActions } from '../../src/lib/board/actions';
+import { createText, textOf as textById } from '../../src/lib/board/actions';
 import type { ExportJson } from '../../src/lib/domain/export';
-import { LIMITS, YJS_FIELDS } from '../../src/lib/protocol';
+import { LIMITS, YJS_CLOSE } from '../../src/lib/protocol';
+import { addPoint, allTexts, textIn } from '../helpers/board';
 import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
 import { getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession, type TestSession } from '../helpers/session';
 
-const textOf = (client: YjsClient, index = 0) => actionsArray(client.doc).get(index)?.get(YJS_FIELDS.text) as Y.Text;
+const textOf = (client: YjsClient, id: string) => textById(client.doc, id) as Y.Text;
+const texts = (client: YjsClient) => Object.values(allTexts(client.doc));
 
 async function exported(url: string, session: TestSession): Promise<ExportJson> {
   const response = await getExport<ExportJson>(url, session.code, session.created.facilitatorToken);
@@ -15,11 +17,11 @@ async function exported(url: string, session: TestSession): Promise<ExportJson> 
   return response.body;
 }
 
-/** Sends an action as a raw update and waits until the server has answered "permission denied". */
+/** Sends a text as a raw update and waits until the server has answered "permission denied". */
 async function deniedWrite(url: string, code: string, token: string, text: string): Promise<void> {
   const raw = await RawYjs.open(url, code, token);
   const doc = new Y.Doc();
-  addAction(doc, { factor: 1, text });
+  createText(doc, 'denied', text);
   raw.sendUpdate(Y.encodeStateAsUpdate(doc));
   await raw.waitForType(YJS_MESSAGE.auth);
 }
@@ -33,20 +35,22 @@ describe('action board', () => {
     await advance(session.facilitator, 'voting', 'revealed', 'actions');
     const a = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
     const b = await connectYjs(server.url, session.code, session.people[1].joined.participantToken);
-    addAction(a.doc, { factor: 3, text: 'Meet' });
-    await waitFor(() => textOf(b)?.toString() === 'Meet');
+    const id = await addPoint(session.people[0].client, 3, 'Meet');
+    await waitFor(() => textOf(b, id)?.toString() === 'Meet');
+    await textIn(a.doc, id);
 
     for (let round = 0; round < 5; round++) {
       // Both edit before either hears of the other: truly concurrent.
-      textOf(a).insert(0, `a${round} `);
-      textOf(b).insert(textOf(b).length, ` b${round}`);
-      textOf(a).insert(textOf(a).length, '!');
-      textOf(b).delete(0, 1);
+      textOf(a, id).insert(0, `a${round} `);
+      textOf(b, id).insert(textOf(b, id).length, ` b${round}`);
+      textOf(a, id).insert(textOf(a, id).length, '!');
+      textOf(b, id).delete(0, 1);
     }
-    await waitFor(() => textOf(a).toString() === textOf(b).toString() && textOf(a).toString().includes('b4') && textOf(a).toString().includes('a4'), {
-      message: 'clients converged'
-    });
-    const final = textOf(a).toString();
+    await waitFor(
+      () => textOf(a, id).toString() === textOf(b, id).toString() && textOf(a, id).toString().includes('b4') && textOf(a, id).toString().includes('a4'),
+      { message: 'clients converged' }
+    );
+    const final = textOf(a, id).toString();
     for (let round = 0; round < 5; round++) expect(final).toMatch(new RegExp(`a${round}.*b${round}`, 's'));
     await waitFor(async () => (await exported(server.url, session)).actions[0]?.text === final, { message: 'server converged' });
     expect((await exported(server.url, session)).actions).toEqual([{ factor: 3, text: final, owner: null, due: null, status: 'open', votes: 0 }]);
@@ -69,13 +73,15 @@ describe('action board', () => {
     expect(seen).not.toContain(YJS_MESSAGE.auth);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     onTestFinished(() => warn.mockRestore());
-    addAction(early.doc, { factor: 2, text: 'local only' });
+    createText(early.doc, 'localonly', 'local only');
     await waitFor(() => seen.includes(YJS_MESSAGE.auth), { message: 'the early write was refused' });
     // y-websocket reports the refusal with a warning.
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/Permission denied/);
+    // Structure cannot be made before the action phase either.
+    expect(errorCode(await session.people[0].client.send('action:create', { actionId: 'tooearly', factor: 1 }))).toBe('wrong_phase');
 
     const fresh = await connectYjs(server.url, session.code, session.created.facilitatorToken);
-    expect(readActions(fresh.doc)).toEqual([]);
+    expect(texts(fresh)).toEqual([]);
     expect((await exported(server.url, session)).actions).toEqual([]);
   });
 
@@ -85,13 +91,15 @@ describe('action board', () => {
     const token = session.people[0].joined.participantToken;
     await advance(session.facilitator, 'voting', 'revealed', 'actions');
     const writer = await connectYjs(server.url, session.code, token);
-    addAction(writer.doc, { factor: 4, text: 'kept' });
-    await waitFor(async () => (await exported(server.url, session)).actions.length === 1);
+    const id = await addPoint(session.people[0].client, 4);
+    (await textIn(writer.doc, id)).insert(0, 'kept');
+    await waitFor(async () => (await exported(server.url, session)).actions[0]?.text === 'kept');
     await advance(session.facilitator, 'closed');
     await deniedWrite(server.url, session.code, token, 'after close');
     await deniedWrite(server.url, session.code, session.created.facilitatorToken, 'facilitator after close');
+    expect(errorCode(await session.people[0].client.send('action:update', { actionId: id, owner: 'late' }))).toBe('wrong_phase');
     const fresh = await connectYjs(server.url, session.code, session.created.facilitatorToken);
-    expect(readActions(fresh.doc).map((a) => a.text)).toEqual(['kept']);
+    expect(texts(fresh)).toEqual(['kept']);
     expect((await exported(server.url, session)).actions.map((a) => a.text)).toEqual(['kept']);
   });
 
@@ -102,9 +110,10 @@ describe('action board', () => {
     await advance(session.facilitator, 'voting', 'revealed', 'actions');
     const a = await connectYjs(first.url, session.code, session.people[0].joined.participantToken);
     const b = await connectYjs(first.url, session.code, session.people[1].joined.participantToken);
-    addAction(a.doc, { factor: 9, text: 'Find a sponsor for 2027' });
+    const id = await addPoint(session.people[0].client, 9);
+    (await textIn(a.doc, id)).insert(0, 'Find a sponsor for 2027');
     // b receives it only after the server persisted it.
-    await waitFor(() => readActions(b.doc)[0]?.text === 'Find a sponsor for 2027');
+    await waitFor(() => textOf(b, id)?.toString() === 'Find a sponsor for 2027');
     a.destroy();
     b.destroy();
     session.facilitator.close();
@@ -116,7 +125,7 @@ describe('action board', () => {
     expect(after.session.phase).toBe('actions');
     expect(after.actions).toEqual([{ factor: 9, text: 'Find a sponsor for 2027', owner: null, due: null, status: 'open', votes: 0 }]);
     const reader = await connectYjs(second.url, session.code, session.people[1].joined.participantToken);
-    expect(readActions(reader.doc).map((x) => x.text)).toEqual(['Find a sponsor for 2027']);
+    expect(texts(reader)).toEqual(['Find a sponsor for 2027']);
   });
 
   it('closes a connection that sends an oversized message and keeps serving the others', async () => {
@@ -131,8 +140,9 @@ describe('action board', () => {
     hostile.send(huge);
     expect(await hostile.waitForClose()).toBe(1009);
 
-    addAction(a.doc, { factor: null, text: 'still here' });
-    await waitFor(() => readActions(b.doc)[0]?.text === 'still here');
+    const id = await addPoint(session.people[0].client, null);
+    (await textIn(a.doc, id)).insert(0, 'still here');
+    await waitFor(() => textOf(b, id)?.toString() === 'still here');
     expect((await exported(server.url, session)).actions.map((x) => x.text)).toEqual(['still here']);
   });
 
@@ -147,30 +157,39 @@ describe('action board', () => {
     for (let i = 0; i < 50; i++) flooder.send(Uint8Array.of(YJS_MESSAGE.queryAwareness));
     expect(await flooder.waitForClose()).toBe(1013);
 
-    addAction(a.doc, { factor: null, text: 'still flowing' });
-    await waitFor(() => readActions(b.doc)[0]?.text === 'still flowing');
+    const id = await addPoint(session.people[0].client, null);
+    (await textIn(a.doc, id)).insert(0, 'still flowing');
+    await waitFor(() => textOf(b, id)?.toString() === 'still flowing');
   });
 
-  it('keeps the board within its limits: action points beyond the cap and over-long texts are trimmed for everyone', async () => {
-    const server = await startServer();
+  it('keeps the board within its limits: action points beyond the cap and over-long texts are refused', async () => {
+    const server = await startServer({ limits: { commandsPerSecond: 10_000, commandBurst: 10_000 } });
     const session = await setupSession(server, { participants: 2 });
     await advance(session.facilitator, 'voting', 'revealed', 'actions');
     const a = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
     const b = await connectYjs(server.url, session.code, session.people[1].joined.participantToken);
-    a.doc.transact(() => {
-      for (let i = 0; i < LIMITS.actionsPerSession + 5; i++) addAction(a.doc, { factor: 1, text: `point ${i}` });
-    });
-    await waitFor(() => actionsArray(b.doc).length === LIMITS.actionsPerSession && actionsArray(a.doc).length === LIMITS.actionsPerSession, {
-      timeout: 10_000
-    });
-    expect(readActions(b.doc).at(-1)?.text).toBe(`point ${LIMITS.actionsPerSession - 1}`);
+    const client = session.people[0].client;
+    const acks = await Promise.all(
+      Array.from({ length: LIMITS.actionsPerSession + 5 }, (_, i) => client.send('action:create', { actionId: `point-${i}`, factor: 1, text: `point ${i}` }))
+    );
+    expect(acks.filter((ack) => ack.ok)).toHaveLength(LIMITS.actionsPerSession);
+    expect(acks.slice(LIMITS.actionsPerSession).map(errorCode)).toEqual(Array(5).fill('too_large'));
+    await waitFor(() => texts(b).length === LIMITS.actionsPerSession && texts(a).length === LIMITS.actionsPerSession, { timeout: 10_000 });
+    expect(textOf(b, `point-${LIMITS.actionsPerSession - 1}`).toString()).toBe(`point ${LIMITS.actionsPerSession - 1}`);
 
-    textOf(a, 0).insert(0, 'x'.repeat(LIMITS.actionTextMax + 50));
-    await waitFor(() => textOf(b, 0).length === LIMITS.actionTextMax, { timeout: 10_000 });
-    await waitFor(() => textOf(a, 0).length === LIMITS.actionTextMax, { timeout: 10_000 });
+    // A text over the limit is refused before it is applied (the sender is told with 4422), never cut by the server.
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => a.provider.once('closed', (event) => resolve(event)));
+    textOf(a, 'point-0').insert(0, 'x'.repeat(LIMITS.actionTextMax + 50));
+    expect(await closed).toEqual({ code: YJS_CLOSE.refused, reason: 'refused: text_too_long' });
+    // Up to the limit is stored and relayed whole.
+    const fits = 'y'.repeat(LIMITS.actionTextMax - 'point 1'.length);
+    textOf(b, 'point-1').insert(0, fits);
+    const c = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
+    await waitFor(() => textOf(c, 'point-1')?.length === LIMITS.actionTextMax, { timeout: 10_000 });
     const stored = await exported(server.url, session);
     expect(stored.actions).toHaveLength(LIMITS.actionsPerSession);
-    expect(stored.actions[0].text).toHaveLength(LIMITS.actionTextMax);
+    expect(stored.actions.find((x) => x.text.startsWith('x'))).toBeUndefined();
+    expect(stored.actions.some((x) => x.text === `${fits}point 1`)).toBe(true);
   });
 
   it('limits dots per person', async () => {
@@ -180,10 +199,9 @@ describe('action board', () => {
     await advance(session.facilitator, 'voting');
     expect(errorCode(await p1.send('dot:cast', { actionId: 'abcdefgh', delta: 1 }))).toBe('wrong_phase');
     await advance(session.facilitator, 'revealed', 'actions');
-    const board = await connectYjs(server.url, session.code, session.people[0].joined.participantToken);
-    const x = addAction(board.doc, { factor: 1, text: 'X' });
-    const y = addAction(board.doc, { factor: 2, text: 'Y' });
-    await waitFor(async () => (await exported(server.url, session)).actions.length === 2);
+    const x = await addPoint(p1, 1, 'X');
+    const y = await addPoint(p2, 2, 'Y');
+    expect((await exported(server.url, session)).actions).toHaveLength(2);
 
     for (let i = 1; i <= LIMITS.defaultDots; i++) {
       const ack = await p1.send('dot:cast', { actionId: x, delta: 1 });
@@ -198,8 +216,12 @@ describe('action board', () => {
     expect(errorCode(await p1.send('dot:cast', { actionId: y, delta: 1 }))).toBe('ok');
     expect(errorCode(await p2.send('dot:cast', { actionId: y, delta: 1 }))).toBe('ok');
 
-    await p2.waitForEvent('dots', (d) => d.totals[x] === 2 && d.totals[y] === 2 && d.mine[y] === 1 && d.remaining === 2);
-    await session.facilitator.waitForEvent('dots', (d) => d.totals[y] === 2 && d.remaining === LIMITS.defaultDots);
+    await p2.waitForEvent('dotTotals', (t) => t[x] === 2 && t[y] === 2);
+    await p2.waitForEvent('dots', (d) => d.mine[y] === 1 && d.remaining === 2);
+    await session.facilitator.waitForEvent('dotTotals', (t) => t[y] === 2);
+    // Each voter hears only their own dots; the facilitator, who spent none, heard no one's.
+    expect(p2.events('dots').every((d) => Object.keys(d.mine).every((id) => id === y))).toBe(true);
+    expect(session.facilitator.events('dots')).toEqual([]);
     const votes = (await exported(server.url, session)).actions.map((a) => [a.text, a.votes]);
     expect(votes).toEqual([
       ['X', 2],
@@ -207,41 +229,61 @@ describe('action board', () => {
     ]);
   });
 
-  it('lets only the facilitator remove, merge and move action points', async () => {
+  it('lets only the facilitator remove, merge and move action points, and returns their dots', async () => {
     const server = await startServer();
     const session = await setupSession(server, { participants: 1 });
     const { facilitator } = session;
     const participant = session.people[0].client;
     await advance(facilitator, 'voting', 'revealed', 'actions');
     const board = await connectYjs(server.url, session.code, session.created.facilitatorToken);
-    const [one, two, three] = ['one', 'two', 'three'].map((text, i) => addAction(board.doc, { factor: i + 1, text }));
-    const texts = async () => (await exported(server.url, session)).actions.map((a) => a.text);
-    await waitFor(async () => (await texts()).length === 3);
+    const one = await addPoint(facilitator, 1, 'one');
+    const two = await addPoint(participant, 2, 'two');
+    const three = await addPoint(facilitator, 3, 'three');
+    const exportedTexts = async () => (await exported(server.url, session)).actions.map((a) => a.text);
+    expect(await exportedTexts()).toEqual(['one', 'two', 'three']);
 
     const attempts = (client: BoardClient) => [
       client.send('action:remove', { actionId: one }),
+      client.send('action:remove', { actionId: two }),
       client.send('action:merge', { sourceId: two, targetId: one }),
-      client.send('action:move', { actionId: three, toIndex: 0 })
+      client.send('action:move', { actionId: three, toIndex: 0 }),
+      client.send('action:restore', { actionId: one }),
+      client.send('action:unmerge', { actionId: one })
     ];
     for (const ack of await Promise.all(attempts(participant))) expect(errorCode(ack)).toBe('forbidden');
-    expect(await texts()).toEqual(['one', 'two', 'three']);
+    expect(await exportedTexts()).toEqual(['one', 'two', 'three']);
 
     expect(errorCode(await facilitator.send('action:move', { actionId: three, toIndex: 0 }))).toBe('ok');
-    expect(await texts()).toEqual(['three', 'one', 'two']);
+    expect(await exportedTexts()).toEqual(['three', 'one', 'two']);
     expect(errorCode(await participant.send('dot:cast', { actionId: two, delta: 1 }))).toBe('ok');
+    expect(errorCode(await participant.send('dot:cast', { actionId: three, delta: 1 }))).toBe('ok');
     expect(errorCode(await facilitator.send('action:merge', { sourceId: two, targetId: one }))).toBe('ok');
+    // Both texts are kept (the merged point lists its part); the dot on the merged-away point went back to its voter.
     expect((await exported(server.url, session)).actions.map((a) => [a.text, a.votes])).toEqual([
-      ['three', 0],
-      ['one\ntwo', 1]
+      ['three', 1],
+      ['one\ntwo', 0]
     ]);
+    await participant.waitForEvent('dots', (d) => d.remaining === LIMITS.defaultDots - 1 && d.mine[two] === undefined);
     expect(errorCode(await facilitator.send('action:remove', { actionId: three }))).toBe('ok');
-    expect(await texts()).toEqual(['one\ntwo']);
-    await waitFor(() => readActions(board.doc).length === 1, { message: 'the board client sees the server-side changes' });
+    expect(await exportedTexts()).toEqual(['one\ntwo']);
+    await participant.waitForEvent('dots', (d) => d.remaining === LIMITS.defaultDots && Object.keys(d.mine).length === 0);
+    expect((await participant.state()).dots).toEqual({ totals: {}, mine: {}, remaining: LIMITS.defaultDots });
+    // The texts themselves are never deleted from the document.
+    expect(allTexts(board.doc)).toEqual({ [one]: 'one', [two]: 'two', [three]: 'three' });
 
+    // Undo: removal and merge.
+    expect(errorCode(await facilitator.send('action:restore', { actionId: three }))).toBe('ok');
+    expect(errorCode(await facilitator.send('action:unmerge', { actionId: two }))).toBe('ok');
+    expect(await exportedTexts()).toEqual(['three', 'one', 'two']);
+    // Removing twice is the same as once (a resent command); bad targets are refused.
+    expect(errorCode(await facilitator.send('action:remove', { actionId: three }))).toBe('ok');
+    expect(errorCode(await facilitator.send('action:remove', { actionId: three }))).toBe('ok');
+    expect(await exportedTexts()).toEqual(['one', 'two']);
+    expect(errorCode(await facilitator.send('action:merge', { sourceId: one, targetId: one }))).toBe('bad_request');
     for (const command of [
-      facilitator.send('action:remove', { actionId: three }),
-      facilitator.send('action:merge', { sourceId: one, targetId: one }),
-      facilitator.send('action:move', { actionId: 'nosuchaction', toIndex: 0 })
+      facilitator.send('action:merge', { sourceId: one, targetId: three }),
+      facilitator.send('action:move', { actionId: 'nosuchaction', toIndex: 0 }),
+      facilitator.send('action:remove', { actionId: 'nosuchaction' })
     ]) {
       expect(errorCode(await command)).toBe('not_found');
     }
@@ -259,13 +301,15 @@ describe('action board', () => {
     expect(errorCode(await session.facilitator.send('participant:remove', { participantId: gone.joined.participantId }))).toBe('ok');
     await waitFor(() => raw.closeCode !== null, { message: "the removed participant's Yjs socket closed" });
     const doc = new Y.Doc();
-    addAction(doc, { factor: 1, text: 'vandalism' });
+    createText(doc, 'vandal', 'vandalism');
     if (raw.ws.readyState === raw.ws.OPEN) raw.sendUpdate(Y.encodeStateAsUpdate(doc));
-    addAction(goneBoard.doc, { factor: 1, text: 'more vandalism' });
+    createText(goneBoard.doc, 'vandal2', 'more vandalism');
 
     const fresh = await connectYjs(server.url, session.code, stays.joined.participantToken);
-    addAction(fresh.doc, { factor: 2, text: 'legit' });
-    await waitFor(async () => (await exported(server.url, session)).actions.length >= 1);
+    const id = await addPoint(stays.client, 2);
+    (await textIn(fresh.doc, id)).insert(0, 'legit');
+    await waitFor(async () => (await exported(server.url, session)).actions[0]?.text === 'legit');
     expect((await exported(server.url, session)).actions.map((a) => a.text)).toEqual(['legit']);
+    expect(Object.keys(allTexts(fresh.doc))).toEqual([id]);
   });
 });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { addAction, readActions } from '../../src/lib/board/actions';
+import { textOf } from '../../src/lib/board/actions';
+import { addPoint, allTexts, textIn } from '../helpers/board';
 import { PROTOCOL_VERSION } from '../../src/lib/protocol';
 import { connectClient, connectRefused, connectYjs, RawYjs, waitFor, yjsUpgradeStatus } from '../helpers/clients';
 import { api, createSession, joinSession, startServer } from '../helpers/server';
@@ -103,10 +104,11 @@ describe('Yjs endpoint authentication', () => {
     const { code, created, facilitator, people } = await setupSession(server, { participants: 1 });
     await advance(facilitator, 'voting', 'revealed', 'actions');
     const writer = await connectYjs(server.url, code, people[0].joined.participantToken);
-    addAction(writer.doc, { factor: 5, text: 'Shared vision workshop' });
+    const id = await addPoint(people[0].client, 5);
+    (await textIn(writer.doc, id)).insert(0, 'Shared vision workshop');
     const reader = await connectYjs(server.url, code, created.facilitatorToken);
-    await waitFor(() => readActions(reader.doc).length === 1, { message: 'reader synced the action' });
-    expect(readActions(reader.doc)[0]).toMatchObject({ factor: 5, text: 'Shared vision workshop' });
+    await waitFor(() => textOf(reader.doc, id)?.toString() === 'Shared vision workshop', { message: 'reader synced the action' });
+    expect(allTexts(reader.doc)).toEqual({ [id]: 'Shared vision workshop' });
   });
 
   it('survives hostile binary and keeps serving', async () => {
@@ -126,12 +128,16 @@ describe('Yjs endpoint authentication', () => {
       // Either the socket survives (ignored) or it is closed; the server must keep answering.
       await waitFor(() => raw.messages.length > 0 || raw.closeCode !== null);
     }
-    const doc = new Y.Doc();
-    addAction(doc, { factor: null, text: 'after junk' });
+    // An honest edit still lands: a point made by command, its text typed over a raw socket.
+    const id = await addPoint(facilitator, null);
     const raw = await RawYjs.open(server.url, code, created.facilitatorToken);
-    raw.sendUpdate(Y.encodeStateAsUpdate(doc));
     const reader = await connectYjs(server.url, code, created.facilitatorToken);
-    await waitFor(() => readActions(reader.doc).some((a) => a.text === 'after junk'));
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(reader.doc));
+    const before = Y.encodeStateVector(doc);
+    (await textIn(doc, id)).insert(0, 'after junk');
+    raw.sendUpdate(Y.encodeStateAsUpdate(doc, before));
+    await waitFor(() => textOf(reader.doc, id)?.toString() === 'after junk');
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });

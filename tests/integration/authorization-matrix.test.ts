@@ -9,7 +9,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { addAction, readActions } from '../../src/lib/board/actions';
+import { createText, textOf, textsMap } from '../../src/lib/board/actions';
+import { addPoint } from '../helpers/board';
 import { PHASES, type Phase } from '../../src/lib/domain/phases';
 import type { RunningServer } from '../../server/app';
 import type { ErrorCode, ProtocolError } from '../../src/lib/protocol';
@@ -44,10 +45,7 @@ async function sessionIn(server: RunningServer, phase: Phase) {
   const actions: string[] = [];
   for (const step of PATH_TO[phase]) {
     await advance(session.facilitator, step);
-    if (step === 'actions') {
-      const room = (await server.realtime.registry.get(session.code))!;
-      await server.realtime.yjs.transact(room, (doc) => actions.push(addAction(doc, { factor: 1, text: 'A' }), addAction(doc, { factor: 2, text: 'B' })));
-    }
+    if (step === 'actions') actions.push(await addPoint(session.people[0].client, 1, 'A'), await addPoint(session.facilitator, 2, 'B'));
   }
   return { ...session, actions };
 }
@@ -61,11 +59,16 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'participant:remove': { participantId: session.people[1].joined.participantId },
     'settings:update': { dotsPerPerson: 5 },
     'dot:cast': { actionId: first, delta: 1 },
+    'action:create': { actionId: `new-${Math.random().toString(36).slice(2, 10)}`, factor: 3 },
+    'action:update': { actionId: first, owner: 'Someone' },
     'action:remove': { actionId: first },
+    'action:restore': { actionId: first },
+    'action:unmerge': { actionId: second },
     'action:merge': { sourceId: second, targetId: first },
     'action:move': { actionId: second, toIndex: 0 },
     'voting:control': { action: 'close' },
     'clock:sync': {},
+    'board:ticket': {},
     'state:request': {},
     'session:delete': { confirm: true }
   }[command];
@@ -109,13 +112,19 @@ async function boardEdit(server: RunningServer, session: Session, token: string 
     const status = Number(String(error).match(/refused: (\d+)/)?.[1]);
     return `connect:${({ 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' } as Record<number, ErrorCode>)[status] ?? 'internal'}`;
   }
-  const doc = new Y.Doc();
-  const text = `written by the matrix ${Math.random()}`;
-  addAction(doc, { factor: 3, text });
-  raw.sendUpdate(Y.encodeStateAsUpdate(doc));
   const room = (await server.realtime.registry.get(session.code))!;
   const served = await server.realtime.yjs.docFor(room);
-  return waitFor(() => (raw.types().includes(YJS_MESSAGE.auth) ? 'read_only' : readActions(served.doc).some((a) => a.text === text) ? 'ok' : null), {
+  const text = `written by the matrix ${Math.random()}`;
+  // Clients only type into the texts of existing points; before the action phase there are none, so try to make one.
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(served.doc));
+  const before = Y.encodeStateVector(doc);
+  const existing = session.actions.map((id) => textOf(doc, id)).find((t) => t !== null);
+  if (existing) existing.insert(0, text);
+  else createText(doc, 'matrixxx', text);
+  raw.sendUpdate(Y.encodeStateAsUpdate(doc, before));
+  const landed = () => [...textsMap(served.doc).values()].some((t) => t.toString().includes(text));
+  return waitFor(() => (raw.types().includes(YJS_MESSAGE.auth) ? 'read_only' : landed() ? 'ok' : null), {
     message: 'board edit answered'
   });
 }

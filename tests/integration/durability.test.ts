@@ -9,7 +9,8 @@
  * server persists before it relays. SIGTERM must drain, exit 0 and keep everything.
  */
 import { describe, expect, it } from 'vitest';
-import { addAction, readActions } from '../../src/lib/board/actions';
+import { boardPoints } from '../../src/lib/board/actions';
+import { addPoint } from '../helpers/board';
 import type { Answer } from '../../src/lib/protocol';
 import { startChildServer } from '../helpers/child-server';
 import { connectFacilitator, connectParticipant, connectYjs, waitFor } from '../helpers/clients';
@@ -19,12 +20,14 @@ import {
   attachProvider,
   command,
   joinLoop,
+  structureLoop,
   phaseLoop,
   sleep,
   TOKEN,
   typeLoop,
   voteLoop,
   type PhaseRecord,
+  type StructureRecord,
   type VoterRecord
 } from '../helpers/load';
 import { api, createSession, joinSession, makeDataDir } from '../helpers/server';
@@ -52,7 +55,7 @@ describe('durability', () => {
     const editors = await Promise.all(Array.from({ length: EDITORS }, (_, i) => joinSession(first.url, board.code, { name: `Editor ${i + 1}` })));
     await advance(boardFacilitator, 'voting', 'revealed', 'actions');
     const observer = await connectYjs(first.url, board.code, board.facilitatorToken);
-    const actionId = addAction(observer.doc, { factor: 4, text: '' });
+    const actionId = await addPoint(boardFacilitator, 4);
     const editorClients = await Promise.all(editors.map((e) => connectYjs(first.url, board.code, e.participantToken)));
     // What the observer has seen, another client sent and the server stored first.
     const seenByObserver = new Set<string>();
@@ -70,7 +73,9 @@ describe('durability', () => {
     const phaseRecord: PhaseRecord = { last: null, acked: 0, inflight: null };
     const joined: string[] = [];
     const typed: string[][] = editors.map(() => []);
+    const structure: StructureRecord = { created: new Map(), owners: new Map(), order: null, inflight: null, errors: [] };
     const loops = [
+      structureLoop(boardFacilitator, new Rng(seed + 400), stop, structure),
       ...voterClients.map((client, i) => voteLoop(client, new Rng(seed + i), stop, records[i])),
       phaseLoop(phasesFacilitator, new Rng(seed + 100), stop, phaseRecord),
       joinLoop(() => first.url, votes.code, new Rng(seed + 200), stop, joined),
@@ -121,11 +126,26 @@ describe('durability', () => {
     const foundInserts = [...seenByObserver].filter((token) => stored.includes(token)).length;
     const typedTotal = typed.reduce((n, t) => n + t.length, 0);
 
+    // Board structure: every acknowledged create, owner change and move (unless a later one was in flight).
+    const boardState = (await connectFacilitator(second.url, board.code, board.facilitatorToken)).snapshot.actions;
+    const byId = new Map(boardState.map((a) => [a.id, a]));
+    const foundCreates = [...structure.created].filter(([id, factor]) => byId.get(id)?.factor === factor).length;
+    const inflight = structure.inflight;
+    const foundOwners = [...structure.owners].filter(
+      ([id, owner]) => byId.get(id)?.owner === owner || (inflight?.kind === 'owner' && inflight.id === id)
+    ).length;
+    const storedOrder = boardState.filter((a) => !a.removed && a.mergedInto === null && structure.created.has(a.id)).map((a) => a.id);
+    const orderOk =
+      structure.order === null || inflight?.kind === 'move' || JSON.stringify(storedOrder) === JSON.stringify(structure.order.filter((id) => byId.has(id)));
+    // Nothing appears that was never sent.
+    for (const a of boardState) expect(a.id === actionId || structure.created.has(a.id) || inflight?.id === a.id, `phantom point ${a.id}`).toBe(true);
+
     console.log(
       `[durability] SIGKILL after ${killAfter} ms of load (seed ${seed}); acknowledged writes vs found after restart: ` +
         `votes ${foundAnswers}/${checkedAnswers} final answers (${ackedVotes} acknowledged vote commands from ${VOTERS} voters), ` +
         `joins ${foundJoins + VOTERS}/${joined.length + VOTERS}, phase changes ${phaseOk ? 'last of' : 'NOT last of'} ${phaseRecord.acked}, ` +
-        `Yjs inserts ${foundInserts}/${seenByObserver.size} (of ${typedTotal} typed)`
+        `Yjs inserts ${foundInserts}/${seenByObserver.size} (of ${typedTotal} typed), ` +
+        `board creates ${foundCreates}/${structure.created.size}, owner changes ${foundOwners}/${structure.owners.size}, order ${orderOk ? 'kept' : 'NOT kept'}`
     );
     expect(ackedVotes).toBeGreaterThan(VOTERS);
     expect(seenByObserver.size).toBeGreaterThan(EDITORS);
@@ -134,6 +154,13 @@ describe('durability', () => {
     expect(voters.every((v) => participants.has(v.participantId))).toBe(true);
     expect(phaseOk, `phase ${phaseSnapshot.phase}/${phaseSnapshot.round}, last acked ${JSON.stringify(phaseRecord.last)}`).toBe(true);
     expect(foundInserts).toBe(seenByObserver.size);
+    expect(structure.errors).toEqual([]);
+    expect(structure.created.size).toBeGreaterThan(1);
+    expect(foundCreates).toBe(structure.created.size);
+    expect(foundOwners).toBe(structure.owners.size);
+    expect(orderOk, `stored ${storedOrder.join(',')} vs acknowledged ${structure.order?.join(',')}`).toBe(true);
+    // Every created point has its text in the document (created in the same commit).
+    for (const id of structure.created.keys()) expect(reader.doc.getMap('texts').has(id), `text of ${id}`).toBe(true);
 
     // Carry on: everyone votes again, and the editors reconnect their own documents, which sends what the server missed.
     const again = await Promise.all(reconnected.map((client, i) => command(client, 'vote', { factor: (i % 12) + 1, answer: 5 as Answer })));
@@ -146,7 +173,7 @@ describe('durability', () => {
       message: 'all typing arrived',
       timeout: 10_000
     });
-    expect(readActions(reader.doc)).toHaveLength(1);
+    expect(reader.doc.getMap('texts').has(actionId)).toBe(true);
   }, 60_000);
 
   it('drains on SIGTERM, exits 0, and keeps everything', async () => {
@@ -161,8 +188,10 @@ describe('durability', () => {
     await advance(facilitator, 'revealed', 'actions');
     const writer = await connectYjs(first.url, session.code, people[0].participantToken);
     const watcher = await connectYjs(first.url, session.code, session.facilitatorToken);
-    addAction(writer.doc, { factor: 6, text: 'Kept through SIGTERM' });
-    await waitFor(() => readActions(watcher.doc).length === 1, { message: 'the watcher saw the action' });
+    const id = await addPoint(clients[0], 6);
+    await waitFor(() => writer.doc.getMap('texts').has(id), { message: 'the writer has the text' });
+    (writer.doc.getMap('texts').get(id) as import('yjs').Text).insert(0, 'Kept through SIGTERM');
+    await waitFor(() => String(watcher.doc.getMap('texts').get(id) ?? '') === 'Kept through SIGTERM', { message: 'the watcher saw the action' });
 
     // Clients stay connected while the server is asked to stop.
     const exit = await first.terminate(15_000);
@@ -180,7 +209,8 @@ describe('durability', () => {
     const results = (await connectFacilitator(second.url, session.code, session.facilitatorToken)).snapshot.results;
     expect(results[0].factors[0].n).toBe(5);
     const reader = await connectYjs(second.url, session.code, session.facilitatorToken);
-    expect(readActions(reader.doc).map((a) => a.text)).toEqual(['Kept through SIGTERM']);
+    const views = (await connectFacilitator(second.url, session.code, session.facilitatorToken)).snapshot.actions;
+    expect(boardPoints(reader.doc, views).map((a) => [a.factor, a.text])).toEqual([[6, 'Kept through SIGTERM']]);
     expect((await second.terminate()).code).toBe(0);
   }, 60_000);
 });

@@ -12,9 +12,9 @@ import { connectClient, connectYjs, RawYjs, waitFor, yjsBase, YJS_MESSAGE } from
 import { api, createSession, joinSession, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 
-/** Opens a raw Yjs socket; resolves it when the upgrade was accepted, null when refused. */
-function openYjs(url: string, code: string, token: string): Promise<WebSocket | null> {
-  const ws = new WebSocket(`${yjsBase(url)}/${code}?token=${encodeURIComponent(token)}`);
+/** Opens a raw Yjs socket with a ticket; resolves it when the upgrade was accepted, null when refused. */
+function openYjs(url: string, code: string, ticket: string): Promise<WebSocket | null> {
+  const ws = new WebSocket(`${yjsBase(url)}/${code}?ticket=${encodeURIComponent(ticket)}`);
   return new Promise((resolve) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => {
@@ -28,20 +28,29 @@ function openYjs(url: string, code: string, token: string): Promise<WebSocket | 
 
 describe('room attacks', () => {
   it('caps a participant’s connections on the Yjs endpoint too (CONNECTIONS_PER_PERSON)', async () => {
-    const server = await startServer({ connectionsPerPerson: 2 });
+    const server = await startServer({ connectionsPerPerson: 3 });
     const { code, facilitator } = await setupSession(server);
     await advance(facilitator, 'voting', 'revealed', 'actions');
     const joined = await joinSession(server.url, code, { name: 'Hog' });
+    // One socket.io connection (which counts) hands out six valid tickets, one per upgrade attempt.
+    const client = await connectClient(server.url, { code, token: joined.participantToken });
+    const tickets: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const ack = await client.send('board:ticket', {});
+      if (!ack.ok) throw new Error(`board:ticket refused: ${ack.error.code}`);
+      tickets.push(ack.data.ticket);
+    }
     const sockets: WebSocket[] = [];
     try {
-      for (let i = 0; i < 6; i++) {
-        const ws = await openYjs(server.url, code, joined.participantToken);
+      for (const ticket of tickets) {
+        const ws = await openYjs(server.url, code, ticket);
         if (ws) sockets.push(ws);
       }
-      // Expected: at most 2 connections accepted for one person; actual: every Yjs upgrade is accepted.
-      expect(sockets.length).toBeLessThanOrEqual(2);
+      // Expected: 3 connections for one person in all (the socket.io one and 2 Yjs); actual: every Yjs upgrade with a valid ticket is accepted.
+      expect(sockets.length).toBe(2);
     } finally {
       for (const ws of sockets) ws.terminate();
+      client.close();
     }
   });
 

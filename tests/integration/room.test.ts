@@ -8,7 +8,7 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import QRCode from 'qrcode';
 import { PROTOCOL_VERSION, type CreateSessionResponse, type ErrorCode } from '../../src/lib/protocol';
-import { BoardClient, connectClient, connectFacilitator, connectParticipant, waitFor, yjsBase, yjsUpgradeStatus } from '../helpers/clients';
+import { BoardClient, connectClient, connectFacilitator, connectParticipant, ticketFor, upgradeStatus, waitFor, yjsBase } from '../helpers/clients';
 import { api, createSession, joinSession, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import { configFromEnv } from '../../server/config';
@@ -32,6 +32,11 @@ function connectWithHeaders(url: string, auth: Record<string, unknown>, headers:
       resolve(((error as Error & { data?: { code: ErrorCode } }).data?.code ?? 'internal') as ErrorCode);
     });
   });
+}
+
+/** The status a Yjs upgrade with `ticket` (not fetched here: it may be forged) is answered with (101 when accepted). */
+function yjsUpgradeStatus(url: string, code: string, ticket: string, headers: Record<string, string> = {}): Promise<number> {
+  return upgradeStatus(`${yjsBase(url)}/${code}?ticket=${encodeURIComponent(ticket)}`, headers);
 }
 
 describe('links come from one place', () => {
@@ -234,7 +239,8 @@ describe('limits that fit a room', () => {
       429
     );
     expect(await connectWithHeaders(server.url, { code, token: facilitatorToken }, guesser)).toBe('rate_limited');
-    expect(await yjsUpgradeStatus(server.url, code, facilitatorToken, guesser)).toBe(429);
+    // Even with a valid ticket (fetched from another address).
+    expect(await yjsUpgradeStatus(server.url, code, await ticketFor(server.url, code, facilitatorToken), guesser)).toBe(429);
     // Other addresses are not affected.
     expect((await api(server.url, `/api/sessions/${code}`, { headers: { 'x-forwarded-for': '198.51.100.4' } })).status).toBe(200);
   });
@@ -277,7 +283,8 @@ describe('presence is honest', () => {
     const server = await startServer({ heartbeatMs: 300 });
     const { code, facilitator, people } = await setupSession(server, { participants: 1 });
     await advance(facilitator, 'voting', 'revealed', 'actions');
-    const ws = new WebSocket(`${yjsBase(server.url)}/${code}?token=${people[0].joined.participantToken}`);
+    const ticket = await ticketFor(server.url, code, people[0].joined.participantToken);
+    const ws = new WebSocket(`${yjsBase(server.url)}/${code}?ticket=${encodeURIComponent(ticket)}`);
     await new Promise((resolve) => ws.once('open', resolve));
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const room = (await server.realtime.registry.get(code))!;

@@ -11,9 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { RunningServer } from '../../server/app';
-import { addAction } from '../../src/lib/board/actions';
 import type { Ack, SessionSnapshot } from '../../src/lib/protocol';
-import { connectFacilitator, connectParticipant, connectYjs, waitFor, type BoardClient } from '../helpers/clients';
+import { connectFacilitator, connectParticipant, waitFor, type BoardClient } from '../helpers/clients';
 import { FaultyStore } from '../helpers/faulty-store';
 import { api, makeDataDir, postJson, startServer } from '../helpers/server';
 import { advance, castBallot, setupSession, type TestSession } from '../helpers/session';
@@ -45,7 +44,8 @@ function shown(snapshot: SessionSnapshot) {
     progress: snapshot.progress,
     results: snapshot.results,
     myBallot: snapshot.myBallot,
-    dots: snapshot.dots
+    dots: snapshot.dots,
+    actions: snapshot.actions
   };
 }
 
@@ -200,11 +200,11 @@ describe('a failed store write changes nothing anybody sees', () => {
 
   it('dots: refused, the dot is neither spent nor shown', async () => {
     const f = await fixture();
-    const { facilitator, people, code } = f.session;
+    const { facilitator, people } = f.session;
     await advance(facilitator, 'voting', 'revealed', 'actions');
-    const editor = await connectYjs(f.server.url, code, people[0].joined.participantToken);
-    const actionId = addAction(editor.doc, { factor: 1, text: 'Write it down' });
-    await waitFor(async () => (await people[0].client.send('dot:cast', { actionId, delta: 1 })).ok, { message: 'the action point to reach the server' });
+    const actionId = 'point-one';
+    expect((await people[0].client.send('action:create', { actionId, factor: 1, text: 'Write it down' })).ok).toBe(true);
+    expect((await people[0].client.send('dot:cast', { actionId, delta: 1 })).ok).toBe(true);
     const before = await people[0].client.state();
     expect(before.dots.mine).toEqual({ [actionId]: 1 });
     const counts = eventCounts([people[1].client]);
@@ -215,8 +215,35 @@ describe('a failed store write changes nothing anybody sees', () => {
     expectRefused(await people[0].client.send('dot:cast', { actionId, delta: -1 }));
     expect((await people[0].client.state()).dots).toEqual(before.dots);
     expect((await people[1].client.state()).dots.totals).toEqual({ [actionId]: 1 });
-    expect(people[1].client.received.slice(counts[0]).filter((r) => r.event === 'dots')).toEqual([]);
-    editor.destroy();
+    expect(people[1].client.received.slice(counts[0]).filter((r) => r.event === 'dots' || r.event === 'dotTotals')).toEqual([]);
+    expect(people[0].client.received.slice(counts[0]).filter((r) => r.event === 'dots')).toEqual([]);
+    await expectRestartShowsTheSame(f);
+  });
+
+  it('action board: a change that could not be stored is refused, shown to nobody, and gone after a restart', async () => {
+    const f = await fixture();
+    const { facilitator, people } = f.session;
+    await advance(facilitator, 'voting', 'revealed', 'actions');
+    expect((await people[0].client.send('action:create', { actionId: 'point-kept', factor: 1 })).ok).toBe(true);
+    expect((await people[0].client.send('dot:cast', { actionId: 'point-kept', delta: 1 })).ok).toBe(true);
+    // The dot's coalesced totals have arrived before counting what comes after.
+    await waitFor(() => people[1].client.received.some((r) => r.event === 'dotTotals' && JSON.stringify(r.args[0]) === '{"point-kept":1}'), {
+      message: 'the totals of the dot'
+    });
+    const before = await facilitator.state();
+    const counts = eventCounts([people[1].client]);
+    f.faulty.failWrites(1, ['saveActionPoints']);
+    expectRefused(await people[0].client.send('action:create', { actionId: 'point-lost', factor: 2 }));
+    f.faulty.failWrites(1, ['saveActionPoints']);
+    expectRefused(await people[0].client.send('action:update', { actionId: 'point-kept', owner: 'Nobody' }));
+    f.faulty.failWrites(1, ['saveActionPoints']);
+    expectRefused(await facilitator.send('action:remove', { actionId: 'point-kept' }));
+    const after = await facilitator.state();
+    expect(after.actions).toEqual(before.actions);
+    expect(after.dots).toEqual(before.dots);
+    expect(people[1].client.received.slice(counts[0]).filter((r) => r.event === 'actions' || r.event === 'dotTotals')).toEqual([]);
+    // The same id can be created afterwards: nothing of the refused one stayed behind.
+    expect((await people[0].client.send('action:create', { actionId: 'point-lost', factor: 2 })).ok).toBe(true);
     await expectRestartShowsTheSame(f);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 import { SqliteStore } from '../../server/store/sqlite';
 import type { ParticipantRecord, SessionRecord, StoredAnswer } from '../../server/store/types';
 import { makeDataDir } from '../helpers/server';
@@ -18,7 +19,7 @@ function session(id: string): SessionRecord {
     votingDeadline: null,
     votingClosed: false,
     votingPausedMs: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3 },
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
     revealedRounds: [],
     createdAt: 1,
     updatedAt: 1
@@ -137,6 +138,47 @@ describe('SqliteStore revealed rounds', () => {
     } finally {
       await reader.close();
       await store.close();
+    }
+  });
+});
+
+describe('SqliteStore action points', () => {
+  it('upserts action point records and loads them back after a reopen', async () => {
+    const dataDir = await makeDataDir();
+    const store = new SqliteStore({ dataDir });
+    await store.createSession(session('s1'));
+    const point: ActionRecord = {
+      id: 'point-1',
+      factor: 3,
+      position: 1,
+      owner: '',
+      due: null,
+      status: 'open',
+      createdBy: 'p1',
+      createdAt: 5,
+      mergedInto: null,
+      removed: false,
+      origin: null
+    };
+    const other: ActionRecord = { ...point, id: 'point-2', factor: null, position: 2, origin: 'earlier-session:x' };
+    await Promise.all([
+      store.saveActionPoints('s1', [point, other]),
+      store.saveActionPoints('s1', [{ ...point, owner: 'Ann', due: '2027-01-02', status: 'done' }])
+    ]);
+    await store.saveActionPoints('s1', [{ ...other, mergedInto: 'point-1', removed: true }]);
+    await store.close();
+    const reopened = new SqliteStore({ dataDir });
+    try {
+      const loaded = await reopened.loadSession('s1');
+      expect(loaded!.actions.sort((a, b) => a.position - b.position)).toEqual([
+        { ...point, owner: 'Ann', due: '2027-01-02', status: 'done' },
+        { ...other, mergedInto: 'point-1', removed: true }
+      ]);
+      // Deleting the session takes its points with it.
+      await reopened.deleteSession('s1');
+      expect(await reopened.loadSession('s1')).toBeNull();
+    } finally {
+      await reopened.close();
     }
   });
 });

@@ -92,42 +92,61 @@ describe('DotLedger state', () => {
   });
 });
 
-describe('DotLedger.moveAction', () => {
-  it('merges every voter’s dots into the target and reports the changes', () => {
+describe('DotLedger.returnAction', () => {
+  it('gives every voter back the dots spent on a point that left the board, and reports the changes', () => {
     const ledger = new DotLedger([
       { voterId: 'ann', actionId: 'x', count: 2 },
       { voterId: 'ann', actionId: 'y', count: 1 },
       { voterId: 'bob', actionId: 'x', count: 1 },
       { voterId: 'cat', actionId: 'y', count: 3 }
     ]);
-    const changed = ledger.moveAction('x', 'y');
-    expect(changed).toEqual([
+    expect(ledger.returnAction('x')).toEqual([
       { voterId: 'ann', actionId: 'x', count: 0 },
-      { voterId: 'ann', actionId: 'y', count: 3 },
-      { voterId: 'bob', actionId: 'x', count: 0 },
-      { voterId: 'bob', actionId: 'y', count: 1 }
+      { voterId: 'bob', actionId: 'x', count: 0 }
     ]);
-    expect(ledger.totals()).toEqual({ y: 7 });
-    expect(ledger.stateFor('ann', 3)).toEqual({ totals: { y: 7 }, mine: { y: 3 }, remaining: 0 });
-    // Nobody's total changed, so nobody is over the limit.
+    expect(ledger.totals()).toEqual({ y: 4 });
+    expect(ledger.stateFor('ann', 3)).toEqual({ totals: { y: 4 }, mine: { y: 1 }, remaining: 2 });
+    expect(ledger.stateFor('bob', 3).remaining).toBe(3);
     expect(ledger.maxSpentByAnyone()).toBe(3);
-    expect(() => ledger.apply('ann', 'y', 1, 3)).toThrow(CommandError);
-    expect(ledger.apply('ann', 'y', -1, 3)).toBe(2);
-  });
-
-  it('drops the dots when the target is null', () => {
-    const ledger = new DotLedger([
-      { voterId: 'ann', actionId: 'x', count: 2 },
-      { voterId: 'bob', actionId: 'y', count: 1 }
-    ]);
-    expect(ledger.moveAction('x', null)).toEqual([{ voterId: 'ann', actionId: 'x', count: 0 }]);
-    expect(ledger.totals()).toEqual({ y: 1 });
-    expect(ledger.stateFor('ann', 3).remaining).toBe(3);
+    // The returned dots can be spent again.
+    expect(ledger.apply('ann', 'y', 1, 3)).toBe(2);
   });
 
   it('changes nothing for an action without dots', () => {
     const ledger = new DotLedger([{ voterId: 'ann', actionId: 'x', count: 2 }]);
-    expect(ledger.moveAction('nope', 'x')).toEqual([]);
+    expect(ledger.returnAction('nope')).toEqual([]);
     expect(ledger.totals()).toEqual({ x: 2 });
+  });
+
+  it('keeps totals and per-voter sums consistent through many changes', () => {
+    const ledger = new DotLedger();
+    const voters = ['a', 'b', 'c', 'd'];
+    const actions = ['p', 'q', 'r'];
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 500; i++) {
+      const op = next(10);
+      if (op === 0) ledger.returnAction(actions[next(3)]);
+      else if (op === 1) ledger.removeVoter(voters[next(4)]);
+      else {
+        try {
+          ledger.apply(voters[next(4)], actions[next(3)], next(3) === 0 ? -1 : 1, 3);
+        } catch (error) {
+          expect(error).toBeInstanceOf(CommandError);
+        }
+      }
+      // Recount from each voter's own view and compare with the running totals.
+      const recount: Record<string, number> = {};
+      for (const v of voters) {
+        const state = ledger.stateFor(v, 3);
+        let spent = 0;
+        for (const [action, count] of Object.entries(state.mine)) {
+          recount[action] = (recount[action] ?? 0) + count;
+          spent += count;
+        }
+        expect(state.remaining).toBe(Math.max(0, 3 - spent));
+      }
+      expect(ledger.totals()).toEqual(recount);
+    }
   });
 });

@@ -4,6 +4,7 @@ import {
   SOCKET_PATH,
   isProtocolError,
   type Ack,
+  type ActionView,
   type Answer,
   type ClientToServerEvents,
   type CommandName,
@@ -49,6 +50,19 @@ export class SessionConnection {
    */
   roundNotice = $state<{ reason: 'round' | 'closed'; round: number; dropped: number } | null>(null);
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  // Listeners, not state.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly stateListeners = new Set<(snapshot: SessionSnapshot) => void>();
+
+  /** Called with every fresh snapshot (each (re)connect): the board resends its pending commands then. */
+  onState(listener: (snapshot: SessionSnapshot) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  get connected(): boolean {
+    return this.socket.connected;
+  }
 
   constructor(code: string, token: string) {
     this.socket = io({
@@ -86,6 +100,7 @@ export class SessionConnection {
       if (this.snapshot && snapshot.round !== this.snapshot.round) this.roundChanged(snapshot.round);
       this.snapshot = snapshot;
       this.resendPending();
+      for (const listener of this.stateListeners) listener(snapshot);
     });
     s.on('phase', (change) =>
       this.patch((snap) => {
@@ -110,7 +125,9 @@ export class SessionConnection {
     s.on('participant:removed', ({ id }) => this.patch((snap) => snap.participants && (snap.participants = snap.participants.filter((p) => p.id !== id))));
     s.on('results', (results) => this.patch((snap) => (snap.results = results)));
     s.on('settings', (settings) => this.patch((snap) => (snap.settings = settings)));
-    s.on('dots', (dots) => this.patch((snap) => (snap.dots = dots)));
+    s.on('dots', (own) => this.patch((snap) => (snap.dots = { ...snap.dots, ...own })));
+    s.on('dotTotals', (totals) => this.patch((snap) => (snap.dots = { ...snap.dots, totals })));
+    s.on('actions', (changed) => this.patch((snap) => upsertActions(snap, changed)));
     s.on('removed', () => {
       this.status = 'removed';
       s.disconnect();
@@ -221,6 +238,15 @@ export class SessionConnection {
   close(): void {
     this.socket.removeAllListeners();
     this.socket.disconnect();
+  }
+}
+
+/** Applies changed action points (by id; new ones are appended). */
+function upsertActions(snapshot: SessionSnapshot, changed: ActionView[]): void {
+  for (const view of changed) {
+    const at = snapshot.actions.findIndex((a) => a.id === view.id);
+    if (at < 0) snapshot.actions.push(view);
+    else snapshot.actions[at] = view;
   }
 }
 

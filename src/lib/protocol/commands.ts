@@ -7,11 +7,16 @@ export const COMMAND_NAMES = [
   'participant:remove',
   'settings:update',
   'dot:cast',
+  'action:create',
+  'action:update',
   'action:remove',
+  'action:restore',
   'action:merge',
+  'action:unmerge',
   'action:move',
   'voting:control',
   'clock:sync',
+  'board:ticket',
   'state:request',
   'session:delete'
 ] as const satisfies readonly CommandName[];

@@ -11,6 +11,7 @@ import type { Progress } from '../domain/ballots';
 import type { AttentionItem, FactorStats, GroupBreakdown } from '../domain/statistics';
 import type { Ack } from './errors';
 import type { CommandName, CommandPayload } from './schemas';
+import type { ActionStatus } from './yjs';
 
 export * from './errors';
 export * from './limits';
@@ -39,6 +40,8 @@ export interface SessionSettings {
    * participants or screens; default 3, at least 2 (docs/privacy.md).
    */
   minVoters: number;
+  /** Dot totals are shown to participants only once the facilitator turns this off. */
+  hideDotTotals: boolean;
 }
 
 /** A participant as the facilitator sees them: never their scores. */
@@ -80,7 +83,7 @@ export interface RoundResults {
   named: { name: string; answers: (Answer | null)[] }[] | null;
 }
 
-/** Dot-vote totals on the action board. */
+/** Dot-vote totals on the action board. `totals` is empty for participants while totals are hidden. */
 export interface DotState {
   totals: Record<string, number>;
   mine: Record<string, number>;
@@ -121,6 +124,29 @@ export interface BallotEcho {
   answer: Answer;
   comment: string | null;
 }
+/** One's own dots: sent only to the voter's own sockets. */
+export interface OwnDots {
+  mine: Record<string, number>;
+  remaining: number;
+}
+
+/**
+ * An action point's structure as everyone sees it (its text is the Y.Text under
+ * its id in the board document). Removed and merged points are sent too, so
+ * merges list their parts and removals can be undone.
+ */
+export interface ActionView {
+  id: string;
+  factor: number | null;
+  position: number;
+  owner: string;
+  due: string | null;
+  status: ActionStatus;
+  createdAt: number;
+  mergedInto: string | null;
+  removed: boolean;
+  origin: string | null;
+}
 
 /** Everything a client needs to draw the session; sent on every (re)connect. */
 export interface SessionSnapshot extends VotingClock {
@@ -143,6 +169,14 @@ export interface SessionSnapshot extends VotingClock {
   /** Revealed rounds, oldest first; empty before the first reveal. */
   results: RoundResults[];
   dots: DotState;
+  /** Every action point of the session (structure only), in board order. */
+  actions: ActionView[];
+}
+
+/** A single-use ticket for the Yjs URL (`/yjs/<CODE>?ticket=…`). */
+export interface BoardTicket {
+  ticket: string;
+  expiresInMs: number;
 }
 
 /** A phase or voting-clock change; `round` is the round ballots now go to. */
@@ -165,11 +199,16 @@ export interface ClientToServerEvents {
   'participant:remove': Command<'participant:remove', null>;
   'settings:update': Command<'settings:update', SessionSettings>;
   'dot:cast': Command<'dot:cast', DotState>;
+  'action:create': Command<'action:create', ActionView>;
+  'action:update': Command<'action:update', ActionView>;
   'action:remove': Command<'action:remove', null>;
+  'action:restore': Command<'action:restore', null>;
   'action:merge': Command<'action:merge', null>;
+  'action:unmerge': Command<'action:unmerge', null>;
   'action:move': Command<'action:move', null>;
   'voting:control': Command<'voting:control', PhaseChange>;
   'clock:sync': Command<'clock:sync', { serverNow: number }>;
+  'board:ticket': Command<'board:ticket', BoardTicket>;
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
 }
@@ -195,8 +234,12 @@ export interface ServerToClientEvents {
   /** A round was revealed (also repeated in snapshots). */
   results: (results: RoundResults[]) => void;
   settings: (settings: SessionSettings) => void;
-  /** Dot totals changed; `mine` and `remaining` are the receiver's own. */
-  dots: (dots: DotState) => void;
+  /** The receiver's own dots changed (sent only to that voter's sockets). */
+  dots: (dots: OwnDots) => void;
+  /** Dot totals of the session, at most once per event-loop turn; to participants only while totals are shown. */
+  dotTotals: (totals: Record<string, number>) => void;
+  /** Action points changed (created, edited, moved, merged, removed, restored): the changed records. */
+  actions: (changed: ActionView[]) => void;
   /** The receiver was removed from the session by the facilitator. */
   removed: () => void;
   /** The session was deleted; the client should forget it. */

@@ -13,6 +13,19 @@ export const LIMITS = {
   socketMessageBytes: 16 * 1024,
   /** Bytes in one Yjs WebSocket message. */
   yjsMessageBytes: 256 * 1024,
+  /** Yjs client ids one update may name, one person may introduce, one board document may hold. */
+  yjsClientsPerUpdate: 16,
+  yjsClientsPerPerson: 32,
+  yjsClientsPerDocument: 2000,
+  /** Structs (inserted runs) and deleted ranges in one Yjs update. */
+  yjsStructsPerUpdate: 5000,
+  yjsDeleteRangesPerUpdate: 5000,
+  /** Items of the stored document one update's deletions may touch. */
+  yjsDeletedItemsPerUpdate: 20000,
+  /** Stored size of one board document (its encoded state plus updates since the last compaction). */
+  yjsDocumentBytes: 8 * 1024 * 1024,
+  /** Awareness (presence) state of one connection, as JSON. */
+  awarenessStateBytes: 1024,
   /** Action points on one board. */
   actionsPerSession: 300,
   /** Commands one socket may send per second, sustained; bursts up to `commandBurst`. */

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
+import { withinGraphemes } from '../domain/text';
 import { LIMITS } from './limits';
 import { visibleText } from '../domain/names';
+import { ACTION_STATUSES } from './yjs';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -12,7 +14,8 @@ const displayText = (max: number) =>
     .max(max * 4)
     // Control and invisible format characters have no business in names and titles (see visibleText).
     .transform(visibleText)
-    .pipe(z.string().max(max));
+    // Counted in graphemes: an emoji at the limit is one character, never half of one.
+    .refine((s) => withinGraphemes(s, max), `must be at most ${max} characters`);
 const factorNumber = z.number().int().min(1).max(40);
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
 
@@ -56,7 +59,12 @@ export const CommandSchemas = {
       answer,
       /** The round the answer is for; a vote for another round is refused with `wrong_round`. Optional for older integrators. */
       round: z.number().int().min(1).max(10_000).optional(),
-      comment: z.string().max(LIMITS.commentMax).nullable().optional()
+      comment: z
+        .string()
+        .max(LIMITS.commentMax * 4)
+        .refine((s) => withinGraphemes(s, LIMITS.commentMax), `must be at most ${LIMITS.commentMax} characters`)
+        .nullable()
+        .optional()
     })
     .strict(),
   /** The facilitator moves the session to another phase. */
@@ -76,16 +84,47 @@ export const CommandSchemas = {
       divergentBelow: z.number().min(0).max(1).optional(),
       dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional(),
       /** k: the fewest voters any shown figure may come from (anonymous sessions). */
-      minVoters: z.number().int().min(LIMITS.minVotersMin).max(LIMITS.minVotersMax).optional()
+      minVoters: z.number().int().min(LIMITS.minVotersMin).max(LIMITS.minVotersMax).optional(),
+      /** Hide dot totals from participants until the facilitator shows them (against bandwagoning). */
+      hideDotTotals: z.boolean().optional()
     })
     .strict(),
   /** Spend (+1) or take back (−1) a dot on an action point. */
   'dot:cast': z.object({ actionId, delta: z.union([z.literal(1), z.literal(-1)]) }).strict(),
-  /** The facilitator removes an action point. */
+  /**
+   * Adds an action point. The client chooses the id, so a command resent after a
+   * reconnect is recognised; `text` is the starting text (a research tip, or
+   * what was typed while the command waited), put into the point's new Y.Text.
+   */
+  'action:create': z
+    .object({
+      actionId,
+      factor: factorNumber.nullable(),
+      text: z
+        .string()
+        .max(LIMITS.actionTextMax * 2)
+        .optional()
+    })
+    .strict(),
+  /** Changes factor, owner, due date or status of a point (any member, action phase); last write wins. */
+  'action:update': z
+    .object({
+      actionId,
+      factor: factorNumber.nullable().optional(),
+      owner: displayText(LIMITS.ownerMax).optional(),
+      due: z.union([z.literal(''), z.null(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/)]).optional(),
+      status: z.enum(ACTION_STATUSES).optional()
+    })
+    .strict(),
+  /** The facilitator removes an action point (undone by `action:restore`); its dots go back to the voters. */
   'action:remove': z.object({ actionId }).strict(),
-  /** The facilitator merges a duplicate into another action point (texts joined, dots moved). */
+  /** The facilitator undoes a removal. */
+  'action:restore': z.object({ actionId }).strict(),
+  /** The facilitator merges a duplicate into another point: both texts stay (the source becomes a part); the source's dots go back. */
   'action:merge': z.object({ sourceId: actionId, targetId: actionId }).strict(),
-  /** The facilitator moves an action point to a position. */
+  /** The facilitator takes a merged part out again. */
+  'action:unmerge': z.object({ actionId }).strict(),
+  /** The facilitator moves an action point to a position among the points on the board. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
   /**
    * The facilitator steers the voting clock without revealing: extend the
@@ -98,6 +137,8 @@ export const CommandSchemas = {
   ]),
   /** Measures the offset to the server's clock (NTP style: the client times the round trip). */
   'clock:sync': z.object({}).strict(),
+  /** Ask for a single-use ticket for the Yjs board connection (valid 30 seconds; see docs/protocol.md). */
+  'board:ticket': z.object({}).strict(),
   /** Ask for a fresh snapshot (after a reconnect, or to resync). */
   'state:request': z.object({}).strict(),
   /** The facilitator deletes the session and all its data. */
