@@ -72,7 +72,13 @@ export class SessionRegistry {
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], revealed: [], actions: [] });
+    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, {
+      participants: [],
+      answers: [],
+      dots: [],
+      revealed: [],
+      actions: []
+    });
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };

@@ -114,7 +114,7 @@ export interface StructureRecord {
   created: Map<string, number>;
   /** Point id → owner last acknowledged. */
   owners: Map<string, string>;
-  /** The order of the points after the last acknowledged move. */
+  /** The order of the visible points (those on the board before the loop included) after the last acknowledged move. */
   order: string[] | null;
   inflight: { kind: 'create' | 'owner' | 'move'; id: string } | null;
   errors: string[];
@@ -124,7 +124,14 @@ export interface StructureRecord {
  * The facilitator works on the board structure: creates points, renames their
  * owners and moves them, recording each acknowledged change.
  */
-export async function structureLoop(facilitator: BoardClient, rng: Rng, stopped: () => boolean, record: StructureRecord): Promise<void> {
+export async function structureLoop(
+  facilitator: BoardClient,
+  rng: Rng,
+  stopped: () => boolean,
+  record: StructureRecord,
+  /** Ids of the points already on the board, in board order: `toIndex` counts them too. */
+  existing: readonly string[] = []
+): Promise<void> {
   const ids: string[] = [];
   for (let i = 0; !stopped(); i++) {
     const kind = ids.length < 2 || rng.chance(0.4) ? 'create' : rng.chance(0.5) ? 'owner' : 'move';
@@ -132,7 +139,7 @@ export async function structureLoop(facilitator: BoardClient, rng: Rng, stopped:
     record.inflight = { kind, id };
     const owner = `Owner ${i}`;
     const factor = rng.range(1, 12);
-    const toIndex = rng.int(ids.length);
+    const toIndex = rng.int(existing.length + ids.length);
     const ack =
       kind === 'create'
         ? await command(facilitator, 'action:create', { actionId: id, factor })
@@ -148,7 +155,7 @@ export async function structureLoop(facilitator: BoardClient, rng: Rng, stopped:
       record.created.set(id, factor);
     } else if (kind === 'owner') record.owners.set(id, owner);
     else {
-      const order = (record.order ?? [...ids]).filter((x) => x !== id);
+      const order = (record.order ?? [...existing, ...ids]).filter((x) => x !== id);
       order.splice(Math.min(toIndex, order.length), 0, id);
       record.order = order;
     }

@@ -75,7 +75,7 @@ describe('durability', () => {
     const typed: string[][] = editors.map(() => []);
     const structure: StructureRecord = { created: new Map(), owners: new Map(), order: null, inflight: null, errors: [] };
     const loops = [
-      structureLoop(boardFacilitator, new Rng(seed + 400), stop, structure),
+      structureLoop(boardFacilitator, new Rng(seed + 400), stop, structure, [actionId]),
       ...voterClients.map((client, i) => voteLoop(client, new Rng(seed + i), stop, records[i])),
       phaseLoop(phasesFacilitator, new Rng(seed + 100), stop, phaseRecord),
       joinLoop(() => first.url, votes.code, new Rng(seed + 200), stop, joined),
@@ -136,7 +136,7 @@ describe('durability', () => {
     ).length;
     const storedOrder = boardState.filter((a) => !a.removed && a.mergedInto === null && structure.created.has(a.id)).map((a) => a.id);
     const orderOk =
-      structure.order === null || inflight?.kind === 'move' || JSON.stringify(storedOrder) === JSON.stringify(structure.order.filter((id) => byId.has(id)));
+      structure.order === null || inflight?.kind === 'move' || JSON.stringify(storedOrder) === JSON.stringify(structure.order.filter((id) => structure.created.has(id)));
     // Nothing appears that was never sent.
     for (const a of boardState) expect(a.id === actionId || structure.created.has(a.id) || inflight?.id === a.id, `phantom point ${a.id}`).toBe(true);
 

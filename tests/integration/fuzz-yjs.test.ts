@@ -53,7 +53,12 @@ async function typist(client: YjsClient, socket: BoardClient, name: string) {
   // Like the board's UI: who is there, and where the cursor is.
   client.provider.awareness.setLocalStateField('user', { name });
   const timer = setInterval(() => {
-    text.insert(text.length, ` ${name}${typed++}`);
+    const token = ` ${name}${typed}`;
+    // An honest editor stops at the limit, as the board's text field does (the server refuses longer texts);
+    // room is left for the edit after the restart below.
+    if (text.length + token.length > LIMITS.actionTextMax - 100) return;
+    typed++;
+    text.insert(text.length, token);
     client.provider.awareness.setLocalStateField('cursor', text.length);
   }, 20);
   return {
