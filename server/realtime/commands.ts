@@ -67,6 +67,10 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
       if (!moved) throw new CommandError('not_found', 'That action point does not exist (any more).');
       return null;
     }
+    case 'comment:hide': {
+      const { round, factor, text, hidden } = command.payload;
+      return room.hideComment(identity, { round, factor, text }, hidden);
+    }
     case 'state:request':
       return room.snapshot(identity);
     case 'session:delete': {

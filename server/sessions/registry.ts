@@ -68,7 +68,7 @@ export class SessionRegistry {
       updatedAt: now
     };
     await this.options.store.createSession(record);
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [] });
+    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, { participants: [], answers: [], dots: [], hiddenComments: [] });
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };

@@ -6,6 +6,7 @@ import {
   CommandError,
   PROTOCOL_VERSION,
   type DotState,
+  type HiddenComment,
   type Me,
   type OwnAnswer,
   type ParticipantView,
@@ -20,6 +21,10 @@ import { generateId, generateToken, hashToken } from '../security/tokens';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
+
+function commentKey(c: HiddenComment): string {
+  return `${c.round} ${c.factor} ${c.text}`;
+}
 
 interface LiveParticipant {
   record: ParticipantRecord;
@@ -46,6 +51,8 @@ export class SessionRoom {
   /** round → participant → factor → answer */
   private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
   private readonly resultsCache = new Map<number, RoundResults>();
+  /** Comments hidden from the room, keyed by `round factor text` (see commentKey). */
+  private readonly hiddenComments = new Map<string, HiddenComment>();
   private readonly dots: DotLedger;
   private facilitatorConnections = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -72,6 +79,7 @@ export class SessionRoom {
       if (!this.participants.has(answer.participantId)) continue;
       this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
     }
+    for (const hidden of loaded.hiddenComments) this.hiddenComments.set(commentKey(hidden), hidden);
     this.dots = new DotLedger(loaded.dots);
     this.recount();
     this.armDeadline();
@@ -223,7 +231,12 @@ export class SessionRoom {
       let cached = this.resultsCache.get(round);
       if (!cached) {
         const byParticipant = this.answers.get(round);
+        const comments = [...(byParticipant?.values() ?? [])].flatMap((answers) =>
+          [...answers].flatMap(([factor, a]) => (a.comment ? [{ factor, text: a.comment }] : []))
+        );
         cached = computeRoundResults({
+          comments,
+          hidden: (factor, text) => this.hiddenComments.has(commentKey({ round, factor, text })),
           round,
           factorCount: this.factorCount,
           thresholds: this.session.settings,
@@ -295,6 +308,7 @@ export class SessionRoom {
       progress: this.progress(),
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
+      hiddenComments: identity.role === 'facilitator' ? [...this.hiddenComments.values()] : null,
       dots: this.dotState(identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId)
     };
   }
@@ -320,6 +334,32 @@ export class SessionRoom {
     this.scheduleProgress();
     await write;
     return { factor, answered: map.size };
+  }
+
+  /**
+   * The facilitator hides a revealed comment from the room, or shows it again.
+   * Resolves with the comments hidden now, once that is durable.
+   */
+  async hideComment(identity: Identity, comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator hides comments.');
+    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
+    if (!resultsVisible(this.session.phase) || !this.session.revealedRounds.includes(comment.round)) {
+      throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
+    }
+    const exists = [...(this.answers.get(comment.round)?.values() ?? [])].some((answers) => answers.get(comment.factor)?.comment === comment.text);
+    if (!exists) throw new CommandError('not_found', 'There is no such comment in that round.');
+    const key = commentKey(comment);
+    const clean = { round: comment.round, factor: comment.factor, text: comment.text };
+    if (hidden) this.hiddenComments.set(key, clean);
+    else this.hiddenComments.delete(key);
+    this.resultsCache.delete(comment.round);
+    const write = this.store.setCommentHidden(this.id, clean, hidden);
+    const list = [...this.hiddenComments.values()];
+    this.fanout.toAll(this.code, 'results', this.results());
+    this.fanout.toFacilitators(this.code, 'comments:hidden', list);
+    await write;
+    return list;
   }
 
   /** The facilitator moves the session on; resolves once the new phase is durable. */

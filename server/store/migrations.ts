@@ -54,5 +54,16 @@ export const MIGRATIONS: readonly string[] = [
     data BLOB NOT NULL
   );
   CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
+  `,
+  // Comments the facilitator hid from the room, by round, factor and text (identical texts are
+  // indistinguishable to the room, so they are hidden together; the author is never recorded).
+  `
+  CREATE TABLE hidden_comments (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    round INTEGER NOT NULL,
+    factor INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (session_id, round, factor, text)
+  ) WITHOUT ROWID;
   `
 ];

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
-import type { LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import type { HiddenComment, LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 import { MIGRATIONS } from './migrations';
 
 /** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL a process crash. */
@@ -94,6 +94,13 @@ export class SqliteStore implements Store {
       answersBySession: db.prepare<[string], Record<string, unknown>>('SELECT * FROM answers WHERE session_id = ?'),
       dotsBySession: db.prepare<[string], { voter_id: string; action_id: string; count: number }>(
         'SELECT voter_id, action_id, count FROM dots WHERE session_id = ?'
+      ),
+      hiddenCommentsBySession: db.prepare<[string], HiddenComment>('SELECT round, factor, text FROM hidden_comments WHERE session_id = ?'),
+      insertHiddenComment: db.prepare<[string, number, number, string]>(
+        'INSERT INTO hidden_comments (session_id, round, factor, text) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'
+      ),
+      deleteHiddenComment: db.prepare<[string, number, number, string]>(
+        'DELETE FROM hidden_comments WHERE session_id = ? AND round = ? AND factor = ? AND text = ?'
       ),
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
@@ -220,7 +227,8 @@ export class SqliteStore implements Store {
         comment: (a.comment as string | null) ?? null
       }));
       const dots = this.stmt.dotsBySession.all(id).map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count }));
-      return { session: toSessionRecord(row), participants, answers, dots };
+      const hiddenComments = this.stmt.hiddenCommentsBySession.all(id).map((h) => ({ round: h.round, factor: h.factor, text: h.text }));
+      return { session: toSessionRecord(row), participants, answers, dots, hiddenComments };
     });
   }
 
@@ -276,6 +284,13 @@ export class SqliteStore implements Store {
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
     return this.write(() => {
       this.stmt.deleteParticipant.run(sessionId, participantId);
+    });
+  }
+
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
+    return this.write(() => {
+      const statement = hidden ? this.stmt.insertHiddenComment : this.stmt.deleteHiddenComment;
+      statement.run(sessionId, comment.round, comment.factor, comment.text);
     });
   }
 

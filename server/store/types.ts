@@ -42,6 +42,13 @@ export interface StoredAnswer {
   comment: string | null;
 }
 
+/** A comment the facilitator hid from the room. */
+export interface HiddenComment {
+  round: number;
+  factor: number;
+  text: string;
+}
+
 export interface DotRecord {
   voterId: string;
   actionId: string;
@@ -54,6 +61,7 @@ export interface LoadedSession {
   participants: ParticipantRecord[];
   answers: StoredAnswer[];
   dots: DotRecord[];
+  hiddenComments: HiddenComment[];
 }
 
 /**
@@ -73,6 +81,7 @@ export interface Store {
   addParticipant(participant: ParticipantRecord): Promise<void>;
   removeParticipant(sessionId: string, participantId: string): Promise<void>;
   saveAnswer(answer: StoredAnswer): Promise<void>;
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void>;
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void>;
   /**

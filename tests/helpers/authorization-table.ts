@@ -48,6 +48,7 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
   'action:remove': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
   'action:merge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
   'action:move': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
+  'comment:hide': { ...strangers, participant: all('forbidden'), facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'session_closed'] },
   'state:request': { ...strangers, participant: all('ok'), facilitator: all('ok') },
   'session:delete': { ...strangers, participant: all('forbidden'), facilitator: all('ok') },
   [BOARD_EDIT]: { ...strangers, participant: onlyIn('actions', 'ok', 'read_only'), facilitator: onlyIn('actions', 'ok', 'read_only') }

@@ -64,6 +64,7 @@ describe('buildExport', () => {
     expect(data.factors).toHaveLength(12);
     for (const f of data.factors) {
       expect(Object.keys(f).sort()).toEqual([
+        'comments',
         'consensus',
         'distribution',
         'divergent',

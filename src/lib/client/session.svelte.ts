@@ -7,6 +7,7 @@ import {
   type Answer,
   type ClientToServerEvents,
   type CommandName,
+  type HiddenComment,
   type CommandPayload,
   type OwnAnswer,
   type ParticipantView,
@@ -14,12 +15,15 @@ import {
   type ServerToClientEvents,
   type SessionSnapshot
 } from '../protocol';
+import { loadPending, savePending } from './storage';
 
 type AckData<C extends CommandName> = Parameters<Parameters<ClientToServerEvents[C]>[1]>[0] extends Ack<infer R> ? R : never;
 
 export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'failed' | 'removed' | 'deleted';
 
 const ACK_TIMEOUT_MS = 15_000;
+/** A comment is sent this long after the last keystroke (and at once when the field loses focus). */
+export const COMMENT_DEBOUNCE_MS = 600;
 
 /**
  * One live connection to a session, as reactive state. The server sends a
@@ -33,8 +37,16 @@ export class SessionConnection {
   /** Answers sent but not yet acknowledged; they win over the snapshot until then. */
   pending = $state<Record<number, OwnAnswer>>({});
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  // Timers, not state: nothing is drawn from them.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly commentTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
-  constructor(code: string, token: string) {
+  constructor(
+    private readonly code: string,
+    private readonly token: string
+  ) {
+    // What this person typed before a reload and the server never acknowledged.
+    this.pending = loadPending(code, token);
     this.socket = io({
       path: SOCKET_PATH,
       transports: ['websocket', 'polling'],
@@ -75,6 +87,7 @@ export class SessionConnection {
     s.on('participant:removed', ({ id }) => this.patch((snap) => snap.participants && (snap.participants = snap.participants.filter((p) => p.id !== id))));
     s.on('results', (results) => this.patch((snap) => (snap.results = results)));
     s.on('settings', (settings) => this.patch((snap) => (snap.settings = settings)));
+    s.on('comments:hidden', (hidden) => this.patch((snap) => (snap.hiddenComments = hidden)));
     s.on('dots', (dots) => this.patch((snap) => (snap.dots = dots)));
     s.on('removed', () => {
       this.status = 'removed';
@@ -105,32 +118,83 @@ export class SessionConnection {
     return this.pending[factor] ?? this.snapshot?.myBallot?.[factor] ?? null;
   }
 
-  /** Records an answer optimistically and sends it; kept pending until acknowledged, even across reconnects. */
+  /**
+   * Records an answer optimistically and sends it; kept pending until acknowledged,
+   * even across reconnects and reloads (local storage).
+   */
   async vote(factor: number, answer: Answer, comment?: string | null): Promise<Ack<AckData<'vote'>>> {
     const current = this.answerOf(factor);
     const next: OwnAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment };
-    this.pending[factor] = next;
+    this.setPending(factor, next);
+    this.cancelCommentTimer(factor);
     const result = await this.send('vote', { factor, answer, comment: next.comment });
     if (result.ok) {
-      if (this.snapshot?.myBallot) this.snapshot.myBallot[factor] = next;
+      // The server stores the comment trimmed; show what it stored.
+      if (this.snapshot?.myBallot) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
       // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
       const waiting = this.pending[factor];
-      if (waiting?.answer === next.answer && waiting.comment === next.comment) delete this.pending[factor];
+      if (waiting?.answer === next.answer && waiting.comment === next.comment) this.setPending(factor, null);
     } else if (result.error.message !== 'network') {
       // Refused by the server (e.g. voting closed): drop the optimistic answer.
-      delete this.pending[factor];
+      this.setPending(factor, null);
     }
     return result;
+  }
+
+  /**
+   * A comment as it is being typed: kept pending (and in local storage) at once,
+   * sent after a pause in typing. Needs an answer to the factor first.
+   */
+  draftComment(factor: number, text: string): void {
+    const current = this.answerOf(factor);
+    if (!current) return;
+    const comment = text.trim() === '' ? null : text;
+    if (comment === current.comment) return;
+    this.setPending(factor, { answer: current.answer, comment });
+    this.cancelCommentTimer(factor);
+    this.commentTimers.set(
+      factor,
+      setTimeout(() => this.flushComment(factor), COMMENT_DEBOUNCE_MS)
+    );
+  }
+
+  /** Sends a drafted comment now (e.g. when its field loses focus). */
+  flushComment(factor: number): void {
+    const timer = this.commentTimers.get(factor);
+    if (!timer) return;
+    this.cancelCommentTimer(factor);
+    const waiting = this.pending[factor];
+    if (waiting) void this.vote(factor, waiting.answer, waiting.comment);
+  }
+
+  /** The facilitator hides a revealed comment from the room, or shows it again. */
+  async hideComment(comment: HiddenComment, hidden: boolean): Promise<Ack<AckData<'comment:hide'>>> {
+    const result = await this.send('comment:hide', { ...comment, hidden });
+    if (result.ok) this.patch((snap) => (snap.hiddenComments = result.data));
+    return result;
+  }
+
+  private cancelCommentTimer(factor: number): void {
+    const timer = this.commentTimers.get(factor);
+    if (timer) clearTimeout(timer);
+    this.commentTimers.delete(factor);
+  }
+
+  private setPending(factor: number, answer: OwnAnswer | null): void {
+    if (answer) this.pending[factor] = answer;
+    else delete this.pending[factor];
+    savePending(this.code, this.token, $state.snapshot(this.pending));
   }
 
   private resendPending(): void {
     for (const [factor, answer] of Object.entries(this.pending)) {
       if (this.snapshot?.phase === 'voting') void this.vote(Number(factor), answer.answer, answer.comment);
-      else delete this.pending[Number(factor)];
+      else this.setPending(Number(factor), null);
     }
   }
 
   close(): void {
+    for (const factor of [...this.commentTimers.keys()]) this.flushComment(factor);
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }

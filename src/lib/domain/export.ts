@@ -9,7 +9,8 @@ export interface ExportJson {
   session: { code: string; title: string; language: Language; phase: Phase; createdAt: string };
   participants: number;
   round: number | null;
-  factors: (FactorStats & { id: string; title: string })[];
+  /** `comments`: what the room saw after the reveal (text only, sorted; hidden ones left out). */
+  factors: (FactorStats & { id: string; title: string; comments: string[] })[];
   attention: { number: number; title: string; weak: boolean; divergent: boolean; mean: number | null; consensus: number | null }[];
   actions: { factor: number | null; text: string; owner: string | null; due: string | null; status: ActionPoint['status']; votes: number }[];
   rounds: { round: number; voters: number; factors: { number: number; n: number; mean: number | null; consensus: number | null }[] }[];
@@ -34,7 +35,14 @@ export function buildExport(input: ExportInput): ExportJson {
     session: { code: session.code, title: session.title, language: lang, phase: session.phase, createdAt: new Date(session.createdAt).toISOString() },
     participants: input.participants,
     round: latest?.round ?? null,
-    factors: latest ? latest.factors.map((s) => ({ ...s, id: framework.factors[s.number - 1].id, title: titleOf(s.number) })) : [],
+    factors: latest
+      ? latest.factors.map((s) => ({
+          ...s,
+          id: framework.factors[s.number - 1].id,
+          title: titleOf(s.number),
+          comments: [...(latest.comments?.[s.number - 1] ?? [])]
+        }))
+      : [],
     attention: latest ? latest.attention.map((a) => ({ ...a, title: titleOf(a.number) })) : [],
     actions: input.actions.map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 })),
     rounds: results.map((r) => ({

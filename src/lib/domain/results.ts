@@ -9,6 +9,26 @@ export interface ResultsInput {
   /** Named sessions show each person's answers; anonymous ones only aggregates. */
   anonymous: boolean;
   voters: { id: string; name: string; group: string | null; answers: ReadonlyMap<number, Answer> }[];
+  /** Comments given this round, without authors; `hidden` ones (by the facilitator) are left out. */
+  comments?: { factor: number; text: string }[];
+  hidden?: (factor: number, text: string) => boolean;
+}
+
+/**
+ * Comments per factor (index factor − 1), sorted by text so that their order says
+ * nothing about who joined or answered first.
+ */
+export function collectComments(
+  factorCount: number,
+  comments: Iterable<{ factor: number; text: string }>,
+  hidden: (factor: number, text: string) => boolean = () => false
+): string[][] {
+  const byFactor: string[][] = Array.from({ length: factorCount }, () => []);
+  for (const { factor, text } of comments) {
+    if (factor >= 1 && factor <= factorCount && text && !hidden(factor, text)) byFactor[factor - 1].push(text);
+  }
+  for (const list of byFactor) list.sort((a, b) => a.localeCompare(b, 'en') || (a < b ? -1 : a > b ? 1 : 0));
+  return byFactor;
 }
 
 function roundStats(stats: FactorStats): FactorStats {
@@ -28,6 +48,7 @@ export function computeRoundResults(input: ResultsInput): RoundResults {
     factors: raw.map(roundStats),
     attention: attentionList(raw).map((item) => ({ ...item, mean: roundTo(item.mean), consensus: roundTo(item.consensus) })),
     groups,
+    comments: collectComments(input.factorCount, input.comments ?? [], input.hidden),
     named: input.anonymous
       ? null
       : voters.map((v) => ({

@@ -70,6 +70,7 @@ export const en: Messages = {
     groupProgress: (done: number, total: number) => `${done} of ${total} participants done`,
     comment: 'Comment (optional)',
     commentPlaceholder: 'Why this score?',
+    commentAfterScore: 'Choose a score first, then add a comment.',
     findings: 'Findings from the research',
     tips: 'Tips: what now?',
     related: 'See also factor',
@@ -148,7 +149,13 @@ export const en: Messages = {
     downloadPng: 'Download PNG',
     addAction: '+ action',
     close: 'Close',
-    named: 'Scores per person'
+    named: 'Scores per person',
+    comments: 'Comments',
+    commentsIntro: 'What participants wrote with their scores, without names, in alphabetical order.',
+    noComments: 'Nobody wrote a comment.',
+    hideComment: 'Hide',
+    showComment: 'Show again',
+    hiddenComments: (n: number) => (n === 1 ? '1 comment hidden from the room' : `${n} comments hidden from the room`)
   },
   actions: {
     title: 'Action points',

@@ -68,6 +68,7 @@ export const nl = {
     groupProgress: (done: number, total: number) => `${done} van ${total} deelnemers klaar`,
     comment: 'Toelichting (optioneel)',
     commentPlaceholder: 'Waarom deze score?',
+    commentAfterScore: 'Kies eerst een score; daarna kun je toelichten.',
     findings: 'Bevindingen uit het onderzoek',
     tips: 'Tips: hoe nu verder?',
     related: 'Zie ook factor',
@@ -146,7 +147,13 @@ export const nl = {
     downloadPng: 'Download PNG',
     addAction: '+ actie',
     close: 'Sluiten',
-    named: 'Scores per persoon'
+    named: 'Scores per persoon',
+    comments: 'Toelichtingen',
+    commentsIntro: 'Wat deelnemers bij hun score schreven, zonder namen, op alfabet.',
+    noComments: 'Niemand schreef een toelichting.',
+    hideComment: 'Verberg',
+    showComment: 'Toon weer',
+    hiddenComments: (n: number) => (n === 1 ? '1 toelichting verborgen voor de groep' : `${n} toelichtingen verborgen voor de groep`)
   },
   actions: {
     title: 'Actiepunten',

@@ -11,7 +11,8 @@ export const COMMAND_NAMES = [
   'action:merge',
   'action:move',
   'state:request',
-  'session:delete'
+  'session:delete',
+  'comment:hide'
 ] as const satisfies readonly CommandName[];
 
 // Fails to compile when a schema has no entry above.

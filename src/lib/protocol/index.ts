@@ -60,8 +60,17 @@ export interface RoundResults {
   factors: FactorStats[];
   attention: AttentionItem[];
   groups: GroupBreakdown[];
+  /** Comments by factor (index factor − 1), text only, sorted by text; hidden ones left out. */
+  comments: string[][];
   /** Only in a named (non-anonymous) session: each person's answers, by factor. */
   named: { name: string; answers: (Answer | null)[] }[] | null;
+}
+
+/** A comment the facilitator hid from the room (only the facilitator is told which). */
+export interface HiddenComment {
+  round: number;
+  factor: number;
+  text: string;
 }
 
 /** Dot-vote totals on the action board. */
@@ -95,6 +104,8 @@ export interface SessionSnapshot {
   myBallot: Record<number, OwnAnswer> | null;
   /** Revealed rounds, oldest first; empty before the first reveal. */
   results: RoundResults[];
+  /** Only for the facilitator: comments hidden from the room (so they can be shown again). */
+  hiddenComments: HiddenComment[] | null;
   dots: DotState;
 }
 
@@ -123,6 +134,7 @@ export interface ClientToServerEvents {
   'action:move': Command<'action:move', null>;
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
+  'comment:hide': Command<'comment:hide', HiddenComment[]>;
 }
 
 /** Events the server sends. */
@@ -142,6 +154,8 @@ export interface ServerToClientEvents {
   /** A round was revealed (also repeated in snapshots). */
   results: (results: RoundResults[]) => void;
   settings: (settings: SessionSettings) => void;
+  /** Facilitator only: the comments hidden from the room changed. */
+  'comments:hidden': (hidden: HiddenComment[]) => void;
   /** Dot totals changed; `mine` and `remaining` are the receiver's own. */
   dots: (dots: DotState) => void;
   /** The receiver was removed from the session by the facilitator. */

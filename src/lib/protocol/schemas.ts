@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
 import { LIMITS } from './limits';
+import { graphemeLength } from '../domain/text';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -13,6 +14,15 @@ const displayText = (max: number) =>
     .transform((s) => s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim())
     .pipe(z.string().max(max));
 const factorNumber = z.number().int().min(1).max(40);
+/**
+ * A comment: bounded in graphemes (what people count), with a cap on UTF-16 units first
+ * so the count costs bounded work; control characters other than line breaks and tabs removed.
+ */
+const commentText = z
+  .string()
+  .max(LIMITS.commentMax * 8)
+  .transform((s) => s.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' '))
+  .refine((s) => graphemeLength(s) <= LIMITS.commentMax, `must be at most ${LIMITS.commentMax} characters`);
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
 
 /** `POST /api/sessions` body. */
@@ -53,7 +63,7 @@ export const CommandSchemas = {
     .object({
       factor: factorNumber,
       answer,
-      comment: z.string().max(LIMITS.commentMax).nullable().optional()
+      comment: commentText.nullable().optional()
     })
     .strict(),
   /** The facilitator moves the session to another phase. */
@@ -82,6 +92,8 @@ export const CommandSchemas = {
   'action:merge': z.object({ sourceId: actionId, targetId: actionId }).strict(),
   /** The facilitator moves an action point to a position. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
+  /** The facilitator hides a comment from the room (or shows it again); identical texts go together. */
+  'comment:hide': z.object({ round: z.number().int().min(1).max(1000), factor: factorNumber, text: commentText, hidden: z.boolean() }).strict(),
   /** Ask for a fresh snapshot (after a reconnect, or to resync). */
   'state:request': z.object({}).strict(),
   /** The facilitator deletes the session and all its data. */
