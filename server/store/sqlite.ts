@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type { HiddenComment, LoadedSession, ParticipantRecord, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 import { MIGRATIONS } from './migrations';
+import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 
 /** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL a process crash. */
 export type Synchronous = 'FULL' | 'NORMAL';
@@ -55,7 +56,8 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     phase: row.phase as SessionRecord['phase'],
     round: row.round,
     votingDeadline: row.voting_deadline,
-    settings: JSON.parse(row.settings),
+    // Settings added later (e.g. unclearFrom) take their defaults in sessions stored before.
+    settings: { ...DEFAULT_THRESHOLDS, ...JSON.parse(row.settings) },
     revealedRounds: JSON.parse(row.revealed_rounds),
     createdAt: row.created_at,
     updatedAt: row.updated_at

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { ExportJson } from '../../src/lib/domain/export';
 import { LIMITS } from '../../src/lib/protocol';
 import { connectFacilitator, connectParticipant, waitFor } from '../helpers/clients';
-import { getExport, makeDataDir, startServer } from '../helpers/server';
+import ExcelJS from 'exceljs';
+import { api, getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 
 describe('comments', () => {
@@ -74,6 +75,21 @@ describe('comments', () => {
     const exported = await getExport<ExportJson>(server.url, code, created.facilitatorToken);
     expect(exported.body.factors[4].comments).toEqual(['Alleen bij de trekkers', 'Zo gaat het goed']);
     expect(exported.body.factors[0].comments).toEqual([]);
+    // The spreadsheet and the CSV have them too, with the same authorisation as the other exports.
+    const auth = { headers: { authorization: `Bearer ${created.facilitatorToken}` } };
+    expect((await api(server.url, `/api/sessions/${code}/export.xlsx`)).status).toBe(401);
+    expect(
+      (await api(server.url, `/api/sessions/${code}/export.xlsx`, { headers: { authorization: `Bearer ${people[0].joined.participantToken}` } })).status
+    ).toBe(403);
+    const xlsx = await fetch(`${server.url}/api/sessions/${code}/export.xlsx`, auth);
+    expect(xlsx.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(await xlsx.arrayBuffer());
+    const sheet = book.getWorksheet('Toelichtingen')!;
+    expect([2, 3].map((r) => sheet.getRow(r).getCell(3).value)).toEqual(['Alleen bij de trekkers', 'Zo gaat het goed']);
+    const csv = await api(server.url, `/api/sessions/${code}/export.csv?table=comments`, auth);
+    expect(csv.text).toBe('factor,comment\r\n5,Alleen bij de trekkers\r\n5,Zo gaat het goed\r\n');
+    expect((await api(server.url, `/api/sessions/${code}/export.csv?table=secrets`, auth)).status).toBe(400);
 
     // Stored: a restarted server still hides it; showing it again works.
     await server.close();

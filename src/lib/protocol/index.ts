@@ -33,6 +33,8 @@ export type Role = 'facilitator' | 'participant';
 export interface SessionSettings {
   weakBelow: number;
   divergentBelow: number;
+  /** Share of "don't know" (0..1) from which a factor is labelled unclear. */
+  unclearFrom?: number;
   dotsPerPerson: number;
 }
 

@@ -81,6 +81,7 @@ export const CommandSchemas = {
     .object({
       weakBelow: z.number().min(1).max(5).optional(),
       divergentBelow: z.number().min(0).max(1).optional(),
+      unclearFrom: z.number().min(0.05).max(1).optional(),
       dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional()
     })
     .strict(),
