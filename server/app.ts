@@ -19,6 +19,11 @@ export interface RunningServer {
   port: number;
   realtime: Realtime;
   store: SqliteStore;
+  /**
+   * Runs one purge pass as if it were `now` (epoch ms): idle sessions and
+   * abandoned lobbies go, with their live rooms and boards. Returns the purged ids.
+   */
+  purgeNow(now?: number): Promise<string[]>;
   /** Drains connections and closes the database. */
   close(): Promise<void>;
 }
@@ -53,7 +58,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // req.ip and req.protocol follow the same TRUST_PROXY rule as our links (server/http/links.ts).
+  app.set('trust proxy', config.trustProxy === 'false' ? false : config.trustProxy === 'true' ? true : config.trustProxy);
   // SvelteKit sets the page CSP itself (svelte.config.js); helmet adds the other headers.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use('/api', helmet.contentSecurityPolicy({ directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
@@ -68,15 +74,22 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     allowedOrigins: extraAllowedOrigins(config),
     maxLiveSessions: config.maxLiveSessions,
     destroyUnknownUpgrades: config.destroyUnknownUpgrades,
-    limits: options.limits
+    limits: options.limits,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    codeGuessesPerMinute: config.codeGuessesPerMinute,
+    connectionsPerPerson: config.connectionsPerPerson,
+    heartbeatMs: config.heartbeatMs
   });
-  mountBoardRoutes(app, { realtime, frameworks, config });
+  mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
 
-  const purge = schedulePurge(store, config.purgeAfterDays);
+  const purgeNow = (now = Date.now()) => purgeOnce(store, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
+  const purge = config.purgeAfterDays > 0 || config.lobbyPurgeHours > 0 ? setInterval(() => void purgeNow(), 600_000).unref() : null;
+  if (purge) void purgeNow();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -95,6 +108,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     port,
     realtime,
     store,
+    purgeNow,
     close: () =>
       (closing ??= (async () => {
         if (purge) clearInterval(purge);
@@ -110,19 +124,33 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   };
 }
 
-/** Deletes idle sessions once at start and then every hour. */
-function schedulePurge(store: SqliteStore, days: number): NodeJS.Timeout | null {
-  if (days <= 0) return null;
-  const run = () => {
-    store.purgeIdle(Date.now() - days * 86_400_000).then(
-      (ids) => ids.length > 0 && console.log(`Purged ${ids.length} session(s) idle for more than ${days} days`),
-      (error) => console.error('Purging idle sessions failed', error)
-    );
-  };
-  run();
-  const timer = setInterval(run, 3_600_000);
-  timer.unref();
-  return timer;
+/**
+ * One purge pass (at start, then every ten minutes): sessions untouched for
+ * `days`, and sessions that never left the lobby after `lobbyHours`, so that
+ * sessions started and abandoned do not fill the server. Live rooms and
+ * boards of purged sessions are dropped too, and their clients told.
+ */
+async function purgeOnce(store: SqliteStore, realtime: Realtime, days: number, lobbyHours: number, now: number): Promise<string[]> {
+  const purged: string[] = [];
+  try {
+    if (days > 0) {
+      const ids = await store.purgeIdle(now - days * 86_400_000);
+      if (ids.length > 0) console.log(`Purged ${ids.length} session(s) idle for more than ${days} days`);
+      purged.push(...ids);
+    }
+    if (lobbyHours > 0) {
+      const ids = await store.purgeAbandonedLobbies(now - lobbyHours * 3_600_000);
+      if (ids.length > 0) console.log(`Purged ${ids.length} session(s) left in the lobby for more than ${lobbyHours} hours`);
+      purged.push(...ids);
+    }
+  } catch (error) {
+    console.error('Purging sessions failed', error);
+  }
+  for (const id of purged) {
+    realtime.registry.evict(id);
+    realtime.yjs.drop(id);
+  }
+  return purged;
 }
 
 export { configFromEnv };

@@ -7,15 +7,26 @@ export interface ServerConfig {
   host: string;
   dataDir: string;
   contentDir: string;
-  /** Base of join links and QR codes when behind a proxy; otherwise taken from each request. */
+  /** Base of every public link (join, facilitator, presenter, QR); otherwise taken from each request. */
   publicUrl: string | null;
+  /** Which peers may set X-Forwarded-Proto/-Host/-For (Express `trust proxy` syntax: `loopback`, `false`, addresses, CIDRs). */
+  trustProxy: string;
   allowedOrigins: string[];
   synchronous: Synchronous;
   maxParticipants: number;
   maxLiveSessions: number;
-  joinsPerMinute: number;
+  /** Failed lookups by code (unknown code, refused token) per client address per minute, before all lookups are refused; 0 = off. */
+  codeGuessesPerMinute: number;
+  /** Sessions one client address may create per hour; 0 = no limit. */
+  sessionsPerHour: number;
+  /** Open socket.io connections (tabs, devices) of one participant or facilitator at once. */
+  connectionsPerPerson: number;
   /** Sessions untouched for this many days are deleted; 0 keeps them forever. */
   purgeAfterDays: number;
+  /** Sessions that never left the lobby are deleted after this many idle hours; 0 keeps them. */
+  lobbyPurgeHours: number;
+  /** Silent connections are noticed within about two of these (ms); tests shorten it. */
+  heartbeatMs: number;
   /** Where the SvelteKit build lives; null serves the API only (tests, dev). */
   appDir: string | null;
   /** Refuse upgrades on unknown paths (not in dev, where Vite's HMR socket needs them). */
@@ -27,8 +38,13 @@ export const DEFAULTS = {
   host: '0.0.0.0',
   maxParticipants: 500,
   maxLiveSessions: 1000,
-  joinsPerMinute: 30,
-  purgeAfterDays: 90
+  trustProxy: 'loopback',
+  codeGuessesPerMinute: 20,
+  sessionsPerHour: 20,
+  connectionsPerPerson: 8,
+  purgeAfterDays: 90,
+  lobbyPurgeHours: 48,
+  heartbeatMs: 25_000
 } as const;
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -47,7 +63,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     host: env.HOST || DEFAULTS.host,
     dataDir: path.resolve(env.DATA_DIR || './data'),
     contentDir: path.resolve(env.CONTENT_DIR || './content'),
-    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : null,
+    publicUrl: env.PUBLIC_URL ? publicUrlFrom(env.PUBLIC_URL) : null,
+    trustProxy: env.TRUST_PROXY ?? DEFAULTS.trustProxy,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -55,11 +72,34 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     synchronous,
     maxParticipants: intFrom(env.MAX_PARTICIPANTS, DEFAULTS.maxParticipants, 'MAX_PARTICIPANTS'),
     maxLiveSessions: intFrom(env.MAX_LIVE_SESSIONS, DEFAULTS.maxLiveSessions, 'MAX_LIVE_SESSIONS'),
-    joinsPerMinute: intFrom(env.JOINS_PER_MINUTE, DEFAULTS.joinsPerMinute, 'JOINS_PER_MINUTE'),
+    codeGuessesPerMinute: intFrom(env.CODE_GUESSES_PER_MINUTE, DEFAULTS.codeGuessesPerMinute, 'CODE_GUESSES_PER_MINUTE'),
+    sessionsPerHour: intFrom(env.SESSIONS_PER_HOUR, DEFAULTS.sessionsPerHour, 'SESSIONS_PER_HOUR'),
+    connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
+    lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),
+    heartbeatMs: DEFAULTS.heartbeatMs,
     appDir: path.resolve(env.APP_DIR || './build'),
     destroyUnknownUpgrades: true
   };
+}
+
+/**
+ * `PUBLIC_URL` as an origin without a trailing slash. The app serves its pages,
+ * API and WebSockets from the root of its host, so a path is refused rather
+ * than producing links that cannot load.
+ */
+function publicUrlFrom(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`PUBLIC_URL must be an absolute http(s) URL, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`PUBLIC_URL must start with http:// or https://, got "${value}"`);
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new Error(`PUBLIC_URL must be an origin such as https://board.example.org; serving under a path is not supported, got "${value}"`);
+  }
+  return url.origin;
 }
 
 /** The browser origins allowed besides the served one: `ALLOWED_ORIGINS` plus `PUBLIC_URL`'s origin. */

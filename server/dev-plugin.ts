@@ -39,11 +39,15 @@ export function boardDevServer(): Plugin {
         frameworks,
         allowedOrigins: extraAllowedOrigins(config),
         maxLiveSessions: config.maxLiveSessions,
-        destroyUnknownUpgrades: false
+        destroyUnknownUpgrades: false,
+        publicUrl: config.publicUrl,
+        trustProxy: config.trustProxy,
+        codeGuessesPerMinute: config.codeGuessesPerMinute,
+        connectionsPerPerson: config.connectionsPerPerson
       });
       const app = express.default();
-      app.set('trust proxy', 'loopback');
-      mountBoardRoutes(app, { realtime, frameworks, config });
+      app.set('trust proxy', config.trustProxy === 'false' ? false : config.trustProxy);
+      mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
         void realtime.close().then(() => store.close());

@@ -9,21 +9,22 @@ import type { FrameworkCatalog } from '../content';
 import type { ServerConfig } from '../config';
 import type { SessionRegistry } from '../sessions/registry';
 import type { SessionRoom } from '../sessions/room';
-import { JoinLimiter } from '../security/join-limiter';
+import { WindowLimiter, type GuessLimiter } from '../security/window-limiter';
+import { derivePresenterToken } from '../security/tokens';
 import type { YjsHub } from '../yjs/hub';
 import { jsonErrorHandler, sendError } from './errors';
+import { sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
   registry: SessionRegistry;
   yjs: YjsHub;
   frameworks: FrameworkCatalog;
-  publicUrl: string | null;
+  /** Builds links and finds the client's address (PUBLIC_URL, TRUST_PROXY). */
+  requests: RequestContext;
+  /** Shared with the socket.io handshake and the Yjs upgrade. */
+  guesses: GuessLimiter;
   maxParticipants: number;
-  joinsPerMinute: number;
-}
-
-function baseUrl(req: Request, publicUrl: string | null): string {
-  return publicUrl ?? `${req.protocol}://${req.get('host')}`;
+  sessionsPerHour: number;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -39,7 +40,7 @@ function bearer(req: Request): string | null {
 /** The REST API under `/api` (see DESIGN.md and docs/protocol.md). */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
-  const joins = new JoinLimiter(deps.joinsPerMinute);
+  const creations = new WindowLimiter(deps.sessionsPerHour, Date.now, 3_600_000);
   const json = express.json({ limit: '16kb', type: () => true });
 
   const requireJson = (req: Request, res: Response, next: () => void) => {
@@ -47,9 +48,22 @@ export function createApiRouter(deps: ApiDeps): Router {
     next();
   };
 
+  /**
+   * The session a request names by code, or null after answering. Every
+   * lookup by code goes through here, so code guessing is limited in one place
+   * (shared with the socket.io handshake and the Yjs upgrade).
+   */
   async function roomOr404(req: Request, res: Response): Promise<SessionRoom | null> {
+    const address = deps.requests.clientAddress(req);
+    if (deps.guesses.blocked(address)) {
+      sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
+      return null;
+    }
     const room = await deps.registry.get(String(req.params.code));
-    if (!room) sendError(res, 'not_found', 'There is no session with that code. Check the code and try again.');
+    if (!room) {
+      deps.guesses.miss(address);
+      sendError(res, 'not_found', 'There is no session with that code. Check the code and try again.');
+    }
     return room;
   }
 
@@ -63,6 +77,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     const room = await roomOr404(req, res);
     if (!room) return null;
     if (!room.isFacilitatorToken(token)) {
+      deps.guesses.miss(deps.requests.clientAddress(req));
       sendError(res, 'forbidden', 'This token does not belong to the facilitator of this session.');
       return null;
     }
@@ -72,13 +87,17 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.post('/sessions', requireJson, json, async (req, res) => {
     const parsed = CreateSessionRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The session request is not valid.', issues(parsed.error));
+    if (!creations.allow(deps.requests.clientAddress(req))) {
+      return sendError(res, 'rate_limited', 'This address has started many sessions in the last hour; wait a while or reuse one.');
+    }
     const { room, facilitatorToken } = await deps.registry.create(parsed.data);
-    const base = baseUrl(req, deps.publicUrl);
+    const links = sessionLinks(deps.requests.origin(req), room.code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
       code: room.code,
       facilitatorToken,
-      joinUrl: `${base}/s/${room.code}`,
-      facilitateUrl: `${base}/s/${room.code}/facilitate#token=${facilitatorToken}`
+      joinUrl: links.joinUrl,
+      facilitateUrl: links.facilitateUrl!,
+      presenterUrl: links.presenterUrl!
     };
     res.status(201).json(body);
   });
@@ -98,7 +117,6 @@ export function createApiRouter(deps: ApiDeps): Router {
   });
 
   router.post('/sessions/:code/participants', requireJson, json, async (req, res) => {
-    if (!joins.allow(req.ip ?? 'unknown')) return sendError(res, 'rate_limited', 'Too many join attempts from this address; wait a minute and try again.');
     const parsed = JoinSessionRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The join request is not valid.', issues(parsed.error));
     const room = await roomOr404(req, res);
@@ -114,7 +132,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/sessions/:code/qr.svg', async (req, res) => {
     const room = await roomOr404(req, res);
     if (!room) return;
-    const svg = await QRCode.toString(`${baseUrl(req, deps.publicUrl)}/s/${room.code}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    const svg = await QRCode.toString(sessionLinks(deps.requests.origin(req), room.code).joinUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
   });
 
@@ -189,7 +207,9 @@ export function mountBoardRoutes(
   deps: {
     realtime: { registry: SessionRegistry; yjs: YjsHub };
     frameworks: FrameworkCatalog;
-    config: Pick<ServerConfig, 'publicUrl' | 'maxParticipants' | 'joinsPerMinute'>;
+    config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour'>;
+    requests: RequestContext;
+    guesses: GuessLimiter;
   }
 ): void {
   app.get('/healthz', (_req, res) => {
@@ -201,9 +221,10 @@ export function mountBoardRoutes(
       registry: deps.realtime.registry,
       yjs: deps.realtime.yjs,
       frameworks: deps.frameworks,
-      publicUrl: deps.config.publicUrl,
+      requests: deps.requests,
+      guesses: deps.guesses,
       maxParticipants: deps.config.maxParticipants,
-      joinsPerMinute: deps.config.joinsPerMinute
+      sessionsPerHour: deps.config.sessionsPerHour
     })
   );
 }

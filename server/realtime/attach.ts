@@ -5,6 +5,8 @@ import { OriginPolicy } from '../security/origin';
 import type { RateLimits } from '../security/rate';
 import type { Store } from '../store/types';
 import { YjsHub } from '../yjs/hub';
+import { RequestContext } from '../http/links';
+import { GuessLimiter } from '../security/window-limiter';
 import { attachSocketHandlers, createSocketServer, type IO } from './socket-server';
 import { socketFanout } from './socket-fanout';
 import { LIMITS, SOCKET_PATH } from '../../src/lib/protocol';
@@ -13,6 +15,10 @@ export interface Realtime {
   io: IO;
   registry: SessionRegistry;
   yjs: YjsHub;
+  /** Links and client addresses, shared with the REST API. */
+  requests: RequestContext;
+  /** Code guessing, shared by REST, socket.io and Yjs. */
+  guesses: GuessLimiter;
   close(): Promise<void>;
 }
 
@@ -30,10 +36,18 @@ export function attachRealtime(
     maxLiveSessions: number;
     destroyUnknownUpgrades: boolean;
     limits?: Partial<RateLimits>;
+    publicUrl: string | null;
+    trustProxy: string;
+    codeGuessesPerMinute: number;
+    connectionsPerPerson: number;
+    /** How often silent connections are looked for, in ms (socket.io pings and Yjs WebSocket pings). */
+    heartbeatMs?: number;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
-  const io = createSocketServer(httpServer, origins);
+  const requests = new RequestContext(options.publicUrl, options.trustProxy);
+  const guesses = new GuessLimiter(options.codeGuessesPerMinute);
+  const io = createSocketServer(httpServer, origins, options.heartbeatMs);
   const registry = new SessionRegistry({
     store: options.store,
     frameworks: options.frameworks,
@@ -47,8 +61,15 @@ export function attachRealtime(
     yjsBurst: LIMITS.yjsBurst,
     ...options.limits
   };
-  const yjs = new YjsHub(registry, options.store, origins, limits);
-  attachSocketHandlers(io, { registry, yjs }, limits);
+  const yjs = new YjsHub(
+    registry,
+    options.store,
+    origins,
+    limits,
+    { requests, guesses, connectionsPerPerson: options.connectionsPerPerson },
+    options.heartbeatMs
+  );
+  attachSocketHandlers(io, { registry, yjs, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);
 
   const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (YjsHub.matches(request.url)) yjs.handleUpgrade(request, socket, head);
@@ -60,6 +81,8 @@ export function attachRealtime(
     io,
     registry,
     yjs,
+    requests,
+    guesses,
     close: async () => {
       httpServer.off('upgrade', onUpgrade);
       yjs.close();

@@ -25,7 +25,7 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
   const command = { name, payload } as { [K in CommandName]: { name: K; payload: ParsedCommand<K> } }[CommandName];
   switch (command.name) {
     case 'vote':
-      return room.vote(identity, command.payload.factor, command.payload.answer, command.payload.comment);
+      return room.vote(identity, command.payload.factor, command.payload.answer, command.payload.comment, command.payload.round);
     case 'phase:set': {
       const change = await room.setPhase(identity, command.payload.phase, command.payload.countdownSeconds);
       yjs.phaseChanged(room);
@@ -71,6 +71,10 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
       const { round, factor, text, hidden } = command.payload;
       return room.hideComment(identity, { round, factor, text }, hidden);
     }
+    case 'voting:control':
+      return room.controlVoting(identity, command.payload);
+    case 'clock:sync':
+      return { serverNow: Date.now() };
     case 'state:request':
       return room.snapshot(identity);
     case 'session:delete': {

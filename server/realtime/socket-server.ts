@@ -18,27 +18,42 @@ import type { SessionRegistry } from '../sessions/registry';
 import type { OriginPolicy } from '../security/origin';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import type { YjsHub } from '../yjs/hub';
+import { sessionLinks, type RequestContext, type SessionLinks } from '../http/links';
+import { derivePresenterToken } from '../security/tokens';
+import type { GuessLimiter } from '../security/window-limiter';
 import { executeCommand } from './commands';
 import { roomNames } from './socket-fanout';
+
+export interface SocketDeps {
+  registry: SessionRegistry;
+  yjs: YjsHub;
+  requests: RequestContext;
+  guesses: GuessLimiter;
+  /** Open connections one participant (or the facilitator) may hold at once. */
+  connectionsPerPerson: number;
+}
 
 /** What the server remembers about each socket after the handshake. */
 export interface SocketData {
   code: string;
   identity: Identity;
+  /** The links this connection may show, built once from its handshake request. */
+  links: SessionLinks;
 }
 
 export type IO = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 type BoardSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
 /** Creates the socket.io server on `/socket.io`, leaving other upgrades (Yjs) alone. */
-export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy): IO {
+export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy, heartbeatMs = 25_000): IO {
   return new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
     destroyUpgrade: false,
     maxHttpBufferSize: LIMITS.socketMessageBytes,
-    pingInterval: 20_000,
-    pingTimeout: 20_000,
+    // A silent client (locked phone, lost Wi-Fi) is dropped within two heartbeats and shows as away.
+    pingInterval: heartbeatMs,
+    pingTimeout: heartbeatMs,
     allowRequest: (request, callback) => {
       const allowed = origins.allows(request.headers.origin, request.headers.host);
       callback(allowed ? null : 'origin not allowed', allowed);
@@ -60,8 +75,13 @@ function toProtocolError(error: unknown): ProtocolError {
  * Authenticates each connection once (session code + token) and dispatches
  * commands: parse → authorise → domain → persist → broadcast → ack.
  */
-export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; yjs: YjsHub }, limits?: RateLimits): void {
+export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimits): void {
   io.use((socket, next) => {
+    const address = deps.requests.clientAddress(socket.request);
+    if (deps.guesses.blocked(address)) {
+      next(connectError({ code: 'rate_limited', message: 'Too many unknown codes or keys from this address; wait a minute and try again.' }));
+      return;
+    }
     const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!parsed.success) {
       next(connectError({ code: 'unauthorized', message: 'A session code and a token are required to connect.' }));
@@ -73,10 +93,32 @@ export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; 
     }
     deps.registry.get(parsed.data.code).then(
       (room) => {
-        if (!room) return next(connectError({ code: 'not_found', message: 'There is no session with that code.' }));
+        if (!room) {
+          deps.guesses.miss(address);
+          return next(connectError({ code: 'not_found', message: 'There is no session with that code.' }));
+        }
         const identity = room.authenticate(parsed.data.token);
-        if (!identity) return next(connectError({ code: 'unauthorized', message: 'This token is not valid for this session.' }));
-        socket.data = { code: room.code, identity };
+        if (!identity) {
+          deps.guesses.miss(address);
+          return next(connectError({ code: 'unauthorized', message: 'This token is not valid for this session.' }));
+        }
+        if (room.connectionsOf(identity) >= deps.connectionsPerPerson) {
+          return next(
+            connectError({
+              code: 'too_many_connections',
+              message: `This person already has ${deps.connectionsPerPerson} open connections to the session; close a tab or device first.`
+            })
+          );
+        }
+        const origin = deps.requests.origin(socket.request);
+        const token = parsed.data.token;
+        const links =
+          identity.role === 'facilitator'
+            ? sessionLinks(origin, room.code, { facilitatorToken: token, presenterToken: derivePresenterToken(token) })
+            : identity.role === 'presenter'
+              ? sessionLinks(origin, room.code, { presenterToken: token })
+              : sessionLinks(origin, room.code);
+        socket.data = { code: room.code, identity, links };
         next();
       },
       (error) => next(connectError(toProtocolError(error)))
@@ -95,15 +137,17 @@ export function attachSocketHandlers(io: IO, deps: { registry: SessionRegistry; 
   });
 }
 
-function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: SessionRegistry; yjs: YjsHub }, limits?: RateLimits): void {
+function onConnection(socket: BoardSocket, room: SessionRoom, deps: SocketDeps, limits?: RateLimits): void {
   const { identity } = socket.data;
   void socket.join(roomNames.all(room.code));
   if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(room.code));
   else {
+    // Presenter screens see what participants see, so they share the participants' room (never a participant's own).
     void socket.join(roomNames.participants(room.code));
-    void socket.join(roomNames.participant(room.code, identity.participantId));
+    if (identity.role === 'participant') void socket.join(roomNames.participant(room.code, identity.participantId));
   }
   room.connected(identity);
+  socket.emit('links', socket.data.links);
   socket.emit('state', room.snapshot(identity));
   socket.on('disconnect', () => {
     room.disconnected(identity);
@@ -137,13 +181,7 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: { registry: 
   }
 }
 
-async function handle(
-  name: CommandName,
-  payload: unknown,
-  room: SessionRoom,
-  identity: Identity,
-  deps: { registry: SessionRegistry; yjs: YjsHub }
-): Promise<Ack<unknown>> {
+async function handle(name: CommandName, payload: unknown, room: SessionRoom, identity: Identity, deps: SocketDeps): Promise<Ack<unknown>> {
   const parsed = CommandSchemas[name].safeParse(payload);
   if (!parsed.success) {
     return {

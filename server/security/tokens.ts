@@ -14,3 +14,12 @@ export function hashToken(token: string): string {
 export function generateId(): string {
   return randomUUID();
 }
+
+/**
+ * The read-only presenter credential of a session, derived from its facilitator
+ * token: every facilitator device can hand it out again (the server stores
+ * only hashes), and holding it reveals nothing about the facilitator token.
+ */
+export function derivePresenterToken(facilitatorToken: string): string {
+  return createHash('sha256').update(`seeds-presenter:${facilitatorToken}`, 'utf8').digest('base64url');
+}

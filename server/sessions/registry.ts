@@ -4,7 +4,7 @@ import { generateCode, normalizeCode } from '../../src/lib/domain/codes';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
-import { generateId, generateToken, hashToken } from '../security/tokens';
+import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
 import type { SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { SessionRoom } from './room';
@@ -59,9 +59,12 @@ export class SessionRegistry {
       framework: frameworkId,
       anonymous: input.anonymous ?? true,
       facilitatorTokenHash: hashToken(facilitatorToken),
+      presenterTokenHash: hashToken(derivePresenterToken(facilitatorToken)),
       phase: 'lobby',
       round: 1,
       votingDeadline: null,
+      votingClosed: false,
+      votingPausedMs: null,
       settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots },
       revealedRounds: [],
       createdAt: now,
@@ -117,6 +120,15 @@ export class SessionRegistry {
     );
     timer.unref();
     this.unloadTimers.set(room.code, timer);
+  }
+
+  /** Drops the live room of a session the store no longer has (purged), telling its clients. */
+  evict(sessionId: string): void {
+    for (const room of this.rooms.values()) {
+      if (room.id !== sessionId) continue;
+      room.evicted();
+      this.forget(room);
+    }
   }
 
   /** Forgets a deleted room. */

@@ -4,6 +4,7 @@ import { computeProgress, type Answer, type Progress } from '../../src/lib/domai
 import { computeRoundResults } from '../../src/lib/domain/results';
 import {
   CommandError,
+  LIMITS,
   PROTOCOL_VERSION,
   type DotState,
   type HiddenComment,
@@ -12,12 +13,14 @@ import {
   type ParticipantView,
   type PhaseChange,
   type RoundResults,
+  type VotingClock,
   type SessionSettings,
   type SessionSnapshot,
   type SessionSummary,
   type VoteResult
 } from '../../src/lib/protocol';
-import { generateId, generateToken, hashToken } from '../security/tokens';
+import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
+import { distinctName } from '../../src/lib/domain/names';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
@@ -31,8 +34,15 @@ interface LiveParticipant {
   connections: number;
 }
 
-/** Who a connection is, decided once when it authenticates. */
-export type Identity = { role: 'facilitator' } | { role: 'participant'; participantId: string };
+/**
+ * Who a connection is, decided once when it authenticates. A presenter (the
+ * room's projector, opened with the presenter link) sees what participants see
+ * and can change nothing.
+ */
+export type Identity = { role: 'facilitator' } | { role: 'presenter' } | { role: 'participant'; participantId: string };
+
+/** What the facilitator can do to the voting clock without revealing (`voting:control`). */
+export type VotingControl = { action: 'extend'; seconds: number } | { action: 'pause' | 'resume' | 'clear' | 'close' | 'reopen' };
 
 /** The identity that dot votes use for the facilitator. */
 export const FACILITATOR_VOTER = 'facilitator';
@@ -55,6 +65,7 @@ export class SessionRoom {
   private readonly hiddenComments = new Map<string, HiddenComment>();
   private readonly dots: DotLedger;
   private facilitatorConnections = 0;
+  private presenterConnections = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private progressScheduled = false;
   private participantProgressTimer: NodeJS.Timeout | null = null;
@@ -104,7 +115,7 @@ export class SessionRoom {
     return this.framework.factors.length;
   }
   get connectionCount(): number {
-    let total = this.facilitatorConnections;
+    let total = this.facilitatorConnections + this.presenterConnections;
     for (const p of this.participants.values()) total += p.connections;
     return total;
   }
@@ -129,9 +140,38 @@ export class SessionRoom {
   /** Decides who holds `token`, or null. */
   authenticate(token: string): Identity | null {
     const hash = hashToken(token);
-    if (hash === this.session.facilitatorTokenHash) return { role: 'facilitator' };
+    if (hash === this.session.facilitatorTokenHash) {
+      this.rememberPresenterCredential(token);
+      return { role: 'facilitator' };
+    }
+    if (this.session.presenterTokenHash !== null && hash === this.session.presenterTokenHash) return { role: 'presenter' };
     const participantId = this.participantByTokenHash.get(hash);
     return participantId ? { role: 'participant', participantId } : null;
+  }
+
+  /** Sessions created before presenter links learn their presenter credential the first time the facilitator connects. */
+  private rememberPresenterCredential(facilitatorToken: string): void {
+    if (this.session.presenterTokenHash !== null) return;
+    const presenterTokenHash = hashToken(derivePresenterToken(facilitatorToken));
+    this.session = { ...this.session, presenterTokenHash };
+    this.store.updateSession(this.id, { presenterTokenHash }).catch((error) => console.error('Storing a presenter credential failed', error));
+  }
+
+  /** The voting clock as clients should show it, stamped with the server's time. */
+  private clock(): VotingClock {
+    const { votingDeadline, votingPausedMs, votingClosed } = this.session;
+    return { votingDeadline, votingPausedMs, votingClosed, serverNow: Date.now() };
+  }
+
+  private phaseChange(): PhaseChange {
+    return { phase: this.session.phase, round: this.session.round, ...this.clock() };
+  }
+
+  /** Open connections (socket.io and board) of one identity; all presenter screens of the session count as one. */
+  connectionsOf(identity: Identity): number {
+    if (identity.role === 'facilitator') return this.facilitatorConnections;
+    if (identity.role === 'presenter') return this.presenterConnections;
+    return this.participants.get(identity.participantId)?.connections ?? 0;
   }
 
   /** Whether a facilitator token belongs to this session (for REST exports). */
@@ -162,7 +202,11 @@ export class SessionRoom {
       id: generateId(),
       sessionId: this.session.id,
       tokenHash: hashToken(token),
-      name: input.name,
+      // Two people who both call themselves "Sam" must stay apart in every list, result and export.
+      name: distinctName(
+        input.name,
+        [...this.participants.values()].map((p) => p.record.name)
+      ),
       group: input.group,
       language: input.language,
       joinedAt: Date.now()
@@ -177,6 +221,10 @@ export class SessionRoom {
 
   /** Presence: a connection of `identity` opened. */
   connected(identity: Identity): void {
+    if (identity.role === 'presenter') {
+      this.presenterConnections++;
+      return;
+    }
     if (identity.role === 'facilitator') {
       this.facilitatorConnections++;
       return;
@@ -189,6 +237,10 @@ export class SessionRoom {
 
   /** Presence: a connection of `identity` closed. */
   disconnected(identity: Identity): void {
+    if (identity.role === 'presenter') {
+      this.presenterConnections = Math.max(0, this.presenterConnections - 1);
+      return;
+    }
     if (identity.role === 'facilitator') {
       this.facilitatorConnections = Math.max(0, this.facilitatorConnections - 1);
       return;
@@ -284,8 +336,8 @@ export class SessionRoom {
   snapshot(identity: Identity): SessionSnapshot {
     const s = this.session;
     const me: Me =
-      identity.role === 'facilitator'
-        ? { role: 'facilitator' }
+      identity.role !== 'participant'
+        ? { role: identity.role }
         : (() => {
             const record = this.participants.get(identity.participantId)!.record;
             return { role: 'participant', id: record.id, name: record.name, group: record.group };
@@ -300,7 +352,7 @@ export class SessionRoom {
       anonymous: s.anonymous,
       phase: s.phase,
       round: s.round,
-      votingDeadline: s.votingDeadline,
+      ...this.clock(),
       settings: s.settings,
       me,
       participantCount: this.participants.size,
@@ -309,15 +361,23 @@ export class SessionRoom {
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
       hiddenComments: identity.role === 'facilitator' ? [...this.hiddenComments.values()] : null,
-      dots: this.dotState(identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId)
+      dots: this.dotState(identity.role === 'participant' ? identity.participantId : FACILITATOR_VOTER)
     };
   }
 
-  /** A participant answers one factor; resolves once the answer is durable. */
-  async vote(identity: Identity, factor: number, answer: Answer, comment: string | null | undefined): Promise<VoteResult> {
+  /**
+   * A participant answers one factor of `forRound` (the current round when
+   * omitted); resolves once the answer is durable, and echoes it to every
+   * connection of theirs (a second tab shows it too).
+   */
+  async vote(identity: Identity, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number): Promise<VoteResult> {
     this.assertAlive();
     if (identity.role !== 'participant') throw new CommandError('forbidden', 'Only participants vote.');
     if (!votingOpen(this.session.phase)) throw new CommandError('wrong_phase', `Voting is not open (the session is in "${this.session.phase}").`);
+    if (forRound !== undefined && forRound !== this.session.round) {
+      throw new CommandError('wrong_round', `That answer was for round ${forRound}; voting is now in round ${this.session.round}.`);
+    }
+    if (this.session.votingClosed) throw new CommandError('voting_closed', 'The facilitator has closed voting for now.');
     if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
     if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const round = this.session.round;
@@ -333,6 +393,7 @@ export class SessionRoom {
     this.dirtyParticipants.add(identity.participantId);
     this.scheduleProgress();
     await write;
+    this.fanout.toParticipant(this.code, identity.participantId, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered: map.size };
   }
 
@@ -369,7 +430,7 @@ export class SessionRoom {
     const from = this.session.phase;
     if (!canTransition(from, to)) throw new CommandError('invalid_transition', `The session cannot go from "${from}" to "${to}".`);
     if (countdownSeconds && to !== 'voting') throw new CommandError('bad_request', 'A countdown only applies when opening voting.');
-    const next = { ...this.session, phase: to };
+    const next = { ...this.session, phase: to, votingClosed: false, votingPausedMs: null };
     if (to === 'voting') {
       next.round = from === 'lobby' ? Math.max(1, this.session.round) : this.session.round + 1;
       next.votingDeadline = countdownSeconds ? Date.now() + countdownSeconds * 1000 : null;
@@ -384,13 +445,80 @@ export class SessionRoom {
       phase: next.phase,
       round: next.round,
       votingDeadline: next.votingDeadline,
+      votingClosed: false,
+      votingPausedMs: null,
       revealedRounds: next.revealedRounds
     });
     this.armDeadline();
-    const change: PhaseChange = { phase: next.phase, round: next.round, votingDeadline: next.votingDeadline };
+    const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);
     if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
     if (to === 'voting') this.scheduleProgress();
+    // Per-person counts belong to a round: the facilitator's list starts again from what the new round holds.
+    if (roundChanged)
+      this.fanout.toFacilitators(
+        this.code,
+        'participants',
+        [...this.participants.keys()].map((id) => this.participantView(id)!)
+      );
+    await write;
+    return change;
+  }
+
+  /**
+   * The facilitator steers the voting clock without revealing. The countdown
+   * ends by closing the ballot box, as its label says; revealing stays a
+   * separate, deliberate step.
+   */
+  async controlVoting(identity: Identity, control: VotingControl): Promise<PhaseChange> {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers voting.');
+    if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
+    const now = Date.now();
+    const s = this.session;
+    const remaining = s.votingPausedMs ?? (s.votingDeadline !== null ? Math.max(0, s.votingDeadline - now) : null);
+    let patch: Pick<SessionRecord, 'votingDeadline' | 'votingPausedMs' | 'votingClosed'>;
+    switch (control.action) {
+      case 'extend': {
+        const base = s.votingClosed || remaining === null ? 0 : remaining;
+        const total = Math.min(base + control.seconds * 1000, LIMITS.countdownMax * 1000);
+        patch =
+          s.votingPausedMs !== null
+            ? { votingDeadline: null, votingPausedMs: total, votingClosed: false }
+            : { votingDeadline: now + total, votingPausedMs: null, votingClosed: false };
+        break;
+      }
+      case 'pause':
+        if (s.votingDeadline === null) throw new CommandError('bad_request', 'There is no running countdown to pause.');
+        patch = { votingDeadline: null, votingPausedMs: remaining, votingClosed: s.votingClosed };
+        break;
+      case 'resume':
+        if (s.votingPausedMs === null) throw new CommandError('bad_request', 'The countdown is not paused.');
+        patch = { votingDeadline: now + s.votingPausedMs, votingPausedMs: null, votingClosed: s.votingClosed };
+        break;
+      case 'clear':
+        patch = { votingDeadline: null, votingPausedMs: null, votingClosed: s.votingClosed };
+        break;
+      case 'close':
+        patch = { votingDeadline: null, votingPausedMs: null, votingClosed: true };
+        break;
+      case 'reopen':
+        patch = { votingDeadline: null, votingPausedMs: null, votingClosed: false };
+        break;
+      default: {
+        const unreachable: never = control;
+        throw new CommandError('bad_request', `Unknown voting control ${String(unreachable)}`);
+      }
+    }
+    return this.applyClock(patch);
+  }
+
+  private async applyClock(patch: Pick<SessionRecord, 'votingDeadline' | 'votingPausedMs' | 'votingClosed'>): Promise<PhaseChange> {
+    this.session = { ...this.session, ...patch };
+    const write = this.store.updateSession(this.id, patch);
+    this.armDeadline();
+    const change = this.phaseChange();
+    this.fanout.toAll(this.code, 'phase', change);
     await write;
     return change;
   }
@@ -404,7 +532,9 @@ export class SessionRoom {
     this.deadlineTimer = setTimeout(
       () => {
         if (this.session.phase === 'voting' && this.session.votingDeadline === deadline) {
-          this.setPhase({ role: 'facilitator' }, 'revealed', null).catch(() => undefined);
+          this.applyClock({ votingDeadline: null, votingPausedMs: null, votingClosed: true }).catch((error) =>
+            console.error('Closing voting at its deadline failed', error)
+          );
         }
       },
       Math.max(0, deadline - Date.now())
@@ -458,6 +588,7 @@ export class SessionRoom {
   /** Spends or takes back a dot; nobody exceeds their dots. */
   async castDot(identity: Identity, actionId: string, delta: 1 | -1, actionExists: boolean): Promise<DotState> {
     this.assertAlive();
+    if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen cannot spend dots.');
     if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
     if (!actionExists && delta > 0) throw new CommandError('not_found', 'That action point does not exist (any more).');
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
@@ -523,6 +654,14 @@ export class SessionRoom {
     await this.store.deleteSession(this.id);
     this.fanout.toAll(this.code, 'session:deleted');
     // Let the facilitator's acknowledgement leave before the sockets close.
+    setImmediate(() => this.fanout.disconnectAll(this.code));
+  }
+
+  /** The store purged this session: clients hear it was deleted, and the room refuses everything from now on. */
+  evicted(): void {
+    this.deleted = true;
+    this.dispose();
+    this.fanout.toAll(this.code, 'session:deleted');
     setImmediate(() => this.fanout.disconnectAll(this.code));
   }
 

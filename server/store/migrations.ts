@@ -55,6 +55,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX yjs_updates_session ON yjs_updates(session_id, seq);
   `,
+  // 2: a read-only presenter credential; the ballot box can be closed without revealing, and a countdown paused.
+  `
+  ALTER TABLE sessions ADD COLUMN presenter_token_hash TEXT;
+  ALTER TABLE sessions ADD COLUMN voting_closed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE sessions ADD COLUMN voting_paused_ms INTEGER;
+  `,
   // Comments the facilitator hid from the room, by round, factor and text (identical texts are
   // indistinguishable to the room, so they are hidden together; the author is never recorded).
   `

@@ -35,9 +35,12 @@ type SessionRow = {
   framework: string;
   anonymous: number;
   facilitator_token_hash: string;
+  presenter_token_hash: string | null;
   phase: string;
   round: number;
   voting_deadline: number | null;
+  voting_closed: number;
+  voting_paused_ms: number | null;
   settings: string;
   revealed_rounds: string;
   created_at: number;
@@ -53,9 +56,12 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     framework: row.framework,
     anonymous: row.anonymous === 1,
     facilitatorTokenHash: row.facilitator_token_hash,
+    presenterTokenHash: row.presenter_token_hash,
     phase: row.phase as SessionRecord['phase'],
     round: row.round,
     votingDeadline: row.voting_deadline,
+    votingClosed: row.voting_closed === 1,
+    votingPausedMs: row.voting_paused_ms,
     // Settings added later (e.g. unclearFrom) take their defaults in sessions stored before.
     settings: { ...DEFAULT_THRESHOLDS, ...JSON.parse(row.settings) },
     revealedRounds: JSON.parse(row.revealed_rounds),
@@ -107,8 +113,8 @@ export class SqliteStore implements Store {
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
       insertSession: db.prepare(
-        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, phase, round, voting_deadline, settings, revealed_rounds, created_at, updated_at)
-         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @phase, @round, @votingDeadline, @settings, @revealedRounds, @createdAt, @updatedAt)`
+        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round, voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, created_at, updated_at)
+         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @presenterTokenHash, @phase, @round, @votingDeadline, @votingClosed, @votingPausedMs, @settings, @revealedRounds, @createdAt, @updatedAt)`
       ),
       touchSession: db.prepare<[number, string]>('UPDATE sessions SET updated_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
@@ -122,7 +128,8 @@ export class SqliteStore implements Store {
       deleteDots: db.prepare<[string, string, string]>('DELETE FROM dots WHERE session_id = ? AND voter_id = ? AND action_id = ?'),
       insertYjs: db.prepare<[string, Buffer]>('INSERT INTO yjs_updates (session_id, data) VALUES (?, ?)'),
       deleteYjs: db.prepare<[string]>('DELETE FROM yjs_updates WHERE session_id = ?'),
-      idleSessions: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE updated_at < ?')
+      idleSessions: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE updated_at < ?'),
+      abandonedLobbies: db.prepare<[number], { id: string }>("SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ?")
     };
   }
 
@@ -247,6 +254,7 @@ export class SqliteStore implements Store {
       this.stmt.insertSession.run({
         ...session,
         anonymous: session.anonymous ? 1 : 0,
+        votingClosed: session.votingClosed ? 1 : 0,
         settings: JSON.stringify(session.settings),
         revealedRounds: JSON.stringify(session.revealedRounds)
       });
@@ -258,6 +266,9 @@ export class SqliteStore implements Store {
     if (patch.phase !== undefined) columns.phase = patch.phase;
     if (patch.round !== undefined) columns.round = patch.round;
     if (patch.votingDeadline !== undefined) columns.voting_deadline = patch.votingDeadline;
+    if (patch.votingClosed !== undefined) columns.voting_closed = patch.votingClosed ? 1 : 0;
+    if (patch.votingPausedMs !== undefined) columns.voting_paused_ms = patch.votingPausedMs;
+    if (patch.presenterTokenHash !== undefined) columns.presenter_token_hash = patch.presenterTokenHash;
     if (patch.settings !== undefined) columns.settings = JSON.stringify(patch.settings);
     if (patch.revealedRounds !== undefined) columns.revealed_rounds = JSON.stringify(patch.revealedRounds);
     columns.updated_at = Date.now();
@@ -377,6 +388,14 @@ export class SqliteStore implements Store {
   purgeIdle(before: number): Promise<string[]> {
     return this.write(() => {
       const ids = this.stmt.idleSessions.all(before).map((row) => row.id);
+      for (const id of ids) this.stmt.deleteSession.run(id);
+      return ids;
+    });
+  }
+
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write(() => {
+      const ids = this.stmt.abandonedLobbies.all(before).map((row) => row.id);
       for (const id of ids) this.stmt.deleteSession.run(id);
       return ids;
     });

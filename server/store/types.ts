@@ -11,9 +11,16 @@ export interface SessionRecord {
   framework: string;
   anonymous: boolean;
   facilitatorTokenHash: string;
+  /** Hash of the read-only presenter credential (derived from the facilitator token); null until first derived. */
+  presenterTokenHash: string | null;
   phase: Phase;
   round: number;
+  /** Epoch ms (server clock) at which the ballot box closes by itself, or null. */
   votingDeadline: number | null;
+  /** During `voting`: the facilitator closed the ballot box without revealing. */
+  votingClosed: boolean;
+  /** During `voting`: a paused countdown's remaining milliseconds, or null. */
+  votingPausedMs: number | null;
   settings: SessionSettings;
   /** Rounds whose results were revealed, ascending. */
   revealedRounds: number[];
@@ -21,7 +28,9 @@ export interface SessionRecord {
   updatedAt: number;
 }
 
-export type SessionPatch = Partial<Pick<SessionRecord, 'phase' | 'round' | 'votingDeadline' | 'settings' | 'revealedRounds'>>;
+export type SessionPatch = Partial<
+  Pick<SessionRecord, 'phase' | 'round' | 'votingDeadline' | 'votingClosed' | 'votingPausedMs' | 'settings' | 'revealedRounds' | 'presenterTokenHash'>
+>;
 
 export interface ParticipantRecord {
   id: string;
@@ -91,5 +100,7 @@ export interface Store {
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void>;
   /** Deletes sessions not updated since `before` (epoch ms); returns their ids. */
   purgeIdle(before: number): Promise<string[]>;
+  /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
+  purgeAbandonedLobbies(before: number): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -28,6 +28,8 @@ interface Connection {
   canWrite: () => boolean;
   /** Awareness client ids this connection introduced: only it may change them, and they go when it closes. */
   awarenessIds: Set<number>;
+  /** Whether this connection may publish presence (not a read-only presenter screen). */
+  mayPresent: boolean;
   bucket: TokenBucket;
   deniedNotified: boolean;
 }
@@ -119,10 +121,15 @@ export class DocRoom {
     for (const ws of this.connections.keys()) if (ws !== except) send(ws, message);
   }
 
-  /** Starts serving a socket: greets it with sync step 1 and the current awareness. */
-  addConnection(ws: WebSocket, canWrite: () => boolean): void {
+  /**
+   * Starts serving a socket: greets it with sync step 1 and the current
+   * awareness. A read-only viewer (`mayPresent` false: the presenter screen)
+   * sees everyone's presence but publishes none of its own.
+   */
+  addConnection(ws: WebSocket, canWrite: () => boolean, mayPresent = true): void {
     const conn: Connection = {
       canWrite,
+      mayPresent,
       awarenessIds: new Set(),
       bucket: new TokenBucket(this.limits?.yjsMessagesPerSecond ?? LIMITS.yjsMessagesPerSecond, this.limits?.yjsBurst ?? LIMITS.yjsBurst),
       deniedNotified: false
@@ -197,6 +204,7 @@ export class DocRoom {
           break;
         }
         case MESSAGE_AWARENESS: {
+          if (!conn.mayPresent) break;
           // Read whole before anything is applied. A connection changes only states it introduced; y-websocket
           // echoes everyone's changes back, and those echoes (like removals of unknown ids) change nothing here.
           const kept = readAwarenessEntries(decoding.readVarUint8Array(decoder)).filter((entry) => {

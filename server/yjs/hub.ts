@@ -10,9 +10,13 @@ import type { Store } from '../store/types';
 import type { OriginPolicy } from '../security/origin';
 import type { RateLimits } from '../security/rate';
 import { DocRoom } from './doc-room';
+import type { RequestContext } from '../http/links';
+import type { GuessLimiter } from '../security/window-limiter';
 
 const IDLE_UNLOAD_MS = 10 * 60_000;
 const IDLE_SWEEP_MS = 60_000;
+/** How often silent connections are looked for (see `checkAlive`); socket.io uses the same interval. */
+export const DEFAULT_HEARTBEAT_MS = 25_000;
 
 /**
  * The Yjs endpoint (`/yjs/<CODE>?token=…`): authenticates at upgrade, loads
@@ -29,8 +33,33 @@ export class YjsHub {
     private readonly registry: SessionRegistry,
     private readonly store: Store,
     private readonly origins: OriginPolicy,
-    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>
-  ) {}
+    private readonly limits?: Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst'>,
+    /** Code guessing is limited across REST, socket.io and here; so are the connections one person holds. */
+    private readonly guessing?: { requests: RequestContext; guesses: GuessLimiter; connectionsPerPerson: number },
+    heartbeatMs = DEFAULT_HEARTBEAT_MS
+  ) {
+    this.heartbeat = setInterval(() => this.checkAlive(), heartbeatMs).unref();
+  }
+
+  /**
+   * A board connection that goes silent without closing (a locked phone, a
+   * laptop that left the Wi-Fi) is found by WebSocket pings: one that has not
+   * answered the previous ping by the next one is closed, so its person shows
+   * as away instead of connected for ever.
+   */
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+
+  private checkAlive(): void {
+    for (const ws of this.wss.clients) {
+      if (this.alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      ws.ping();
+    }
+  }
 
   /** Whether an upgrade request is for this endpoint. */
   static matches(url: string | undefined): boolean {
@@ -96,6 +125,8 @@ export class YjsHub {
           // Without a listener, a protocol error (e.g. a frame over maxPayload) is thrown and crashes the process;
           // ws already closes the connection itself (1009, 1002, …).
           ws.on('error', () => undefined);
+          this.alive.set(ws, true);
+          ws.on('pong', () => this.alive.set(ws, true));
           if (room.isDeleted) {
             ws.close(4404, 'session deleted');
             return;
@@ -120,8 +151,9 @@ export class YjsHub {
             room.disconnected(identity);
             this.registry.scheduleUnload(room);
           });
-          const stillMember = () => identity.role === 'facilitator' || room.hasParticipant(identity.participantId);
-          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember());
+          // A presenter screen only reads the board.
+          const stillMember = () => identity.role === 'facilitator' || (identity.role === 'participant' && room.hasParticipant(identity.participantId));
+          doc.addConnection(ws, () => !room.isDeleted && actionsEditable(room.phase) && stillMember(), identity.role !== 'presenter');
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
@@ -131,14 +163,26 @@ export class YjsHub {
   private async authorise(request: IncomingMessage) {
     const fail = (status: number, error: ErrorCode, message: string) => ({ status, error, message }) as const;
     if (!this.origins.allows(request.headers.origin, request.headers.host)) return fail(403, 'forbidden', 'origin not allowed');
+    const address = this.guessing?.requests.clientAddress(request) ?? '';
+    if (this.guessing?.guesses.blocked(address)) return fail(429, 'rate_limited', 'too many unknown codes or keys from this address');
     const url = new URL(request.url ?? '/', 'http://localhost');
     const code = decodeURIComponent(url.pathname.slice(YJS_PATH.length + 1));
     const token = url.searchParams.get('token');
     if (!token || token.length > 128) return fail(401, 'unauthorized', 'a token is required');
     const room = await this.registry.get(code);
-    if (!room) return fail(404, 'not_found', 'unknown session');
+    if (!room) {
+      this.guessing?.guesses.miss(address);
+      return fail(404, 'not_found', 'unknown session');
+    }
     const identity = room.authenticate(token);
-    if (!identity) return fail(401, 'unauthorized', 'token not valid for this session');
+    if (!identity) {
+      this.guessing?.guesses.miss(address);
+      return fail(401, 'unauthorized', 'token not valid for this session');
+    }
+    // Board connections count with the person's socket.io ones (a tab in the action phase holds two).
+    if (this.guessing && room.connectionsOf(identity) >= this.guessing.connectionsPerPerson) {
+      return fail(429, 'too_many_connections', 'this person already holds as many connections as allowed');
+    }
     // Serve only once the stored document is loaded, so nobody syncs against an empty one.
     const doc = await this.docFor(room);
     return { room, identity, doc };
@@ -156,6 +200,7 @@ export class YjsHub {
 
   close(): void {
     clearInterval(this.sweeper);
+    clearInterval(this.heartbeat);
     for (const doc of this.docs.values()) doc.destroy();
     this.docs.clear();
     this.wss.close();
@@ -174,5 +219,5 @@ function reject(socket: Duplex, status: number, code: ErrorCode, message: string
 }
 
 function httpReason(status: number): string {
-  return { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' }[status] ?? 'Error';
+  return { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error' }[status] ?? 'Error';
 }

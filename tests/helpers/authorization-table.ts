@@ -7,7 +7,7 @@
 import { PHASES, type Phase } from '../../src/lib/domain/phases';
 import { COMMAND_NAMES, type CommandName, type ErrorCode } from '../../src/lib/protocol';
 
-export const ROLES = ['none', 'participant', 'otherParticipant', 'facilitator', 'otherFacilitator'] as const;
+export const ROLES = ['none', 'participant', 'otherParticipant', 'facilitator', 'otherFacilitator', 'presenter'] as const;
 export type MatrixRole = (typeof ROLES)[number];
 
 export const ROLE_LABELS: Record<MatrixRole, string> = {
@@ -15,7 +15,8 @@ export const ROLE_LABELS: Record<MatrixRole, string> = {
   participant: 'participant',
   otherParticipant: 'participant of another session',
   facilitator: 'facilitator',
-  otherFacilitator: 'facilitator of another session'
+  otherFacilitator: 'facilitator of another session',
+  presenter: 'presenter screen (presenter link)'
 };
 
 /** Editing the action board over the Yjs endpoint, next to the socket.io commands. */
@@ -40,18 +41,35 @@ const strangers = { none: refused, otherParticipant: refused, otherFacilitator: 
 
 /** Columns follow PHASES: lobby, voting, revealed, actions, closed. */
 export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
-  vote: { ...strangers, participant: onlyIn('voting', 'ok', 'wrong_phase'), facilitator: all('forbidden') },
-  'phase:set': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'invalid_transition'] },
-  'participant:remove': { ...strangers, participant: all('forbidden'), facilitator: all('ok') },
-  'settings:update': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'session_closed'] },
-  'dot:cast': { ...strangers, participant: onlyIn('actions', 'ok', 'wrong_phase'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
-  'action:remove': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
-  'action:merge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
-  'action:move': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase') },
-  'comment:hide': { ...strangers, participant: all('forbidden'), facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'session_closed'] },
-  'state:request': { ...strangers, participant: all('ok'), facilitator: all('ok') },
-  'session:delete': { ...strangers, participant: all('forbidden'), facilitator: all('ok') },
-  [BOARD_EDIT]: { ...strangers, participant: onlyIn('actions', 'ok', 'read_only'), facilitator: onlyIn('actions', 'ok', 'read_only') }
+  vote: { ...strangers, participant: onlyIn('voting', 'ok', 'wrong_phase'), facilitator: all('forbidden'), presenter: all('forbidden') },
+  'phase:set': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'invalid_transition'], presenter: all('forbidden') },
+  'participant:remove': { ...strangers, participant: all('forbidden'), facilitator: all('ok'), presenter: all('forbidden') },
+  'settings:update': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'session_closed'], presenter: all('forbidden') },
+  'dot:cast': {
+    ...strangers,
+    participant: onlyIn('actions', 'ok', 'wrong_phase'),
+    facilitator: onlyIn('actions', 'ok', 'wrong_phase'),
+    presenter: all('forbidden')
+  },
+  'action:remove': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'action:merge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'action:move': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'comment:hide': {
+    ...strangers,
+    participant: all('forbidden'),
+    facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'session_closed'],
+    presenter: all('forbidden')
+  },
+  'voting:control': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'clock:sync': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
+  'state:request': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
+  'session:delete': { ...strangers, participant: all('forbidden'), facilitator: all('ok'), presenter: all('forbidden') },
+  [BOARD_EDIT]: {
+    ...strangers,
+    participant: onlyIn('actions', 'ok', 'read_only'),
+    facilitator: onlyIn('actions', 'ok', 'read_only'),
+    presenter: all('read_only')
+  }
 };
 
 /** The rows of the table as text cells: command, role, then one outcome per phase. */

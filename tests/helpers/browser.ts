@@ -22,7 +22,7 @@ export function browserAvailability(): { run: true } | { run: false; reason: str
  * Launches headless Chromium with the flags this machine needs (closed network,
  * root, no GPU). Playwright gives every launch a fresh temporary profile.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error('Chromium not found');
   return chromium.launch({
@@ -37,7 +37,8 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      '--disable-dev-shm-usage'
+      '--disable-dev-shm-usage',
+      ...extraArgs
     ]
   });
 }

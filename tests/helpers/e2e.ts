@@ -80,7 +80,8 @@ export function useE2E(): E2E {
       dataDir,
       appDir: path.join(REPO_ROOT, 'build'),
       purgeAfterDays: 0,
-      joinsPerMinute: 1000
+      codeGuessesPerMinute: 0,
+      sessionsPerHour: 0
     });
     browser = await launchBrowser();
   });

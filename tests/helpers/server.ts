@@ -35,6 +35,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     host: '127.0.0.1',
     contentDir: CONTENT_DIR,
     purgeAfterDays: 0,
+    lobbyPurgeHours: 0,
+    // Tests start many sessions from 127.0.0.1; the limit itself has tests of its own.
+    sessionsPerHour: 0,
     ...options,
     dataDir
   });

@@ -74,6 +74,8 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'action:merge': { sourceId: second, targetId: first },
     'action:move': { actionId: second, toIndex: 0 },
     'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
+    'voting:control': { action: 'close' },
+    'clock:sync': {},
     'state:request': {},
     'session:delete': { confirm: true }
   }[command];
@@ -90,7 +92,9 @@ function tokenOf(role: MatrixRole, session: Session, strangers: Strangers): stri
     participant: session.people[0].joined.participantToken,
     otherParticipant: strangers.participantToken,
     facilitator: session.created.facilitatorToken,
-    otherFacilitator: strangers.facilitatorToken
+    otherFacilitator: strangers.facilitatorToken,
+    // The credential the presenter link carries, as a room PC would get it.
+    presenter: new URL(session.created.presenterUrl).hash.replace(/^#key=/, '')
   }[role];
 }
 
@@ -161,7 +165,7 @@ function markdownRows(markdown: string): string[][] {
 describe('authorization matrix', () => {
   it('answers every command × role × phase as the table says', async () => {
     // Durability is not the question here: let SQLite skip the fsyncs.
-    const server = await startServer({ joinsPerMinute: 0, synchronous: 'NORMAL' });
+    const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
     const other = await createSession(server.url);
     const strangers = { facilitatorToken: other.facilitatorToken, participantToken: (await joinSession(server.url, other.code)).participantToken };
     const actual = Object.fromEntries(

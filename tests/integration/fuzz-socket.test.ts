@@ -28,7 +28,7 @@ function facilitatorView(snapshot: SessionSnapshot) {
 
 /** Brings a session with three participants (the last one fuzzes) to `phase`, with ballots, results and dots on the way. */
 async function prepare(phase: Phase) {
-  const server = await startServer({ limits: RELAXED, joinsPerMinute: 0 });
+  const server = await startServer({ limits: RELAXED, codeGuessesPerMinute: 0 });
   const session = await setupSession(server, { participants: 3 });
   const [voter, partial] = session.people;
   const steps: Phase[] = { lobby: [], voting: ['voting'], revealed: ['voting', 'revealed'], actions: ['voting', 'revealed', 'actions'], closed: ['closed'] }[
@@ -100,6 +100,8 @@ describe('socket.io fuzzing', () => {
             'action:merge': { sourceId: r.pick([...actionIds, 'abcdefgh']), targetId: r.pick([...actionIds, 'abcdefgh']) },
             'action:move': { actionId: r.pick([...actionIds, 'abcdefgh']), toIndex: r.int(3) },
             'comment:hide': { round: r.range(0, 3), factor: r.range(1, 13), text: r.string(20), hidden: r.chance(0.5) },
+            'voting:control': r.pick([{ action: 'extend', seconds: r.range(10, 120) }, { action: r.pick(['pause', 'resume', 'clear', 'close', 'reopen']) }]),
+            'clock:sync': {},
             'state:request': {},
             'session:delete': { confirm: true }
           }) satisfies Record<CommandName, Record<string, unknown>>

@@ -129,7 +129,7 @@ function cases(code: string, token: string): Case[] {
 
 describe('hostile HTTP', () => {
   it('answers every hostile request with a clear 4xx JSON error and creates nothing', async () => {
-    const server = await startServer({ joinsPerMinute: 0 });
+    const server = await startServer({ codeGuessesPerMinute: 0 });
     const mine = await createSession(server.url);
     const table = cases(mine.code, mine.facilitatorToken);
     const failures: string[] = [];

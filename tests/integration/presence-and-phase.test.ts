@@ -53,7 +53,10 @@ describe('presence and phases', () => {
     const server = await startServer();
     const { code, facilitator, people } = await setupSession(server, { participants: 2 });
     const ack = await facilitator.send('phase:set', { phase: 'voting' });
-    expect(ack).toEqual({ ok: true, data: { phase: 'voting', round: 1, votingDeadline: null } });
+    expect(ack).toEqual({
+      ok: true,
+      data: { phase: 'voting', round: 1, votingDeadline: null, votingClosed: false, votingPausedMs: null, serverNow: expect.any(Number) }
+    });
     for (const client of [facilitator, ...people.map((p) => p.client)]) {
       await client.waitForEvent('phase', (change) => change.phase === 'voting' && change.round === 1);
     }

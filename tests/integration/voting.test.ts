@@ -15,7 +15,7 @@ async function facilitatorView(facilitator: BoardClient): Promise<{ progress: Pr
 
 describe('voting', () => {
   it('takes 30 complete ballots cast at once', async () => {
-    const server = await startServer({ joinsPerMinute: 0 });
+    const server = await startServer({ codeGuessesPerMinute: 0 });
     const { facilitator, people } = await setupSession(server, { participants: 30 });
     await advance(facilitator, 'voting');
 
@@ -211,7 +211,10 @@ describe('voting', () => {
     expect(roundOne).toHaveLength(1);
 
     const again = await facilitator.send('phase:set', { phase: 'voting' });
-    expect(again).toEqual({ ok: true, data: { phase: 'voting', round: 2, votingDeadline: null } });
+    expect(again).toEqual({
+      ok: true,
+      data: { phase: 'voting', round: 2, votingDeadline: null, votingClosed: false, votingPausedMs: null, serverNow: expect.any(Number) }
+    });
     await people[0].client.waitForEvent('phase', (p) => p.round === 2);
     const mine = await people[0].client.state();
     expect(mine.round).toBe(2);

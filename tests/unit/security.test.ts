@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JoinLimiter } from '../../server/security/join-limiter';
+import { JoinLimiter } from '../../server/security/window-limiter';
 import { OriginPolicy } from '../../server/security/origin';
 import { TokenBucket } from '../../server/security/rate';
 

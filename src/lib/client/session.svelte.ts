@@ -13,9 +13,15 @@ import {
   type ParticipantView,
   type ProtocolError,
   type ServerToClientEvents,
+  type SessionLinks,
   type SessionSnapshot
 } from '../protocol';
 import { loadPending, savePending } from './storage';
+
+/** An answer not yet acknowledged, for the round it was given in. */
+export interface PendingAnswer extends OwnAnswer {
+  round: number;
+}
 
 type AckData<C extends CommandName> = Parameters<Parameters<ClientToServerEvents[C]>[1]>[0] extends Ack<infer R> ? R : never;
 
@@ -34,8 +40,18 @@ export class SessionConnection {
   status = $state<ConnectionStatus>('connecting');
   /** Why connecting failed, when it did. */
   error = $state<ProtocolError | null>(null);
-  /** Answers sent but not yet acknowledged; they win over the snapshot until then. */
-  pending = $state<Record<number, OwnAnswer>>({});
+  /** Answers sent but not yet acknowledged, by factor; they win over the snapshot until then, in their own round only. */
+  pending = $state<Record<number, PendingAnswer>>({});
+  /** Links this connection may show (join; facilitator and presenter for the facilitator), built by the server. */
+  links = $state<SessionLinks | null>(null);
+  /** Server clock minus this device's clock, in ms (measured on each connect); countdowns use it. */
+  clockOffset = $state(0);
+  /**
+   * Set when a new round started (`dropped`: answers of the old round that were
+   * still unsent and are now dropped), or when answers made offline could not
+   * be saved because voting had closed meanwhile.
+   */
+  roundNotice = $state<{ reason: 'round' | 'closed'; round: number; dropped: number } | null>(null);
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   // Timers, not state: nothing is drawn from them.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -57,6 +73,7 @@ export class SessionConnection {
     s.on('connect', () => {
       this.status = 'online';
       this.error = null;
+      void this.syncClock();
     });
     s.on('disconnect', (reason) => {
       if (this.status === 'removed' || this.status === 'deleted') return;
@@ -75,11 +92,29 @@ export class SessionConnection {
         this.status = this.snapshot ? 'offline' : 'connecting';
       }
     });
+    s.on('links', (links) => (this.links = links));
     s.on('state', (snapshot) => {
+      if (!this.clockSynced) this.clockOffset = snapshot.serverNow - Date.now();
+      if (this.snapshot && snapshot.round !== this.snapshot.round) this.roundChanged(snapshot.round);
       this.snapshot = snapshot;
       this.resendPending();
     });
-    s.on('phase', (change) => this.patch((snap) => Object.assign(snap, change)));
+    s.on('phase', (change) =>
+      this.patch((snap) => {
+        if (change.round !== snap.round) {
+          this.roundChanged(change.round);
+          // The server holds an empty ballot for the new round: so must every screen of this person.
+          if (snap.myBallot) snap.myBallot = {};
+        }
+        Object.assign(snap, change);
+      })
+    );
+    s.on('ballot', (echo) =>
+      this.patch((snap) => {
+        // An answer given on another tab or device of this person; only for the round on screen.
+        if (echo.round === snap.round && snap.myBallot) snap.myBallot[echo.factor] = { answer: echo.answer, comment: echo.comment };
+      })
+    );
     s.on('progress', (progress) => this.patch((snap) => (snap.progress = progress)));
     s.on('participantCount', (count) => this.patch((snap) => (snap.participantCount = count)));
     s.on('participant', (view) => this.patch((snap) => upsertParticipants(snap, [view])));
@@ -103,6 +138,45 @@ export class SessionConnection {
     if (this.snapshot) change(this.snapshot);
   }
 
+  private clockSynced = false;
+
+  /**
+   * Estimates the offset to the server's clock like NTP: of three round trips,
+   * the one with the shortest delay, assuming the server answered halfway.
+   */
+  private async syncClock(): Promise<void> {
+    let best: { rtt: number; offset: number } | null = null;
+    for (let i = 0; i < 3; i++) {
+      const sent = Date.now();
+      const result = await this.send('clock:sync', {});
+      const received = Date.now();
+      if (!result.ok) return;
+      const rtt = received - sent;
+      if (!best || rtt < best.rtt) best = { rtt, offset: result.data.serverNow - (sent + received) / 2 };
+    }
+    if (best) {
+      this.clockOffset = Math.round(best.offset);
+      this.clockSynced = true;
+    }
+  }
+
+  /** The server's clock now, as well as this device can tell (epoch ms). */
+  serverNow(): number {
+    return Date.now() + this.clockOffset;
+  }
+
+  /** A new round opened: answers of the old round are neither shown nor sent. */
+  private roundChanged(round: number): void {
+    let dropped = 0;
+    for (const [factor, answer] of Object.entries(this.pending)) {
+      if (answer.round !== round) {
+        this.setPending(Number(factor), null);
+        dropped++;
+      }
+    }
+    this.roundNotice = { reason: 'round', round, dropped };
+  }
+
   /** Sends a command and waits for its acknowledgement (or a timeout, reported as a network error). */
   async send<C extends CommandName>(name: C, payload: CommandPayload<C>): Promise<Ack<AckData<C>>> {
     try {
@@ -113,30 +187,35 @@ export class SessionConnection {
     }
   }
 
-  /** The participant's answer to a factor as shown: pending first, then what the server has. */
+  /** The participant's answer to a factor in the round on screen: pending first, then what the server has. */
   answerOf(factor: number): OwnAnswer | null {
-    return this.pending[factor] ?? this.snapshot?.myBallot?.[factor] ?? null;
+    const round = this.snapshot?.round;
+    const pending = this.pending[factor];
+    if (pending && pending.round === round) return { answer: pending.answer, comment: pending.comment };
+    return this.snapshot?.myBallot?.[factor] ?? null;
   }
 
   /**
-   * Records an answer optimistically and sends it; kept pending until acknowledged,
-   * even across reconnects and reloads (local storage).
+   * Records an answer optimistically and sends it for the round on screen;
+   * kept pending until acknowledged, even across reconnects, but never sent
+   * into another round (the server refuses that with `wrong_round`).
    */
-  async vote(factor: number, answer: Answer, comment?: string | null): Promise<Ack<AckData<'vote'>>> {
+  async vote(factor: number, answer: Answer, comment?: string | null, round = this.snapshot?.round ?? 1): Promise<Ack<AckData<'vote'>>> {
     const current = this.answerOf(factor);
-    const next: OwnAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment };
+    const next: PendingAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment, round };
     this.setPending(factor, next);
     this.cancelCommentTimer(factor);
-    const result = await this.send('vote', { factor, answer, comment: next.comment });
+    const result = await this.send('vote', { factor, answer, comment: next.comment, round });
+    const waiting = this.pending[factor];
+    // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
+    const stillLatest = waiting?.answer === next.answer && waiting.comment === next.comment && waiting.round === next.round;
     if (result.ok) {
       // The server stores the comment trimmed; show what it stored.
-      if (this.snapshot?.myBallot) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
-      // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
-      const waiting = this.pending[factor];
-      if (waiting?.answer === next.answer && waiting.comment === next.comment) this.setPending(factor, null);
+      if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
+      if (stillLatest) this.setPending(factor, null);
     } else if (result.error.message !== 'network') {
-      // Refused by the server (e.g. voting closed): drop the optimistic answer.
-      this.setPending(factor, null);
+      // Refused by the server (e.g. voting closed, or a new round began): drop the optimistic answer.
+      if (stillLatest) this.setPending(factor, null);
     }
     return result;
   }
@@ -150,7 +229,7 @@ export class SessionConnection {
     if (!current) return;
     const comment = text.trim() === '' ? null : text;
     if (comment === current.comment) return;
-    this.setPending(factor, { answer: current.answer, comment });
+    this.setPending(factor, { answer: current.answer, comment, round: this.snapshot?.round ?? 1 });
     this.cancelCommentTimer(factor);
     this.commentTimers.set(
       factor,
@@ -164,7 +243,7 @@ export class SessionConnection {
     if (!timer) return;
     this.cancelCommentTimer(factor);
     const waiting = this.pending[factor];
-    if (waiting) void this.vote(factor, waiting.answer, waiting.comment);
+    if (waiting) void this.vote(factor, waiting.answer, waiting.comment, waiting.round);
   }
 
   /** The facilitator hides a revealed comment from the room, or shows it again. */
@@ -180,17 +259,23 @@ export class SessionConnection {
     this.commentTimers.delete(factor);
   }
 
-  private setPending(factor: number, answer: OwnAnswer | null): void {
+  private setPending(factor: number, answer: PendingAnswer | null): void {
     if (answer) this.pending[factor] = answer;
     else delete this.pending[factor];
     savePending(this.code, this.token, $state.snapshot(this.pending));
   }
 
   private resendPending(): void {
+    const snapshot = this.snapshot;
+    let dropped = 0;
     for (const [factor, answer] of Object.entries(this.pending)) {
-      if (this.snapshot?.phase === 'voting') void this.vote(Number(factor), answer.answer, answer.comment);
-      else this.setPending(Number(factor), null);
+      if (snapshot?.phase === 'voting' && answer.round === snapshot.round) void this.vote(Number(factor), answer.answer, answer.comment, answer.round);
+      else {
+        this.setPending(Number(factor), null);
+        dropped++;
+      }
     }
+    if (dropped > 0 && snapshot) this.roundNotice = { reason: 'closed', round: snapshot.round, dropped };
   }
 
   close(): void {

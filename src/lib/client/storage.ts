@@ -1,6 +1,6 @@
-import { resolve } from '$app/paths';
-import { replaceState } from '$app/navigation';
 import type { OwnAnswer } from '../protocol';
+
+type PendingAnswer = OwnAnswer & { round: number };
 
 /** Tokens live in this browser's local storage so a reload or reconnect rejoins as the same person. */
 export interface ParticipantCredentials {
@@ -10,6 +10,7 @@ export interface ParticipantCredentials {
 
 const participantKey = (code: string) => `seeds:participant:${code}`;
 const facilitatorKey = (code: string) => `seeds:facilitator:${code}`;
+const presenterKey = (code: string) => `seeds:presenter:${code}`;
 
 function read(key: string): string | null {
   try {
@@ -49,18 +50,18 @@ export function saveParticipant(code: string, credentials: ParticipantCredential
  */
 const pendingKey = (code: string, token: string) => `seeds:pending:${code}:${token.slice(0, 12)}`;
 
-export function loadPending(code: string, token: string): Record<number, OwnAnswer> {
+export function loadPending(code: string, token: string): Record<number, PendingAnswer> {
   const raw = read(pendingKey(code, token));
   if (!raw) return {};
   try {
     const parsed: unknown = JSON.parse(raw);
-    const result: Record<number, OwnAnswer> = {};
+    const result: Record<number, PendingAnswer> = {};
     if (parsed && typeof parsed === 'object') {
       for (const [factor, value] of Object.entries(parsed)) {
-        const v = value as Partial<OwnAnswer> | null;
+        const v = value as Partial<PendingAnswer> | null;
         const answerOk = v && (v.answer === 'unknown' || (typeof v.answer === 'number' && v.answer >= 1 && v.answer <= 5));
-        if (answerOk && Number.isInteger(Number(factor)) && (v.comment === null || typeof v.comment === 'string')) {
-          result[Number(factor)] = { answer: v.answer!, comment: v.comment ?? null };
+        if (answerOk && Number.isInteger(Number(factor)) && Number.isInteger(v.round) && (v.comment === null || typeof v.comment === 'string')) {
+          result[Number(factor)] = { answer: v.answer!, comment: v.comment ?? null, round: v.round! };
         }
       }
     }
@@ -70,7 +71,7 @@ export function loadPending(code: string, token: string): Record<number, OwnAnsw
   }
 }
 
-export function savePending(code: string, token: string, pending: Record<number, OwnAnswer>): void {
+export function savePending(code: string, token: string, pending: Record<number, PendingAnswer>): void {
   write(pendingKey(code, token), Object.keys(pending).length > 0 ? JSON.stringify(pending) : null);
 }
 
@@ -82,15 +83,31 @@ export function saveFacilitatorToken(code: string, token: string | null): void {
   write(facilitatorKey(code), token);
 }
 
+/** A credential carried in the URL fragment (`#token=…` or `#key=…`), which browsers never send to a server. */
+function fromHash(name: 'token' | 'key'): string | null {
+  const match = location.hash.match(new RegExp(`[#&]${name}=([A-Za-z0-9_-]{16,128})`));
+  return match ? match[1] : null;
+}
+
 /**
- * Takes a facilitator token out of the URL fragment (`#token=…`), keeps it in
- * local storage and removes it from the address bar and history.
+ * The facilitator token of this session: from the facilitator link's fragment
+ * (kept in local storage from then on), else the one this browser kept.
+ * `fromLink` tells the page to take the token out of the address bar once the
+ * router is ready (SvelteKit's `replaceState` must not run during the first mount).
  */
-export function takeFacilitatorTokenFromUrl(code: string): string | null {
-  const match = location.hash.match(/token=([A-Za-z0-9_-]{16,128})/);
-  if (match) {
-    saveFacilitatorToken(code, match[1]);
-    replaceState(resolve('/s/[code]/facilitate', { code }), {});
-  }
-  return loadFacilitatorToken(code);
+export function facilitatorTokenFromLink(code: string): { token: string | null; fromLink: boolean } {
+  const linked = fromHash('token');
+  if (linked) saveFacilitatorToken(code, linked);
+  return { token: linked ?? loadFacilitatorToken(code), fromLink: linked !== null };
+}
+
+/**
+ * The credential a presenter screen connects with: the presenter link's key,
+ * else one kept from an earlier visit, else (on the facilitator's own browser)
+ * the facilitator token.
+ */
+export function presenterCredentialFromLink(code: string): { token: string | null; fromLink: boolean } {
+  const linked = fromHash('key');
+  if (linked) write(presenterKey(code), linked);
+  return { token: linked ?? read(presenterKey(code)) ?? loadFacilitatorToken(code), fromLink: linked !== null };
 }

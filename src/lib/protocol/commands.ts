@@ -10,6 +10,8 @@ export const COMMAND_NAMES = [
   'action:remove',
   'action:merge',
   'action:move',
+  'voting:control',
+  'clock:sync',
   'state:request',
   'session:delete',
   'comment:hide'

@@ -27,7 +27,7 @@ export const PROTOCOL_VERSION = 1;
 /** The socket.io path. */
 export const SOCKET_PATH = '/socket.io';
 
-export type Role = 'facilitator' | 'participant';
+export type Role = 'facilitator' | 'participant' | 'presenter';
 
 /** Session settings the facilitator can change. */
 export interface SessionSettings {
@@ -82,10 +82,43 @@ export interface DotState {
   remaining: number;
 }
 
-export type Me = { role: 'facilitator' } | { role: 'participant'; id: string; name: string; group: string | null };
+export type Me = { role: 'facilitator' } | { role: 'presenter' } | { role: 'participant'; id: string; name: string; group: string | null };
+
+/**
+ * The voting clock, always in the server's time: a client shows
+ * `votingDeadline - serverNow` corrected by its measured offset to the server
+ * (see `clock:sync`), never its own wall clock against the deadline.
+ */
+export interface VotingClock {
+  /** Epoch milliseconds (server clock) at which the ballot box closes by itself, or null (no countdown, or paused). */
+  votingDeadline: number | null;
+  /** A paused countdown's remaining milliseconds, or null. */
+  votingPausedMs: number | null;
+  /** The facilitator (or the countdown) closed the ballot box without revealing; votes are refused until reopened. */
+  votingClosed: boolean;
+  /** The server's clock when this was sent (epoch ms). */
+  serverNow: number;
+}
+
+/** Every public link of a session, built by the server from PUBLIC_URL or the (trusted-proxy) request. */
+export interface SessionLinks {
+  joinUrl: string;
+  /** Only for the facilitator: opens the facilitator view on another device. */
+  facilitateUrl?: string;
+  /** Only for the facilitator and presenter screens: the read-only presenter screen. */
+  presenterUrl?: string;
+}
+
+/** One's own answer in a round, echoed to every connection of the participant. */
+export interface BallotEcho {
+  round: number;
+  factor: number;
+  answer: Answer;
+  comment: string | null;
+}
 
 /** Everything a client needs to draw the session; sent on every (re)connect. */
-export interface SessionSnapshot {
+export interface SessionSnapshot extends VotingClock {
   protocolVersion: number;
   code: string;
   title: string;
@@ -94,8 +127,6 @@ export interface SessionSnapshot {
   anonymous: boolean;
   phase: Phase;
   round: number;
-  /** Epoch milliseconds at which voting closes by itself, or null. */
-  votingDeadline: number | null;
   settings: SessionSettings;
   me: Me;
   participantCount: number;
@@ -111,10 +142,10 @@ export interface SessionSnapshot {
   dots: DotState;
 }
 
-export interface PhaseChange {
+/** A phase or voting-clock change; `round` is the round ballots now go to. */
+export interface PhaseChange extends VotingClock {
   phase: Phase;
   round: number;
-  votingDeadline: number | null;
 }
 
 export interface VoteResult {
@@ -134,6 +165,8 @@ export interface ClientToServerEvents {
   'action:remove': Command<'action:remove', null>;
   'action:merge': Command<'action:merge', null>;
   'action:move': Command<'action:move', null>;
+  'voting:control': Command<'voting:control', PhaseChange>;
+  'clock:sync': Command<'clock:sync', { serverNow: number }>;
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
   'comment:hide': Command<'comment:hide', HiddenComment[]>;
@@ -153,6 +186,10 @@ export interface ServerToClientEvents {
   /** Facilitator only: a participant was removed. */
   'participant:removed': (payload: { id: string }) => void;
   participantCount: (count: number) => void;
+  /** Only to the participant, on every connection of theirs: an answer of theirs was stored. */
+  ballot: (echo: BallotEcho) => void;
+  /** On connect: the links this connection may show and share. */
+  links: (links: SessionLinks) => void;
   /** A round was revealed (also repeated in snapshots). */
   results: (results: RoundResults[]) => void;
   settings: (settings: SessionSettings) => void;
@@ -172,6 +209,8 @@ export interface CreateSessionResponse {
   facilitatorToken: string;
   joinUrl: string;
   facilitateUrl: string;
+  /** Opens the read-only presenter screen on any device. */
+  presenterUrl: string;
 }
 
 /** `POST /api/sessions/:code/participants` response. */

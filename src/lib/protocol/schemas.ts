@@ -3,6 +3,7 @@ import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
 import { LIMITS } from './limits';
 import { graphemeLength } from '../domain/text';
+import { visibleText } from '../domain/names';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -10,8 +11,8 @@ const displayText = (max: number) =>
   z
     .string()
     .max(max * 4)
-    // Control characters have no business in names and titles.
-    .transform((s) => s.replace(/[\u0000-\u001f\u007f]/g, ' ').trim())
+    // Control and invisible format characters have no business in names and titles (see visibleText).
+    .transform(visibleText)
     .pipe(z.string().max(max));
 const factorNumber = z.number().int().min(1).max(40);
 /**
@@ -63,6 +64,8 @@ export const CommandSchemas = {
     .object({
       factor: factorNumber,
       answer,
+      /** The round the answer is for; a vote for another round is refused with `wrong_round`. Optional for older integrators. */
+      round: z.number().int().min(1).max(10_000).optional(),
       comment: commentText.nullable().optional()
     })
     .strict(),
@@ -95,6 +98,17 @@ export const CommandSchemas = {
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
   /** The facilitator hides a comment from the room (or shows it again); identical texts go together. */
   'comment:hide': z.object({ round: z.number().int().min(1).max(1000), factor: factorNumber, text: commentText, hidden: z.boolean() }).strict(),
+  /**
+   * The facilitator steers the voting clock without revealing: extend the
+   * countdown by `seconds` (or start one), pause or resume it, drop it, close
+   * the ballot box, or reopen it.
+   */
+  'voting:control': z.discriminatedUnion('action', [
+    z.object({ action: z.literal('extend'), seconds: z.number().int().min(LIMITS.countdownMin).max(LIMITS.countdownMax) }).strict(),
+    z.object({ action: z.enum(['pause', 'resume', 'clear', 'close', 'reopen']) }).strict()
+  ]),
+  /** Measures the offset to the server's clock (NTP style: the client times the round trip). */
+  'clock:sync': z.object({}).strict(),
   /** Ask for a fresh snapshot (after a reconnect, or to resync). */
   'state:request': z.object({}).strict(),
   /** The facilitator deletes the session and all its data. */
