@@ -1,7 +1,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, exportCsv, exportMarkdown } from '../../src/lib/domain/export';
+import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, type CsvTable } from '../../src/lib/domain/export';
+import { exportXlsx } from '../exports/xlsx';
 import type { CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
 import { CreateSessionRequest, JoinSessionRequest } from '../../src/lib/protocol/schemas';
 import type { FrameworkCatalog } from '../content';
@@ -154,11 +155,26 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (room) res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`).json(await exportData(room));
   });
 
+  // CSV for machines: one table per request (?table=factors|ballots|actions|comments, default factors).
   router.get('/sessions/:code/export.csv', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const csv = exportCsv(await exportData(room), room.revealedBallots());
-    res.type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.csv"`).send(`\ufeff${csv}`);
+    const table = req.query.table ?? 'factors';
+    if (typeof table !== 'string' || !(CSV_TABLES as readonly string[]).includes(table)) {
+      return sendError(res, 'bad_request', `table must be one of ${CSV_TABLES.join(', ')}.`);
+    }
+    const csv = exportCsv(await exportData(room), room.revealedBallots(), table as CsvTable);
+    res.type('text/csv; charset=utf-8; header=present').set('Content-Disposition', `attachment; filename="session-${room.code}-${table}.csv"`).send(csv);
+  });
+
+  router.get('/sessions/:code/export.xlsx', async (req, res) => {
+    const room = await facilitatorRoom(req, res);
+    if (!room) return;
+    const xlsx = await exportXlsx(await exportData(room), room.revealedBallots());
+    res
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .set('Content-Disposition', `attachment; filename="session-${room.code}.xlsx"`)
+      .send(xlsx);
   });
 
   router.get('/sessions/:code/export.md', async (req, res) => {

@@ -52,6 +52,10 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
     case 'action:merge':
       await room.mergeAction(identity, command.payload.sourceId, command.payload.targetId);
       return null;
+    case 'comment:hide': {
+      const { round, factor, text, hidden } = command.payload;
+      return room.hideComment(identity, { round, factor, text }, hidden);
+    }
     case 'voting:control':
       return room.controlVoting(identity, command.payload);
     case 'clock:sync':

@@ -77,7 +77,8 @@ export class SessionRegistry {
       answers: [],
       dots: [],
       revealed: [],
-      actions: []
+      actions: [],
+      hiddenComments: []
     });
     this.rooms.set(code, room);
     this.scheduleUnload(room);

@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   type ActionView,
   type DotState,
+  type HiddenComment,
   type Me,
   type OwnDots,
   type OwnAnswer,
@@ -29,6 +30,10 @@ import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
 import { KeyedSerial } from './serial';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
+
+function commentKey(c: HiddenComment): string {
+  return `${c.round} ${c.factor} ${c.text}`;
+}
 
 interface LiveParticipant {
   record: ParticipantRecord;
@@ -72,6 +77,8 @@ export class SessionRoom {
   private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
   /** What each revealed round showed, frozen at the reveal (docs/privacy.md): never recomputed. */
   private readonly frozen = new Map<number, { results: RoundResults; ballots: FrozenBallot[] }>();
+  /** Comments hidden from the room, keyed by `round factor text` (see commentKey); applied when results are read. */
+  private readonly hiddenComments = new Map<string, HiddenComment>();
   private readonly dots: DotLedger;
   private readonly actions: ActionBoardState;
   private dotTotalsScheduled = false;
@@ -104,6 +111,7 @@ export class SessionRoom {
       if (!this.participants.has(answer.participantId)) continue;
       this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
     }
+    for (const hidden of loaded.hiddenComments) this.hiddenComments.set(commentKey(hidden), hidden);
     this.dots = new DotLedger(loaded.dots);
     for (const revealed of loaded.revealed) this.frozen.set(revealed.round, { results: revealed.results, ballots: revealed.ballots });
     // Rounds revealed before results were frozen (older databases) are frozen once, now.
@@ -323,6 +331,10 @@ export class SessionRoom {
       thresholds: this.session.settings,
       anonymous: this.session.anonymous,
       minVoters: this.session.settings.minVoters,
+      // Every comment is frozen with the round; hidden ones are left out when results are read (see results()).
+      comments: [...(byParticipant?.values() ?? [])].flatMap((answers) =>
+        [...answers].flatMap(([factor, a]) => (a.comment ? [{ factor, text: a.comment }] : []))
+      ),
       voters: [...this.participants.values()].map(({ record }) => ({
         id: record.id,
         name: record.name,
@@ -406,6 +418,7 @@ export class SessionRoom {
       progress: this.progress(),
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
+      hiddenComments: identity.role === 'facilitator' ? [...this.hiddenComments.values()] : null,
       dots: this.dotState(identity.role === 'participant' ? identity.participantId : FACILITATOR_VOTER),
       actions: this.actionViews()
     };
@@ -446,6 +459,32 @@ export class SessionRoom {
     this.scheduleProgress();
     this.fanout.toParticipant(this.code, identity.participantId, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered: map.size };
+  }
+
+  /**
+   * The facilitator hides a revealed comment from the room, or shows it again.
+   * Resolves with the comments hidden now, once that is durable.
+   */
+  hideComment(identity: Identity, comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator hides comments.');
+      if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
+      if (!resultsVisible(this.session.phase) || !this.session.revealedRounds.includes(comment.round)) {
+        throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
+      }
+      // What the round showed (frozen), not today's ballots: a removed participant's comment can still be hidden.
+      const exists = this.frozen.get(comment.round)?.results.comments?.[comment.factor - 1]?.includes(comment.text) ?? false;
+      if (!exists) throw new CommandError('not_found', 'There is no such comment in that round.');
+      const clean = { round: comment.round, factor: comment.factor, text: comment.text };
+      await committed(this.store.setCommentHidden(this.id, clean, hidden), 'the hidden comment');
+      if (hidden) this.hiddenComments.set(commentKey(clean), clean);
+      else this.hiddenComments.delete(commentKey(clean));
+      const list = [...this.hiddenComments.values()];
+      this.fanout.toAll(this.code, 'results', this.results());
+      this.fanout.toFacilitators(this.code, 'comments:hidden', list);
+      return list;
+    });
   }
 
   /** The facilitator moves the session on; resolves once the new phase is durable. */

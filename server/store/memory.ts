@@ -1,5 +1,5 @@
 import type { ActionRecord } from '../../src/lib/domain/action-points';
-import type { DotRecord, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import type { DotRecord, HiddenComment, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 
 /**
  * What a memory store holds. Kept apart from the store object so that a test
@@ -19,10 +19,21 @@ export interface MemoryData {
   yjs: Map<string, Uint8Array[]>;
   /** sessionId → round → frozen results */
   revealed: Map<string, Map<number, RevealedRound>>;
+  /** sessionId → `round factor text` → a comment hidden from the room */
+  hiddenComments: Map<string, Map<string, HiddenComment>>;
 }
 
 export function emptyMemoryData(): MemoryData {
-  return { sessions: new Map(), participants: new Map(), answers: new Map(), dots: new Map(), actions: new Map(), yjs: new Map(), revealed: new Map() };
+  return {
+    sessions: new Map(),
+    participants: new Map(),
+    answers: new Map(),
+    dots: new Map(),
+    actions: new Map(),
+    yjs: new Map(),
+    revealed: new Map(),
+    hiddenComments: new Map()
+  };
 }
 
 /** A write that breaks a rule the SQLite schema enforces (unique code, foreign keys). */
@@ -93,6 +104,7 @@ export class MemoryStore implements Store {
         answers: [...(this.data.answers.get(id)?.values() ?? [])],
         dots: [...(this.data.dots.get(id)?.values() ?? [])],
         revealed: this.revealedOf(id),
+        hiddenComments: [...(this.data.hiddenComments.get(id)?.values() ?? [])].map((h) => ({ ...h })),
         actions: [...(this.data.actions.get(id)?.values() ?? [])]
       });
     });
@@ -158,6 +170,7 @@ export class MemoryStore implements Store {
     this.data.actions.delete(id);
     this.data.yjs.delete(id);
     this.data.revealed.delete(id);
+    this.data.hiddenComments.delete(id);
   }
 
   addParticipant(participant: ParticipantRecord): Promise<void> {
@@ -207,6 +220,17 @@ export class MemoryStore implements Store {
       const key = `${voterId}\n${actionId}`;
       if (count <= 0) dots.delete(key);
       else dots.set(key, { voterId, actionId, count });
+    });
+  }
+
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
+    return this.write(() => {
+      this.session(sessionId);
+      let hiddenComments = this.data.hiddenComments.get(sessionId);
+      if (!hiddenComments) this.data.hiddenComments.set(sessionId, (hiddenComments = new Map()));
+      const key = `${comment.round} ${comment.factor} ${comment.text}`;
+      if (hidden) hiddenComments.set(key, { round: comment.round, factor: comment.factor, text: comment.text });
+      else hiddenComments.delete(key);
     });
   }
 

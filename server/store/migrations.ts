@@ -91,5 +91,16 @@ export const MIGRATIONS: readonly string[] = [
     origin TEXT,
     PRIMARY KEY (session_id, id)
   ) WITHOUT ROWID;
+  `,
+  // 5: comments the facilitator hid from the room, by round, factor and text (identical texts are
+  // indistinguishable to the room, so they are hidden together; the author is never recorded).
+  `
+  CREATE TABLE hidden_comments (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    round INTEGER NOT NULL,
+    factor INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (session_id, round, factor, text)
+  ) WITHOUT ROWID;
   `
 ];

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
-import { DEFAULT_MIN_VOTERS } from '../../src/lib/domain/statistics';
-import type { LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import type { HiddenComment, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseFile, checkOpenDatabase, probeWrite, StoreUnusableError } from './sqlite-check';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
@@ -100,8 +100,8 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     votingDeadline: row.voting_deadline,
     votingClosed: row.voting_closed === 1,
     votingPausedMs: row.voting_paused_ms,
-    // Settings added later default for sessions stored before them.
-    settings: { minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, ...JSON.parse(row.settings) },
+    // Settings added later (k, hidden dot totals, unclearFrom) take their defaults in sessions stored before them.
+    settings: { minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, unclearFrom: DEFAULT_THRESHOLDS.unclearFrom, ...JSON.parse(row.settings) },
     revealedRounds: JSON.parse(row.revealed_rounds),
     createdAt: row.created_at,
     updatedAt: row.updated_at
@@ -150,6 +150,13 @@ export class SqliteStore implements Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (session_id, id) DO UPDATE SET factor = excluded.factor, position = excluded.position, owner = excluded.owner, due = excluded.due,
            status = excluded.status, merged_into = excluded.merged_into, removed = excluded.removed`
+      ),
+      hiddenCommentsBySession: db.prepare<[string], HiddenComment>('SELECT round, factor, text FROM hidden_comments WHERE session_id = ?'),
+      insertHiddenComment: db.prepare<[string, number, number, string]>(
+        'INSERT INTO hidden_comments (session_id, round, factor, text) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'
+      ),
+      deleteHiddenComment: db.prepare<[string, number, number, string]>(
+        'DELETE FROM hidden_comments WHERE session_id = ? AND round = ? AND factor = ? AND text = ?'
       ),
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
@@ -300,7 +307,8 @@ export class SqliteStore implements Store {
       const dots = this.stmt.dotsBySession.all(id).map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count }));
       const revealed = this.stmt.revealedBySession.all(id).map(toRevealedRound);
       const actions = this.stmt.actionsBySession.all(id).map(toActionRecord);
-      return { session: toSessionRecord(row), participants, answers, dots, revealed, actions };
+      const hiddenComments = this.stmt.hiddenCommentsBySession.all(id).map((h) => ({ round: h.round, factor: h.factor, text: h.text }));
+      return { session: toSessionRecord(row), participants, answers, dots, revealed, actions, hiddenComments };
     });
   }
 
@@ -386,6 +394,13 @@ export class SqliteStore implements Store {
     return this.write(() => {
       this.stmt.deleteParticipant.run(sessionId, participantId);
       this.stmt.deleteVoterDots.run(sessionId, participantId);
+    });
+  }
+
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
+    return this.write(() => {
+      const statement = hidden ? this.stmt.insertHiddenComment : this.stmt.deleteHiddenComment;
+      statement.run(sessionId, comment.round, comment.factor, comment.text);
     });
   }
 

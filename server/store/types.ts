@@ -53,6 +53,13 @@ export interface StoredAnswer {
   comment: string | null;
 }
 
+/** A comment the facilitator hid from the room. */
+export interface HiddenComment {
+  round: number;
+  factor: number;
+  text: string;
+}
+
 export interface DotRecord {
   voterId: string;
   actionId: string;
@@ -89,6 +96,7 @@ export interface LoadedSession {
   /** Frozen results of revealed rounds, oldest first. */
   revealed: RevealedRound[];
   actions: ActionRecord[];
+  hiddenComments: HiddenComment[];
 }
 
 /**
@@ -124,6 +132,7 @@ export interface Store {
    * transaction; a round already frozen is never overwritten.
    */
   saveRevealedRound(revealed: RevealedRound): Promise<void>;
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void>;
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
   /** Inserts or replaces action point records (structure only). */
   saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void>;

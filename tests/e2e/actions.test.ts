@@ -142,7 +142,7 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     expect(md.text).toContain(`${MERGED} (`);
     expect(md.text).toContain(`owner: ${OWNER}`);
     expect(md.text).toContain(`due: ${DUE}`);
-    expect(md.text).toContain('1 vote)');
+    expect(md.text).toContain('1 dot)');
     // Markup is escaped in the Markdown, so a viewer rendering it does not run it.
     expect(md.text).not.toContain('<img');
     expect(md.text).not.toContain('<script');

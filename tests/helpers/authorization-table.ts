@@ -68,6 +68,12 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
   'action:merge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'action:unmerge': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'action:move': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('actions', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  'comment:hide': {
+    ...strangers,
+    participant: all('forbidden'),
+    facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'session_closed'],
+    presenter: all('forbidden')
+  },
   'voting:control': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'clock:sync': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'board:ticket': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },

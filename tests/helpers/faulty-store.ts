@@ -5,7 +5,16 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
  * makes them fail, without touching the reads. Not a mock: every write that
  * is not failed goes to the real store, in order.
  */
-import type { LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
+import type {
+  HiddenComment,
+  LoadedSession,
+  ParticipantRecord,
+  RevealedRound,
+  SessionPatch,
+  SessionRecord,
+  Store,
+  StoredAnswer
+} from '../../server/store/types';
 
 export type WriteName =
   | 'createSession'
@@ -16,6 +25,7 @@ export type WriteName =
   | 'removeParticipant'
   | 'saveAnswer'
   | 'setDots'
+  | 'setCommentHidden'
   | 'saveActionPoints'
   | 'appendYjsUpdate'
   | 'compactYjs'
@@ -94,6 +104,9 @@ export class FaultyStore implements Store {
   }
   saveAnswer(answer: StoredAnswer): Promise<void> {
     return this.write('saveAnswer', () => this.inner.saveAnswer(answer));
+  }
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
+    return this.write('setCommentHidden', () => this.inner.setCommentHidden(sessionId, comment, hidden));
   }
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
     return this.write('setDots', () => this.inner.setDots(sessionId, voterId, actionId, count));

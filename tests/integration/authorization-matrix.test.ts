@@ -39,12 +39,21 @@ const PATH_TO: Record<Phase, Phase[]> = {
   closed: ['voting', 'revealed', 'actions', 'closed']
 };
 
-/** A fresh session in `phase` with two participants; in and after the action phase the board has two action points. */
+const MATRIX_COMMENT = 'a comment for the matrix';
+
+/**
+ * A fresh session in `phase` with two participants (the first commented on factor 1 when voting opened);
+ * in and after the action phase the board has two action points.
+ */
 async function sessionIn(server: RunningServer, phase: Phase) {
-  const session = await setupSession(server, { participants: 2 });
+  const session = await setupSession(server, { participants: 2, create: { anonymous: false } });
   const actions: string[] = [];
   for (const step of PATH_TO[phase]) {
     await advance(session.facilitator, step);
+    if (step === 'voting') {
+      const ack = await session.people[0].client.send('vote', { factor: 1, answer: 2, comment: MATRIX_COMMENT });
+      if (!ack.ok) throw new Error(`setup vote refused: ${ack.error.code}`);
+    }
     if (step === 'actions') actions.push(await addPoint(session.people[0].client, 1, 'A'), await addPoint(session.facilitator, 2, 'B'));
   }
   return { ...session, actions };
@@ -66,6 +75,7 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'action:unmerge': { actionId: second },
     'action:merge': { sourceId: second, targetId: first },
     'action:move': { actionId: second, toIndex: 0 },
+    'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
     'voting:control': { action: 'close' },
     'clock:sync': {},
     'board:ticket': {},

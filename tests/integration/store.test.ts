@@ -97,6 +97,7 @@ describe('SqliteStore revealed rounds', () => {
     factors: [],
     attention: [],
     groups: [],
+    comments: [],
     named: null
   });
 

@@ -122,7 +122,8 @@ describe('computeRoundResults', () => {
         consensus: 0.723,
         distribution: { '1': 0, '2': 1, '3': 1, '4': 1, '5': 0 },
         weak: false,
-        divergent: false
+        divergent: false,
+        unclear: false
       },
       {
         number: 2,
@@ -134,10 +135,12 @@ describe('computeRoundResults', () => {
         consensus: 1,
         distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 1 },
         weak: false,
-        divergent: false
+        divergent: false,
+        // Half answered "don't know".
+        unclear: true
       }
     ]);
-    expect(r.attention).toEqual([]);
+    expect(r.attention).toEqual([{ number: 2, weak: false, divergent: false, unclear: true, mean: 5, consensus: 1, unknownShare: 0.5 }]);
   });
 
   it('group means only for groups of 3+ and factors with 3+ scores', () => {
@@ -159,7 +162,7 @@ describe('computeRoundResults', () => {
     const scores: Answer[] = [1, 2, 2, 3, 5];
     const many = scores.map((s, i) => voter(`p${i}`, `P${i}`, i < 2 ? 'government' : null, [[1, s]]));
     const r = computeRoundResults({ round: 1, factorCount: 1, thresholds: DEFAULT_THRESHOLDS, anonymous: true, voters: many });
-    expect(r.attention).toEqual([{ number: 1, weak: true, divergent: true, mean: 2.6, consensus: 0.464 }]);
+    expect(r.attention).toEqual([{ number: 1, weak: true, divergent: true, unclear: false, mean: 2.6, consensus: 0.464, unknownShare: 0 }]);
     expect(r.factors[0]).toMatchObject({ mean: 2.6, median: 2, stddev: 1.356, consensus: 0.464 });
     expect(r.groups).toEqual([]);
     const lenient = computeRoundResults({ round: 1, factorCount: 1, thresholds: { weakBelow: 2, divergentBelow: 0.4 }, anonymous: true, voters: many });

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ActionPoint } from '../../src/lib/board/actions';
 import type { Answer } from '../../src/lib/domain/ballots';
-import { buildExport, escapeMarkdown, exportCsv, exportMarkdown, type ExportInput } from '../../src/lib/domain/export';
+import ExcelJS from 'exceljs';
+import { buildExport, escapeMarkdown, exportCsv, exportMarkdown, type CsvTable, type ExportInput } from '../../src/lib/domain/export';
+import { exportXlsx } from '../../server/exports/xlsx';
 import type { Language } from '../../src/lib/domain/framework';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { computeRoundResults } from '../../src/lib/domain/results';
@@ -10,15 +12,22 @@ import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 
 const framework = parseFramework(JSON.parse(fs.readFileSync(new URL('../../content/frameworks/seeds-of-innovation.json', import.meta.url), 'utf8')), 'seeds');
 
-// Factor 1 gets [1,2,2,3,5] (weak, divergent); factor 3 gets [4,4,4,4,5]; the rest "don't know".
+// Factor 1 gets [1,2,2,3,5] (weak, divergent); factor 3 gets [4,4,4,4,5]; factor 6 only "don't know" (unclear); the rest 4.
 const scores1: Answer[] = [1, 2, 2, 3, 5];
 const voters = scores1.map((s, i) => ({
   id: `p${i}`,
   name: `P${i}`,
   group: null,
-  answers: new Map<number, Answer>(Array.from({ length: 12 }, (_, f): [number, Answer] => [f + 1, f === 0 ? s : f === 2 ? (i === 4 ? 5 : 4) : 'unknown']))
+  answers: new Map<number, Answer>(
+    Array.from({ length: 12 }, (_, f): [number, Answer] => [f + 1, f === 0 ? s : f === 2 ? (i === 4 ? 5 : 4) : f === 5 ? 'unknown' : 4])
+  )
 }));
-const round1 = computeRoundResults({ round: 1, factorCount: 12, thresholds: DEFAULT_THRESHOLDS, anonymous: true, voters });
+const comments = [
+  { factor: 1, text: 'Zie *notulen* <b>2025</b> & R&D in West-Holland' },
+  { factor: 1, text: '- begint als lijst\nen loopt door' },
+  { factor: 3, text: 'Prima' }
+];
+const round1 = computeRoundResults({ round: 1, factorCount: 12, thresholds: DEFAULT_THRESHOLDS, anonymous: true, voters, comments });
 
 const action = (id: string, factor: number | null, text: string, extra: Partial<ActionPoint> = {}): ActionPoint => ({
   id,
@@ -64,6 +73,7 @@ describe('buildExport', () => {
     expect(data.factors).toHaveLength(12);
     for (const f of data.factors) {
       expect(Object.keys(f).sort()).toEqual([
+        'comments',
         'consensus',
         'distribution',
         'divergent',
@@ -74,6 +84,7 @@ describe('buildExport', () => {
         'number',
         'stddev',
         'title',
+        'unclear',
         'unknown',
         'weak'
       ]);
@@ -118,7 +129,12 @@ describe('buildExport', () => {
       [2, 4]
     ]);
     expect(twice.rounds[0].factors[0]).toEqual({ number: 1, n: 5, mean: 2.6, consensus: 0.464 });
-    expect(data.attention).toEqual([{ number: 1, title: framework.factors[0].title.en, weak: true, divergent: true, mean: 2.6, consensus: 0.464 }]);
+    expect(data.attention).toEqual([
+      { number: 1, title: framework.factors[0].title.en, weak: true, divergent: true, unclear: false, mean: 2.6, consensus: 0.464, unknownShare: 0 },
+      { number: 6, title: framework.factors[5].title.en, weak: false, divergent: false, unclear: true, mean: null, consensus: null, unknownShare: 1 }
+    ]);
+    expect(data.factors[0].comments).toEqual(['- begint als lijst\nen loopt door', 'Zie *notulen* <b>2025</b> & R&D in West-Holland']);
+    expect(data.factors[2].comments).toEqual(['Prima']);
   });
 
   it('has empty results before any reveal', () => {
@@ -137,23 +153,36 @@ describe('exportCsv', () => {
     { voter: 'voter-1', round: 1, answers: [1, 'unknown', 4, null, 5, 5, 5, 5, 5, 5, 5, 5] },
     { voter: '=cmd|/C calc', round: 1, answers: new Array(12).fill(3) }
   ];
-  const csv = exportCsv(data, ballots);
-  const [factorTable, ballotTable, actionTable] = csv.split('\r\n\r\n').map((t) => t.trimEnd().split('\r\n'));
+  const lines = (table?: CsvTable) => exportCsv(data, ballots, table).split('\r\n');
 
-  it('has three tables with headers', () => {
-    expect(csv.endsWith('\r\n')).toBe(true);
-    expect(factorTable[0]).toBe('factor,id,title,n,unknown,mean,median,stddev,consensus,score_1,score_2,score_3,score_4,score_5,weak,divergent');
-    expect(factorTable).toHaveLength(13);
-    expect(ballotTable[0]).toBe(`voter,round,${Array.from({ length: 12 }, (_, i) => `factor_${i + 1}`).join(',')}`);
-    expect(actionTable[0]).toBe('factor,text,owner,due,status,votes');
+  it('writes one table per request (factors by default), RFC 4180 with CRLF and a final line break', () => {
+    const factors = lines();
+    expect(factors[0]).toBe('factor,id,title,n,unknown,mean,median,stddev,consensus,score_1,score_2,score_3,score_4,score_5,weak,divergent,unclear');
+    expect(factors).toHaveLength(14);
+    expect(factors.at(-1)).toBe('');
+    expect(exportCsv(data, ballots)).not.toMatch(/\r\n\r\n/);
+    expect(lines('ballots')[0]).toBe(`voter,round,${Array.from({ length: 12 }, (_, i) => `factor_${i + 1}`).join(',')}`);
+    expect(lines('actions')[0]).toBe('factor,text,owner,due,status,votes');
+    expect(lines('comments')[0]).toBe('factor,comment');
   });
 
-  it('writes factor values; null is empty', () => {
+  it('writes factor values with dot decimals; null is empty', () => {
     const title = framework.factors[0].title.en;
     const titleCell = /[",;]/.test(title) ? `"${title.replace(/"/g, '""')}"` : title;
-    expect(factorTable[1]).toBe(`1,${framework.factors[0].id},${titleCell},5,0,2.6,2,1.356,0.464,1,2,1,0,1,true,true`);
-    expect(factorTable[6].split(',').slice(3, 9)).toEqual(['0', '5', '', '', '', '']);
-    expect(ballotTable[1]).toBe('voter-1,1,1,unknown,4,,5,5,5,5,5,5,5,5');
+    const factors = lines();
+    expect(factors[1]).toBe(`1,${framework.factors[0].id},${titleCell},5,0,2.6,2,1.356,0.464,1,2,1,0,1,true,true,false`);
+    expect(factors[6].split(',').slice(3, 9)).toEqual(['0', '5', '', '', '', '']);
+    expect(factors[6].endsWith(',true')).toBe(true);
+    expect(lines('ballots')[1]).toBe('voter-1,1,1,unknown,4,,5,5,5,5,5,5,5,5');
+    expect(lines('comments')).toContain('3,Prima');
+  });
+
+  it('sorts actions by dots', () => {
+    expect(
+      lines('actions')
+        .slice(1, 5)
+        .map((l) => l.split(',')[1])
+    ).toEqual(['Second for factor one', 'Plan a kick-off', "'=1+1", 'General idea']);
   });
 
   it.each<[string, string]>([
@@ -168,34 +197,38 @@ describe('exportCsv', () => {
     ['say "hi"', '"say ""hi"""'],
     ['line\nbreak', '"line\nbreak"'],
     ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`]
-  ])('action text %j → cell %j', (text, cell) => {
+  ])('action text %j → cell %j', (text, cellText) => {
     const one = buildExport(input('en', { actions: [action('z', 2, text, { owner: text })], dotTotals: { z: 3 } }));
-    const out = exportCsv(one, []);
-    const last = out.split('\r\n\r\n')[2].trimEnd();
-    expect(last).toBe(`factor,text,owner,due,status,votes\r\n2,${cell},${cell},,open,3`);
+    expect(exportCsv(one, [], 'actions')).toBe(`factor,text,owner,due,status,votes\r\n2,${cellText},${cellText},,open,3\r\n`);
   });
 
-  it('guards ballot voter labels too', () => {
-    expect(ballotTable[2].startsWith("'=cmd|/C calc,1,")).toBe(true);
+  it('guards ballot voter labels and comments too', () => {
+    expect(lines('ballots')[2].startsWith("'=cmd|/C calc,1,")).toBe(true);
+    const evil = buildExport(input('en', { results: [{ ...round1, comments: [['=2+2'], ...round1.comments.slice(1)] }] }));
+    expect(exportCsv(evil, [], 'comments')).toContain("1,'=2+2\r\n");
   });
 });
 
 describe('escapeMarkdown', () => {
   it.each<[string, string]>([
     ['plain text', 'plain text'],
-    ['<script>alert(1)</script>', '&lt;script&gt;alert\\(1\\)&lt;/script&gt;'],
-    ['[link](x)', '\\[link\\]\\(x\\)'],
+    ['West-Holland 3.5 (2025) #1 R&D a+b', 'West-Holland 3.5 (2025) #1 R&D a+b'],
+    ['<script>alert(1)</script>', '\\<script\\>alert(1)\\</script\\>'],
+    ['[link](x)', '\\[link\\](x)'],
+    ['![img](y)', '!\\[img\\](y)'],
     ['**bold**', '\\*\\*bold\\*\\*'],
-    ['_em_ `code`', '\\_em\\_ \\`code\\`'],
-    ['# heading', '\\# heading'],
-    ['> quote', '&gt; quote'],
-    ['a | b', 'a \\| b'],
-    ['![img](y)', '\\!\\[img\\]\\(y\\)'],
+    ['_em_ `code` snake_case', '\\_em\\_ \\`code\\` snake_case'],
+    ['~~strike~~', '\\~\\~strike\\~\\~'],
     ['back\\slash', 'back\\\\slash'],
-    ['R&D &lt;', 'R&amp;D &amp;lt;'],
+    ['&amp; &#60; & R&D', '\\&amp; \\&#60; & R&D'],
     ['two\nlines\r\nhere', 'two lines here']
   ])('%j → %j', (text, escaped) => {
     expect(escapeMarkdown(text)).toBe(escaped);
+  });
+
+  it('escapes the cell separator only in tables', () => {
+    expect(escapeMarkdown('a | b')).toBe('a | b');
+    expect(escapeMarkdown('a | b', { table: true })).toBe('a \\| b');
   });
 });
 
@@ -203,44 +236,67 @@ describe('exportMarkdown', () => {
   const evil = [
     action('e1', 1, '<script>alert(1)</script> [link](x) **bold**', { owner: '[Ann](http://evil)', status: 'done' }),
     action('e2', null, 'General thing'),
-    action('e3', 3, 'Third'),
-    action('e4', 1, 'More votes')
+    action('e3', 3, '- Third'),
+    action('e4', 1, 'Most dotted')
   ];
+  // Equal dots keep the board's order.
+  const md = (lang: Language) => exportMarkdown(buildExport(input(lang, { actions: evil, dotTotals: { e4: 3, e1: 1 } })), framework);
 
-  it.each<{ lang: Language; headings: string[]; general: string; weak: string; mean: string }>([
-    { lang: 'en', headings: ['## Results', '## Needs attention', '## Action points'], general: '### General', weak: 'weak (mean 2.60)', mean: '| 2.60 |' },
-    { lang: 'nl', headings: ['## Resultaten', '## Aandachtspunten', '## Actiepunten'], general: '### Algemeen', weak: 'zwak (gem. 2,60)', mean: '| 2,60 |' }
-  ])('$lang headings, numbers and groups', ({ lang, headings, general, weak, mean }) => {
-    const md = exportMarkdown(buildExport(input(lang, { actions: evil, dotTotals: { e4: 3, e1: 1 } })), framework);
-    for (const h of headings) expect(md.split('\n')).toContain(h);
-    expect(md).toContain(general);
-    expect(md).toContain(weak);
-    expect(md).toContain(mean);
-    expect(md.startsWith('# Greenport &lt;b&gt;kick\\-off&lt;/b&gt;\n')).toBe(true);
-    expect(md).toMatch(/^- [^:]+: ABC234$/m);
-    expect(md).toMatch(/^- [^:]+: 2026-11-28$/m);
-    expect(md.endsWith('\n')).toBe(true);
-    // Headings for factor groups: 1 and 3 in order, general last.
-    const groups = md.split('\n').filter((l) => l.startsWith('### '));
-    expect(groups).toHaveLength(3);
-    expect(groups[0].startsWith('### 1\\. ')).toBe(true);
-    expect(groups[1].startsWith('### 3\\. ')).toBe(true);
-    expect(groups[2]).toBe(general);
-    expect(groups[0]).toContain(escapeMarkdown(framework.factors[0].title[lang]));
-  });
-
-  it('escapes user text and sorts actions by votes within a factor', () => {
-    const md = exportMarkdown(buildExport(input('en', { actions: evil, dotTotals: { e4: 3, e1: 1 } })), framework);
-    expect(md).not.toContain('<script>');
-    expect(md).not.toContain('](x)');
-    expect(md).not.toContain('**bold**');
-    expect(md).not.toContain('](http://evil)');
-    const lines = md.split('\n');
-    const section = lines.slice(lines.findIndex((l) => l.startsWith('### 1\\. ')));
-    expect(section[2]).toBe('- [ ] More votes (open, 3 votes)');
-    expect(section[3]).toBe(
-      '- [x] &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[link\\]\\(x\\) \\*\\*bold\\*\\* (done, owner: \\[Ann\\]\\(http://evil\\), 1 vote)'
-    );
+  it.each<{ lang: Language; headings: string[]; row: string; attention: string[]; actions: string[] }>([
+    {
+      lang: 'en',
+      headings: ['## Results', '## Needs attention', '## Comments', '## Action points'],
+      row: `| 1 | ${framework.factors[0].title.en} | 5 | 0 | 2.60 | 0.46 | weak, divergent |`,
+      attention: [
+        `1. **${framework.factors[0].title.en}** (factor 1): weak (mean 2.60); divergent (consensus 0.46)`,
+        `2. **${framework.factors[5].title.en}** (factor 6): unclear (100% don't know)`
+      ],
+      actions: [
+        `- [ ] Most dotted (open, factor 1 (${framework.factors[0].title.en}), 3 dots)`,
+        `- [x] \\<script\\>alert(1)\\</script\\> \\[link\\](x) \\*\\*bold\\*\\* (done, factor 1 (${framework.factors[0].title.en}), owner: \\[Ann\\](http://evil), 1 dot)`,
+        '- [ ] General thing (open, general, 0 dots)',
+        `- [ ] \\- Third (open, factor 3 (${framework.factors[2].title.en}), 0 dots)`
+      ]
+    },
+    {
+      lang: 'nl',
+      headings: ['## Resultaten', '## Aandachtspunten', '## Toelichtingen', '## Actiepunten'],
+      row: `| 1 | ${framework.factors[0].title.nl} | 5 | 0 | 2,60 | 0,46 | zwak, verdeeld |`,
+      attention: [
+        `1. **${framework.factors[0].title.nl}** (factor 1): zwak (gemiddelde 2,60); verdeeld (consensus 0,46)`,
+        `2. **${framework.factors[5].title.nl}** (factor 6): onduidelijk (100% weet het niet)`
+      ],
+      actions: [
+        `- [ ] Most dotted (open, factor 1 (${framework.factors[0].title.nl}), 3 stippen)`,
+        `- [x] \\<script\\>alert(1)\\</script\\> \\[link\\](x) \\*\\*bold\\*\\* (klaar, factor 1 (${framework.factors[0].title.nl}), eigenaar: \\[Ann\\](http://evil), 1 stip)`,
+        '- [ ] General thing (open, algemeen, 0 stippen)',
+        `- [ ] \\- Third (open, factor 3 (${framework.factors[2].title.nl}), 0 stippen)`
+      ]
+    }
+  ])('$lang: headings, table, one numbering in the attention list, comments, actions by dots', ({ lang, headings, row, attention, actions }) => {
+    const text = md(lang);
+    const lines = text.split('\n');
+    for (const h of headings) expect(lines).toContain(h);
+    expect(lines).toContain(row);
+    const at = lines.indexOf(headings[1]);
+    expect(lines.slice(at + 2, at + 4)).toEqual(attention);
+    const act = lines.indexOf(headings[3]);
+    expect(lines.slice(act + 2)).toEqual([...actions, '']);
+    // Comments per factor, as text: block markers and markup escaped, the rest left alone.
+    const com = lines.indexOf(headings[2]);
+    expect(lines.slice(com + 1, com + 6)).toEqual([
+      '',
+      `### 1. ${framework.factors[0].title[lang]}`,
+      '',
+      '- \\- begint als lijst en loopt door',
+      '- Zie \\*notulen\\* \\<b\\>2025\\</b\\> & R&D in West-Holland'
+    ]);
+    expect(text.startsWith('# Greenport \\<b\\>kick-off\\</b\\>\n')).toBe(true);
+    expect(text).toMatch(/^- [^:]+: ABC234$/m);
+    expect(text).toMatch(/^- [^:]+: 2026-11-28$/m);
+    // No HTML entities anywhere, and nothing of the other language.
+    expect(text).not.toMatch(/&(amp|lt|gt|quot);/);
+    if (lang === 'nl') expect(text).not.toMatch(/\b(votes?|owner|due|general|weak)\b/);
   });
 
   it('states when there are no results and no actions', () => {
@@ -248,8 +304,60 @@ describe('exportMarkdown', () => {
     expect(en).toContain('No results revealed yet.');
     expect(en).toContain('No action points yet.');
     expect(en).not.toContain('- Round:');
+    expect(en).not.toContain('## Comments');
     const nl = exportMarkdown(buildExport(input('nl', { results: [], actions: [] })), framework);
     expect(nl).toContain('Nog geen resultaten onthuld.');
     expect(nl).toContain('Nog geen actiepunten.');
+  });
+});
+
+describe('exportXlsx', () => {
+  it('writes a sheet per table with headers in the session language; numbers are numbers, read back with exceljs', async () => {
+    const data = buildExport(input('nl'));
+    const buffer = await exportXlsx(data, [{ voter: 'V1', round: 1, answers: [1, 'unknown', 4, null, 5, 5, 5, 5, 5, 5, 5, 5] }]);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(buffer as unknown as ArrayBuffer);
+    expect(book.worksheets.map((w) => w.name)).toEqual(['Resultaten', 'Aandachtspunten', 'Toelichtingen', 'Actiepunten', 'Antwoorden']);
+    const factors = book.getWorksheet('Resultaten')!;
+    expect(factors.getRow(1).values).toEqual([
+      undefined,
+      'Nr.',
+      'Factor',
+      'Scores',
+      'Weet niet',
+      'Gemiddelde',
+      'Mediaan',
+      'Standaardafwijking',
+      'Consensus',
+      'Score 1',
+      'Score 2',
+      'Score 3',
+      'Score 4',
+      'Score 5',
+      'Labels'
+    ]);
+    const first = factors.getRow(2);
+    expect(first.getCell(1).value).toBe(1);
+    expect(first.getCell(2).value).toBe(framework.factors[0].title.nl);
+    expect(first.getCell(5).value).toBe(2.6);
+    expect(typeof first.getCell(5).value).toBe('number');
+    expect(first.getCell(8).value).toBe(0.464);
+    expect(first.getCell(5).numFmt).toBe('0.00');
+    expect(first.getCell(14).value).toBe('zwak, verdeeld');
+    expect(factors.getRow(7).getCell(5).value).toBeNull();
+    const actions = book.getWorksheet('Actiepunten')!;
+    expect(actions.getRow(1).values).toEqual([undefined, 'Actie', 'Nr.', 'Factor', 'eigenaar', 'uiterlijk', 'status', 'Stippen']);
+    expect(actions.getRow(2).getCell(1).value).toBe('Second for factor one');
+    expect(actions.getRow(2).getCell(7).value).toBe(5);
+    const due = actions.getRow(3).getCell(5).value;
+    expect(due instanceof Date && due.toISOString().slice(0, 10)).toBe('2026-12-01');
+    // Text that looks like a formula stays text.
+    const formula = actions.getRow(4).getCell(1);
+    expect(formula.value).toBe('=1+1');
+    expect(formula.type).toBe(ExcelJS.ValueType.String);
+    const comments = book.getWorksheet('Toelichtingen')!;
+    expect(comments.getRow(2).values).toEqual([undefined, 1, framework.factors[0].title.nl, '- begint als lijst\nen loopt door']);
+    const ballots = book.getWorksheet('Antwoorden')!;
+    expect(ballots.getRow(2).values).toEqual([undefined, 'V1', 1, 1, 'Weet niet', 4, undefined, 5, 5, 5, 5, 5, 5, 5, 5]);
   });
 });

@@ -3,18 +3,19 @@ import type { Answer } from '../../src/lib/domain/ballots';
 import { attentionList, computeStatistics, groupBreakdown, MIN_GROUP_SIZE, type FactorStats } from '../../src/lib/domain/statistics';
 
 /** A hand-made FactorStats; only the fields attentionList reads matter. */
-function stat(number: number, mean: number | null, consensus: number | null, weak: boolean, divergent: boolean): FactorStats {
+function stat(number: number, mean: number | null, consensus: number | null, weak: boolean, divergent: boolean, unclear = false): FactorStats {
   return {
     number,
     n: mean === null ? 0 : 5,
-    unknown: 0,
+    unknown: unclear ? 5 : 0,
     mean,
     median: mean,
     stddev: 0,
     consensus,
     distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 },
     weak,
-    divergent
+    divergent,
+    unclear
   };
 }
 
@@ -43,6 +44,11 @@ describe('attentionList', () => {
       order: [2, 3, 1]
     },
     {
+      name: 'an unclear factor without scores comes last',
+      stats: [stat(1, null, null, false, false, true), stat(2, 4.5, 0.9, false, false, true), stat(3, 2.0, 0.9, true, false)],
+      order: [3, 2, 1]
+    },
+    {
       name: 'mean beats consensus',
       stats: [stat(1, 2.0, 0.9, true, false), stat(2, 2.1, 0.0, true, true)],
       order: [1, 2]
@@ -54,8 +60,16 @@ describe('attentionList', () => {
   it('keeps the reasons and values of each item', () => {
     const list = attentionList([stat(8, 3.4, 0.42, false, true), stat(2, 2.2, 0.81, true, false)]);
     expect(list).toEqual([
-      { number: 2, weak: true, divergent: false, mean: 2.2, consensus: 0.81 },
-      { number: 8, weak: false, divergent: true, mean: 3.4, consensus: 0.42 }
+      { number: 2, weak: true, divergent: false, unclear: false, mean: 2.2, consensus: 0.81, unknownShare: 0 },
+      { number: 8, weak: false, divergent: true, unclear: false, mean: 3.4, consensus: 0.42, unknownShare: 0 }
+    ]);
+  });
+
+  it('lists unclear factors (many "don\'t know") with their share, after the ones with a weaker mean', () => {
+    const list = attentionList([stat(4, 3.8, 0.9, false, false, true), stat(2, 2.2, 0.81, true, false), stat(6, 4, 0.9, false, false)]);
+    expect(list.map((a) => [a.number, a.unclear, a.unknownShare])).toEqual([
+      [2, false, 0],
+      [4, true, 0.5]
     ]);
   });
 

@@ -107,8 +107,20 @@ describe('factorStats with custom thresholds', () => {
     expect(s.divergent).toBe(divergent);
   });
 
-  it('defaults are 3.0 and 0.6', () => {
-    expect(DEFAULT_THRESHOLDS).toEqual({ weakBelow: 3, divergentBelow: 0.6 });
+  it('defaults are 3.0, 0.6 and a third "don\'t know"', () => {
+    expect(DEFAULT_THRESHOLDS).toEqual({ weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3 });
+  });
+
+  it.each<[name: string, answers: Answer[], unclearFrom: number | undefined, unclear: boolean]>([
+    ['one in three "don\'t know" → unclear (default)', [3, 4, 'unknown'], undefined, true],
+    ['one in four → not unclear (default)', [3, 4, 5, 'unknown'], undefined, false],
+    ['only "don\'t know" → unclear, without a mean', ['unknown', 'unknown'], undefined, true],
+    ['a single "don\'t know" is too few to label', ['unknown'], undefined, false],
+    ['no "don\'t know" → never unclear, even at threshold 0.05', [1, 5], 0.05, false],
+    ['threshold 0.5: one in three → not unclear', [3, 4, 'unknown'], 0.5, false]
+  ])('%s', (_name, answers, unclearFrom, unclear) => {
+    const thresholds = unclearFrom === undefined ? { weakBelow: 3, divergentBelow: 0.6 } : { weakBelow: 3, divergentBelow: 0.6, unclearFrom };
+    expect(factorStats(1, answers, thresholds).unclear).toBe(unclear);
   });
 });
 

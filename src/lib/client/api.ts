@@ -1,6 +1,7 @@
 import type { Framework, Language } from '../domain/framework';
 import type { CreateSessionResponse, JoinSessionResponse, ProtocolError, SessionSummary } from '../protocol';
 import { isProtocolError } from '../protocol';
+import type { ExportJson } from '../domain/export';
 
 /** A REST result: data, or a typed error to show. */
 export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ProtocolError; status: number };
@@ -43,8 +44,13 @@ export function getFramework(id: string): Promise<ApiResult<Framework>> {
   return pending;
 }
 
+/** The export JSON (for the print view), with the facilitator token in a header. */
+export function getExportJson(code: string, token: string): Promise<ApiResult<ExportJson>> {
+  return request(`/api/sessions/${encodeURIComponent(code)}/export.json`, { headers: { authorization: `Bearer ${token}` } });
+}
+
 /** Downloads an export with the facilitator token (it must not travel in a URL). */
-export async function downloadExport(code: string, token: string, format: 'md' | 'csv' | 'json'): Promise<ApiResult<null>> {
+export async function downloadExport(code: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx'): Promise<ApiResult<null>> {
   let response: Response;
   try {
     response = await fetch(`/api/sessions/${encodeURIComponent(code)}/export.${format}`, { headers: { authorization: `Bearer ${token}` } });

@@ -8,6 +8,7 @@ import {
   type Answer,
   type ClientToServerEvents,
   type CommandName,
+  type HiddenComment,
   type CommandPayload,
   type OwnAnswer,
   type ParticipantView,
@@ -16,6 +17,7 @@ import {
   type SessionLinks,
   type SessionSnapshot
 } from '../protocol';
+import { loadPending, savePending } from './storage';
 
 /** An answer not yet acknowledged, for the round it was given in. */
 export interface PendingAnswer extends OwnAnswer {
@@ -27,6 +29,8 @@ type AckData<C extends CommandName> = Parameters<Parameters<ClientToServerEvents
 export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'failed' | 'removed' | 'deleted';
 
 const ACK_TIMEOUT_MS = 15_000;
+/** A comment is sent this long after the last keystroke (and at once when the field loses focus). */
+export const COMMENT_DEBOUNCE_MS = 600;
 
 /**
  * One live connection to a session, as reactive state. The server sends a
@@ -63,8 +67,16 @@ export class SessionConnection {
   get connected(): boolean {
     return this.socket.connected;
   }
+  // Timers, not state: nothing is drawn from them.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly commentTimers = new Map<number, ReturnType<typeof setTimeout>>();
 
-  constructor(code: string, token: string) {
+  constructor(
+    private readonly code: string,
+    private readonly token: string
+  ) {
+    // What this person typed before a reload and the server never acknowledged.
+    this.pending = loadPending(code, token);
     this.socket = io({
       path: SOCKET_PATH,
       transports: ['websocket', 'polling'],
@@ -128,6 +140,7 @@ export class SessionConnection {
     s.on('dots', (own) => this.patch((snap) => (snap.dots = { ...snap.dots, ...own })));
     s.on('dotTotals', (totals) => this.patch((snap) => (snap.dots = { ...snap.dots, totals })));
     s.on('actions', (changed) => this.patch((snap) => upsertActions(snap, changed)));
+    s.on('comments:hidden', (hidden) => this.patch((snap) => (snap.hiddenComments = hidden)));
     s.on('removed', () => {
       this.status = 'removed';
       s.disconnect();
@@ -174,7 +187,7 @@ export class SessionConnection {
     let dropped = 0;
     for (const [factor, answer] of Object.entries(this.pending)) {
       if (answer.round !== round) {
-        delete this.pending[Number(factor)];
+        this.setPending(Number(factor), null);
         dropped++;
       }
     }
@@ -207,19 +220,66 @@ export class SessionConnection {
   async vote(factor: number, answer: Answer, comment?: string | null, round = this.snapshot?.round ?? 1): Promise<Ack<AckData<'vote'>>> {
     const current = this.answerOf(factor);
     const next: PendingAnswer = { answer, comment: comment === undefined ? (current?.comment ?? null) : comment, round };
-    this.pending[factor] = next;
+    this.setPending(factor, next);
+    this.cancelCommentTimer(factor);
     const result = await this.send('vote', { factor, answer, comment: next.comment, round });
     const waiting = this.pending[factor];
     // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
     const stillLatest = waiting?.answer === next.answer && waiting.comment === next.comment && waiting.round === next.round;
     if (result.ok) {
-      if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment };
-      if (stillLatest) delete this.pending[factor];
+      // The server stores the comment trimmed; show what it stored.
+      if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
+      if (stillLatest) this.setPending(factor, null);
     } else if (result.error.message !== 'network') {
       // Refused by the server (e.g. voting closed, or a new round began): drop the optimistic answer.
-      if (stillLatest) delete this.pending[factor];
+      if (stillLatest) this.setPending(factor, null);
     }
     return result;
+  }
+
+  /**
+   * A comment as it is being typed: kept pending (and in local storage) at once,
+   * sent after a pause in typing. Needs an answer to the factor first.
+   */
+  draftComment(factor: number, text: string): void {
+    const current = this.answerOf(factor);
+    if (!current) return;
+    const comment = text.trim() === '' ? null : text;
+    if (comment === current.comment) return;
+    this.setPending(factor, { answer: current.answer, comment, round: this.snapshot?.round ?? 1 });
+    this.cancelCommentTimer(factor);
+    this.commentTimers.set(
+      factor,
+      setTimeout(() => this.flushComment(factor), COMMENT_DEBOUNCE_MS)
+    );
+  }
+
+  /** Sends a drafted comment now (e.g. when its field loses focus). */
+  flushComment(factor: number): void {
+    const timer = this.commentTimers.get(factor);
+    if (!timer) return;
+    this.cancelCommentTimer(factor);
+    const waiting = this.pending[factor];
+    if (waiting) void this.vote(factor, waiting.answer, waiting.comment, waiting.round);
+  }
+
+  /** The facilitator hides a revealed comment from the room, or shows it again. */
+  async hideComment(comment: HiddenComment, hidden: boolean): Promise<Ack<AckData<'comment:hide'>>> {
+    const result = await this.send('comment:hide', { ...comment, hidden });
+    if (result.ok) this.patch((snap) => (snap.hiddenComments = result.data));
+    return result;
+  }
+
+  private cancelCommentTimer(factor: number): void {
+    const timer = this.commentTimers.get(factor);
+    if (timer) clearTimeout(timer);
+    this.commentTimers.delete(factor);
+  }
+
+  private setPending(factor: number, answer: PendingAnswer | null): void {
+    if (answer) this.pending[factor] = answer;
+    else delete this.pending[factor];
+    savePending(this.code, this.token, $state.snapshot(this.pending));
   }
 
   private resendPending(): void {
@@ -228,7 +288,7 @@ export class SessionConnection {
     for (const [factor, answer] of Object.entries(this.pending)) {
       if (snapshot?.phase === 'voting' && answer.round === snapshot.round) void this.vote(Number(factor), answer.answer, answer.comment, answer.round);
       else {
-        delete this.pending[Number(factor)];
+        this.setPending(Number(factor), null);
         dropped++;
       }
     }
@@ -236,6 +296,7 @@ export class SessionConnection {
   }
 
   close(): void {
+    for (const factor of [...this.commentTimers.keys()]) this.flushComment(factor);
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }

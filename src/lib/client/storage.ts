@@ -1,3 +1,7 @@
+import type { OwnAnswer } from '../protocol';
+
+type PendingAnswer = OwnAnswer & { round: number };
+
 /** Tokens live in this browser's local storage so a reload or reconnect rejoins as the same person. */
 export interface ParticipantCredentials {
   participantId: string;
@@ -38,6 +42,37 @@ export function loadParticipant(code: string): ParticipantCredentials | null {
 
 export function saveParticipant(code: string, credentials: ParticipantCredentials | null): void {
   write(participantKey(code), credentials ? JSON.stringify(credentials) : null);
+}
+
+/**
+ * Answers and comments not yet acknowledged, kept per session and person so a
+ * reload (a phone that drops the page) sends them again instead of losing them.
+ */
+const pendingKey = (code: string, token: string) => `seeds:pending:${code}:${token.slice(0, 12)}`;
+
+export function loadPending(code: string, token: string): Record<number, PendingAnswer> {
+  const raw = read(pendingKey(code, token));
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    const result: Record<number, PendingAnswer> = {};
+    if (parsed && typeof parsed === 'object') {
+      for (const [factor, value] of Object.entries(parsed)) {
+        const v = value as Partial<PendingAnswer> | null;
+        const answerOk = v && (v.answer === 'unknown' || (typeof v.answer === 'number' && v.answer >= 1 && v.answer <= 5));
+        if (answerOk && Number.isInteger(Number(factor)) && Number.isInteger(v.round) && (v.comment === null || typeof v.comment === 'string')) {
+          result[Number(factor)] = { answer: v.answer!, comment: v.comment ?? null, round: v.round! };
+        }
+      }
+    }
+    return result;
+  } catch {
+    return {};
+  }
+}
+
+export function savePending(code: string, token: string, pending: Record<number, PendingAnswer>): void {
+  write(pendingKey(code, token), Object.keys(pending).length > 0 ? JSON.stringify(pending) : null);
 }
 
 export function loadFacilitatorToken(code: string): string | null {

@@ -3,14 +3,26 @@ import type { FactorStats } from './statistics';
 import type { ActionPoint } from '../board/actions';
 import type { RoundResults } from '../protocol';
 import type { Phase } from './phases';
+import { nl } from '../i18n/nl';
+import { en } from '../i18n/en';
 
 /** The export JSON of docs/contracts.md (extended with rounds and attention). */
 export interface ExportJson {
   session: { code: string; title: string; language: Language; phase: Phase; createdAt: string };
   participants: number;
   round: number | null;
-  factors: (FactorStats & { id: string; title: string })[];
-  attention: { number: number; title: string; weak: boolean; divergent: boolean; mean: number | null; consensus: number | null }[];
+  /** `comments`: what the room saw after the reveal (text only, sorted; hidden ones left out). */
+  factors: (FactorStats & { id: string; title: string; comments: string[] })[];
+  attention: {
+    number: number;
+    title: string;
+    weak: boolean;
+    divergent: boolean;
+    unclear: boolean;
+    mean: number | null;
+    consensus: number | null;
+    unknownShare: number | null;
+  }[];
   actions: { factor: number | null; text: string; owner: string | null; due: string | null; status: ActionPoint['status']; votes: number }[];
   rounds: { round: number; voters: number; factors: { number: number; n: number; mean: number | null; consensus: number | null }[] }[];
 }
@@ -34,7 +46,14 @@ export function buildExport(input: ExportInput): ExportJson {
     session: { code: session.code, title: session.title, language: lang, phase: session.phase, createdAt: new Date(session.createdAt).toISOString() },
     participants: input.participants,
     round: latest?.round ?? null,
-    factors: latest ? latest.factors.map((s) => ({ ...s, id: framework.factors[s.number - 1].id, title: titleOf(s.number) })) : [],
+    factors: latest
+      ? latest.factors.map((s) => ({
+          ...s,
+          id: framework.factors[s.number - 1].id,
+          title: titleOf(s.number),
+          comments: [...(latest.comments?.[s.number - 1] ?? [])]
+        }))
+      : [],
     attention: latest ? latest.attention.map((a) => ({ ...a, title: titleOf(a.number) })) : [],
     actions: input.actions.map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 })),
     rounds: results.map((r) => ({
@@ -45,180 +64,190 @@ export function buildExport(input: ExportInput): ExportJson {
   };
 }
 
+/** The one message catalogue the interface uses too (plain data, no Svelte runes). */
+const CATALOGUES = { nl, en } as const;
+export const exportWords = (lang: Language) => CATALOGUES[lang];
+
+export type CsvTable = 'factors' | 'ballots' | 'actions' | 'comments';
+export const CSV_TABLES: readonly CsvTable[] = ['factors', 'ballots', 'actions', 'comments'];
+export type Ballot = { voter: string; round: number; answers: (string | number | null)[] };
+
+/** A CSV cell (RFC 4180): quoted when needed; text that a spreadsheet would run as a formula gets a leading '. */
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let text = String(value);
-  // Cells starting with these would run as formulas in spreadsheet programs.
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvRows(rows: unknown[][]): string {
-  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n');
+  return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 
-/** CSV: a table of factor statistics, a table of anonymised ballots, and a table of actions, separated by blank lines. */
-export function exportCsv(data: ExportJson, ballots: { voter: string; round: number; answers: (string | number | null)[] }[]): string {
-  const factorTable = [
-    [
-      'factor',
-      'id',
-      'title',
-      'n',
-      'unknown',
-      'mean',
-      'median',
-      'stddev',
-      'consensus',
-      'score_1',
-      'score_2',
-      'score_3',
-      'score_4',
-      'score_5',
-      'weak',
-      'divergent'
-    ],
-    ...data.factors.map((f) => [
-      f.number,
-      f.id,
-      f.title,
-      f.n,
-      f.unknown,
-      f.mean,
-      f.median,
-      f.stddev,
-      f.consensus,
-      f.distribution?.['1'] ?? null,
-      f.distribution?.['2'] ?? null,
-      f.distribution?.['3'] ?? null,
-      f.distribution?.['4'] ?? null,
-      f.distribution?.['5'] ?? null,
-      f.weak,
-      f.divergent
-    ])
-  ];
-  const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);
-  const ballotTable = [
-    ['voter', 'round', ...Array.from({ length: factorCount }, (_, i) => `factor_${i + 1}`)],
-    ...ballots.map((b) => [b.voter, b.round, ...b.answers])
-  ];
-  const actionTable = [
-    ['factor', 'text', 'owner', 'due', 'status', 'votes'],
-    ...data.actions.map((a) => [a.factor, a.text, a.owner, a.due, a.status, a.votes])
-  ];
-  return `${csvRows(factorTable)}\r\n\r\n${csvRows(ballotTable)}\r\n\r\n${csvRows(actionTable)}\r\n`;
-}
-
-/** Escapes text so Markdown renders it literally (no links, HTML or emphasis from user input). */
-export function escapeMarkdown(text: string): string {
-  // Entities first: a backslash before "&gt;" would make Markdown show "&gt;" literally.
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`)
-    .replace(/\r?\n/g, ' ');
-}
-
-const MD = {
-  nl: {
-    results: 'Resultaten',
-    date: 'Datum',
-    code: 'Sessiecode',
-    participants: 'Deelnemers',
-    round: 'Ronde',
-    factor: 'Factor',
-    mean: 'Gem.',
-    consensus: 'Consensus',
-    noResults: 'Nog geen resultaten onthuld.',
-    attention: 'Aandachtspunten',
-    noAttention: 'Geen zwakke of verdeelde factoren.',
-    weak: 'zwak',
-    divergent: 'verdeeld',
-    actions: 'Actiepunten',
-    noActions: 'Nog geen actiepunten.',
-    general: 'Algemeen',
-    owner: 'eigenaar',
-    due: 'uiterlijk',
-    votes: (n: number) => (n === 1 ? '1 stem' : `${n} stemmen`),
-    status: { open: 'open', doing: 'bezig', done: 'klaar' }
-  },
-  en: {
-    results: 'Results',
-    date: 'Date',
-    code: 'Session code',
-    participants: 'Participants',
-    round: 'Round',
-    factor: 'Factor',
-    mean: 'Mean',
-    consensus: 'Consensus',
-    noResults: 'No results revealed yet.',
-    attention: 'Needs attention',
-    noAttention: 'No weak or divergent factors.',
-    weak: 'weak',
-    divergent: 'divergent',
-    actions: 'Action points',
-    noActions: 'No action points yet.',
-    general: 'General',
-    owner: 'owner',
-    due: 'due',
-    votes: (n: number) => (n === 1 ? '1 vote' : `${n} votes`),
-    status: { open: 'open', doing: 'doing', done: 'done' }
+/** The rows of one table, with machine-readable headers (the same in every language). */
+export function tableRows(data: ExportJson, ballots: Ballot[], table: CsvTable): unknown[][] {
+  switch (table) {
+    case 'factors':
+      return [
+        [
+          'factor',
+          'id',
+          'title',
+          'n',
+          'unknown',
+          'mean',
+          'median',
+          'stddev',
+          'consensus',
+          'score_1',
+          'score_2',
+          'score_3',
+          'score_4',
+          'score_5',
+          'weak',
+          'divergent',
+          'unclear'
+        ],
+        ...data.factors.map((f) => [
+          f.number,
+          f.id,
+          f.title,
+          f.n,
+          f.unknown,
+          f.mean,
+          f.median,
+          f.stddev,
+          f.consensus,
+          f.distribution?.['1'] ?? null,
+          f.distribution?.['2'] ?? null,
+          f.distribution?.['3'] ?? null,
+          f.distribution?.['4'] ?? null,
+          f.distribution?.['5'] ?? null,
+          f.weak,
+          f.divergent,
+          f.unclear
+        ])
+      ];
+    case 'ballots': {
+      const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);
+      return [['voter', 'round', ...Array.from({ length: factorCount }, (_, i) => `factor_${i + 1}`)], ...ballots.map((b) => [b.voter, b.round, ...b.answers])];
+    }
+    case 'actions':
+      return [['factor', 'text', 'owner', 'due', 'status', 'votes'], ...sortedActions(data).map((a) => [a.factor, a.text, a.owner, a.due, a.status, a.votes])];
+    case 'comments':
+      return [['factor', 'comment'], ...data.factors.flatMap((f) => f.comments.map((c) => [f.number, c]))];
+    default: {
+      const unreachable: never = table;
+      throw new Error(`unknown table ${String(unreachable)}`);
+    }
   }
-} as const;
+}
+
+/** CSV for machines: one table per file (RFC 4180, comma-separated, CRLF, dot decimals). */
+export function exportCsv(data: ExportJson, ballots: Ballot[], table: CsvTable = 'factors'): string {
+  return csvRows(tableRows(data, ballots, table));
+}
+
+/** Actions with the most dots first (then in board order). */
+export function sortedActions(data: ExportJson): ExportJson['actions'] {
+  return data.actions
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => y.a.votes - x.a.votes || x.i - y.i)
+    .map(({ a }) => a);
+}
+
+/**
+ * Escapes user text for Markdown inline content, only where a character would
+ * change the rendering: emphasis, code, links and images, raw HTML, entity
+ * references, and in tables the cell separator. "West-Holland", "R&D" and
+ * "3.5" stay as they are. Line breaks become spaces (one item, one line).
+ */
+export function escapeMarkdown(text: string, { table = false } = {}): string {
+  let out = text
+    .replace(/\r?\n|\r/g, ' ')
+    .replace(/[\\`*[\]<>~]/g, (c) => `\\${c}`)
+    // _ emphasises only at a word boundary; inside words (snake_case) it is literal.
+    .replace(/(^|[^\p{L}\p{N}])_|_(?=$|[^\p{L}\p{N}])/gu, (m) => m.replace('_', '\\_'))
+    // &name; or &#123; would render as the character it names.
+    .replace(/&(?=#?[A-Za-z0-9]+;)/g, '\\&');
+  if (table) out = out.replace(/\|/g, '\\|');
+  return out;
+}
+
+/** Escapes the start of a line that would otherwise begin a heading, list, quote or rule. */
+function escapeLineStart(text: string): string {
+  return text.replace(/^(\s*)([#+\-=>]|\d+(?=[.)]))/, (_m, space: string, marker: string) => `${space}${/^\d/.test(marker) ? `${marker}\\` : `\\${marker}`}`);
+}
+
+const inline = (text: string) => escapeLineStart(escapeMarkdown(text));
+const cell = (text: string) => escapeMarkdown(text, { table: true });
 
 function fmt(value: number | null, lang: Language, digits = 2): string {
   return value === null ? '–' : value.toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** An agenda-ready Markdown report: summary, results table, attention list, actions by factor. */
+function percent(value: number | null, lang: Language): string {
+  return value === null ? '–' : value.toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { style: 'percent', maximumFractionDigits: 0 });
+}
+
+/** Words for why a factor needs attention, in the session's language. */
+export function attentionReasons(a: ExportJson['attention'][number], lang: Language): string[] {
+  const t = exportWords(lang).export;
+  return [
+    a.weak ? t.reasonWeak(fmt(a.mean, lang)) : '',
+    a.divergent ? t.reasonDivergent(fmt(a.consensus, lang)) : '',
+    a.unclear ? t.reasonUnclear(percent(a.unknownShare, lang)) : ''
+  ].filter(Boolean);
+}
+
+/** An agenda-ready Markdown report: summary, results table, attention list, comments, actions by dots. */
 export function exportMarkdown(data: ExportJson, framework: Framework): string {
   const lang = data.session.language;
-  const t = MD[lang];
+  const words = exportWords(lang);
+  const t = words.export;
+  const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
   const lines: string[] = [];
-  lines.push(`# ${escapeMarkdown(data.session.title)}`, '');
+  lines.push(`# ${inline(data.session.title)}`, '');
   lines.push(`- ${t.date}: ${data.session.createdAt.slice(0, 10)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
   if (data.round !== null) lines.push(`- ${t.round}: ${data.round}`);
+
   lines.push('', `## ${t.results}`, '');
   if (data.factors.length === 0) lines.push(t.noResults);
   else {
-    lines.push(`| # | ${t.factor} | n | ${t.mean} | ${t.consensus} | |`, '|---:|---|---:|---:|---:|---|');
+    lines.push(`| ${t.number} | ${t.factor} | ${t.n} | ${t.unknown} | ${t.mean} | ${t.consensus} | ${t.labels} |`, '|---:|---|---:|---:|---:|---:|---|');
     for (const f of data.factors) {
-      const labels = [f.weak ? t.weak : '', f.divergent ? t.divergent : ''].filter(Boolean).join(', ');
-      lines.push(`| ${f.number} | ${escapeMarkdown(f.title)} | ${f.n} | ${fmt(f.mean, lang)} | ${fmt(f.consensus, lang)} | ${labels} |`);
+      const labels = [f.weak ? t.weak : '', f.divergent ? t.divergent : '', f.unclear ? t.unclear : ''].filter(Boolean).join(', ');
+      lines.push(`| ${f.number} | ${cell(f.title)} | ${f.n} | ${f.unknown} | ${fmt(f.mean, lang)} | ${fmt(f.consensus, lang)} | ${labels} |`);
     }
   }
+
   lines.push('', `## ${t.attention}`, '');
   if (data.attention.length === 0) lines.push(t.noAttention);
-  for (const a of data.attention) {
-    const reasons = [
-      a.weak ? `${t.weak} (${t.mean.toLowerCase()} ${fmt(a.mean, lang)})` : '',
-      a.divergent ? `${t.divergent} (${t.consensus.toLowerCase()} ${fmt(a.consensus, lang)})` : ''
-    ].filter(Boolean);
-    lines.push(`1. **${a.number}. ${escapeMarkdown(a.title)}**: ${reasons.join('; ')}`);
+  // One numbering: the list's own; the factor number is said in words.
+  data.attention.forEach((a, i) => {
+    lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang).join('; ')}`);
+  });
+
+  const commented = data.factors.filter((f) => f.comments.length > 0);
+  if (commented.length > 0) {
+    lines.push('', `## ${t.comments}`);
+    for (const f of commented) {
+      lines.push('', `### ${f.number}. ${escapeMarkdown(f.title)}`, '');
+      for (const c of f.comments) lines.push(`- ${inline(c)}`);
+    }
   }
+
   lines.push('', `## ${t.actions}`, '');
   if (data.actions.length === 0) lines.push(t.noActions);
-  const groups = new Map<number | null, typeof data.actions>();
-  for (const action of [...data.actions].sort((a, b) => b.votes - a.votes)) {
-    const list = groups.get(action.factor) ?? [];
-    list.push(action);
-    groups.set(action.factor, list);
-  }
-  const order = [...groups.keys()].sort((a, b) => (a ?? Infinity) - (b ?? Infinity));
-  for (const factor of order) {
-    const title = factor === null ? t.general : `${factor}. ${framework.factors[factor - 1]?.title[lang] ?? ''}`;
-    lines.push(`### ${escapeMarkdown(title)}`, '');
-    for (const a of groups.get(factor)!) {
-      const meta = [
-        `${t.status[a.status]}`,
-        a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '',
-        a.due ? `${t.due}: ${a.due}` : '',
-        t.votes(a.votes)
-      ].filter(Boolean);
-      lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${escapeMarkdown(a.text) || '…'} (${meta.join(', ')})`);
-    }
-    lines.push('');
+  for (const a of sortedActions(data)) {
+    const meta = [
+      words.actions.statuses[a.status],
+      a.factor === null ? t.general : `${t.factorRef(a.factor)} (${escapeMarkdown(titleOf(a.factor))})`,
+      a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '',
+      a.due ? `${t.due}: ${a.due}` : '',
+      words.actions.votes(a.votes)
+    ].filter(Boolean);
+    lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${inline(a.text) || '…'} (${meta.join(', ')})`);
   }
   return `${lines.join('\n').trimEnd()}\n`;
 }

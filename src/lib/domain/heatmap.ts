@@ -18,6 +18,8 @@ export interface HeatmapRow {
   factor: number;
   theme: string;
   y: number;
+  /** This row's height (rows with a wrapped label are taller). */
+  height: number;
   stats: FactorStats;
   cells: HeatmapCell[];
 }
@@ -51,6 +53,25 @@ export interface LayoutOptions {
   headerHeight?: number;
   /** Extra space between theme bands, when sorted by number. */
   bandGap?: number;
+  /** Height of a given factor's row (e.g. for a label wrapped over several lines); default `rowHeight`. */
+  rowHeightOf?: (factor: number) => number;
+}
+
+/**
+ * Splits a label into lines of at most `maxChars` characters at spaces (a word
+ * longer than a line gets a line of its own), so a full factor name fits its column.
+ */
+export function wrapLabel(text: string, maxChars: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > maxChars) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.length > 0 ? lines : [''];
 }
 
 function compare(sort: SortKey) {
@@ -76,13 +97,14 @@ export function heatmapLayout(stats: readonly FactorStats[], themeOf: (factor: n
   let y = headerHeight;
   for (const s of sorted) {
     const theme = themeOf(s.number);
+    const height = options.rowHeightOf?.(s.number) ?? rowHeight;
     if (options.sort === 'number') {
       const last = bands.at(-1);
       if (!last || last.theme !== theme) {
         if (last) y += bandGap;
         bands.push({ theme, y, height: 0 });
       }
-      bands.at(-1)!.height += rowHeight;
+      bands.at(-1)!.height += height;
     }
     const answers = s.n + s.unknown;
     const cells = columns.map(({ key, x }) => {
@@ -90,8 +112,8 @@ export function heatmapLayout(stats: readonly FactorStats[], themeOf: (factor: n
       const count = key === 'unknown' ? s.unknown : (s.distribution?.[String(key) as '1'] ?? 0);
       return { factor: s.number, score: key, count, share: answers === 0 ? 0 : count / answers, x, y };
     });
-    rows.push({ factor: s.number, theme, y, stats: s, cells });
-    y += rowHeight;
+    rows.push({ factor: s.number, theme, y, height, stats: s, cells });
+    y += height;
   }
   return {
     width: labelWidth + columns.length * cellWidth + statsWidth,

@@ -11,6 +11,26 @@ export interface ResultsInput {
   /** k (anonymous sessions only): no figure from fewer voters than this; default DEFAULT_MIN_VOTERS. */
   minVoters?: number;
   voters: { id: string; name: string; group: string | null; answers: ReadonlyMap<number, Answer> }[];
+  /** Comments given this round, without authors; `hidden` ones (by the facilitator) are left out. */
+  comments?: { factor: number; text: string }[];
+  hidden?: (factor: number, text: string) => boolean;
+}
+
+/**
+ * Comments per factor (index factor − 1), sorted by text so that their order says
+ * nothing about who joined or answered first.
+ */
+export function collectComments(
+  factorCount: number,
+  comments: Iterable<{ factor: number; text: string }>,
+  hidden: (factor: number, text: string) => boolean = () => false
+): string[][] {
+  const byFactor: string[][] = Array.from({ length: factorCount }, () => []);
+  for (const { factor, text } of comments) {
+    if (factor >= 1 && factor <= factorCount && text && !hidden(factor, text)) byFactor[factor - 1].push(text);
+  }
+  for (const list of byFactor) list.sort((a, b) => a.localeCompare(b, 'en') || (a < b ? -1 : a > b ? 1 : 0));
+  return byFactor;
 }
 
 function roundStats(stats: FactorStats): FactorStats {
@@ -45,6 +65,8 @@ export function computeRoundResults(input: ResultsInput): RoundResults {
     factors: raw.map(roundStats),
     attention: attentionList(raw).map((item) => ({ ...item, mean: roundTo(item.mean), consensus: roundTo(item.consensus) })),
     groups,
+    // A withheld round shows no comments either: with so few voters a text points at its author.
+    comments: collectComments(input.factorCount, withheld ? [] : (input.comments ?? []), input.hidden),
     named: input.anonymous
       ? null
       : voters.map((v) => ({

@@ -7,8 +7,10 @@ export interface Thresholds {
   weakBelow: number;
   /** A factor is divergent when its consensus is below this. */
   divergentBelow: number;
+  /** A factor is unclear when at least this share of its answers is "don't know" (0..1); default 1/3. */
+  unclearFrom?: number;
 }
-export const DEFAULT_THRESHOLDS: Thresholds = { weakBelow: 3.0, divergentBelow: 0.6 };
+export const DEFAULT_THRESHOLDS: Thresholds = { weakBelow: 3.0, divergentBelow: 0.6, unclearFrom: 1 / 3 };
 
 /** No label is given with fewer scores than this. */
 export const MIN_SCORES_FOR_LABEL = 2;
@@ -28,6 +30,8 @@ export interface FactorStats {
   distribution: Distribution | null;
   weak: boolean;
   divergent: boolean;
+  /** Many answered "don't know" (share ≥ `unclearFrom`, with at least 2 answers). */
+  unclear: boolean;
 }
 
 const SCALE_WIDTH = SCORES[SCORES.length - 1] - SCORES[0];
@@ -68,8 +72,12 @@ export function factorStats(number: number, answers: Iterable<Answer>, threshold
     }
   }
   const n = scores.length;
+  const answered = n + unknown;
+  // Older sessions stored settings without this threshold.
+  const unclearFrom = thresholds.unclearFrom ?? DEFAULT_THRESHOLDS.unclearFrom!;
+  const unclear = answered >= MIN_SCORES_FOR_LABEL && unknown > 0 && unknown / answered >= unclearFrom;
   if (n === 0) {
-    return { number, n, unknown, mean: null, median: null, stddev: null, consensus: null, distribution, weak: false, divergent: false };
+    return { number, n, unknown, mean: null, median: null, stddev: null, consensus: null, distribution, weak: false, divergent: false, unclear };
   }
   scores.sort((a, b) => a - b);
   const mean = scores.reduce((sum, s) => sum + s, 0) / n;
@@ -88,7 +96,8 @@ export function factorStats(number: number, answers: Iterable<Answer>, threshold
     consensus: cns,
     distribution,
     weak: labelled && mean < thresholds.weakBelow,
-    divergent: labelled && cns !== null && cns < thresholds.divergentBelow
+    divergent: labelled && cns !== null && cns < thresholds.divergentBelow,
+    unclear
   };
 }
 
@@ -110,15 +119,29 @@ export interface AttentionItem {
   number: number;
   weak: boolean;
   divergent: boolean;
+  unclear: boolean;
   mean: number | null;
   consensus: number | null;
+  /** Share of "don't know" among the answers (0..1), null without answers. */
+  unknownShare: number | null;
 }
 
-/** Weak or divergent factors: weakest mean first, then lowest consensus, then by number. */
+/**
+ * Weak, divergent or unclear factors: weakest mean first, then lowest consensus,
+ * then by number (unclear ones without scores come last).
+ */
 export function attentionList(stats: readonly FactorStats[]): AttentionItem[] {
   return stats
-    .filter((s) => s.weak || s.divergent)
-    .map(({ number, weak, divergent, mean, consensus }) => ({ number, weak, divergent, mean, consensus }))
+    .filter((s) => s.weak || s.divergent || s.unclear)
+    .map(({ number, weak, divergent, unclear, mean, consensus, n, unknown }) => ({
+      number,
+      weak,
+      divergent,
+      unclear,
+      mean,
+      consensus,
+      unknownShare: n + unknown === 0 ? null : unknown / (n + unknown)
+    }))
     .sort((a, b) => (a.mean ?? Infinity) - (b.mean ?? Infinity) || (a.consensus ?? Infinity) - (b.consensus ?? Infinity) || a.number - b.number);
 }
 

@@ -28,6 +28,12 @@ export function formatNumber(value: number | null, digits = 2): string {
   return value.toLocaleString(intlTag(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A share (0..1) as a whole percentage for the current locale (e.g. 40 %), or a dash. */
+export function formatPercent(share: number | null | undefined): string {
+  if (share === null || share === undefined) return '–';
+  return share.toLocaleString(intlTag(), { style: 'percent', maximumFractionDigits: 0 });
+}
+
 /** A change with its sign (+0,25 / −0,10), or a dash when either side is missing. */
 export function formatChange(value: number | null): string {
   return value === null ? '–' : `${value > 0 ? '+' : ''}${formatNumber(value)}`;

@@ -18,7 +18,8 @@ export const COMMAND_NAMES = [
   'clock:sync',
   'board:ticket',
   'state:request',
-  'session:delete'
+  'session:delete',
+  'comment:hide'
 ] as const satisfies readonly CommandName[];
 
 // Fails to compile when a schema has no entry above.

@@ -34,6 +34,8 @@ export type Role = 'facilitator' | 'participant' | 'presenter';
 export interface SessionSettings {
   weakBelow: number;
   divergentBelow: number;
+  /** Share of "don't know" (0..1) from which a factor is labelled unclear. */
+  unclearFrom?: number;
   dotsPerPerson: number;
   /**
    * k (anonymous sessions): no figure from fewer voters than this reaches
@@ -79,8 +81,17 @@ export interface RoundResults {
   factors: FactorStats[];
   attention: AttentionItem[];
   groups: GroupBreakdown[];
+  /** Comments by factor (index factor − 1), text only, sorted by text; hidden ones left out. */
+  comments: string[][];
   /** Only in a named (non-anonymous) session: each person's answers, by factor. */
   named: { name: string; answers: (Answer | null)[] }[] | null;
+}
+
+/** A comment the facilitator hid from the room (only the facilitator is told which). */
+export interface HiddenComment {
+  round: number;
+  factor: number;
+  text: string;
 }
 
 /** Dot-vote totals on the action board. `totals` is empty for participants while totals are hidden. */
@@ -168,6 +179,8 @@ export interface SessionSnapshot extends VotingClock {
   myBallot: Record<number, OwnAnswer> | null;
   /** Revealed rounds, oldest first; empty before the first reveal. */
   results: RoundResults[];
+  /** Only for the facilitator: comments hidden from the room (so they can be shown again). */
+  hiddenComments: HiddenComment[] | null;
   dots: DotState;
   /** Every action point of the session (structure only), in board order. */
   actions: ActionView[];
@@ -211,6 +224,7 @@ export interface ClientToServerEvents {
   'board:ticket': Command<'board:ticket', BoardTicket>;
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
+  'comment:hide': Command<'comment:hide', HiddenComment[]>;
 }
 
 /** Events the server sends. */
@@ -240,6 +254,8 @@ export interface ServerToClientEvents {
   dotTotals: (totals: Record<string, number>) => void;
   /** Action points changed (created, edited, moved, merged, removed, restored): the changed records. */
   actions: (changed: ActionView[]) => void;
+  /** Facilitator only: the comments hidden from the room changed. */
+  'comments:hidden': (hidden: HiddenComment[]) => void;
   /** The receiver was removed from the session by the facilitator. */
   removed: () => void;
   /** The session was deleted; the client should forget it. */

@@ -17,6 +17,15 @@ const displayText = (max: number) =>
     // Counted in graphemes: an emoji at the limit is one character, never half of one.
     .refine((s) => withinGraphemes(s, max), `must be at most ${max} characters`);
 const factorNumber = z.number().int().min(1).max(40);
+/**
+ * A comment: bounded in graphemes (what people count), with a cap on UTF-16 units first
+ * so the count costs bounded work; control characters other than line breaks and tabs removed.
+ */
+const commentText = z
+  .string()
+  .max(LIMITS.commentMax * 8)
+  .transform((s) => s.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' '))
+  .refine((s) => withinGraphemes(s, LIMITS.commentMax), `must be at most ${LIMITS.commentMax} characters`);
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
 
 /** `POST /api/sessions` body. */
@@ -59,12 +68,7 @@ export const CommandSchemas = {
       answer,
       /** The round the answer is for; a vote for another round is refused with `wrong_round`. Optional for older integrators. */
       round: z.number().int().min(1).max(10_000).optional(),
-      comment: z
-        .string()
-        .max(LIMITS.commentMax * 4)
-        .refine((s) => withinGraphemes(s, LIMITS.commentMax), `must be at most ${LIMITS.commentMax} characters`)
-        .nullable()
-        .optional()
+      comment: commentText.nullable().optional()
     })
     .strict(),
   /** The facilitator moves the session to another phase. */
@@ -82,6 +86,7 @@ export const CommandSchemas = {
     .object({
       weakBelow: z.number().min(1).max(5).optional(),
       divergentBelow: z.number().min(0).max(1).optional(),
+      unclearFrom: z.number().min(0.05).max(1).optional(),
       dotsPerPerson: z.number().int().min(1).max(LIMITS.maxDots).optional(),
       /** k: the fewest voters any shown figure may come from (anonymous sessions). */
       minVoters: z.number().int().min(LIMITS.minVotersMin).max(LIMITS.minVotersMax).optional(),
@@ -126,6 +131,8 @@ export const CommandSchemas = {
   'action:unmerge': z.object({ actionId }).strict(),
   /** The facilitator moves an action point to a position among the points on the board. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
+  /** The facilitator hides a comment from the room (or shows it again); identical texts go together. */
+  'comment:hide': z.object({ round: z.number().int().min(1).max(1000), factor: factorNumber, text: commentText, hidden: z.boolean() }).strict(),
   /**
    * The facilitator steers the voting clock without revealing: extend the
    * countdown by `seconds` (or start one), pause or resume it, drop it, close
