@@ -136,7 +136,9 @@ describe('durability', () => {
     ).length;
     const storedOrder = boardState.filter((a) => !a.removed && a.mergedInto === null && structure.created.has(a.id)).map((a) => a.id);
     const orderOk =
-      structure.order === null || inflight?.kind === 'move' || JSON.stringify(storedOrder) === JSON.stringify(structure.order.filter((id) => structure.created.has(id)));
+      structure.order === null ||
+      inflight?.kind === 'move' ||
+      JSON.stringify(storedOrder) === JSON.stringify(structure.order.filter((id) => structure.created.has(id)));
     // Nothing appears that was never sent.
     for (const a of boardState) expect(a.id === actionId || structure.created.has(a.id) || inflight?.id === a.id, `phantom point ${a.id}`).toBe(true);
 
