@@ -365,7 +365,14 @@ export class SessionRoom {
 
   /** Results of every revealed round, oldest first, as frozen at each reveal. */
   results(): RoundResults[] {
-    return this.session.revealedRounds.flatMap((round) => this.frozen.get(round)?.results ?? []);
+    return this.session.revealedRounds.flatMap((round) => {
+      const frozen = this.frozen.get(round)?.results;
+      if (!frozen) return [];
+      // The comments the facilitator hid are left out here, not in the frozen round (they can be shown again).
+      // Rounds frozen before comments were kept have none.
+      const comments = (frozen.comments ?? []).map((texts, i) => texts.filter((text) => !this.hiddenComments.has(commentKey({ round, factor: i + 1, text }))));
+      return [{ ...frozen, comments }];
+    });
   }
 
   /**

@@ -37,7 +37,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     votingDeadline: null,
     votingClosed: false,
     votingPausedMs: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
+    settings: { weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
     revealedRounds: [],
     createdAt: Date.now(),
     updatedAt: Date.now(),
@@ -79,13 +79,21 @@ export function describeStoreContract(implementation: StoreImplementation): void
       const record = sessionRecord('s1', {
         votingDeadline: 12345,
         revealedRounds: [1, 2],
-        settings: { weakBelow: 2.5, divergentBelow: 0.5, dotsPerPerson: 7, minVoters: 5, hideDotTotals: true }
+        settings: { weakBelow: 2.5, divergentBelow: 0.5, unclearFrom: 0.5, dotsPerPerson: 7, minVoters: 5, hideDotTotals: true }
       });
       await store.createSession(record);
       expect(await store.findSessionIdByCode('C-s1')).toBe('s1');
       expect(await store.findSessionIdByCode('C-none')).toBeNull();
       expect(await store.loadSession('none')).toBeNull();
-      expect(await store.loadSession('s1')).toEqual({ session: record, participants: [], answers: [], dots: [], revealed: [], actions: [] });
+      expect(await store.loadSession('s1')).toEqual({
+        session: record,
+        participants: [],
+        answers: [],
+        dots: [],
+        revealed: [],
+        actions: [],
+        hiddenComments: []
+      });
     });
 
     it('refuses a second session with the same code and keeps the first', async () => {
@@ -240,7 +248,15 @@ export function describeStoreContract(implementation: StoreImplementation): void
       // The code is free again, and nothing of s1 comes back with a new session under it.
       const reused = sessionRecord('s3', { code: 'C-s1' });
       await store.createSession(reused);
-      expect(await store.loadSession('s3')).toEqual({ session: reused, participants: [], answers: [], dots: [], revealed: [], actions: [] });
+      expect(await store.loadSession('s3')).toEqual({
+        session: reused,
+        participants: [],
+        answers: [],
+        dots: [],
+        revealed: [],
+        actions: [],
+        hiddenComments: []
+      });
     });
 
     it('purges sessions idle since before the cut-off with all their data, and keeps those written to since', async () => {

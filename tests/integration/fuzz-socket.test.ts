@@ -62,7 +62,13 @@ function expectedBallot(accepted: Accepted[]): Record<number, OwnAnswer> {
     const { factor, answer, comment } = payload as { factor: number; answer: OwnAnswer['answer']; comment?: string | null };
     if (factor > 12) continue;
     const previous = ballot[factor]?.comment ?? null;
-    ballot[factor] = { answer, comment: comment === undefined ? previous : comment === null || comment.trim() === '' ? null : comment.trim() };
+    // As docs/protocol.md says: line breaks become \n, other control characters (tab aside) spaces, then trimmed.
+    const clean = (text: string) =>
+      text
+        .replace(/\r\n?/g, '\n')
+        .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+        .trim() || null;
+    ballot[factor] = { answer, comment: comment === undefined ? previous : comment === null ? null : clean(comment) };
   }
   return ballot;
 }

@@ -23,7 +23,10 @@ const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` }
 async function exports(url: string, session: TestSession) {
   const token = session.created.facilitatorToken;
   const json = await api<Record<string, unknown>>(url, `/api/sessions/${session.code}/export.json`, auth(token));
-  const csv = await api(url, `/api/sessions/${session.code}/export.csv`, auth(token));
+  // One CSV table per request: the figures and the ballot rows.
+  const factors = await api(url, `/api/sessions/${session.code}/export.csv?table=factors`, auth(token));
+  const ballots = await api(url, `/api/sessions/${session.code}/export.csv?table=ballots`, auth(token));
+  const csv = { status: Math.max(factors.status, ballots.status), text: `${factors.text}\r\n${ballots.text}` };
   const md = await api(url, `/api/sessions/${session.code}/export.md`, auth(token));
   expect([json.status, csv.status, md.status]).toEqual([200, 200, 200]);
   // What a revealed round showed: everything but the current participant count (a count of people, not of answers).
@@ -33,9 +36,9 @@ async function exports(url: string, session: TestSession) {
   return { json: JSON.stringify(revealed), csv: csv.text.replace(/^V\d+,/gm, 'V?,'), md: md.text.replace(/^- [^:]+: \d+$/m, '') };
 }
 
-/** The CSV export as the facilitator downloads it, labels and all. */
+/** The CSV ballot table as the facilitator downloads it, labels and all. */
 async function rawCsv(url: string, session: TestSession): Promise<string> {
-  const csv = await api(url, `/api/sessions/${session.code}/export.csv`, auth(session.created.facilitatorToken));
+  const csv = await api(url, `/api/sessions/${session.code}/export.csv?table=ballots`, auth(session.created.facilitatorToken));
   expect(csv.status).toBe(200);
   return csv.text;
 }

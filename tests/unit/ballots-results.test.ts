@@ -200,7 +200,9 @@ describe('k: the fewest voters a figure may come from (docs/privacy.md)', () => 
       consensus: null,
       distribution: null,
       weak: false,
-      divergent: false
+      divergent: false,
+      // From the counts, which are shown: 1 of 3 answers is "don't know".
+      unclear: true
     });
     expect(r.factors[1]).toMatchObject({ n: 0, distribution: { '1': 0, '2': 0, '3': 0, '4': 0, '5': 0 } });
   });
