@@ -25,8 +25,13 @@ describe.skipIf(!availability.run)(availability.run ? 'comments (browser, phone)
     laptop = await e2e.newPage();
     await joinByLink(phone, e2e.url, code, 'Fenna');
     await joinByLink(laptop, e2e.url, code, 'Gijs');
-    await expectParticipantCount(facilitator, 2);
+    // A third voter: an anonymous round shows nothing, comments included, from fewer than k = 3 voters.
+    const third = await e2e.newPage();
+    await joinByLink(third, e2e.url, code, 'Hanna');
+    await expectParticipantCount(facilitator, 3);
     await facilitator.getByTestId('phase-voting').click();
+    await third.getByTestId('vote-3-3').click();
+    await expect.poll(() => third.getByTestId('my-progress').textContent()).toMatch(/Opgeslagen/);
 
     await phone.getByTestId('vote-3-4').click();
     await expect.poll(() => phone.getByTestId('vote-3-4').isChecked()).toBe(true);
