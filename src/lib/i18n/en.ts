@@ -91,6 +91,12 @@ export const en: Messages = {
     notSaved: (n: number) => `${n} answer(s) from the previous round were not sent, because a new round started.`,
     lostClosed: (n: number) => `${n} answer(s) you gave offline were not saved: voting had closed in the meantime.`,
     scaleHint: 'Arrow keys move between the options.',
+    phoneHint: 'One factor per screen: choose a score and the next factor follows. Swipe, or tap a number, to go back.',
+    jumpLabel: 'Factors',
+    jumpTo: (n: number, title: string, done: boolean) => `Factor ${n}: ${title}${done ? ' (answered)' : ''}`,
+    previous: 'Previous',
+    next: 'Next',
+    position: (n: number, total: number) => `Factor ${n} of ${total}`,
     secretAnonymous: (k: number) => `Anonymous: nobody sees your scores. After the reveal only group figures are shown, each from at least ${k} people.`,
     secretNamed: 'Named session: nobody sees your scores until the reveal; after it everyone here sees them with your name.'
   },

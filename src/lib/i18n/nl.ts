@@ -90,6 +90,12 @@ export const nl = {
     notSaved: (n: number) => `${n} antwoord(en) uit de vorige ronde zijn niet meer verstuurd, omdat er een nieuwe ronde begon.`,
     lostClosed: (n: number) => `${n} antwoord(en) die je offline gaf zijn niet opgeslagen: de stemming was intussen gesloten.`,
     scaleHint: 'Pijltoetsen wisselen tussen de opties.',
+    phoneHint: 'Eén factor per scherm: kies een score en de volgende factor verschijnt. Veeg of tik op een nummer om terug te gaan.',
+    jumpLabel: 'Factoren',
+    jumpTo: (n: number, title: string, done: boolean) => `Factor ${n}: ${title}${done ? ' (beantwoord)' : ''}`,
+    previous: 'Vorige',
+    next: 'Volgende',
+    position: (n: number, total: number) => `Factor ${n} van ${total}`,
     secretAnonymous: (k: number) => `Anoniem: niemand ziet jouw scores. Na de onthulling worden alleen groepscijfers getoond, elk van minstens ${k} mensen.`,
     secretNamed: 'Sessie op naam: niemand ziet jouw scores tot de onthulling; daarna ziet iedereen hier ze met jouw naam.'
   },
