@@ -82,6 +82,11 @@ function compare(sort: SortKey) {
   };
 }
 
+/** The factors in the order of a sort key (the heatmap's and the phone summary's order). */
+export function sortStats<T extends FactorStats>(stats: readonly T[], sort: SortKey): T[] {
+  return [...stats].sort(compare(sort));
+}
+
 /** Where every row, cell and band of the heatmap goes; D3 only draws this. */
 export function heatmapLayout(stats: readonly FactorStats[], themeOf: (factor: number) => string, options: LayoutOptions): HeatmapLayout {
   const labelWidth = options.labelWidth ?? 320;
