@@ -188,4 +188,35 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
 
     await screens(phone, path.join(shots, 'results-360'));
   });
+
+  it('a second round: the shift from round 1, and every other table, stacked within the 360 px screen', async () => {
+    await facilitator.getByTestId('phase-voting').click();
+    await phone.getByTestId('vote-1-1').waitFor();
+    await expect.poll(() => phone.getByTestId('my-progress').getAttribute('data-answered')).toBe('0');
+    await Promise.all([phone, ...others].map((page, i) => vote(page, i === 0 ? OTHERS[1] : OTHERS[i - 1], { tap: true })));
+    await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('3');
+    await facilitator.getByTestId('phase-reveal').click();
+    await phone.getByTestId('heatmap').waitFor();
+    await expect.poll(() => phone.locator('details summary').count()).toBeGreaterThanOrEqual(2);
+
+    // Open every fold (the shift between rounds, the groups) and look at every cell.
+    const closed = phone.locator('details:not([open]) > summary');
+    for (let i = 0; i < 10 && (await closed.count()) > 0; i++) await closed.first().tap();
+    expect(await closed.count()).toBe(0);
+    await expect.poll(() => phone.locator('table').count()).toBeGreaterThanOrEqual(2);
+    expect(await phone.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(WIDTH);
+    const cells = await phone.locator('table td, table tbody th').all();
+    expect(cells.length).toBeGreaterThanOrEqual(12 * 5);
+    for (const cell of cells) expect(await insideScreen(cell), `${await cell.textContent()} inside the screen`).toBe(true);
+    // Each figure keeps its column's name beside it (factor 1 went from 1.67 to 1.33 in the mean).
+    const shift = phone.locator('tr[data-factor="1"]');
+    expect(
+      await shift
+        .locator('td')
+        .first()
+        .evaluate((el) => getComputedStyle(el, '::before').content)
+    ).toContain('Gemiddelde');
+    expect(await shift.textContent()).toMatch(/[−-]0,33/);
+    await screens(phone, path.join(shots, 'round-2-360'));
+  });
 });
