@@ -82,6 +82,12 @@ function compare(sort: SortKey) {
   };
 }
 
+/**
+ * The phone's heatmap: rows labelled by number, the six answer columns and the mean in
+ * 320 units, so it scales to a 360 px screen at about full size with no column cut off.
+ */
+export const PHONE_HEATMAP = { labelWidth: 34, cellWidth: 40, statsWidth: 46, bandGap: 8 } as const;
+
 /** The factors in the order of a sort key (the heatmap's and the phone summary's order). */
 export function sortStats<T extends FactorStats>(stats: readonly T[], sort: SortKey): T[] {
   return [...stats].sort(compare(sort));
