@@ -218,5 +218,13 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     ).toContain('Gemiddelde');
     expect(await shift.textContent()).toMatch(/[−-]0,33/);
     await screens(phone, path.join(shots, 'round-2-360'));
+
+    // In English too: the summary's words follow the language switch.
+    await phone.getByRole('button', { name: 'English' }).tap();
+    await expect.poll(() => phone.getByTestId('summary-mean').first().textContent()).toContain('Mean');
+    expect(await phone.getByTestId('summary-open').first().textContent()).toMatch(/^Details/);
+    await phone.evaluate(() => window.scrollTo(0, 0));
+    await phone.getByTestId('heatmap').scrollIntoViewIfNeeded();
+    await phone.screenshot({ path: path.join(shots, 'results-360-en.png') });
   });
 });
