@@ -260,6 +260,14 @@ export const en: Messages = {
     then: 'then',
     now: 'now'
   },
+  presenter: {
+    distribution: 'How the scores are spread',
+    shift: (before: number, after: number) => `Since round ${before}: what moved in round ${after}`,
+    actions: 'Action points, most dots first',
+    actionsInOrder: 'Action points',
+    noActions: 'No action points yet.',
+    untitled: '(still empty)'
+  },
   closed: {
     title: 'This session is closed',
     body: 'Thank you for taking part. The results and action points stay visible below.'

@@ -261,6 +261,14 @@ export const nl = {
     then: 'toen',
     now: 'nu'
   },
+  presenter: {
+    distribution: 'Hoe de scores verdeeld zijn',
+    shift: (before: number, after: number) => `Sinds ronde ${before}: wat er veranderde in ronde ${after}`,
+    actions: 'Actiepunten, meeste stippen eerst',
+    actionsInOrder: 'Actiepunten',
+    noActions: 'Nog geen actiepunten.',
+    untitled: '(nog leeg)'
+  },
   closed: {
     title: 'Deze sessie is afgesloten',
     body: 'Bedankt voor je bijdrage. De resultaten en actiepunten blijven hieronder zichtbaar.'

@@ -181,6 +181,8 @@ export interface SessionSnapshot extends VotingClock {
   results: RoundResults[];
   /** Only for the facilitator: comments hidden from the room (so they can be shown again). */
   hiddenComments: HiddenComment[] | null;
+  /** The factor the facilitator has open, which the presenter screen shows large; null for the overview. */
+  presentedFactor: number | null;
   dots: DotState;
   /** Every action point of the session (structure only), in board order. */
   actions: ActionView[];
@@ -225,6 +227,7 @@ export interface ClientToServerEvents {
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
   'comment:hide': Command<'comment:hide', HiddenComment[]>;
+  'present:focus': Command<'present:focus', null>;
 }
 
 /** Events the server sends. */
@@ -254,6 +257,8 @@ export interface ServerToClientEvents {
   dotTotals: (totals: Record<string, number>) => void;
   /** Action points changed (created, edited, moved, merged, removed, restored): the changed records. */
   actions: (changed: ActionView[]) => void;
+  /** The facilitator opened a factor (or closed it: null); presenter screens follow. */
+  presented: (presented: { factor: number | null }) => void;
   /** Facilitator only: the comments hidden from the room changed. */
   'comments:hidden': (hidden: HiddenComment[]) => void;
   /** The receiver was removed from the session by the facilitator. */
