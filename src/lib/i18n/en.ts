@@ -262,11 +262,13 @@ export const en: Messages = {
   },
   presenter: {
     distribution: 'How the scores are spread',
-    shift: (before: number, after: number) => `Since round ${before}: what moved in round ${after}`,
+    shift: (before: number, after: number) => `Round ${before} → ${after}: what moved most`,
+    noShift: 'No factor’s mean moved.',
     actions: 'Action points, most dots first',
     actionsInOrder: 'Action points',
     noActions: 'No action points yet.',
-    untitled: '(still empty)'
+    untitled: '(still empty)',
+    more: (n: number) => `and ${n} more (see the exports)`
   },
   closed: {
     title: 'This session is closed',

@@ -263,11 +263,13 @@ export const nl = {
   },
   presenter: {
     distribution: 'Hoe de scores verdeeld zijn',
-    shift: (before: number, after: number) => `Sinds ronde ${before}: wat er veranderde in ronde ${after}`,
+    shift: (before: number, after: number) => `Ronde ${before} → ${after}: wat het meest bewoog`,
+    noShift: 'Het gemiddelde van geen enkele factor veranderde.',
     actions: 'Actiepunten, meeste stippen eerst',
     actionsInOrder: 'Actiepunten',
     noActions: 'Nog geen actiepunten.',
-    untitled: '(nog leeg)'
+    untitled: '(nog leeg)',
+    more: (n: number) => `en nog ${n} (zie de exports)`
   },
   closed: {
     title: 'Deze sessie is afgesloten',
