@@ -385,7 +385,7 @@ export class SessionRoom {
    * in named sessions; in anonymous ones pseudonyms drawn afresh per export
    * and per round, on rows sorted by their answers (docs/privacy.md).
    */
-  revealedBallots(): { voter: string; round: number; answers: (Answer | null)[] }[] {
+  revealedBallots(): { voter: string; group: string | null; round: number; answers: (Answer | null)[] }[] {
     return this.session.revealedRounds.flatMap((round) =>
       labelBallots(this.frozen.get(round)?.ballots ?? [], (n) => randomInt(n)).map((row) => ({ ...row, round }))
     );

@@ -313,6 +313,7 @@ export const en: Messages = {
     dots: 'Dots',
     ballots: 'Answers',
     voter: 'Voter',
+    group: 'Group',
     yes: 'yes',
     no: 'no',
     print: 'Report'

@@ -314,6 +314,7 @@ export const nl = {
     dots: 'Stippen',
     ballots: 'Antwoorden',
     voter: 'Stemmer',
+    group: 'Groep',
     yes: 'ja',
     no: 'nee',
     print: 'Verslag'

@@ -83,8 +83,11 @@ export interface RoundResults {
   groups: GroupBreakdown[];
   /** Comments by factor (index factor − 1), text only, sorted by text; hidden ones left out. */
   comments: string[][];
-  /** Only in a named (non-anonymous) session: each person's answers, by factor. */
-  named: { name: string; answers: (Answer | null)[] }[] | null;
+  /**
+   * Only in a named (non-anonymous) session: each person's answers, by factor, with their
+   * stakeholder group id where they gave one (rounds frozen before groups were kept have none).
+   */
+  named: { name: string; group?: string | null; answers: (Answer | null)[] }[] | null;
 }
 
 /** A comment the facilitator hid from the room (only the facilitator is told which). */
