@@ -220,7 +220,9 @@ describe('names people can tell apart', () => {
       ['Noor', null]
     ]);
     await advance(facilitator, 'voting');
-    await Promise.all(people.map((p, i) => castBallot(p.client, Object.fromEntries(Array.from({ length: 12 }, (_, f) => [f + 1, ((i + f) % 5) + 1])))));
+    await Promise.all(
+      people.map((p, i) => castBallot(p.client, Object.fromEntries(Array.from({ length: 12 }, (_, f) => [f + 1, (((i + f) % 5) + 1) as 1 | 2 | 3 | 4 | 5]))))
+    );
     await advance(facilitator, 'revealed');
     const [round] = (await people[2].client.state()).results;
     expect(round.named!.map((p) => [p.name, p.group])).toEqual([
