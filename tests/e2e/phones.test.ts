@@ -119,6 +119,7 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     // A comment on a scored factor: typing it keeps the factor on screen.
     await phone.getByTestId('vote-jump-7').tap();
     await expect.poll(() => position(phone)).toBe('7');
+    await expect.poll(() => insideScreen(phone.getByTestId('comment-7'))).toBe(true);
     await phone.getByTestId('comment-7').fill('Resultaten delen we pas aan het eind');
     await expect.poll(() => phone.getByTestId('my-progress').textContent()).toMatch(/Opgeslagen/);
     expect(await phone.getByTestId('vote-position').getAttribute('data-advancing')).toBe('false');
