@@ -7,6 +7,7 @@ import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
 import { LIMITS, YJS_CLOSE, YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
 import { createText } from '../../src/lib/board/actions';
+import { clientOrigin, docOrigin, LOAD_ORIGIN } from '../../src/lib/board/origins';
 import type { Store } from '../store/types';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import { checkUpdate, type GateLimits } from './update-gate';
@@ -101,7 +102,7 @@ export class DocRoom {
           console.error(`Yjs document of session ${sessionId}: stored update ${index + 1} of ${updates.length} does not apply; skipped`, error);
         }
       }
-    }, 'load');
+    }, LOAD_ORIGIN);
     room.appendsSinceCompaction = updates.length;
     room.storedBytes = Y.encodeStateAsUpdate(room.doc).length;
     if (room.dropPending()) console.warn(`Yjs document of session ${sessionId} had changes with missing dependencies; dropped them`);
@@ -141,7 +142,8 @@ export class DocRoom {
   }
 
   private onUpdate(update: Uint8Array, origin: unknown): void {
-    if (origin === 'load' || this.destroyed) return;
+    const from = docOrigin(origin);
+    if (from.kind === 'load' || this.destroyed) return;
     const persisted = this.store.appendYjsUpdate(this.sessionId, update);
     this.storedBytes += update.length;
     if (++this.appendsSinceCompaction >= COMPACT_EVERY) {
@@ -154,7 +156,20 @@ export class DocRoom {
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
     syncProtocol.writeUpdate(encoder, update);
     const message = encoding.toUint8Array(encoder);
-    const sender = origin instanceof Object && this.connections.has(origin as WebSocket) ? (origin as WebSocket) : null;
+    // A client's change goes to everyone else; the server's own to everyone.
+    let sender: WebSocket | null;
+    switch (from.kind) {
+      case 'client':
+        sender = this.connections.has(from.connection as WebSocket) ? (from.connection as WebSocket) : null;
+        break;
+      case 'server':
+        sender = null;
+        break;
+      default: {
+        const unreachable: never = from;
+        throw new Error(`unknown origin ${String(unreachable)}`);
+      }
+    }
     persisted.then(
       () => this.broadcast(message, sender),
       (error) => console.error('Persisting a Yjs update failed; not relayed', error)
@@ -313,7 +328,7 @@ export class DocRoom {
     for (const client of fresh) mine.add(client);
     if (mine.size > 0) this.clientsByPerson.set(conn.person, mine);
     try {
-      Y.applyUpdate(this.doc, update, ws);
+      Y.applyUpdate(this.doc, update, clientOrigin(ws));
     } finally {
       // The gate refuses gaps, so nothing should wait; if Yjs still keeps something pending, drop it and resync that client.
       if (this.dropPending()) ws.close(YJS_CLOSE.missingDependency, 'update depends on changes the server does not have; reconnect to resync');

@@ -10,6 +10,7 @@ import type { Store } from '../store/types';
 import type { OriginPolicy } from '../security/origin';
 import type { RateLimits } from '../security/rate';
 import { DocRoom } from './doc-room';
+import { SERVER_ORIGIN } from '../../src/lib/board/origins';
 import type { RequestContext } from '../http/links';
 import type { GuessLimiter } from '../security/window-limiter';
 import { TicketBook } from './tickets';
@@ -94,7 +95,7 @@ export class YjsHub {
   /** Runs a server-side change (facilitator commands) on a session's board. */
   async transact(room: SessionRoom, change: (doc: Y.Doc) => void): Promise<void> {
     const doc = await this.docFor(room);
-    doc.doc.transact(() => change(doc.doc), 'server');
+    doc.doc.transact(() => change(doc.doc), SERVER_ORIGIN);
   }
 
   /** Creates the shared text of a new action point (idempotent); the structure itself lives in the session's store. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { boardPoints, createText, newActionId, textOf, textsMap } from '../../src/lib/board/actions';
 import { LIMITS, YJS_TEXTS, type ActionView } from '../../src/lib/protocol';
+import { docOrigin, SERVER_ORIGIN } from '../../src/lib/board/origins';
 
 const view = (id: string, position: number, extra: Partial<ActionView> = {}): ActionView => ({
   id,
@@ -41,7 +42,15 @@ describe('board document', () => {
     const origins: unknown[] = [];
     doc.on('update', (_u: Uint8Array, origin: unknown) => origins.push(origin));
     createText(doc, 'aaaaaa', '');
-    expect(origins).toEqual(['server']);
+    expect(origins).toEqual([SERVER_ORIGIN]);
+    expect(docOrigin(origins[0]).kind).toBe('server');
+  });
+
+  it('reads typed origins, and anything else as the server’s', () => {
+    const ws = {};
+    expect(docOrigin({ kind: 'client', connection: ws })).toEqual({ kind: 'client', connection: ws });
+    expect(docOrigin({ kind: 'load' }).kind).toBe('load');
+    for (const other of [null, undefined, 'server', 'load', 42, {}, { kind: 'evil' }]) expect(docOrigin(other)).toBe(SERVER_ORIGIN);
   });
 
   it('a text that is not a Y.Text reads as none', () => {

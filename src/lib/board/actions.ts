@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { clampGraphemes } from '../domain/text';
 import { LIMITS, YJS_TEXTS, type ActionView } from '../protocol';
 import type { ActionPoint } from '../domain/action-points';
+import { SERVER_ORIGIN } from './origins';
 
 /** An action point as plain data (for exports and lists): the server's structure plus its text; a domain term. */
 export type { ActionPoint } from '../domain/action-points';
@@ -25,7 +26,7 @@ export function createText(doc: Y.Doc, id: string, initial: string): void {
   doc.transact(() => {
     const texts = textsMap(doc);
     if (!texts.has(id)) texts.set(id, new Y.Text(initial));
-  }, 'server');
+  }, SERVER_ORIGIN);
 }
 
 /** The text of a point as stored, bounded to the limit. */
