@@ -21,6 +21,11 @@ export class CommunityService {
     private readonly frameworks: FrameworkCatalog
   ) {}
 
+  /** The framework every session of the community uses. */
+  framework(community: CommunityRecord): Framework {
+    return this.frameworkOf(community);
+  }
+
   private frameworkOf(community: CommunityRecord): Framework {
     const framework = this.frameworks.get(community.framework);
     if (!framework) throw new Error(`Community ${community.id} uses framework "${community.framework}", which is not installed`);

@@ -3,6 +3,8 @@ import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
 import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, type CsvTable } from '../../src/lib/domain/export';
 import { exportXlsx } from '../exports/xlsx';
+import { communityXlsx } from '../exports/community-xlsx';
+import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
 import type { CreateCommunityResponse, CreatePaperSessionResponse, CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
 import { CreateCommunityRequest, CreateSessionRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import { CommunityService } from '../communities/service';
@@ -255,6 +257,31 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/communities/:id/trends.json', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (community) res.set('Cache-Control', 'no-store').json(await deps.communities.trends(community));
+  });
+
+  // Community exports: built from trends.json (what each session revealed, paper aggregates), nothing per person.
+  router.get('/communities/:id/export.csv', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const csv = communityCsv(await deps.communities.trends(community));
+    res.type('text/csv; charset=utf-8; header=present').set('Content-Disposition', 'attachment; filename="community-trends.csv"').send(csv);
+  });
+
+  router.get('/communities/:id/export.md', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const md = communityMarkdown(await deps.communities.trends(community), deps.communities.framework(community), community.language);
+    res.type('text/markdown; charset=utf-8').set('Content-Disposition', 'attachment; filename="community.md"').send(md);
+  });
+
+  router.get('/communities/:id/export.xlsx', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const xlsx = await communityXlsx(await deps.communities.trends(community));
+    res
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .set('Content-Disposition', 'attachment; filename="community-trends.xlsx"')
+      .send(xlsx);
   });
 
   router.post('/communities/:id/paper-sessions', requireJson, json, async (req, res) => {

@@ -4,6 +4,7 @@
  * people, a session held on paper entered in the form, and the trend chart and
  * its table showing both sessions.
  */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { CommunityTrends } from '../../src/lib/protocol';
@@ -88,6 +89,16 @@ suite('a learning community over two sessions, one on paper', () => {
     });
     expect(trends.body.sessions.map((s) => s.source)).toEqual(['paper', 'live']);
     expect(trends.body.sessions[1].code).toBe(liveCode);
+  });
+
+  it('downloads the community in long format (CSV): one row per session × factor', async () => {
+    const [download] = await Promise.all([facilitator.waitForEvent('download'), facilitator.getByTestId('community-export-csv').click()]);
+    expect(download.suggestedFilename()).toBe('community.csv');
+    const text = await readFile((await download.path())!, 'utf8');
+    const lines = text.trimEnd().split('\r\n');
+    expect(lines).toHaveLength(1 + 2 * 12);
+    expect(lines[1].startsWith('P')).toBe(true);
+    expect(lines[13].startsWith(`${liveCode},`)).toBe(true);
   });
 
   it('has no serious accessibility violations', async () => {

@@ -5,6 +5,7 @@
  * the test cast (not with the domain's functions). Then the authorisation of
  * every community endpoint.
  */
+import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { Answer, CommunitySummary, CommunityTrends, CreateCommunityResponse, CreateSessionResponse } from '../../src/lib/protocol';
 import { api, makeDataDir, postJson, startServer, type ErrorBody } from '../helpers/server';
@@ -155,7 +156,7 @@ describe('communities: trends from what each session revealed', () => {
     );
 
     // Nothing per person crosses sessions: no names, comments, ballots or voter ids in the trend.
-    for (const secret of ['person', 'comment of', 'named', 'ballots', 'participant']) expect(trends.text).not.toContain(secret);
+    for (const secret of ['Spring person', 'Summer person', 'comment of', 'named', 'ballots', 'participant']) expect(trends.text).not.toContain(secret);
 
     const summary = await api<CommunitySummary>(server.url, `/api/communities/${community.id}`, { headers: bearer(community.communityToken) });
     expect(summary.status).toBe(200);
@@ -176,6 +177,40 @@ describe('communities: trends from what each session revealed', () => {
     );
     expect(summary.body.sessions).toHaveLength(4);
     expect(summary.body.sessions[0].code).toBe(paper.body.code);
+
+    // Exports: the long format (session × factor) in CSV and the spreadsheet, a Markdown summary; all from trends.json.
+    const auth = { headers: bearer(community.communityToken) };
+    const csv = await api<string>(server.url, `/api/communities/${community.id}/export.csv`, auth);
+    expect(csv.status).toBe(200);
+    const lines = csv.text.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('session,title,date,source,voters,factor,n,mean,consensus,weak,divergent,attention');
+    expect(lines).toHaveLength(1 + 3 * FACTORS);
+    const expectedLines = trends.body.sessions.flatMap((s) =>
+      s.factors.map((f) =>
+        [s.code, s.title, s.date, s.source, s.voters, f.number, f.n, f.mean ?? '', f.consensus ?? '', f.weak, f.divergent, s.attention.includes(f.number)].join(
+          ','
+        )
+      )
+    );
+    expect(lines.slice(1)).toEqual(expectedLines);
+    const md = await api<string>(server.url, `/api/communities/${community.id}/export.md`, auth);
+    expect(md.status).toBe(200);
+    expect(md.text).toContain('# Greenport Vertical Farming LC');
+    expect(md.text).toContain(`Spring (${a.code})`);
+    expect(md.text.match(/^### \d+\. /gm)).toHaveLength(FACTORS);
+    for (const secret of ['Spring person', 'Summer person', 'comment of']) expect(md.text + csv.text).not.toContain(secret);
+    const xlsx = await fetch(`${server.url}/api/communities/${community.id}/export.xlsx`, auth);
+    expect(xlsx.status).toBe(200);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as never);
+    const sheet = book.getWorksheet('trends')!;
+    expect(sheet.rowCount).toBe(1 + 3 * FACTORS);
+    expect(sheet.getRow(2).values).toEqual([
+      undefined,
+      ...lines[1]
+        .split(',')
+        .map((v, i) => (i === 1 || i === 2 || i === 3 || i === 0 ? v : v === '' ? undefined : v === 'true' ? true : v === 'false' ? false : Number(v)))
+    ]);
 
     // The same after a restart on the same data.
     await server.close();
@@ -231,7 +266,8 @@ describe('communities: trends from what each session revealed', () => {
 
 describe('communities: authorisation of every endpoint', () => {
   it("answers 401 without a token, 403 for a wrong, another community's or a session's token, 404 for an unknown id", async () => {
-    const server = await startServer();
+    // Guess limiting is off here (every refusal below would count); it has a test of its own.
+    const server = await startServer({ codeGuessesPerMinute: 0 });
     const mine = await createCommunity(server.url, 'Mine');
     const theirs = await createCommunity(server.url, 'Theirs');
     const session = await postJson<CreateSessionResponse>(server.url, '/api/sessions', { community: mine.id }, bearer(mine.communityToken));
@@ -242,6 +278,9 @@ describe('communities: authorisation of every endpoint', () => {
       { name: 'GET summary', call: (id, headers) => api(server.url, `/api/communities/${id}`, { headers }) },
       { name: 'GET trends.json', call: (id, headers) => api(server.url, `/api/communities/${id}/trends.json`, { headers }) },
       { name: 'POST paper-sessions', call: (id, headers) => postJson(server.url, `/api/communities/${id}/paper-sessions`, paperBody, headers) },
+      { name: 'GET export.csv', call: (id, headers) => api(server.url, `/api/communities/${id}/export.csv`, { headers }) },
+      { name: 'GET export.md', call: (id, headers) => api(server.url, `/api/communities/${id}/export.md`, { headers }) },
+      { name: 'GET export.xlsx', call: (id, headers) => api(server.url, `/api/communities/${id}/export.xlsx`, { headers }) },
       { name: 'POST sessions in a community', call: (id, headers) => postJson(server.url, '/api/sessions', { community: id }, headers) }
     ];
     const credentials: [string, Record<string, string>, number, string][] = [
@@ -259,7 +298,8 @@ describe('communities: authorisation of every endpoint', () => {
       }
       const unknown = await endpoint.call('00000000-0000-4000-8000-000000000000', bearer(mine.communityToken));
       expect(unknown.status, `${endpoint.name} for an unknown community`).toBe(404);
-      expect((await endpoint.call(mine.id, bearer(mine.communityToken))).status, `${endpoint.name} with the right token`).toBeLessThan(300);
+      const right = await endpoint.call(mine.id, bearer(mine.communityToken));
+      expect(right.status, `${endpoint.name} with the right token: ${JSON.stringify(right.body)}`).toBeLessThan(300);
     }
 
     // Nothing was written by a refused request: one session and one paper session, both from the right token.
@@ -270,5 +310,15 @@ describe('communities: authorisation of every endpoint', () => {
     // The community token is no facilitator key: it cannot read a session's export.
     const exported = await api(server.url, `/api/sessions/${session.body.code}/export.json`, { headers: bearer(mine.communityToken) });
     expect(exported.status).toBe(403);
+  });
+
+  it('counts wrong community tokens and unknown ids as guesses: an address that keeps guessing is refused for a while', async () => {
+    const server = await startServer({ codeGuessesPerMinute: 3 });
+    const community = await createCommunity(server.url);
+    const trendsOf = (headers: Record<string, string>) => api<ErrorBody>(server.url, `/api/communities/${community.id}/trends.json`, { headers });
+    for (let i = 0; i < 3; i++) expect((await trendsOf(bearer(`wrong-token-number-${i}`))).status).toBe(403);
+    const blocked = await trendsOf(bearer(community.communityToken));
+    expect(blocked.status).toBe(429);
+    expect(blocked.body.error.code).toBe('rate_limited');
   });
 });

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
+import { parseFramework } from '../../src/lib/domain/framework-schema';
+import { CONTENT_DIR } from '../helpers/server';
 import {
   buildTrend,
   factorTrends,
@@ -176,5 +180,36 @@ describe('trend computation', () => {
     expect(two.timesDivergent).toBe(1);
     expect(two.meanChange).toBe(0.5);
     expect(factorTrends([], 2)[0]).toEqual({ number: 1, points: [], timesWeak: 0, timesDivergent: 0, meanChange: null });
+  });
+});
+
+describe('community exports', () => {
+  const framework = parseFramework(JSON.parse(readFileSync(`${CONTENT_DIR}/frameworks/seeds-of-innovation.json`, 'utf8')), 'seeds-of-innovation.json');
+  const data = {
+    community: { id: 'c', name: 'Greenport *LC*' },
+    thresholds: { weakBelow: 3, divergentBelow: 0.6 },
+    sessions: [
+      paperTrendSession({ code: 'PABCDEF', title: '=HYPERLINK("x")', date: '2026-04-20', createdAt: 0, factors: [poster[2]] }, 12),
+      paperTrendSession(
+        { code: 'PGHJKMN', title: 'Later | pipe', date: '2026-05-20', createdAt: 0, factors: [{ ...poster[2], distribution: dist(0, 0, 0, 4, 0) }] },
+        12
+      )
+    ]
+  };
+
+  it('writes the long format: one row per session × factor; a title that looks like a formula stays text', () => {
+    const lines = communityCsv(data).trimEnd().split('\r\n');
+    expect(lines).toHaveLength(1 + 2 * 12);
+    expect(lines[3]).toBe(`PABCDEF,"'=HYPERLINK(""x"")",2026-04-20,paper,4,3,2,1.5,0.807,true,false,true`);
+    // Four 4s and two "don't know": six voters, and unclear (2 of 6), so on the attention list.
+    expect(lines[15]).toBe('PGHJKMN,Later | pipe,2026-05-20,paper,6,3,4,4,1,false,false,true');
+  });
+
+  it('writes a Markdown summary with the sessions and each factor over time, markup escaped', () => {
+    const md = communityMarkdown(data, framework, 'en');
+    expect(md.startsWith('# Greenport \\*LC\\*\n')).toBe(true);
+    expect(md).toContain(`| 2026-05-20 | Later \\| pipe (PGHJKMN) | paper | 6 | 3. ${framework.factors[2].title.en} |`);
+    expect(md).toContain('weak in 1 session, divergent in 0 sessions, change of the mean: +2.50.');
+    expect(md.match(/^### /gm)).toHaveLength(12);
   });
 });

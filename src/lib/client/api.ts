@@ -102,6 +102,23 @@ export async function downloadExport(code: string, token: string, format: 'md' |
   return { ok: true, data: null };
 }
 
+/** Downloads a community export (`trends.json` for JSON) with the community token in a header. */
+export async function downloadCommunityExport(id: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx'): Promise<ApiResult<null>> {
+  const file = format === 'json' ? 'trends.json' : `export.${format}`;
+  let response: Response;
+  try {
+    response = await fetch(`/api/communities/${encodeURIComponent(id)}/${file}`, { headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
+  }
+  saveBlob(await response.blob(), format === 'json' ? 'community-trends.json' : `community.${format}`);
+  return { ok: true, data: null };
+}
+
 /** Offers a blob as a file download. */
 export function saveBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
