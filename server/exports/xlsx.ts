@@ -63,8 +63,8 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[]): Promise<B
   actions.getColumn(1).alignment = { wrapText: true, vertical: 'top' };
 
   const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);
-  const answers = sheet(t.ballots, [t.voter, t.round, ...Array.from({ length: factorCount }, (_, i) => String(i + 1))], [14, 8]);
-  for (const b of ballots) answers.addRow([b.voter, b.round, ...b.answers.map((a) => (a === 'unknown' ? t.unknown : a))]);
+  const answers = sheet(t.ballots, [t.voter, t.group, t.round, ...Array.from({ length: factorCount }, (_, i) => String(i + 1))], [14, 16, 8]);
+  for (const b of ballots) answers.addRow([b.voter, b.group ?? '', b.round, ...b.answers.map((a) => (a === 'unknown' ? t.unknown : a))]);
 
   return Buffer.from(await book.xlsx.writeBuffer());
 }

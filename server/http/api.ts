@@ -200,6 +200,14 @@ export function createApiRouter(deps: ApiDeps): Router {
     });
   }
 
+  /** Ballot rows for the exports, each group named as people read it, in the session's language. */
+  function ballotsOf(room: SessionRoom) {
+    const groups = room.framework.stakeholderGroups;
+    return room
+      .revealedBallots()
+      .map((b) => ({ ...b, group: b.group ? (groups.find((g) => g.id === b.group)?.title[room.record.language] ?? b.group) : null }));
+  }
+
   router.get('/sessions/:code/export.json', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (room) res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`).json(await exportData(room));
@@ -213,14 +221,14 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (typeof table !== 'string' || !(CSV_TABLES as readonly string[]).includes(table)) {
       return sendError(res, 'bad_request', `table must be one of ${CSV_TABLES.join(', ')}.`);
     }
-    const csv = exportCsv(await exportData(room), room.revealedBallots(), table as CsvTable);
+    const csv = exportCsv(await exportData(room), ballotsOf(room), table as CsvTable);
     res.type('text/csv; charset=utf-8; header=present').set('Content-Disposition', `attachment; filename="session-${room.code}-${table}.csv"`).send(csv);
   });
 
   router.get('/sessions/:code/export.xlsx', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const xlsx = await exportXlsx(await exportData(room), room.revealedBallots());
+    const xlsx = await exportXlsx(await exportData(room), ballotsOf(room));
     res
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .set('Content-Disposition', `attachment; filename="session-${room.code}.xlsx"`)

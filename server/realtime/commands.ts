@@ -52,6 +52,9 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
     case 'action:merge':
       await room.mergeAction(identity, command.payload.sourceId, command.payload.targetId);
       return null;
+    case 'present:focus':
+      room.presentFactor(identity, command.payload.factor);
+      return null;
     case 'comment:hide': {
       const { round, factor, text, hidden } = command.payload;
       return room.hideComment(identity, { round, factor, text }, hidden);

@@ -77,6 +77,11 @@ export class SessionRoom {
   private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
   /** What each revealed round showed, frozen at the reveal (docs/privacy.md): never recomputed. */
   private readonly frozen = new Map<number, { results: RoundResults; ballots: FrozenBallot[] }>();
+  /**
+   * The factor the facilitator has open, shown large on presenter screens. A pointer for screens, not
+   * workshop data: kept in memory only (after a restart the screens show the overview) and reset by a phase change.
+   */
+  private presentedFactor: number | null = null;
   /** Comments hidden from the room, keyed by `round factor text` (see commentKey); applied when results are read. */
   private readonly hiddenComments = new Map<string, HiddenComment>();
   private readonly dots: DotLedger;
@@ -380,7 +385,7 @@ export class SessionRoom {
    * in named sessions; in anonymous ones pseudonyms drawn afresh per export
    * and per round, on rows sorted by their answers (docs/privacy.md).
    */
-  revealedBallots(): { voter: string; round: number; answers: (Answer | null)[] }[] {
+  revealedBallots(): { voter: string; group: string | null; round: number; answers: (Answer | null)[] }[] {
     return this.session.revealedRounds.flatMap((round) =>
       labelBallots(this.frozen.get(round)?.ballots ?? [], (n) => randomInt(n)).map((row) => ({ ...row, round }))
     );
@@ -391,6 +396,16 @@ export class SessionRoom {
     const own = this.dots.own(voterId, this.session.settings.dotsPerPerson);
     const totals = voterId !== FACILITATOR_VOTER && this.session.settings.hideDotTotals ? {} : this.dots.totals();
     return { totals, ...own };
+  }
+
+  /**
+   * The dots a connection is shown: a presenter screen spends none and, like the room it
+   * projects to, sees no totals while the facilitator hides them.
+   */
+  private dotsFor(identity: Identity): DotState {
+    if (identity.role === 'participant') return this.dotState(identity.participantId);
+    if (identity.role === 'facilitator') return this.dotState(FACILITATOR_VOTER);
+    return { totals: this.session.settings.hideDotTotals ? {} : this.dots.totals(), mine: {}, remaining: 0 };
   }
 
   private ownDots(voterId: string): OwnDots {
@@ -426,7 +441,8 @@ export class SessionRoom {
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
       hiddenComments: identity.role === 'facilitator' ? [...this.hiddenComments.values()] : null,
-      dots: this.dotState(identity.role === 'participant' ? identity.participantId : FACILITATOR_VOTER),
+      presentedFactor: this.presentedFactor,
+      dots: this.dotsFor(identity),
       actions: this.actionViews()
     };
   }
@@ -494,6 +510,22 @@ export class SessionRoom {
     });
   }
 
+  /**
+   * The facilitator opens a factor (or closes it: null) and presenter screens follow.
+   * Only while results are shown, and only a factor of this session's framework.
+   */
+  presentFactor(identity: Identity, factor: number | null): void {
+    this.assertAlive();
+    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers the presenter screen.');
+    if (!resultsVisible(this.session.phase) || this.session.revealedRounds.length === 0) {
+      throw new CommandError('wrong_phase', 'A factor can be shown only once results are revealed.');
+    }
+    if (factor !== null && factor > this.factorCount) throw new CommandError('bad_request', 'There is no such factor in this session.');
+    if (factor === this.presentedFactor) return;
+    this.presentedFactor = factor;
+    this.fanout.toAll(this.code, 'presented', { factor });
+  }
+
   /** The facilitator moves the session on; resolves once the new phase is durable. */
   setPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
     return this.serial.run('session', () => this.applyPhase(identity, to, countdownSeconds));
@@ -534,6 +566,7 @@ export class SessionRoom {
     if (roundChanged) this.recount();
     this.armDeadline();
     const change = this.phaseChange();
+    this.presentedFactor = null;
     this.fanout.toAll(this.code, 'phase', change);
     if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
     if (to === 'voting') this.scheduleProgress();

@@ -74,6 +74,12 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
     facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'session_closed'],
     presenter: all('forbidden')
   },
+  'present:focus': {
+    ...strangers,
+    participant: all('forbidden'),
+    facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'ok'],
+    presenter: all('forbidden')
+  },
   'voting:control': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'clock:sync': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'board:ticket': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },

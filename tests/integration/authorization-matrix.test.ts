@@ -75,6 +75,7 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'action:unmerge': { actionId: second },
     'action:merge': { sourceId: second, targetId: first },
     'action:move': { actionId: second, toIndex: 0 },
+    'present:focus': { factor: 3 },
     'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
     'voting:control': { action: 'close' },
     'clock:sync': {},

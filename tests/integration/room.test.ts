@@ -10,7 +10,7 @@ import QRCode from 'qrcode';
 import { PROTOCOL_VERSION, type CreateSessionResponse, type ErrorCode } from '../../src/lib/protocol';
 import { BoardClient, connectClient, connectFacilitator, connectParticipant, ticketFor, upgradeStatus, waitFor, yjsBase } from '../helpers/clients';
 import { api, createSession, joinSession, postJson, startServer, type ErrorBody } from '../helpers/server';
-import { advance, setupSession } from '../helpers/session';
+import { advance, castBallot, setupSession } from '../helpers/session';
 import { configFromEnv } from '../../server/config';
 
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'board.example.org' };
@@ -205,6 +205,53 @@ describe('names people can tell apart', () => {
     expect(names).toEqual(['Sam', 'Sam (2)', 'sam (3)', 'Noor', '']);
     const facilitator = await connectFacilitator(server.url, code, created.facilitatorToken);
     expect(facilitator.snapshot.participants!.map((p) => p.name)).toEqual(['Sam', 'Sam (2)', 'sam (3)', 'Noor', '']);
+  });
+
+  it('shows each person with their group in the named results and in every export of ballots', async () => {
+    const server = await startServer();
+    const session = await setupSession(server, {
+      create: { anonymous: false, language: 'en' },
+      join: [{ name: 'Sam', group: 'company' }, { name: 'Sam', group: 'government' }, { name: 'Noor' }]
+    });
+    const { code, created, facilitator, people } = session;
+    expect((await facilitator.state()).participants!.map((p) => [p.name, p.group])).toEqual([
+      ['Sam', 'company'],
+      ['Sam (2)', 'government'],
+      ['Noor', null]
+    ]);
+    await advance(facilitator, 'voting');
+    await Promise.all(
+      people.map((p, i) => castBallot(p.client, Object.fromEntries(Array.from({ length: 12 }, (_, f) => [f + 1, (((i + f) % 5) + 1) as 1 | 2 | 3 | 4 | 5]))))
+    );
+    await advance(facilitator, 'revealed');
+    const [round] = (await people[2].client.state()).results;
+    expect(round.named!.map((p) => [p.name, p.group])).toEqual([
+      ['Sam', 'company'],
+      ['Sam (2)', 'government'],
+      ['Noor', null]
+    ]);
+    // The ballot table names the group as people read it, in the session's language; the columns before it keep their places.
+    const auth = { headers: { authorization: `Bearer ${created.facilitatorToken}` } };
+    const csv = (await api(server.url, `/api/sessions/${code}/export.csv?table=ballots`, auth)).text
+      .replace(/^\ufeff/, '')
+      .trim()
+      .split('\r\n');
+    expect(csv[0].split(',').slice(0, 3)).toEqual(['voter', 'round', 'factor_1']);
+    expect(csv[0].split(',').at(-1)).toBe('group');
+    const groupOf = Object.fromEntries(csv.slice(1).map((line) => [line.split(',')[0], line.split(',').at(-1)]));
+    expect(groupOf).toEqual({ Noor: '', Sam: 'Company', 'Sam (2)': 'Government' });
+  });
+
+  it('leaves groups out of the ballot rows of an anonymous session', async () => {
+    const server = await startServer();
+    const session = await setupSession(server, { join: [1, 2, 3].map((i) => ({ name: `P${i}`, group: 'company' })) });
+    await advance(session.facilitator, 'voting');
+    await Promise.all(session.people.map((p) => castBallot(p.client, { 1: 4, 2: 3 })));
+    await advance(session.facilitator, 'revealed');
+    const auth = { headers: { authorization: `Bearer ${session.created.facilitatorToken}` } };
+    const rows = (await api(server.url, `/api/sessions/${session.code}/export.csv?table=ballots`, auth)).text.trim().split('\r\n').slice(1);
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.split(',').at(-1)).toBe('');
   });
 });
 

@@ -162,13 +162,15 @@ describe('ballot secrecy', () => {
       const [round] = await client.waitForEvent('results');
       expect(round.named).not.toBeNull();
       const named = [...(round.named ?? [])].sort((a, b) => a.name.localeCompare(b.name));
-      expect(named).toEqual(GROUPS.slice(0, 3).map((g, i) => ({ name: g.name, answers: Array.from({ length: 12 }, (_, f) => ballotOf(i)[f + 1]) })));
+      expect(named).toEqual(
+        GROUPS.slice(0, 3).map((g, i) => ({ name: g.name, group: g.group ?? null, answers: Array.from({ length: 12 }, (_, f) => ballotOf(i)[f + 1]) }))
+      );
     }
     // Comments are shown without their authors even in a named session: only as texts per factor, sorted.
     for (const { client } of people) {
       const [round] = client.events('results').at(-1)!;
       expect(round.comments).toEqual(Array.from({ length: 12 }, () => people.map((_, i) => comment(i)).sort()));
-      for (const row of round.named ?? []) expect(Object.keys(row).sort()).toEqual(['answers', 'name']);
+      for (const row of round.named ?? []) expect(Object.keys(row).sort()).toEqual(['answers', 'group', 'name']);
     }
   });
 });

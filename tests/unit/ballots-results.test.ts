@@ -152,9 +152,9 @@ describe('computeRoundResults', () => {
     const r = computeRoundResults(input(false));
     expect(r.voters).toBe(3);
     expect(r.named).toEqual([
-      { name: 'Ann', answers: [4, 'unknown'] },
-      { name: 'Bob', answers: [2, null] },
-      { name: 'Cat', answers: [3, 5] }
+      { name: 'Ann', group: 'company', answers: [4, 'unknown'] },
+      { name: 'Bob', group: 'company', answers: [2, null] },
+      { name: 'Cat', group: 'company', answers: [3, 5] }
     ]);
   });
 
@@ -252,10 +252,10 @@ describe('ballot rows for the export', () => {
 
   it('anonymous: no names, rows sorted by the answers alone, none below k', () => {
     expect(revealedBallots(input(true))).toEqual([
-      { name: null, answers: [1, null] },
-      { name: null, answers: [3, null] },
-      { name: null, answers: [5, null] },
-      { name: null, answers: ['unknown', null] }
+      { name: null, group: null, answers: [1, null] },
+      { name: null, group: null, answers: [3, null] },
+      { name: null, group: null, answers: [5, null] },
+      { name: null, group: null, answers: ['unknown', null] }
     ]);
     // The same ballots given in another order give the same rows.
     expect(revealedBallots({ ...input(true), voters: [...voters].reverse() })).toEqual(revealedBallots(input(true)));

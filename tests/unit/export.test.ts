@@ -150,7 +150,7 @@ describe('buildExport', () => {
 describe('exportCsv', () => {
   const data = buildExport(input('en'));
   const ballots = [
-    { voter: 'voter-1', round: 1, answers: [1, 'unknown', 4, null, 5, 5, 5, 5, 5, 5, 5, 5] },
+    { voter: 'voter-1', group: 'Company', round: 1, answers: [1, 'unknown', 4, null, 5, 5, 5, 5, 5, 5, 5, 5] },
     { voter: '=cmd|/C calc', round: 1, answers: new Array(12).fill(3) }
   ];
   const lines = (table?: CsvTable) => exportCsv(data, ballots, table).split('\r\n');
@@ -161,7 +161,7 @@ describe('exportCsv', () => {
     expect(factors).toHaveLength(14);
     expect(factors.at(-1)).toBe('');
     expect(exportCsv(data, ballots)).not.toMatch(/\r\n\r\n/);
-    expect(lines('ballots')[0]).toBe(`voter,round,${Array.from({ length: 12 }, (_, i) => `factor_${i + 1}`).join(',')}`);
+    expect(lines('ballots')[0]).toBe(`voter,round,${Array.from({ length: 12 }, (_, i) => `factor_${i + 1}`).join(',')},group`);
     expect(lines('actions')[0]).toBe('factor,text,owner,due,status,votes');
     expect(lines('comments')[0]).toBe('factor,comment');
   });
@@ -173,7 +173,7 @@ describe('exportCsv', () => {
     expect(factors[1]).toBe(`1,${framework.factors[0].id},${titleCell},5,0,2.6,2,1.356,0.464,1,2,1,0,1,true,true,false`);
     expect(factors[6].split(',').slice(3, 9)).toEqual(['0', '5', '', '', '', '']);
     expect(factors[6].endsWith(',true')).toBe(true);
-    expect(lines('ballots')[1]).toBe('voter-1,1,1,unknown,4,,5,5,5,5,5,5,5,5');
+    expect(lines('ballots')[1]).toBe('voter-1,1,1,unknown,4,,5,5,5,5,5,5,5,5,Company');
     expect(lines('comments')).toContain('3,Prima');
   });
 
@@ -358,6 +358,7 @@ describe('exportXlsx', () => {
     const comments = book.getWorksheet('Toelichtingen')!;
     expect(comments.getRow(2).values).toEqual([undefined, 1, framework.factors[0].title.nl, '- begint als lijst\nen loopt door']);
     const ballots = book.getWorksheet('Antwoorden')!;
-    expect(ballots.getRow(2).values).toEqual([undefined, 'V1', 1, 1, 'Weet niet', 4, undefined, 5, 5, 5, 5, 5, 5, 5, 5]);
+    expect(ballots.getRow(1).getCell(2).value).toBe('Groep');
+    expect(ballots.getRow(2).values).toEqual([undefined, 'V1', '', 1, 1, 'Weet niet', 4, undefined, 5, 5, 5, 5, 5, 5, 5, 5]);
   });
 });

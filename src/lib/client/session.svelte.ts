@@ -122,8 +122,11 @@ export class SessionConnection {
           if (snap.myBallot) snap.myBallot = {};
         }
         Object.assign(snap, change);
+        // The server forgets the factor on screen with every phase change.
+        snap.presentedFactor = null;
       })
     );
+    s.on('presented', ({ factor }) => this.patch((snap) => (snap.presentedFactor = factor)));
     s.on('ballot', (echo) =>
       this.patch((snap) => {
         // An answer given on another tab or device of this person; only for the round on screen.

@@ -70,7 +70,8 @@ export const exportWords = (lang: Language) => CATALOGUES[lang];
 
 export type CsvTable = 'factors' | 'ballots' | 'actions' | 'comments';
 export const CSV_TABLES: readonly CsvTable[] = ['factors', 'ballots', 'actions', 'comments'];
-export type Ballot = { voter: string; round: number; answers: (string | number | null)[] };
+/** One ballot row: `group` is the voter's stakeholder group as people read it (named sessions only; null otherwise). */
+export type Ballot = { voter: string; group?: string | null; round: number; answers: (string | number | null)[] };
 
 /** A CSV cell (RFC 4180): quoted when needed; text that a spreadsheet would run as a formula gets a leading '. */
 function csvCell(value: unknown): string {
@@ -130,7 +131,11 @@ export function tableRows(data: ExportJson, ballots: Ballot[], table: CsvTable):
       ];
     case 'ballots': {
       const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);
-      return [['voter', 'round', ...Array.from({ length: factorCount }, (_, i) => `factor_${i + 1}`)], ...ballots.map((b) => [b.voter, b.round, ...b.answers])];
+      // `group` comes last so that columns of earlier exports keep their places.
+      return [
+        ['voter', 'round', ...Array.from({ length: factorCount }, (_, i) => `factor_${i + 1}`), 'group'],
+        ...ballots.map((b) => [b.voter, b.round, ...b.answers, b.group ?? null])
+      ];
     }
     case 'actions':
       return [['factor', 'text', 'owner', 'due', 'status', 'votes'], ...sortedActions(data).map((a) => [a.factor, a.text, a.owner, a.due, a.status, a.votes])];

@@ -71,6 +71,8 @@ export function computeRoundResults(input: ResultsInput): RoundResults {
       ? null
       : voters.map((v) => ({
           name: v.name,
+          // Names are made distinct on join; the group tells people apart at a glance too.
+          group: v.group,
           answers: Array.from({ length: input.factorCount }, (_, i) => v.answers.get(i + 1) ?? null)
         }))
   };
@@ -80,6 +82,8 @@ export function computeRoundResults(input: ResultsInput): RoundResults {
 export interface FrozenBallot {
   /** The voter's name in a named session; null in an anonymous one (a pseudonym is drawn per export). */
   name: string | null;
+  /** Their stakeholder group in a named session; null in an anonymous one (a group of few would point at them). Absent in older frozen rounds. */
+  group?: string | null;
   answers: (Answer | null)[];
 }
 
@@ -93,7 +97,11 @@ const answerKey = (a: Answer | null) => (a === null ? '0' : a === 'unknown' ? '6
 export function revealedBallots(input: ResultsInput): FrozenBallot[] {
   const rows = input.voters
     .filter((v) => v.answers.size > 0)
-    .map((v) => ({ name: input.anonymous ? null : v.name, answers: Array.from({ length: input.factorCount }, (_, i) => v.answers.get(i + 1) ?? null) }));
+    .map((v) => ({
+      name: input.anonymous ? null : v.name,
+      group: input.anonymous ? null : v.group,
+      answers: Array.from({ length: input.factorCount }, (_, i) => v.answers.get(i + 1) ?? null)
+    }));
   if (input.anonymous && rows.length < (input.minVoters ?? DEFAULT_MIN_VOTERS)) return [];
   const key = (row: FrozenBallot) => row.answers.map(answerKey).join('');
   return rows.sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || key(a).localeCompare(key(b)));
@@ -104,11 +112,14 @@ export function revealedBallots(input: ResultsInput): FrozenBallot[] {
  * per export (`randomInt(n)` returns 0 ≤ r < n; pass a cryptographic source),
  * so a label never means the same person in two exports or two rounds.
  */
-export function labelBallots(rows: readonly FrozenBallot[], randomInt: (n: number) => number): { voter: string; answers: (Answer | null)[] }[] {
+export function labelBallots(
+  rows: readonly FrozenBallot[],
+  randomInt: (n: number) => number
+): { voter: string; group: string | null; answers: (Answer | null)[] }[] {
   const labels = rows.map((_, i) => i + 1);
   for (let i = labels.length - 1; i > 0; i--) {
     const j = randomInt(i + 1);
     [labels[i], labels[j]] = [labels[j], labels[i]];
   }
-  return rows.map((row, i) => ({ voter: row.name ?? `V${labels[i]}`, answers: row.answers }));
+  return rows.map((row, i) => ({ voter: row.name ?? `V${labels[i]}`, group: row.group ?? null, answers: row.answers }));
 }

@@ -309,6 +309,16 @@ export const en: Messages = {
     then: 'then',
     now: 'now'
   },
+  presenter: {
+    distribution: 'How the scores are spread',
+    shift: (before: number, after: number) => `Round ${before} → ${after}: what moved most`,
+    noShift: 'No factor’s mean moved.',
+    actions: 'Action points, most dots first',
+    actionsInOrder: 'Action points',
+    noActions: 'No action points yet.',
+    untitled: '(still empty)',
+    more: (n: number) => `and ${n} more (see the exports)`
+  },
   closed: {
     title: 'This session is closed',
     body: 'Thank you for taking part. The results and action points stay visible below.'
@@ -352,6 +362,7 @@ export const en: Messages = {
     dots: 'Dots',
     ballots: 'Answers',
     voter: 'Voter',
+    group: 'Group',
     yes: 'yes',
     no: 'no',
     print: 'Report'

@@ -310,6 +310,16 @@ export const nl = {
     then: 'toen',
     now: 'nu'
   },
+  presenter: {
+    distribution: 'Hoe de scores verdeeld zijn',
+    shift: (before: number, after: number) => `Ronde ${before} → ${after}: wat het meest bewoog`,
+    noShift: 'Het gemiddelde van geen enkele factor veranderde.',
+    actions: 'Actiepunten, meeste stippen eerst',
+    actionsInOrder: 'Actiepunten',
+    noActions: 'Nog geen actiepunten.',
+    untitled: '(nog leeg)',
+    more: (n: number) => `en nog ${n} (zie de exports)`
+  },
   closed: {
     title: 'Deze sessie is afgesloten',
     body: 'Bedankt voor je bijdrage. De resultaten en actiepunten blijven hieronder zichtbaar.'
@@ -353,6 +363,7 @@ export const nl = {
     dots: 'Stippen',
     ballots: 'Antwoorden',
     voter: 'Stemmer',
+    group: 'Groep',
     yes: 'ja',
     no: 'nee',
     print: 'Verslag'

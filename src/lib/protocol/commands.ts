@@ -19,7 +19,8 @@ export const COMMAND_NAMES = [
   'board:ticket',
   'state:request',
   'session:delete',
-  'comment:hide'
+  'comment:hide',
+  'present:focus'
 ] as const satisfies readonly CommandName[];
 
 // Fails to compile when a schema has no entry above.

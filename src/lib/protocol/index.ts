@@ -84,8 +84,11 @@ export interface RoundResults {
   groups: GroupBreakdown[];
   /** Comments by factor (index factor − 1), text only, sorted by text; hidden ones left out. */
   comments: string[][];
-  /** Only in a named (non-anonymous) session: each person's answers, by factor. */
-  named: { name: string; answers: (Answer | null)[] }[] | null;
+  /**
+   * Only in a named (non-anonymous) session: each person's answers, by factor, with their
+   * stakeholder group id where they gave one (rounds frozen before groups were kept have none).
+   */
+  named: { name: string; group?: string | null; answers: (Answer | null)[] }[] | null;
 }
 
 /** A comment the facilitator hid from the room (only the facilitator is told which). */
@@ -182,6 +185,8 @@ export interface SessionSnapshot extends VotingClock {
   results: RoundResults[];
   /** Only for the facilitator: comments hidden from the room (so they can be shown again). */
   hiddenComments: HiddenComment[] | null;
+  /** The factor the facilitator has open, which the presenter screen shows large; null for the overview. */
+  presentedFactor: number | null;
   dots: DotState;
   /** Every action point of the session (structure only), in board order. */
   actions: ActionView[];
@@ -226,6 +231,7 @@ export interface ClientToServerEvents {
   'state:request': Command<'state:request', SessionSnapshot>;
   'session:delete': Command<'session:delete', null>;
   'comment:hide': Command<'comment:hide', HiddenComment[]>;
+  'present:focus': Command<'present:focus', null>;
 }
 
 /** Events the server sends. */
@@ -255,6 +261,8 @@ export interface ServerToClientEvents {
   dotTotals: (totals: Record<string, number>) => void;
   /** Action points changed (created, edited, moved, merged, removed, restored): the changed records. */
   actions: (changed: ActionView[]) => void;
+  /** The facilitator opened a factor (or closed it: null); presenter screens follow. */
+  presented: (presented: { factor: number | null }) => void;
   /** Facilitator only: the comments hidden from the room changed. */
   'comments:hidden': (hidden: HiddenComment[]) => void;
   /** The receiver was removed from the session by the facilitator. */

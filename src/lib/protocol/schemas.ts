@@ -168,6 +168,8 @@ export const CommandSchemas = {
   /** The facilitator moves an action point to a position among the points on the board. */
   'action:move': z.object({ actionId, toIndex: z.number().int().min(0).max(LIMITS.actionsPerSession) }).strict(),
   /** The facilitator hides a comment from the room (or shows it again); identical texts go together. */
+  /** The facilitator puts a factor on the presenter screen (the one they opened), or the overview again (null). */
+  'present:focus': z.object({ factor: factorNumber.nullable() }).strict(),
   'comment:hide': z.object({ round: z.number().int().min(1).max(1000), factor: factorNumber, text: commentText, hidden: z.boolean() }).strict(),
   /**
    * The facilitator steers the voting clock without revealing: extend the
