@@ -8,6 +8,7 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { Answer, CommunitySummary, CommunityTrends, CreateCommunityResponse, CreateSessionResponse } from '../../src/lib/protocol';
+import { FaultyStore } from '../helpers/faulty-store';
 import { api, makeDataDir, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { advance, castBallot, setupSession } from '../helpers/session';
 
@@ -320,5 +321,33 @@ describe('communities: authorisation of every endpoint', () => {
     const blocked = await trendsOf(bearer(community.communityToken));
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('rate_limited');
+  });
+});
+
+describe('communities: store first', () => {
+  it('a failed store write answers 503 store_unavailable and leaves nothing behind: no community, no paper session, no session', async () => {
+    let faulty: FaultyStore | null = null;
+    const server = await startServer({ wrapStore: (store) => (faulty = new FaultyStore(store)) });
+    faulty!.failWrites(1, ['createCommunity']);
+    const refused = await postJson<ErrorBody>(server.url, '/api/communities', { name: 'Lost' });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('store_unavailable');
+    expect(faulty!.failed).toEqual(['createCommunity']);
+
+    const community = await createCommunity(server.url);
+    const auth = bearer(community.communityToken);
+    faulty!.failWrites(1, ['savePaperSession']);
+    const paper = await postJson<ErrorBody>(
+      server.url,
+      `/api/communities/${community.id}/paper-sessions`,
+      { date: '2026-01-01', factors: [{ number: 1, distribution: { '1': 1, '2': 0, '3': 0, '4': 0, '5': 0 }, unknown: 0 }] },
+      auth
+    );
+    expect(paper.status).toBe(503);
+    faulty!.failWrites(1, ['createSession']);
+    const session = await postJson<ErrorBody>(server.url, '/api/sessions', { community: community.id }, auth);
+    expect(session.status).toBe(503);
+    const summary = await api<CommunitySummary>(server.url, `/api/communities/${community.id}`, { headers: auth });
+    expect(summary.body.sessions).toEqual([]);
   });
 });
