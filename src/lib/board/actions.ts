@@ -1,17 +1,10 @@
 import * as Y from 'yjs';
 import { clampGraphemes } from '../domain/text';
-import { LIMITS, YJS_TEXTS, type ActionStatus, type ActionView } from '../protocol';
+import { LIMITS, YJS_TEXTS, type ActionView } from '../protocol';
+import type { ActionPoint } from '../domain/action-points';
 
-/** An action point as plain data (for exports and lists): the server's structure plus its text. */
-export interface ActionPoint {
-  id: string;
-  factor: number | null;
-  text: string;
-  owner: string | null;
-  due: string | null;
-  status: ActionStatus;
-  createdAt: number;
-}
+/** An action point as plain data (for exports and lists): the server's structure plus its text; a domain term. */
+export type { ActionPoint } from '../domain/action-points';
 
 /** The board document's one root: action point id → its Y.Text. */
 export function textsMap(doc: Y.Doc): Y.Map<Y.Text> {

@@ -9,7 +9,20 @@
  * persist and broadcast, or throws an ActionRuleError that the server turns into
  * a typed refusal.
  */
-import { ACTION_STATUSES, type ActionStatus } from '../protocol/yjs';
+/** What an action point's status can be; the protocol re-exports these. */
+export const ACTION_STATUSES = ['open', 'doing', 'done'] as const;
+export type ActionStatus = (typeof ACTION_STATUSES)[number];
+
+/** An action point as exported and reported: its structure with the text it has now. */
+export interface ActionPoint {
+  id: string;
+  factor: number | null;
+  text: string;
+  owner: string | null;
+  due: string | null;
+  status: ActionStatus;
+  createdAt: number;
+}
 
 /** Who does something on the board: the facilitator or one participant (by id). */
 export type Actor = { role: 'facilitator' } | { role: 'participant'; participantId: string };

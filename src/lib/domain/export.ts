@@ -1,7 +1,7 @@
 import type { Framework, Language } from './framework';
 import type { FactorStats } from './statistics';
-import type { ActionPoint } from '../board/actions';
-import type { RoundResults } from '../protocol';
+import type { ActionPoint } from './action-points';
+import type { RoundResults } from './results';
 import type { Phase } from './phases';
 import { nl } from '../i18n/nl';
 import { en } from '../i18n/en';

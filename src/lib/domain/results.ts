@@ -1,6 +1,39 @@
 import type { Answer } from './ballots';
-import { attentionList, computeStatistics, DEFAULT_MIN_VOTERS, groupBreakdown, roundTo, withheldStats, type FactorStats, type Thresholds } from './statistics';
-import type { RoundResults } from '../protocol';
+import {
+  attentionList,
+  computeStatistics,
+  DEFAULT_MIN_VOTERS,
+  groupBreakdown,
+  roundTo,
+  withheldStats,
+  type AttentionItem,
+  type FactorStats,
+  type GroupBreakdown,
+  type Thresholds
+} from './statistics';
+
+/**
+ * Results of one revealed round: aggregates only (plus names in a named
+ * session). Frozen when revealed: stored as sent and never recomputed.
+ */
+export interface RoundResults {
+  round: number;
+  voters: number;
+  /** k applied to this round (anonymous sessions), null in a named session. */
+  minVoters: number | null;
+  /** Set when the round had fewer than k voters: no figure is shown to anyone, only counts. */
+  withheld: 'too_few_voters' | null;
+  factors: FactorStats[];
+  attention: AttentionItem[];
+  groups: GroupBreakdown[];
+  /** Comments by factor (index factor − 1), text only, sorted by text; hidden ones left out. */
+  comments: string[][];
+  /**
+   * Only in a named (non-anonymous) session: each person's answers, by factor, with their
+   * stakeholder group id where they gave one (rounds frozen before groups were kept have none).
+   */
+  named: { name: string; group?: string | null; answers: (Answer | null)[] }[] | null;
+}
 
 export interface ResultsInput {
   round: number;

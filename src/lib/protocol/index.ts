@@ -8,7 +8,7 @@ import type { Language } from '../domain/framework';
 import type { Phase } from '../domain/phases';
 import type { Answer } from '../domain/ballots';
 import type { Progress } from '../domain/ballots';
-import type { AttentionItem, FactorStats, GroupBreakdown } from '../domain/statistics';
+import type { RoundResults } from '../domain/results';
 import type { TrendSession } from '../domain/community';
 import type { Ack } from './errors';
 import type { CommandName, CommandPayload } from './schemas';
@@ -68,28 +68,8 @@ export interface OwnAnswer {
   comment: string | null;
 }
 
-/**
- * Results of one revealed round: aggregates only (plus names in a named
- * session). Frozen when revealed: stored as sent and never recomputed.
- */
-export interface RoundResults {
-  round: number;
-  voters: number;
-  /** k applied to this round (anonymous sessions), null in a named session. */
-  minVoters: number | null;
-  /** Set when the round had fewer than k voters: no figure is shown to anyone, only counts. */
-  withheld: 'too_few_voters' | null;
-  factors: FactorStats[];
-  attention: AttentionItem[];
-  groups: GroupBreakdown[];
-  /** Comments by factor (index factor − 1), text only, sorted by text; hidden ones left out. */
-  comments: string[][];
-  /**
-   * Only in a named (non-anonymous) session: each person's answers, by factor, with their
-   * stakeholder group id where they gave one (rounds frozen before groups were kept have none).
-   */
-  named: { name: string; group?: string | null; answers: (Answer | null)[] }[] | null;
-}
+// Results are computed and frozen by the domain; the protocol sends them as they are.
+export type { RoundResults } from '../domain/results';
 
 /** A comment the facilitator hid from the room (only the facilitator is told which). */
 export interface HiddenComment {

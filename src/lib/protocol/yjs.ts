@@ -8,8 +8,8 @@
  */
 export const YJS_TEXTS = 'texts';
 
-export const ACTION_STATUSES = ['open', 'doing', 'done'] as const;
-export type ActionStatus = (typeof ACTION_STATUSES)[number];
+// Statuses are domain terms; the protocol carries them.
+export { ACTION_STATUSES, type ActionStatus } from '../domain/action-points';
 
 /**
  * Close codes of the Yjs socket. 4400–4499 tell y-websocket not to reconnect
