@@ -95,7 +95,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     connectionsPerPerson: config.connectionsPerPerson,
     heartbeatMs: config.heartbeatMs
   });
-  mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses, health: new StoreHealth(served) });
+  mountBoardRoutes(app, {
+    realtime,
+    frameworks,
+    config,
+    requests: realtime.requests,
+    guesses: realtime.guesses,
+    health: new StoreHealth(served),
+    store: served
+  });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);

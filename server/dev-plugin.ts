@@ -60,7 +60,7 @@ export function boardDevServer(): Plugin {
       });
       const app = express.default();
       app.set('trust proxy', config.trustProxy === 'false' ? false : config.trustProxy);
-      mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses, health: new StoreHealth(store) });
+      mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses, health: new StoreHealth(store), store });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
         void realtime

@@ -3,8 +3,12 @@ import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
 import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, type CsvTable } from '../../src/lib/domain/export';
 import { exportXlsx } from '../exports/xlsx';
-import type { CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
-import { CreateSessionRequest, JoinSessionRequest } from '../../src/lib/protocol/schemas';
+import { communityXlsx } from '../exports/community-xlsx';
+import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
+import type { CreateCommunityResponse, CreatePaperSessionResponse, CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
+import { CreateCommunityRequest, CreateSessionRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import { CommunityService } from '../communities/service';
+import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
 import type { ServerConfig } from '../config';
 import type { SessionRegistry } from '../sessions/registry';
@@ -14,7 +18,7 @@ import { derivePresenterToken } from '../security/tokens';
 import type { YjsHub } from '../yjs/hub';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
-import { sessionLinks, type RequestContext } from './links';
+import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
   registry: SessionRegistry;
@@ -26,6 +30,7 @@ export interface ApiDeps {
   guesses: GuessLimiter;
   maxParticipants: number;
   sessionsPerHour: number;
+  communities: CommunityService;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -42,6 +47,8 @@ function bearer(req: Request): string | null {
 export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   const creations = new WindowLimiter(deps.sessionsPerHour, Date.now, 3_600_000);
+  // Communities are created as rarely as sessions, so the same budget per address, counted apart.
+  const communityCreations = new WindowLimiter(deps.sessionsPerHour, Date.now, 3_600_000);
   const json = express.json({ limit: '16kb', type: () => true });
 
   const requireJson = (req: Request, res: Response, next: () => void) => {
@@ -85,13 +92,56 @@ export function createApiRouter(deps: ApiDeps): Router {
     return room;
   }
 
+  /**
+   * The community a request names by id, after checking its bearer token, or
+   * null after answering: 401 without a token, 404 for an unknown id, 403 for
+   * any other token (a session's, another community's). Misses count as guesses.
+   */
+  async function authorisedCommunity(id: string, req: Request, res: Response): Promise<CommunityRecord | null> {
+    const token = bearer(req);
+    if (!token) {
+      res.set('WWW-Authenticate', 'Bearer');
+      sendError(res, 'unauthorized', 'A community token is required (Authorization: Bearer <token>).');
+      return null;
+    }
+    const address = deps.requests.clientAddress(req);
+    if (deps.guesses.blocked(address)) {
+      sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
+      return null;
+    }
+    const community = await deps.communities.find(id);
+    if (!community) {
+      deps.guesses.miss(address);
+      sendError(res, 'not_found', 'There is no community with that id.');
+      return null;
+    }
+    if (!deps.communities.isToken(community, token)) {
+      deps.guesses.miss(address);
+      sendError(res, 'forbidden', 'This token does not belong to this community.');
+      return null;
+    }
+    return community;
+  }
+
   router.post('/sessions', requireJson, json, async (req, res) => {
     const parsed = CreateSessionRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The session request is not valid.', issues(parsed.error));
+    const { community: communityId, ...input } = parsed.data;
+    let community: CommunityRecord | null = null;
+    if (communityId !== undefined) {
+      community = await authorisedCommunity(communityId, req, res);
+      if (!community) return;
+      // A trend compares like with like: every session of a community uses its framework.
+      if (input.framework !== undefined && input.framework !== community.framework) {
+        return sendError(res, 'bad_request', `Sessions of this community use the framework "${community.framework}".`);
+      }
+    }
     if (!creations.allow(deps.requests.clientAddress(req))) {
       return sendError(res, 'rate_limited', 'This address has started many sessions in the last hour; wait a while or reuse one.');
     }
-    const { room, facilitatorToken } = await deps.registry.create(parsed.data);
+    const { room, facilitatorToken } = await deps.registry.create(
+      community ? { ...input, language: input.language ?? community.language, framework: community.framework, communityId: community.id } : input
+    );
     const links = sessionLinks(deps.requests.origin(req), room.code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
       code: room.code,
@@ -192,6 +242,65 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`).send(md);
   });
 
+  router.post('/communities', requireJson, json, async (req, res) => {
+    const parsed = CreateCommunityRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 'bad_request', 'The community request is not valid.', issues(parsed.error));
+    if (!communityCreations.allow(deps.requests.clientAddress(req))) {
+      return sendError(res, 'rate_limited', 'This address has created many communities in the last hour; wait a while or reuse one.');
+    }
+    const { community, token } = await deps.communities.create(parsed.data);
+    const body: CreateCommunityResponse = {
+      id: community.id,
+      communityToken: token,
+      communityUrl: communityUrl(deps.requests.origin(req), community.id, token)
+    };
+    res.status(201).json(body);
+  });
+
+  router.get('/communities/:id', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (community) res.set('Cache-Control', 'no-store').json(await deps.communities.summary(community));
+  });
+
+  router.get('/communities/:id/trends.json', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (community) res.set('Cache-Control', 'no-store').json(await deps.communities.trends(community));
+  });
+
+  // Community exports: built from trends.json (what each session revealed, paper aggregates), nothing per person.
+  router.get('/communities/:id/export.csv', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const csv = communityCsv(await deps.communities.trends(community));
+    res.type('text/csv; charset=utf-8; header=present').set('Content-Disposition', 'attachment; filename="community-trends.csv"').send(csv);
+  });
+
+  router.get('/communities/:id/export.md', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const md = communityMarkdown(await deps.communities.trends(community), deps.communities.framework(community), community.language);
+    res.type('text/markdown; charset=utf-8').set('Content-Disposition', 'attachment; filename="community.md"').send(md);
+  });
+
+  router.get('/communities/:id/export.xlsx', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const xlsx = await communityXlsx(await deps.communities.trends(community));
+    res
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .set('Content-Disposition', 'attachment; filename="community-trends.xlsx"')
+      .send(xlsx);
+  });
+
+  router.post('/communities/:id/paper-sessions', requireJson, json, async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const parsed = PaperSessionRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 'bad_request', 'The paper session is not valid.', issues(parsed.error));
+    const body: CreatePaperSessionResponse = { code: await deps.communities.addPaper(community, parsed.data) };
+    res.status(201).json(body);
+  });
+
   router.get('/frameworks', (_req, res) => {
     res.json([...deps.frameworks.values()].map((f) => ({ id: f.id, version: f.version, name: f.name, factors: f.factors.length })));
   });
@@ -220,6 +329,8 @@ export function mountBoardRoutes(
     requests: RequestContext;
     guesses: GuessLimiter;
     health: StoreHealth;
+    /** The store the realtime layer uses (communities read and write it too). */
+    store: Store;
   }
 ): void {
   // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
@@ -239,7 +350,8 @@ export function mountBoardRoutes(
       requests: deps.requests,
       guesses: deps.guesses,
       maxParticipants: deps.config.maxParticipants,
-      sessionsPerHour: deps.config.sessionsPerHour
+      sessionsPerHour: deps.config.sessionsPerHour,
+      communities: new CommunityService(deps.store, deps.frameworks)
     })
   );
 }

@@ -107,3 +107,8 @@ export function sessionLinks(origin: string, code: string, credentials: { facili
   if (credentials.presenterToken) links.presenterUrl = `${origin}/s/${code}/screen#key=${credentials.presenterToken}`;
   return links;
 }
+
+/** The community page's link, with its credential in the fragment (never sent to a server). */
+export function communityUrl(origin: string, id: string, communityToken: string): string {
+  return `${origin}/c/${id}#token=${communityToken}`;
+}

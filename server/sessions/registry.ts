@@ -35,6 +35,8 @@ export class SessionRegistry {
     language?: Language;
     anonymous?: boolean;
     framework?: string;
+    /** The community the session belongs to (already authorised by the caller). */
+    communityId?: string | null;
   }): Promise<{ room: SessionRoom; facilitatorToken: string }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
@@ -68,6 +70,7 @@ export class SessionRegistry {
       votingPausedMs: null,
       settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false },
       revealedRounds: [],
+      communityId: input.communityId ?? null,
       createdAt: now,
       updatedAt: now
     };

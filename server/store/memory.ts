@@ -1,5 +1,18 @@
 import type { ActionRecord } from '../../src/lib/domain/action-points';
-import type { DotRecord, HiddenComment, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import type {
+  CommunityRecord,
+  CommunitySessionRow,
+  DotRecord,
+  HiddenComment,
+  LoadedSession,
+  PaperSessionRecord,
+  ParticipantRecord,
+  RevealedRound,
+  SessionPatch,
+  SessionRecord,
+  Store,
+  StoredAnswer
+} from './types';
 
 /**
  * What a memory store holds. Kept apart from the store object so that a test
@@ -21,6 +34,9 @@ export interface MemoryData {
   revealed: Map<string, Map<number, RevealedRound>>;
   /** sessionId → `round factor text` → a comment hidden from the room */
   hiddenComments: Map<string, Map<string, HiddenComment>>;
+  communities: Map<string, CommunityRecord>;
+  /** paper session id → record */
+  papers: Map<string, PaperSessionRecord>;
 }
 
 export function emptyMemoryData(): MemoryData {
@@ -32,7 +48,9 @@ export function emptyMemoryData(): MemoryData {
     actions: new Map(),
     yjs: new Map(),
     revealed: new Map(),
-    hiddenComments: new Map()
+    hiddenComments: new Map(),
+    communities: new Map(),
+    papers: new Map()
   };
 }
 
@@ -142,6 +160,9 @@ export class MemoryStore implements Store {
 
   createSession(session: SessionRecord): Promise<void> {
     return this.write(() => {
+      if (session.communityId !== null && !this.data.communities.has(session.communityId)) {
+        throw new MemoryConstraintError(`FOREIGN KEY constraint failed: no community ${session.communityId}`);
+      }
       if (this.data.sessions.has(session.id)) throw new MemoryConstraintError(`UNIQUE constraint failed: sessions.id`);
       for (const other of this.data.sessions.values())
         if (other.code === session.code) throw new MemoryConstraintError(`UNIQUE constraint failed: sessions.code`);
@@ -263,7 +284,7 @@ export class MemoryStore implements Store {
 
   purgeIdle(before: number): Promise<string[]> {
     return this.write(() => {
-      const ids = [...this.data.sessions.values()].filter((s) => s.updatedAt < before).map((s) => s.id);
+      const ids = [...this.data.sessions.values()].filter((s) => s.updatedAt < before && s.communityId === null).map((s) => s.id);
       for (const id of ids) this.cascadeDelete(id);
       return ids;
     });
@@ -279,6 +300,47 @@ export class MemoryStore implements Store {
 
   probe(): Promise<void> {
     return this.write(() => undefined);
+  }
+
+  createCommunity(community: CommunityRecord): Promise<void> {
+    return this.write(() => {
+      if (this.data.communities.has(community.id)) throw new MemoryConstraintError('UNIQUE constraint failed: communities.id');
+      this.data.communities.set(community.id, structuredClone(community));
+    });
+  }
+
+  loadCommunity(id: string): Promise<CommunityRecord | null> {
+    return this.read(() => structuredClone(this.data.communities.get(id) ?? null));
+  }
+
+  listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
+    return this.read(() =>
+      [...this.data.sessions.values()]
+        .filter((s) => s.communityId === communityId)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((s) => ({ id: s.id, code: s.code, title: s.title, phase: s.phase, createdAt: s.createdAt }))
+    );
+  }
+
+  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+    return this.write(() => {
+      if (!this.data.communities.has(paper.communityId)) throw new MemoryConstraintError(`FOREIGN KEY constraint failed: no community ${paper.communityId}`);
+      for (const other of this.data.papers.values()) {
+        if (other.id === paper.id) throw new MemoryConstraintError('UNIQUE constraint failed: paper_sessions.id');
+        if (other.code === paper.code) throw new MemoryConstraintError('UNIQUE constraint failed: paper_sessions.code');
+      }
+      this.data.papers.set(paper.id, structuredClone(paper));
+    });
+  }
+
+  listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
+    return this.read(() =>
+      structuredClone(
+        [...this.data.papers.values()]
+          .filter((p) => p.communityId === communityId)
+          .sort((a, b) => a.date.localeCompare(b.date) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      )
+    );
   }
 
   async close(): Promise<void> {

@@ -102,5 +102,30 @@ export const MIGRATIONS: readonly string[] = [
     text TEXT NOT NULL,
     PRIMARY KEY (session_id, round, factor, text)
   ) WITHOUT ROWID;
+  `,
+  // 6: learning communities (issue 14): a community credential stored only as a hash, sessions
+  // linked to a community, and sessions held on paper stored as aggregates only (counts per
+  // score per factor and "don't know"; nothing per person).
+  `
+  CREATE TABLE communities (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    framework TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE sessions ADD COLUMN community_id TEXT REFERENCES communities(id);
+  CREATE INDEX sessions_community ON sessions(community_id);
+  CREATE TABLE paper_sessions (
+    id TEXT PRIMARY KEY,
+    community_id TEXT NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+    code TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    date TEXT NOT NULL,
+    factors TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX paper_sessions_community ON paper_sessions(community_id);
   `
 ];

@@ -3,7 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
-import type { HiddenComment, LoadedSession, ParticipantRecord, RevealedRound, SessionPatch, SessionRecord, Store, StoredAnswer } from './types';
+import type {
+  CommunityRecord,
+  CommunitySessionRow,
+  HiddenComment,
+  LoadedSession,
+  PaperSessionRecord,
+  ParticipantRecord,
+  RevealedRound,
+  SessionPatch,
+  SessionRecord,
+  Store,
+  StoredAnswer
+} from './types';
 import { MIGRATIONS } from './migrations';
 import { checkDatabaseFile, checkOpenDatabase, probeWrite, StoreUnusableError } from './sqlite-check';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
@@ -51,9 +63,25 @@ type SessionRow = {
   voting_paused_ms: number | null;
   settings: string;
   revealed_rounds: string;
+  community_id: string | null;
   created_at: number;
   updated_at: number;
 };
+
+type CommunityRow = { id: string; name: string; language: string; framework: string; token_hash: string; created_at: number };
+type PaperRow = { id: string; community_id: string; code: string; title: string; date: string; factors: string; created_at: number };
+
+function toPaperSession(row: PaperRow): PaperSessionRecord {
+  return {
+    id: row.id,
+    communityId: row.community_id,
+    code: row.code,
+    title: row.title,
+    date: row.date,
+    factors: JSON.parse(row.factors),
+    createdAt: row.created_at
+  };
+}
 
 type ActionRow = {
   id: string;
@@ -103,6 +131,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     // Settings added later (k, hidden dot totals, unclearFrom) take their defaults in sessions stored before them.
     settings: { minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, unclearFrom: DEFAULT_THRESHOLDS.unclearFrom, ...JSON.parse(row.settings) },
     revealedRounds: JSON.parse(row.revealed_rounds),
+    communityId: row.community_id ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at
   };
@@ -161,8 +190,8 @@ export class SqliteStore implements Store {
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
       insertSession: db.prepare(
-        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round, voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, created_at, updated_at)
-         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @presenterTokenHash, @phase, @round, @votingDeadline, @votingClosed, @votingPausedMs, @settings, @revealedRounds, @createdAt, @updatedAt)`
+        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round, voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, created_at, updated_at)
+         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @presenterTokenHash, @phase, @round, @votingDeadline, @votingClosed, @votingPausedMs, @settings, @revealedRounds, @communityId, @createdAt, @updatedAt)`
       ),
       touchSession: db.prepare<[number, string]>('UPDATE sessions SET updated_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
@@ -178,7 +207,19 @@ export class SqliteStore implements Store {
       deleteDots: db.prepare<[string, string, string]>('DELETE FROM dots WHERE session_id = ? AND voter_id = ? AND action_id = ?'),
       insertYjs: db.prepare<[string, Buffer]>('INSERT INTO yjs_updates (session_id, data) VALUES (?, ?)'),
       deleteYjs: db.prepare<[string]>('DELETE FROM yjs_updates WHERE session_id = ?'),
-      idleSessions: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE updated_at < ?'),
+      // Sessions of a community stay: its trend is built from their frozen results (docs/privacy.md).
+      idleSessions: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE updated_at < ? AND community_id IS NULL'),
+      insertCommunity: db.prepare(
+        'INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES (@id, @name, @language, @framework, @tokenHash, @createdAt)'
+      ),
+      communityById: db.prepare<[string], CommunityRow>('SELECT * FROM communities WHERE id = ?'),
+      sessionsByCommunity: db.prepare<[string], { id: string; code: string; title: string; phase: string; created_at: number }>(
+        'SELECT id, code, title, phase, created_at FROM sessions WHERE community_id = ? ORDER BY created_at, id'
+      ),
+      insertPaper: db.prepare(
+        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at) VALUES (@id, @communityId, @code, @title, @date, @factors, @createdAt)'
+      ),
+      papersByCommunity: db.prepare<[string], PaperRow>('SELECT * FROM paper_sessions WHERE community_id = ? ORDER BY date, created_at, id'),
       abandonedLobbies: db.prepare<[number], { id: string }>("SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ?")
     };
   }
@@ -352,7 +393,8 @@ export class SqliteStore implements Store {
         anonymous: session.anonymous ? 1 : 0,
         votingClosed: session.votingClosed ? 1 : 0,
         settings: JSON.stringify(session.settings),
-        revealedRounds: JSON.stringify(session.revealedRounds)
+        revealedRounds: JSON.stringify(session.revealedRounds),
+        communityId: session.communityId ?? null
       });
     });
   }
@@ -523,6 +565,48 @@ export class SqliteStore implements Store {
       for (const id of ids) this.stmt.deleteSession.run(id);
       return ids;
     });
+  }
+
+  createCommunity(community: CommunityRecord): Promise<void> {
+    const row = { ...community };
+    return this.write(() => {
+      this.stmt.insertCommunity.run(row);
+    });
+  }
+
+  loadCommunity(id: string): Promise<CommunityRecord | null> {
+    return this.read(() => {
+      const row = this.stmt.communityById.get(id);
+      if (!row) return null;
+      return {
+        id: row.id,
+        name: row.name,
+        language: row.language as CommunityRecord['language'],
+        framework: row.framework,
+        tokenHash: row.token_hash,
+        createdAt: row.created_at
+      };
+    });
+  }
+
+  listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
+    return this.read(() =>
+      this.stmt.sessionsByCommunity
+        .all(communityId)
+        .map((r) => ({ id: r.id, code: r.code, title: r.title, phase: r.phase as CommunitySessionRow['phase'], createdAt: r.created_at }))
+    );
+  }
+
+  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+    // Serialised now: what is stored is what was validated at this moment.
+    const row = { ...paper, factors: JSON.stringify(paper.factors) };
+    return this.write(() => {
+      this.stmt.insertPaper.run(row);
+    });
+  }
+
+  listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
+    return this.read(() => this.stmt.papersByCommunity.all(communityId).map(toPaperSession));
   }
 
   async close(): Promise<void> {

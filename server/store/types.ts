@@ -26,6 +26,8 @@ export interface SessionRecord {
   settings: SessionSettings;
   /** Rounds whose results were revealed, ascending. */
   revealedRounds: number[];
+  /** The learning community this session belongs to, or null for a session on its own. */
+  communityId: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -87,6 +89,46 @@ export interface RevealedRound {
   ballots: FrozenBallot[];
 }
 
+/** A learning community: a series of sessions followed over time (issue 14). */
+export interface CommunityRecord {
+  id: string;
+  name: string;
+  language: Language;
+  framework: string;
+  /** Hash of the community credential; the token itself is never stored. */
+  tokenHash: string;
+  createdAt: number;
+}
+
+/** A live session of a community, as its community page lists it. */
+export interface CommunitySessionRow {
+  id: string;
+  code: string;
+  title: string;
+  phase: Phase;
+  createdAt: number;
+}
+
+/** Counts of one factor counted on a paper poster: dots per score and "don't know". */
+export interface PaperFactorCounts {
+  number: number;
+  distribution: Record<'1' | '2' | '3' | '4' | '5', number>;
+  unknown: number;
+}
+
+/** A session held on paper, entered afterwards: aggregates only, nothing per person. */
+export interface PaperSessionRecord {
+  id: string;
+  communityId: string;
+  /** `P` and six code characters: never a valid live session code, so the two cannot be confused. */
+  code: string;
+  title: string;
+  /** The day it was held, YYYY-MM-DD. */
+  date: string;
+  factors: PaperFactorCounts[];
+  createdAt: number;
+}
+
 /** Everything about one session that the live room keeps in memory. */
 export interface LoadedSession {
   session: SessionRecord;
@@ -142,10 +184,22 @@ export interface Store {
    * Writes are ordered, so `merged` must cover every update appended before this call.
    */
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void>;
-  /** Deletes sessions not updated since `before` (epoch ms); returns their ids. */
+  /**
+   * Deletes sessions not updated since `before` (epoch ms); returns their ids.
+   * Sessions of a community are kept: the community's trend is built from them (docs/privacy.md).
+   */
   purgeIdle(before: number): Promise<string[]>;
   /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
   probe(): Promise<void>;
+
+  createCommunity(community: CommunityRecord): Promise<void>;
+  loadCommunity(id: string): Promise<CommunityRecord | null>;
+  /** The live sessions of a community, oldest first (by creation, then id). */
+  listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]>;
+  /** Stores a paper session; its community must exist and its code be unused. */
+  savePaperSession(paper: PaperSessionRecord): Promise<void>;
+  /** The paper sessions of a community, oldest first (by date, then creation, then id). */
+  listPaperSessions(communityId: string): Promise<PaperSessionRecord[]>;
   /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
   purgeAbandonedLobbies(before: number): Promise<string[]>;
   close(): Promise<void>;

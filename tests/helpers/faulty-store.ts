@@ -6,7 +6,10 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
  * is not failed goes to the real store, in order.
  */
 import type {
+  CommunityRecord,
+  CommunitySessionRow,
   HiddenComment,
+  PaperSessionRecord,
   LoadedSession,
   ParticipantRecord,
   RevealedRound,
@@ -31,7 +34,9 @@ export type WriteName =
   | 'compactYjs'
   | 'purgeIdle'
   | 'purgeAbandonedLobbies'
-  | 'probe';
+  | 'probe'
+  | 'createCommunity'
+  | 'savePaperSession';
 
 export class InjectedWriteError extends Error {
   constructor(readonly write: WriteName) {
@@ -128,6 +133,21 @@ export class FaultyStore implements Store {
   }
   probe(): Promise<void> {
     return this.write('probe', () => this.inner.probe());
+  }
+  createCommunity(community: CommunityRecord): Promise<void> {
+    return this.write('createCommunity', () => this.inner.createCommunity(community));
+  }
+  loadCommunity(id: string): Promise<CommunityRecord | null> {
+    return this.inner.loadCommunity(id);
+  }
+  listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
+    return this.inner.listCommunitySessions(communityId);
+  }
+  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+    return this.write('savePaperSession', () => this.inner.savePaperSession(paper));
+  }
+  listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
+    return this.inner.listPaperSessions(communityId);
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -69,8 +69,8 @@ export function postJson<T = unknown>(url: string, pathname: string, body: unkno
 export type ErrorBody = { error: ProtocolError };
 
 /** `POST /api/sessions`; fails the test unless it answers 201. */
-export async function createSession(url: string, body: CreateSessionRequest = {}): Promise<CreateSessionResponse> {
-  const response = await postJson<CreateSessionResponse>(url, '/api/sessions', body);
+export async function createSession(url: string, body: CreateSessionRequest = {}, headers: Record<string, string> = {}): Promise<CreateSessionResponse> {
+  const response = await postJson<CreateSessionResponse>(url, '/api/sessions', body, headers);
   if (response.status !== 201) throw new Error(`createSession: expected 201, got ${response.status} ${response.text}`);
   return response.body;
 }

@@ -22,9 +22,9 @@ export interface TestSession {
  */
 export async function setupSession(
   server: RunningServer,
-  options: { create?: CreateSessionRequest; participants?: number; join?: JoinSessionRequest[] } = {}
+  options: { create?: CreateSessionRequest; createHeaders?: Record<string, string>; participants?: number; join?: JoinSessionRequest[] } = {}
 ): Promise<TestSession> {
-  const created = await createSession(server.url, options.create);
+  const created = await createSession(server.url, options.create, options.createHeaders);
   const facilitator = await connectFacilitator(server.url, created.code, created.facilitatorToken);
   const bodies = options.join ?? Array.from({ length: options.participants ?? 0 }, (_, i) => ({ name: `P${i + 1}` }));
   const people = await Promise.all(

@@ -6,7 +6,7 @@
  * on the same data (as after a restart).
  */
 import { describe, expect, it } from 'vitest';
-import type { ParticipantRecord, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
+import type { CommunityRecord, PaperSessionRecord, ParticipantRecord, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
 
 export interface OpenedStore {
   store: Store;
@@ -39,6 +39,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     votingPausedMs: null,
     settings: { weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
     revealedRounds: [],
+    communityId: null,
     createdAt: Date.now(),
     updatedAt: Date.now(),
     ...overrides
@@ -62,6 +63,27 @@ export const answerRecord = (sessionId: string, participantId: string, factor: n
   factor,
   answer,
   comment: null
+});
+
+export const communityRecord = (id: string, overrides: Partial<CommunityRecord> = {}): CommunityRecord => ({
+  id,
+  name: `Community ${id}`,
+  language: 'en',
+  framework: 'seeds-of-innovation',
+  tokenHash: `community-hash-${id}`,
+  createdAt: 1000,
+  ...overrides
+});
+
+export const paperRecord = (id: string, communityId: string, overrides: Partial<PaperSessionRecord> = {}): PaperSessionRecord => ({
+  id,
+  communityId,
+  code: `P-${id}`,
+  title: `Paper ${id}`,
+  date: '2026-05-01',
+  factors: [{ number: 2, distribution: { '1': 0, '2': 1, '3': 4, '4': 2, '5': 0 }, unknown: 1 }],
+  createdAt: 2000,
+  ...overrides
 });
 
 const bytes = (...values: number[]) => new Uint8Array(values);
@@ -329,6 +351,77 @@ export function describeStoreContract(implementation: StoreImplementation): void
       await expect(store.probe()).resolves.toBeUndefined();
       await store.close();
       await expect(store.createSession(sessionRecord('late'))).rejects.toThrow();
+    });
+    it('stores communities with their sessions and paper sessions, oldest first, and keeps them after a reopen', async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      await store.createCommunity(communityRecord('c1'));
+      await store.createCommunity(communityRecord('c2', { name: 'Other', language: 'nl' }));
+      expect(await store.loadCommunity('c1')).toEqual(communityRecord('c1'));
+      expect(await store.loadCommunity('nope')).toBeNull();
+      await store.createSession(sessionRecord('late', { communityId: 'c1', createdAt: 300 }));
+      await store.createSession(sessionRecord('early', { communityId: 'c1', createdAt: 100 }));
+      await store.createSession(sessionRecord('alone'));
+      await store.createSession(sessionRecord('elsewhere', { communityId: 'c2' }));
+      expect((await store.loadSession('early'))!.session.communityId).toBe('c1');
+      expect((await store.loadSession('alone'))!.session.communityId).toBeNull();
+      expect(await store.listCommunitySessions('c1')).toEqual([
+        { id: 'early', code: 'C-early', title: 'Session early', phase: 'lobby', createdAt: 100 },
+        { id: 'late', code: 'C-late', title: 'Session late', phase: 'lobby', createdAt: 300 }
+      ]);
+      await store.savePaperSession(paperRecord('p2', 'c1', { date: '2026-06-01' }));
+      await store.savePaperSession(paperRecord('p1', 'c1', { date: '2026-01-15' }));
+      await store.savePaperSession(paperRecord('p3', 'c2'));
+      expect((await store.listPaperSessions('c1')).map((p) => p.id)).toEqual(['p1', 'p2']);
+      expect(await store.listPaperSessions('c1')).toContainEqual(paperRecord('p2', 'c1', { date: '2026-06-01' }));
+      expect(await store.listPaperSessions('none')).toEqual([]);
+
+      const reopened = await opened.reopen();
+      expect(await reopened.loadCommunity('c2')).toEqual(communityRecord('c2', { name: 'Other', language: 'nl' }));
+      expect((await reopened.listCommunitySessions('c1')).map((s) => s.id)).toEqual(['early', 'late']);
+      expect(await reopened.listPaperSessions('c1')).toEqual([
+        paperRecord('p1', 'c1', { date: '2026-01-15' }),
+        paperRecord('p2', 'c1', { date: '2026-06-01' })
+      ]);
+    });
+
+    it('refuses a community twice, a paper session of an unknown community or with a used code, and a session of an unknown community', async () => {
+      const { store } = await implementation.open();
+      await store.createCommunity(communityRecord('c1'));
+      const failures = await rejected([
+        store.createCommunity(communityRecord('c1', { name: 'Again' })),
+        store.savePaperSession(paperRecord('p1', 'c1')),
+        store.savePaperSession(paperRecord('p2', 'ghost')),
+        store.savePaperSession(paperRecord('p3', 'c1', { code: 'P-p1' })),
+        store.createSession(sessionRecord('s1', { communityId: 'ghost' }))
+      ]);
+      expect(failures).toEqual([0, 2, 3, 4]);
+      expect((await store.loadCommunity('c1'))!.name).toBe('Community c1');
+      expect((await store.listPaperSessions('c1')).map((p) => p.id)).toEqual(['p1']);
+      expect(await store.loadSession('s1')).toBeNull();
+    });
+
+    it('does not let callers change stored paper counts through the objects they passed or got', async () => {
+      const { store } = await implementation.open();
+      await store.createCommunity(communityRecord('c1'));
+      const paper = paperRecord('p1', 'c1');
+      await store.savePaperSession(paper);
+      paper.factors[0].distribution['3'] = 99;
+      const [got] = await store.listPaperSessions('c1');
+      got.factors[0].unknown = 42;
+      expect(await store.listPaperSessions('c1')).toEqual([paperRecord('p1', 'c1')]);
+    });
+
+    it('keeps the idle sessions of a community when purging idle ones, but not its abandoned lobbies', async () => {
+      const { store } = await implementation.open();
+      const old = Date.now() - 100 * DAY;
+      await store.createCommunity(communityRecord('c1'));
+      await store.createSession(sessionRecord('member', { communityId: 'c1', phase: 'closed', createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('lobby', { communityId: 'c1', createdAt: old, updatedAt: old }));
+      await store.createSession(sessionRecord('single', { createdAt: old, updatedAt: old }));
+      expect(await store.purgeIdle(Date.now() - 90 * DAY)).toEqual(['single']);
+      expect(await store.purgeAbandonedLobbies(Date.now() - DAY)).toEqual(['lobby']);
+      expect((await store.listCommunitySessions('c1')).map((s) => s.id)).toEqual(['member']);
     });
   });
 }

@@ -283,6 +283,7 @@ describe('privacy after the reveal (attacks)', () => {
       // Stored before k existed: no minVoters.
       settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 } as never,
       revealedRounds: [1],
+      communityId: null,
       createdAt: Date.now(),
       updatedAt: Date.now()
     });

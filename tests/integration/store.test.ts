@@ -21,6 +21,7 @@ function session(id: string): SessionRecord {
     votingPausedMs: null,
     settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
     revealedRounds: [],
+    communityId: null,
     createdAt: 1,
     updatedAt: 1
   };

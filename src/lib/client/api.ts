@@ -1,5 +1,14 @@
 import type { Framework, Language } from '../domain/framework';
-import type { CreateSessionResponse, JoinSessionResponse, ProtocolError, SessionSummary } from '../protocol';
+import type {
+  CommunitySummary,
+  CommunityTrends,
+  CreateCommunityResponse,
+  CreatePaperSessionResponse,
+  CreateSessionResponse,
+  JoinSessionResponse,
+  ProtocolError,
+  SessionSummary
+} from '../protocol';
 import { isProtocolError } from '../protocol';
 import type { ExportJson } from '../domain/export';
 
@@ -21,6 +30,33 @@ async function request<T>(path: string, init?: RequestInit): Promise<ApiResult<T
 
 export function createSession(body: { title?: string; language: Language; anonymous: boolean }): Promise<ApiResult<CreateSessionResponse>> {
   return request('/api/sessions', { method: 'POST', body: JSON.stringify(body) });
+}
+
+export function createCommunity(body: { name: string; language: Language }): Promise<ApiResult<CreateCommunityResponse>> {
+  return request('/api/communities', { method: 'POST', body: JSON.stringify(body) });
+}
+
+const communityAuth = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export function getCommunity(id: string, token: string): Promise<ApiResult<CommunitySummary>> {
+  return request(`/api/communities/${encodeURIComponent(id)}`, { headers: communityAuth(token) });
+}
+
+export function getCommunityTrends(id: string, token: string): Promise<ApiResult<CommunityTrends>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/trends.json`, { headers: communityAuth(token) });
+}
+
+/** Starts the next session of a community (it takes the community's language and framework). */
+export function createCommunitySession(id: string, token: string, body: { title?: string; anonymous: boolean }): Promise<ApiResult<CreateSessionResponse>> {
+  return request('/api/sessions', { method: 'POST', headers: communityAuth(token), body: JSON.stringify({ ...body, community: id }) });
+}
+
+export function addPaperSession(
+  id: string,
+  token: string,
+  body: { title?: string; date: string; factors: { number: number; distribution: Record<'1' | '2' | '3' | '4' | '5', number>; unknown: number }[] }
+): Promise<ApiResult<CreatePaperSessionResponse>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/paper-sessions`, { method: 'POST', headers: communityAuth(token), body: JSON.stringify(body) });
 }
 
 export function getSession(code: string): Promise<ApiResult<SessionSummary>> {
@@ -63,6 +99,23 @@ export async function downloadExport(code: string, token: string, format: 'md' |
   }
   const blob = await response.blob();
   saveBlob(blob, `session-${code}.${format}`);
+  return { ok: true, data: null };
+}
+
+/** Downloads a community export (`trends.json` for JSON) with the community token in a header. */
+export async function downloadCommunityExport(id: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx'): Promise<ApiResult<null>> {
+  const file = format === 'json' ? 'trends.json' : `export.${format}`;
+  let response: Response;
+  try {
+    response = await fetch(`/api/communities/${encodeURIComponent(id)}/${file}`, { headers: { authorization: `Bearer ${token}` } });
+  } catch {
+    return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
+  }
+  saveBlob(await response.blob(), format === 'json' ? 'community-trends.json' : `community.${format}`);
   return { ok: true, data: null };
 }
 

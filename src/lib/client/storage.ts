@@ -11,6 +11,7 @@ export interface ParticipantCredentials {
 const participantKey = (code: string) => `seeds:participant:${code}`;
 const facilitatorKey = (code: string) => `seeds:facilitator:${code}`;
 const presenterKey = (code: string) => `seeds:presenter:${code}`;
+const communityKey = (id: string) => `seeds:community:${id}`;
 
 function read(key: string): string | null {
   try {
@@ -110,4 +111,15 @@ export function presenterCredentialFromLink(code: string): { token: string | nul
   const linked = fromHash('key');
   if (linked) write(presenterKey(code), linked);
   return { token: linked ?? read(presenterKey(code)) ?? loadFacilitatorToken(code), fromLink: linked !== null };
+}
+
+export function saveCommunityToken(id: string, token: string | null): void {
+  write(communityKey(id), token);
+}
+
+/** The community token: from the community link's fragment (kept from then on), else the one this browser kept. */
+export function communityTokenFromLink(id: string): { token: string | null; fromLink: boolean } {
+  const linked = fromHash('token');
+  if (linked) saveCommunityToken(id, linked);
+  return { token: linked ?? read(communityKey(id)), fromLink: linked !== null };
 }

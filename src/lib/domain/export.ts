@@ -81,7 +81,7 @@ function csvCell(value: unknown): string {
   return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function csvRows(rows: unknown[][]): string {
+export function csvRows(rows: unknown[][]): string {
   return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
 

@@ -9,6 +9,7 @@ import type { Phase } from '../domain/phases';
 import type { Answer } from '../domain/ballots';
 import type { Progress } from '../domain/ballots';
 import type { RoundResults } from '../domain/results';
+import type { TrendSession } from '../domain/community';
 import type { Ack } from './errors';
 import type { CommandName, CommandPayload } from './schemas';
 import type { ActionStatus } from './yjs';
@@ -258,6 +259,50 @@ export interface CreateSessionResponse {
   facilitateUrl: string;
   /** Opens the read-only presenter screen on any device. */
   presenterUrl: string;
+}
+
+/** `POST /api/communities` → 201. */
+export interface CreateCommunityResponse {
+  id: string;
+  communityToken: string;
+  /** Opens the community page with the token in the fragment (as `facilitateUrl` does). */
+  communityUrl: string;
+}
+
+/** `GET /api/communities/:id/trends.json`: only what each session revealed, oldest first. */
+export interface CommunityTrends {
+  community: { id: string; name: string };
+  sessions: TrendSession[];
+  /** The thresholds the page marks (each session labels weak/divergent by its own settings). */
+  thresholds: { weakBelow: number; divergentBelow: number };
+}
+
+/** One session of a community as its page lists it (also those not revealed yet). */
+export interface CommunitySessionSummary {
+  code: string;
+  title: string;
+  source: 'live' | 'paper';
+  /** YYYY-MM-DD: the day created (live) or held (paper). */
+  date: string;
+  /** Live sessions: their phase; paper ones are always `closed`. */
+  phase: Phase;
+  /** Whether the session has revealed results (and so counts in the trend). */
+  revealed: boolean;
+}
+
+/** `GET /api/communities/:id` (community token). */
+export interface CommunitySummary {
+  id: string;
+  name: string;
+  language: Language;
+  framework: string;
+  factorCount: number;
+  sessions: CommunitySessionSummary[];
+}
+
+/** `POST /api/communities/:id/paper-sessions` → 201. */
+export interface CreatePaperSessionResponse {
+  code: string;
 }
 
 /** `POST /api/sessions/:code/participants` response. */

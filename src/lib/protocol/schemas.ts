@@ -5,6 +5,7 @@ import { withinGraphemes } from '../domain/text';
 import { LIMITS } from './limits';
 import { visibleText } from '../domain/names';
 import { ACTION_STATUSES } from './yjs';
+import { isIsoDay, PAPER_MAX_COUNT } from '../domain/community';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -34,10 +35,45 @@ export const CreateSessionRequest = z
     title: displayText(LIMITS.titleMax).optional(),
     language: z.enum(LANGUAGES).optional(),
     anonymous: z.boolean().optional(),
-    framework: z.string().max(64).optional()
+    framework: z.string().max(64).optional(),
+    /** Creates the session inside this community; needs `Authorization: Bearer <communityToken>`. */
+    community: z.string().max(64).optional()
   })
   .strict();
 export type CreateSessionRequest = z.input<typeof CreateSessionRequest>;
+
+/** `POST /api/communities` body. */
+export const CreateCommunityRequest = z
+  .object({
+    name: displayText(LIMITS.titleMax).refine((s) => s.trim().length > 0, 'must not be empty'),
+    language: z.enum(LANGUAGES).optional(),
+    framework: z.string().max(64).optional()
+  })
+  .strict();
+export type CreateCommunityRequest = z.input<typeof CreateCommunityRequest>;
+
+// Shape only; the domain (paperProblems) checks ranges against the framework and that something was counted.
+const paperCount = z.number().int().min(0).max(PAPER_MAX_COUNT);
+/** `POST /api/communities/:id/paper-sessions` body: counts from a paper poster. */
+export const PaperSessionRequest = z
+  .object({
+    title: displayText(LIMITS.titleMax).optional(),
+    date: z.string().max(10).refine(isIsoDay, 'must be a day written YYYY-MM-DD'),
+    factors: z
+      .array(
+        z
+          .object({
+            number: factorNumber,
+            distribution: z.object({ '1': paperCount, '2': paperCount, '3': paperCount, '4': paperCount, '5': paperCount }).strict(),
+            unknown: paperCount
+          })
+          .strict()
+      )
+      .min(1)
+      .max(40)
+  })
+  .strict();
+export type PaperSessionRequest = z.input<typeof PaperSessionRequest>;
 
 /** `POST /api/sessions/:code/participants` body. */
 export const JoinSessionRequest = z

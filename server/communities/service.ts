@@ -1,0 +1,129 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { generateCode } from '../../src/lib/domain/codes';
+import { buildTrend, isoDay, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
+import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
+import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import { CommandError, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
+import type { PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import type { FrameworkCatalog } from '../content';
+import { generateId, generateToken, hashToken } from '../security/tokens';
+import { committed } from '../store/committed';
+import type { CommunityRecord, PaperFactorCounts, Store } from '../store/types';
+
+/**
+ * Communities on top of the store: creation, the credential check, the page's
+ * summary, trends and paper sessions. Handlers stay thin; the figures come from
+ * pure functions in src/lib/domain/community.ts.
+ */
+export class CommunityService {
+  constructor(
+    private readonly store: Store,
+    private readonly frameworks: FrameworkCatalog
+  ) {}
+
+  /** The framework every session of the community uses. */
+  framework(community: CommunityRecord): Framework {
+    return this.frameworkOf(community);
+  }
+
+  private frameworkOf(community: CommunityRecord): Framework {
+    const framework = this.frameworks.get(community.framework);
+    if (!framework) throw new Error(`Community ${community.id} uses framework "${community.framework}", which is not installed`);
+    return framework;
+  }
+
+  async create(input: { name: string; language?: Language; framework?: string }): Promise<{ community: CommunityRecord; token: string }> {
+    const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
+    if (!this.frameworks.has(frameworkId)) {
+      throw new CommandError('bad_request', `Unknown framework "${frameworkId}".`, [`framework: one of ${[...this.frameworks.keys()].join(', ')}`]);
+    }
+    const token = generateToken();
+    const community: CommunityRecord = {
+      id: generateId(),
+      name: input.name.trim(),
+      language: input.language ?? DEFAULT_LANGUAGE,
+      framework: frameworkId,
+      tokenHash: hashToken(token),
+      createdAt: Date.now()
+    };
+    await committed(this.store.createCommunity(community), 'the new community');
+    return { community, token };
+  }
+
+  /** The community with this id, or null (ids that cannot be ours are not looked up). */
+  async find(id: string): Promise<CommunityRecord | null> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) return null;
+    return this.store.loadCommunity(id);
+  }
+
+  /** Whether a token is this community's credential (compared as hashes, in constant time). */
+  isToken(community: CommunityRecord, token: string): boolean {
+    const given = Buffer.from(hashToken(token), 'hex');
+    const stored = Buffer.from(community.tokenHash, 'hex');
+    return given.length === stored.length && timingSafeEqual(given, stored);
+  }
+
+  async summary(community: CommunityRecord): Promise<CommunitySummary> {
+    const [live, paper] = await Promise.all([this.store.listCommunitySessions(community.id), this.store.listPaperSessions(community.id)]);
+    const liveRows: CommunitySessionSummary[] = await Promise.all(
+      live.map(async (s) => ({
+        code: s.code,
+        title: s.title,
+        source: 'live' as const,
+        date: isoDay(s.createdAt),
+        phase: s.phase,
+        revealed: (await this.store.loadLatestRevealedRound(s.id)) !== null
+      }))
+    );
+    const paperRows: CommunitySessionSummary[] = paper.map((p) => ({
+      code: p.code,
+      title: p.title,
+      source: 'paper',
+      date: p.date,
+      phase: 'closed',
+      revealed: true
+    }));
+    const sessions = [...liveRows, ...paperRows].sort((a, b) => a.date.localeCompare(b.date) || (a.code < b.code ? -1 : 1));
+    return {
+      id: community.id,
+      name: community.name,
+      language: community.language,
+      framework: community.framework,
+      factorCount: this.frameworkOf(community).factors.length,
+      sessions
+    };
+  }
+
+  /** `trends.json`: each live session's latest revealed round as frozen, and the paper sessions' aggregates. */
+  async trends(community: CommunityRecord): Promise<CommunityTrends> {
+    const framework = this.frameworkOf(community);
+    const [live, paper] = await Promise.all([this.store.listCommunitySessions(community.id), this.store.listPaperSessions(community.id)]);
+    const revealed: RevealedSessionInput[] = [];
+    for (const s of live) {
+      const latest = await this.store.loadLatestRevealedRound(s.id);
+      if (latest) revealed.push({ code: s.code, title: s.title, revealedAt: latest.revealedAt, results: latest.results });
+    }
+    const papers: PaperSessionInput[] = paper.map((p) => ({ code: p.code, title: p.title, date: p.date, createdAt: p.createdAt, factors: p.factors }));
+    return {
+      community: { id: community.id, name: community.name },
+      sessions: buildTrend(revealed, papers, framework.factors.length),
+      thresholds: { weakBelow: DEFAULT_THRESHOLDS.weakBelow, divergentBelow: DEFAULT_THRESHOLDS.divergentBelow }
+    };
+  }
+
+  /** Stores a paper session (validated against the community's framework); answers its code. */
+  async addPaper(community: CommunityRecord, input: PaperSessionRequest): Promise<string> {
+    const framework = this.frameworkOf(community);
+    const factors: PaperFactorCounts[] = input.factors.map((f) => ({ number: f.number, distribution: { ...f.distribution }, unknown: f.unknown }));
+    const problems = paperProblems(framework.factors.length, factors);
+    if (problems.length > 0) throw new CommandError('bad_request', 'The paper counts are not valid.', problems.slice(0, 10));
+    const title = input.title?.trim() || `${framework.name[community.language]} (${input.date})`;
+    // `P` + a code: seven characters, so never a live session's code (those are six).
+    const code = `P${generateCode((n) => randomBytes(n))}`;
+    await committed(
+      this.store.savePaperSession({ id: generateId(), communityId: community.id, code, title, date: input.date, factors, createdAt: Date.now() }),
+      'the paper session'
+    );
+    return code;
+  }
+}

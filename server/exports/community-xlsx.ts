@@ -1,0 +1,21 @@
+import ExcelJS from 'exceljs';
+import { COMMUNITY_CSV_HEADERS, communityLongRows, type CommunityExportInput } from '../../src/lib/domain/community-export';
+
+/**
+ * The community spreadsheet (same library as the session export): the long
+ * format of the CSV on one sheet, numbers as numbers, text always as text.
+ */
+export async function communityXlsx(data: CommunityExportInput): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  book.creator = 'Seeds of Innovation';
+  book.title = data.community.name;
+  const ws = book.addWorksheet('trends', { views: [{ state: 'frozen', ySplit: 1 }] });
+  const widths = [10, 40, 12, 8, 8, 8, 6, 8, 10, 8, 10, 10];
+  ws.columns = COMMUNITY_CSV_HEADERS.map((header, i) => ({ header, width: widths[i] }));
+  ws.getRow(1).font = { bold: true };
+  ws.getColumn(8).numFmt = '0.00';
+  ws.getColumn(9).numFmt = '0.00';
+  // Cells get plain values; ExcelJS writes a string as a string, never as a formula.
+  for (const row of communityLongRows(data)) ws.addRow(row);
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
