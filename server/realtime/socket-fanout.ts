@@ -6,6 +6,7 @@ export const roomNames = {
   all: (code: string) => `s:${code}`,
   facilitators: (code: string) => `f:${code}`,
   participants: (code: string) => `p:${code}`,
+  presenters: (code: string) => `r:${code}`,
   participant: (code: string, id: string) => `u:${code}:${id}`
 };
 
@@ -15,6 +16,7 @@ export function socketFanout(io: IO): RoomFanout {
     toAll: (code, event, ...args) => io.to(roomNames.all(code)).emit(event, ...args),
     toFacilitators: (code, event, ...args) => io.to(roomNames.facilitators(code)).emit(event, ...args),
     toParticipants: (code, event, ...args) => io.to(roomNames.participants(code)).emit(event, ...args),
+    toPresenters: (code, event, ...args) => io.to(roomNames.presenters(code)).emit(event, ...args),
     toParticipant: (code, id, event, ...args) => io.to(roomNames.participant(code, id)).emit(event, ...args),
     toEachParticipant: (code, event, payloadFor) => {
       const ids = io.sockets.adapter.rooms.get(roomNames.participants(code));

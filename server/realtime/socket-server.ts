@@ -126,6 +126,7 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: SocketDeps, 
     // Presenter screens see what participants see, so they share the participants' room (never a participant's own).
     void socket.join(roomNames.participants(room.code));
     if (identity.role === 'participant') void socket.join(roomNames.participant(room.code, identity.participantId));
+    else void socket.join(roomNames.presenters(room.code));
   }
   room.connected(identity);
   socket.emit('links', socket.data.links);

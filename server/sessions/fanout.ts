@@ -10,6 +10,8 @@ export interface RoomFanout {
   toAll<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
   toFacilitators<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
   toParticipants<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
+  /** Presenter screens only (they also get what goes to participants). */
+  toPresenters<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;
   toParticipant<E extends keyof ServerToClientEvents>(code: string, participantId: string, event: E, ...args: EventArgs<E>): void;
   /** Each connected participant gets its own payload (e.g. its own dots). */
   toEachParticipant<E extends keyof ServerToClientEvents>(code: string, event: E, payloadFor: (participantId: string) => EventArgs<E>): void;

@@ -87,6 +87,7 @@ export class SessionRoom {
   private readonly dots: DotLedger;
   private readonly actions: ActionBoardState;
   private dotTotalsScheduled = false;
+  private arrivalsScheduled = false;
   private facilitatorConnections = 0;
   private presenterConnections = 0;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -263,6 +264,7 @@ export class SessionRoom {
     }
     this.addLive(participant);
     this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
+    this.scheduleArrivals();
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
     this.scheduleProgress();
     return { participant, token };
@@ -441,6 +443,7 @@ export class SessionRoom {
       myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
       results: resultsVisible(s.phase) ? this.results() : [],
       hiddenComments: identity.role === 'facilitator' ? [...this.hiddenComments.values()] : null,
+      arrivals: identity.role === 'presenter' ? this.arrivals() : null,
       presentedFactor: this.presentedFactor,
       dots: this.dotsFor(identity),
       actions: this.actionViews()
@@ -720,6 +723,7 @@ export class SessionRoom {
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
+    this.scheduleArrivals();
     this.fanout.toAll(this.code, 'participantCount', this.participants.size);
     if (dotsChanged) this.scheduleDotTotals();
     this.scheduleProgress();
@@ -770,6 +774,26 @@ export class SessionRoom {
   }
 
   /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
+  /** Who joined, for presenter screens of a named session: the latest names, in join order (null in anonymous sessions). */
+  private arrivals(): string[] | null {
+    if (this.session.anonymous) return null;
+    return [...this.participants.values()]
+      .sort((a, b) => a.record.joinedAt - b.record.joinedAt)
+      .slice(-LIMITS.arrivalsShown)
+      .map((p) => p.record.name);
+  }
+
+  /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */
+  private scheduleArrivals(): void {
+    if (this.arrivalsScheduled || this.session.anonymous) return;
+    this.arrivalsScheduled = true;
+    setImmediate(() => {
+      this.arrivalsScheduled = false;
+      const names = this.arrivals();
+      if (!this.deleted && names) this.fanout.toPresenters(this.code, 'arrivals', names);
+    });
+  }
+
   private scheduleDotTotals(): void {
     if (this.dotTotalsScheduled) return;
     this.dotTotalsScheduled = true;

@@ -131,4 +131,14 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
     await expect.poll(() => items.first().textContent()).toContain('A shared roadmap for 2027');
     await expectLegible(screen, 'actions');
   });
+
+  it('shows the names arriving in the lobby of a named session', async () => {
+    const created = (await postJson<CreateSessionResponse>(e2e.url, '/api/sessions', { title: 'Named', language: 'en', anonymous: false })).body;
+    const screen = await e2e.newPage(PROJECTOR);
+    await screen.goto(created.presenterUrl);
+    await screen.getByTestId('screen-code').waitFor();
+    for (const name of ['Ann', 'Bas', 'Ann']) await joinSession(e2e.url, created.code, { name });
+    await expect.poll(() => screen.getByTestId('presenter-arrival').allTextContents()).toEqual(['Ann', 'Bas', 'Ann (2)']);
+    await expectLegible(screen, 'arrivals');
+  });
 });

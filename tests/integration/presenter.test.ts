@@ -5,8 +5,9 @@
  * totals the facilitator hides from the room.
  */
 import { describe, expect, it } from 'vitest';
-import { connectClient, type BoardClient } from '../helpers/clients';
-import { startServer } from '../helpers/server';
+import { LIMITS } from '../../src/lib/protocol';
+import { connectClient, connectParticipant, waitFor, type BoardClient } from '../helpers/clients';
+import { joinSession, startServer } from '../helpers/server';
 import { addPoint } from '../helpers/board';
 import { advance, castBallot, setupSession, type TestSession } from '../helpers/session';
 
@@ -57,6 +58,45 @@ describe('the presenter screen follows the facilitator', () => {
     await advance(facilitator, 'actions');
     expect((await screen.state()).presentedFactor).toBeNull();
     expect((await people[1].client.state()).presentedFactor).toBeNull();
+  });
+
+  it('shows who joined in a named session, and nobody’s name in an anonymous one', async () => {
+    const server = await startServer();
+    const named = await setupSession(server, { create: { anonymous: false } });
+    const screen = await presenterOf(server.url, named);
+    expect(screen.snapshot.arrivals).toEqual([]);
+    const joined = [];
+    for (const name of ['Ann', 'Bas', 'Ann']) joined.push(await joinSession(server.url, named.code, { name }));
+    await screen.waitForEvent('arrivals', (names) => names.length === 3);
+    expect((await screen.state()).arrivals).toEqual(['Ann', 'Bas', 'Ann (2)']);
+    // Nobody else gets the list: not the facilitator (who has the full participant list), not participants.
+    const participant = await connectParticipant(server.url, named.code, joined[0].participantToken);
+    expect(participant.snapshot.arrivals).toBeNull();
+    expect((await named.facilitator.state()).arrivals).toBeNull();
+    expect(participant.events('arrivals')).toEqual([]);
+    expect(named.facilitator.events('arrivals')).toEqual([]);
+    // A removed person leaves the screen.
+    expect((await named.facilitator.send('participant:remove', { participantId: joined[1].participantId })).ok).toBe(true);
+    expect(await screen.waitForEvent('arrivals', (names) => names.length === 2 && !names.includes('Bas'))).toEqual(['Ann', 'Ann (2)']);
+
+    const anonymous = await setupSession(server, { participants: 2 });
+    const anonymousScreen = await presenterOf(server.url, anonymous);
+    await joinSession(server.url, anonymous.code, { name: 'Cor' });
+    await waitFor(async () => (await anonymousScreen.state()).participantCount === 3);
+    expect((await anonymousScreen.state()).arrivals).toBeNull();
+    expect(anonymousScreen.events('arrivals')).toEqual([]);
+  });
+
+  it('keeps the arrivals list bounded however many join', async () => {
+    const server = await startServer();
+    const session = await setupSession(server, { create: { anonymous: false } });
+    const screen = await presenterOf(server.url, session);
+    await Promise.all(Array.from({ length: LIMITS.arrivalsShown + 5 }, (_, i) => joinSession(server.url, session.code, { name: `P${i}` })));
+    await waitFor(async () => (await screen.state()).participantCount === LIMITS.arrivalsShown + 5);
+    const names = (await screen.state()).arrivals!;
+    expect(names).toHaveLength(LIMITS.arrivalsShown);
+    // Each event holds at most the latest LIMITS.arrivalsShown names.
+    for (const event of screen.events('arrivals')) expect(event.length).toBeLessThanOrEqual(LIMITS.arrivalsShown);
   });
 
   it('shows dot totals only when the room may see them', async () => {

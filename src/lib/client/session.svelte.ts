@@ -127,6 +127,7 @@ export class SessionConnection {
       })
     );
     s.on('presented', ({ factor }) => this.patch((snap) => (snap.presentedFactor = factor)));
+    s.on('arrivals', (names) => this.patch((snap) => (snap.arrivals = names)));
     s.on('ballot', (echo) =>
       this.patch((snap) => {
         // An answer given on another tab or device of this person; only for the round on screen.

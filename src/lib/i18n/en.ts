@@ -323,6 +323,7 @@ export const en: Messages = {
     distribution: 'How the scores are spread',
     shift: (before: number, after: number) => `Round ${before} → ${after}: what moved most`,
     noShift: 'No factor’s mean moved.',
+    arrivals: 'Who has joined',
     actions: 'Action points, most dots first',
     actionsInOrder: 'Action points',
     noActions: 'No action points yet.',

@@ -324,6 +324,7 @@ export const nl = {
     distribution: 'Hoe de scores verdeeld zijn',
     shift: (before: number, after: number) => `Ronde ${before} → ${after}: wat het meest bewoog`,
     noShift: 'Het gemiddelde van geen enkele factor veranderde.',
+    arrivals: 'Wie er al is',
     actions: 'Actiepunten, meeste stippen eerst',
     actionsInOrder: 'Actiepunten',
     noActions: 'Nog geen actiepunten.',

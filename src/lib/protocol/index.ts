@@ -165,6 +165,12 @@ export interface SessionSnapshot extends VotingClock {
   results: RoundResults[];
   /** Only for the facilitator: comments hidden from the room (so they can be shown again). */
   hiddenComments: HiddenComment[] | null;
+  /**
+   * Presenter screens of a named session only: the names of who joined, in join order (the latest
+   * LIMITS.arrivalsShown). Null for everyone else, and in anonymous sessions, whose promise names only
+   * the facilitator as seeing who joined.
+   */
+  arrivals: string[] | null;
   /** The factor the facilitator has open, which the presenter screen shows large; null for the overview. */
   presentedFactor: number | null;
   dots: DotState;
@@ -241,6 +247,8 @@ export interface ServerToClientEvents {
   dotTotals: (totals: Record<string, number>) => void;
   /** Action points changed (created, edited, moved, merged, removed, restored): the changed records. */
   actions: (changed: ActionView[]) => void;
+  /** Presenter screens of a named session: who joined (all names, in join order, the latest LIMITS.arrivalsShown). */
+  arrivals: (names: string[]) => void;
   /** The facilitator opened a factor (or closed it: null); presenter screens follow. */
   presented: (presented: { factor: number | null }) => void;
   /** Facilitator only: the comments hidden from the room changed. */

@@ -5,6 +5,8 @@ export const LIMITS = {
   commentMax: 500,
   actionTextMax: 2000,
   ownerMax: 80,
+  /** Names a presenter screen shows arriving in the lobby (the latest ones; the count shows all). */
+  arrivalsShown: 60,
   /** Participants in one session, unless configured otherwise. */
   participantsPerSession: 500,
   /** Sessions that are not closed, across the server, unless configured otherwise. */
