@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { attentionReasons, exportWords, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
+import { attentionReasons, distributionCells, exportWords, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
 
 /**
  * The spreadsheet export: one sheet per table, headers in the session's
@@ -32,18 +32,7 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[]): Promise<B
   );
   for (const f of data.factors) {
     const labels = [f.weak ? t.weak : '', f.divergent ? t.divergent : '', f.unclear ? t.unclear : ''].filter(Boolean).join(', ');
-    factors.addRow([
-      f.number,
-      f.title,
-      f.n,
-      f.unknown,
-      f.mean,
-      f.median,
-      f.stddev,
-      f.consensus,
-      ...(['1', '2', '3', '4', '5'] as const).map((s) => f.distribution?.[s] ?? null),
-      labels
-    ]);
+    factors.addRow([f.number, f.title, f.n, f.unknown, f.mean, f.median, f.stddev, f.consensus, ...distributionCells(f), labels]);
   }
   decimals(factors, [5, 6, 7, 8], '0.00');
 

@@ -141,4 +141,11 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
     await expect.poll(() => screen.getByTestId('presenter-arrival').allTextContents()).toEqual(['Ann', 'Bas', 'Ann (2)']);
     await expectLegible(screen, 'arrivals');
   });
+
+  it('says so when the presenter link names a session that does not exist (any more)', async () => {
+    const screen = await e2e.newPage(PROJECTOR);
+    await screen.goto(`${e2e.url}/s/ZZZZZZ/screen#key=${'k'.repeat(43)}`);
+    await expect.poll(() => screen.getByRole('alert').textContent()).toBeTruthy();
+    expect(await screen.getByTestId('screen-code').count()).toBe(0);
+  });
 });

@@ -81,6 +81,11 @@ function csvCell(value: unknown): string {
   return /[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Counts per score 1…5 as table cells; null where a factor's figures are withheld (fewer than k scores). */
+export function distributionCells(f: Pick<FactorStats, 'distribution'>): (number | null)[] {
+  return (['1', '2', '3', '4', '5'] as const).map((s) => f.distribution?.[s] ?? null);
+}
+
 export function csvRows(rows: unknown[][]): string {
   return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }
@@ -119,11 +124,7 @@ export function tableRows(data: ExportJson, ballots: Ballot[], table: CsvTable):
           f.median,
           f.stddev,
           f.consensus,
-          f.distribution?.['1'] ?? null,
-          f.distribution?.['2'] ?? null,
-          f.distribution?.['3'] ?? null,
-          f.distribution?.['4'] ?? null,
-          f.distribution?.['5'] ?? null,
+          ...distributionCells(f),
           f.weak,
           f.divergent,
           f.unclear
