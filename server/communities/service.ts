@@ -121,7 +121,16 @@ export class CommunityService {
     // `P` + a code: seven characters, so never a live session's code (those are six).
     const code = `P${generateCode((n) => randomBytes(n))}`;
     await committed(
-      this.store.savePaperSession({ id: generateId(), communityId: community.id, code, title, date: input.date, factors, createdAt: Date.now() }),
+      this.store.savePaperSession({
+        id: generateId(),
+        communityId: community.id,
+        code,
+        title,
+        date: input.date,
+        factors,
+        createdAt: Date.now(),
+        source: 'paper'
+      }),
       'the paper session'
     );
     return code;
