@@ -1,10 +1,10 @@
 import * as Y from 'yjs';
 import { isoDay } from '../../src/lib/domain/community';
-import { reviewItems, type EarlierBoard } from '../../src/lib/domain/review';
+import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
 import { clampGraphemes } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
-import type { SessionRecord, Store } from '../store/types';
+import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
 import type { CommunityContext } from '../sessions/room';
 
 /** Earlier action points one review lists at most (the newest sessions' when there are more). */
@@ -27,15 +27,36 @@ export async function loadCommunityContext(store: Store, session: SessionRecord)
   const community = await store.loadCommunity(session.communityId);
   if (!community) return null;
   const sessions = await store.listCommunitySessions(community.id);
-  const earlierRows = sessions.filter(
-    (s) => s.id !== session.id && (s.createdAt < session.createdAt || (s.createdAt === session.createdAt && s.id < session.id))
-  );
+  const earlierRows = sessions
+    .filter((s) => s.id !== session.id && (s.createdAt < session.createdAt || (s.createdAt === session.createdAt && s.id < session.id)))
+    .slice(-REVIEW_SESSIONS_MAX);
   const reviews = await store.listActionReviews(community.id);
-  const earlier: EarlierBoard[] = [];
-  for (const row of earlierRows) {
+  const earlier = await loadBoards(store, earlierRows);
+  return {
+    community: { id: community.id, name: community.name },
+    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) })),
+    originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
+  };
+}
+
+/**
+ * Every action point of a community still open: on a board, not done, and not
+ * closed by any session's review (a carried-over point is listed as its copy).
+ * For the calendar of due dates. Oldest session first, in board order.
+ */
+export async function openCommunityActions(store: Store, communityId: string): Promise<ReviewItem[]> {
+  const rows = await store.listCommunitySessions(communityId);
+  const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows)]);
+  return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) }));
+}
+
+/** The boards of sessions, with texts decoded only where a point is still open. */
+async function loadBoards(store: Store, rows: readonly CommunitySessionRow[]): Promise<EarlierBoard[]> {
+  const boards: EarlierBoard[] = [];
+  for (const row of rows) {
     const actions = await store.loadActionPoints(row.id);
     const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done');
-    earlier.push({
+    boards.push({
       id: row.id,
       code: row.code,
       title: row.title,
@@ -44,11 +65,7 @@ export async function loadCommunityContext(store: Store, session: SessionRecord)
       texts: open ? await boardTexts(store, row.id) : new Map()
     });
   }
-  return {
-    community: { id: community.id, name: community.name },
-    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) })),
-    originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
-  };
+  return boards;
 }
 
 /** The text of every action point of a session's board, read from its stored Yjs updates. */

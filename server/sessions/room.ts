@@ -959,6 +959,11 @@ export class SessionRoom {
 
   // ------------------------------------------------------------------ review of earlier sessions' actions
 
+  /** The review list (what the snapshot shows), or null outside a community. */
+  reviewItems(): ReviewItem[] | null {
+    return this.communityContext ? this.communityContext.review : null;
+  }
+
   /**
    * The facilitator records what the group says about an earlier session's open
    * action point (`review:set`): done, doing, dropped or carried over. Carrying

@@ -304,8 +304,8 @@ export interface CommunityTrends {
 export interface CommunitySessionSummary {
   code: string;
   title: string;
-  source: 'live' | 'paper';
-  /** YYYY-MM-DD: the day created (live) or held (paper). */
+  source: 'live' | 'paper' | 'import';
+  /** YYYY-MM-DD: the day created (live) or held (paper, import). */
   date: string;
   /** Live sessions: their phase; paper ones are always `closed`. */
   phase: Phase;

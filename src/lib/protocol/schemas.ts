@@ -76,6 +76,31 @@ export const PaperSessionRequest = z
   .strict();
 export type PaperSessionRequest = z.input<typeof PaperSessionRequest>;
 
+/**
+ * `POST /api/communities/:id/imports` body: a session's `export.json` as downloaded (other fields
+ * are ignored). Only the latest round's per-factor counts are kept.
+ */
+export const ImportExportRequest = z.looseObject({
+  session: z.looseObject({
+    title: displayText(LIMITS.titleMax),
+    createdAt: z
+      .string()
+      .max(40)
+      .refine((v) => isIsoDay(v.slice(0, 10)), 'must start with a day written YYYY-MM-DD')
+  }),
+  factors: z
+    .array(
+      z.looseObject({
+        number: factorNumber,
+        distribution: z.object({ '1': paperCount, '2': paperCount, '3': paperCount, '4': paperCount, '5': paperCount }).nullable(),
+        unknown: paperCount
+      })
+    )
+    .min(1)
+    .max(40)
+});
+export type ImportExportRequest = z.input<typeof ImportExportRequest>;
+
 /** `POST /api/sessions/:code/participants` body. */
 export const JoinSessionRequest = z
   .object({
