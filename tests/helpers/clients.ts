@@ -125,7 +125,9 @@ function openSocket(url: string, auth: ConnectAuth | undefined): BoardSocket {
     transports: ['websocket'],
     forceNew: true,
     reconnection: false,
-    ...(auth ? { auth: auth as Record<string, unknown> } : {})
+    ...(auth ? { auth: auth as Record<string, unknown> } : {}),
+    // As the browser does: the code in the URL lets several instances route the connection to the session's owner.
+    ...(typeof auth?.code === 'string' ? { query: { code: auth.code } } : {})
   });
   onTestFinished(() => {
     socket.disconnect();

@@ -81,6 +81,8 @@ export class SessionConnection {
       path: SOCKET_PATH,
       transports: ['websocket', 'polling'],
       auth: { code, token, protocolVersion: PROTOCOL_VERSION },
+      // The code in the URL too (not the token): with several instances, the request goes to the one holding the session.
+      query: { code },
       reconnectionDelayMax: 5000
     });
     const s = this.socket;

@@ -1,0 +1,140 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import httpProxy from 'http-proxy';
+import { normalizeCode } from '../../src/lib/domain/codes';
+import { SOCKET_PATH, YJS_PATH } from '../../src/lib/protocol';
+import type { SessionLeases } from './leases';
+
+/** Set on a request one instance forwards to another, so it is never forwarded twice. */
+export const FORWARDED_HEADER = 'x-seeds-forwarded';
+
+/**
+ * The session code a request is about, or null for requests that touch no
+ * live room (pages, creating a session, communities, frameworks, health):
+ * `/api/sessions/CODE…`, `/yjs/CODE`, and socket.io requests, which carry the
+ * code as a `code` query parameter (the client adds it for this).
+ */
+export function sessionCodeOf(url: string | undefined): string | null {
+  if (!url) return null;
+  const parsed = new URL(url, 'http://x');
+  const path = parsed.pathname;
+  let raw: string | null = null;
+  if (path === `${SOCKET_PATH}/` || path.startsWith(`${SOCKET_PATH}/`)) raw = parsed.searchParams.get('code');
+  else if (path.startsWith(`${YJS_PATH}/`)) raw = path.slice(YJS_PATH.length + 1).split('/')[0];
+  else {
+    const match = /^\/api\/sessions\/([^/]+)/.exec(path);
+    raw = match ? match[1] : null;
+  }
+  if (!raw) return null;
+  try {
+    return normalizeCode(decodeURIComponent(raw));
+  } catch {
+    return null;
+  }
+}
+
+type Decision = { local: true } | { local: false; target: string } | { retry: true };
+
+/**
+ * Sends each session's HTTP requests and WebSocket upgrades to the instance
+ * that holds its lease, so a session's room lives in exactly one process while
+ * its people may reach any instance (through a proxy that balances as it
+ * likes). An instance that finds a session's lease free takes it and serves
+ * the session itself. Installed in front of every other handler of the HTTP
+ * server, socket.io's included (which otherwise answers /socket.io first).
+ */
+export class SessionForwarder {
+  private readonly proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, proxyTimeout: 30_000 });
+  /** Codes never change their session: kept after the first lookup (bounded). */
+  private readonly ids = new Map<string, string>();
+
+  constructor(
+    private readonly leases: SessionLeases,
+    private readonly findSessionId: (code: string) => Promise<string | null>
+  ) {
+    this.proxy.on('error', (error, _req, res) => {
+      // The owner went away mid-request: the client retries, and the lease will have moved.
+      if ('writeHead' in res && !res.headersSent) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error: { code: 'store_unavailable', message: 'The instance holding this session is not reachable; try again.' } }));
+      } else res.destroy();
+      console.error('cluster: forwarding failed:', error.message);
+    });
+  }
+
+  private async sessionId(code: string): Promise<string | null> {
+    const known = this.ids.get(code);
+    if (known) return known;
+    const id = await this.findSessionId(code);
+    if (id) {
+      if (this.ids.size > 100_000) this.ids.clear();
+      this.ids.set(code, id);
+    }
+    return id;
+  }
+
+  private async decide(req: http.IncomingMessage): Promise<Decision> {
+    const code = sessionCodeOf(req.url);
+    // A request another instance forwarded is served here, whatever happens: never a second hop.
+    if (!code || req.headers[FORWARDED_HEADER]) return { local: true };
+    const id = await this.sessionId(code);
+    if (!id || this.leases.holds(id)) return { local: true };
+    const owner = await this.leases.acquire(id);
+    if (owner.here) return { local: true };
+    return owner.ownerUrl ? { local: false, target: owner.ownerUrl } : { retry: true };
+  }
+
+  /** Wraps the server's `request` and `upgrade` listeners (install after socket.io and Express are attached). */
+  install(server: http.Server): void {
+    const requests = server.listeners('request') as ((req: http.IncomingMessage, res: http.ServerResponse) => void)[];
+    const upgrades = server.listeners('upgrade') as ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+    server.removeAllListeners('request');
+    server.removeAllListeners('upgrade');
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.decide(req).then(
+        (decision) => {
+          if ('retry' in decision) return unavailable(res);
+          if (decision.local) for (const listener of requests) listener.call(server, req, res);
+          else {
+            req.headers[FORWARDED_HEADER] = '1';
+            this.proxy.web(req, res, { target: decision.target });
+          }
+        },
+        (error) => {
+          console.error('cluster: routing a request failed:', error);
+          unavailable(res);
+        }
+      );
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.decide(req).then(
+        (decision) => {
+          if ('retry' in decision) return refuseUpgrade(socket);
+          if (decision.local) for (const listener of upgrades) listener.call(server, req, socket, head);
+          else {
+            req.headers[FORWARDED_HEADER] = '1';
+            this.proxy.ws(req, socket, head, { target: decision.target });
+          }
+        },
+        (error) => {
+          console.error('cluster: routing an upgrade failed:', error);
+          refuseUpgrade(socket);
+        }
+      );
+    });
+  }
+
+  close(): void {
+    this.proxy.close();
+  }
+}
+
+function unavailable(res: http.ServerResponse): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+  res.end(JSON.stringify({ error: { code: 'store_unavailable', message: 'This session is moving to another instance; try again in a moment.' } }));
+}
+
+function refuseUpgrade(socket: Duplex): void {
+  socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+}
