@@ -1,0 +1,159 @@
+/**
+ * Two instances on one PostgreSQL behind a real nginx (docs/deploy/nginx-cluster.conf),
+ * as child processes (so one can be SIGKILLed): participants of one session on
+ * different instances see one consistent session (votes, presence, phases, reveal,
+ * board edits), because every connection ends in the room of the instance holding
+ * the session's lease; then the owner is killed in the middle of voting and editing,
+ * clients reconnect through the proxy, the survivor carries the session on, and
+ * every acknowledged write is there (docs/scaling.md).
+ */
+import { describe, expect, it } from 'vitest';
+import { io, type Socket } from 'socket.io-client';
+import { PROTOCOL_VERSION, SOCKET_PATH, type Ack, type SessionSnapshot } from '../../src/lib/protocol';
+import { addPoint, textIn } from '../helpers/board';
+import { connectClient, connectYjs, waitFor, type BoardClient } from '../helpers/clients';
+import { freePort, startChildServer, type ChildServer } from '../helpers/child-server';
+import { NGINX, startNginxCluster } from '../helpers/nginx';
+import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
+import { adminQuery } from '../helpers/postgres';
+import { createSession, joinSession, makeDataDir } from '../helpers/server';
+
+const suite = pgAdminUrl() && NGINX ? describe : describe.skip;
+
+async function instances(databaseUrl: string): Promise<[ChildServer, ChildServer]> {
+  const ports = [await freePort(), await freePort()];
+  return Promise.all(
+    ports.map(async (port) =>
+      startChildServer({
+        dataDir: await makeDataDir(),
+        port,
+        env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback' }
+      })
+    )
+  ) as Promise<[ChildServer, ChildServer]>;
+}
+
+/** The instance URL holding a session's lease, as PostgreSQL records it. */
+async function ownerOf(databaseUrl: string, code: string): Promise<string | null> {
+  const { rows } = await adminQuery(
+    databaseUrl,
+    `SELECT o.instance_url FROM session_owners o JOIN sessions s ON s.id = o.session_id WHERE s.code = '${code.replace(/[^A-Z0-9]/g, '')}'`
+  );
+  return (rows[0]?.instance_url as string | undefined) ?? null;
+}
+
+/** A participant's socket that reconnects by itself (as the browser's does), through `url`. */
+function reconnecting(url: string, code: string, token: string): { socket: Socket; snapshots: SessionSnapshot[] } {
+  const socket = io(url, {
+    path: SOCKET_PATH,
+    transports: ['websocket'],
+    forceNew: true,
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 500,
+    auth: { code, token, protocolVersion: PROTOCOL_VERSION },
+    query: { code }
+  });
+  const snapshots: SessionSnapshot[] = [];
+  socket.on('state', (s: SessionSnapshot) => snapshots.push(s));
+  return { socket, snapshots };
+}
+
+suite('two instances behind nginx', () => {
+  it('people of one session on different instances share one session: votes, presence, phases, reveal and board edits', async () => {
+    const databaseUrl = await makeDatabase();
+    const [a, b] = await instances(databaseUrl);
+    const proxy = await startNginxCluster([a.port, b.port]);
+    const created = await createSession(proxy.url, { title: 'Across instances' });
+    const owner = await ownerOf(databaseUrl, created.code);
+    expect([a.url, b.url]).toContain(owner);
+
+    // The facilitator on one instance, each participant on a different one: whatever the owner, someone is forwarded.
+    const facilitator = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
+    const people: BoardClient[] = [];
+    for (const [i, url] of [a.url, b.url, proxy.url].entries()) {
+      const joined = await joinSession(url, created.code, { name: `P${i + 1}` });
+      people.push(await connectClient(url, { code: created.code, token: joined.participantToken }));
+    }
+    await facilitator.waitForEvent('participantCount', (n) => n === 3);
+    expect((await facilitator.state()).participants!.filter((p) => p.connected).length).toBe(3);
+
+    expect((await facilitator.send('phase:set', { phase: 'voting' })).ok).toBe(true);
+    for (const person of people) await person.waitForEvent('phase', (p) => p.phase === 'voting');
+    for (const [i, person] of people.entries()) {
+      const acks = await Promise.all(Array.from({ length: 12 }, (_, f) => person.send('vote', { factor: f + 1, answer: ((i + f) % 5) + 1 as 1 })));
+      expect(acks.every((ack) => ack.ok)).toBe(true);
+    }
+    await facilitator.waitForEvent('progress', (p) => p.voted === 3);
+    expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
+    const seen = await Promise.all(people.map((p) => p.waitForEvent('results', (r) => r.length === 1)));
+    for (const results of seen) expect(results).toEqual(seen[0]);
+    expect(seen[0][0].voters).toBe(3);
+
+    expect((await facilitator.send('phase:set', { phase: 'actions' })).ok).toBe(true);
+    const point = await addPoint(people[1], 4, 'Typed on instance B');
+    const boards = await Promise.all([
+      connectYjs(a.url, created.code, created.facilitatorToken),
+      connectYjs(b.url, created.code, created.facilitatorToken),
+      connectYjs(proxy.url, created.code, created.facilitatorToken)
+    ]);
+    (await textIn(boards[0].doc, point)).insert(0, 'A: ');
+    for (const board of boards) await waitFor(async () => (await textIn(board.doc, point)).toString() === 'A: Typed on instance B', { message: 'edit everywhere' });
+    for (const c of [facilitator, ...people]) c.close();
+  }, 60_000);
+
+  it('SIGKILL of the owner in the middle of voting and editing: clients reconnect through the proxy, the survivor carries on, nothing acknowledged is lost', async () => {
+    const databaseUrl = await makeDatabase();
+    const [a, b] = await instances(databaseUrl);
+    const proxy = await startNginxCluster([a.port, b.port]);
+    const created = await createSession(proxy.url, { title: 'Failover' });
+    const tokens = await Promise.all([0, 1, 2, 3].map(async (i) => (await joinSession(proxy.url, created.code, { name: `V${i}` })).participantToken));
+    const facilitator = reconnecting(proxy.url, created.code, created.facilitatorToken);
+    const voters = tokens.map((t) => reconnecting(proxy.url, created.code, t));
+    await waitFor(() => [facilitator, ...voters].every((c) => c.snapshots.length > 0), { message: 'all connected' });
+    const emit = <T,>(c: { socket: Socket }, event: string, payload: unknown) =>
+      c.socket.timeout(3000).emitWithAck(event, payload).catch(() => null) as Promise<Ack<T> | null>;
+    expect((await emit(facilitator, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
+
+    const owner = await ownerOf(databaseUrl, created.code);
+    const [dying, survivor] = owner === a.url ? [a, b] : [b, a];
+    // Each voter votes one answer at a time (the next after the ack), so at most one is in flight when the owner dies.
+    const acknowledged = new Map<string, number>();
+    const unacknowledged = new Map<string, Set<number>>();
+    let acks = 0;
+    let stop = false;
+    const voting = voters.map(async (voter, i) => {
+      for (let round = 0; !stop && round < 400; round++) {
+        const factor = (round % 12) + 1;
+        const answer = ((i + round) % 5) + 1;
+        const key = `${i}:${factor}`;
+        const ack = await emit(voter, 'vote', { factor, answer });
+        if (ack?.ok) {
+          acknowledged.set(key, answer);
+          unacknowledged.delete(key);
+          acks++;
+        } else {
+          // Not acknowledged: it may or may not have been stored; a later acknowledged one settles it.
+          unacknowledged.set(key, (unacknowledged.get(key) ?? new Set()).add(answer));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    });
+    await waitFor(() => acks >= 20, { timeout: 10_000, message: 'votes before the kill' });
+    await dying.kill();
+    const beforeKill = acks;
+    await waitFor(() => acks >= beforeKill + 20, { timeout: 30_000, message: 'votes acknowledged by the survivor' });
+    stop = true;
+    await Promise.all(voting);
+    expect(await ownerOf(databaseUrl, created.code)).toBe(survivor.url);
+
+    // Every acknowledged answer is stored, unless a later one (sent, maybe not acknowledged) replaced it.
+    const { rows } = await adminQuery(
+      databaseUrl,
+      `SELECT p.name, a.factor, a.answer FROM answers a JOIN participants p ON p.id = a.participant_id JOIN sessions s ON s.id = a.session_id WHERE s.code = '${created.code}'`
+    );
+    const stored = new Map(rows.map((r) => [`${Number(String(r.name).slice(1))}:${r.factor}`, Number(r.answer)]));
+    for (const [key, answer] of acknowledged) expect([answer, ...(unacknowledged.get(key) ?? [])], key).toContain(stored.get(key));
+    expect(acknowledged.size).toBe(4 * 12);
+    for (const c of [facilitator, ...voters]) c.socket.close();
+  }, 90_000);
+});
