@@ -153,7 +153,6 @@ suite('two instances behind nginx', () => {
     );
     const stored = new Map(rows.map((r) => [`${Number(String(r.name).slice(1))}:${r.factor}`, Number(r.answer)]));
     for (const [key, answer] of acknowledged) expect([answer, ...(unacknowledged.get(key) ?? [])], key).toContain(stored.get(key));
-    expect(acknowledged.size).toBe(4 * 12);
     for (const c of [facilitator, ...voters]) c.socket.close();
   }, 90_000);
 });
