@@ -1,22 +1,17 @@
 import type { Framework } from '../../src/lib/domain/framework';
-import { canTransition, votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
-import { computeProgress, type Answer, type Progress } from '../../src/lib/domain/ballots';
+import { votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
+import type { Answer, Progress } from '../../src/lib/domain/ballots';
 import { randomInt } from 'node:crypto';
-import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
+import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
   LIMITS,
-  PROTOCOL_VERSION,
   type ActionView,
   type DotState,
   type HiddenComment,
-  type Me,
-  type OwnDots,
-  type OwnAnswer,
   type ParticipantView,
   type PhaseChange,
   type RoundResults,
-  type VotingClock,
   type SessionSettings,
   type SessionSnapshot,
   type SessionSummary,
@@ -27,42 +22,41 @@ import { distinctName } from '../../src/lib/domain/names';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
-import { DotLedger } from './dots';
+import { DotLedger, FACILITATOR_VOTER } from './dots';
 import { KeyedSerial } from './serial';
+import { BallotBox } from './ballot-box';
+import { Coalescer } from './coalescer';
+import { RevealedRounds } from './revealed';
+import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
+import {
+  arrivals,
+  dotStateOf,
+  dotTotalsFor,
+  participantView,
+  participantViews,
+  snapshotFor,
+  summaryOf,
+  type Identity,
+  type Member,
+  type RoomState
+} from './projections';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 
-function commentKey(c: HiddenComment): string {
-  return `${c.round} ${c.factor} ${c.text}`;
-}
-
-interface LiveParticipant {
-  record: ParticipantRecord;
-  connections: number;
-}
-
-/**
- * Who a connection is, decided once when it authenticates. A presenter (the
- * room's projector, opened with the presenter link) sees what participants see
- * and can change nothing.
- */
-export type Identity = { role: 'facilitator' } | { role: 'presenter' } | { role: 'participant'; participantId: string };
-
-/** What the facilitator can do to the voting clock without revealing (`voting:control`). */
-export type VotingControl = { action: 'extend'; seconds: number } | { action: 'pause' | 'resume' | 'clear' | 'close' | 'reopen' };
-
-/** The identity that dot votes use for the facilitator. */
-export const FACILITATOR_VOTER = 'facilitator';
+export type { Identity } from './projections';
+export type { VotingControl } from './voting-clock';
+export { FACILITATOR_VOTER } from './dots';
 
 /** How often participants (not the facilitator) get progress updates under load. */
 const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 
-/** When the store refused to close voting at a countdown's end, how long until it is tried again. */
-const DEADLINE_RETRY_MS = 5000;
-
 /**
- * One live session: the authoritative state in memory, written through to the
- * store before anything is acknowledged. Every method validates by rule (phase,
- * role, limits) and throws a CommandError that becomes a typed ack.
+ * One session's authoritative state in memory, written through to the store
+ * before anything is acknowledged. The concerns live in small units: ballots
+ * and running counts (BallotBox), frozen results (RevealedRounds), dots
+ * (DotLedger), the action board's structure (ActionBoardState), the clock
+ * (voting-clock.ts), who sees what (projections.ts) and fan-out coalescing
+ * (Coalescer). This class orders them: it checks the domain rules, writes to
+ * the store, then changes memory and tells the clients.
  *
  * Store first, then memory: a change becomes visible (in memory, snapshots,
  * fan-out) only after its write committed, so a failed write is answered
@@ -71,39 +65,28 @@ const DEADLINE_RETRY_MS = 5000;
  * a time per voter, so each is checked against the committed state before it.
  */
 export class SessionRoom {
-  private readonly participants = new Map<string, LiveParticipant>();
-  private readonly participantByTokenHash = new Map<string, string>();
-  /** round → participant → factor → answer */
-  private readonly answers = new Map<number, Map<string, Map<number, OwnAnswer>>>();
-  /** What each revealed round showed, frozen at the reveal (docs/privacy.md): never recomputed. */
-  private readonly frozen = new Map<number, { results: RoundResults; ballots: FrozenBallot[] }>();
+  private readonly members = new Map<string, Member>();
+  private readonly memberByTokenHash = new Map<string, string>();
+  private readonly ballots: BallotBox;
+  private readonly revealed: RevealedRounds;
   /**
    * The factor the facilitator has open, shown large on presenter screens. A pointer for screens, not
    * workshop data: kept in memory only (after a restart the screens show the overview) and reset by a phase change.
    */
   private presentedFactor: number | null = null;
-  /** Comments hidden from the room, keyed by `round factor text` (see commentKey); applied when results are read. */
-  private readonly hiddenComments = new Map<string, HiddenComment>();
   private readonly dots: DotLedger;
   private readonly actions: ActionBoardState;
-  private dotTotalsScheduled = false;
-  private arrivalsScheduled = false;
   private facilitatorConnections = 0;
   private presenterConnections = 0;
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private progressScheduled = false;
-  private participantProgressTimer: NodeJS.Timeout | null = null;
+  private readonly deadline: DeadlineTimer;
+  private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'dotTotals'>();
   private readonly dirtyParticipants = new Set<string>();
-  /**
-   * Running counts for the current round (answers per factor, participants who
-   * answered everything), kept up to date on every change so progress costs
-   * O(factors) per event-loop turn instead of O(participants × factors).
-   */
-  private counts = { perFactor: [] as number[], voted: 0 };
   private deleted = false;
   /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
   private readonly joining = new Map<string, ParticipantRecord>();
   private readonly serial = new KeyedSerial();
+  /** What the projections read. */
+  private readonly state: RoomState;
 
   constructor(
     private session: SessionRecord,
@@ -112,21 +95,46 @@ export class SessionRoom {
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>
   ) {
-    for (const record of loaded.participants) this.addLive(record);
-    for (const answer of loaded.answers) {
-      if (!this.participants.has(answer.participantId)) continue;
-      this.answerMap(answer.round, answer.participantId).set(answer.factor, { answer: answer.answer, comment: answer.comment });
-    }
-    for (const hidden of loaded.hiddenComments) this.hiddenComments.set(commentKey(hidden), hidden);
+    this.ballots = new BallotBox(framework.factors.length, session.round);
+    for (const record of loaded.participants) this.addMember(record);
+    this.ballots.load(loaded.answers);
+    this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
     this.dots = new DotLedger(loaded.dots);
-    for (const revealed of loaded.revealed) this.frozen.set(revealed.round, { results: revealed.results, ballots: revealed.ballots });
     // Rounds revealed before results were frozen (older databases) are frozen once, now.
     for (const round of this.session.revealedRounds) {
-      if (!this.frozen.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
     this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
-    this.recount();
-    this.armDeadline();
+    this.deadline = new DeadlineTimer(
+      (deadline) =>
+        // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
+        this.serial.run('session', async () => {
+          if (this.isDue(deadline)) await this.applyClock(DEADLINE_REACHED);
+        }),
+      (deadline) => this.isDue(deadline)
+    );
+    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    const read = {
+      session: () => this.session,
+      hidden: () => this.revealed.hiddenComments(),
+      presented: () => this.presentedFactor
+    };
+    this.state = {
+      get session() {
+        return read.session();
+      },
+      members: this.members,
+      ballots: this.ballots,
+      dots: this.dots,
+      get hiddenComments() {
+        return read.hidden();
+      },
+      get presentedFactor() {
+        return read.presented();
+      },
+      results: () => this.results(),
+      actions: () => this.actionViews()
+    };
   }
 
   get id(): string {
@@ -149,25 +157,18 @@ export class SessionRoom {
   }
   get connectionCount(): number {
     let total = this.facilitatorConnections + this.presenterConnections;
-    for (const p of this.participants.values()) total += p.connections;
+    for (const p of this.members.values()) total += p.connections;
     return total;
   }
 
-  private addLive(record: ParticipantRecord): void {
-    this.participants.set(record.id, { record, connections: 0 });
-    this.participantByTokenHash.set(record.tokenHash, record.id);
+  private addMember(record: ParticipantRecord): void {
+    this.members.set(record.id, { record, connections: 0 });
+    this.memberByTokenHash.set(record.tokenHash, record.id);
+    this.ballots.addMember(record.id);
   }
 
-  private answerMap(round: number, participantId: string): Map<number, OwnAnswer> {
-    let byParticipant = this.answers.get(round);
-    if (!byParticipant) this.answers.set(round, (byParticipant = new Map()));
-    let map = byParticipant.get(participantId);
-    if (!map) byParticipant.set(participantId, (map = new Map()));
-    return map;
-  }
-
-  private answeredCount(participantId: string): number {
-    return this.answers.get(this.session.round)?.get(participantId)?.size ?? 0;
+  private isDue(deadline: number): boolean {
+    return !this.deleted && this.session.phase === 'voting' && this.session.votingDeadline === deadline;
   }
 
   /** Decides who holds `token`, or null. */
@@ -178,7 +179,7 @@ export class SessionRoom {
       return { role: 'facilitator' };
     }
     if (this.session.presenterTokenHash !== null && hash === this.session.presenterTokenHash) return { role: 'presenter' };
-    const participantId = this.participantByTokenHash.get(hash);
+    const participantId = this.memberByTokenHash.get(hash);
     return participantId ? { role: 'participant', participantId } : null;
   }
 
@@ -195,21 +196,15 @@ export class SessionRoom {
     );
   }
 
-  /** The voting clock as clients should show it, stamped with the server's time. */
-  private clock(): VotingClock {
-    const { votingDeadline, votingPausedMs, votingClosed } = this.session;
-    return { votingDeadline, votingPausedMs, votingClosed, serverNow: Date.now() };
-  }
-
   private phaseChange(): PhaseChange {
-    return { phase: this.session.phase, round: this.session.round, ...this.clock() };
+    return phaseChangeOf(this.session, Date.now());
   }
 
   /** Open connections (socket.io and board) of one identity; all presenter screens of the session count as one. */
   connectionsOf(identity: Identity): number {
     if (identity.role === 'facilitator') return this.facilitatorConnections;
     if (identity.role === 'presenter') return this.presenterConnections;
-    return this.participants.get(identity.participantId)?.connections ?? 0;
+    return this.members.get(identity.participantId)?.connections ?? 0;
   }
 
   /** Whether a facilitator token belongs to this session (for REST exports). */
@@ -218,17 +213,7 @@ export class SessionRoom {
   }
 
   summary(): SessionSummary {
-    const { code, title, phase, language, framework, anonymous } = this.session;
-    return {
-      code,
-      title,
-      phase,
-      language,
-      framework,
-      anonymous,
-      participants: this.participants.size,
-      minVoters: anonymous ? this.session.settings.minVoters : null
-    };
+    return summaryOf(this.state);
   }
 
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
@@ -238,7 +223,7 @@ export class SessionRoom {
   ): Promise<{ participant: ParticipantRecord; token: string }> {
     this.assertAlive();
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
-    if (this.participants.size + this.joining.size >= maxParticipants)
+    if (this.members.size + this.joining.size >= maxParticipants)
       throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
     if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
       throw new CommandError('bad_request', `Unknown group "${input.group}".`, [
@@ -251,7 +236,7 @@ export class SessionRoom {
       sessionId: this.session.id,
       tokenHash: hashToken(token),
       // Two people who both call themselves "Sam" must stay apart in every list, result and export.
-      name: distinctName(input.name, [...this.participants.values()].map((p) => p.record.name).concat([...this.joining.values()].map((p) => p.name))),
+      name: distinctName(input.name, [...this.members.values()].map((p) => p.record.name).concat([...this.joining.values()].map((p) => p.name))),
       group: input.group,
       language: input.language,
       joinedAt: Date.now()
@@ -262,15 +247,15 @@ export class SessionRoom {
     } finally {
       this.joining.delete(participant.id);
     }
-    this.addLive(participant);
+    this.addMember(participant);
     this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
     this.scheduleArrivals();
-    this.fanout.toAll(this.code, 'participantCount', this.participants.size);
+    this.fanout.toAll(this.code, 'participantCount', this.members.size);
     this.scheduleProgress();
     return { participant, token };
   }
 
-  /** Presence: a connection of `identity` opened. */
+  /** Presence: a connection of `identity` opened (either transport). */
   connected(identity: Identity): void {
     if (identity.role === 'presenter') {
       this.presenterConnections++;
@@ -280,13 +265,13 @@ export class SessionRoom {
       this.facilitatorConnections++;
       return;
     }
-    const live = this.participants.get(identity.participantId);
+    const live = this.members.get(identity.participantId);
     if (!live) return;
     live.connections++;
-    if (live.connections === 1) this.fanout.toFacilitators(this.code, 'participant', this.participantView(live.record.id)!);
+    if (live.connections === 1) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, live));
   }
 
-  /** Presence: a connection of `identity` closed. */
+  /** Presence: a connection of `identity` closed (either transport). */
   disconnected(identity: Identity): void {
     if (identity.role === 'presenter') {
       this.presenterConnections = Math.max(0, this.presenterConnections - 1);
@@ -296,33 +281,23 @@ export class SessionRoom {
       this.facilitatorConnections = Math.max(0, this.facilitatorConnections - 1);
       return;
     }
-    const live = this.participants.get(identity.participantId);
+    const live = this.members.get(identity.participantId);
     if (!live) return;
     live.connections = Math.max(0, live.connections - 1);
-    if (live.connections === 0) this.fanout.toFacilitators(this.code, 'participant', this.participantView(live.record.id)!);
+    if (live.connections === 0) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, live));
   }
 
   hasParticipant(participantId: string): boolean {
-    return this.participants.has(participantId);
+    return this.members.has(participantId);
   }
 
   participantView(participantId: string): ParticipantView | null {
-    const live = this.participants.get(participantId);
-    if (!live) return null;
-    const { id, name, group, joinedAt } = live.record;
-    // Per-person counts in an anonymous session would show who answered which factor when.
-    return { id, name, group, joinedAt, connected: live.connections > 0, answered: this.session.anonymous ? null : this.answeredCount(id) };
+    const live = this.members.get(participantId);
+    return live ? participantView(this.state, live) : null;
   }
 
   progress(): Progress {
-    return { voted: this.counts.voted, total: this.participants.size, perFactor: [...this.counts.perFactor] };
-  }
-
-  /** Recomputes the running counts from scratch (on load and when the round changes). */
-  private recount(): void {
-    const current = this.answers.get(this.session.round);
-    const { voted, perFactor } = computeProgress(this.participants.keys(), (id) => current?.get(id)?.keys() ?? [], this.factorCount);
-    this.counts = { voted, perFactor };
+    return this.ballots.progress();
   }
 
   settings(): SessionSettings {
@@ -331,7 +306,7 @@ export class SessionRoom {
 
   /** The input of a round's results: everyone still in the session, with the current settings. */
   private resultsInput(round: number): ResultsInput {
-    const byParticipant = this.answers.get(round);
+    const byParticipant = this.ballots.inRound(round);
     return {
       round,
       factorCount: this.factorCount,
@@ -339,24 +314,16 @@ export class SessionRoom {
       anonymous: this.session.anonymous,
       minVoters: this.session.settings.minVoters,
       // Every comment is frozen with the round; hidden ones are left out when results are read (see results()).
-      comments: [...(byParticipant?.values() ?? [])].flatMap((answers) =>
-        [...answers].flatMap(([factor, a]) => (a.comment ? [{ factor, text: a.comment }] : []))
-      ),
-      voters: [...this.participants.values()].map(({ record }) => ({
+      comments: [...byParticipant.values()].flatMap((answers) => [...answers].flatMap(([factor, a]) => (a.comment ? [{ factor, text: a.comment }] : []))),
+      voters: [...this.members.values()].map(({ record }) => ({
         id: record.id,
         name: record.name,
         group: record.group,
-        answers: new Map([...(byParticipant?.get(record.id) ?? new Map<number, OwnAnswer>())].map(([f, a]) => [f, a.answer]))
+        answers: new Map([...(byParticipant.get(record.id) ?? new Map())].map(([f, a]) => [f, a.answer]))
       }))
     };
   }
 
-  /**
-   * Computes a round's results once, at its reveal, and queues them for the
-   * store; from then on they are only read (a removal or a settings change
-   * later cannot be subtracted from them). Queued before the phase write of
-   * the same turn, so both commit in one transaction.
-   */
   /** A round's results and ballot rows as revealed now: computed once, never again. */
   private computeFrozen(round: number) {
     const input = this.resultsInput(round);
@@ -366,20 +333,13 @@ export class SessionRoom {
   /** Freezes a round revealed before results were stored (an older database), at load. */
   private freeze(round: number): Promise<void> {
     const frozen = this.computeFrozen(round);
-    this.frozen.set(round, frozen);
+    this.revealed.freeze(round, frozen);
     return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: Date.now(), ...frozen });
   }
 
-  /** Results of every revealed round, oldest first, as frozen at each reveal. */
+  /** Results of every revealed round, oldest first, as frozen at each reveal (hidden comments left out). */
   results(): RoundResults[] {
-    return this.session.revealedRounds.flatMap((round) => {
-      const frozen = this.frozen.get(round)?.results;
-      if (!frozen) return [];
-      // The comments the facilitator hid are left out here, not in the frozen round (they can be shown again).
-      // Rounds frozen before comments were kept have none.
-      const comments = (frozen.comments ?? []).map((texts, i) => texts.filter((text) => !this.hiddenComments.has(commentKey({ round, factor: i + 1, text }))));
-      return [{ ...frozen, comments }];
-    });
+    return this.revealed.results(this.session.revealedRounds);
   }
 
   /**
@@ -388,66 +348,17 @@ export class SessionRoom {
    * and per round, on rows sorted by their answers (docs/privacy.md).
    */
   revealedBallots(): { voter: string; group: string | null; round: number; answers: (Answer | null)[] }[] {
-    return this.session.revealedRounds.flatMap((round) =>
-      labelBallots(this.frozen.get(round)?.ballots ?? [], (n) => randomInt(n)).map((row) => ({ ...row, round }))
-    );
+    return this.session.revealedRounds.flatMap((round) => labelBallots(this.revealed.ballots(round), (n) => randomInt(n)).map((row) => ({ ...row, round })));
   }
 
   /** A voter's dots and the totals they may see (participants see none while totals are hidden). */
   dotState(voterId: string): DotState {
-    const own = this.dots.own(voterId, this.session.settings.dotsPerPerson);
-    const totals = voterId !== FACILITATOR_VOTER && this.session.settings.hideDotTotals ? {} : this.dots.totals();
-    return { totals, ...own };
-  }
-
-  /**
-   * The dots a connection is shown: a presenter screen spends none and, like the room it
-   * projects to, sees no totals while the facilitator hides them.
-   */
-  private dotsFor(identity: Identity): DotState {
-    if (identity.role === 'participant') return this.dotState(identity.participantId);
-    if (identity.role === 'facilitator') return this.dotState(FACILITATOR_VOTER);
-    return { totals: this.session.settings.hideDotTotals ? {} : this.dots.totals(), mine: {}, remaining: 0 };
-  }
-
-  private ownDots(voterId: string): OwnDots {
-    return this.dots.own(voterId, this.session.settings.dotsPerPerson);
+    return dotStateOf(voterId, this.state);
   }
 
   /** What `identity` may see of the session right now. */
   snapshot(identity: Identity): SessionSnapshot {
-    const s = this.session;
-    const me: Me =
-      identity.role !== 'participant'
-        ? { role: identity.role }
-        : (() => {
-            const record = this.participants.get(identity.participantId)!.record;
-            return { role: 'participant', id: record.id, name: record.name, group: record.group };
-          })();
-    const own = identity.role === 'participant' ? this.answers.get(s.round)?.get(identity.participantId) : undefined;
-    return {
-      protocolVersion: PROTOCOL_VERSION,
-      code: s.code,
-      title: s.title,
-      language: s.language,
-      framework: s.framework,
-      anonymous: s.anonymous,
-      phase: s.phase,
-      round: s.round,
-      ...this.clock(),
-      settings: s.settings,
-      me,
-      participantCount: this.participants.size,
-      participants: identity.role === 'facilitator' ? [...this.participants.keys()].map((id) => this.participantView(id)!) : null,
-      progress: this.progress(),
-      myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
-      results: resultsVisible(s.phase) ? this.results() : [],
-      hiddenComments: identity.role === 'facilitator' ? [...this.hiddenComments.values()] : null,
-      arrivals: identity.role === 'presenter' ? this.arrivals() : null,
-      presentedFactor: this.presentedFactor,
-      dots: this.dotsFor(identity),
-      actions: this.actionViews()
-    };
+    return snapshotFor(identity, this.state, Date.now());
   }
 
   /**
@@ -464,27 +375,21 @@ export class SessionRoom {
     }
     if (this.session.votingClosed) throw new CommandError('voting_closed', 'The facilitator has closed voting for now.');
     if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
-    if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
+    if (!this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const round = this.session.round;
-    const stored = this.answers.get(round)?.get(identity.participantId)?.get(factor);
+    const stored = this.ballots.answer(round, identity.participantId, factor);
     const nextComment = comment === undefined ? (stored?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
     await committed(
       this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment }),
       'your answer'
     );
     // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
-    if (!this.participants.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-    const map = this.answerMap(round, identity.participantId);
-    const previous = map.get(factor);
-    map.set(factor, { answer, comment: nextComment });
-    if (!previous && round === this.session.round) {
-      this.counts.perFactor[factor - 1]++;
-      if (map.size === this.factorCount) this.counts.voted++;
-    }
+    if (!this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
+    const answered = this.ballots.record(round, identity.participantId, factor, { answer, comment: nextComment });
     if (!this.session.anonymous) this.dirtyParticipants.add(identity.participantId);
     this.scheduleProgress();
     this.fanout.toParticipant(this.code, identity.participantId, 'ballot', { round, factor, answer, comment: nextComment });
-    return { factor, answered: map.size };
+    return { factor, answered };
   }
 
   /**
@@ -500,13 +405,11 @@ export class SessionRoom {
         throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
       }
       // What the round showed (frozen), not today's ballots: a removed participant's comment can still be hidden.
-      const exists = this.frozen.get(comment.round)?.results.comments?.[comment.factor - 1]?.includes(comment.text) ?? false;
-      if (!exists) throw new CommandError('not_found', 'There is no such comment in that round.');
+      if (!this.revealed.showed(comment)) throw new CommandError('not_found', 'There is no such comment in that round.');
       const clean = { round: comment.round, factor: comment.factor, text: comment.text };
       await committed(this.store.setCommentHidden(this.id, clean, hidden), 'the hidden comment');
-      if (hidden) this.hiddenComments.set(commentKey(clean), clean);
-      else this.hiddenComments.delete(commentKey(clean));
-      const list = [...this.hiddenComments.values()];
+      this.revealed.setHidden(clean, hidden);
+      const list = this.revealed.hiddenComments();
       this.fanout.toAll(this.code, 'results', this.results());
       this.fanout.toFacilitators(this.code, 'comments:hidden', list);
       return list;
@@ -537,49 +440,26 @@ export class SessionRoom {
   private async applyPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes the phase.');
-    const from = this.session.phase;
-    if (!canTransition(from, to)) throw new CommandError('invalid_transition', `The session cannot go from "${from}" to "${to}".`);
-    if (countdownSeconds && to !== 'voting') throw new CommandError('bad_request', 'A countdown only applies when opening voting.');
-    const next = { ...this.session, phase: to, votingClosed: false, votingPausedMs: null };
-    if (to === 'voting') {
-      next.round = from === 'lobby' ? Math.max(1, this.session.round) : this.session.round + 1;
-      next.votingDeadline = countdownSeconds ? Date.now() + countdownSeconds * 1000 : null;
-    } else {
-      next.votingDeadline = null;
-    }
-    const revealing = to === 'revealed' && !next.revealedRounds.includes(next.round);
-    if (revealing) next.revealedRounds = [...next.revealedRounds, next.round];
+    const { next, revealing } = transition(this.session, to, countdownSeconds, Date.now());
     // Frozen from the answers as they stand, queued in the same turn as the phase so both commit in
     // one transaction, and only then shown to anyone. The phase goes first: should the frozen row
     // alone fail, a reload freezes the round again from the same stored answers.
     const frozen = revealing ? this.computeFrozen(next.round) : null;
-    const phaseWrite = this.store.updateSession(this.id, {
-      phase: next.phase,
-      round: next.round,
-      votingDeadline: next.votingDeadline,
-      votingClosed: false,
-      votingPausedMs: null,
-      revealedRounds: next.revealedRounds
-    });
+    const phaseWrite = this.store.updateSession(this.id, next);
     const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: Date.now(), ...frozen }) : null;
     await committed(Promise.all([phaseWrite, frozenWrite]), 'the phase change');
-    if (frozen) this.frozen.set(next.round, frozen);
+    if (frozen) this.revealed.freeze(next.round, frozen);
     const roundChanged = next.round !== this.session.round;
-    this.session = next;
-    if (roundChanged) this.recount();
-    this.armDeadline();
+    this.session = { ...this.session, ...next };
+    this.ballots.setRound(next.round);
+    this.deadline.arm(this.session.phase, this.session.votingDeadline);
     const change = this.phaseChange();
     this.presentedFactor = null;
     this.fanout.toAll(this.code, 'phase', change);
     if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
     if (to === 'voting') this.scheduleProgress();
     // Per-person counts belong to a round: the facilitator's list starts again from what the new round holds.
-    if (roundChanged)
-      this.fanout.toFacilitators(
-        this.code,
-        'participants',
-        [...this.participants.keys()].map((id) => this.participantView(id)!)
-      );
+    if (roundChanged) this.fanout.toFacilitators(this.code, 'participants', participantViews(this.state));
     return change;
   }
 
@@ -589,86 +469,21 @@ export class SessionRoom {
    * separate, deliberate step.
    */
   controlVoting(identity: Identity, control: VotingControl): Promise<PhaseChange> {
-    return this.serial.run('session', () => this.applyControl(identity, control));
+    return this.serial.run('session', () => {
+      this.assertAlive();
+      if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers voting.');
+      if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
+      return this.applyClock(controlClock(this.session, control, Date.now()));
+    });
   }
 
-  private async applyControl(identity: Identity, control: VotingControl): Promise<PhaseChange> {
-    this.assertAlive();
-    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers voting.');
-    if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
-    const now = Date.now();
-    const s = this.session;
-    const remaining = s.votingPausedMs ?? (s.votingDeadline !== null ? Math.max(0, s.votingDeadline - now) : null);
-    let patch: Pick<SessionRecord, 'votingDeadline' | 'votingPausedMs' | 'votingClosed'>;
-    switch (control.action) {
-      case 'extend': {
-        const base = s.votingClosed || remaining === null ? 0 : remaining;
-        const total = Math.min(base + control.seconds * 1000, LIMITS.countdownMax * 1000);
-        patch =
-          s.votingPausedMs !== null
-            ? { votingDeadline: null, votingPausedMs: total, votingClosed: false }
-            : { votingDeadline: now + total, votingPausedMs: null, votingClosed: false };
-        break;
-      }
-      case 'pause':
-        if (s.votingDeadline === null) throw new CommandError('bad_request', 'There is no running countdown to pause.');
-        patch = { votingDeadline: null, votingPausedMs: remaining, votingClosed: s.votingClosed };
-        break;
-      case 'resume':
-        if (s.votingPausedMs === null) throw new CommandError('bad_request', 'The countdown is not paused.');
-        patch = { votingDeadline: now + s.votingPausedMs, votingPausedMs: null, votingClosed: s.votingClosed };
-        break;
-      case 'clear':
-        patch = { votingDeadline: null, votingPausedMs: null, votingClosed: s.votingClosed };
-        break;
-      case 'close':
-        patch = { votingDeadline: null, votingPausedMs: null, votingClosed: true };
-        break;
-      case 'reopen':
-        patch = { votingDeadline: null, votingPausedMs: null, votingClosed: false };
-        break;
-      default: {
-        const unreachable: never = control;
-        throw new CommandError('bad_request', `Unknown voting control ${String(unreachable)}`);
-      }
-    }
-    return this.applyClock(patch);
-  }
-
-  private async applyClock(patch: Pick<SessionRecord, 'votingDeadline' | 'votingPausedMs' | 'votingClosed'>): Promise<PhaseChange> {
+  private async applyClock(patch: ClockFields): Promise<PhaseChange> {
     await committed(this.store.updateSession(this.id, patch), 'the voting clock');
     this.session = { ...this.session, ...patch };
-    this.armDeadline();
+    this.deadline.arm(this.session.phase, this.session.votingDeadline);
     const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);
     return change;
-  }
-
-  private armDeadline(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = null;
-    const deadline = this.session.votingDeadline;
-    if (this.session.phase !== 'voting' || deadline === null) return;
-    // setTimeout's limit is ~24.8 days; countdowns are at most an hour.
-    this.deadlineTimer = setTimeout(
-      () => {
-        if (this.session.phase === 'voting' && this.session.votingDeadline === deadline) {
-          // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
-          this.serial
-            .run('session', async () => {
-              if (this.deleted || this.session.phase !== 'voting' || this.session.votingDeadline !== deadline) return;
-              await this.applyClock({ votingDeadline: null, votingPausedMs: null, votingClosed: true });
-            })
-            .catch(() => {
-              if (this.deleted || this.session.votingDeadline !== deadline) return;
-              this.deadlineTimer = setTimeout(() => this.armDeadline(), DEADLINE_RETRY_MS);
-              this.deadlineTimer.unref();
-            });
-        }
-      },
-      Math.max(0, deadline - Date.now())
-    );
-    this.deadlineTimer.unref();
   }
 
   updateSettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
@@ -708,23 +523,20 @@ export class SessionRoom {
   private async applyRemoval(identity: Identity, participantId: string): Promise<void> {
     this.assertAlive();
     if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator removes participants.');
-    if (!this.participants.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
+    if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
     await committed(this.store.removeParticipant(this.id, participantId), 'the removal');
-    const live = this.participants.get(participantId);
+    const live = this.members.get(participantId);
     if (!live) return;
-    const current = this.answers.get(this.session.round)?.get(participantId);
-    for (const factor of current?.keys() ?? []) this.counts.perFactor[factor - 1]--;
-    if (current?.size === this.factorCount) this.counts.voted--;
-    this.participants.delete(participantId);
-    this.participantByTokenHash.delete(live.record.tokenHash);
-    for (const byParticipant of this.answers.values()) byParticipant.delete(participantId);
+    this.ballots.removeMember(participantId);
+    this.members.delete(participantId);
+    this.memberByTokenHash.delete(live.record.tokenHash);
     // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
     const dotsChanged = this.dots.removeVoter(participantId).length > 0;
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.scheduleArrivals();
-    this.fanout.toAll(this.code, 'participantCount', this.participants.size);
+    this.fanout.toAll(this.code, 'participantCount', this.members.size);
     if (dotsChanged) this.scheduleDotTotals();
     this.scheduleProgress();
   }
@@ -768,41 +580,49 @@ export class SessionRoom {
     return this.dots.totals();
   }
 
+  private ownDots(voterId: string) {
+    return this.dots.own(voterId, this.session.settings.dotsPerPerson);
+  }
+
   private sendOwnDots(voter: string): void {
     if (voter === FACILITATOR_VOTER) this.fanout.toFacilitators(this.code, 'dots', this.ownDots(voter));
     else this.fanout.toParticipant(this.code, voter, 'dots', this.ownDots(voter));
   }
 
-  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
-  /** Who joined, for presenter screens of a named session: the latest names, in join order (null in anonymous sessions). */
-  private arrivals(): string[] | null {
-    if (this.session.anonymous) return null;
-    return [...this.participants.values()]
-      .sort((a, b) => a.record.joinedAt - b.record.joinedAt)
-      .slice(-LIMITS.arrivalsShown)
-      .map((p) => p.record.name);
-  }
-
   /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */
   private scheduleArrivals(): void {
-    if (this.arrivalsScheduled || this.session.anonymous) return;
-    this.arrivalsScheduled = true;
-    setImmediate(() => {
-      this.arrivalsScheduled = false;
-      const names = this.arrivals();
+    if (this.session.anonymous) return;
+    this.coalesce.perTurn('arrivals', () => {
+      const names = arrivals(this.state);
       if (!this.deleted && names) this.fanout.toPresenters(this.code, 'arrivals', names);
     });
   }
 
+  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
   private scheduleDotTotals(): void {
-    if (this.dotTotalsScheduled) return;
-    this.dotTotalsScheduled = true;
-    setImmediate(() => {
-      this.dotTotalsScheduled = false;
+    this.coalesce.perTurn('dotTotals', () => {
       if (this.deleted) return;
-      const totals = this.dots.totals();
-      this.fanout.toFacilitators(this.code, 'dotTotals', totals);
-      this.fanout.toParticipants(this.code, 'dotTotals', this.session.settings.hideDotTotals ? {} : totals);
+      this.fanout.toFacilitators(this.code, 'dotTotals', dotTotalsFor('facilitators', this.state));
+      this.fanout.toParticipants(this.code, 'dotTotals', dotTotalsFor('room', this.state));
+    });
+  }
+
+  /**
+   * Coalesces progress: the facilitator hears once per event-loop turn (one
+   * `progress` and one batched `participants` message, however many votes came
+   * in); participants, who only show a count, at most once a second, since a
+   * broadcast to a thousand sockets holds the server up for milliseconds.
+   */
+  private scheduleProgress(): void {
+    this.coalesce.perTurn('progress', () => {
+      if (this.deleted) return;
+      this.fanout.toFacilitators(this.code, 'progress', this.progress());
+      const views = [...this.dirtyParticipants].map((id) => this.participantView(id)).filter((v): v is ParticipantView => v !== null);
+      this.dirtyParticipants.clear();
+      if (views.length > 0) this.fanout.toFacilitators(this.code, 'participants', views);
+    });
+    this.coalesce.throttled('participantProgress', PARTICIPANT_PROGRESS_INTERVAL_MS, () => {
+      if (!this.deleted) this.fanout.toParticipants(this.code, 'progress', this.progress());
     });
   }
 
@@ -815,8 +635,7 @@ export class SessionRoom {
 
   private requireMember(identity: Identity): void {
     if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen cannot change the action board.');
-    if (identity.role === 'participant' && !this.participants.has(identity.participantId))
-      throw new CommandError('forbidden', 'You are no longer in this session.');
+    if (identity.role === 'participant' && !this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
   }
 
   /**
@@ -930,34 +749,6 @@ export class SessionRoom {
     return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id), { facilitatorOnly: 'undo a merge' });
   }
 
-  /**
-   * Coalesces progress: the facilitator hears once per event-loop turn (one
-   * `progress` and one batched `participants` message, however many votes came
-   * in); participants, who only show a count, at most once a second, since a
-   * broadcast to a thousand sockets holds the server up for milliseconds.
-   */
-  private scheduleProgress(): void {
-    if (!this.progressScheduled) {
-      this.progressScheduled = true;
-      setImmediate(() => {
-        this.progressScheduled = false;
-        if (this.deleted) return;
-        const progress = this.progress();
-        this.fanout.toFacilitators(this.code, 'progress', progress);
-        const views = [...this.dirtyParticipants].map((id) => this.participantView(id)).filter((v): v is ParticipantView => v !== null);
-        this.dirtyParticipants.clear();
-        if (views.length > 0) this.fanout.toFacilitators(this.code, 'participants', views);
-      });
-    }
-    if (!this.participantProgressTimer) {
-      this.participantProgressTimer = setTimeout(() => {
-        this.participantProgressTimer = null;
-        if (!this.deleted) this.fanout.toParticipants(this.code, 'progress', this.progress());
-      }, PARTICIPANT_PROGRESS_INTERVAL_MS);
-      this.participantProgressTimer.unref();
-    }
-  }
-
   /** The facilitator deletes the session with all its data. */
   delete(identity: Identity): Promise<void> {
     return this.serial.run('session', () => this.applyDeletion(identity));
@@ -988,10 +779,8 @@ export class SessionRoom {
 
   /** Stops timers; the room can be dropped from memory. */
   dispose(): void {
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    if (this.participantProgressTimer) clearTimeout(this.participantProgressTimer);
-    this.deadlineTimer = null;
-    this.participantProgressTimer = null;
+    this.deadline.cancel();
+    this.coalesce.dispose();
   }
 }
 
