@@ -12,17 +12,18 @@ import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
 import type { ServerConfig } from '../config';
 import type { SessionRegistry } from '../sessions/registry';
-import type { SessionRoom } from '../sessions/room';
+import type { LiveSession } from '../sessions/live-session';
+import type { Identity } from '../sessions/projections';
+import type { Action } from '../sessions/policy';
+import { CommandError } from '../../src/lib/protocol';
 import { WindowLimiter, type GuessLimiter } from '../security/window-limiter';
 import { derivePresenterToken } from '../security/tokens';
-import type { YjsHub } from '../yjs/hub';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
   registry: SessionRegistry;
-  yjs: YjsHub;
   frameworks: FrameworkCatalog;
   /** Builds links and finds the client's address (PUBLIC_URL, TRUST_PROXY). */
   requests: RequestContext;
@@ -61,7 +62,7 @@ export function createApiRouter(deps: ApiDeps): Router {
    * lookup by code goes through here, so code guessing is limited in one place
    * (shared with the socket.io handshake and the Yjs upgrade).
    */
-  async function roomOr404(req: Request, res: Response): Promise<SessionRoom | null> {
+  async function roomOr404(req: Request, res: Response): Promise<LiveSession | null> {
     const address = deps.requests.clientAddress(req);
     if (deps.guesses.blocked(address)) {
       sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
@@ -75,7 +76,12 @@ export function createApiRouter(deps: ApiDeps): Router {
     return room;
   }
 
-  async function facilitatorRoom(req: Request, res: Response): Promise<SessionRoom | null> {
+  /**
+   * The session a request names and who its bearer token makes the caller, once the
+   * policy (server/sessions/policy.ts) allows `action` for them; or null after answering.
+   * A token that does not allow it counts as a guess.
+   */
+  async function allowed(req: Request, res: Response, action: Action): Promise<{ room: LiveSession; identity: Identity } | null> {
     const token = bearer(req);
     if (!token) {
       res.set('WWW-Authenticate', 'Bearer');
@@ -84,12 +90,20 @@ export function createApiRouter(deps: ApiDeps): Router {
     }
     const room = await roomOr404(req, res);
     if (!room) return null;
-    if (!room.isFacilitatorToken(token)) {
+    const identity = room.authenticate(token);
+    try {
+      room.allow(action, identity);
+    } catch (error) {
+      if (!(error instanceof CommandError) || error.code !== 'forbidden') throw error;
       deps.guesses.miss(deps.requests.clientAddress(req));
       sendError(res, 'forbidden', 'This token does not belong to the facilitator of this session.');
       return null;
     }
-    return room;
+    return { room, identity: identity! };
+  }
+
+  async function facilitatorRoom(req: Request, res: Response): Promise<LiveSession | null> {
+    return (await allowed(req, res, 'session:export'))?.room ?? null;
   }
 
   /**
@@ -155,15 +169,14 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   router.get('/sessions/:code', async (req, res) => {
     const room = await roomOr404(req, res);
-    if (room) res.json(room.summary());
+    if (room) res.json(room.room.summary());
   });
 
   router.delete('/sessions/:code', async (req, res) => {
-    const room = await facilitatorRoom(req, res);
-    if (!room) return;
-    await room.delete({ role: 'facilitator' });
-    deps.yjs.drop(room.id);
-    deps.registry.forget(room);
+    const found = await allowed(req, res, 'session:delete');
+    if (!found) return;
+    // The one path for a deletion: the live session closes its board and leaves the registry itself.
+    await found.room.deleteSession(found.identity);
     res.status(204).end();
   });
 
@@ -187,8 +200,9 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
   });
 
-  async function exportData(room: SessionRoom) {
-    const doc = await deps.yjs.docFor(room);
+  async function exportData(live: LiveSession) {
+    const doc = await live.doc();
+    const room = live.room;
     const record = room.record;
     return buildExport({
       session: { code: record.code, title: record.title, language: record.language, phase: record.phase, createdAt: record.createdAt },
@@ -201,7 +215,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   }
 
   /** Ballot rows for the exports, each group named as people read it, in the session's language. */
-  function ballotsOf(room: SessionRoom) {
+  function ballotsOf(live: LiveSession) {
+    const room = live.room;
     const groups = room.framework.stakeholderGroups;
     return room
       .revealedBallots()
@@ -238,7 +253,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/sessions/:code/export.md', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const md = exportMarkdown(await exportData(room), room.framework);
+    const md = exportMarkdown(await exportData(room), room.room.framework);
     res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`).send(md);
   });
 
@@ -323,7 +338,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 export function mountBoardRoutes(
   app: express.Express,
   deps: {
-    realtime: { registry: SessionRegistry; yjs: YjsHub };
+    realtime: { registry: SessionRegistry };
     frameworks: FrameworkCatalog;
     config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour'>;
     requests: RequestContext;
@@ -345,7 +360,6 @@ export function mountBoardRoutes(
     '/api',
     createApiRouter({
       registry: deps.realtime.registry,
-      yjs: deps.realtime.yjs,
       frameworks: deps.frameworks,
       requests: deps.requests,
       guesses: deps.guesses,

@@ -46,6 +46,19 @@ export type { Identity } from './projections';
 export type { VotingControl } from './voting-clock';
 export { FACILITATOR_VOTER } from './dots';
 
+/**
+ * What happened in a room that the host (LiveSession) must follow up on the
+ * board side: the room emits, the host listens, so no caller has to remember.
+ */
+export interface RoomEvents {
+  participantRemoved(participantId: string): void;
+  phaseChanged(): void;
+  /** Deleted by the facilitator or purged by the store. */
+  deleted(): void;
+}
+
+const NO_EVENTS: RoomEvents = { participantRemoved: () => undefined, phaseChanged: () => undefined, deleted: () => undefined };
+
 /** How often participants (not the facilitator) get progress updates under load. */
 const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 
@@ -93,7 +106,8 @@ export class SessionRoom {
     readonly framework: Framework,
     private readonly store: Store,
     private readonly fanout: RoomFanout,
-    loaded: Omit<LoadedSession, 'session'>
+    loaded: Omit<LoadedSession, 'session'>,
+    private readonly events: RoomEvents = NO_EVENTS
   ) {
     this.ballots = new BallotBox(framework.factors.length, session.round);
     for (const record of loaded.participants) this.addMember(record);
@@ -114,6 +128,10 @@ export class SessionRoom {
       (deadline) => this.isDue(deadline)
     );
     this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    // Dots left on points that went while their return failed (or before dots were returned at all) go back now.
+    void this.serial
+      .run('actions', async () => this.sendReturnedDots(await this.returnStrayDots()))
+      .catch((error) => console.error(`Returning dots in ${this.code} failed:`, error));
     const read = {
       session: () => this.session,
       hidden: () => this.revealed.hiddenComments(),
@@ -205,11 +223,6 @@ export class SessionRoom {
     if (identity.role === 'facilitator') return this.facilitatorConnections;
     if (identity.role === 'presenter') return this.presenterConnections;
     return this.members.get(identity.participantId)?.connections ?? 0;
-  }
-
-  /** Whether a facilitator token belongs to this session (for REST exports). */
-  isFacilitatorToken(token: string): boolean {
-    return hashToken(token) === this.session.facilitatorTokenHash;
   }
 
   summary(): SessionSummary {
@@ -366,29 +379,25 @@ export class SessionRoom {
    * omitted); resolves once the answer is durable, and echoes it to every
    * connection of theirs (a second tab shows it too).
    */
-  async vote(identity: Identity, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number): Promise<VoteResult> {
+  async vote(participantId: string, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number): Promise<VoteResult> {
     this.assertAlive();
-    if (identity.role !== 'participant') throw new CommandError('forbidden', 'Only participants vote.');
     if (!votingOpen(this.session.phase)) throw new CommandError('wrong_phase', `Voting is not open (the session is in "${this.session.phase}").`);
     if (forRound !== undefined && forRound !== this.session.round) {
       throw new CommandError('wrong_round', `That answer was for round ${forRound}; voting is now in round ${this.session.round}.`);
     }
     if (this.session.votingClosed) throw new CommandError('voting_closed', 'The facilitator has closed voting for now.');
     if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
-    if (!this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
+    if (!this.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const round = this.session.round;
-    const stored = this.ballots.answer(round, identity.participantId, factor);
+    const stored = this.ballots.answer(round, participantId, factor);
     const nextComment = comment === undefined ? (stored?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
-    await committed(
-      this.store.saveAnswer({ sessionId: this.id, round, participantId: identity.participantId, factor, answer, comment: nextComment }),
-      'your answer'
-    );
+    await committed(this.store.saveAnswer({ sessionId: this.id, round, participantId: participantId, factor, answer, comment: nextComment }), 'your answer');
     // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
-    if (!this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-    const answered = this.ballots.record(round, identity.participantId, factor, { answer, comment: nextComment });
-    if (!this.session.anonymous) this.dirtyParticipants.add(identity.participantId);
+    if (!this.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
+    const answered = this.ballots.record(round, participantId, factor, { answer, comment: nextComment });
+    if (!this.session.anonymous) this.dirtyParticipants.add(participantId);
     this.scheduleProgress();
-    this.fanout.toParticipant(this.code, identity.participantId, 'ballot', { round, factor, answer, comment: nextComment });
+    this.fanout.toParticipant(this.code, participantId, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered };
   }
 
@@ -396,10 +405,9 @@ export class SessionRoom {
    * The facilitator hides a revealed comment from the room, or shows it again.
    * Resolves with the comments hidden now, once that is durable.
    */
-  hideComment(identity: Identity, comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
+  hideComment(comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
     return this.serial.run('session', async () => {
       this.assertAlive();
-      if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator hides comments.');
       if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
       if (!resultsVisible(this.session.phase) || !this.session.revealedRounds.includes(comment.round)) {
         throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
@@ -420,9 +428,8 @@ export class SessionRoom {
    * The facilitator opens a factor (or closes it: null) and presenter screens follow.
    * Only while results are shown, and only a factor of this session's framework.
    */
-  presentFactor(identity: Identity, factor: number | null): void {
+  presentFactor(factor: number | null): void {
     this.assertAlive();
-    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers the presenter screen.');
     if (!resultsVisible(this.session.phase) || this.session.revealedRounds.length === 0) {
       throw new CommandError('wrong_phase', 'A factor can be shown only once results are revealed.');
     }
@@ -433,13 +440,12 @@ export class SessionRoom {
   }
 
   /** The facilitator moves the session on; resolves once the new phase is durable. */
-  setPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
-    return this.serial.run('session', () => this.applyPhase(identity, to, countdownSeconds));
+  setPhase(to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
+    return this.serial.run('session', () => this.applyPhase(to, countdownSeconds));
   }
 
-  private async applyPhase(identity: Identity, to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
+  private async applyPhase(to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
     this.assertAlive();
-    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes the phase.');
     const { next, revealing } = transition(this.session, to, countdownSeconds, Date.now());
     // Frozen from the answers as they stand, queued in the same turn as the phase so both commit in
     // one transaction, and only then shown to anyone. The phase goes first: should the frozen row
@@ -455,6 +461,7 @@ export class SessionRoom {
     this.deadline.arm(this.session.phase, this.session.votingDeadline);
     const change = this.phaseChange();
     this.presentedFactor = null;
+    this.events.phaseChanged();
     this.fanout.toAll(this.code, 'phase', change);
     if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
     if (to === 'voting') this.scheduleProgress();
@@ -468,10 +475,9 @@ export class SessionRoom {
    * ends by closing the ballot box, as its label says; revealing stays a
    * separate, deliberate step.
    */
-  controlVoting(identity: Identity, control: VotingControl): Promise<PhaseChange> {
+  controlVoting(control: VotingControl): Promise<PhaseChange> {
     return this.serial.run('session', () => {
       this.assertAlive();
-      if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator steers voting.');
       if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
       return this.applyClock(controlClock(this.session, control, Date.now()));
     });
@@ -486,13 +492,12 @@ export class SessionRoom {
     return change;
   }
 
-  updateSettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
-    return this.serial.run('session', () => this.applySettings(identity, patch));
+  updateSettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
+    return this.serial.run('session', () => this.applySettings(patch));
   }
 
-  private async applySettings(identity: Identity, patch: Partial<SessionSettings>): Promise<SessionSettings> {
+  private async applySettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
     this.assertAlive();
-    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator changes settings.');
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
     const settings = { ...this.session.settings, ...patch };
     if (settings.dotsPerPerson < this.dots.maxSpentByAnyone()) {
@@ -516,13 +521,12 @@ export class SessionRoom {
   }
 
   /** The facilitator removes a participant; their answers go with them. */
-  removeParticipant(identity: Identity, participantId: string): Promise<void> {
-    return this.serial.run('session', () => this.applyRemoval(identity, participantId));
+  removeParticipant(participantId: string): Promise<void> {
+    return this.serial.run('session', () => this.applyRemoval(participantId));
   }
 
-  private async applyRemoval(identity: Identity, participantId: string): Promise<void> {
+  private async applyRemoval(participantId: string): Promise<void> {
     this.assertAlive();
-    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator removes participants.');
     if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
     await committed(this.store.removeParticipant(this.id, participantId), 'the removal');
     const live = this.members.get(participantId);
@@ -534,6 +538,7 @@ export class SessionRoom {
     const dotsChanged = this.dots.removeVoter(participantId).length > 0;
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
+    this.events.participantRemoved(participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.scheduleArrivals();
     this.fanout.toAll(this.code, 'participantCount', this.members.size);
@@ -547,8 +552,7 @@ export class SessionRoom {
    * have stored. O(1) fan-out: the voter's own sockets hear their dots,
    * everyone hears the totals once per turn.
    */
-  castDot(identity: Identity, actionId: string, delta: 1 | -1): Promise<DotState> {
-    if (identity.role === 'presenter') return Promise.reject(new CommandError('forbidden', 'The presenter screen cannot spend dots.'));
+  castDot(identity: Actor, actionId: string, delta: 1 | -1): Promise<DotState> {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
       this.assertAlive();
@@ -633,8 +637,8 @@ export class SessionRoom {
     return this.actions.all().map(toActionView);
   }
 
-  private requireMember(identity: Identity): void {
-    if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen cannot change the action board.');
+  /** A participant removed while their command waited in line changes nothing. */
+  private requireMember(identity: Actor): void {
     if (identity.role === 'participant' && !this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
   }
 
@@ -645,14 +649,10 @@ export class SessionRoom {
    * is durable, then broadcasts. Dots on points that left the board go back.
    */
   private changeActions(
-    identity: Identity,
+    identity: Actor,
     rule: (actor: Actor) => ActionRecord[],
-    options: { facilitatorOnly?: string; sameTurn?: (changed: ActionRecord[]) => void } = {}
+    options: { sameTurn?: (changed: ActionRecord[]) => void } = {}
   ): Promise<ActionRecord[]> {
-    // Role before phase, as for the other facilitator commands: a participant is told "forbidden" in every phase.
-    if (identity.role === 'presenter') return Promise.reject(new CommandError('forbidden', 'The presenter screen cannot change the action board.'));
-    if (options.facilitatorOnly && identity.role !== 'facilitator')
-      return Promise.reject(new CommandError('forbidden', `Only the facilitator may ${options.facilitatorOnly}.`));
     // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
     return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
   }
@@ -669,14 +669,13 @@ export class SessionRoom {
     const checkpoint = this.actions.checkpoint();
     let changed: ActionRecord[];
     try {
-      changed = rule(identity as Actor);
+      changed = rule(identity);
     } catch (error) {
       this.actions.revertTo(checkpoint);
       if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
       throw error;
     }
     if (changed.length === 0) return changed;
-    const returned = ActionBoardState.disappeared(changed).flatMap((id) => this.dots.planReturn(id));
     const write = this.store.saveActionPoints(this.id, changed);
     // Queued in the same turn as the structure, so the server's Yjs change commits with it.
     options.sameTurn?.(changed);
@@ -686,24 +685,45 @@ export class SessionRoom {
       this.actions.revertTo(checkpoint);
       throw error;
     }
-    // Dots go back only once the point is stored as gone (a refused removal keeps them); memory takes exactly those stored.
-    const results = await Promise.allSettled(returned.map((r) => this.store.setDots(this.id, r.voterId, r.actionId, 0)));
+    const voters = await this.returnStrayDots();
+    this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
+    this.sendReturnedDots(voters);
+    return changed;
+  }
+
+  /**
+   * Gives back every dot on a point that is not on the board (removed, merged,
+   * or gone in a change whose dot return the store refused before), however it
+   * went: checked after every structural change and at load, against the whole
+   * ledger (O(points with dots)), not only the points of the last command.
+   * Dots go back only once the point is stored as gone (a refused removal keeps
+   * them); memory takes exactly those stored, and one refused stays spent until the next pass.
+   */
+  private async returnStrayDots(): Promise<Set<string>> {
+    const returned = this.dots
+      .actionsWithDots()
+      .filter((id) => !this.onBoard(id))
+      .flatMap((id) => this.dots.planReturn(id));
     const voters = new Set<string>();
+    if (returned.length === 0) return voters;
+    const results = await Promise.allSettled(returned.map((r) => this.store.setDots(this.id, r.voterId, r.actionId, 0)));
     returned.forEach((r, i) => {
       if (results[i].status === 'fulfilled') {
         this.dots.set(r.voterId, r.actionId, 0);
         voters.add(r.voterId);
-      } else console.error('store: giving back a dot failed; it stays spent:', (results[i] as PromiseRejectedResult).reason);
+      } else console.error('store: giving back a dot failed; it stays spent until the next change:', (results[i] as PromiseRejectedResult).reason);
     });
-    this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
+    return voters;
+  }
+
+  private sendReturnedDots(voters: Set<string>): void {
     for (const voter of voters) this.sendOwnDots(voter);
     if (voters.size > 0) this.scheduleDotTotals();
-    return changed;
   }
 
   /** Adds an action point; `created` is false when the same command was already applied (a resend). */
   async createAction(
-    identity: Identity,
+    identity: Actor,
     input: { id: string; factor: number | null },
     sameTurn: (record: ActionRecord) => void
   ): Promise<{ record: ActionRecord; created: boolean }> {
@@ -721,7 +741,7 @@ export class SessionRoom {
     return result!;
   }
 
-  async updateAction(identity: Identity, id: string, patch: ActionPatch): Promise<ActionView> {
+  async updateAction(identity: Actor, id: string, patch: ActionPatch): Promise<ActionView> {
     if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.factorCount)) {
       throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
     }
@@ -729,37 +749,37 @@ export class SessionRoom {
     return toActionView(record);
   }
 
-  removeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.remove(actor, id), { facilitatorOnly: 'remove action points' });
+  removeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
   }
 
-  restoreAction(identity: Identity, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.restore(actor, id), { facilitatorOnly: 'restore action points' });
+  restoreAction(identity: Actor, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
   }
 
-  moveAction(identity: Identity, id: string, toIndex: number): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex), { facilitatorOnly: 'reorder action points' });
+  moveAction(identity: Actor, id: string, toIndex: number): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
   }
 
-  mergeAction(identity: Identity, sourceId: string, targetId: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId), { facilitatorOnly: 'merge action points' });
+  mergeAction(identity: Actor, sourceId: string, targetId: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
   }
 
-  unmergeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id), { facilitatorOnly: 'undo a merge' });
+  unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
   }
 
   /** The facilitator deletes the session with all its data. */
-  delete(identity: Identity): Promise<void> {
-    return this.serial.run('session', () => this.applyDeletion(identity));
+  delete(): Promise<void> {
+    return this.serial.run('session', () => this.applyDeletion());
   }
 
-  private async applyDeletion(identity: Identity): Promise<void> {
+  private async applyDeletion(): Promise<void> {
     this.assertAlive();
-    if (identity.role !== 'facilitator') throw new CommandError('forbidden', 'Only the facilitator deletes the session.');
     await committed(this.store.deleteSession(this.id), 'the deletion');
     this.deleted = true;
     this.dispose();
+    this.events.deleted();
     this.fanout.toAll(this.code, 'session:deleted');
     // Let the facilitator's acknowledgement leave before the sockets close.
     setImmediate(() => this.fanout.disconnectAll(this.code));
@@ -769,6 +789,7 @@ export class SessionRoom {
   evicted(): void {
     this.deleted = true;
     this.dispose();
+    this.events.deleted();
     this.fanout.toAll(this.code, 'session:deleted');
     setImmediate(() => this.fanout.disconnectAll(this.code));
   }
