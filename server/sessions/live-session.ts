@@ -131,32 +131,32 @@ export class LiveSession {
       case 'settings:update':
         return room.updateSettings(command.payload);
       case 'dot:cast':
-        return room.castDot(actor(), command.payload.actionId, command.payload.delta);
+        return room.actionBoard.castDot(actor(), command.payload.actionId, command.payload.delta);
       case 'action:create': {
         const { actionId, factor, text } = command.payload;
         // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).
         const doc = await this.doc();
-        const { record } = await room.createAction(actor(), { id: actionId, factor }, () => createText(doc.doc, actionId, text ?? ''));
+        const { record } = await room.actionBoard.createAction(actor(), { id: actionId, factor }, () => createText(doc.doc, actionId, text ?? ''));
         return room.actionViews().find((a) => a.id === record.id) ?? null;
       }
       case 'action:update': {
         const { actionId, factor, owner, due, status } = command.payload;
-        return room.updateAction(actor(), actionId, { factor, owner, due: due === '' ? null : due, status });
+        return room.actionBoard.updateAction(actor(), actionId, { factor, owner, due: due === '' ? null : due, status });
       }
       case 'action:remove':
-        await room.removeAction(actor(), command.payload.actionId);
+        await room.actionBoard.removeAction(actor(), command.payload.actionId);
         return null;
       case 'action:restore':
-        await room.restoreAction(actor(), command.payload.actionId);
+        await room.actionBoard.restoreAction(actor(), command.payload.actionId);
         return null;
       case 'action:merge':
-        await room.mergeAction(actor(), command.payload.sourceId, command.payload.targetId);
+        await room.actionBoard.mergeAction(actor(), command.payload.sourceId, command.payload.targetId);
         return null;
       case 'action:unmerge':
-        await room.unmergeAction(actor(), command.payload.actionId);
+        await room.actionBoard.unmergeAction(actor(), command.payload.actionId);
         return null;
       case 'action:move':
-        await room.moveAction(actor(), command.payload.actionId, command.payload.toIndex);
+        await room.actionBoard.moveAction(actor(), command.payload.actionId, command.payload.toIndex);
         return null;
       case 'present:focus':
         room.presentFactor(command.payload.factor);

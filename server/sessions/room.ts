@@ -5,7 +5,6 @@ import { randomInt } from 'node:crypto';
 import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
-  LIMITS,
   type ActionView,
   type DotState,
   type HiddenComment,
@@ -22,25 +21,14 @@ import { distinctName } from '../../src/lib/domain/names';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
-import { DotLedger, FACILITATOR_VOTER } from './dots';
+import { FACILITATOR_VOTER } from './dots';
 import { KeyedSerial } from './serial';
 import { BallotBox } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
 import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
-import {
-  arrivals,
-  dotStateOf,
-  dotTotalsFor,
-  participantView,
-  participantViews,
-  snapshotFor,
-  summaryOf,
-  type Identity,
-  type Member,
-  type RoomState
-} from './projections';
-import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
+import { arrivals, dotStateOf, participantView, participantViews, snapshotFor, summaryOf, type Identity, type Member, type RoomState } from './projections';
+import { ActionBoard } from './action-board';
 
 export type { Identity } from './projections';
 export type { VotingControl } from './voting-clock';
@@ -87,12 +75,12 @@ export class SessionRoom {
    * workshop data: kept in memory only (after a restart the screens show the overview) and reset by a phase change.
    */
   private presentedFactor: number | null = null;
-  private readonly dots: DotLedger;
-  private readonly actions: ActionBoardState;
+  /** The action phase: the board's structure and the dots on it. */
+  readonly actionBoard: ActionBoard;
   private facilitatorConnections = 0;
   private presenterConnections = 0;
   private readonly deadline: DeadlineTimer;
-  private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'dotTotals'>();
+  private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals'>();
   private readonly dirtyParticipants = new Set<string>();
   private deleted = false;
   /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
@@ -113,12 +101,27 @@ export class SessionRoom {
     for (const record of loaded.participants) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
-    this.dots = new DotLedger(loaded.dots);
     // Rounds revealed before results were frozen (older databases) are frozen once, now.
     for (const round of this.session.revealedRounds) {
       if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
-    this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
+    const room = { session: () => this.session };
+    this.actionBoard = new ActionBoard(
+      {
+        id: session.id,
+        code: session.code,
+        factorCount: framework.factors.length,
+        store,
+        fanout,
+        session: room.session,
+        phase: () => room.session().phase,
+        settings: () => room.session().settings,
+        isMember: (id: string) => this.members.has(id),
+        assertAlive: () => this.assertAlive(),
+        isDeleted: () => this.deleted
+      },
+      loaded
+    );
     this.deadline = new DeadlineTimer(
       (deadline) =>
         // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
@@ -128,10 +131,6 @@ export class SessionRoom {
       (deadline) => this.isDue(deadline)
     );
     this.deadline.arm(this.session.phase, this.session.votingDeadline);
-    // Dots left on points that went while their return failed (or before dots were returned at all) go back now.
-    void this.serial
-      .run('actions', async () => this.sendReturnedDots(await this.returnStrayDots()))
-      .catch((error) => console.error(`Returning dots in ${this.code} failed:`, error));
     const read = {
       session: () => this.session,
       hidden: () => this.revealed.hiddenComments(),
@@ -143,7 +142,7 @@ export class SessionRoom {
       },
       members: this.members,
       ballots: this.ballots,
-      dots: this.dots,
+      dots: this.actionBoard.dots,
       get hiddenComments() {
         return read.hidden();
       },
@@ -500,7 +499,7 @@ export class SessionRoom {
     this.assertAlive();
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
     const settings = { ...this.session.settings, ...patch };
-    if (settings.dotsPerPerson < this.dots.maxSpentByAnyone()) {
+    if (settings.dotsPerPerson < this.actionBoard.dots.maxSpentByAnyone()) {
       throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
     }
     // People vote under the k their screen promised; it may rise then, never fall.
@@ -513,10 +512,10 @@ export class SessionRoom {
     this.fanout.toAll(this.code, 'settings', settings);
     // Everyone's remaining dots depend on the number of dots; a rare facilitator action, so one message per participant is fine.
     if (patch.dotsPerPerson !== undefined) {
-      this.fanout.toFacilitators(this.code, 'dots', this.ownDots(FACILITATOR_VOTER));
-      this.fanout.toEachParticipant(this.code, 'dots', (id) => [this.ownDots(id)]);
+      this.fanout.toFacilitators(this.code, 'dots', this.actionBoard.ownDots(FACILITATOR_VOTER));
+      this.fanout.toEachParticipant(this.code, 'dots', (id) => [this.actionBoard.ownDots(id)]);
     }
-    this.scheduleDotTotals();
+    this.actionBoard.scheduleDotTotals();
     return settings;
   }
 
@@ -535,62 +534,15 @@ export class SessionRoom {
     this.members.delete(participantId);
     this.memberByTokenHash.delete(live.record.tokenHash);
     // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
-    const dotsChanged = this.dots.removeVoter(participantId).length > 0;
+    const dotsChanged = this.actionBoard.dots.removeVoter(participantId).length > 0;
     this.fanout.toParticipant(this.code, participantId, 'removed');
     this.fanout.disconnectParticipant(this.code, participantId);
     this.events.participantRemoved(participantId);
     this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     this.scheduleArrivals();
     this.fanout.toAll(this.code, 'participantCount', this.members.size);
-    if (dotsChanged) this.scheduleDotTotals();
+    if (dotsChanged) this.actionBoard.scheduleDotTotals();
     this.scheduleProgress();
-  }
-
-  /**
-   * Spends or takes back a dot; nobody exceeds their dots. Store first, then
-   * memory; one voter's casts one at a time, each checked against the dots they
-   * have stored. O(1) fan-out: the voter's own sockets hear their dots,
-   * everyone hears the totals once per turn.
-   */
-  castDot(identity: Actor, actionId: string, delta: 1 | -1): Promise<DotState> {
-    const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
-    return this.serial.run(`dots:${voter}`, async () => {
-      this.assertAlive();
-      if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
-      this.requireMember(identity);
-      if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
-      const before = this.dots.own(voter, this.session.settings.dotsPerPerson).mine[actionId] ?? 0;
-      const count = this.dots.next(voter, actionId, delta, this.session.settings.dotsPerPerson);
-      await committed(this.store.setDots(this.id, voter, actionId, count), 'your dot');
-      if (delta > 0 && !this.onBoard(actionId)) {
-        // The point left the board while this dot was being stored (its dots were already given back): undo it.
-        await committed(this.store.setDots(this.id, voter, actionId, before), 'your dot');
-        throw new CommandError('not_found', 'That action point does not exist (any more).');
-      }
-      this.dots.set(voter, actionId, count);
-      this.sendOwnDots(voter);
-      this.scheduleDotTotals();
-      return this.dotState(voter);
-    });
-  }
-
-  private onBoard(actionId: string): boolean {
-    const target = this.actions.get(actionId);
-    return target !== undefined && !target.removed && target.mergedInto === null;
-  }
-
-  /** Dot totals within the session, for exports. */
-  dotTotals(): Record<string, number> {
-    return this.dots.totals();
-  }
-
-  private ownDots(voterId: string) {
-    return this.dots.own(voterId, this.session.settings.dotsPerPerson);
-  }
-
-  private sendOwnDots(voter: string): void {
-    if (voter === FACILITATOR_VOTER) this.fanout.toFacilitators(this.code, 'dots', this.ownDots(voter));
-    else this.fanout.toParticipant(this.code, voter, 'dots', this.ownDots(voter));
   }
 
   /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */
@@ -599,15 +551,6 @@ export class SessionRoom {
     this.coalesce.perTurn('arrivals', () => {
       const names = arrivals(this.state);
       if (!this.deleted && names) this.fanout.toPresenters(this.code, 'arrivals', names);
-    });
-  }
-
-  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
-  private scheduleDotTotals(): void {
-    this.coalesce.perTurn('dotTotals', () => {
-      if (this.deleted) return;
-      this.fanout.toFacilitators(this.code, 'dotTotals', dotTotalsFor('facilitators', this.state));
-      this.fanout.toParticipants(this.code, 'dotTotals', dotTotalsFor('room', this.state));
     });
   }
 
@@ -628,145 +571,6 @@ export class SessionRoom {
     this.coalesce.throttled('participantProgress', PARTICIPANT_PROGRESS_INTERVAL_MS, () => {
       if (!this.deleted) this.fanout.toParticipants(this.code, 'progress', this.progress());
     });
-  }
-
-  // ------------------------------------------------------------------ action board structure
-
-  /** Every action point (structure), in board order. */
-  actionViews(): ActionView[] {
-    return this.actions.all().map(toActionView);
-  }
-
-  /** A participant removed while their command waited in line changes nothing. */
-  private requireMember(identity: Actor): void {
-    if (identity.role === 'participant' && !this.members.has(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-  }
-
-  /**
-   * Runs one structural change: checks phase and membership, applies the rule
-   * (which checks the role), queues the store writes, lets `sameTurn` queue more
-   * (the server's Yjs change, so both commit in one transaction), waits until it
-   * is durable, then broadcasts. Dots on points that left the board go back.
-   */
-  private changeActions(
-    identity: Actor,
-    rule: (actor: Actor) => ActionRecord[],
-    options: { sameTurn?: (changed: ActionRecord[]) => void } = {}
-  ): Promise<ActionRecord[]> {
-    // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
-    return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
-  }
-
-  private async applyActionChange(
-    identity: Actor,
-    rule: (actor: Actor) => ActionRecord[],
-    options: { sameTurn?: (changed: ActionRecord[]) => void }
-  ): Promise<ActionRecord[]> {
-    this.assertAlive();
-    if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
-    this.requireMember(identity);
-    // The rules change the board in place; memory goes back to this when the store refuses.
-    const checkpoint = this.actions.checkpoint();
-    let changed: ActionRecord[];
-    try {
-      changed = rule(identity);
-    } catch (error) {
-      this.actions.revertTo(checkpoint);
-      if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
-      throw error;
-    }
-    if (changed.length === 0) return changed;
-    const write = this.store.saveActionPoints(this.id, changed);
-    // Queued in the same turn as the structure, so the server's Yjs change commits with it.
-    options.sameTurn?.(changed);
-    try {
-      await committed(write, 'the action board');
-    } catch (error) {
-      this.actions.revertTo(checkpoint);
-      throw error;
-    }
-    const voters = await this.returnStrayDots();
-    this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
-    this.sendReturnedDots(voters);
-    return changed;
-  }
-
-  /**
-   * Gives back every dot on a point that is not on the board (removed, merged,
-   * or gone in a change whose dot return the store refused before), however it
-   * went: checked after every structural change and at load, against the whole
-   * ledger (O(points with dots)), not only the points of the last command.
-   * Dots go back only once the point is stored as gone (a refused removal keeps
-   * them); memory takes exactly those stored, and one refused stays spent until the next pass.
-   */
-  private async returnStrayDots(): Promise<Set<string>> {
-    const returned = this.dots
-      .actionsWithDots()
-      .filter((id) => !this.onBoard(id))
-      .flatMap((id) => this.dots.planReturn(id));
-    const voters = new Set<string>();
-    if (returned.length === 0) return voters;
-    const results = await Promise.allSettled(returned.map((r) => this.store.setDots(this.id, r.voterId, r.actionId, 0)));
-    returned.forEach((r, i) => {
-      if (results[i].status === 'fulfilled') {
-        this.dots.set(r.voterId, r.actionId, 0);
-        voters.add(r.voterId);
-      } else console.error('store: giving back a dot failed; it stays spent until the next change:', (results[i] as PromiseRejectedResult).reason);
-    });
-    return voters;
-  }
-
-  private sendReturnedDots(voters: Set<string>): void {
-    for (const voter of voters) this.sendOwnDots(voter);
-    if (voters.size > 0) this.scheduleDotTotals();
-  }
-
-  /** Adds an action point; `created` is false when the same command was already applied (a resend). */
-  async createAction(
-    identity: Actor,
-    input: { id: string; factor: number | null },
-    sameTurn: (record: ActionRecord) => void
-  ): Promise<{ record: ActionRecord; created: boolean }> {
-    if (input.factor !== null && (input.factor < 1 || input.factor > this.factorCount))
-      throw new CommandError('not_found', `There is no factor ${input.factor}.`);
-    let result: { record: ActionRecord; created: boolean } | null = null;
-    await this.changeActions(
-      identity,
-      (actor) => {
-        result = this.actions.create(actor, input, Date.now());
-        return result.created ? [result.record] : [];
-      },
-      { sameTurn: ([record]) => sameTurn(record) }
-    );
-    return result!;
-  }
-
-  async updateAction(identity: Actor, id: string, patch: ActionPatch): Promise<ActionView> {
-    if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.factorCount)) {
-      throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
-    }
-    const [record] = await this.changeActions(identity, () => this.actions.update(id, patch));
-    return toActionView(record);
-  }
-
-  removeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
-  }
-
-  restoreAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
-  }
-
-  moveAction(identity: Actor, id: string, toIndex: number): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
-  }
-
-  mergeAction(identity: Actor, sourceId: string, targetId: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
-  }
-
-  unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
   }
 
   /** The facilitator deletes the session with all its data. */
@@ -798,24 +602,20 @@ export class SessionRoom {
     if (this.deleted) throw new CommandError('not_found', 'This session was deleted.');
   }
 
+  /** Every action point (structure), in board order. */
+  actionViews(): ActionView[] {
+    return this.actionBoard.actionViews();
+  }
+
+  /** Dot totals within the session, for exports. */
+  dotTotals(): Record<string, number> {
+    return this.actionBoard.dots.totals();
+  }
+
   /** Stops timers; the room can be dropped from memory. */
   dispose(): void {
     this.deadline.cancel();
     this.coalesce.dispose();
+    this.actionBoard.dispose();
   }
-}
-
-function toActionView(r: ActionRecord): ActionView {
-  return {
-    id: r.id,
-    factor: r.factor,
-    position: r.position,
-    owner: r.owner,
-    due: r.due,
-    status: r.status,
-    createdAt: r.createdAt,
-    mergedInto: r.mergedInto,
-    removed: r.removed,
-    origin: r.origin
-  };
 }
