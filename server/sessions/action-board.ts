@@ -8,6 +8,9 @@ import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
 import { dotStateOf, dotTotalsFor } from './projections';
 import { KeyedSerial } from './serial';
+import type { CommunityContext } from './projections';
+import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
+import { createHash } from 'node:crypto';
 
 /** What the action board needs of the room it belongs to. */
 export interface ActionBoardContext {
@@ -23,6 +26,22 @@ export interface ActionBoardContext {
   /** Throws not_found once the session was deleted. */
   assertAlive(): void;
   isDeleted(): boolean;
+  /** The learning community's review of earlier sessions, or null outside one. */
+  community(): CommunityContext | null;
+}
+
+interface ActionChangeOptions {
+  /** Queued in the same event-loop turn as the structure, so it commits in the same transaction (the server's Yjs change). */
+  sameTurn?: (changed: ActionRecord[]) => void;
+  /** Another record that must commit with the change (also when the board itself does not change). */
+  alsoWrite?: () => Promise<unknown>;
+  /** Allowed outside the action phase (the review carries points over before voting). */
+  anyPhase?: boolean;
+}
+
+/** The id of the copy a review carries over: the same for the same point in the same session, so carrying twice makes one copy. */
+function carryId(sessionId: string, key: string): string {
+  return `c${createHash('sha256').update(`${sessionId}\n${key}`).digest('base64url').slice(0, 22)}`;
 }
 
 /**
@@ -124,22 +143,15 @@ export class ActionBoard {
    * (the server's Yjs change, so both commit in one transaction), waits until it
    * is durable, then broadcasts. Dots on points that left the board go back.
    */
-  private changeActions(
-    identity: Actor,
-    rule: (actor: Actor) => ActionRecord[],
-    options: { sameTurn?: (changed: ActionRecord[]) => void } = {}
-  ): Promise<ActionRecord[]> {
+  private changeActions(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions = {}): Promise<ActionRecord[]> {
     // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
     return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
   }
 
-  private async applyActionChange(
-    identity: Actor,
-    rule: (actor: Actor) => ActionRecord[],
-    options: { sameTurn?: (changed: ActionRecord[]) => void }
-  ): Promise<ActionRecord[]> {
+  private async applyActionChange(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions): Promise<ActionRecord[]> {
     this.ctx.assertAlive();
-    if (this.ctx.phase() !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+    if (!options.anyPhase && this.ctx.phase() !== 'actions')
+      throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
     this.requireMember(identity);
     // The rules change the board in place; memory goes back to this when the store refuses.
     const checkpoint = this.actions.checkpoint();
@@ -151,18 +163,20 @@ export class ActionBoard {
       if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
       throw error;
     }
-    if (changed.length === 0) return changed;
-    const write = this.ctx.store.saveActionPoints(this.ctx.id, changed);
-    // Queued in the same turn as the structure, so the server's Yjs change commits with it.
+    if (changed.length === 0 && !options.alsoWrite) return changed;
+    const writes: Promise<unknown>[] = [changed.length > 0 ? this.ctx.store.saveActionPoints(this.ctx.id, changed) : Promise.resolve()];
+    // Queued in the same turn as the structure, so the server's Yjs change and any other record commit with it.
+    const also = options.alsoWrite?.();
+    if (also) writes.push(also);
     options.sameTurn?.(changed);
     try {
-      await committed(write, 'the action board');
+      await committed(Promise.all(writes), 'the action board');
     } catch (error) {
       this.actions.revertTo(checkpoint);
       throw error;
     }
     const voters = await this.returnStrayDots();
-    this.ctx.fanout.toAll(this.ctx.code, 'actions', changed.map(toActionView));
+    if (changed.length > 0) this.ctx.fanout.toAll(this.ctx.code, 'actions', changed.map(toActionView));
     this.sendReturnedDots(voters);
     return changed;
   }
@@ -243,6 +257,79 @@ export class ActionBoard {
 
   unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
     return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
+  }
+
+  // ------------------------------------------------------------------ review of earlier sessions' actions
+
+  /**
+   * The facilitator records what the group says about an earlier session's open
+   * action point (`review:set`): done, doing, dropped or carried over. Carrying
+   * puts a copy on this session's board (text, factor, owner, due date, linked
+   * by `origin` to the point it came from); carrying it back out removes that
+   * copy again (undoably). The review record, the copy and its Y.Text commit
+   * together; only then does everyone hear of it. Any phase but closed (the
+   * policy): the review belongs before voting, but a facilitator who forgot can still do it.
+   */
+  setReview(actor: Actor, key: string, status: ReviewStatus, createText: (actionId: string, text: string) => void): Promise<ReviewItem> {
+    const context = this.ctx.community();
+    if (!context) return Promise.reject(new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.'));
+    let next: ReviewItem | null = null;
+    let originSessionId = '';
+    let createdCopy: string | null = null;
+    return this.changeActions(
+      actor,
+      (actor) => {
+        if (this.ctx.phase() === 'closed') throw new CommandError('session_closed', 'The session is closed.');
+        const item = context.review.find((i) => i.key === key);
+        if (!item) throw new CommandError('not_found', 'There is no such action point to review.');
+        originSessionId = context.originIds.get(item.sessionCode) ?? '';
+        if (!originSessionId) throw new CommandError('not_found', 'The session of that action point is gone.');
+        const changed: ActionRecord[] = [];
+        let carriedTo = item.carriedTo;
+        if (status === 'carried') {
+          const copy = carriedTo ? this.actions.get(carriedTo) : undefined;
+          if (copy?.removed) changed.push(...this.actions.restore(actor, copy.id));
+          else if (!copy) {
+            const id = carryId(this.ctx.id, key);
+            const { record } = this.actions.create(actor, { id, factor: item.factor, origin: key }, Date.now());
+            record.owner = item.owner ?? '';
+            record.due = item.due;
+            record.status = item.boardStatus;
+            changed.push(record);
+            createdCopy = id;
+            carriedTo = id;
+          }
+        } else if (carriedTo) {
+          const copy = this.actions.get(carriedTo);
+          if (copy && !copy.removed) changed.push(...this.actions.remove(actor, carriedTo));
+        }
+        next = { ...item, review: status, carriedTo };
+        return changed;
+      },
+      {
+        anyPhase: true,
+        alsoWrite: () => {
+          const item = next!;
+          return this.ctx.store.saveActionReview({
+            reviewingSessionId: this.ctx.id,
+            originSessionId,
+            actionId: item.actionId,
+            status,
+            carriedActionId: item.carriedTo,
+            reviewedAt: Date.now()
+          });
+        },
+        sameTurn: () => {
+          const item = next!;
+          if (createdCopy) createText(createdCopy, item.text);
+        }
+      }
+    ).then(() => {
+      const item = next!;
+      context.review = context.review.map((i) => (i.key === item.key ? item : i));
+      this.ctx.fanout.toAll(this.ctx.code, 'review', [item]);
+      return item;
+    });
   }
 
   dispose(): void {

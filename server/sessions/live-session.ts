@@ -8,7 +8,7 @@ import { TICKET_TTL_MS, type TicketBook } from '../yjs/tickets';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { authorize, type Action } from './policy';
-import type { Identity } from './projections';
+import type { CommunityContext, Identity } from './projections';
 import { SessionRoom } from './room';
 
 /** What a live session needs from the server around it. */
@@ -45,14 +45,23 @@ export class LiveSession {
     record: SessionRecord,
     framework: Framework,
     loaded: Omit<LoadedSession, 'session'>,
-    private readonly host: LiveSessionHost
+    private readonly host: LiveSessionHost,
+    community: CommunityContext | null = null
   ) {
-    this.room = new SessionRoom(record, framework, host.store, host.fanout, loaded, {
-      participantRemoved: (id) => this.closeBoardOf(id),
-      // Read-only clients hear about the new phase again when they next try to write.
-      phaseChanged: () => this.board?.resetDenials(),
-      deleted: () => this.ended()
-    });
+    this.room = new SessionRoom(
+      record,
+      framework,
+      host.store,
+      host.fanout,
+      loaded,
+      {
+        participantRemoved: (id) => this.closeBoardOf(id),
+        // Read-only clients hear about the new phase again when they next try to write.
+        phaseChanged: () => this.board?.resetDenials(),
+        deleted: () => this.ended()
+      },
+      community
+    );
   }
 
   get id(): string {
@@ -158,6 +167,11 @@ export class LiveSession {
       case 'action:move':
         await room.actionBoard.moveAction(actor(), command.payload.actionId, command.payload.toIndex);
         return null;
+      case 'review:set': {
+        // Loaded before the change, so a carried-over point and its Y.Text commit together.
+        const doc = await this.doc();
+        return room.actionBoard.setReview(actor(), command.payload.key, command.payload.status, (actionId, text) => createText(doc.doc, actionId, text));
+      }
       case 'present:focus':
         room.presentFactor(command.payload.factor);
         return null;

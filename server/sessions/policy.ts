@@ -57,6 +57,13 @@ export const POLICY: Record<Action, Rule> = {
   'action:merge': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may merge action points.' },
   'action:unmerge': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may undo a merge.' },
   'action:move': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may reorder action points.' },
+  // The review of earlier sessions' action points belongs before voting, but a facilitator who forgot can still do it.
+  'review:set': {
+    roles: FACILITATOR,
+    phases: ['lobby', 'voting', 'revealed', 'actions'],
+    closed: 'session_closed',
+    forbidden: 'Only the facilitator may record the review.'
+  },
   'session:delete': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator deletes the session.' },
   'clock:sync': { roles: EVERYONE, phases: ANY_PHASE, forbidden: '' },
   'board:ticket': { roles: EVERYONE, phases: ANY_PHASE, forbidden: '' },

@@ -18,6 +18,7 @@ import {
   type SessionSummary
 } from '../../src/lib/protocol';
 import type { ParticipantRecord, SessionRecord } from '../store/types';
+import type { ReviewItem } from '../../src/lib/domain/review';
 import type { BallotBox } from './ballot-box';
 import { FACILITATOR_VOTER, type DotLedger } from './dots';
 import { clockOf } from './voting-clock';
@@ -35,6 +36,14 @@ export interface Member {
   connections: number;
 }
 
+/** What a session of a learning community knows of it: its name and the review of earlier sessions' open action points. */
+export interface CommunityContext {
+  community: { id: string; name: string };
+  review: ReviewItem[];
+  /** Origin session code → its id, for the stored review records. */
+  originIds: ReadonlyMap<string, string>;
+}
+
 /** The state the projections read. */
 export interface RoomState {
   session: SessionRecord;
@@ -46,6 +55,8 @@ export interface RoomState {
   /** Results of every revealed round as the room may see them (hidden comments left out). */
   results(): RoundResults[];
   actions(): ActionView[];
+  /** Null outside a learning community. */
+  community: CommunityContext | null;
 }
 
 /** One participant as the facilitator sees them; per-person counts in an anonymous session would show who answered which factor when. */
@@ -141,6 +152,9 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     arrivals: identity.role === 'presenter' ? arrivals(state) : null,
     presentedFactor: state.presentedFactor,
     dots: dotsFor(identity, state),
-    actions: state.actions()
+    actions: state.actions(),
+    // The community's id (for the link to its page, which still asks for the community key) only for the facilitator.
+    community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
+    review: state.community ? state.community.review : null
   };
 }

@@ -9,6 +9,8 @@ import { committed } from '../store/committed';
 import type { SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { LiveSession } from './live-session';
+import { loadCommunityContext } from '../communities/review';
+import type { CommunityContext } from './projections';
 import { TicketBook } from '../yjs/tickets';
 import type { YjsLimits } from '../yjs/doc-room';
 import type { Framework } from '../../src/lib/domain/framework';
@@ -42,15 +44,21 @@ export class SessionRegistry {
 
   constructor(private readonly options: RegistryOptions) {}
 
-  private open(record: SessionRecord, framework: Framework, loaded: Omit<LoadedSession, 'session'>): LiveSession {
-    const live = new LiveSession(record, framework, loaded, {
-      store: this.options.store,
-      fanout: this.options.fanout,
-      tickets: this.tickets,
-      yjsLimits: this.options.yjsLimits,
-      idle: (l) => this.scheduleUnload(l),
-      gone: (l) => this.forget(l)
-    });
+  private open(record: SessionRecord, framework: Framework, loaded: Omit<LoadedSession, 'session'>, community: CommunityContext | null): LiveSession {
+    const live = new LiveSession(
+      record,
+      framework,
+      loaded,
+      {
+        store: this.options.store,
+        fanout: this.options.fanout,
+        tickets: this.tickets,
+        yjsLimits: this.options.yjsLimits,
+        idle: (l) => this.scheduleUnload(l),
+        gone: (l) => this.forget(l)
+      },
+      community
+    );
     this.rooms.set(live.code, live);
     this.scheduleUnload(live);
     return live;
@@ -101,7 +109,8 @@ export class SessionRegistry {
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] });
+    const context = await loadCommunityContext(this.options.store, record);
+    const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
     return { room, facilitatorToken };
   }
 
@@ -126,7 +135,8 @@ export class SessionRegistry {
     if (!loaded) return null;
     const framework = this.options.frameworks.get(loaded.session.framework);
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
-    return this.open(loaded.session, framework, loaded);
+    const context = await loadCommunityContext(this.options.store, loaded.session);
+    return this.open(loaded.session, framework, loaded, context);
   }
 
   /** Called when a connection closes (either transport); unloads the session later if nobody is left. */

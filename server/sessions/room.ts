@@ -27,10 +27,22 @@ import { BallotBox } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
 import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
-import { arrivals, dotStateOf, participantView, participantViews, snapshotFor, summaryOf, type Identity, type Member, type RoomState } from './projections';
+import {
+  arrivals,
+  dotStateOf,
+  participantView,
+  participantViews,
+  snapshotFor,
+  summaryOf,
+  type CommunityContext,
+  type Identity,
+  type Member,
+  type RoomState
+} from './projections';
 import { ActionBoard } from './action-board';
+import type { ReviewItem } from '../../src/lib/domain/review';
 
-export type { Identity } from './projections';
+export type { Identity, CommunityContext } from './projections';
 export type { VotingControl } from './voting-clock';
 export { FACILITATOR_VOTER } from './dots';
 
@@ -95,7 +107,8 @@ export class SessionRoom {
     private readonly store: Store,
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>,
-    private readonly events: RoomEvents = NO_EVENTS
+    private readonly events: RoomEvents = NO_EVENTS,
+    private readonly communityContext: CommunityContext | null = null
   ) {
     this.ballots = new BallotBox(framework.factors.length, session.round);
     for (const record of loaded.participants) this.addMember(record);
@@ -118,7 +131,8 @@ export class SessionRoom {
         settings: () => room.session().settings,
         isMember: (id: string) => this.members.has(id),
         assertAlive: () => this.assertAlive(),
-        isDeleted: () => this.deleted
+        isDeleted: () => this.deleted,
+        community: () => this.communityContext
       },
       loaded
     );
@@ -150,7 +164,8 @@ export class SessionRoom {
         return read.presented();
       },
       results: () => this.results(),
-      actions: () => this.actionViews()
+      actions: () => this.actionViews(),
+      community: this.communityContext
     };
   }
 
@@ -605,6 +620,11 @@ export class SessionRoom {
   /** Every action point (structure), in board order. */
   actionViews(): ActionView[] {
     return this.actionBoard.actionViews();
+  }
+
+  /** The review list (what the snapshot shows), or null outside a community. */
+  reviewItems(): ReviewItem[] | null {
+    return this.communityContext ? this.communityContext.review : null;
   }
 
   /** Dot totals within the session, for exports. */

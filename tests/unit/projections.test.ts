@@ -51,7 +51,8 @@ function state(s: SessionRecord): RoomState {
     hiddenComments: [{ round: 1, factor: 1, text: 'hidden' }],
     presentedFactor: null,
     results: () => results,
-    actions: () => []
+    actions: () => [],
+    community: null
   };
 }
 

@@ -144,6 +144,12 @@ export class SessionConnection {
     s.on('dots', (own) => this.patch((snap) => (snap.dots = { ...snap.dots, ...own })));
     s.on('dotTotals', (totals) => this.patch((snap) => (snap.dots = { ...snap.dots, totals })));
     s.on('actions', (changed) => this.patch((snap) => upsertActions(snap, changed)));
+    s.on('review', (items) =>
+      this.patch((snap) => {
+        if (!snap.review) return;
+        snap.review = snap.review.map((i) => items.find((changed) => changed.key === i.key) ?? i);
+      })
+    );
     s.on('comments:hidden', (hidden) => this.patch((snap) => (snap.hiddenComments = hidden)));
     s.on('removed', () => {
       this.status = 'removed';
