@@ -38,6 +38,8 @@ export class LiveSession {
   readonly room: SessionRoom;
   private board: DocRoom | null = null;
   private boardLoading: Promise<DocRoom> | null = null;
+  /** Unloaded from memory (idle): a board still loading or an upgrade still in flight must not be served by this copy. */
+  private unloaded = false;
   /** Open board sockets of each participant, to cut them off on removal. */
   private readonly boardSockets = new Map<string, Set<WebSocket>>();
 
@@ -217,9 +219,9 @@ export class LiveSession {
     if (!this.boardLoading) {
       const loading = DocRoom.load(this.id, this.host.store, this.host.yjsLimits).then((doc) => {
         // Deleted or unloaded while loading: serve nothing from a document nobody owns any more.
-        if (this.isDeleted) {
-          doc.destroy(4404, 'session deleted');
-          throw new CommandError('not_found', 'This session was deleted.');
+        if (this.isDeleted || this.unloaded) {
+          doc.destroy(this.isDeleted ? 4404 : 1013, this.isDeleted ? 'session deleted' : 'reloading');
+          throw new CommandError('not_found', 'This session is no longer loaded.');
         }
         this.board = doc;
         return doc;
@@ -232,8 +234,13 @@ export class LiveSession {
 
   /** Serves an upgraded board WebSocket of `identity` (authenticated by its ticket). */
   attachBoard(ws: WebSocket, identity: Identity, doc: DocRoom): void {
-    if (this.isDeleted || doc !== this.board) {
+    if (this.isDeleted) {
       ws.close(4404, 'session deleted');
+      return;
+    }
+    // Unloaded while the upgrade was authorised: "try again later" makes y-websocket reconnect to the reloaded session.
+    if (this.unloaded || doc !== this.board) {
+      ws.close(1013, 'reloading; reconnect');
       return;
     }
     let sockets: Set<WebSocket> | null = null;
@@ -285,6 +292,7 @@ export class LiveSession {
 
   /** Dropped from memory while idle (nobody connected); everything reloads from the store. */
   unload(): void {
+    this.unloaded = true;
     this.room.dispose();
     this.board?.destroy();
     this.board = null;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LIMITS, YJS_PATH, type ErrorCode } from '../../src/lib/protocol';
+import { CommandError, LIMITS, YJS_PATH, type ErrorCode } from '../../src/lib/protocol';
 import type { SessionRegistry } from '../sessions/registry';
 import type { LiveSession } from '../sessions/live-session';
 import type { OriginPolicy } from '../security/origin';
@@ -107,7 +107,12 @@ export class YjsHub {
       return fail(429, 'too_many_connections', 'this person already holds as many connections as allowed');
     }
     // Serve only once the stored document is loaded, so nobody syncs against an empty one.
-    const doc = await room.doc();
+    // Deleted or unloaded meanwhile (a typed refusal); a store that cannot load it still answers 500.
+    const doc = await room.doc().catch((error: unknown) => {
+      if (error instanceof CommandError) return null;
+      throw error;
+    });
+    if (!doc) return fail(404, 'not_found', 'unknown session');
     return { room, identity, doc };
   }
 

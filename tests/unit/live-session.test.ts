@@ -45,10 +45,10 @@ function recordingFanout() {
   return { fanout, sent, events: (name: string) => sent.filter((s) => s.event === name) };
 }
 
-async function setup(data: MemoryData = emptyMemoryData()) {
+async function setup(data: MemoryData = emptyMemoryData(), idleUnloadMs?: number) {
   const store = new FaultyStore(new MemoryStore(data));
   const rec = recordingFanout();
-  const registry = new SessionRegistry({ store, frameworks, fanout: rec.fanout });
+  const registry = new SessionRegistry({ store, frameworks, fanout: rec.fanout, idleUnloadMs });
   const { room: live } = await registry.create({ anonymous: false });
   const join = async (name: string): Promise<Identity> => {
     const { participant } = await live.join({ name, group: null, language: null }, 100);
@@ -155,5 +155,16 @@ describe('LiveSession', () => {
     const reloaded = (await again.registry.get(live.code))!;
     for (let turn = 0; turn < 100 && Object.keys(reloaded.room.dotTotals()).length > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(reloaded.room.dotTotals()).toEqual({});
+  });
+
+  it('unloads ballots and board together under the one idle policy, and the unloaded copy serves no board', async () => {
+    const { live, registry } = await setup(emptyMemoryData(), 1);
+    await live.doc();
+    for (let turn = 0; turn < 200 && (await registry.get(live.code)) === live; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    const reloaded = await registry.get(live.code);
+    expect(reloaded).not.toBe(live);
+    expect(reloaded?.code).toBe(live.code);
+    expect(await refusal(live.doc())).toBe('not_found');
+    registry.close();
   });
 });
