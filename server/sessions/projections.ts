@@ -19,6 +19,7 @@ import {
 } from '../../src/lib/protocol';
 import type { ParticipantRecord, SessionRecord } from '../store/types';
 import type { ReviewItem } from '../../src/lib/domain/review';
+import type { TrendSession } from '../../src/lib/domain/community';
 import type { BallotBox } from './ballot-box';
 import { FACILITATOR_VOTER, type DotLedger } from './dots';
 import { clockOf } from './voting-clock';
@@ -42,6 +43,8 @@ export interface CommunityContext {
   review: ReviewItem[];
   /** Origin session code → its id, for the stored review records. */
   originIds: ReadonlyMap<string, string>;
+  /** The community's latest earlier session with results, for "since last time" on the results. */
+  lastTime: TrendSession | null;
 }
 
 /** The state the projections read. */
@@ -155,6 +158,7 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     actions: state.actions(),
     // The community's id (for the link to its page, which still asks for the community key) only for the facilitator.
     community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
-    review: state.community ? state.community.review : null
+    review: state.community ? state.community.review : null,
+    lastTime: state.community?.lastTime ?? null
   };
 }

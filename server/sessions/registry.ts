@@ -109,7 +109,7 @@ export class SessionRegistry {
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const context = await loadCommunityContext(this.options.store, record);
+    const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
     return { room, facilitatorToken };
   }
@@ -135,7 +135,7 @@ export class SessionRegistry {
     if (!loaded) return null;
     const framework = this.options.frameworks.get(loaded.session.framework);
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
-    const context = await loadCommunityContext(this.options.store, loaded.session);
+    const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length);
     return this.open(loaded.session, framework, loaded, context);
   }
 

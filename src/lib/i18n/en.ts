@@ -330,6 +330,7 @@ export const en: Messages = {
   },
   review: {
     title: 'Since last time',
+    sinceLastTime: (title: string, date: string) => `Since last time: compared with ${title} (${date})`,
     intro: (n: number) =>
       n === 1
         ? 'One action point from an earlier session is still open. Go through it together before voting: is it done, still being worked on, dropped, or carried over to this session?'

@@ -333,6 +333,7 @@ export const nl = {
   },
   review: {
     title: 'Sinds de vorige keer',
+    sinceLastTime: (title: string, date: string) => `Sinds de vorige keer: vergeleken met ${title} (${date})`,
     intro: (n: number) =>
       n === 1
         ? 'Eén actiepunt uit een eerdere sessie staat nog open. Loop het samen langs voor het stemmen: is het klaar, loopt het nog, vervalt het, of neem je het mee naar deze sessie?'
