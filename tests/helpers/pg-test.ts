@@ -1,0 +1,30 @@
+/**
+ * PostgreSQL inside tests: the cluster the integration project's global setup
+ * started (tests/integration/global-setup.ts), and a fresh database per store
+ * under test, dropped after the test.
+ */
+import { inject, onTestFinished } from 'vitest';
+import { PostgresStore } from '../../server/store/postgres';
+import { createDatabase, dropDatabase } from './postgres';
+
+/** The test cluster's admin connection string, or null when PostgreSQL tests skip. */
+export function pgAdminUrl(): string | null {
+  return inject('pgAdminUrl') ?? null;
+}
+
+/** A new empty database, dropped after the test; its connection string. */
+export async function makeDatabase(): Promise<string> {
+  const admin = pgAdminUrl();
+  if (!admin) throw new Error('no PostgreSQL test cluster (tests/integration/global-setup.ts)');
+  const url = await createDatabase(admin);
+  onTestFinished(() => dropDatabase(admin, url));
+  return url;
+}
+
+/** A PostgresStore on a fresh database, closed after the test. */
+export async function openPostgresStore(url?: string): Promise<{ store: PostgresStore; url: string }> {
+  const databaseUrl = url ?? (await makeDatabase());
+  const store = await PostgresStore.open({ connectionString: databaseUrl });
+  onTestFinished(() => store.close());
+  return { store, url: databaseUrl };
+}
