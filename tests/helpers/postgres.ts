@@ -71,6 +71,10 @@ export interface PgCluster {
   port: number;
   /** Where the cluster lives (data directory, socket, log). */
   dir: string;
+  /** Kills the postmaster at once (SIGKILL: no shutdown, no checkpoint), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same data and port (after kill: crash recovery). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -126,33 +130,50 @@ export async function startCluster(): Promise<PgCluster> {
   if (!bin) throw new Error('PostgreSQL binaries not found (initdb, postgres)');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-pg-'));
   await initCluster(dir);
-  let lastError = '';
-  // The free port is found by binding and releasing it; should another process take it meanwhile, try another.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+  const launch = async (port: number): Promise<{ child: ChildProcess; log: () => string } | null> => {
     const [command, args] = asClusterUser(path.join(bin, 'postgres'), serverArgs(dir, port));
     const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    const ready = await waitReady(child, adminUrl);
-    if (ready) {
-      return {
-        adminUrl,
-        port,
-        dir,
-        async stop() {
-          await stopChild(child);
-          await fs.rm(dir, { recursive: true, force: true });
-        }
-      };
-    }
-    lastError = log;
+    if (await waitReady(child, adminUrlFor(port))) return { child, log: () => log };
     await stopChild(child);
+    lastError = log;
+    return null;
+  };
+  let lastError = '';
+  // The free port is found by binding and releasing it; should another process take it meanwhile, try another.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    let running = await launch(port);
+    if (!running) continue;
+    return {
+      adminUrl: adminUrlFor(port),
+      port,
+      dir,
+      async kill() {
+        const child = running?.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGKILL');
+        await exited;
+        // The backends notice their postmaster died and end; a new postmaster waits for them (bounded by waitReady).
+      },
+      async restart() {
+        if (running) await stopChild(running.child);
+        running = await launch(port);
+        if (!running) throw new Error(`PostgreSQL did not restart: ${lastError}`);
+      },
+      async stop() {
+        if (running) await stopChild(running.child);
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    };
   }
   await fs.rm(dir, { recursive: true, force: true });
   throw new Error(`PostgreSQL did not start: ${lastError}`);
 }
+
+const adminUrlFor = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
 
 /** Waits until the server answers a query, or its process ended (bounded: about 30 s). */
 async function waitReady(child: ChildProcess, url: string): Promise<boolean> {
