@@ -51,7 +51,7 @@ function clusterUser(): { name: string; uid: number; gid: number } | null {
 }
 
 /** `command args` as the cluster user (in place, via setpriv) when we are root, as is otherwise. */
-function asClusterUser(command: string, args: string[]): [string, string[]] {
+export function asClusterUser(command: string, args: string[]): [string, string[]] {
   const user = clusterUser();
   if (!user) return [command, args];
   return ['setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', command, ...args]];
