@@ -28,3 +28,19 @@ export async function openPostgresStore(url?: string): Promise<{ store: Postgres
   onTestFinished(() => store.close());
   return { store, url: databaseUrl };
 }
+
+/**
+ * `TEST_STORE=postgres`: servers started by the test helpers use PostgreSQL,
+ * one database per data directory, so a restart on the same DATA_DIR finds
+ * the same data, as it would on SQLite. Null when the SQLite default applies.
+ */
+const databases = new Map<string, Promise<string>>();
+export function databaseForDataDir(dataDir: string): Promise<string> | null {
+  if (process.env.TEST_STORE !== 'postgres') return null;
+  let url = databases.get(dataDir);
+  if (!url) {
+    url = makeDatabase();
+    databases.set(dataDir, url);
+  }
+  return url;
+}
