@@ -30,6 +30,13 @@ export async function openPostgresStore(url?: string): Promise<{ store: Postgres
 }
 
 /**
+ * Whether the tests that are about the SQLite file itself run (its DATA_DIR lock, a corrupt or
+ * full file, reading the file directly): not under `TEST_STORE=postgres`, where the servers keep
+ * no file; tests/integration/postgres-store.test.ts holds their PostgreSQL counterparts.
+ */
+export const SQLITE_FILE_TESTS = process.env.TEST_STORE !== 'postgres';
+
+/**
  * `TEST_STORE=postgres`: servers started by the test helpers use PostgreSQL,
  * one database per data directory, so a restart on the same DATA_DIR finds
  * the same data, as it would on SQLite. Null when the SQLite default applies.
