@@ -47,6 +47,7 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
         communityId: community.id,
         code: `P${sessions}-${s}`,
         title: `Paper ${s}`,
+        source: 'paper',
         date: new Date(createdAt).toISOString().slice(0, 10),
         factors: Array.from({ length: 12 }, (_, f) => ({ number: f + 1, distribution: { '1': 1, '2': 2, '3': 5, '4': 6, '5': (s + f) % 4 }, unknown: 1 })),
         createdAt

@@ -1,14 +1,18 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
-import { buildTrend, isoDay, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
+import { buildTrend, importedCounts, isoDay, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
+import { exportWords } from '../../src/lib/domain/export';
+import type { ReviewItem } from '../../src/lib/domain/review';
+import { capitalise, type DueAction } from '../exports/calendar';
+import { openCommunityActions } from './review';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { CommandError, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
-import type { PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import type { ImportExportRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import type { FrameworkCatalog } from '../content';
 import { generateId, generateToken, hashToken } from '../security/tokens';
 import { committed } from '../store/committed';
-import type { CommunityRecord, PaperFactorCounts, Store } from '../store/types';
+import type { CommunityRecord, PaperFactorCounts, PaperSessionRecord, Store } from '../store/types';
 
 /**
  * Communities on top of the store: creation, the credential check, the page's
@@ -78,7 +82,7 @@ export class CommunityService {
     const paperRows: CommunitySessionSummary[] = paper.map((p) => ({
       code: p.code,
       title: p.title,
-      source: 'paper',
+      source: p.source,
       date: p.date,
       phase: 'closed',
       revealed: true
@@ -103,7 +107,14 @@ export class CommunityService {
       const latest = await this.store.loadLatestRevealedRound(s.id);
       if (latest) revealed.push({ code: s.code, title: s.title, revealedAt: latest.revealedAt, results: latest.results });
     }
-    const papers: PaperSessionInput[] = paper.map((p) => ({ code: p.code, title: p.title, date: p.date, createdAt: p.createdAt, factors: p.factors }));
+    const papers: PaperSessionInput[] = paper.map((p) => ({
+      code: p.code,
+      title: p.title,
+      date: p.date,
+      createdAt: p.createdAt,
+      factors: p.factors,
+      source: p.source
+    }));
     return {
       community: { id: community.id, name: community.name },
       sessions: buildTrend(revealed, papers, framework.factors.length),
@@ -114,16 +125,76 @@ export class CommunityService {
   /** Stores a paper session (validated against the community's framework); answers its code. */
   async addPaper(community: CommunityRecord, input: PaperSessionRequest): Promise<string> {
     const framework = this.frameworkOf(community);
+    const title = input.title?.trim() || `${framework.name[community.language]} (${input.date})`;
+    return this.storeCounts(community, { title, date: input.date, factors: input.factors, source: 'paper' });
+  }
+
+  /**
+   * Imports a session held elsewhere from its export.json: its latest round's
+   * counts per factor, stored like a paper session (aggregates only) and marked
+   * as imported. Factors withheld there (fewer than k voters) are left out.
+   */
+  async importExport(community: CommunityRecord, input: ImportExportRequest): Promise<string> {
+    const date = input.session.createdAt.slice(0, 10);
+    const factors = importedCounts({ title: input.session.title, date, factors: input.factors });
+    if (factors.length === 0) throw new CommandError('bad_request', 'This export has no factor with counts (were all of them withheld?).');
+    return this.storeCounts(community, { title: input.session.title.trim(), date, factors, source: 'import' });
+  }
+
+  private async storeCounts(
+    community: CommunityRecord,
+    input: { title: string; date: string; factors: readonly PaperFactorCounts[]; source: PaperSessionRecord['source'] }
+  ): Promise<string> {
+    const framework = this.frameworkOf(community);
     const factors: PaperFactorCounts[] = input.factors.map((f) => ({ number: f.number, distribution: { ...f.distribution }, unknown: f.unknown }));
     const problems = paperProblems(framework.factors.length, factors);
-    if (problems.length > 0) throw new CommandError('bad_request', 'The paper counts are not valid.', problems.slice(0, 10));
-    const title = input.title?.trim() || `${framework.name[community.language]} (${input.date})`;
+    if (problems.length > 0)
+      throw new CommandError(
+        'bad_request',
+        input.source === 'import' ? 'The counts in this export are not valid.' : 'The paper counts are not valid.',
+        problems.slice(0, 10)
+      );
     // `P` + a code: seven characters, so never a live session's code (those are six).
     const code = `P${generateCode((n) => randomBytes(n))}`;
     await committed(
-      this.store.savePaperSession({ id: generateId(), communityId: community.id, code, title, date: input.date, factors, createdAt: Date.now() }),
-      'the paper session'
+      this.store.savePaperSession({
+        id: generateId(),
+        communityId: community.id,
+        code,
+        title: input.title || framework.name[community.language],
+        date: input.date,
+        factors,
+        createdAt: Date.now(),
+        source: input.source
+      }),
+      input.source === 'import' ? 'the imported session' : 'the paper session'
     );
     return code;
+  }
+
+  /** Deletes the community and all its sessions; answers the ids of the live sessions deleted (their rooms must go too). */
+  delete(community: CommunityRecord): Promise<string[]> {
+    return committed(this.store.deleteCommunity(community.id), 'deleting the community');
+  }
+
+  /** The community's open action points with a due date, for its calendar. */
+  async dueActions(community: CommunityRecord): Promise<DueAction[]> {
+    const framework = this.frameworkOf(community);
+    const words = exportWords(community.language);
+    const open = await openCommunityActions(this.store, community.id);
+    return open
+      .filter((item): item is ReviewItem & { due: string } => item.due !== null)
+      .map((item) => ({
+        uid: `${item.sessionCode}-${item.actionId}@seeds-live-board`,
+        text: item.text,
+        due: item.due,
+        details: [
+          item.owner ? words.review.owner(item.owner) : '',
+          item.factor
+            ? `${capitalise(words.export.factorRef(item.factor))}: ${framework.factors[item.factor - 1]?.title[community.language] ?? ''}`
+            : capitalise(words.export.general),
+          words.review.from(item.sessionTitle, item.sessionDate)
+        ].filter(Boolean)
+      }));
   }
 }

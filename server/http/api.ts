@@ -1,12 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, type CsvTable } from '../../src/lib/domain/export';
+import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, exportWords, type CsvTable } from '../../src/lib/domain/export';
+import { actionsCalendar, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
 import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
 import type { CreateCommunityResponse, CreatePaperSessionResponse, CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
-import { CreateCommunityRequest, CreateSessionRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import { CreateCommunityRequest, CreateSessionRequest, ImportExportRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import { CommunityService } from '../communities/service';
 import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
@@ -196,7 +197,8 @@ export function createApiRouter(deps: ApiDeps): Router {
       framework: room.framework,
       results: room.results(),
       actions: boardPoints(doc.doc, room.actionViews()),
-      dotTotals: room.dotTotals()
+      dotTotals: room.dotTotals(),
+      review: room.reviewItems()
     });
   }
 
@@ -233,6 +235,33 @@ export function createApiRouter(deps: ApiDeps): Router {
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .set('Content-Disposition', `attachment; filename="session-${room.code}.xlsx"`)
       .send(xlsx);
+  });
+
+  // Open action points of this session with a due date, as a calendar file.
+  router.get('/sessions/:code/actions.ics', async (req, res) => {
+    const room = await facilitatorRoom(req, res);
+    if (!room) return;
+    const lang = room.record.language;
+    const words = exportWords(lang);
+    const points = boardPoints((await deps.yjs.docFor(room)).doc, room.actionViews());
+    const due = points
+      .filter((p): p is typeof p & { due: string } => p.due !== null && p.status !== 'done')
+      .map((p) => ({
+        uid: `${room.code}-${p.id}@seeds-live-board`,
+        text: p.text,
+        due: p.due,
+        details: [
+          p.owner ? words.review.owner(p.owner) : '',
+          p.factor
+            ? `${capitalise(words.export.factorRef(p.factor))}: ${room.framework.factors[p.factor - 1]?.title[lang] ?? ''}`
+            : capitalise(words.export.general),
+          room.record.title
+        ].filter(Boolean)
+      }));
+    res
+      .type('text/calendar; charset=utf-8')
+      .set('Content-Disposition', `attachment; filename="session-${room.code}-actions.ics"`)
+      .send(actionsCalendar(due, room.record.title));
   });
 
   router.get('/sessions/:code/export.md', async (req, res) => {
@@ -299,6 +328,41 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!parsed.success) return sendError(res, 'bad_request', 'The paper session is not valid.', issues(parsed.error));
     const body: CreatePaperSessionResponse = { code: await deps.communities.addPaper(community, parsed.data) };
     res.status(201).json(body);
+  });
+
+  // An export.json from a session held on its own (or on another server) joins the community's trend.
+  const importJson = express.json({ limit: '1mb', type: () => true });
+  // Authorised before the body is read: a stranger cannot make the server parse a megabyte.
+  const importer = async (req: Request, res: Response, next: () => void) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    res.locals.community = community;
+    next();
+  };
+  router.post('/communities/:id/imports', requireJson, importer, importJson, async (req, res) => {
+    const community = res.locals.community as CommunityRecord;
+    const parsed = ImportExportRequest.safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 'bad_request', 'This is not the export.json of a session with results.', issues(parsed.error));
+    const body: CreatePaperSessionResponse = { code: await deps.communities.importExport(community, parsed.data) };
+    res.status(201).json(body);
+  });
+
+  router.get('/communities/:id/actions.ics', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const ics = actionsCalendar(await deps.communities.dueActions(community), community.name);
+    res.type('text/calendar; charset=utf-8').set('Content-Disposition', 'attachment; filename="community-actions.ics"').send(ics);
+  });
+
+  // Deletes the community with every session in it; live rooms are told and closed, as when a session is deleted.
+  router.delete('/communities/:id', async (req, res) => {
+    const community = await authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    for (const id of await deps.communities.delete(community)) {
+      deps.registry.evict(id);
+      deps.yjs.drop(id);
+    }
+    res.status(204).end();
   });
 
   router.get('/frameworks', (_req, res) => {

@@ -52,6 +52,11 @@ export async function executeCommand<C extends CommandName>(name: C, payload: Pa
     case 'action:merge':
       await room.mergeAction(identity, command.payload.sourceId, command.payload.targetId);
       return null;
+    case 'review:set': {
+      // Loaded before the change, so a carried-over point and its Y.Text commit together.
+      const doc = await yjs.docFor(room);
+      return room.setReview(identity, command.payload.key, command.payload.status, (actionId, text) => createText(doc.doc, actionId, text));
+    }
     case 'present:focus':
       room.presentFactor(identity, command.payload.factor);
       return null;

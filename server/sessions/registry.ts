@@ -9,6 +9,7 @@ import { committed } from '../store/committed';
 import type { SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { SessionRoom } from './room';
+import { loadCommunityContext } from '../communities/review';
 
 export interface RegistryOptions {
   store: Store;
@@ -75,14 +76,15 @@ export class SessionRegistry {
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const room = new SessionRoom(record, framework, this.options.store, this.options.fanout, {
-      participants: [],
-      answers: [],
-      dots: [],
-      revealed: [],
-      actions: [],
-      hiddenComments: []
-    });
+    const context = await loadCommunityContext(this.options.store, record);
+    const room = new SessionRoom(
+      record,
+      framework,
+      this.options.store,
+      this.options.fanout,
+      { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] },
+      context
+    );
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return { room, facilitatorToken };
@@ -109,7 +111,8 @@ export class SessionRegistry {
     if (!loaded) return null;
     const framework = this.options.frameworks.get(loaded.session.framework);
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
-    const room = new SessionRoom(loaded.session, framework, this.options.store, this.options.fanout, loaded);
+    const context = await loadCommunityContext(this.options.store, loaded.session);
+    const room = new SessionRoom(loaded.session, framework, this.options.store, this.options.fanout, loaded, context);
     this.rooms.set(code, room);
     this.scheduleUnload(room);
     return room;

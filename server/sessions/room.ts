@@ -1,7 +1,7 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { canTransition, votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
 import { computeProgress, type Answer, type Progress } from '../../src/lib/domain/ballots';
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
@@ -30,6 +30,15 @@ import type { RoomFanout } from './fanout';
 import { DotLedger } from './dots';
 import { KeyedSerial } from './serial';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
+import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
+
+/** What a session of a learning community knows of it: its name and the review of earlier sessions' open action points. */
+export interface CommunityContext {
+  community: { id: string; name: string };
+  review: ReviewItem[];
+  /** Origin session code → its id, for the stored review records. */
+  originIds: ReadonlyMap<string, string>;
+}
 
 function commentKey(c: HiddenComment): string {
   return `${c.round} ${c.factor} ${c.text}`;
@@ -70,6 +79,20 @@ const DEADLINE_RETRY_MS = 5000;
  * (phase, settings, removal, deletion) run one at a time and dot casts one at
  * a time per voter, so each is checked against the committed state before it.
  */
+interface ActionChangeOptions {
+  /** Queued in the same event-loop turn as the structure, so it commits in the same transaction (the server's Yjs change). */
+  sameTurn?: (changed: ActionRecord[]) => void;
+  /** Another record that must commit with the change (also when the board itself does not change). */
+  alsoWrite?: () => Promise<unknown>;
+  /** Allowed outside the action phase (the review carries points over before voting). */
+  anyPhase?: boolean;
+}
+
+/** The id of the copy a review carries over: the same for the same point in the same session, so carrying twice makes one copy. */
+function carryId(sessionId: string, key: string): string {
+  return `c${createHash('sha256').update(`${sessionId}\n${key}`).digest('base64url').slice(0, 22)}`;
+}
+
 export class SessionRoom {
   private readonly participants = new Map<string, LiveParticipant>();
   private readonly participantByTokenHash = new Map<string, string>();
@@ -110,7 +133,8 @@ export class SessionRoom {
     readonly framework: Framework,
     private readonly store: Store,
     private readonly fanout: RoomFanout,
-    loaded: Omit<LoadedSession, 'session'>
+    loaded: Omit<LoadedSession, 'session'>,
+    private readonly communityContext: CommunityContext | null = null
   ) {
     for (const record of loaded.participants) this.addLive(record);
     for (const answer of loaded.answers) {
@@ -446,7 +470,11 @@ export class SessionRoom {
       arrivals: identity.role === 'presenter' ? this.arrivals() : null,
       presentedFactor: this.presentedFactor,
       dots: this.dotsFor(identity),
-      actions: this.actionViews()
+      actions: this.actionViews(),
+      community: this.communityContext
+        ? { name: this.communityContext.community.name, id: identity.role === 'facilitator' ? this.communityContext.community.id : null }
+        : null,
+      review: this.communityContext ? this.communityContext.review : null
     };
   }
 
@@ -828,7 +856,7 @@ export class SessionRoom {
   private changeActions(
     identity: Identity,
     rule: (actor: Actor) => ActionRecord[],
-    options: { facilitatorOnly?: string; sameTurn?: (changed: ActionRecord[]) => void } = {}
+    options: ActionChangeOptions & { facilitatorOnly?: string } = {}
   ): Promise<ActionRecord[]> {
     // Role before phase, as for the other facilitator commands: a participant is told "forbidden" in every phase.
     if (identity.role === 'presenter') return Promise.reject(new CommandError('forbidden', 'The presenter screen cannot change the action board.'));
@@ -838,13 +866,10 @@ export class SessionRoom {
     return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
   }
 
-  private async applyActionChange(
-    identity: Actor,
-    rule: (actor: Actor) => ActionRecord[],
-    options: { sameTurn?: (changed: ActionRecord[]) => void }
-  ): Promise<ActionRecord[]> {
+  private async applyActionChange(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions): Promise<ActionRecord[]> {
     this.assertAlive();
-    if (this.session.phase !== 'actions') throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+    if (!options.anyPhase && this.session.phase !== 'actions')
+      throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
     this.requireMember(identity);
     // The rules change the board in place; memory goes back to this when the store refuses.
     const checkpoint = this.actions.checkpoint();
@@ -856,13 +881,15 @@ export class SessionRoom {
       if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
       throw error;
     }
-    if (changed.length === 0) return changed;
+    if (changed.length === 0 && !options.alsoWrite) return changed;
     const returned = ActionBoardState.disappeared(changed).flatMap((id) => this.dots.planReturn(id));
-    const write = this.store.saveActionPoints(this.id, changed);
-    // Queued in the same turn as the structure, so the server's Yjs change commits with it.
+    const writes: Promise<unknown>[] = [changed.length > 0 ? this.store.saveActionPoints(this.id, changed) : Promise.resolve()];
+    // Queued in the same turn as the structure, so the server's Yjs change and any other record commit with it.
+    const also = options.alsoWrite?.();
+    if (also) writes.push(also);
     options.sameTurn?.(changed);
     try {
-      await committed(write, 'the action board');
+      await committed(Promise.all(writes), 'the action board');
     } catch (error) {
       this.actions.revertTo(checkpoint);
       throw error;
@@ -876,7 +903,7 @@ export class SessionRoom {
         voters.add(r.voterId);
       } else console.error('store: giving back a dot failed; it stays spent:', (results[i] as PromiseRejectedResult).reason);
     });
-    this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
+    if (changed.length > 0) this.fanout.toAll(this.code, 'actions', changed.map(toActionView));
     for (const voter of voters) this.sendOwnDots(voter);
     if (voters.size > 0) this.scheduleDotTotals();
     return changed;
@@ -928,6 +955,86 @@ export class SessionRoom {
 
   unmergeAction(identity: Identity, id: string): Promise<ActionRecord[]> {
     return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id), { facilitatorOnly: 'undo a merge' });
+  }
+
+  // ------------------------------------------------------------------ review of earlier sessions' actions
+
+  /** The review list (what the snapshot shows), or null outside a community. */
+  reviewItems(): ReviewItem[] | null {
+    return this.communityContext ? this.communityContext.review : null;
+  }
+
+  /**
+   * The facilitator records what the group says about an earlier session's open
+   * action point (`review:set`): done, doing, dropped or carried over. Carrying
+   * puts a copy on this session's board (text, factor, owner, due date, linked
+   * by `origin` to the point it came from); carrying it back out removes that
+   * copy again (undoably). The review record, the copy and its Y.Text commit
+   * together; only then does everyone hear of it. Any phase but closed: the
+   * review belongs before voting, but a facilitator who forgot can still do it.
+   */
+  setReview(identity: Identity, key: string, status: ReviewStatus, createText: (actionId: string, text: string) => void): Promise<ReviewItem> {
+    if (identity.role !== 'facilitator') return Promise.reject(new CommandError('forbidden', 'Only the facilitator may record the review.'));
+    const context = this.communityContext;
+    if (!context) return Promise.reject(new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.'));
+    let next: ReviewItem | null = null;
+    let originSessionId = '';
+    let createdCopy: string | null = null;
+    return this.changeActions(
+      identity,
+      (actor) => {
+        if (this.session.phase === 'closed') throw new CommandError('session_closed', 'The session is closed.');
+        const item = context.review.find((i) => i.key === key);
+        if (!item) throw new CommandError('not_found', 'There is no such action point to review.');
+        originSessionId = context.originIds.get(item.sessionCode) ?? '';
+        if (!originSessionId) throw new CommandError('not_found', 'The session of that action point is gone.');
+        const changed: ActionRecord[] = [];
+        let carriedTo = item.carriedTo;
+        if (status === 'carried') {
+          const copy = carriedTo ? this.actions.get(carriedTo) : undefined;
+          if (copy?.removed) changed.push(...this.actions.restore(actor, copy.id));
+          else if (!copy) {
+            const id = carryId(this.id, key);
+            const { record } = this.actions.create(actor, { id, factor: item.factor, origin: key }, Date.now());
+            record.owner = item.owner ?? '';
+            record.due = item.due;
+            record.status = item.boardStatus;
+            changed.push(record);
+            createdCopy = id;
+            carriedTo = id;
+          }
+        } else if (carriedTo) {
+          const copy = this.actions.get(carriedTo);
+          if (copy && !copy.removed) changed.push(...this.actions.remove(actor, carriedTo));
+        }
+        next = { ...item, review: status, carriedTo };
+        return changed;
+      },
+      {
+        facilitatorOnly: 'record the review',
+        anyPhase: true,
+        alsoWrite: () => {
+          const item = next!;
+          return this.store.saveActionReview({
+            reviewingSessionId: this.id,
+            originSessionId,
+            actionId: item.actionId,
+            status,
+            carriedActionId: item.carriedTo,
+            reviewedAt: Date.now()
+          });
+        },
+        sameTurn: () => {
+          const item = next!;
+          if (createdCopy) createText(createdCopy, item.text);
+        }
+      }
+    ).then(() => {
+      const item = next!;
+      context.review = context.review.map((i) => (i.key === item.key ? item : i));
+      this.fanout.toAll(this.code, 'review', [item]);
+      return item;
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type {
+  ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
   DotRecord,
@@ -37,6 +38,8 @@ export interface MemoryData {
   communities: Map<string, CommunityRecord>;
   /** paper session id → record */
   papers: Map<string, PaperSessionRecord>;
+  /** `${reviewingSessionId}\n${originSessionId}\n${actionId}` → review */
+  reviews: Map<string, ActionReviewRecord>;
 }
 
 export function emptyMemoryData(): MemoryData {
@@ -50,7 +53,8 @@ export function emptyMemoryData(): MemoryData {
     revealed: new Map(),
     hiddenComments: new Map(),
     communities: new Map(),
-    papers: new Map()
+    papers: new Map(),
+    reviews: new Map()
   };
 }
 
@@ -192,6 +196,9 @@ export class MemoryStore implements Store {
     this.data.yjs.delete(id);
     this.data.revealed.delete(id);
     this.data.hiddenComments.delete(id);
+    for (const [key, review] of this.data.reviews) {
+      if (review.reviewingSessionId === id || review.originSessionId === id) this.data.reviews.delete(key);
+    }
   }
 
   addParticipant(participant: ParticipantRecord): Promise<void> {
@@ -343,7 +350,49 @@ export class MemoryStore implements Store {
     );
   }
 
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
+    return this.read(() => structuredClone([...(this.data.actions.get(sessionId)?.values() ?? [])]));
+  }
+
+  saveActionReview(review: ActionReviewRecord): Promise<void> {
+    return this.write(() => {
+      this.session(review.reviewingSessionId);
+      this.session(review.originSessionId);
+      this.data.reviews.set(`${review.reviewingSessionId}\n${review.originSessionId}\n${review.actionId}`, { ...review });
+      this.touch(review.reviewingSessionId);
+    });
+  }
+
+  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+    return this.read(() =>
+      [...this.data.reviews.values()]
+        .filter((r) => this.data.sessions.get(r.originSessionId)?.communityId === communityId)
+        .sort(
+          (a, b) =>
+            a.reviewedAt - b.reviewedAt ||
+            compare(a.reviewingSessionId, b.reviewingSessionId) ||
+            compare(a.originSessionId, b.originSessionId) ||
+            compare(a.actionId, b.actionId)
+        )
+        .map((r) => ({ ...r }))
+    );
+  }
+
+  deleteCommunity(id: string): Promise<string[]> {
+    return this.write(() => {
+      const ids = [...this.data.sessions.values()].filter((s) => s.communityId === id).map((s) => s.id);
+      for (const sessionId of ids) this.cascadeDelete(sessionId);
+      for (const [paperId, paper] of this.data.papers) if (paper.communityId === id) this.data.papers.delete(paperId);
+      this.data.communities.delete(id);
+      return ids;
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

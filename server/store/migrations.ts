@@ -127,5 +127,21 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   CREATE INDEX paper_sessions_community ON paper_sessions(community_id);
+  `,
+  // 7: the review at the start of a community's next session (issue 14): what a session said about
+  // an earlier session's open action point (done, doing, dropped, carried over, with the carried
+  // copy's id); and paper sessions that were imported from another server's export.json.
+  `
+  CREATE TABLE action_reviews (
+    reviewing_session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    origin_session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    action_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    carried_action_id TEXT,
+    reviewed_at INTEGER NOT NULL,
+    PRIMARY KEY (reviewing_session_id, origin_session_id, action_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX action_reviews_origin ON action_reviews(origin_session_id);
+  ALTER TABLE paper_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'paper';
   `
 ];

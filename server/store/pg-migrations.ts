@@ -122,5 +122,21 @@ export const PG_MIGRATIONS: readonly string[] = [
     created_at BIGINT NOT NULL
   );
   CREATE INDEX paper_sessions_community ON paper_sessions(community_id);
+  `,
+  // 2: as SQLite's migration 7 (issue 14): what a session's review said about an earlier session's
+  // action point (done, doing, dropped, carried over, with the carried copy's id); and paper
+  // sessions that were imported from another server's export.json.
+  `
+  CREATE TABLE action_reviews (
+    reviewing_session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    origin_session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    action_id TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    carried_action_id TEXT,
+    reviewed_at BIGINT NOT NULL,
+    PRIMARY KEY (reviewing_session_id, origin_session_id, action_id)
+  );
+  CREATE INDEX action_reviews_origin ON action_reviews(origin_session_id);
+  ALTER TABLE paper_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'paper';
   `
 ];

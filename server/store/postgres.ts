@@ -3,6 +3,7 @@ import type { Answer } from '../../src/lib/domain/ballots';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type {
+  ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
   HiddenComment,
@@ -129,7 +130,8 @@ function toPaperSession(row: Row): PaperSessionRecord {
     title: row.title as string,
     date: row.date as string,
     factors: JSON.parse(row.factors as string),
-    createdAt: row.created_at as number
+    createdAt: row.created_at as number,
+    source: row.source === 'import' ? 'import' : 'paper'
   };
 }
 
@@ -624,9 +626,59 @@ export class PostgresStore implements Store {
 
   savePaperSession(paper: PaperSessionRecord): Promise<void> {
     // Serialised now: what is stored is what was validated at this moment.
-    const params = [paper.id, paper.communityId, paper.code, paper.title, paper.date, JSON.stringify(paper.factors), paper.createdAt];
+    const params = [paper.id, paper.communityId, paper.code, paper.title, paper.date, JSON.stringify(paper.factors), paper.createdAt, paper.source];
     return this.write(async (tx) => {
-      await tx.query('INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', params);
+      await tx.query(
+        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        params
+      );
+    });
+  }
+
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
+    return this.read(async (db) => (await db.query('SELECT * FROM action_points WHERE session_id = $1', [sessionId])).rows.map(toActionRecord));
+  }
+
+  saveActionReview(review: ActionReviewRecord): Promise<void> {
+    const r = review;
+    const params = [r.reviewingSessionId, r.originSessionId, r.actionId, r.status, r.carriedActionId, r.reviewedAt];
+    return this.write(async (tx) => {
+      await tx.query(
+        `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (reviewing_session_id, origin_session_id, action_id) DO UPDATE SET status = excluded.status,
+           carried_action_id = excluded.carried_action_id, reviewed_at = excluded.reviewed_at`,
+        params
+      );
+      tx.touch(r.reviewingSessionId);
+    });
+  }
+
+  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+    return this.read(async (db) =>
+      (
+        await db.query(
+          `SELECT r.* FROM action_reviews r JOIN sessions s ON s.id = r.origin_session_id WHERE s.community_id = $1
+           ORDER BY r.reviewed_at, r.reviewing_session_id, r.origin_session_id, r.action_id`,
+          [communityId]
+        )
+      ).rows.map((row) => ({
+        reviewingSessionId: row.reviewing_session_id,
+        originSessionId: row.origin_session_id,
+        actionId: row.action_id,
+        status: row.status,
+        carriedActionId: row.carried_action_id ?? null,
+        reviewedAt: row.reviewed_at
+      }))
+    );
+  }
+
+  deleteCommunity(id: string): Promise<string[]> {
+    return this.write(async (tx) => {
+      // Sessions first (their rows cascade), then the community (its paper sessions cascade); one transaction.
+      const { rows } = await tx.query('DELETE FROM sessions WHERE community_id = $1 RETURNING id', [id]);
+      await tx.query('DELETE FROM communities WHERE id = $1', [id]);
+      return rows.map((r) => r.id as string);
     });
   }
 

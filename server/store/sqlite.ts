@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import type {
+  ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
   HiddenComment,
@@ -69,7 +70,16 @@ type SessionRow = {
 };
 
 type CommunityRow = { id: string; name: string; language: string; framework: string; token_hash: string; created_at: number };
-type PaperRow = { id: string; community_id: string; code: string; title: string; date: string; factors: string; created_at: number };
+type PaperRow = { id: string; community_id: string; code: string; title: string; date: string; factors: string; created_at: number; source: string };
+
+type ReviewRow = {
+  reviewing_session_id: string;
+  origin_session_id: string;
+  action_id: string;
+  status: string;
+  carried_action_id: string | null;
+  reviewed_at: number;
+};
 
 function toPaperSession(row: PaperRow): PaperSessionRecord {
   return {
@@ -79,7 +89,8 @@ function toPaperSession(row: PaperRow): PaperSessionRecord {
     title: row.title,
     date: row.date,
     factors: JSON.parse(row.factors),
-    createdAt: row.created_at
+    createdAt: row.created_at,
+    source: row.source === 'import' ? 'import' : 'paper'
   };
 }
 
@@ -217,9 +228,21 @@ export class SqliteStore implements Store {
         'SELECT id, code, title, phase, created_at FROM sessions WHERE community_id = ? ORDER BY created_at, id'
       ),
       insertPaper: db.prepare(
-        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at) VALUES (@id, @communityId, @code, @title, @date, @factors, @createdAt)'
+        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES (@id, @communityId, @code, @title, @date, @factors, @createdAt, @source)'
       ),
       papersByCommunity: db.prepare<[string], PaperRow>('SELECT * FROM paper_sessions WHERE community_id = ? ORDER BY date, created_at, id'),
+      upsertReview: db.prepare(
+        `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
+         VALUES (@reviewingSessionId, @originSessionId, @actionId, @status, @carriedActionId, @reviewedAt)
+         ON CONFLICT (reviewing_session_id, origin_session_id, action_id) DO UPDATE SET status = excluded.status,
+           carried_action_id = excluded.carried_action_id, reviewed_at = excluded.reviewed_at`
+      ),
+      reviewsByCommunity: db.prepare<[string], ReviewRow>(
+        `SELECT r.* FROM action_reviews r JOIN sessions s ON s.id = r.origin_session_id WHERE s.community_id = ?
+         ORDER BY r.reviewed_at, r.reviewing_session_id, r.origin_session_id, r.action_id`
+      ),
+      sessionIdsByCommunity: db.prepare<[string], { id: string }>('SELECT id FROM sessions WHERE community_id = ?'),
+      deleteCommunity: db.prepare<[string]>('DELETE FROM communities WHERE id = ?'),
       abandonedLobbies: db.prepare<[number], { id: string }>("SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ?")
     };
   }
@@ -607,6 +630,41 @@ export class SqliteStore implements Store {
 
   listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
     return this.read(() => this.stmt.papersByCommunity.all(communityId).map(toPaperSession));
+  }
+
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
+    return this.read(() => this.stmt.actionsBySession.all(sessionId).map(toActionRecord));
+  }
+
+  saveActionReview(review: ActionReviewRecord): Promise<void> {
+    const row = { ...review };
+    return this.write(() => {
+      this.stmt.upsertReview.run(row);
+      this.touched.add(review.reviewingSessionId);
+    });
+  }
+
+  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+    return this.read(() =>
+      this.stmt.reviewsByCommunity.all(communityId).map((r) => ({
+        reviewingSessionId: r.reviewing_session_id,
+        originSessionId: r.origin_session_id,
+        actionId: r.action_id,
+        status: r.status as ActionReviewRecord['status'],
+        carriedActionId: r.carried_action_id,
+        reviewedAt: r.reviewed_at
+      }))
+    );
+  }
+
+  deleteCommunity(id: string): Promise<string[]> {
+    return this.write(() => {
+      const ids = this.stmt.sessionIdsByCommunity.all(id).map((row) => row.id);
+      // Sessions first (their rows cascade), then the community (its paper sessions cascade).
+      for (const sessionId of ids) this.stmt.deleteSession.run(sessionId);
+      this.stmt.deleteCommunity.run(id);
+      return ids;
+    });
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,9 @@ import type { Answer } from '../../src/lib/domain/ballots';
 import type { FrozenBallot } from '../../src/lib/domain/results';
 import type { RoundResults, SessionSettings } from '../../src/lib/protocol';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
+import type { ActionReviewRecord } from '../../src/lib/domain/review';
+
+export type { ActionReviewRecord } from '../../src/lib/domain/review';
 
 export interface SessionRecord {
   id: string;
@@ -126,6 +129,8 @@ export interface PaperSessionRecord {
   /** The day it was held, YYYY-MM-DD. */
   date: string;
   factors: PaperFactorCounts[];
+  /** `paper`: counted on a poster; `import`: a session held elsewhere, imported from its export.json. */
+  source: 'paper' | 'import';
   createdAt: number;
 }
 
@@ -200,6 +205,21 @@ export interface Store {
   savePaperSession(paper: PaperSessionRecord): Promise<void>;
   /** The paper sessions of a community, oldest first (by date, then creation, then id). */
   listPaperSessions(communityId: string): Promise<PaperSessionRecord[]>;
+  /** The action points of a session (structure only), in no particular order; empty for an unknown session. */
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]>;
+  /**
+   * Stores what a session's review said about an earlier action point (one
+   * record per reviewing session and origin point; a later call replaces it).
+   * Both sessions must exist.
+   */
+  saveActionReview(review: ActionReviewRecord): Promise<void>;
+  /** Every review of action points whose origin session belongs to the community. */
+  listActionReviews(communityId: string): Promise<ActionReviewRecord[]>;
+  /**
+   * Deletes a community with all its sessions (live and paper) and everything
+   * they hold, in one transaction; returns the ids of the live sessions deleted.
+   */
+  deleteCommunity(id: string): Promise<string[]>;
   /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
   purgeAbandonedLobbies(before: number): Promise<string[]>;
   close(): Promise<void>;

@@ -80,6 +80,13 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
     facilitator: ['wrong_phase', 'wrong_phase', 'ok', 'ok', 'ok'],
     presenter: all('forbidden')
   },
+  // The matrix sessions belong to a community whose earlier session left an open action point.
+  'review:set': {
+    ...strangers,
+    participant: all('forbidden'),
+    facilitator: ['ok', 'ok', 'ok', 'ok', 'session_closed'],
+    presenter: all('forbidden')
+  },
   'voting:control': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'ok', 'wrong_phase'), presenter: all('forbidden') },
   'clock:sync': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'board:ticket': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },

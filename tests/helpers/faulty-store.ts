@@ -6,6 +6,7 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
  * is not failed goes to the real store, in order.
  */
 import type {
+  ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
   HiddenComment,
@@ -36,7 +37,9 @@ export type WriteName =
   | 'purgeAbandonedLobbies'
   | 'probe'
   | 'createCommunity'
-  | 'savePaperSession';
+  | 'savePaperSession'
+  | 'saveActionReview'
+  | 'deleteCommunity';
 
 export class InjectedWriteError extends Error {
   constructor(readonly write: WriteName) {
@@ -115,6 +118,18 @@ export class FaultyStore implements Store {
   }
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
     return this.write('setDots', () => this.inner.setDots(sessionId, voterId, actionId, count));
+  }
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
+    return this.inner.loadActionPoints(sessionId);
+  }
+  saveActionReview(review: ActionReviewRecord): Promise<void> {
+    return this.write('saveActionReview', () => this.inner.saveActionReview(review));
+  }
+  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+    return this.inner.listActionReviews(communityId);
+  }
+  deleteCommunity(id: string): Promise<string[]> {
+    return this.write('deleteCommunity', () => this.inner.deleteCommunity(id));
   }
   saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
     return this.write('saveActionPoints', () => this.inner.saveActionPoints(sessionId, records));

@@ -86,6 +86,22 @@ export const paperRecord = (id: string, communityId: string, overrides: Partial<
   date: '2026-05-01',
   factors: [{ number: 2, distribution: { '1': 0, '2': 1, '3': 4, '4': 2, '5': 0 }, unknown: 1 }],
   createdAt: 2000,
+  source: 'paper',
+  ...overrides
+});
+
+export const actionPoint = (id: string, overrides: Partial<ActionRecord> = {}): ActionRecord => ({
+  id,
+  factor: 3,
+  position: 1,
+  owner: 'Sam',
+  due: '2026-12-24',
+  status: 'open',
+  createdBy: 'facilitator',
+  createdAt: 10,
+  mergedInto: null,
+  removed: false,
+  origin: null,
   ...overrides
 });
 
@@ -531,6 +547,90 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(loaded.session.title).toBe(title);
       expect(loaded.participants[0]).toMatchObject({ name: 'Zoë 🌱', group: 'Groep β' });
       expect(loaded.answers[0].comment).toBe('line one\nline two\ttab 🎉');
+    });
+
+    it('stores the reviews of earlier action points per reviewing session, lists them by the origin community, and replaces a review', async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      await store.createCommunity(communityRecord('c1'));
+      await store.createCommunity(communityRecord('c2'));
+      await store.createSession(sessionRecord('first', { communityId: 'c1', createdAt: 100 }));
+      await store.createSession(sessionRecord('second', { communityId: 'c1', createdAt: 200 }));
+      await store.createSession(sessionRecord('other', { communityId: 'c2' }));
+      const point = actionPoint('a1');
+      await store.saveActionPoints('first', [point, actionPoint('a2', { removed: true })]);
+      expect((await store.loadActionPoints('first')).sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual([point, actionPoint('a2', { removed: true })]);
+      expect(await store.loadActionPoints('nobody')).toEqual([]);
+
+      const review = {
+        reviewingSessionId: 'second',
+        originSessionId: 'first',
+        actionId: 'a1',
+        status: 'doing' as const,
+        carriedActionId: null,
+        reviewedAt: 500
+      };
+      await store.saveActionReview(review);
+      await store.saveActionReview({ ...review, actionId: 'a2', status: 'dropped', reviewedAt: 400 });
+      await store.saveActionReview({ ...review, status: 'carried', carriedActionId: 'copy', reviewedAt: 600 });
+      const expected = [
+        { ...review, actionId: 'a2', status: 'dropped', reviewedAt: 400 },
+        { ...review, status: 'carried', carriedActionId: 'copy', reviewedAt: 600 }
+      ];
+      expect(await store.listActionReviews('c1')).toEqual(expected);
+      expect(await store.listActionReviews('c2')).toEqual([]);
+      const failures = await rejected([
+        store.saveActionReview({ ...review, reviewingSessionId: 'ghost' }),
+        store.saveActionReview({ ...review, originSessionId: 'ghost' })
+      ]);
+      expect(failures).toEqual([0, 1]);
+
+      const reopened = await opened.reopen();
+      expect(await reopened.listActionReviews('c1')).toEqual(expected);
+      // A deleted session takes its reviews with it, as reviewer and as origin.
+      await reopened.deleteSession('second');
+      expect(await reopened.listActionReviews('c1')).toEqual([]);
+    });
+
+    it('deletes a community with its live and paper sessions and everything they hold, and nothing of another community', async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      await store.createCommunity(communityRecord('c1'));
+      await store.createCommunity(communityRecord('c2'));
+      await store.createSession(sessionRecord('a', { communityId: 'c1', createdAt: 100 }));
+      await store.createSession(sessionRecord('b', { communityId: 'c1', createdAt: 200 }));
+      await store.createSession(sessionRecord('keep', { communityId: 'c2' }));
+      await store.createSession(sessionRecord('alone'));
+      await store.addParticipant(participantRecord('p', 'a'));
+      await store.saveAnswer(answerRecord('a', 'p', 1, 4));
+      await store.saveActionPoints('a', [actionPoint('x')]);
+      await store.saveActionReview({ reviewingSessionId: 'b', originSessionId: 'a', actionId: 'x', status: 'done', carriedActionId: null, reviewedAt: 1 });
+      await store.savePaperSession(paperRecord('p1', 'c1'));
+      await store.savePaperSession(paperRecord('p2', 'c2'));
+      expect((await store.deleteCommunity('c1')).sort()).toEqual(['a', 'b']);
+      const reopened = await opened.reopen();
+      expect(await reopened.loadCommunity('c1')).toBeNull();
+      expect(await reopened.loadSession('a')).toBeNull();
+      expect(await reopened.findSessionIdByCode('C-b')).toBeNull();
+      expect(await reopened.loadActionPoints('a')).toEqual([]);
+      expect(await reopened.listPaperSessions('c1')).toEqual([]);
+      expect(await reopened.listActionReviews('c1')).toEqual([]);
+      expect((await reopened.listCommunitySessions('c2')).map((s) => s.id)).toEqual(['keep']);
+      expect((await reopened.listPaperSessions('c2')).map((p) => p.id)).toEqual(['p2']);
+      expect(await reopened.loadSession('alone')).not.toBeNull();
+      expect(await reopened.deleteCommunity('c1')).toEqual([]);
+    });
+
+    it('keeps whether a paper session was counted on paper or imported', async () => {
+      const opened = await implementation.open();
+      await opened.store.createCommunity(communityRecord('c1'));
+      await opened.store.savePaperSession(paperRecord('p1', 'c1', { source: 'import' }));
+      await opened.store.savePaperSession(paperRecord('p2', 'c1'));
+      const reopened = await opened.reopen();
+      expect((await reopened.listPaperSessions('c1')).map((p) => [p.id, p.source])).toEqual([
+        ['p1', 'import'],
+        ['p2', 'paper']
+      ]);
     });
 
     it('keeps the idle sessions of a community when purging idle ones, but not its abandoned lobbies', async () => {

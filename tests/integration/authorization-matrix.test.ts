@@ -13,7 +13,7 @@ import { createText, textOf, textsMap } from '../../src/lib/board/actions';
 import { addPoint } from '../helpers/board';
 import { PHASES, type Phase } from '../../src/lib/domain/phases';
 import type { RunningServer } from '../../server/app';
-import type { ErrorCode, ProtocolError } from '../../src/lib/protocol';
+import type { CreateCommunityResponse, ErrorCode, ProtocolError } from '../../src/lib/protocol';
 import {
   BOARD_EDIT,
   MATRIX,
@@ -27,7 +27,7 @@ import {
   type Outcome
 } from '../helpers/authorization-table';
 import { connectClient, RawYjs, waitFor, yjsBase, YJS_MESSAGE } from '../helpers/clients';
-import { createSession, joinSession, REPO_ROOT, startServer } from '../helpers/server';
+import { createSession, joinSession, postJson, REPO_ROOT, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 
 const DOC = path.join(REPO_ROOT, 'docs/authorization.md');
@@ -45,8 +45,12 @@ const MATRIX_COMMENT = 'a comment for the matrix';
  * A fresh session in `phase` with two participants (the first commented on factor 1 when voting opened);
  * in and after the action phase the board has two action points.
  */
-async function sessionIn(server: RunningServer, phase: Phase) {
-  const session = await setupSession(server, { participants: 2, create: { anonymous: false } });
+async function sessionIn(server: RunningServer, phase: Phase, community: MatrixCommunity) {
+  const session = await setupSession(server, {
+    participants: 2,
+    create: { anonymous: false, community: community.id },
+    createHeaders: { authorization: `Bearer ${community.token}` }
+  });
   const actions: string[] = [];
   for (const step of PATH_TO[phase]) {
     await advance(session.facilitator, step);
@@ -56,9 +60,29 @@ async function sessionIn(server: RunningServer, phase: Phase) {
     }
     if (step === 'actions') actions.push(await addPoint(session.people[0].client, 1, 'A'), await addPoint(session.facilitator, 2, 'B'));
   }
-  return { ...session, actions };
+  // An open point the review lists: the community's first one, or (once it is beyond the sessions a review looks back on) a newer one.
+  const snapshot = await session.facilitator.send('state:request', {});
+  const reviewKey = (snapshot.ok && snapshot.data.review?.[0]?.key) || community.reviewKey;
+  return { ...session, actions, reviewKey };
 }
 type Session = Awaited<ReturnType<typeof sessionIn>>;
+
+/** The community every matrix session belongs to: an earlier session left one open action point, which `review:set` marks. */
+interface MatrixCommunity {
+  id: string;
+  token: string;
+  reviewKey: string;
+}
+
+async function matrixCommunity(server: RunningServer): Promise<MatrixCommunity> {
+  const created = await postJson<CreateCommunityResponse>(server.url, '/api/communities', { name: 'Matrix community' });
+  if (created.status !== 201) throw new Error(`community: ${created.status} ${created.text}`);
+  const { id, communityToken: token } = created.body;
+  const earlier = await setupSession(server, { create: { community: id }, createHeaders: { authorization: `Bearer ${token}` } });
+  await advance(earlier.facilitator, 'voting', 'revealed', 'actions');
+  const point = await addPoint(earlier.facilitator, 4, 'Left open last time');
+  return { id, token, reviewKey: `${earlier.code}/${point}` };
+}
 
 function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: Phase, session: Session): unknown {
   const [first = 'abcdefgh', second = 'abcdefgi'] = session.actions;
@@ -76,6 +100,8 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'action:merge': { sourceId: second, targetId: first },
     'action:move': { actionId: second, toIndex: 0 },
     'present:focus': { factor: 3 },
+    // 'doing' leaves the point open, so every later matrix session lists it too (carrying would close it for them).
+    'review:set': { key: session.reviewKey, status: 'doing' },
     'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
     'voting:control': { action: 'close' },
     'clock:sync': {},
@@ -140,8 +166,15 @@ async function boardEdit(server: RunningServer, session: Session, token: string 
   });
 }
 
-async function runCell(server: RunningServer, command: MatrixCommand, role: MatrixRole, phase: Phase, strangers: Strangers): Promise<Outcome> {
-  const session = await sessionIn(server, phase);
+async function runCell(
+  server: RunningServer,
+  command: MatrixCommand,
+  role: MatrixRole,
+  phase: Phase,
+  strangers: Strangers,
+  community: MatrixCommunity
+): Promise<Outcome> {
+  const session = await sessionIn(server, phase, community);
   const token = tokenOf(role, session, strangers);
   if (command === BOARD_EDIT) return boardEdit(server, session, token);
   const existing = { participant: session.people[0].client, facilitator: session.facilitator }[role as 'participant' | 'facilitator'];
@@ -178,13 +211,16 @@ describe('authorization matrix', () => {
     const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
     const other = await createSession(server.url);
     const strangers = { facilitatorToken: other.facilitatorToken, participantToken: (await joinSession(server.url, other.code)).participantToken };
+    const community = await matrixCommunity(server);
     const actual = Object.fromEntries(
       MATRIX_COMMANDS.map((command) => [command, Object.fromEntries(ROLES.map((role) => [role, [] as Outcome[]]))])
     ) as typeof MATRIX;
     for (const command of MATRIX_COMMANDS) {
       // Every cell has a session of its own: the cells of one command run side by side.
       await Promise.all(
-        ROLES.map(async (role) => (actual[command][role] = await Promise.all(PHASES.map((phase) => runCell(server, command, role, phase, strangers)))))
+        ROLES.map(
+          async (role) => (actual[command][role] = await Promise.all(PHASES.map((phase) => runCell(server, command, role, phase, strangers, community))))
+        )
       );
     }
     const cells = MATRIX_COMMANDS.length * ROLES.length * PHASES.length;

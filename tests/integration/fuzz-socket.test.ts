@@ -109,6 +109,7 @@ describe('socket.io fuzzing', () => {
             'action:move': { actionId: r.pick([...actionIds, 'abcdefgh']), toIndex: r.int(3) },
             'comment:hide': { round: r.range(0, 3), factor: r.range(1, 13), text: r.string(20), hidden: r.chance(0.5) },
             'present:focus': { factor: r.chance(0.2) ? null : r.range(0, 14) },
+            'review:set': { key: r.pick(['ABCDEF/abcdefgh', r.string(20)]), status: r.pick(['done', 'doing', 'dropped', 'carried', 'lost']) },
             'voting:control': r.pick([{ action: 'extend', seconds: r.range(10, 120) }, { action: r.pick(['pause', 'resume', 'clear', 'close', 'reopen']) }]),
             'clock:sync': {},
             'board:ticket': {},

@@ -144,6 +144,13 @@ export class SessionConnection {
     s.on('dots', (own) => this.patch((snap) => (snap.dots = { ...snap.dots, ...own })));
     s.on('dotTotals', (totals) => this.patch((snap) => (snap.dots = { ...snap.dots, totals })));
     s.on('actions', (changed) => this.patch((snap) => upsertActions(snap, changed)));
+    s.on('review', (items) =>
+      this.patch((snap) => {
+        if (!snap.review) return;
+        const byKey = new Map(items.map((i) => [i.key, i]));
+        snap.review = snap.review.map((i) => byKey.get(i.key) ?? i);
+      })
+    );
     s.on('comments:hidden', (hidden) => this.patch((snap) => (snap.hiddenComments = hidden)));
     s.on('removed', () => {
       this.status = 'removed';

@@ -34,7 +34,8 @@ export interface TrendSession {
   title: string;
   /** YYYY-MM-DD: the day of the reveal (live) or the day entered (paper). */
   date: string;
-  source: 'live' | 'paper';
+  /** `import`: a session held elsewhere whose export.json was imported (its counts, like paper). */
+  source: 'live' | 'paper' | 'import';
   voters: number;
   factors: TrendFactor[];
   /** Factor numbers on the session's attention list, in its order (weakest first). */
@@ -58,6 +59,8 @@ export interface PaperSessionInput {
   date: string;
   createdAt: number;
   factors: PaperCounts[];
+  /** Counted on paper (default) or imported from another server's export.json. */
+  source?: 'paper' | 'import';
 }
 
 /** The UTC day of an epoch-ms time, YYYY-MM-DD. */
@@ -152,7 +155,7 @@ export function paperTrendSession(input: PaperSessionInput, factorCount: number,
     code: input.code,
     title: input.title,
     date: input.date,
-    source: 'paper',
+    source: input.source ?? 'paper',
     voters: paperVoters(input.factors),
     factors: stats.map(trendFactor),
     attention: attentionList(stats).map((a) => a.number)
@@ -181,7 +184,7 @@ export function buildTrend(
 export interface FactorTrendPoint {
   code: string;
   date: string;
-  source: 'live' | 'paper';
+  source: TrendSession['source'];
   n: number;
   mean: number | null;
   consensus: number | null;
@@ -226,4 +229,24 @@ export function factorTrends(sessions: readonly TrendSession[], factorCount: num
       meanChange: means.length >= 2 ? roundTo(means[means.length - 1] - means[0]) : null
     };
   });
+}
+
+/** The factors of an export.json that can count in a trend: those with a distribution (not withheld under k). */
+export interface ImportedExport {
+  title: string;
+  /** YYYY-MM-DD of the session. */
+  date: string;
+  factors: { number: number; distribution: Record<'1' | '2' | '3' | '4' | '5', number> | null; unknown: number }[];
+}
+
+/**
+ * Turns an imported session's export into paper-style counts: a factor whose
+ * distribution was withheld (fewer than k voters) is left out, since nothing
+ * can be counted from it; statistics then follow from the counts exactly as
+ * they did in the original session.
+ */
+export function importedCounts(data: ImportedExport): PaperCounts[] {
+  return data.factors
+    .filter((f): f is ImportedExport['factors'][number] & { distribution: Record<'1' | '2' | '3' | '4' | '5', number> } => f.distribution !== null)
+    .map((f) => ({ number: f.number, distribution: { ...f.distribution }, unknown: f.unknown }));
 }

@@ -3,6 +3,7 @@ import type { FactorStats } from './statistics';
 import type { ActionPoint } from './action-points';
 import type { RoundResults } from './results';
 import type { Phase } from './phases';
+import type { ReviewItem, ReviewStatus } from './review';
 import { nl } from '../i18n/nl';
 import { en } from '../i18n/en';
 
@@ -25,6 +26,18 @@ export interface ExportJson {
   }[];
   actions: { factor: number | null; text: string; owner: string | null; due: string | null; status: ActionPoint['status']; votes: number }[];
   rounds: { round: number; voters: number; factors: { number: number; n: number; mean: number | null; consensus: number | null }[] }[];
+  /**
+   * Sessions of a learning community only: the review of earlier sessions' open action points
+   * ("since last time"), oldest session first; `status` null while not discussed.
+   */
+  review?: {
+    from: { code: string; title: string; date: string };
+    factor: number | null;
+    text: string;
+    owner: string | null;
+    due: string | null;
+    status: ReviewStatus | null;
+  }[];
 }
 
 export interface ExportInput {
@@ -34,6 +47,8 @@ export interface ExportInput {
   results: RoundResults[];
   actions: ActionPoint[];
   dotTotals: Record<string, number>;
+  /** The review list of a community's session; null or absent outside a community. */
+  review?: readonly ReviewItem[] | null;
 }
 
 /** Builds the export JSON: the latest revealed round, all rounds in brief, and the actions. */
@@ -60,7 +75,19 @@ export function buildExport(input: ExportInput): ExportJson {
       round: r.round,
       voters: r.voters,
       factors: r.factors.map(({ number, n, mean, consensus }) => ({ number, n, mean, consensus }))
-    }))
+    })),
+    ...(input.review
+      ? {
+          review: input.review.map((i) => ({
+            from: { code: i.sessionCode, title: i.sessionTitle, date: i.sessionDate },
+            factor: i.factor,
+            text: i.text,
+            owner: i.owner,
+            due: i.due,
+            status: i.review
+          }))
+        }
+      : {})
   };
 }
 
@@ -216,6 +243,21 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
   lines.push(`# ${inline(data.session.title)}`, '');
   lines.push(`- ${t.date}: ${data.session.createdAt.slice(0, 10)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
   if (data.round !== null) lines.push(`- ${t.round}: ${data.round}`);
+
+  // The agenda starts where the meeting did: what became of last time's action points.
+  if (data.review && data.review.length > 0) {
+    lines.push('', `## ${words.review.title}`, '');
+    for (const r of data.review) {
+      const meta = [
+        words.review.from(escapeMarkdown(r.from.title), r.from.date),
+        r.factor === null ? t.general : t.factorRef(r.factor),
+        r.owner ? `${t.owner}: ${escapeMarkdown(r.owner)}` : '',
+        r.due ? `${t.due}: ${r.due}` : ''
+      ].filter(Boolean);
+      const status = r.status ? words.review.statuses[r.status] : words.review.notReviewed;
+      lines.push(`- **${status}**: ${inline(r.text) || '…'} (${meta.join(', ')})`);
+    }
+  }
 
   lines.push('', `## ${t.results}`, '');
   if (data.factors.length === 0) lines.push(t.noResults);

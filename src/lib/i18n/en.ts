@@ -309,6 +309,27 @@ export const en: Messages = {
     paperEmpty: 'Enter at least one count.',
     paperBadCount: 'Counts are whole numbers from 0 to 1000.'
   },
+  review: {
+    title: 'Since last time',
+    intro: (n: number) =>
+      n === 1
+        ? 'One action point from an earlier session is still open. Go through it together before voting: is it done, still being worked on, dropped, or carried over to this session?'
+        : `${n} action points from earlier sessions are still open. Go through them together before voting: is each done, still being worked on, dropped, or carried over to this session?`,
+    introParticipant: 'The action points earlier sessions left open, and what the group decides about each.',
+    none: 'Earlier sessions of this community left no open action points.',
+    from: (title: string, date: string) => `From ${title} (${date})`,
+    owner: (name: string) => `Owner: ${name}`,
+    due: (date: string) => `Due ${date}`,
+    wasDoing: 'was in progress',
+    statusLabel: 'What the group says',
+    notReviewed: 'Not discussed yet',
+    statuses: { done: 'Done', doing: 'Still doing', dropped: 'Dropped', carried: 'Carried over' },
+    done: (n: number, total: number) => `${n} of ${total} discussed`,
+    carriedFrom: (title: string, date: string) => `Carried over from ${title} (${date})`,
+    saving: 'Saving…',
+    community: (name: string) => `Community: ${name}`,
+    openCommunity: 'Open the community page'
+  },
   history: {
     title: 'Compare with an earlier session',
     intro: 'Follow your factors over time: choose the JSON file you exported from an earlier session.',

@@ -310,6 +310,27 @@ export const nl = {
     paperEmpty: 'Vul minstens één aantal in.',
     paperBadCount: 'Aantallen zijn hele getallen van 0 tot 1000.'
   },
+  review: {
+    title: 'Sinds de vorige keer',
+    intro: (n: number) =>
+      n === 1
+        ? 'Eén actiepunt uit een eerdere sessie staat nog open. Loop het samen langs voor het stemmen: is het klaar, loopt het nog, vervalt het, of neem je het mee naar deze sessie?'
+        : `${n} actiepunten uit eerdere sessies staan nog open. Loop ze samen langs voor het stemmen: is elk klaar, loopt het nog, vervalt het, of neem je het mee naar deze sessie?`,
+    introParticipant: 'De actiepunten die eerdere sessies open lieten, en wat de groep over elk besluit.',
+    none: 'Eerdere sessies van deze gemeenschap lieten geen open actiepunten achter.',
+    from: (title: string, date: string) => `Uit ${title} (${date})`,
+    owner: (name: string) => `Eigenaar: ${name}`,
+    due: (date: string) => `Klaar op ${date}`,
+    wasDoing: 'was bezig',
+    statusLabel: 'Wat de groep zegt',
+    notReviewed: 'Nog niet besproken',
+    statuses: { done: 'Klaar', doing: 'Loopt nog', dropped: 'Vervalt', carried: 'Meegenomen' },
+    done: (n: number, total: number) => `${n} van ${total} besproken`,
+    carriedFrom: (title: string, date: string) => `Meegenomen uit ${title} (${date})`,
+    saving: 'Opslaan…',
+    community: (name: string) => `Gemeenschap: ${name}`,
+    openCommunity: 'Open de pagina van de gemeenschap'
+  },
   history: {
     title: 'Vergelijk met een eerdere sessie',
     intro: 'Volg jullie factoren door de tijd: kies het JSON-bestand dat je bij een eerdere sessie exporteerde.',

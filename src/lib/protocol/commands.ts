@@ -20,7 +20,8 @@ export const COMMAND_NAMES = [
   'state:request',
   'session:delete',
   'comment:hide',
-  'present:focus'
+  'present:focus',
+  'review:set'
 ] as const satisfies readonly CommandName[];
 
 // Fails to compile when a schema has no entry above.

@@ -13,6 +13,7 @@ import type { TrendSession } from '../domain/community';
 import type { Ack } from './errors';
 import type { CommandName, CommandPayload } from './schemas';
 import type { ActionStatus } from './yjs';
+import type { ReviewItem } from '../domain/review';
 
 export * from './errors';
 export * from './limits';
@@ -70,6 +71,7 @@ export interface OwnAnswer {
 
 // Results are computed and frozen by the domain; the protocol sends them as they are.
 export type { RoundResults } from '../domain/results';
+export { REVIEW_STATUSES, type ReviewItem, type ReviewStatus } from '../domain/review';
 
 /** A comment the facilitator hid from the room (only the facilitator is told which). */
 export interface HiddenComment {
@@ -176,6 +178,16 @@ export interface SessionSnapshot extends VotingClock {
   dots: DotState;
   /** Every action point of the session (structure only), in board order. */
   actions: ActionView[];
+  /**
+   * The learning community the session belongs to, or null. `id` (for the link to the
+   * community page, which still asks for the community key) only for the facilitator.
+   */
+  community: { name: string; id: string | null } | null;
+  /**
+   * In a community's session: the open action points of its earlier sessions and what this
+   * session's review said about each, oldest session first. Null outside a community.
+   */
+  review: ReviewItem[] | null;
 }
 
 /** A single-use ticket for the Yjs URL (`/yjs/<CODE>?ticket=…`). */
@@ -218,6 +230,7 @@ export interface ClientToServerEvents {
   'session:delete': Command<'session:delete', null>;
   'comment:hide': Command<'comment:hide', HiddenComment[]>;
   'present:focus': Command<'present:focus', null>;
+  'review:set': Command<'review:set', ReviewItem>;
 }
 
 /** Events the server sends. */
@@ -253,6 +266,8 @@ export interface ServerToClientEvents {
   presented: (presented: { factor: number | null }) => void;
   /** Facilitator only: the comments hidden from the room changed. */
   'comments:hidden': (hidden: HiddenComment[]) => void;
+  /** Review items whose status changed (to everyone in the session). */
+  review: (items: ReviewItem[]) => void;
   /** The receiver was removed from the session by the facilitator. */
   removed: () => void;
   /** The session was deleted; the client should forget it. */
@@ -289,8 +304,8 @@ export interface CommunityTrends {
 export interface CommunitySessionSummary {
   code: string;
   title: string;
-  source: 'live' | 'paper';
-  /** YYYY-MM-DD: the day created (live) or held (paper). */
+  source: 'live' | 'paper' | 'import';
+  /** YYYY-MM-DD: the day created (live) or held (paper, import). */
   date: string;
   /** Live sessions: their phase; paper ones are always `closed`. */
   phase: Phase;

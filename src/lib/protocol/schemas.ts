@@ -6,6 +6,7 @@ import { LIMITS } from './limits';
 import { visibleText } from '../domain/names';
 import { ACTION_STATUSES } from './yjs';
 import { isIsoDay, PAPER_MAX_COUNT } from '../domain/community';
+import { REVIEW_STATUSES } from '../domain/review';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -74,6 +75,31 @@ export const PaperSessionRequest = z
   })
   .strict();
 export type PaperSessionRequest = z.input<typeof PaperSessionRequest>;
+
+/**
+ * `POST /api/communities/:id/imports` body: a session's `export.json` as downloaded (other fields
+ * are ignored). Only the latest round's per-factor counts are kept.
+ */
+export const ImportExportRequest = z.looseObject({
+  session: z.looseObject({
+    title: displayText(LIMITS.titleMax),
+    createdAt: z
+      .string()
+      .max(40)
+      .refine((v) => isIsoDay(v.slice(0, 10)), 'must start with a day written YYYY-MM-DD')
+  }),
+  factors: z
+    .array(
+      z.looseObject({
+        number: factorNumber,
+        distribution: z.object({ '1': paperCount, '2': paperCount, '3': paperCount, '4': paperCount, '5': paperCount }).nullable(),
+        unknown: paperCount
+      })
+    )
+    .min(1)
+    .max(40)
+});
+export type ImportExportRequest = z.input<typeof ImportExportRequest>;
 
 /** `POST /api/sessions/:code/participants` body. */
 export const JoinSessionRequest = z
@@ -180,6 +206,14 @@ export const CommandSchemas = {
     z.object({ action: z.literal('extend'), seconds: z.number().int().min(LIMITS.countdownMin).max(LIMITS.countdownMax) }).strict(),
     z.object({ action: z.enum(['pause', 'resume', 'clear', 'close', 'reopen']) }).strict()
   ]),
+  /**
+   * The facilitator records what the group says about an earlier session's open action point
+   * (`key` = `<session code>/<action id>`, as the snapshot's `review` lists it): done, doing,
+   * dropped, or carried over onto this session's board.
+   */
+  'review:set': z
+    .object({ key: z.string().regex(/^[A-Za-z0-9]{1,12}\/[A-Za-z0-9_-]{6,40}$/, 'must be a review key'), status: z.enum(REVIEW_STATUSES) })
+    .strict(),
   /** Measures the offset to the server's clock (NTP style: the client times the round trip). */
   'clock:sync': z.object({}).strict(),
   /** Ask for a single-use ticket for the Yjs board connection (valid 30 seconds; see docs/protocol.md). */

@@ -1,0 +1,84 @@
+import * as Y from 'yjs';
+import { isoDay } from '../../src/lib/domain/community';
+import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
+import { clampGraphemes } from '../../src/lib/domain/text';
+import { LIMITS } from '../../src/lib/protocol';
+import { textsMap } from '../../src/lib/board/actions';
+import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
+import type { CommunityContext } from '../sessions/room';
+
+/** Earlier action points one review lists at most (the newest sessions' when there are more). */
+export const REVIEW_ITEMS_MAX = 200;
+/**
+ * Earlier sessions a review looks back on: the latest ones (two years of monthly meetings).
+ * Bounds the work of loading a room; a point left open longer than that is no longer on the agenda.
+ */
+export const REVIEW_SESSIONS_MAX = 24;
+
+/**
+ * What a session of a community needs from its community when its room loads:
+ * the community's name and the review list (the open action points of the
+ * sessions created before it, with their texts and this session's own review
+ * decisions). Null for a session on its own. Work is bounded by the community's
+ * sessions: boards without an open point are never decoded.
+ */
+export async function loadCommunityContext(store: Store, session: SessionRecord): Promise<CommunityContext | null> {
+  if (!session.communityId) return null;
+  const community = await store.loadCommunity(session.communityId);
+  if (!community) return null;
+  const sessions = await store.listCommunitySessions(community.id);
+  const earlierRows = sessions
+    .filter((s) => s.id !== session.id && (s.createdAt < session.createdAt || (s.createdAt === session.createdAt && s.id < session.id)))
+    .slice(-REVIEW_SESSIONS_MAX);
+  const reviews = await store.listActionReviews(community.id);
+  const earlier = await loadBoards(store, earlierRows);
+  return {
+    community: { id: community.id, name: community.name },
+    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) })),
+    originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
+  };
+}
+
+/**
+ * Every action point of a community still open: on a board, not done, and not
+ * closed by any session's review (a carried-over point is listed as its copy).
+ * For the calendar of due dates. Oldest session first, in board order.
+ */
+export async function openCommunityActions(store: Store, communityId: string): Promise<ReviewItem[]> {
+  const rows = await store.listCommunitySessions(communityId);
+  const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows)]);
+  return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) }));
+}
+
+/** The boards of sessions, with texts decoded only where a point is still open. */
+async function loadBoards(store: Store, rows: readonly CommunitySessionRow[]): Promise<EarlierBoard[]> {
+  const boards: EarlierBoard[] = [];
+  for (const row of rows) {
+    const actions = await store.loadActionPoints(row.id);
+    const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done');
+    boards.push({
+      id: row.id,
+      code: row.code,
+      title: row.title,
+      date: isoDay(row.createdAt),
+      actions,
+      texts: open ? await boardTexts(store, row.id) : new Map()
+    });
+  }
+  return boards;
+}
+
+/** The text of every action point of a session's board, read from its stored Yjs updates. */
+async function boardTexts(store: Store, sessionId: string): Promise<Map<string, string>> {
+  const doc = new Y.Doc({ gc: true });
+  try {
+    for (const update of await store.loadYjsUpdates(sessionId)) Y.applyUpdate(doc, update);
+    const texts = new Map<string, string>();
+    textsMap(doc).forEach((value, id) => {
+      if (value instanceof Y.Text) texts.set(id, value.toString());
+    });
+    return texts;
+  } finally {
+    doc.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+import { createEvents, type EventAttributes } from 'ics';
+
+/** An open action point with a due date, as a calendar shows it. */
+export interface DueAction {
+  /** Stable across downloads, so a calendar that imports the file again updates instead of duplicating. */
+  uid: string;
+  text: string;
+  /** YYYY-MM-DD. */
+  due: string;
+  /** Lines for the description: owner, factor, the session it comes from. */
+  details: string[];
+}
+
+/** Summary lines longer than this are cut (calendars show one line); the whole text stays in the description. */
+const SUMMARY_MAX = 120;
+
+/**
+ * An iCalendar file (RFC 5545, built by the `ics` library, which escapes and
+ * folds) with one all-day event per open action point on its due date.
+ * `name` becomes the calendar's name.
+ */
+export function actionsCalendar(actions: readonly DueAction[], name: string): string {
+  const events: EventAttributes[] = actions.map((a) => {
+    const [year, month, day] = a.due.split('-').map(Number);
+    const next = new Date(Date.UTC(year, month - 1, day + 1));
+    const firstLine = a.text.split('\n')[0]?.trim() || '…';
+    return {
+      uid: a.uid,
+      title: [...firstLine].length > SUMMARY_MAX ? `${[...firstLine].slice(0, SUMMARY_MAX - 1).join('')}…` : firstLine,
+      description: [a.text, '', ...a.details].join('\n').trim(),
+      start: [year, month, day],
+      end: [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()],
+      productId: 'seeds-live-board',
+      calName: name
+    };
+  });
+  if (events.length === 0) {
+    // `ics` refuses an empty list; an empty calendar is still a valid answer.
+    return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:seeds-live-board', `X-WR-CALNAME:${escapeText(name)}`, 'END:VCALENDAR', ''].join('\r\n');
+  }
+  const { error, value } = createEvents(events);
+  if (error || !value) throw error ?? new Error('the calendar could not be built');
+  return value;
+}
+
+/** RFC 5545 TEXT escaping for the one property written by hand. */
+function escapeText(text: string): string {
+  return text.replace(/[\\;,]/g, (c) => `\\${c}`).replace(/\r?\n/g, '\\n');
+}
+
+/** The first letter in upper case (export words are written to sit inside a sentence). */
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
