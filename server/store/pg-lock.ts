@@ -1,6 +1,7 @@
 import os from 'node:os';
 import pg from 'pg';
 import { redact } from './postgres';
+import { StoreUnusableError } from './sqlite-check';
 
 /** Key of the session-level advisory lock a server holds on its database while it runs. */
 const INSTANCE_LOCK_KEY = 0x5eed5_0002;
@@ -41,7 +42,12 @@ export async function lockDatabase(connectionString: string): Promise<DatabaseLo
   const client = new pg.Client({ connectionString, application_name: applicationName, connectionTimeoutMillis: 5000, keepAlive: true });
   // Losing this connection loses the lock: say so loudly (the writes fail anyway while the database is gone).
   client.on('error', (error) => console.error(`store: the connection holding the database lock failed (${error.message}); restart this server`));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new StoreUnusableError(`Cannot connect to the PostgreSQL database at ${redact(connectionString)}: ${(error as Error).message}`, { cause: error });
+  }
   try {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [INSTANCE_LOCK_KEY]);
     if (!rows[0].locked) {

@@ -16,7 +16,7 @@ import { adminQuery, createDatabase, startCluster } from '../helpers/postgres';
 import { makeDatabase, openPostgresStore, pgAdminUrl } from '../helpers/pg-test';
 import { answerRecord, participantRecord, sessionRecord } from '../helpers/store-contract';
 import { api, createSession, makeDataDir, startServer } from '../helpers/server';
-import { spawnChildServer, startChildServer } from '../helpers/child-server';
+import { freePort, spawnChildServer, startChildServer } from '../helpers/child-server';
 
 const point: ActionRecord = {
   id: 'point-1',
@@ -130,5 +130,16 @@ describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
     await first.kill();
     const third = await startChildServer({ dataDir: await makeDataDir(), env });
     expect((await api<{ title: string }>(third.url, `/api/sessions/${code}`)).body.title).toBe('Crashed');
+  });
+});
+
+describe('PostgreSQL unreachable at start', () => {
+  it('makes the real server exit non-zero, saying which database it could not reach (without the password)', async () => {
+    // A port nothing listens on: the connection is refused at once.
+    const port = await freePort();
+    const server = await spawnChildServer({ dataDir: await makeDataDir(), env: { DATABASE_URL: `postgres://board:s3cret@127.0.0.1:${port}/board` } });
+    expect((await server.exited).code).toBe(1);
+    expect(server.output()).toContain(`Cannot connect to the PostgreSQL database at postgres://board:***@127.0.0.1:${port}/board`);
+    expect(server.output()).not.toContain('s3cret');
   });
 });
