@@ -146,6 +146,9 @@ export async function startCluster(): Promise<PgCluster> {
     const port = await freePort();
     let running = await launch(port);
     if (!running) continue;
+    // Should the test run end without its teardown (interrupted), the server does not outlive it.
+    const onExit = () => running?.child.kill('SIGKILL');
+    process.once('exit', onExit);
     return {
       adminUrl: adminUrlFor(port),
       port,
@@ -164,6 +167,7 @@ export async function startCluster(): Promise<PgCluster> {
         if (!running) throw new Error(`PostgreSQL did not restart: ${lastError}`);
       },
       async stop() {
+        process.off('exit', onExit);
         if (running) await stopChild(running.child);
         await fs.rm(dir, { recursive: true, force: true });
       }
