@@ -6,8 +6,14 @@
  * takes on that data; and how much JavaScript the community page loads
  * (from the last `npm run build`, raw and gzip), next to the facilitator page.
  *
+ * Also what a session of the community costs to load because it belongs to
+ * one: the review list (open action points of the earlier sessions, their
+ * texts decoded from Yjs) and "since last time", next to the bare room load
+ * (`loadSession`) it comes on top of.
+ *
  * In-process, on a real SQLite file in a temp directory (removed after). Each
- * live session has one revealed round of 30 voters; every fifth is a paper session.
+ * live session has one revealed round of 30 voters and three open action
+ * points with text; every fifth is a paper session.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -22,6 +28,10 @@ import { computeRoundResults } from '../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../src/lib/domain/statistics';
 import type { Answer } from '../src/lib/domain/ballots';
 import { fmt, ROOT, table, writeResults } from './lib';
+import * as Y from 'yjs';
+import { createText } from '../src/lib/board/actions';
+import type { ActionRecord } from '../src/lib/domain/action-points';
+import { loadCommunityContext, REVIEW_SESSIONS_MAX } from '../server/communities/review';
 
 const SIZES = (process.env.BENCH_COMMUNITY_SIZES ?? '10,100').split(',').map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 21);
@@ -82,8 +92,31 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
     }));
     const results = computeRoundResults({ round: 1, factorCount: 12, thresholds: DEFAULT_THRESHOLDS, anonymous: true, voters });
     await store.saveRevealedRound({ sessionId: id, round: 1, revealedAt: createdAt + 3_600_000, results, ballots: [] });
+    const doc = new Y.Doc();
+    const points = [0, 1, 2].map((p) => ({ ...actionRecord(`${id}-a${p}`, p), factor: p + 1, owner: 'Ana', due: '2027-01-15' }));
+    for (const point of points) createText(doc, point.id, `Action ${p(point.id)} of session ${s}: visit, write, call`);
+    await store.saveActionPoints(id, points);
+    await store.appendYjsUpdate(id, Y.encodeStateAsUpdate(doc));
   }
   return community;
+}
+
+const p = (id: string) => id.slice(-2);
+
+function actionRecord(id: string, position: number): ActionRecord {
+  return {
+    id,
+    factor: null,
+    position,
+    owner: '',
+    due: null,
+    status: 'open',
+    createdBy: 'facilitator',
+    createdAt: position,
+    mergedInto: null,
+    removed: false,
+    origin: null
+  };
 }
 
 /** Bytes of a page's JavaScript: the client entry, the root layout and the page's node, with every static import. */
@@ -129,6 +162,7 @@ function pageJs(routeFile: string): { files: number; raw: number; gzip: number }
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-community-'));
   const rows: (string | number)[][] = [];
+  const roomRows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   try {
     const store = new SqliteStore({ dataDir: dir, synchronous: 'NORMAL' });
@@ -145,7 +179,23 @@ async function main(): Promise<void> {
       const json = JSON.stringify(trends);
       const page = await timeMedian(() => factorTrends(trends.sessions, 12));
       rows.push([size, fmt(ours), fmt(baseline), fmt(ours / baseline), fmt(page), Math.round(json.length / 1024)]);
-      results.push({ sessions: size, trendsMs: ours, bareReadMs: baseline, factorTrendsMs: page, trendsJsonBytes: json.length });
+      // The next session of the community, as its room loads.
+      const next = { ...(await store.loadSession(`bench-${size}-0`))!.session, id: `next-${size}`, code: `N${size}`, createdAt: Date.UTC(2040, 0, 1) };
+      await store.createSession(next);
+      const context = await loadCommunityContext(store, next, 12);
+      const contextMs = await timeMedian(() => loadCommunityContext(store, next, 12));
+      const roomMs = await timeMedian(() => store.loadSession(next.id));
+      roomRows.push([size, context?.review.length ?? 0, fmt(contextMs), fmt(roomMs), fmt(contextMs / roomMs)]);
+      results.push({
+        sessions: size,
+        trendsMs: ours,
+        bareReadMs: baseline,
+        factorTrendsMs: page,
+        trendsJsonBytes: json.length,
+        reviewItems: context?.review.length ?? 0,
+        communityContextMs: contextMs,
+        bareRoomLoadMs: roomMs
+      });
     }
     bare.close();
     await store.close();
@@ -154,6 +204,10 @@ async function main(): Promise<void> {
   }
   console.log(`trends.json for a community (median of ${REPEATS}); bare = read and parse the same frozen rows only`);
   console.log(table(['sessions', 'trends.json ms', 'bare read ms', 'ours/bare', 'page factorTrends ms', 'JSON KiB'], rows));
+  console.log(
+    `\nLoading the next session of the community (median of ${REPEATS}): its review list (earlier sessions looked back on: at most ${REVIEW_SESSIONS_MAX}) and "since last time", next to the bare room load`
+  );
+  console.log(table(['sessions', 'review items', 'community context ms', 'bare loadSession ms', 'ratio'], roomRows));
   const community = pageJs('src/routes/c/[id]/+page.svelte');
   const facilitate = pageJs('src/routes/s/[code]/facilitate/+page.svelte');
   if (community && facilitate) {

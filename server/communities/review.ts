@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { isoDay } from '../../src/lib/domain/community';
+import { buildTrend, isoDay, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
 import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
 import { clampGraphemes } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
@@ -22,7 +22,7 @@ export const REVIEW_SESSIONS_MAX = 24;
  * decisions). Null for a session on its own. Work is bounded by the community's
  * sessions: boards without an open point are never decoded.
  */
-export async function loadCommunityContext(store: Store, session: SessionRecord): Promise<CommunityContext | null> {
+export async function loadCommunityContext(store: Store, session: SessionRecord, factorCount: number): Promise<CommunityContext | null> {
   if (!session.communityId) return null;
   const community = await store.loadCommunity(session.communityId);
   if (!community) return null;
@@ -34,9 +34,38 @@ export async function loadCommunityContext(store: Store, session: SessionRecord)
   const earlier = await loadBoards(store, earlierRows);
   return {
     community: { id: community.id, name: community.name },
+    lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, factorCount),
     review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) })),
     originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
   };
+}
+
+/**
+ * The community's session before this one that has results (its latest revealed
+ * round as frozen, or a paper or imported session dated no later than this
+ * session's day), for "since last time" on the results; null when there is none.
+ * Looks back from the newest earlier session and stops at the first with results.
+ */
+async function lastTime(
+  store: Store,
+  communityId: string,
+  earlierRows: readonly CommunitySessionRow[],
+  before: number,
+  factorCount: number
+): Promise<TrendSession | null> {
+  let live: RevealedSessionInput | null = null;
+  for (const row of [...earlierRows].reverse()) {
+    const latest = await store.loadLatestRevealedRound(row.id);
+    if (latest) {
+      live = { code: row.code, title: row.title, revealedAt: latest.revealedAt, results: latest.results };
+      break;
+    }
+  }
+  const day = isoDay(before);
+  const papers: PaperSessionInput[] = (await store.listPaperSessions(communityId))
+    .filter((p) => p.date <= day && p.createdAt < before)
+    .map((p) => ({ code: p.code, title: p.title, date: p.date, createdAt: p.createdAt, factors: p.factors, source: p.source }));
+  return buildTrend(live ? [live] : [], papers, factorCount).at(-1) ?? null;
 }
 
 /**

@@ -76,7 +76,7 @@ export class SessionRegistry {
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
-    const context = await loadCommunityContext(this.options.store, record);
+    const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const room = new SessionRoom(
       record,
       framework,
@@ -111,7 +111,7 @@ export class SessionRegistry {
     if (!loaded) return null;
     const framework = this.options.frameworks.get(loaded.session.framework);
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
-    const context = await loadCommunityContext(this.options.store, loaded.session);
+    const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length);
     const room = new SessionRoom(loaded.session, framework, this.options.store, this.options.fanout, loaded, context);
     this.rooms.set(code, room);
     this.scheduleUnload(room);

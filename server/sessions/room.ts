@@ -31,6 +31,7 @@ import { DotLedger } from './dots';
 import { KeyedSerial } from './serial';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
+import type { TrendSession } from '../../src/lib/domain/community';
 
 /** What a session of a learning community knows of it: its name and the review of earlier sessions' open action points. */
 export interface CommunityContext {
@@ -38,6 +39,8 @@ export interface CommunityContext {
   review: ReviewItem[];
   /** Origin session code → its id, for the stored review records. */
   originIds: ReadonlyMap<string, string>;
+  /** The community's latest earlier session with results, for "since last time" on the results. */
+  lastTime: TrendSession | null;
 }
 
 function commentKey(c: HiddenComment): string {
@@ -474,7 +477,8 @@ export class SessionRoom {
       community: this.communityContext
         ? { name: this.communityContext.community.name, id: identity.role === 'facilitator' ? this.communityContext.community.id : null }
         : null,
-      review: this.communityContext ? this.communityContext.review : null
+      review: this.communityContext ? this.communityContext.review : null,
+      lastTime: this.communityContext?.lastTime ?? null
     };
   }
 

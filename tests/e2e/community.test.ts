@@ -1,8 +1,11 @@
 /**
  * A learning community in the browser: created on the landing page, the next
  * session started from the community page, a short live session voted by three
- * people, a session held on paper entered in the form, and the trend chart and
- * its table showing both sessions.
+ * people that ends with an action point, a session held on paper entered in the
+ * form, a second live session whose lobby reviews the first one's action point
+ * (carried over onto its board, seen by a participant in a fresh browser), the
+ * trend chart and its table showing all three, two sessions compared, and
+ * finally the community deleted.
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +24,8 @@ suite('a learning community over two sessions, one on paper', () => {
   let facilitator: Page;
   let communityPath = '';
   let liveCode = '';
+  let secondCode = '';
+  const ACTION_TEXT = 'Visit the vertical farm in Delft';
 
   it('creates a community on the landing page; the key leaves the address bar but stays in this browser', async () => {
     facilitator = await e2e.newPage(DESKTOP);
@@ -50,6 +55,23 @@ suite('a learning community over two sessions, one on paper', () => {
     await facilitator.getByTestId('phase-reveal').click();
     await expect.poll(() => facilitator.getByTestId('phase-actions').isEnabled()).toBe(true);
     for (const person of people) await person.context().close();
+    // The session ends with one action point for next time.
+    await facilitator.getByTestId('phase-actions').click();
+    await facilitator.getByTestId('action-add-6').click();
+    const point = facilitator.locator('[data-testid="action-item"][data-factor="6"]').first();
+    await point.getByTestId('action-text').fill(ACTION_TEXT);
+    await point.getByTestId('action-owner').fill('Ann');
+    await point.getByTestId('action-owner').press('Tab');
+    await point.getByTestId('action-due').fill('2027-02-01');
+    await point.getByTestId('action-due').press('Tab');
+    // Stored once the server's structure shows the owner on a reload.
+    await expect
+      .poll(async () => {
+        const token = await facilitator.evaluate((code) => localStorage.getItem(`seeds:facilitator:${code}`), liveCode);
+        const md = await api<string>(e2e.url, `/api/sessions/${liveCode}/export.md`, { headers: { authorization: `Bearer ${token}` } });
+        return md.text.includes(ACTION_TEXT) && md.text.includes('Ann') && md.text.includes('2027-02-01');
+      })
+      .toBe(true);
   });
 
   it('shows the revealed session in the list and one trend per factor, with a table of the same figures', async () => {
@@ -91,17 +113,78 @@ suite('a learning community over two sessions, one on paper', () => {
     expect(trends.body.sessions[1].code).toBe(liveCode);
   });
 
+  it("starts a second session whose lobby reviews the first one's action point; carried over, it is on the new board", async () => {
+    await facilitator.getByTestId('community-new-session').click();
+    await facilitator.waitForURL(/\/s\/[^/]+\/facilitate/);
+    secondCode = (await textOf(facilitator, 'session-code')).replace(/\s/g, '');
+    const item = facilitator.getByTestId('review-action');
+    await expect.poll(() => item.count()).toBe(1);
+    expect(await item.getAttribute('data-status')).toBe('open');
+    expect(await item.textContent()).toContain(ACTION_TEXT);
+    expect(await item.textContent()).toContain('2027-02-01');
+
+    // A participant who never saw the first session follows the review from a fresh browser.
+    const newcomer = await e2e.newPage(DESKTOP);
+    await joinByLink(newcomer, e2e.url, secondCode, 'Dee');
+    await expect.poll(() => newcomer.getByTestId('review-action').count()).toBe(1);
+    await item.getByTestId('review-status').selectOption('carried');
+    await expect.poll(() => item.getAttribute('data-status')).toBe('carried');
+    await expect.poll(() => newcomer.getByTestId('review-action').getAttribute('data-status')).toBe('carried');
+    // Nobody can change it but the facilitator: the participant has no select.
+    expect(await newcomer.getByTestId('review-status').count()).toBe(0);
+
+    // Two more voters, a short round, and the action phase: the carried point is there, with where it came from.
+    const more = await Promise.all(['Eli', 'Fay'].map(() => e2e.newPage(DESKTOP)));
+    for (const [i, person] of more.entries()) await joinByLink(person, e2e.url, secondCode, ['Eli', 'Fay'][i]);
+    await expectParticipantCount(facilitator, 3);
+    await facilitator.getByTestId('phase-voting').click();
+    await vote(newcomer, [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
+    await vote(more[0], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    await vote(more[1], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    await facilitator.getByTestId('phase-reveal').click();
+    await expect.poll(() => facilitator.getByTestId('phase-actions').isEnabled()).toBe(true);
+    await facilitator.getByTestId('phase-actions').click();
+    const carried = newcomer.locator('[data-testid="action-item"][data-factor="6"]');
+    await expect.poll(() => carried.count()).toBe(1);
+    await expect.poll(() => carried.getByTestId('action-text').inputValue()).toBe(ACTION_TEXT);
+    expect(await carried.getByTestId('action-owner').inputValue()).toBe('Ann');
+    expect(await carried.getByTestId('action-origin').textContent()).toMatch(/\(\d{4}-\d{2}-\d{2}\)/);
+    for (const person of [newcomer, ...more]) await person.context().close();
+  });
+
+  it('shows all three sessions in the trend and compares two of them side by side', async () => {
+    await facilitator.goto(`${e2e.url}${communityPath}`);
+    await expect.poll(() => facilitator.getByTestId('community-session').count()).toBe(3);
+    const one = facilitator.locator('[data-testid="community-trend"][data-factor="1"]');
+    await expect.poll(() => one.locator('tbody tr').count()).toBe(3);
+    const compare = facilitator.getByTestId('community-compare-table');
+    // By default the last two: the first live session (mean 3) and the second (mean 4.33) → Δ +1.33 for factor 1.
+    await expect.poll(() => compare.locator('tr[data-factor="1"]').textContent()).toContain('4,33');
+    expect(await compare.locator('tr[data-factor="1"]').textContent()).toContain('+1,33');
+  });
+
   it('downloads the community in long format (CSV): one row per session × factor', async () => {
     const [download] = await Promise.all([facilitator.waitForEvent('download'), facilitator.getByTestId('community-export-csv').click()]);
     expect(download.suggestedFilename()).toBe('community.csv');
     const text = await readFile((await download.path())!, 'utf8');
     const lines = text.trimEnd().split('\r\n');
-    expect(lines).toHaveLength(1 + 2 * 12);
+    expect(lines).toHaveLength(1 + 3 * 12);
     expect(lines[1].startsWith('P')).toBe(true);
     expect(lines[13].startsWith(`${liveCode},`)).toBe(true);
+    expect(lines[25].startsWith(`${secondCode},`)).toBe(true);
   });
 
   it('has no serious accessibility violations', async () => {
     expect(await axeViolations(facilitator)).toEqual([]);
+  });
+
+  it('deletes the community after a confirmation: its sessions are gone and the community link no longer opens', async () => {
+    await facilitator.getByTestId('community-delete').click();
+    await facilitator.getByTestId('community-delete-confirm').click();
+    await facilitator.waitForURL(`${e2e.url}/`);
+    expect((await api(e2e.url, `/api/sessions/${liveCode}`)).status).toBe(404);
+    expect((await api(e2e.url, `/api/sessions/${secondCode}`)).status).toBe(404);
+    await facilitator.goto(`${e2e.url}${communityPath}`);
+    await expect.poll(() => facilitator.getByRole('alert').count()).toBeGreaterThan(0);
   });
 });

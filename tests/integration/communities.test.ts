@@ -282,7 +282,18 @@ describe('communities: authorisation of every endpoint', () => {
       { name: 'GET export.csv', call: (id, headers) => api(server.url, `/api/communities/${id}/export.csv`, { headers }) },
       { name: 'GET export.md', call: (id, headers) => api(server.url, `/api/communities/${id}/export.md`, { headers }) },
       { name: 'GET export.xlsx', call: (id, headers) => api(server.url, `/api/communities/${id}/export.xlsx`, { headers }) },
-      { name: 'POST sessions in a community', call: (id, headers) => postJson(server.url, '/api/sessions', { community: id }, headers) }
+      { name: 'POST sessions in a community', call: (id, headers) => postJson(server.url, '/api/sessions', { community: id }, headers) },
+      { name: 'GET actions.ics', call: (id, headers) => api(server.url, `/api/communities/${id}/actions.ics`, { headers }) },
+      {
+        name: 'POST imports',
+        call: (id, headers) =>
+          postJson(
+            server.url,
+            `/api/communities/${id}/imports`,
+            { session: { title: 'Imported', createdAt: '2026-01-01' }, factors: paperBody.factors },
+            headers
+          )
+      }
     ];
     const credentials: [string, Record<string, string>, number, string][] = [
       ['no token', {}, 401, 'unauthorized'],
@@ -305,12 +316,21 @@ describe('communities: authorisation of every endpoint', () => {
 
     // Nothing was written by a refused request: one session and one paper session, both from the right token.
     const summary = await api<CommunitySummary>(server.url, `/api/communities/${mine.id}`, { headers: bearer(mine.communityToken) });
-    expect(summary.body.sessions.map((s) => s.source).sort()).toEqual(['live', 'live', 'paper']);
+    expect(summary.body.sessions.map((s) => s.source).sort()).toEqual(['import', 'live', 'live', 'paper']);
     const theirsSummary = await api<CommunitySummary>(server.url, `/api/communities/${theirs.id}`, { headers: bearer(theirs.communityToken) });
     expect(theirsSummary.body.sessions).toEqual([]);
     // The community token is no facilitator key: it cannot read a session's export.
     const exported = await api(server.url, `/api/sessions/${session.body.code}/export.json`, { headers: bearer(mine.communityToken) });
     expect(exported.status).toBe(403);
+
+    // Deleting needs the community's own token too; refused attempts leave it whole.
+    for (const [label, headers, status] of credentials) {
+      const refused = await api(server.url, `/api/communities/${mine.id}`, { method: 'DELETE', headers });
+      expect(refused.status, `DELETE with ${label}`).toBe(status);
+    }
+    expect((await api(server.url, `/api/communities/${mine.id}`, { headers: bearer(mine.communityToken) })).status).toBe(200);
+    expect((await api(server.url, `/api/communities/${mine.id}`, { method: 'DELETE', headers: bearer(mine.communityToken) })).status).toBe(204);
+    expect((await api(server.url, `/api/communities/${theirs.id}`, { headers: bearer(theirs.communityToken) })).status).toBe(200);
   });
 
   it('counts wrong community tokens and unknown ids as guesses: an address that keeps guessing is refused for a while', async () => {

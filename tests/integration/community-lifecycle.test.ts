@@ -137,6 +137,13 @@ describe('community: agenda, calendar, import, deletion', () => {
     const summary = await api<CommunitySummary>(server.url, `/api/communities/${c.id}`, { headers: bearer(c.communityToken) });
     expect(summary.body.sessions.map((s) => [s.code, s.source])).toEqual([[imported.body.code, 'import']]);
 
+    // The community's next session compares with it: "since last time" carries the imported figures.
+    const next = await sessionOf(server, c, 'Next', 1);
+    const lastTime = next.facilitator.snapshot.lastTime!;
+    expect(lastTime).toMatchObject({ code: imported.body.code, source: 'import', voters: 3 });
+    expect(lastTime.factors.find((f) => f.number === 1)!.mean).toBeCloseTo(exported.body.factors.find((f) => f.number === 1)!.mean!, 10);
+    expect(next.people[0].client.snapshot.lastTime).toEqual(lastTime);
+
     const refusals = await Promise.all([
       postJson<ErrorBody>(server.url, `/api/communities/${c.id}/imports`, { hello: 'world' }, bearer(c.communityToken)),
       postJson<ErrorBody>(

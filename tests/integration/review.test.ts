@@ -150,6 +150,7 @@ describe('review of earlier action points', () => {
     const alone = await setupSession(server, {});
     expect(alone.facilitator.snapshot.review).toBeNull();
     expect(alone.facilitator.snapshot.community).toBeNull();
+    expect(alone.facilitator.snapshot.lastTime).toBeNull();
     const ack = await alone.facilitator.send('review:set', { key: 'ABCDEF/abcdefgh', status: 'done' });
     expect(ack.ok ? 'ok' : ack.error.code).toBe('not_found');
     const summary = await api(server.url, `/api/sessions/${alone.code}`);

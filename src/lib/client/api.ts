@@ -59,6 +59,16 @@ export function addPaperSession(
   return request(`/api/communities/${encodeURIComponent(id)}/paper-sessions`, { method: 'POST', headers: communityAuth(token), body: JSON.stringify(body) });
 }
 
+/** Imports a session's export.json (as downloaded, parsed) into the community's trend. */
+export function importSessionExport(id: string, token: string, exported: unknown): Promise<ApiResult<CreatePaperSessionResponse>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/imports`, { method: 'POST', headers: communityAuth(token), body: JSON.stringify(exported) });
+}
+
+/** Deletes the community with all its sessions. */
+export function deleteCommunity(id: string, token: string): Promise<ApiResult<null>> {
+  return request(`/api/communities/${encodeURIComponent(id)}`, { method: 'DELETE', headers: communityAuth(token) });
+}
+
 export function getSession(code: string): Promise<ApiResult<SessionSummary>> {
   return request(`/api/sessions/${encodeURIComponent(code)}`);
 }
@@ -86,10 +96,11 @@ export function getExportJson(code: string, token: string): Promise<ApiResult<Ex
 }
 
 /** Downloads an export with the facilitator token (it must not travel in a URL). */
-export async function downloadExport(code: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx'): Promise<ApiResult<null>> {
+export async function downloadExport(code: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx' | 'ics'): Promise<ApiResult<null>> {
+  const file = format === 'ics' ? 'actions.ics' : `export.${format}`;
   let response: Response;
   try {
-    response = await fetch(`/api/sessions/${encodeURIComponent(code)}/export.${format}`, { headers: { authorization: `Bearer ${token}` } });
+    response = await fetch(`/api/sessions/${encodeURIComponent(code)}/${file}`, { headers: { authorization: `Bearer ${token}` } });
   } catch {
     return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
   }
@@ -98,13 +109,13 @@ export async function downloadExport(code: string, token: string, format: 'md' |
     return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
   }
   const blob = await response.blob();
-  saveBlob(blob, `session-${code}.${format}`);
+  saveBlob(blob, format === 'ics' ? `session-${code}-actions.ics` : `session-${code}.${format}`);
   return { ok: true, data: null };
 }
 
 /** Downloads a community export (`trends.json` for JSON) with the community token in a header. */
-export async function downloadCommunityExport(id: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx'): Promise<ApiResult<null>> {
-  const file = format === 'json' ? 'trends.json' : `export.${format}`;
+export async function downloadCommunityExport(id: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx' | 'ics'): Promise<ApiResult<null>> {
+  const file = format === 'json' ? 'trends.json' : format === 'ics' ? 'actions.ics' : `export.${format}`;
   let response: Response;
   try {
     response = await fetch(`/api/communities/${encodeURIComponent(id)}/${file}`, { headers: { authorization: `Bearer ${token}` } });
@@ -115,7 +126,7 @@ export async function downloadCommunityExport(id: string, token: string, format:
     const body = await response.json().catch(() => null);
     return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
   }
-  saveBlob(await response.blob(), format === 'json' ? 'community-trends.json' : `community.${format}`);
+  saveBlob(await response.blob(), format === 'json' ? 'community-trends.json' : format === 'ics' ? 'community-actions.ics' : `community.${format}`);
   return { ok: true, data: null };
 }
 

@@ -147,8 +147,7 @@ export class SessionConnection {
     s.on('review', (items) =>
       this.patch((snap) => {
         if (!snap.review) return;
-        const byKey = new Map(items.map((i) => [i.key, i]));
-        snap.review = snap.review.map((i) => byKey.get(i.key) ?? i);
+        snap.review = snap.review.map((i) => items.find((changed) => changed.key === i.key) ?? i);
       })
     );
     s.on('comments:hidden', (hidden) => this.patch((snap) => (snap.hiddenComments = hidden)));

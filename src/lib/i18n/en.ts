@@ -274,6 +274,25 @@ export const en: Messages = {
     noSessions: 'No sessions yet. Start the first one below.',
     live: 'live',
     paper: 'paper',
+    imported: 'imported',
+    compareTitle: 'Compare two sessions',
+    compareIntro: "Choose two sessions: the table shows each factor's mean in both and how mean and consensus moved from the first to the second.",
+    compareFrom: 'First session',
+    compareTo: 'Second session',
+    comparing: (a: string, na: number, b: string, nb: number) => `${a} (${na} voters) → ${b} (${nb} voters)`,
+    importTitle: 'Import an earlier session',
+    importIntro: 'Held a session on its own before this community existed, or on another server? Choose its export.json: its counts per factor join the trend.',
+    importChoose: 'Choose export.json…',
+    importing: 'Importing…',
+    importedOk: (title: string) => `Imported: ${title}.`,
+    importInvalid: 'This file is not the export.json of a session.',
+    calendar: 'Due dates (calendar, .ics)',
+    deleteTitle: 'Delete this community',
+    deleteIntro: 'Deletes the community with every session in it, their results, comments and action points. This cannot be undone.',
+    deleteAsk: 'Delete the community…',
+    deleteConfirm: 'Yes, delete everything',
+    deleteCancel: 'Cancel',
+    deleting: 'Deleting…',
     notRevealed: 'no results yet',
     open: 'Open',
     newSession: 'Start the next session',
@@ -311,6 +330,7 @@ export const en: Messages = {
   },
   review: {
     title: 'Since last time',
+    sinceLastTime: (title: string, date: string) => `Since last time: compared with ${title} (${date})`,
     intro: (n: number) =>
       n === 1
         ? 'One action point from an earlier session is still open. Go through it together before voting: is it done, still being worked on, dropped, or carried over to this session?'

@@ -275,6 +275,27 @@ export const nl = {
     noSessions: 'Nog geen sessies. Start hieronder de eerste.',
     live: 'live',
     paper: 'papier',
+    imported: 'geïmporteerd',
+    compareTitle: 'Vergelijk twee sessies',
+    compareIntro:
+      'Kies twee sessies: de tabel toont per factor het gemiddelde in beide en hoe gemiddelde en consensus veranderden van de eerste naar de tweede.',
+    compareFrom: 'Eerste sessie',
+    compareTo: 'Tweede sessie',
+    comparing: (a: string, na: number, b: string, nb: number) => `${a} (${na} stemmers) → ${b} (${nb} stemmers)`,
+    importTitle: 'Importeer een eerdere sessie',
+    importIntro:
+      'Een sessie gehouden voordat deze gemeenschap bestond, of op een andere server? Kies haar export.json: de aantallen per factor tellen mee in de trend.',
+    importChoose: 'Kies export.json…',
+    importing: 'Importeren…',
+    importedOk: (title: string) => `Geïmporteerd: ${title}.`,
+    importInvalid: 'Dit bestand is niet de export.json van een sessie.',
+    calendar: 'Deadlines (agenda, .ics)',
+    deleteTitle: 'Verwijder deze gemeenschap',
+    deleteIntro: 'Verwijdert de gemeenschap met alle sessies erin, hun resultaten, opmerkingen en actiepunten. Dit kan niet ongedaan worden gemaakt.',
+    deleteAsk: 'Verwijder de gemeenschap…',
+    deleteConfirm: 'Ja, verwijder alles',
+    deleteCancel: 'Annuleren',
+    deleting: 'Verwijderen…',
     notRevealed: 'nog geen resultaten',
     open: 'Openen',
     newSession: 'Start de volgende sessie',
@@ -312,6 +333,7 @@ export const nl = {
   },
   review: {
     title: 'Sinds de vorige keer',
+    sinceLastTime: (title: string, date: string) => `Sinds de vorige keer: vergeleken met ${title} (${date})`,
     intro: (n: number) =>
       n === 1
         ? 'Eén actiepunt uit een eerdere sessie staat nog open. Loop het samen langs voor het stemmen: is het klaar, loopt het nog, vervalt het, of neem je het mee naar deze sessie?'

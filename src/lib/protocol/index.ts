@@ -188,6 +188,11 @@ export interface SessionSnapshot extends VotingClock {
    * session's review said about each, oldest session first. Null outside a community.
    */
   review: ReviewItem[] | null;
+  /**
+   * In a community's session: the community's latest earlier session with results (what it
+   * revealed, or its paper or imported counts), so the results can show what moved since. Null otherwise.
+   */
+  lastTime: TrendSession | null;
 }
 
 /** A single-use ticket for the Yjs URL (`/yjs/<CODE>?ticket=…`). */
