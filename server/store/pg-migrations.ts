@@ -1,3 +1,6 @@
+import type pg from 'pg';
+import { StoreUnusableError } from './sqlite-check';
+
 /**
  * Versioned schema migrations for the PostgreSQL store (server/store/postgres.ts),
  * the counterpart of MIGRATIONS in ./migrations.ts for SQLite. Version N is
@@ -140,3 +143,43 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE paper_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'paper';
   `
 ];
+
+/**
+ * Key of the advisory lock taken while migrating: two processes starting at
+ * once on one database migrate one after the other, never both.
+ */
+const MIGRATION_LOCK_KEY = 0x5eed5_0001;
+
+/**
+ * Applies pending migrations in one transaction, holding an advisory lock so
+ * that two processes starting at once on one database do not both migrate:
+ * the second waits, then finds nothing left to do. A database migrated by a
+ * newer version of the board is refused rather than used half-understood.
+ */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+      const current = rows[0].v ?? 0;
+      if (current > PG_MIGRATIONS.length) {
+        throw new StoreUnusableError(
+          `The PostgreSQL database is at schema version ${current}, newer than this version of the board knows (${PG_MIGRATIONS.length}): run the newer version, or restore a backup.`
+        );
+      }
+      for (let version = current + 1; version <= PG_MIGRATIONS.length; version++) {
+        await client.query(PG_MIGRATIONS[version - 1]);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,6 +1,5 @@
 import pg from 'pg';
 import type { Answer } from '../../src/lib/domain/ballots';
-import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type {
   ActionReviewRecord,
@@ -16,7 +15,8 @@ import type {
   Store,
   StoredAnswer
 } from './types';
-import { PG_MIGRATIONS } from './pg-migrations';
+import { migrate } from './pg-migrations';
+import { toActionRecord, toPaperSession, toRevealedRound, toSessionRecord, typeParsers } from './pg-rows';
 import { StoreUnusableError } from './sqlite-check';
 
 export interface PostgresStoreOptions {
@@ -45,95 +45,8 @@ interface PendingWrite extends Waiter {
   waiters?: Waiter[];
 }
 
-/**
- * Key of the advisory lock taken while migrating: two processes starting at
- * once on one database migrate one after the other, never both.
- */
-const MIGRATION_LOCK_KEY = 0x5eed5_0001;
-
 /** Rows per multi-row answer statement (7 parameters each). */
 const ANSWER_ROWS_PER_STATEMENT = 256;
-
-/**
- * Epoch milliseconds are BIGINT; node-postgres reads BIGINT as a string
- * (it may exceed 2^53). Ours never do, so this pool reads them as numbers.
- */
-const typeParsers: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary'
-      ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser']
-};
-
-type Row = Record<string, unknown>;
-
-function toSessionRecord(row: Row): SessionRecord {
-  return {
-    id: row.id as string,
-    code: row.code as string,
-    title: row.title as string,
-    language: row.language as SessionRecord['language'],
-    framework: row.framework as string,
-    anonymous: row.anonymous as boolean,
-    facilitatorTokenHash: row.facilitator_token_hash as string,
-    presenterTokenHash: (row.presenter_token_hash as string | null) ?? null,
-    phase: row.phase as SessionRecord['phase'],
-    round: row.round as number,
-    votingDeadline: (row.voting_deadline as number | null) ?? null,
-    votingClosed: row.voting_closed as boolean,
-    votingPausedMs: (row.voting_paused_ms as number | null) ?? null,
-    // As in the SQLite store: settings added later take their defaults in sessions stored before them.
-    settings: {
-      minVoters: DEFAULT_MIN_VOTERS,
-      hideDotTotals: false,
-      unclearFrom: DEFAULT_THRESHOLDS.unclearFrom,
-      ...JSON.parse(row.settings as string)
-    },
-    revealedRounds: JSON.parse(row.revealed_rounds as string),
-    communityId: (row.community_id as string | null) ?? null,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number
-  };
-}
-
-function toRevealedRound(row: Row): RevealedRound {
-  return {
-    sessionId: row.session_id as string,
-    round: row.round as number,
-    revealedAt: row.revealed_at as number,
-    results: JSON.parse(row.results as string),
-    ballots: JSON.parse(row.ballots as string)
-  };
-}
-
-function toActionRecord(row: Row): ActionRecord {
-  return {
-    id: row.id as string,
-    factor: (row.factor as number | null) ?? null,
-    position: row.position as number,
-    owner: row.owner as string,
-    due: (row.due as string | null) ?? null,
-    status: row.status as ActionRecord['status'],
-    createdBy: row.created_by as string,
-    createdAt: row.created_at as number,
-    mergedInto: (row.merged_into as string | null) ?? null,
-    removed: row.removed as boolean,
-    origin: (row.origin as string | null) ?? null
-  };
-}
-
-function toPaperSession(row: Row): PaperSessionRecord {
-  return {
-    id: row.id as string,
-    communityId: row.community_id as string,
-    code: row.code as string,
-    title: row.title as string,
-    date: row.date as string,
-    factors: JSON.parse(row.factors as string),
-    createdAt: row.created_at as number,
-    source: row.source === 'import' ? 'import' : 'paper'
-  };
-}
 
 /** An error PostgreSQL answered (a constraint, a type): the connection itself is fine. */
 function isDatabaseError(error: unknown): boolean {
@@ -698,40 +611,6 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.lastWrite;
     await this.pool.end();
-  }
-}
-
-/**
- * Applies pending migrations in one transaction, holding an advisory lock so
- * that two processes starting at once on one database do not both migrate:
- * the second waits, then finds nothing left to do. A database migrated by a
- * newer version of the board is refused rather than used half-understood.
- */
-async function migrate(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-      const current = rows[0].v ?? 0;
-      if (current > PG_MIGRATIONS.length) {
-        throw new StoreUnusableError(
-          `The PostgreSQL database is at schema version ${current}, newer than this version of the board knows (${PG_MIGRATIONS.length}): run the newer version, or restore a backup.`
-        );
-      }
-      for (let version = current + 1; version <= PG_MIGRATIONS.length; version++) {
-        await client.query(PG_MIGRATIONS[version - 1]);
-        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  } finally {
-    client.release();
   }
 }
 
