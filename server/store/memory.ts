@@ -356,8 +356,8 @@ export class MemoryStore implements Store {
 
   saveActionReview(review: ActionReviewRecord): Promise<void> {
     return this.write(() => {
-      this.session(review.reviewingSessionId);
-      this.session(review.originSessionId);
+      // As on SQLite: a review of a session deleted in the meantime is not stored (the deletion would have removed it).
+      if (!this.data.sessions.has(review.reviewingSessionId) || !this.data.sessions.has(review.originSessionId)) return;
       this.data.reviews.set(`${review.reviewingSessionId}\n${review.originSessionId}\n${review.actionId}`, { ...review });
       this.touch(review.reviewingSessionId);
     });

@@ -233,7 +233,8 @@ export class SqliteStore implements Store {
       papersByCommunity: db.prepare<[string], PaperRow>('SELECT * FROM paper_sessions WHERE community_id = ? ORDER BY date, created_at, id'),
       upsertReview: db.prepare(
         `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
-         VALUES (@reviewingSessionId, @originSessionId, @actionId, @status, @carriedActionId, @reviewedAt)
+         SELECT @reviewingSessionId, @originSessionId, @actionId, @status, @carriedActionId, @reviewedAt
+         WHERE EXISTS (SELECT 1 FROM sessions WHERE id = @reviewingSessionId) AND EXISTS (SELECT 1 FROM sessions WHERE id = @originSessionId)
          ON CONFLICT (reviewing_session_id, origin_session_id, action_id) DO UPDATE SET status = excluded.status,
            carried_action_id = excluded.carried_action_id, reviewed_at = excluded.reviewed_at`
       ),

