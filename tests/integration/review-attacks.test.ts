@@ -6,9 +6,9 @@
  * a restart). Real server, real sockets, real Yjs.
  */
 import { describe, expect, it } from 'vitest';
-import { LIMITS, type CreateCommunityResponse, type ReviewItem } from '../../src/lib/protocol';
-import { addPoint } from '../helpers/board';
-import { connectFacilitator } from '../helpers/clients';
+import { LIMITS, type CommunityTrends, type CreateCommunityResponse } from '../../src/lib/protocol';
+import { addPoint, textIn } from '../helpers/board';
+import { connectFacilitator, connectYjs } from '../helpers/clients';
 import { api, makeDataDir, postJson, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import type { RunningServer } from '../../server/app';
@@ -130,6 +130,92 @@ describe('review:set attacked', () => {
     if (carry.ok) expect([state.review![0].review, copies.length]).toEqual(['carried', 1]);
     else expect([code(carry), state.review![0].review, copies.length]).toEqual(['session_closed', null, 0]);
     expect(code(await second.facilitator.send('review:set', { key, status: 'dropped' }))).toBe('session_closed');
+    await server.close();
+  });
+});
+
+describe('imports attacked', () => {
+  const counts = (n: number) => ({ '1': n, '2': 0, '3': 0, '4': 0, '5': 0 });
+  const valid = () => ({
+    session: { title: 'Elsewhere', createdAt: '2026-02-01T10:00:00.000Z' },
+    factors: [{ number: 1, distribution: counts(2), unknown: 0 }]
+  });
+
+  it('refuses hostile export.json bodies with a typed 4xx, stores nothing, and still serves', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const url = `/api/communities/${c.id}/imports`;
+    const post = (body: string, type = 'application/json') =>
+      api<{ error: { code: string } }>(server.url, url, { method: 'POST', body, headers: { ...bearer(c.communityToken), 'content-type': type } });
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const bodies: Array<[string, string, string?]> = [
+      ['huge count', JSON.stringify({ ...valid(), factors: [{ number: 1, distribution: counts(1e308), unknown: 0 }] })],
+      ['negative count', JSON.stringify({ ...valid(), factors: [{ number: 1, distribution: counts(-3), unknown: 0 }] })],
+      ['fractional count', JSON.stringify({ ...valid(), factors: [{ number: 1, distribution: counts(1.5), unknown: 0 }] })],
+      ['factor beyond the framework', JSON.stringify({ ...valid(), factors: [{ number: 13, distribution: counts(1), unknown: 0 }] })],
+      ['the same factor twice', JSON.stringify({ ...valid(), factors: [1, 1].map((number) => ({ number, distribution: counts(1), unknown: 0 })) })],
+      [
+        '41 factors',
+        JSON.stringify({ ...valid(), factors: Array.from({ length: 41 }, (_, i) => ({ number: (i % 12) + 1, distribution: counts(1), unknown: 0 })) })
+      ],
+      ['40 factors', JSON.stringify({ ...valid(), factors: Array.from({ length: 40 }, (_, i) => ({ number: i + 1, distribution: counts(1), unknown: 0 })) })],
+      ['an impossible day', JSON.stringify({ ...valid(), session: { title: 'x', createdAt: '2026-02-30T10:00:00Z' } })],
+      ['deeply nested', `{"session":${deep}}`],
+      ['more than a megabyte', JSON.stringify({ ...valid(), padding: 'x'.repeat(1_100_000) })],
+      ['not JSON', '{"session": nope'],
+      ['JSON null', 'null'],
+      ['a JSON string', '"export"'],
+      ['wrong content type', JSON.stringify(valid()), 'text/plain']
+    ];
+    const answers: Array<[string, number, string]> = [];
+    for (const [what, body, type] of bodies) {
+      const res = await post(body, type);
+      answers.push([what, res.status, res.body?.error?.code ?? `(no typed error: ${res.text.slice(0, 60)})`]);
+    }
+    expect(answers.filter(([, status, errorCode]) => status < 400 || status >= 500 || !/^[a-z_]+$/.test(errorCode))).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const summary = await api<{ sessions: unknown[] }>(server.url, `/api/communities/${c.id}`, { headers: bearer(c.communityToken) });
+    expect(summary.body.sessions).toEqual([]);
+    const ok = await post(JSON.stringify(valid()));
+    expect(ok.status, ok.text).toBe(201);
+
+    // Prototype keys are just unknown keys: ignored, nothing polluted, and the counts stored are exactly the five scores.
+    const proto = await post(
+      '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"session":{"title":"x","createdAt":"2026-02-01"},"factors":[{"number":1,"distribution":{"__proto__":{"6":1},"1":1,"2":0,"3":0,"4":0,"5":0},"unknown":0}]}'
+    );
+    expect(proto.status, proto.text).toBe(201);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const trends = await api<CommunityTrends>(server.url, `/api/communities/${c.id}/trends.json`, { headers: bearer(c.communityToken) });
+    expect(trends.body.sessions.map((s) => [s.voters, s.factors.find((f) => f.number === 1)!.n])).toEqual([
+      [2, 2],
+      [1, 1]
+    ]);
+    await server.close();
+  });
+});
+
+describe('calendars attacked', () => {
+  it("a lone CR typed into an action point's text stays inside its event in the session's and the community's calendar", async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const first = await sessionOf(server, c);
+    await advance(first.facilitator, 'voting', 'revealed', 'actions');
+    const id = await addPoint(first.facilitator, 1, 'Visit');
+    expect((await first.facilitator.send('action:update', { actionId: id, due: '2027-01-15' })).ok).toBe(true);
+    // The board's text is free text edited through Yjs: nothing stops a bare CR there.
+    const board = await connectYjs(server.url, first.code, first.created.facilitatorToken);
+    (await textIn(board.doc, id)).insert(5, '\rBEGIN:VEVENT\rSUMMARY:injected\rEND:VEVENT');
+    const calendars = [`/api/sessions/${first.code}/actions.ics`, `/api/communities/${c.id}/actions.ics`];
+    const tokens = [first.created.facilitatorToken, c.communityToken];
+    for (const [i, path] of calendars.entries()) {
+      let ics = '';
+      // The text reaches the server through the Yjs connection: wait until the calendar has it.
+      for (let attempt = 0; attempt < 50 && !ics.includes('injected'); attempt++) ics = (await api(server.url, path, { headers: bearer(tokens[i]) })).text;
+      expect(ics).toContain('injected');
+      expect(ics.replace(/\r\n/g, '')).not.toMatch(/[\r\n]/);
+      expect(ics.split('\r\n').filter((l) => l === 'BEGIN:VEVENT')).toHaveLength(1);
+    }
+    board.destroy();
     await server.close();
   });
 });
