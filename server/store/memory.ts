@@ -299,7 +299,9 @@ export class MemoryStore implements Store {
 
   purgeAbandonedLobbies(before: number): Promise<string[]> {
     return this.write(() => {
-      const ids = [...this.data.sessions.values()].filter((s) => s.phase === 'lobby' && s.updatedAt < before).map((s) => s.id);
+      // As on SQLite: a lobby where the review was recorded is being prepared, not abandoned.
+      const reviewing = new Set([...this.data.reviews.values()].map((r) => r.reviewingSessionId));
+      const ids = [...this.data.sessions.values()].filter((s) => s.phase === 'lobby' && s.updatedAt < before && !reviewing.has(s.id)).map((s) => s.id);
       for (const id of ids) this.cascadeDelete(id);
       return ids;
     });

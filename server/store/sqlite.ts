@@ -244,7 +244,10 @@ export class SqliteStore implements Store {
       ),
       sessionIdsByCommunity: db.prepare<[string], { id: string }>('SELECT id FROM sessions WHERE community_id = ?'),
       deleteCommunity: db.prepare<[string]>('DELETE FROM communities WHERE id = ?'),
-      abandonedLobbies: db.prepare<[number], { id: string }>("SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ?")
+      // A lobby where the review of earlier sessions was recorded is being prepared, not abandoned (the review closes other sessions' points).
+      abandonedLobbies: db.prepare<[number], { id: string }>(
+        "SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ? AND NOT EXISTS (SELECT 1 FROM action_reviews WHERE reviewing_session_id = sessions.id)"
+      )
     };
   }
 

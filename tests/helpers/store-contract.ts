@@ -524,7 +524,18 @@ export function describeStoreContract(implementation: StoreImplementation): void
       await store.createSession(sessionRecord('single', { createdAt: old, updatedAt: old }));
       expect(await store.purgeIdle(Date.now() - 90 * DAY)).toEqual(['single']);
       expect(await store.purgeAbandonedLobbies(Date.now() - DAY)).toEqual(['lobby']);
-      expect((await store.listCommunitySessions('c1')).map((s) => s.id)).toEqual(['member']);
+      // A lobby where the review was recorded is being prepared, not abandoned.
+      await store.createSession(sessionRecord('prepared', { communityId: 'c1', createdAt: old + 1, updatedAt: old }));
+      await store.saveActionReview({
+        reviewingSessionId: 'prepared',
+        originSessionId: 'member',
+        actionId: 'a1',
+        status: 'done',
+        carriedActionId: null,
+        reviewedAt: old
+      });
+      expect(await store.purgeAbandonedLobbies(Date.now() + DAY)).toEqual([]);
+      expect((await store.listCommunitySessions('c1')).map((s) => s.id)).toEqual(['member', 'prepared']);
     });
   });
 }

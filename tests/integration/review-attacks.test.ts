@@ -219,3 +219,23 @@ describe('calendars attacked', () => {
     await server.close();
   });
 });
+
+describe('purge and the review', () => {
+  it('a community session prepared in the lobby whose review was recorded is not purged as abandoned; an empty one is', async () => {
+    const server = await startServer({ lobbyPurgeHours: 48 });
+    const c = await community(server);
+    await sessionWithPoints(server, c, [['Plan a site visit', '2027-01-15']]);
+    // The facilitator starts next month's session today and goes through the review with the group's answers.
+    const prepared = await sessionOf(server, c);
+    const key = prepared.facilitator.snapshot.review![0].key;
+    expect((await prepared.facilitator.send('review:set', { key, status: 'carried' })).ok).toBe(true);
+    const empty = await sessionOf(server, c);
+    const purged = await server.purgeNow(Date.now() + 49 * 3_600_000);
+    expect(purged).toHaveLength(1);
+    await empty.facilitator.waitForEvent('session:deleted');
+    const state = await prepared.facilitator.state();
+    expect(state.review!.map((i) => i.review)).toEqual(['carried']);
+    expect(state.actions.filter((a) => a.origin === key && !a.removed)).toHaveLength(1);
+    await server.close();
+  });
+});
