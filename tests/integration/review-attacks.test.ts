@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS, type CommunityTrends, type CreateCommunityResponse } from '../../src/lib/protocol';
 import { addPoint, textIn } from '../helpers/board';
-import { connectFacilitator, connectYjs } from '../helpers/clients';
+import * as Y from 'yjs';
+import { connectFacilitator, connectYjs, waitFor } from '../helpers/clients';
 import { api, makeDataDir, postJson, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import type { RunningServer } from '../../server/app';
@@ -237,5 +238,42 @@ describe('purge and the review', () => {
     expect(state.review!.map((i) => i.review)).toEqual(['carried']);
     expect(state.actions.filter((a) => a.origin === key && !a.removed)).toHaveLength(1);
     await server.close();
+  });
+});
+
+describe('deleting a community under live sessions', () => {
+  it('racing review:set and live board connections: typed answers, connections closed, nothing of the community left after a restart', async () => {
+    const dataDir = await makeDataDir();
+    const server = await startServer({ dataDir });
+    const c = await community(server);
+    const first = await sessionWithPoints(server, c, [
+      ['Plan a site visit', '2027-01-15'],
+      ['Write the newsletter', null]
+    ]);
+    const second = await sessionOf(server, c);
+    await advance(second.facilitator, 'voting', 'revealed', 'actions');
+    const board = await connectYjs(server.url, second.code, second.created.facilitatorToken);
+    const [a, b] = second.facilitator.snapshot.review!.map((i) => i.key);
+
+    const [carryA, deleted, carryB] = await Promise.all([
+      second.facilitator.send('review:set', { key: a, status: 'carried' }),
+      api(server.url, `/api/communities/${c.id}`, { method: 'DELETE', headers: bearer(c.communityToken) }),
+      second.facilitator.send('review:set', { key: b, status: 'carried' })
+    ]);
+    expect(deleted.status).toBe(204);
+    for (const ack of [carryA, carryB]) if (!ack.ok) expect(['session_deleted', 'not_found', 'store_unavailable']).toContain(ack.error.code);
+    // The board connection is closed; a write on it afterwards goes nowhere and crashes nothing.
+    await waitFor(() => !board.provider.wsconnected, { message: 'the board connection was closed' });
+    board.doc.getMap('texts').set('late', new Y.Text('written after the deletion'));
+    expect((await api(server.url, `/api/sessions/${first.code}`)).status).toBe(404);
+    expect((await api(server.url, `/api/sessions/${second.code}`)).status).toBe(404);
+    expect(await server.purgeNow(Date.now())).toEqual([]);
+
+    await server.close();
+    const restarted = await startServer({ dataDir });
+    expect((await api(restarted.url, `/api/sessions/${second.code}`)).status).toBe(404);
+    expect((await api(restarted.url, `/api/communities/${c.id}`, { headers: bearer(c.communityToken) })).status).toBe(404);
+    expect((await api(restarted.url, '/healthz')).status).toBe(200);
+    await restarted.close();
   });
 });
