@@ -1,4 +1,5 @@
 import { createEvents, type EventAttributes } from 'ics';
+import { clampGraphemes, withinGraphemes } from '../../src/lib/domain/text';
 
 /** An open action point with a due date, as a calendar shows it. */
 export interface DueAction {
@@ -28,7 +29,8 @@ export function actionsCalendar(actions: readonly DueAction[], calendarName: str
     const firstLine = text.split('\n')[0]?.trim() || '…';
     return {
       uid: a.uid,
-      title: [...firstLine].length > SUMMARY_MAX ? `${[...firstLine].slice(0, SUMMARY_MAX - 1).join('')}…` : firstLine,
+      // Cut at a grapheme boundary, so an emoji at the cut is whole or gone, never half of one.
+      title: withinGraphemes(firstLine, SUMMARY_MAX) ? firstLine : `${clampGraphemes(firstLine, SUMMARY_MAX - 1)}…`,
       description: [text, '', ...a.details.map(calendarText)].join('\n').trim(),
       start: [year, month, day],
       end: [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()],

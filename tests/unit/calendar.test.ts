@@ -40,4 +40,11 @@ describe('actions calendar', () => {
     const lines = contentLines(actionsCalendar([], 'Greenport\rX-NAME:1;a,b'));
     expect(lines).toEqual(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:seeds-live-board', 'X-WR-CALNAME:Greenport\\nX-NAME:1\\;a\\,b', 'END:VCALENDAR']);
   });
+
+  it('cuts a long summary between characters as people count them, never inside an emoji', () => {
+    const family = '👩‍👩‍👧‍👦';
+    const ics = actionsCalendar([{ uid: 'u@x', text: `${'a'.repeat(118)}${family.repeat(5)}`, due: '2027-01-15', details: [] }], 'N');
+    const summary = contentLines(ics).find((l) => l.startsWith('SUMMARY:'))!;
+    expect(summary).toBe(`SUMMARY:${'a'.repeat(118)}${family}…`);
+  });
 });
