@@ -11,7 +11,7 @@ import { addPoint, textIn } from '../helpers/board';
 import * as Y from 'yjs';
 import { connectFacilitator, connectYjs, waitFor } from '../helpers/clients';
 import { api, makeDataDir, postJson, startServer } from '../helpers/server';
-import { advance, setupSession } from '../helpers/session';
+import { advance, castBallot, setupSession } from '../helpers/session';
 import type { RunningServer } from '../../server/app';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -67,6 +67,27 @@ describe('review:set attacked', () => {
     expect(again.snapshot.review).toEqual([]);
     again.close();
     await restarted.close();
+  });
+
+  it('a point carried by a session that was then deleted is open again for the next session, from where it came', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const first = await sessionWithPoints(server, c, [['Plan a site visit', '2027-01-15']]);
+    const second = await sessionOf(server, c);
+    const key = second.facilitator.snapshot.review![0].key;
+    expect((await second.facilitator.send('review:set', { key, status: 'carried' })).ok).toBe(true);
+    // A third session opened before the deletion lists the carried copy; reviewing it afterwards is refused, nothing changes.
+    const third = await sessionOf(server, c);
+    expect(third.facilitator.snapshot.review!.map((i) => i.sessionCode)).toEqual([second.code]);
+    const deleted = await api(server.url, `/api/sessions/${second.code}`, { method: 'DELETE', headers: bearer(second.created.facilitatorToken) });
+    expect(deleted.status).toBe(204);
+    const copyKey = third.facilitator.snapshot.review![0].key;
+    expect(code(await third.facilitator.send('review:set', { key: copyKey, status: 'carried' }))).toBe('not_found');
+    expect((await third.facilitator.state()).actions).toEqual([]);
+    // A session started now lists the original point again.
+    const fourth = await sessionOf(server, c);
+    expect(fourth.facilitator.snapshot.review!.map((i) => [i.key, i.review])).toEqual([[`${first.code}/${first.ids[0]}`, null]]);
+    await server.close();
   });
 
   it('two facilitator tabs carrying the same point at once make one copy; carry, drop, carry in a burst ends carried with that copy', async () => {
@@ -275,5 +296,26 @@ describe('deleting a community under live sessions', () => {
     expect((await api(restarted.url, `/api/communities/${c.id}`, { headers: bearer(c.communityToken) })).status).toBe(404);
     expect((await api(restarted.url, '/healthz')).status).toBe(200);
     await restarted.close();
+  });
+});
+
+describe('since last time', () => {
+  it('compares with the latest revealed round of the last session with results, skipping sessions without', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const first = await setupSession(server, { participants: 3, create: { community: c.id, title: 'Two rounds' }, createHeaders: bearer(c.communityToken) });
+    await advance(first.facilitator, 'voting');
+    for (const p of first.people) await castBallot(p.client, { 1: 2 });
+    await advance(first.facilitator, 'revealed', 'voting');
+    for (const p of first.people) await castBallot(p.client, { 1: 4 });
+    await advance(first.facilitator, 'revealed', 'closed');
+    // A session that never revealed anything sits in between.
+    const empty = await sessionOf(server, c);
+    await advance(empty.facilitator, 'closed');
+    const third = await sessionOf(server, c);
+    const lastTime = third.facilitator.snapshot.lastTime!;
+    expect(lastTime.code).toBe(first.code);
+    expect(lastTime.factors.find((f) => f.number === 1)!.mean).toBe(4);
+    await server.close();
   });
 });
