@@ -986,7 +986,6 @@ export class SessionRoom {
     const listed = context.review.find((i) => i.key === key);
     if (listed && (await this.store.findSessionIdByCode(listed.sessionCode)) !== context.originIds.get(listed.sessionCode)) {
       context.review = context.review.filter((i) => i.sessionCode !== listed.sessionCode);
-      context.originIds.delete(listed.sessionCode);
     }
     let next: ReviewItem | null = null;
     let originSessionId = '';
