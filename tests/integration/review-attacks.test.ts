@@ -263,6 +263,20 @@ describe('purge and the review', () => {
 });
 
 describe('deleting a community under live sessions', () => {
+  it('a session started while its community is deleted: a typed answer, and no session left behind', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const [created, deleted] = await Promise.all([
+      postJson<{ code?: string; error?: { code: string } }>(server.url, '/api/sessions', { community: c.id, title: 'Late' }, bearer(c.communityToken)),
+      api(server.url, `/api/communities/${c.id}`, { method: 'DELETE', headers: bearer(c.communityToken) })
+    ]);
+    expect(deleted.status).toBe(204);
+    if (created.status === 201) expect((await api(server.url, `/api/sessions/${created.body.code}`)).status).toBe(404);
+    else expect(created.body.error?.code).toMatch(/^(not_found|store_unavailable)$/);
+    expect((await api(server.url, '/healthz')).status).toBe(200);
+    await server.close();
+  });
+
   it('racing review:set and live board connections: typed answers, connections closed, nothing of the community left after a restart', async () => {
     const dataDir = await makeDataDir();
     const server = await startServer({ dataDir });
