@@ -171,7 +171,6 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
   }
   for (const id of purged) {
     realtime.registry.evict(id);
-    realtime.yjs.drop(id);
   }
   return purged;
 }
