@@ -270,9 +270,15 @@ export class ActionBoard {
    * together; only then does everyone hear of it. Any phase but closed (the
    * policy): the review belongs before voting, but a facilitator who forgot can still do it.
    */
-  setReview(actor: Actor, key: string, status: ReviewStatus, createText: (actionId: string, text: string) => void): Promise<ReviewItem> {
+  async setReview(actor: Actor, key: string, status: ReviewStatus, createText: (actionId: string, text: string) => void): Promise<ReviewItem> {
     const context = this.ctx.community();
-    if (!context) return Promise.reject(new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.'));
+    if (!context) throw new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.');
+    // The origin session may have been deleted since this room loaded its review: its points leave the list
+    // (a copy of them would outlive their session, and their review record cannot be stored).
+    const listed = context.review.find((i) => i.key === key);
+    if (listed && (await this.ctx.store.findSessionIdByCode(listed.sessionCode)) !== context.originIds.get(listed.sessionCode)) {
+      context.review = context.review.filter((i) => i.sessionCode !== listed.sessionCode);
+    }
     let next: ReviewItem | null = null;
     let originSessionId = '';
     let createdCopy: string | null = null;
