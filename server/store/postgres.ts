@@ -524,7 +524,12 @@ export class PostgresStore implements Store {
 
   purgeAbandonedLobbies(before: number): Promise<string[]> {
     return this.write(async (tx) => {
-      const { rows } = await tx.query("DELETE FROM sessions WHERE phase = 'lobby' AND updated_at < $1 RETURNING id", [before]);
+      // A lobby where the review of earlier sessions was recorded is being prepared, not abandoned (the review closes other sessions' points).
+      const { rows } = await tx.query(
+        `DELETE FROM sessions WHERE phase = 'lobby' AND updated_at < $1
+           AND NOT EXISTS (SELECT 1 FROM action_reviews r WHERE r.reviewing_session_id = sessions.id) RETURNING id`,
+        [before]
+      );
       return rows.map((r) => r.id as string);
     });
   }
@@ -557,8 +562,10 @@ export class PostgresStore implements Store {
     const params = [r.reviewingSessionId, r.originSessionId, r.actionId, r.status, r.carriedActionId, r.reviewedAt];
     return this.write(async (tx) => {
       await tx.query(
+        // Not stored (and not an error) when either session is gone meanwhile, as on SQLite.
         `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         SELECT $1, $2, $3, $4, $5, $6
+         WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1) AND EXISTS (SELECT 1 FROM sessions WHERE id = $2)
          ON CONFLICT (reviewing_session_id, origin_session_id, action_id) DO UPDATE SET status = excluded.status,
            carried_action_id = excluded.carried_action_id, reviewed_at = excluded.reviewed_at`,
         params
