@@ -9,8 +9,7 @@ import { configFromEnv, extraAllowedOrigins, type ServerConfig } from './config'
 import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
-import { SqliteStore } from './store/sqlite';
-import { lockDataDir } from './store/lock';
+import { openStore } from './store/open';
 import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
@@ -21,7 +20,9 @@ export interface RunningServer {
   url: string;
   port: number;
   realtime: Realtime;
-  store: SqliteStore;
+  store: Store;
+  /** Where the data lives: the SQLite file, or the PostgreSQL database without its password. */
+  storeLocation: string;
   /**
    * Runs one purge pass as if it were `now` (epoch ms): idle sessions and
    * abandoned lobbies go, with their live rooms and boards. Returns the purged ids.
@@ -37,8 +38,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   dataDir: string;
   /** Overrides the per-connection rate limits of LIMITS (tests that flood on purpose). */
   limits?: Partial<RateLimits>;
-  /** Puts a layer between the server and its SQLite store (fault-injection tests); the default uses the store as is. */
-  wrapStore?: (store: SqliteStore) => Store;
+  /** Puts a layer between the server and its store (fault-injection tests); the default uses the store as is. */
+  wrapStore?: (store: Store) => Store;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -59,15 +60,9 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const defaults = configFromEnv({});
   const config: ServerConfig = { ...defaults, appDir: null, host: '127.0.0.1', port: 0, ...options };
   const frameworks = loadFrameworks(config.contentDir);
-  // First the data directory's lock: a second server on the same DATA_DIR stops here, before it opens anything.
-  const lock = lockDataDir(config.dataDir);
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  // The store behind its lock (DATA_DIR, or the database): a second server on the same data stops here, before it opens anything.
+  const opened = await openStore(config);
+  const store = opened.store;
 
   const app = express();
   app.disable('x-powered-by');
@@ -130,6 +125,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     port,
     realtime,
     store,
+    storeLocation: opened.where,
     purgeNow,
     close: () =>
       (closing ??= (async () => {
@@ -141,8 +137,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
           // Keep-alive HTTP connections would hold close() open; end them after a short grace.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
-        await store.close();
-        lock.release();
+        await opened.close();
       })())
   };
 }
@@ -171,7 +166,6 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
   }
   for (const id of purged) {
     realtime.registry.evict(id);
-    realtime.yjs.drop(id);
   }
   return purged;
 }

@@ -6,6 +6,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   dataDir: string;
+  /** `DATABASE_URL` (`postgres://…`): the PostgreSQL store instead of the SQLite file in dataDir; null when unset. */
+  databaseUrl: string | null;
   contentDir: string;
   /** Base of every public link (join, facilitator, presenter, QR); otherwise taken from each request. */
   publicUrl: string | null;
@@ -62,6 +64,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     port: intFrom(env.PORT, DEFAULTS.port, 'PORT'),
     host: env.HOST || DEFAULTS.host,
     dataDir: path.resolve(env.DATA_DIR || './data'),
+    databaseUrl: env.DATABASE_URL ? databaseUrlFrom(env.DATABASE_URL) : null,
     contentDir: path.resolve(env.CONTENT_DIR || './content'),
     publicUrl: env.PUBLIC_URL ? publicUrlFrom(env.PUBLIC_URL) : null,
     trustProxy: env.TRUST_PROXY ?? DEFAULTS.trustProxy,
@@ -81,6 +84,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     appDir: path.resolve(env.APP_DIR || './build'),
     destroyUnknownUpgrades: true
   };
+}
+
+/** `DATABASE_URL` must name PostgreSQL: anything else is refused at start rather than silently ignored. */
+function databaseUrlFrom(value: string): string {
+  if (!/^postgres(ql)?:\/\//.test(value))
+    throw new Error('DATABASE_URL must start with postgres:// or postgresql:// (unset it to use the SQLite file in DATA_DIR)');
+  return value;
 }
 
 /**

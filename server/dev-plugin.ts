@@ -4,8 +4,7 @@ import type { Plugin } from 'vite';
 type Modules = {
   config: typeof import('./config');
   content: typeof import('./content');
-  sqlite: typeof import('./store/sqlite');
-  lock: typeof import('./store/lock');
+  open: typeof import('./store/open');
   health: typeof import('./store/health');
   attach: typeof import('./realtime/attach');
   api: typeof import('./http/api');
@@ -24,29 +23,20 @@ export function boardDevServer(): Plugin {
     async configureServer(vite) {
       if (!vite.httpServer) return;
       const load = <K extends keyof Modules>(file: string) => vite.ssrLoadModule(file) as Promise<Modules[K]>;
-      const [
-        { configFromEnv, extraAllowedOrigins },
-        { loadFrameworks },
-        { SqliteStore },
-        { lockDataDir },
-        { StoreHealth },
-        { attachRealtime },
-        { mountBoardRoutes },
-        express
-      ] = await Promise.all([
-        load<'config'>('/server/config.ts'),
-        load<'content'>('/server/content.ts'),
-        load<'sqlite'>('/server/store/sqlite.ts'),
-        load<'lock'>('/server/store/lock.ts'),
-        load<'health'>('/server/store/health.ts'),
-        load<'attach'>('/server/realtime/attach.ts'),
-        load<'api'>('/server/http/api.ts'),
-        import('express')
-      ]);
+      const [{ configFromEnv, extraAllowedOrigins }, { loadFrameworks }, { openStore }, { StoreHealth }, { attachRealtime }, { mountBoardRoutes }, express] =
+        await Promise.all([
+          load<'config'>('/server/config.ts'),
+          load<'content'>('/server/content.ts'),
+          load<'open'>('/server/store/open.ts'),
+          load<'health'>('/server/store/health.ts'),
+          load<'attach'>('/server/realtime/attach.ts'),
+          load<'api'>('/server/http/api.ts'),
+          import('express')
+        ]);
       const config = configFromEnv();
       const frameworks = loadFrameworks(config.contentDir);
-      const lock = lockDataDir(config.dataDir);
-      const store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+      const opened = await openStore(config);
+      const store = opened.store;
       const realtime = attachRealtime(vite.httpServer as HttpServer, {
         store,
         frameworks,
@@ -63,10 +53,7 @@ export function boardDevServer(): Plugin {
       mountBoardRoutes(app, { realtime, frameworks, config, requests: realtime.requests, guesses: realtime.guesses, health: new StoreHealth(store), store });
       vite.middlewares.use(app);
       vite.httpServer.once('close', () => {
-        void realtime
-          .close()
-          .then(() => store.close())
-          .finally(() => lock.release());
+        void realtime.close().then(() => opened.close());
       });
     }
   };

@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const server = await createServer(config);
   console.log(
-    `Seeds of Innovation live board on ${config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`} (data in ${config.dataDir})`
+    `Seeds of Innovation live board on ${config.publicUrl ?? `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${server.port}`} (data in ${server.storeLocation})`
   );
   let stopping = false;
   const stop = (signal: string) => {

@@ -5,7 +5,7 @@ import { clampGraphemes } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
 import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
-import type { CommunityContext } from '../sessions/room';
+import type { CommunityContext } from '../sessions/projections';
 
 /** Earlier action points one review lists at most (the newest sessions' when there are more). */
 export const REVIEW_ITEMS_MAX = 200;

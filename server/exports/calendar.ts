@@ -1,4 +1,5 @@
 import { createEvents, type EventAttributes } from 'ics';
+import { clampGraphemes, withinGraphemes } from '../../src/lib/domain/text';
 
 /** An open action point with a due date, as a calendar shows it. */
 export interface DueAction {
@@ -19,15 +20,18 @@ const SUMMARY_MAX = 120;
  * folds) with one all-day event per open action point on its due date.
  * `name` becomes the calendar's name.
  */
-export function actionsCalendar(actions: readonly DueAction[], name: string): string {
+export function actionsCalendar(actions: readonly DueAction[], calendarName: string): string {
+  const name = calendarText(calendarName);
   const events: EventAttributes[] = actions.map((a) => {
     const [year, month, day] = a.due.split('-').map(Number);
     const next = new Date(Date.UTC(year, month - 1, day + 1));
-    const firstLine = a.text.split('\n')[0]?.trim() || '…';
+    const text = calendarText(a.text);
+    const firstLine = text.split('\n')[0]?.trim() || '…';
     return {
       uid: a.uid,
-      title: [...firstLine].length > SUMMARY_MAX ? `${[...firstLine].slice(0, SUMMARY_MAX - 1).join('')}…` : firstLine,
-      description: [a.text, '', ...a.details].join('\n').trim(),
+      // Cut at a grapheme boundary, so an emoji at the cut is whole or gone, never half of one.
+      title: withinGraphemes(firstLine, SUMMARY_MAX) ? firstLine : `${clampGraphemes(firstLine, SUMMARY_MAX - 1)}…`,
+      description: [text, '', ...a.details.map(calendarText)].join('\n').trim(),
       start: [year, month, day],
       end: [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()],
       productId: 'seeds-live-board',
@@ -41,6 +45,17 @@ export function actionsCalendar(actions: readonly DueAction[], name: string): st
   const { error, value } = createEvents(events);
   if (error || !value) throw error ?? new Error('the calendar could not be built');
   return value;
+}
+
+/**
+ * Text as a calendar may hold it. An action point's text is whatever its Yjs
+ * text holds: `ics` escapes only CRLF and LF, so a lone CR (or another line
+ * separator) would end the line in some readers and start a property of the
+ * sender's choosing, and RFC 5545 TEXT allows no control characters at all.
+ * Every line break becomes LF (escaped as \n), other control characters a space.
+ */
+function calendarText(text: string): string {
+  return text.replace(/\r\n?|[\n\u000b\u000c\u0085\u2028\u2029]/g, '\n').replace(/[\u0000-\u0009\u000e-\u001f\u007f-\u009f]/g, ' ');
 }
 
 /** RFC 5545 TEXT escaping for the one property written by hand. */

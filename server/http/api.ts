@@ -13,17 +13,18 @@ import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
 import type { ServerConfig } from '../config';
 import type { SessionRegistry } from '../sessions/registry';
-import type { SessionRoom } from '../sessions/room';
+import type { LiveSession } from '../sessions/live-session';
+import type { Identity } from '../sessions/projections';
+import type { Action } from '../sessions/policy';
+import { CommandError } from '../../src/lib/protocol';
 import { WindowLimiter, type GuessLimiter } from '../security/window-limiter';
 import { derivePresenterToken } from '../security/tokens';
-import type { YjsHub } from '../yjs/hub';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
   registry: SessionRegistry;
-  yjs: YjsHub;
   frameworks: FrameworkCatalog;
   /** Builds links and finds the client's address (PUBLIC_URL, TRUST_PROXY). */
   requests: RequestContext;
@@ -62,7 +63,7 @@ export function createApiRouter(deps: ApiDeps): Router {
    * lookup by code goes through here, so code guessing is limited in one place
    * (shared with the socket.io handshake and the Yjs upgrade).
    */
-  async function roomOr404(req: Request, res: Response): Promise<SessionRoom | null> {
+  async function roomOr404(req: Request, res: Response): Promise<LiveSession | null> {
     const address = deps.requests.clientAddress(req);
     if (deps.guesses.blocked(address)) {
       sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
@@ -76,7 +77,12 @@ export function createApiRouter(deps: ApiDeps): Router {
     return room;
   }
 
-  async function facilitatorRoom(req: Request, res: Response): Promise<SessionRoom | null> {
+  /**
+   * The session a request names and who its bearer token makes the caller, once the
+   * policy (server/sessions/policy.ts) allows `action` for them; or null after answering.
+   * A token that does not allow it counts as a guess.
+   */
+  async function allowed(req: Request, res: Response, action: Action): Promise<{ room: LiveSession; identity: Identity } | null> {
     const token = bearer(req);
     if (!token) {
       res.set('WWW-Authenticate', 'Bearer');
@@ -85,12 +91,20 @@ export function createApiRouter(deps: ApiDeps): Router {
     }
     const room = await roomOr404(req, res);
     if (!room) return null;
-    if (!room.isFacilitatorToken(token)) {
+    const identity = room.authenticate(token);
+    try {
+      room.allow(action, identity);
+    } catch (error) {
+      if (!(error instanceof CommandError) || error.code !== 'forbidden') throw error;
       deps.guesses.miss(deps.requests.clientAddress(req));
       sendError(res, 'forbidden', 'This token does not belong to the facilitator of this session.');
       return null;
     }
-    return room;
+    return { room, identity: identity! };
+  }
+
+  async function facilitatorRoom(req: Request, res: Response): Promise<LiveSession | null> {
+    return (await allowed(req, res, 'session:export'))?.room ?? null;
   }
 
   /**
@@ -156,15 +170,14 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   router.get('/sessions/:code', async (req, res) => {
     const room = await roomOr404(req, res);
-    if (room) res.json(room.summary());
+    if (room) res.json(room.room.summary());
   });
 
   router.delete('/sessions/:code', async (req, res) => {
-    const room = await facilitatorRoom(req, res);
-    if (!room) return;
-    await room.delete({ role: 'facilitator' });
-    deps.yjs.drop(room.id);
-    deps.registry.forget(room);
+    const found = await allowed(req, res, 'session:delete');
+    if (!found) return;
+    // The one path for a deletion: the live session closes its board and leaves the registry itself.
+    await found.room.deleteSession(found.identity);
     res.status(204).end();
   });
 
@@ -188,8 +201,9 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
   });
 
-  async function exportData(room: SessionRoom) {
-    const doc = await deps.yjs.docFor(room);
+  async function exportData(live: LiveSession) {
+    const doc = await live.doc();
+    const room = live.room;
     const record = room.record;
     return buildExport({
       session: { code: record.code, title: record.title, language: record.language, phase: record.phase, createdAt: record.createdAt },
@@ -203,7 +217,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   }
 
   /** Ballot rows for the exports, each group named as people read it, in the session's language. */
-  function ballotsOf(room: SessionRoom) {
+  function ballotsOf(live: LiveSession) {
+    const room = live.room;
     const groups = room.framework.stakeholderGroups;
     return room
       .revealedBallots()
@@ -239,11 +254,12 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   // Open action points of this session with a due date, as a calendar file.
   router.get('/sessions/:code/actions.ics', async (req, res) => {
-    const room = await facilitatorRoom(req, res);
-    if (!room) return;
+    const live = await facilitatorRoom(req, res);
+    if (!live) return;
+    const room = live.room;
     const lang = room.record.language;
     const words = exportWords(lang);
-    const points = boardPoints((await deps.yjs.docFor(room)).doc, room.actionViews());
+    const points = boardPoints((await live.doc()).doc, room.actionViews());
     const due = points
       .filter((p): p is typeof p & { due: string } => p.due !== null && p.status !== 'done')
       .map((p) => ({
@@ -267,7 +283,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/sessions/:code/export.md', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const md = exportMarkdown(await exportData(room), room.framework);
+    const md = exportMarkdown(await exportData(room), room.room.framework);
     res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`).send(md);
   });
 
@@ -358,10 +374,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.delete('/communities/:id', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
-    for (const id of await deps.communities.delete(community)) {
-      deps.registry.evict(id);
-      deps.yjs.drop(id);
-    }
+    // Each live session closes its board and leaves the registry itself.
+    for (const id of await deps.communities.delete(community)) deps.registry.evict(id);
     res.status(204).end();
   });
 
@@ -387,7 +401,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 export function mountBoardRoutes(
   app: express.Express,
   deps: {
-    realtime: { registry: SessionRegistry; yjs: YjsHub };
+    realtime: { registry: SessionRegistry };
     frameworks: FrameworkCatalog;
     config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour'>;
     requests: RequestContext;
@@ -409,7 +423,6 @@ export function mountBoardRoutes(
     '/api',
     createApiRouter({
       registry: deps.realtime.registry,
-      yjs: deps.realtime.yjs,
       frameworks: deps.frameworks,
       requests: deps.requests,
       guesses: deps.guesses,

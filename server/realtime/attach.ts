@@ -48,12 +48,6 @@ export function attachRealtime(
   const requests = new RequestContext(options.publicUrl, options.trustProxy);
   const guesses = new GuessLimiter(options.codeGuessesPerMinute);
   const io = createSocketServer(httpServer, origins, options.heartbeatMs);
-  const registry = new SessionRegistry({
-    store: options.store,
-    frameworks: options.frameworks,
-    fanout: socketFanout(io),
-    maxLiveSessions: options.maxLiveSessions
-  });
   const limits: RateLimits = {
     commandsPerSecond: LIMITS.commandsPerSecond,
     commandBurst: LIMITS.commandBurst,
@@ -61,15 +55,15 @@ export function attachRealtime(
     yjsBurst: LIMITS.yjsBurst,
     ...options.limits
   };
-  const yjs = new YjsHub(
-    registry,
-    options.store,
-    origins,
-    limits,
-    { requests, guesses, connectionsPerPerson: options.connectionsPerPerson },
-    options.heartbeatMs
-  );
-  attachSocketHandlers(io, { registry, yjs, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);
+  const registry = new SessionRegistry({
+    store: options.store,
+    frameworks: options.frameworks,
+    fanout: socketFanout(io),
+    maxLiveSessions: options.maxLiveSessions,
+    yjsLimits: limits
+  });
+  const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);
+  attachSocketHandlers(io, { registry, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);
 
   const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (YjsHub.matches(request.url)) yjs.handleUpgrade(request, socket, head);
@@ -86,9 +80,10 @@ export function attachRealtime(
     close: async () => {
       httpServer.off('upgrade', onUpgrade);
       yjs.close();
+      // Unloading every session closes its board's WebSockets (1001 going away), as the process is.
+      registry.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      registry.close();
     }
   };
 }

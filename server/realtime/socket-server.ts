@@ -2,15 +2,14 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { CommandError, COMMAND_NAMES, LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type CommandName, type ProtocolError } from '../../src/lib/protocol';
 import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
-import type { Identity, SessionRoom } from '../sessions/room';
+import type { Identity } from '../sessions/projections';
+import type { LiveSession } from '../sessions/live-session';
 import type { SessionRegistry } from '../sessions/registry';
 import type { OriginPolicy } from '../security/origin';
 import { TokenBucket, type RateLimits } from '../security/rate';
-import type { YjsHub } from '../yjs/hub';
 import { sessionLinks, type RequestContext } from '../http/links';
 import { derivePresenterToken } from '../security/tokens';
 import type { GuessLimiter } from '../security/window-limiter';
-import { executeCommand } from './commands';
 import { roomNames } from './socket-fanout';
 import type { BoardSocket, IO } from './socket-types';
 
@@ -18,7 +17,6 @@ export type { IO, SocketData } from './socket-types';
 
 export interface SocketDeps {
   registry: SessionRegistry;
-  yjs: YjsHub;
   requests: RequestContext;
   guesses: GuessLimiter;
   /** Open connections one participant (or the facilitator) may hold at once. */
@@ -109,16 +107,16 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
   io.on('connection', (socket: BoardSocket) => {
     const { code, identity } = socket.data;
     void deps.registry.get(code).then((room) => {
-      if (!room || (identity.role === 'participant' && !room.hasParticipant(identity.participantId))) {
+      if (!room || !room.isCurrent(identity)) {
         socket.disconnect(true);
         return;
       }
-      onConnection(socket, room, deps, limits);
+      onConnection(socket, room, limits);
     });
   });
 }
 
-function onConnection(socket: BoardSocket, room: SessionRoom, deps: SocketDeps, limits?: RateLimits): void {
+function onConnection(socket: BoardSocket, room: LiveSession, limits?: RateLimits): void {
   const { identity } = socket.data;
   void socket.join(roomNames.all(room.code));
   if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(room.code));
@@ -131,10 +129,7 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: SocketDeps, 
   room.connected(identity);
   socket.emit('links', socket.data.links);
   socket.emit('state', room.snapshot(identity));
-  socket.on('disconnect', () => {
-    room.disconnected(identity);
-    deps.registry.scheduleUnload(room);
-  });
+  socket.on('disconnect', () => room.disconnected(identity));
 
   // An event this protocol does not know gets a typed answer instead of silence.
   socket.onAny((event: unknown, ...args: unknown[]) => {
@@ -158,12 +153,12 @@ function onConnection(socket: BoardSocket, room: SessionRoom, deps: SocketDeps, 
         reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
         return;
       }
-      void handle(name, payloads[0], room, identity, deps).then(reply);
+      void handle(name, payloads[0], room, identity).then(reply);
     });
   }
 }
 
-async function handle(name: CommandName, payload: unknown, room: SessionRoom, identity: Identity, deps: SocketDeps): Promise<Ack<unknown>> {
+async function handle(name: CommandName, payload: unknown, room: LiveSession, identity: Identity): Promise<Ack<unknown>> {
   const parsed = CommandSchemas[name].safeParse(payload);
   if (!parsed.success) {
     return {
@@ -176,7 +171,8 @@ async function handle(name: CommandName, payload: unknown, room: SessionRoom, id
     };
   }
   try {
-    const data = await executeCommand(name, parsed.data as never, { room, identity, ...deps });
+    // Authorised once, in the live session's dispatch (server/sessions/policy.ts).
+    const data = await room.dispatch(name, parsed.data as never, identity);
     return { ok: true, data };
   } catch (error) {
     return { ok: false, error: toProtocolError(error) };

@@ -1,6 +1,9 @@
 import { CommandError, type DotState, type OwnDots } from '../../src/lib/protocol';
 import type { DotRecord } from '../store/types';
 
+/** The identity that dot votes use for the facilitator. */
+export const FACILITATOR_VOTER = 'facilitator';
+
 /**
  * Who spent how many dots on which action point; keeps everyone within their
  * dots. Indexed both ways with running sums, so a dot costs O(1) and returning
@@ -91,6 +94,11 @@ export class DotLedger {
     const actions = [...(this.byVoter.get(voterId)?.keys() ?? [])];
     for (const actionId of actions) this.set(voterId, actionId, 0);
     return actions;
+  }
+
+  /** Every action point somebody has dots on. */
+  actionsWithDots(): string[] {
+    return [...this.byAction.keys()];
   }
 
   /**

@@ -8,28 +8,61 @@ import { derivePresenterToken, generateId, generateToken, hashToken } from '../s
 import { committed } from '../store/committed';
 import type { SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
-import { SessionRoom } from './room';
+import { LiveSession } from './live-session';
 import { loadCommunityContext } from '../communities/review';
+import type { CommunityContext } from './projections';
+import { TicketBook } from '../yjs/tickets';
+import type { YjsLimits } from '../yjs/doc-room';
+import type { Framework } from '../../src/lib/domain/framework';
+import type { LoadedSession } from '../store/types';
+
+/** The one idle-unload policy: a live session (ballots and board) leaves memory this long after its last connection closed. */
+export const IDLE_UNLOAD_MS = 10 * 60_000;
 
 export interface RegistryOptions {
   store: Store;
   frameworks: FrameworkCatalog;
   fanout: RoomFanout;
   maxLiveSessions?: number;
-  /** Unload a room this long after its last connection closed. */
+  /** Unload a session this long after its last connection closed (IDLE_UNLOAD_MS). */
   idleUnloadMs?: number;
+  yjsLimits?: YjsLimits;
 }
 
 /**
- * Finds live rooms by code, loading them from the store on first use (once,
- * even when many connections arrive together) and unloading idle ones.
+ * The one map of sessions in memory: finds live sessions by code, loading
+ * them from the store on first use (once, even when many connections arrive
+ * together), and unloads idle ones, ballots and board together.
  */
 export class SessionRegistry {
-  private readonly rooms = new Map<string, SessionRoom>();
-  private readonly loading = new Map<string, Promise<SessionRoom | null>>();
+  private readonly rooms = new Map<string, LiveSession>();
+  private readonly loading = new Map<string, Promise<LiveSession | null>>();
   private readonly unloadTimers = new Map<string, NodeJS.Timeout>();
+  /** Tickets for the board's WebSocket, issued over socket.io and taken at the upgrade. */
+  readonly tickets = new TicketBook();
+  private closed = false;
 
   constructor(private readonly options: RegistryOptions) {}
+
+  private open(record: SessionRecord, framework: Framework, loaded: Omit<LoadedSession, 'session'>, community: CommunityContext | null): LiveSession {
+    const live = new LiveSession(
+      record,
+      framework,
+      loaded,
+      {
+        store: this.options.store,
+        fanout: this.options.fanout,
+        tickets: this.tickets,
+        yjsLimits: this.options.yjsLimits,
+        idle: (l) => this.scheduleUnload(l),
+        gone: (l) => this.forget(l)
+      },
+      community
+    );
+    this.rooms.set(live.code, live);
+    this.scheduleUnload(live);
+    return live;
+  }
 
   async create(input: {
     title?: string;
@@ -38,7 +71,7 @@ export class SessionRegistry {
     framework?: string;
     /** The community the session belongs to (already authorised by the caller). */
     communityId?: string | null;
-  }): Promise<{ room: SessionRoom; facilitatorToken: string }> {
+  }): Promise<{ room: LiveSession; facilitatorToken: string }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
     if (!framework)
@@ -77,21 +110,12 @@ export class SessionRegistry {
     };
     await committed(this.options.store.createSession(record), 'the new session');
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
-    const room = new SessionRoom(
-      record,
-      framework,
-      this.options.store,
-      this.options.fanout,
-      { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] },
-      context
-    );
-    this.rooms.set(code, room);
-    this.scheduleUnload(room);
+    const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
     return { room, facilitatorToken };
   }
 
-  /** The room for a typed or stored code, or null when unknown. */
-  async get(codeInput: string): Promise<SessionRoom | null> {
+  /** The live session for a typed or stored code, or null when unknown. */
+  async get(codeInput: string): Promise<LiveSession | null> {
     const code = normalizeCode(codeInput);
     if (!code) return null;
     const live = this.rooms.get(code);
@@ -104,7 +128,7 @@ export class SessionRegistry {
     return pending;
   }
 
-  private async load(code: string): Promise<SessionRoom | null> {
+  private async load(code: string): Promise<LiveSession | null> {
     const id = await this.options.store.findSessionIdByCode(code);
     if (!id) return null;
     const loaded = await this.options.store.loadSession(id);
@@ -112,48 +136,42 @@ export class SessionRegistry {
     const framework = this.options.frameworks.get(loaded.session.framework);
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
     const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length);
-    const room = new SessionRoom(loaded.session, framework, this.options.store, this.options.fanout, loaded, context);
-    this.rooms.set(code, room);
-    this.scheduleUnload(room);
-    return room;
+    return this.open(loaded.session, framework, loaded, context);
   }
 
-  /** Called when a connection to a room closes; unloads it later if nobody is left. */
-  scheduleUnload(room: SessionRoom): void {
+  /** Called when a connection closes (either transport); unloads the session later if nobody is left. */
+  private scheduleUnload(room: LiveSession): void {
+    if (this.closed) return;
     const existing = this.unloadTimers.get(room.code);
     if (existing) clearTimeout(existing);
-    const timer = setTimeout(
-      () => {
-        this.unloadTimers.delete(room.code);
-        if (room.connectionCount === 0 && this.rooms.get(room.code) === room) {
-          room.dispose();
-          this.rooms.delete(room.code);
-        }
-      },
-      this.options.idleUnloadMs ?? 10 * 60_000
-    );
+    const timer = setTimeout(() => {
+      this.unloadTimers.delete(room.code);
+      if (room.connectionCount === 0 && this.rooms.get(room.code) === room) {
+        room.unload();
+        this.rooms.delete(room.code);
+      }
+    }, this.options.idleUnloadMs ?? IDLE_UNLOAD_MS);
     timer.unref();
     this.unloadTimers.set(room.code, timer);
   }
 
-  /** Drops the live room of a session the store no longer has (purged), telling its clients. */
+  /** Drops the live session of a session the store no longer has (purged), telling its clients (it forgets itself via `gone`). */
   evict(sessionId: string): void {
-    for (const room of this.rooms.values()) {
-      if (room.id !== sessionId) continue;
-      room.evicted();
-      this.forget(room);
-    }
+    for (const room of [...this.rooms.values()]) if (room.id === sessionId) room.evicted();
   }
 
-  /** Forgets a deleted room. */
-  forget(room: SessionRoom): void {
-    room.dispose();
+  /** Forgets a deleted session (called by the session itself once it ended). */
+  private forget(room: LiveSession): void {
     if (this.rooms.get(room.code) === room) this.rooms.delete(room.code);
+    const timer = this.unloadTimers.get(room.code);
+    if (timer) clearTimeout(timer);
+    this.unloadTimers.delete(room.code);
   }
 
   close(): void {
+    this.closed = true;
     for (const timer of this.unloadTimers.values()) clearTimeout(timer);
-    for (const room of this.rooms.values()) room.dispose();
+    for (const room of this.rooms.values()) room.unload();
     this.rooms.clear();
   }
 }

@@ -299,7 +299,9 @@ export class MemoryStore implements Store {
 
   purgeAbandonedLobbies(before: number): Promise<string[]> {
     return this.write(() => {
-      const ids = [...this.data.sessions.values()].filter((s) => s.phase === 'lobby' && s.updatedAt < before).map((s) => s.id);
+      // As on SQLite: a lobby where the review was recorded is being prepared, not abandoned.
+      const reviewing = new Set([...this.data.reviews.values()].map((r) => r.reviewingSessionId));
+      const ids = [...this.data.sessions.values()].filter((s) => s.phase === 'lobby' && s.updatedAt < before && !reviewing.has(s.id)).map((s) => s.id);
       for (const id of ids) this.cascadeDelete(id);
       return ids;
     });
@@ -356,8 +358,8 @@ export class MemoryStore implements Store {
 
   saveActionReview(review: ActionReviewRecord): Promise<void> {
     return this.write(() => {
-      this.session(review.reviewingSessionId);
-      this.session(review.originSessionId);
+      // As on SQLite: a review of a session deleted in the meantime is not stored (the deletion would have removed it).
+      if (!this.data.sessions.has(review.reviewingSessionId) || !this.data.sessions.has(review.originSessionId)) return;
       this.data.reviews.set(`${review.reviewingSessionId}\n${review.originSessionId}\n${review.actionId}`, { ...review });
       this.touch(review.reviewingSessionId);
     });

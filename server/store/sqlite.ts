@@ -233,7 +233,8 @@ export class SqliteStore implements Store {
       papersByCommunity: db.prepare<[string], PaperRow>('SELECT * FROM paper_sessions WHERE community_id = ? ORDER BY date, created_at, id'),
       upsertReview: db.prepare(
         `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
-         VALUES (@reviewingSessionId, @originSessionId, @actionId, @status, @carriedActionId, @reviewedAt)
+         SELECT @reviewingSessionId, @originSessionId, @actionId, @status, @carriedActionId, @reviewedAt
+         WHERE EXISTS (SELECT 1 FROM sessions WHERE id = @reviewingSessionId) AND EXISTS (SELECT 1 FROM sessions WHERE id = @originSessionId)
          ON CONFLICT (reviewing_session_id, origin_session_id, action_id) DO UPDATE SET status = excluded.status,
            carried_action_id = excluded.carried_action_id, reviewed_at = excluded.reviewed_at`
       ),
@@ -243,7 +244,10 @@ export class SqliteStore implements Store {
       ),
       sessionIdsByCommunity: db.prepare<[string], { id: string }>('SELECT id FROM sessions WHERE community_id = ?'),
       deleteCommunity: db.prepare<[string]>('DELETE FROM communities WHERE id = ?'),
-      abandonedLobbies: db.prepare<[number], { id: string }>("SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ?")
+      // A lobby where the review of earlier sessions was recorded is being prepared, not abandoned (the review closes other sessions' points).
+      abandonedLobbies: db.prepare<[number], { id: string }>(
+        "SELECT id FROM sessions WHERE phase = 'lobby' AND updated_at < ? AND NOT EXISTS (SELECT 1 FROM action_reviews WHERE reviewing_session_id = sessions.id)"
+      )
     };
   }
 

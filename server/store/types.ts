@@ -210,7 +210,9 @@ export interface Store {
   /**
    * Stores what a session's review said about an earlier action point (one
    * record per reviewing session and origin point; a later call replaces it).
-   * Both sessions must exist.
+   * When either session no longer exists (deleted in the meantime) nothing is
+   * stored and the write still succeeds: the deletion would have removed the
+   * record, and the rest of the change it commits with must not fail for it.
    */
   saveActionReview(review: ActionReviewRecord): Promise<void>;
   /** Every review of action points whose origin session belongs to the community. */

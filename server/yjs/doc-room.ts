@@ -26,7 +26,7 @@ const GATE: GateLimits = {
   textMax: LIMITS.actionTextMax
 };
 
-type YjsLimits = Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>;
+export type YjsLimits = Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>;
 
 /** Per-board caps the gate cannot see in one update. */
 interface DocLimits {

@@ -6,7 +6,7 @@
  * issued to. Authentication is still decided once, at the upgrade.
  */
 import { randomBytes } from 'node:crypto';
-import type { Identity } from '../sessions/room';
+import type { Identity } from '../sessions/projections';
 
 /** How long a ticket can wait for its upgrade. */
 export const TICKET_TTL_MS = 30_000;

@@ -132,6 +132,12 @@ suite('a learning community over two sessions, one on paper', () => {
     await expect.poll(() => newcomer.getByTestId('review-action').getAttribute('data-status')).toBe('carried');
     // Nobody can change it but the facilitator: the participant has no select.
     expect(await newcomer.getByTestId('review-status').count()).toBe(0);
+    // The projector shows the room the same decisions.
+    const presenterUrl = await facilitator.getByTestId('presenter-link').getAttribute('href');
+    const screen = await e2e.newPage({ viewport: { width: 1920, height: 1080 } });
+    await screen.goto(new URL(presenterUrl!, e2e.url).href);
+    await expect.poll(() => screen.getByTestId('presenter-review-action').getAttribute('data-status')).toBe('carried');
+    await screen.context().close();
 
     // Two more voters, a short round, and the action phase: the carried point is there, with where it came from.
     const more = await Promise.all(['Eli', 'Fay'].map(() => e2e.newPage(DESKTOP)));

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { CONTENT_DIR, REPO_ROOT } from './server';
+import { databaseForDataDir } from './pg-test';
 
 /** A port that was free a moment ago (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -78,6 +79,7 @@ export interface SpawnedServer {
  */
 export async function spawnChildServer(options: ChildServerOptions): Promise<SpawnedServer> {
   const port = await freePort();
+  const databaseUrl = await databaseForDataDir(options.dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
     cwd: REPO_ROOT,
     env: {
@@ -91,6 +93,7 @@ export async function spawnChildServer(options: ChildServerOptions): Promise<Spa
       APP_DIR: path.join(options.dataDir, 'no-app'),
       PURGE_AFTER_DAYS: '0',
       JOINS_PER_MINUTE: '0',
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...options.env
     },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
+import { databaseForDataDir } from './pg-test';
 import type { CreateSessionRequest, CreateSessionResponse, JoinSessionRequest, JoinSessionResponse, ProtocolError } from '../../src/lib/protocol';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -30,6 +31,7 @@ export type StartOptions = Partial<CreateServerOptions>;
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? (await makeDataDir());
+  const databaseUrl = options.databaseUrl ?? (await databaseForDataDir(dataDir));
   const server = await createServer({
     port: 0,
     host: '127.0.0.1',
@@ -39,6 +41,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     // Tests start many sessions from 127.0.0.1; the limit itself has tests of its own.
     sessionsPerHour: 0,
     ...options,
+    databaseUrl,
     dataDir
   });
   onTestFinished(() => server.close());

@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { DataDirInUseError } from '../../server/store/lock';
 import { spawnChildServer, startChildServer } from '../helpers/child-server';
 import { api, createSession, makeDataDir, startServer } from '../helpers/server';
+import { SQLITE_FILE_TESTS } from '../helpers/pg-test';
 
-describe('one server per data directory', () => {
+describe.runIf(SQLITE_FILE_TESTS)('one server per data directory', () => {
   it('refuses a second server process on the same DATA_DIR, and the first keeps serving', async () => {
     const dataDir = await makeDataDir();
     const first = await startChildServer({ dataDir });

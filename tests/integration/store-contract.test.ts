@@ -7,6 +7,8 @@ import { MemoryStore, emptyMemoryData } from '../../server/store/memory';
 import { SqliteStore } from '../../server/store/sqlite';
 import { describeStoreContract, type StoreImplementation } from '../helpers/store-contract';
 import { makeDataDir } from '../helpers/server';
+import { PostgresStore } from '../../server/store/postgres';
+import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 
 const implementations: StoreImplementation[] = [
   {
@@ -20,6 +22,23 @@ const implementations: StoreImplementation[] = [
         async reopen() {
           await current.close();
           current = new SqliteStore({ dataDir });
+          return current;
+        }
+      };
+    }
+  },
+  {
+    name: 'PostgreSQL (a real server)',
+    skip: pgAdminUrl() === null,
+    async open() {
+      const connectionString = await makeDatabase();
+      let current = await PostgresStore.open({ connectionString });
+      onTestFinished(() => current.close());
+      return {
+        store: current,
+        async reopen() {
+          await current.close();
+          current = await PostgresStore.open({ connectionString });
           return current;
         }
       };

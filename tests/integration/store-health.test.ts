@@ -13,6 +13,7 @@ import { spawnChildServer } from '../helpers/child-server';
 import { waitFor } from '../helpers/clients';
 import { FaultyStore } from '../helpers/faulty-store';
 import { api, createSession, joinSession, makeDataDir, startServer } from '../helpers/server';
+import { SQLITE_FILE_TESTS } from '../helpers/pg-test';
 
 /** A data directory holding a real, cleanly closed database with a few sessions and participants. */
 async function populatedDataDir(): Promise<{ dataDir: string; file: string }> {
@@ -33,7 +34,7 @@ async function refusal(dataDir: string): Promise<unknown> {
   );
 }
 
-describe('a corrupt database is refused at start-up', () => {
+describe.runIf(SQLITE_FILE_TESTS)('a corrupt database is refused at start-up', () => {
   it('refuses a file that is not a SQLite database, and frees the directory for a fixed start', async () => {
     const dataDir = await makeDataDir();
     const file = path.join(dataDir, 'board.sqlite');

@@ -5,6 +5,7 @@ import { SqliteStore } from '../../server/store/sqlite';
 import { waitFor, type BoardClient } from '../helpers/clients';
 import { makeDataDir, startServer } from '../helpers/server';
 import { advance, castBallot, setupSession } from '../helpers/session';
+import { SQLITE_FILE_TESTS } from '../helpers/pg-test';
 
 const FACTORS = Array.from({ length: 12 }, (_, i) => i + 1);
 
@@ -142,7 +143,7 @@ describe('voting', () => {
     expect(results[0].factors[1]).toMatchObject({ n: 1, unknown: 0, mean: 4, distribution: { '1': 0, '2': 0, '3': 0, '4': 1, '5': 0 } });
   });
 
-  it('has an acknowledged vote on disk before the ack arrives', async () => {
+  it.runIf(SQLITE_FILE_TESTS)('has an acknowledged vote on disk before the ack arrives', async () => {
     const dataDir = await makeDataDir();
     const server = await startServer({ dataDir });
     const { code, facilitator, people } = await setupSession(server, { participants: 1 });

@@ -1,0 +1,359 @@
+import { LIMITS, CommandError, type ActionView, type DotState, type SessionSettings } from '../../src/lib/protocol';
+import type { Phase } from '../../src/lib/domain/phases';
+import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
+import { committed } from '../store/committed';
+import type { DotRecord, SessionRecord, Store } from '../store/types';
+import { Coalescer } from './coalescer';
+import { DotLedger, FACILITATOR_VOTER } from './dots';
+import type { RoomFanout } from './fanout';
+import { dotStateOf, dotTotalsFor } from './projections';
+import { KeyedSerial } from './serial';
+import type { CommunityContext } from './projections';
+import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
+import { createHash } from 'node:crypto';
+
+/** What the action board needs of the room it belongs to. */
+export interface ActionBoardContext {
+  readonly id: string;
+  readonly code: string;
+  readonly factorCount: number;
+  store: Store;
+  fanout: RoomFanout;
+  session(): SessionRecord;
+  phase(): Phase;
+  settings(): SessionSettings;
+  isMember(participantId: string): boolean;
+  /** Throws not_found once the session was deleted. */
+  assertAlive(): void;
+  isDeleted(): boolean;
+  /** The learning community's review of earlier sessions, or null outside one. */
+  community(): CommunityContext | null;
+}
+
+interface ActionChangeOptions {
+  /** Queued in the same event-loop turn as the structure, so it commits in the same transaction (the server's Yjs change). */
+  sameTurn?: (changed: ActionRecord[]) => void;
+  /** Another record that must commit with the change (also when the board itself does not change). */
+  alsoWrite?: () => Promise<unknown>;
+  /** Allowed outside the action phase (the review carries points over before voting). */
+  anyPhase?: boolean;
+}
+
+/** The id of the copy a review carries over: the same for the same point in the same session, so carrying twice makes one copy. */
+function carryId(sessionId: string, key: string): string {
+  return `c${createHash('sha256').update(`${sessionId}\n${key}`).digest('base64url').slice(0, 22)}`;
+}
+
+/**
+ * The action phase of one session: the board's structure (ActionBoardState)
+ * and the dot votes on it (DotLedger), store first, then memory, then fan-out.
+ * Structural changes run one at a time, a voter's dots one at a time; dots on
+ * any point that is not on the board go back after every change and at load.
+ */
+export class ActionBoard {
+  readonly dots: DotLedger;
+  private readonly actions: ActionBoardState;
+  private readonly serial = new KeyedSerial();
+  private readonly coalesce = new Coalescer<'dotTotals'>();
+
+  constructor(
+    private readonly ctx: ActionBoardContext,
+    loaded: { actions: ActionRecord[]; dots: DotRecord[] }
+  ) {
+    this.dots = new DotLedger(loaded.dots);
+    this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
+    // Dots left on points that went while their return failed (or before dots were returned at all) go back now.
+    void this.serial
+      .run('actions', async () => this.sendReturnedDots(await this.returnStrayDots()))
+      .catch((error) => console.error(`Returning dots in ${ctx.code} failed:`, error));
+  }
+
+  /**
+   * Spends or takes back a dot; nobody exceeds their dots. Store first, then
+   * memory; one voter's casts one at a time, each checked against the dots they
+   * have stored. O(1) fan-out: the voter's own sockets hear their dots,
+   * everyone hears the totals once per turn.
+   */
+  castDot(identity: Actor, actionId: string, delta: 1 | -1): Promise<DotState> {
+    const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
+    return this.serial.run(`dots:${voter}`, async () => {
+      this.ctx.assertAlive();
+      if (this.ctx.phase() !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
+      this.requireMember(identity);
+      if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
+      const before = this.dots.own(voter, this.ctx.settings().dotsPerPerson).mine[actionId] ?? 0;
+      const count = this.dots.next(voter, actionId, delta, this.ctx.settings().dotsPerPerson);
+      await committed(this.ctx.store.setDots(this.ctx.id, voter, actionId, count), 'your dot');
+      if (delta > 0 && !this.onBoard(actionId)) {
+        // The point left the board while this dot was being stored (its dots were already given back): undo it.
+        await committed(this.ctx.store.setDots(this.ctx.id, voter, actionId, before), 'your dot');
+        throw new CommandError('not_found', 'That action point does not exist (any more).');
+      }
+      this.dots.set(voter, actionId, count);
+      this.sendOwnDots(voter);
+      this.scheduleDotTotals();
+      return dotStateOf(voter, { session: this.ctx.session(), dots: this.dots });
+    });
+  }
+
+  private onBoard(actionId: string): boolean {
+    const target = this.actions.get(actionId);
+    return target !== undefined && !target.removed && target.mergedInto === null;
+  }
+
+  /** Dot totals within the session, for exports. */
+  dotTotals(): Record<string, number> {
+    return this.dots.totals();
+  }
+
+  ownDots(voterId: string) {
+    return this.dots.own(voterId, this.ctx.settings().dotsPerPerson);
+  }
+
+  sendOwnDots(voter: string): void {
+    if (voter === FACILITATOR_VOTER) this.ctx.fanout.toFacilitators(this.ctx.code, 'dots', this.ownDots(voter));
+    else this.ctx.fanout.toParticipant(this.ctx.code, voter, 'dots', this.ownDots(voter));
+  }
+
+  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
+  scheduleDotTotals(): void {
+    this.coalesce.perTurn('dotTotals', () => {
+      if (this.ctx.isDeleted()) return;
+      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session(), dots: this.dots }));
+      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session(), dots: this.dots }));
+    });
+  }
+
+  // ------------------------------------------------------------------ action board structure
+
+  /** Every action point (structure), in board order. */
+  actionViews(): ActionView[] {
+    return this.actions.all().map(toActionView);
+  }
+
+  /** A participant removed while their command waited in line changes nothing. */
+  private requireMember(identity: Actor): void {
+    if (identity.role === 'participant' && !this.ctx.isMember(identity.participantId))
+      throw new CommandError('forbidden', 'You are no longer in this session.');
+  }
+
+  /**
+   * Runs one structural change: checks phase and membership, applies the rule
+   * (which checks the role), queues the store writes, lets `sameTurn` queue more
+   * (the server's Yjs change, so both commit in one transaction), waits until it
+   * is durable, then broadcasts. Dots on points that left the board go back.
+   */
+  private changeActions(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions = {}): Promise<ActionRecord[]> {
+    // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
+    return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
+  }
+
+  private async applyActionChange(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions): Promise<ActionRecord[]> {
+    this.ctx.assertAlive();
+    if (!options.anyPhase && this.ctx.phase() !== 'actions')
+      throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+    this.requireMember(identity);
+    // The rules change the board in place; memory goes back to this when the store refuses.
+    const checkpoint = this.actions.checkpoint();
+    let changed: ActionRecord[];
+    try {
+      changed = rule(identity);
+    } catch (error) {
+      this.actions.revertTo(checkpoint);
+      if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
+      throw error;
+    }
+    if (changed.length === 0 && !options.alsoWrite) return changed;
+    const writes: Promise<unknown>[] = [changed.length > 0 ? this.ctx.store.saveActionPoints(this.ctx.id, changed) : Promise.resolve()];
+    // Queued in the same turn as the structure, so the server's Yjs change and any other record commit with it.
+    const also = options.alsoWrite?.();
+    if (also) writes.push(also);
+    options.sameTurn?.(changed);
+    try {
+      await committed(Promise.all(writes), 'the action board');
+    } catch (error) {
+      this.actions.revertTo(checkpoint);
+      throw error;
+    }
+    const voters = await this.returnStrayDots();
+    if (changed.length > 0) this.ctx.fanout.toAll(this.ctx.code, 'actions', changed.map(toActionView));
+    this.sendReturnedDots(voters);
+    return changed;
+  }
+
+  /**
+   * Gives back every dot on a point that is not on the board (removed, merged,
+   * or gone in a change whose dot return the store refused before), however it
+   * went: checked after every structural change and at load, against the whole
+   * ledger (O(points with dots)), not only the points of the last command.
+   * Dots go back only once the point is stored as gone (a refused removal keeps
+   * them); memory takes exactly those stored, and one refused stays spent until the next pass.
+   */
+  private async returnStrayDots(): Promise<Set<string>> {
+    const returned = this.dots
+      .actionsWithDots()
+      .filter((id) => !this.onBoard(id))
+      .flatMap((id) => this.dots.planReturn(id));
+    const voters = new Set<string>();
+    if (returned.length === 0) return voters;
+    const results = await Promise.allSettled(returned.map((r) => this.ctx.store.setDots(this.ctx.id, r.voterId, r.actionId, 0)));
+    returned.forEach((r, i) => {
+      if (results[i].status === 'fulfilled') {
+        this.dots.set(r.voterId, r.actionId, 0);
+        voters.add(r.voterId);
+      } else console.error('store: giving back a dot failed; it stays spent until the next change:', (results[i] as PromiseRejectedResult).reason);
+    });
+    return voters;
+  }
+
+  private sendReturnedDots(voters: Set<string>): void {
+    for (const voter of voters) this.sendOwnDots(voter);
+    if (voters.size > 0) this.scheduleDotTotals();
+  }
+
+  /** Adds an action point; `created` is false when the same command was already applied (a resend). */
+  async createAction(
+    identity: Actor,
+    input: { id: string; factor: number | null },
+    sameTurn: (record: ActionRecord) => void
+  ): Promise<{ record: ActionRecord; created: boolean }> {
+    if (input.factor !== null && (input.factor < 1 || input.factor > this.ctx.factorCount))
+      throw new CommandError('not_found', `There is no factor ${input.factor}.`);
+    let result: { record: ActionRecord; created: boolean } | null = null;
+    await this.changeActions(
+      identity,
+      (actor) => {
+        result = this.actions.create(actor, input, Date.now());
+        return result.created ? [result.record] : [];
+      },
+      { sameTurn: ([record]) => sameTurn(record) }
+    );
+    return result!;
+  }
+
+  async updateAction(identity: Actor, id: string, patch: ActionPatch): Promise<ActionView> {
+    if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.ctx.factorCount)) {
+      throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
+    }
+    const [record] = await this.changeActions(identity, () => this.actions.update(id, patch));
+    return toActionView(record);
+  }
+
+  removeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
+  }
+
+  restoreAction(identity: Actor, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
+  }
+
+  moveAction(identity: Actor, id: string, toIndex: number): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
+  }
+
+  mergeAction(identity: Actor, sourceId: string, targetId: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
+  }
+
+  unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
+    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
+  }
+
+  // ------------------------------------------------------------------ review of earlier sessions' actions
+
+  /**
+   * The facilitator records what the group says about an earlier session's open
+   * action point (`review:set`): done, doing, dropped or carried over. Carrying
+   * puts a copy on this session's board (text, factor, owner, due date, linked
+   * by `origin` to the point it came from); carrying it back out removes that
+   * copy again (undoably). The review record, the copy and its Y.Text commit
+   * together; only then does everyone hear of it. Any phase but closed (the
+   * policy): the review belongs before voting, but a facilitator who forgot can still do it.
+   */
+  async setReview(actor: Actor, key: string, status: ReviewStatus, createText: (actionId: string, text: string) => void): Promise<ReviewItem> {
+    const context = this.ctx.community();
+    if (!context) throw new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.');
+    // The origin session may have been deleted since this room loaded its review: its points leave the list
+    // (a copy of them would outlive their session, and their review record cannot be stored).
+    const listed = context.review.find((i) => i.key === key);
+    if (listed && (await this.ctx.store.findSessionIdByCode(listed.sessionCode)) !== context.originIds.get(listed.sessionCode)) {
+      context.review = context.review.filter((i) => i.sessionCode !== listed.sessionCode);
+    }
+    let next: ReviewItem | null = null;
+    let originSessionId = '';
+    let createdCopy: string | null = null;
+    return this.changeActions(
+      actor,
+      (actor) => {
+        if (this.ctx.phase() === 'closed') throw new CommandError('session_closed', 'The session is closed.');
+        const item = context.review.find((i) => i.key === key);
+        if (!item) throw new CommandError('not_found', 'There is no such action point to review.');
+        originSessionId = context.originIds.get(item.sessionCode) ?? '';
+        if (!originSessionId) throw new CommandError('not_found', 'The session of that action point is gone.');
+        const changed: ActionRecord[] = [];
+        let carriedTo = item.carriedTo;
+        if (status === 'carried') {
+          const copy = carriedTo ? this.actions.get(carriedTo) : undefined;
+          if (copy?.removed) changed.push(...this.actions.restore(actor, copy.id));
+          else if (!copy) {
+            const id = carryId(this.ctx.id, key);
+            const { record } = this.actions.create(actor, { id, factor: item.factor, origin: key }, Date.now());
+            record.owner = item.owner ?? '';
+            record.due = item.due;
+            record.status = item.boardStatus;
+            changed.push(record);
+            createdCopy = id;
+            carriedTo = id;
+          }
+        } else if (carriedTo) {
+          const copy = this.actions.get(carriedTo);
+          if (copy && !copy.removed) changed.push(...this.actions.remove(actor, carriedTo));
+        }
+        next = { ...item, review: status, carriedTo };
+        return changed;
+      },
+      {
+        anyPhase: true,
+        alsoWrite: () => {
+          const item = next!;
+          return this.ctx.store.saveActionReview({
+            reviewingSessionId: this.ctx.id,
+            originSessionId,
+            actionId: item.actionId,
+            status,
+            carriedActionId: item.carriedTo,
+            reviewedAt: Date.now()
+          });
+        },
+        sameTurn: () => {
+          const item = next!;
+          if (createdCopy) createText(createdCopy, item.text);
+        }
+      }
+    ).then(() => {
+      const item = next!;
+      context.review = context.review.map((i) => (i.key === item.key ? item : i));
+      this.ctx.fanout.toAll(this.ctx.code, 'review', [item]);
+      return item;
+    });
+  }
+
+  dispose(): void {
+    this.coalesce.dispose();
+  }
+}
+
+export function toActionView(r: ActionRecord): ActionView {
+  return {
+    id: r.id,
+    factor: r.factor,
+    position: r.position,
+    owner: r.owner,
+    due: r.due,
+    status: r.status,
+    createdAt: r.createdAt,
+    mergedInto: r.mergedInto,
+    removed: r.removed,
+    origin: r.origin
+  };
+}

@@ -1,0 +1,58 @@
+/** How a coalescer waits: the real event loop in the server, a hand-driven one in unit tests. */
+export interface Scheduler {
+  /** Runs `fn` once the current event-loop turn is done. */
+  nextTurn(fn: () => void): void;
+  /** Runs `fn` after `ms`; returns a cancel function. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+export const eventLoop: Scheduler = {
+  nextTurn: (fn) => setImmediate(fn),
+  after: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+};
+
+/**
+ * Coalesces fan-out: however many changes happen, each kind of message goes
+ * out at most once per event-loop turn (`perTurn`) or once per interval
+ * (`throttled`), computed when it is sent so it shows the latest state. A
+ * broadcast to a thousand sockets holds the server up for milliseconds, so a
+ * burst of votes must not become a burst of broadcasts. Nothing is sent after
+ * `dispose` (the session was deleted or unloaded).
+ */
+export class Coalescer<K extends string> {
+  private readonly turnPending = new Set<K>();
+  private readonly timers = new Map<K, () => void>();
+  private disposed = false;
+
+  constructor(private readonly scheduler: Scheduler = eventLoop) {}
+
+  /** Sends `send` once the current turn is done, however often this is called in it. */
+  perTurn(key: K, send: () => void): void {
+    if (this.disposed || this.turnPending.has(key)) return;
+    this.turnPending.add(key);
+    this.scheduler.nextTurn(() => {
+      this.turnPending.delete(key);
+      if (!this.disposed) send();
+    });
+  }
+
+  /** Sends `send` `ms` after the first call, however often this is called until then. */
+  throttled(key: K, ms: number, send: () => void): void {
+    if (this.disposed || this.timers.has(key)) return;
+    const cancel = this.scheduler.after(ms, () => {
+      this.timers.delete(key);
+      if (!this.disposed) send();
+    });
+    this.timers.set(key, cancel);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
+  }
+}

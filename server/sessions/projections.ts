@@ -1,0 +1,164 @@
+/**
+ * What each identity may see (docs/privacy.md), as pure functions of the
+ * room's state: no store, no sockets, no clock of their own. Every message a
+ * room sends about people, ballots, dots or results is built here, so the
+ * rules of who sees what live in one file.
+ */
+import { resultsVisible } from '../../src/lib/domain/phases';
+import {
+  LIMITS,
+  PROTOCOL_VERSION,
+  type ActionView,
+  type DotState,
+  type HiddenComment,
+  type Me,
+  type ParticipantView,
+  type RoundResults,
+  type SessionSnapshot,
+  type SessionSummary
+} from '../../src/lib/protocol';
+import type { ParticipantRecord, SessionRecord } from '../store/types';
+import type { ReviewItem } from '../../src/lib/domain/review';
+import type { TrendSession } from '../../src/lib/domain/community';
+import type { BallotBox } from './ballot-box';
+import { FACILITATOR_VOTER, type DotLedger } from './dots';
+import { clockOf } from './voting-clock';
+
+/**
+ * Who a connection is, decided once when it authenticates. A presenter (the
+ * room's projector, opened with the presenter link) sees what participants see
+ * and can change nothing.
+ */
+export type Identity = { role: 'facilitator' } | { role: 'presenter' } | { role: 'participant'; participantId: string };
+
+export interface Member {
+  record: ParticipantRecord;
+  /** Open connections over both transports (socket.io and the board). */
+  connections: number;
+}
+
+/** What a session of a learning community knows of it: its name and the review of earlier sessions' open action points. */
+export interface CommunityContext {
+  community: { id: string; name: string };
+  review: ReviewItem[];
+  /** Origin session code → its id, for the stored review records. */
+  originIds: ReadonlyMap<string, string>;
+  /** The community's latest earlier session with results, for "since last time" on the results. */
+  lastTime: TrendSession | null;
+}
+
+/** The state the projections read. */
+export interface RoomState {
+  session: SessionRecord;
+  members: ReadonlyMap<string, Member>;
+  ballots: BallotBox;
+  dots: DotLedger;
+  hiddenComments: Iterable<HiddenComment>;
+  presentedFactor: number | null;
+  /** Results of every revealed round as the room may see them (hidden comments left out). */
+  results(): RoundResults[];
+  actions(): ActionView[];
+  /** Null outside a learning community. */
+  community: CommunityContext | null;
+}
+
+/** One participant as the facilitator sees them; per-person counts in an anonymous session would show who answered which factor when. */
+export function participantView(state: Pick<RoomState, 'session' | 'ballots'>, member: Member): ParticipantView {
+  const { id, name, group, joinedAt } = member.record;
+  return { id, name, group, joinedAt, connected: member.connections > 0, answered: state.session.anonymous ? null : state.ballots.answeredCount(id) };
+}
+
+export function participantViews(state: Pick<RoomState, 'session' | 'ballots' | 'members'>): ParticipantView[] {
+  return [...state.members.values()].map((m) => participantView(state, m));
+}
+
+/** The dot totals an audience is shown: participants and presenter screens see none while the facilitator hides them. */
+export function dotTotalsFor(audience: 'facilitators' | 'room', state: Pick<RoomState, 'session' | 'dots'>): Record<string, number> {
+  return audience === 'room' && state.session.settings.hideDotTotals ? {} : state.dots.totals();
+}
+
+/** A voter's dots and the totals they may see. */
+export function dotStateOf(voterId: string, state: Pick<RoomState, 'session' | 'dots'>): DotState {
+  const own = state.dots.own(voterId, state.session.settings.dotsPerPerson);
+  return { totals: dotTotalsFor(voterId === FACILITATOR_VOTER ? 'facilitators' : 'room', state), ...own };
+}
+
+/** The dots a connection is shown: a presenter screen spends none and, like the room it projects to, sees no totals while they are hidden. */
+export function dotsFor(identity: Identity, state: Pick<RoomState, 'session' | 'dots'>): DotState {
+  switch (identity.role) {
+    case 'participant':
+      return dotStateOf(identity.participantId, state);
+    case 'facilitator':
+      return dotStateOf(FACILITATOR_VOTER, state);
+    case 'presenter':
+      return { totals: dotTotalsFor('room', state), mine: {}, remaining: 0 };
+  }
+}
+
+/** Who joined, for presenter screens of a named session: the latest names, in join order (null in anonymous sessions). */
+export function arrivals(state: Pick<RoomState, 'session' | 'members'>): string[] | null {
+  if (state.session.anonymous) return null;
+  return [...state.members.values()]
+    .sort((a, b) => a.record.joinedAt - b.record.joinedAt)
+    .slice(-LIMITS.arrivalsShown)
+    .map((p) => p.record.name);
+}
+
+/** What anybody may know of a session before joining it. */
+export function summaryOf(state: Pick<RoomState, 'session' | 'members'>): SessionSummary {
+  const { code, title, phase, language, framework, anonymous } = state.session;
+  return {
+    code,
+    title,
+    phase,
+    language,
+    framework,
+    anonymous,
+    participants: state.members.size,
+    minVoters: anonymous ? state.session.settings.minVoters : null
+  };
+}
+
+/** What `identity` may see of the session right now. */
+export function snapshotFor(identity: Identity, state: RoomState, now: number): SessionSnapshot {
+  const s = state.session;
+  let me: Me;
+  switch (identity.role) {
+    case 'participant': {
+      const record = state.members.get(identity.participantId)!.record;
+      me = { role: 'participant', id: record.id, name: record.name, group: record.group };
+      break;
+    }
+    case 'facilitator':
+    case 'presenter':
+      me = { role: identity.role };
+  }
+  const own = identity.role === 'participant' ? state.ballots.answersOf(s.round, identity.participantId) : undefined;
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    code: s.code,
+    title: s.title,
+    language: s.language,
+    framework: s.framework,
+    anonymous: s.anonymous,
+    phase: s.phase,
+    round: s.round,
+    ...clockOf(s, now),
+    settings: s.settings,
+    me,
+    participantCount: state.members.size,
+    participants: identity.role === 'facilitator' ? participantViews(state) : null,
+    progress: state.ballots.progress(),
+    myBallot: identity.role === 'participant' ? Object.fromEntries(own ?? []) : null,
+    results: resultsVisible(s.phase) ? state.results() : [],
+    hiddenComments: identity.role === 'facilitator' ? [...state.hiddenComments] : null,
+    arrivals: identity.role === 'presenter' ? arrivals(state) : null,
+    presentedFactor: state.presentedFactor,
+    dots: dotsFor(identity, state),
+    actions: state.actions(),
+    // The community's id (for the link to its page, which still asks for the community key) only for the facilitator.
+    community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
+    review: state.community ? state.community.review : null,
+    lastTime: state.community?.lastTime ?? null
+  };
+}

@@ -1,0 +1,65 @@
+import { lockDataDir } from './lock';
+import { lockDatabase } from './pg-lock';
+import { PostgresStore, redact } from './postgres';
+import { SqliteStore, type Synchronous } from './sqlite';
+import type { Store } from './types';
+
+export interface StoreConfig {
+  dataDir: string;
+  synchronous: Synchronous;
+  /** `postgres://…` selects PostgreSQL; null keeps the SQLite file in `dataDir`. */
+  databaseUrl: string | null;
+}
+
+export interface OpenedStore {
+  store: Store;
+  /** Where the data lives, for the start-up line (never with a password). */
+  where: string;
+  /** Closes the store (committing what is queued), then releases the lock. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured store behind its lock: SQLite in DATA_DIR (the
+ * default: nothing to install), or PostgreSQL when DATABASE_URL is set. The
+ * lock comes first, so a second server stops before it opens anything. With
+ * PostgreSQL, DATA_DIR holds no data and is not locked; the database is
+ * (./pg-lock.ts), which is where two servers could otherwise collide.
+ */
+export async function openStore(config: StoreConfig): Promise<OpenedStore> {
+  if (config.databaseUrl) {
+    const url = config.databaseUrl;
+    const lock = await lockDatabase(url);
+    let store: PostgresStore;
+    try {
+      store = await PostgresStore.open({ connectionString: url });
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+    return {
+      store,
+      where: `PostgreSQL ${redact(url)}`,
+      async close() {
+        await store.close();
+        await lock.release();
+      }
+    };
+  }
+  const lock = lockDataDir(config.dataDir);
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore({ dataDir: config.dataDir, synchronous: config.synchronous });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  return {
+    store,
+    where: store.file,
+    async close() {
+      await store.close();
+      lock.release();
+    }
+  };
+}

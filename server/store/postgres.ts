@@ -1,0 +1,633 @@
+import pg from 'pg';
+import type { Answer } from '../../src/lib/domain/ballots';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
+import type {
+  ActionReviewRecord,
+  CommunityRecord,
+  CommunitySessionRow,
+  HiddenComment,
+  LoadedSession,
+  PaperSessionRecord,
+  ParticipantRecord,
+  RevealedRound,
+  SessionPatch,
+  SessionRecord,
+  Store,
+  StoredAnswer
+} from './types';
+import { migrate } from './pg-migrations';
+import { toActionRecord, toPaperSession, toRevealedRound, toSessionRecord, typeParsers } from './pg-rows';
+import { StoreUnusableError } from './sqlite-check';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database` (libpq-style parameters such as `?sslmode=` work too). */
+  connectionString: string;
+  /** Connections in the pool: one writes at a time, the others serve reads. */
+  poolSize?: number;
+}
+
+/** What a queued write runs against: the writing connection, inside the batch's transaction. */
+interface Tx {
+  query(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  /** Marks a session active (updated_at) once, at the end of the transaction. */
+  touch(sessionId: string): void;
+}
+
+interface Waiter {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface PendingWrite extends Waiter {
+  run: (tx: Tx) => Promise<unknown>;
+  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`. */
+  answers?: StoredAnswer[];
+  waiters?: Waiter[];
+}
+
+/** Rows per multi-row answer statement (7 parameters each). */
+const ANSWER_ROWS_PER_STATEMENT = 256;
+
+/** An error PostgreSQL answered (a constraint, a type): the connection itself is fine. */
+function isDatabaseError(error: unknown): boolean {
+  return error instanceof pg.DatabaseError;
+}
+
+/**
+ * PostgreSQL store (node-postgres, a connection pool). The same promise as the
+ * SQLite store: writes apply in call order and each promise resolves only
+ * after its transaction committed (PostgreSQL's default `synchronous_commit =
+ * on`: the commit record is flushed to disk first).
+ *
+ * Order with a pool: every write goes through one queue and is run by one
+ * connection at a time. Writes called while a commit is in flight wait and
+ * then commit together in one transaction (group commit): the same batching
+ * as SQLite's one transaction per event-loop turn, so the cost of a commit is
+ * shared under load. Reads use any pooled connection, after every write
+ * called before them has settled, so a read sees what was written before it.
+ */
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private queue: PendingWrite[] = [];
+  private flushing = false;
+  /** Settles once every write called so far has settled (never rejects): what a read waits for. */
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  /** Connects, applies pending migrations and returns the store; refuses a database it cannot use, saying why. */
+  static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      types: typeParsers,
+      // A database that does not answer fails a write or a probe instead of hanging it.
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      application_name: 'seeds-live-board'
+    });
+    // An idle connection that breaks (the server restarted) must not crash the process; the next use reconnects.
+    pool.on('error', (error) => console.error('store: an idle PostgreSQL connection failed:', error.message));
+    try {
+      await migrate(pool);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (error instanceof StoreUnusableError) throw error;
+      throw new StoreUnusableError(`Cannot use the PostgreSQL database at ${redact(options.connectionString)}: ${(error as Error).message}`, {
+        cause: error
+      });
+    }
+    return new PostgresStore(pool);
+  }
+
+  // ---- the write queue ----
+
+  private enqueue(item: PendingWrite | null, settled: Promise<unknown>): void {
+    this.lastWrite = settled.catch(() => undefined);
+    if (item) this.queue.push(item);
+    if (!this.flushing) {
+      this.flushing = true;
+      // Writes called in this turn of the event loop join the first batch.
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  private write<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    let item!: PendingWrite;
+    const promise = new Promise<T>((resolve, reject) => {
+      item = { run, resolve: resolve as (value: unknown) => void, reject };
+    });
+    this.enqueue(item, promise);
+    return promise;
+  }
+
+  /** Commits batches until the queue is empty; writes called meanwhile form the next batch. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.commit(batch);
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commit(batch: PendingWrite[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    // A connection that breaks while checked out reports it here as well as to the query; without a listener it would crash the process.
+    const onError = (error: Error) => console.error('store: the PostgreSQL write connection failed:', error.message);
+    client.on('error', onError);
+    let broken: Error | undefined;
+    try {
+      const results = await this.transaction(client, async (tx) => {
+        const out: unknown[] = [];
+        for (const item of batch) out.push(await item.run(tx));
+        return out;
+      });
+      batch.forEach((item, index) => item.resolve(results[index]));
+    } catch (error) {
+      if (!isDatabaseError(error)) {
+        // The connection or the server failed: whether the commit happened is unknown, so nothing is acknowledged.
+        broken = error as Error;
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      // The whole batch rolled back; retry each write alone so one bad write cannot sink the others (as SQLite does).
+      for (const item of batch) {
+        if (item.answers && item.waiters) {
+          for (let i = 0; i < item.answers.length; i++) {
+            const answer = [item.answers[i]];
+            await this.transaction(client, (tx) => this.insertAnswers(tx, answer)).then(item.waiters[i].resolve, item.waiters[i].reject);
+          }
+        } else {
+          await this.transaction(client, item.run).then(item.resolve, item.reject);
+        }
+      }
+      // Not discarded: the retries answer each write, but the reason the batch failed is an operator's first clue.
+      console.error(`store: a batch of ${batch.length} writes failed and was retried one by one:`, (error as Error).message);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /** Runs `run` in one transaction on `client`, with the sessions it touched marked active before COMMIT. */
+  private async transaction<T>(client: pg.PoolClient, run: (tx: Tx) => Promise<T>): Promise<T> {
+    const touched = new Set<string>();
+    const tx: Tx = { query: (sql, params) => client.query(sql, params), touch: (id) => touched.add(id) };
+    await client.query('BEGIN');
+    try {
+      const result = await run(tx);
+      // Marking the session as active once per commit, not once per vote, spares an index update per vote.
+      if (touched.size > 0) await client.query('UPDATE sessions SET updated_at = $1 WHERE id = ANY($2)', [Date.now(), [...touched]]);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Reads see every write called before them (they wait for it to settle), then use any pooled connection. */
+  private async read<T>(run: (db: pg.Pool) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('store is closed');
+    await this.lastWrite;
+    return run(this.pool);
+  }
+
+  // ---- reads ----
+
+  findSessionIdByCode(code: string): Promise<string | null> {
+    return this.read(async (db) => (await db.query('SELECT id FROM sessions WHERE code = $1', [code])).rows[0]?.id ?? null);
+  }
+
+  loadSession(id: string): Promise<LoadedSession | null> {
+    return this.read(async (db) => {
+      // One snapshot for all eight reads, so the parts agree with each other.
+      const client = await db.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const row = (await client.query('SELECT * FROM sessions WHERE id = $1', [id])).rows[0];
+        if (!row) return null;
+        // One after another: a connection runs one query at a time anyway.
+        const participants = await client.query('SELECT * FROM participants WHERE session_id = $1 ORDER BY joined_at, id', [id]);
+        const answers = await client.query('SELECT * FROM answers WHERE session_id = $1', [id]);
+        const dots = await client.query('SELECT voter_id, action_id, count FROM dots WHERE session_id = $1', [id]);
+        const revealed = await client.query('SELECT * FROM revealed_results WHERE session_id = $1 ORDER BY round', [id]);
+        const actions = await client.query('SELECT * FROM action_points WHERE session_id = $1', [id]);
+        const hidden = await client.query('SELECT round, factor, text FROM hidden_comments WHERE session_id = $1', [id]);
+        return {
+          session: toSessionRecord(row),
+          participants: participants.rows.map((p): ParticipantRecord => ({
+            id: p.id,
+            sessionId: p.session_id,
+            tokenHash: p.token_hash,
+            name: p.name,
+            group: p.grp ?? null,
+            language: p.language ?? null,
+            joinedAt: p.joined_at
+          })),
+          answers: answers.rows.map((a): StoredAnswer => ({
+            sessionId: a.session_id,
+            round: a.round,
+            participantId: a.participant_id,
+            factor: a.factor,
+            answer: (a.answer === 'unknown' ? 'unknown' : Number(a.answer)) as Answer,
+            comment: a.comment ?? null
+          })),
+          dots: dots.rows.map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count })),
+          revealed: revealed.rows.map(toRevealedRound),
+          actions: actions.rows.map(toActionRecord),
+          hiddenComments: hidden.rows.map((h): HiddenComment => ({ round: h.round, factor: h.factor, text: h.text }))
+        };
+      } finally {
+        await client.query('COMMIT').catch(() => undefined);
+        client.release();
+      }
+    });
+  }
+
+  countLiveSessions(): Promise<number> {
+    return this.read(async (db) => Number((await db.query("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'")).rows[0].n));
+  }
+
+  loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
+    return this.read(async (db) =>
+      (await db.query<{ data: Buffer }>('SELECT data FROM yjs_updates WHERE session_id = $1 ORDER BY seq', [sessionId])).rows.map((r) => new Uint8Array(r.data))
+    );
+  }
+
+  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
+    return this.read(async (db) =>
+      (await db.query('SELECT * FROM revealed_results WHERE session_id = $1 ORDER BY round', [sessionId])).rows.map(toRevealedRound)
+    );
+  }
+
+  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null> {
+    return this.read(async (db) => {
+      const row = (await db.query('SELECT * FROM revealed_results WHERE session_id = $1 ORDER BY round DESC LIMIT 1', [sessionId])).rows[0];
+      return row ? toRevealedRound(row) : null;
+    });
+  }
+
+  loadCommunity(id: string): Promise<CommunityRecord | null> {
+    return this.read(async (db) => {
+      const row = (await db.query('SELECT * FROM communities WHERE id = $1', [id])).rows[0];
+      if (!row) return null;
+      return { id: row.id, name: row.name, language: row.language, framework: row.framework, tokenHash: row.token_hash, createdAt: row.created_at };
+    });
+  }
+
+  listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
+    return this.read(async (db) =>
+      (await db.query('SELECT id, code, title, phase, created_at FROM sessions WHERE community_id = $1 ORDER BY created_at, id', [communityId])).rows.map(
+        (r) => ({ id: r.id, code: r.code, title: r.title, phase: r.phase, createdAt: r.created_at })
+      )
+    );
+  }
+
+  listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
+    return this.read(async (db) =>
+      (await db.query('SELECT * FROM paper_sessions WHERE community_id = $1 ORDER BY date, created_at, id', [communityId])).rows.map(toPaperSession)
+    );
+  }
+
+  // ---- writes ----
+
+  createSession(session: SessionRecord): Promise<void> {
+    // Serialised now, not at commit: what is stored is the record as it was passed.
+    const params = [
+      session.id,
+      session.code,
+      session.title,
+      session.language,
+      session.framework,
+      session.anonymous,
+      session.facilitatorTokenHash,
+      session.presenterTokenHash,
+      session.phase,
+      session.round,
+      session.votingDeadline,
+      session.votingClosed,
+      session.votingPausedMs,
+      JSON.stringify(session.settings),
+      JSON.stringify(session.revealedRounds),
+      session.communityId ?? null,
+      session.createdAt,
+      session.updatedAt
+    ];
+    return this.write(async (tx) => {
+      await tx.query(
+        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round,
+           voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        params
+      );
+    });
+  }
+
+  updateSession(id: string, patch: SessionPatch): Promise<void> {
+    const columns: Record<string, unknown> = {};
+    if (patch.phase !== undefined) columns.phase = patch.phase;
+    if (patch.round !== undefined) columns.round = patch.round;
+    if (patch.votingDeadline !== undefined) columns.voting_deadline = patch.votingDeadline;
+    if (patch.votingClosed !== undefined) columns.voting_closed = patch.votingClosed;
+    if (patch.votingPausedMs !== undefined) columns.voting_paused_ms = patch.votingPausedMs;
+    if (patch.presenterTokenHash !== undefined) columns.presenter_token_hash = patch.presenterTokenHash;
+    if (patch.settings !== undefined) columns.settings = JSON.stringify(patch.settings);
+    if (patch.revealedRounds !== undefined) columns.revealed_rounds = JSON.stringify(patch.revealedRounds);
+    columns.updated_at = Date.now();
+    const names = Object.keys(columns);
+    // Column names come from the fixed list above, never from input.
+    const sql = `UPDATE sessions SET ${names.map((c, i) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`;
+    const params = [id, ...names.map((c) => columns[c])];
+    return this.write(async (tx) => {
+      await tx.query(sql, params);
+    });
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.write(async (tx) => {
+      await tx.query('DELETE FROM sessions WHERE id = $1', [id]);
+    });
+  }
+
+  addParticipant(participant: ParticipantRecord): Promise<void> {
+    const p = participant;
+    const params = [p.id, p.sessionId, p.tokenHash, p.name, p.group, p.language, p.joinedAt];
+    return this.write(async (tx) => {
+      await tx.query('INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', params);
+      await tx.query('UPDATE sessions SET updated_at = $1 WHERE id = $2', [Date.now(), p.sessionId]);
+    });
+  }
+
+  removeParticipant(sessionId: string, participantId: string): Promise<void> {
+    return this.write(async (tx) => {
+      await tx.query('DELETE FROM participants WHERE session_id = $1 AND id = $2', [sessionId, participantId]);
+      // Dots name their voter without a foreign key (the facilitator votes too), so they go explicitly.
+      await tx.query('DELETE FROM dots WHERE session_id = $1 AND voter_id = $2', [sessionId, participantId]);
+    });
+  }
+
+  /**
+   * Answers called one after another join one batch, written with multi-row
+   * statements, as in the SQLite store. Order with other writes is kept,
+   * because only consecutive answers are batched.
+   */
+  saveAnswer(answer: StoredAnswer): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    let batch = this.queue.at(-1);
+    let added: PendingWrite | null = null;
+    if (!batch?.answers) {
+      const answers: StoredAnswer[] = [];
+      const waiters: Waiter[] = [];
+      batch = {
+        run: (tx) => this.insertAnswers(tx, answers),
+        resolve: () => waiters.forEach((w) => w.resolve(undefined)),
+        reject: (error) => waiters.forEach((w) => w.reject(error)),
+        answers,
+        waiters
+      };
+      added = batch;
+    }
+    const { answers, waiters } = batch as Required<PendingWrite>;
+    answers.push({ ...answer });
+    const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve: resolve as (value: unknown) => void, reject }));
+    this.enqueue(added, promise);
+    return promise;
+  }
+
+  private async insertAnswers(tx: Tx, answers: readonly StoredAnswer[]): Promise<void> {
+    // One statement may not change a row twice (PostgreSQL refuses it), so only each key's last answer goes in: later votes win, as in order.
+    const latest = new Map<string, StoredAnswer>();
+    for (const a of answers) latest.set(`${a.sessionId}\n${a.round}\n${a.participantId}\n${a.factor}`, a);
+    const rows = [...latest.values()];
+    const now = Date.now();
+    for (let start = 0; start < rows.length; start += ANSWER_ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ANSWER_ROWS_PER_STATEMENT);
+      const params: unknown[] = [];
+      const values = chunk.map((a, i) => {
+        params.push(a.sessionId, a.round, a.participantId, a.factor, String(a.answer), a.comment, now);
+        tx.touch(a.sessionId);
+        const n = i * 7;
+        return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7})`;
+      });
+      await tx.query(
+        `INSERT INTO answers (session_id, round, participant_id, factor, answer, comment, updated_at) VALUES ${values.join(', ')}
+         ON CONFLICT (session_id, round, participant_id, factor) DO UPDATE SET answer = excluded.answer, comment = excluded.comment, updated_at = excluded.updated_at`,
+        params
+      );
+    }
+  }
+
+  saveRevealedRound(revealed: RevealedRound): Promise<void> {
+    // Serialised now, not at commit: what is stored is what was revealed at this moment.
+    const params = [revealed.sessionId, revealed.round, JSON.stringify(revealed.results), JSON.stringify(revealed.ballots), revealed.revealedAt];
+    return this.write(async (tx) => {
+      // DO NOTHING: a frozen round is never overwritten.
+      await tx.query(
+        'INSERT INTO revealed_results (session_id, round, results, ballots, revealed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, round) DO NOTHING',
+        params
+      );
+    });
+  }
+
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
+    const params = [sessionId, comment.round, comment.factor, comment.text];
+    return this.write(async (tx) => {
+      if (hidden) {
+        await tx.query(
+          'INSERT INTO hidden_comments (session_id, round, factor, text) VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, round, factor, md5(text)) DO NOTHING',
+          params
+        );
+      } else {
+        await tx.query('DELETE FROM hidden_comments WHERE session_id = $1 AND round = $2 AND factor = $3 AND md5(text) = md5($4) AND text = $4', params);
+      }
+    });
+  }
+
+  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
+    return this.write(async (tx) => {
+      if (count <= 0) await tx.query('DELETE FROM dots WHERE session_id = $1 AND voter_id = $2 AND action_id = $3', [sessionId, voterId, actionId]);
+      else
+        await tx.query(
+          'INSERT INTO dots (session_id, voter_id, action_id, count) VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count',
+          [sessionId, voterId, actionId, count]
+        );
+    });
+  }
+
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
+    const rows = records.map((r) => [
+      sessionId,
+      r.id,
+      r.factor,
+      r.position,
+      r.owner,
+      r.due,
+      r.status,
+      r.createdBy,
+      r.createdAt,
+      r.mergedInto,
+      r.removed,
+      r.origin
+    ]);
+    return this.write(async (tx) => {
+      for (const row of rows) {
+        await tx.query(
+          `INSERT INTO action_points (session_id, id, factor, position, owner, due, status, created_by, created_at, merged_into, removed, origin)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (session_id, id) DO UPDATE SET factor = excluded.factor, position = excluded.position, owner = excluded.owner, due = excluded.due,
+             status = excluded.status, merged_into = excluded.merged_into, removed = excluded.removed`,
+          row
+        );
+      }
+      tx.touch(sessionId);
+    });
+  }
+
+  appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
+    const data = Buffer.from(update);
+    return this.write(async (tx) => {
+      await tx.query('INSERT INTO yjs_updates (session_id, data) VALUES ($1, $2)', [sessionId, data]);
+    });
+  }
+
+  compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
+    const data = Buffer.from(merged);
+    return this.write(async (tx) => {
+      await tx.query('DELETE FROM yjs_updates WHERE session_id = $1', [sessionId]);
+      await tx.query('INSERT INTO yjs_updates (session_id, data) VALUES ($1, $2)', [sessionId, data]);
+      tx.touch(sessionId);
+    });
+  }
+
+  purgeIdle(before: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      // Sessions of a community stay: its trend is built from their frozen results (docs/privacy.md).
+      const { rows } = await tx.query('DELETE FROM sessions WHERE updated_at < $1 AND community_id IS NULL RETURNING id', [before]);
+      return rows.map((r) => r.id as string);
+    });
+  }
+
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      // A lobby where the review of earlier sessions was recorded is being prepared, not abandoned (the review closes other sessions' points).
+      const { rows } = await tx.query(
+        `DELETE FROM sessions WHERE phase = 'lobby' AND updated_at < $1
+           AND NOT EXISTS (SELECT 1 FROM action_reviews r WHERE r.reviewing_session_id = sessions.id) RETURNING id`,
+        [before]
+      );
+      return rows.map((r) => r.id as string);
+    });
+  }
+
+  createCommunity(community: CommunityRecord): Promise<void> {
+    const c = community;
+    const params = [c.id, c.name, c.language, c.framework, c.tokenHash, c.createdAt];
+    return this.write(async (tx) => {
+      await tx.query('INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)', params);
+    });
+  }
+
+  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+    // Serialised now: what is stored is what was validated at this moment.
+    const params = [paper.id, paper.communityId, paper.code, paper.title, paper.date, JSON.stringify(paper.factors), paper.createdAt, paper.source];
+    return this.write(async (tx) => {
+      await tx.query(
+        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        params
+      );
+    });
+  }
+
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
+    return this.read(async (db) => (await db.query('SELECT * FROM action_points WHERE session_id = $1', [sessionId])).rows.map(toActionRecord));
+  }
+
+  saveActionReview(review: ActionReviewRecord): Promise<void> {
+    const r = review;
+    const params = [r.reviewingSessionId, r.originSessionId, r.actionId, r.status, r.carriedActionId, r.reviewedAt];
+    return this.write(async (tx) => {
+      await tx.query(
+        // Not stored (and not an error) when either session is gone meanwhile, as on SQLite.
+        `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
+         SELECT $1, $2, $3, $4, $5, $6
+         WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1) AND EXISTS (SELECT 1 FROM sessions WHERE id = $2)
+         ON CONFLICT (reviewing_session_id, origin_session_id, action_id) DO UPDATE SET status = excluded.status,
+           carried_action_id = excluded.carried_action_id, reviewed_at = excluded.reviewed_at`,
+        params
+      );
+      tx.touch(r.reviewingSessionId);
+    });
+  }
+
+  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+    return this.read(async (db) =>
+      (
+        await db.query(
+          `SELECT r.* FROM action_reviews r JOIN sessions s ON s.id = r.origin_session_id WHERE s.community_id = $1
+           ORDER BY r.reviewed_at, r.reviewing_session_id, r.origin_session_id, r.action_id`,
+          [communityId]
+        )
+      ).rows.map((row) => ({
+        reviewingSessionId: row.reviewing_session_id,
+        originSessionId: row.origin_session_id,
+        actionId: row.action_id,
+        status: row.status,
+        carriedActionId: row.carried_action_id ?? null,
+        reviewedAt: row.reviewed_at
+      }))
+    );
+  }
+
+  deleteCommunity(id: string): Promise<string[]> {
+    return this.write(async (tx) => {
+      // Sessions first (their rows cascade), then the community (its paper sessions cascade); one transaction.
+      const { rows } = await tx.query('DELETE FROM sessions WHERE community_id = $1 RETURNING id', [id]);
+      await tx.query('DELETE FROM communities WHERE id = $1', [id]);
+      return rows.map((r) => r.id as string);
+    });
+  }
+
+  /**
+   * A write through the write queue and a read, changing nothing: taking a
+   * transaction id makes the commit write and flush a WAL record, which fails
+   * while the disk is full, the server is a read-only standby or unreachable.
+   */
+  async probe(): Promise<void> {
+    await this.write((tx) => tx.query('SELECT pg_current_xact_id()'));
+    await this.read((db) => db.query('SELECT 1 FROM sessions LIMIT 1'));
+  }
+
+  /** Commits what is queued, then closes the pool; writes called after this reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.lastWrite;
+    await this.pool.end();
+  }
+}
+
+/** A connection string without its password, for messages and logs. */
+export function redact(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(an unparsable DATABASE_URL)';
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * PostgreSQL inside tests: the cluster the integration project's global setup
+ * started (tests/integration/global-setup.ts), and a fresh database per store
+ * under test, dropped after the test.
+ */
+import { inject, onTestFinished } from 'vitest';
+import { PostgresStore } from '../../server/store/postgres';
+import { createDatabase, dropDatabase } from './postgres';
+
+/** The test cluster's admin connection string, or null when PostgreSQL tests skip. */
+export function pgAdminUrl(): string | null {
+  return inject('pgAdminUrl') ?? null;
+}
+
+/** A new empty database, dropped after the test; its connection string. */
+export async function makeDatabase(): Promise<string> {
+  const admin = pgAdminUrl();
+  if (!admin) throw new Error('no PostgreSQL test cluster (tests/integration/global-setup.ts)');
+  const url = await createDatabase(admin);
+  onTestFinished(() => dropDatabase(admin, url));
+  return url;
+}
+
+/** A PostgresStore on a fresh database, closed after the test. */
+export async function openPostgresStore(url?: string): Promise<{ store: PostgresStore; url: string }> {
+  const databaseUrl = url ?? (await makeDatabase());
+  const store = await PostgresStore.open({ connectionString: databaseUrl });
+  onTestFinished(() => store.close());
+  return { store, url: databaseUrl };
+}
+
+/**
+ * Whether the tests that are about the SQLite file itself run (its DATA_DIR lock, a corrupt or
+ * full file, reading the file directly): not under `TEST_STORE=postgres`, where the servers keep
+ * no file; tests/integration/postgres-store.test.ts holds their PostgreSQL counterparts.
+ */
+export const SQLITE_FILE_TESTS = process.env.TEST_STORE !== 'postgres';
+
+/**
+ * `TEST_STORE=postgres`: servers started by the test helpers use PostgreSQL,
+ * one database per data directory, so a restart on the same DATA_DIR finds
+ * the same data, as it would on SQLite. Null when the SQLite default applies.
+ */
+const databases = new Map<string, Promise<string>>();
+export function databaseForDataDir(dataDir: string): Promise<string> | null {
+  if (process.env.TEST_STORE !== 'postgres') return null;
+  let url = databases.get(dataDir);
+  if (!url) {
+    url = makeDatabase();
+    databases.set(dataDir, url);
+  }
+  return url;
+}

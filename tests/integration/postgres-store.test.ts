@@ -1,0 +1,145 @@
+/**
+ * What the PostgreSQL store does beyond the store contract (which runs on it
+ * in store-contract.test.ts): migrations when two servers start at once, a
+ * failed write that leaves nothing half-written, health while the database
+ * server is down, acknowledged writes across a crash of PostgreSQL itself,
+ * and the one-server-per-database lock.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { PostgresStore } from '../../server/store/postgres';
+import { PG_MIGRATIONS } from '../../server/store/pg-migrations';
+import { DatabaseInUseError } from '../../server/store/pg-lock';
+import { StoreUnusableError } from '../../server/store/sqlite-check';
+import { StoreHealth } from '../../server/store/health';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
+import { adminQuery, createDatabase, startCluster } from '../helpers/postgres';
+import { makeDatabase, openPostgresStore, pgAdminUrl } from '../helpers/pg-test';
+import { answerRecord, participantRecord, sessionRecord } from '../helpers/store-contract';
+import { api, createSession, makeDataDir, startServer } from '../helpers/server';
+import { freePort, spawnChildServer, startChildServer } from '../helpers/child-server';
+
+const point: ActionRecord = {
+  id: 'point-1',
+  factor: 3,
+  position: 1,
+  owner: '',
+  due: null,
+  status: 'open',
+  createdBy: 'p1',
+  createdAt: 5,
+  mergedInto: null,
+  removed: false,
+  origin: null
+};
+
+describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
+  it('migrates once when two stores open the same new database at the same moment', async () => {
+    const url = await makeDatabase();
+    const opened = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ connectionString: url })));
+    for (const store of opened) onTestFinished(() => store.close());
+    const { rows } = await adminQuery(url, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
+    // All three work on the one schema.
+    await opened[0].createSession(sessionRecord('s1'));
+    expect(await opened[2].findSessionIdByCode('C-s1')).toBe('s1');
+  });
+
+  it('refuses a database migrated by a newer version of the board, and leaves it as it was', async () => {
+    const { store, url } = await openPostgresStore();
+    await store.createSession(sessionRecord('s1'));
+    await store.close();
+    await adminQuery(url, `INSERT INTO schema_migrations (version) VALUES (${PG_MIGRATIONS.length + 1})`);
+    const refused = await PostgresStore.open({ connectionString: url }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StoreUnusableError);
+    expect((refused as Error).message).toContain(`schema version ${PG_MIGRATIONS.length + 1}`);
+    expect((await adminQuery(url, 'SELECT count(*)::int AS n FROM sessions')).rows[0].n).toBe(1);
+  });
+
+  it('rejects a write that fails half-way and keeps none of it, while the writes called with it apply', async () => {
+    const { store } = await openPostgresStore();
+    await store.createSession(sessionRecord('s1'));
+    await store.addParticipant(participantRecord('a', 's1'));
+    // The second record breaks a NOT NULL column after the first was inserted in the same write.
+    const broken = { ...point, id: 'point-2', status: null } as unknown as ActionRecord;
+    const results = await Promise.allSettled([
+      store.saveAnswer(answerRecord('s1', 'a', 1, 4)),
+      store.saveActionPoints('s1', [point, broken]),
+      store.setDots('s1', 'a', 'x', 1)
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const loaded = (await store.loadSession('s1'))!;
+    expect(loaded.actions).toEqual([]);
+    expect(loaded.answers).toEqual([answerRecord('s1', 'a', 1, 4)]);
+    expect(loaded.dots).toEqual([{ voterId: 'a', actionId: 'x', count: 1 }]);
+  });
+
+  it('fails the probe, writes and reads while the server is down, keeps what was acknowledged through a crash, and recovers', async () => {
+    // A cluster of its own: this test kills it.
+    const cluster = await startCluster();
+    onTestFinished(() => cluster.stop());
+    const url = await createDatabase(cluster.adminUrl);
+    const store = await PostgresStore.open({ connectionString: url });
+    onTestFinished(() => store.close());
+    const health = new StoreHealth(store, 0, 5000);
+    expect(await health.check()).toEqual({ ok: true });
+    await store.createSession(sessionRecord('s1', { phase: 'voting' }));
+    await store.addParticipant(participantRecord('a', 's1'));
+    const acknowledged = Array.from({ length: 12 }, (_, f) => answerRecord('s1', 'a', f + 1, ((f % 5) + 1) as 1));
+    await Promise.all(acknowledged.map((a) => store.saveAnswer(a)));
+
+    // SIGKILL: no shutdown checkpoint; only what was flushed at each commit survives.
+    await cluster.kill();
+    const down = await health.check();
+    expect(down.ok).toBe(false);
+    await expect(store.updateSession('s1', { phase: 'closed' })).rejects.toThrow();
+    await expect(store.loadSession('s1')).rejects.toThrow();
+
+    await cluster.restart();
+    expect(await health.check()).toEqual({ ok: true });
+    const loaded = (await store.loadSession('s1'))!;
+    expect(loaded.session.phase).toBe('voting');
+    expect(loaded.answers.sort((x, y) => x.factor - y.factor)).toEqual(acknowledged);
+  });
+
+  it('lets one server use a database at a time, and frees it when that server closes', async () => {
+    const databaseUrl = await makeDatabase();
+    const first = await startServer({ databaseUrl });
+    expect(first.storeLocation).toContain('PostgreSQL');
+    const refused = await startServer({ databaseUrl }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DatabaseInUseError);
+    expect((refused as Error).message).toContain(`pid ${process.pid}`);
+    const { code } = await createSession(first.url, { title: 'Op PostgreSQL' });
+    await first.close();
+    // Another data directory, the same database: the data is in PostgreSQL, not in DATA_DIR.
+    const again = await startServer({ databaseUrl, dataDir: await makeDataDir() });
+    expect((await api<{ title: string }>(again.url, `/api/sessions/${code}`)).body.title).toBe('Op PostgreSQL');
+    expect((await api(again.url, '/healthz')).status).toBe(200);
+  });
+
+  it('refuses a second server process on the database, and starts again at once after the holder was SIGKILLed', async () => {
+    const databaseUrl = await makeDatabase();
+    const env = { DATABASE_URL: databaseUrl };
+    const first = await startChildServer({ dataDir: await makeDataDir(), env });
+    const { code } = await createSession(first.url, { title: 'Crashed' });
+
+    const second = await spawnChildServer({ dataDir: await makeDataDir(), env });
+    expect((await second.exited).code).not.toBe(0);
+    expect(second.output()).toContain('is in use by another server process');
+    expect(second.output()).toContain(`pid ${first.process.pid}`);
+
+    await first.kill();
+    const third = await startChildServer({ dataDir: await makeDataDir(), env });
+    expect((await api<{ title: string }>(third.url, `/api/sessions/${code}`)).body.title).toBe('Crashed');
+  });
+});
+
+describe('PostgreSQL unreachable at start', () => {
+  it('makes the real server exit non-zero, saying which database it could not reach (without the password)', async () => {
+    // A port nothing listens on: the connection is refused at once.
+    const port = await freePort();
+    const server = await spawnChildServer({ dataDir: await makeDataDir(), env: { DATABASE_URL: `postgres://board:s3cret@127.0.0.1:${port}/board` } });
+    expect((await server.exited).code).toBe(1);
+    expect(server.output()).toContain(`Cannot connect to the PostgreSQL database at postgres://board:***@127.0.0.1:${port}/board`);
+    expect(server.output()).not.toContain('s3cret');
+  });
+});

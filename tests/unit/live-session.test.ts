@@ -1,0 +1,170 @@
+/**
+ * The live session without sockets: the real in-memory store (behind the
+ * fault-injecting store for refused writes) and a fan-out that records what
+ * each audience was sent. What it proves: the policy is checked at dispatch,
+ * removing or deleting follows through to the board side by itself, dots go
+ * back however a point leaves the board, and a refused write shows nothing.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadFrameworks } from '../../server/content';
+import type { RoomFanout } from '../../server/sessions/fanout';
+import { SessionRegistry } from '../../server/sessions/registry';
+import type { LiveSession } from '../../server/sessions/live-session';
+import type { Identity } from '../../server/sessions/projections';
+import { MemoryStore, emptyMemoryData, type MemoryData } from '../../server/store/memory';
+import { CommandError, type CommandName } from '../../src/lib/protocol';
+import { FaultyStore } from '../helpers/faulty-store';
+
+const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
+
+interface Sent {
+  to: string;
+  event: string;
+  args: unknown[];
+}
+
+/** A RoomFanout that records every message and disconnect, by audience. */
+function recordingFanout() {
+  const sent: Sent[] = [];
+  const record =
+    (to: string) =>
+    (_code: string, event: string, ...args: unknown[]) =>
+      void sent.push({ to, event, args });
+  const fanout: RoomFanout = {
+    toAll: record('all') as RoomFanout['toAll'],
+    toFacilitators: record('facilitators') as RoomFanout['toFacilitators'],
+    toParticipants: record('participants') as RoomFanout['toParticipants'],
+    toPresenters: record('presenters') as RoomFanout['toPresenters'],
+    toParticipant: ((_code: string, id: string, event: string, ...args: unknown[]) =>
+      void sent.push({ to: `participant:${id}`, event, args })) as RoomFanout['toParticipant'],
+    toEachParticipant: ((_code: string, event: string) => void sent.push({ to: 'each', event, args: [] })) as RoomFanout['toEachParticipant'],
+    disconnectParticipant: (_code, id) => void sent.push({ to: `participant:${id}`, event: '(disconnect)', args: [] }),
+    disconnectAll: () => void sent.push({ to: 'all', event: '(disconnect)', args: [] })
+  };
+  return { fanout, sent, events: (name: string) => sent.filter((s) => s.event === name) };
+}
+
+async function setup(data: MemoryData = emptyMemoryData(), idleUnloadMs?: number) {
+  const store = new FaultyStore(new MemoryStore(data));
+  const rec = recordingFanout();
+  const registry = new SessionRegistry({ store, frameworks, fanout: rec.fanout, idleUnloadMs });
+  const { room: live } = await registry.create({ anonymous: false });
+  const join = async (name: string): Promise<Identity> => {
+    const { participant } = await live.join({ name, group: null, language: null }, 100);
+    return { role: 'participant', participantId: participant.id };
+  };
+  return { store, registry, live, join, ...rec, data };
+}
+
+const facilitator: Identity = { role: 'facilitator' };
+const presenter: Identity = { role: 'presenter' };
+
+function send(live: LiveSession, identity: Identity, name: CommandName, payload: unknown) {
+  return live.dispatch(name, payload as never, identity);
+}
+
+async function refusal(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CommandError);
+    return (error as CommandError).code;
+  }
+  throw new Error('expected a refusal');
+}
+
+async function toActions(live: LiveSession) {
+  for (const phase of ['voting', 'revealed', 'actions'] as const) await send(live, facilitator, 'phase:set', { phase });
+}
+
+describe('LiveSession', () => {
+  it('checks the policy once at dispatch: role first, then membership, then phase, writing nothing when refused', async () => {
+    const { live, join, store } = await setup();
+    const ann = await join('Ann');
+    const writes = store.failed.length;
+    expect(await refusal(send(live, ann, 'phase:set', { phase: 'voting' }))).toBe('forbidden');
+    expect(await refusal(send(live, presenter, 'action:create', { actionId: 'abcdefgh', factor: 1 }))).toBe('forbidden');
+    expect(await refusal(send(live, facilitator, 'vote', { factor: 1, answer: 3 }))).toBe('forbidden');
+    expect(await refusal(send(live, ann, 'vote', { factor: 1, answer: 3 }))).toBe('wrong_phase');
+    expect(await refusal(send(live, ann, 'dot:cast', { actionId: 'abcdefgh', delta: 1 }))).toBe('wrong_phase');
+    expect(live.room.phase).toBe('lobby');
+    expect(store.failed.length).toBe(writes);
+  });
+
+  it('removing a participant voids their board tickets and refuses them from then on, without the caller doing more', async () => {
+    const { live, join, registry, events } = await setup();
+    const ann = await join('Ann');
+    const { ticket } = (await send(live, ann, 'board:ticket', {})) as { ticket: string };
+    await send(live, facilitator, 'participant:remove', { participantId: (ann as { participantId: string }).participantId });
+    expect(registry.tickets.take(ticket, live.id)).toBeNull();
+    expect(events('removed').map((e) => e.to)).toEqual([`participant:${(ann as { participantId: string }).participantId}`]);
+    expect(await refusal(send(live, ann, 'state:request', {}))).toBe('forbidden');
+  });
+
+  it('deleting goes one way whoever asks: the registry forgets it, the board tickets go, everything after is not_found', async () => {
+    const { live, join, registry, events } = await setup();
+    const ann = await join('Ann');
+    const { ticket } = (await send(live, ann, 'board:ticket', {})) as { ticket: string };
+    await live.doc();
+    expect(await refusal(live.deleteSession(ann))).toBe('forbidden');
+    expect(await refusal(live.deleteSession(null))).toBe('forbidden');
+    await live.deleteSession(facilitator);
+    expect(events('session:deleted')).toHaveLength(1);
+    expect(registry.tickets.take(ticket, live.id)).toBeNull();
+    expect(await registry.get(live.code)).toBeNull();
+    expect(await refusal(send(live, facilitator, 'state:request', {}))).toBe('not_found');
+  });
+
+  it('a refused vote shows nothing: no progress, no echo, the ballot as stored', async () => {
+    const { live, join, store, events } = await setup();
+    const ann = await join('Ann');
+    await send(live, facilitator, 'phase:set', { phase: 'voting' });
+    store.failWrites(1, ['saveAnswer']);
+    expect(await refusal(send(live, ann, 'vote', { factor: 1, answer: 3 }))).toBe('store_unavailable');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(events('ballot')).toHaveLength(0);
+    expect(live.room.progress().perFactor[0]).toBe(0);
+    await send(live, ann, 'vote', { factor: 1, answer: 3 });
+    expect(live.room.progress().perFactor[0]).toBe(1);
+  });
+
+  it('gives dots back however a point leaves the board, also when the first return was refused', async () => {
+    const { live, join, store, data } = await setup();
+    const ann = await join('Ann');
+    await toActions(live);
+    await send(live, ann, 'action:create', { actionId: 'pointaaa', factor: 1 });
+    await send(live, ann, 'action:create', { actionId: 'pointbbb', factor: 2 });
+    await send(live, ann, 'dot:cast', { actionId: 'pointaaa', delta: 1 });
+    await send(live, facilitator, 'dot:cast', { actionId: 'pointaaa', delta: 1 });
+    // The point goes, but the store refuses to give the dots back: they stay spent, as stored.
+    store.failWrites(2, ['setDots']);
+    await send(live, facilitator, 'action:remove', { actionId: 'pointaaa' });
+    expect(live.room.dotTotals()).toEqual({ pointaaa: 2 });
+    // The next change of the board, whatever it is, gives them back.
+    await send(live, ann, 'action:update', { actionId: 'pointbbb', owner: 'Ann' });
+    expect(live.room.dotTotals()).toEqual({});
+
+    // A point gone with its dots still stored (an older database, a crash in between): returned at load.
+    await send(live, ann, 'dot:cast', { actionId: 'pointbbb', delta: 1 });
+    await send(live, ann, 'action:create', { actionId: 'pointccc', factor: 3 });
+    store.failWrites(1, ['setDots']);
+    await send(live, facilitator, 'action:merge', { sourceId: 'pointbbb', targetId: 'pointccc' });
+    expect(live.room.dotTotals()).toEqual({ pointbbb: 1 });
+    const again = await setup(data);
+    const reloaded = (await again.registry.get(live.code))!;
+    for (let turn = 0; turn < 100 && Object.keys(reloaded.room.dotTotals()).length > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(reloaded.room.dotTotals()).toEqual({});
+  });
+
+  it('unloads ballots and board together under the one idle policy, and the unloaded copy serves no board', async () => {
+    const { live, registry } = await setup(emptyMemoryData(), 1);
+    await live.doc();
+    for (let turn = 0; turn < 200 && (await registry.get(live.code)) === live; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
+    const reloaded = await registry.get(live.code);
+    expect(reloaded).not.toBe(live);
+    expect(reloaded?.code).toBe(live.code);
+    expect(await refusal(live.doc())).toBe('not_found');
+    registry.close();
+  });
+});
