@@ -10,6 +10,8 @@ import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { openStore } from './store/open';
+import { PgSessionLeases } from './cluster/leases';
+import { SessionForwarder } from './cluster/forward';
 import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
@@ -63,6 +65,16 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // The store behind its lock (DATA_DIR, or the database): a second server on the same data stops here, before it opens anything.
   const opened = await openStore(config);
   const store = opened.store;
+  // Several instances on one database: each session is owned by one of them at a time (docs/scaling.md).
+  let leases: PgSessionLeases | null = null;
+  if (config.instanceUrl && config.databaseUrl) {
+    try {
+      leases = await PgSessionLeases.connect(config.databaseUrl, config.instanceUrl);
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -88,7 +100,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     trustProxy: config.trustProxy,
     codeGuessesPerMinute: config.codeGuessesPerMinute,
     connectionsPerPerson: config.connectionsPerPerson,
-    heartbeatMs: config.heartbeatMs
+    heartbeatMs: config.heartbeatMs,
+    leases: leases ?? undefined
   });
   mountBoardRoutes(app, {
     realtime,
@@ -103,6 +116,9 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
+  // In front of everything (socket.io included): a session's requests go to the instance holding its lease.
+  const forwarder = leases ? new SessionForwarder(leases, (code) => served.findSessionIdByCode(code)) : null;
+  forwarder?.install(server);
 
   const purgeNow = (now = Date.now()) => purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
   const purge = config.purgeAfterDays > 0 || config.lobbyPurgeHours > 0 ? setInterval(() => void purgeNow(), 600_000).unref() : null;
@@ -137,6 +153,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
           // Keep-alive HTTP connections would hold close() open; end them after a short grace.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
+        forwarder?.close();
+        await leases?.close();
         await opened.close();
       })())
   };

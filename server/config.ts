@@ -8,6 +8,12 @@ export interface ServerConfig {
   dataDir: string;
   /** `DATABASE_URL` (`postgres://…`): the PostgreSQL store instead of the SQLite file in dataDir; null when unset. */
   databaseUrl: string | null;
+  /**
+   * This instance's address as the other instances reach it (INSTANCE_URL), e.g. `http://10.0.0.5:3000`.
+   * With DATABASE_URL it makes this one of several instances: sessions are owned by lease and their
+   * traffic forwarded to the owner (docs/scaling.md). Null: the only instance.
+   */
+  instanceUrl: string | null;
   contentDir: string;
   /** Base of every public link (join, facilitator, presenter, QR); otherwise taken from each request. */
   publicUrl: string | null;
@@ -65,6 +71,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     host: env.HOST || DEFAULTS.host,
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL ? databaseUrlFrom(env.DATABASE_URL) : null,
+    instanceUrl: env.INSTANCE_URL ? instanceUrlFrom(env.INSTANCE_URL, env.DATABASE_URL) : null,
     contentDir: path.resolve(env.CONTENT_DIR || './content'),
     publicUrl: env.PUBLIC_URL ? publicUrlFrom(env.PUBLIC_URL) : null,
     trustProxy: env.TRUST_PROXY ?? DEFAULTS.trustProxy,
@@ -91,6 +98,21 @@ function databaseUrlFrom(value: string): string {
   if (!/^postgres(ql)?:\/\//.test(value))
     throw new Error('DATABASE_URL must start with postgres:// or postgresql:// (unset it to use the SQLite file in DATA_DIR)');
   return value;
+}
+
+/** `INSTANCE_URL`: an http(s) origin, and only together with a shared PostgreSQL (several instances cannot share a SQLite file). */
+function instanceUrlFrom(value: string, databaseUrl: string | undefined): string {
+  if (!databaseUrl) throw new Error('INSTANCE_URL needs DATABASE_URL: several instances share one PostgreSQL database (docs/scaling.md)');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`INSTANCE_URL must be an absolute http(s) URL, got "${value}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash) {
+    throw new Error(`INSTANCE_URL must be an origin such as http://10.0.0.5:3000, got "${value}"`);
+  }
+  return url.origin;
 }
 
 /**

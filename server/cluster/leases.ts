@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { KeyedSerial } from '../sessions/serial';
 
+/** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
+const GONE_CHANNEL = 'seeds_sessions_gone';
+
 /** Where a session's authority is: here, or at another instance (its internal URL, null while unknown). */
 export type Ownership = { here: true } | { here: false; ownerUrl: string | null };
 
@@ -18,6 +21,10 @@ export interface SessionLeases {
   release(sessionId: string): Promise<void>;
   /** Called once when every lease was lost at once (the connection that held them broke). */
   onLost(listener: () => void): void;
+  /** Tells every instance that sessions were deleted (purged, or their community deleted), so their owners end them. */
+  announceGone(sessionIds: readonly string[]): Promise<void>;
+  /** Called for each session another instance (or this one) announced as gone. */
+  onGone(listener: (sessionId: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +38,8 @@ export class LocalLeases implements SessionLeases {
   }
   async release(): Promise<void> {}
   onLost(): void {}
+  async announceGone(): Promise<void> {}
+  onGone(): void {}
   async close(): Promise<void> {}
 }
 
@@ -47,6 +56,7 @@ export class PgSessionLeases implements SessionLeases {
   private readonly held = new Set<string>();
   private readonly serial = new KeyedSerial();
   private readonly listeners: (() => void)[] = [];
+  private readonly goneListeners: ((sessionId: string) => void)[] = [];
   private lost = false;
   private closed = false;
 
@@ -64,16 +74,17 @@ export class PgSessionLeases implements SessionLeases {
     };
     client.on('error', fail);
     client.on('end', () => fail());
+    client.on('notification', (message) => {
+      if (message.channel !== GONE_CHANNEL || !message.payload) return;
+      for (const listener of this.goneListeners) listener(message.payload);
+    });
   }
 
   static async connect(databaseUrl: string, instanceUrl: string): Promise<PgSessionLeases> {
     const client = new pg.Client({ connectionString: databaseUrl, application_name: `seeds-leases ${instanceUrl}` });
     await client.connect();
-    await client.query(`CREATE TABLE IF NOT EXISTS session_owners (
-      session_id TEXT PRIMARY KEY,
-      instance_url TEXT NOT NULL,
-      since TIMESTAMPTZ NOT NULL DEFAULT now()
-    )`);
+    // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
+    await client.query(`LISTEN ${GONE_CHANNEL}`);
     return new PgSessionLeases(client, instanceUrl);
   }
 
@@ -112,6 +123,15 @@ export class PgSessionLeases implements SessionLeases {
 
   onLost(listener: () => void): void {
     this.listeners.push(listener);
+  }
+
+  async announceGone(sessionIds: readonly string[]): Promise<void> {
+    if (this.lost || this.closed) return;
+    for (const id of sessionIds) await this.client.query('SELECT pg_notify($1, $2)', [GONE_CHANNEL, id]);
+  }
+
+  onGone(listener: (sessionId: string) => void): void {
+    this.goneListeners.push(listener);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { FrameworkCatalog } from '../content';
 import { SessionRegistry } from '../sessions/registry';
+import type { SessionLeases } from '../cluster/leases';
 import { OriginPolicy } from '../security/origin';
 import type { RateLimits } from '../security/rate';
 import type { Store } from '../store/types';
@@ -42,6 +43,8 @@ export function attachRealtime(
     connectionsPerPerson: number;
     /** How often silent connections are looked for, in ms (socket.io pings and Yjs WebSocket pings). */
     heartbeatMs?: number;
+    /** Session ownership across instances (docs/scaling.md); one instance alone owns everything. */
+    leases?: SessionLeases;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
@@ -60,7 +63,8 @@ export function attachRealtime(
     frameworks: options.frameworks,
     fanout: socketFanout(io),
     maxLiveSessions: options.maxLiveSessions,
-    yjsLimits: limits
+    yjsLimits: limits,
+    leases: options.leases
   });
   const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);
   attachSocketHandlers(io, { registry, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);

@@ -290,6 +290,21 @@ export class LiveSession {
     this.host.gone(this);
   }
 
+  /**
+   * This instance no longer holds the session's lease (its connection to the
+   * database broke): every connection closes without a word of deletion, so
+   * clients reconnect and reach whichever instance owns the session now.
+   */
+  handOver(): void {
+    this.unloaded = true;
+    this.room.dispose();
+    // 1013 "try again later": y-websocket reconnects.
+    this.board?.destroy(1013, 'session moved');
+    this.board = null;
+    this.boardSockets.clear();
+    this.host.fanout.disconnectAll(this.code);
+  }
+
   /** Dropped from memory while idle (nobody connected); everything reloads from the store. */
   unload(): void {
     this.unloaded = true;

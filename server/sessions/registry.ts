@@ -15,6 +15,7 @@ import { TicketBook } from '../yjs/tickets';
 import type { YjsLimits } from '../yjs/doc-room';
 import type { Framework } from '../../src/lib/domain/framework';
 import type { LoadedSession } from '../store/types';
+import { LocalLeases, type SessionLeases } from '../cluster/leases';
 
 /** The one idle-unload policy: a live session (ballots and board) leaves memory this long after its last connection closed. */
 export const IDLE_UNLOAD_MS = 10 * 60_000;
@@ -27,6 +28,8 @@ export interface RegistryOptions {
   /** Unload a session this long after its last connection closed (IDLE_UNLOAD_MS). */
   idleUnloadMs?: number;
   yjsLimits?: YjsLimits;
+  /** Who owns which session when there are several instances (LocalLeases: this one owns all). */
+  leases?: SessionLeases;
 }
 
 /**
@@ -42,7 +45,20 @@ export class SessionRegistry {
   readonly tickets = new TicketBook();
   private closed = false;
 
-  constructor(private readonly options: RegistryOptions) {}
+  private readonly leases: SessionLeases;
+
+  constructor(private readonly options: RegistryOptions) {
+    this.leases = options.leases ?? new LocalLeases();
+    // Every lease went with the connection that held it: another instance may own these sessions now.
+    this.leases.onLost(() => {
+      for (const room of [...this.rooms.values()]) {
+        this.rooms.delete(room.code);
+        room.handOver();
+      }
+    });
+    // Another instance deleted a session (purge, community deletion): its room here ends too.
+    this.leases.onGone((id) => this.evict(id, { announce: false }));
+  }
 
   private open(record: SessionRecord, framework: Framework, loaded: Omit<LoadedSession, 'session'>, community: CommunityContext | null): LiveSession {
     const live = new LiveSession(
@@ -109,6 +125,8 @@ export class SessionRegistry {
       updatedAt: now
     };
     await committed(this.options.store.createSession(record), 'the new session');
+    // A new session's lease is free; holding it before anyone can reach the session keeps its room here.
+    await this.leases.acquire(record.id);
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
     return { room, facilitatorToken };
@@ -131,6 +149,9 @@ export class SessionRegistry {
   private async load(code: string): Promise<LiveSession | null> {
     const id = await this.options.store.findSessionIdByCode(code);
     if (!id) return null;
+    // The room loads only where the session's lease is: never in two processes at once.
+    const owner = await this.leases.acquire(id);
+    if (!owner.here) throw new CommandError('store_unavailable', 'This session is served by another instance right now; try again in a moment.');
     const loaded = await this.options.store.loadSession(id);
     if (!loaded) return null;
     const framework = this.options.frameworks.get(loaded.session.framework);
@@ -149,6 +170,7 @@ export class SessionRegistry {
       if (room.connectionCount === 0 && this.rooms.get(room.code) === room) {
         room.unload();
         this.rooms.delete(room.code);
+        void this.leases.release(room.id).catch((error) => console.error('cluster: giving a lease back failed:', error));
       }
     }, this.options.idleUnloadMs ?? IDLE_UNLOAD_MS);
     timer.unref();
@@ -156,13 +178,16 @@ export class SessionRegistry {
   }
 
   /** Drops the live session of a session the store no longer has (purged), telling its clients (it forgets itself via `gone`). */
-  evict(sessionId: string): void {
+  evict(sessionId: string, { announce = true } = {}): void {
     for (const room of [...this.rooms.values()]) if (room.id === sessionId) room.evicted();
+    // The session's room may live on another instance: every instance hears it is gone.
+    if (announce) void this.leases.announceGone([sessionId]).catch((error) => console.error('cluster: announcing a deleted session failed:', error));
   }
 
   /** Forgets a deleted session (called by the session itself once it ended). */
   private forget(room: LiveSession): void {
     if (this.rooms.get(room.code) === room) this.rooms.delete(room.code);
+    void this.leases.release(room.id).catch((error) => console.error('cluster: giving a lease back failed:', error));
     const timer = this.unloadTimers.get(room.code);
     if (timer) clearTimeout(timer);
     this.unloadTimers.delete(room.code);

@@ -9,6 +9,8 @@ export interface StoreConfig {
   synchronous: Synchronous;
   /** `postgres://…` selects PostgreSQL; null keeps the SQLite file in `dataDir`. */
   databaseUrl: string | null;
+  /** Set when this is one of several instances: they share the database by design, each session owned by lease. */
+  instanceUrl?: string | null;
 }
 
 export interface OpenedStore {
@@ -29,7 +31,8 @@ export interface OpenedStore {
 export async function openStore(config: StoreConfig): Promise<OpenedStore> {
   if (config.databaseUrl) {
     const url = config.databaseUrl;
-    const lock = await lockDatabase(url);
+    // Several instances share the database on purpose (sessions are owned by lease, server/cluster/leases.ts); one alone locks it.
+    const lock = config.instanceUrl ? { release: async () => undefined } : await lockDatabase(url);
     let store: PostgresStore;
     try {
       store = await PostgresStore.open({ connectionString: url });

@@ -141,6 +141,16 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX action_reviews_origin ON action_reviews(origin_session_id);
   ALTER TABLE paper_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'paper';
+  `,
+  // 3: several instances on one database (issue 15): which instance holds each session's lease, by its
+  // INSTANCE_URL, for forwarding. The lease itself is an advisory lock (server/cluster/leases.ts); this
+  // row only says where to find its holder, and the next holder overwrites a stale one.
+  `
+  CREATE TABLE session_owners (
+    session_id TEXT PRIMARY KEY,
+    instance_url TEXT NOT NULL,
+    since TIMESTAMPTZ NOT NULL DEFAULT now()
+  );
   `
 ];
 

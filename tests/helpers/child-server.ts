@@ -48,6 +48,8 @@ export interface ChildServerOptions {
   dataDir: string;
   /** Extra environment (e.g. SQLITE_SYNCHRONOUS). */
   env?: Record<string, string>;
+  /** The port to listen on (e.g. one already named in INSTANCE_URL); a free one otherwise. */
+  port?: number;
   /** How long to wait for /healthz. */
   startTimeout?: number;
 }
@@ -78,7 +80,7 @@ export interface SpawnedServer {
  * it (for tests of a start that must fail); SIGKILLed after the test if alive.
  */
 export async function spawnChildServer(options: ChildServerOptions): Promise<SpawnedServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const databaseUrl = await databaseForDataDir(options.dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
     cwd: REPO_ROOT,

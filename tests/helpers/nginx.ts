@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from './server';
 import { waitFor } from './clients';
+import { onTestFinished } from 'vitest';
 
 export const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p)) ?? null;
 
@@ -36,13 +37,31 @@ export interface RunningNginx {
 
 /** Starts nginx on a free loopback port, proxying to `upstreamPort` with the documented site configuration. */
 export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
-  if (!NGINX) throw new Error('nginx not found');
   const port = await freePort();
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-nginx-'));
   const site = (await fs.readFile(path.join(REPO_ROOT, 'docs/deploy/nginx.conf'), 'utf8'))
     .replace('server 127.0.0.1:3000;', `server 127.0.0.1:${upstreamPort};`)
     .replace('listen 80;', `listen 127.0.0.1:${port};`);
   if (!site.includes(`127.0.0.1:${upstreamPort}`) || !site.includes(`listen 127.0.0.1:${port}`)) throw new Error('docs/deploy/nginx.conf changed shape');
+  return runNginx(site, port);
+}
+
+/** Starts nginx in front of two instances with the documented cluster configuration (docs/deploy/nginx-cluster.conf). */
+export async function startNginxCluster([first, second]: [number, number]): Promise<RunningNginx & { url: string }> {
+  const port = await freePort();
+  const site = (await fs.readFile(path.join(REPO_ROOT, 'docs/deploy/nginx-cluster.conf'), 'utf8'))
+    .replace('server 127.0.0.1:3001 ', `server 127.0.0.1:${first} `)
+    .replace('server 127.0.0.1:3002 ', `server 127.0.0.1:${second} `)
+    .replace('listen 80;', `listen 127.0.0.1:${port};`);
+  if (!site.includes(`127.0.0.1:${first} `) || !site.includes(`127.0.0.1:${second} `) || !site.includes(`listen 127.0.0.1:${port}`))
+    throw new Error('docs/deploy/nginx-cluster.conf changed shape');
+  const running = await runNginx(site, port);
+  onTestFinished(() => running.stop());
+  return { ...running, url: `http://127.0.0.1:${port}` };
+}
+
+async function runNginx(site: string, port: number): Promise<RunningNginx> {
+  if (!NGINX) throw new Error('nginx not found');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-nginx-'));
   const main = `
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;

@@ -80,7 +80,7 @@ suite('two instances behind nginx', () => {
     expect((await facilitator.send('phase:set', { phase: 'voting' })).ok).toBe(true);
     for (const person of people) await person.waitForEvent('phase', (p) => p.phase === 'voting');
     for (const [i, person] of people.entries()) {
-      const acks = await Promise.all(Array.from({ length: 12 }, (_, f) => person.send('vote', { factor: f + 1, answer: ((i + f) % 5) + 1 as 1 })));
+      const acks = await Promise.all(Array.from({ length: 12 }, (_, f) => person.send('vote', { factor: f + 1, answer: (((i + f) % 5) + 1) as 1 })));
       expect(acks.every((ack) => ack.ok)).toBe(true);
     }
     await facilitator.waitForEvent('progress', (p) => p.voted === 3);
@@ -97,7 +97,8 @@ suite('two instances behind nginx', () => {
       connectYjs(proxy.url, created.code, created.facilitatorToken)
     ]);
     (await textIn(boards[0].doc, point)).insert(0, 'A: ');
-    for (const board of boards) await waitFor(async () => (await textIn(board.doc, point)).toString() === 'A: Typed on instance B', { message: 'edit everywhere' });
+    for (const board of boards)
+      await waitFor(async () => (await textIn(board.doc, point)).toString() === 'A: Typed on instance B', { message: 'edit everywhere' });
     for (const c of [facilitator, ...people]) c.close();
   }, 60_000);
 
@@ -110,8 +111,11 @@ suite('two instances behind nginx', () => {
     const facilitator = reconnecting(proxy.url, created.code, created.facilitatorToken);
     const voters = tokens.map((t) => reconnecting(proxy.url, created.code, t));
     await waitFor(() => [facilitator, ...voters].every((c) => c.snapshots.length > 0), { message: 'all connected' });
-    const emit = <T,>(c: { socket: Socket }, event: string, payload: unknown) =>
-      c.socket.timeout(3000).emitWithAck(event, payload).catch(() => null) as Promise<Ack<T> | null>;
+    const emit = <T>(c: { socket: Socket }, event: string, payload: unknown) =>
+      c.socket
+        .timeout(3000)
+        .emitWithAck(event, payload)
+        .catch(() => null) as Promise<Ack<T> | null>;
     expect((await emit(facilitator, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
 
     const owner = await ownerOf(databaseUrl, created.code);
