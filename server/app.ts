@@ -146,6 +146,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     close: () =>
       (closing ??= (async () => {
         if (purge) clearInterval(purge);
+        // First refuse what arrives while draining (clients reconnect through the proxy to the other instance).
+        forwarder?.close();
         await realtime.close();
         server.closeIdleConnections();
         await new Promise<void>((resolve) => {
@@ -153,7 +155,6 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
           // Keep-alive HTTP connections would hold close() open; end them after a short grace.
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
-        forwarder?.close();
         await leases?.close();
         await opened.close();
       })())

@@ -45,6 +45,10 @@ type Decision = { local: true } | { local: false; target: string } | { retry: tr
  */
 export class SessionForwarder {
   private readonly proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, proxyTimeout: 30_000 });
+  /** WebSocket connections piped to another instance: ended on close (the HTTP server no longer tracks upgraded sockets). */
+  private readonly tunnels = new Set<Duplex>();
+  /** Shutting down: new requests and upgrades are refused, so none can hold the drain open. */
+  private closed = false;
   /** Codes never change their session: kept after the first lookup (bounded). */
   private readonly ids = new Map<string, string>();
 
@@ -91,6 +95,7 @@ export class SessionForwarder {
     server.removeAllListeners('request');
     server.removeAllListeners('upgrade');
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (this.closed) return unavailable(res, true);
       this.decide(req).then(
         (decision) => {
           if ('retry' in decision) return unavailable(res);
@@ -107,12 +112,15 @@ export class SessionForwarder {
       );
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (this.closed) return refuseUpgrade(socket);
       this.decide(req).then(
         (decision) => {
           if ('retry' in decision) return refuseUpgrade(socket);
           if (decision.local) for (const listener of upgrades) listener.call(server, req, socket, head);
           else {
             req.headers[FORWARDED_HEADER] = '1';
+            this.tunnels.add(socket);
+            socket.once('close', () => this.tunnels.delete(socket));
             this.proxy.ws(req, socket, head, { target: decision.target });
           }
         },
@@ -124,14 +132,18 @@ export class SessionForwarder {
     });
   }
 
+  /** Ends every forwarded connection (their clients reconnect, to an instance that is not shutting down). */
   close(): void {
+    this.closed = true;
+    for (const socket of this.tunnels) socket.destroy();
+    this.tunnels.clear();
     this.proxy.close();
   }
 }
 
-function unavailable(res: http.ServerResponse): void {
+function unavailable(res: http.ServerResponse, closing = false): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1', ...(closing ? { connection: 'close' } : {}) });
   res.end(JSON.stringify({ error: { code: 'store_unavailable', message: 'This session is moving to another instance; try again in a moment.' } }));
 }
 

@@ -55,6 +55,10 @@ function reconnecting(url: string, code: string, token: string): { socket: Socke
   });
   const snapshots: SessionSnapshot[] = [];
   socket.on('state', (s: SessionSnapshot) => snapshots.push(s));
+  // As the browser's SessionConnection: a server that closes the connection (draining, handing a session over) is reconnected to.
+  socket.on('disconnect', (reason) => {
+    if (reason === 'io server disconnect') socket.connect();
+  });
   return { socket, snapshots };
 }
 
@@ -110,6 +114,14 @@ suite('two instances behind nginx', () => {
     const tokens = await Promise.all([0, 1, 2, 3].map(async (i) => (await joinSession(proxy.url, created.code, { name: `V${i}` })).participantToken));
     const facilitator = reconnecting(proxy.url, created.code, created.facilitatorToken);
     const voters = tokens.map((t) => reconnecting(proxy.url, created.code, t));
+    // A second session in its action phase, where someone types while the instance dies.
+    const boardSession = await createSession(proxy.url, { title: 'Board' });
+    const boardHost = await connectClient(proxy.url, { code: boardSession.code, token: boardSession.facilitatorToken });
+    for (const phase of ['voting', 'revealed', 'actions'] as const) expect((await boardHost.send('phase:set', { phase })).ok).toBe(true);
+    const point = await addPoint(boardHost, 2, '');
+    boardHost.close();
+    const typist = await connectYjs(proxy.url, boardSession.code, boardSession.facilitatorToken);
+    const typed = await textIn(typist.doc, point);
     await waitFor(() => [facilitator, ...voters].every((c) => c.snapshots.length > 0), { message: 'all connected' });
     const emit = <T>(c: { socket: Socket }, event: string, payload: unknown) =>
       c.socket
@@ -142,12 +154,25 @@ suite('two instances behind nginx', () => {
         }
       }
     });
-    await waitFor(() => acks >= 20, { timeout: 10_000, message: 'votes before the kill' });
+    const typing = (async () => {
+      for (let n = 0; !stop && n < 2000; n++) {
+        typed.insert(typed.length, `${n % 10}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    await waitFor(() => acks >= 20 && typed.length >= 20, { timeout: 10_000, message: 'votes and typing before the kill' });
     await dying.kill();
     const beforeKill = acks;
     await waitFor(() => acks >= beforeKill + 20, { timeout: 30_000, message: 'votes acknowledged by the survivor' });
     stop = true;
-    await Promise.all(voting);
+    await Promise.all([...voting, typing]);
+    // Everything typed, before, during and after the kill, reaches the survivor: a fresh editor reads it all.
+    const reader = await connectYjs(proxy.url, boardSession.code, boardSession.facilitatorToken);
+    await waitFor(async () => (await textIn(reader.doc, point)).toString() === typed.toString(), {
+      timeout: 15_000,
+      message: 'the typed text at the survivor'
+    });
+    expect(typed.length).toBeGreaterThan(20);
     expect(await ownerOf(databaseUrl, created.code)).toBe(survivor.url);
 
     // Every acknowledged answer is stored, unless a later one (sent, maybe not acknowledged) replaced it.
@@ -159,4 +184,44 @@ suite('two instances behind nginx', () => {
     for (const [key, answer] of acknowledged) expect([answer, ...(unacknowledged.get(key) ?? [])], key).toContain(stored.get(key));
     for (const c of [facilitator, ...voters]) c.socket.close();
   }, 90_000);
+
+  it('a rolling restart of both instances keeps a workshop going: votes before, between and after are all there', async () => {
+    const databaseUrl = await makeDatabase();
+    const [a, b] = await instances(databaseUrl);
+    const proxy = await startNginxCluster([a.port, b.port]);
+    const created = await createSession(proxy.url, { title: 'Rolling' });
+    const token = (await joinSession(proxy.url, created.code, { name: 'R' })).participantToken;
+    const host = reconnecting(proxy.url, created.code, created.facilitatorToken);
+    const voter = reconnecting(proxy.url, created.code, token);
+    await waitFor(() => host.snapshots.length > 0 && voter.snapshots.length > 0, { message: 'connected' });
+    const send = (c: { socket: Socket }, event: string, payload: unknown) =>
+      c.socket
+        .timeout(3000)
+        .emitWithAck(event, payload)
+        .catch(() => null) as Promise<Ack<unknown> | null>;
+    expect((await send(host, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
+    /** Votes factor f until acknowledged (the instance may be restarting). */
+    const voteUntilStored = async (factor: number) =>
+      waitFor(async () => (await send(voter, 'vote', { factor, answer: 4 }))?.ok === true, { timeout: 30_000, message: `vote ${factor}` });
+
+    await voteUntilStored(1);
+    for (const [i, instance] of [a, b].entries()) {
+      // Restart one instance on the same port (a deployment): SIGTERM drains it, then it comes back.
+      await instance.terminate(10_000);
+      await voteUntilStored(2 + i * 2);
+      const again = await startChildServer({
+        dataDir: await makeDataDir(),
+        port: instance.port,
+        env: { DATABASE_URL: databaseUrl, INSTANCE_URL: instance.url, TRUST_PROXY: 'loopback' }
+      });
+      expect(again.url).toBe(instance.url);
+      await voteUntilStored(3 + i * 2);
+    }
+    const { rows } = await adminQuery(
+      databaseUrl,
+      `SELECT a.factor FROM answers a JOIN sessions s ON s.id = a.session_id WHERE s.code = '${created.code}' ORDER BY a.factor`
+    );
+    expect(rows.map((r) => Number(r.factor))).toEqual([1, 2, 3, 4, 5]);
+    for (const c of [host, voter]) c.socket.close();
+  }, 120_000);
 });
