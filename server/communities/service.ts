@@ -2,12 +2,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
 import { buildTrend, importedCounts, isoDay, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
 import { exportWords } from '../../src/lib/domain/export';
+import { clampGraphemes } from '../../src/lib/domain/text';
 import type { ReviewItem } from '../../src/lib/domain/review';
 import { capitalise, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
-import { CommandError, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
+import { CommandError, LIMITS, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
 import type { ImportExportRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import type { FrameworkCatalog } from '../content';
 import { generateId, generateToken, hashToken } from '../security/tokens';
@@ -120,6 +121,12 @@ export class CommunityService {
       sessions: buildTrend(revealed, papers, framework.factors.length),
       thresholds: { weakBelow: DEFAULT_THRESHOLDS.weakBelow, divergentBelow: DEFAULT_THRESHOLDS.divergentBelow }
     };
+  }
+
+  /** The default title of the community's next live session: its name and the meeting's number, e.g. "Greenport LC · 3". */
+  async nextSessionTitle(community: CommunityRecord): Promise<string> {
+    const held = (await this.store.listCommunitySessions(community.id)).length;
+    return clampGraphemes(`${community.name} · ${held + 1}`, LIMITS.titleMax);
   }
 
   /** Stores a paper session (validated against the community's framework); answers its code. */

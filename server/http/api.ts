@@ -154,8 +154,11 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!creations.allow(deps.requests.clientAddress(req))) {
       return sendError(res, 'rate_limited', 'This address has started many sessions in the last hour; wait a while or reuse one.');
     }
+    // Without a title, a community's session is named after the community and numbered, so the review, the list and the
+    // comparison can tell one meeting from the next (they were all "Seeds of Innovation").
+    const title = input.title?.trim() || (community ? await deps.communities.nextSessionTitle(community) : undefined);
     const { room, facilitatorToken } = await deps.registry.create(
-      community ? { ...input, language: input.language ?? community.language, framework: community.framework, communityId: community.id } : input
+      community ? { ...input, title, language: input.language ?? community.language, framework: community.framework, communityId: community.id } : input
     );
     const links = sessionLinks(deps.requests.origin(req), room.code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {

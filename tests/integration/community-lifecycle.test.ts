@@ -191,4 +191,16 @@ describe('community: agenda, calendar, import, deletion', () => {
     const keptSummary = await api<CommunitySummary>(server.url, `/api/communities/${kept.id}`, { headers: bearer(kept.communityToken) });
     expect(keptSummary.body.sessions.map((s) => s.code)).toEqual([other.code]);
   });
+
+  it("names a community's untitled sessions after the community and number them, so meetings can be told apart", async () => {
+    const server = await startServer();
+    const c = await community(server, 'Greenport LC');
+    const untitled = () => setupSession(server, { create: { community: c.id }, createHeaders: bearer(c.communityToken) });
+    const first = await untitled();
+    const second = await untitled();
+    expect([first.facilitator.snapshot.title, second.facilitator.snapshot.title]).toEqual(['Greenport LC · 1', 'Greenport LC · 2']);
+    expect(second.facilitator.snapshot.review).toEqual([]);
+    const titled = await sessionOf(server, c, 'Spring meeting');
+    expect(titled.facilitator.snapshot.title).toBe('Spring meeting');
+  });
 });
