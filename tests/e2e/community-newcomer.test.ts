@@ -97,5 +97,10 @@ suite('a newcomer runs two community sessions', () => {
     // The page never scrolls sideways (the hidden trend tables once made it 66 px wider than the window).
     const [scroll, client] = await facilitator.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     expect(scroll).toBe(client);
+    // Nor on a 360 px phone, where the comparison's selects once took the width of their longest session title.
+    await facilitator.setViewportSize({ width: 360, height: 780 });
+    await facilitator.getByTestId('community-compare').waitFor();
+    const [phoneScroll, phoneClient] = await facilitator.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+    expect(phoneScroll).toBe(phoneClient);
   });
 });
