@@ -49,8 +49,6 @@ export class SessionForwarder {
   private readonly tunnels = new Set<Duplex>();
   /** Shutting down: new requests and upgrades are refused, so none can hold the drain open. */
   private closed = false;
-  /** Codes never change their session: kept after the first lookup (bounded). */
-  private readonly ids = new Map<string, string>();
 
   constructor(
     private readonly leases: SessionLeases,
@@ -66,22 +64,12 @@ export class SessionForwarder {
     });
   }
 
-  private async sessionId(code: string): Promise<string | null> {
-    const known = this.ids.get(code);
-    if (known) return known;
-    const id = await this.findSessionId(code);
-    if (id) {
-      if (this.ids.size > 100_000) this.ids.clear();
-      this.ids.set(code, id);
-    }
-    return id;
-  }
-
   private async decide(req: http.IncomingMessage): Promise<Decision> {
     const code = sessionCodeOf(req.url);
     // A request another instance forwarded is served here, whatever happens: never a second hop.
     if (!code || req.headers[FORWARDED_HEADER]) return { local: true };
-    const id = await this.sessionId(code);
+    // Looked up every time (one indexed read): a deleted session's code can be handed out again, so a cache could route to the wrong session.
+    const id = await this.findSessionId(code);
     if (!id || this.leases.holds(id)) return { local: true };
     const owner = await this.leases.acquire(id);
     if (owner.here) return { local: true };
