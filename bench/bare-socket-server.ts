@@ -3,7 +3,8 @@
  * remembers answers in memory, acks each vote, and sends a progress count to
  * the facilitator socket(s), coalesced once per event-loop turn (setImmediate),
  * as our server does. No auth, validation, persistence or rate limits.
- * Connect with auth { token: 'facilitator' } or { token: <any participant id> }.
+ * Connect with auth { token: 'facilitator' } or { token: <any participant id> },
+ * plus { session: <name> } to keep several sessions apart (bench/scale.ts).
  * Prints its URL like server/index.ts does.
  *
  * BARE_MIRROR=1 also mirrors our server's extra fan-out (to measure its cost):
@@ -22,57 +23,75 @@ const io = new Server(httpServer, { serveClient: false, maxHttpBufferSize: 16 * 
 const mirror = process.env.BARE_MIRROR === '1' ? 'views,broadcast' : (process.env.BARE_MIRROR ?? '');
 const MIRROR_VIEWS = mirror.includes('views');
 const MIRROR_BROADCAST = mirror.includes('broadcast');
-const answers = new Map<string, Set<number>>();
-const dirty = new Set<string>();
-let participantTimer: NodeJS.Timeout | null = null;
-const perFactor = new Array<number>(FACTORS).fill(0);
-let voted = 0;
-let scheduled = false;
+/** One session's state; sessions are named by `auth.session` (bench/scale.ts runs many; bench/votes.ts one, ''). */
+interface Session {
+  name: string;
+  answers: Map<string, Set<number>>;
+  dirty: Set<string>;
+  perFactor: number[];
+  voted: number;
+  scheduled: boolean;
+  participantTimer: NodeJS.Timeout | null;
+}
+const sessions = new Map<string, Session>();
 
-function scheduleProgress(): void {
-  if (scheduled) return;
-  scheduled = true;
+function sessionNamed(name: string): Session {
+  let session = sessions.get(name);
+  if (!session) {
+    session = { name, answers: new Map(), dirty: new Set(), perFactor: new Array<number>(FACTORS).fill(0), voted: 0, scheduled: false, participantTimer: null };
+    sessions.set(name, session);
+  }
+  return session;
+}
+
+const progressOf = (s: Session) => ({ voted: s.voted, total: s.answers.size, perFactor: [...s.perFactor] });
+
+function scheduleProgress(s: Session): void {
+  if (s.scheduled) return;
+  s.scheduled = true;
   setImmediate(() => {
-    scheduled = false;
-    io.to('f').emit('progress', { voted, total: answers.size, perFactor: [...perFactor] });
-    if (MIRROR_VIEWS && dirty.size > 0) {
-      io.to('f').emit(
+    s.scheduled = false;
+    io.to(`f:${s.name}`).emit('progress', progressOf(s));
+    if (MIRROR_VIEWS && s.dirty.size > 0) {
+      io.to(`f:${s.name}`).emit(
         'participants',
-        [...dirty].map((id) => ({ id, name: id, group: null, joinedAt: 0, connected: true, answered: answers.get(id)!.size }))
+        [...s.dirty].map((id) => ({ id, name: id, group: null, joinedAt: 0, connected: true, answered: s.answers.get(id)!.size }))
       );
     }
-    dirty.clear();
+    s.dirty.clear();
   });
-  if (MIRROR_BROADCAST && !participantTimer) {
-    participantTimer = setTimeout(() => {
-      participantTimer = null;
-      io.to('p').emit('progress', { voted, total: answers.size, perFactor: [...perFactor] });
+  if (MIRROR_BROADCAST && !s.participantTimer) {
+    s.participantTimer = setTimeout(() => {
+      s.participantTimer = null;
+      io.to(`p:${s.name}`).emit('progress', progressOf(s));
     }, 1000);
   }
 }
 
 io.on('connection', (socket) => {
-  const token = String((socket.handshake.auth as { token?: unknown }).token ?? '');
+  const auth = socket.handshake.auth as { token?: unknown; session?: unknown };
+  const token = String(auth.token ?? '');
+  const s = sessionNamed(String(auth.session ?? ''));
   if (token === 'facilitator') {
-    void socket.join('f');
-    socket.emit('state', { progress: { voted, total: answers.size, perFactor } });
+    void socket.join(`f:${s.name}`);
+    socket.emit('state', { progress: progressOf(s) });
     return;
   }
-  if (!answers.has(token)) answers.set(token, new Set());
-  const mine = answers.get(token)!;
-  void socket.join('p');
-  socket.emit('state', { progress: { voted, total: answers.size, perFactor } });
-  scheduleProgress();
+  if (!s.answers.has(token)) s.answers.set(token, new Set());
+  const mine = s.answers.get(token)!;
+  void socket.join(`p:${s.name}`);
+  socket.emit('state', { progress: progressOf(s) });
+  scheduleProgress(s);
   socket.on('vote', (payload: { factor: number; answer: unknown }, ack: (response: unknown) => void) => {
     const factor = payload?.factor;
     if (typeof factor !== 'number' || factor < 1 || factor > FACTORS) return ack({ ok: false, error: { code: 'bad_request', message: 'bad factor' } });
     if (!mine.has(factor)) {
       mine.add(factor);
-      perFactor[factor - 1]++;
-      if (mine.size === FACTORS) voted++;
+      s.perFactor[factor - 1]++;
+      if (mine.size === FACTORS) s.voted++;
     }
-    if (MIRROR_VIEWS) dirty.add(token);
-    scheduleProgress();
+    if (MIRROR_VIEWS) s.dirty.add(token);
+    scheduleProgress(s);
     ack({ ok: true, data: { factor, answered: mine.size } });
   });
 });

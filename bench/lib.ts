@@ -102,6 +102,33 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * CPU seconds of a process and all its children, living and ended: its own
+ * time, its reaped children's (cutime + cstime, fields 16–17) and each
+ * living child's (found by parent pid in /proc). For a PostgreSQL postmaster
+ * this is the whole server: every backend, the WAL writer, the checkpointer.
+ * A child that exited but was not reaped yet is missed (a few ms at most).
+ */
+export function treeCpuSeconds(pid: number): number {
+  const fieldsOf = (p: string) => {
+    const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = fieldsOf(String(pid));
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || entry === String(pid)) continue;
+    try {
+      const fields = fieldsOf(entry);
+      // Field 4 is the parent pid.
+      if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return ticks / CLK_TCK;
+}
+
 /** VmRSS and VmHWM (peak RSS) in MiB. */
 export function memory(pid: number): { rssMiB: number; hwmMiB: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

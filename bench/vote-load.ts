@@ -1,16 +1,16 @@
 /**
- * Vote load generator, forked by bench/votes.ts (IPC). One process holds the
- * facilitator and all M participant sockets, so every timestamp comes from
- * the same clock (performance.now()).
+ * Vote load generator, forked by bench/votes.ts and bench/scale.ts (IPC). One
+ * process holds the facilitators and all participant sockets (`sessions` ×
+ * M), so every timestamp comes from the same clock (performance.now()).
  *
- *   parent → {type:'setup', target, url, participants, mode, windowMs}   ← {type:'ready'}
+ *   parent → {type:'setup', target, url, participants, mode, windowMs, sessions?, createUrls?}   ← {type:'ready'}
  *   parent → {type:'go'}                                                 ← {type:'done', ...}
  *   parent → {type:'exit'}
  *
- * Latency ("reflected"): every vote gets a global send index k (0,1,2,… in the
- * order emit() was called). progress.perFactor summed is the number of votes
+ * Latency ("reflected"), per session: every vote gets a send index k in its
+ * session (0,1,2,… in the order emit() was called). progress.perFactor summed is the number of votes
  * the server has applied (each participant answers 12 distinct factors once),
- * so when a facilitator `progress` arrives with sum ≥ n, the first n sends are
+ * so when the session's facilitator's `progress` arrives with sum ≥ n, the first n sends are
  * resolved at that arrival time. This is exact when the server applies votes
  * in send order; the only reordering possible is among votes read in the same
  * server turn, which also share one progress message. Against our server we
@@ -29,15 +29,27 @@ const FACTORS = 12;
 interface Setup {
   type: 'setup';
   target: 'ours' | 'bare';
+  /** Where every connection goes (a single server, or the proxy in front of several). */
   url: string;
+  /** Participants per session. */
   participants: number;
   mode: 'burst' | 'paced';
   windowMs: number;
+  /** Sessions, each with its own facilitator and `participants` people (default 1). */
+  sessions?: number;
+  /** Where sessions are created, round robin (default [url]): with several instances, which one owns each session. */
+  createUrls?: string[];
+}
+
+interface Person {
+  id: string;
+  session: number;
+  socket: Socket;
 }
 
 let setup: Setup;
-let facilitator: Socket;
-let people: { id: string; socket: Socket }[] = [];
+let facilitators: Socket[] = [];
+let people: Person[] = [];
 
 async function post<T>(url: string, body: unknown): Promise<T> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -45,8 +57,10 @@ async function post<T>(url: string, body: unknown): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** `query.code` lets a proxy or another instance route the connection to the session's owner (docs/scaling.md). */
 function connect(url: string, auth: Record<string, unknown>): Promise<Socket> {
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
+  const query = typeof auth.code === 'string' ? { code: auth.code } : {};
+  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth, query });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no state within 15 s')), 15_000);
     socket.once('state', () => {
@@ -60,30 +74,53 @@ function connect(url: string, auth: Record<string, unknown>): Promise<Socket> {
   });
 }
 
+/** One session's facilitator socket and its participants' ids and auth. */
+async function prepareSession(
+  s: Setup,
+  index: number
+): Promise<{ facilitator: Socket; auths: { id: string; session: number; auth: Record<string, unknown> }[] }> {
+  if (s.target === 'bare') {
+    const session = `s${index}`;
+    return {
+      facilitator: await connect(s.url, { token: 'facilitator', session }),
+      auths: Array.from({ length: s.participants }, (_, i) => ({ id: `${session}p${i}`, session: index, auth: { token: `${session}p${i}`, session } }))
+    };
+  }
+  const createUrls = s.createUrls ?? [s.url];
+  const created = await post<{ code: string; facilitatorToken: string }>(`${createUrls[index % createUrls.length]}/api/sessions`, { title: `bench ${index}` });
+  const facilitator = await connect(s.url, { code: created.code, token: created.facilitatorToken, protocolVersion: PROTOCOL_VERSION });
+  const opened = await facilitator.timeout(10_000).emitWithAck('phase:set', { phase: 'voting' });
+  if (!opened.ok) throw new Error(`phase:set voting: ${JSON.stringify(opened)}`);
+  const joined = await pool(Array.from({ length: s.participants }), 8, (_, i) =>
+    post<{ participantId: string; participantToken: string }>(`${s.url}/api/sessions/${created.code}/participants`, { name: `P${i}` })
+  );
+  return {
+    facilitator,
+    auths: joined.map((j) => ({
+      id: j.participantId,
+      session: index,
+      auth: { code: created.code, token: j.participantToken, protocolVersion: PROTOCOL_VERSION }
+    }))
+  };
+}
+
 async function prepare(s: Setup): Promise<void> {
   setup = s;
-  let auths: { id: string; auth: Record<string, unknown> }[];
-  if (s.target === 'ours') {
-    const session = await post<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench' });
-    facilitator = await connect(s.url, { code: session.code, token: session.facilitatorToken, protocolVersion: PROTOCOL_VERSION });
-    const opened = await facilitator.timeout(10_000).emitWithAck('phase:set', { phase: 'voting' });
-    if (!opened.ok) throw new Error(`phase:set voting: ${JSON.stringify(opened)}`);
-    const joined = await pool(Array.from({ length: s.participants }), 16, (_, i) =>
-      post<{ participantId: string; participantToken: string }>(`${s.url}/api/sessions/${session.code}/participants`, { name: `P${i}` })
-    );
-    auths = joined.map((j) => ({ id: j.participantId, auth: { code: session.code, token: j.participantToken, protocolVersion: PROTOCOL_VERSION } }));
-  } else {
-    facilitator = await connect(s.url, { token: 'facilitator' });
-    auths = Array.from({ length: s.participants }, (_, i) => ({ id: `p${i}`, auth: { token: `p${i}` } }));
-  }
-  people = await pool(auths, 50, async ({ id, auth }) => ({ id, socket: await connect(s.url, auth) }));
+  const prepared = await pool(Array.from({ length: s.sessions ?? 1 }), 4, (_, index) => prepareSession(s, index));
+  facilitators = prepared.map((p) => p.facilitator);
+  people = await pool(
+    prepared.flatMap((p) => p.auths),
+    50,
+    async ({ id, session, auth }) => ({ id, session, socket: await connect(s.url, auth) })
+  );
   await sleep(500); // let join/connect fan-out settle before the clock starts
 }
 
 async function run(): Promise<object> {
   const M = people.length;
   const totalVotes = M * FACTORS;
-  const sendTimes = new Float64Array(totalVotes);
+  // Per session: send times in send order, how many were sent and how many its facilitator has seen applied.
+  const sessions = facilitators.map(() => ({ sendTimes: new Float64Array(setup.participants * FACTORS), sent: 0, resolved: 0 }));
   const byPerson = people.map(() => new Float64Array(FACTORS));
   const exactDone = new Int32Array(M);
   const indexOf = new Map(people.map((p, i) => [p.id, i]));
@@ -98,48 +135,59 @@ async function run(): Promise<object> {
   let progressEvents = 0;
   let lastReflectedAt = 0;
   let lastAckAt = 0;
+  // Only named sessions send the facilitator per-person counts; anonymous ones (the default) send none, so no exact figure.
+  let exactAvailable = false;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const checkDone = () => {
-    if (resolved >= totalVotes && ackCount >= totalVotes && (setup.target === 'bare' || exactCount >= totalVotes)) finish();
+    if (resolved >= totalVotes && ackCount >= totalVotes && (!exactAvailable || exactCount >= totalVotes)) finish();
   };
 
-  facilitator.on('progress', (progress: { perFactor: number[] }) => {
-    const now = performance.now();
-    progressEvents++;
-    let applied = 0;
-    for (const n of progress.perFactor) applied += n;
-    const upTo = Math.min(applied, sent);
-    if (resolved < upTo) lastReflectedAt = now;
-    while (resolved < upTo) reflected.push(now - sendTimes[resolved++]);
-    checkDone();
-  });
-  // Our server batches the changed participants of one turn into one `participants` message.
-  const onViews = (views: { id: string; answered: number }[]) => {
-    const now = performance.now();
-    for (const view of views) {
-      const i = indexOf.get(view.id);
-      if (i === undefined) continue;
-      while (exactDone[i] < view.answered && byPerson[i][exactDone[i]] > 0) {
-        exact.push(now - byPerson[i][exactDone[i]++]);
-        exactCount++;
+  facilitators.forEach((facilitator, index) => {
+    const session = sessions[index];
+    facilitator.on('progress', (progress: { perFactor: number[] }) => {
+      const now = performance.now();
+      progressEvents++;
+      let applied = 0;
+      for (const n of progress.perFactor) applied += n;
+      const upTo = Math.min(applied, session.sent);
+      if (session.resolved < upTo) lastReflectedAt = now;
+      while (session.resolved < upTo) {
+        reflected.push(now - session.sendTimes[session.resolved++]);
+        resolved++;
       }
-    }
-    checkDone();
-  };
-  facilitator.on('participant', (view: { id: string; answered: number }) => onViews([view]));
-  facilitator.on('participants', onViews);
+      checkDone();
+    });
+    // Our server batches the changed participants of one turn into one `participants` message.
+    const onViews = (views: { id: string; answered: number | null }[]) => {
+      const now = performance.now();
+      for (const view of views) {
+        if (view.answered !== null) exactAvailable = true;
+        const i = indexOf.get(view.id);
+        if (i === undefined) continue;
+        while (view.answered !== null && exactDone[i] < view.answered && byPerson[i][exactDone[i]] > 0) {
+          exact.push(now - byPerson[i][exactDone[i]++]);
+          exactCount++;
+        }
+      }
+      checkDone();
+    };
+    facilitator.on('participant', (view: { id: string; answered: number | null }) => onViews([view]));
+    facilitator.on('participants', onViews);
+  });
 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   const gap = (2 * setup.windowMs) / FACTORS;
-  const voter = async (person: (typeof people)[number], i: number) => {
+  const voter = async (person: Person, i: number) => {
+    const session = sessions[person.session];
     for (let j = 0; j < FACTORS; j++) {
       if (setup.mode === 'paced') await sleep(Math.random() * gap);
       const t = performance.now();
-      sendTimes[sent++] = t;
+      session.sendTimes[session.sent++] = t;
+      sent++;
       byPerson[i][j] = t;
       try {
         const ack = await person.socket.timeout(30_000).emitWithAck('vote', { factor: j + 1, answer: 1 + ((i + j) % 5) });
@@ -174,7 +222,7 @@ async function run(): Promise<object> {
     reflectedPerS: resolved / ((lastReflectedAt - started) / 1000),
     ackedPerS: ackCount / ((lastAckAt - started) / 1000),
     reflected: summarize(reflected.values()),
-    exact: setup.target === 'ours' ? summarize(exact.values()) : null,
+    exact: exactAvailable ? summarize(exact.values()) : null,
     ack: summarize(acked.values()),
     loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
     loadLoopDelayP99Ms: loop.percentile(99) / 1e6
@@ -186,6 +234,6 @@ serveLoadProcess<Setup>({
   run,
   cleanup: () => {
     for (const p of people) p.socket.disconnect();
-    facilitator?.disconnect();
+    for (const f of facilitators) f.disconnect();
   }
 });
