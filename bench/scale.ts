@@ -20,7 +20,7 @@
  *
  * Flags (or env): --sessions N (BENCH_SESSIONS, 50)  --participants M (BENCH_PARTICIPANTS, 40)
  *   --modes burst,paced (BENCH_MODES)  --configs bare,sqlite,pg,cluster (BENCH_CONFIGS)
- *   --window-ms 5000 (BENCH_WINDOW_MS: a paced ballot's spread)  --repeats 1 (BENCH_REPEATS; medians)
+ *   --window-ms 30000 (BENCH_WINDOW_MS: `paced` spreads each person's 12 votes over about this long)  --repeats 1 (BENCH_REPEATS; medians)
  *   --quick (10 sessions × 20 participants)   BENCH_QUIET_WAIT_S (20: wait for an idle machine before each run)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -66,7 +66,7 @@ const count = (flag: string | undefined, env: string | undefined, fallback: numb
 };
 const SESSIONS = count(flags.sessions, process.env.BENCH_SESSIONS, flags.quick ? 10 : 50, 'sessions');
 const PARTICIPANTS = count(flags.participants, process.env.BENCH_PARTICIPANTS, flags.quick ? 20 : 40, 'participants');
-const WINDOW_MS = count(flags['window-ms'], process.env.BENCH_WINDOW_MS, 5000, 'window-ms');
+const WINDOW_MS = count(flags['window-ms'], process.env.BENCH_WINDOW_MS, 30_000, 'window-ms');
 const REPEATS = count(flags.repeats, process.env.BENCH_REPEATS, 1, 'repeats');
 const MODES = (flags.modes ?? process.env.BENCH_MODES ?? 'burst,paced').split(',') as Mode[];
 const SELECTED = (flags.configs ?? process.env.BENCH_CONFIGS ?? CONFIGS.join(',')).split(',') as Config[];
@@ -91,12 +91,18 @@ interface Stack {
 /** What must be undone, newest first; run after every run and on any failure or time-out. */
 const cleanups: (() => Promise<unknown>)[] = [];
 const pids = new Set<number>();
-async function cleanUp(): Promise<void> {
-  while (cleanups.length > 0) {
-    const step = cleanups.pop()!;
-    await step().catch((error: unknown) => console.error('clean-up:', error instanceof Error ? error.message : error));
-  }
+/** Undoes steps until `keep` are left; calls queue behind each other, so an abort waits for a run's own clean-up instead of racing it. */
+let unwinding = Promise.resolve();
+function unwind(keep: number): Promise<void> {
+  unwinding = unwinding.then(async () => {
+    while (cleanups.length > keep) {
+      const step = cleanups.pop()!;
+      await step().catch((error: unknown) => console.error('clean-up:', error instanceof Error ? error.message : error));
+    }
+  });
+  return unwinding;
 }
+const cleanUp = () => unwind(0);
 
 let pgCluster: PgCluster | null = null;
 async function postgres(): Promise<PgCluster> {
@@ -245,7 +251,7 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
     };
   } finally {
     // Everything but the PostgreSQL cluster, which the next run reuses (a new database each time).
-    while (cleanups.length > (pgCluster ? 1 : 0)) await cleanups.pop()!().catch((error: unknown) => console.error('clean-up:', error));
+    await unwind(pgCluster ? 1 : 0);
   }
 }
 
