@@ -23,7 +23,6 @@
  *   --window-ms 30000 (BENCH_WINDOW_MS: `paced` spreads each person's 12 votes over about this long)  --repeats 1 (BENCH_REPEATS; medians)
  *   --quick (10 sessions × 20 participants)   BENCH_QUIET_WAIT_S (20: wait for an idle machine before each run)
  */
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -85,7 +84,8 @@ interface Stack {
   nodePids: number[];
   postmasterPid?: number;
   nginxPid?: number;
-  children: ChildProcess[];
+  /** The two instances' ports (cluster only), to count forwarded connections between them. */
+  instancePorts?: [number, number];
 }
 
 /** What must be undone, newest first; run after every run and on any failure or time-out. */
@@ -132,11 +132,11 @@ async function startStack(config: Config, label: string): Promise<Stack> {
   switch (config) {
     case 'bare': {
       const bare = await server('bench/bare-socket-server.ts', {}, `bare-${label}`);
-      return { url: bare.url, nodePids: [bare.pid], children: [bare.child] };
+      return { url: bare.url, nodePids: [bare.pid] };
     }
     case 'sqlite': {
       const ours = await server('server/index.ts', OURS_ENV, `sqlite-${label}`);
-      return { url: ours.url, nodePids: [ours.pid], children: [ours.child] };
+      return { url: ours.url, nodePids: [ours.pid] };
     }
     case 'pg':
     case 'cluster': {
@@ -146,7 +146,7 @@ async function startStack(config: Config, label: string): Promise<Stack> {
       const postmaster = await postmasterPid(cluster);
       if (config === 'pg') {
         const ours = await server('server/index.ts', { ...OURS_ENV, DATABASE_URL: databaseUrl }, `pg-${label}`);
-        return { url: ours.url, nodePids: [ours.pid], postmasterPid: postmaster, children: [ours.child] };
+        return { url: ours.url, nodePids: [ours.pid], postmasterPid: postmaster };
       }
       const ports: [number, number] = [await freePort(), await freePort()];
       const instances = await Promise.all(
@@ -171,10 +171,31 @@ async function startStack(config: Config, label: string): Promise<Stack> {
         nodePids: instances.map((i) => i.pid),
         postmasterPid: postmaster,
         nginxPid: nginx.pid,
-        children: instances.map((i) => i.child)
+        instancePorts: ports
       };
     }
   }
+}
+
+/** Established TCP connections process `pid` holds to 127.0.0.1:`port` (its socket fds matched in /proc/net/tcp). */
+function connectionsTo(pid: number, port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // closed while we looked
+    }
+  }
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let count = 0;
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    // sl, local address, remote address, state (01 = ESTABLISHED), …, inode (10th field).
+    const fields = line.trim().split(/\s+/);
+    if (fields.length > 9 && fields[3] === '01' && fields[2].endsWith(hexPort) && inodes.has(fields[9])) count++;
+  }
+  return count;
 }
 
 interface LoadResult {
@@ -201,6 +222,9 @@ interface Run extends LoadResult {
   nodePeakRssMiB: number;
   machineBusyPercent: number;
   busyBeforePercent: number;
+  /** Cluster: connections one instance forwards to the other (each one client's socket.io connection), of `connections`. */
+  forwarded: number | null;
+  connections: number;
 }
 
 async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run> {
@@ -228,6 +252,8 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
       windowMs: WINDOW_MS
     };
     await request(load, setup, 'ready', 300_000);
+    const ports = stack.instancePorts;
+    const forwarded = ports ? connectionsTo(stack.nodePids[0], ports[1]) + connectionsTo(stack.nodePids[1], ports[0]) : null;
     const busyBeforePercent = await waitForQuiet(QUIET_WAIT_S);
     const windows = stack.nodePids.map((pid) => new ProcWindow(pid));
     const pg0 = stack.postmasterPid ? treeCpuSeconds(stack.postmasterPid) : 0;
@@ -247,7 +273,9 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
       nodeCpuPercent: node.reduce((a, w) => a + w.cpuPercent, 0),
       nodePeakRssMiB: node.reduce((a, w) => a + w.peakRssMiB, 0),
       machineBusyPercent: node[0].machineBusyPercent,
-      busyBeforePercent
+      busyBeforePercent,
+      forwarded,
+      connections: SESSIONS * (PARTICIPANTS + 1)
     };
   } finally {
     // Everything but the PostgreSQL cluster, which the next run reuses (a new database each time).
@@ -281,7 +309,8 @@ function medianRun(runs: Run[]): Run {
     nodeCpuPercent: med((r) => r.nodeCpuPercent),
     nodePeakRssMiB: med((r) => r.nodePeakRssMiB),
     machineBusyPercent: med((r) => r.machineBusyPercent),
-    busyBeforePercent: med((r) => r.busyBeforePercent)
+    busyBeforePercent: med((r) => r.busyBeforePercent),
+    forwarded: runs[0].forwarded === null ? null : med((r) => r.forwarded!)
   };
 }
 
@@ -309,7 +338,6 @@ async function main(): Promise<void> {
   const medians = MODES.flatMap((mode) => SELECTED.map((config) => medianRun(runs.filter((r) => r.config === config && r.mode === mode))));
   console.log(`\n${SESSIONS} sessions × ${PARTICIPANTS} participants × 12 votes (${SESSIONS * PARTICIPANTS * 12} votes), median of ${REPEATS} run(s)`);
   console.log('votes/s = votes acknowledged per second; p50/p99 = a vote → its facilitator seeing the updated progress (ms);');
-  console.log('"exact p99" = per-vote attribution from the facilitator\'s participant views (ours only);');
   console.log('µs/vote = CPU time per vote of the Node.js server process(es), of PostgreSQL (postmaster + backends), of nginx, and all together;');
   console.log('"load CPU%" = the load process (one core = 100); "other CPU%" = the rest of the machine during the run (200 = both cores)\n');
   console.log(
@@ -320,7 +348,6 @@ async function main(): Promise<void> {
         'votes/s',
         'p50',
         'p99',
-        'exact p99',
         'ack p99',
         'node µs/vote',
         'pg µs/vote',
@@ -339,7 +366,6 @@ async function main(): Promise<void> {
         r.ackedPerS,
         r.reflected.p50,
         r.reflected.p99,
-        r.exact ? r.exact.p99 : NaN,
         r.ack.p99,
         usPerVote(r.cpu.node, r),
         r.config === 'pg' || r.config === 'cluster' ? usPerVote(r.cpu.postgres, r) : NaN,
@@ -354,6 +380,12 @@ async function main(): Promise<void> {
       ])
     )
   );
+
+  for (const r of medians.filter((m) => m.forwarded !== null)) {
+    console.log(
+      `\ncluster ${r.mode}: ${r.forwarded} of ${r.connections} socket.io connections reached the instance not owning their session and were forwarded (one more hop)`
+    );
+  }
 
   const ratios: { mode: Mode; config: Config; against: Config; throughput: number; p50: number; p99: number; cpuPerVote: number }[] = [];
   for (const mode of MODES) {
