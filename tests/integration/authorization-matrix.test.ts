@@ -226,7 +226,7 @@ describe('authorization matrix', () => {
     const cells = MATRIX_COMMANDS.length * ROLES.length * PHASES.length;
     console.log(`[authorization] ${cells} cells checked through real sockets`);
     expect(actual).toEqual(MATRIX);
-  }, 120_000);
+  }, 300_000);
 
   it('is documented in docs/authorization.md with the same table', async () => {
     if (process.env.UPDATE_DOCS === '1') {
