@@ -206,6 +206,24 @@ export interface Summary {
   mean: number;
 }
 
+/** What bench/vote-load.ts answers to `go` (bench/votes.ts and bench/scale.ts read it). */
+export interface VoteLoadResult {
+  outcome: 'ok' | 'timeout';
+  votes: number;
+  reflectedCount: number;
+  failures: number;
+  progressEvents: number;
+  durationS: number;
+  reflectedPerS: number;
+  ackedPerS: number;
+  reflected: Summary;
+  /** Per-vote attribution from the facilitator's participant views: named sessions of ours only. */
+  exact: Summary | null;
+  ack: Summary;
+  loadCpuPercent: number;
+  loadLoopDelayP99Ms: number;
+}
+
 /** Nearest-rank percentiles of a list of milliseconds. */
 export function summarize(values: ArrayLike<number>): Summary {
   const sorted = Float64Array.from(values).sort();

@@ -40,7 +40,8 @@ import {
   treeCpuSeconds,
   waitForQuiet,
   writeResults,
-  type Summary
+  type Summary,
+  type VoteLoadResult
 } from './lib';
 
 const CONFIGS = ['bare', 'sqlite', 'pg', 'cluster'] as const;
@@ -198,22 +199,7 @@ function connectionsTo(pid: number, port: number): number {
   return count;
 }
 
-interface LoadResult {
-  outcome: 'ok' | 'timeout';
-  votes: number;
-  reflectedCount: number;
-  failures: number;
-  durationS: number;
-  reflectedPerS: number;
-  ackedPerS: number;
-  reflected: Summary;
-  exact: Summary | null;
-  ack: Summary;
-  loadCpuPercent: number;
-  loadLoopDelayP99Ms: number;
-}
-
-interface Run extends LoadResult {
+interface Run extends VoteLoadResult {
   config: Config;
   mode: Mode;
   /** Server CPU seconds over the voting: the Node.js process(es), PostgreSQL (postmaster and its backends), nginx. */
@@ -258,7 +244,7 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
     const windows = stack.nodePids.map((pid) => new ProcWindow(pid));
     const pg0 = stack.postmasterPid ? treeCpuSeconds(stack.postmasterPid) : 0;
     const nginx0 = stack.nginxPid ? cpuSeconds(stack.nginxPid) : 0;
-    const result = await request<LoadResult>(load, { type: 'go' }, 'done', 150_000);
+    const result = await request<VoteLoadResult>(load, { type: 'go' }, 'done', 150_000);
     const node = windows.map((w) => w.end());
     const cpu = {
       node: node.reduce((a, w) => a + w.cpuSeconds, 0),

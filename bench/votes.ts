@@ -19,7 +19,20 @@
  * `paced` waits a random 0…2·window/12 before each vote, so each person's 12
  * votes spread over about `window` ms (a realistic offered load).
  */
-import { hardTimeout, machine, measureRun, median, medianSummary, running, startServer, table, writeResults, type ServerStats, type Summary } from './lib';
+import {
+  hardTimeout,
+  machine,
+  measureRun,
+  median,
+  medianSummary,
+  running,
+  startServer,
+  table,
+  writeResults,
+  type ServerStats,
+  type Summary,
+  type VoteLoadResult
+} from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
 const MODES = (process.env.BENCH_MODES ?? 'burst,paced').split(',') as ('burst' | 'paced')[];
@@ -27,23 +40,7 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours'
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
-interface LoadResult {
-  outcome: 'ok' | 'timeout';
-  votes: number;
-  reflectedCount: number;
-  failures: number;
-  progressEvents: number;
-  durationS: number;
-  reflectedPerS: number;
-  ackedPerS: number;
-  reflected: Summary;
-  exact: Summary | null;
-  ack: Summary;
-  loadCpuPercent: number;
-  loadLoopDelayP99Ms: number;
-}
-
-interface Run extends LoadResult {
+interface Run extends VoteLoadResult {
   target: 'ours' | 'bare';
   participants: number;
   mode: 'burst' | 'paced';
@@ -57,7 +54,7 @@ const RUNS = SIZES.length * MODES.length * TARGETS.length * REPEATS;
 const guard = hardTimeout((120 + RUNS * (QUIET_WAIT_S + 90)) * 1000, () => [running.server?.child, running.load]);
 
 async function runOnce(target: 'ours' | 'bare', participants: number, mode: 'burst' | 'paced'): Promise<Run> {
-  const { result, server, busyBeforePercent } = await measureRun<LoadResult>({
+  const { result, server, busyBeforePercent } = await measureRun<VoteLoadResult>({
     start: () =>
       target === 'ours'
         ? startServer(
