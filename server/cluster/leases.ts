@@ -7,6 +7,9 @@ const GONE_CHANNEL = 'seeds_sessions_gone';
 /** Where a session's authority is: here, or at another instance (its internal URL, null while unknown). */
 export type Ownership = { here: true } | { here: false; ownerUrl: string | null };
 
+/** Where a session's lease is, found without taking it: here, with nobody (free), or elsewhere. */
+export type Whereabouts = { at: 'here' } | { at: 'nobody' } | { at: 'elsewhere'; ownerUrl: string | null };
+
 /**
  * Which instance owns a session's live room. Exactly one instance at a time
  * holds a session's lease; it alone loads the room and applies commands, and
@@ -15,11 +18,16 @@ export type Ownership = { here: true } | { here: false; ownerUrl: string | null 
 export interface SessionLeases {
   /** Takes the lease when it is free (or already ours); otherwise says who holds it. */
   acquire(sessionId: string): Promise<Ownership>;
+  /**
+   * Where the lease is, without taking it. Routing asks this: only loading a room takes a
+   * lease, so a request that loads none (a 404, a refused handshake) leaves no lock behind.
+   */
+  locate(sessionId: string): Promise<Whereabouts>;
   /** Whether this instance holds the lease now. */
   holds(sessionId: string): boolean;
   /** Gives a lease back (the room was unloaded or deleted). */
   release(sessionId: string): Promise<void>;
-  /** Called once when every lease was lost at once (the connection that held them broke). */
+  /** Called each time every lease was lost at once (the connection that held them broke; a new one is made). */
   onLost(listener: () => void): void;
   /** Tells every instance that sessions were deleted (purged, or their community deleted), so their owners end them. */
   announceGone(sessionIds: readonly string[]): Promise<void>;
@@ -32,6 +40,9 @@ export interface SessionLeases {
 export class LocalLeases implements SessionLeases {
   async acquire(): Promise<Ownership> {
     return { here: true };
+  }
+  async locate(): Promise<Whereabouts> {
+    return { at: 'here' };
   }
   holds(): boolean {
     return true;
@@ -59,18 +70,44 @@ export class PgSessionLeases implements SessionLeases {
   private readonly goneListeners: ((sessionId: string) => void)[] = [];
   private lost = false;
   private closed = false;
+  private reconnecting: NodeJS.Timeout | null = null;
 
   private constructor(
-    private readonly client: pg.Client,
+    private client: pg.Client,
+    private readonly databaseUrl: string,
     /** This instance's internal URL, as the others reach it (INSTANCE_URL). */
     readonly instanceUrl: string
   ) {
+    this.watch(client);
+  }
+
+  private static async open(databaseUrl: string, instanceUrl: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: `seeds-leases ${instanceUrl}`, connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
+      await client.query(`LISTEN ${GONE_CHANNEL}`);
+      return client;
+    } catch (error) {
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  static async connect(databaseUrl: string, instanceUrl: string): Promise<PgSessionLeases> {
+    return new PgSessionLeases(await PgSessionLeases.open(databaseUrl, instanceUrl), databaseUrl, instanceUrl);
+  }
+
+  private watch(client: pg.Client): void {
     const fail = (error?: Error) => {
-      if (this.closed || this.lost) return;
+      // Only the current connection's end matters (an old one may report late).
+      if (this.closed || this.lost || client !== this.client) return;
       this.lost = true;
       this.held.clear();
       console.error(`cluster: the lease connection to PostgreSQL broke${error ? `: ${error.message}` : ''}; every session here is given up`);
       for (const listener of this.listeners) listener();
+      this.reconnect();
     };
     client.on('error', fail);
     client.on('end', () => fail());
@@ -80,29 +117,68 @@ export class PgSessionLeases implements SessionLeases {
     });
   }
 
-  static async connect(databaseUrl: string, instanceUrl: string): Promise<PgSessionLeases> {
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: `seeds-leases ${instanceUrl}` });
-    await client.connect();
-    // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
-    await client.query(`LISTEN ${GONE_CHANNEL}`);
-    return new PgSessionLeases(client, instanceUrl);
+  /**
+   * A new lease connection after the old one broke (PostgreSQL restarted, a failover, a
+   * terminated backend): without it this instance could serve no session again until
+   * restarted. It starts holding nothing; rooms are loaded (and leases taken) on demand.
+   */
+  private reconnect(): void {
+    if (this.closed || this.reconnecting) return;
+    this.reconnecting = setTimeout(() => {
+      this.reconnecting = null;
+      PgSessionLeases.open(this.databaseUrl, this.instanceUrl).then(
+        (client) => {
+          if (this.closed) return void client.end().catch(() => undefined);
+          this.client = client;
+          this.watch(client);
+          this.lost = false;
+          console.log('cluster: the lease connection to PostgreSQL is back');
+        },
+        (error) => {
+          console.error(`cluster: reconnecting the lease connection failed: ${(error as Error).message}; trying again`);
+          this.reconnect();
+        }
+      );
+    }, 1000);
+    this.reconnecting.unref();
   }
 
   holds(sessionId: string): boolean {
     return this.held.has(sessionId);
   }
 
+  locate(sessionId: string): Promise<Whereabouts> {
+    return this.serial.run(sessionId, async () => {
+      if (this.held.has(sessionId)) return { at: 'here' };
+      if (this.lost || this.closed) return { at: 'elsewhere', ownerUrl: null };
+      // Free when we can take the lock, and then give it straight back (CASE evaluates in order); else who holds it.
+      const { rows } = await this.client.query<{ free: boolean; owner: string | null }>(
+        `SELECT CASE WHEN pg_try_advisory_lock(k.h) THEN pg_advisory_unlock(k.h) ELSE false END AS free,
+                (SELECT instance_url FROM session_owners WHERE session_id = $1) AS owner
+           FROM (SELECT hashtextextended($1, 7) AS h) k`,
+        [sessionId]
+      );
+      if (rows[0]?.free) return { at: 'nobody' };
+      const ownerUrl = rows[0]?.owner ?? null;
+      // A row naming us while the lock is elsewhere is stale (we gave the lease up): nobody known yet.
+      return { at: 'elsewhere', ownerUrl: ownerUrl === this.instanceUrl ? null : ownerUrl };
+    });
+  }
+
   acquire(sessionId: string): Promise<Ownership> {
     return this.serial.run(sessionId, async () => {
       if (this.held.has(sessionId)) return { here: true };
       if (this.lost || this.closed) return { here: false, ownerUrl: null };
-      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
+      const client = this.client;
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
       if (rows[0]?.ok) {
-        await this.client.query(
+        await client.query(
           `INSERT INTO session_owners (session_id, instance_url) VALUES ($1, $2)
            ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now()`,
           [sessionId, this.instanceUrl]
         );
+        // The connection that took the lock broke meanwhile: the lock went with it.
+        if (client !== this.client || this.lost) return { here: false, ownerUrl: null };
         this.held.add(sessionId);
         return { here: true };
       }
@@ -137,6 +213,7 @@ export class PgSessionLeases implements SessionLeases {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.reconnecting) clearTimeout(this.reconnecting);
     this.held.clear();
     // Ending the connection releases every lock it held.
     await this.client.end().catch(() => undefined);
