@@ -46,9 +46,16 @@ export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
 }
 
 /** Starts nginx in front of two instances with the documented cluster configuration (docs/deploy/nginx-cluster.conf). */
-export async function startNginxCluster([first, second]: [number, number]): Promise<RunningNginx & { url: string }> {
+export async function startNginxCluster(
+  [first, second]: [number, number],
+  { balance = 'by-code' }: { balance?: 'by-code' | 'round-robin' } = {}
+): Promise<RunningNginx & { url: string }> {
   const port = await freePort();
-  const site = (await fs.readFile(path.join(REPO_ROOT, 'docs/deploy/nginx-cluster.conf'), 'utf8'))
+  const documented = await fs.readFile(path.join(REPO_ROOT, 'docs/deploy/nginx-cluster.conf'), 'utf8');
+  // Round-robin: a balancer that knows nothing of sessions, so one person's requests reach both instances (forwarding does the rest).
+  if (balance === 'round-robin' && !documented.includes('    hash $session_code consistent;\n'))
+    throw new Error('docs/deploy/nginx-cluster.conf changed shape');
+  const site = (balance === 'round-robin' ? documented.replace('    hash $session_code consistent;\n', '') : documented)
     .replace('server 127.0.0.1:3001 ', `server 127.0.0.1:${first} `)
     .replace('server 127.0.0.1:3002 ', `server 127.0.0.1:${second} `)
     .replace('listen 80;', `listen 127.0.0.1:${port};`);
