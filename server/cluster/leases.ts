@@ -4,6 +4,18 @@ import { KeyedSerial } from '../sessions/serial';
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
 
+/**
+ * A dead peer that sends no FIN (a crashed machine, a cut network) is noticed only by timers.
+ * PostgreSQL probes the lease connection after 10 s of silence, every 5 s, 3 times: it frees a
+ * vanished instance's leases within about 25 s (the kernel default would be over two hours).
+ * This side asks PostgreSQL every 2 s and gives up when an answer takes 5 s: an instance cut
+ * off from the database hands its rooms over (after at most ~7 s) well before PostgreSQL can
+ * give its leases to another instance, so a session never has two live rooms (docs/scaling.md).
+ */
+const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
+export const LEASE_HEARTBEAT_MS = 2000;
+export const LEASE_TIMEOUT_MS = 5000;
+
 /** Where a session's authority is: here, or at another instance (its internal URL, null while unknown). */
 export type Ownership = { here: true } | { here: false; ownerUrl: string | null };
 
@@ -71,6 +83,7 @@ export class PgSessionLeases implements SessionLeases {
   private lost = false;
   private closed = false;
   private reconnecting: NodeJS.Timeout | null = null;
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     private client: pg.Client,
@@ -79,10 +92,24 @@ export class PgSessionLeases implements SessionLeases {
     readonly instanceUrl: string
   ) {
     this.watch(client);
+    // A connection that goes silent (no error, no end) is as lost as a closed one: the query times out.
+    this.heartbeat = setInterval(() => {
+      if (this.lost || this.closed) return;
+      const current = this.client;
+      current.query('SELECT 1').catch((error: Error) => this.fail(current, error));
+    }, LEASE_HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   private static async open(databaseUrl: string, instanceUrl: string): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: `seeds-leases ${instanceUrl}`, connectionTimeoutMillis: 5000 });
+    const client = new pg.Client({
+      connectionString: databaseUrl,
+      application_name: `seeds-leases ${instanceUrl}`,
+      connectionTimeoutMillis: LEASE_TIMEOUT_MS,
+      query_timeout: LEASE_TIMEOUT_MS,
+      keepAlive: true,
+      options: SERVER_KEEPALIVE
+    });
     try {
       await client.connect();
       // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
@@ -99,18 +126,22 @@ export class PgSessionLeases implements SessionLeases {
     return new PgSessionLeases(await PgSessionLeases.open(databaseUrl, instanceUrl), databaseUrl, instanceUrl);
   }
 
+  /** Every lease went (or may have gone) with this connection: give every room up and connect anew. */
+  private fail(client: pg.Client, error?: Error): void {
+    // Only the current connection's end matters (an old one may report late).
+    if (this.closed || this.lost || client !== this.client) return;
+    this.lost = true;
+    this.held.clear();
+    console.error(`cluster: the lease connection to PostgreSQL broke${error ? `: ${error.message}` : ''}; every session here is given up`);
+    for (const listener of this.listeners) listener();
+    // Drop a silent connection: once the network is back, PostgreSQL learns at once that it (and its locks) is gone.
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    this.reconnect();
+  }
+
   private watch(client: pg.Client): void {
-    const fail = (error?: Error) => {
-      // Only the current connection's end matters (an old one may report late).
-      if (this.closed || this.lost || client !== this.client) return;
-      this.lost = true;
-      this.held.clear();
-      console.error(`cluster: the lease connection to PostgreSQL broke${error ? `: ${error.message}` : ''}; every session here is given up`);
-      for (const listener of this.listeners) listener();
-      this.reconnect();
-    };
-    client.on('error', fail);
-    client.on('end', () => fail());
+    client.on('error', (error) => this.fail(client, error));
+    client.on('end', () => this.fail(client));
     client.on('notification', (message) => {
       if (message.channel !== GONE_CHANNEL || !message.payload) return;
       for (const listener of this.goneListeners) listener(message.payload);
@@ -214,6 +245,7 @@ export class PgSessionLeases implements SessionLeases {
     if (this.closed) return;
     this.closed = true;
     if (this.reconnecting) clearTimeout(this.reconnecting);
+    clearInterval(this.heartbeat);
     this.held.clear();
     // Ending the connection releases every lock it held.
     await this.client.end().catch(() => undefined);

@@ -21,6 +21,7 @@ import { PHONE, checkedAnswers, expectParticipantCount, fillJoinForm, textOf, us
 import { nginxAvailability, startNginxCluster } from '../helpers/nginx';
 import { adminQuery, createDatabase, postgresAvailability, startCluster, type PgCluster } from '../helpers/postgres';
 import { REPO_ROOT, makeDataDir } from '../helpers/server';
+import { FORWARDED_HEADER } from '../../server/cluster/forward';
 
 const browser = browserAvailability();
 const proxy = nginxAvailability();
@@ -262,4 +263,50 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
     await facilitator.screenshot({ path: path.join(shots, '5-facilitator-after-pg-restart.png'), fullPage: true });
     void instances;
   }, 180_000);
+
+  it('a page refused with "try again" (the session is moving between instances) connects again by itself', async () => {
+    const databaseUrl = await createDatabase(pg.adminUrl);
+    const start = async (port: number) =>
+      startChildServer({
+        dataDir: await makeDataDir(),
+        port,
+        env: {
+          DATABASE_URL: databaseUrl,
+          INSTANCE_URL: `http://127.0.0.1:${port}`,
+          TRUST_PROXY: 'loopback',
+          APP_DIR: path.join(REPO_ROOT, 'build'),
+          SESSIONS_PER_HOUR: '0',
+          CODE_GUESSES_PER_MINUTE: '0'
+        }
+      });
+    const [a, b] = await Promise.all([start(await freePort()), start(await freePort())]);
+    // The session lives on a (created there, its facilitator connected there); the participant's page is served by b.
+    const created = (await (
+      await fetch(`${a.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"Moving"}' })
+    ).json()) as { code: string; facilitateUrl: string };
+    const facilitator = await e2e.newPage();
+    await facilitator.goto(created.facilitateUrl);
+    const person = await e2e.newPage(PHONE);
+    await person.goto(`${b.url}/s/${created.code}`);
+    await fillJoinForm(person, 'Eva');
+    await expectParticipantCount(facilitator, 1);
+
+    // The refusal an instance gives while a session's lease is on the move (it lost the race for the lease, or the
+    // database is briefly away): forced here by marking the page's requests as forwarded, so b serves them itself
+    // and its registry refuses, as a session owned by a must not open on b.
+    await person.context().setExtraHTTPHeaders({ [FORWARDED_HEADER]: '1' });
+    const refused = new Promise<void>((resolve) =>
+      person.on('websocket', (ws) => ws.on('framereceived', (frame) => String(frame.payload).includes('store_unavailable') && resolve()))
+    );
+    await b.kill();
+    const restarted = await start(b.port);
+    await refused;
+    // The session is reachable again: the page must notice by itself, with no reload.
+    await person.context().setExtraHTTPHeaders({});
+    await expect.poll(() => person.getByTestId('offline-banner').count(), { timeout: 20_000 }).toBe(0);
+    await facilitator.getByTestId('phase-voting').click();
+    await person.getByTestId('vote-1-4').tap();
+    await expect.poll(async () => (await adminQuery(databaseUrl, `SELECT count(*)::int AS n FROM answers`)).rows[0].n, { timeout: 20_000 }).toBe(1);
+    void restarted;
+  }, 120_000);
 });
