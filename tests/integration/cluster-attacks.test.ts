@@ -13,7 +13,7 @@ import { io } from 'socket.io-client';
 import { FORWARDED_HEADER } from '../../server/cluster/forward';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../../src/lib/protocol';
 import { connectClient, upgradeStatus, waitFor } from '../helpers/clients';
-import { freePort, startChildServer, type ChildServer } from '../helpers/child-server';
+import { freePort, spawnChildServer, startChildServer, type ChildServer } from '../helpers/child-server';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { api, createSession, joinSession, makeDataDir, postJson, type ErrorBody } from '../helpers/server';
@@ -200,5 +200,24 @@ suite('attacks on the forwarding between instances', () => {
       expect(status, target).not.toBe(503);
     }
     expect((await api(b.url, '/healthz')).status).toBe(200);
+  }, 60_000);
+
+  it('an instance whose INSTANCE_URL is that of another instance (a copied setting) or reaches nothing refuses to start, saying why', async () => {
+    const databaseUrl = await makeDatabase();
+    const a = await instance(databaseUrl);
+    const copied = await spawnChildServer({
+      dataDir: await makeDataDir(),
+      env: { DATABASE_URL: databaseUrl, INSTANCE_URL: a.url, TRUST_PROXY: 'loopback' }
+    });
+    expect((await copied.exited).code).toBe(1);
+    expect(copied.output()).toContain(`INSTANCE_URL ${a.url} reaches another instance of the board, not this one`);
+    const nowhere = await spawnChildServer({
+      dataDir: await makeDataDir(),
+      env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${await freePort()}`, TRUST_PROXY: 'loopback' }
+    });
+    expect((await nowhere.exited).code).toBe(1);
+    expect(nowhere.output()).toContain('does not reach this instance');
+    // The first instance is untouched, and still the only one serving.
+    expect((await api(a.url, '/healthz')).status).toBe(200);
   }, 60_000);
 });
