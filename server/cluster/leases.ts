@@ -8,13 +8,17 @@ const GONE_CHANNEL = 'seeds_sessions_gone';
  * A dead peer that sends no FIN (a crashed machine, a cut network) is noticed only by timers.
  * PostgreSQL probes the lease connection after 10 s of silence, every 5 s, 3 times: it frees a
  * vanished instance's leases within about 25 s (the kernel default would be over two hours).
- * This side asks PostgreSQL every 2 s and gives up when an answer takes 5 s: an instance cut
- * off from the database hands its rooms over (after at most ~7 s) well before PostgreSQL can
- * give its leases to another instance, so a session never has two live rooms (docs/scaling.md).
+ * This side asks PostgreSQL every 2 s when the connection is idle, and gives up when it has
+ * been waiting 5 s with no answer at all: an instance cut off from the database hands its rooms
+ * over (after at most ~7 s) well before PostgreSQL can give its leases to another instance, so
+ * a session never has two live rooms (docs/scaling.md). Silence is measured, not the time one
+ * query takes: a long queue (a burst of requests) on a connection that answers is not a cut.
  */
 const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
 export const LEASE_HEARTBEAT_MS = 2000;
 export const LEASE_TIMEOUT_MS = 5000;
+/** Lookups waiting on the lease connection beyond which routing answers "try again" instead of queueing more. */
+const MAX_WAITING = 1000;
 
 /** Where a session's authority is: here, or at another instance (its internal URL, null while unknown). */
 export type Ownership = { here: true } | { here: false; ownerUrl: string | null };
@@ -84,6 +88,12 @@ export class PgSessionLeases implements SessionLeases {
   private closed = false;
   private reconnecting: NodeJS.Timeout | null = null;
   private readonly heartbeat: NodeJS.Timeout;
+  /** Queries sent on the lease connection and not answered yet; since when it has been busy; its last answer. */
+  private waiting = 0;
+  private busySince = 0;
+  private lastAnswer = Date.now();
+  /** One lookup per session at a time, shared by every request that asks meanwhile. */
+  private readonly locating = new Map<string, Promise<Whereabouts>>();
 
   private constructor(
     private client: pg.Client,
@@ -92,11 +102,13 @@ export class PgSessionLeases implements SessionLeases {
     readonly instanceUrl: string
   ) {
     this.watch(client);
-    // A connection that goes silent (no error, no end) is as lost as a closed one: the query times out.
+    // A connection that goes silent (no error, no end) is as lost as a closed one.
     this.heartbeat = setInterval(() => {
       if (this.lost || this.closed) return;
       const current = this.client;
-      current.query('SELECT 1').catch((error: Error) => this.fail(current, error));
+      if (this.waiting === 0) return void this.ask(current, 'SELECT 1').catch(() => undefined);
+      const silent = Date.now() - Math.max(this.busySince, this.lastAnswer);
+      if (silent > LEASE_TIMEOUT_MS) this.fail(current, new Error(`no answer for ${Math.round(silent / 1000)} s`));
     }, LEASE_HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -106,7 +118,6 @@ export class PgSessionLeases implements SessionLeases {
       connectionString: databaseUrl,
       application_name: `seeds-leases ${instanceUrl}`,
       connectionTimeoutMillis: LEASE_TIMEOUT_MS,
-      query_timeout: LEASE_TIMEOUT_MS,
       keepAlive: true,
       options: SERVER_KEEPALIVE
     });
@@ -174,16 +185,43 @@ export class PgSessionLeases implements SessionLeases {
     this.reconnecting.unref();
   }
 
+  /** A query on the lease connection, counted for the silence check (any answer from PostgreSQL, error or not, is a sign of life). */
+  private async ask<R extends pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.waiting++ === 0) this.busySince = Date.now();
+    try {
+      const result = await client.query<R>(text, values);
+      this.lastAnswer = Date.now();
+      return result;
+    } catch (error) {
+      if (typeof (error as { code?: unknown }).code === 'string') this.lastAnswer = Date.now();
+      throw error;
+    } finally {
+      this.waiting--;
+    }
+  }
+
   holds(sessionId: string): boolean {
     return this.held.has(sessionId);
   }
 
   locate(sessionId: string): Promise<Whereabouts> {
+    if (this.held.has(sessionId)) return Promise.resolve({ at: 'here' });
+    const pending = this.locating.get(sessionId);
+    if (pending) return pending;
+    // A flood of requests must not become an unbounded queue on the one lease connection: answer "try again".
+    if (this.waiting >= MAX_WAITING) return Promise.resolve({ at: 'elsewhere', ownerUrl: null });
+    const lookup = this.lookUp(sessionId).finally(() => this.locating.delete(sessionId));
+    this.locating.set(sessionId, lookup);
+    return lookup;
+  }
+
+  private lookUp(sessionId: string): Promise<Whereabouts> {
     return this.serial.run(sessionId, async () => {
       if (this.held.has(sessionId)) return { at: 'here' };
       if (this.lost || this.closed) return { at: 'elsewhere', ownerUrl: null };
       // Free when we can take the lock, and then give it straight back (CASE evaluates in order); else who holds it.
-      const { rows } = await this.client.query<{ free: boolean; owner: string | null }>(
+      const { rows } = await this.ask<{ free: boolean; owner: string | null }>(
+        this.client,
         `SELECT CASE WHEN pg_try_advisory_lock(k.h) THEN pg_advisory_unlock(k.h) ELSE false END AS free,
                 (SELECT instance_url FROM session_owners WHERE session_id = $1) AS owner
            FROM (SELECT hashtextextended($1, 7) AS h) k`,
@@ -201,9 +239,10 @@ export class PgSessionLeases implements SessionLeases {
       if (this.held.has(sessionId)) return { here: true };
       if (this.lost || this.closed) return { here: false, ownerUrl: null };
       const client = this.client;
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
+      const { rows } = await this.ask<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
       if (rows[0]?.ok) {
-        await client.query(
+        await this.ask(
+          client,
           `INSERT INTO session_owners (session_id, instance_url) VALUES ($1, $2)
            ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now()`,
           [sessionId, this.instanceUrl]
@@ -213,7 +252,7 @@ export class PgSessionLeases implements SessionLeases {
         this.held.add(sessionId);
         return { here: true };
       }
-      const owner = await this.client.query<{ instance_url: string }>('SELECT instance_url FROM session_owners WHERE session_id = $1', [sessionId]);
+      const owner = await this.ask<{ instance_url: string }>(client, 'SELECT instance_url FROM session_owners WHERE session_id = $1', [sessionId]);
       const ownerUrl = owner.rows[0]?.instance_url ?? null;
       // A row naming us while the lock is elsewhere is stale (we gave the lease up): nobody known yet.
       return { here: false, ownerUrl: ownerUrl === this.instanceUrl ? null : ownerUrl };
@@ -223,8 +262,8 @@ export class PgSessionLeases implements SessionLeases {
   release(sessionId: string): Promise<void> {
     return this.serial.run(sessionId, async () => {
       if (!this.held.delete(sessionId) || this.lost || this.closed) return;
-      await this.client.query('DELETE FROM session_owners WHERE session_id = $1 AND instance_url = $2', [sessionId, this.instanceUrl]);
-      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
+      await this.ask(this.client, 'DELETE FROM session_owners WHERE session_id = $1 AND instance_url = $2', [sessionId, this.instanceUrl]);
+      await this.ask(this.client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
     });
   }
 
@@ -234,7 +273,7 @@ export class PgSessionLeases implements SessionLeases {
 
   async announceGone(sessionIds: readonly string[]): Promise<void> {
     if (this.lost || this.closed) return;
-    for (const id of sessionIds) await this.client.query('SELECT pg_notify($1, $2)', [GONE_CHANNEL, id]);
+    for (const id of sessionIds) await this.ask(this.client, 'SELECT pg_notify($1, $2)', [GONE_CHANNEL, id]);
   }
 
   onGone(listener: (sessionId: string) => void): void {

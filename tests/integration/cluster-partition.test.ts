@@ -18,18 +18,31 @@ import { createSession, makeDataDir, postJson } from '../helpers/server';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
-/** A TCP relay to `port` that can be cut: bytes stop flowing both ways, connections stay open, new ones hang. */
-async function cable(port: number): Promise<{ port: number; cut(): void; upstreamSockets(): net.Socket[] }> {
+/**
+ * A TCP relay to `port` that can be cut (bytes stop flowing both ways, connections stay open,
+ * new ones hang), and that can add `delayMs` each way, in order, as a slower network would.
+ */
+async function cable(port: number, delayMs = 0): Promise<{ port: number; cut(): void; upstreamSockets(): net.Socket[] }> {
   let cut = false;
   const upstreams: net.Socket[] = [];
+  const delayed = (to: net.Socket) => {
+    let last = 0;
+    return (chunk: Buffer) => {
+      if (cut) return;
+      if (delayMs === 0) return void to.write(chunk);
+      // Never before an earlier chunk: timers due at the same time run in the order they were set.
+      last = Math.max(Date.now() + delayMs, last);
+      setTimeout(() => void (cut || to.destroyed || to.write(chunk)), last - Date.now());
+    };
+  };
   const server = net.createServer((downstream) => {
     downstream.on('error', () => undefined);
     if (cut) return;
     const upstream = net.connect(port, '127.0.0.1');
     upstreams.push(upstream);
     upstream.on('error', () => undefined);
-    downstream.on('data', (chunk) => void (cut || upstream.write(chunk)));
-    upstream.on('data', (chunk) => void (cut || downstream.write(chunk)));
+    downstream.on('data', delayed(upstream));
+    upstream.on('data', delayed(downstream));
     downstream.on('close', () => void (cut || upstream.destroy()));
     upstream.on('close', () => void (cut || downstream.destroy()));
   });
@@ -89,4 +102,49 @@ suite('a network cut between an instance and PostgreSQL', () => {
     );
     expect(joined.participantToken).toBeTruthy();
   }, 60_000);
+
+  it('a burst of requests on a slow database link is not taken for a cut: the instance keeps its rooms', async () => {
+    const databaseUrl = await makeDatabase();
+    // 20 ms each way to PostgreSQL, as across a data centre: every query on the one lease connection costs 40 ms.
+    const relay = await cable(Number(new URL(databaseUrl).port), 20);
+    const slowUrl = new URL(databaseUrl);
+    slowUrl.port = String(relay.port);
+    const start = async (url: string) => {
+      const port = await freePort();
+      return startChildServer({
+        dataDir: await makeDataDir(),
+        port,
+        env: { DATABASE_URL: url, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback' }
+      });
+    };
+    const [a, b] = await Promise.all([start(databaseUrl), start(slowUrl.toString())]);
+    const elsewhere = await createSession(a.url, { title: 'On a' });
+    const here = await createSession(b.url, { title: 'On b' });
+    const socket = io(b.url, {
+      path: SOCKET_PATH,
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: { code: here.code, token: here.facilitatorToken, protocolVersion: PROTOCOL_VERSION },
+      query: { code: here.code }
+    });
+    onTestFinished(() => void socket.disconnect());
+    await waitFor(() => socket.connected, { message: 'connected to b' });
+    let reason = '';
+    socket.on('disconnect', (r) => (reason = r));
+
+    // 600 requests at once about a session a owns, all arriving at b (each must find out where the session is).
+    const statuses = await Promise.all(
+      Array.from({ length: 600 }, () =>
+        fetch(`${b.url}/api/sessions/${elsewhere.code}/nothing`).then(
+          async (r) => (await r.arrayBuffer(), r.status),
+          () => 0
+        )
+      )
+    );
+    expect(statuses.filter((s) => s === 404).length).toBeGreaterThan(0);
+    // Still connected, nothing given up (a queue taken for silence would have ended the room during the burst).
+    expect(reason).toBe('');
+    expect(b.output()).not.toContain('every session here is given up');
+  }, 90_000);
 });
