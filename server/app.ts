@@ -13,6 +13,7 @@ import { openStore } from './store/open';
 import { PgSessionLeases } from './cluster/leases';
 import { INSTANCE_HEADER, checkInstanceUrl, newInstanceId } from './cluster/identity';
 import { SessionForwarder } from './cluster/forward';
+import { PgAddressEvents } from './cluster/address-events';
 import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
@@ -77,6 +78,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     }
   }
 
+  const addressEvents = leases && config.databaseUrl && config.instanceUrl ? PgAddressEvents.connect(config.databaseUrl, config.instanceUrl) : null;
+
   const app = express();
   app.disable('x-powered-by');
   // req.ip and req.protocol follow the same TRUST_PROXY rule as our links (server/http/links.ts).
@@ -106,7 +109,9 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     codeGuessesPerMinute: config.codeGuessesPerMinute,
     connectionsPerPerson: config.connectionsPerPerson,
     heartbeatMs: config.heartbeatMs,
-    leases: leases ?? undefined
+    leases: leases ?? undefined,
+    // A cluster counts per-address limits in PostgreSQL, so an address gets each limit once across instances.
+    addressEvents: addressEvents ?? undefined
   });
   mountBoardRoutes(app, {
     realtime,
@@ -161,6 +166,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
           setTimeout(() => server.closeAllConnections(), 2000).unref();
         });
         await leases?.close();
+        await addressEvents?.close();
         await opened.close();
       })())
   };

@@ -1,6 +1,7 @@
 import * as Y from 'yjs';
 import { buildTrend, isoDay, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
 import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
 import { clampGraphemes } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
@@ -75,16 +76,21 @@ async function lastTime(
  */
 export async function openCommunityActions(store: Store, communityId: string): Promise<ReviewItem[]> {
   const rows = await store.listCommunitySessions(communityId);
-  const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows)]);
+  // Only boards with an open point that has a due date are decoded: the calendar shows nothing else.
+  const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows, (a) => a.due !== null)]);
   return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) }));
 }
 
-/** The boards of sessions, with texts decoded only where a point is still open. */
-async function loadBoards(store: Store, rows: readonly CommunitySessionRow[]): Promise<EarlierBoard[]> {
+/**
+ * The boards of sessions, with texts decoded only where a point is still open
+ * (and, when `wanted` is given, is one the caller wants): decoding a board
+ * replays its stored Yjs updates, the costly part.
+ */
+async function loadBoards(store: Store, rows: readonly CommunitySessionRow[], wanted: (a: ActionRecord) => boolean = () => true): Promise<EarlierBoard[]> {
   const boards: EarlierBoard[] = [];
   for (const row of rows) {
     const actions = await store.loadActionPoints(row.id);
-    const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done');
+    const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done' && wanted(a));
     boards.push({
       id: row.id,
       code: row.code,

@@ -17,7 +17,7 @@ import type { LiveSession } from '../sessions/live-session';
 import type { Identity } from '../sessions/projections';
 import type { Action } from '../sessions/policy';
 import { CommandError } from '../../src/lib/protocol';
-import { WindowLimiter, type GuessLimiter } from '../security/window-limiter';
+import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-events';
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
@@ -30,6 +30,8 @@ export interface ApiDeps {
   requests: RequestContext;
   /** Shared with the socket.io handshake and the Yjs upgrade. */
   guesses: GuessLimiter;
+  /** Where the per-address creation limits count (shared by a cluster's instances). */
+  addressEvents: AddressEvents;
   maxParticipants: number;
   sessionsPerHour: number;
   communities: CommunityService;
@@ -48,9 +50,9 @@ function bearer(req: Request): string | null {
 /** The REST API under `/api` (see docs/contracts.md and docs/protocol.md). */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
-  const creations = new WindowLimiter(deps.sessionsPerHour, Date.now, 3_600_000);
+  const creations = new AddressLimit(deps.addressEvents, 'session', deps.sessionsPerHour, 3_600_000);
   // Communities are created as rarely as sessions, so the same budget per address, counted apart.
-  const communityCreations = new WindowLimiter(deps.sessionsPerHour, Date.now, 3_600_000);
+  const communityCreations = new AddressLimit(deps.addressEvents, 'community', deps.sessionsPerHour, 3_600_000);
   const json = express.json({ limit: '16kb', type: () => true });
 
   const requireJson = (req: Request, res: Response, next: () => void) => {
@@ -65,13 +67,13 @@ export function createApiRouter(deps: ApiDeps): Router {
    */
   async function roomOr404(req: Request, res: Response): Promise<LiveSession | null> {
     const address = deps.requests.clientAddress(req);
-    if (deps.guesses.blocked(address)) {
+    if (await deps.guesses.blocked(address)) {
       sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
       return null;
     }
     const room = await deps.registry.get(String(req.params.code));
     if (!room) {
-      deps.guesses.miss(address);
+      await deps.guesses.miss(address);
       sendError(res, 'not_found', 'There is no session with that code. Check the code and try again.');
     }
     return room;
@@ -96,7 +98,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       room.allow(action, identity);
     } catch (error) {
       if (!(error instanceof CommandError) || error.code !== 'forbidden') throw error;
-      deps.guesses.miss(deps.requests.clientAddress(req));
+      await deps.guesses.miss(deps.requests.clientAddress(req));
       sendError(res, 'forbidden', 'This token does not belong to the facilitator of this session.');
       return null;
     }
@@ -120,18 +122,18 @@ export function createApiRouter(deps: ApiDeps): Router {
       return null;
     }
     const address = deps.requests.clientAddress(req);
-    if (deps.guesses.blocked(address)) {
+    if (await deps.guesses.blocked(address)) {
       sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
       return null;
     }
     const community = await deps.communities.find(id);
     if (!community) {
-      deps.guesses.miss(address);
+      await deps.guesses.miss(address);
       sendError(res, 'not_found', 'There is no community with that id.');
       return null;
     }
     if (!deps.communities.isToken(community, token)) {
-      deps.guesses.miss(address);
+      await deps.guesses.miss(address);
       sendError(res, 'forbidden', 'This token does not belong to this community.');
       return null;
     }
@@ -151,7 +153,7 @@ export function createApiRouter(deps: ApiDeps): Router {
         return sendError(res, 'bad_request', `Sessions of this community use the framework "${community.framework}".`);
       }
     }
-    if (!creations.allow(deps.requests.clientAddress(req))) {
+    if (!(await creations.allow(deps.requests.clientAddress(req)))) {
       return sendError(res, 'rate_limited', 'This address has started many sessions in the last hour; wait a while or reuse one.');
     }
     // Without a title, a community's session is named after the community and numbered, so the review, the list and the
@@ -293,7 +295,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.post('/communities', requireJson, json, async (req, res) => {
     const parsed = CreateCommunityRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The community request is not valid.', issues(parsed.error));
-    if (!communityCreations.allow(deps.requests.clientAddress(req))) {
+    if (!(await communityCreations.allow(deps.requests.clientAddress(req)))) {
       return sendError(res, 'rate_limited', 'This address has created many communities in the last hour; wait a while or reuse one.');
     }
     const { community, token } = await deps.communities.create(parsed.data);
@@ -404,7 +406,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 export function mountBoardRoutes(
   app: express.Express,
   deps: {
-    realtime: { registry: SessionRegistry };
+    realtime: { registry: SessionRegistry; addressEvents: AddressEvents };
     frameworks: FrameworkCatalog;
     config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour'>;
     requests: RequestContext;
@@ -429,6 +431,7 @@ export function mountBoardRoutes(
       frameworks: deps.frameworks,
       requests: deps.requests,
       guesses: deps.guesses,
+      addressEvents: deps.realtime.addressEvents,
       maxParticipants: deps.config.maxParticipants,
       sessionsPerHour: deps.config.sessionsPerHour,
       communities: new CommunityService(deps.store, deps.frameworks)

@@ -57,9 +57,16 @@ export class RequestContext {
   }
 }
 
-/** The key per-address limits use for an address (see `clientAddress`). */
+/** How much of something that is not an IP address is kept as a limit key, in characters. */
+const OTHER_KEY_MAX = 64;
+
+/**
+ * The key per-address limits use for an address (see `clientAddress`). What a
+ * proxy forwarded may be anything (a header of 16 kB behind `TRUST_PROXY=true`);
+ * the key it becomes is bounded, since it is kept in memory or in PostgreSQL.
+ */
 export function limitKey(address: string): string {
-  if (!ipaddr.isValid(address)) return address;
+  if (!ipaddr.isValid(address)) return address.slice(0, OTHER_KEY_MAX);
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
   const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);

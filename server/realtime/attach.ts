@@ -7,7 +7,7 @@ import type { RateLimits } from '../security/rate';
 import type { Store } from '../store/types';
 import { YjsHub } from '../yjs/hub';
 import { RequestContext } from '../http/links';
-import { GuessLimiter } from '../security/window-limiter';
+import { GuessLimiter, MemoryAddressEvents, type AddressEvents } from '../security/address-events';
 import { attachSocketHandlers, createSocketServer, type IO } from './socket-server';
 import { socketFanout } from './socket-fanout';
 import { LIMITS, SOCKET_PATH } from '../../src/lib/protocol';
@@ -20,6 +20,8 @@ export interface Realtime {
   requests: RequestContext;
   /** Code guessing, shared by REST, socket.io and Yjs. */
   guesses: GuessLimiter;
+  /** Where per-address limits count (this process, or PostgreSQL for a cluster); the REST creation limits count there too. */
+  addressEvents: AddressEvents;
   close(): Promise<void>;
 }
 
@@ -45,11 +47,14 @@ export function attachRealtime(
     heartbeatMs?: number;
     /** Session ownership across instances (docs/scaling.md); one instance alone owns everything. */
     leases?: SessionLeases;
+    /** Per-address counts shared by every instance (docs/scaling.md); this process's memory by default. */
+    addressEvents?: AddressEvents;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
   const requests = new RequestContext(options.publicUrl, options.trustProxy);
-  const guesses = new GuessLimiter(options.codeGuessesPerMinute);
+  const addressEvents = options.addressEvents ?? new MemoryAddressEvents();
+  const guesses = new GuessLimiter(options.codeGuessesPerMinute, addressEvents);
   const io = createSocketServer(httpServer, origins, options.heartbeatMs);
   const limits: RateLimits = {
     commandsPerSecond: LIMITS.commandsPerSecond,
@@ -81,6 +86,7 @@ export function attachRealtime(
     yjs,
     requests,
     guesses,
+    addressEvents,
     close: async () => {
       httpServer.off('upgrade', onUpgrade);
       yjs.close();

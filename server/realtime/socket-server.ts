@@ -10,7 +10,7 @@ import type { OriginPolicy } from '../security/origin';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import { sessionLinks, type RequestContext } from '../http/links';
 import { derivePresenterToken } from '../security/tokens';
-import type { GuessLimiter } from '../security/window-limiter';
+import type { GuessLimiter } from '../security/address-events';
 import { roomNames } from './socket-fanout';
 import type { BoardSocket, IO } from './socket-types';
 
@@ -58,10 +58,17 @@ function toProtocolError(error: unknown): ProtocolError {
 export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimits): void {
   io.use((socket, next) => {
     const address = deps.requests.clientAddress(socket.request);
-    if (deps.guesses.blocked(address)) {
-      next(connectError({ code: 'rate_limited', message: 'Too many unknown codes or keys from this address; wait a minute and try again.' }));
-      return;
-    }
+    deps.guesses.blocked(address).then(
+      (blocked) => {
+        if (blocked) next(connectError({ code: 'rate_limited', message: 'Too many unknown codes or keys from this address; wait a minute and try again.' }));
+        else authenticate(socket, address, next);
+      },
+      (error) => next(connectError(toProtocolError(error)))
+    );
+  });
+
+  /** Code and token once per connection: who this socket is stays fixed until it disconnects. */
+  function authenticate(socket: BoardSocket, address: string, next: (error?: Error) => void): void {
     const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!parsed.success) {
       next(connectError({ code: 'unauthorized', message: 'A session code and a token are required to connect.' }));
@@ -81,12 +88,12 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
     deps.registry.get(parsed.data.code).then(
       (room) => {
         if (!room) {
-          deps.guesses.miss(address);
+          void deps.guesses.miss(address);
           return next(connectError({ code: 'not_found', message: 'There is no session with that code.' }));
         }
         const identity = room.authenticate(parsed.data.token);
         if (!identity) {
-          deps.guesses.miss(address);
+          void deps.guesses.miss(address);
           return next(connectError({ code: 'unauthorized', message: 'This token is not valid for this session.' }));
         }
         if (room.connectionsOf(identity) >= deps.connectionsPerPerson) {
@@ -110,7 +117,7 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
       },
       (error) => next(connectError(toProtocolError(error)))
     );
-  });
+  }
 
   io.on('connection', (socket: BoardSocket) => {
     const { code, identity } = socket.data;

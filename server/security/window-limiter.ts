@@ -47,29 +47,3 @@ export class WindowLimiter {
 
 /** The name the join limit had; the same sliding minute. */
 export { WindowLimiter as JoinLimiter };
-
-/**
- * Code guessing, limited where it happens: every endpoint that looks a session
- * up by code (REST, QR, exports, the socket.io handshake, the Yjs upgrade)
- * reports a miss (unknown code, refused token) here, and once an address has
- * missed too often, all of them refuse it for a while — known codes too, so
- * the answer tells a guesser nothing. Joining a known session is not limited
- * per address: a whole room may sit behind one NAT.
- */
-export class GuessLimiter {
-  private readonly misses: WindowLimiter;
-
-  constructor(missesPerMinute: number, now: () => number = Date.now) {
-    this.misses = new WindowLimiter(missesPerMinute, now);
-  }
-
-  /** Whether lookups from this address are refused right now. */
-  blocked(address: string): boolean {
-    return this.misses.blocked(address);
-  }
-
-  /** Records a failed lookup (unknown code or refused credential). */
-  miss(address: string): void {
-    this.misses.allow(address);
-  }
-}

@@ -279,6 +279,21 @@ export class ActionBoard {
     if (listed && (await this.ctx.store.findSessionIdByCode(listed.sessionCode)) !== context.originIds.get(listed.sessionCode)) {
       context.review = context.review.filter((i) => i.sessionCode !== listed.sessionCode);
     }
+    // Another session of the community open at the same time may have closed this point since this room loaded its
+    // list (done, dropped or carried over there): one point is carried once, so the later decision is refused.
+    if (listed) {
+      const originId = context.originIds.get(listed.sessionCode);
+      const elsewhere = (await this.ctx.store.listActionReviews(context.community.id)).find(
+        (r) => r.originSessionId === originId && r.actionId === listed.actionId && r.reviewingSessionId !== this.ctx.id && r.status !== 'doing'
+      );
+      if (elsewhere) {
+        const where = (await this.ctx.store.listCommunitySessions(context.community.id)).find((row) => row.id === elsewhere.reviewingSessionId);
+        throw new CommandError(
+          'invalid_transition',
+          `Another session of this community${where ? ` ("${where.title}")` : ''} already marked this action point ${elsewhere.status === 'carried' ? 'carried over' : elsewhere.status}.`
+        );
+      }
+    }
     let next: ReviewItem | null = null;
     let originSessionId = '';
     let createdCopy: string | null = null;

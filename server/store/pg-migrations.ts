@@ -151,6 +151,35 @@ export const PG_MIGRATIONS: readonly string[] = [
     instance_url TEXT NOT NULL,
     since TIMESTAMPTZ NOT NULL DEFAULT now()
   );
+  `,
+  // 4: per-address limits shared by every instance (code guessing, sessions and communities per hour): one row per
+  // counted event, at PostgreSQL's clock (one clock for all instances, whatever theirs say). The function counts and
+  // records under a transaction-scoped advisory lock on the address, so instances racing on one address cannot both
+  // take its last event; each call also drops that address's rows older than the window (server/cluster/address-events.ts).
+  `
+  CREATE TABLE address_events (
+    kind TEXT COLLATE "C" NOT NULL,
+    address TEXT COLLATE "C" NOT NULL,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX address_events_key ON address_events (kind, address, at);
+  CREATE INDEX address_events_at ON address_events (at);
+  CREATE FUNCTION seeds_address_allow(k TEXT, a TEXT, lim INTEGER, window_ms BIGINT) RETURNS BOOLEAN
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    t BIGINT := (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT;
+    n INTEGER;
+  BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(k || ' ' || a, 15));
+    DELETE FROM address_events WHERE kind = k AND address = a AND at <= t - window_ms;
+    SELECT count(*) INTO n FROM address_events WHERE kind = k AND address = a;
+    IF n >= lim THEN
+      RETURN FALSE;
+    END IF;
+    INSERT INTO address_events (kind, address, at) VALUES (k, a, t);
+    RETURN TRUE;
+  END
+  $$;
   `
 ];
 

@@ -7,7 +7,7 @@ import type { LiveSession } from '../sessions/live-session';
 import type { OriginPolicy } from '../security/origin';
 import type { DocRoom } from './doc-room';
 import type { RequestContext } from '../http/links';
-import type { GuessLimiter } from '../security/window-limiter';
+import type { GuessLimiter } from '../security/address-events';
 
 /** How often silent connections are looked for (see `checkAlive`); socket.io uses the same interval. */
 export const DEFAULT_HEARTBEAT_MS = 25_000;
@@ -86,7 +86,7 @@ export class YjsHub {
     const fail = (status: number, error: ErrorCode, message: string) => ({ status, error, message }) as const;
     if (!this.origins.allows(request.headers.origin, request.headers.host)) return fail(403, 'forbidden', 'origin not allowed');
     const address = this.guessing?.requests.clientAddress(request) ?? '';
-    if (this.guessing?.guesses.blocked(address)) return fail(429, 'rate_limited', 'too many unknown codes or keys from this address');
+    if (await this.guessing?.guesses.blocked(address)) return fail(429, 'rate_limited', 'too many unknown codes or keys from this address');
     const url = new URL(request.url ?? '/', 'http://localhost');
     const code = decodeURIComponent(url.pathname.slice(YJS_PATH.length + 1));
     // A ticket, never a long-lived token: URLs end up in access logs.
@@ -94,12 +94,12 @@ export class YjsHub {
     if (!ticket || ticket.length > 128) return fail(401, 'unauthorized', 'a ticket is required (board:ticket)');
     const room = await this.registry.get(code);
     if (!room) {
-      this.guessing?.guesses.miss(address);
+      await this.guessing?.guesses.miss(address);
       return fail(404, 'not_found', 'unknown session');
     }
     const identity = this.registry.tickets.take(ticket, room.id);
     if (!identity) {
-      this.guessing?.guesses.miss(address);
+      await this.guessing?.guesses.miss(address);
       return fail(401, 'unauthorized', 'ticket not valid for this session (single use, 30 seconds)');
     }
     // Board connections count with the person's socket.io ones (a tab in the action phase holds two).

@@ -1,7 +1,7 @@
 /** Action board helpers: structure by socket.io command, text through Yjs. */
 import * as Y from 'yjs';
 import { newActionId, textOf } from '../../src/lib/board/actions';
-import { waitFor, type BoardClient } from './clients';
+import { PATIENCE_MS, waitFor, type BoardClient } from './clients';
 
 /** Creates an action point by command (as the board page does) and returns its id; fails on a refusal. */
 export async function addPoint(client: BoardClient, factor: number | null, text = '', id = newActionId()): Promise<string> {
@@ -11,7 +11,7 @@ export async function addPoint(client: BoardClient, factor: number | null, text 
 }
 
 /** The Y.Text of a point, once the server's creation has reached `doc`. */
-export function textIn(doc: Y.Doc, id: string, timeout = 5000): Promise<Y.Text> {
+export function textIn(doc: Y.Doc, id: string, timeout = PATIENCE_MS): Promise<Y.Text> {
   return waitFor(() => textOf(doc, id), { timeout, message: `the text of ${id} reached the document` });
 }
 

@@ -29,8 +29,18 @@ export type PayloadOf<C extends ClientCommand> = Parameters<ClientToServerEvents
 export type AckOf<C extends ClientCommand> = Parameters<Parameters<ClientToServerEvents[C]>[1]>[0];
 export type EventArg<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 
+/**
+ * How long a helper waits for something that should happen before it fails the test, in ms.
+ * Generous on purpose: it only bounds a failing wait, and a full run shares two cores with
+ * browsers, PostgreSQL and nginx (a connection once took over 5 s there under load).
+ */
+export const PATIENCE_MS = 15_000;
+
 /** Polls `predicate` until it returns something truthy; fails after `timeout` ms. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, { timeout = 5000, interval = 10, message = 'condition' } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  { timeout = PATIENCE_MS, interval = 10, message = 'condition' } = {}
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeout;
   let lastError: unknown;
   for (;;) {
@@ -77,7 +87,7 @@ export class BoardClient {
   }
 
   /** Waits for an event whose payload satisfies `predicate` (already received ones count). */
-  waitForEvent<E extends ServerEvent>(name: E, predicate: (payload: EventArg<E>) => boolean = () => true, timeout = 5000): Promise<EventArg<E>> {
+  waitForEvent<E extends ServerEvent>(name: E, predicate: (payload: EventArg<E>) => boolean = () => true, timeout = PATIENCE_MS): Promise<EventArg<E>> {
     const found = () => {
       const list = this.events(name);
       const index = list.findIndex(predicate);
@@ -136,7 +146,7 @@ function openSocket(url: string, auth: ConnectAuth | undefined): BoardSocket {
 }
 
 /** Connects and resolves once the first snapshot arrived; rejects on a connect error. */
-export function connectClient(url: string, auth: ConnectAuth, timeout = 5000): Promise<BoardClient> {
+export function connectClient(url: string, auth: ConnectAuth, timeout = PATIENCE_MS): Promise<BoardClient> {
   const client = new BoardClient(openSocket(url, { protocolVersion: PROTOCOL_VERSION, ...auth }));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('connectClient: no snapshot in time')), timeout);
@@ -155,7 +165,7 @@ export const connectFacilitator = (url: string, code: string, token: string) => 
 export const connectParticipant = (url: string, code: string, token: string) => connectClient(url, { code, token });
 
 /** Connects expecting a refusal; resolves with the connect error's `data`. */
-export function connectRefused(url: string, auth: ConnectAuth | undefined, timeout = 5000): Promise<ProtocolError> {
+export function connectRefused(url: string, auth: ConnectAuth | undefined, timeout = PATIENCE_MS): Promise<ProtocolError> {
   const socket = openSocket(url, auth);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('connectRefused: no connect_error in time')), timeout);

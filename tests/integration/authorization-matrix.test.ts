@@ -60,10 +60,7 @@ async function sessionIn(server: RunningServer, phase: Phase, community: MatrixC
     }
     if (step === 'actions') actions.push(await addPoint(session.people[0].client, 1, 'A'), await addPoint(session.facilitator, 2, 'B'));
   }
-  // An open point the review lists: the community's first one, or (once it is beyond the sessions a review looks back on) a newer one.
-  const snapshot = await session.facilitator.send('state:request', {});
-  const reviewKey = (snapshot.ok && snapshot.data.review?.[0]?.key) || community.reviewKey;
-  return { ...session, actions, reviewKey };
+  return { ...session, actions, reviewKey: community.reviewKey };
 }
 type Session = Awaited<ReturnType<typeof sessionIn>>;
 
@@ -174,7 +171,9 @@ async function runCell(
   strangers: Strangers,
   community: MatrixCommunity
 ): Promise<Outcome> {
-  const session = await sessionIn(server, phase, community);
+  // review:set needs a point the session's review lists. In the shared community the review looks back on the 24 newest
+  // earlier sessions, which may all be cells without points (created side by side): review cells get a community of their own.
+  const session = await sessionIn(server, phase, command === 'review:set' ? await matrixCommunity(server) : community);
   const token = tokenOf(role, session, strangers);
   if (command === BOARD_EDIT) return boardEdit(server, session, token);
   const existing = { participant: session.people[0].client, facilitator: session.facilitator }[role as 'participant' | 'facilitator'];
@@ -226,7 +225,7 @@ describe('authorization matrix', () => {
     const cells = MATRIX_COMMANDS.length * ROLES.length * PHASES.length;
     console.log(`[authorization] ${cells} cells checked through real sockets`);
     expect(actual).toEqual(MATRIX);
-  }, 120_000);
+  }, 300_000);
 
   it('is documented in docs/authorization.md with the same table', async () => {
     if (process.env.UPDATE_DOCS === '1') {

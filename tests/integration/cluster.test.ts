@@ -114,15 +114,28 @@ suite('two instances behind nginx', () => {
     const tokens = await Promise.all([0, 1, 2, 3].map(async (i) => (await joinSession(proxy.url, created.code, { name: `V${i}` })).participantToken));
     const facilitator = reconnecting(proxy.url, created.code, created.facilitatorToken);
     const voters = tokens.map((t) => reconnecting(proxy.url, created.code, t));
-    // A second session in its action phase, where someone types while the instance dies.
-    const boardSession = await createSession(proxy.url, { title: 'Board' });
+    await waitFor(() => [facilitator, ...voters].every((c) => c.snapshots.length > 0), { message: 'all connected' });
+    const owner = await ownerOf(databaseUrl, created.code);
+    const [dying, survivor] = owner === a.url ? [a, b] : [b, a];
+    // A second session in its action phase on the same (doomed) owner, where two people type while it dies.
+    const boardSession = await createSession(dying.url, { title: 'Board' });
+    expect(await ownerOf(databaseUrl, boardSession.code)).toBe(dying.url);
     const boardHost = await connectClient(proxy.url, { code: boardSession.code, token: boardSession.facilitatorToken });
     for (const phase of ['voting', 'revealed', 'actions'] as const) expect((await boardHost.send('phase:set', { phase })).ok).toBe(true);
-    const point = await addPoint(boardHost, 2, '');
+    const [kept, resent] = [await addPoint(boardHost, 2, ''), await addPoint(boardHost, 3, '')];
     boardHost.close();
+    // One typist is cut off for good at the kill: what the server relayed of theirs must be stored (the
+    // durability test's accounting: an update counts as acknowledged once another client received it, as
+    // the server persists before it relays). The other reconnects through the proxy and resends what it has.
+    const cutOff = await connectYjs(proxy.url, boardSession.code, boardSession.facilitatorToken);
+    const observer = await connectYjs(dying.url, boardSession.code, boardSession.facilitatorToken);
     const typist = await connectYjs(proxy.url, boardSession.code, boardSession.facilitatorToken);
-    const typed = await textIn(typist.doc, point);
-    await waitFor(() => [facilitator, ...voters].every((c) => c.snapshots.length > 0), { message: 'all connected' });
+    const [cutOffText, typed] = [await textIn(cutOff.doc, kept), await textIn(typist.doc, resent)];
+    const observed = new Set<string>();
+    const observedText = await textIn(observer.doc, kept);
+    observer.doc.on('update', () => {
+      for (const token of observedText.toString().match(/k\d+;/g) ?? []) observed.add(token);
+    });
     const emit = <T>(c: { socket: Socket }, event: string, payload: unknown) =>
       c.socket
         .timeout(3000)
@@ -130,8 +143,6 @@ suite('two instances behind nginx', () => {
         .catch(() => null) as Promise<Ack<T> | null>;
     expect((await emit(facilitator, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
 
-    const owner = await ownerOf(databaseUrl, created.code);
-    const [dying, survivor] = owner === a.url ? [a, b] : [b, a];
     // Each voter votes one answer at a time (the next after the ack), so at most one is in flight when the owner dies.
     const acknowledged = new Map<string, number>();
     const unacknowledged = new Map<string, Set<number>>();
@@ -154,21 +165,33 @@ suite('two instances behind nginx', () => {
         }
       }
     });
+    let killed = false;
     const typing = (async () => {
       for (let n = 0; !stop && n < 2000; n++) {
         typed.insert(typed.length, `${n % 10}`);
+        if (!killed) cutOffText.insert(cutOffText.length, `k${n};`);
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
-    await waitFor(() => acks >= 20 && typed.length >= 20, { timeout: 10_000, message: 'votes and typing before the kill' });
+    await waitFor(() => acks >= 20 && typed.length >= 20 && observed.size >= 20, { timeout: 10_000, message: 'votes and typing before the kill' });
     await dying.kill();
+    killed = true;
+    // Cut off before it can reconnect and resend: only what the dead owner stored can bring its text back.
+    cutOff.destroy();
+    observer.destroy();
+    const fresh = await connectYjs(proxy.url, boardSession.code, boardSession.facilitatorToken);
+    const keptText = (await textIn(fresh.doc, kept)).toString();
+    const lost = [...observed].filter((token) => !keptText.includes(token));
+    expect(lost, `relayed by the owner before it died (${observed.size}) but not stored`).toEqual([]);
+    expect(observed.size).toBeGreaterThanOrEqual(20);
+    fresh.destroy();
     const beforeKill = acks;
     await waitFor(() => acks >= beforeKill + 20, { timeout: 30_000, message: 'votes acknowledged by the survivor' });
     stop = true;
     await Promise.all([...voting, typing]);
     // Everything typed, before, during and after the kill, reaches the survivor: a fresh editor reads it all.
     const reader = await connectYjs(proxy.url, boardSession.code, boardSession.facilitatorToken);
-    await waitFor(async () => (await textIn(reader.doc, point)).toString() === typed.toString(), {
+    await waitFor(async () => (await textIn(reader.doc, resent)).toString() === typed.toString(), {
       timeout: 15_000,
       message: 'the typed text at the survivor'
     });

@@ -157,3 +157,38 @@ describe('review of earlier action points', () => {
     expect(summary.status).toBe(200);
   });
 });
+
+describe('two sessions of one community open at once', () => {
+  it('a point one of them closed (carried, done or dropped) cannot be decided again by the other; "doing" leaves it open', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const first = await firstSession(server, c);
+    // Two sessions prepared side by side (two subgroups meeting the same day): both list the same open points.
+    const a = await sessionOf(server, c);
+    const b = await sessionOf(server, c);
+    const [open, doing] = a.facilitator.snapshot.review!.map((i) => i.key);
+    expect(b.facilitator.snapshot.review!.map((i) => i.key)).toEqual([open, doing]);
+    expect(open).toBe(`${first.code}/${first.points.open}`);
+
+    expect((await a.facilitator.send('review:set', { key: open, status: 'carried' })).ok).toBe(true);
+    const refused = await b.facilitator.send('review:set', { key: open, status: 'carried' });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.error.code).toBe('invalid_transition');
+      expect(refused.error.message).toContain('carried over');
+    }
+    // Nothing changed in b: no copy on its board, its list unchanged.
+    const bState = await b.facilitator.state();
+    expect(bState.actions.filter((x) => x.origin === open)).toEqual([]);
+    expect(bState.review!.find((i) => i.key === open)!.review).toBeNull();
+
+    // "Doing" keeps a point open for everyone: both may say it, and a closing decision after it is still free.
+    expect((await a.facilitator.send('review:set', { key: doing, status: 'doing' })).ok).toBe(true);
+    expect((await b.facilitator.send('review:set', { key: doing, status: 'done' })).ok).toBe(true);
+    const late = await a.facilitator.send('review:set', { key: doing, status: 'dropped' });
+    expect(late.ok ? null : late.error.code).toBe('invalid_transition');
+    // A session may change its own decision.
+    expect((await a.facilitator.send('review:set', { key: open, status: 'doing' })).ok).toBe(true);
+    expect((await b.facilitator.send('review:set', { key: open, status: 'carried' })).ok).toBe(true);
+  });
+});

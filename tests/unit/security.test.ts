@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JoinLimiter } from '../../server/security/window-limiter';
+import { AddressLimit, GuessLimiter, MemoryAddressEvents } from '../../server/security/address-events';
 import { OriginPolicy } from '../../server/security/origin';
 import { TokenBucket } from '../../server/security/rate';
 
@@ -145,5 +146,35 @@ describe('OriginPolicy', () => {
     { name: 'not listed', extra: ['https://board.example.org'], origin: 'https://other.example.org', host: 'internal:3000', ok: false }
   ])('$name → $ok', ({ extra, origin, host, ok }) => {
     expect(new OriginPolicy(extra).allows(origin, host)).toBe(ok);
+  });
+});
+
+describe('AddressLimit and GuessLimiter in memory', () => {
+  it('counts per kind and address in a sliding window; 0 means no limit', async () => {
+    let now = 0;
+    const events = new MemoryAddressEvents(() => now);
+    const sessions = new AddressLimit(events, 'session', 2, 1000);
+    const communities = new AddressLimit(events, 'community', 2, 1000);
+    expect([await sessions.allow('a'), await sessions.allow('a'), await sessions.allow('a')]).toEqual([true, true, false]);
+    expect([await sessions.blocked('a'), await sessions.blocked('b'), await communities.blocked('a')]).toEqual([true, false, false]);
+    now = 1000;
+    expect(await sessions.blocked('a')).toBe(false);
+    const none = new AddressLimit(events, 'session', 0, 1000);
+    for (let i = 0; i < 5; i++) expect(await none.allow('a')).toBe(true);
+    expect(await none.blocked('a')).toBe(false);
+  });
+
+  it('a guesser is blocked after its misses, for every door, until the minute has passed', async () => {
+    let now = 0;
+    const guesses = new GuessLimiter(3, new MemoryAddressEvents(() => now));
+    for (let i = 0; i < 3; i++) {
+      expect(await guesses.blocked('x')).toBe(false);
+      await guesses.miss('x');
+    }
+    expect([await guesses.blocked('x'), await guesses.blocked('y')]).toEqual([true, false]);
+    now = 59_999;
+    expect(await guesses.blocked('x')).toBe(true);
+    now = 60_000;
+    expect(await guesses.blocked('x')).toBe(false);
   });
 });

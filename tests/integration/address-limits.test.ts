@@ -1,0 +1,156 @@
+/**
+ * Per-address limits held across instances (issue 15): a cluster counts code
+ * guesses and creations in PostgreSQL (server/cluster/address-events.ts), so an
+ * address gets each limit once however its requests are spread over instances.
+ * First the counter itself on a real PostgreSQL (shared, exact under races,
+ * sliding, swept, failing open), then two real instances as child processes.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { io } from 'socket.io-client';
+import { PgAddressEvents } from '../../server/cluster/address-events';
+import { PostgresStore } from '../../server/store/postgres';
+import { PROTOCOL_VERSION, SOCKET_PATH, type ErrorCode } from '../../src/lib/protocol';
+import { waitFor } from '../helpers/clients';
+import { freePort, startChildServer, type ChildServer } from '../helpers/child-server';
+import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
+import { adminQuery } from '../helpers/postgres';
+import { api, createSession, makeDataDir, postJson } from '../helpers/server';
+
+const suite = pgAdminUrl() ? describe : describe.skip;
+
+/** A migrated database and two counters on it, as two instances would hold. */
+async function twoCounters(): Promise<{ url: string; a: PgAddressEvents; b: PgAddressEvents }> {
+  const url = await makeDatabase();
+  const store = await PostgresStore.open({ connectionString: url });
+  onTestFinished(() => store.close());
+  const a = PgAddressEvents.connect(url, 'http://a.internal:3000');
+  const b = PgAddressEvents.connect(url, 'http://b.internal:3000');
+  onTestFinished(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+  return { url, a, b };
+}
+
+async function rowsOf(url: string, address: string): Promise<number> {
+  const { rows } = await adminQuery(url, `SELECT count(*)::int AS n FROM address_events WHERE address = '${address.replace(/'/g, '')}'`);
+  return rows[0].n as number;
+}
+
+suite('per-address counts in PostgreSQL', () => {
+  it('two instances share one count per kind and address', async () => {
+    const { a, b } = await twoCounters();
+    const answers = [];
+    for (let i = 0; i < 8; i++) answers.push(await (i % 2 ? b : a).allow('guess', '203.0.113.7', 5, 60_000));
+    expect(answers).toEqual([true, true, true, true, true, false, false, false]);
+    expect([await a.blocked('guess', '203.0.113.7', 5, 60_000), await b.blocked('guess', '203.0.113.7', 5, 60_000)]).toEqual([true, true]);
+    // Another address, another kind, a higher limit: counted apart.
+    expect(await b.allow('guess', '198.51.100.4', 5, 60_000)).toBe(true);
+    expect(await a.allow('session', '203.0.113.7', 5, 3_600_000)).toBe(true);
+    expect(await a.blocked('guess', '203.0.113.7', 6, 60_000)).toBe(false);
+    // A limit of 0 means none, and records nothing.
+    expect(await a.allow('community', '203.0.113.7', 0, 60_000)).toBe(true);
+    expect(await a.blocked('community', '203.0.113.7', 0, 60_000)).toBe(false);
+  });
+
+  it('instances racing on one address hand out exactly the limit', async () => {
+    const { url, a, b } = await twoCounters();
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? b : a).allow('guess', '203.0.113.9', 10, 60_000)));
+    expect(answers.filter(Boolean).length).toBe(10);
+    expect(await rowsOf(url, '203.0.113.9')).toBe(10);
+  });
+
+  it('the window slides: old events stop counting, are dropped with the next call, and swept when the address goes quiet', async () => {
+    const { url, a, b } = await twoCounters();
+    for (let i = 0; i < 3; i++) expect(await a.allow('guess', '203.0.113.10', 3, 300)).toBe(true);
+    expect(await b.allow('guess', '203.0.113.10', 3, 300)).toBe(false);
+    // Once all three are older than the window (a limit of 1 asks whether any is left).
+    await waitFor(async () => !(await b.blocked('guess', '203.0.113.10', 1, 300)), { message: 'the window passed', timeout: 5000 });
+    expect(await b.allow('guess', '203.0.113.10', 3, 300)).toBe(true);
+    // The call that counted dropped the three expired rows of that address: never more than the limit per address.
+    expect(await rowsOf(url, '203.0.113.10')).toBe(1);
+    // Rows of an address that stopped coming go with the sweep.
+    expect(await a.allow('guess', '203.0.113.11', 3, 300)).toBe(true);
+    await waitFor(async () => !(await a.blocked('guess', '203.0.113.11', 1, 300)), { message: 'the window passed', timeout: 5000 });
+    await a.sweep();
+    expect(await rowsOf(url, '203.0.113.11')).toBe(0);
+  });
+
+  it('fails open when PostgreSQL cannot be reached: no refusal, no crash', async () => {
+    const port = await freePort();
+    const counter = PgAddressEvents.connect(`postgres://nobody@127.0.0.1:${port}/none`, 'http://a.internal:3000');
+    onTestFinished(() => counter.close());
+    expect(await counter.allow('guess', '203.0.113.12', 1, 60_000)).toBe(true);
+    expect(await counter.allow('guess', '203.0.113.12', 1, 60_000)).toBe(true);
+    expect(await counter.blocked('guess', '203.0.113.12', 1, 60_000)).toBe(false);
+  });
+});
+
+/** The connect error code of a socket.io handshake from `address` (through a trusted proxy header). */
+function handshake(url: string, code: string, token: string, address: string): Promise<ErrorCode | 'connected'> {
+  const socket = io(url, {
+    path: SOCKET_PATH,
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    extraHeaders: { 'x-forwarded-for': address },
+    auth: { code, token, protocolVersion: PROTOCOL_VERSION },
+    query: { code }
+  });
+  return new Promise((resolve) => {
+    socket.once('connect', () => {
+      socket.disconnect();
+      resolve('connected');
+    });
+    socket.once('connect_error', (error) => {
+      socket.disconnect();
+      resolve(((error as Error & { data?: { code: ErrorCode } }).data?.code ?? 'internal') as ErrorCode);
+    });
+  });
+}
+
+suite('per-address limits across two instances', () => {
+  async function cluster(env: Record<string, string>): Promise<[ChildServer, ChildServer]> {
+    const databaseUrl = await makeDatabase();
+    const ports = [await freePort(), await freePort()];
+    return (await Promise.all(
+      ports.map(async (port) =>
+        startChildServer({
+          dataDir: await makeDataDir(),
+          port,
+          env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback', ...env }
+        })
+      )
+    )) as [ChildServer, ChildServer];
+  }
+
+  it('code guesses spread over both instances are counted once: after the limit, both refuse that address, the real code too', async () => {
+    const [a, b] = await cluster({ CODE_GUESSES_PER_MINUTE: '4' });
+    const session = await createSession(a.url);
+    const guesser = { 'x-forwarded-for': '203.0.113.7' };
+    // Four misses, two on each instance, through different doors.
+    expect((await api(a.url, '/api/sessions/ZZZZZZ', { headers: guesser })).status).toBe(404);
+    expect((await api(b.url, '/api/sessions/YYYYYY/qr.svg', { headers: guesser })).status).toBe(404);
+    expect(await handshake(a.url, 'XXXXXX', 'y'.repeat(43), '203.0.113.7')).toBe('not_found');
+    expect(await handshake(b.url, session.code, 'y'.repeat(43), '203.0.113.7')).toBe('unauthorized');
+    // Each instance alone saw two; together four: both refuse now, whichever owns the session.
+    for (const instance of [a, b]) {
+      const refused = await api<{ error: { code: string } }>(instance.url, `/api/sessions/${session.code}`, { headers: guesser });
+      expect([refused.status, refused.body.error.code]).toEqual([429, 'rate_limited']);
+      expect(await handshake(instance.url, session.code, session.facilitatorToken, '203.0.113.7')).toBe('rate_limited');
+    }
+    // Other addresses are not affected.
+    expect((await api(b.url, `/api/sessions/${session.code}`, { headers: { 'x-forwarded-for': '198.51.100.4' } })).status).toBe(200);
+    expect(await handshake(a.url, session.code, session.facilitatorToken, '198.51.100.4')).toBe('connected');
+  }, 60_000);
+
+  it('sessions per hour: an address that alternates instances still gets the limit once', async () => {
+    const [a, b] = await cluster({ SESSIONS_PER_HOUR: '3' });
+    const starter = { 'x-forwarded-for': '203.0.113.20' };
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await postJson((i % 2 ? b : a).url, '/api/sessions', {}, starter)).status);
+    expect(statuses).toEqual([201, 201, 201, 429, 429]);
+    // Communities have their own budget, shared the same way.
+    const communities = [];
+    for (let i = 0; i < 4; i++) communities.push((await postJson((i % 2 ? a : b).url, '/api/communities', { name: `LC ${i}` }, starter)).status);
+    expect(communities).toEqual([201, 201, 201, 429]);
+    expect((await postJson(a.url, '/api/sessions', {}, { 'x-forwarded-for': '198.51.100.21' })).status).toBe(201);
+  }, 60_000);
+});
