@@ -55,8 +55,9 @@ type Decision = { local: true } | { local: false; target: string } | { retry: tr
  * Sends each session's HTTP requests and WebSocket upgrades to the instance
  * that holds its lease, so a session's room lives in exactly one process while
  * its people may reach any instance (through a proxy that balances as it
- * likes). An instance that finds a session's lease free takes it and serves
- * the session itself. Installed in front of every other handler of the HTTP
+ * likes). An instance that finds a session's lease free serves the session
+ * itself (its room takes the lease as it loads, server/sessions/registry.ts).
+ * Installed in front of every other handler of the HTTP
  * server, socket.io's included (which otherwise answers /socket.io first).
  */
 export class SessionForwarder {

@@ -220,4 +220,22 @@ suite('attacks on the forwarding between instances', () => {
     // The first instance is untouched, and still the only one serving.
     expect((await api(a.url, '/healthz')).status).toBe(200);
   }, 60_000);
+
+  it('huge targets and many codes: a URL with a thousand codes is routed by the first without a server error, an oversized one refused by the parser', async () => {
+    const databaseUrl = await makeDatabase();
+    const [a, b] = await pair(databaseUrl);
+    const created = await createSession(a.url, { title: 'Many codes' });
+    const other = await createSession(b.url, { title: 'Other' });
+    // Under Node's 16 kB header limit: 1,200 codes in the socket.io query, the first one a's session.
+    const many = `/socket.io/?EIO=4&transport=polling&code=${created.code}${`&code=${other.code}`.repeat(1200)}`;
+    expect(many.length).toBeLessThan(16_000);
+    const status = await rawRequest(b.port, `GET ${many} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(status).toBeGreaterThanOrEqual(200);
+    expect(status).toBeLessThan(500);
+    // Over the limit: refused by the HTTP parser before any routing.
+    const huge = `/api/sessions/${created.code}?${'x'.repeat(70_000)}`;
+    expect(await rawRequest(b.port, `GET ${huge} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(431);
+    for (const i of [a, b]) expect((await api(i.url, '/healthz')).status).toBe(200);
+    expect(await heldLeases(databaseUrl)).toBe(2);
+  }, 60_000);
 });
