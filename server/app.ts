@@ -11,6 +11,7 @@ import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { openStore } from './store/open';
 import { PgSessionLeases } from './cluster/leases';
+import { INSTANCE_HEADER, checkInstanceUrl, newInstanceId } from './cluster/identity';
 import { SessionForwarder } from './cluster/forward';
 import { PgAddressEvents } from './cluster/address-events';
 import { StoreHealth } from './store/health';
@@ -87,6 +88,10 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.use('/api', helmet.contentSecurityPolicy({ directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
 
+  // Answers /healthz with this process's id, so that an instance can check that INSTANCE_URL reaches itself.
+  const instanceId = newInstanceId();
+  if (leases) app.use('/healthz', (_req, res, next) => void (res.set(INSTANCE_HEADER, instanceId), next()));
+
   const server = http.createServer(app);
   // A client that announces a body and never sends it gets a 408 after 30 s, not Node's 5 minutes.
   server.requestTimeout = 30_000;
@@ -141,7 +146,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const urlHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
 
   let closing: Promise<void> | null = null;
-  return {
+  const running: RunningServer = {
     url: `http://${urlHost}:${port}`,
     port,
     realtime,
@@ -165,6 +170,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
         await opened.close();
       })())
   };
+  if (leases && config.instanceUrl) {
+    try {
+      await checkInstanceUrl(config.instanceUrl, instanceId);
+    } catch (error) {
+      await running.close();
+      throw error;
+    }
+  }
+  return running;
 }
 
 /**

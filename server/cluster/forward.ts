@@ -13,21 +13,37 @@ export const FORWARDED_HEADER = 'x-seeds-forwarded';
  * live room (pages, creating a session, communities, frameworks, health):
  * `/api/sessions/CODE…`, `/yjs/CODE`, and socket.io requests, which carry the
  * code as a `code` query parameter (the client adds it for this).
+ *
+ * Each path is read the way the handler that serves it reads it, so that the
+ * routing and the serving decide on the same session: socket.io (engine.io) and
+ * the Yjs hub match a literal, case-sensitive prefix of the raw request target;
+ * Express matches `/api/sessions/:code` in any letter case, on the path of an
+ * origin-form or absolute-form target. Never throws, whatever the target.
  */
 export function sessionCodeOf(url: string | undefined): string | null {
   if (!url) return null;
-  const parsed = new URL(url, 'http://x');
-  const path = parsed.pathname;
+  const query = url.indexOf('?');
   let raw: string | null = null;
-  if (path === `${SOCKET_PATH}/` || path.startsWith(`${SOCKET_PATH}/`)) raw = parsed.searchParams.get('code');
-  else if (path.startsWith(`${YJS_PATH}/`)) raw = path.slice(YJS_PATH.length + 1).split('/')[0];
+  if (url.startsWith(`${SOCKET_PATH}/`)) raw = query < 0 ? null : new URLSearchParams(url.slice(query + 1)).get('code');
+  else if (url.startsWith(`${YJS_PATH}/`)) raw = url.slice(YJS_PATH.length + 1).split(/[/?]/)[0];
   else {
-    const match = /^\/api\/sessions\/([^/]+)/.exec(path);
+    const path = expressPath(url);
+    const match = path === null ? null : /^\/api\/sessions\/([^/]+)/i.exec(path);
     raw = match ? match[1] : null;
   }
   if (!raw) return null;
   try {
     return normalizeCode(decodeURIComponent(raw));
+  } catch {
+    return null;
+  }
+}
+
+/** The path Express routes on (as its `parseurl` does): the target up to `?`, or an absolute-form target's path; null when unparseable. */
+function expressPath(url: string): string | null {
+  if (url.startsWith('/')) return url.split('?')[0];
+  try {
+    return new URL(url).pathname;
   } catch {
     return null;
   }
@@ -39,8 +55,9 @@ type Decision = { local: true } | { local: false; target: string } | { retry: tr
  * Sends each session's HTTP requests and WebSocket upgrades to the instance
  * that holds its lease, so a session's room lives in exactly one process while
  * its people may reach any instance (through a proxy that balances as it
- * likes). An instance that finds a session's lease free takes it and serves
- * the session itself. Installed in front of every other handler of the HTTP
+ * likes). An instance that finds a session's lease free serves the session
+ * itself (its room takes the lease as it loads, server/sessions/registry.ts).
+ * Installed in front of every other handler of the HTTP
  * server, socket.io's included (which otherwise answers /socket.io first).
  */
 export class SessionForwarder {
@@ -71,9 +88,16 @@ export class SessionForwarder {
     // Looked up every time (one indexed read): a deleted session's code can be handed out again, so a cache could route to the wrong session.
     const id = await this.findSessionId(code);
     if (!id || this.leases.holds(id)) return { local: true };
-    const owner = await this.leases.acquire(id);
-    if (owner.here) return { local: true };
-    return owner.ownerUrl ? { local: false, target: owner.ownerUrl } : { retry: true };
+    // Only looked at, not taken: the room takes the lease when it loads (server/sessions/registry.ts), so a
+    // request that loads no room leaves no lock behind; should another instance take it first, the load refuses.
+    const where = await this.leases.locate(id);
+    switch (where.at) {
+      case 'here':
+      case 'nobody':
+        return { local: true };
+      case 'elsewhere':
+        return where.ownerUrl ? { local: false, target: where.ownerUrl } : { retry: true };
+    }
   }
 
   /** Wraps the server's `request` and `upgrade` listeners (install after socket.io and Express are attached). */

@@ -4,8 +4,27 @@ import { KeyedSerial } from '../sessions/serial';
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
 
+/**
+ * A dead peer that sends no FIN (a crashed machine, a cut network) is noticed only by timers.
+ * PostgreSQL probes the lease connection after 10 s of silence, every 5 s, 3 times: it frees a
+ * vanished instance's leases within about 25 s (the kernel default would be over two hours).
+ * This side asks PostgreSQL every 2 s when the connection is idle, and gives up when it has
+ * been waiting 5 s with no answer at all: an instance cut off from the database hands its rooms
+ * over (after at most ~7 s) well before PostgreSQL can give its leases to another instance, so
+ * a session never has two live rooms (docs/scaling.md). Silence is measured, not the time one
+ * query takes: a long queue (a burst of requests) on a connection that answers is not a cut.
+ */
+const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
+export const LEASE_HEARTBEAT_MS = 2000;
+export const LEASE_TIMEOUT_MS = 5000;
+/** Lookups waiting on the lease connection beyond which routing answers "try again" instead of queueing more. */
+const MAX_WAITING = 1000;
+
 /** Where a session's authority is: here, or at another instance (its internal URL, null while unknown). */
 export type Ownership = { here: true } | { here: false; ownerUrl: string | null };
+
+/** Where a session's lease is, found without taking it: here, with nobody (free), or elsewhere. */
+export type Whereabouts = { at: 'here' } | { at: 'nobody' } | { at: 'elsewhere'; ownerUrl: string | null };
 
 /**
  * Which instance owns a session's live room. Exactly one instance at a time
@@ -15,11 +34,16 @@ export type Ownership = { here: true } | { here: false; ownerUrl: string | null 
 export interface SessionLeases {
   /** Takes the lease when it is free (or already ours); otherwise says who holds it. */
   acquire(sessionId: string): Promise<Ownership>;
+  /**
+   * Where the lease is, without taking it. Routing asks this: only loading a room takes a
+   * lease, so a request that loads none (a 404, a refused handshake) leaves no lock behind.
+   */
+  locate(sessionId: string): Promise<Whereabouts>;
   /** Whether this instance holds the lease now. */
   holds(sessionId: string): boolean;
   /** Gives a lease back (the room was unloaded or deleted). */
   release(sessionId: string): Promise<void>;
-  /** Called once when every lease was lost at once (the connection that held them broke). */
+  /** Called each time every lease was lost at once (the connection that held them broke; a new one is made). */
   onLost(listener: () => void): void;
   /** Tells every instance that sessions were deleted (purged, or their community deleted), so their owners end them. */
   announceGone(sessionIds: readonly string[]): Promise<void>;
@@ -32,6 +56,9 @@ export interface SessionLeases {
 export class LocalLeases implements SessionLeases {
   async acquire(): Promise<Ownership> {
     return { here: true };
+  }
+  async locate(): Promise<Whereabouts> {
+    return { at: 'here' };
   }
   holds(): boolean {
     return true;
@@ -59,54 +86,173 @@ export class PgSessionLeases implements SessionLeases {
   private readonly goneListeners: ((sessionId: string) => void)[] = [];
   private lost = false;
   private closed = false;
+  private reconnecting: NodeJS.Timeout | null = null;
+  private readonly heartbeat: NodeJS.Timeout;
+  /** Queries sent on the lease connection and not answered yet; since when it has been busy; its last answer. */
+  private waiting = 0;
+  private busySince = 0;
+  private lastAnswer = Date.now();
+  /** One lookup per session at a time, shared by every request that asks meanwhile. */
+  private readonly locating = new Map<string, Promise<Whereabouts>>();
 
   private constructor(
-    private readonly client: pg.Client,
+    private client: pg.Client,
+    private readonly databaseUrl: string,
     /** This instance's internal URL, as the others reach it (INSTANCE_URL). */
     readonly instanceUrl: string
   ) {
-    const fail = (error?: Error) => {
-      if (this.closed || this.lost) return;
-      this.lost = true;
-      this.held.clear();
-      console.error(`cluster: the lease connection to PostgreSQL broke${error ? `: ${error.message}` : ''}; every session here is given up`);
-      for (const listener of this.listeners) listener();
-    };
-    client.on('error', fail);
-    client.on('end', () => fail());
+    this.watch(client);
+    // A connection that goes silent (no error, no end) is as lost as a closed one.
+    this.heartbeat = setInterval(() => {
+      if (this.lost || this.closed) return;
+      const current = this.client;
+      if (this.waiting === 0) return void this.ask(current, 'SELECT 1').catch(() => undefined);
+      const silent = Date.now() - Math.max(this.busySince, this.lastAnswer);
+      if (silent > LEASE_TIMEOUT_MS) this.fail(current, new Error(`no answer for ${Math.round(silent / 1000)} s`));
+    }, LEASE_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  private static async open(databaseUrl: string, instanceUrl: string): Promise<pg.Client> {
+    const client = new pg.Client({
+      connectionString: databaseUrl,
+      application_name: `seeds-leases ${instanceUrl}`,
+      connectionTimeoutMillis: LEASE_TIMEOUT_MS,
+      keepAlive: true,
+      options: SERVER_KEEPALIVE
+    });
+    try {
+      await client.connect();
+      // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
+      await client.query(`LISTEN ${GONE_CHANNEL}`);
+      return client;
+    } catch (error) {
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  static async connect(databaseUrl: string, instanceUrl: string): Promise<PgSessionLeases> {
+    return new PgSessionLeases(await PgSessionLeases.open(databaseUrl, instanceUrl), databaseUrl, instanceUrl);
+  }
+
+  /** Every lease went (or may have gone) with this connection: give every room up and connect anew. */
+  private fail(client: pg.Client, error?: Error): void {
+    // Only the current connection's end matters (an old one may report late).
+    if (this.closed || this.lost || client !== this.client) return;
+    this.lost = true;
+    this.held.clear();
+    console.error(`cluster: the lease connection to PostgreSQL broke${error ? `: ${error.message}` : ''}; every session here is given up`);
+    for (const listener of this.listeners) listener();
+    // Drop a silent connection: once the network is back, PostgreSQL learns at once that it (and its locks) is gone.
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    this.reconnect();
+  }
+
+  private watch(client: pg.Client): void {
+    client.on('error', (error) => this.fail(client, error));
+    client.on('end', () => this.fail(client));
     client.on('notification', (message) => {
       if (message.channel !== GONE_CHANNEL || !message.payload) return;
       for (const listener of this.goneListeners) listener(message.payload);
     });
   }
 
-  static async connect(databaseUrl: string, instanceUrl: string): Promise<PgSessionLeases> {
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: `seeds-leases ${instanceUrl}` });
-    await client.connect();
-    // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
-    await client.query(`LISTEN ${GONE_CHANNEL}`);
-    return new PgSessionLeases(client, instanceUrl);
+  /**
+   * A new lease connection after the old one broke (PostgreSQL restarted, a failover, a
+   * terminated backend): without it this instance could serve no session again until
+   * restarted. It starts holding nothing; rooms are loaded (and leases taken) on demand.
+   */
+  private reconnect(): void {
+    if (this.closed || this.reconnecting) return;
+    this.reconnecting = setTimeout(() => {
+      this.reconnecting = null;
+      PgSessionLeases.open(this.databaseUrl, this.instanceUrl).then(
+        (client) => {
+          if (this.closed) return void client.end().catch(() => undefined);
+          this.client = client;
+          this.watch(client);
+          this.lost = false;
+          console.log('cluster: the lease connection to PostgreSQL is back');
+        },
+        (error) => {
+          console.error(`cluster: reconnecting the lease connection failed: ${(error as Error).message}; trying again`);
+          this.reconnect();
+        }
+      );
+    }, 1000);
+    this.reconnecting.unref();
+  }
+
+  /** A query on the lease connection, counted for the silence check (any answer from PostgreSQL, error or not, is a sign of life). */
+  private async ask<R extends pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.waiting++ === 0) this.busySince = Date.now();
+    try {
+      const result = await client.query<R>(text, values);
+      this.lastAnswer = Date.now();
+      return result;
+    } catch (error) {
+      if (typeof (error as { code?: unknown }).code === 'string') this.lastAnswer = Date.now();
+      throw error;
+    } finally {
+      this.waiting--;
+    }
   }
 
   holds(sessionId: string): boolean {
     return this.held.has(sessionId);
   }
 
+  locate(sessionId: string): Promise<Whereabouts> {
+    if (this.held.has(sessionId)) return Promise.resolve({ at: 'here' });
+    const pending = this.locating.get(sessionId);
+    if (pending) return pending;
+    // A flood of requests must not become an unbounded queue on the one lease connection: answer "try again".
+    if (this.waiting >= MAX_WAITING) return Promise.resolve({ at: 'elsewhere', ownerUrl: null });
+    const lookup = this.lookUp(sessionId).finally(() => this.locating.delete(sessionId));
+    this.locating.set(sessionId, lookup);
+    return lookup;
+  }
+
+  private lookUp(sessionId: string): Promise<Whereabouts> {
+    return this.serial.run(sessionId, async () => {
+      if (this.held.has(sessionId)) return { at: 'here' };
+      if (this.lost || this.closed) return { at: 'elsewhere', ownerUrl: null };
+      // Free when we can take the lock, and then give it straight back (CASE evaluates in order); else who holds it.
+      const { rows } = await this.ask<{ free: boolean; owner: string | null }>(
+        this.client,
+        `SELECT CASE WHEN pg_try_advisory_lock(k.h) THEN pg_advisory_unlock(k.h) ELSE false END AS free,
+                (SELECT instance_url FROM session_owners WHERE session_id = $1) AS owner
+           FROM (SELECT hashtextextended($1, 7) AS h) k`,
+        [sessionId]
+      );
+      if (rows[0]?.free) return { at: 'nobody' };
+      const ownerUrl = rows[0]?.owner ?? null;
+      // A row naming us while the lock is elsewhere is stale (we gave the lease up): nobody known yet.
+      return { at: 'elsewhere', ownerUrl: ownerUrl === this.instanceUrl ? null : ownerUrl };
+    });
+  }
+
   acquire(sessionId: string): Promise<Ownership> {
     return this.serial.run(sessionId, async () => {
       if (this.held.has(sessionId)) return { here: true };
       if (this.lost || this.closed) return { here: false, ownerUrl: null };
-      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
+      const client = this.client;
+      const { rows } = await this.ask<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
       if (rows[0]?.ok) {
-        await this.client.query(
+        await this.ask(
+          client,
           `INSERT INTO session_owners (session_id, instance_url) VALUES ($1, $2)
            ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now()`,
           [sessionId, this.instanceUrl]
         );
+        // The connection that took the lock broke meanwhile: the lock went with it.
+        if (client !== this.client || this.lost) return { here: false, ownerUrl: null };
         this.held.add(sessionId);
         return { here: true };
       }
-      const owner = await this.client.query<{ instance_url: string }>('SELECT instance_url FROM session_owners WHERE session_id = $1', [sessionId]);
+      const owner = await this.ask<{ instance_url: string }>(client, 'SELECT instance_url FROM session_owners WHERE session_id = $1', [sessionId]);
       const ownerUrl = owner.rows[0]?.instance_url ?? null;
       // A row naming us while the lock is elsewhere is stale (we gave the lease up): nobody known yet.
       return { here: false, ownerUrl: ownerUrl === this.instanceUrl ? null : ownerUrl };
@@ -116,8 +262,8 @@ export class PgSessionLeases implements SessionLeases {
   release(sessionId: string): Promise<void> {
     return this.serial.run(sessionId, async () => {
       if (!this.held.delete(sessionId) || this.lost || this.closed) return;
-      await this.client.query('DELETE FROM session_owners WHERE session_id = $1 AND instance_url = $2', [sessionId, this.instanceUrl]);
-      await this.client.query('SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
+      await this.ask(this.client, 'DELETE FROM session_owners WHERE session_id = $1 AND instance_url = $2', [sessionId, this.instanceUrl]);
+      await this.ask(this.client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
     });
   }
 
@@ -127,7 +273,7 @@ export class PgSessionLeases implements SessionLeases {
 
   async announceGone(sessionIds: readonly string[]): Promise<void> {
     if (this.lost || this.closed) return;
-    for (const id of sessionIds) await this.client.query('SELECT pg_notify($1, $2)', [GONE_CHANNEL, id]);
+    for (const id of sessionIds) await this.ask(this.client, 'SELECT pg_notify($1, $2)', [GONE_CHANNEL, id]);
   }
 
   onGone(listener: (sessionId: string) => void): void {
@@ -137,6 +283,8 @@ export class PgSessionLeases implements SessionLeases {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.reconnecting) clearTimeout(this.reconnecting);
+    clearInterval(this.heartbeat);
     this.held.clear();
     // Ending the connection releases every lock it held.
     await this.client.end().catch(() => undefined);

@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { CommandError, COMMAND_NAMES, LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type CommandName, type ProtocolError } from '../../src/lib/protocol';
 import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
+import { normalizeCode } from '../../src/lib/domain/codes';
 import type { Identity } from '../sessions/projections';
 import type { LiveSession } from '../sessions/live-session';
 import type { SessionRegistry } from '../sessions/registry';
@@ -75,6 +76,13 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
     }
     if (parsed.data.protocolVersion !== PROTOCOL_VERSION) {
       next(connectError({ code: 'version_mismatch', message: `This server speaks protocol ${PROTOCOL_VERSION}; reload the page.` }));
+      return;
+    }
+    // Several instances route a connection by the code in its URL (server/cluster/forward.ts): a connection that is
+    // routed by one session and asks for another would be served where the other's authority may not be.
+    const routed = socket.handshake.query.code;
+    if (routed !== undefined && (typeof routed !== 'string' || normalizeCode(routed) !== normalizeCode(parsed.data.code))) {
+      next(connectError({ code: 'bad_request', message: 'The session code in the URL and in the handshake differ.' }));
       return;
     }
     deps.registry.get(parsed.data.code).then(

@@ -104,8 +104,14 @@ export class SessionRegistry {
     const facilitatorToken = generateToken();
     const now = Date.now();
     const language = input.language ?? DEFAULT_LANGUAGE;
+    const id = generateId();
+    // The new session's lease first, before anyone can reach the session, so its room is here and only here. Without
+    // it (the lease connection is down) nothing is created: a room opened without its lease could open elsewhere too.
+    if (!(await this.leases.acquire(id)).here) {
+      throw new CommandError('store_unavailable', 'This server cannot start a session right now; try again in a moment.');
+    }
     const record: SessionRecord = {
-      id: generateId(),
+      id,
       code,
       title: input.title?.trim() || framework.name[language],
       language,
@@ -124,9 +130,12 @@ export class SessionRegistry {
       createdAt: now,
       updatedAt: now
     };
-    await committed(this.options.store.createSession(record), 'the new session');
-    // A new session's lease is free; holding it before anyone can reach the session keeps its room here.
-    await this.leases.acquire(record.id);
+    try {
+      await committed(this.options.store.createSession(record), 'the new session');
+    } catch (error) {
+      void this.leases.release(id).catch(() => undefined);
+      throw error;
+    }
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
     return { room, facilitatorToken };

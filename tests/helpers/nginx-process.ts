@@ -37,9 +37,16 @@ export async function singleSite(upstreamPort: number, port: number): Promise<st
   return site;
 }
 
-/** docs/deploy/nginx-cluster.conf with only its three ports changed. */
-export async function clusterSite([first, second]: [number, number], port: number): Promise<string> {
-  const site = (await fs.readFile(path.join(REPO_ROOT, 'docs/deploy/nginx-cluster.conf'), 'utf8'))
+/** How the cluster proxy picks an instance: the documented hash on the session code, or round-robin. */
+export type Balance = 'by-code' | 'round-robin';
+
+/** docs/deploy/nginx-cluster.conf with only its three ports changed (and, for round-robin, its hash line removed). */
+export async function clusterSite([first, second]: [number, number], port: number, balance: Balance = 'by-code'): Promise<string> {
+  const documented = await fs.readFile(path.join(REPO_ROOT, 'docs/deploy/nginx-cluster.conf'), 'utf8');
+  // Round-robin: a balancer that knows nothing of sessions, so one person's requests reach both instances (forwarding does the rest).
+  if (balance === 'round-robin' && !documented.includes('    hash $session_code consistent;\n'))
+    throw new Error('docs/deploy/nginx-cluster.conf changed shape');
+  const site = (balance === 'round-robin' ? documented.replace('    hash $session_code consistent;\n', '') : documented)
     .replace('server 127.0.0.1:3001 ', `server 127.0.0.1:${first} `)
     .replace('server 127.0.0.1:3002 ', `server 127.0.0.1:${second} `)
     .replace('listen 80;', `listen 127.0.0.1:${port};`);
@@ -49,9 +56,12 @@ export async function clusterSite([first, second]: [number, number], port: numbe
 }
 
 /** Starts nginx in front of two instances with the documented cluster configuration; the caller stops it. */
-export async function launchNginxCluster(upstreams: [number, number], options: NginxOptions = {}): Promise<RunningNginx & { url: string }> {
+export async function launchNginxCluster(
+  upstreams: [number, number],
+  options: NginxOptions & { balance?: Balance } = {}
+): Promise<RunningNginx & { url: string }> {
   const port = await freePort();
-  const running = await runNginx(await clusterSite(upstreams, port), port, options);
+  const running = await runNginx(await clusterSite(upstreams, port, options.balance), port, options);
   return { ...running, url: `http://127.0.0.1:${port}` };
 }
 

@@ -4,7 +4,7 @@
  * is started by ./nginx-process.ts, which the benchmarks use too.
  */
 import { onTestFinished } from 'vitest';
-import { launchNginxCluster, NGINX, runNginx, singleSite, type RunningNginx } from './nginx-process';
+import { launchNginxCluster, NGINX, runNginx, singleSite, type Balance, type RunningNginx } from './nginx-process';
 import { freePort } from './postgres';
 
 export { NGINX, type RunningNginx };
@@ -24,8 +24,11 @@ export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
 }
 
 /** Starts nginx in front of two instances with the documented cluster configuration (docs/deploy/nginx-cluster.conf), stopped after the test. */
-export async function startNginxCluster(upstreams: [number, number]): Promise<RunningNginx & { url: string }> {
-  const running = await launchNginxCluster(upstreams);
+export async function startNginxCluster(
+  upstreams: [number, number],
+  { balance = 'by-code' }: { balance?: Balance } = {}
+): Promise<RunningNginx & { url: string }> {
+  const running = await launchNginxCluster(upstreams, { balance });
   onTestFinished(() => running.stop());
   return running;
 }

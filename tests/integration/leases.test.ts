@@ -72,5 +72,11 @@ describe('which session a request is about', () => {
     expect(sessionCodeOf('/socket.io/?EIO=4&transport=polling')).toBeNull();
     expect(sessionCodeOf('/s/ABCDEF')).toBeNull();
     expect(sessionCodeOf('/api/sessions/%E0%A4%A')).toBeNull();
+    // As the handlers read them: Express in any letter case and absolute-form; socket.io and Yjs by a literal prefix.
+    expect(sessionCodeOf('/API/Sessions/abcdef')).toBe('ABCDEF');
+    expect(sessionCodeOf('http://elsewhere/api/sessions/ABCDEF')).toBe('ABCDEF');
+    expect(sessionCodeOf('http://[/api/sessions/ABCDEF')).toBeNull();
+    expect(sessionCodeOf('/SOCKET.IO/?code=ABCDEF')).toBeNull();
+    expect(sessionCodeOf('/yjs/ABCDEF/..?code=GHJKLM')).toBe('ABCDEF');
   });
 });

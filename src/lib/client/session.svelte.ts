@@ -87,6 +87,7 @@ export class SessionConnection {
     });
     const s = this.socket;
     s.on('connect', () => {
+      this.retries = 0;
       this.status = 'online';
       this.error = null;
       void this.syncClock();
@@ -99,7 +100,13 @@ export class SessionConnection {
     });
     s.on('connect_error', (error) => {
       const data = (error as Error & { data?: unknown }).data;
-      if (isProtocolError(data)) {
+      if (isProtocolError(data) && data.code === 'store_unavailable') {
+        // "Try again in a moment": the database is briefly away, or (several instances) the session is moving between
+        // them. socket.io does not retry a refused handshake itself; a new connection is routed afresh.
+        this.status = this.snapshot ? 'offline' : 'connecting';
+        s.disconnect();
+        this.retryLater();
+      } else if (isProtocolError(data)) {
         this.error = data;
         // A refused token or unknown session will not get better by retrying.
         this.status = 'failed';
@@ -161,6 +168,19 @@ export class SessionConnection {
       this.status = 'deleted';
       s.disconnect();
     });
+  }
+
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retries = 0;
+
+  /** Connects again after a growing, jittered pause (so a room full of pages does not retry in step). */
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    const delay = Math.min(5000, 500 * 2 ** this.retries++) * (0.5 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.status === 'offline' || this.status === 'connecting') this.socket.connect();
+    }, delay);
   }
 
   private patch(change: (snapshot: SessionSnapshot) => void): void {
@@ -308,6 +328,8 @@ export class SessionConnection {
   }
 
   close(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     for (const factor of [...this.commentTimers.keys()]) this.flushComment(factor);
     this.socket.removeAllListeners();
     this.socket.disconnect();
