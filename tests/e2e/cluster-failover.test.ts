@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import type { Answer } from '../../src/lib/protocol';
 import { browserAvailability } from '../helpers/browser';
-import { freePort, startChildServer, type ChildServer } from '../helpers/child-server';
+import { freePort, startInstance, type ChildServer } from '../helpers/child-server';
 import { PHONE, checkedAnswers, expectParticipantCount, fillJoinForm, textOf, useE2E, vote } from '../helpers/e2e';
 import { nginxAvailability, startNginxCluster } from '../helpers/nginx';
 import { adminQuery, createDatabase, postgresAvailability, startCluster, type PgCluster } from '../helpers/postgres';
-import { REPO_ROOT, makeDataDir } from '../helpers/server';
+import { REPO_ROOT } from '../helpers/server';
 import { FORWARDED_HEADER } from '../../server/cluster/forward';
 
 const browser = browserAvailability();
@@ -31,6 +31,8 @@ const reason = [browser, proxy, postgres].map((a) => ('reason' in a ? a.reason :
 
 const DESK: Answer[] = [2, 4, 3, 1, 3, 4, 3, 2, 4, 3, 5, 'unknown'];
 const PHONE_ANSWERS: Answer[] = [3, 2, 4, 1, 5, 4, 2, 2, 3, 3, 4, 1];
+/** Instances that serve the pages too, with the per-address limits off (the whole test is one address). */
+const PAGES = { APP_DIR: path.join(REPO_ROOT, 'build'), SESSIONS_PER_HOUR: '0', CODE_GUESSES_PER_MINUTE: '0' };
 const BEFORE = 'Visit the regional incubator';
 const DURING = ' together with the municipality';
 const AFTER = ' in March';
@@ -55,19 +57,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
   it('votes, reveal and an action point across both instances survive SIGKILL of the owner and a rolling restart', async () => {
     const databaseUrl = await createDatabase(pg.adminUrl);
     const ports = [await freePort(), await freePort()];
-    const start = async (port: number) =>
-      startChildServer({
-        dataDir: await makeDataDir(),
-        port,
-        env: {
-          DATABASE_URL: databaseUrl,
-          INSTANCE_URL: `http://127.0.0.1:${port}`,
-          TRUST_PROXY: 'loopback',
-          APP_DIR: path.join(REPO_ROOT, 'build'),
-          SESSIONS_PER_HOUR: '0',
-          CODE_GUESSES_PER_MINUTE: '0'
-        }
-      });
+    const start = (port: number) => startInstance(databaseUrl, { port, env: PAGES });
     const instances: ChildServer[] = await Promise.all(ports.map(start));
     const hashed = await startNginxCluster([ports[0], ports[1]]);
     const roundRobin = await startNginxCluster([ports[0], ports[1]], { balance: 'round-robin' });
@@ -195,22 +185,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
   it('PostgreSQL itself restarting mid-workshop (an upgrade, a failover): every page comes back by itself and keeps its answers', async () => {
     const databaseUrl = await createDatabase(pg.adminUrl);
     const ports = [await freePort(), await freePort()];
-    const instances = await Promise.all(
-      ports.map(async (port) =>
-        startChildServer({
-          dataDir: await makeDataDir(),
-          port,
-          env: {
-            DATABASE_URL: databaseUrl,
-            INSTANCE_URL: `http://127.0.0.1:${port}`,
-            TRUST_PROXY: 'loopback',
-            APP_DIR: path.join(REPO_ROOT, 'build'),
-            SESSIONS_PER_HOUR: '0',
-            CODE_GUESSES_PER_MINUTE: '0'
-          }
-        })
-      )
-    );
+    const instances = await Promise.all(ports.map((port) => startInstance(databaseUrl, { port, env: PAGES })));
     const roundRobin = await startNginxCluster([ports[0], ports[1]], { balance: 'round-robin' });
     const created = (await (
       await fetch(`${roundRobin.url}/api/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"title":"PG restart"}' })
@@ -266,19 +241,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
 
   it('a page refused with "try again" (the session is moving between instances) connects again by itself', async () => {
     const databaseUrl = await createDatabase(pg.adminUrl);
-    const start = async (port: number) =>
-      startChildServer({
-        dataDir: await makeDataDir(),
-        port,
-        env: {
-          DATABASE_URL: databaseUrl,
-          INSTANCE_URL: `http://127.0.0.1:${port}`,
-          TRUST_PROXY: 'loopback',
-          APP_DIR: path.join(REPO_ROOT, 'build'),
-          SESSIONS_PER_HOUR: '0',
-          CODE_GUESSES_PER_MINUTE: '0'
-        }
-      });
+    const start = (port: number) => startInstance(databaseUrl, { port, env: PAGES });
     const [a, b] = await Promise.all([start(await freePort()), start(await freePort())]);
     // The session lives on a (created there, its facilitator connected there); the participant's page is served by b.
     const created = (await (

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
-import { CONTENT_DIR, REPO_ROOT } from './server';
+import { CONTENT_DIR, makeDataDir, REPO_ROOT } from './server';
 import { databaseForDataDir } from './pg-test';
 
 /** A port that was free a moment ago (listen on 0, read it, close). */
@@ -151,4 +151,18 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     kill: () => signal('SIGKILL', 10_000),
     terminate: (timeout = 10_000) => signal('SIGTERM', timeout)
   };
+}
+
+/**
+ * One instance of a cluster on the PostgreSQL database `databaseUrl`, as a child process: its own
+ * `INSTANCE_URL` (its loopback address, on `port` or a free one), proxies on loopback trusted, a
+ * fresh `DATA_DIR`; `env` adds or overrides settings.
+ */
+export async function startInstance(databaseUrl: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<ChildServer> {
+  const port = options.port ?? (await freePort());
+  return startChildServer({
+    dataDir: await makeDataDir(),
+    port,
+    env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback', ...options.env }
+  });
 }

@@ -11,10 +11,10 @@ import { PgAddressEvents } from '../../server/cluster/address-events';
 import { PostgresStore } from '../../server/store/postgres';
 import { PROTOCOL_VERSION, SOCKET_PATH, type ErrorCode } from '../../src/lib/protocol';
 import { waitFor } from '../helpers/clients';
-import { freePort, startChildServer, type ChildServer } from '../helpers/child-server';
+import { freePort, startInstance, type ChildServer } from '../helpers/child-server';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
-import { api, createSession, makeDataDir, postJson } from '../helpers/server';
+import { api, createSession, postJson } from '../helpers/server';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -109,16 +109,7 @@ function handshake(url: string, code: string, token: string, address: string): P
 suite('per-address limits across two instances', () => {
   async function cluster(env: Record<string, string>): Promise<[ChildServer, ChildServer]> {
     const databaseUrl = await makeDatabase();
-    const ports = [await freePort(), await freePort()];
-    return (await Promise.all(
-      ports.map(async (port) =>
-        startChildServer({
-          dataDir: await makeDataDir(),
-          port,
-          env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback', ...env }
-        })
-      )
-    )) as [ChildServer, ChildServer];
+    return Promise.all([startInstance(databaseUrl, { env }), startInstance(databaseUrl, { env })]);
   }
 
   it('code guesses spread over both instances are counted once: after the limit, both refuse that address, the real code too', async () => {

@@ -13,20 +13,15 @@ import { io } from 'socket.io-client';
 import { FORWARDED_HEADER } from '../../server/cluster/forward';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../../src/lib/protocol';
 import { connectClient, upgradeStatus, waitFor } from '../helpers/clients';
-import { freePort, spawnChildServer, startChildServer, type ChildServer } from '../helpers/child-server';
+import { freePort, spawnChildServer, startInstance, type ChildServer } from '../helpers/child-server';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { api, createSession, joinSession, makeDataDir, postJson, type ErrorBody } from '../helpers/server';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
-async function instance(databaseUrl: string, port?: number): Promise<ChildServer> {
-  const chosen = port ?? (await freePort());
-  return startChildServer({
-    dataDir: await makeDataDir(),
-    port: chosen,
-    env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${chosen}`, TRUST_PROXY: 'loopback' }
-  });
+function instance(databaseUrl: string, port?: number): Promise<ChildServer> {
+  return startInstance(databaseUrl, { port });
 }
 
 async function pair(databaseUrl: string): Promise<[ChildServer, ChildServer]> {

@@ -12,9 +12,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { io } from 'socket.io-client';
 import { PROTOCOL_VERSION, SOCKET_PATH } from '../../src/lib/protocol';
 import { waitFor } from '../helpers/clients';
-import { freePort, startChildServer } from '../helpers/child-server';
+import { startInstance } from '../helpers/child-server';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
-import { createSession, makeDataDir, postJson } from '../helpers/server';
+import { createSession, postJson } from '../helpers/server';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -61,14 +61,7 @@ suite('a network cut between an instance and PostgreSQL', () => {
     const relay = await cable(Number(pgUrl.port));
     const throughRelay = new URL(databaseUrl);
     throughRelay.port = String(relay.port);
-    const start = async (url: string) => {
-      const port = await freePort();
-      return startChildServer({
-        dataDir: await makeDataDir(),
-        port,
-        env: { DATABASE_URL: url, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback' }
-      });
-    };
+    const start = (url: string) => startInstance(url);
     const cutOff = await start(throughRelay.toString());
     const other = await start(databaseUrl);
     const created = await createSession(cutOff.url, { title: 'Cut' });
@@ -109,14 +102,7 @@ suite('a network cut between an instance and PostgreSQL', () => {
     const relay = await cable(Number(new URL(databaseUrl).port), 20);
     const slowUrl = new URL(databaseUrl);
     slowUrl.port = String(relay.port);
-    const start = async (url: string) => {
-      const port = await freePort();
-      return startChildServer({
-        dataDir: await makeDataDir(),
-        port,
-        env: { DATABASE_URL: url, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback' }
-      });
-    };
+    const start = (url: string) => startInstance(url);
     const [a, b] = await Promise.all([start(databaseUrl), start(slowUrl.toString())]);
     const elsewhere = await createSession(a.url, { title: 'On a' });
     const here = await createSession(b.url, { title: 'On b' });

@@ -12,25 +12,16 @@ import { io, type Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION, SOCKET_PATH, type Ack, type SessionSnapshot } from '../../src/lib/protocol';
 import { addPoint, textIn } from '../helpers/board';
 import { connectClient, connectYjs, waitFor, type BoardClient } from '../helpers/clients';
-import { freePort, startChildServer, type ChildServer } from '../helpers/child-server';
+import { startInstance, type ChildServer } from '../helpers/child-server';
 import { NGINX, startNginxCluster } from '../helpers/nginx';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
-import { createSession, joinSession, makeDataDir } from '../helpers/server';
+import { createSession, joinSession } from '../helpers/server';
 
 const suite = pgAdminUrl() && NGINX ? describe : describe.skip;
 
-async function instances(databaseUrl: string): Promise<[ChildServer, ChildServer]> {
-  const ports = [await freePort(), await freePort()];
-  return Promise.all(
-    ports.map(async (port) =>
-      startChildServer({
-        dataDir: await makeDataDir(),
-        port,
-        env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback' }
-      })
-    )
-  ) as Promise<[ChildServer, ChildServer]>;
+function instances(databaseUrl: string): Promise<[ChildServer, ChildServer]> {
+  return Promise.all([startInstance(databaseUrl), startInstance(databaseUrl)]);
 }
 
 /** The instance URL holding a session's lease, as PostgreSQL records it. */
@@ -232,11 +223,7 @@ suite('two instances behind nginx', () => {
       // Restart one instance on the same port (a deployment): SIGTERM drains it, then it comes back.
       await instance.terminate(10_000);
       await voteUntilStored(2 + i * 2);
-      const again = await startChildServer({
-        dataDir: await makeDataDir(),
-        port: instance.port,
-        env: { DATABASE_URL: databaseUrl, INSTANCE_URL: instance.url, TRUST_PROXY: 'loopback' }
-      });
+      const again = await startInstance(databaseUrl, { port: instance.port });
       expect(again.url).toBe(instance.url);
       await voteUntilStored(3 + i * 2);
     }
