@@ -337,6 +337,8 @@ export const en: Messages = {
         : `${n} action points from earlier sessions are still open. Go through them together before voting: is each done, still being worked on, dropped, or carried over to this session?`,
     introParticipant: 'The action points earlier sessions left open, and what the group decides about each.',
     none: 'Earlier sessions of this community left no open action points.',
+    decidedElsewhere:
+      'Another session of this community has already decided this point (done, dropped or carried over there). Reload to see the list as it is now.',
     from: (title: string, date: string) => `From ${title} (${date})`,
     owner: (name: string) => `Owner: ${name}`,
     due: (date: string) => `Due ${date}`,

@@ -333,6 +333,8 @@ export const nl = {
   },
   review: {
     title: 'Sinds de vorige keer',
+    decidedElsewhere:
+      'Een andere sessie van deze community heeft over dit punt al besloten (klaar, vervallen of daar meegenomen). Laad de pagina opnieuw om de lijst van nu te zien.',
     sinceLastTime: (title: string, date: string) => `Sinds de vorige keer: vergeleken met ${title} (${date})`,
     intro: (n: number) =>
       n === 1
