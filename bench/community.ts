@@ -21,9 +21,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadFrameworks } from '../server/content';
+import { DEFAULTS } from '../server/config';
 import { CommunityService } from '../server/communities/service';
 import { SqliteStore } from '../server/store/sqlite';
-import { factorTrends } from '../src/lib/domain/community';
+import { factorTrends, paperFigures } from '../src/lib/domain/community';
 import { computeRoundResults } from '../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../src/lib/domain/statistics';
 import type { Answer } from '../src/lib/domain/ballots';
@@ -52,6 +53,7 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
     const id = `bench-${sessions}-${s}`;
     const createdAt = Date.UTC(2020, 0, 1) + s * 86_400_000 * 30;
     if (s % 5 === 4) {
+      const factors = Array.from({ length: 12 }, (_, f) => ({ number: f + 1, distribution: { '1': 1, '2': 2, '3': 5, '4': 6, '5': (s + f) % 4 }, unknown: 1 }));
       await store.savePaperSession({
         id,
         communityId: community.id,
@@ -59,7 +61,8 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
         title: `Paper ${s}`,
         source: 'paper',
         date: new Date(createdAt).toISOString().slice(0, 10),
-        factors: Array.from({ length: 12 }, (_, f) => ({ number: f + 1, distribution: { '1': 1, '2': 2, '3': 5, '4': 6, '5': (s + f) % 4 }, unknown: 1 })),
+        factors,
+        figures: paperFigures(factors),
         createdAt
       });
       continue;
@@ -166,7 +169,10 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   try {
     const store = new SqliteStore({ dataDir: dir, synchronous: 'NORMAL' });
-    const service = new CommunityService(store, loadFrameworks(path.join(ROOT, 'content')));
+    const service = new CommunityService(store, loadFrameworks(path.join(ROOT, 'content')), {
+      sessions: DEFAULTS.maxCommunitySessions,
+      paperSessions: DEFAULTS.maxCommunityPaperSessions
+    });
     const bare = new Database(path.join(dir, 'board.sqlite'), { readonly: true });
     const rawRows = bare.prepare<[string], { results: string }>(
       'SELECT r.results FROM sessions s JOIN revealed_results r ON r.session_id = s.id WHERE s.community_id = ? ORDER BY s.created_at'

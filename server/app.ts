@@ -102,6 +102,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     frameworks,
     allowedOrigins: extraAllowedOrigins(config),
     maxLiveSessions: config.maxLiveSessions,
+    maxCommunitySessions: config.maxCommunitySessions,
     destroyUnknownUpgrades: config.destroyUnknownUpgrades,
     limits: options.limits,
     publicUrl: config.publicUrl,

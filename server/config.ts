@@ -27,6 +27,12 @@ export interface ServerConfig {
   codeGuessesPerMinute: number;
   /** Sessions one client address may create per hour; 0 = no limit. */
   sessionsPerHour: number;
+  /** Paper and imported sessions one client address may add per hour (to any community); 0 = no limit. */
+  paperSessionsPerHour: number;
+  /** Live sessions one community may hold (counted in the store, across instances). */
+  maxCommunitySessions: number;
+  /** Paper and imported sessions one community may hold, together (counted in the store, across instances). */
+  maxCommunityPaperSessions: number;
   /** Open socket.io connections (tabs, devices) of one participant or facilitator at once. */
   connectionsPerPerson: number;
   /** Sessions untouched for this many days are deleted; 0 keeps them forever. */
@@ -49,6 +55,11 @@ export const DEFAULTS = {
   trustProxy: 'loopback',
   codeGuessesPerMinute: 20,
   sessionsPerHour: 20,
+  // A community meeting monthly for 80 years holds under 1000 sessions; one entering decades of paper posters under 500.
+  // Each bounds what one community's trend, exports and summary cost (issue 20).
+  paperSessionsPerHour: 60,
+  maxCommunitySessions: 1000,
+  maxCommunityPaperSessions: 500,
   connectionsPerPerson: 8,
   purgeAfterDays: 90,
   lobbyPurgeHours: 48,
@@ -84,6 +95,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxLiveSessions: intFrom(env.MAX_LIVE_SESSIONS, DEFAULTS.maxLiveSessions, 'MAX_LIVE_SESSIONS'),
     codeGuessesPerMinute: intFrom(env.CODE_GUESSES_PER_MINUTE, DEFAULTS.codeGuessesPerMinute, 'CODE_GUESSES_PER_MINUTE'),
     sessionsPerHour: intFrom(env.SESSIONS_PER_HOUR, DEFAULTS.sessionsPerHour, 'SESSIONS_PER_HOUR'),
+    paperSessionsPerHour: intFrom(env.PAPER_SESSIONS_PER_HOUR, DEFAULTS.paperSessionsPerHour, 'PAPER_SESSIONS_PER_HOUR'),
+    // At least one: a community that can hold nothing is a configuration mistake, not a limit.
+    maxCommunitySessions: Math.max(1, intFrom(env.MAX_COMMUNITY_SESSIONS, DEFAULTS.maxCommunitySessions, 'MAX_COMMUNITY_SESSIONS')),
+    maxCommunityPaperSessions: Math.max(1, intFrom(env.MAX_COMMUNITY_PAPER_SESSIONS, DEFAULTS.maxCommunityPaperSessions, 'MAX_COMMUNITY_PAPER_SESSIONS')),
     connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),

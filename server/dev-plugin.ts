@@ -42,6 +42,7 @@ export function boardDevServer(): Plugin {
         frameworks,
         allowedOrigins: extraAllowedOrigins(config),
         maxLiveSessions: config.maxLiveSessions,
+        maxCommunitySessions: config.maxCommunitySessions,
         destroyUnknownUpgrades: false,
         publicUrl: config.publicUrl,
         trustProxy: config.trustProxy,

@@ -45,7 +45,9 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
  * The community's session before this one that has results (its latest revealed
  * round as frozen, or a paper or imported session dated no later than this
  * session's day), for "since last time" on the results; null when there is none.
- * Looks back from the newest earlier session and stops at the first with results.
+ * Looks back from the newest earlier session (of the at most REVIEW_SESSIONS_MAX
+ * given) and stops at the first with results; of the paper sessions only the
+ * latest is read, with its stored figures: the work does not grow with the community.
  */
 async function lastTime(
   store: Store,
@@ -62,10 +64,20 @@ async function lastTime(
       break;
     }
   }
-  const day = isoDay(before);
-  const papers: PaperSessionInput[] = (await store.listPaperSessions(communityId))
-    .filter((p) => p.date <= day && p.createdAt < before)
-    .map((p) => ({ code: p.code, title: p.title, date: p.date, createdAt: p.createdAt, factors: p.factors, source: p.source }));
+  const paper = await store.latestPaperSession(communityId, isoDay(before), before);
+  const papers: PaperSessionInput[] = paper
+    ? [
+        {
+          code: paper.code,
+          title: paper.title,
+          date: paper.date,
+          createdAt: paper.createdAt,
+          factors: paper.factors,
+          figures: paper.figures,
+          source: paper.source
+        }
+      ]
+    : [];
   return buildTrend(live ? [live] : [], papers, factorCount).at(-1) ?? null;
 }
 

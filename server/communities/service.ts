@@ -1,6 +1,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
-import { buildTrend, importedCounts, isoDay, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
+import {
+  buildTrend,
+  importedCounts,
+  isoDay,
+  paperFigures,
+  paperProblems,
+  type PaperSessionInput,
+  type RevealedSessionInput
+} from '../../src/lib/domain/community';
 import { exportWords } from '../../src/lib/domain/export';
 import { clampGraphemes } from '../../src/lib/domain/text';
 import type { ReviewItem } from '../../src/lib/domain/review';
@@ -20,10 +28,19 @@ import type { CommunityRecord, PaperFactorCounts, PaperSessionRecord, Store } fr
  * summary, trends and paper sessions. Handlers stay thin; the figures come from
  * pure functions in src/lib/domain/community.ts.
  */
+/** Sessions one community may hold (DEFAULTS in server/config.ts; MAX_COMMUNITY_SESSIONS, MAX_COMMUNITY_PAPER_SESSIONS). */
+export interface CommunityLimits {
+  /** Live sessions per community. */
+  sessions: number;
+  /** Paper and imported sessions per community, together. */
+  paperSessions: number;
+}
+
 export class CommunityService {
   constructor(
     private readonly store: Store,
-    private readonly frameworks: FrameworkCatalog
+    private readonly frameworks: FrameworkCatalog,
+    readonly limits: CommunityLimits
   ) {}
 
   /** The framework every session of the community uses. */
@@ -108,12 +125,14 @@ export class CommunityService {
       const latest = await this.store.loadLatestRevealedRound(s.id);
       if (latest) revealed.push({ code: s.code, title: s.title, revealedAt: latest.revealedAt, results: latest.results });
     }
+    // The figures stored with each paper session: nothing is recomputed from its counts here.
     const papers: PaperSessionInput[] = paper.map((p) => ({
       code: p.code,
       title: p.title,
       date: p.date,
       createdAt: p.createdAt,
       factors: p.factors,
+      figures: p.figures,
       source: p.source
     }));
     return {
@@ -163,19 +182,30 @@ export class CommunityService {
       );
     // `P` + a code: seven characters, so never a live session's code (those are six).
     const code = `P${generateCode((n) => randomBytes(n))}`;
-    await committed(
-      this.store.savePaperSession({
-        id: generateId(),
-        communityId: community.id,
-        code,
-        title: input.title || framework.name[community.language],
-        date: input.date,
-        factors,
-        createdAt: Date.now(),
-        source: input.source
-      }),
+    const stored = await committed(
+      this.store.savePaperSession(
+        {
+          id: generateId(),
+          communityId: community.id,
+          code,
+          title: input.title || framework.name[community.language],
+          date: input.date,
+          factors,
+          // Computed once, here: every later trend, export and room load reads these.
+          figures: paperFigures(factors),
+          createdAt: Date.now(),
+          source: input.source
+        },
+        this.limits.paperSessions
+      ),
       input.source === 'import' ? 'the imported session' : 'the paper session'
     );
+    if (!stored) {
+      throw new CommandError(
+        'community_full',
+        `This community already holds ${this.limits.paperSessions} paper and imported sessions, the most one community may hold.`
+      );
+    }
     return code;
   }
 

@@ -34,6 +34,8 @@ export interface ApiDeps {
   addressEvents: AddressEvents;
   maxParticipants: number;
   sessionsPerHour: number;
+  /** Paper and imported sessions one address may add per hour (0 = no limit). */
+  paperSessionsPerHour: number;
   communities: CommunityService;
 }
 
@@ -53,6 +55,13 @@ export function createApiRouter(deps: ApiDeps): Router {
   const creations = new AddressLimit(deps.addressEvents, 'session', deps.sessionsPerHour, 3_600_000);
   // Communities are created as rarely as sessions, so the same budget per address, counted apart.
   const communityCreations = new AddressLimit(deps.addressEvents, 'community', deps.sessionsPerHour, 3_600_000);
+  // Paper and imported sessions together, per address (a community's key alone costs nothing to get).
+  const paperCreations = new AddressLimit(deps.addressEvents, 'paper', deps.paperSessionsPerHour, 3_600_000);
+  const paperAllowed = async (req: Request, res: Response): Promise<boolean> => {
+    if (await paperCreations.allow(deps.requests.clientAddress(req))) return true;
+    sendError(res, 'rate_limited', 'This address has added many paper or imported sessions in the last hour; wait a while.');
+    return false;
+  };
   const json = express.json({ limit: '16kb', type: () => true });
 
   const requireJson = (req: Request, res: Response, next: () => void) => {
@@ -347,6 +356,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!community) return;
     const parsed = PaperSessionRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The paper session is not valid.', issues(parsed.error));
+    if (!(await paperAllowed(req, res))) return;
     const body: CreatePaperSessionResponse = { code: await deps.communities.addPaper(community, parsed.data) };
     res.status(201).json(body);
   });
@@ -364,6 +374,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     const community = res.locals.community as CommunityRecord;
     const parsed = ImportExportRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'This is not the export.json of a session with results.', issues(parsed.error));
+    if (!(await paperAllowed(req, res))) return;
     const body: CreatePaperSessionResponse = { code: await deps.communities.importExport(community, parsed.data) };
     res.status(201).json(body);
   });
@@ -408,7 +419,7 @@ export function mountBoardRoutes(
   deps: {
     realtime: { registry: SessionRegistry; addressEvents: AddressEvents };
     frameworks: FrameworkCatalog;
-    config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour'>;
+    config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour' | 'paperSessionsPerHour' | 'maxCommunitySessions' | 'maxCommunityPaperSessions'>;
     requests: RequestContext;
     guesses: GuessLimiter;
     health: StoreHealth;
@@ -434,7 +445,11 @@ export function mountBoardRoutes(
       addressEvents: deps.realtime.addressEvents,
       maxParticipants: deps.config.maxParticipants,
       sessionsPerHour: deps.config.sessionsPerHour,
-      communities: new CommunityService(deps.store, deps.frameworks)
+      paperSessionsPerHour: deps.config.paperSessionsPerHour,
+      communities: new CommunityService(deps.store, deps.frameworks, {
+        sessions: deps.config.maxCommunitySessions,
+        paperSessions: deps.config.maxCommunityPaperSessions
+      })
     })
   );
 }

@@ -37,6 +37,8 @@ export function attachRealtime(
     frameworks: FrameworkCatalog;
     allowedOrigins: string[];
     maxLiveSessions: number;
+    /** Live sessions one community may hold (MAX_COMMUNITY_SESSIONS); unlimited when absent. */
+    maxCommunitySessions?: number;
     destroyUnknownUpgrades: boolean;
     limits?: Partial<RateLimits>;
     publicUrl: string | null;
@@ -68,6 +70,7 @@ export function attachRealtime(
     frameworks: options.frameworks,
     fanout: socketFanout(io),
     maxLiveSessions: options.maxLiveSessions,
+    maxCommunitySessions: options.maxCommunitySessions,
     yjsLimits: limits,
     leases: options.leases
   });

@@ -1,7 +1,7 @@
 import { WindowLimiter } from './window-limiter';
 
 /** What is counted per client address: failed lookups (code guessing) and creations. */
-export type AddressEventKind = 'guess' | 'session' | 'community';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process

@@ -2,7 +2,7 @@ import { LIMITS, CommandError, type ActionView, type DotState, type SessionSetti
 import type { Phase } from '../../src/lib/domain/phases';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 import { committed } from '../store/committed';
-import type { DotRecord, SessionRecord, Store } from '../store/types';
+import { DecidedElsewhereError, type DotRecord, type SessionRecord, type Store } from '../store/types';
 import { Coalescer } from './coalescer';
 import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
@@ -35,6 +35,13 @@ interface ActionChangeOptions {
   sameTurn?: (changed: ActionRecord[]) => void;
   /** Another record that must commit with the change (also when the board itself does not change). */
   alsoWrite?: () => Promise<unknown>;
+  /**
+   * Writes the changed records together with another record in one store call (one transaction, all or nothing),
+   * instead of saveActionPoints and alsoWrite; called even when the board itself does not change.
+   */
+  writeWith?: (changed: ActionRecord[]) => Promise<unknown>;
+  /** Undoes what sameTurn did, when the store refused the change. */
+  undoSameTurn?: () => void;
   /** Allowed outside the action phase (the review carries points over before voting). */
   anyPhase?: boolean;
 }
@@ -163,8 +170,10 @@ export class ActionBoard {
       if (error instanceof ActionRuleError) throw new CommandError(error.code, error.message);
       throw error;
     }
-    if (changed.length === 0 && !options.alsoWrite) return changed;
-    const writes: Promise<unknown>[] = [changed.length > 0 ? this.ctx.store.saveActionPoints(this.ctx.id, changed) : Promise.resolve()];
+    if (changed.length === 0 && !options.alsoWrite && !options.writeWith) return changed;
+    const writes: Promise<unknown>[] = options.writeWith
+      ? [options.writeWith(changed)]
+      : [changed.length > 0 ? this.ctx.store.saveActionPoints(this.ctx.id, changed) : Promise.resolve()];
     // Queued in the same turn as the structure, so the server's Yjs change and any other record commit with it.
     const also = options.alsoWrite?.();
     if (also) writes.push(also);
@@ -173,6 +182,7 @@ export class ActionBoard {
       await committed(Promise.all(writes), 'the action board');
     } catch (error) {
       this.actions.revertTo(checkpoint);
+      options.undoSameTurn?.();
       throw error;
     }
     const voters = await this.returnStrayDots();
@@ -270,7 +280,12 @@ export class ActionBoard {
    * together; only then does everyone hear of it. Any phase but closed (the
    * policy): the review belongs before voting, but a facilitator who forgot can still do it.
    */
-  async setReview(actor: Actor, key: string, status: ReviewStatus, createText: (actionId: string, text: string) => void): Promise<ReviewItem> {
+  async setReview(
+    actor: Actor,
+    key: string,
+    status: ReviewStatus,
+    text: { create: (actionId: string, text: string) => void; remove: (actionId: string) => void }
+  ): Promise<ReviewItem> {
     const context = this.ctx.community();
     if (!context) throw new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.');
     // The origin session may have been deleted since this room loaded its review: its points leave the list
@@ -280,19 +295,11 @@ export class ActionBoard {
       context.review = context.review.filter((i) => i.sessionCode !== listed.sessionCode);
     }
     // Another session of the community open at the same time may have closed this point since this room loaded its
-    // list (done, dropped or carried over there): one point is carried once, so the later decision is refused.
+    // list (done, dropped or carried over there): one point is carried once, so the later decision is refused. This
+    // read answers early with the other session's name; the store's constraint is what holds when two race.
     if (listed) {
-      const originId = context.originIds.get(listed.sessionCode);
-      const elsewhere = (await this.ctx.store.listActionReviews(context.community.id)).find(
-        (r) => r.originSessionId === originId && r.actionId === listed.actionId && r.reviewingSessionId !== this.ctx.id && r.status !== 'doing'
-      );
-      if (elsewhere) {
-        const where = (await this.ctx.store.listCommunitySessions(context.community.id)).find((row) => row.id === elsewhere.reviewingSessionId);
-        throw new CommandError(
-          'invalid_transition',
-          `Another session of this community${where ? ` ("${where.title}")` : ''} already marked this action point ${elsewhere.status === 'carried' ? 'carried over' : elsewhere.status}.`
-        );
-      }
+      const refusal = await this.decidedElsewhere(context.community.id, context.originIds.get(listed.sessionCode) ?? '', listed.actionId);
+      if (refusal) throw refusal;
     }
     let next: ReviewItem | null = null;
     let originSessionId = '';
@@ -329,20 +336,29 @@ export class ActionBoard {
       },
       {
         anyPhase: true,
-        alsoWrite: () => {
+        // The review record and the board change (the carried copy) in one transaction: when another session's
+        // decision wins the race, neither is stored.
+        writeWith: (changed) => {
           const item = next!;
-          return this.ctx.store.saveActionReview({
-            reviewingSessionId: this.ctx.id,
-            originSessionId,
-            actionId: item.actionId,
-            status,
-            carriedActionId: item.carriedTo,
-            reviewedAt: Date.now()
-          });
+          return this.ctx.store
+            .saveActionReview(
+              { reviewingSessionId: this.ctx.id, originSessionId, actionId: item.actionId, status, carriedActionId: item.carriedTo, reviewedAt: Date.now() },
+              changed
+            )
+            .catch(async (error: unknown) => {
+              if (!(error instanceof DecidedElsewhereError)) throw error;
+              throw (
+                (await this.decidedElsewhere(context.community.id, originSessionId, item.actionId)) ??
+                new CommandError('invalid_transition', 'Another session of this community already decided this action point.')
+              );
+            });
         },
         sameTurn: () => {
           const item = next!;
-          if (createdCopy) createText(createdCopy, item.text);
+          if (createdCopy) text.create(createdCopy, item.text);
+        },
+        undoSameTurn: () => {
+          if (createdCopy) text.remove(createdCopy);
         }
       }
     ).then(() => {
@@ -351,6 +367,19 @@ export class ActionBoard {
       this.ctx.fanout.toAll(this.ctx.code, 'review', [item]);
       return item;
     });
+  }
+
+  /** The refusal for a point another session of the community closed (done, dropped, carried over), naming it; null when none did. */
+  private async decidedElsewhere(communityId: string, originId: string, actionId: string): Promise<CommandError | null> {
+    const elsewhere = (await this.ctx.store.listActionReviews(communityId)).find(
+      (r) => r.originSessionId === originId && r.actionId === actionId && r.reviewingSessionId !== this.ctx.id && r.status !== 'doing'
+    );
+    if (!elsewhere) return null;
+    const where = (await this.ctx.store.listCommunitySessions(communityId)).find((row) => row.id === elsewhere.reviewingSessionId);
+    return new CommandError(
+      'invalid_transition',
+      `Another session of this community${where ? ` ("${where.title}")` : ''} already marked this action point ${elsewhere.status === 'carried' ? 'carried over' : elsewhere.status}.`
+    );
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { createText } from '../../src/lib/board/actions';
+import { createText, removeText } from '../../src/lib/board/actions';
 import type { Framework } from '../../src/lib/domain/framework';
 import { actionsEditable } from '../../src/lib/domain/phases';
 import { CommandError, type CommandName, type ParsedCommand } from '../../src/lib/protocol';
@@ -172,7 +172,10 @@ export class LiveSession {
       case 'review:set': {
         // Loaded before the change, so a carried-over point and its Y.Text commit together.
         const doc = await this.doc();
-        return room.actionBoard.setReview(actor(), command.payload.key, command.payload.status, (actionId, text) => createText(doc.doc, actionId, text));
+        return room.actionBoard.setReview(actor(), command.payload.key, command.payload.status, {
+          create: (actionId, text) => createText(doc.doc, actionId, text),
+          remove: (actionId) => removeText(doc.doc, actionId)
+        });
       }
       case 'present:focus':
         room.presentFactor(command.payload.factor);

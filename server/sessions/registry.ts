@@ -25,6 +25,8 @@ export interface RegistryOptions {
   frameworks: FrameworkCatalog;
   fanout: RoomFanout;
   maxLiveSessions?: number;
+  /** Live sessions one community may hold; counted by the store in the transaction that inserts. Unlimited when absent. */
+  maxCommunitySessions?: number;
   /** Unload a session this long after its last connection closed (IDLE_UNLOAD_MS). */
   idleUnloadMs?: number;
   yjsLimits?: YjsLimits;
@@ -130,8 +132,11 @@ export class SessionRegistry {
       createdAt: now,
       updatedAt: now
     };
+    const cap = record.communityId ? this.options.maxCommunitySessions : undefined;
     try {
-      await committed(this.options.store.createSession(record), 'the new session');
+      if (!(await committed(this.options.store.createSession(record, cap), 'the new session'))) {
+        throw new CommandError('community_full', `This community already holds ${cap} sessions, the most one community may hold.`);
+      }
     } catch (error) {
       void this.leases.release(id).catch(() => undefined);
       throw error;

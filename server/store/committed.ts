@@ -9,6 +9,8 @@ export async function committed<T>(write: Promise<T>, what: string): Promise<T> 
   try {
     return await write;
   } catch (error) {
+    // A typed refusal (e.g. the store's constraint said another session decided first) is an answer, not a failure.
+    if (error instanceof CommandError) throw error;
     console.error(`store: ${what} failed; nothing was changed:`, error);
     throw new CommandError('store_unavailable', `The server could not save ${what} just now; nothing was changed. Try again in a moment.`);
   }

@@ -1,18 +1,20 @@
 import type { ActionRecord } from '../../src/lib/domain/action-points';
-import type {
-  ActionReviewRecord,
-  CommunityRecord,
-  CommunitySessionRow,
-  DotRecord,
-  HiddenComment,
-  LoadedSession,
-  PaperSessionRecord,
-  ParticipantRecord,
-  RevealedRound,
-  SessionPatch,
-  SessionRecord,
-  Store,
-  StoredAnswer
+import { CLOSING_REVIEW_STATUSES } from '../../src/lib/domain/review';
+import {
+  DecidedElsewhereError,
+  type ActionReviewRecord,
+  type CommunityRecord,
+  type CommunitySessionRow,
+  type DotRecord,
+  type HiddenComment,
+  type LoadedSession,
+  type PaperSessionRecord,
+  type ParticipantRecord,
+  type RevealedRound,
+  type SessionPatch,
+  type SessionRecord,
+  type Store,
+  type StoredAnswer
 } from './types';
 
 /**
@@ -162,15 +164,20 @@ export class MemoryStore implements Store {
     return this.read(() => (this.data.yjs.get(sessionId) ?? []).map((update) => update.slice()));
   }
 
-  createSession(session: SessionRecord): Promise<void> {
+  createSession(session: SessionRecord, communityCap?: number): Promise<boolean> {
     return this.write(() => {
       if (session.communityId !== null && !this.data.communities.has(session.communityId)) {
         throw new MemoryConstraintError(`FOREIGN KEY constraint failed: no community ${session.communityId}`);
       }
       if (this.data.sessions.has(session.id)) throw new MemoryConstraintError(`UNIQUE constraint failed: sessions.id`);
-      for (const other of this.data.sessions.values())
+      let held = 0;
+      for (const other of this.data.sessions.values()) {
         if (other.code === session.code) throw new MemoryConstraintError(`UNIQUE constraint failed: sessions.code`);
+        if (session.communityId !== null && other.communityId === session.communityId) held++;
+      }
+      if (session.communityId !== null && communityCap !== undefined && held >= communityCap) return false;
       this.data.sessions.set(session.id, structuredClone(session));
+      return true;
     });
   }
 
@@ -331,14 +338,34 @@ export class MemoryStore implements Store {
     );
   }
 
-  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+  savePaperSession(paper: PaperSessionRecord, cap?: number): Promise<boolean> {
     return this.write(() => {
       if (!this.data.communities.has(paper.communityId)) throw new MemoryConstraintError(`FOREIGN KEY constraint failed: no community ${paper.communityId}`);
+      let held = 0;
       for (const other of this.data.papers.values()) {
         if (other.id === paper.id) throw new MemoryConstraintError('UNIQUE constraint failed: paper_sessions.id');
         if (other.code === paper.code) throw new MemoryConstraintError('UNIQUE constraint failed: paper_sessions.code');
+        if (other.communityId === paper.communityId) held++;
       }
+      if (cap !== undefined && held >= cap) return false;
       this.data.papers.set(paper.id, structuredClone(paper));
+      return true;
+    });
+  }
+
+  latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null> {
+    return this.read(() => {
+      let latest: PaperSessionRecord | null = null;
+      for (const p of this.data.papers.values()) {
+        if (p.communityId !== communityId || p.date > day || p.createdAt >= createdBefore) continue;
+        if (
+          !latest ||
+          p.date > latest.date ||
+          (p.date === latest.date && (p.createdAt > latest.createdAt || (p.createdAt === latest.createdAt && p.code > latest.code)))
+        )
+          latest = p;
+      }
+      return structuredClone(latest);
     });
   }
 
@@ -356,10 +383,27 @@ export class MemoryStore implements Store {
     return this.read(() => structuredClone([...(this.data.actions.get(sessionId)?.values() ?? [])]));
   }
 
-  saveActionReview(review: ActionReviewRecord): Promise<void> {
+  saveActionReview(review: ActionReviewRecord, actions: readonly ActionRecord[] = []): Promise<void> {
     return this.write(() => {
       // As on SQLite: a review of a session deleted in the meantime is not stored (the deletion would have removed it).
       if (!this.data.sessions.has(review.reviewingSessionId) || !this.data.sessions.has(review.originSessionId)) return;
+      // As the SQL stores' partial unique index: one closing decision per earlier point, checked before anything is written.
+      if (CLOSING_STATUSES.has(review.status)) {
+        for (const other of this.data.reviews.values()) {
+          if (
+            other.originSessionId === review.originSessionId &&
+            other.actionId === review.actionId &&
+            other.reviewingSessionId !== review.reviewingSessionId &&
+            CLOSING_STATUSES.has(other.status)
+          )
+            throw new DecidedElsewhereError(review.originSessionId, review.actionId);
+        }
+      }
+      if (actions.length > 0) {
+        let board = this.data.actions.get(review.reviewingSessionId);
+        if (!board) this.data.actions.set(review.reviewingSessionId, (board = new Map()));
+        for (const r of actions) board.set(r.id, structuredClone(r));
+      }
       this.data.reviews.set(`${review.reviewingSessionId}\n${review.originSessionId}\n${review.actionId}`, { ...review });
       this.touch(review.reviewingSessionId);
     });
@@ -394,6 +438,8 @@ export class MemoryStore implements Store {
     this.closed = true;
   }
 }
+
+const CLOSING_STATUSES: ReadonlySet<string> = new Set(CLOSING_REVIEW_STATUSES);
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

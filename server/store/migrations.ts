@@ -143,5 +143,27 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX action_reviews_origin ON action_reviews(origin_session_id);
   ALTER TABLE paper_sessions ADD COLUMN source TEXT NOT NULL DEFAULT 'paper';
+  `,
+  // 8 (issue 20): bounded work per request across sessions.
+  // - A paper or imported session's figures (voters, per-factor statistics, attention list), computed once when it is
+  //   stored: readers never replay its dots again. Rows stored before this column are filled when the store opens
+  //   (fillPaperFigures in sqlite.ts), in JavaScript, where the statistics live.
+  // - "An earlier action point is decided once": at most one closing review (done, dropped, carried) per origin point,
+  //   whichever session writes it, enforced by the database instead of a read in memory before the write. A database
+  //   in which two sessions both closed one point (the race this closes) keeps the earliest decision; the later ones
+  //   become "doing" (kept, not deleted), so the index can be built.
+  `
+  ALTER TABLE paper_sessions ADD COLUMN figures TEXT;
+  UPDATE action_reviews SET status = 'doing'
+  WHERE status IN ('done', 'dropped', 'carried') AND EXISTS (
+    SELECT 1 FROM action_reviews e
+    WHERE e.origin_session_id = action_reviews.origin_session_id AND e.action_id = action_reviews.action_id
+      AND e.status IN ('done', 'dropped', 'carried')
+      AND (e.reviewed_at < action_reviews.reviewed_at
+        OR (e.reviewed_at = action_reviews.reviewed_at AND e.reviewing_session_id < action_reviews.reviewing_session_id))
+  );
+  CREATE UNIQUE INDEX action_reviews_decided_once ON action_reviews(origin_session_id, action_id)
+    WHERE status IN ('done', 'dropped', 'carried');
+  CREATE INDEX paper_sessions_latest ON paper_sessions(community_id, date, created_at, code);
   `
 ];

@@ -180,6 +180,22 @@ export const PG_MIGRATIONS: readonly string[] = [
     RETURN TRUE;
   END
   $$;
+  `,
+  // 5: as SQLite's migration 8 (issue 20): paper sessions' figures computed once when stored (older rows are filled
+  // at open, fillPaperFigures in postgres.ts); at most one closing review per earlier action point, whichever session
+  // (on whichever instance) writes it, enforced by a partial unique index; earlier duplicate closings become "doing".
+  `
+  ALTER TABLE paper_sessions ADD COLUMN figures TEXT;
+  UPDATE action_reviews r SET status = 'doing'
+  WHERE r.status IN ('done', 'dropped', 'carried') AND EXISTS (
+    SELECT 1 FROM action_reviews e
+    WHERE e.origin_session_id = r.origin_session_id AND e.action_id = r.action_id
+      AND e.status IN ('done', 'dropped', 'carried')
+      AND (e.reviewed_at < r.reviewed_at OR (e.reviewed_at = r.reviewed_at AND e.reviewing_session_id < r.reviewing_session_id))
+  );
+  CREATE UNIQUE INDEX action_reviews_decided_once ON action_reviews(origin_session_id, action_id)
+    WHERE status IN ('done', 'dropped', 'carried');
+  CREATE INDEX paper_sessions_latest ON paper_sessions(community_id, date, created_at, code);
   `
 ];
 

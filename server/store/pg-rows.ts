@@ -1,4 +1,5 @@
 // Rows of the PostgreSQL store (./postgres.ts) turned into records, and how its pool reads column types.
+import { storedFigures } from './paper-figures';
 import pg from 'pg';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
@@ -80,6 +81,7 @@ export function toPaperSession(row: Row): PaperSessionRecord {
     title: row.title as string,
     date: row.date as string,
     factors: JSON.parse(row.factors as string),
+    figures: storedFigures(row.factors as string, (row.figures as string | null) ?? null),
     createdAt: row.created_at as number,
     source: row.source === 'import' ? 'import' : 'paper'
   };

@@ -15,7 +15,9 @@ import type {
   Store,
   StoredAnswer
 } from './types';
+import { DecidedElsewhereError } from './types';
 import { migrate } from './pg-migrations';
+import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
 import { toActionRecord, toPaperSession, toRevealedRound, toSessionRecord, typeParsers } from './pg-rows';
 import { StoreUnusableError } from './sqlite-check';
 
@@ -93,6 +95,7 @@ export class PostgresStore implements Store {
     pool.on('error', (error) => console.error('store: an idle PostgreSQL connection failed:', error.message));
     try {
       await migrate(pool);
+      await fillPaperFigures(pool);
     } catch (error) {
       await pool.end().catch(() => undefined);
       if (error instanceof StoreUnusableError) throw error;
@@ -306,7 +309,7 @@ export class PostgresStore implements Store {
 
   // ---- writes ----
 
-  createSession(session: SessionRecord): Promise<void> {
+  createSession(session: SessionRecord, communityCap?: number): Promise<boolean> {
     // Serialised now, not at commit: what is stored is the record as it was passed.
     const params = [
       session.id,
@@ -328,13 +331,16 @@ export class PostgresStore implements Store {
       session.createdAt,
       session.updatedAt
     ];
+    const communityId = session.communityId ?? null;
     return this.write(async (tx) => {
+      if (communityId !== null && communityCap !== undefined && (await communityCount(tx, 'sessions', communityId)) >= communityCap) return false;
       await tx.query(
         `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round,
            voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
         params
       );
+      return true;
     });
   }
 
@@ -470,30 +476,9 @@ export class PostgresStore implements Store {
   }
 
   saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
-    const rows = records.map((r) => [
-      sessionId,
-      r.id,
-      r.factor,
-      r.position,
-      r.owner,
-      r.due,
-      r.status,
-      r.createdBy,
-      r.createdAt,
-      r.mergedInto,
-      r.removed,
-      r.origin
-    ]);
+    const rows = records.map((r) => actionParams(sessionId, r));
     return this.write(async (tx) => {
-      for (const row of rows) {
-        await tx.query(
-          `INSERT INTO action_points (session_id, id, factor, position, owner, due, status, created_by, created_at, merged_into, removed, origin)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           ON CONFLICT (session_id, id) DO UPDATE SET factor = excluded.factor, position = excluded.position, owner = excluded.owner, due = excluded.due,
-             status = excluded.status, merged_into = excluded.merged_into, removed = excluded.removed`,
-          row
-        );
-      }
+      for (const row of rows) await tx.query(UPSERT_ACTION, row);
       tx.touch(sessionId);
     });
   }
@@ -542,14 +527,36 @@ export class PostgresStore implements Store {
     });
   }
 
-  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+  savePaperSession(paper: PaperSessionRecord, cap?: number): Promise<boolean> {
     // Serialised now: what is stored is what was validated at this moment.
-    const params = [paper.id, paper.communityId, paper.code, paper.title, paper.date, JSON.stringify(paper.factors), paper.createdAt, paper.source];
+    const params = [
+      paper.id,
+      paper.communityId,
+      paper.code,
+      paper.title,
+      paper.date,
+      JSON.stringify(paper.factors),
+      JSON.stringify(paper.figures),
+      paper.createdAt,
+      paper.source
+    ];
     return this.write(async (tx) => {
+      if (cap !== undefined && (await communityCount(tx, 'paper_sessions', paper.communityId)) >= cap) return false;
       await tx.query(
-        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, figures, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
         params
       );
+      return true;
+    });
+  }
+
+  latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null> {
+    return this.read(async (db) => {
+      const { rows } = await db.query(
+        'SELECT * FROM paper_sessions WHERE community_id = $1 AND date <= $2 AND created_at < $3 ORDER BY date DESC, created_at DESC, code DESC LIMIT 1',
+        [communityId, day, createdBefore]
+      );
+      return rows[0] ? toPaperSession(rows[0]) : null;
     });
   }
 
@@ -557,10 +564,15 @@ export class PostgresStore implements Store {
     return this.read(async (db) => (await db.query('SELECT * FROM action_points WHERE session_id = $1', [sessionId])).rows.map(toActionRecord));
   }
 
-  saveActionReview(review: ActionReviewRecord): Promise<void> {
+  saveActionReview(review: ActionReviewRecord, actions: readonly ActionRecord[] = []): Promise<void> {
     const r = review;
     const params = [r.reviewingSessionId, r.originSessionId, r.actionId, r.status, r.carriedActionId, r.reviewedAt];
-    return this.write(async (tx) => {
+    const points = actions.map((a) => actionParams(r.reviewingSessionId, a));
+    const write = this.write(async (tx) => {
+      // As documented: nothing stored (and no error) for a session deleted meanwhile, the board change included.
+      const { rows } = await tx.query('SELECT count(*)::int AS n FROM sessions WHERE id = $1 OR id = $2', [r.reviewingSessionId, r.originSessionId]);
+      if (rows[0].n < (r.reviewingSessionId === r.originSessionId ? 1 : 2)) return;
+      for (const row of points) await tx.query(UPSERT_ACTION, row);
       await tx.query(
         // Not stored (and not an error) when either session is gone meanwhile, as on SQLite.
         `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
@@ -571,6 +583,14 @@ export class PostgresStore implements Store {
         params
       );
       tx.touch(r.reviewingSessionId);
+    });
+    // A unique violation of action_reviews_decided_once: another session (perhaps on another instance) closed the point
+    // first. PostgreSQL aborted the whole transaction, the board change included, and the batch retried this write alone.
+    return write.catch((error: unknown) => {
+      if (error instanceof pg.DatabaseError && error.code === '23505' && error.constraint === 'action_reviews_decided_once') {
+        throw new DecidedElsewhereError(r.originSessionId, r.actionId);
+      }
+      throw error;
     });
   }
 
@@ -618,6 +638,51 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.lastWrite;
     await this.pool.end();
+  }
+}
+
+const UPSERT_ACTION = `INSERT INTO action_points (session_id, id, factor, position, owner, due, status, created_by, created_at, merged_into, removed, origin)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  ON CONFLICT (session_id, id) DO UPDATE SET factor = excluded.factor, position = excluded.position, owner = excluded.owner, due = excluded.due,
+    status = excluded.status, merged_into = excluded.merged_into, removed = excluded.removed`;
+
+/** The parameters of UPSERT_ACTION for one record (serialised when the write is called). */
+function actionParams(sessionId: string, r: ActionRecord): unknown[] {
+  return [sessionId, r.id, r.factor, r.position, r.owner, r.due, r.status, r.createdBy, r.createdAt, r.mergedInto, r.removed, r.origin];
+}
+
+/**
+ * How many rows of `table` (sessions or paper_sessions) a community holds, counted after taking its row's lock:
+ * every capped insert takes it first, so two instances inserting into one community at once count one after the
+ * other, and the second sees the first's row (READ COMMITTED: each statement sees what committed before it).
+ * FOR NO KEY UPDATE does not wait for the key-share locks that inserts referencing the community hold.
+ */
+async function communityCount(tx: Tx, table: 'sessions' | 'paper_sessions', communityId: string): Promise<number> {
+  await tx.query('SELECT 1 FROM communities WHERE id = $1 FOR NO KEY UPDATE', [communityId]);
+  const { rows } = await tx.query(`SELECT count(*)::int AS n FROM ${table} WHERE community_id = $1`, [communityId]);
+  return rows[0].n as number;
+}
+
+/** Fills the figures of paper sessions stored before the column existed (migration 5), in batches, before the store serves. */
+async function fillPaperFigures(pool: pg.Pool): Promise<void> {
+  for (;;) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // SKIP LOCKED: instances starting at once fill different rows instead of waiting for each other.
+      const { rows } = await client.query<{ id: string; factors: string }>(
+        'SELECT id, factors FROM paper_sessions WHERE figures IS NULL LIMIT $1 FOR UPDATE SKIP LOCKED',
+        [FIGURES_BACKFILL_BATCH]
+      );
+      for (const row of rows) await client.query('UPDATE paper_sessions SET figures = $1 WHERE id = $2', [figuresJsonFor(row.factors), row.id]);
+      await client.query('COMMIT');
+      if (rows.length === 0) return;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 }
 

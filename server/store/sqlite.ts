@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import { DecidedElsewhereError } from './types';
+import { FIGURES_BACKFILL_BATCH, figuresJsonFor, storedFigures } from './paper-figures';
 import type {
   ActionReviewRecord,
   CommunityRecord,
@@ -70,7 +72,17 @@ type SessionRow = {
 };
 
 type CommunityRow = { id: string; name: string; language: string; framework: string; token_hash: string; created_at: number };
-type PaperRow = { id: string; community_id: string; code: string; title: string; date: string; factors: string; created_at: number; source: string };
+type PaperRow = {
+  id: string;
+  community_id: string;
+  code: string;
+  title: string;
+  date: string;
+  factors: string;
+  figures: string | null;
+  created_at: number;
+  source: string;
+};
 
 type ReviewRow = {
   reviewing_session_id: string;
@@ -89,6 +101,7 @@ function toPaperSession(row: PaperRow): PaperSessionRecord {
     title: row.title,
     date: row.date,
     factors: JSON.parse(row.factors),
+    figures: storedFigures(row.factors, row.figures),
     createdAt: row.created_at,
     source: row.source === 'import' ? 'import' : 'paper'
   };
@@ -146,6 +159,27 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at
   };
+}
+
+/** The parameters of `upsertAction` for one record (serialised when the write is called). */
+function actionParams(sessionId: string, r: ActionRecord): unknown[] {
+  return [sessionId, r.id, r.factor, r.position, r.owner, r.due, r.status, r.createdBy, r.createdAt, r.mergedInto, r.removed ? 1 : 0, r.origin];
+}
+
+/**
+ * Fills the figures of paper sessions stored before the column existed (migration 8), in batches, each in its own
+ * transaction: at open, before the store serves anything, so every reader finds them stored. Nothing else changes.
+ */
+function fillPaperFigures(db: Database.Database): void {
+  const missing = db.prepare<[number], { id: string; factors: string }>('SELECT id, factors FROM paper_sessions WHERE figures IS NULL LIMIT ?');
+  const fill = db.prepare<[string, string]>('UPDATE paper_sessions SET figures = ? WHERE id = ? AND figures IS NULL');
+  for (;;) {
+    const rows = missing.all(FIGURES_BACKFILL_BATCH);
+    if (rows.length === 0) return;
+    db.transaction(() => {
+      for (const row of rows) fill.run(figuresJsonFor(row.factors), row.id);
+    })();
+  }
 }
 
 /**
@@ -228,9 +262,15 @@ export class SqliteStore implements Store {
         'SELECT id, code, title, phase, created_at FROM sessions WHERE community_id = ? ORDER BY created_at, id'
       ),
       insertPaper: db.prepare(
-        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES (@id, @communityId, @code, @title, @date, @factors, @createdAt, @source)'
+        'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, figures, created_at, source) VALUES (@id, @communityId, @code, @title, @date, @factors, @figures, @createdAt, @source)'
       ),
+      countPapers: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM paper_sessions WHERE community_id = ?'),
+      countCommunitySessions: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM sessions WHERE community_id = ?'),
       papersByCommunity: db.prepare<[string], PaperRow>('SELECT * FROM paper_sessions WHERE community_id = ? ORDER BY date, created_at, id'),
+      latestPaper: db.prepare<[string, string, number], PaperRow>(
+        'SELECT * FROM paper_sessions WHERE community_id = ? AND date <= ? AND created_at < ? ORDER BY date DESC, created_at DESC, code DESC LIMIT 1'
+      ),
+      sessionExists: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM sessions WHERE id = ?'),
       upsertReview: db.prepare(
         `INSERT INTO action_reviews (reviewing_session_id, origin_session_id, action_id, status, carried_action_id, reviewed_at)
          SELECT @reviewingSessionId, @originSessionId, @actionId, @status, @carriedActionId, @reviewedAt
@@ -261,6 +301,7 @@ export class SqliteStore implements Store {
       db.pragma('busy_timeout = 5000');
       checkOpenDatabase(db, this.file);
       this.migrate(db);
+      fillPaperFigures(db);
       return db;
     } catch (error) {
       db?.close();
@@ -413,8 +454,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  createSession(session: SessionRecord): Promise<void> {
+  createSession(session: SessionRecord, communityCap?: number): Promise<boolean> {
     return this.write(() => {
+      // Counted inside the write's transaction: one connection writes this file, so nothing can come between count and insert.
+      if (session.communityId && communityCap !== undefined && (this.stmt.countCommunitySessions.get(session.communityId)?.n ?? 0) >= communityCap)
+        return false;
       this.stmt.insertSession.run({
         ...session,
         anonymous: session.anonymous ? 1 : 0,
@@ -423,6 +467,7 @@ export class SqliteStore implements Store {
         revealedRounds: JSON.stringify(session.revealedRounds),
         communityId: session.communityId ?? null
       });
+      return true;
     });
   }
 
@@ -538,20 +583,7 @@ export class SqliteStore implements Store {
   }
 
   saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
-    const rows = records.map((r) => [
-      sessionId,
-      r.id,
-      r.factor,
-      r.position,
-      r.owner,
-      r.due,
-      r.status,
-      r.createdBy,
-      r.createdAt,
-      r.mergedInto,
-      r.removed ? 1 : 0,
-      r.origin
-    ]);
+    const rows = records.map((r) => actionParams(sessionId, r));
     return this.write(() => {
       for (const row of rows) this.stmt.upsertAction.run(...row);
       this.touched.add(sessionId);
@@ -624,11 +656,14 @@ export class SqliteStore implements Store {
     );
   }
 
-  savePaperSession(paper: PaperSessionRecord): Promise<void> {
+  savePaperSession(paper: PaperSessionRecord, cap?: number): Promise<boolean> {
     // Serialised now: what is stored is what was validated at this moment.
-    const row = { ...paper, factors: JSON.stringify(paper.factors) };
+    const row = { ...paper, factors: JSON.stringify(paper.factors), figures: JSON.stringify(paper.figures) };
     return this.write(() => {
+      // Counted inside the write's transaction, as for sessions.
+      if (cap !== undefined && (this.stmt.countPapers.get(paper.communityId)?.n ?? 0) >= cap) return false;
       this.stmt.insertPaper.run(row);
+      return true;
     });
   }
 
@@ -636,14 +671,32 @@ export class SqliteStore implements Store {
     return this.read(() => this.stmt.papersByCommunity.all(communityId).map(toPaperSession));
   }
 
+  latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null> {
+    return this.read(() => {
+      const row = this.stmt.latestPaper.get(communityId, day, createdBefore);
+      return row ? toPaperSession(row) : null;
+    });
+  }
+
   loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
     return this.read(() => this.stmt.actionsBySession.all(sessionId).map(toActionRecord));
   }
 
-  saveActionReview(review: ActionReviewRecord): Promise<void> {
+  saveActionReview(review: ActionReviewRecord, actions: readonly ActionRecord[] = []): Promise<void> {
     const row = { ...review };
+    const points = actions.map((r) => actionParams(review.reviewingSessionId, r));
     return this.write(() => {
-      this.stmt.upsertReview.run(row);
+      // As documented: a review (and its board change) for a session deleted meanwhile is not stored, and not an error.
+      if (!this.stmt.sessionExists.get(review.reviewingSessionId) || !this.stmt.sessionExists.get(review.originSessionId)) return;
+      for (const params of points) this.stmt.upsertAction.run(...params);
+      try {
+        this.stmt.upsertReview.run(row);
+      } catch (error) {
+        // The only unique index the upsert does not resolve is action_reviews_decided_once: another session closed it first.
+        // Thrown inside the transaction, so the board change above rolls back with it.
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new DecidedElsewhereError(review.originSessionId, review.actionId);
+        throw error;
+      }
       this.touched.add(review.reviewingSessionId);
     });
   }

@@ -5,6 +5,7 @@ import type { FrozenBallot } from '../../src/lib/domain/results';
 import type { RoundResults, SessionSettings } from '../../src/lib/protocol';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { ActionReviewRecord } from '../../src/lib/domain/review';
+import type { PaperFigures } from '../../src/lib/domain/community';
 
 export type { ActionReviewRecord } from '../../src/lib/domain/review';
 
@@ -129,9 +130,31 @@ export interface PaperSessionRecord {
   /** The day it was held, YYYY-MM-DD. */
   date: string;
   factors: PaperFactorCounts[];
+  /**
+   * Its figures (paperFigures of `factors`), computed once when it was stored and
+   * stored with it; readers never recompute them. Rows stored before the column
+   * existed get theirs when the store opens.
+   */
+  figures: PaperFigures;
   /** `paper`: counted on a poster; `import`: a session held elsewhere, imported from its export.json. */
   source: 'paper' | 'import';
   createdAt: number;
+}
+
+/**
+ * A review decision refused because another session of the community already
+ * decided the same earlier action point (done, dropped or carried over): the
+ * store's constraint, so two sessions racing, even on two instances, cannot both
+ * decide it. Nothing of the write it came with was stored.
+ */
+export class DecidedElsewhereError extends Error {
+  constructor(
+    readonly originSessionId: string,
+    readonly actionId: string
+  ) {
+    super(`action point ${originSessionId}/${actionId} was already decided by another session`);
+    this.name = 'DecidedElsewhereError';
+  }
 }
 
 /** Everything about one session that the live room keeps in memory. */
@@ -167,7 +190,13 @@ export interface Store {
   /** The latest revealed round of a session, or null before its first reveal. */
   loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null>;
 
-  createSession(session: SessionRecord): Promise<void>;
+  /**
+   * Stores a new session. With `communityCap`, a session of a community is stored only
+   * while its community holds fewer than that many live sessions, counted in the same
+   * transaction as the insert (so instances sharing a database cannot both pass the
+   * last place); answers false, storing nothing, when the community is full.
+   */
+  createSession(session: SessionRecord, communityCap?: number): Promise<boolean>;
   updateSession(id: string, patch: SessionPatch): Promise<void>;
   deleteSession(id: string): Promise<void>;
   addParticipant(participant: ParticipantRecord): Promise<void>;
@@ -201,20 +230,34 @@ export interface Store {
   loadCommunity(id: string): Promise<CommunityRecord | null>;
   /** The live sessions of a community, oldest first (by creation, then id). */
   listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]>;
-  /** Stores a paper session; its community must exist and its code be unused. */
-  savePaperSession(paper: PaperSessionRecord): Promise<void>;
+  /**
+   * Stores a paper session; its community must exist and its code be unused. With
+   * `cap`, only while the community holds fewer than `cap` paper and imported sessions,
+   * counted in the same transaction as the insert; answers false, storing nothing, when full.
+   */
+  savePaperSession(paper: PaperSessionRecord, cap?: number): Promise<boolean>;
   /** The paper sessions of a community, oldest first (by date, then creation, then id). */
   listPaperSessions(communityId: string): Promise<PaperSessionRecord[]>;
+  /**
+   * The community's latest paper or imported session held on or before `day` (YYYY-MM-DD)
+   * and stored before `createdBefore` (by date, then creation, then code), or null: what a
+   * room's "since last time" needs, one row however many the community holds.
+   */
+  latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null>;
   /** The action points of a session (structure only), in no particular order; empty for an unknown session. */
   loadActionPoints(sessionId: string): Promise<ActionRecord[]>;
   /**
    * Stores what a session's review said about an earlier action point (one
-   * record per reviewing session and origin point; a later call replaces it).
+   * record per reviewing session and origin point; a later call replaces it),
+   * together with `actions` (the reviewing session's board records it changed,
+   * e.g. the carried copy) in one transaction. A closing status (done, dropped,
+   * carried) for a point another session already closed is refused by the
+   * store's constraint with DecidedElsewhereError, and then none of it is stored.
    * When either session no longer exists (deleted in the meantime) nothing is
    * stored and the write still succeeds: the deletion would have removed the
    * record, and the rest of the change it commits with must not fail for it.
    */
-  saveActionReview(review: ActionReviewRecord): Promise<void>;
+  saveActionReview(review: ActionReviewRecord, actions?: readonly ActionRecord[]): Promise<void>;
   /** Every review of action points whose origin session belongs to the community. */
   listActionReviews(communityId: string): Promise<ActionReviewRecord[]>;
   /**

@@ -95,8 +95,8 @@ export class FaultyStore implements Store {
   saveRevealedRound(revealed: RevealedRound): Promise<void> {
     return this.write('saveRevealedRound', () => this.inner.saveRevealedRound(revealed));
   }
-  createSession(session: SessionRecord): Promise<void> {
-    return this.write('createSession', () => this.inner.createSession(session));
+  createSession(session: SessionRecord, communityCap?: number): Promise<boolean> {
+    return this.write('createSession', () => this.inner.createSession(session, communityCap));
   }
   updateSession(id: string, patch: SessionPatch): Promise<void> {
     return this.write('updateSession', () => this.inner.updateSession(id, patch));
@@ -122,8 +122,8 @@ export class FaultyStore implements Store {
   loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
     return this.inner.loadActionPoints(sessionId);
   }
-  saveActionReview(review: ActionReviewRecord): Promise<void> {
-    return this.write('saveActionReview', () => this.inner.saveActionReview(review));
+  saveActionReview(review: ActionReviewRecord, actions?: readonly ActionRecord[]): Promise<void> {
+    return this.write('saveActionReview', () => this.inner.saveActionReview(review, actions));
   }
   listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
     return this.inner.listActionReviews(communityId);
@@ -158,11 +158,14 @@ export class FaultyStore implements Store {
   listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
     return this.inner.listCommunitySessions(communityId);
   }
-  savePaperSession(paper: PaperSessionRecord): Promise<void> {
-    return this.write('savePaperSession', () => this.inner.savePaperSession(paper));
+  savePaperSession(paper: PaperSessionRecord, cap?: number): Promise<boolean> {
+    return this.write('savePaperSession', () => this.inner.savePaperSession(paper, cap));
   }
   listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
     return this.inner.listPaperSessions(communityId);
+  }
+  latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null> {
+    return this.inner.latestPaperSession(communityId, day, createdBefore);
   }
   close(): Promise<void> {
     return this.inner.close();

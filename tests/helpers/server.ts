@@ -40,6 +40,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     lobbyPurgeHours: 0,
     // Tests start many sessions from 127.0.0.1; the limit itself has tests of its own.
     sessionsPerHour: 0,
+    paperSessionsPerHour: 0,
     ...options,
     databaseUrl,
     dataDir

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
+import { paperFigures } from '../../src/lib/domain/community';
 import type { CommunityRecord, PaperSessionRecord, ParticipantRecord, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
 
 export interface OpenedStore {
@@ -78,17 +79,21 @@ export const communityRecord = (id: string, overrides: Partial<CommunityRecord> 
   ...overrides
 });
 
-export const paperRecord = (id: string, communityId: string, overrides: Partial<PaperSessionRecord> = {}): PaperSessionRecord => ({
-  id,
-  communityId,
-  code: `P-${id}`,
-  title: `Paper ${id}`,
-  date: '2026-05-01',
-  factors: [{ number: 2, distribution: { '1': 0, '2': 1, '3': 4, '4': 2, '5': 0 }, unknown: 1 }],
-  createdAt: 2000,
-  source: 'paper',
-  ...overrides
-});
+export const paperRecord = (id: string, communityId: string, overrides: Partial<PaperSessionRecord> = {}): PaperSessionRecord => {
+  const factors = overrides.factors ?? [{ number: 2, distribution: { '1': 0, '2': 1, '3': 4, '4': 2, '5': 0 }, unknown: 1 }];
+  return {
+    id,
+    communityId,
+    code: `P-${id}`,
+    title: `Paper ${id}`,
+    date: '2026-05-01',
+    factors,
+    figures: paperFigures(factors),
+    createdAt: 2000,
+    source: 'paper',
+    ...overrides
+  };
+};
 
 export const actionPoint = (id: string, overrides: Partial<ActionRecord> = {}): ActionRecord => ({
   id,

@@ -29,6 +29,15 @@ export function createText(doc: Y.Doc, id: string, initial: string): void {
   }, SERVER_ORIGIN);
 }
 
+/**
+ * Removes the Y.Text of a point whose structure the store refused (a carried copy
+ * another session's decision beat), in the server's own transaction: nothing of
+ * the refused change stays in the document.
+ */
+export function removeText(doc: Y.Doc, id: string): void {
+  doc.transact(() => textsMap(doc).delete(id), SERVER_ORIGIN);
+}
+
 /** The text of a point as stored, bounded to the limit. */
 function plainText(doc: Y.Doc, id: string): string {
   return clampGraphemes(textOf(doc, id)?.toString() ?? '', LIMITS.actionTextMax);

@@ -52,6 +52,20 @@ export interface RevealedSessionInput {
   results: { voters: number; factors: readonly FactorStats[]; attention: readonly { number: number }[] };
 }
 
+/**
+ * A paper session's figures, computed once from its counts when it is stored
+ * and stored with it: every later reader (trends, exports, a room's "since last
+ * time") reads these instead of replaying up to thousands of dots per factor.
+ * Only factors with counts are listed; the others are empty in any framework.
+ */
+export interface PaperFigures {
+  voters: number;
+  /** Ascending by factor number. */
+  factors: TrendFactor[];
+  /** Factor numbers on the attention list, in its order (weakest first). */
+  attention: number[];
+}
+
 /** A paper session as stored: aggregates only. */
 export interface PaperSessionInput {
   code: string;
@@ -59,6 +73,8 @@ export interface PaperSessionInput {
   date: string;
   createdAt: number;
   factors: PaperCounts[];
+  /** Its figures as stored (paperFigures of `factors`); computed from `factors` when absent. */
+  figures?: PaperFigures;
   /** Counted on paper (default) or imported from another server's export.json. */
   source?: 'paper' | 'import';
 }
@@ -148,17 +164,39 @@ export function liveTrendSession(input: RevealedSessionInput): TrendSession {
   };
 }
 
-/** A paper session in the trend, with statistics computed as for a live session. */
+/**
+ * The figures of a paper session's counts, as a live session's would be (the
+ * same statistics, rounded as its results are). Costs up to PAPER_MAX_COUNT
+ * steps per cell: call it once, when the counts are stored.
+ */
+export function paperFigures(factors: readonly PaperCounts[], thresholds: Thresholds = DEFAULT_THRESHOLDS): PaperFigures {
+  const stats = [...factors]
+    .sort((a, b) => a.number - b.number)
+    .map((counts) => {
+      const s = factorStats(counts.number, paperAnswers(counts), thresholds);
+      return { ...s, mean: roundTo(s.mean), median: roundTo(s.median), stddev: roundTo(s.stddev), consensus: roundTo(s.consensus) };
+    });
+  return { voters: paperVoters(factors), factors: stats.map(trendFactor), attention: attentionList(stats).map((a) => a.number) };
+}
+
+const emptyTrendFactor = (number: number): TrendFactor => ({ number, n: 0, mean: null, consensus: null, weak: false, divergent: false });
+
+/**
+ * A paper session in the trend, from its stored figures (O(factors), nothing
+ * recomputed); only a session given without figures has them computed here.
+ * Factors without counts are empty, as factorStats makes them.
+ */
 export function paperTrendSession(input: PaperSessionInput, factorCount: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): TrendSession {
-  const stats = paperStatistics(factorCount, input.factors, thresholds);
+  const figures = input.figures ?? paperFigures(input.factors, thresholds);
+  const byNumber = new Map(figures.factors.map((f) => [f.number, f]));
   return {
     code: input.code,
     title: input.title,
     date: input.date,
     source: input.source ?? 'paper',
-    voters: paperVoters(input.factors),
-    factors: stats.map(trendFactor),
-    attention: attentionList(stats).map((a) => a.number)
+    voters: figures.voters,
+    factors: Array.from({ length: factorCount }, (_, i) => byNumber.get(i + 1) ?? emptyTrendFactor(i + 1)),
+    attention: figures.attention.filter((n) => n >= 1 && n <= factorCount)
   };
 }
 

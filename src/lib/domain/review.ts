@@ -14,7 +14,8 @@ export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
  * Statuses that close an action point for later reviews: it was finished,
  * given up, or continues as the carried-over copy (which is reviewed in its place).
  */
-const CLOSING: ReadonlySet<ReviewStatus> = new Set(['done', 'dropped', 'carried']);
+export const CLOSING_REVIEW_STATUSES = ['done', 'dropped', 'carried'] as const satisfies readonly ReviewStatus[];
+const CLOSING: ReadonlySet<ReviewStatus> = new Set(CLOSING_REVIEW_STATUSES);
 
 /** A review decision, as stored: one per reviewing session and origin point. */
 export interface ActionReviewRecord {

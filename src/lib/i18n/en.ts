@@ -427,6 +427,7 @@ export const en: Messages = {
     rate_limited: 'Slow down a little: too many requests. Try again shortly.',
     session_full: 'This session is full.',
     server_full: 'The server is full. Try again later.',
+    community_full: 'This community holds as many sessions of this kind as a community may; delete the community or start a new one.',
     session_closed: 'This session is closed.',
     not_found: 'Not found.',
     no_dots_left: 'You have used all your dots. Take one back first.',

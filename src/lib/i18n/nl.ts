@@ -430,6 +430,7 @@ export const nl = {
     rate_limited: 'Even rustig aan: te veel verzoeken. Probeer het zo opnieuw.',
     session_full: 'Deze sessie zit vol.',
     server_full: 'De server is vol. Probeer het later opnieuw.',
+    community_full: 'Deze community bevat al zoveel sessies van deze soort als een community mag hebben; verwijder de community of begin een nieuwe.',
     session_closed: 'Deze sessie is afgesloten.',
     not_found: 'Niet gevonden.',
     no_dots_left: 'Je stippen zijn op. Neem er eerst een terug.',
