@@ -8,12 +8,25 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import { paperFigures } from '../../src/lib/domain/community';
-import type { CommunityRecord, PaperSessionRecord, ParticipantRecord, SessionRecord, Store, StoredAnswer } from '../../server/store/types';
+import {
+  DecidedElsewhereError,
+  type CommunityRecord,
+  type PaperSessionRecord,
+  type ParticipantRecord,
+  type SessionRecord,
+  type Store,
+  type StoredAnswer
+} from '../../server/store/types';
 
 export interface OpenedStore {
   store: Store;
   /** Closes the store and opens a new one on the same data, as a restarted server would. */
   reopen(): Promise<Store>;
+  /**
+   * Another handle on the same data, open at the same time, as a second instance of a cluster
+   * has (PostgreSQL: its own pool; SQLite: a second connection to the file; memory: the same data).
+   */
+  second(): Promise<Store>;
 }
 
 export interface StoreImplementation {
@@ -661,6 +674,122 @@ export function describeStoreContract(implementation: StoreImplementation): void
       });
       expect(await store.purgeAbandonedLobbies(Date.now() + DAY)).toEqual([]);
       expect((await store.listCommunitySessions('c1')).map((s) => s.id)).toEqual(['member', 'prepared']);
+    });
+
+    // ---- issue 20: bounded work per request, rules across sessions held by the store ----
+
+    it("stores a paper session's figures with it and reads them back as stored, never recomputed from its counts", async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      await store.createCommunity(communityRecord('c1'));
+      const paper = paperRecord('p1', 'c1');
+      expect(paper.figures.voters).toBe(8);
+      // Figures that do not follow from the counts: what is read back is what was stored, so nothing recomputes them.
+      const marked = { ...paper, figures: { ...paper.figures, voters: 4242, attention: [7] } };
+      expect(await store.savePaperSession(marked)).toBe(true);
+      expect((await store.listPaperSessions('c1'))[0].figures).toEqual(marked.figures);
+      expect((await store.latestPaperSession('c1', '2026-05-01', Number.MAX_SAFE_INTEGER))?.figures).toEqual(marked.figures);
+      const reopened = await opened.reopen();
+      expect((await reopened.listPaperSessions('c1'))[0]).toEqual(marked);
+    });
+
+    it("finds a community's latest paper session on or before a day and stored before a moment, one row", async () => {
+      const { store } = await implementation.open();
+      await store.createCommunity(communityRecord('c1'));
+      await store.createCommunity(communityRecord('c2'));
+      await store.savePaperSession(paperRecord('old', 'c1', { date: '2026-01-10', createdAt: 100 }));
+      await store.savePaperSession(paperRecord('same-day-early', 'c1', { date: '2026-03-01', createdAt: 200 }));
+      await store.savePaperSession(paperRecord('same-day-late', 'c1', { date: '2026-03-01', createdAt: 300 }));
+      await store.savePaperSession(paperRecord('later', 'c1', { date: '2026-04-01', createdAt: 150 }));
+      await store.savePaperSession(paperRecord('elsewhere', 'c2', { date: '2026-03-15', createdAt: 100 }));
+      expect((await store.latestPaperSession('c1', '2026-03-31', 1000))?.id).toBe('same-day-late');
+      expect((await store.latestPaperSession('c1', '2026-03-31', 300))?.id).toBe('same-day-early');
+      expect((await store.latestPaperSession('c1', '2026-04-01', 1000))?.id).toBe('later');
+      expect((await store.latestPaperSession('c1', '2026-01-09', 1000))?.id).toBeUndefined();
+      expect(await store.latestPaperSession('nobody', '2099-01-01', 1000)).toBeNull();
+    });
+
+    it("caps a community's paper and live sessions in the store: past the cap nothing is stored and the answer is false", async () => {
+      const { store } = await implementation.open();
+      await store.createCommunity(communityRecord('c1'));
+      await store.createCommunity(communityRecord('c2'));
+      // Called together (one batch on the SQL stores): each counts what the ones before it inserted.
+      const papers = await Promise.all(Array.from({ length: 5 }, (_, i) => store.savePaperSession(paperRecord(`p${i}`, 'c1'), 3)));
+      expect(papers.filter(Boolean)).toHaveLength(3);
+      expect(await store.listPaperSessions('c1')).toHaveLength(3);
+      // Another community has its own count; without a cap nothing is counted.
+      expect(await store.savePaperSession(paperRecord('q', 'c2'), 3)).toBe(true);
+      expect(await store.savePaperSession(paperRecord('uncapped', 'c1'))).toBe(true);
+
+      const sessions = await Promise.all(Array.from({ length: 4 }, (_, i) => store.createSession(sessionRecord(`s${i}`, { communityId: 'c1' }), 2)));
+      expect(sessions).toEqual([true, true, false, false]);
+      expect((await store.listCommunitySessions('c1')).map((s) => s.id).sort()).toEqual(['s0', 's1']);
+      expect(await store.findSessionIdByCode('C-s2')).toBeNull();
+      // A session on its own is never counted against a community.
+      expect(await store.createSession(sessionRecord('alone'), 2)).toBe(true);
+    });
+
+    it('holds the per-community cap across two handles on the same data inserting at once (two instances)', async () => {
+      const opened = await implementation.open();
+      const other = await opened.second();
+      await opened.store.createCommunity(communityRecord('c1'));
+      const writes = Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? opened.store : other).savePaperSession(paperRecord(`p${i}`, 'c1'), 5));
+      const answers = await Promise.all(writes);
+      expect(answers.filter(Boolean)).toHaveLength(5);
+      expect(await opened.store.listPaperSessions('c1')).toHaveLength(5);
+      const sessions = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? opened.store : other).createSession(sessionRecord(`s${i}`, { communityId: 'c1' }), 3))
+      );
+      expect(sessions.filter(Boolean)).toHaveLength(3);
+      expect(await opened.store.listCommunitySessions('c1')).toHaveLength(3);
+    });
+
+    it('decides an earlier action point once: of two sessions closing it at once on two handles exactly one wins, and nothing of the loser is stored', async () => {
+      const opened = await implementation.open();
+      const other = await opened.second();
+      const store = opened.store;
+      await store.createCommunity(communityRecord('c1'));
+      await store.createSession(sessionRecord('origin', { communityId: 'c1', createdAt: 100 }));
+      await store.createSession(sessionRecord('left', { communityId: 'c1', createdAt: 200 }));
+      await store.createSession(sessionRecord('right', { communityId: 'c1', createdAt: 300 }));
+      await store.saveActionPoints('origin', [actionPoint('a1')]);
+      const review = (reviewing: string, status: 'done' | 'doing' | 'dropped' | 'carried', reviewedAt: number) => ({
+        reviewingSessionId: reviewing,
+        originSessionId: 'origin',
+        actionId: 'a1',
+        status,
+        carriedActionId: status === 'carried' ? `copy-${reviewing}` : null,
+        reviewedAt
+      });
+      // "doing" keeps it open: both may say so.
+      await store.saveActionReview(review('left', 'doing', 400));
+      await other.saveActionReview(review('right', 'doing', 400));
+
+      const results = await Promise.allSettled([
+        store.saveActionReview(review('left', 'carried', 500), [actionPoint('copy-left', { origin: 'C-origin/a1' })]),
+        other.saveActionReview(review('right', 'carried', 500), [actionPoint('copy-right', { origin: 'C-origin/a1' })])
+      ]);
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+      expect(won).toHaveLength(1);
+      const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(lost.reason).toBeInstanceOf(DecidedElsewhereError);
+      const [winner, loser] = won[0] === 0 ? ['left', 'right'] : ['right', 'left'];
+      const reviews = await store.listActionReviews('c1');
+      expect(reviews.filter((r) => r.status === 'carried').map((r) => r.reviewingSessionId)).toEqual([winner]);
+      // The loser's review stays what it was, and its carried copy is not on its board.
+      expect(reviews.find((r) => r.reviewingSessionId === loser)?.status).toBe('doing');
+      expect((await store.loadActionPoints(loser)).map((a) => a.id)).toEqual([]);
+      expect((await store.loadActionPoints(winner)).map((a) => a.id)).toEqual([`copy-${winner}`]);
+
+      // Other closing statuses are refused too; the winner may change its own decision; once it reopens it, the other may close.
+      await expect(store.saveActionReview(review(loser, 'done', 600))).rejects.toBeInstanceOf(DecidedElsewhereError);
+      await store.saveActionReview(review(winner, 'dropped', 700));
+      await store.saveActionReview(review(winner, 'doing', 800));
+      await store.saveActionReview(review(loser, 'done', 900));
+      expect((await store.listActionReviews('c1')).map((r) => [r.reviewingSessionId, r.status])).toEqual([
+        [winner, 'doing'],
+        [loser, 'done']
+      ]);
     });
   });
 }

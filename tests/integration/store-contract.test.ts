@@ -23,6 +23,11 @@ const implementations: StoreImplementation[] = [
           await current.close();
           current = new SqliteStore({ dataDir });
           return current;
+        },
+        async second() {
+          const other = new SqliteStore({ dataDir });
+          onTestFinished(() => other.close());
+          return other;
         }
       };
     }
@@ -40,6 +45,11 @@ const implementations: StoreImplementation[] = [
           await current.close();
           current = await PostgresStore.open({ connectionString });
           return current;
+        },
+        async second() {
+          const other = await PostgresStore.open({ connectionString });
+          onTestFinished(() => other.close());
+          return other;
         }
       };
     }
@@ -55,6 +65,9 @@ const implementations: StoreImplementation[] = [
           await current.close();
           current = new MemoryStore(data);
           return current;
+        },
+        async second() {
+          return new MemoryStore(data);
         }
       };
     }

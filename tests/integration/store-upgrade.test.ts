@@ -1,0 +1,212 @@
+/**
+ * Upgrading in place (issue 20): a database written by the schema before paper
+ * sessions stored their figures, with paper and imported sessions in it, opens
+ * under this version with every figure filled (exactly what computing them from
+ * the counts gives), every row otherwise as it was, and reviews that closed one
+ * point twice (the race the new constraint closes) repaired to one decision.
+ * On a real SQLite file and a real PostgreSQL database.
+ */
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import pg from 'pg';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { MIGRATIONS } from '../../server/store/migrations';
+import { PG_MIGRATIONS } from '../../server/store/pg-migrations';
+import { PostgresStore } from '../../server/store/postgres';
+import { SqliteStore } from '../../server/store/sqlite';
+import { FIGURES_BACKFILL_BATCH } from '../../server/store/paper-figures';
+import { paperFigures, type PaperCounts } from '../../src/lib/domain/community';
+import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
+import { makeDataDir } from '../helpers/server';
+
+/** The migration that added the figures: everything before it is "the current schema" of main before issue 20. */
+const SQLITE_BEFORE = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN figures'));
+const PG_BEFORE = PG_MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN figures'));
+
+/** More rows than one backfill batch, so the batches are exercised. */
+const PAPERS = FIGURES_BACKFILL_BATCH + 37;
+
+function counts(i: number): PaperCounts[] {
+  return Array.from({ length: 1 + (i % 12) }, (_, f) => ({
+    number: f + 1,
+    distribution: { '1': (i + f) % 3, '2': (i * f) % 4, '3': 1 + (f % 5), '4': (i + 2 * f) % 6, '5': i % 2 },
+    unknown: (i + f) % 3
+  }));
+}
+
+interface OldPaper {
+  id: string;
+  community_id: string;
+  code: string;
+  title: string;
+  date: string;
+  factors: string;
+  created_at: number;
+  source: string;
+}
+
+const oldPapers: OldPaper[] = Array.from({ length: PAPERS }, (_, i) => ({
+  id: `paper-${i}`,
+  community_id: 'community-1',
+  code: `P${String(i).padStart(6, '0')}`,
+  title: `Poster ${i} — “é” 🌱`,
+  date: `20${10 + (i % 15)}-0${1 + (i % 9)}-1${i % 10}`,
+  factors: JSON.stringify(counts(i)),
+  created_at: 1_000 + i,
+  source: i % 4 === 0 ? 'import' : 'paper'
+}));
+
+/** Two sessions that both closed point a1 of the origin session (possible before the constraint), and a "doing". */
+const oldReviews = [
+  ['later', 'origin', 'a1', 'done', null, 700],
+  ['earlier', 'origin', 'a1', 'carried', 'copy-1', 600],
+  ['earlier', 'origin', 'a2', 'doing', null, 650]
+] as const;
+
+function expectUpgraded(
+  papers: { id: string; factors: unknown; figures: unknown; code: string; title: string; date: string; createdAt: number; source: string }[]
+) {
+  expect(papers).toHaveLength(PAPERS);
+  const byId = new Map(papers.map((p) => [p.id, p]));
+  for (const old of oldPapers) {
+    const paper = byId.get(old.id)!;
+    expect(paper).toMatchObject({ code: old.code, title: old.title, date: old.date, createdAt: old.created_at, source: old.source });
+    expect(paper.factors).toEqual(JSON.parse(old.factors));
+    expect(paper.figures).toEqual(paperFigures(JSON.parse(old.factors)));
+  }
+}
+
+function sessionRow(id: string, createdAt: number): Record<string, unknown> {
+  return {
+    id,
+    code: `C${id.slice(0, 5).toUpperCase()}`,
+    title: id,
+    language: 'nl',
+    framework: 'seeds-of-innovation',
+    anonymous: 1,
+    facilitator_token_hash: `hash-${id}`,
+    phase: 'closed',
+    round: 1,
+    settings: '{}',
+    revealed_rounds: '[]',
+    created_at: createdAt,
+    updated_at: createdAt,
+    community_id: 'community-1'
+  };
+}
+
+describe('upgrading a database written before paper figures were stored', () => {
+  it('SQLite: fills every figure at open, keeps every row, and repairs a point closed twice to its first decision', async () => {
+    expect(SQLITE_BEFORE).toBeGreaterThan(0);
+    const dataDir = await makeDataDir();
+    const file = path.join(dataDir, 'board.sqlite');
+    const db = new Database(file);
+    for (let v = 0; v < SQLITE_BEFORE; v++) db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${SQLITE_BEFORE}`);
+    db.prepare(
+      "INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES ('community-1', 'Old', 'nl', 'seeds-of-innovation', 'h', 1)"
+    ).run();
+    const insertSession = db.prepare(
+      `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, phase, round, settings, revealed_rounds, created_at, updated_at, community_id)
+       VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitator_token_hash, @phase, @round, @settings, @revealed_rounds, @created_at, @updated_at, @community_id)`
+    );
+    for (const [id, at] of [
+      ['origin', 100],
+      ['earlier', 200],
+      ['later', 300]
+    ] as const)
+      insertSession.run(sessionRow(id, at));
+    const insertPaper = db.prepare(
+      'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES (@id, @community_id, @code, @title, @date, @factors, @created_at, @source)'
+    );
+    for (const paper of oldPapers) insertPaper.run(paper);
+    const insertReview = db.prepare('INSERT INTO action_reviews VALUES (?, ?, ?, ?, ?, ?)');
+    for (const review of oldReviews) insertReview.run(...review);
+    db.close();
+
+    const store = new SqliteStore({ dataDir });
+    onTestFinished(() => store.close());
+    expectUpgraded(await store.listPaperSessions('community-1'));
+    const raw = new Database(file, { readonly: true });
+    onTestFinished(() => void raw.close());
+    expect(raw.prepare('SELECT count(*) AS n FROM paper_sessions WHERE figures IS NULL').get()).toEqual({ n: 0 });
+    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect((await store.listActionReviews('community-1')).map((r) => [r.reviewingSessionId, r.actionId, r.status, r.carriedActionId])).toEqual([
+      ['earlier', 'a1', 'carried', 'copy-1'],
+      ['earlier', 'a2', 'doing', null],
+      ['later', 'a1', 'doing', null]
+    ]);
+  });
+
+  it.skipIf(pgAdminUrl() === null)(
+    'PostgreSQL: fills every figure at open, keeps every row, and repairs a point closed twice to its first decision',
+    async () => {
+      expect(PG_BEFORE).toBeGreaterThan(0);
+      const url = await makeDatabase();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+        for (let v = 0; v < PG_BEFORE; v++) {
+          await client.query(PG_MIGRATIONS[v]);
+          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
+        }
+        await client.query(
+          "INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES ('community-1', 'Old', 'nl', 'seeds-of-innovation', 'h', 1)"
+        );
+        for (const [id, at] of [
+          ['origin', 100],
+          ['earlier', 200],
+          ['later', 300]
+        ] as const) {
+          const row = sessionRow(id, at);
+          await client.query(
+            `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, phase, round, settings, revealed_rounds, created_at, updated_at, community_id)
+           VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8, $9, $10, $11, $12, $13)`,
+            [
+              row.id,
+              row.code,
+              row.title,
+              row.language,
+              row.framework,
+              row.facilitator_token_hash,
+              row.phase,
+              row.round,
+              row.settings,
+              row.revealed_rounds,
+              row.created_at,
+              row.updated_at,
+              row.community_id
+            ]
+          );
+        }
+        for (const p of oldPapers) {
+          await client.query(
+            'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, created_at, source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+            [p.id, p.community_id, p.code, p.title, p.date, p.factors, p.created_at, p.source]
+          );
+        }
+        for (const review of oldReviews) await client.query('INSERT INTO action_reviews VALUES ($1, $2, $3, $4, $5, $6)', [...review]);
+      } finally {
+        await client.end();
+      }
+
+      const store = await PostgresStore.open({ connectionString: url });
+      onTestFinished(() => store.close());
+      expectUpgraded(await store.listPaperSessions('community-1'));
+      const check = new pg.Client({ connectionString: url });
+      await check.connect();
+      try {
+        expect((await check.query('SELECT count(*)::int AS n FROM paper_sessions WHERE figures IS NULL')).rows[0].n).toBe(0);
+        expect((await check.query('SELECT max(version) AS v FROM schema_migrations')).rows[0].v).toBe(PG_MIGRATIONS.length);
+      } finally {
+        await check.end();
+      }
+      expect((await store.listActionReviews('community-1')).map((r) => [r.reviewingSessionId, r.actionId, r.status, r.carriedActionId])).toEqual([
+        ['earlier', 'a1', 'carried', 'copy-1'],
+        ['earlier', 'a2', 'doing', null],
+        ['later', 'a1', 'doing', null]
+      ]);
+    }
+  );
+});
