@@ -144,4 +144,25 @@ suite('per-address limits across two instances', () => {
     expect(communities).toEqual([201, 201, 201, 429]);
     expect((await postJson(a.url, '/api/sessions', {}, { 'x-forwarded-for': '198.51.100.21' })).status).toBe(201);
   }, 60_000);
+
+  it("paper sessions: the per-address limit and the community's cap hold once across both instances", async () => {
+    const [a, b] = await cluster({ PAPER_SESSIONS_PER_HOUR: '3', MAX_COMMUNITY_PAPER_SESSIONS: '4' });
+    const created = await postJson<{ id: string; communityToken: string }>(a.url, '/api/communities', { name: 'LC' });
+    const path = `/api/communities/${created.body.id}/paper-sessions`;
+    const poster = (day: number) => ({
+      date: `2026-01-${String(day).padStart(2, '0')}`,
+      factors: [{ number: 1, distribution: { '1': 1, '2': 0, '3': 2, '4': 0, '5': 1 }, unknown: 0 }]
+    });
+    const from = (address: string) => ({ authorization: `Bearer ${created.body.communityToken}`, 'x-forwarded-for': address });
+    // One address alternating instances gets three.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await postJson((i % 2 ? b : a).url, path, poster(i + 1), from('203.0.113.30'))).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    // Many addresses at once on both instances: the community holds its cap of four, not one more.
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => postJson<{ error?: { code: string } }>((i % 2 ? a : b).url, path, poster(i + 10), from(`198.51.100.${40 + i}`)))
+    );
+    expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(racing.filter((r) => r.status === 409).map((r) => r.body.error?.code)).toEqual(Array(7).fill('community_full'));
+  }, 60_000);
 });
