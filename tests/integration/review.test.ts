@@ -14,6 +14,9 @@ import { FaultyStore } from '../helpers/faulty-store';
 import { api, makeDataDir, postJson, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import type { RunningServer } from '../../server/app';
+import type { Store } from '../../server/store/types';
+import * as Y from 'yjs';
+import { YJS_TEXTS } from '../../src/lib/protocol';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -190,5 +193,66 @@ describe('two sessions of one community open at once', () => {
     // A session may change its own decision.
     expect((await a.facilitator.send('review:set', { key: open, status: 'doing' })).ok).toBe(true);
     expect((await b.facilitator.send('review:set', { key: open, status: 'carried' })).ok).toBe(true);
+  });
+
+  it('two sessions closing the same point at the same moment: the store lets one win, the other is refused and keeps nothing, in memory or stored', async () => {
+    // Both rooms read the community's reviews before either writes (a barrier on that read, nothing else changed): the
+    // race the read in memory cannot settle, and that the store's constraint must.
+    let waiting: (() => void)[] = [];
+    let armed = false;
+    const barrier = (store: Store): Store =>
+      new Proxy(store, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (name !== 'listActionReviews' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return async (communityId: string) => {
+            if (armed) {
+              await new Promise<void>((resolve) => {
+                waiting.push(resolve);
+                if (waiting.length === 2) {
+                  armed = false;
+                  for (const release of waiting) release();
+                  waiting = [];
+                }
+              });
+            }
+            return value.call(target, communityId);
+          };
+        }
+      });
+    const dataDir = await makeDataDir();
+    const server = await startServer({ dataDir, wrapStore: barrier });
+    const c = await community(server);
+    const first = await firstSession(server, c);
+    const a = await sessionOf(server, c);
+    const b = await sessionOf(server, c);
+    const key = `${first.code}/${first.points.open}`;
+
+    armed = true;
+    const acks = await Promise.all([
+      a.facilitator.send('review:set', { key, status: 'carried' }),
+      b.facilitator.send('review:set', { key, status: 'carried' })
+    ]);
+    expect(acks.filter((ack) => ack.ok)).toHaveLength(1);
+    const [winner, loser] = acks[0].ok ? [a, b] : [b, a];
+    const refused = acks.find((ack) => !ack.ok)!;
+    expect(refused.ok ? null : refused.error.code).toBe('invalid_transition');
+    expect(refused.ok ? '' : refused.error.message).toContain('carried over');
+
+    // The loser: no copy on its board, its list as before, no text of a copy in its document; the winner has its copy.
+    expect((await loser.facilitator.state()).actions).toEqual([]);
+    expect((await loser.facilitator.state()).review!.find((i) => i.key === key)!.review).toBeNull();
+    expect((await winner.facilitator.state()).actions.map((x) => x.origin)).toEqual([key]);
+    const loserId = (await server.store.findSessionIdByCode(loser.code))!;
+    const doc = new Y.Doc();
+    for (const update of await server.store.loadYjsUpdates(loserId)) Y.applyUpdate(doc, update);
+    expect(doc.getMap(YJS_TEXTS).size).toBe(0);
+
+    // Stored the same way: after a restart, one closing decision, and the loser's board is empty.
+    await server.close();
+    const restarted = await startServer({ dataDir });
+    const reviews = await restarted.store.listActionReviews(c.id);
+    expect(reviews.filter((r) => r.status === 'carried')).toHaveLength(1);
+    expect(await restarted.store.loadActionPoints(loserId)).toEqual([]);
   });
 });
