@@ -31,7 +31,11 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
   const earlierRows = sessions
     .filter((s) => s.id !== session.id && (s.createdAt < session.createdAt || (s.createdAt === session.createdAt && s.id < session.id)))
     .slice(-REVIEW_SESSIONS_MAX);
-  const reviews = await store.listActionReviews(community.id);
+  // Only the reviews of the points listed: what the room reads stays bounded however long the community runs.
+  const reviews = await store.listActionReviews(
+    community.id,
+    earlierRows.map((row) => row.id)
+  );
   const earlier = await loadBoards(store, earlierRows);
   return {
     community: { id: community.id, name: community.name },

@@ -371,7 +371,7 @@ export class ActionBoard {
 
   /** The refusal for a point another session of the community closed (done, dropped, carried over), naming it; null when none did. */
   private async decidedElsewhere(communityId: string, originId: string, actionId: string): Promise<CommandError | null> {
-    const elsewhere = (await this.ctx.store.listActionReviews(communityId)).find(
+    const elsewhere = (await this.ctx.store.listActionReviews(communityId, [originId])).find(
       (r) => r.originSessionId === originId && r.actionId === actionId && r.reviewingSessionId !== this.ctx.id && r.status !== 'doing'
     );
     if (!elsewhere) return null;

@@ -409,10 +409,11 @@ export class MemoryStore implements Store {
     });
   }
 
-  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+  listActionReviews(communityId: string, originSessionIds?: readonly string[]): Promise<ActionReviewRecord[]> {
+    const origins = originSessionIds ? new Set(originSessionIds) : null;
     return this.read(() =>
       [...this.data.reviews.values()]
-        .filter((r) => this.data.sessions.get(r.originSessionId)?.communityId === communityId)
+        .filter((r) => this.data.sessions.get(r.originSessionId)?.communityId === communityId && (!origins || origins.has(r.originSessionId)))
         .sort(
           (a, b) =>
             a.reviewedAt - b.reviewedAt ||

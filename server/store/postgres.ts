@@ -594,13 +594,14 @@ export class PostgresStore implements Store {
     });
   }
 
-  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+  listActionReviews(communityId: string, originSessionIds?: readonly string[]): Promise<ActionReviewRecord[]> {
     return this.read(async (db) =>
       (
         await db.query(
           `SELECT r.* FROM action_reviews r JOIN sessions s ON s.id = r.origin_session_id WHERE s.community_id = $1
+             AND ($2::text[] IS NULL OR r.origin_session_id = ANY($2::text[]))
            ORDER BY r.reviewed_at, r.reviewing_session_id, r.origin_session_id, r.action_id`,
-          [communityId]
+          [communityId, originSessionIds ? [...originSessionIds] : null]
         )
       ).rows.map((row) => ({
         reviewingSessionId: row.reviewing_session_id,

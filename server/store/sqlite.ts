@@ -282,6 +282,11 @@ export class SqliteStore implements Store {
         `SELECT r.* FROM action_reviews r JOIN sessions s ON s.id = r.origin_session_id WHERE s.community_id = ?
          ORDER BY r.reviewed_at, r.reviewing_session_id, r.origin_session_id, r.action_id`
       ),
+      reviewsByOrigins: db.prepare<[string, string], ReviewRow>(
+        `SELECT r.* FROM action_reviews r JOIN sessions s ON s.id = r.origin_session_id
+         WHERE s.community_id = ? AND r.origin_session_id IN (SELECT value FROM json_each(?))
+         ORDER BY r.reviewed_at, r.reviewing_session_id, r.origin_session_id, r.action_id`
+      ),
       sessionIdsByCommunity: db.prepare<[string], { id: string }>('SELECT id FROM sessions WHERE community_id = ?'),
       deleteCommunity: db.prepare<[string]>('DELETE FROM communities WHERE id = ?'),
       // A lobby where the review of earlier sessions was recorded is being prepared, not abandoned (the review closes other sessions' points).
@@ -701,9 +706,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
+  listActionReviews(communityId: string, originSessionIds?: readonly string[]): Promise<ActionReviewRecord[]> {
+    const origins = originSessionIds ? JSON.stringify(originSessionIds) : null;
     return this.read(() =>
-      this.stmt.reviewsByCommunity.all(communityId).map((r) => ({
+      (origins === null ? this.stmt.reviewsByCommunity.all(communityId) : this.stmt.reviewsByOrigins.all(communityId, origins)).map((r) => ({
         reviewingSessionId: r.reviewing_session_id,
         originSessionId: r.origin_session_id,
         actionId: r.action_id,

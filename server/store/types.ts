@@ -258,8 +258,12 @@ export interface Store {
    * record, and the rest of the change it commits with must not fail for it.
    */
   saveActionReview(review: ActionReviewRecord, actions?: readonly ActionRecord[]): Promise<void>;
-  /** Every review of action points whose origin session belongs to the community. */
-  listActionReviews(communityId: string): Promise<ActionReviewRecord[]>;
+  /**
+   * Every review of action points whose origin session belongs to the community; with
+   * `originSessionIds`, only those of points of these sessions (a room's review looks back
+   * on at most REVIEW_SESSIONS_MAX sessions, so its load does not grow with the community).
+   */
+  listActionReviews(communityId: string, originSessionIds?: readonly string[]): Promise<ActionReviewRecord[]>;
   /**
    * Deletes a community with all its sessions (live and paper) and everything
    * they hold, in one transaction; returns the ids of the live sessions deleted.

@@ -125,8 +125,8 @@ export class FaultyStore implements Store {
   saveActionReview(review: ActionReviewRecord, actions?: readonly ActionRecord[]): Promise<void> {
     return this.write('saveActionReview', () => this.inner.saveActionReview(review, actions));
   }
-  listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
-    return this.inner.listActionReviews(communityId);
+  listActionReviews(communityId: string, originSessionIds?: readonly string[]): Promise<ActionReviewRecord[]> {
+    return this.inner.listActionReviews(communityId, originSessionIds);
   }
   deleteCommunity(id: string): Promise<string[]> {
     return this.write('deleteCommunity', () => this.inner.deleteCommunity(id));

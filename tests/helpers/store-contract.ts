@@ -790,6 +790,11 @@ export function describeStoreContract(implementation: StoreImplementation): void
         [winner, 'doing'],
         [loser, 'done']
       ]);
+      // Listed by origin session, as a room's bounded look-back reads them.
+      expect(await store.listActionReviews('c1', ['origin'])).toEqual(await store.listActionReviews('c1'));
+      expect(await store.listActionReviews('c1', ['left', 'right'])).toEqual([]);
+      expect(await store.listActionReviews('c1', [])).toEqual([]);
+      expect(await store.listActionReviews('c2', ['origin'])).toEqual([]);
     });
   });
 }

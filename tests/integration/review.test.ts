@@ -205,7 +205,7 @@ describe('two sessions of one community open at once', () => {
         get(target, name, receiver) {
           const value = Reflect.get(target, name, receiver);
           if (name !== 'listActionReviews' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-          return async (communityId: string) => {
+          return async (...args: unknown[]) => {
             if (armed) {
               await new Promise<void>((resolve) => {
                 waiting.push(resolve);
@@ -216,7 +216,7 @@ describe('two sessions of one community open at once', () => {
                 }
               });
             }
-            return value.call(target, communityId);
+            return value.apply(target, args);
           };
         }
       });
