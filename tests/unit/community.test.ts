@@ -9,6 +9,7 @@ import {
   isIsoDay,
   paperProblems,
   paperStatistics,
+  paperFigures,
   paperTrendSession,
   paperVoters,
   PAPER_MAX_COUNT,
@@ -211,5 +212,39 @@ describe('community exports', () => {
     expect(md).toContain(`| 2026-05-20 | Later \\| pipe (PGHJKMN) | paper | 6 | 3. ${framework.factors[2].title.en} |`);
     expect(md).toContain('weak in 1 session, divergent in 0 sessions, change of the mean: +2.50.');
     expect(md.match(/^### /gm)).toHaveLength(12);
+  });
+});
+
+describe('paper figures stored once (issue 20)', () => {
+  it('give exactly the trend that recomputing from the counts gives, whatever the framework size', () => {
+    const input = { code: 'PABCDEF', title: 'Poster', date: '2026-05-01', createdAt: 1, factors: poster };
+    const figures = paperFigures(poster);
+    // Only counted factors are stored; the others are empty in any framework.
+    expect(figures.factors.map((f) => f.number)).toEqual([1, 2, 3]);
+    expect(figures.voters).toBe(paperVoters(poster));
+    for (const factorCount of [3, 4, 12]) {
+      const fromCounts = paperTrendSession(input, factorCount);
+      expect(paperTrendSession({ ...input, figures }, factorCount)).toEqual(fromCounts);
+    }
+    // Random posters, up to the largest counts allowed, in any order.
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 200; i++) {
+      const counted: PaperCounts[] = Array.from({ length: 1 + next(12) }, (_, f) => ({
+        number: f + 1,
+        distribution: dist(next(40), next(40), next(3) === 0 ? PAPER_MAX_COUNT : next(40), next(40), next(40)),
+        unknown: next(10)
+      })).reverse();
+      const paper = { ...input, factors: counted };
+      expect(paperTrendSession({ ...paper, figures: paperFigures(counted) }, 12)).toEqual(paperTrendSession(paper, 12));
+    }
+  });
+
+  it('are what the trend shows, not the counts: a trend built from stored figures never recomputes them', () => {
+    const figures = { ...paperFigures(poster), voters: 4242, attention: [3] };
+    const [session] = buildTrend([], [{ code: 'PABCDEF', title: 'Poster', date: '2026-05-01', createdAt: 1, factors: poster, figures }], 4);
+    expect(session.voters).toBe(4242);
+    expect(session.attention).toEqual([3]);
+    expect(session.factors[3]).toEqual({ number: 4, n: 0, mean: null, consensus: null, weak: false, divergent: false });
   });
 });
