@@ -14,6 +14,12 @@
  * In-process, on a real SQLite file in a temp directory (removed after). Each
  * live session has one revealed round of 30 voters and three open action
  * points with text; every fifth is a paper session.
+ *
+ * And a community at its cap of paper sessions (issue 20: DEFAULTS.maxCommunityPaperSessions,
+ * or BENCH_PAPER_SESSIONS), each the heaviest poster the validation allows (every cell
+ * at PAPER_MAX_COUNT dots): trends.json and export.csv read from the stored figures, next
+ * to the same trend recomputed from the counts, as every request did before the figures
+ * were stored; and the next session's community context ("since last time").
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -24,7 +30,8 @@ import { loadFrameworks } from '../server/content';
 import { DEFAULTS } from '../server/config';
 import { CommunityService } from '../server/communities/service';
 import { SqliteStore } from '../server/store/sqlite';
-import { factorTrends, paperFigures } from '../src/lib/domain/community';
+import { buildTrend, factorTrends, PAPER_MAX_COUNT, paperFigures, type PaperSessionInput } from '../src/lib/domain/community';
+import { communityCsv } from '../src/lib/domain/community-export';
 import { computeRoundResults } from '../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../src/lib/domain/statistics';
 import type { Answer } from '../src/lib/domain/ballots';
@@ -35,11 +42,14 @@ import type { ActionRecord } from '../src/lib/domain/action-points';
 import { loadCommunityContext, REVIEW_SESSIONS_MAX } from '../server/communities/review';
 
 const SIZES = (process.env.BENCH_COMMUNITY_SIZES ?? '10,100').split(',').map(Number);
+const PAPER_SESSIONS = Number(process.env.BENCH_PAPER_SESSIONS ?? DEFAULTS.maxCommunityPaperSessions);
+/** Repeats of the cases that recompute (seconds each before issue 20). */
+const SLOW_REPEATS = Number(process.env.BENCH_SLOW_REPEATS ?? 3);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 21);
 
-async function timeMedian(run: () => unknown | Promise<unknown>): Promise<number> {
+async function timeMedian(run: () => unknown | Promise<unknown>, repeats = REPEATS): Promise<number> {
   const samples: number[] = [];
-  for (let i = 0; i < REPEATS; i++) {
+  for (let i = 0; i < repeats; i++) {
     const start = process.hrtime.bigint();
     await run();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
@@ -106,6 +116,81 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
 
 const p = (id: string) => id.slice(-2);
 
+/** The paper sessions at the cap: what trends, export.csv and a room load cost with stored figures and when recomputed. */
+async function paperAtCap(store: SqliteStore, service: CommunityService) {
+  const { community } = await service.create({ name: `Bench paper ${PAPER_SESSIONS}` });
+  const heavy = Array.from({ length: 12 }, (_, f) => ({
+    number: f + 1,
+    distribution: { '1': PAPER_MAX_COUNT, '2': PAPER_MAX_COUNT, '3': PAPER_MAX_COUNT, '4': PAPER_MAX_COUNT, '5': PAPER_MAX_COUNT },
+    unknown: PAPER_MAX_COUNT
+  }));
+  const storeSamples: number[] = [];
+  for (let s = 0; s < PAPER_SESSIONS; s++) {
+    const start = process.hrtime.bigint();
+    // Through the service, as POST /paper-sessions does: validated, figures computed once, counted against the cap.
+    await service.addPaper(community, { date: new Date(Date.UTC(2000, 0, 1) + s * 86_400_000 * 30).toISOString().slice(0, 10), factors: heavy });
+    storeSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const refused = await service.addPaper(community, { date: '2030-01-01', factors: heavy }).then(
+    () => false,
+    (error: { code?: string }) => error.code === 'community_full'
+  );
+  if (!refused) throw new Error('the paper session past the cap was not refused');
+  const trendsMs = await timeMedian(() => service.trends(community));
+  const csvMs = await timeMedian(async () => communityCsv(await service.trends(community)));
+  // As before the figures were stored: every paper session's statistics replayed from its counts on each request.
+  const recomputed = async () => {
+    const papers: PaperSessionInput[] = (await store.listPaperSessions(community.id)).map((p) => ({
+      code: p.code,
+      title: p.title,
+      date: p.date,
+      createdAt: p.createdAt,
+      factors: p.factors,
+      source: p.source
+    }));
+    return buildTrend([], papers, 12);
+  };
+  const recomputedTrendsMs = await timeMedian(recomputed, SLOW_REPEATS);
+  const recomputedCsvMs = await timeMedian(async () => communityCsv({ ...(await service.trends(community)), sessions: await recomputed() }), SLOW_REPEATS);
+  const next = {
+    id: `paper-next`,
+    code: 'PNEXT1',
+    title: 'Next',
+    language: 'en' as const,
+    framework: 'seeds-of-innovation',
+    anonymous: true,
+    facilitatorTokenHash: 'x',
+    presenterTokenHash: null,
+    phase: 'lobby' as const,
+    round: 1,
+    votingDeadline: null,
+    votingClosed: false,
+    votingPausedMs: null,
+    settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
+    revealedRounds: [],
+    communityId: community.id,
+    createdAt: Date.UTC(2045, 0, 1),
+    updatedAt: Date.UTC(2045, 0, 1)
+  };
+  await store.createSession(next);
+  const contextMs = await timeMedian(() => loadCommunityContext(store, next, 12));
+  // Before: "since last time" built the trend of every paper session from its counts and kept the last.
+  const recomputedContextMs = await timeMedian(async () => {
+    await loadCommunityContext(store, next, 12);
+    return (await recomputed()).at(-1);
+  }, SLOW_REPEATS);
+  return {
+    paperSessions: PAPER_SESSIONS,
+    storeOneMs: storeSamples.sort((a, b) => a - b)[Math.floor(storeSamples.length / 2)],
+    trendsMs,
+    recomputedTrendsMs,
+    csvMs,
+    recomputedCsvMs,
+    contextMs,
+    recomputedContextMs
+  };
+}
+
 function actionRecord(id: string, position: number): ActionRecord {
   return {
     id,
@@ -167,6 +252,7 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   const roomRows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
+  let paperCase: Awaited<ReturnType<typeof paperAtCap>> | null = null;
   try {
     const store = new SqliteStore({ dataDir: dir, synchronous: 'NORMAL' });
     const service = new CommunityService(store, loadFrameworks(path.join(ROOT, 'content')), {
@@ -203,6 +289,7 @@ async function main(): Promise<void> {
         bareRoomLoadMs: roomMs
       });
     }
+    paperCase = await paperAtCap(store, service);
     bare.close();
     await store.close();
   } finally {
@@ -214,6 +301,28 @@ async function main(): Promise<void> {
     `\nLoading the next session of the community (median of ${REPEATS}): its review list (earlier sessions looked back on: at most ${REVIEW_SESSIONS_MAX}) and "since last time", next to the bare room load`
   );
   console.log(table(['sessions', 'review items', 'community context ms', 'bare loadSession ms', 'ratio'], roomRows));
+  if (paperCase) {
+    console.log(
+      `\nA community at its cap of ${PAPER_SESSIONS} paper sessions, each the heaviest poster allowed (12 factors × 6 cells × ${PAPER_MAX_COUNT} dots); ` +
+        `stored figures: median of ${REPEATS}; recomputed from the counts (every request before issue 20): median of ${SLOW_REPEATS}`
+    );
+    console.log(
+      table(
+        ['what', 'stored figures ms', 'recomputed ms', 'recomputed/stored'],
+        [
+          ['trends.json', fmt(paperCase.trendsMs), fmt(paperCase.recomputedTrendsMs), fmt(paperCase.recomputedTrendsMs / paperCase.trendsMs)],
+          ['export.csv', fmt(paperCase.csvMs), fmt(paperCase.recomputedCsvMs), fmt(paperCase.recomputedCsvMs / paperCase.csvMs)],
+          [
+            'next session: community context',
+            fmt(paperCase.contextMs),
+            fmt(paperCase.recomputedContextMs),
+            fmt(paperCase.recomputedContextMs / paperCase.contextMs)
+          ]
+        ]
+      )
+    );
+    console.log(`Storing one such poster (its figures computed once): ${fmt(paperCase.storeOneMs)} ms (median of ${PAPER_SESSIONS})`);
+  }
   const community = pageJs('src/routes/c/[id]/+page.svelte');
   const facilitate = pageJs('src/routes/s/[code]/facilitate/+page.svelte');
   if (community && facilitate) {
@@ -228,7 +337,7 @@ async function main(): Promise<void> {
       )
     );
   } else console.log('\n(no build found: run npm run build for the page JavaScript figures)');
-  console.log(`\n${writeResults('community', { sizes: results, pageJs: { community, facilitate } })}`);
+  console.log(`\n${writeResults('community', { sizes: results, paperAtCap: paperCase, pageJs: { community, facilitate } })}`);
 }
 
 void main();
