@@ -78,7 +78,7 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
       votingDeadline: null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
+      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
       revealedRounds: [1],
       communityId: community.id,
       createdAt,

@@ -27,6 +27,12 @@ export interface ServerConfig {
   codeGuessesPerMinute: number;
   /** Sessions one client address may create per hour; 0 = no limit. */
   sessionsPerHour: number;
+  /**
+   * New participants one client address may add to one session per hour; 0 = no limit. Generous on
+   * purpose (a whole class or company joins from one NAT address); rejoining with a participant token
+   * is never counted. Against a flood of puppets the facilitator's lock is the main defence.
+   */
+  joinsPerAddress: number;
   /** Open socket.io connections (tabs, devices) of one participant or facilitator at once. */
   connectionsPerPerson: number;
   /** Sessions untouched for this many days are deleted; 0 keeps them forever. */
@@ -49,6 +55,7 @@ export const DEFAULTS = {
   trustProxy: 'loopback',
   codeGuessesPerMinute: 20,
   sessionsPerHour: 20,
+  joinsPerAddress: 200,
   connectionsPerPerson: 8,
   purgeAfterDays: 90,
   lobbyPurgeHours: 48,
@@ -84,6 +91,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxLiveSessions: intFrom(env.MAX_LIVE_SESSIONS, DEFAULTS.maxLiveSessions, 'MAX_LIVE_SESSIONS'),
     codeGuessesPerMinute: intFrom(env.CODE_GUESSES_PER_MINUTE, DEFAULTS.codeGuessesPerMinute, 'CODE_GUESSES_PER_MINUTE'),
     sessionsPerHour: intFrom(env.SESSIONS_PER_HOUR, DEFAULTS.sessionsPerHour, 'SESSIONS_PER_HOUR'),
+    joinsPerAddress: intFrom(env.JOINS_PER_ADDRESS, DEFAULTS.joinsPerAddress, 'JOINS_PER_ADDRESS'),
     connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),

@@ -9,7 +9,9 @@ import {
   type DotState,
   type HiddenComment,
   type ParticipantView,
+  LIMITS,
   type PhaseChange,
+  type RemovedParticipants,
   type RoundResults,
   type SessionSettings,
   type SessionSnapshot,
@@ -243,15 +245,26 @@ export class SessionRoom {
     return summaryOf(this.state);
   }
 
+  /**
+   * Refuses a new participant (never a rejoin: that is a connection with a participant token, not a join)
+   * while the session is closed, locked by the facilitator or full.
+   */
+  assertJoinable(maxParticipants: number): void {
+    this.assertAlive();
+    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
+    if (this.session.settings.joinsLocked) {
+      throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
+    }
+    if (this.members.size + this.joining.size >= maxParticipants)
+      throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+  }
+
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
   async join(
     input: { name: string; group: string | null; language: ParticipantRecord['language'] },
     maxParticipants: number
   ): Promise<{ participant: ParticipantRecord; token: string }> {
-    this.assertAlive();
-    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
-    if (this.members.size + this.joining.size >= maxParticipants)
-      throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+    this.assertJoinable(maxParticipants);
     if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
       throw new CommandError('bad_request', `Unknown group "${input.group}".`, [
         `group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`
@@ -536,28 +549,61 @@ export class SessionRoom {
 
   /** The facilitator removes a participant; their answers go with them. */
   removeParticipant(participantId: string): Promise<void> {
-    return this.serial.run('session', () => this.applyRemoval(participantId));
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
+      await this.applyRemoval([participantId]);
+    });
   }
 
-  private async applyRemoval(participantId: string): Promise<void> {
-    this.assertAlive();
-    if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
-    await committed(this.store.removeParticipant(this.id, participantId), 'the removal');
-    const live = this.members.get(participantId);
-    if (!live) return;
-    this.ballots.removeMember(participantId);
-    this.members.delete(participantId);
-    this.memberByTokenHash.delete(live.record.tokenHash);
-    // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
-    const dotsChanged = this.actionBoard.dots.removeVoter(participantId).length > 0;
-    this.fanout.toParticipant(this.code, participantId, 'removed');
-    this.fanout.disconnectParticipant(this.code, participantId);
-    this.events.participantRemoved(participantId);
-    this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
+  /**
+   * The facilitator removes several participants at once (puppets after a flood of joins), by the
+   * same path as one: at most LIMITS.removeBatchMax (the schema bounds it; checked again here), all
+   * in one store transaction, so a failed write removes nobody and is answered `store_unavailable`.
+   * Ids not (or no longer) in the session are skipped and listed, so a repeated request is harmless.
+   */
+  removeParticipants(participantIds: readonly string[]): Promise<RemovedParticipants> {
+    if (participantIds.length > LIMITS.removeBatchMax) {
+      return Promise.reject(new CommandError('bad_request', `At most ${LIMITS.removeBatchMax} participants can be removed per request.`));
+    }
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      const unique = [...new Set(participantIds)];
+      const present = unique.filter((id) => this.members.has(id));
+      const notFound = unique.filter((id) => !this.members.has(id));
+      const removed = present.length > 0 ? await this.applyRemoval(present) : [];
+      return { removed, notFound, participants: this.members.size };
+    });
+  }
+
+  /** Removes members (checked present by the caller, under the session's serial): store first, then memory and clients. */
+  private async applyRemoval(participantIds: readonly string[]): Promise<string[]> {
+    await committed(
+      participantIds.length === 1 ? this.store.removeParticipant(this.id, participantIds[0]) : this.store.removeParticipants(this.id, participantIds),
+      'the removal'
+    );
+    const removed: string[] = [];
+    let dotsChanged = false;
+    for (const participantId of participantIds) {
+      const live = this.members.get(participantId);
+      if (!live) continue;
+      removed.push(participantId);
+      this.ballots.removeMember(participantId);
+      this.members.delete(participantId);
+      this.memberByTokenHash.delete(live.record.tokenHash);
+      // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
+      if (this.actionBoard.dots.removeVoter(participantId).length > 0) dotsChanged = true;
+      this.fanout.toParticipant(this.code, participantId, 'removed');
+      this.fanout.disconnectParticipant(this.code, participantId);
+      this.events.participantRemoved(participantId);
+      this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
+    }
+    // Counts, arrivals, dot totals and progress once per batch, however many left.
     this.scheduleArrivals();
     this.fanout.toAll(this.code, 'participantCount', this.members.size);
     if (dotsChanged) this.actionBoard.scheduleDotTotals();
     this.scheduleProgress();
+    return removed;
   }
 
   /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */
