@@ -99,6 +99,8 @@ export class SessionRoom {
   private deleted = false;
   /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
   private readonly joining = new Map<string, ParticipantRecord>();
+  /** A lock of the door is being written: joins are refused already, so none lands after the lock is acknowledged. */
+  private lockingJoins = false;
   private readonly serial = new KeyedSerial();
   /** What the projections read. */
   private readonly state: RoomState;
@@ -252,7 +254,7 @@ export class SessionRoom {
   assertJoinable(maxParticipants: number): void {
     this.assertAlive();
     if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
-    if (this.session.settings.joinsLocked) {
+    if (this.session.settings.joinsLocked || this.lockingJoins) {
       throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
     }
     if (this.members.size + this.joining.size >= maxParticipants)
@@ -534,7 +536,13 @@ export class SessionRoom {
     if (votingOpen(this.session.phase) && settings.minVoters < this.session.settings.minVoters) {
       throw new CommandError('wrong_phase', 'The minimum number of voters cannot be lowered while voting is open.');
     }
-    await committed(this.store.updateSession(this.id, { settings }), 'the settings');
+    const locking = settings.joinsLocked && !this.session.settings.joinsLocked;
+    if (locking) this.lockingJoins = true;
+    try {
+      await committed(this.store.updateSession(this.id, { settings }), 'the settings');
+    } finally {
+      this.lockingJoins = false;
+    }
     // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
     this.session = { ...this.session, settings };
     this.fanout.toAll(this.code, 'settings', settings);
