@@ -60,7 +60,7 @@ async function runOnce(target: Target, repeat: number): Promise<Run> {
       target !== 'bare'
         ? startServer(
             process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
-            { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_MINUTE: '0' },
+            { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_ADDRESS: '0' },
             'ours-actions'
           )
         : startServer('bench/bare-yjs-server.ts', {}, 'bare-actions'),

@@ -47,7 +47,7 @@ async function runOnce(target: 'ours' | 'bare', participants: number, mode: 'bur
   const { result, server, busyBeforePercent } = await measureRun<LoadResult>({
     start: () =>
       target === 'ours'
-        ? startServer('server/index.ts', { MAX_PARTICIPANTS: '2000', JOINS_PER_MINUTE: '0' }, `ours-dots-${participants}-${mode}`)
+        ? startServer('server/index.ts', { MAX_PARTICIPANTS: '2000', JOINS_PER_ADDRESS: '0' }, `ours-dots-${participants}-${mode}`)
         : startServer('bench/bare-dots-server.ts', {}, `bare-dots-${participants}-${mode}`),
     loadScript: 'bench/dot-load.ts',
     setup: { target, participants, dots: DOTS, points: POINTS, mode, windowMs: WINDOW_MS },

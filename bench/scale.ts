@@ -75,7 +75,12 @@ for (const config of SELECTED) if (!CONFIGS.includes(config)) throw new Error(`u
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
 
 /** Our server's limits, opened up for one load process creating and joining many sessions from 127.0.0.1. */
-const OURS_ENV = { MAX_PARTICIPANTS: String(Math.max(500, PARTICIPANTS)), SESSIONS_PER_HOUR: '0', MAX_LIVE_SESSIONS: String(Math.max(1000, 2 * SESSIONS)) };
+const OURS_ENV = {
+  MAX_PARTICIPANTS: String(Math.max(500, PARTICIPANTS)),
+  SESSIONS_PER_HOUR: '0',
+  JOINS_PER_ADDRESS: '0',
+  MAX_LIVE_SESSIONS: String(Math.max(1000, 2 * SESSIONS))
+};
 
 /** The servers of one configuration, running. */
 interface Stack {

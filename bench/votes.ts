@@ -59,7 +59,7 @@ async function runOnce(target: 'ours' | 'bare', participants: number, mode: 'bur
       target === 'ours'
         ? startServer(
             process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
-            { MAX_PARTICIPANTS: '2000', JOINS_PER_MINUTE: '0' },
+            { MAX_PARTICIPANTS: '2000', JOINS_PER_ADDRESS: '0' },
             `ours-votes-${participants}-${mode}`
           )
         : startServer('bench/bare-socket-server.ts', { BARE_MIRROR: process.env.BARE_MIRROR ?? '0' }, `bare-votes-${participants}-${mode}`),

@@ -33,6 +33,12 @@ export interface ServerConfig {
   maxCommunitySessions: number;
   /** Paper and imported sessions one community may hold, together (counted in the store, across instances). */
   maxCommunityPaperSessions: number;
+  /**
+   * New participants one client address may add to one session per hour; 0 = no limit. Generous on
+   * purpose (a whole class or company joins from one NAT address); rejoining with a participant token
+   * is never counted. Against a flood of puppets the facilitator's lock is the main defence.
+   */
+  joinsPerAddress: number;
   /** Open socket.io connections (tabs, devices) of one participant or facilitator at once. */
   connectionsPerPerson: number;
   /** Sessions untouched for this many days are deleted; 0 keeps them forever. */
@@ -60,6 +66,7 @@ export const DEFAULTS = {
   paperSessionsPerHour: 60,
   maxCommunitySessions: 1000,
   maxCommunityPaperSessions: 500,
+  joinsPerAddress: 200,
   connectionsPerPerson: 8,
   purgeAfterDays: 90,
   lobbyPurgeHours: 48,
@@ -99,6 +106,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     // At least one: a community that can hold nothing is a configuration mistake, not a limit.
     maxCommunitySessions: Math.max(1, intFrom(env.MAX_COMMUNITY_SESSIONS, DEFAULTS.maxCommunitySessions, 'MAX_COMMUNITY_SESSIONS')),
     maxCommunityPaperSessions: Math.max(1, intFrom(env.MAX_COMMUNITY_PAPER_SESSIONS, DEFAULTS.maxCommunityPaperSessions, 'MAX_COMMUNITY_PAPER_SESSIONS')),
+    joinsPerAddress: intFrom(env.JOINS_PER_ADDRESS, DEFAULTS.joinsPerAddress, 'JOINS_PER_ADDRESS'),
     connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),

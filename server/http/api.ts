@@ -6,8 +6,21 @@ import { actionsCalendar, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
 import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
-import type { CreateCommunityResponse, CreatePaperSessionResponse, CreateSessionResponse, JoinSessionResponse } from '../../src/lib/protocol';
-import { CreateCommunityRequest, CreateSessionRequest, ImportExportRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import type {
+  CreateCommunityResponse,
+  CreatePaperSessionResponse,
+  CreateSessionResponse,
+  JoinSessionResponse,
+  RemovedParticipants
+} from '../../src/lib/protocol';
+import {
+  CommandSchemas,
+  CreateCommunityRequest,
+  CreateSessionRequest,
+  ImportExportRequest,
+  JoinSessionRequest,
+  PaperSessionRequest
+} from '../../src/lib/protocol/schemas';
 import { CommunityService } from '../communities/service';
 import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
@@ -36,6 +49,8 @@ export interface ApiDeps {
   sessionsPerHour: number;
   /** Paper and imported sessions one address may add per hour (0 = no limit). */
   paperSessionsPerHour: number;
+  /** New participants one address may add to one session per hour (0 = no limit). */
+  joinsPerAddress: number;
   communities: CommunityService;
 }
 
@@ -62,6 +77,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     sendError(res, 'rate_limited', 'This address has added many paper or imported sessions in the last hour; wait a while.');
     return false;
   };
+  // New participants per address and session: generous (one NAT address can hold a whole class), against puppet floods.
+  const newParticipants = new AddressLimit(deps.addressEvents, 'join', deps.joinsPerAddress, 3_600_000);
   const json = express.json({ limit: '16kb', type: () => true });
 
   const requireJson = (req: Request, res: Response, next: () => void) => {
@@ -200,12 +217,28 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!parsed.success) return sendError(res, 'bad_request', 'The join request is not valid.', issues(parsed.error));
     const room = await roomOr404(req, res);
     if (!room) return;
+    // A closed, locked or full session refuses before the address is counted: a refused join costs nobody their budget.
+    room.allow('session:join', null);
+    room.room.assertJoinable(deps.maxParticipants);
+    if (!(await newParticipants.allow(`${deps.requests.clientAddress(req)} ${room.id}`))) {
+      return sendError(res, 'rate_limited', 'Many people have joined this session from your network in the last hour; ask the facilitator for help.');
+    }
     const { participant, token } = await room.join(
       { name: parsed.data.name ?? '', group: parsed.data.group ?? null, language: parsed.data.language ?? null },
       deps.maxParticipants
     );
     const body: JoinSessionResponse = { participantId: participant.id, participantToken: token, name: participant.name };
     res.status(201).json(body);
+  });
+
+  // Removes several participants at once (facilitator token), by the same path as the socket.io command `participants:remove`.
+  router.post('/sessions/:code/participants/removals', requireJson, json, async (req, res) => {
+    const found = await allowed(req, res, 'participants:remove');
+    if (!found) return;
+    const parsed = CommandSchemas['participants:remove'].safeParse(req.body ?? {});
+    if (!parsed.success) return sendError(res, 'bad_request', 'The removal request is not valid.', issues(parsed.error));
+    const body: RemovedParticipants = await found.room.removeParticipants(found.identity, parsed.data.participantIds);
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   router.get('/sessions/:code/qr.svg', async (req, res) => {
@@ -419,7 +452,10 @@ export function mountBoardRoutes(
   deps: {
     realtime: { registry: SessionRegistry; addressEvents: AddressEvents };
     frameworks: FrameworkCatalog;
-    config: Pick<ServerConfig, 'maxParticipants' | 'sessionsPerHour' | 'paperSessionsPerHour' | 'maxCommunitySessions' | 'maxCommunityPaperSessions'>;
+    config: Pick<
+      ServerConfig,
+      'maxParticipants' | 'sessionsPerHour' | 'paperSessionsPerHour' | 'maxCommunitySessions' | 'maxCommunityPaperSessions' | 'joinsPerAddress'
+    >;
     requests: RequestContext;
     guesses: GuessLimiter;
     health: StoreHealth;
@@ -449,7 +485,8 @@ export function mountBoardRoutes(
       communities: new CommunityService(deps.store, deps.frameworks, {
         sessions: deps.config.maxCommunitySessions,
         paperSessions: deps.config.maxCommunityPaperSessions
-      })
+      }),
+      joinsPerAddress: deps.config.joinsPerAddress
     })
   );
 }

@@ -1,7 +1,11 @@
 import { WindowLimiter } from './window-limiter';
 
-/** What is counted per client address: failed lookups (code guessing) and creations. */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper';
+/**
+ * What is counted per client address: failed lookups (code guessing), creations (sessions,
+ * communities, paper and imported sessions), and new participants (`join`, counted per
+ * address and session: the address key names the session).
+ */
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process
@@ -70,8 +74,9 @@ export class AddressLimit {
  * up by code (REST, QR, exports, the socket.io handshake, the Yjs upgrade)
  * reports a miss (unknown code, refused token) here, and once an address has
  * missed too often, all of them refuse it for a while — known codes too, so
- * the answer tells a guesser nothing. Joining a known session is not limited
- * per address: a whole room may sit behind one NAT. Counted by `AddressEvents`:
+ * the answer tells a guesser nothing. Joining a known session is limited per
+ * address only generously (JOINS_PER_ADDRESS new participants per session and
+ * hour, kind `join`): a whole room may sit behind one NAT. Counted by `AddressEvents`:
  * in this process, or shared by every instance of a cluster.
  */
 export class GuessLimiter {

@@ -111,6 +111,12 @@ export class LiveSession {
     await this.room.delete();
   }
 
+  /** The facilitator removes several participants over REST; the socket.io command takes the same path through `dispatch`. */
+  removeParticipants(identity: Identity | null, participantIds: readonly string[]) {
+    this.allow('participants:remove', identity);
+    return this.room.removeParticipants(participantIds);
+  }
+
   /** Someone joins over REST (no token). */
   join(input: { name: string; group: string | null; language: ParticipantRecord['language'] }, maxParticipants: number) {
     this.allow('session:join', null);
@@ -139,6 +145,8 @@ export class LiveSession {
       case 'participant:remove':
         await room.removeParticipant(command.payload.participantId);
         return null;
+      case 'participants:remove':
+        return room.removeParticipants(command.payload.participantIds);
       case 'settings:update':
         return room.updateSettings(command.payload);
       case 'dot:cast':

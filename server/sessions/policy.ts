@@ -40,6 +40,8 @@ export const POLICY: Record<Action, Rule> = {
   vote: { roles: ['participant'], phases: ['voting'], forbidden: 'Only participants vote.' },
   'phase:set': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator changes the phase.' },
   'participant:remove': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator removes participants.' },
+  // Also over REST (POST /api/sessions/:code/participants/removals), with the same rule.
+  'participants:remove': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator removes participants.' },
   'settings:update': {
     roles: FACILITATOR,
     phases: ['lobby', 'voting', 'revealed', 'actions'],

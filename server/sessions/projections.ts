@@ -115,7 +115,8 @@ export function summaryOf(state: Pick<RoomState, 'session' | 'members'>): Sessio
     framework,
     anonymous,
     participants: state.members.size,
-    minVoters: anonymous ? state.session.settings.minVoters : null
+    minVoters: anonymous ? state.session.settings.minVoters : null,
+    joinsLocked: state.session.settings.joinsLocked
   };
 }
 

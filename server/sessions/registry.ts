@@ -126,7 +126,7 @@ export class SessionRegistry {
       votingDeadline: null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false },
+      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, joinsLocked: false },
       revealedRounds: [],
       communityId: input.communityId ?? null,
       createdAt: now,

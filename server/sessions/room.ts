@@ -9,7 +9,9 @@ import {
   type DotState,
   type HiddenComment,
   type ParticipantView,
+  LIMITS,
   type PhaseChange,
+  type RemovedParticipants,
   type RoundResults,
   type SessionSettings,
   type SessionSnapshot,
@@ -97,6 +99,8 @@ export class SessionRoom {
   private deleted = false;
   /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
   private readonly joining = new Map<string, ParticipantRecord>();
+  /** A lock of the door is being written: joins are refused already, so none lands after the lock is acknowledged. */
+  private lockingJoins = false;
   private readonly serial = new KeyedSerial();
   /** What the projections read. */
   private readonly state: RoomState;
@@ -243,15 +247,26 @@ export class SessionRoom {
     return summaryOf(this.state);
   }
 
+  /**
+   * Refuses a new participant (never a rejoin: that is a connection with a participant token, not a join)
+   * while the session is closed, locked by the facilitator or full.
+   */
+  assertJoinable(maxParticipants: number): void {
+    this.assertAlive();
+    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
+    if (this.session.settings.joinsLocked || this.lockingJoins) {
+      throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
+    }
+    if (this.members.size + this.joining.size >= maxParticipants)
+      throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+  }
+
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
   async join(
     input: { name: string; group: string | null; language: ParticipantRecord['language'] },
     maxParticipants: number
   ): Promise<{ participant: ParticipantRecord; token: string }> {
-    this.assertAlive();
-    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
-    if (this.members.size + this.joining.size >= maxParticipants)
-      throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+    this.assertJoinable(maxParticipants);
     if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
       throw new CommandError('bad_request', `Unknown group "${input.group}".`, [
         `group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`
@@ -521,7 +536,13 @@ export class SessionRoom {
     if (votingOpen(this.session.phase) && settings.minVoters < this.session.settings.minVoters) {
       throw new CommandError('wrong_phase', 'The minimum number of voters cannot be lowered while voting is open.');
     }
-    await committed(this.store.updateSession(this.id, { settings }), 'the settings');
+    const locking = settings.joinsLocked && !this.session.settings.joinsLocked;
+    if (locking) this.lockingJoins = true;
+    try {
+      await committed(this.store.updateSession(this.id, { settings }), 'the settings');
+    } finally {
+      this.lockingJoins = false;
+    }
     // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
     this.session = { ...this.session, settings };
     this.fanout.toAll(this.code, 'settings', settings);
@@ -536,28 +557,61 @@ export class SessionRoom {
 
   /** The facilitator removes a participant; their answers go with them. */
   removeParticipant(participantId: string): Promise<void> {
-    return this.serial.run('session', () => this.applyRemoval(participantId));
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
+      await this.applyRemoval([participantId]);
+    });
   }
 
-  private async applyRemoval(participantId: string): Promise<void> {
-    this.assertAlive();
-    if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
-    await committed(this.store.removeParticipant(this.id, participantId), 'the removal');
-    const live = this.members.get(participantId);
-    if (!live) return;
-    this.ballots.removeMember(participantId);
-    this.members.delete(participantId);
-    this.memberByTokenHash.delete(live.record.tokenHash);
-    // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
-    const dotsChanged = this.actionBoard.dots.removeVoter(participantId).length > 0;
-    this.fanout.toParticipant(this.code, participantId, 'removed');
-    this.fanout.disconnectParticipant(this.code, participantId);
-    this.events.participantRemoved(participantId);
-    this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
+  /**
+   * The facilitator removes several participants at once (puppets after a flood of joins), by the
+   * same path as one: at most LIMITS.removeBatchMax (the schema bounds it; checked again here), all
+   * in one store transaction, so a failed write removes nobody and is answered `store_unavailable`.
+   * Ids not (or no longer) in the session are skipped and listed, so a repeated request is harmless.
+   */
+  removeParticipants(participantIds: readonly string[]): Promise<RemovedParticipants> {
+    if (participantIds.length > LIMITS.removeBatchMax) {
+      return Promise.reject(new CommandError('bad_request', `At most ${LIMITS.removeBatchMax} participants can be removed per request.`));
+    }
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      const unique = [...new Set(participantIds)];
+      const present = unique.filter((id) => this.members.has(id));
+      const notFound = unique.filter((id) => !this.members.has(id));
+      const removed = present.length > 0 ? await this.applyRemoval(present) : [];
+      return { removed, notFound, participants: this.members.size };
+    });
+  }
+
+  /** Removes members (checked present by the caller, under the session's serial): store first, then memory and clients. */
+  private async applyRemoval(participantIds: readonly string[]): Promise<string[]> {
+    await committed(
+      participantIds.length === 1 ? this.store.removeParticipant(this.id, participantIds[0]) : this.store.removeParticipants(this.id, participantIds),
+      'the removal'
+    );
+    const removed: string[] = [];
+    let dotsChanged = false;
+    for (const participantId of participantIds) {
+      const live = this.members.get(participantId);
+      if (!live) continue;
+      removed.push(participantId);
+      this.ballots.removeMember(participantId);
+      this.members.delete(participantId);
+      this.memberByTokenHash.delete(live.record.tokenHash);
+      // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
+      if (this.actionBoard.dots.removeVoter(participantId).length > 0) dotsChanged = true;
+      this.fanout.toParticipant(this.code, participantId, 'removed');
+      this.fanout.disconnectParticipant(this.code, participantId);
+      this.events.participantRemoved(participantId);
+      this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
+    }
+    // Counts, arrivals, dot totals and progress once per batch, however many left.
     this.scheduleArrivals();
     this.fanout.toAll(this.code, 'participantCount', this.members.size);
     if (dotsChanged) this.actionBoard.scheduleDotTotals();
     this.scheduleProgress();
+    return removed;
   }
 
   /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */

@@ -225,12 +225,18 @@ export class MemoryStore implements Store {
   }
 
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
+    return this.removeParticipants(sessionId, [participantId]);
+  }
+
+  removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void> {
     return this.write(() => {
-      if (!this.data.participants.get(sessionId)?.delete(participantId)) return;
-      const answers = this.data.answers.get(sessionId);
-      for (const [key, answer] of answers ?? []) if (answer.participantId === participantId) answers!.delete(key);
-      const dots = this.data.dots.get(sessionId);
-      for (const [key, dot] of dots ?? []) if (dot.voterId === participantId) dots!.delete(key);
+      for (const participantId of participantIds) {
+        if (!this.data.participants.get(sessionId)?.delete(participantId)) continue;
+        const answers = this.data.answers.get(sessionId);
+        for (const [key, answer] of answers ?? []) if (answer.participantId === participantId) answers!.delete(key);
+        const dots = this.data.dots.get(sessionId);
+        for (const [key, dot] of dots ?? []) if (dot.voterId === participantId) dots!.delete(key);
+      }
     });
   }
 

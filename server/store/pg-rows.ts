@@ -38,6 +38,7 @@ export function toSessionRecord(row: Row): SessionRecord {
       minVoters: DEFAULT_MIN_VOTERS,
       hideDotTotals: false,
       unclearFrom: DEFAULT_THRESHOLDS.unclearFrom,
+      joinsLocked: false,
       ...JSON.parse(row.settings as string)
     },
     revealedRounds: JSON.parse(row.revealed_rounds as string),

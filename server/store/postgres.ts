@@ -387,6 +387,15 @@ export class PostgresStore implements Store {
     });
   }
 
+  removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void> {
+    const ids = [...participantIds];
+    // One queued write, two statements: all of these participants go in one transaction, or none.
+    return this.write(async (tx) => {
+      await tx.query('DELETE FROM participants WHERE session_id = $1 AND id = ANY($2::text[])', [sessionId, ids]);
+      await tx.query('DELETE FROM dots WHERE session_id = $1 AND voter_id = ANY($2::text[])', [sessionId, ids]);
+    });
+  }
+
   /**
    * Answers called one after another join one batch, written with multi-row
    * statements, as in the SQLite store. Order with other writes is kept,

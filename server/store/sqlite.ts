@@ -153,7 +153,13 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     votingClosed: row.voting_closed === 1,
     votingPausedMs: row.voting_paused_ms,
     // Settings added later (k, hidden dot totals, unclearFrom) take their defaults in sessions stored before them.
-    settings: { minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, unclearFrom: DEFAULT_THRESHOLDS.unclearFrom, ...JSON.parse(row.settings) },
+    settings: {
+      minVoters: DEFAULT_MIN_VOTERS,
+      hideDotTotals: false,
+      unclearFrom: DEFAULT_THRESHOLDS.unclearFrom,
+      joinsLocked: false,
+      ...JSON.parse(row.settings)
+    },
     revealedRounds: JSON.parse(row.revealed_rounds),
     communityId: row.community_id ?? null,
     createdAt: row.created_at,
@@ -513,6 +519,16 @@ export class SqliteStore implements Store {
     return this.write(() => {
       this.stmt.deleteParticipant.run(sessionId, participantId);
       this.stmt.deleteVoterDots.run(sessionId, participantId);
+    });
+  }
+
+  removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void> {
+    // One queued write: should the batch around it fail, it is retried alone, still all together.
+    return this.write(() => {
+      for (const id of participantIds) {
+        this.stmt.deleteParticipant.run(sessionId, id);
+        this.stmt.deleteVoterDots.run(sessionId, id);
+      }
     });
   }
 

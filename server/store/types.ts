@@ -201,6 +201,8 @@ export interface Store {
   deleteSession(id: string): Promise<void>;
   addParticipant(participant: ParticipantRecord): Promise<void>;
   removeParticipant(sessionId: string, participantId: string): Promise<void>;
+  /** Removes several participants (with their answers and dots) in one transaction: all of them, or none. */
+  removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void>;
   saveAnswer(answer: StoredAnswer): Promise<void>;
   /**
    * Freezes what a round revealed. Call it before the phase change that

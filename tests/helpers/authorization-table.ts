@@ -44,6 +44,7 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
   vote: { ...strangers, participant: onlyIn('voting', 'ok', 'wrong_phase'), facilitator: all('forbidden'), presenter: all('forbidden') },
   'phase:set': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'invalid_transition'], presenter: all('forbidden') },
   'participant:remove': { ...strangers, participant: all('forbidden'), facilitator: all('ok'), presenter: all('forbidden') },
+  'participants:remove': { ...strangers, participant: all('forbidden'), facilitator: all('ok'), presenter: all('forbidden') },
   'settings:update': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'session_closed'], presenter: all('forbidden') },
   'dot:cast': {
     ...strangers,

@@ -94,7 +94,8 @@ export async function spawnChildServer(options: ChildServerOptions): Promise<Spa
       // API only: the SvelteKit build may be missing or being rebuilt by someone else.
       APP_DIR: path.join(options.dataDir, 'no-app'),
       PURGE_AFTER_DAYS: '0',
-      JOINS_PER_MINUTE: '0',
+      // Tests join everyone from 127.0.0.1; the per-address bound has tests of its own (tests/integration/door.test.ts).
+      JOINS_PER_ADDRESS: '0',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       ...options.env
     },

@@ -110,6 +110,10 @@ export class FaultyStore implements Store {
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
     return this.write('removeParticipant', () => this.inner.removeParticipant(sessionId, participantId));
   }
+  // Fails with the same switch as a single removal: both are "the removal" to a test.
+  removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void> {
+    return this.write('removeParticipant', () => this.inner.removeParticipants(sessionId, participantIds));
+  }
   saveAnswer(answer: StoredAnswer): Promise<void> {
     return this.write('saveAnswer', () => this.inner.saveAnswer(answer));
   }

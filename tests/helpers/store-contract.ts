@@ -54,7 +54,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     votingDeadline: null,
     votingClosed: false,
     votingPausedMs: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
+    settings: { weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: null,
     createdAt: Date.now(),
@@ -138,7 +138,7 @@ export function describeStoreContract(implementation: StoreImplementation): void
       const record = sessionRecord('s1', {
         votingDeadline: 12345,
         revealedRounds: [1, 2],
-        settings: { weakBelow: 2.5, divergentBelow: 0.5, unclearFrom: 0.5, dotsPerPerson: 7, minVoters: 5, hideDotTotals: true }
+        settings: { weakBelow: 2.5, divergentBelow: 0.5, unclearFrom: 0.5, dotsPerPerson: 7, minVoters: 5, hideDotTotals: true, joinsLocked: true }
       });
       await store.createSession(record);
       expect(await store.findSessionIdByCode('C-s1')).toBe('s1');
@@ -286,6 +286,24 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(loaded.participants.map((p) => p.id)).toEqual(['b']);
       expect(loaded.answers).toEqual([answerRecord('s1', 'b', 1, 3, 1)]);
       expect(loaded.dots).toEqual([{ voterId: 'b', actionId: 'x', count: 1 }]);
+    });
+
+    it('removes several participants at once with their answers and dots, leaving the others (unknown ids change nothing)', async () => {
+      const { store } = await implementation.open();
+      await store.createSession(sessionRecord('s1'));
+      await store.createSession(sessionRecord('s2'));
+      for (const id of ['a', 'b', 'c']) await store.addParticipant(participantRecord(id, 's1'));
+      await store.addParticipant(participantRecord('d', 's2'));
+      for (const id of ['a', 'b', 'c']) await store.saveAnswer(answerRecord('s1', id, 1, 2));
+      await store.setDots('s1', 'a', 'x', 2);
+      await store.setDots('s1', 'c', 'x', 1);
+      // 'd' belongs to another session: naming it here must not touch it.
+      await store.removeParticipants('s1', ['a', 'b', 'nobody', 'd']);
+      const loaded = (await store.loadSession('s1'))!;
+      expect(loaded.participants.map((p) => p.id)).toEqual(['c']);
+      expect(loaded.answers).toEqual([answerRecord('s1', 'c', 1, 2)]);
+      expect(loaded.dots).toEqual([{ voterId: 'c', actionId: 'x', count: 1 }]);
+      expect((await store.loadSession('s2'))!.participants.map((p) => p.id)).toEqual(['d']);
     });
 
     it('deletes a session with everything that belongs to it, and only that', async () => {

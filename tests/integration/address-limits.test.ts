@@ -165,4 +165,16 @@ suite('per-address limits across two instances', () => {
     expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
     expect(racing.filter((r) => r.status === 409).map((r) => r.body.error?.code)).toEqual(Array(7).fill('community_full'));
   }, 60_000);
+
+  it('new participants per address and session (JOINS_PER_ADDRESS): joins through either instance count against the client address once', async () => {
+    const [a, b] = await cluster({ JOINS_PER_ADDRESS: '3' });
+    const session = await createSession(a.url);
+    const nat = { 'x-forwarded-for': '203.0.113.30' };
+    const statuses = [];
+    // Through either instance: the owner counts, in PostgreSQL; a forwarded join must keep the client's address, not the forwarder's.
+    for (let i = 0; i < 5; i++)
+      statuses.push((await postJson((i % 2 ? b : a).url, `/api/sessions/${session.code}/participants`, { name: `P${i}` }, nat)).status);
+    expect(statuses).toEqual([201, 201, 201, 429, 429]);
+    expect((await postJson(b.url, `/api/sessions/${session.code}/participants`, {}, { 'x-forwarded-for': '198.51.100.31' })).status).toBe(201);
+  }, 60_000);
 });

@@ -87,6 +87,7 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     vote: { factor: 1, answer: 3 },
     'phase:set': { phase: NEXT_PHASE[phase] },
     'participant:remove': { participantId: session.people[1].joined.participantId },
+    'participants:remove': { participantIds: [session.people[1].joined.participantId] },
     'settings:update': { dotsPerPerson: 5 },
     'dot:cast': { actionId: first, delta: 1 },
     'action:create': { actionId: `new-${Math.random().toString(36).slice(2, 10)}`, factor: 3 },

@@ -19,7 +19,7 @@ function session(id: string): SessionRecord {
     votingDeadline: null,
     votingClosed: false,
     votingPausedMs: null,
-    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false },
+    settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: null,
     createdAt: 1,

@@ -157,6 +157,37 @@ describe('LiveSession', () => {
     expect(reloaded.room.dotTotals()).toEqual({});
   });
 
+  it('refuses a join that arrives while the lock of the door is still being written, and lets none in after it is acknowledged', async () => {
+    const { live, join, store } = await setup();
+    // Hold the settings write, as a slow disk or database would: the lock is in flight, not yet committed.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writing = false;
+    const write = store.inner.updateSession.bind(store.inner);
+    store.inner.updateSession = async (id, patch) => {
+      writing = true;
+      await held;
+      return write(id, patch);
+    };
+    const locking = send(live, facilitator, 'settings:update', { joinsLocked: true });
+    for (let turn = 0; turn < 100 && !writing; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(writing).toBe(true);
+    // A join now would otherwise commit after the lock and be in although the facilitator was told the door is shut.
+    expect(await refusal(join('Late'))).toBe('joins_locked');
+    release();
+    await locking;
+    expect(await refusal(join('Later'))).toBe('joins_locked');
+    expect(live.room.summary()).toMatchObject({ participants: 0, joinsLocked: true });
+  });
+
+  it('a lock whose write fails leaves the door open', async () => {
+    const { live, join, store } = await setup();
+    store.failWrites(1, ['updateSession']);
+    expect(await refusal(send(live, facilitator, 'settings:update', { joinsLocked: true }))).toBe('store_unavailable');
+    await join('Welcome');
+    expect(live.room.summary()).toMatchObject({ participants: 1, joinsLocked: false });
+  });
+
   it('unloads ballots and board together under the one idle policy, and the unloaded copy serves no board', async () => {
     const { live, registry } = await setup(emptyMemoryData(), 1);
     await live.doc();

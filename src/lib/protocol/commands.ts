@@ -5,6 +5,7 @@ export const COMMAND_NAMES = [
   'vote',
   'phase:set',
   'participant:remove',
+  'participants:remove',
   'settings:update',
   'dot:cast',
   'action:create',

@@ -11,6 +11,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'too_many_connections',
   'session_full',
+  /** The facilitator locked the door: no new participants (rejoining with a participant token still works). */
+  'joins_locked',
   'server_full',
   'community_full',
   'too_large',
@@ -46,6 +48,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   too_many_connections: 429,
   session_full: 409,
+  joins_locked: 403,
   server_full: 503,
   community_full: 409,
   too_large: 413,

@@ -46,6 +46,8 @@ export interface SessionSettings {
   minVoters: number;
   /** Dot totals are shown to participants only once the facilitator turns this off. */
   hideDotTotals: boolean;
+  /** The door is locked: new joins are refused with `joins_locked`; rejoining with a participant token still works. */
+  joinsLocked: boolean;
 }
 
 /** A participant as the facilitator sees them: never their scores. */
@@ -207,6 +209,16 @@ export interface PhaseChange extends VotingClock {
   round: number;
 }
 
+/** What `participants:remove` (and `POST /api/sessions/:code/participants/removals`) answers. */
+export interface RemovedParticipants {
+  /** The ids removed by this request. */
+  removed: string[];
+  /** Ids that were not (or no longer) in the session: nothing to do for them. */
+  notFound: string[];
+  /** Participants left in the session. */
+  participants: number;
+}
+
 export interface VoteResult {
   factor: number;
   answered: number;
@@ -219,6 +231,7 @@ export interface ClientToServerEvents {
   vote: Command<'vote', VoteResult>;
   'phase:set': Command<'phase:set', PhaseChange>;
   'participant:remove': Command<'participant:remove', null>;
+  'participants:remove': Command<'participants:remove', RemovedParticipants>;
   'settings:update': Command<'settings:update', SessionSettings>;
   'dot:cast': Command<'dot:cast', DotState>;
   'action:create': Command<'action:create', ActionView>;
@@ -351,4 +364,6 @@ export interface SessionSummary {
   anonymous: boolean;
   /** k of an anonymous session (so the join page can state it), null in a named one. */
   minVoters: number | null;
+  /** The facilitator locked joining: the join page says so instead of offering a form that will be refused. */
+  joinsLocked: boolean;
 }

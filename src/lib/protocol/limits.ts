@@ -9,6 +9,8 @@ export const LIMITS = {
   arrivalsShown: 60,
   /** Participants in one session, unless configured otherwise. */
   participantsPerSession: 500,
+  /** Participants one `participants:remove` (or its REST twin) removes at most: bounded work per message. */
+  removeBatchMax: 100,
   /** Sessions that are not closed, across the server, unless configured otherwise. */
   liveSessions: 1000,
   /** Bytes in one socket.io message. */

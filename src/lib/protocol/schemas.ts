@@ -143,6 +143,15 @@ export const CommandSchemas = {
     .strict(),
   /** The facilitator removes a participant (and their ballot). */
   'participant:remove': z.object({ participantId: z.string().min(1).max(64) }).strict(),
+  /**
+   * The facilitator removes several participants at once (e.g. puppets after a flood of joins),
+   * at most LIMITS.removeBatchMax per message; ids no longer in the session are skipped.
+   */
+  'participants:remove': z
+    .object({
+      participantIds: z.array(z.string().min(1).max(64)).min(1).max(LIMITS.removeBatchMax, `at most ${LIMITS.removeBatchMax} participants per message`)
+    })
+    .strict(),
   /** The facilitator changes thresholds or the number of dots. */
   'settings:update': z
     .object({
@@ -153,7 +162,9 @@ export const CommandSchemas = {
       /** k: the fewest voters any shown figure may come from (anonymous sessions). */
       minVoters: z.number().int().min(LIMITS.minVotersMin).max(LIMITS.minVotersMax).optional(),
       /** Hide dot totals from participants until the facilitator shows them (against bandwagoning). */
-      hideDotTotals: z.boolean().optional()
+      hideDotTotals: z.boolean().optional(),
+      /** Lock the door: joins without a participant token are refused with `joins_locked`. */
+      joinsLocked: z.boolean().optional()
     })
     .strict(),
   /** Spend (+1) or take back (−1) a dot on an action point. */
