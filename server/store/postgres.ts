@@ -18,12 +18,29 @@ import type {
 import { migrate } from './pg-migrations';
 import { toActionRecord, toPaperSession, toRevealedRound, toSessionRecord, typeParsers } from './pg-rows';
 import { StoreUnusableError } from './sqlite-check';
+import { FencedError, type WriteFence } from './fence';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (libpq-style parameters such as `?sslmode=` work too). */
   connectionString: string;
   /** Connections in the pool: one writes at a time, the others serve reads. */
   poolSize?: number;
+}
+
+/**
+ * Limits on the pool's connections, set by PostgreSQL on each of them. A transaction left open by an
+ * instance cut off from the database holds its locks, among them the share lock on its sessions' owner
+ * rows that fencing takes: PostgreSQL ends it after IDLE_IN_TRANSACTION_TIMEOUT_MS of silence (our
+ * transactions never wait on anything but the next statement), and any statement after
+ * STATEMENT_TIMEOUT_MS, both well within the ~25 s after which another instance can take a lease over.
+ */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5_000;
+
+/** The session a write is for and the ownership epoch it was called under (./fence.ts). */
+interface Fence {
+  sessionId: string;
+  epoch: number;
 }
 
 /** What a queued write runs against: the writing connection, inside the batch's transaction. */
@@ -40,9 +57,12 @@ interface Waiter {
 
 interface PendingWrite extends Waiter {
   run: (tx: Tx) => Promise<unknown>;
-  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`. */
+  /** Set on a fenced write of one session: it commits only while this epoch is the session's. */
+  fence?: Fence;
+  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`, fenced by `fences[i]`. */
   answers?: StoredAnswer[];
   waiters?: Waiter[];
+  fences?: (Fence | undefined)[];
 }
 
 /** Rows per multi-row answer statement (7 parameters each). */
@@ -73,9 +93,34 @@ export class PostgresStore implements Store {
   /** Settles once every write called so far has settled (never rejects): what a read waits for. */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Set when several instances share the database: session writes then carry and check their epoch. */
+  private fence: WriteFence | null = null;
+  /** Every connection the pool has open, so that `interrupt` can cut them all. */
+  private readonly connections = new Set<pg.PoolClient>();
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
+    pool.on('connect', (client) => this.connections.add(client));
+    pool.on('remove', (client) => this.connections.delete(client));
+  }
+
+  /**
+   * Fences every write of a session from now on (several instances on one database): a write
+   * carries the epoch `fence` says this instance holds for its session when the write is called
+   * (none: refused at once), and commits only if that epoch is still the session's current one,
+   * checked inside the committing transaction; otherwise it rejects with a `FencedError`.
+   */
+  fenceWith(fence: WriteFence): void {
+    this.fence = fence;
+  }
+
+  /**
+   * This instance lost its sessions (its lease connection broke or went silent): cut every
+   * connection of the pool at once, so that nothing it queued or had under way reaches the
+   * database any more. Writes under way reject (nothing acknowledged); the pool connects anew.
+   */
+  interrupt(): void {
+    for (const client of this.connections) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 
   /** Connects, applies pending migrations and returns the store; refuses a database it cannot use, saying why. */
@@ -87,6 +132,8 @@ export class PostgresStore implements Store {
       // A database that does not answer fails a write or a probe instead of hanging it.
       connectionTimeoutMillis: 5000,
       keepAlive: true,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
       application_name: 'seeds-live-board'
     });
     // An idle connection that breaks (the server restarted) must not crash the process; the next use reconnects.
@@ -115,11 +162,18 @@ export class PostgresStore implements Store {
     }
   }
 
-  private write<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+  /** A write; with `sessionId`, fenced by the epoch this instance holds for that session now. */
+  private write<T>(run: (tx: Tx) => Promise<T>, sessionId?: string): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    let fence: Fence | undefined;
+    if (sessionId !== undefined && this.fence) {
+      const epoch = this.fence.epochOf(sessionId);
+      if (epoch === null) return Promise.reject(new FencedError(sessionId, null));
+      fence = { sessionId, epoch };
+    }
     let item!: PendingWrite;
     const promise = new Promise<T>((resolve, reject) => {
-      item = { run, resolve: resolve as (value: unknown) => void, reject };
+      item = { run, fence, resolve: resolve as (value: unknown) => void, reject };
     });
     this.enqueue(item, promise);
     return promise;
@@ -151,12 +205,7 @@ export class PostgresStore implements Store {
     client.on('error', onError);
     let broken: Error | undefined;
     try {
-      const results = await this.transaction(client, async (tx) => {
-        const out: unknown[] = [];
-        for (const item of batch) out.push(await item.run(tx));
-        return out;
-      });
-      batch.forEach((item, index) => item.resolve(results[index]));
+      for (const settle of await this.runBatch(client, batch)) settle();
     } catch (error) {
       if (!isDatabaseError(error)) {
         // The connection or the server failed: whether the commit happened is unknown, so nothing is acknowledged.
@@ -166,13 +215,15 @@ export class PostgresStore implements Store {
       }
       // The whole batch rolled back; retry each write alone so one bad write cannot sink the others (as SQLite does).
       for (const item of batch) {
-        if (item.answers && item.waiters) {
-          for (let i = 0; i < item.answers.length; i++) {
-            const answer = [item.answers[i]];
-            await this.transaction(client, (tx) => this.insertAnswers(tx, answer)).then(item.waiters[i].resolve, item.waiters[i].reject);
-          }
-        } else {
-          await this.transaction(client, item.run).then(item.resolve, item.reject);
+        const singles: PendingWrite[] =
+          item.answers && item.waiters && item.fences
+            ? item.answers.map((answer, i) => this.answerWrite([answer], [item.waiters![i]], [item.fences![i]]))
+            : [item];
+        for (const single of singles) {
+          await this.runBatch(client, [single]).then(
+            (settle) => settle.forEach((s) => s()),
+            (retryError) => single.reject(retryError)
+          );
         }
       }
       // Not discarded: the retries answer each write, but the reason the batch failed is an operator's first clue.
@@ -181,6 +232,59 @@ export class PostgresStore implements Store {
       client.off('error', onError);
       client.release(broken);
     }
+  }
+
+  /**
+   * Runs a batch in one transaction and returns how to answer each of its writes once it committed.
+   * Fencing: the transaction first takes a share lock on the owner row of every session the batch
+   * writes for and reads its epoch. A write whose epoch is no longer current (another instance took
+   * the session over; or this instance lost it since the write was called) is left out and rejected
+   * with a FencedError; the others commit, other sessions' writes in the same batch included. The
+   * lock is held until COMMIT, and a takeover replaces the epoch by updating that row, so it waits
+   * for this transaction: no takeover can come between the check and the commit.
+   */
+  private async runBatch(client: pg.PoolClient, batch: readonly PendingWrite[]): Promise<(() => void)[]> {
+    return this.transaction(client, async (tx) => {
+      const current = await this.currentEpochs(tx, batch);
+      const stale = (f: Fence | undefined): f is Fence =>
+        f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
+      const settle: (() => void)[] = [];
+      for (const item of batch) {
+        if (item.answers && item.waiters && item.fences) {
+          const kept: StoredAnswer[] = [];
+          item.answers.forEach((answer, i) => {
+            const fence = item.fences![i];
+            const waiter = item.waiters![i];
+            if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
+            else {
+              kept.push(answer);
+              settle.push(() => waiter.resolve(undefined));
+            }
+          });
+          if (kept.length > 0) await this.insertAnswers(tx, kept);
+        } else if (stale(item.fence)) {
+          const fence = item.fence;
+          settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
+        } else {
+          const value = await item.run(tx);
+          settle.push(() => item.resolve(value));
+        }
+      }
+      return settle;
+    });
+  }
+
+  /** The current epoch of every session the batch writes for, each owner row share-locked until the end of the transaction. */
+  private async currentEpochs(tx: Tx, batch: readonly PendingWrite[]): Promise<Map<string, number>> {
+    const ids = new Set<string>();
+    for (const item of batch) {
+      if (item.fence) ids.add(item.fence.sessionId);
+      for (const fence of item.fences ?? []) if (fence) ids.add(fence.sessionId);
+    }
+    if (ids.size === 0) return new Map();
+    // In one order (by id), so that two transactions never wait for each other's rows crosswise.
+    const { rows } = await tx.query('SELECT session_id, epoch FROM session_owners WHERE session_id = ANY($1) ORDER BY session_id FOR SHARE', [[...ids]]);
+    return new Map(rows.map((r) => [r.session_id as string, r.epoch as number]));
   }
 
   /** Runs `run` in one transaction on `client`, with the sessions it touched marked active before COMMIT. */
@@ -335,7 +439,7 @@ export class PostgresStore implements Store {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
         params
       );
-    });
+    }, session.id);
   }
 
   updateSession(id: string, patch: SessionPatch): Promise<void> {
@@ -355,13 +459,13 @@ export class PostgresStore implements Store {
     const params = [id, ...names.map((c) => columns[c])];
     return this.write(async (tx) => {
       await tx.query(sql, params);
-    });
+    }, id);
   }
 
   deleteSession(id: string): Promise<void> {
     return this.write(async (tx) => {
       await tx.query('DELETE FROM sessions WHERE id = $1', [id]);
-    });
+    }, id);
   }
 
   addParticipant(participant: ParticipantRecord): Promise<void> {
@@ -370,7 +474,7 @@ export class PostgresStore implements Store {
     return this.write(async (tx) => {
       await tx.query('INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', params);
       await tx.query('UPDATE sessions SET updated_at = $1 WHERE id = $2', [Date.now(), p.sessionId]);
-    });
+    }, p.sessionId);
   }
 
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
@@ -378,7 +482,7 @@ export class PostgresStore implements Store {
       await tx.query('DELETE FROM participants WHERE session_id = $1 AND id = $2', [sessionId, participantId]);
       // Dots name their voter without a foreign key (the facilitator votes too), so they go explicitly.
       await tx.query('DELETE FROM dots WHERE session_id = $1 AND voter_id = $2', [sessionId, participantId]);
-    });
+    }, sessionId);
   }
 
   /**
@@ -388,25 +492,36 @@ export class PostgresStore implements Store {
    */
   saveAnswer(answer: StoredAnswer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    let fence: Fence | undefined;
+    if (this.fence) {
+      const epoch = this.fence.epochOf(answer.sessionId);
+      if (epoch === null) return Promise.reject(new FencedError(answer.sessionId, null));
+      fence = { sessionId: answer.sessionId, epoch };
+    }
     let batch = this.queue.at(-1);
     let added: PendingWrite | null = null;
     if (!batch?.answers) {
-      const answers: StoredAnswer[] = [];
-      const waiters: Waiter[] = [];
-      batch = {
-        run: (tx) => this.insertAnswers(tx, answers),
-        resolve: () => waiters.forEach((w) => w.resolve(undefined)),
-        reject: (error) => waiters.forEach((w) => w.reject(error)),
-        answers,
-        waiters
-      };
+      batch = this.answerWrite([], [], []);
       added = batch;
     }
-    const { answers, waiters } = batch as Required<PendingWrite>;
+    const { answers, waiters, fences } = batch as Required<PendingWrite>;
     answers.push({ ...answer });
+    fences.push(fence);
     const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve: resolve as (value: unknown) => void, reject }));
     this.enqueue(added, promise);
     return promise;
+  }
+
+  /** A write of consecutive answers (later answers join it while it is queued); `waiters[i]` awaits `answers[i]`. */
+  private answerWrite(answers: StoredAnswer[], waiters: Waiter[], fences: (Fence | undefined)[]): PendingWrite {
+    return {
+      run: (tx) => this.insertAnswers(tx, answers),
+      resolve: () => waiters.forEach((w) => w.resolve(undefined)),
+      reject: (error) => waiters.forEach((w) => w.reject(error)),
+      answers,
+      waiters,
+      fences
+    };
   }
 
   private async insertAnswers(tx: Tx, answers: readonly StoredAnswer[]): Promise<void> {
@@ -441,7 +556,7 @@ export class PostgresStore implements Store {
         'INSERT INTO revealed_results (session_id, round, results, ballots, revealed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, round) DO NOTHING',
         params
       );
-    });
+    }, revealed.sessionId);
   }
 
   setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
@@ -455,7 +570,7 @@ export class PostgresStore implements Store {
       } else {
         await tx.query('DELETE FROM hidden_comments WHERE session_id = $1 AND round = $2 AND factor = $3 AND md5(text) = md5($4) AND text = $4', params);
       }
-    });
+    }, sessionId);
   }
 
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
@@ -466,7 +581,7 @@ export class PostgresStore implements Store {
           'INSERT INTO dots (session_id, voter_id, action_id, count) VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count',
           [sessionId, voterId, actionId, count]
         );
-    });
+    }, sessionId);
   }
 
   saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
@@ -495,14 +610,14 @@ export class PostgresStore implements Store {
         );
       }
       tx.touch(sessionId);
-    });
+    }, sessionId);
   }
 
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
     const data = Buffer.from(update);
     return this.write(async (tx) => {
       await tx.query('INSERT INTO yjs_updates (session_id, data) VALUES ($1, $2)', [sessionId, data]);
-    });
+    }, sessionId);
   }
 
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
@@ -511,7 +626,7 @@ export class PostgresStore implements Store {
       await tx.query('DELETE FROM yjs_updates WHERE session_id = $1', [sessionId]);
       await tx.query('INSERT INTO yjs_updates (session_id, data) VALUES ($1, $2)', [sessionId, data]);
       tx.touch(sessionId);
-    });
+    }, sessionId);
   }
 
   purgeIdle(before: number): Promise<string[]> {
@@ -571,7 +686,7 @@ export class PostgresStore implements Store {
         params
       );
       tx.touch(r.reviewingSessionId);
-    });
+    }, r.reviewingSessionId);
   }
 
   listActionReviews(communityId: string): Promise<ActionReviewRecord[]> {
