@@ -13,6 +13,10 @@ export interface Relay {
   port: number;
   /** Stops every byte both ways; connections stay open. */
   cut(): void;
+  /** Cuts the link just before the first chunk towards the target that `matches` (which then waits like any other). */
+  cutBefore(matches: (chunk: Buffer) => boolean): void;
+  /** Whether the link is cut now. */
+  isCut(): boolean;
   /** Delivers what waited (in order, closes last) and passes bytes again. */
   heal(): void;
   /** The relay's sockets towards the target, one per connection (to end some as the target's keepalive would). */
@@ -26,8 +30,9 @@ class Direction {
   private last = 0;
 
   constructor(
-    private readonly relay: { isCut(): boolean; delayMs: number },
-    private to: net.Socket | null
+    private readonly relay: { isCut(): boolean; delayMs: number; trigger?: (chunk: Buffer) => boolean },
+    private to: net.Socket | null,
+    private readonly towardsTarget = false
   ) {}
 
   attach(to: net.Socket): void {
@@ -35,6 +40,7 @@ class Direction {
   }
 
   data(chunk: Buffer): void {
+    if (this.towardsTarget && this.relay.trigger?.(chunk)) this.relay.trigger = undefined;
     if (this.relay.isCut() || !this.to) return void this.held.push(chunk);
     this.write(chunk);
   }
@@ -68,12 +74,12 @@ class Direction {
 
 export async function startRelay(targetPort: number, delayMs = 0): Promise<Relay> {
   let cut = false;
-  const state = { isCut: () => cut, delayMs };
+  const state: { isCut(): boolean; delayMs: number; trigger?: (chunk: Buffer) => boolean } = { isCut: () => cut, delayMs };
   const upstreams: net.Socket[] = [];
   const links: { up: Direction; down: Direction; connect(): void; downstream: net.Socket }[] = [];
   const server = net.createServer((downstream) => {
     downstream.on('error', () => undefined);
-    const up = new Direction(state, null);
+    const up = new Direction(state, null, true);
     const down = new Direction(state, downstream);
     let upstream: net.Socket | null = null;
     const connect = () => {
@@ -104,6 +110,14 @@ export async function startRelay(targetPort: number, delayMs = 0): Promise<Relay
   return {
     port: (server.address() as net.AddressInfo).port,
     cut: () => void (cut = true),
+    cutBefore: (matches) => {
+      state.trigger = (chunk) => {
+        if (!matches(chunk)) return false;
+        cut = true;
+        return true;
+      };
+    },
+    isCut: () => cut,
     heal: () => {
       cut = false;
       for (const link of links) {
