@@ -244,56 +244,66 @@ export class PostgresStore implements Store {
    * for this transaction: no takeover can come between the check and the commit.
    */
   private async runBatch(client: pg.PoolClient, batch: readonly PendingWrite[]): Promise<(() => void)[]> {
-    return this.transaction(client, async (tx) => {
-      const current = await this.currentEpochs(tx, batch);
-      const stale = (f: Fence | undefined): f is Fence =>
-        f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
-      const settle: (() => void)[] = [];
-      for (const item of batch) {
-        if (item.answers && item.waiters && item.fences) {
-          const kept: StoredAnswer[] = [];
-          item.answers.forEach((answer, i) => {
-            const fence = item.fences![i];
-            const waiter = item.waiters![i];
-            if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
-            else {
-              kept.push(answer);
-              settle.push(() => waiter.resolve(undefined));
-            }
-          });
-          if (kept.length > 0) await this.insertAnswers(tx, kept);
-        } else if (stale(item.fence)) {
-          const fence = item.fence;
-          settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
-        } else {
-          const value = await item.run(tx);
-          settle.push(() => item.resolve(value));
-        }
-      }
-      return settle;
-    });
-  }
-
-  /** The current epoch of every session the batch writes for, each owner row share-locked until the end of the transaction. */
-  private async currentEpochs(tx: Tx, batch: readonly PendingWrite[]): Promise<Map<string, number>> {
-    const ids = new Set<string>();
+    const fenced = new Set<string>();
     for (const item of batch) {
-      if (item.fence) ids.add(item.fence.sessionId);
-      for (const fence of item.fences ?? []) if (fence) ids.add(fence.sessionId);
+      if (item.fence) fenced.add(item.fence.sessionId);
+      for (const fence of item.fences ?? []) if (fence) fenced.add(fence.sessionId);
     }
-    if (ids.size === 0) return new Map();
-    // In one order (by id), so that two transactions never wait for each other's rows crosswise.
-    const { rows } = await tx.query('SELECT session_id, epoch FROM session_owners WHERE session_id = ANY($1) ORDER BY session_id FOR SHARE', [[...ids]]);
-    return new Map(rows.map((r) => [r.session_id as string, r.epoch as number]));
+    return this.transaction(
+      client,
+      async (tx, current) => {
+        const stale = (f: Fence | undefined): f is Fence =>
+          f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
+        const settle: (() => void)[] = [];
+        for (const item of batch) {
+          if (item.answers && item.waiters && item.fences) {
+            const kept: StoredAnswer[] = [];
+            item.answers.forEach((answer, i) => {
+              const fence = item.fences![i];
+              const waiter = item.waiters![i];
+              if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
+              else {
+                kept.push(answer);
+                settle.push(() => waiter.resolve(undefined));
+              }
+            });
+            if (kept.length > 0) await this.insertAnswers(tx, kept);
+          } else if (stale(item.fence)) {
+            const fence = item.fence;
+            settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
+          } else {
+            const value = await item.run(tx);
+            settle.push(() => item.resolve(value));
+          }
+        }
+        return settle;
+      },
+      fenced
+    );
   }
 
   /** Runs `run` in one transaction on `client`, with the sessions it touched marked active before COMMIT. */
-  private async transaction<T>(client: pg.PoolClient, run: (tx: Tx) => Promise<T>): Promise<T> {
+  private async transaction<T>(
+    client: pg.PoolClient,
+    run: (tx: Tx, epochs: ReadonlyMap<string, number>) => Promise<T>,
+    fenced: ReadonlySet<string> = new Set()
+  ): Promise<T> {
     const touched = new Set<string>();
     const tx: Tx = { query: (sql, params) => client.query(sql, params), touch: (id) => touched.add(id) };
-    await client.query('BEGIN');
     try {
-      const result = await run(tx);
+      let epochs = new Map<string, number>();
+      if (fenced.size === 0) await client.query('BEGIN');
+      else {
+        // The fencing check goes with BEGIN in one round trip (a simple query of two statements, the ids quoted by
+        // the driver): it must not cost every group commit a network round trip of its own. In one order (by id),
+        // so that two transactions never wait for each other's rows crosswise.
+        const ids = [...fenced].map((id) => client.escapeLiteral(id)).join(', ');
+        const results = (await client.query(
+          `BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN (${ids}) ORDER BY session_id FOR SHARE`
+        )) as unknown as pg.QueryResult[];
+        epochs = new Map(results[1].rows.map((r) => [r.session_id as string, r.epoch as number]));
+      }
+      const result = await run(tx, epochs);
       // Marking the session as active once per commit, not once per vote, spares an index update per vote.
       if (touched.size > 0) await client.query('UPDATE sessions SET updated_at = $1 WHERE id = ANY($2)', [Date.now(), [...touched]]);
       await client.query('COMMIT');
