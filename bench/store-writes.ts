@@ -76,22 +76,27 @@ async function main(): Promise<void> {
         fs.rmSync(dir, { recursive: true, force: true });
 
         const url = await createDatabase(cluster.adminUrl, 'bench');
-        const store = await PostgresStore.open({ connectionString: url });
-        await prepare(store, writers);
-        runs.postgres.push(await measure(writers, (a) => store.saveAnswer(a)));
-        await store.close();
-
+        const plain = async () => {
+          const store = await PostgresStore.open({ connectionString: url });
+          await prepare(store, writers);
+          runs.postgres.push(await measure(writers, (a) => store.saveAnswer(a)));
+          await store.close();
+        };
         // As one of several instances: every vote's commit checks (and share-locks) the session's owner epoch.
         const fencedUrl = await createDatabase(cluster.adminUrl, 'bench');
-        const fenced = await PostgresStore.open({ connectionString: fencedUrl });
-        const owner = new pg.Client({ connectionString: fencedUrl });
-        await owner.connect();
-        const epoch = Number((await owner.query(TAKE_EPOCH_SQL, ['s1', 'http://bench'])).rows[0].epoch);
-        await owner.end();
-        fenced.fenceWith({ epochOf: (id) => (id === 's1' ? epoch : null) });
-        await prepare(fenced, writers);
-        runs['pg-fenced'].push(await measure(writers, (a) => fenced.saveAnswer(a)));
-        await fenced.close();
+        const withFencing = async () => {
+          const fenced = await PostgresStore.open({ connectionString: fencedUrl });
+          const owner = new pg.Client({ connectionString: fencedUrl });
+          await owner.connect();
+          const epoch = Number((await owner.query(TAKE_EPOCH_SQL, ['s1', 'http://bench'])).rows[0].epoch);
+          await owner.end();
+          fenced.fenceWith({ epochOf: (id) => (id === 's1' ? epoch : null) });
+          await prepare(fenced, writers);
+          runs['pg-fenced'].push(await measure(writers, (a) => fenced.saveAnswer(a)));
+          await fenced.close();
+        };
+        // Each first every other repeat, so that neither always runs in the wake of the other.
+        for (const run of repeat % 2 === 0 ? [plain, withFencing] : [withFencing, plain]) await run();
         await dropDatabase(cluster.adminUrl, fencedUrl);
 
         // The baseline: the same rows (the store left its session and participants), each vote its own autocommitted statement, straight on a pool.
