@@ -4,7 +4,8 @@
  * A test records each operation it sends (`attempt`: which key it sets to which value) and marks it
  * `acknowledged` when the server confirmed it; it records what a server showed it (`observed`: a
  * snapshot after a takeover is a promise too: the new owner serves it as the state). At the end,
- * `check` compares the stored state with the history, key by key. The stored value must be the
+ * `check` compares the stored state with the history, key by key (a stored key the history never
+ * heard of is a write nobody sent). The stored value must be the
  * value of the latest acknowledgement or observation of that key; or the value of an operation that
  * was never acknowledged but was sent after that latest one (it may have landed: a write whose
  * answer was lost on the way is the safe direction). So an acknowledged write overwritten by an
@@ -84,6 +85,9 @@ export class History {
         problems.push(`${key}: stored ${show(value)}, but the last thing the history settled was ${last ? last.what : '(nothing: never set)'}`);
       }
     }
+    // Nothing is stored that was never sent.
+    const known = new Set(this.keys());
+    for (const [key, value] of stored) if (value !== undefined && !known.has(key)) problems.push(`${key}: stored ${show(value)}, but never sent`);
     return problems;
   }
 }
