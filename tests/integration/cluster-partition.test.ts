@@ -12,7 +12,9 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { io } from 'socket.io-client';
-import { PROTOCOL_VERSION, SOCKET_PATH, type Answer } from '../../src/lib/protocol';
+import { PROTOCOL_VERSION, SOCKET_PATH, type Answer, type CreateCommunityResponse } from '../../src/lib/protocol';
+import { addPoint } from '../helpers/board';
+import { advance } from '../helpers/session';
 import { connectFacilitator, connectParticipant, waitFor, type BoardClient } from '../helpers/clients';
 import { startInstance } from '../helpers/child-server';
 import { History } from '../helpers/history';
@@ -170,6 +172,62 @@ suite('a network cut between an instance and PostgreSQL', () => {
     expect(history.check(await stored())).toEqual([]);
     // And the session goes on at its new owner.
     expect(acked(await vote(voterThere, 2, 1))).toBe(true);
+    expect(history.check(await stored())).toEqual([]);
+  }, 120_000);
+
+  it('a review decision queued on the cut-off instance never lands over the one the next owner acknowledged', async () => {
+    const databaseUrl = await makeDatabase();
+    const relay = await startRelay(Number(new URL(databaseUrl).port));
+    const throughRelay = new URL(databaseUrl);
+    throughRelay.port = String(relay.port);
+    const cutOff = await startInstance(throughRelay.toString());
+    const taker = await startInstance(databaseUrl);
+    const community = await postJson<CreateCommunityResponse>(cutOff.url, '/api/communities', { name: 'Harbour', language: 'en' });
+    expect(community.status, community.text).toBe(201);
+    const bearer = { authorization: `Bearer ${community.body.communityToken}` };
+    // An earlier session of the community leaves an open action point; the next session reviews it.
+    const first = await createSession(cutOff.url, { community: community.body.id, title: 'First' }, bearer);
+    const firstHost = await connectFacilitator(cutOff.url, first.code, first.facilitatorToken);
+    await advance(firstHost, 'voting', 'revealed', 'actions');
+    await addPoint(firstHost, 3, 'Plan a site visit');
+    await advance(firstHost, 'closed');
+    firstHost.close();
+    const second = await createSession(cutOff.url, { community: community.body.id, title: 'Second' }, bearer);
+    const host = await connectFacilitator(cutOff.url, second.code, second.facilitatorToken);
+    const key = host.snapshot.review![0].key;
+    const history = new History();
+    const acked = (ack: { ok: boolean } | null) => ack?.ok === true;
+    const decide = (client: BoardClient, status: 'doing' | 'done' | 'dropped') =>
+      history.run('review', status, () => client.send('review:set', { key, status }), acked);
+    expect(acked(await decide(host, 'doing'))).toBe(true);
+
+    relay.cut();
+    const stale = decide(host, 'done');
+    await waitFor(() => !host.socket.connected, { timeout: 20_000, message: 'the cut-off instance handing its rooms over' });
+    expect(acked(await stale)).toBe(false);
+    await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}'`);
+
+    const hostThere = await waitFor(() => connectFacilitator(taker.url, second.code, second.facilitatorToken).catch(() => null), {
+      timeout: 30_000,
+      interval: 200,
+      message: 'the session served by the other instance'
+    });
+    history.observed('review', (await hostThere.state()).review!.find((item) => item.key === key)?.review ?? undefined);
+    expect(acked(await decide(hostThere, 'dropped'))).toBe(true);
+
+    relay.heal();
+    const stored = async () => {
+      const { rows } = await adminQuery(
+        databaseUrl,
+        `SELECT r.status FROM action_reviews r JOIN sessions s ON s.id = r.reviewing_session_id WHERE s.code = '${second.code.replace(/[^A-Z0-9]/g, '')}'`
+      );
+      return new Map<string, unknown>([['review', rows[0]?.status]]);
+    };
+    await waitFor(async () => (await stored()).get('review') === 'done' || cutOff.output().includes('the action board failed; nothing was changed'), {
+      timeout: 30_000,
+      interval: 100,
+      message: 'the stale review decision refused or landed'
+    });
     expect(history.check(await stored())).toEqual([]);
   }, 120_000);
 });
