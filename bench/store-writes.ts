@@ -5,6 +5,8 @@
  * SQLite (a real file, synchronous=FULL), PostgreSQL (a throwaway local
  * cluster, fsync on), and as the bare baseline for PostgreSQL the plain way:
  * one autocommitted INSERT per vote on a pool of the same size, no queue.
+ * `pg-fenced` is the PostgreSQL store as one of several instances has it: every
+ * commit checks the session's owner epoch (docs/scaling.md, fencing).
  * BENCH_WRITERS (default "50,500"), BENCH_REPEATS (3; medians reported).
  * Needs PostgreSQL's binaries (tests/helpers/postgres.ts finds them).
  */
@@ -14,6 +16,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { SqliteStore } from '../server/store/sqlite';
 import { PostgresStore } from '../server/store/postgres';
+import { TAKE_EPOCH_SQL } from '../server/cluster/leases';
 import type { Store, StoredAnswer } from '../server/store/types';
 import { createDatabase, dropDatabase, startCluster } from '../tests/helpers/postgres';
 import { participantRecord, sessionRecord } from '../tests/helpers/store-contract';
@@ -23,7 +26,7 @@ const WRITERS = (process.env.BENCH_WRITERS ?? '50,500').split(',').map(Number);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const VOTES = 12;
 
-type Target = 'sqlite' | 'postgres' | 'bare-pg';
+type Target = 'sqlite' | 'postgres' | 'pg-fenced' | 'bare-pg';
 interface Run {
   votesPerSecond: number;
   p50: number;
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
   const results: Record<string, Record<Target, Run[]>> = {};
   try {
     for (const writers of WRITERS) {
-      const runs: Record<Target, Run[]> = { sqlite: [], postgres: [], 'bare-pg': [] };
+      const runs: Record<Target, Run[]> = { sqlite: [], postgres: [], 'pg-fenced': [], 'bare-pg': [] };
       for (let repeat = 0; repeat < REPEATS; repeat++) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-store-'));
         const sqlite = new SqliteStore({ dataDir: dir });
@@ -73,10 +76,28 @@ async function main(): Promise<void> {
         fs.rmSync(dir, { recursive: true, force: true });
 
         const url = await createDatabase(cluster.adminUrl, 'bench');
-        const store = await PostgresStore.open({ connectionString: url });
-        await prepare(store, writers);
-        runs.postgres.push(await measure(writers, (a) => store.saveAnswer(a)));
-        await store.close();
+        const plain = async () => {
+          const store = await PostgresStore.open({ connectionString: url });
+          await prepare(store, writers);
+          runs.postgres.push(await measure(writers, (a) => store.saveAnswer(a)));
+          await store.close();
+        };
+        // As one of several instances: every vote's commit checks (and share-locks) the session's owner epoch.
+        const fencedUrl = await createDatabase(cluster.adminUrl, 'bench');
+        const withFencing = async () => {
+          const fenced = await PostgresStore.open({ connectionString: fencedUrl });
+          const owner = new pg.Client({ connectionString: fencedUrl });
+          await owner.connect();
+          const epoch = Number((await owner.query(TAKE_EPOCH_SQL, ['s1', 'http://bench'])).rows[0].epoch);
+          await owner.end();
+          fenced.fenceWith({ epochOf: (id) => (id === 's1' ? epoch : null) });
+          await prepare(fenced, writers);
+          runs['pg-fenced'].push(await measure(writers, (a) => fenced.saveAnswer(a)));
+          await fenced.close();
+        };
+        // Each first every other repeat, so that neither always runs in the wake of the other.
+        for (const run of repeat % 2 === 0 ? [plain, withFencing] : [withFencing, plain]) await run();
+        await dropDatabase(cluster.adminUrl, fencedUrl);
 
         // The baseline: the same rows (the store left its session and participants), each vote its own autocommitted statement, straight on a pool.
         const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -101,7 +122,7 @@ async function main(): Promise<void> {
 
   const rows: string[][] = [];
   for (const [writers, runs] of Object.entries(results)) {
-    for (const target of ['sqlite', 'postgres', 'bare-pg'] as Target[]) {
+    for (const target of ['sqlite', 'postgres', 'pg-fenced', 'bare-pg'] as Target[]) {
       const pick = (key: keyof Run) => median(runs[target].map((r) => r[key]));
       rows.push([writers, target, fmt(pick('votesPerSecond')), fmt(pick('p50')), fmt(pick('p99')), fmt(pick('cpuUsPerVote'))]);
     }

@@ -76,6 +76,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
       await opened.close();
       throw error;
     }
+    // Every write of a session commits only under the epoch of its current owner (docs/scaling.md, fencing).
+    opened.fence?.(leases);
   }
 
   const addressEvents = leases && config.databaseUrl && config.instanceUrl ? PgAddressEvents.connect(config.databaseUrl, config.instanceUrl) : null;

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { KeyedSerial } from '../sessions/serial';
+import type { WriteFence } from '../store/fence';
 
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
@@ -15,6 +16,19 @@ const GONE_CHANNEL = 'seeds_sessions_gone';
  * query takes: a long queue (a burst of requests) on a connection that answers is not a cut.
  */
 const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
+/**
+ * Taking a lease over replaces the session's epoch in its owner row, which waits while a transaction of
+ * the previous owner still holds that row (fencing: server/store/postgres.ts). Such a transaction ends
+ * within seconds (the pool's timeouts); meanwhile the lease is given back and "try again" answered,
+ * rather than leave the lease connection waiting long enough to be taken for a cut.
+ */
+const LEASE_OPTIONS = `${SERVER_KEEPALIVE} -c lock_timeout=2000`;
+/** Records the new holder of a session's lease ($1, by its INSTANCE_URL $2) with a new epoch, never handed out before. */
+export const TAKE_EPOCH_SQL = `INSERT INTO session_owners (session_id, instance_url, epoch) VALUES ($1, $2, nextval('session_owner_epochs'))
+  ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now(), epoch = excluded.epoch
+  RETURNING epoch`;
+/** PostgreSQL's code for a lock not obtained within lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
 export const LEASE_HEARTBEAT_MS = 2000;
 export const LEASE_TIMEOUT_MS = 5000;
 /** Lookups waiting on the lease connection beyond which routing answers "try again" instead of queueing more. */
@@ -31,7 +45,7 @@ export type Whereabouts = { at: 'here' } | { at: 'nobody' } | { at: 'elsewhere';
  * holds a session's lease; it alone loads the room and applies commands, and
  * the others forward that session's traffic to it (docs/scaling.md).
  */
-export interface SessionLeases {
+export interface SessionLeases extends WriteFence {
   /** Takes the lease when it is free (or already ours); otherwise says who holds it. */
   acquire(sessionId: string): Promise<Ownership>;
   /**
@@ -63,6 +77,10 @@ export class LocalLeases implements SessionLeases {
   holds(): boolean {
     return true;
   }
+  /** Alone on its store: nothing to fence, one constant epoch. */
+  epochOf(): number {
+    return 0;
+  }
   async release(): Promise<void> {}
   onLost(): void {}
   async announceGone(): Promise<void> {}
@@ -80,7 +98,8 @@ export class LocalLeases implements SessionLeases {
  * the lock, not the row, is the truth (a stale row is overwritten by the next holder).
  */
 export class PgSessionLeases implements SessionLeases {
-  private readonly held = new Set<string>();
+  /** The sessions whose lease this instance holds, each with the epoch it took it under. */
+  private readonly held = new Map<string, number>();
   private readonly serial = new KeyedSerial();
   private readonly listeners: (() => void)[] = [];
   private readonly goneListeners: ((sessionId: string) => void)[] = [];
@@ -119,7 +138,7 @@ export class PgSessionLeases implements SessionLeases {
       application_name: `seeds-leases ${instanceUrl}`,
       connectionTimeoutMillis: LEASE_TIMEOUT_MS,
       keepAlive: true,
-      options: SERVER_KEEPALIVE
+      options: LEASE_OPTIONS
     });
     try {
       await client.connect();
@@ -204,6 +223,10 @@ export class PgSessionLeases implements SessionLeases {
     return this.held.has(sessionId);
   }
 
+  epochOf(sessionId: string): number | null {
+    return this.held.get(sessionId) ?? null;
+  }
+
   locate(sessionId: string): Promise<Whereabouts> {
     if (this.held.has(sessionId)) return Promise.resolve({ at: 'here' });
     const pending = this.locating.get(sessionId);
@@ -241,15 +264,20 @@ export class PgSessionLeases implements SessionLeases {
       const client = this.client;
       const { rows } = await this.ask<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
       if (rows[0]?.ok) {
-        await this.ask(
-          client,
-          `INSERT INTO session_owners (session_id, instance_url) VALUES ($1, $2)
-           ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now()`,
-          [sessionId, this.instanceUrl]
-        );
+        // A new epoch with the lease, before anything is loaded or acknowledged under it: from this
+        // statement on, no write of an earlier owner can commit (fencing, docs/scaling.md).
+        let taken: pg.QueryResult<{ epoch: string }>;
+        try {
+          taken = await this.ask<{ epoch: string }>(client, TAKE_EPOCH_SQL, [sessionId, this.instanceUrl]);
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+          // The previous owner's last transaction still holds the row: not yet; give the lock back.
+          await this.ask(client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
+          return { here: false, ownerUrl: null };
+        }
         // The connection that took the lock broke meanwhile: the lock went with it.
         if (client !== this.client || this.lost) return { here: false, ownerUrl: null };
-        this.held.add(sessionId);
+        this.held.set(sessionId, Number(taken.rows[0].epoch));
         return { here: true };
       }
       const owner = await this.ask<{ instance_url: string }>(client, 'SELECT instance_url FROM session_owners WHERE session_id = $1', [sessionId]);
@@ -262,8 +290,12 @@ export class PgSessionLeases implements SessionLeases {
   release(sessionId: string): Promise<void> {
     return this.serial.run(sessionId, async () => {
       if (!this.held.delete(sessionId) || this.lost || this.closed) return;
-      await this.ask(this.client, 'DELETE FROM session_owners WHERE session_id = $1 AND instance_url = $2', [sessionId, this.instanceUrl]);
-      await this.ask(this.client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
+      try {
+        // Epochs come from a sequence: the next owner's is new even though this row goes.
+        await this.ask(this.client, 'DELETE FROM session_owners WHERE session_id = $1 AND instance_url = $2', [sessionId, this.instanceUrl]);
+      } finally {
+        await this.ask(this.client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
+      }
     });
   }
 

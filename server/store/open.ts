@@ -3,6 +3,7 @@ import { lockDatabase } from './pg-lock';
 import { PostgresStore, redact } from './postgres';
 import { SqliteStore, type Synchronous } from './sqlite';
 import type { Store } from './types';
+import type { WriteFence } from './fence';
 
 export interface StoreConfig {
   dataDir: string;
@@ -19,6 +20,11 @@ export interface OpenedStore {
   where: string;
   /** Closes the store (committing what is queued), then releases the lock. */
   close(): Promise<void>;
+  /**
+   * PostgreSQL shared by several instances: fence every session write by the epoch `leases` holds
+   * (server/store/fence.ts), and cut every connection the moment the leases are lost.
+   */
+  fence?(leases: WriteFence & { onLost(listener: () => void): void }): void;
 }
 
 /**
@@ -46,6 +52,10 @@ export async function openStore(config: StoreConfig): Promise<OpenedStore> {
       async close() {
         await store.close();
         await lock.release();
+      },
+      fence(leases) {
+        store.fenceWith(leases);
+        leases.onLost(() => store.interrupt());
       }
     };
   }

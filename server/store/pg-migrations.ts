@@ -196,6 +196,15 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX action_reviews_decided_once ON action_reviews(origin_session_id, action_id)
     WHERE status IN ('done', 'dropped', 'carried');
   CREATE INDEX paper_sessions_latest ON paper_sessions(community_id, date, created_at, code);
+  `,
+  // 6: fencing (issue 21): each session's ownership epoch, replaced by a larger one from a sequence every time an
+  // instance takes the session's lease (server/cluster/leases.ts). A write commits only while the epoch it was
+  // called under is still the session's, checked in its own transaction (server/store/postgres.ts), so a write of an
+  // instance that lost the session cannot land over what the next owner acknowledged. From a sequence, an epoch is
+  // never handed out twice, even when an owner row is deleted and made again.
+  `
+  CREATE SEQUENCE session_owner_epochs;
+  ALTER TABLE session_owners ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
   `
 ];
 
@@ -216,6 +225,8 @@ export async function migrate(pool: pg.Pool): Promise<void> {
   try {
     await client.query('BEGIN');
     try {
+      // A migration (or the wait for another process's) may take longer than the pool's limit for everyday statements.
+      await client.query('SET LOCAL statement_timeout = 0');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
       const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');

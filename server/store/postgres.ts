@@ -20,12 +20,29 @@ import { migrate } from './pg-migrations';
 import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
 import { toActionRecord, toPaperSession, toRevealedRound, toSessionRecord, typeParsers } from './pg-rows';
 import { StoreUnusableError } from './sqlite-check';
+import { FencedError, type WriteFence } from './fence';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (libpq-style parameters such as `?sslmode=` work too). */
   connectionString: string;
   /** Connections in the pool: one writes at a time, the others serve reads. */
   poolSize?: number;
+}
+
+/**
+ * Limits on the pool's connections, set by PostgreSQL on each of them. A transaction left open by an
+ * instance cut off from the database holds its locks, among them the share lock on its sessions' owner
+ * rows that fencing takes: PostgreSQL ends it after IDLE_IN_TRANSACTION_TIMEOUT_MS of silence (our
+ * transactions never wait on anything but the next statement), and any statement after
+ * STATEMENT_TIMEOUT_MS, both well within the ~25 s after which another instance can take a lease over.
+ */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5_000;
+
+/** The session a write is for and the ownership epoch it was called under (./fence.ts). */
+interface Fence {
+  sessionId: string;
+  epoch: number;
 }
 
 /** What a queued write runs against: the writing connection, inside the batch's transaction. */
@@ -42,9 +59,12 @@ interface Waiter {
 
 interface PendingWrite extends Waiter {
   run: (tx: Tx) => Promise<unknown>;
-  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`. */
+  /** Set on a fenced write of one session: it commits only while this epoch is the session's. */
+  fence?: Fence;
+  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`, fenced by `fences[i]`. */
   answers?: StoredAnswer[];
   waiters?: Waiter[];
+  fences?: (Fence | undefined)[];
 }
 
 /** Rows per multi-row answer statement (7 parameters each). */
@@ -75,9 +95,34 @@ export class PostgresStore implements Store {
   /** Settles once every write called so far has settled (never rejects): what a read waits for. */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Set when several instances share the database: session writes then carry and check their epoch. */
+  private fence: WriteFence | null = null;
+  /** Every connection the pool has open, so that `interrupt` can cut them all. */
+  private readonly connections = new Set<pg.PoolClient>();
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
+    pool.on('connect', (client) => this.connections.add(client));
+    pool.on('remove', (client) => this.connections.delete(client));
+  }
+
+  /**
+   * Fences every write of a session from now on (several instances on one database): a write
+   * carries the epoch `fence` says this instance holds for its session when the write is called
+   * (none: refused at once), and commits only if that epoch is still the session's current one,
+   * checked inside the committing transaction; otherwise it rejects with a `FencedError`.
+   */
+  fenceWith(fence: WriteFence): void {
+    this.fence = fence;
+  }
+
+  /**
+   * This instance lost its sessions (its lease connection broke or went silent): cut every
+   * connection of the pool at once, so that nothing it queued or had under way reaches the
+   * database any more. Writes under way reject (nothing acknowledged); the pool connects anew.
+   */
+  interrupt(): void {
+    for (const client of this.connections) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 
   /** Connects, applies pending migrations and returns the store; refuses a database it cannot use, saying why. */
@@ -89,6 +134,8 @@ export class PostgresStore implements Store {
       // A database that does not answer fails a write or a probe instead of hanging it.
       connectionTimeoutMillis: 5000,
       keepAlive: true,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
       application_name: 'seeds-live-board'
     });
     // An idle connection that breaks (the server restarted) must not crash the process; the next use reconnects.
@@ -118,11 +165,18 @@ export class PostgresStore implements Store {
     }
   }
 
-  private write<T>(run: (tx: Tx) => Promise<T>): Promise<T> {
+  /** A write; with `sessionId`, fenced by the epoch this instance holds for that session now. */
+  private write<T>(run: (tx: Tx) => Promise<T>, sessionId?: string): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    let fence: Fence | undefined;
+    if (sessionId !== undefined && this.fence) {
+      const epoch = this.fence.epochOf(sessionId);
+      if (epoch === null) return Promise.reject(new FencedError(sessionId, null));
+      fence = { sessionId, epoch };
+    }
     let item!: PendingWrite;
     const promise = new Promise<T>((resolve, reject) => {
-      item = { run, resolve: resolve as (value: unknown) => void, reject };
+      item = { run, fence, resolve: resolve as (value: unknown) => void, reject };
     });
     this.enqueue(item, promise);
     return promise;
@@ -154,12 +208,7 @@ export class PostgresStore implements Store {
     client.on('error', onError);
     let broken: Error | undefined;
     try {
-      const results = await this.transaction(client, async (tx) => {
-        const out: unknown[] = [];
-        for (const item of batch) out.push(await item.run(tx));
-        return out;
-      });
-      batch.forEach((item, index) => item.resolve(results[index]));
+      for (const settle of await this.runBatch(client, batch)) settle();
     } catch (error) {
       if (!isDatabaseError(error)) {
         // The connection or the server failed: whether the commit happened is unknown, so nothing is acknowledged.
@@ -169,13 +218,15 @@ export class PostgresStore implements Store {
       }
       // The whole batch rolled back; retry each write alone so one bad write cannot sink the others (as SQLite does).
       for (const item of batch) {
-        if (item.answers && item.waiters) {
-          for (let i = 0; i < item.answers.length; i++) {
-            const answer = [item.answers[i]];
-            await this.transaction(client, (tx) => this.insertAnswers(tx, answer)).then(item.waiters[i].resolve, item.waiters[i].reject);
-          }
-        } else {
-          await this.transaction(client, item.run).then(item.resolve, item.reject);
+        const singles: PendingWrite[] =
+          item.answers && item.waiters && item.fences
+            ? item.answers.map((answer, i) => this.answerWrite([answer], [item.waiters![i]], [item.fences![i]]))
+            : [item];
+        for (const single of singles) {
+          await this.runBatch(client, [single]).then(
+            (settle) => settle.forEach((s) => s()),
+            (retryError) => single.reject(retryError)
+          );
         }
       }
       // Not discarded: the retries answer each write, but the reason the batch failed is an operator's first clue.
@@ -186,13 +237,76 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Runs a batch in one transaction and returns how to answer each of its writes once it committed.
+   * Fencing: the transaction first takes a share lock on the owner row of every session the batch
+   * writes for and reads its epoch. A write whose epoch is no longer current (another instance took
+   * the session over; or this instance lost it since the write was called) is left out and rejected
+   * with a FencedError; the others commit, other sessions' writes in the same batch included. The
+   * lock is held until COMMIT, and a takeover replaces the epoch by updating that row, so it waits
+   * for this transaction: no takeover can come between the check and the commit.
+   */
+  private async runBatch(client: pg.PoolClient, batch: readonly PendingWrite[]): Promise<(() => void)[]> {
+    const fenced = new Set<string>();
+    for (const item of batch) {
+      if (item.fence) fenced.add(item.fence.sessionId);
+      for (const fence of item.fences ?? []) if (fence) fenced.add(fence.sessionId);
+    }
+    return this.transaction(
+      client,
+      async (tx, current) => {
+        const stale = (f: Fence | undefined): f is Fence =>
+          f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
+        const settle: (() => void)[] = [];
+        for (const item of batch) {
+          if (item.answers && item.waiters && item.fences) {
+            const kept: StoredAnswer[] = [];
+            item.answers.forEach((answer, i) => {
+              const fence = item.fences![i];
+              const waiter = item.waiters![i];
+              if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
+              else {
+                kept.push(answer);
+                settle.push(() => waiter.resolve(undefined));
+              }
+            });
+            if (kept.length > 0) await this.insertAnswers(tx, kept);
+          } else if (stale(item.fence)) {
+            const fence = item.fence;
+            settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
+          } else {
+            const value = await item.run(tx);
+            settle.push(() => item.resolve(value));
+          }
+        }
+        return settle;
+      },
+      fenced
+    );
+  }
+
   /** Runs `run` in one transaction on `client`, with the sessions it touched marked active before COMMIT. */
-  private async transaction<T>(client: pg.PoolClient, run: (tx: Tx) => Promise<T>): Promise<T> {
+  private async transaction<T>(
+    client: pg.PoolClient,
+    run: (tx: Tx, epochs: ReadonlyMap<string, number>) => Promise<T>,
+    fenced: ReadonlySet<string> = new Set()
+  ): Promise<T> {
     const touched = new Set<string>();
     const tx: Tx = { query: (sql, params) => client.query(sql, params), touch: (id) => touched.add(id) };
-    await client.query('BEGIN');
     try {
-      const result = await run(tx);
+      let epochs = new Map<string, number>();
+      if (fenced.size === 0) await client.query('BEGIN');
+      else {
+        // The fencing check goes with BEGIN in one round trip (a simple query of two statements, the ids quoted by
+        // the driver): it must not cost every group commit a network round trip of its own. In one order (by id),
+        // so that two transactions never wait for each other's rows crosswise.
+        const ids = [...fenced].map((id) => client.escapeLiteral(id)).join(', ');
+        const results = (await client.query(
+          `BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN (${ids}) ORDER BY session_id FOR SHARE`
+        )) as unknown as pg.QueryResult[];
+        epochs = new Map(results[1].rows.map((r) => [r.session_id as string, r.epoch as number]));
+      }
+      const result = await run(tx, epochs);
       // Marking the session as active once per commit, not once per vote, spares an index update per vote.
       if (touched.size > 0) await client.query('UPDATE sessions SET updated_at = $1 WHERE id = ANY($2)', [Date.now(), [...touched]]);
       await client.query('COMMIT');
@@ -341,7 +455,7 @@ export class PostgresStore implements Store {
         params
       );
       return true;
-    });
+    }, session.id);
   }
 
   updateSession(id: string, patch: SessionPatch): Promise<void> {
@@ -361,13 +475,13 @@ export class PostgresStore implements Store {
     const params = [id, ...names.map((c) => columns[c])];
     return this.write(async (tx) => {
       await tx.query(sql, params);
-    });
+    }, id);
   }
 
   deleteSession(id: string): Promise<void> {
     return this.write(async (tx) => {
       await tx.query('DELETE FROM sessions WHERE id = $1', [id]);
-    });
+    }, id);
   }
 
   addParticipant(participant: ParticipantRecord): Promise<void> {
@@ -376,7 +490,7 @@ export class PostgresStore implements Store {
     return this.write(async (tx) => {
       await tx.query('INSERT INTO participants (id, session_id, token_hash, name, grp, language, joined_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', params);
       await tx.query('UPDATE sessions SET updated_at = $1 WHERE id = $2', [Date.now(), p.sessionId]);
-    });
+    }, p.sessionId);
   }
 
   removeParticipant(sessionId: string, participantId: string): Promise<void> {
@@ -384,7 +498,7 @@ export class PostgresStore implements Store {
       await tx.query('DELETE FROM participants WHERE session_id = $1 AND id = $2', [sessionId, participantId]);
       // Dots name their voter without a foreign key (the facilitator votes too), so they go explicitly.
       await tx.query('DELETE FROM dots WHERE session_id = $1 AND voter_id = $2', [sessionId, participantId]);
-    });
+    }, sessionId);
   }
 
   removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void> {
@@ -393,7 +507,7 @@ export class PostgresStore implements Store {
     return this.write(async (tx) => {
       await tx.query('DELETE FROM participants WHERE session_id = $1 AND id = ANY($2::text[])', [sessionId, ids]);
       await tx.query('DELETE FROM dots WHERE session_id = $1 AND voter_id = ANY($2::text[])', [sessionId, ids]);
-    });
+    }, sessionId);
   }
 
   /**
@@ -403,25 +517,36 @@ export class PostgresStore implements Store {
    */
   saveAnswer(answer: StoredAnswer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
+    let fence: Fence | undefined;
+    if (this.fence) {
+      const epoch = this.fence.epochOf(answer.sessionId);
+      if (epoch === null) return Promise.reject(new FencedError(answer.sessionId, null));
+      fence = { sessionId: answer.sessionId, epoch };
+    }
     let batch = this.queue.at(-1);
     let added: PendingWrite | null = null;
     if (!batch?.answers) {
-      const answers: StoredAnswer[] = [];
-      const waiters: Waiter[] = [];
-      batch = {
-        run: (tx) => this.insertAnswers(tx, answers),
-        resolve: () => waiters.forEach((w) => w.resolve(undefined)),
-        reject: (error) => waiters.forEach((w) => w.reject(error)),
-        answers,
-        waiters
-      };
+      batch = this.answerWrite([], [], []);
       added = batch;
     }
-    const { answers, waiters } = batch as Required<PendingWrite>;
+    const { answers, waiters, fences } = batch as Required<PendingWrite>;
     answers.push({ ...answer });
+    fences.push(fence);
     const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve: resolve as (value: unknown) => void, reject }));
     this.enqueue(added, promise);
     return promise;
+  }
+
+  /** A write of consecutive answers (later answers join it while it is queued); `waiters[i]` awaits `answers[i]`. */
+  private answerWrite(answers: StoredAnswer[], waiters: Waiter[], fences: (Fence | undefined)[]): PendingWrite {
+    return {
+      run: (tx) => this.insertAnswers(tx, answers),
+      resolve: () => waiters.forEach((w) => w.resolve(undefined)),
+      reject: (error) => waiters.forEach((w) => w.reject(error)),
+      answers,
+      waiters,
+      fences
+    };
   }
 
   private async insertAnswers(tx: Tx, answers: readonly StoredAnswer[]): Promise<void> {
@@ -456,7 +581,7 @@ export class PostgresStore implements Store {
         'INSERT INTO revealed_results (session_id, round, results, ballots, revealed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, round) DO NOTHING',
         params
       );
-    });
+    }, revealed.sessionId);
   }
 
   setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
@@ -470,7 +595,7 @@ export class PostgresStore implements Store {
       } else {
         await tx.query('DELETE FROM hidden_comments WHERE session_id = $1 AND round = $2 AND factor = $3 AND md5(text) = md5($4) AND text = $4', params);
       }
-    });
+    }, sessionId);
   }
 
   setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
@@ -481,7 +606,7 @@ export class PostgresStore implements Store {
           'INSERT INTO dots (session_id, voter_id, action_id, count) VALUES ($1, $2, $3, $4) ON CONFLICT (session_id, voter_id, action_id) DO UPDATE SET count = excluded.count',
           [sessionId, voterId, actionId, count]
         );
-    });
+    }, sessionId);
   }
 
   saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
@@ -489,14 +614,14 @@ export class PostgresStore implements Store {
     return this.write(async (tx) => {
       for (const row of rows) await tx.query(UPSERT_ACTION, row);
       tx.touch(sessionId);
-    });
+    }, sessionId);
   }
 
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
     const data = Buffer.from(update);
     return this.write(async (tx) => {
       await tx.query('INSERT INTO yjs_updates (session_id, data) VALUES ($1, $2)', [sessionId, data]);
-    });
+    }, sessionId);
   }
 
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
@@ -505,7 +630,7 @@ export class PostgresStore implements Store {
       await tx.query('DELETE FROM yjs_updates WHERE session_id = $1', [sessionId]);
       await tx.query('INSERT INTO yjs_updates (session_id, data) VALUES ($1, $2)', [sessionId, data]);
       tx.touch(sessionId);
-    });
+    }, sessionId);
   }
 
   purgeIdle(before: number): Promise<string[]> {
@@ -592,7 +717,7 @@ export class PostgresStore implements Store {
         params
       );
       tx.touch(r.reviewingSessionId);
-    });
+    }, r.reviewingSessionId);
     // A unique violation of action_reviews_decided_once: another session (perhaps on another instance) closed the point
     // first. PostgreSQL aborted the whole transaction, the board change included, and the batch retried this write alone.
     return write.catch((error: unknown) => {

@@ -14,6 +14,7 @@ import { connectWithTickets } from '../../src/lib/client/yjs-ticket';
 import { ticketFor, waitFor, yjsBase, type BoardClient } from './clients';
 import type { Rng } from './fuzz';
 import { joinSession } from './server';
+import type { History } from './history';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,6 +32,8 @@ export interface VoterRecord {
   ackedCount: number;
   inflight: { factor: number; answer: Answer } | null;
   errors: string[];
+  /** Also records every vote in a shared history (tests/helpers/history.ts), keyed `${prefix}${factor}`. */
+  history?: { log: History; prefix: string };
 }
 
 const ANSWERS: Answer[] = [1, 2, 3, 4, 5, 'unknown'];
@@ -40,10 +43,12 @@ export async function voteLoop(client: BoardClient, rng: Rng, stopped: () => boo
   while (!stopped()) {
     const vote = { factor: rng.range(1, 12), answer: rng.pick(ANSWERS) };
     record.inflight = vote;
+    const entry = record.history?.log.attempt(`${record.history.prefix}${vote.factor}`, vote.answer);
     const ack = await command(client, 'vote', vote);
     if (!ack) return;
     record.inflight = null;
     if (ack.ok) {
+      entry?.acknowledged();
       record.acked.set(vote.factor, vote.answer);
       record.ackedCount++;
     } else if (ack.error.code !== 'rate_limited') record.errors.push(ack.error.code);

@@ -35,6 +35,20 @@ export interface StoreImplementation {
   skip?: boolean;
   /** A new, empty store (its teardown registered with onTestFinished). */
   open(): Promise<OpenedStore>;
+  /**
+   * A store shared by several instances fences each session's writes by its ownership epoch
+   * (server/store/fence.ts); one alone on its data (SQLite, memory) has nothing to fence.
+   */
+  fencing?: { open(): Promise<FencedStore> };
+}
+
+/** A new, empty store whose session writes are fenced, as one instance of several sees it. */
+export interface FencedStore {
+  store: Store;
+  /** This instance takes the session's lease: a new epoch, which its writes carry from now on. */
+  take(sessionId: string): Promise<void>;
+  /** Another instance takes the session over (a new epoch there): this instance still believes it holds the old one. */
+  takeOver(sessionId: string): Promise<void>;
 }
 
 const DAY = 86_400_000;
@@ -813,6 +827,76 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await store.listActionReviews('c1', ['left', 'right'])).toEqual([]);
       expect(await store.listActionReviews('c1', [])).toEqual([]);
       expect(await store.listActionReviews('c2', ['origin'])).toEqual([]);
+    });
+
+    const fencing = implementation.fencing;
+    describe.skipIf(!fencing)('fencing', () => {
+      it('commits every kind of session write under the current epoch, and refuses each one under an epoch taken over since, changing nothing', async () => {
+        const { store, take, takeOver } = await fencing!.open();
+        await take('origin');
+        await take('s1');
+        await take('s2');
+        await store.createCommunity(communityRecord('c1'));
+        await store.createSession(sessionRecord('origin', { communityId: 'c1' }));
+        await store.createSession(sessionRecord('s1', { communityId: 'c1' }));
+        await store.createSession(sessionRecord('s2'));
+        await store.addParticipant(participantRecord('a', 's1'));
+        await store.addParticipant(participantRecord('b', 's1', 2));
+        await store.addParticipant(participantRecord('z', 's2'));
+        await store.saveAnswer(answerRecord('s1', 'a', 1, 3));
+        await store.setDots('s1', 'a', 'x', 1);
+        await store.saveActionPoints('s1', [actionPoint('x')]);
+        await store.appendYjsUpdate('s1', bytes(1));
+        await store.setCommentHidden('s1', { round: 1, factor: 1, text: 'shown' }, true);
+        const review = { reviewingSessionId: 's1', originSessionId: 'origin', actionId: 'o1', status: 'doing' as const, carriedActionId: null, reviewedAt: 5 };
+        await store.saveActionReview(review);
+        const before = await store.loadSession('s1');
+
+        await takeOver('s1');
+        // Every write of s1 under the old epoch, called in one turn with a write of s2 (one batch): each fails with a
+        // typed error, the write of s2 commits.
+        const stale = [
+          store.saveAnswer(answerRecord('s1', 'a', 1, 5)),
+          store.saveAnswer(answerRecord('s1', 'b', 2, 4)),
+          store.updateSession('s1', { phase: 'voting' }),
+          store.addParticipant(participantRecord('c', 's1', 3)),
+          store.removeParticipant('s1', 'b'),
+          store.setDots('s1', 'a', 'x', 3),
+          store.saveActionPoints('s1', [actionPoint('x', { owner: 'Someone else' })]),
+          store.appendYjsUpdate('s1', bytes(2)),
+          store.compactYjs('s1', bytes(7)),
+          store.setCommentHidden('s1', { round: 1, factor: 1, text: 'shown' }, false),
+          store.saveRevealedRound({ sessionId: 's1', round: 1, revealedAt: 9, results: {} as never, ballots: [] }),
+          store.saveActionReview({ ...review, status: 'done' }),
+          store.deleteSession('s1')
+        ];
+        const other = store.saveAnswer(answerRecord('s2', 'z', 1, 2));
+        const outcomes = await Promise.allSettled(stale);
+        expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'committed'))).toEqual(stale.map(() => 'FencedError'));
+        await other;
+        expect(await store.loadSession('s1')).toEqual(before);
+        expect(await store.loadYjsUpdates('s1')).toEqual([bytes(1)]);
+        expect(await store.loadRevealedRounds('s1')).toEqual([]);
+        expect(await store.listActionReviews('c1')).toEqual([review]);
+        expect((await store.loadSession('s2'))!.answers).toEqual([answerRecord('s2', 'z', 1, 2)]);
+
+        // Taken back (a new epoch here): writes commit again.
+        await take('s1');
+        await store.saveAnswer(answerRecord('s1', 'a', 1, 5));
+        await store.updateSession('s1', { phase: 'voting' });
+        const after = (await store.loadSession('s1'))!;
+        expect(after.answers).toEqual([answerRecord('s1', 'a', 1, 5)]);
+        expect(after.session.phase).toBe('voting');
+      });
+
+      it('refuses at once a write of a session this instance does not own', async () => {
+        const { store, take } = await fencing!.open();
+        await take('s1');
+        await store.createSession(sessionRecord('s1'));
+        await expect(store.createSession(sessionRecord('s3'))).rejects.toThrow(/not owned by this instance/);
+        await expect(store.updateSession('s3', { phase: 'voting' })).rejects.toMatchObject({ name: 'FencedError' });
+        expect(await store.findSessionIdByCode('C-s3')).toBeNull();
+      });
     });
   });
 }

@@ -32,6 +32,7 @@ import {
 } from '../helpers/load';
 import { api, createSession, joinSession, makeDataDir } from '../helpers/server';
 import { advance, castBallot } from '../helpers/session';
+import { History } from '../helpers/history';
 
 const VOTERS = 20;
 const EDITORS = 3;
@@ -69,7 +70,14 @@ describe('durability', () => {
     // Load, and SIGKILL at a random moment in the middle of it.
     let stopped = false;
     const stop = () => stopped;
-    const records: VoterRecord[] = voters.map(() => ({ acked: new Map(), ackedCount: 0, inflight: null, errors: [] }));
+    const history = new History();
+    const records: VoterRecord[] = voters.map((_, i) => ({
+      acked: new Map(),
+      ackedCount: 0,
+      inflight: null,
+      errors: [],
+      history: { log: history, prefix: `${i}:` }
+    }));
     const phaseRecord: PhaseRecord = { last: null, acked: 0, inflight: null };
     const joined: string[] = [];
     const typed: string[][] = editors.map(() => []);
@@ -97,6 +105,12 @@ describe('durability', () => {
     let checkedAnswers = 0;
     let foundAnswers = 0;
     const reconnected = await Promise.all(voters.map((v) => connectParticipant(second.url, votes.code, v.participantToken)));
+    const storedVotes = new Map<string, unknown>();
+    reconnected.forEach((client, i) => {
+      for (const [factor, own] of Object.entries(client.snapshot.myBallot ?? {})) storedVotes.set(`${i}:${factor}`, own.answer);
+    });
+    // The same, told as the history of acknowledged votes: nothing acknowledged lost or overwritten by an older vote.
+    expect(history.check(storedVotes)).toEqual([]);
     reconnected.forEach((client, i) => {
       const { acked, inflight, ackedCount, errors } = records[i];
       expect(errors, `voter ${i + 1} got refusals`).toEqual([]);

@@ -1,7 +1,8 @@
 /**
  * Session leases on a real PostgreSQL (server/cluster/leases.ts): one holder at
  * a time, the holder's address for forwarding, release, takeover when the
- * holder's connection ends, loss noticed, and deletions announced to all.
+ * holder's connection ends, loss noticed, a new epoch with each takeover (fencing),
+ * and deletions announced to all.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { PgSessionLeases } from '../../server/cluster/leases';
@@ -29,13 +30,22 @@ suite('session leases on PostgreSQL', () => {
     const b = await leasesOn(url, 'http://b.internal:3000');
 
     expect(await a.acquire('s1')).toEqual({ here: true });
+    const firstEpoch = a.epochOf('s1')!;
     expect(await a.acquire('s1')).toEqual({ here: true });
+    // Holding on is not a takeover: the epoch stays.
+    expect(a.epochOf('s1')).toBe(firstEpoch);
     expect(await b.acquire('s1')).toEqual({ here: false, ownerUrl: 'http://a.internal:3000' });
+    expect(b.epochOf('s1')).toBeNull();
     expect(await b.acquire('s2')).toEqual({ here: true });
     expect([a.holds('s1'), b.holds('s1'), b.holds('s2')]).toEqual([true, false, true]);
 
     await a.release('s1');
+    expect(a.epochOf('s1')).toBeNull();
     expect(await b.acquire('s1')).toEqual({ here: true });
+    // Each takeover a new, larger epoch (fencing), even though the owner row went with the release.
+    expect(b.epochOf('s1')).toBeGreaterThan(firstEpoch);
+    const { rows } = await adminQuery(url, "SELECT epoch FROM session_owners WHERE session_id = 's1'");
+    expect(Number(rows[0].epoch)).toBe(b.epochOf('s1'));
     expect(await a.acquire('s1')).toEqual({ here: false, ownerUrl: 'http://b.internal:3000' });
 
     // b's connection ends (as when its process is killed): everything it held is free at once, and b knows it lost them.
@@ -44,7 +54,10 @@ suite('session leases on PostgreSQL', () => {
     await adminQuery(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases http://b.internal:3000'");
     await waitFor(() => lost, { message: 'b noticed its leases were lost' });
     expect([b.holds('s1'), b.holds('s2')]).toEqual([false, false]);
+    expect([b.epochOf('s1'), b.epochOf('s2')]).toEqual([null, null]);
+    const bEpoch = Number(rows[0].epoch);
     expect(await a.acquire('s1')).toEqual({ here: true });
+    expect(a.epochOf('s1')).toBeGreaterThan(bEpoch);
     expect(await a.acquire('s2')).toEqual({ here: true });
   });
 

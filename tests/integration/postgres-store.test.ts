@@ -3,7 +3,7 @@
  * in store-contract.test.ts): migrations when two servers start at once, a
  * failed write that leaves nothing half-written, health while the database
  * server is down, acknowledged writes across a crash of PostgreSQL itself,
- * and the one-server-per-database lock.
+ * the one-server-per-database lock, and fencing across a network cut.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { PostgresStore } from '../../server/store/postgres';
@@ -17,6 +17,11 @@ import { makeDatabase, openPostgresStore, pgAdminUrl } from '../helpers/pg-test'
 import { answerRecord, participantRecord, sessionRecord } from '../helpers/store-contract';
 import { api, createSession, makeDataDir, startServer } from '../helpers/server';
 import { freePort, spawnChildServer, startChildServer } from '../helpers/child-server';
+import { startRelay } from '../helpers/relay';
+import { PgSessionLeases, TAKE_EPOCH_SQL } from '../../server/cluster/leases';
+import { waitFor } from '../helpers/clients';
+import { History } from '../helpers/history';
+import pg from 'pg';
 
 const point: ActionRecord = {
   id: 'point-1',
@@ -131,6 +136,139 @@ describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
     const third = await startChildServer({ dataDir: await makeDataDir(), env });
     expect((await api<{ title: string }>(third.url, `/api/sessions/${code}`)).body.title).toBe('Crashed');
   });
+});
+
+describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its owner epoch', () => {
+  /** A store as one instance of several has it: fenced by the epochs it took (server/cluster/leases.ts takes them the same way). */
+  async function instance(connectionString: string, databaseUrl: string, instanceUrl: string) {
+    const store = await PostgresStore.open({ connectionString });
+    onTestFinished(() => store.close());
+    const held = new Map<string, number>();
+    store.fenceWith({ epochOf: (id) => held.get(id) ?? null });
+    const take = async (sessionId: string) => {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        held.set(sessionId, Number((await client.query(TAKE_EPOCH_SQL, [sessionId, instanceUrl])).rows[0].epoch));
+      } finally {
+        await client.end();
+      }
+    };
+    return { store, take };
+  }
+
+  it('a write stuck on a cut link while another instance took the session over fails when the link heals, and changes nothing the new owner acknowledged', async () => {
+    const url = await makeDatabase();
+    const relay = await startRelay(Number(new URL(url).port));
+    const throughRelay = new URL(url);
+    throughRelay.port = String(relay.port);
+    const old = await instance(throughRelay.toString(), url, 'http://old');
+    const next = await instance(url, url, 'http://next');
+    const history = new History();
+    const bytes = (...values: number[]) => new Uint8Array(values);
+    const storedState = async () => {
+      const answers = (await next.store.loadSession('s1'))!.answers;
+      return new Map<string, unknown>([
+        ['vote', answers.find((a) => a.participantId === 'a' && a.factor === 1)?.answer],
+        ['board', (await next.store.loadYjsUpdates('s1')).map((u) => [...u])]
+      ]);
+    };
+
+    await old.take('s1');
+    await old.store.createSession(sessionRecord('s1'));
+    await old.store.addParticipant(participantRecord('a', 's1'));
+    await history.run(
+      'vote',
+      3,
+      () => old.store.saveAnswer(answerRecord('s1', 'a', 1, 3)),
+      () => true
+    );
+    await history.run(
+      'board',
+      [[1]],
+      () => old.store.appendYjsUpdate('s1', bytes(1)),
+      () => true
+    );
+
+    relay.cut();
+    // Queued by the old owner, on their way to PostgreSQL when the link stopped: a vote, and a compaction
+    // that would replace every stored update of the board by the old owner's state.
+    const stale = [history.attempt('vote', 5), history.attempt('board', [[9]])];
+    const outcomes = Promise.allSettled([old.store.saveAnswer(answerRecord('s1', 'a', 1, 5)), old.store.compactYjs('s1', bytes(9))]);
+
+    // Another instance takes the session over (its lease, a new epoch) and acknowledges writes.
+    await next.take('s1');
+    await history.run(
+      'vote',
+      2,
+      () => next.store.saveAnswer(answerRecord('s1', 'a', 1, 2)),
+      () => true
+    );
+    await history.run(
+      'board',
+      [[1], [2]],
+      () => next.store.appendYjsUpdate('s1', bytes(2)),
+      () => true
+    );
+    history.observed('board', [[1], [2]]);
+
+    relay.heal();
+    const settled = await outcomes;
+    settled.forEach((outcome, i) => outcome.status === 'fulfilled' && stale[i].acknowledged());
+    expect(settled.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'committed'))).toEqual(['FencedError', 'FencedError']);
+    expect(history.check(await storedState())).toEqual([]);
+  });
+
+  it('a transaction cut off between its epoch check and its COMMIT holds the takeover back until PostgreSQL ends it; then nothing of it lands', async () => {
+    const url = await makeDatabase();
+    const relay = await startRelay(Number(new URL(url).port));
+    const throughRelay = new URL(url);
+    throughRelay.port = String(relay.port);
+    const old = await instance(throughRelay.toString(), url, 'http://old');
+    const history = new History();
+    await old.take('s1');
+    await old.store.createSession(sessionRecord('s1'));
+    await old.store.addParticipant(participantRecord('a', 's1'));
+    await history.run(
+      'vote',
+      3,
+      () => old.store.saveAnswer(answerRecord('s1', 'a', 1, 3)),
+      () => true
+    );
+
+    // The link stops just before the COMMIT: the transaction has checked its epoch and holds the owner row, idle on the server.
+    relay.cutBefore((chunk) => chunk.includes('COMMIT'));
+    const staleVote = history.attempt('vote', 5);
+    const stuck = old.store.saveAnswer(answerRecord('s1', 'a', 1, 5)).then(
+      () => 'committed',
+      (error: Error) => error.message
+    );
+    await waitFor(() => relay.isCut(), { message: 'the link cut before the COMMIT' });
+
+    // A real lease on the other side: taking the session over waits for the row, gives up after its lock timeout
+    // ("try again"), and succeeds once PostgreSQL ended the idle transaction (idle_in_transaction_session_timeout).
+    const leases = await PgSessionLeases.connect(url, 'http://next');
+    onTestFinished(() => leases.close());
+    const next = await PostgresStore.open({ connectionString: url });
+    onTestFinished(() => next.close());
+    next.fenceWith(leases);
+    await waitFor(async () => (await leases.acquire('s1')).here, { timeout: 30_000, interval: 200, message: 'the session taken over' });
+    const loaded = (await next.loadSession('s1'))!;
+    history.observed('vote', loaded.answers.find((a) => a.factor === 1)?.answer);
+    await history.run(
+      'vote',
+      2,
+      () => next.saveAnswer(answerRecord('s1', 'a', 1, 2)),
+      () => true
+    );
+
+    relay.heal();
+    const outcome = await stuck;
+    if (outcome === 'committed') staleVote.acknowledged();
+    expect(outcome).not.toBe('committed');
+    const stored = (await next.loadSession('s1'))!.answers.find((a) => a.factor === 1)?.answer;
+    expect(history.check(new Map([['vote', stored]]))).toEqual([]);
+  }, 60_000);
 });
 
 describe('PostgreSQL unreachable at start', () => {

@@ -9,6 +9,8 @@ import { describeStoreContract, type StoreImplementation } from '../helpers/stor
 import { makeDataDir } from '../helpers/server';
 import { PostgresStore } from '../../server/store/postgres';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
+import { TAKE_EPOCH_SQL } from '../../server/cluster/leases';
+import pg from 'pg';
 
 const implementations: StoreImplementation[] = [
   {
@@ -52,6 +54,25 @@ const implementations: StoreImplementation[] = [
           return other;
         }
       };
+    },
+    fencing: {
+      async open() {
+        const connectionString = await makeDatabase();
+        const store = await PostgresStore.open({ connectionString });
+        onTestFinished(() => store.close());
+        // What the lease side holds (server/cluster/leases.ts); the epochs are taken as a lease takes them.
+        const held = new Map<string, number>();
+        store.fenceWith({ epochOf: (id) => held.get(id) ?? null });
+        const admin = new pg.Client({ connectionString });
+        await admin.connect();
+        onTestFinished(() => admin.end());
+        const takeEpoch = async (sessionId: string, instanceUrl: string) => Number((await admin.query(TAKE_EPOCH_SQL, [sessionId, instanceUrl])).rows[0].epoch);
+        return {
+          store,
+          take: async (id) => void held.set(id, await takeEpoch(id, 'http://here')),
+          takeOver: async (id) => void (await takeEpoch(id, 'http://elsewhere'))
+        };
+      }
     }
   },
   {
