@@ -14,7 +14,8 @@ const LIMITS_FOR_TEST: GateLimits = {
   structsPerUpdate: LIMITS.yjsStructsPerUpdate,
   deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
   deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax
+  textMax: LIMITS.actionTextMax,
+  textUnits: LIMITS.actionTextUnits
 };
 
 /** The server's document with server-created texts. */
