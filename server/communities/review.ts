@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { buildTrend, isoDay, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
 import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
-import { clampGraphemes } from '../../src/lib/domain/text';
+import { clampText } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
 import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
@@ -36,7 +36,10 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
   return {
     community: { id: community.id, name: community.name },
     lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, factorCount),
-    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) })),
+    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
+      ...item,
+      text: clampText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+    })),
     originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
   };
 }
@@ -78,7 +81,10 @@ export async function openCommunityActions(store: Store, communityId: string): P
   const rows = await store.listCommunitySessions(communityId);
   // Only boards with an open point that has a due date are decoded: the calendar shows nothing else.
   const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows, (a) => a.due !== null)]);
-  return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) }));
+  return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({
+    ...item,
+    text: clampText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+  }));
 }
 
 /**

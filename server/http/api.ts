@@ -16,7 +16,8 @@ import type { SessionRegistry } from '../sessions/registry';
 import type { LiveSession } from '../sessions/live-session';
 import type { Identity } from '../sessions/projections';
 import type { Action } from '../sessions/policy';
-import { CommandError } from '../../src/lib/protocol';
+import { CommandError, LIMITS } from '../../src/lib/protocol';
+import { clampText } from '../../src/lib/domain/text';
 import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-events';
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
@@ -206,18 +207,26 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
   });
 
+  /**
+   * What every session export is built from. Each text a client wrote is cut to its limits again here
+   * (cheaply: code units first; action texts in boardPoints, review texts when the review is loaded),
+   * so what an export costs is bounded by the limits even for a database written before they counted units.
+   */
   async function exportData(live: LiveSession) {
     const doc = await live.doc();
     const room = live.room;
     const record = room.record;
+    const title = (t: string) => clampText(t, LIMITS.titleMax, LIMITS.titleUnits);
+    const owner = (t: string) => clampText(t, LIMITS.ownerMax, LIMITS.ownerUnits);
+    const comment = (t: string) => clampText(t, LIMITS.commentMax, LIMITS.commentUnits);
     return buildExport({
-      session: { code: record.code, title: record.title, language: record.language, phase: record.phase, createdAt: record.createdAt },
+      session: { code: record.code, title: title(record.title), language: record.language, phase: record.phase, createdAt: record.createdAt },
       participants: room.summary().participants,
       framework: room.framework,
-      results: room.results(),
-      actions: boardPoints(doc.doc, room.actionViews()),
+      results: room.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
+      actions: boardPoints(doc.doc, room.actionViews()).map((p) => (p.owner === null ? p : { ...p, owner: owner(p.owner) })),
       dotTotals: room.dotTotals(),
-      review: room.reviewItems()
+      review: room.reviewItems()?.map((i) => ({ ...i, sessionTitle: title(i.sessionTitle), owner: i.owner === null ? null : owner(i.owner) }))
     });
   }
 
@@ -282,7 +291,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     res
       .type('text/calendar; charset=utf-8')
       .set('Content-Disposition', `attachment; filename="session-${room.code}-actions.ics"`)
-      .send(actionsCalendar(due, room.record.title));
+      .send(await actionsCalendar(due, room.record.title));
   });
 
   router.get('/sessions/:code/export.md', async (req, res) => {
@@ -371,7 +380,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/communities/:id/actions.ics', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
-    const ics = actionsCalendar(await deps.communities.dueActions(community), community.name);
+    const ics = await actionsCalendar(await deps.communities.dueActions(community), community.name);
     res.type('text/calendar; charset=utf-8').set('Content-Disposition', 'attachment; filename="community-actions.ics"').send(ics);
   });
 
