@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { buildTrend, isoDay, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
 import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
-import { clampText } from '../../src/lib/domain/text';
+import { boundText } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
 import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
@@ -38,7 +38,7 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
     lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, factorCount),
     review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
       ...item,
-      text: clampText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+      text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
     })),
     originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
   };
@@ -83,7 +83,7 @@ export async function openCommunityActions(store: Store, communityId: string): P
   const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows, (a) => a.due !== null)]);
   return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({
     ...item,
-    text: clampText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+    text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
   }));
 }
 

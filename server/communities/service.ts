@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
 import { buildTrend, importedCounts, isoDay, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
 import { exportWords } from '../../src/lib/domain/export';
-import { clampText } from '../../src/lib/domain/text';
+import { boundText, clampText } from '../../src/lib/domain/text';
 import type { ReviewItem } from '../../src/lib/domain/review';
 import { capitalise, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
@@ -16,7 +16,7 @@ import { committed } from '../store/committed';
 import type { CommunityRecord, PaperFactorCounts, PaperSessionRecord, Store } from '../store/types';
 
 /** A name or title read back for an output, cut to its limits (a database written before the unit bound may hold more). */
-const clampTitle = (t: string) => clampText(t, LIMITS.titleMax, LIMITS.titleUnits);
+const clampTitle = (t: string) => boundText(t, LIMITS.titleMax, LIMITS.titleUnits);
 
 /**
  * Communities on top of the store: creation, the credential check, the page's

@@ -17,7 +17,7 @@ import type { LiveSession } from '../sessions/live-session';
 import type { Identity } from '../sessions/projections';
 import type { Action } from '../sessions/policy';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
-import { clampText } from '../../src/lib/domain/text';
+import { boundText } from '../../src/lib/domain/text';
 import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-events';
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
@@ -216,9 +216,9 @@ export function createApiRouter(deps: ApiDeps): Router {
     const doc = await live.doc();
     const room = live.room;
     const record = room.record;
-    const title = (t: string) => clampText(t, LIMITS.titleMax, LIMITS.titleUnits);
-    const owner = (t: string) => clampText(t, LIMITS.ownerMax, LIMITS.ownerUnits);
-    const comment = (t: string) => clampText(t, LIMITS.commentMax, LIMITS.commentUnits);
+    const title = (t: string) => boundText(t, LIMITS.titleMax, LIMITS.titleUnits);
+    const owner = (t: string) => boundText(t, LIMITS.ownerMax, LIMITS.ownerUnits);
+    const comment = (t: string) => boundText(t, LIMITS.commentMax, LIMITS.commentUnits);
     return buildExport({
       session: { code: record.code, title: title(record.title), language: record.language, phase: record.phase, createdAt: record.createdAt },
       participants: room.summary().participants,

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { clampGraphemes, clampText, clampTextMarked, clampUnits, graphemeLength, withinGraphemes, withinText, xmlSafe } from '../../src/lib/domain/text';
+import {
+  boundText,
+  clampGraphemes,
+  clampText,
+  clampTextMarked,
+  clampUnits,
+  graphemeLength,
+  withinGraphemes,
+  withinText,
+  xmlSafe
+} from '../../src/lib/domain/text';
 
 const FAMILY = '👨‍👩‍👧‍👦'; // four people joined by ZWJ: one grapheme, 11 UTF-16 units
 const FLAG = '🇳🇱'; // two regional indicators
@@ -93,5 +103,14 @@ describe('limits in code units (what a text costs)', () => {
     expect(xmlSafe('a\ufffeb\uffffc')).toBe('abc');
     expect(xmlSafe('a\ud800b\udc00c\ud800')).toBe('abc');
     expect(xmlSafe(`ok ${FAMILY} ${FLAG} 😀 é €`)).toBe(`ok ${FAMILY} ${FLAG} 😀 é €`);
+  });
+});
+
+describe('boundText (texts read back for outputs)', () => {
+  it('returns a text within the unit bound as it is, without segmenting, and cuts one beyond it to both bounds', () => {
+    const flags = '🇳🇱'.repeat(2000);
+    expect(boundText(flags, 2000, 8000)).toBe(flags);
+    expect(boundText(`${flags}x`, 2000, 8000)).toBe(flags);
+    expect(boundText(`${'b'.repeat(49)}a${'\u0301'.repeat(3_000_000)}`, 2000, 8000)).toBe('b'.repeat(49));
   });
 });

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { clampText } from '../domain/text';
+import { boundText } from '../domain/text';
 import { LIMITS, YJS_TEXTS, type ActionView } from '../protocol';
 import type { ActionPoint } from '../domain/action-points';
 import { SERVER_ORIGIN } from './origins';
@@ -31,7 +31,7 @@ export function createText(doc: Y.Doc, id: string, initial: string): void {
 
 /** The text of a point as stored, bounded to both limits (a board stored before the unit bound may hold more). */
 function plainText(doc: Y.Doc, id: string): string {
-  return clampText(textOf(doc, id)?.toString() ?? '', LIMITS.actionTextMax, LIMITS.actionTextUnits);
+  return boundText(textOf(doc, id)?.toString() ?? '', LIMITS.actionTextMax, LIMITS.actionTextUnits);
 }
 
 /**

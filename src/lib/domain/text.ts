@@ -79,6 +79,18 @@ export function clampText(s: string, max: number, units = max * UNITS_PER_GRAPHE
   return clampGraphemes(clampUnits(s, units), max);
 }
 
+/**
+ * A text read back for an output, bounded by what it may cost: returned as is
+ * (no segmenting at all) when within the unit bound, and cut to both bounds
+ * otherwise. The grapheme bound was checked when the text was written; the unit
+ * bound is what bounds the work of every output, and checking it costs nothing.
+ * For a database written before texts were bounded in code units, and for any
+ * text that reached the store another way.
+ */
+export function boundText(s: string, max: number, units = max * UNITS_PER_GRAPHEME): string {
+  return s.length <= units ? s : clampText(s, max, units);
+}
+
 /** `clampText`, ending in "…" when something was cut (for outputs people read: they should see that it was cut). */
 export function clampTextMarked(s: string, max: number, units = max * UNITS_PER_GRAPHEME): string {
   const cut = clampText(s, max, units);
