@@ -94,7 +94,10 @@ export async function openCommunityActions(store: Store, communityId: string): P
  */
 async function loadBoards(store: Store, rows: readonly CommunitySessionRow[], wanted: (a: ActionRecord) => boolean = () => true): Promise<EarlierBoard[]> {
   const boards: EarlierBoard[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
+    // One board decoded per turn of the event loop: a community's calendar decodes every board with a due
+    // point (each up to 8 MiB), and other requests (and /healthz) are answered in between.
+    if (index > 0) await new Promise((resolve) => setImmediate(resolve));
     const actions = await store.loadActionPoints(row.id);
     const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done' && wanted(a));
     boards.push({

@@ -53,12 +53,13 @@ export async function actionsCalendar(actions: readonly DueAction[], calendarNam
     const first = value.indexOf('BEGIN:VEVENT');
     const last = value.lastIndexOf('END:VEVENT\r\n') + 'END:VEVENT\r\n'.length;
     if (from === 0) {
-      head = value.slice(0, first);
+      head = fill(value.slice(0, first), texts);
       tail = value.slice(last);
     }
-    body += value.slice(first, last);
+    // Filled slice by slice, so escaping and folding are sliced too.
+    body += fill(value.slice(first, last), texts);
   }
-  return fill(head + body + tail, texts);
+  return head + body + tail;
 }
 
 function event(a: DueAction, slot: (text: string) => string, nameSlot: string): EventAttributes {
