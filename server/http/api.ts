@@ -22,6 +22,7 @@ import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
+import { sendJsonSliced } from './sliced-json';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
@@ -241,7 +242,10 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   router.get('/sessions/:code/export.json', async (req, res) => {
     const room = await facilitatorRoom(req, res);
-    if (room) res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`).json(await exportData(room));
+    if (!room) return;
+    const data = await exportData(room);
+    // Up to ~30 MB at the limits (500 people × 12 comments): written in slices, not in one blocking step.
+    await sendJsonSliced(res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`), data);
   });
 
   // CSV for machines: one table per request (?table=factors|ballots|actions|comments, default factors).
