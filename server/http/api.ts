@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, exportWords, type CsvTable } from '../../src/lib/domain/export';
+import { buildExport, CSV_TABLES, exportCsv, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
 import { actionsCalendar, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
@@ -22,7 +22,7 @@ import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
-import { sendJsonSliced } from './sliced-json';
+import { sendJsonSliced, sendTextSliced } from './sliced-json';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
@@ -301,8 +301,10 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/sessions/:code/export.md', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const md = exportMarkdown(await exportData(room), room.room.framework);
-    res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`).send(md);
+    const data = await exportData(room);
+    // Built and written a chunk of lines per turn of the event loop (up to ~30 MB at the limits).
+    res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`);
+    await sendTextSliced(res, markdownChunks(data, room.room.framework));
   });
 
   router.post('/communities', requireJson, json, async (req, res) => {

@@ -41,9 +41,13 @@ export function* jsonPieces(value: unknown): Generator<string> {
  */
 export async function sendJsonSliced(res: Response, value: unknown): Promise<void> {
   res.type('application/json; charset=utf-8');
+  await sendSliced(res, jsonPieces(value));
+}
+
+async function sendSliced(res: Response, chunks: Iterable<string>): Promise<void> {
   let buffered: string[] = [];
   let size = 0;
-  for (const piece of jsonPieces(value)) {
+  for (const piece of chunks) {
     // The client went away: nothing more to write.
     if (res.destroyed) return;
     buffered.push(piece);
@@ -63,4 +67,9 @@ export async function sendJsonSliced(res: Response, value: unknown): Promise<voi
     }
   }
   res.end(buffered.join(''));
+}
+
+/** Sends text given in chunks, a slice of at least SLICE_CHARS per turn of the event loop (see sendJsonSliced). */
+export async function sendTextSliced(res: Response, chunks: Iterable<string>): Promise<void> {
+  await sendSliced(res, chunks);
 }
