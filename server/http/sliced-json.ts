@@ -58,11 +58,14 @@ async function sendSliced(res: Response, chunks: Iterable<string>): Promise<void
       size = 0;
       // Waits for the socket when its buffer is full, and otherwise lets other work run in between.
       await new Promise<void>((resolve) => {
-        if (ok) setImmediate(resolve);
-        else {
-          res.once('drain', () => resolve());
-          res.once('close', () => resolve());
-        }
+        if (ok) return void setImmediate(resolve);
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
       });
     }
   }
