@@ -13,7 +13,8 @@ const GATE = {
   structsPerUpdate: LIMITS.yjsStructsPerUpdate,
   deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
   deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax
+  textMax: LIMITS.actionTextMax,
+  textUnits: LIMITS.actionTextUnits
 };
 
 /** A board with 300 texts, 1,500 characters each, typed by 50 people. */

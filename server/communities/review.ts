@@ -2,7 +2,7 @@ import * as Y from 'yjs';
 import { buildTrend, isoDay, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
 import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
-import { clampGraphemes } from '../../src/lib/domain/text';
+import { boundText } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
 import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
@@ -40,7 +40,10 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
   return {
     community: { id: community.id, name: community.name },
     lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, factorCount),
-    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) })),
+    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
+      ...item,
+      text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+    })),
     originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
   };
 }
@@ -94,7 +97,10 @@ export async function openCommunityActions(store: Store, communityId: string): P
   const rows = await store.listCommunitySessions(communityId);
   // Only boards with an open point that has a due date are decoded: the calendar shows nothing else.
   const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows, (a) => a.due !== null)]);
-  return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({ ...item, text: clampGraphemes(item.text, LIMITS.actionTextMax) }));
+  return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({
+    ...item,
+    text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+  }));
 }
 
 /**
@@ -104,7 +110,10 @@ export async function openCommunityActions(store: Store, communityId: string): P
  */
 async function loadBoards(store: Store, rows: readonly CommunitySessionRow[], wanted: (a: ActionRecord) => boolean = () => true): Promise<EarlierBoard[]> {
   const boards: EarlierBoard[] = [];
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
+    // One board decoded per turn of the event loop: a community's calendar decodes every board with a due
+    // point (each up to 8 MiB), and other requests (and /healthz) are answered in between.
+    if (index > 0) await new Promise((resolve) => setImmediate(resolve));
     const actions = await store.loadActionPoints(row.id);
     const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done' && wanted(a));
     boards.push({

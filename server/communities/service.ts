@@ -10,7 +10,7 @@ import {
   type RevealedSessionInput
 } from '../../src/lib/domain/community';
 import { exportWords } from '../../src/lib/domain/export';
-import { clampGraphemes } from '../../src/lib/domain/text';
+import { boundText, clampText } from '../../src/lib/domain/text';
 import type { ReviewItem } from '../../src/lib/domain/review';
 import { capitalise, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
@@ -22,6 +22,9 @@ import type { FrameworkCatalog } from '../content';
 import { generateId, generateToken, hashToken } from '../security/tokens';
 import { committed } from '../store/committed';
 import type { CommunityRecord, PaperFactorCounts, PaperSessionRecord, Store } from '../store/types';
+
+/** A name or title read back for an output, cut to its limits (a database written before the unit bound may hold more). */
+const clampTitle = (t: string) => boundText(t, LIMITS.titleMax, LIMITS.titleUnits);
 
 /**
  * Communities on top of the store: creation, the credential check, the page's
@@ -123,12 +126,12 @@ export class CommunityService {
     const revealed: RevealedSessionInput[] = [];
     for (const s of live) {
       const latest = await this.store.loadLatestRevealedRound(s.id);
-      if (latest) revealed.push({ code: s.code, title: s.title, revealedAt: latest.revealedAt, results: latest.results });
+      if (latest) revealed.push({ code: s.code, title: clampTitle(s.title), revealedAt: latest.revealedAt, results: latest.results });
     }
     // The figures stored with each paper session: nothing is recomputed from its counts here.
     const papers: PaperSessionInput[] = paper.map((p) => ({
       code: p.code,
-      title: p.title,
+      title: clampTitle(p.title),
       date: p.date,
       createdAt: p.createdAt,
       factors: p.factors,
@@ -136,7 +139,7 @@ export class CommunityService {
       source: p.source
     }));
     return {
-      community: { id: community.id, name: community.name },
+      community: { id: community.id, name: clampTitle(community.name) },
       sessions: buildTrend(revealed, papers, framework.factors.length),
       thresholds: { weakBelow: DEFAULT_THRESHOLDS.weakBelow, divergentBelow: DEFAULT_THRESHOLDS.divergentBelow }
     };
@@ -145,7 +148,7 @@ export class CommunityService {
   /** The default title of the community's next live session: its name and the meeting's number, e.g. "Greenport LC · 3". */
   async nextSessionTitle(community: CommunityRecord): Promise<string> {
     const held = (await this.store.listCommunitySessions(community.id)).length;
-    return clampGraphemes(`${community.name} · ${held + 1}`, LIMITS.titleMax);
+    return clampText(`${community.name} · ${held + 1}`, LIMITS.titleMax, LIMITS.titleUnits);
   }
 
   /** Stores a paper session (validated against the community's framework); answers its code. */

@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { safeWorkbook } from './cells';
 import { COMMUNITY_CSV_HEADERS, communityLongRows, type CommunityExportInput } from '../../src/lib/domain/community-export';
 
 /**
@@ -17,5 +18,7 @@ export async function communityXlsx(data: CommunityExportInput): Promise<Buffer>
   ws.getColumn(9).numFmt = '0.00';
   // Cells get plain values; ExcelJS writes a string as a string, never as a formula.
   for (const row of communityLongRows(data)) ws.addRow(row);
+  // Every text cell, in every sheet: no character XML forbids, no cell over Excel's 32,767.
+  safeWorkbook(book);
   return Buffer.from(await book.xlsx.writeBuffer());
 }

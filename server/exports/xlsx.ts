@@ -1,4 +1,5 @@
 import ExcelJS from 'exceljs';
+import { safeWorkbook } from './cells';
 import { attentionReasons, distributionCells, exportWords, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
 
 /**
@@ -55,5 +56,7 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[]): Promise<B
   const answers = sheet(t.ballots, [t.voter, t.group, t.round, ...Array.from({ length: factorCount }, (_, i) => String(i + 1))], [14, 16, 8]);
   for (const b of ballots) answers.addRow([b.voter, b.group ?? '', b.round, ...b.answers.map((a) => (a === 'unknown' ? t.unknown : a))]);
 
+  // Every text cell, in every sheet: no character XML forbids, no cell over Excel's 32,767.
+  safeWorkbook(book);
   return Buffer.from(await book.xlsx.writeBuffer());
 }

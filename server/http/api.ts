@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, CSV_TABLES, exportCsv, exportMarkdown, exportWords, type CsvTable } from '../../src/lib/domain/export';
+import { buildExport, CSV_TABLES, exportCsv, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
 import { actionsCalendar, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
@@ -29,11 +29,13 @@ import type { SessionRegistry } from '../sessions/registry';
 import type { LiveSession } from '../sessions/live-session';
 import type { Identity } from '../sessions/projections';
 import type { Action } from '../sessions/policy';
-import { CommandError } from '../../src/lib/protocol';
+import { CommandError, LIMITS } from '../../src/lib/protocol';
+import { boundText } from '../../src/lib/domain/text';
 import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-events';
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
+import { sendJsonSliced, sendTextSliced } from './sliced-json';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
@@ -248,18 +250,26 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
   });
 
+  /**
+   * What every session export is built from. Each text a client wrote is cut to its limits again here
+   * (cheaply: code units first; action texts in boardPoints, review texts when the review is loaded),
+   * so what an export costs is bounded by the limits even for a database written before they counted units.
+   */
   async function exportData(live: LiveSession) {
     const doc = await live.doc();
     const room = live.room;
     const record = room.record;
+    const title = (t: string) => boundText(t, LIMITS.titleMax, LIMITS.titleUnits);
+    const owner = (t: string) => boundText(t, LIMITS.ownerMax, LIMITS.ownerUnits);
+    const comment = (t: string) => boundText(t, LIMITS.commentMax, LIMITS.commentUnits);
     return buildExport({
-      session: { code: record.code, title: record.title, language: record.language, phase: record.phase, createdAt: record.createdAt },
+      session: { code: record.code, title: title(record.title), language: record.language, phase: record.phase, createdAt: record.createdAt },
       participants: room.summary().participants,
       framework: room.framework,
-      results: room.results(),
-      actions: boardPoints(doc.doc, room.actionViews()),
+      results: room.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
+      actions: boardPoints(doc.doc, room.actionViews()).map((p) => (p.owner === null ? p : { ...p, owner: owner(p.owner) })),
       dotTotals: room.dotTotals(),
-      review: room.reviewItems()
+      review: room.reviewItems()?.map((i) => ({ ...i, sessionTitle: title(i.sessionTitle), owner: i.owner === null ? null : owner(i.owner) }))
     });
   }
 
@@ -274,7 +284,10 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   router.get('/sessions/:code/export.json', async (req, res) => {
     const room = await facilitatorRoom(req, res);
-    if (room) res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`).json(await exportData(room));
+    if (!room) return;
+    const data = await exportData(room);
+    // Up to ~30 MB at the limits (500 people × 12 comments): written in slices, not in one blocking step.
+    await sendJsonSliced(res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`), data);
   });
 
   // CSV for machines: one table per request (?table=factors|ballots|actions|comments, default factors).
@@ -324,14 +337,16 @@ export function createApiRouter(deps: ApiDeps): Router {
     res
       .type('text/calendar; charset=utf-8')
       .set('Content-Disposition', `attachment; filename="session-${room.code}-actions.ics"`)
-      .send(actionsCalendar(due, room.record.title));
+      .send(await actionsCalendar(due, room.record.title));
   });
 
   router.get('/sessions/:code/export.md', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const md = exportMarkdown(await exportData(room), room.room.framework);
-    res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`).send(md);
+    const data = await exportData(room);
+    // Built and written a chunk of lines per turn of the event loop (up to ~30 MB at the limits).
+    res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`);
+    await sendTextSliced(res, markdownChunks(data, room.room.framework));
   });
 
   router.post('/communities', requireJson, json, async (req, res) => {
@@ -415,7 +430,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/communities/:id/actions.ics', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
-    const ics = actionsCalendar(await deps.communities.dueActions(community), community.name);
+    const ics = await actionsCalendar(await deps.communities.dueActions(community), community.name);
     res.type('text/calendar; charset=utf-8').set('Content-Disposition', 'attachment; filename="community-actions.ics"').send(ics);
   });
 

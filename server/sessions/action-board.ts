@@ -11,6 +11,7 @@ import { KeyedSerial } from './serial';
 import type { CommunityContext } from './projections';
 import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
 import { createHash } from 'node:crypto';
+import { clampText } from '../../src/lib/domain/text';
 
 /** What the action board needs of the room it belongs to. */
 export interface ActionBoardContext {
@@ -355,7 +356,7 @@ export class ActionBoard {
         },
         sameTurn: () => {
           const item = next!;
-          if (createdCopy) text.create(createdCopy, item.text);
+          if (createdCopy) text.create(createdCopy, clampText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits));
         },
         undoSameTurn: () => {
           if (createdCopy) text.remove(createdCopy);

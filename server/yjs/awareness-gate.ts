@@ -4,7 +4,7 @@
  * edit and where their caret is. Everything is rebuilt from checked fields, so
  * no other key, markup or style string from one browser reaches another.
  */
-import { clampGraphemes } from '../../src/lib/domain/text';
+import { clampText } from '../../src/lib/domain/text';
 import { LIMITS, PRESENCE_PALETTE } from '../../src/lib/protocol';
 
 /** A relative position as Yjs writes it to JSON (`Y.relativePositionToJSON`), ids only. */
@@ -37,7 +37,7 @@ export function readAwarenessState(json: string): PresenceState | null | undefin
   if (raw === null) return null;
   if (typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const value = raw as Record<string, unknown>;
-  const name = typeof value.name === 'string' ? clampGraphemes(value.name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim(), LIMITS.nameMax) : '';
+  const name = typeof value.name === 'string' ? clampText(value.name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim(), LIMITS.nameMax, LIMITS.nameUnits) : '';
   const colour =
     Number.isInteger(value.colour) && (value.colour as number) >= 0 && (value.colour as number) < PRESENCE_PALETTE.length ? (value.colour as number) : 0;
   const editing = typeof value.editing === 'string' && ACTION_ID.test(value.editing) ? value.editing : null;

@@ -6,8 +6,9 @@ import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
 import { LIMITS, YJS_CLOSE, YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
-import { createText } from '../../src/lib/board/actions';
-import { clientOrigin, docOrigin, LOAD_ORIGIN } from '../../src/lib/board/origins';
+import { createText, textsMap } from '../../src/lib/board/actions';
+import { clientOrigin, docOrigin, LOAD_ORIGIN, SERVER_ORIGIN } from '../../src/lib/board/origins';
+import { clampText } from '../../src/lib/domain/text';
 import type { Store } from '../store/types';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import { checkUpdate, type GateLimits } from './update-gate';
@@ -23,7 +24,8 @@ const GATE: GateLimits = {
   structsPerUpdate: LIMITS.yjsStructsPerUpdate,
   deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
   deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax
+  textMax: LIMITS.actionTextMax,
+  textUnits: LIMITS.actionTextUnits
 };
 
 export type YjsLimits = Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>;
@@ -106,7 +108,30 @@ export class DocRoom {
     room.appendsSinceCompaction = updates.length;
     room.storedBytes = Y.encodeStateAsUpdate(room.doc).length;
     if (room.dropPending()) console.warn(`Yjs document of session ${sessionId} had changes with missing dependencies; dropped them`);
+    const cut = room.cutOverlong();
+    if (cut > 0) console.warn(`Yjs document of session ${sessionId}: ${cut} action text(s) over the length limits, cut`);
     return room;
+  }
+
+  /**
+   * Cuts action texts a board stored before the unit bound (or written past the gate) may hold beyond the
+   * limits, at a grapheme boundary, as the server's own change (stored and sent like any other). Otherwise
+   * such a text would go to every client on every sync and into every export. Answers how many were cut.
+   */
+  private cutOverlong(): number {
+    let cut = 0;
+    this.doc.transact(() => {
+      textsMap(this.doc).forEach((text) => {
+        if (!(text instanceof Y.Text) || text.length <= LIMITS.actionTextUnits) return;
+        const whole = text.toString();
+        // The gate lets only strings into these texts, so string offsets are the text's positions.
+        if (whole.length !== text.length) return;
+        const kept = clampText(whole, LIMITS.actionTextMax, LIMITS.actionTextUnits);
+        text.delete(kept.length, text.length - kept.length);
+        cut++;
+      });
+    }, SERVER_ORIGIN);
+    return cut;
   }
 
   /**

@@ -22,6 +22,8 @@ export interface GateLimits {
   deletedItemsPerUpdate: number;
   /** Graphemes in one action text. */
   textMax: number;
+  /** UTF-16 code units in one action text (what the text costs; checked before graphemes are counted). */
+  textUnits: number;
 }
 
 /** No one types 2^40 characters into one board: a larger clock is hostile (and past 2^53 clocks lose precision). */
@@ -279,14 +281,23 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
     }
   }
 
-  // Length: cheap bound in UTF-16 units first (a grapheme is at least one unit); exact only near the limit.
+  // Length, in two bounds: UTF-16 code units (what a text costs to store, send, export and segment) and
+  // graphemes (what people count). Units first: a cheap upper bound from the text's length, the exact
+  // count after this update's deletions only when that bound is passed, and graphemes are only ever
+  // counted on a text already within the unit bound (a grapheme is at least one unit).
+  const deletedUnits = deletes.reduce((sum, d) => sum + d.len, 0);
   const inserted = new Map<Y.Text, string[]>();
   for (const rec of newRecs) if (rec.str !== null) (inserted.get(rec.text!) ?? inserted.set(rec.text!, []).get(rec.text!)!).push(rec.str);
   for (const [text, strings] of inserted) {
     const added = strings.reduce((sum, s) => sum + s.length, 0);
+    if (added > limits.textUnits) refuse('text_too_long', `an action text would hold more than ${limits.textUnits} code units`);
     if (text.length + added <= limits.textMax) continue;
-    const kept = keptText(text, deletedIn);
-    const total = graphemeLength(kept) + strings.reduce((sum, s) => sum + graphemeLength(s), 0);
+    // This update deletes at most `deletedUnits` of what the text shows: a text still over the bound without them is refused unread.
+    if (text.length - deletedUnits + added > limits.textUnits) refuse('text_too_long', `an action text would hold more than ${limits.textUnits} code units`);
+    const kept = text.length + added <= limits.textUnits ? null : keptText(text, deletedIn);
+    const units = (kept?.length ?? text.length) + added;
+    if (units > limits.textUnits) refuse('text_too_long', `an action text would hold ${units} code units`);
+    const total = graphemeLength(kept ?? keptText(text, deletedIn)) + strings.reduce((sum, s) => sum + graphemeLength(s), 0);
     if (total > limits.textMax) refuse('text_too_long', `an action text would hold ${total} characters`);
   }
 

@@ -303,11 +303,11 @@ describe('board attacks over Yjs', () => {
     expect(states.get(viewer.doc.clientID)).toEqual({ name: 'Honest', colour: 2, editing: null });
     const served = await servedDoc(server, session);
     expect([...served.awareness.getStates().keys()].sort()).toEqual([777, viewer.doc.clientID].sort());
-    // The first name was cut to 40 graphemes, whole families of emoji each.
+    // The first name was cut to its limits (40 graphemes, 160 code units): 20 whole families of emoji (8 units each).
     raw.send(entry(777, 3, hostile));
     await waitFor(() => (viewer.provider.awareness.getStates().get(777) as { name?: string } | undefined)?.name !== 'Mallory', {
       message: 'long name relayed'
     });
-    expect((viewer.provider.awareness.getStates().get(777) as { name: string }).name).toBe('👨‍👩‍👧'.repeat(40));
+    expect((viewer.provider.awareness.getStates().get(777) as { name: string }).name).toBe('👨‍👩‍👧'.repeat(20));
   });
 });

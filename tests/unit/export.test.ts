@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ActionPoint } from '../../src/lib/board/actions';
 import type { Answer } from '../../src/lib/domain/ballots';
 import ExcelJS from 'exceljs';
-import { buildExport, escapeMarkdown, exportCsv, exportMarkdown, type CsvTable, type ExportInput } from '../../src/lib/domain/export';
+import { buildExport, escapeMarkdown, exportCsv, exportMarkdown, markdownChunks, type CsvTable, type ExportInput } from '../../src/lib/domain/export';
 import { exportXlsx } from '../../server/exports/xlsx';
 import type { Language } from '../../src/lib/domain/framework';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
@@ -308,6 +308,27 @@ describe('exportMarkdown', () => {
     const nl = exportMarkdown(buildExport(input('nl', { results: [], actions: [] })), framework);
     expect(nl).toContain('Nog geen resultaten onthuld.');
     expect(nl).toContain('Nog geen actiepunten.');
+  });
+});
+
+describe('markdownChunks', () => {
+  it('gives the report in chunks of whole lines that join to exactly the report, at chunk boundaries too', () => {
+    for (const count of [0, 1, 199, 200, 201, 400, 450]) {
+      const actions = Array.from({ length: count }, (_, i) => action(`c${i}`, (i % 12) + 1, `Point ${i}  `));
+      const data = buildExport(input('en', { actions }));
+      const chunks = [...markdownChunks(data, framework)];
+      const md = chunks.join('');
+      expect(md).toBe(exportMarkdown(data, framework));
+      for (const chunk of chunks) expect(chunk.endsWith('\n')).toBe(true);
+      if (count >= 400) expect(chunks.length).toBeGreaterThan(2);
+      // One line break at the end, no blank line doubled where a chunk ends, every point on its own line, in order.
+      expect(md.endsWith('\n') && !md.endsWith('\n\n')).toBe(true);
+      expect(md).not.toContain('\n\n\n');
+      const lines = md.split('\n');
+      const points = lines.flatMap((line, at) => (line.startsWith('- [ ] Point ') ? [at] : []));
+      expect(points).toHaveLength(count);
+      points.forEach((at, i) => expect(at).toBe(points[0] + i));
+    }
   });
 });
 

@@ -14,7 +14,8 @@ const LIMITS_FOR_TEST: GateLimits = {
   structsPerUpdate: LIMITS.yjsStructsPerUpdate,
   deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
   deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax
+  textMax: LIMITS.actionTextMax,
+  textUnits: LIMITS.actionTextUnits
 };
 
 /** The server's document with server-created texts. */
@@ -206,6 +207,45 @@ describe('Yjs update gate', () => {
       })
     );
     expect([...new Intl.Segmenter().segment(text(server, 'p1').toString())].length).toBe(2000);
+  });
+
+  it('counts the length limit in code units too: one letter under 20,000 combining marks (one grapheme) is refused, at both bounds is allowed', () => {
+    const server = serverDoc('p1', 'p2');
+    expectRefused(
+      server,
+      updateOf(clientOf(server), (d) => text(d, 'p1').insert(0, `a${'\u0301'.repeat(20_000)}`)),
+      'text_too_long'
+    );
+    // Exactly 8,000 code units (2,000 flags: 2,000 graphemes) is allowed; one more unit is not.
+    const a = clientOf(server);
+    expectAllowed(
+      server,
+      updateOf(a, (d) => text(d, 'p1').insert(0, '🇳🇱'.repeat(LIMITS.actionTextMax)))
+    );
+    expectRefused(
+      server,
+      updateOf(clientOf(server), (d) => text(d, 'p1').insert(0, '\u0301')),
+      'text_too_long'
+    );
+    // Typed a piece at a time, marks stop at the unit bound; deleting in the same update makes room.
+    const b = clientOf(server);
+    expectAllowed(
+      server,
+      updateOf(b, (d) => text(d, 'p2').insert(0, `a${'\u0301'.repeat(LIMITS.actionTextUnits - 1)}`))
+    );
+    expectRefused(
+      server,
+      updateOf(clientOf(server), (d) => text(d, 'p2').insert(1, '\u0301')),
+      'text_too_long'
+    );
+    expectAllowed(
+      server,
+      updateOf(b, (d) => {
+        text(d, 'p2').delete(1, 10);
+        text(d, 'p2').insert(1, '\u0301'.repeat(10));
+      })
+    );
+    expect(text(server, 'p2').length).toBe(LIMITS.actionTextUnits);
   });
 
   it('refuses updates that depend on changes the server does not have, and malformed ones', () => {

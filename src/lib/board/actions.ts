@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { clampGraphemes } from '../domain/text';
+import { boundText } from '../domain/text';
 import { LIMITS, YJS_TEXTS, type ActionView } from '../protocol';
 import type { ActionPoint } from '../domain/action-points';
 import { SERVER_ORIGIN } from './origins';
@@ -38,9 +38,9 @@ export function removeText(doc: Y.Doc, id: string): void {
   doc.transact(() => textsMap(doc).delete(id), SERVER_ORIGIN);
 }
 
-/** The text of a point as stored, bounded to the limit. */
+/** The text of a point as stored, bounded to both limits (a board stored before the unit bound may hold more). */
 function plainText(doc: Y.Doc, id: string): string {
-  return clampGraphemes(textOf(doc, id)?.toString() ?? '', LIMITS.actionTextMax);
+  return boundText(textOf(doc, id)?.toString() ?? '', LIMITS.actionTextMax, LIMITS.actionTextUnits);
 }
 
 /**

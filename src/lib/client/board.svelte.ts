@@ -4,9 +4,10 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import { newActionId, textOf, textsMap } from '../board/actions';
-import { clampGraphemes } from '../domain/text';
+import { clampText } from '../domain/text';
 import { connectWithTickets } from './yjs-ticket';
 import {
+  LIMITS,
   PRESENCE_PALETTE,
   YJS_CLOSE,
   YJS_PATH,
@@ -141,7 +142,7 @@ export class BoardClient {
     });
     this.watchServerAnswers();
     const colour = this.doc.clientID % PRESENCE_PALETTE.length;
-    this.provider.awareness.setLocalState({ name: clampGraphemes(name, 40), colour, editing: null } satisfies BoardPresence);
+    this.provider.awareness.setLocalState({ name: clampText(name, LIMITS.nameMax, LIMITS.nameUnits), colour, editing: null } satisfies BoardPresence);
     this.provider.on('status', ({ status }) => {
       this.status = status === 'connected' ? 'online' : status === 'connecting' && !this.synced ? 'connecting' : 'offline';
       // A new connection must confirm again what is still outstanding.
@@ -171,7 +172,7 @@ export class BoardClient {
         if (clientId === this.doc.clientID || typeof presence.editing !== 'string') continue;
         (editors[presence.editing] ??= []).push({
           // Shown as text only, and the colour only through our palette.
-          name: clampGraphemes(typeof presence.name === 'string' ? presence.name : '', 40),
+          name: clampText(typeof presence.name === 'string' ? presence.name : '', LIMITS.nameMax, LIMITS.nameUnits),
           colour: paletteIndex(presence.colour),
           editing: presence.editing,
           cursor: presence.cursor

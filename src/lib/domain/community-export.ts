@@ -55,7 +55,9 @@ export function communityMarkdown(data: CommunityExportInput, framework: Framewo
     lines.push(`| ${t.date} | ${t.session} | ${t.source} | ${t.voters} | ${t.attention} |`, '|---|---|---|---:|---|');
     for (const s of data.sessions) {
       const attention = s.attention.map((n) => `${n}. ${framework.factors[n - 1]?.title[lang] ?? ''}`).join('; ') || '–';
-      lines.push(`| ${s.date} | ${cell(s.title)} (${s.code}) | ${s.source === 'paper' ? t.paper : t.live} | ${s.voters} | ${cell(attention)} |`);
+      lines.push(
+        `| ${s.date} | ${cell(s.title)} (${s.code}) | ${s.source === 'paper' ? t.paper : s.source === 'import' ? t.imported : t.live} | ${s.voters} | ${cell(attention)} |`
+      );
     }
     lines.push('', `## ${t.trends}`, '');
     for (const trend of factorTrends(data.sessions, framework.factors.length)) {

@@ -235,11 +235,22 @@ export function attentionReasons(a: ExportJson['attention'][number], lang: Langu
 
 /** An agenda-ready Markdown report: summary, results table, attention list, comments, actions by dots. */
 export function exportMarkdown(data: ExportJson, framework: Framework): string {
+  return [...markdownChunks(data, framework)].join('');
+}
+
+/** Lines held before a chunk of the Markdown report is given out. */
+const MARKDOWN_CHUNK_LINES = 200;
+
+/**
+ * The Markdown report in chunks of whole lines (joined, they are `exportMarkdown`), so a server can
+ * write a large one (at the limits: 6,000 comments of 2,000 code units) a chunk per turn of its event loop.
+ */
+export function* markdownChunks(data: ExportJson, framework: Framework): Generator<string> {
   const lang = data.session.language;
   const words = exportWords(lang);
   const t = words.export;
   const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
-  const lines: string[] = [];
+  let lines: string[] = [];
   lines.push(`# ${inline(data.session.title)}`, '');
   lines.push(`- ${t.date}: ${data.session.createdAt.slice(0, 10)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
   if (data.round !== null) lines.push(`- ${t.round}: ${data.round}`);
@@ -256,6 +267,10 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
       ].filter(Boolean);
       const status = r.status ? words.review.statuses[r.status] : words.review.notReviewed;
       lines.push(`- **${status}**: ${inline(r.text) || '…'} (${meta.join(', ')})`);
+      if (lines.length >= MARKDOWN_CHUNK_LINES) {
+        yield `${lines.join('\n')}\n`;
+        lines = [];
+      }
     }
   }
 
@@ -281,7 +296,13 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
     lines.push('', `## ${t.comments}`);
     for (const f of commented) {
       lines.push('', `### ${f.number}. ${escapeMarkdown(f.title)}`, '');
-      for (const c of f.comments) lines.push(`- ${inline(c)}`);
+      for (const c of f.comments) {
+        lines.push(`- ${inline(c)}`);
+        if (lines.length >= MARKDOWN_CHUNK_LINES) {
+          yield `${lines.join('\n')}\n`;
+          lines = [];
+        }
+      }
     }
   }
 
@@ -296,6 +317,11 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
       words.actions.votes(a.votes)
     ].filter(Boolean);
     lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${inline(a.text) || '…'} (${meta.join(', ')})`);
+    if (lines.length >= MARKDOWN_CHUNK_LINES) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
   }
-  return `${lines.join('\n').trimEnd()}\n`;
+  // The report ends with the action list (each chunk ends with a line break; nothing after the last line).
+  if (lines.length > 0) yield `${lines.join('\n').trimEnd()}\n`;
 }

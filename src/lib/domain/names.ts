@@ -1,3 +1,5 @@
+import { clampGraphemes } from './text';
+
 /**
  * Display names people can tell apart. A name that is already taken in the
  * session (compared without case, accents of composition or extra spaces) gets
@@ -50,17 +52,4 @@ function isPictographic(text: string, offset: number): boolean {
   const before = text.slice(Math.max(0, offset - 2), offset).replace(/\uFE0F$/, '');
   const after = text.slice(offset + 1, offset + 3);
   return /\p{Extended_Pictographic}$/u.test(before) && /^\p{Extended_Pictographic}/u.test(after);
-}
-
-/** Cuts `text` to at most `max` grapheme clusters (never inside an emoji or a combined character). */
-function clampGraphemes(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  let out = '';
-  let count = 0;
-  for (const { segment } of segmenter.segment(text)) {
-    if (++count > max) break;
-    out += segment;
-  }
-  return out;
 }

@@ -82,6 +82,7 @@ export const en: Messages = {
     groupProgress: (done: number, total: number) => `${done} of ${total} participants done`,
     comment: 'Comment (optional)',
     commentPlaceholder: 'Why this score?',
+    commentFull: (max: number) => `A comment holds at most ${max} characters; the rest was not added.`,
     commentAfterScore: 'Choose a score first, then add a comment.',
     findings: 'Findings from the research',
     tips: 'Tips: what now?',
@@ -267,6 +268,7 @@ export const en: Messages = {
     unsavedBody: 'The session was closed before this text you typed offline reached the server. It is only on this page: copy it if you want to keep it.',
     copyUnsaved: 'Copy the text',
     waiting: 'Waiting for the connection; you can already type.',
+    textFull: (max: number) => `An action point holds at most ${max} characters; the rest was not added.`,
     empty: 'No action points yet. Start from a factor that needs attention.',
     factor: 'Factor',
     loading: 'Loading the action board…'

@@ -81,6 +81,7 @@ export const nl = {
     groupProgress: (done: number, total: number) => `${done} van ${total} deelnemers klaar`,
     comment: 'Toelichting (optioneel)',
     commentPlaceholder: 'Waarom deze score?',
+    commentFull: (max: number) => `Een opmerking heeft hooguit ${max} tekens; de rest is niet overgenomen.`,
     commentAfterScore: 'Kies eerst een score; daarna kun je toelichten.',
     findings: 'Bevindingen uit het onderzoek',
     tips: 'Tips: hoe nu verder?',
@@ -268,6 +269,7 @@ export const nl = {
       'De sessie werd gesloten voordat deze tekst, die je offline typte, de server bereikte. Hij staat alleen op deze pagina: kopieer hem als je hem wilt houden.',
     copyUnsaved: 'Kopieer de tekst',
     waiting: 'Wacht op de verbinding; je kunt al typen.',
+    textFull: (max: number) => `Een actiepunt heeft hooguit ${max} tekens; de rest is niet overgenomen.`,
     empty: 'Nog geen actiepunten. Begin bij een aandachtspunt.',
     factor: 'Factor',
     loading: 'Actiebord laden…'

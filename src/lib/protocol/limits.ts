@@ -1,10 +1,24 @@
-/** Sizes and rates the server enforces; clients use them to stop bad input early. */
+/**
+ * Sizes and rates the server enforces; clients use them to stop bad input early.
+ *
+ * Every text a client writes has two bounds (see src/lib/domain/text.ts): `…Max` in
+ * graphemes (what people count, and where a cut falls) and `…Units` in UTF-16 code
+ * units (what it costs to segment, escape, fold, store and send). The units are
+ * `UNITS_PER_GRAPHEME` (4) × the graphemes: room for any real writing, including a
+ * text of flags or emoji, while a letter under 20,000 combining marks (one grapheme)
+ * is refused. docs/protocol.md has the table of fields and where each is enforced.
+ */
 export const LIMITS = {
   titleMax: 120,
+  titleUnits: 120 * 4,
   nameMax: 40,
+  nameUnits: 40 * 4,
   commentMax: 500,
+  commentUnits: 500 * 4,
   actionTextMax: 2000,
+  actionTextUnits: 2000 * 4,
   ownerMax: 80,
+  ownerUnits: 80 * 4,
   /** Names a presenter screen shows arriving in the lobby (the latest ones; the count shows all). */
   arrivalsShown: 60,
   /** Participants in one session, unless configured otherwise. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LANGUAGES, SCORES } from '../domain/framework';
 import { PHASES } from '../domain/phases';
-import { withinGraphemes } from '../domain/text';
+import { withinGraphemes, withinText } from '../domain/text';
 import { LIMITS } from './limits';
 import { visibleText } from '../domain/names';
 import { ACTION_STATUSES } from './yjs';
@@ -10,10 +10,11 @@ import { REVIEW_STATUSES } from '../domain/review';
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
-const displayText = (max: number) =>
+/** A name or title: at most `max` graphemes and `units` UTF-16 units (the units checked first, before any work). */
+const displayText = (max: number, units: number) =>
   z
     .string()
-    .max(max * 4)
+    .max(units)
     // Control and invisible format characters have no business in names and titles (see visibleText).
     .transform(visibleText)
     // Counted in graphemes: an emoji at the limit is one character, never half of one.
@@ -25,7 +26,7 @@ const factorNumber = z.number().int().min(1).max(40);
  */
 const commentText = z
   .string()
-  .max(LIMITS.commentMax * 8)
+  .max(LIMITS.commentUnits)
   .transform((s) => s.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' '))
   .refine((s) => withinGraphemes(s, LIMITS.commentMax), `must be at most ${LIMITS.commentMax} characters`);
 const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id');
@@ -33,7 +34,7 @@ const actionId = z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, 'must be an action id
 /** `POST /api/sessions` body. */
 export const CreateSessionRequest = z
   .object({
-    title: displayText(LIMITS.titleMax).optional(),
+    title: displayText(LIMITS.titleMax, LIMITS.titleUnits).optional(),
     language: z.enum(LANGUAGES).optional(),
     anonymous: z.boolean().optional(),
     framework: z.string().max(64).optional(),
@@ -46,7 +47,7 @@ export type CreateSessionRequest = z.input<typeof CreateSessionRequest>;
 /** `POST /api/communities` body. */
 export const CreateCommunityRequest = z
   .object({
-    name: displayText(LIMITS.titleMax).refine((s) => s.trim().length > 0, 'must not be empty'),
+    name: displayText(LIMITS.titleMax, LIMITS.titleUnits).refine((s) => s.trim().length > 0, 'must not be empty'),
     language: z.enum(LANGUAGES).optional(),
     framework: z.string().max(64).optional()
   })
@@ -58,7 +59,7 @@ const paperCount = z.number().int().min(0).max(PAPER_MAX_COUNT);
 /** `POST /api/communities/:id/paper-sessions` body: counts from a paper poster. */
 export const PaperSessionRequest = z
   .object({
-    title: displayText(LIMITS.titleMax).optional(),
+    title: displayText(LIMITS.titleMax, LIMITS.titleUnits).optional(),
     date: z.string().max(10).refine(isIsoDay, 'must be a day written YYYY-MM-DD'),
     factors: z
       .array(
@@ -82,7 +83,7 @@ export type PaperSessionRequest = z.input<typeof PaperSessionRequest>;
  */
 export const ImportExportRequest = z.looseObject({
   session: z.looseObject({
-    title: displayText(LIMITS.titleMax),
+    title: displayText(LIMITS.titleMax, LIMITS.titleUnits),
     createdAt: z
       .string()
       .max(40)
@@ -104,7 +105,7 @@ export type ImportExportRequest = z.input<typeof ImportExportRequest>;
 /** `POST /api/sessions/:code/participants` body. */
 export const JoinSessionRequest = z
   .object({
-    name: displayText(LIMITS.nameMax).optional(),
+    name: displayText(LIMITS.nameMax, LIMITS.nameUnits).optional(),
     group: z.string().max(64).nullable().optional(),
     language: z.enum(LANGUAGES).optional()
   })
@@ -180,7 +181,8 @@ export const CommandSchemas = {
       factor: factorNumber.nullable(),
       text: z
         .string()
-        .max(LIMITS.actionTextMax * 2)
+        .max(LIMITS.actionTextUnits)
+        .refine((s) => withinText(s, LIMITS.actionTextMax, LIMITS.actionTextUnits), `must be at most ${LIMITS.actionTextMax} characters`)
         .optional()
     })
     .strict(),
@@ -189,7 +191,7 @@ export const CommandSchemas = {
     .object({
       actionId,
       factor: factorNumber.nullable().optional(),
-      owner: displayText(LIMITS.ownerMax).optional(),
+      owner: displayText(LIMITS.ownerMax, LIMITS.ownerUnits).optional(),
       due: z.union([z.literal(''), z.null(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/)]).optional(),
       status: z.enum(ACTION_STATUSES).optional()
     })
