@@ -6,7 +6,7 @@
  * lands on the action board when actions open; the facilitator keeps the phase
  * buttons in a sticky bar; the presenter leaves the results when the session
  * closes. The other stage is one tab away (keyboard too). Screenshots of the
- * phone's stages go to test-results/stages/ to be looked at.
+ * stages of every screen go to test-results/stages/ to be looked at.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -95,7 +95,7 @@ describe.skipIf(!availability.run)(availability.run ? 'stages follow the phase (
         const target = TARGET[role][phase]!;
         await expect.poll(() => inViewport(page, target), { timeout: PATIENCE_MS, message: `${role} at ${size}: ${target} after ${phase}` }).toBe('in view');
       }
-      await phone.screenshot({ path: path.join(SHOTS, `phone-${step + 1}-${phase}.png`) });
+      for (const { role, size, page } of screens) await page.screenshot({ path: path.join(SHOTS, `${role}-${size}-${step + 1}-${phase}.png`) });
     }
     // A screen reader hears where the page went.
     await expect.poll(() => phone.getByTestId('stage-announcement').textContent()).toContain('Actiepunten');
