@@ -149,7 +149,11 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
       await expect
         .poll(() => screen.getByTestId('presenter-comments').locator('li').allTextContents())
         .toEqual(['Comment from person 1', 'Comment from person 2']);
-      await expectLegible(screen, `${language}-factor`);
+      // Findings, tips and comments do not fit one screen: they turn pages, and nothing on any page is cut off.
+      await everyPage(screen, async (n) => {
+        await expectLegible(screen, `${language}-factor-page${n}`);
+        expect(await cutOff(screen), `factor, page ${n}`).toEqual([]);
+      });
       // Closing it brings the overview back.
       await facilitatorPage.keyboard.press('Escape');
       await screen.getByTestId('presenter-results').waitFor();
