@@ -90,13 +90,22 @@ async function everyPage(page: Page, visit: (n: number) => Promise<void>): Promi
   return pages;
 }
 
-async function expectLegible(page: Page, view: string): Promise<void> {
-  // The same view at 1280×720 (a smaller projector) is kept too, to be looked at.
+const settled = (page: Page) => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+
+/** The same view on a smaller projector (1280×720), every page of it: nothing cut off; screenshots kept to be looked at. */
+async function atSmallProjector(page: Page, view: string): Promise<void> {
   await page.setViewportSize(SMALL_PROJECTOR);
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-  await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `presenter-${view}-1280x720.png`) });
+  await settled(page);
+  await everyPage(page, async (n) => {
+    await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `presenter-${view}-page${n}-1280x720.png`) });
+    expect(await cutOff(page), `${view} at 1280×720, page ${n}`).toEqual([]);
+  });
   await page.setViewportSize(PROJECTOR.viewport);
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  await settled(page);
+}
+
+async function expectLegible(page: Page, view: string): Promise<void> {
+  await settled(page);
   await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `presenter-${view}.png`) });
   const { html, chart } = await smallestText(page);
   expect(html.px, `${view}: "${html.text}" is ${html.px}px`).toBeGreaterThanOrEqual(MIN_TEXT_PX);
@@ -120,6 +129,7 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
       await screen.goto(created.presenterUrl);
       await expect.poll(() => textOf(screen, 'screen-code')).toBe(created.code.replace(/^(...)(...)$/, '$1 $2'));
       await expectLegible(screen, `${language}-lobby`);
+      await atSmallProjector(screen, `${language}-lobby`);
 
       const facilitator = await connectFacilitator(e2e.url, created.code, created.facilitatorToken);
       const people = await Promise.all(
@@ -131,13 +141,18 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
       expect((await facilitator.send('phase:set', { phase: 'voting', countdownSeconds: 300 })).ok).toBe(true);
       await expect.poll(() => screen.getByTestId('presenter-countdown').textContent()).toMatch(/[45]:\d\d/);
       await expectLegible(screen, `${language}-voting`);
+      await atSmallProjector(screen, `${language}-voting`);
 
       // After the reveal shows the heatmap and attention list, and follows the factor the facilitator opens.
       await Promise.all(people.map((p, i) => castBallot(p, ballot(i), i < 2 ? `Comment from person ${i + 1}` : undefined)));
       expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
       await screen.getByTestId('presenter-results').waitFor();
       await expect.poll(() => screen.getByTestId('heatmap-cell').count()).toBeGreaterThan(0);
-      await expectLegible(screen, `${language}-revealed`);
+      await everyPage(screen, async (n) => {
+        await expectLegible(screen, `${language}-revealed-page${n}`);
+        expect(await cutOff(screen), `revealed, page ${n}`).toEqual([]);
+      });
+      await atSmallProjector(screen, `${language}-revealed`);
 
       // The facilitator opens a factor on their laptop; the projector shows it large, with the room's comments.
       const facilitatorPage = await e2e.newPage(DESKTOP);
@@ -171,6 +186,7 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
         expect(await cutOff(screen), `round 2, page ${n}`).toEqual([]);
       });
       expect([...kinds].sort()).toEqual(['attention', 'heatmap', 'shift']);
+      await atSmallProjector(screen, `${language}-round2`);
 
       // In the action phase shows the action board sorted by dots.
       expect((await facilitator.send('phase:set', { phase: 'actions' })).ok).toBe(true);
@@ -205,6 +221,7 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
         await expectLegible(screen, `${language}-actions-page${n}`);
       });
       expect([...seen].sort()).toEqual([...ids].sort());
+      await atSmallProjector(screen, `${language}-actions`);
     });
   }
 

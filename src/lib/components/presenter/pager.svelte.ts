@@ -14,7 +14,9 @@ export class Pager {
   /** Sets the number of pages (at least one), staying on the current page while it exists. */
   setCount(count: number): void {
     const next = Math.max(1, count);
-    if (next !== this.count) this.count = next;
+    // Called whenever the content is measured again (a point typed on, a resize): only a new count restarts the clock.
+    if (next === this.count && (this.timer !== null) === next > 1) return;
+    this.count = next;
     if (this.page >= next) this.page = 0;
     this.restart();
   }
