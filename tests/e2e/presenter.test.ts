@@ -169,6 +169,7 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
         await expectLegible(screen, `${language}-factor-page${n}`);
         expect(await cutOff(screen), `factor, page ${n}`).toEqual([]);
       });
+      await atSmallProjector(screen, `${language}-factor`);
       // Closing it brings the overview back.
       await facilitatorPage.keyboard.press('Escape');
       await screen.getByTestId('presenter-results').waitFor();
