@@ -116,8 +116,13 @@ describe.skipIf(!availability.run)(availability.run ? 'stage tabs (browser)' : `
       voters.push(await connectParticipant(e2e.url, created.code, (await joinSession(e2e.url, created.code, { name })).participantToken));
     expect((await facilitator.send('phase:set', { phase: 'voting' })).ok).toBe(true);
     await Promise.all(voters.map((v, i) => castBallot(v, ballot(i))));
+    // Focus on an answer that the reveal takes away: it moves to the new stage, and a live region says which.
+    await laptop.getByTestId('vote-1-3').focus();
     expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
     await laptop.getByTestId('heatmap').waitFor();
+    await expect.poll(() => laptop.evaluate(() => document.activeElement?.getAttribute('data-testid')), { timeout: PATIENCE_MS }).toBe('stage');
+    expect(await laptop.getByTestId('stage').getAttribute('data-stage')).toBe('results');
+    expect(await laptop.getByTestId('stage-announcement').textContent()).toBe('Now: Results');
     expect((await facilitator.send('phase:set', { phase: 'actions' })).ok).toBe(true);
     const actionsTab = laptop.getByRole('tab', { name: 'Action points' });
     const resultsTab = laptop.getByRole('tab', { name: 'Results' });
