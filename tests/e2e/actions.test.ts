@@ -161,6 +161,8 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
       session: { ...data.session, title: 'Last spring' },
       factors: data.factors.map((f) => (f.number === 1 ? { ...f, mean: now - 1 } : f))
     };
+    // In the action phase the board is the facilitator's stage; the results are one tab away.
+    await facilitator.getByTestId('stage-tab-results').click();
     await facilitator.getByText('Compare with an earlier session').click();
     await facilitator
       .getByTestId('compare-file')
@@ -174,6 +176,7 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
   });
 
   it('a research tip starts an action point, and others see it', async () => {
+    await facilitator.getByTestId('stage-tab-actions').click();
     await bob.getByTestId('action-add-4').click();
     await item(bob, 4).waitFor();
     const tip = item(bob, 4).getByTestId('action-tip-4').first();

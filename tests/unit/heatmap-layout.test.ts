@@ -48,3 +48,23 @@ describe('the phone heatmap', () => {
     expect(layout.columns.at(-1)!.x + layout.cellWidth).toBeLessThanOrEqual(layout.statsX);
   });
 });
+
+describe('the projector heatmap', () => {
+  it('every factor name of the framework, in both languages, takes one line, so 12 rows and the legend fit a 1920×1080 screen', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { wrapLabel, PROJECTOR_HEATMAP, PROJECTOR_LABEL_CHARS } = await import('../../src/lib/domain/heatmap');
+    const framework = JSON.parse(readFileSync(new URL('../../content/frameworks/seeds-of-innovation.json', import.meta.url), 'utf8')) as {
+      factors: { number: number; title: { nl: string; en: string } }[];
+    };
+    for (const f of framework.factors)
+      for (const title of [f.title.nl, f.title.en]) expect(wrapLabel(`${f.number}. ${title}`, PROJECTOR_LABEL_CHARS)).toHaveLength(1);
+    const layout = heatmapLayout(
+      Array.from({ length: 12 }, (_, i) => stat(i + 1, 3, 0.5)),
+      (n) => (n <= 8 ? 'a' : 'b'),
+      { sort: 'number', ...PROJECTOR_HEATMAP }
+    );
+    // Drawn about 2.1× on a 1920 px screen (see PresenterResults): the rows and a 60-unit legend stay within about 900 px.
+    expect((layout.height + 60) * (1840 / layout.width)).toBeLessThan(940);
+    expect(layout.rows.every((r) => r.height === PROJECTOR_HEATMAP.rowHeight)).toBe(true);
+  });
+});

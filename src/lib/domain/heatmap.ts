@@ -88,6 +88,15 @@ function compare(sort: SortKey) {
  */
 export const PHONE_HEATMAP = { labelWidth: 34, cellWidth: 40, statsWidth: 46, bandGap: 8 } as const;
 
+/**
+ * The projector's heatmap: each factor's full name on one line and the mean only (the
+ * consensus and reasons are on the attention page), in units that a 1920 px wide screen
+ * draws about 2.1 times as large, so 14-unit text reads at about 30 px from the back.
+ */
+export const PROJECTOR_HEATMAP = { labelWidth: 560, cellWidth: 42, statsWidth: 64, rowHeight: 28, headerHeight: 30, bandGap: 8 } as const;
+/** Characters of a factor name per line on the projector's heatmap (the longest name of the framework fits one). */
+export const PROJECTOR_LABEL_CHARS = 70;
+
 /** The factors in the order of a sort key (the heatmap's and the phone summary's order). */
 export function sortStats<T extends FactorStats>(stats: readonly T[], sort: SortKey): T[] {
   return [...stats].sort(compare(sort));

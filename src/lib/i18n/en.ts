@@ -384,7 +384,24 @@ export const en: Messages = {
     actionsInOrder: 'Action points',
     noActions: 'No action points yet.',
     untitled: '(still empty)',
-    more: (n: number) => `and ${n} more (see the exports)`
+    more: (n: number) => `and ${n} more (see the exports)`,
+    page: (page: number, pages: number) => `Page ${page} of ${pages}`,
+    pages: 'Pages',
+    attentionPage: 'Needs attention',
+    heatmapPage: 'Heatmap',
+    endedTitle: 'This session has ended',
+    endedBody: 'Thank you for taking part. The facilitator has the results and action points.',
+    deletedTitle: 'This session was deleted',
+    deletedBody: 'The facilitator deleted the session; there is nothing more to show here.'
+  },
+  stages: {
+    label: 'Parts of the session',
+    lobby: 'Lobby',
+    voting: 'Scoring',
+    results: 'Results',
+    actions: 'Action points',
+    now: (name: string) => `Now: ${name}`,
+    steer: 'Steer the session'
   },
   closed: {
     title: 'This session is closed',

@@ -387,7 +387,25 @@ export const nl = {
     actionsInOrder: 'Actiepunten',
     noActions: 'Nog geen actiepunten.',
     untitled: '(nog leeg)',
-    more: (n: number) => `en nog ${n} (zie de exports)`
+    more: (n: number) => `en nog ${n} (zie de exports)`,
+    page: (page: number, pages: number) => `Pagina ${page} van ${pages}`,
+    pages: 'Pagina’s',
+    attentionPage: 'Aandachtspunten',
+    heatmapPage: 'Heatmap',
+    endedTitle: 'Deze sessie is afgelopen',
+    endedBody: 'Bedankt voor jullie bijdrage. De facilitator heeft de resultaten en actiepunten.',
+    deletedTitle: 'Deze sessie is verwijderd',
+    deletedBody: 'De facilitator heeft de sessie verwijderd; er is hier niets meer te zien.'
+  },
+  /** The views of a session page; the phase's own view comes first. */
+  stages: {
+    label: 'Onderdelen van de sessie',
+    lobby: 'Wachtruimte',
+    voting: 'Scoren',
+    results: 'Resultaten',
+    actions: 'Actiepunten',
+    now: (name: string) => `Nu: ${name}`,
+    steer: 'Sessie sturen'
   },
   closed: {
     title: 'Deze sessie is afgesloten',
