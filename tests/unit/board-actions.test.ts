@@ -85,9 +85,16 @@ describe('boardPoints', () => {
     ]);
   });
 
-  it('reads a missing text as empty and bounds long texts', () => {
+  it('reads a missing text as empty and bounds long texts by what they cost', () => {
     const doc = new Y.Doc();
-    createText(doc, 'long01', 'x'.repeat(LIMITS.actionTextMax + 10));
-    expect(boardPoints(doc, [view('nonexx', 1), view('long01', 2)]).map((p) => p.text.length)).toEqual([0, LIMITS.actionTextMax]);
+    // Over the code-unit bound (only an older database can hold this): cut to both bounds.
+    createText(doc, 'long01', 'x'.repeat(LIMITS.actionTextUnits + 10));
+    // Within the unit bound: read as written, never segmented (the gate counted its graphemes when it was typed).
+    createText(doc, 'long02', 'x'.repeat(LIMITS.actionTextMax + 10));
+    expect(boardPoints(doc, [view('nonexx', 1), view('long01', 2), view('long02', 3)]).map((p) => p.text.length)).toEqual([
+      0,
+      LIMITS.actionTextMax,
+      LIMITS.actionTextMax + 10
+    ]);
   });
 });
