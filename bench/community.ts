@@ -94,6 +94,7 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
       settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
       revealedRounds: [1],
       communityId: community.id,
+      timeZone: 'Europe/Amsterdam',
       createdAt,
       updatedAt: createdAt
     });
@@ -169,6 +170,7 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: community.id,
+    timeZone: 'Europe/Amsterdam',
     createdAt: Date.UTC(2045, 0, 1),
     updatedAt: Date.UTC(2045, 0, 1)
   };

@@ -196,6 +196,12 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX action_reviews_decided_once ON action_reviews(origin_session_id, action_id)
     WHERE status IN ('done', 'dropped', 'carried');
   CREATE INDEX paper_sessions_latest ON paper_sessions(community_id, date, created_at, code);
+  `,
+  // Next: as SQLite's time-zone migration (issue 23, item 4): sessions and communities carry the IANA time zone where
+  // the group meets; rows stored before it get the product's home, Europe/Amsterdam. Self-contained (renumberable).
+  `
+  ALTER TABLE sessions ADD COLUMN time_zone TEXT COLLATE "C" NOT NULL DEFAULT 'Europe/Amsterdam';
+  ALTER TABLE communities ADD COLUMN time_zone TEXT COLLATE "C" NOT NULL DEFAULT 'Europe/Amsterdam';
   `
 ];
 

@@ -57,6 +57,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     settings: { weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: null,
+    timeZone: 'Europe/Amsterdam',
     createdAt: Date.now(),
     updatedAt: Date.now(),
     ...overrides
@@ -88,6 +89,7 @@ export const communityRecord = (id: string, overrides: Partial<CommunityRecord> 
   language: 'en',
   framework: 'seeds-of-innovation',
   tokenHash: `community-hash-${id}`,
+  timeZone: 'Europe/Amsterdam',
   createdAt: 1000,
   ...overrides
 });

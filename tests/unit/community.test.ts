@@ -131,6 +131,7 @@ describe('trend computation', () => {
     code: 'JUNE22',
     title: 'June',
     revealedAt: Date.UTC(2026, 5, 10, 23, 30),
+    timeZone: 'UTC',
     results: results(5, [
       { number: 1, n: 5, mean: 2.4, consensus: 0.7, weak: true, divergent: false },
       { number: 2, n: 5, mean: 4, consensus: 0.5, weak: false, divergent: true }
@@ -140,6 +141,7 @@ describe('trend computation', () => {
     code: 'MARCH3',
     title: 'March',
     revealedAt: Date.UTC(2026, 2, 3, 9),
+    timeZone: 'UTC',
     results: results(4, [
       { number: 1, n: 4, mean: 2.8, consensus: 0.9, weak: true, divergent: false },
       { number: 2, n: 4, mean: 3.5, consensus: 0.8, weak: false, divergent: false }
