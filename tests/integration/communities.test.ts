@@ -210,8 +210,22 @@ describe('communities: trends from what each session revealed', () => {
       undefined,
       ...lines[1]
         .split(',')
-        .map((v, i) => (i === 1 || i === 2 || i === 3 || i === 0 ? v : v === '' ? undefined : v === 'true' ? true : v === 'false' ? false : Number(v)))
+        .map((v, i) =>
+          i === 2
+            ? new Date(`${v}T00:00:00Z`)
+            : i === 1 || i === 3 || i === 0
+              ? v
+              : v === ''
+                ? undefined
+                : v === 'true'
+                  ? true
+                  : v === 'false'
+                    ? false
+                    : Number(v)
+        )
     ]);
+    // The day is a real date cell, shown with the month named.
+    expect(sheet.getRow(2).getCell(3).numFmt).toBe('d mmm yyyy');
 
     // The same after a restart on the same data.
     await server.close();
