@@ -215,6 +215,8 @@ export function buildTrend(
 /** One point of a factor's line: its figures in one session. */
 export interface FactorTrendPoint {
   code: string;
+  /** The session's title: tells two sessions of one day apart. */
+  title: string;
   date: string;
   source: TrendSession['source'];
   n: number;
@@ -243,6 +245,7 @@ export function factorTrends(sessions: readonly TrendSession[], factorCount: num
       const f = s.factors.find((x) => x.number === number);
       return {
         code: s.code,
+        title: s.title,
         date: s.date,
         source: s.source,
         n: f?.n ?? 0,
