@@ -110,6 +110,7 @@ describe('dates are the local day where the group met', () => {
       const session = await postJson<ErrorBody>(server.url, '/api/sessions', { timeZone });
       expect(session.status, JSON.stringify(timeZone)).toBe(400);
       expect(session.body.error.code).toBe('bad_request');
+      expect(session.body.error.details?.join(' ')).toMatch(/timeZone: (must be an IANA time zone|Invalid input|Too big|Expected string)/i);
       const community = await postJson<ErrorBody>(server.url, '/api/communities', { name: 'LC', timeZone });
       expect(community.status).toBe(400);
       expect(community.body.error.code).toBe('bad_request');
