@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
 import { buildTrend, importedCounts, paperFigures, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
 import { exportWords } from '../../src/lib/domain/export';
-import { DEFAULT_TIME_ZONE, isFutureDay, localDay, localTime } from '../../src/lib/domain/dates';
+import { DEFAULT_TIME_ZONE, humanDate, isFutureDay, localDay, localTime } from '../../src/lib/domain/dates';
 import { clampGraphemes } from '../../src/lib/domain/text';
 import type { ReviewItem } from '../../src/lib/domain/review';
 import { capitalise, type DueAction } from '../exports/calendar';
@@ -242,7 +242,7 @@ export class CommunityService {
           item.factor
             ? `${capitalise(words.export.factorRef(item.factor))}: ${framework.factors[item.factor - 1]?.title[community.language] ?? ''}`
             : capitalise(words.export.general),
-          words.review.from(item.sessionTitle, item.sessionDate)
+          words.review.from(item.sessionTitle, humanDate(item.sessionDate, community.language))
         ].filter(Boolean)
       }));
   }

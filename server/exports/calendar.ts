@@ -1,5 +1,6 @@
 import { createEvents, type EventAttributes } from 'ics';
 import { clampGraphemes, withinGraphemes } from '../../src/lib/domain/text';
+import { dayAfter } from '../../src/lib/domain/dates';
 
 /** An open action point with a due date, as a calendar shows it. */
 export interface DueAction {
@@ -23,8 +24,9 @@ const SUMMARY_MAX = 120;
 export function actionsCalendar(actions: readonly DueAction[], calendarName: string): string {
   const name = calendarText(calendarName);
   const events: EventAttributes[] = actions.map((a) => {
+    // A due date is a day as people typed it: an all-day event from that day to the next, never moved through a zone.
     const [year, month, day] = a.due.split('-').map(Number);
-    const next = new Date(Date.UTC(year, month - 1, day + 1));
+    const [endYear, endMonth, endDay] = dayAfter(a.due).split('-').map(Number);
     const text = calendarText(a.text);
     const firstLine = text.split('\n')[0]?.trim() || '…';
     return {
@@ -33,7 +35,7 @@ export function actionsCalendar(actions: readonly DueAction[], calendarName: str
       title: withinGraphemes(firstLine, SUMMARY_MAX) ? firstLine : `${clampGraphemes(firstLine, SUMMARY_MAX - 1)}…`,
       description: [text, '', ...a.details.map(calendarText)].join('\n').trim(),
       start: [year, month, day],
-      end: [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()],
+      end: [endYear, endMonth, endDay],
       productId: 'seeds-live-board',
       calName: name
     };

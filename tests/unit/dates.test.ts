@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTimeZone, humanDate, isFutureDay, isTimeZone, localDay, localTime } from '../../src/lib/domain/dates';
+import { canonicalTimeZone, dayAfter, humanDate, isFutureDay, isTimeZone, localDay, localTime } from '../../src/lib/domain/dates';
 import { buildExport, exportMarkdown } from '../../src/lib/domain/export';
 import { liveTrendSession } from '../../src/lib/domain/community';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
@@ -78,6 +78,12 @@ describe('human dates', () => {
     expect(humanDate('2026-01-01', 'en')).toBe('1 Jan 2026');
     expect(humanDate('2026-12-31', 'en')).toBe('31 Dec 2026');
     expect(humanDate('not a day', 'en')).toBe('not a day');
+  });
+
+  it('the day after a day crosses months, years and leap days', () => {
+    expect(dayAfter('2026-12-31')).toBe('2027-01-01');
+    expect(dayAfter('2028-02-28')).toBe('2028-02-29');
+    expect(dayAfter('2026-03-28')).toBe('2026-03-29');
   });
 });
 

@@ -91,6 +91,12 @@ export function humanDayMonth(day: string, language: Language): string {
   return new Intl.DateTimeFormat(LOCALES[language], { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
 }
 
+/** The day after a day (YYYY-MM-DD → YYYY-MM-DD): a calendar's all-day event ends there. Days only, no zone. */
+export function dayAfter(day: string): string {
+  const [year, month, date] = day.split('-').map(Number);
+  return new Date(Date.UTC(year, month - 1, date + 1)).toISOString().slice(0, 10);
+}
+
 /** Whether a day (YYYY-MM-DD) lies after today in a zone, at the instant `now`: a meeting that has not been held yet. */
 export function isFutureDay(day: string, timeZone: string, now: number): boolean {
   return day > localDay(now, timeZone);
