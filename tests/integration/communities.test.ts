@@ -126,7 +126,8 @@ describe('communities: trends from what each session revealed', () => {
 
     const trends = await api<CommunityTrends>(server.url, `/api/communities/${community.id}/trends.json`, { headers: bearer(community.communityToken) });
     expect(trends.status).toBe(200);
-    const today = new Date().toISOString().slice(0, 10);
+    // The community's zone (none given: Europe/Amsterdam, the product's home), not the UTC day.
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(new Date());
     expect(trends.body.community).toEqual({ id: community.id, name: 'Greenport Vertical Farming LC' });
     expect(trends.body.sessions.map((s) => [s.code, s.title, s.date, s.source, s.voters])).toEqual([
       [paper.body.code, 'Poster', '2020-01-15', 'paper', 8],
