@@ -155,7 +155,8 @@ suite('a learning community over two sessions, one on paper', () => {
     await expect.poll(() => carried.count()).toBe(1);
     await expect.poll(() => carried.getByTestId('action-text').inputValue()).toBe(ACTION_TEXT);
     expect(await carried.getByTestId('action-owner').inputValue()).toBe('Ann');
-    expect(await carried.getByTestId('action-origin').textContent()).toMatch(/\(\d{4}-\d{2}-\d{2}\)/);
+    // Where it came from, with the first session's day as a Dutch reader writes it ("6 dec 2026"), not ISO.
+    expect(await carried.getByTestId('action-origin').textContent()).toMatch(/\(\d{1,2} [a-z]{3}\.? \d{4}\)/);
     for (const person of [newcomer, ...more]) await person.context().close();
   });
 
