@@ -3,9 +3,10 @@
  * midnight (00:20 on 6 Dec 2026, which is still 5 Dec in UTC), with the
  * browser's clock (playwright's page.clock) and the server's clock (its
  * `clock` option) both at that instant. The community page lists the session
- * revealed then on 6 Dec in the Dutch format, the trend axis says "6 dec.",
+ * revealed then on 6 Dec in the Dutch format, the trend axis says "6 dec",
  * the paper form proposes 6 Dec and refuses 7 Dec in Dutch; two sessions on
- * one day are told apart. A browser in Chicago creates a community in its own zone.
+ * one day are told apart; the print report says 6 dec 2026 without wrapping it. A
+ * browser in Chicago creates a community in its own zone.
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -28,8 +29,9 @@ suite('dates where the group met, in an Amsterdam browser after midnight', () =>
   let page: Page;
   let community: CreateCommunityResponse;
   let liveCode = '';
+  let facilitatorToken = '';
 
-  it('a session revealed at 00:20 is listed on 6 dec. 2026, and the trend axis says 6 dec.', async () => {
+  it('a session revealed at 00:20 is listed on 6 dec 2026, and the trend axis says 6 dec', async () => {
     const created = await postJson<CreateCommunityResponse>(e2e.url, '/api/communities', { name: 'Westland LC', language: 'nl', timeZone: 'Europe/Amsterdam' });
     expect(created.status, created.text).toBe(201);
     community = created.body;
@@ -39,6 +41,7 @@ suite('dates where the group met, in an Amsterdam browser after midnight', () =>
       join: [{ name: 'Ann' }]
     });
     liveCode = session.code;
+    facilitatorToken = session.created.facilitatorToken;
     await advance(session.facilitator, 'voting');
     await castBallot(session.people[0].client, { 1: 4, 2: 2 });
     await advance(session.facilitator, 'revealed');
@@ -76,6 +79,14 @@ suite('dates where the group met, in an Amsterdam browser after midnight', () =>
     const trend = page.locator('[data-testid="community-trend"][data-factor="1"]');
     const labels = await trend.locator('svg text.axis').allTextContents();
     expect(labels).toEqual(expect.arrayContaining(['Kick-off', 'Poster']));
+  });
+
+  it('the print report dates the session 6 dec 2026 and never wraps a date', async () => {
+    await page.evaluate(([code, token]) => localStorage.setItem(`seeds:facilitator:${code}`, token), [liveCode, facilitatorToken]);
+    await page.goto(`${e2e.url}/s/${liveCode}/print`);
+    const day = page.getByTestId('print-date');
+    await expect.poll(() => day.textContent()).toMatch(/^6 dec\.? 2026$/);
+    expect(await day.evaluate((el) => getComputedStyle(el).whiteSpace)).toBe('nowrap');
   });
 
   it('a browser in Chicago creates a community in its own time zone', async () => {
