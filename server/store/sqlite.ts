@@ -674,16 +674,14 @@ export class SqliteStore implements Store {
 
   listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
     return this.read(() =>
-      this.stmt.sessionsByCommunity
-        .all(communityId)
-        .map((r) => ({
-          id: r.id,
-          code: r.code,
-          title: r.title,
-          phase: r.phase as CommunitySessionRow['phase'],
-          timeZone: r.time_zone,
-          createdAt: r.created_at
-        }))
+      this.stmt.sessionsByCommunity.all(communityId).map((r) => ({
+        id: r.id,
+        code: r.code,
+        title: r.title,
+        phase: r.phase as CommunitySessionRow['phase'],
+        timeZone: r.time_zone,
+        createdAt: r.created_at
+      }))
     );
   }
 
