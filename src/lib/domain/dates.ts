@@ -54,9 +54,16 @@ export function localDay(epochMs: number, timeZone: string): string {
   return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
 }
 
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The local time (HH:MM, 24 hours) of an instant in a time zone: tells two meetings of one day apart. */
 export function localTime(epochMs: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(epochMs));
+  let format = timeFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    if (timeFormats.size < 1000) timeFormats.set(timeZone, format);
+  }
+  return format.format(new Date(epochMs));
 }
 
 /** Whether a string is a real calendar day written YYYY-MM-DD. */
@@ -72,7 +79,8 @@ const humanFormats = new Map<Language, Intl.DateTimeFormat>();
 /**
  * A day (YYYY-MM-DD, already local: a meeting's day or a due date) as people of
  * the language write it: nl "6 dec. 2026", en "6 Dec 2026" (the month named, so
- * no reader mistakes day for month). The day is not moved through any zone.
+ * no reader mistakes day for month; the exact abbreviation is the platform's ICU data,
+ * e.g. "6 dec 2026" in current CLDR). The day is not moved through any zone.
  * Anything that is not a day is answered as given.
  */
 export function humanDate(day: string, language: Language): string {
@@ -85,10 +93,18 @@ export function humanDate(day: string, language: Language): string {
   return format.format(new Date(`${day}T00:00:00Z`));
 }
 
-/** A short human day without the year (nl "6 dec.", en "6 Dec"), for a crowded axis. */
+const dayMonthFormats = new Map<Language, Intl.DateTimeFormat>();
+
+/** A short human day without the year (nl "6 dec", en "6 Dec"), for a crowded axis. */
 export function humanDayMonth(day: string, language: Language): string {
   if (!isIsoDay(day)) return day;
-  return new Intl.DateTimeFormat(LOCALES[language], { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
+  let format = dayMonthFormats.get(language);
+  if (!format) {
+    // Building a formatter costs far more than using one: a community's trend labels hundreds of points.
+    format = new Intl.DateTimeFormat(LOCALES[language], { day: 'numeric', month: 'short', timeZone: 'UTC' });
+    dayMonthFormats.set(language, format);
+  }
+  return format.format(new Date(`${day}T00:00:00Z`));
 }
 
 /** The day after a day (YYYY-MM-DD → YYYY-MM-DD): a calendar's all-day event ends there. Days only, no zone. */
