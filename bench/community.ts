@@ -94,6 +94,7 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
       settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
       revealedRounds: [1],
       communityId: community.id,
+      timeZone: 'Europe/Amsterdam',
       createdAt,
       updatedAt: createdAt
     });
@@ -131,7 +132,7 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     await service.addPaper(community, { date: new Date(Date.UTC(2000, 0, 1) + s * 86_400_000 * 30).toISOString().slice(0, 10), factors: heavy });
     storeSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  const refused = await service.addPaper(community, { date: '2030-01-01', factors: heavy }).then(
+  const refused = await service.addPaper(community, { date: '2020-01-01', factors: heavy }).then(
     () => false,
     (error: { code?: string }) => error.code === 'community_full'
   );
@@ -169,6 +170,7 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: community.id,
+    timeZone: 'Europe/Amsterdam',
     createdAt: Date.UTC(2045, 0, 1),
     updatedAt: Date.UTC(2045, 0, 1)
   };

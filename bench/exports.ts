@@ -119,6 +119,7 @@ async function fillSession(store: Store, kind: Kind, communityId: string, s: num
     votingClosed: false,
     votingPausedMs: null,
     settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
+    timeZone: 'Europe/Amsterdam',
     revealedRounds: [1],
     communityId,
     createdAt,

@@ -44,6 +44,11 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   limits?: Partial<RateLimits>;
   /** Puts a layer between the server and its store (fault-injection tests); the default uses the store as is. */
   wrapStore?: (store: Store) => Store;
+  /**
+   * The clock of the instants the server stamps on what it dates (a session's or community's creation, a reveal, a
+   * paper session) and of "today" where it checks a day: Date.now by default; tests pass a fixed instant.
+   */
+  clock?: () => number;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -113,6 +118,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     connectionsPerPerson: config.connectionsPerPerson,
     heartbeatMs: config.heartbeatMs,
     leases: leases ?? undefined,
+    clock: options.clock,
     // A cluster counts per-address limits in PostgreSQL, so an address gets each limit once across instances.
     addressEvents: addressEvents ?? undefined
   });
@@ -123,7 +129,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     requests: realtime.requests,
     guesses: realtime.guesses,
     health: new StoreHealth(served),
-    store: served
+    store: served,
+    clock: options.clock
   });
 
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;

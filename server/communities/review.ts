@@ -1,5 +1,6 @@
 import * as Y from 'yjs';
-import { buildTrend, isoDay, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
+import { localDay } from '../../src/lib/domain/dates';
+import { buildTrend, type PaperSessionInput, type RevealedSessionInput, type TrendSession } from '../../src/lib/domain/community';
 import { reviewItems, type EarlierBoard, type ReviewItem } from '../../src/lib/domain/review';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import { boundText } from '../../src/lib/domain/text';
@@ -39,7 +40,7 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
   const earlier = await loadBoards(store, earlierRows);
   return {
     community: { id: community.id, name: community.name },
-    lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, factorCount),
+    lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, session.timeZone, factorCount),
     review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
       ...item,
       text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
@@ -61,17 +62,19 @@ async function lastTime(
   communityId: string,
   earlierRows: readonly CommunitySessionRow[],
   before: number,
+  zone: string,
   factorCount: number
 ): Promise<TrendSession | null> {
   let live: RevealedSessionInput | null = null;
   for (const row of [...earlierRows].reverse()) {
     const latest = await store.loadLatestRevealedRound(row.id);
     if (latest) {
-      live = { code: row.code, title: row.title, revealedAt: latest.revealedAt, results: latest.results };
+      live = { code: row.code, title: row.title, revealedAt: latest.revealedAt, timeZone: row.timeZone, results: latest.results };
       break;
     }
   }
-  const paper = await store.latestPaperSession(communityId, isoDay(before), before);
+  // Paper sessions up to this session's own day where it met.
+  const paper = await store.latestPaperSession(communityId, localDay(before, zone), before);
   const papers: PaperSessionInput[] = paper
     ? [
         {
@@ -120,7 +123,7 @@ async function loadBoards(store: Store, rows: readonly CommunitySessionRow[], wa
       id: row.id,
       code: row.code,
       title: row.title,
-      date: isoDay(row.createdAt),
+      date: localDay(row.createdAt, row.timeZone),
       actions,
       texts: open ? await boardTexts(store, row.id) : new Map()
     });

@@ -1,16 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
-import {
-  buildTrend,
-  importedCounts,
-  isoDay,
-  paperFigures,
-  paperProblems,
-  type PaperSessionInput,
-  type RevealedSessionInput
-} from '../../src/lib/domain/community';
+import { buildTrend, importedCounts, paperFigures, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
 import { exportWords } from '../../src/lib/domain/export';
 import { boundText, clampText } from '../../src/lib/domain/text';
+import { DEFAULT_TIME_ZONE, humanDate, isFutureDay, localDay, localTime } from '../../src/lib/domain/dates';
 import type { ReviewItem } from '../../src/lib/domain/review';
 import { capitalise, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
@@ -43,7 +36,9 @@ export class CommunityService {
   constructor(
     private readonly store: Store,
     private readonly frameworks: FrameworkCatalog,
-    readonly limits: CommunityLimits
+    readonly limits: CommunityLimits,
+    /** Stamps communities and paper sessions and tells today's date (Date.now by default; tests fix it). */
+    private readonly clock: () => number = Date.now
   ) {}
 
   /** The framework every session of the community uses. */
@@ -57,7 +52,7 @@ export class CommunityService {
     return framework;
   }
 
-  async create(input: { name: string; language?: Language; framework?: string }): Promise<{ community: CommunityRecord; token: string }> {
+  async create(input: { name: string; language?: Language; framework?: string; timeZone?: string }): Promise<{ community: CommunityRecord; token: string }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     if (!this.frameworks.has(frameworkId)) {
       throw new CommandError('bad_request', `Unknown framework "${frameworkId}".`, [`framework: one of ${[...this.frameworks.keys()].join(', ')}`]);
@@ -69,7 +64,8 @@ export class CommunityService {
       language: input.language ?? DEFAULT_LANGUAGE,
       framework: frameworkId,
       tokenHash: hashToken(token),
-      createdAt: Date.now()
+      timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+      createdAt: this.clock()
     };
     await committed(this.store.createCommunity(community), 'the new community');
     return { community, token };
@@ -95,7 +91,9 @@ export class CommunityService {
         code: s.code,
         title: s.title,
         source: 'live' as const,
-        date: isoDay(s.createdAt),
+        // The day and time on the clocks where the group met, not the UTC day.
+        date: localDay(s.createdAt, s.timeZone),
+        time: localTime(s.createdAt, s.timeZone),
         phase: s.phase,
         revealed: (await this.store.loadLatestRevealedRound(s.id)) !== null
       }))
@@ -105,16 +103,21 @@ export class CommunityService {
       title: p.title,
       source: p.source,
       date: p.date,
+      time: null,
       phase: 'closed',
       revealed: true
     }));
-    const sessions = [...liveRows, ...paperRows].sort((a, b) => a.date.localeCompare(b.date) || (a.code < b.code ? -1 : 1));
+    const sessions = [...liveRows, ...paperRows].sort(
+      (a, b) => a.date.localeCompare(b.date) || (a.time ?? '').localeCompare(b.time ?? '') || (a.code < b.code ? -1 : 1)
+    );
     return {
       id: community.id,
       name: community.name,
       language: community.language,
       framework: community.framework,
       factorCount: this.frameworkOf(community).factors.length,
+      timeZone: community.timeZone,
+      today: localDay(this.clock(), community.timeZone),
       sessions
     };
   }
@@ -126,7 +129,7 @@ export class CommunityService {
     const revealed: RevealedSessionInput[] = [];
     for (const s of live) {
       const latest = await this.store.loadLatestRevealedRound(s.id);
-      if (latest) revealed.push({ code: s.code, title: clampTitle(s.title), revealedAt: latest.revealedAt, results: latest.results });
+      if (latest) revealed.push({ code: s.code, title: clampTitle(s.title), revealedAt: latest.revealedAt, timeZone: s.timeZone, results: latest.results });
     }
     // The figures stored with each paper session: nothing is recomputed from its counts here.
     const papers: PaperSessionInput[] = paper.map((p) => ({
@@ -154,6 +157,14 @@ export class CommunityService {
   /** Stores a paper session (validated against the community's framework); answers its code. */
   async addPaper(community: CommunityRecord, input: PaperSessionRequest): Promise<string> {
     const framework = this.frameworkOf(community);
+    // A meeting not held yet has no results; stored, it would be taken as "last time" by every session before its day.
+    if (isFutureDay(input.date, community.timeZone, this.clock())) {
+      throw new CommandError(
+        'bad_request',
+        `The date ${input.date} is after today (${localDay(this.clock(), community.timeZone)} in ${community.timeZone}): enter a session that was held.`,
+        ["date: must not be after today in the community's time zone"]
+      );
+    }
     const title = input.title?.trim() || `${framework.name[community.language]} (${input.date})`;
     return this.storeCounts(community, { title, date: input.date, factors: input.factors, source: 'paper' });
   }
@@ -164,7 +175,8 @@ export class CommunityService {
    * as imported. Factors withheld there (fewer than k voters) are left out.
    */
   async importExport(community: CommunityRecord, input: ImportExportRequest): Promise<string> {
-    const date = input.session.createdAt.slice(0, 10);
+    // The day where that group met when the export says it; an older export has only the UTC instant.
+    const date = input.session.date ?? input.session.createdAt.slice(0, 10);
     const factors = importedCounts({ title: input.session.title, date, factors: input.factors });
     if (factors.length === 0) throw new CommandError('bad_request', 'This export has no factor with counts (were all of them withheld?).');
     return this.storeCounts(community, { title: input.session.title.trim(), date, factors, source: 'import' });
@@ -196,7 +208,7 @@ export class CommunityService {
           factors,
           // Computed once, here: every later trend, export and room load reads these.
           figures: paperFigures(factors),
-          createdAt: Date.now(),
+          createdAt: this.clock(),
           source: input.source
         },
         this.limits.paperSessions
@@ -233,7 +245,7 @@ export class CommunityService {
           item.factor
             ? `${capitalise(words.export.factorRef(item.factor))}: ${framework.factors[item.factor - 1]?.title[community.language] ?? ''}`
             : capitalise(words.export.general),
-          words.review.from(item.sessionTitle, item.sessionDate)
+          words.review.from(item.sessionTitle, humanDate(item.sessionDate, community.language))
         ].filter(Boolean)
       }));
   }

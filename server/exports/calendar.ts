@@ -1,6 +1,7 @@
 import { createEvents, type EventAttributes } from 'ics';
 import { clampText, clampTextMarked, xmlSafe } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
+import { dayAfter } from '../../src/lib/domain/dates';
 
 /** An open action point with a due date, as a calendar shows it. */
 export interface DueAction {
@@ -63,8 +64,9 @@ export async function actionsCalendar(actions: readonly DueAction[], calendarNam
 }
 
 function event(a: DueAction, slot: (text: string) => string, nameSlot: string): EventAttributes {
+  // A due date is a day as people typed it: an all-day event from that day to the next, never moved through a zone.
   const [year, month, day] = a.due.split('-').map(Number);
-  const next = new Date(Date.UTC(year, month - 1, day + 1));
+  const [endYear, endMonth, endDay] = dayAfter(a.due).split('-').map(Number);
   // Within the unit bound as is (a merged point's parts are each bounded; counting graphemes of every text would cost
   // ~3 ms per 2,000 flags); beyond it cut to one action text's bounds, marked.
   const text = calendarText(a.text.length <= LIMITS.actionTextUnits ? a.text : clampTextMarked(a.text, LIMITS.actionTextMax, LIMITS.actionTextUnits));
@@ -76,7 +78,7 @@ function event(a: DueAction, slot: (text: string) => string, nameSlot: string): 
     title: slot(clampTextMarked(firstLine, SUMMARY_MAX)),
     description: slot([text, '', ...details].join('\n').trim()),
     start: [year, month, day],
-    end: [next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate()],
+    end: [endYear, endMonth, endDay],
     productId: 'seeds-live-board',
     calName: nameSlot
   };

@@ -16,8 +16,11 @@ export async function communityXlsx(data: CommunityExportInput): Promise<Buffer>
   ws.getRow(1).font = { bold: true };
   ws.getColumn(8).numFmt = '0.00';
   ws.getColumn(9).numFmt = '0.00';
+  // The session's day (already the local day where it met) as a real date cell, midnight UTC so no zone moves it;
+  // shown with the month named, so no reader takes 06-12 for June.
+  ws.getColumn(3).numFmt = 'd mmm yyyy';
   // Cells get plain values; ExcelJS writes a string as a string, never as a formula.
-  for (const row of communityLongRows(data)) ws.addRow(row);
+  for (const row of communityLongRows(data)) ws.addRow(row.map((value, i) => (i === 2 ? new Date(`${String(value)}T00:00:00Z`) : value)));
   // Every text cell, in every sheet: no character XML forbids, no cell over Excel's 32,767.
   safeWorkbook(book);
   return Buffer.from(await book.xlsx.writeBuffer());

@@ -49,7 +49,8 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[]): Promise<B
     const title = a.factor === null ? t.general : (data.factors.find((f) => f.number === a.factor)?.title ?? '');
     actions.addRow([a.text, a.factor, title, a.owner ?? '', a.due ? new Date(`${a.due}T00:00:00Z`) : null, words.actions.statuses[a.status], a.votes]);
   }
-  actions.getColumn(5).numFmt = 'yyyy-mm-dd';
+  // A due date is a day: a real date cell at midnight UTC (never shifted), shown with the month named.
+  actions.getColumn(5).numFmt = 'd mmm yyyy';
   actions.getColumn(1).alignment = { wrapText: true, vertical: 'top' };
 
   const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);

@@ -188,7 +188,17 @@ export function createApiRouter(deps: ApiDeps): Router {
     // comparison can tell one meeting from the next (they were all "Seeds of Innovation").
     const title = input.title?.trim() || (community ? await deps.communities.nextSessionTitle(community) : undefined);
     const { room, facilitatorToken } = await deps.registry.create(
-      community ? { ...input, title, language: input.language ?? community.language, framework: community.framework, communityId: community.id } : input
+      community
+        ? {
+            ...input,
+            title,
+            language: input.language ?? community.language,
+            framework: community.framework,
+            communityId: community.id,
+            // A community meets in one place: its sessions are dated there unless the request names another zone.
+            timeZone: input.timeZone ?? community.timeZone
+          }
+        : input
     );
     const links = sessionLinks(deps.requests.origin(req), room.code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
@@ -263,7 +273,14 @@ export function createApiRouter(deps: ApiDeps): Router {
     const owner = (t: string) => boundText(t, LIMITS.ownerMax, LIMITS.ownerUnits);
     const comment = (t: string) => boundText(t, LIMITS.commentMax, LIMITS.commentUnits);
     return buildExport({
-      session: { code: record.code, title: title(record.title), language: record.language, phase: record.phase, createdAt: record.createdAt },
+      session: {
+        code: record.code,
+        title: title(record.title),
+        language: record.language,
+        phase: record.phase,
+        createdAt: record.createdAt,
+        timeZone: record.timeZone
+      },
       participants: room.summary().participants,
       framework: room.framework,
       results: room.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
@@ -474,6 +491,8 @@ export function mountBoardRoutes(
     requests: RequestContext;
     guesses: GuessLimiter;
     health: StoreHealth;
+    /** Stamps communities and paper sessions and says what day it is (Date.now by default; tests fix it). */
+    clock?: () => number;
     /** The store the realtime layer uses (communities read and write it too). */
     store: Store;
   }
@@ -497,10 +516,15 @@ export function mountBoardRoutes(
       maxParticipants: deps.config.maxParticipants,
       sessionsPerHour: deps.config.sessionsPerHour,
       paperSessionsPerHour: deps.config.paperSessionsPerHour,
-      communities: new CommunityService(deps.store, deps.frameworks, {
-        sessions: deps.config.maxCommunitySessions,
-        paperSessions: deps.config.maxCommunityPaperSessions
-      }),
+      communities: new CommunityService(
+        deps.store,
+        deps.frameworks,
+        {
+          sessions: deps.config.maxCommunitySessions,
+          paperSessions: deps.config.maxCommunityPaperSessions
+        },
+        deps.clock
+      ),
       joinsPerAddress: deps.config.joinsPerAddress
     })
   );

@@ -49,6 +49,8 @@ export function attachRealtime(
     heartbeatMs?: number;
     /** Session ownership across instances (docs/scaling.md); one instance alone owns everything. */
     leases?: SessionLeases;
+    /** Stamps creations and reveals (Date.now by default). */
+    clock?: () => number;
     /** Per-address counts shared by every instance (docs/scaling.md); this process's memory by default. */
     addressEvents?: AddressEvents;
   }
@@ -72,7 +74,8 @@ export function attachRealtime(
     maxLiveSessions: options.maxLiveSessions,
     maxCommunitySessions: options.maxCommunitySessions,
     yjsLimits: limits,
-    leases: options.leases
+    leases: options.leases,
+    clock: options.clock
   });
   const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);
   attachSocketHandlers(io, { registry, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);

@@ -19,6 +19,8 @@ export interface LiveSessionHost {
   /** Single-use tickets for the board's WebSocket, issued over socket.io. */
   tickets: TicketBook;
   yjsLimits?: YjsLimits;
+  /** The clock that stamps reveals (Date.now by default). */
+  clock?: () => number;
   /** A connection closed: the registry's one idle-unload policy decides when to drop the session from memory. */
   idle(live: LiveSession): void;
   /** The session was deleted or purged: forget it. */
@@ -62,7 +64,8 @@ export class LiveSession {
         phaseChanged: () => this.board?.resetDenials(),
         deleted: () => this.ended()
       },
-      community
+      community,
+      host.clock
     );
   }
 

@@ -116,7 +116,8 @@ export function summaryOf(state: Pick<RoomState, 'session' | 'members'>): Sessio
     anonymous,
     participants: state.members.size,
     minVoters: anonymous ? state.session.settings.minVoters : null,
-    joinsLocked: state.session.settings.joinsLocked
+    joinsLocked: state.session.settings.joinsLocked,
+    timeZone: state.session.timeZone
   };
 }
 

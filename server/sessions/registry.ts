@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Language } from '../../src/lib/domain/framework';
 import { generateCode, normalizeCode } from '../../src/lib/domain/codes';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import { DEFAULT_TIME_ZONE } from '../../src/lib/domain/dates';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
@@ -32,6 +33,8 @@ export interface RegistryOptions {
   yjsLimits?: YjsLimits;
   /** Who owns which session when there are several instances (LocalLeases: this one owns all). */
   leases?: SessionLeases;
+  /** The clock that stamps a session's creation and its reveals (Date.now by default; tests fix it). */
+  clock?: () => number;
 }
 
 /**
@@ -72,6 +75,7 @@ export class SessionRegistry {
         fanout: this.options.fanout,
         tickets: this.tickets,
         yjsLimits: this.options.yjsLimits,
+        clock: this.options.clock,
         idle: (l) => this.scheduleUnload(l),
         gone: (l) => this.forget(l)
       },
@@ -89,6 +93,8 @@ export class SessionRegistry {
     framework?: string;
     /** The community the session belongs to (already authorised by the caller). */
     communityId?: string | null;
+    /** Where the group meets (IANA, validated by the caller); Europe/Amsterdam when absent. */
+    timeZone?: string;
   }): Promise<{ room: LiveSession; facilitatorToken: string }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
@@ -104,7 +110,7 @@ export class SessionRegistry {
       code = generateCode((n) => randomBytes(n));
     }
     const facilitatorToken = generateToken();
-    const now = Date.now();
+    const now = (this.options.clock ?? Date.now)();
     const language = input.language ?? DEFAULT_LANGUAGE;
     const id = generateId();
     // The new session's lease first, before anyone can reach the session, so its room is here and only here. Without
@@ -129,6 +135,7 @@ export class SessionRegistry {
       settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, joinsLocked: false },
       revealedRounds: [],
       communityId: input.communityId ?? null,
+      timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
       createdAt: now,
       updatedAt: now
     };

@@ -112,7 +112,9 @@ export class SessionRoom {
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>,
     private readonly events: RoomEvents = NO_EVENTS,
-    private readonly communityContext: CommunityContext | null = null
+    private readonly communityContext: CommunityContext | null = null,
+    /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
+    private readonly clock: () => number = Date.now
   ) {
     this.ballots = new BallotBox(framework.factors.length, session.round);
     for (const record of loaded.participants) this.addMember(record);
@@ -376,7 +378,7 @@ export class SessionRoom {
   private freeze(round: number): Promise<void> {
     const frozen = this.computeFrozen(round);
     this.revealed.freeze(round, frozen);
-    return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: Date.now(), ...frozen });
+    return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: this.clock(), ...frozen });
   }
 
   /** Results of every revealed round, oldest first, as frozen at each reveal (hidden comments left out). */
@@ -481,7 +483,7 @@ export class SessionRoom {
     // alone fail, a reload freezes the round again from the same stored answers.
     const frozen = revealing ? this.computeFrozen(next.round) : null;
     const phaseWrite = this.store.updateSession(this.id, next);
-    const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: Date.now(), ...frozen }) : null;
+    const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: this.clock(), ...frozen }) : null;
     await committed(Promise.all([phaseWrite, frozenWrite]), 'the phase change');
     if (frozen) this.revealed.freeze(next.round, frozen);
     const roundChanged = next.round !== this.session.round;

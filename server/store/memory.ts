@@ -340,7 +340,7 @@ export class MemoryStore implements Store {
       [...this.data.sessions.values()]
         .filter((s) => s.communityId === communityId)
         .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .map((s) => ({ id: s.id, code: s.code, title: s.title, phase: s.phase, createdAt: s.createdAt }))
+        .map((s) => ({ id: s.id, code: s.code, title: s.title, phase: s.phase, timeZone: s.timeZone, createdAt: s.createdAt }))
     );
   }
 

@@ -165,5 +165,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX action_reviews_decided_once ON action_reviews(origin_session_id, action_id)
     WHERE status IN ('done', 'dropped', 'carried');
   CREATE INDEX paper_sessions_latest ON paper_sessions(community_id, date, created_at, code);
+  `,
+  // 9 (issue 23, item 4): the IANA time zone of sessions and communities, where the group meets; every date the
+  // product writes is the local day there. Rows stored before it get the product's home, Europe/Amsterdam.
+  `
+  ALTER TABLE sessions ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'Europe/Amsterdam';
+  ALTER TABLE communities ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'Europe/Amsterdam';
   `
 ];

@@ -205,6 +205,12 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE SEQUENCE session_owner_epochs;
   ALTER TABLE session_owners ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+  `,
+  // 7: as SQLite's migration 9 (issue 23, item 4): sessions and communities carry the IANA time zone where
+  // the group meets; rows stored before it get the product's home, Europe/Amsterdam.
+  `
+  ALTER TABLE sessions ADD COLUMN time_zone TEXT COLLATE "C" NOT NULL DEFAULT 'Europe/Amsterdam';
+  ALTER TABLE communities ADD COLUMN time_zone TEXT COLLATE "C" NOT NULL DEFAULT 'Europe/Amsterdam';
   `
 ];
 

@@ -43,6 +43,7 @@ export function toSessionRecord(row: Row): SessionRecord {
     },
     revealedRounds: JSON.parse(row.revealed_rounds as string),
     communityId: (row.community_id as string | null) ?? null,
+    timeZone: row.time_zone as string,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number
   };

@@ -403,15 +403,23 @@ export class PostgresStore implements Store {
     return this.read(async (db) => {
       const row = (await db.query('SELECT * FROM communities WHERE id = $1', [id])).rows[0];
       if (!row) return null;
-      return { id: row.id, name: row.name, language: row.language, framework: row.framework, tokenHash: row.token_hash, createdAt: row.created_at };
+      return {
+        id: row.id,
+        name: row.name,
+        language: row.language,
+        framework: row.framework,
+        tokenHash: row.token_hash,
+        timeZone: row.time_zone,
+        createdAt: row.created_at
+      };
     });
   }
 
   listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
     return this.read(async (db) =>
-      (await db.query('SELECT id, code, title, phase, created_at FROM sessions WHERE community_id = $1 ORDER BY created_at, id', [communityId])).rows.map(
-        (r) => ({ id: r.id, code: r.code, title: r.title, phase: r.phase, createdAt: r.created_at })
-      )
+      (
+        await db.query('SELECT id, code, title, phase, time_zone, created_at FROM sessions WHERE community_id = $1 ORDER BY created_at, id', [communityId])
+      ).rows.map((r) => ({ id: r.id, code: r.code, title: r.title, phase: r.phase, timeZone: r.time_zone, createdAt: r.created_at }))
     );
   }
 
@@ -443,15 +451,16 @@ export class PostgresStore implements Store {
       JSON.stringify(session.revealedRounds),
       session.communityId ?? null,
       session.createdAt,
-      session.updatedAt
+      session.updatedAt,
+      session.timeZone
     ];
     const communityId = session.communityId ?? null;
     return this.write(async (tx) => {
       if (communityId !== null && communityCap !== undefined && (await communityCount(tx, 'sessions', communityId)) >= communityCap) return false;
       await tx.query(
         `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round,
-           voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+           voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, created_at, updated_at, time_zone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
         params
       );
       return true;
@@ -655,9 +664,9 @@ export class PostgresStore implements Store {
 
   createCommunity(community: CommunityRecord): Promise<void> {
     const c = community;
-    const params = [c.id, c.name, c.language, c.framework, c.tokenHash, c.createdAt];
+    const params = [c.id, c.name, c.language, c.framework, c.tokenHash, c.createdAt, c.timeZone];
     return this.write(async (tx) => {
-      await tx.query('INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)', params);
+      await tx.query('INSERT INTO communities (id, name, language, framework, token_hash, created_at, time_zone) VALUES ($1, $2, $3, $4, $5, $6, $7)', params);
     });
   }
 

@@ -67,11 +67,12 @@ type SessionRow = {
   settings: string;
   revealed_rounds: string;
   community_id: string | null;
+  time_zone: string;
   created_at: number;
   updated_at: number;
 };
 
-type CommunityRow = { id: string; name: string; language: string; framework: string; token_hash: string; created_at: number };
+type CommunityRow = { id: string; name: string; language: string; framework: string; token_hash: string; time_zone: string; created_at: number };
 type PaperRow = {
   id: string;
   community_id: string;
@@ -162,6 +163,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     },
     revealedRounds: JSON.parse(row.revealed_rounds),
     communityId: row.community_id ?? null,
+    timeZone: row.time_zone,
     createdAt: row.created_at,
     updatedAt: row.updated_at
   };
@@ -241,8 +243,8 @@ export class SqliteStore implements Store {
       countLive: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sessions WHERE phase <> 'closed'"),
       yjsBySession: db.prepare<[string], { seq: number; data: Buffer }>('SELECT seq, data FROM yjs_updates WHERE session_id = ? ORDER BY seq'),
       insertSession: db.prepare(
-        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round, voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, created_at, updated_at)
-         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @presenterTokenHash, @phase, @round, @votingDeadline, @votingClosed, @votingPausedMs, @settings, @revealedRounds, @communityId, @createdAt, @updatedAt)`
+        `INSERT INTO sessions (id, code, title, language, framework, anonymous, facilitator_token_hash, presenter_token_hash, phase, round, voting_deadline, voting_closed, voting_paused_ms, settings, revealed_rounds, community_id, time_zone, created_at, updated_at)
+         VALUES (@id, @code, @title, @language, @framework, @anonymous, @facilitatorTokenHash, @presenterTokenHash, @phase, @round, @votingDeadline, @votingClosed, @votingPausedMs, @settings, @revealedRounds, @communityId, @timeZone, @createdAt, @updatedAt)`
       ),
       touchSession: db.prepare<[number, string]>('UPDATE sessions SET updated_at = ? WHERE id = ?'),
       deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE id = ?'),
@@ -261,11 +263,11 @@ export class SqliteStore implements Store {
       // Sessions of a community stay: its trend is built from their frozen results (docs/privacy.md).
       idleSessions: db.prepare<[number], { id: string }>('SELECT id FROM sessions WHERE updated_at < ? AND community_id IS NULL'),
       insertCommunity: db.prepare(
-        'INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES (@id, @name, @language, @framework, @tokenHash, @createdAt)'
+        'INSERT INTO communities (id, name, language, framework, token_hash, time_zone, created_at) VALUES (@id, @name, @language, @framework, @tokenHash, @timeZone, @createdAt)'
       ),
       communityById: db.prepare<[string], CommunityRow>('SELECT * FROM communities WHERE id = ?'),
-      sessionsByCommunity: db.prepare<[string], { id: string; code: string; title: string; phase: string; created_at: number }>(
-        'SELECT id, code, title, phase, created_at FROM sessions WHERE community_id = ? ORDER BY created_at, id'
+      sessionsByCommunity: db.prepare<[string], { id: string; code: string; title: string; phase: string; time_zone: string; created_at: number }>(
+        'SELECT id, code, title, phase, time_zone, created_at FROM sessions WHERE community_id = ? ORDER BY created_at, id'
       ),
       insertPaper: db.prepare(
         'INSERT INTO paper_sessions (id, community_id, code, title, date, factors, figures, created_at, source) VALUES (@id, @communityId, @code, @title, @date, @factors, @figures, @createdAt, @source)'
@@ -664,6 +666,7 @@ export class SqliteStore implements Store {
         language: row.language as CommunityRecord['language'],
         framework: row.framework,
         tokenHash: row.token_hash,
+        timeZone: row.time_zone,
         createdAt: row.created_at
       };
     });
@@ -671,9 +674,14 @@ export class SqliteStore implements Store {
 
   listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
     return this.read(() =>
-      this.stmt.sessionsByCommunity
-        .all(communityId)
-        .map((r) => ({ id: r.id, code: r.code, title: r.title, phase: r.phase as CommunitySessionRow['phase'], createdAt: r.created_at }))
+      this.stmt.sessionsByCommunity.all(communityId).map((r) => ({
+        id: r.id,
+        code: r.code,
+        title: r.title,
+        phase: r.phase as CommunitySessionRow['phase'],
+        timeZone: r.time_zone,
+        createdAt: r.created_at
+      }))
     );
   }
 

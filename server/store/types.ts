@@ -32,6 +32,8 @@ export interface SessionRecord {
   revealedRounds: number[];
   /** The learning community this session belongs to, or null for a session on its own. */
   communityId: string | null;
+  /** The IANA time zone where the group meets: every date written for the session is the local day there. */
+  timeZone: string;
   createdAt: number;
   updatedAt: number;
 }
@@ -101,6 +103,8 @@ export interface CommunityRecord {
   framework: string;
   /** Hash of the community credential; the token itself is never stored. */
   tokenHash: string;
+  /** The IANA time zone where the community meets (its sessions take it unless given another). */
+  timeZone: string;
   createdAt: number;
 }
 
@@ -110,6 +114,8 @@ export interface CommunitySessionRow {
   code: string;
   title: string;
   phase: Phase;
+  /** The session's IANA time zone. */
+  timeZone: string;
   createdAt: number;
 }
 

@@ -69,7 +69,8 @@ suite('a learning community over two sessions, one on paper', () => {
       .poll(async () => {
         const token = await facilitator.evaluate((code) => localStorage.getItem(`seeds:facilitator:${code}`), liveCode);
         const md = await api<string>(e2e.url, `/api/sessions/${liveCode}/export.md`, { headers: { authorization: `Bearer ${token}` } });
-        return md.text.includes(ACTION_TEXT) && md.text.includes('Ann') && md.text.includes('2027-02-01');
+        // The agenda writes the due day as people read it (the session is Dutch): "1 feb 2027".
+        return md.text.includes(ACTION_TEXT) && md.text.includes('Ann') && /\b1 feb\.? 2027\b/.test(md.text);
       })
       .toBe(true);
   });
@@ -100,7 +101,7 @@ suite('a learning community over two sessions, one on paper', () => {
     await expect.poll(() => one.locator('tbody tr').count()).toBe(2);
     const rows = await one.locator('tbody tr').allTextContents();
     // The paper session (2020) comes first: mean (5 + 5 + 1)/3 = 3.67.
-    expect(rows[0]).toContain('2020-03-01');
+    expect(rows[0]).toMatch(/1 mrt\.? 2020/);
     expect(rows[0]).toContain('3,67');
     expect(await facilitator.locator('[data-testid="community-session"][data-source="paper"]').count()).toBe(1);
 
@@ -121,7 +122,7 @@ suite('a learning community over two sessions, one on paper', () => {
     await expect.poll(() => item.count()).toBe(1);
     expect(await item.getAttribute('data-status')).toBe('open');
     expect(await item.textContent()).toContain(ACTION_TEXT);
-    expect(await item.textContent()).toContain('2027-02-01');
+    expect(await item.textContent()).toMatch(/Uiterlijk 1 feb\.? 2027/);
 
     // A participant who never saw the first session follows the review from a fresh browser.
     const newcomer = await e2e.newPage(DESKTOP);
@@ -154,7 +155,8 @@ suite('a learning community over two sessions, one on paper', () => {
     await expect.poll(() => carried.count()).toBe(1);
     await expect.poll(() => carried.getByTestId('action-text').inputValue()).toBe(ACTION_TEXT);
     expect(await carried.getByTestId('action-owner').inputValue()).toBe('Ann');
-    expect(await carried.getByTestId('action-origin').textContent()).toMatch(/\(\d{4}-\d{2}-\d{2}\)/);
+    // Where it came from, with the first session's day as a Dutch reader writes it ("6 dec 2026"), not ISO.
+    expect(await carried.getByTestId('action-origin').textContent()).toMatch(/\(\d{1,2} [a-z]{3}\.? \d{4}\)/);
     for (const person of [newcomer, ...more]) await person.context().close();
   });
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
-import { createServer, type RunningServer } from '../../server/app';
+import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import type { Answer } from '../../src/lib/protocol';
 import { launchBrowser } from './browser';
 import { CONTENT_DIR, REPO_ROOT } from './server';
@@ -28,7 +28,7 @@ export interface E2E {
 }
 
 /**
- * Starts the server and Chromium in `beforeAll` and stops them in `afterAll`.
+ * Starts the server (with `serverOptions`, e.g. a fixed clock) and Chromium in `beforeAll` and stops them in `afterAll`.
  * (The shared `startServer` registers its teardown with `onTestFinished`,
  * which vitest refuses inside `beforeAll`, so the same options are passed to
  * `createServer` here with a teardown of our own.) Uncaught page errors fail
@@ -36,7 +36,7 @@ export interface E2E {
  * The tests of one `describe` are steps of one story: after a failed step the
  * later ones of that block are skipped instead of timing out one by one.
  */
-export function useE2E(): E2E {
+export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
   let dataDir = '';
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
@@ -81,7 +81,8 @@ export function useE2E(): E2E {
       appDir: path.join(REPO_ROOT, 'build'),
       purgeAfterDays: 0,
       codeGuessesPerMinute: 0,
-      sessionsPerHour: 0
+      sessionsPerHour: 0,
+      ...serverOptions
     });
     browser = await launchBrowser();
   });

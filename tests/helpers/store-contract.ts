@@ -71,6 +71,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     settings: { weakBelow: 3, divergentBelow: 0.6, unclearFrom: 1 / 3, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: null,
+    timeZone: 'Europe/Amsterdam',
     createdAt: Date.now(),
     updatedAt: Date.now(),
     ...overrides
@@ -102,6 +103,7 @@ export const communityRecord = (id: string, overrides: Partial<CommunityRecord> 
   language: 'en',
   framework: 'seeds-of-innovation',
   tokenHash: `community-hash-${id}`,
+  timeZone: 'Europe/Amsterdam',
   createdAt: 1000,
   ...overrides
 });
@@ -425,18 +427,20 @@ export function describeStoreContract(implementation: StoreImplementation): void
       const opened = await implementation.open();
       const store = opened.store;
       await store.createCommunity(communityRecord('c1'));
-      await store.createCommunity(communityRecord('c2', { name: 'Other', language: 'nl' }));
+      // Each keeps its IANA time zone (issue 23): the day of everything it holds is the local day there.
+      await store.createCommunity(communityRecord('c2', { name: 'Other', language: 'nl', timeZone: 'America/Chicago' }));
       expect(await store.loadCommunity('c1')).toEqual(communityRecord('c1'));
       expect(await store.loadCommunity('nope')).toBeNull();
-      await store.createSession(sessionRecord('late', { communityId: 'c1', createdAt: 300 }));
+      await store.createSession(sessionRecord('late', { communityId: 'c1', createdAt: 300, timeZone: 'Asia/Tokyo' }));
       await store.createSession(sessionRecord('early', { communityId: 'c1', createdAt: 100 }));
       await store.createSession(sessionRecord('alone'));
       await store.createSession(sessionRecord('elsewhere', { communityId: 'c2' }));
       expect((await store.loadSession('early'))!.session.communityId).toBe('c1');
       expect((await store.loadSession('alone'))!.session.communityId).toBeNull();
+      expect((await store.loadSession('late'))!.session.timeZone).toBe('Asia/Tokyo');
       expect(await store.listCommunitySessions('c1')).toEqual([
-        { id: 'early', code: 'C-early', title: 'Session early', phase: 'lobby', createdAt: 100 },
-        { id: 'late', code: 'C-late', title: 'Session late', phase: 'lobby', createdAt: 300 }
+        { id: 'early', code: 'C-early', title: 'Session early', phase: 'lobby', timeZone: 'Europe/Amsterdam', createdAt: 100 },
+        { id: 'late', code: 'C-late', title: 'Session late', phase: 'lobby', timeZone: 'Asia/Tokyo', createdAt: 300 }
       ]);
       await store.savePaperSession(paperRecord('p2', 'c1', { date: '2026-06-01' }));
       await store.savePaperSession(paperRecord('p1', 'c1', { date: '2026-01-15' }));
@@ -446,7 +450,8 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await store.listPaperSessions('none')).toEqual([]);
 
       const reopened = await opened.reopen();
-      expect(await reopened.loadCommunity('c2')).toEqual(communityRecord('c2', { name: 'Other', language: 'nl' }));
+      expect(await reopened.loadCommunity('c2')).toEqual(communityRecord('c2', { name: 'Other', language: 'nl', timeZone: 'America/Chicago' }));
+      expect((await reopened.loadSession('late'))!.session.timeZone).toBe('Asia/Tokyo');
       expect((await reopened.listCommunitySessions('c1')).map((s) => s.id)).toEqual(['early', 'late']);
       expect(await reopened.listPaperSessions('c1')).toEqual([
         paperRecord('p1', 'c1', { date: '2026-01-15' }),

@@ -126,7 +126,8 @@ describe('communities: trends from what each session revealed', () => {
 
     const trends = await api<CommunityTrends>(server.url, `/api/communities/${community.id}/trends.json`, { headers: bearer(community.communityToken) });
     expect(trends.status).toBe(200);
-    const today = new Date().toISOString().slice(0, 10);
+    // The community's zone (none given: Europe/Amsterdam, the product's home), not the UTC day.
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Amsterdam' }).format(new Date());
     expect(trends.body.community).toEqual({ id: community.id, name: 'Greenport Vertical Farming LC' });
     expect(trends.body.sessions.map((s) => [s.code, s.title, s.date, s.source, s.voters])).toEqual([
       [paper.body.code, 'Poster', '2020-01-15', 'paper', 8],
@@ -210,8 +211,22 @@ describe('communities: trends from what each session revealed', () => {
       undefined,
       ...lines[1]
         .split(',')
-        .map((v, i) => (i === 1 || i === 2 || i === 3 || i === 0 ? v : v === '' ? undefined : v === 'true' ? true : v === 'false' ? false : Number(v)))
+        .map((v, i) =>
+          i === 2
+            ? new Date(`${v}T00:00:00Z`)
+            : i === 1 || i === 3 || i === 0
+              ? v
+              : v === ''
+                ? undefined
+                : v === 'true'
+                  ? true
+                  : v === 'false'
+                    ? false
+                    : Number(v)
+        )
     ]);
+    // The day is a real date cell, shown with the month named.
+    expect(sheet.getRow(2).getCell(3).numFmt).toBe('d mmm yyyy');
 
     // The same after a restart on the same data.
     await server.close();

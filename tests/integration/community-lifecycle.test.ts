@@ -10,6 +10,7 @@ import { addPoint } from '../helpers/board';
 import { connectRefused, waitFor } from '../helpers/clients';
 import { api, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { advance, castBallot, setupSession } from '../helpers/session';
+import { humanDate } from '../../src/lib/domain/dates';
 import type { RunningServer } from '../../server/app';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -81,8 +82,9 @@ describe('community: agenda, calendar, import, deletion', () => {
     expect(agenda.trim().split('\n')).toEqual([
       '## Since last time',
       '',
-      `- **Carried over**: Plan a \\*site\\* visit; bring boots, please (From January (${review[0].sessionDate}), factor 3, owner: Ana, due: 2027-01-15)`,
-      `- **Dropped**: Write to the mayor (From January (${review[0].sessionDate}), factor 2, owner: Bo)`
+      // People read days in their language's format (the meeting's day where it met; a due date as typed).
+      `- **Carried over**: Plan a \\*site\\* visit; bring boots, please (From January (${humanDate(review[0].sessionDate, 'en')}), factor 3, owner: Ana, due: 15 Jan 2027)`,
+      `- **Dropped**: Write to the mayor (From January (${humanDate(review[0].sessionDate, 'en')}), factor 2, owner: Bo)`
     ]);
     const json = await api<{ review: { status: string }[] }>(server.url, `/api/sessions/${second.code}/export.json`, {
       headers: bearer(second.created.facilitatorToken)

@@ -285,6 +285,7 @@ describe('privacy after the reveal (attacks)', () => {
       settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3 } as never,
       revealedRounds: [1],
       communityId: null,
+      timeZone: 'Europe/Amsterdam',
       createdAt: Date.now(),
       updatedAt: Date.now()
     });

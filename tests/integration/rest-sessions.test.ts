@@ -108,7 +108,7 @@ describe('REST: sessions', () => {
     const response = await getExport<ExportJson>(server.url, session.code, session.created.facilitatorToken);
     expect(response.status).toBe(200);
     const data = response.body;
-    expect(Object.keys(data.session).sort()).toEqual(['code', 'createdAt', 'language', 'phase', 'title']);
+    expect(Object.keys(data.session).sort()).toEqual(['code', 'createdAt', 'date', 'language', 'phase', 'timeZone', 'title']);
     expect(data.session).toMatchObject({ code: session.code, title: 'Export', language: 'en', phase: 'revealed' });
     expect(new Date(data.session.createdAt).toISOString()).toBe(data.session.createdAt);
     expect(data.participants).toBe(2);

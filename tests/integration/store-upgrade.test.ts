@@ -127,6 +127,9 @@ describe('upgrading a database written before paper figures were stored', () => 
     const store = new SqliteStore({ dataDir });
     onTestFinished(() => store.close());
     expectUpgraded(await store.listPaperSessions('community-1'));
+    // Rows stored before time zones take the product's home, Europe/Amsterdam (issue 23, item 4).
+    expect((await store.loadCommunity('community-1'))!.timeZone).toBe('Europe/Amsterdam');
+    expect((await store.listCommunitySessions('community-1')).map((r) => r.timeZone)).toEqual(['Europe/Amsterdam', 'Europe/Amsterdam', 'Europe/Amsterdam']);
     const raw = new Database(file, { readonly: true });
     onTestFinished(() => void raw.close());
     expect(raw.prepare('SELECT count(*) AS n FROM paper_sessions WHERE figures IS NULL').get()).toEqual({ n: 0 });
@@ -194,6 +197,9 @@ describe('upgrading a database written before paper figures were stored', () => 
       const store = await PostgresStore.open({ connectionString: url });
       onTestFinished(() => store.close());
       expectUpgraded(await store.listPaperSessions('community-1'));
+      // Rows stored before time zones take the product's home, Europe/Amsterdam (issue 23, item 4).
+      expect((await store.loadCommunity('community-1'))!.timeZone).toBe('Europe/Amsterdam');
+      expect((await store.listCommunitySessions('community-1')).map((r) => r.timeZone)).toEqual(['Europe/Amsterdam', 'Europe/Amsterdam', 'Europe/Amsterdam']);
       const check = new pg.Client({ connectionString: url });
       await check.connect();
       try {

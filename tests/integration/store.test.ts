@@ -22,6 +22,7 @@ function session(id: string): SessionRecord {
     settings: { weakBelow: 3, divergentBelow: 0.6, dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, joinsLocked: false },
     revealedRounds: [],
     communityId: null,
+    timeZone: 'Europe/Amsterdam',
     createdAt: 1,
     updatedAt: 1
   };

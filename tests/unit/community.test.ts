@@ -131,6 +131,7 @@ describe('trend computation', () => {
     code: 'JUNE22',
     title: 'June',
     revealedAt: Date.UTC(2026, 5, 10, 23, 30),
+    timeZone: 'UTC',
     results: results(5, [
       { number: 1, n: 5, mean: 2.4, consensus: 0.7, weak: true, divergent: false },
       { number: 2, n: 5, mean: 4, consensus: 0.5, weak: false, divergent: true }
@@ -140,6 +141,7 @@ describe('trend computation', () => {
     code: 'MARCH3',
     title: 'March',
     revealedAt: Date.UTC(2026, 2, 3, 9),
+    timeZone: 'UTC',
     results: results(4, [
       { number: 1, n: 4, mean: 2.8, consensus: 0.9, weak: true, divergent: false },
       { number: 2, n: 4, mean: 3.5, consensus: 0.8, weak: false, divergent: false }
@@ -147,7 +149,7 @@ describe('trend computation', () => {
   };
   const paper = { code: 'PABCDEF', title: 'Poster', date: '2026-04-20', createdAt: Date.UTC(2026, 10, 1), factors: [poster[0]] };
 
-  it('orders sessions oldest first by their day (reveal day in UTC, or the day entered for paper)', () => {
+  it('orders sessions oldest first by their day (local reveal day in the session zone, or the day entered for paper)', () => {
     const trend = buildTrend([june, march], [paper], 2);
     expect(trend.map((s) => [s.code, s.date, s.source, s.voters])).toEqual([
       ['MARCH3', '2026-03-03', 'live', 4],
@@ -209,7 +211,7 @@ describe('community exports', () => {
   it('writes a Markdown summary with the sessions and each factor over time, markup escaped', () => {
     const md = communityMarkdown(data, framework, 'en');
     expect(md.startsWith('# Greenport \\*LC\\*\n')).toBe(true);
-    expect(md).toContain(`| 2026-05-20 | Later \\| pipe (PGHJKMN) | paper | 6 | 3. ${framework.factors[2].title.en} |`);
+    expect(md).toContain(`| 20 May 2026 | Later \\| pipe (PGHJKMN) | paper | 6 | 3. ${framework.factors[2].title.en} |`);
     expect(md).toContain('weak in 1 session, divergent in 0 sessions, change of the mean: +2.50.');
     expect(md.match(/^### /gm)).toHaveLength(12);
   });

@@ -42,7 +42,14 @@ const action = (id: string, factor: number | null, text: string, extra: Partial<
 
 function input(language: Language, overrides: Partial<ExportInput> = {}): ExportInput {
   return {
-    session: { code: 'ABC234', title: 'Greenport <b>kick-off</b>', language, phase: 'actions', createdAt: Date.UTC(2026, 10, 28, 9, 30) },
+    session: {
+      code: 'ABC234',
+      title: 'Greenport <b>kick-off</b>',
+      language,
+      phase: 'actions',
+      createdAt: Date.UTC(2026, 10, 28, 9, 30),
+      timeZone: 'Europe/Amsterdam'
+    },
     participants: 6,
     framework,
     results: [round1],
@@ -61,13 +68,15 @@ describe('buildExport', () => {
   const data = buildExport(input('en'));
 
   it('has the keys of docs/contracts.md', () => {
-    expect(Object.keys(data.session).sort()).toEqual(['code', 'createdAt', 'language', 'phase', 'title']);
+    expect(Object.keys(data.session).sort()).toEqual(['code', 'createdAt', 'date', 'language', 'phase', 'timeZone', 'title']);
     expect(data.session).toEqual({
       code: 'ABC234',
       title: 'Greenport <b>kick-off</b>',
       language: 'en',
       phase: 'actions',
-      createdAt: '2026-11-28T09:30:00.000Z'
+      createdAt: '2026-11-28T09:30:00.000Z',
+      date: '2026-11-28',
+      timeZone: 'Europe/Amsterdam'
     });
     expect(data.participants).toBe(6);
     expect(data.factors).toHaveLength(12);
@@ -293,7 +302,9 @@ describe('exportMarkdown', () => {
     ]);
     expect(text.startsWith('# Greenport \\<b\\>kick-off\\</b\\>\n')).toBe(true);
     expect(text).toMatch(/^- [^:]+: ABC234$/m);
-    expect(text).toMatch(/^- [^:]+: 2026-11-28$/m);
+    // The day in the language's own format, never ISO (which a Dutch reader may take the wrong way round).
+    expect(text).toMatch(lang === 'nl' ? /^- [^:]+: 28 nov\.? 2026$/m : /^- [^:]+: 28 Nov 2026$/m);
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     // No HTML entities anywhere, and nothing of the other language.
     expect(text).not.toMatch(/&(amp|lt|gt|quot);/);
     if (lang === 'nl') expect(text).not.toMatch(/\b(votes?|owner|due|general|weak)\b/);

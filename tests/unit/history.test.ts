@@ -24,6 +24,12 @@ describe('parseEarlierExport', () => {
     });
   });
 
+  it("takes the export's local day where the group met, not the UTC day of createdAt", () => {
+    // 23:20 UTC on 5 Dec was 00:20 on 6 Dec in Amsterdam: the export says so in session.date.
+    const late = { ...valid, session: { ...valid.session, createdAt: '2026-12-05T23:20:00.000Z', date: '2026-12-06', timeZone: 'Europe/Amsterdam' } };
+    expect(parseEarlierExport(late)?.date).toBe('2026-12-06');
+  });
+
   it.each([
     ['null', null],
     ['a string', 'export'],

@@ -24,6 +24,7 @@ function session(patch: Partial<SessionRecord> = {}): SessionRecord {
     settings: { dotsPerPerson: 3, minVoters: 3, hideDotTotals: false, strong: 4, weak: 2 } as unknown as SessionRecord['settings'],
     revealedRounds: [],
     communityId: null,
+    timeZone: 'Europe/Amsterdam',
     createdAt: 0,
     updatedAt: 0,
     ...patch

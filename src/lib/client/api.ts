@@ -1,4 +1,5 @@
 import type { Framework, Language } from '../domain/framework';
+import { isTimeZone } from '../domain/dates';
 import type {
   CommunitySummary,
   CommunityTrends,
@@ -28,12 +29,21 @@ async function request<T>(path: string, init?: RequestInit): Promise<ApiResult<T
   return { ok: false, status: response.status, error };
 }
 
+/**
+ * The browser's IANA time zone: a new session or community is dated where the person creating it is (the
+ * server checks it and falls back to Europe/Amsterdam when the browser names none it knows).
+ */
+function browserTimeZone(): string | undefined {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return isTimeZone(zone) ? zone : undefined;
+}
+
 export function createSession(body: { title?: string; language: Language; anonymous: boolean }): Promise<ApiResult<CreateSessionResponse>> {
-  return request('/api/sessions', { method: 'POST', body: JSON.stringify(body) });
+  return request('/api/sessions', { method: 'POST', body: JSON.stringify({ ...body, timeZone: browserTimeZone() }) });
 }
 
 export function createCommunity(body: { name: string; language: Language }): Promise<ApiResult<CreateCommunityResponse>> {
-  return request('/api/communities', { method: 'POST', body: JSON.stringify(body) });
+  return request('/api/communities', { method: 'POST', body: JSON.stringify({ ...body, timeZone: browserTimeZone() }) });
 }
 
 const communityAuth = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -7,6 +7,7 @@
 import type { Framework, Language } from './framework';
 import { csvRows, escapeMarkdown, exportWords } from './export';
 import { factorTrends, type TrendSession } from './community';
+import { humanDate } from './dates';
 
 export interface CommunityExportInput {
   community: { id: string; name: string };
@@ -56,7 +57,7 @@ export function communityMarkdown(data: CommunityExportInput, framework: Framewo
     for (const s of data.sessions) {
       const attention = s.attention.map((n) => `${n}. ${framework.factors[n - 1]?.title[lang] ?? ''}`).join('; ') || '–';
       lines.push(
-        `| ${s.date} | ${cell(s.title)} (${s.code}) | ${s.source === 'paper' ? t.paper : s.source === 'import' ? t.imported : t.live} | ${s.voters} | ${cell(attention)} |`
+        `| ${humanDate(s.date, lang)} | ${cell(s.title)} (${s.code}) | ${s.source === 'paper' ? t.paper : s.source === 'import' ? t.imported : t.live} | ${s.voters} | ${cell(attention)} |`
       );
     }
     lines.push('', `## ${t.trends}`, '');
@@ -70,7 +71,7 @@ export function communityMarkdown(data: CommunityExportInput, framework: Framewo
         ''
       );
       lines.push(`| ${t.date} | ${words.results.mean} | ${words.results.consensus} | ${t.scores} |`, '|---|---:|---:|---:|');
-      for (const p of trend.points) lines.push(`| ${p.date} | ${fmt(p.mean, lang)} | ${fmt(p.consensus, lang)} | ${p.n} |`);
+      for (const p of trend.points) lines.push(`| ${humanDate(p.date, lang)} | ${fmt(p.mean, lang)} | ${fmt(p.consensus, lang)} | ${p.n} |`);
       lines.push('');
     }
   }

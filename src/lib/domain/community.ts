@@ -6,6 +6,7 @@
  */
 import type { Answer } from './ballots';
 import { SCORES } from './framework';
+import { isIsoDay as isDay, localDay } from './dates';
 import { attentionList, DEFAULT_THRESHOLDS, factorStats, roundTo, type Distribution, type FactorStats, type Thresholds } from './statistics';
 
 /** Counts of one factor from a paper poster: dots per score and "don't know". */
@@ -32,7 +33,7 @@ export interface TrendFactor {
 export interface TrendSession {
   code: string;
   title: string;
-  /** YYYY-MM-DD: the day of the reveal (live) or the day entered (paper). */
+  /** YYYY-MM-DD: the local day of the reveal in the session's time zone (live) or the day entered (paper). */
   date: string;
   /** `import`: a session held elsewhere whose export.json was imported (its counts, like paper). */
   source: 'live' | 'paper' | 'import';
@@ -48,6 +49,8 @@ export interface RevealedSessionInput {
   title: string;
   /** Epoch ms of the reveal. */
   revealedAt: number;
+  /** The session's IANA time zone: the reveal is dated on the clocks of the place the group met. */
+  timeZone: string;
   /** The frozen results (RoundResults in src/lib/protocol); only these fields are read. */
   results: { voters: number; factors: readonly FactorStats[]; attention: readonly { number: number }[] };
 }
@@ -79,17 +82,8 @@ export interface PaperSessionInput {
   source?: 'paper' | 'import';
 }
 
-/** The UTC day of an epoch-ms time, YYYY-MM-DD. */
-export function isoDay(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
-}
-
-/** Whether a string is a real calendar day written YYYY-MM-DD. */
-export function isIsoDay(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const time = Date.parse(`${value}T00:00:00Z`);
-  return Number.isFinite(time) && isoDay(time) === value;
-}
+/** Whether a string is a real calendar day written YYYY-MM-DD (see dates.ts). */
+export const isIsoDay = isDay;
 
 /** Every answer a paper factor's counts stand for; lazily, so nothing bigger than the counts is built. */
 function* paperAnswers(counts: PaperCounts): Generator<Answer> {
@@ -156,7 +150,7 @@ export function liveTrendSession(input: RevealedSessionInput): TrendSession {
   return {
     code: input.code,
     title: input.title,
-    date: isoDay(input.revealedAt),
+    date: localDay(input.revealedAt, input.timeZone),
     source: 'live',
     voters: input.results.voters,
     factors: input.results.factors.map(trendFactor),
@@ -221,6 +215,8 @@ export function buildTrend(
 /** One point of a factor's line: its figures in one session. */
 export interface FactorTrendPoint {
   code: string;
+  /** The session's title: tells two sessions of one day apart. */
+  title: string;
   date: string;
   source: TrendSession['source'];
   n: number;
@@ -249,6 +245,7 @@ export function factorTrends(sessions: readonly TrendSession[], factorCount: num
       const f = s.factors.find((x) => x.number === number);
       return {
         code: s.code,
+        title: s.title,
         date: s.date,
         source: s.source,
         n: f?.n ?? 0,

@@ -6,10 +6,15 @@ import type { Phase } from './phases';
 import type { ReviewItem, ReviewStatus } from './review';
 import { nl } from '../i18n/nl';
 import { en } from '../i18n/en';
+import { humanDate, localDay } from './dates';
 
 /** The export JSON of docs/contracts.md (extended with rounds and attention). */
 export interface ExportJson {
-  session: { code: string; title: string; language: Language; phase: Phase; createdAt: string };
+  /**
+   * `createdAt`: the instant (ISO 8601, UTC); `date`: the day it was created on the clocks where the group met
+   * (YYYY-MM-DD in `timeZone`, an IANA zone): the day machines and people should file it under.
+   */
+  session: { code: string; title: string; language: Language; phase: Phase; createdAt: string; date: string; timeZone: string };
   participants: number;
   round: number | null;
   /** `comments`: what the room saw after the reveal (text only, sorted; hidden ones left out). */
@@ -41,7 +46,7 @@ export interface ExportJson {
 }
 
 export interface ExportInput {
-  session: { code: string; title: string; language: Language; phase: Phase; createdAt: number };
+  session: { code: string; title: string; language: Language; phase: Phase; createdAt: number; timeZone: string };
   participants: number;
   framework: Framework;
   results: RoundResults[];
@@ -58,7 +63,15 @@ export function buildExport(input: ExportInput): ExportJson {
   const lang = session.language;
   const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
   return {
-    session: { code: session.code, title: session.title, language: lang, phase: session.phase, createdAt: new Date(session.createdAt).toISOString() },
+    session: {
+      code: session.code,
+      title: session.title,
+      language: lang,
+      phase: session.phase,
+      createdAt: new Date(session.createdAt).toISOString(),
+      date: localDay(session.createdAt, session.timeZone),
+      timeZone: session.timeZone
+    },
     participants: input.participants,
     round: latest?.round ?? null,
     factors: latest
@@ -252,7 +265,8 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
   const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
   let lines: string[] = [];
   lines.push(`# ${inline(data.session.title)}`, '');
-  lines.push(`- ${t.date}: ${data.session.createdAt.slice(0, 10)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
+  // People read the day where the group met, in their own language's format (never the UTC day, never ISO).
+  lines.push(`- ${t.date}: ${humanDate(data.session.date, lang)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
   if (data.round !== null) lines.push(`- ${t.round}: ${data.round}`);
 
   // The agenda starts where the meeting did: what became of last time's action points.
@@ -260,10 +274,10 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
     lines.push('', `## ${words.review.title}`, '');
     for (const r of data.review) {
       const meta = [
-        words.review.from(escapeMarkdown(r.from.title), r.from.date),
+        words.review.from(escapeMarkdown(r.from.title), humanDate(r.from.date, lang)),
         r.factor === null ? t.general : t.factorRef(r.factor),
         r.owner ? `${t.owner}: ${escapeMarkdown(r.owner)}` : '',
-        r.due ? `${t.due}: ${r.due}` : ''
+        r.due ? `${t.due}: ${humanDate(r.due, lang)}` : ''
       ].filter(Boolean);
       const status = r.status ? words.review.statuses[r.status] : words.review.notReviewed;
       lines.push(`- **${status}**: ${inline(r.text) || '…'} (${meta.join(', ')})`);
@@ -313,7 +327,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
       words.actions.statuses[a.status],
       a.factor === null ? t.general : `${t.factorRef(a.factor)} (${escapeMarkdown(titleOf(a.factor))})`,
       a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '',
-      a.due ? `${t.due}: ${a.due}` : '',
+      a.due ? `${t.due}: ${humanDate(a.due, lang)}` : '',
       words.actions.votes(a.votes)
     ].filter(Boolean);
     lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${inline(a.text) || '…'} (${meta.join(', ')})`);

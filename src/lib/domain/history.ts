@@ -1,3 +1,5 @@
+import { isIsoDay } from './dates';
+
 /** A factor's headline numbers from an earlier session's export.json. */
 export interface EarlierFactor {
   number: number;
@@ -32,7 +34,13 @@ export function parseEarlierExport(data: unknown): EarlierSession | null {
   return {
     code: session.code.slice(0, 12),
     title: typeof session.title === 'string' ? session.title.slice(0, 120) : '',
-    date: typeof session.createdAt === 'string' ? session.createdAt.slice(0, 10) : '',
+    // The day where that group met when the export says it (exports since time zones); older ones only have the UTC instant.
+    date:
+      typeof session.date === 'string' && isIsoDay(session.date)
+        ? session.date
+        : typeof session.createdAt === 'string' && isIsoDay(session.createdAt.slice(0, 10))
+          ? session.createdAt.slice(0, 10)
+          : '',
     factors: parsed
   };
 }

@@ -339,7 +339,9 @@ export const en: Messages = {
     paperSaving: 'Saving…',
     paperSaved: 'The paper session is saved and counts in the trend.',
     paperEmpty: 'Enter at least one count.',
-    paperBadCount: 'Counts are whole numbers from 0 to 1000.'
+    paperBadCount: 'Counts are whole numbers from 0 to 1000.',
+    paperFuture: (today: string) => `This date is after today (${today}): enter a session that has been held.`,
+    paperDateShown: (day: string) => `Held on ${day}`
   },
   review: {
     title: 'Since last time',

@@ -1,4 +1,5 @@
 import { nl } from './nl';
+import { humanDate } from '../domain/dates';
 import { en } from './en';
 import { LANGUAGES, DEFAULT_LANGUAGE, type Language } from '../domain/framework';
 import type { ErrorCode, ProtocolError } from '../protocol';
@@ -32,6 +33,14 @@ export function formatNumber(value: number | null, digits = 2): string {
 export function formatPercent(share: number | null | undefined): string {
   if (share === null || share === undefined) return '–';
   return share.toLocaleString(intlTag(), { style: 'percent', maximumFractionDigits: 0 });
+}
+
+/**
+ * A day (YYYY-MM-DD: a meeting's local day or a due date) as the current language writes it ("6 dec. 2026",
+ * "6 Dec 2026"); never moved through a time zone. An empty value stays empty.
+ */
+export function formatDay(day: string | null | undefined): string {
+  return day ? humanDate(day, locale.language) : '';
 }
 
 /** A change with its sign (+0,25 / −0,10), or a dash when either side is missing. */

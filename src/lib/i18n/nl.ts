@@ -342,7 +342,9 @@ export const nl = {
     paperSaving: 'Opslaan…',
     paperSaved: 'De papieren sessie is opgeslagen en telt mee in het verloop.',
     paperEmpty: 'Vul minstens één aantal in.',
-    paperBadCount: 'Aantallen zijn hele getallen van 0 tot 1000.'
+    paperBadCount: 'Aantallen zijn hele getallen van 0 tot 1000.',
+    paperFuture: (today: string) => `Deze datum ligt na vandaag (${today}): vul een sessie in die al gehouden is.`,
+    paperDateShown: (day: string) => `Gehouden op ${day}`
   },
   review: {
     title: 'Sinds de vorige keer',
@@ -357,7 +359,8 @@ export const nl = {
     none: 'Eerdere sessies van deze gemeenschap lieten geen open actiepunten achter.',
     from: (title: string, date: string) => `Uit ${title} (${date})`,
     owner: (name: string) => `Eigenaar: ${name}`,
-    due: (date: string) => `Klaar op ${date}`,
+    // A due date is the latest day, not the day it was finished.
+    due: (date: string) => `Uiterlijk ${date}`,
     wasDoing: 'was bezig',
     statusLabel: 'Wat de groep zegt',
     notReviewed: 'Nog niet besproken',

@@ -323,8 +323,10 @@ export interface CommunitySessionSummary {
   code: string;
   title: string;
   source: 'live' | 'paper' | 'import';
-  /** YYYY-MM-DD: the day created (live) or held (paper, import). */
+  /** YYYY-MM-DD: the local day created, in the session's time zone (live), or the day held (paper, import). */
   date: string;
+  /** Live sessions: the local time of creation (HH:MM), to tell two meetings of one day apart; null for paper and imports. */
+  time: string | null;
   /** Live sessions: their phase; paper ones are always `closed`. */
   phase: Phase;
   /** Whether the session has revealed results (and so counts in the trend). */
@@ -338,6 +340,10 @@ export interface CommunitySummary {
   language: Language;
   framework: string;
   factorCount: number;
+  /** The IANA time zone where the community meets. */
+  timeZone: string;
+  /** Today (YYYY-MM-DD) in the community's time zone, by the server's clock: the paper form's default and latest day. */
+  today: string;
   sessions: CommunitySessionSummary[];
 }
 
@@ -366,4 +372,6 @@ export interface SessionSummary {
   minVoters: number | null;
   /** The facilitator locked joining: the join page says so instead of offering a form that will be refused. */
   joinsLocked: boolean;
+  /** The IANA time zone where the group meets: its dates are the local days there. */
+  timeZone: string;
 }

@@ -7,6 +7,20 @@ import { visibleText } from '../domain/names';
 import { ACTION_STATUSES } from './yjs';
 import { isIsoDay, PAPER_MAX_COUNT } from '../domain/community';
 import { REVIEW_STATUSES } from '../domain/review';
+import { canonicalTimeZone, TIME_ZONE_MAX } from '../domain/dates';
+
+/** An IANA time zone name (e.g. `Europe/Amsterdam`), bounded, checked against the platform's zones and answered in its canonical spelling. */
+const timeZone = z
+  .string()
+  .max(TIME_ZONE_MAX)
+  .transform((value, ctx) => {
+    const zone = canonicalTimeZone(value);
+    if (zone === null) {
+      ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone, e.g. Europe/Amsterdam' });
+      return z.NEVER;
+    }
+    return zone;
+  });
 
 const score = z.union(SCORES.map((s) => z.literal(s)) as [z.ZodLiteral<1>, z.ZodLiteral<2>, z.ZodLiteral<3>, z.ZodLiteral<4>, z.ZodLiteral<5>]);
 const answer = z.union([score, z.literal('unknown')]);
@@ -39,7 +53,9 @@ export const CreateSessionRequest = z
     anonymous: z.boolean().optional(),
     framework: z.string().max(64).optional(),
     /** Creates the session inside this community; needs `Authorization: Bearer <communityToken>`. */
-    community: z.string().max(64).optional()
+    community: z.string().max(64).optional(),
+    /** Where the group meets (IANA); default: the community's, else Europe/Amsterdam. The pages send the browser's. */
+    timeZone: timeZone.optional()
   })
   .strict();
 export type CreateSessionRequest = z.input<typeof CreateSessionRequest>;
@@ -49,7 +65,9 @@ export const CreateCommunityRequest = z
   .object({
     name: displayText(LIMITS.titleMax, LIMITS.titleUnits).refine((s) => s.trim().length > 0, 'must not be empty'),
     language: z.enum(LANGUAGES).optional(),
-    framework: z.string().max(64).optional()
+    framework: z.string().max(64).optional(),
+    /** Where the community meets (IANA); default Europe/Amsterdam. The pages send the browser's. */
+    timeZone: timeZone.optional()
   })
   .strict();
 export type CreateCommunityRequest = z.input<typeof CreateCommunityRequest>;
@@ -87,7 +105,9 @@ export const ImportExportRequest = z.looseObject({
     createdAt: z
       .string()
       .max(40)
-      .refine((v) => isIsoDay(v.slice(0, 10)), 'must start with a day written YYYY-MM-DD')
+      .refine((v) => isIsoDay(v.slice(0, 10)), 'must start with a day written YYYY-MM-DD'),
+    /** The local day where the group met (exports since time zones); older exports have only `createdAt`, a UTC instant. */
+    date: z.string().max(10).refine(isIsoDay, 'must be a day written YYYY-MM-DD').optional()
   }),
   factors: z
     .array(
