@@ -17,6 +17,7 @@ import { PgAddressEvents } from './cluster/address-events';
 import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
+import type { CommentBudget } from './sessions/ballot-box';
 
 /** A running server. */
 export interface RunningServer {
@@ -44,6 +45,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   limits?: Partial<RateLimits>;
   /** Puts a layer between the server and its store (fault-injection tests); the default uses the store as is. */
   wrapStore?: (store: Store) => Store;
+  /** Comment code units per round (LIMITS.commentUnitsPer…Round by default; tests set small ones). */
+  commentBudget?: CommentBudget;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -114,7 +117,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     heartbeatMs: config.heartbeatMs,
     leases: leases ?? undefined,
     // A cluster counts per-address limits in PostgreSQL, so an address gets each limit once across instances.
-    addressEvents: addressEvents ?? undefined
+    addressEvents: addressEvents ?? undefined,
+    commentBudget: options.commentBudget
   });
   mountBoardRoutes(app, {
     realtime,

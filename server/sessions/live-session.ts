@@ -10,6 +10,7 @@ import type { RoomFanout } from './fanout';
 import { authorize, type Action } from './policy';
 import type { CommunityContext, Identity } from './projections';
 import { SessionRoom } from './room';
+import type { CommentBudget } from './ballot-box';
 
 /** What a live session needs from the server around it. */
 export interface LiveSessionHost {
@@ -19,6 +20,8 @@ export interface LiveSessionHost {
   /** Single-use tickets for the board's WebSocket, issued over socket.io. */
   tickets: TicketBook;
   yjsLimits?: YjsLimits;
+  /** Comment code units per round (LIMITS by default; tests set small ones). */
+  commentBudget?: CommentBudget;
   /** A connection closed: the registry's one idle-unload policy decides when to drop the session from memory. */
   idle(live: LiveSession): void;
   /** The session was deleted or purged: forget it. */
@@ -62,7 +65,8 @@ export class LiveSession {
         phaseChanged: () => this.board?.resetDenials(),
         deleted: () => this.ended()
       },
-      community
+      community,
+      host.commentBudget
     );
   }
 

@@ -19,6 +19,7 @@ import { LocalLeases, type SessionLeases } from '../cluster/leases';
 
 /** The one idle-unload policy: a live session (ballots and board) leaves memory this long after its last connection closed. */
 export const IDLE_UNLOAD_MS = 10 * 60_000;
+import type { CommentBudget } from './ballot-box';
 
 export interface RegistryOptions {
   store: Store;
@@ -30,6 +31,8 @@ export interface RegistryOptions {
   /** Unload a session this long after its last connection closed (IDLE_UNLOAD_MS). */
   idleUnloadMs?: number;
   yjsLimits?: YjsLimits;
+  /** Comment code units per round (LIMITS by default). */
+  commentBudget?: CommentBudget;
   /** Who owns which session when there are several instances (LocalLeases: this one owns all). */
   leases?: SessionLeases;
 }
@@ -72,6 +75,7 @@ export class SessionRegistry {
         fanout: this.options.fanout,
         tickets: this.tickets,
         yjsLimits: this.options.yjsLimits,
+        commentBudget: this.options.commentBudget,
         idle: (l) => this.scheduleUnload(l),
         gone: (l) => this.forget(l)
       },
