@@ -17,6 +17,7 @@ import { PgAddressEvents } from './cluster/address-events';
 import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
+import type { CommentBudget } from './sessions/ballot-box';
 
 /** A running server. */
 export interface RunningServer {
@@ -49,6 +50,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
    * paper session) and of "today" where it checks a day: Date.now by default; tests pass a fixed instant.
    */
   clock?: () => number;
+  /** Comment code units per round (LIMITS.commentUnitsPer…Round by default; tests set small ones). */
+  commentBudget?: CommentBudget;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -120,7 +123,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     leases: leases ?? undefined,
     clock: options.clock,
     // A cluster counts per-address limits in PostgreSQL, so an address gets each limit once across instances.
-    addressEvents: addressEvents ?? undefined
+    addressEvents: addressEvents ?? undefined,
+    commentBudget: options.commentBudget
   });
   mountBoardRoutes(app, {
     realtime,

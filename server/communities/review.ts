@@ -95,11 +95,20 @@ async function lastTime(
  * Every action point of a community still open: on a board, not done, and not
  * closed by any session's review (a carried-over point is listed as its copy).
  * For the calendar of due dates. Oldest session first, in board order.
+ * Looks back on the same sessions a review does (the latest REVIEW_SESSIONS_MAX):
+ * a point left open longer than that is on no agenda, so not in the calendar either,
+ * and the work stays that of REVIEW_SESSIONS_MAX boards however long the community runs.
  */
 export async function openCommunityActions(store: Store, communityId: string): Promise<ReviewItem[]> {
-  const rows = await store.listCommunitySessions(communityId);
+  const rows = (await store.listCommunitySessions(communityId)).slice(-REVIEW_SESSIONS_MAX);
   // Only boards with an open point that has a due date are decoded: the calendar shows nothing else.
-  const [reviews, boards] = await Promise.all([store.listActionReviews(communityId), loadBoards(store, rows, (a) => a.due !== null)]);
+  const [reviews, boards] = await Promise.all([
+    store.listActionReviews(
+      communityId,
+      rows.map((row) => row.id)
+    ),
+    loadBoards(store, rows, (a) => a.due !== null)
+  ]);
   return reviewItems('', boards, reviews, Number.POSITIVE_INFINITY).map((item) => ({
     ...item,
     text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)

@@ -86,8 +86,12 @@ export class CommunityService {
 
   async summary(community: CommunityRecord): Promise<CommunitySummary> {
     const [live, paper] = await Promise.all([this.store.listCommunitySessions(community.id), this.store.listPaperSessions(community.id)]);
-    const liveRows: CommunitySessionSummary[] = await Promise.all(
-      live.map(async (s) => ({
+    const liveRows: CommunitySessionSummary[] = [];
+    for (const s of live) {
+      // One frozen round read (and parsed) per turn of the event loop: up to 1000 sessions, each up to
+      // its round's comment budget. All at once (Promise.all on a synchronous store) blocked for seconds.
+      await nextTurn();
+      liveRows.push({
         code: s.code,
         title: s.title,
         source: 'live' as const,
@@ -96,8 +100,8 @@ export class CommunityService {
         time: localTime(s.createdAt, s.timeZone),
         phase: s.phase,
         revealed: (await this.store.loadLatestRevealedRound(s.id)) !== null
-      }))
-    );
+      });
+    }
     const paperRows: CommunitySessionSummary[] = paper.map((p) => ({
       code: p.code,
       title: p.title,
@@ -128,6 +132,8 @@ export class CommunityService {
     const [live, paper] = await Promise.all([this.store.listCommunitySessions(community.id), this.store.listPaperSessions(community.id)]);
     const revealed: RevealedSessionInput[] = [];
     for (const s of live) {
+      // One frozen round per turn of the event loop (see summary).
+      await nextTurn();
       const latest = await this.store.loadLatestRevealedRound(s.id);
       if (latest) revealed.push({ code: s.code, title: clampTitle(s.title), revealedAt: latest.revealedAt, timeZone: s.timeZone, results: latest.results });
     }
@@ -249,4 +255,9 @@ export class CommunityService {
         ].filter(Boolean)
       }));
   }
+}
+
+/** Waits for the next turn of the event loop, so other requests are answered in between. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

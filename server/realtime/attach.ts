@@ -10,6 +10,7 @@ import { RequestContext } from '../http/links';
 import { GuessLimiter, MemoryAddressEvents, type AddressEvents } from '../security/address-events';
 import { attachSocketHandlers, createSocketServer, type IO } from './socket-server';
 import { socketFanout } from './socket-fanout';
+import type { CommentBudget } from '../sessions/ballot-box';
 import { LIMITS, SOCKET_PATH } from '../../src/lib/protocol';
 
 export interface Realtime {
@@ -53,6 +54,8 @@ export function attachRealtime(
     clock?: () => number;
     /** Per-address counts shared by every instance (docs/scaling.md); this process's memory by default. */
     addressEvents?: AddressEvents;
+    /** Comment code units per round (LIMITS by default; tests set small ones). */
+    commentBudget?: CommentBudget;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
@@ -74,6 +77,7 @@ export function attachRealtime(
     maxLiveSessions: options.maxLiveSessions,
     maxCommunitySessions: options.maxCommunitySessions,
     yjsLimits: limits,
+    commentBudget: options.commentBudget,
     leases: options.leases,
     clock: options.clock
   });

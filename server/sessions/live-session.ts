@@ -10,6 +10,7 @@ import type { RoomFanout } from './fanout';
 import { authorize, type Action } from './policy';
 import type { CommunityContext, Identity } from './projections';
 import { SessionRoom } from './room';
+import type { CommentBudget } from './ballot-box';
 
 /** What a live session needs from the server around it. */
 export interface LiveSessionHost {
@@ -21,6 +22,8 @@ export interface LiveSessionHost {
   yjsLimits?: YjsLimits;
   /** The clock that stamps reveals (Date.now by default). */
   clock?: () => number;
+  /** Comment code units per round (LIMITS by default; tests set small ones). */
+  commentBudget?: CommentBudget;
   /** A connection closed: the registry's one idle-unload policy decides when to drop the session from memory. */
   idle(live: LiveSession): void;
   /** The session was deleted or purged: forget it. */
@@ -65,6 +68,7 @@ export class LiveSession {
         deleted: () => this.ended()
       },
       community,
+      host.commentBudget,
       host.clock
     );
   }

@@ -20,6 +20,7 @@ import { LocalLeases, type SessionLeases } from '../cluster/leases';
 
 /** The one idle-unload policy: a live session (ballots and board) leaves memory this long after its last connection closed. */
 export const IDLE_UNLOAD_MS = 10 * 60_000;
+import type { CommentBudget } from './ballot-box';
 
 export interface RegistryOptions {
   store: Store;
@@ -31,6 +32,8 @@ export interface RegistryOptions {
   /** Unload a session this long after its last connection closed (IDLE_UNLOAD_MS). */
   idleUnloadMs?: number;
   yjsLimits?: YjsLimits;
+  /** Comment code units per round (LIMITS by default). */
+  commentBudget?: CommentBudget;
   /** Who owns which session when there are several instances (LocalLeases: this one owns all). */
   leases?: SessionLeases;
   /** The clock that stamps a session's creation and its reveals (Date.now by default; tests fix it). */
@@ -76,6 +79,7 @@ export class SessionRegistry {
         tickets: this.tickets,
         yjsLimits: this.options.yjsLimits,
         clock: this.options.clock,
+        commentBudget: this.options.commentBudget,
         idle: (l) => this.scheduleUnload(l),
         gone: (l) => this.forget(l)
       },

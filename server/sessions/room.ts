@@ -25,7 +25,7 @@ import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
 import { FACILITATOR_VOTER } from './dots';
 import { KeyedSerial } from './serial';
-import { BallotBox } from './ballot-box';
+import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
 import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
@@ -113,6 +113,7 @@ export class SessionRoom {
     loaded: Omit<LoadedSession, 'session'>,
     private readonly events: RoomEvents = NO_EVENTS,
     private readonly communityContext: CommunityContext | null = null,
+    private readonly commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
     /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
     private readonly clock: () => number = Date.now
   ) {
@@ -422,7 +423,26 @@ export class SessionRoom {
     const round = this.session.round;
     const stored = this.ballots.answer(round, participantId, factor);
     const nextComment = comment === undefined ? (stored?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
-    await committed(this.store.saveAnswer({ sessionId: this.id, round, participantId: participantId, factor, answer, comment: nextComment }), 'your answer');
+    const reserved = this.ballots.reserveComment(round, participantId, factor, nextComment, this.commentBudget);
+    if (reserved === 'participant') {
+      throw new CommandError(
+        'comments_full',
+        `Your comments in this round may hold ${this.commentBudget.perParticipant} characters (code units) in all; this one would take you to ${this.ballots.commentUnits(round, participantId) - (stored?.comment?.length ?? 0) + (nextComment?.length ?? 0)}. Shorten it or another one; nothing was saved.`,
+        ['participant']
+      );
+    }
+    if (reserved === 'session') {
+      throw new CommandError(
+        'comments_full',
+        `The comments of this round may hold ${this.commentBudget.perSession} characters (code units) for the whole session, and they are full. Nothing was saved.`,
+        ['session']
+      );
+    }
+    try {
+      await committed(this.store.saveAnswer({ sessionId: this.id, round, participantId: participantId, factor, answer, comment: nextComment }), 'your answer');
+    } finally {
+      reserved();
+    }
     // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
     if (!this.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const answered = this.ballots.record(round, participantId, factor, { answer, comment: nextComment });

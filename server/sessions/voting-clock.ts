@@ -28,6 +28,10 @@ export function transition(s: PhaseFields, to: Phase, countdownSeconds: number |
   const next: PhaseFields = { phase: to, round: s.round, revealedRounds: s.revealedRounds, votingClosed: false, votingPausedMs: null, votingDeadline: null };
   if (to === 'voting') {
     next.round = s.phase === 'lobby' ? Math.max(1, s.round) : s.round + 1;
+    // Every round is frozen for good, comments and all, and read back on every room load: their number is bounded.
+    if (next.round > LIMITS.roundsPerSession) {
+      throw new CommandError('rounds_full', `A session holds at most ${LIMITS.roundsPerSession} voting rounds; this one has had them all.`);
+    }
     next.votingDeadline = countdownSeconds ? now + countdownSeconds * 1000 : null;
   }
   const revealing = to === 'revealed' && !s.revealedRounds.includes(next.round);

@@ -19,6 +19,7 @@ import { DecidedElsewhereError } from './types';
 import { migrate } from './pg-migrations';
 import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
 import { toActionRecord, toPaperSession, toRevealedRound, toSessionRecord, typeParsers } from './pg-rows';
+import { parseOnePerTurn } from './revealed-rows';
 import { StoreUnusableError } from './sqlite-check';
 import { FencedError, type WriteFence } from './fence';
 
@@ -365,7 +366,7 @@ export class PostgresStore implements Store {
             comment: a.comment ?? null
           })),
           dots: dots.rows.map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count })),
-          revealed: revealed.rows.map(toRevealedRound),
+          revealed: await parseOnePerTurn(revealed.rows, toRevealedRound),
           actions: actions.rows.map(toActionRecord),
           hiddenComments: hidden.rows.map((h): HiddenComment => ({ round: h.round, factor: h.factor, text: h.text }))
         };
@@ -388,7 +389,7 @@ export class PostgresStore implements Store {
 
   loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
     return this.read(async (db) =>
-      (await db.query('SELECT * FROM revealed_results WHERE session_id = $1 ORDER BY round', [sessionId])).rows.map(toRevealedRound)
+      parseOnePerTurn((await db.query('SELECT * FROM revealed_results WHERE session_id = $1 ORDER BY round', [sessionId])).rows, toRevealedRound)
     );
   }
 

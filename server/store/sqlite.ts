@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Answer } from '../../src/lib/domain/ballots';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { DecidedElsewhereError } from './types';
+import { parseOnePerTurn } from './revealed-rows';
 import { FIGURES_BACKFILL_BATCH, figuresJsonFor, storedFigures } from './paper-figures';
 import type {
   ActionReviewRecord,
@@ -405,8 +406,8 @@ export class SqliteStore implements Store {
     return this.read(() => this.stmt.sessionIdByCode.get(code)?.id ?? null);
   }
 
-  loadSession(id: string): Promise<LoadedSession | null> {
-    return this.read(() => {
+  async loadSession(id: string): Promise<LoadedSession | null> {
+    const read = await this.read(() => {
       const row = this.stmt.sessionById.get(id);
       if (!row) return null;
       const participants: ParticipantRecord[] = this.stmt.participantsBySession.all(id).map((p) => ({
@@ -427,11 +428,14 @@ export class SqliteStore implements Store {
         comment: (a.comment as string | null) ?? null
       }));
       const dots = this.stmt.dotsBySession.all(id).map((d) => ({ voterId: d.voter_id, actionId: d.action_id, count: d.count }));
-      const revealed = this.stmt.revealedBySession.all(id).map(toRevealedRound);
+      const revealedRows = this.stmt.revealedBySession.all(id);
       const actions = this.stmt.actionsBySession.all(id).map(toActionRecord);
       const hiddenComments = this.stmt.hiddenCommentsBySession.all(id).map((h) => ({ round: h.round, factor: h.factor, text: h.text }));
-      return { session: toSessionRecord(row), participants, answers, dots, revealed, actions, hiddenComments };
+      return { session: toSessionRecord(row), participants, answers, dots, revealedRows, actions, hiddenComments };
     });
+    if (!read) return null;
+    const { revealedRows, ...rest } = read;
+    return { ...rest, revealed: await parseOnePerTurn(revealedRows, toRevealedRound) };
   }
 
   countLiveSessions(): Promise<number> {
@@ -442,8 +446,8 @@ export class SqliteStore implements Store {
     return this.read(() => this.stmt.yjsBySession.all(sessionId).map((row) => new Uint8Array(row.data)));
   }
 
-  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
-    return this.read(() => this.stmt.revealedBySession.all(sessionId).map(toRevealedRound));
+  async loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
+    return parseOnePerTurn(await this.read(() => this.stmt.revealedBySession.all(sessionId)), toRevealedRound);
   }
 
   loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null> {

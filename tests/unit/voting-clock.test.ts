@@ -15,6 +15,14 @@ function code(fn: () => unknown): string {
 }
 
 describe('transition', () => {
+  it(`opens at most ${LIMITS.roundsPerSession} rounds: the next one is refused rounds_full`, () => {
+    const rounds = Array.from({ length: LIMITS.roundsPerSession }, (_, i) => i + 1);
+    const last: PhaseFields = { ...lobby, phase: 'revealed', round: LIMITS.roundsPerSession, revealedRounds: rounds };
+    expect(code(() => transition(last, 'voting', null, 0))).toBe('rounds_full');
+    expect(transition({ ...last, round: LIMITS.roundsPerSession - 1 }, 'voting', null, 0).next.round).toBe(LIMITS.roundsPerSession);
+    expect(transition(last, 'actions', null, 0).next.phase).toBe('actions');
+  });
+
   it('opens round 1 from the lobby with a countdown, the next round after a reveal, and freezes a round once', () => {
     const { next: voting } = transition(lobby, 'voting', 60, 1000);
     expect(voting).toMatchObject({ phase: 'voting', round: 1, votingDeadline: 61_000, votingClosed: false });

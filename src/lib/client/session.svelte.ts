@@ -43,6 +43,8 @@ export class SessionConnection {
   error = $state<ProtocolError | null>(null);
   /** Answers sent but not yet acknowledged, by factor; they win over the snapshot until then, in their own round only. */
   pending = $state<Record<number, PendingAnswer>>({});
+  /** Factors whose last comment the server refused for the round's comment budget (`comments_full`): the voting form says so there. */
+  commentRefused = $state<Record<number, { round: number; by: 'participant' | 'session' }>>({});
   /** Links this connection may show (join; facilitator and presenter for the facilitator), built by the server. */
   links = $state<SessionLinks | null>(null);
   /** Server clock minus this device's clock, in ms (measured on each connect); countdowns use it. */
@@ -236,6 +238,13 @@ export class SessionConnection {
     }
   }
 
+  /** Which comment budget refused a factor's last comment (`comments_full`, its detail), or null. */
+  commentRefusedBy(factor: number): 'participant' | 'session' | null {
+    const refused = this.commentRefused[factor];
+    // A new round has a budget of its own: an earlier round's refusal no longer applies.
+    return refused && refused.round === this.snapshot?.round ? refused.by : null;
+  }
+
   /** The participant's answer to a factor in the round on screen: pending first, then what the server has. */
   answerOf(factor: number): OwnAnswer | null {
     const round = this.snapshot?.round;
@@ -258,6 +267,9 @@ export class SessionConnection {
     const waiting = this.pending[factor];
     // Only if no newer answer to this factor is waiting (state proxies the object, so compare values).
     const stillLatest = waiting?.answer === next.answer && waiting.comment === next.comment && waiting.round === next.round;
+    if (result.ok) delete this.commentRefused[factor];
+    else if (result.error.code === 'comments_full')
+      this.commentRefused[factor] = { round, by: result.error.details?.[0] === 'session' ? 'session' : 'participant' };
     if (result.ok) {
       // The server stores the comment trimmed; show what it stored.
       if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };

@@ -17,6 +17,10 @@ export const ERROR_CODES = [
   'community_full',
   'too_large',
   'no_dots_left',
+  /** A comment would take a participant (or the session) over its comment budget for the round; nothing was saved. */
+  'comments_full',
+  /** The session already held its last voting round (LIMITS.roundsPerSession). */
+  'rounds_full',
   'session_closed',
   'version_mismatch',
   'store_unavailable',
@@ -53,6 +57,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   community_full: 409,
   too_large: 413,
   no_dots_left: 409,
+  comments_full: 409,
+  rounds_full: 409,
   session_closed: 410,
   version_mismatch: 400,
   store_unavailable: 503,

@@ -19,6 +19,17 @@ export const LIMITS = {
   actionTextUnits: 2000 * 4,
   ownerMax: 80,
   ownerUnits: 80 * 4,
+  /**
+   * Comment code units one participant may have in one round, all factors together: room for a
+   * full comment on three factors or a short one on all twelve. Every round is frozen with its
+   * comments and read back by every snapshot and export, so what a room can accumulate is bounded
+   * in the unit that costs (issue 20).
+   */
+  commentUnitsPerParticipantRound: 6000,
+  /** Comment code units one session may hold in one round, everyone together (30 people × 12 × 100 characters = 36,000). */
+  commentUnitsPerSessionRound: 250_000,
+  /** Voting rounds one session may hold: each round is frozen for good and read on every room load. */
+  roundsPerSession: 5,
   /** Names a presenter screen shows arriving in the lobby (the latest ones; the count shows all). */
   arrivalsShown: 60,
   /** Participants in one session, unless configured otherwise. */
