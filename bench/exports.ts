@@ -169,10 +169,15 @@ async function fillSession(store: Store, kind: Kind, communityId: string, s: num
   }
   const doc = new Y.Doc();
   const points: ActionRecord[] = [];
+  // The board may hold LIMITS.yjsDocumentBytes: texts at both bounds until it is (nearly) full, short ones after, as the gate allows.
+  let bytes = 0;
   for (let a = 0; a < c.actions; a++) {
     const pid = `${id}-a${String(a).padStart(4, '0')}`;
     points.push(record(pid, a, c.owner(), a > 0 && a <= c.merged ? `${id}-a0000` : null));
-    createText(doc, pid, c.text(a));
+    const long = c.text(a);
+    const text = bytes + Buffer.byteLength(long) < LIMITS.yjsDocumentBytes * 0.95 ? long : `Action ${a}`;
+    bytes += Buffer.byteLength(text) + 64;
+    createText(doc, pid, text);
   }
   await store.saveActionPoints(id, points);
   await store.appendYjsUpdate(id, Y.encodeStateAsUpdate(doc));

@@ -124,7 +124,7 @@ async function loadBoards(store: Store, rows: readonly CommunitySessionRow[], wa
   const boards: EarlierBoard[] = [];
   for (const [index, row] of rows.entries()) {
     // One board decoded per turn of the event loop: a community's calendar decodes every board with a due
-    // point (each up to 8 MiB), and other requests (and /healthz) are answered in between.
+    // point (each up to LIMITS.yjsDocumentBytes, 2 MiB), and other requests (and /healthz) are answered in between.
     if (index > 0) await new Promise((resolve) => setImmediate(resolve));
     const actions = await store.loadActionPoints(row.id);
     const open = actions.some((a) => !a.removed && a.mergedInto === null && a.status !== 'done' && wanted(a));

@@ -52,7 +52,11 @@ export const LIMITS = {
   /** Items of the stored document one update's deletions may touch. */
   yjsDeletedItemsPerUpdate: 20000,
   /** Stored size of one board document (its encoded state plus updates since the last compaction). */
-  yjsDocumentBytes: 8 * 1024 * 1024,
+  // What a board costs to decode (one Y.applyUpdate, which cannot be sliced) grows with its bytes: every room load, the
+  // review list and the community calendar decode whole boards. At 8 MiB one decode held the event loop 65–170 ms
+  // (bench:exports); at 2 MiB it stays well under 100 ms, and a real board (300 points of a few sentences, with the
+  // edits since its last compaction) uses a small part of it.
+  yjsDocumentBytes: 2 * 1024 * 1024,
   /** Awareness (presence) state of one connection, as JSON. */
   awarenessStateBytes: 1024,
   /** Action points on one board. */
