@@ -5,6 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { onTestFinished } from 'vitest';
+import { scaled } from './patience';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
@@ -34,7 +35,7 @@ export type EventArg<E extends ServerEvent> = Parameters<ServerToClientEvents[E]
  * Generous on purpose: it only bounds a failing wait, and a full run shares two cores with
  * browsers, PostgreSQL and nginx (a connection once took over 5 s there under load).
  */
-export const PATIENCE_MS = 15_000;
+export const PATIENCE_MS = scaled(15_000);
 
 /** Polls `predicate` until it returns something truthy; fails after `timeout` ms. */
 export async function waitFor<T>(
