@@ -52,7 +52,7 @@ export interface ChildServer {
   exited: Promise<Exit>;
   /** SIGKILL: no handler runs, nothing is flushed. */
   kill(): Promise<Exit>;
-  /** SIGTERM: the server drains and exits; rejects if it has not exited within `timeout` ms. */
+  /** SIGTERM: the server drains and exits; rejects if it has not exited within `timeout` ms (on an idle machine: grown with the load). */
   terminate(timeout?: number): Promise<Exit>;
 }
 
@@ -179,8 +179,9 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  const signal = (name: NodeJS.Signals, timeout: number): Promise<Exit> => {
+  const signal = (name: NodeJS.Signals, idleTimeout: number): Promise<Exit> => {
     if (!spawned.done()) child.kill(name);
+    const timeout = scaled(idleTimeout);
     return new Promise<Exit>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`child server did not exit within ${timeout} ms after ${name}:\n${output()}`)), timeout);
       void exited.then((exit) => {
