@@ -21,11 +21,24 @@ declare module 'vitest' {
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Bundles of runs that were killed before their teardown (old enough that no run still uses them). */
+async function removeLeftovers(parent: string): Promise<void> {
+  const old = Date.now() - 6 * 3600_000;
+  for (const name of await fs.readdir(parent)) {
+    if (!name.startsWith('test-server-')) continue;
+    const dir = path.join(parent, name);
+    const stat = await fs.stat(dir).catch(() => null);
+    if (stat && stat.mtimeMs < old) await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Bundles the server into a fresh directory; returns the bundle's path and how to remove it. */
 export async function bundleServer(): Promise<{ file: string; remove: () => Promise<void> }> {
   // Inside the repository, so the bundle's packages resolve from node_modules.
-  await fs.mkdir(path.join(REPO_ROOT, 'dist'), { recursive: true });
-  const dir = await fs.mkdtemp(path.join(REPO_ROOT, 'dist', 'test-server-'));
+  const parent = path.join(REPO_ROOT, 'dist');
+  await fs.mkdir(parent, { recursive: true });
+  await removeLeftovers(parent);
+  const dir = await fs.mkdtemp(path.join(parent, 'test-server-'));
   const file = path.join(dir, 'server.js');
   try {
     await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-server.js'), file], { cwd: REPO_ROOT });
