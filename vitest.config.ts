@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { scaled } from './tests/helpers/patience';
 
+// The default timeouts bound failing tests only; they grow with the machine's load at the start of
+// the run (tests/helpers/patience.ts), as the waits inside the tests do.
 export default defineConfig({
   test: {
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
@@ -11,9 +14,10 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['tests/integration/global-setup.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 30_000
+          // The server bundle that child-process tests start (tests/helpers/server-bundle.ts), and the PostgreSQL cluster.
+          globalSetup: ['tests/helpers/server-bundle.ts', 'tests/integration/global-setup.ts'],
+          testTimeout: scaled(30_000),
+          hookTimeout: scaled(30_000)
         }
       },
       {
@@ -22,9 +26,9 @@ export default defineConfig({
           name: 'e2e',
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['tests/e2e/global-setup.ts'],
-          testTimeout: 90_000,
-          hookTimeout: 180_000,
+          globalSetup: ['tests/helpers/server-bundle.ts', 'tests/e2e/global-setup.ts'],
+          testTimeout: scaled(90_000),
+          hookTimeout: scaled(180_000),
           fileParallelism: false
         }
       }

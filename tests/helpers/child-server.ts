@@ -1,14 +1,26 @@
 /**
  * The real server (`server/index.ts`) as a child process, for tests that kill
- * it: started with `node --import tsx`, ready once `/healthz` answers, and
- * killed (SIGKILL) at the end of the test if it is still running.
+ * it: started with `node` from this run's bundle (tests/helpers/server-bundle.ts),
+ * ready once `/healthz` answers, and killed (SIGKILL) at the end of the test if
+ * it is still running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
+import { inject, onTestFinished } from 'vitest';
 import { CONTENT_DIR, makeDataDir, REPO_ROOT } from './server';
 import { databaseForDataDir } from './pg-test';
+import { scaled } from './patience';
+
+/**
+ * Bounds of a start, on an idle machine (grown with the load, tests/helpers/patience.ts). A start
+ * takes well under a second there; a child that is alive and still using CPU is making progress and
+ * is waited for up to START_BOUND_MS, one that has used no CPU for START_STALL_MS is stuck.
+ */
+const START_BOUND_MS = 30_000;
+const START_STALL_MS = 10_000;
 
 /** A port that was free a moment ago (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -40,7 +52,7 @@ export interface ChildServer {
   exited: Promise<Exit>;
   /** SIGKILL: no handler runs, nothing is flushed. */
   kill(): Promise<Exit>;
-  /** SIGTERM: the server drains and exits; rejects if it has not exited within `timeout` ms. */
+  /** SIGTERM: the server drains and exits; rejects if it has not exited within `timeout` ms (on an idle machine: grown with the load). */
   terminate(timeout?: number): Promise<Exit>;
 }
 
@@ -50,13 +62,13 @@ export interface ChildServerOptions {
   env?: Record<string, string>;
   /** The port to listen on (e.g. one already named in INSTANCE_URL); a free one otherwise. */
   port?: number;
-  /** How long to wait for /healthz. */
+  /** The most to wait for /healthz, in ms (default: START_BOUND_MS grown with the load). */
   startTimeout?: number;
 }
 
 async function healthy(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(scaled(2000)) });
     await response.arrayBuffer();
     return response.ok;
   } catch {
@@ -75,14 +87,35 @@ export interface SpawnedServer {
   done(): boolean;
 }
 
+/** This run's server bundle, built by the project's global setup. */
+function serverBundle(): string {
+  const file = inject('serverBundle');
+  if (!file) throw new Error('no server bundle: add tests/helpers/server-bundle.ts to the globalSetup of this vitest project');
+  return file;
+}
+
+/** CPU time the process has used so far, in clock ticks (Linux /proc); null where that cannot be read. */
+async function cpuTicks(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Spawns `server/index.ts` on a fresh port with `dataDir` without waiting for
+ * Spawns `server/index.ts` (bundled) on a fresh port with `dataDir` without waiting for
  * it (for tests of a start that must fail); SIGKILLed after the test if alive.
  */
 export async function spawnChildServer(options: ChildServerOptions): Promise<SpawnedServer> {
   const port = options.port ?? (await freePort());
   const databaseUrl = await databaseForDataDir(options.dataDir);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
+  const child = spawn(process.execPath, ['--enable-source-maps', serverBundle()], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -116,23 +149,39 @@ export async function spawnChildServer(options: ChildServerOptions): Promise<Spa
   return { url: `http://127.0.0.1:${port}`, port, process: child, output: () => output, exited, done: () => done };
 }
 
-/** Starts `server/index.ts` on a fresh port with `dataDir`, and waits until it is healthy. */
+/**
+ * Starts `server/index.ts` (bundled) on a fresh port with `dataDir`, and waits until it is healthy:
+ * as long as the child is alive and makes progress, up to a bound that grows with the machine's load.
+ */
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
   const spawned = await spawnChildServer(options);
   const { url, port, process: child, exited } = spawned;
   const output = () => spawned.output();
-  const deadline = Date.now() + (options.startTimeout ?? 20_000);
+  const started = Date.now();
+  let lastTicks: number | null = null;
+  let lastProgress = started;
   while (!(await healthy(url))) {
     if (spawned.done()) throw new Error(`child server exited before it was healthy:\n${output()}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`child server not healthy within ${options.startTimeout ?? 20_000} ms:\n${output()}`);
+    const now = Date.now();
+    const ticks = await cpuTicks(child.pid);
+    // Where CPU time cannot be read, being alive counts as progress (the overall bound still holds).
+    if (ticks === null || ticks !== lastTicks) {
+      lastTicks = ticks;
+      lastProgress = now;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const bound = options.startTimeout ?? scaled(START_BOUND_MS);
+    const stall = scaled(START_STALL_MS);
+    if (now - started > bound || now - lastProgress > stall) {
+      child.kill('SIGKILL');
+      const why = now - started > bound ? `within ${bound} ms` : `and used no CPU for ${now - lastProgress} ms`;
+      throw new Error(`child server not healthy ${why} (load ${os.loadavg()[0].toFixed(1)}):\n${output()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  const signal = (name: NodeJS.Signals, timeout: number): Promise<Exit> => {
+  const signal = (name: NodeJS.Signals, idleTimeout: number): Promise<Exit> => {
     if (!spawned.done()) child.kill(name);
+    const timeout = scaled(idleTimeout);
     return new Promise<Exit>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`child server did not exit within ${timeout} ms after ${name}:\n${output()}`)), timeout);
       void exited.then((exit) => {

@@ -5,6 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { onTestFinished } from 'vitest';
+import { scaled } from './patience';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
@@ -30,17 +31,19 @@ export type AckOf<C extends ClientCommand> = Parameters<Parameters<ClientToServe
 export type EventArg<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0];
 
 /**
- * How long a helper waits for something that should happen before it fails the test, in ms.
- * Generous on purpose: it only bounds a failing wait, and a full run shares two cores with
- * browsers, PostgreSQL and nginx (a connection once took over 5 s there under load).
+ * How long a helper waits for something that should happen before it fails the test, in ms on an
+ * idle machine; the helpers grow every such bound with the machine's load when they wait
+ * (tests/helpers/patience.ts). Generous on purpose: it only bounds a failing wait, and a full run
+ * shares two cores with browsers, PostgreSQL and nginx (a connection once took over 5 s there under load).
  */
 export const PATIENCE_MS = 15_000;
 
-/** Polls `predicate` until it returns something truthy; fails after `timeout` ms. */
+/** Polls `predicate` until it returns something truthy; fails after `timeout` ms (idle machine; grown with the load). */
 export async function waitFor<T>(
   predicate: () => T | Promise<T>,
-  { timeout = PATIENCE_MS, interval = 10, message = 'condition' } = {}
+  { timeout: idleTimeout = PATIENCE_MS, interval = 10, message = 'condition' } = {}
 ): Promise<NonNullable<T>> {
+  const timeout = scaled(idleTimeout);
   const deadline = Date.now() + timeout;
   let lastError: unknown;
   for (;;) {
@@ -104,7 +107,7 @@ export class BoardClient {
   /** Sends anything (hostile input); resolves with whatever the server acks. */
   sendRaw(command: string, ...args: unknown[]): Promise<Ack<unknown>> {
     const loose = this.socket as unknown as { timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<Ack<unknown>> } };
-    return loose.timeout(5000).emitWithAck(command, ...args);
+    return loose.timeout(scaled(5000)).emitWithAck(command, ...args);
   }
 
   /** Sends without an ack callback. */
@@ -149,7 +152,7 @@ function openSocket(url: string, auth: ConnectAuth | undefined): BoardSocket {
 export function connectClient(url: string, auth: ConnectAuth, timeout = PATIENCE_MS): Promise<BoardClient> {
   const client = new BoardClient(openSocket(url, { protocolVersion: PROTOCOL_VERSION, ...auth }));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('connectClient: no snapshot in time')), timeout);
+    const timer = setTimeout(() => reject(new Error('connectClient: no snapshot in time')), scaled(timeout));
     client.socket.once('state', () => {
       clearTimeout(timer);
       resolve(client);
@@ -168,7 +171,7 @@ export const connectParticipant = (url: string, code: string, token: string) => 
 export function connectRefused(url: string, auth: ConnectAuth | undefined, timeout = PATIENCE_MS): Promise<ProtocolError> {
   const socket = openSocket(url, auth);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('connectRefused: no connect_error in time')), timeout);
+    const timer = setTimeout(() => reject(new Error('connectRefused: no connect_error in time')), scaled(timeout));
     socket.once('connect', () => {
       clearTimeout(timer);
       reject(new Error('connectRefused: the connection was accepted'));

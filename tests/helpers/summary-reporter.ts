@@ -1,8 +1,11 @@
+import fs from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
  * Ends each run with a plain `N passed, N failed, N skipped` line, the form CI
- * logs are read for, after vitest's own summary.
+ * logs are read for, after vitest's own summary. With TEST_SUMMARY_FILE set
+ * (scripts/test.js) the counts are also written there as JSON, for the sum over
+ * the projects.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -19,5 +22,7 @@ export default class SummaryReporter implements Reporter {
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
     }
     console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+    const file = process.env.TEST_SUMMARY_FILE;
+    if (file) fs.writeFileSync(file, JSON.stringify({ passed, failed, skipped }));
   }
 }
