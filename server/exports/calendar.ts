@@ -34,16 +34,26 @@ const EVENTS_PER_SLICE = 25;
  * Every text is cut to its limits first, so the file costs what the limits allow.
  */
 export async function actionsCalendar(actions: readonly DueAction[], calendarName: string): Promise<string> {
+  return (await actionsCalendarParts(actions, calendarName)).join('');
+}
+
+/**
+ * The same calendar as `actionsCalendar`, in parts (the header, one part per
+ * slice of events, the footer), so a large one (a community's at the limits is
+ * ~15 MB) is sent slice by slice instead of as one string converted and written
+ * in a single turn of the event loop.
+ */
+export async function actionsCalendarParts(actions: readonly DueAction[], calendarName: string): Promise<string[]> {
   const texts: string[] = [];
   /** A placeholder the library writes as is (letters and digits only); the real text goes in its place afterwards. */
   const slot = (text: string) => `SEEDSSLOT${texts.push(text) - 1}X`;
   const nameSlot = slot(calendarText(clampText(calendarName, LIMITS.titleMax, LIMITS.titleUnits)));
   if (actions.length === 0) {
     // `ics` refuses an empty list; an empty calendar is still a valid answer.
-    return fill(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:seeds-live-board', `X-WR-CALNAME:${nameSlot}`, 'END:VCALENDAR', ''].join('\r\n'), texts);
+    return [fill(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:seeds-live-board', `X-WR-CALNAME:${nameSlot}`, 'END:VCALENDAR', ''].join('\r\n'), texts)];
   }
   let head = '';
-  let body = '';
+  const body: string[] = [];
   let tail = '';
   for (let from = 0; from < actions.length; from += EVENTS_PER_SLICE) {
     if (from > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -58,9 +68,9 @@ export async function actionsCalendar(actions: readonly DueAction[], calendarNam
       tail = value.slice(last);
     }
     // Filled slice by slice, so escaping and folding are sliced too.
-    body += fill(value.slice(first, last), texts);
+    body.push(fill(value.slice(first, last), texts));
   }
-  return head + body + tail;
+  return [head, ...body, tail];
 }
 
 function event(a: DueAction, slot: (text: string) => string, nameSlot: string): EventAttributes {

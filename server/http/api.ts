@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
 import { buildExport, CSV_TABLES, exportCsv, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
-import { actionsCalendar, capitalise } from '../exports/calendar';
+import { actionsCalendarParts, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
 import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
@@ -351,10 +351,8 @@ export function createApiRouter(deps: ApiDeps): Router {
           room.record.title
         ].filter(Boolean)
       }));
-    res
-      .type('text/calendar; charset=utf-8')
-      .set('Content-Disposition', `attachment; filename="session-${room.code}-actions.ics"`)
-      .send(await actionsCalendar(due, room.record.title));
+    const ics = await actionsCalendarParts(due, room.record.title);
+    await sendTextSliced(res.type('text/calendar; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}-actions.ics"`), ics);
   });
 
   router.get('/sessions/:code/export.md', async (req, res) => {
@@ -447,8 +445,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/communities/:id/actions.ics', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
-    const ics = await actionsCalendar(await deps.communities.dueActions(community), community.name);
-    res.type('text/calendar; charset=utf-8').set('Content-Disposition', 'attachment; filename="community-actions.ics"').send(ics);
+    const ics = await actionsCalendarParts(await deps.communities.dueActions(community), community.name);
+    await sendTextSliced(res.type('text/calendar; charset=utf-8').set('Content-Disposition', 'attachment; filename="community-actions.ics"'), ics);
   });
 
   // Deletes the community with every session in it; live rooms are told and closed, as when a session is deleted.
