@@ -62,7 +62,10 @@ export interface PhaseRecord {
   inflight: Phase | null;
 }
 
-/** Moves a session voting ⇄ revealed (each move a new round), recording every acknowledged change. */
+/**
+ * Moves a session voting ⇄ revealed (each move a new round), recording every acknowledged change,
+ * until the session has had all the rounds it may hold (LIMITS.roundsPerSession: `rounds_full`).
+ */
 export async function phaseLoop(facilitator: BoardClient, rng: Rng, stopped: () => boolean, record: PhaseRecord): Promise<void> {
   let next: Phase = 'voting';
   while (!stopped()) {
@@ -70,11 +73,14 @@ export async function phaseLoop(facilitator: BoardClient, rng: Rng, stopped: () 
     const ack = await command<PhaseChange>(facilitator, 'phase:set', { phase: next });
     if (!ack) return;
     record.inflight = null;
+    // Every round a session may hold has been played: the refusal changed nothing, and there is no next round.
+    if (!ack.ok && ack.error.code === 'rounds_full' && next === 'voting') return;
     if (!ack.ok) throw new Error(`phase:set ${next} refused: ${ack.error.code}`);
     record.last = ack.data;
     record.acked++;
     next = next === 'voting' ? 'revealed' : 'voting';
-    await sleep(rng.range(30, 120));
+    // Paced so that a session's ten changes (five rounds) span the 1–2.5 s before the SIGKILL, and one may be in flight then.
+    await sleep(rng.range(100, 250));
   }
 }
 
