@@ -8,8 +8,11 @@
  *   cluster  two instances of ours (INSTANCE_URL, the same PostgreSQL database) behind nginx
  *            with docs/deploy/nginx-cluster.conf; sessions are created alternately at
  *            each instance (as facilitators at different addresses would be), everything
- *            else goes through nginx, which hashes by session code, so about half the
- *            sessions are reached through the instance that does not own them (one forwarding hop)
+ *            else goes through nginx, which hashes by session code; a new session is taken
+ *            by the instance its code is routed to (docs/scaling.md), so a connection is
+ *            forwarded (one more hop) only while a session moves. The share forwarded is
+ *            read from the instances' own counters (GET /cluster/routing) and printed, with
+ *            the CPU per vote of the two instances against one (pg)
  *
  * Each run starts its servers fresh (own temp DATA_DIR, own database) and one load
  * process (bench/vote-load.ts: all facilitators and participants, one clock), which
@@ -92,6 +95,8 @@ interface Stack {
   nginxPid?: number;
   /** The two instances' ports (cluster only), to count forwarded connections between them. */
   instancePorts?: [number, number];
+  /** The two instances' own addresses (cluster only), to read their routing counters. */
+  instanceUrls?: string[];
 }
 
 /** What must be undone, newest first; run after every run and on any failure or time-out. */
@@ -177,7 +182,8 @@ async function startStack(config: Config, label: string): Promise<Stack> {
         nodePids: instances.map((i) => i.pid),
         postmasterPid: postmaster,
         nginxPid: nginx.pid,
-        instancePorts: ports
+        instancePorts: ports,
+        instanceUrls: instances.map((i) => i.url)
       };
     }
   }
@@ -216,6 +222,25 @@ interface Run extends VoteLoadResult {
   /** Cluster: connections one instance forwards to the other (each one client's socket.io connection), of `connections`. */
   forwarded: number | null;
   connections: number;
+  /** Cluster: what the instances counted after setup (GET /cluster/routing), both together: forwarded of all that came from clients. */
+  routing: { websocket: { forwarded: number; of: number }; http: { forwarded: number; of: number } } | null;
+}
+
+type RouteCount = { served: number; forwarded: number };
+/** Both instances' routing counters, summed: WebSocket connections and HTTP requests about a session, forwarded of all. */
+async function routingOf(urls: string[]): Promise<NonNullable<Run['routing']>> {
+  const counts = await Promise.all(
+    urls.map(async (url) => {
+      const response = await fetch(`${url}/cluster/routing`);
+      if (!response.ok) throw new Error(`GET ${url}/cluster/routing: ${response.status}`);
+      return (await response.json()) as { http: RouteCount; websocket: RouteCount };
+    })
+  );
+  const share = (kind: 'http' | 'websocket') => ({
+    forwarded: counts.reduce((a, c) => a + c[kind].forwarded, 0),
+    of: counts.reduce((a, c) => a + c[kind].forwarded + c[kind].served, 0)
+  });
+  return { websocket: share('websocket'), http: share('http') };
 }
 
 async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run> {
@@ -245,6 +270,7 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
     await request(load, setup, 'ready', 300_000);
     const ports = stack.instancePorts;
     const forwarded = ports ? connectionsTo(stack.nodePids[0], ports[1]) + connectionsTo(stack.nodePids[1], ports[0]) : null;
+    const routing = stack.instanceUrls ? await routingOf(stack.instanceUrls) : null;
     const busyBeforePercent = await waitForQuiet(QUIET_WAIT_S);
     const windows = stack.nodePids.map((pid) => new ProcWindow(pid));
     const pg0 = stack.postmasterPid ? treeCpuSeconds(stack.postmasterPid) : 0;
@@ -266,7 +292,8 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
       machineBusyPercent: node[0].machineBusyPercent,
       busyBeforePercent,
       forwarded,
-      connections: SESSIONS * (PARTICIPANTS + 1)
+      connections: SESSIONS * (PARTICIPANTS + 1),
+      routing
     };
   } finally {
     // Everything but the PostgreSQL cluster, which the next run reuses (a new database each time).
@@ -301,7 +328,13 @@ function medianRun(runs: Run[]): Run {
     nodePeakRssMiB: med((r) => r.nodePeakRssMiB),
     machineBusyPercent: med((r) => r.machineBusyPercent),
     busyBeforePercent: med((r) => r.busyBeforePercent),
-    forwarded: runs[0].forwarded === null ? null : med((r) => r.forwarded!)
+    forwarded: runs[0].forwarded === null ? null : med((r) => r.forwarded!),
+    routing: runs[0].routing
+      ? {
+          websocket: { forwarded: med((r) => r.routing!.websocket.forwarded), of: med((r) => r.routing!.websocket.of) },
+          http: { forwarded: med((r) => r.routing!.http.forwarded), of: med((r) => r.routing!.http.of) }
+        }
+      : null
   };
 }
 
@@ -372,18 +405,33 @@ async function main(): Promise<void> {
     )
   );
 
+  const percent = (part: number, whole: number) => (whole > 0 ? ((100 * part) / whole).toFixed(1) : '–');
   for (const r of medians.filter((m) => m.forwarded !== null)) {
+    const routed = r.routing!;
     console.log(
-      `\ncluster ${r.mode}: ${r.forwarded} of ${r.connections} socket.io connections reached the instance not owning their session and were forwarded (one more hop)`
+      `\ncluster ${r.mode}: forwarded (one more hop) ${routed.websocket.forwarded} of ${routed.websocket.of} WebSocket connections ` +
+        `(${percent(routed.websocket.forwarded, routed.websocket.of)} %) and ${routed.http.forwarded} of ${routed.http.of} session HTTP requests ` +
+        `(${percent(routed.http.forwarded, routed.http.of)} %), counted by the instances; ${r.forwarded} of ${r.connections} client connections ` +
+        `open through a tunnel between the instances during the voting (/proc)`
     );
+    const one = medians.find((m) => m.mode === r.mode && m.config === 'pg');
+    if (one) {
+      console.log(
+        `cluster ${r.mode}: CPU per vote, two instances ${usPerVote(totalCpu(r), r).toFixed(0)} µs (Node.js ${usPerVote(r.cpu.node, r).toFixed(0)}) ` +
+          `against one ${usPerVote(totalCpu(one), one).toFixed(0)} µs (Node.js ${usPerVote(one.cpu.node, one).toFixed(0)}): ` +
+          `${(totalCpu(r) / r.votes / (totalCpu(one) / one.votes)).toFixed(2)}× in all, ${(r.cpu.node / r.votes / (one.cpu.node / one.votes)).toFixed(2)}× Node.js`
+      );
+    }
   }
 
   const ratios: { mode: Mode; config: Config; against: Config; throughput: number; p50: number; p99: number; cpuPerVote: number }[] = [];
   for (const mode of MODES) {
-    for (const against of ['sqlite', 'bare'] as const) {
+    for (const against of ['pg', 'sqlite', 'bare'] as const) {
       const base = medians.find((r) => r.mode === mode && r.config === against);
       if (!base) continue;
-      for (const r of medians.filter((m) => m.mode === mode && m.config !== against && m.config !== 'bare')) {
+      // Against one instance on PostgreSQL: what the second instance (with nginx and forwarding) costs.
+      const compared = against === 'pg' ? ['cluster'] : CONFIGS.filter((c) => c !== against && c !== 'bare');
+      for (const r of medians.filter((m) => m.mode === mode && compared.includes(m.config))) {
         ratios.push({
           mode,
           config: r.config,

@@ -137,11 +137,14 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     clock: options.clock
   });
 
+  // In front of everything (socket.io included, installed below): a session's requests go to the instance holding its lease.
+  const forwarder = leases ? new SessionForwarder(leases, (code) => served.findSessionIdByCode(code)) : null;
+  // How much of this instance's session traffic it forwarded, for operators and tests (the documented proxy keeps it internal).
+  if (forwarder) app.get('/cluster/routing', (_req, res) => void res.set('Cache-Control', 'no-store').json(forwarder.routing()));
+
   const appHandler = config.appDir ? await loadAppHandler(config.appDir) : null;
   if (appHandler) app.use(appHandler);
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
-  // In front of everything (socket.io included): a session's requests go to the instance holding its lease.
-  const forwarder = leases ? new SessionForwarder(leases, (code) => served.findSessionIdByCode(code)) : null;
   forwarder?.install(server);
 
   const purgeNow = (now = Date.now()) => purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);

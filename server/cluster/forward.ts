@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { normalizeCode } from '../../src/lib/domain/codes';
@@ -49,7 +49,31 @@ function expressPath(url: string): string | null {
   }
 }
 
-type Decision = { local: true } | { local: false; target: string } | { retry: true };
+/**
+ * `none`: not about a session, served here; `peer`: forwarded by another instance, served here (never a
+ * second hop); `here`: a session this instance holds or may take; `forward`: a session another instance
+ * holds; `retry`: its holder is not known yet.
+ */
+type Decision = { to: 'none' } | { to: 'peer' } | { to: 'here' } | { to: 'forward'; target: string } | { to: 'retry' };
+
+/** How many requests about a session arrived at one instance, by where they went (`GET /cluster/routing`). */
+export interface RoutingCounts {
+  /** Plain HTTP requests (`/api/sessions/CODE…`, socket.io polling) and WebSocket upgrades (socket.io, the Yjs board), each: */
+  http: RouteCount;
+  websocket: RouteCount;
+}
+export interface RouteCount {
+  /** Arrived from a client (the proxy) and served here. */
+  served: number;
+  /** Arrived from a client and forwarded to the instance holding the session. */
+  forwarded: number;
+  /** Arrived forwarded by another instance (counted there as forwarded). */
+  fromPeers: number;
+  /** Answered "try again": the session's holder was not known yet. */
+  refused: number;
+}
+
+const emptyCount = (): RouteCount => ({ served: 0, forwarded: 0, fromPeers: 0, refused: 0 });
 
 /**
  * Sends each session's HTTP requests and WebSocket upgrades to the instance
@@ -62,6 +86,13 @@ type Decision = { local: true } | { local: false; target: string } | { retry: tr
  */
 export class SessionForwarder {
   private readonly proxy = httpProxy.createProxyServer({ xfwd: true, ws: true, proxyTimeout: 30_000 });
+  /**
+   * Forwarded HTTP requests reuse connections to the other instances (http-proxy's default opens and
+   * closes one per request). WebSocket upgrades take a connection of their own (agent: false): once
+   * upgraded, http-proxy pipes its bytes both ways without parsing a frame.
+   */
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 60_000 });
+  private readonly counts: RoutingCounts = { http: emptyCount(), websocket: emptyCount() };
   /** WebSocket connections piped to another instance: ended on close (the HTTP server no longer tracks upgraded sockets). */
   private readonly tunnels = new Set<Duplex>();
   /** Shutting down: new requests and upgrades are refused, so none can hold the drain open. */
@@ -81,23 +112,37 @@ export class SessionForwarder {
     });
   }
 
+  /** A copy of the counters since start. */
+  routing(): RoutingCounts {
+    return { http: { ...this.counts.http }, websocket: { ...this.counts.websocket } };
+  }
+
   private async decide(req: http.IncomingMessage): Promise<Decision> {
     const code = sessionCodeOf(req.url);
+    if (!code) return { to: 'none' };
     // A request another instance forwarded is served here, whatever happens: never a second hop.
-    if (!code || req.headers[FORWARDED_HEADER]) return { local: true };
+    if (req.headers[FORWARDED_HEADER]) return { to: 'peer' };
     // Looked up every time (one indexed read): a deleted session's code can be handed out again, so a cache could route to the wrong session.
     const id = await this.findSessionId(code);
-    if (!id || this.leases.holds(id)) return { local: true };
+    if (!id || this.leases.holds(id)) return { to: 'here' };
     // Only looked at, not taken: the room takes the lease when it loads (server/sessions/registry.ts), so a
     // request that loads no room leaves no lock behind; should another instance take it first, the load refuses.
     const where = await this.leases.locate(id);
     switch (where.at) {
       case 'here':
       case 'nobody':
-        return { local: true };
+        // Free: served (and taken) here, the instance the proxy routes this code to — how new sessions are placed (docs/scaling.md).
+        return { to: 'here' };
       case 'elsewhere':
-        return where.ownerUrl ? { local: false, target: where.ownerUrl } : { retry: true };
+        return where.ownerUrl ? { to: 'forward', target: where.ownerUrl } : { to: 'retry' };
     }
+  }
+
+  private count(kind: RouteCount, decision: Decision): void {
+    if (decision.to === 'here') kind.served++;
+    else if (decision.to === 'forward') kind.forwarded++;
+    else if (decision.to === 'peer') kind.fromPeers++;
+    else if (decision.to === 'retry') kind.refused++;
   }
 
   /** Wraps the server's `request` and `upgrade` listeners (install after socket.io and Express are attached). */
@@ -110,11 +155,12 @@ export class SessionForwarder {
       if (this.closed) return unavailable(res, true);
       this.decide(req).then(
         (decision) => {
-          if ('retry' in decision) return unavailable(res);
-          if (decision.local) for (const listener of requests) listener.call(server, req, res);
+          this.count(this.counts.http, decision);
+          if (decision.to === 'retry') return unavailable(res);
+          if (decision.to !== 'forward') for (const listener of requests) listener.call(server, req, res);
           else {
             req.headers[FORWARDED_HEADER] = '1';
-            this.proxy.web(req, res, { target: decision.target });
+            this.proxy.web(req, res, { target: decision.target, agent: this.agent });
           }
         },
         (error) => {
@@ -127,13 +173,14 @@ export class SessionForwarder {
       if (this.closed) return refuseUpgrade(socket);
       this.decide(req).then(
         (decision) => {
-          if ('retry' in decision) return refuseUpgrade(socket);
-          if (decision.local) for (const listener of upgrades) listener.call(server, req, socket, head);
+          this.count(this.counts.websocket, decision);
+          if (decision.to === 'retry') return refuseUpgrade(socket);
+          if (decision.to !== 'forward') for (const listener of upgrades) listener.call(server, req, socket, head);
           else {
             req.headers[FORWARDED_HEADER] = '1';
             this.tunnels.add(socket);
             socket.once('close', () => this.tunnels.delete(socket));
-            this.proxy.ws(req, socket, head, { target: decision.target });
+            this.proxy.ws(req, socket, head, { target: decision.target, agent: false });
           }
         },
         (error) => {
@@ -150,6 +197,7 @@ export class SessionForwarder {
     for (const socket of this.tunnels) socket.destroy();
     this.tunnels.clear();
     this.proxy.close();
+    this.agent.destroy();
   }
 }
 

@@ -187,7 +187,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     // Without a title, a community's session is named after the community and numbered, so the review, the list and the
     // comparison can tell one meeting from the next (they were all "Seeds of Innovation").
     const title = input.title?.trim() || (community ? await deps.communities.nextSessionTitle(community) : undefined);
-    const { room, facilitatorToken } = await deps.registry.create(
+    const { code, facilitatorToken } = await deps.registry.create(
       community
         ? {
             ...input,
@@ -200,9 +200,9 @@ export function createApiRouter(deps: ApiDeps): Router {
           }
         : input
     );
-    const links = sessionLinks(deps.requests.origin(req), room.code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
+    const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
-      code: room.code,
+      code,
       facilitatorToken,
       joinUrl: links.joinUrl,
       facilitateUrl: links.facilitateUrl!,

@@ -79,6 +79,8 @@ export function attachRealtime(
     yjsLimits: limits,
     commentBudget: options.commentBudget,
     leases: options.leases,
+    // With several instances a new session goes to whichever instance its code is routed to first (docs/scaling.md).
+    releaseNewSessions: options.leases !== undefined,
     clock: options.clock
   });
   const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);

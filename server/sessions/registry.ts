@@ -36,6 +36,13 @@ export interface RegistryOptions {
   commentBudget?: CommentBudget;
   /** Who owns which session when there are several instances (LocalLeases: this one owns all). */
   leases?: SessionLeases;
+  /**
+   * Several instances: a new session's lease is given back as soon as the session is stored, so the
+   * instance that first serves its code takes it — the one the proxy routes that code to (docs/scaling.md).
+   * The creating request carries no code, so the proxy cannot route it by one; keeping the session where
+   * it was created would leave it on the other instance for about half the sessions.
+   */
+  releaseNewSessions?: boolean;
   /** The clock that stamps a session's creation and its reveals (Date.now by default; tests fix it). */
   clock?: () => number;
 }
@@ -99,7 +106,7 @@ export class SessionRegistry {
     communityId?: string | null;
     /** Where the group meets (IANA, validated by the caller); Europe/Amsterdam when absent. */
     timeZone?: string;
-  }): Promise<{ room: LiveSession; facilitatorToken: string }> {
+  }): Promise<{ code: string; facilitatorToken: string; room: LiveSession | null }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
     if (!framework)
@@ -152,9 +159,14 @@ export class SessionRegistry {
       void this.leases.release(id).catch(() => undefined);
       throw error;
     }
+    if (this.options.releaseNewSessions) {
+      // Given back before the answer, so the first request with the code finds the lease free wherever it lands.
+      await this.leases.release(id).catch((error) => console.error("cluster: giving a new session's lease back failed:", error));
+      return { code, facilitatorToken, room: null };
+    }
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
-    return { room, facilitatorToken };
+    return { code, facilitatorToken, room };
   }
 
   /** The live session for a typed or stored code, or null when unknown. */

@@ -79,6 +79,18 @@ export async function createSession(url: string, body: CreateSessionRequest = {}
   return response.body;
 }
 
+/**
+ * `createSession` at one instance of several, then the session's first request at that same instance:
+ * a new session belongs to the instance that first serves its code (docs/scaling.md), so it is owned at
+ * `url` afterwards, as tests about forwarding to an owner need.
+ */
+export async function createSessionAt(url: string, body: CreateSessionRequest = {}, headers: Record<string, string> = {}): Promise<CreateSessionResponse> {
+  const created = await createSession(url, body, headers);
+  const first = await api(url, `/api/sessions/${encodeURIComponent(created.code)}`);
+  if (first.status !== 200) throw new Error(`createSessionAt: the first request answered ${first.status} ${first.text}`);
+  return created;
+}
+
 /** `POST /api/sessions/:code/participants`; fails the test unless it answers 201. */
 export async function joinSession(url: string, code: string, body: JoinSessionRequest = {}): Promise<JoinSessionResponse> {
   const response = await postJson<JoinSessionResponse>(url, `/api/sessions/${encodeURIComponent(code)}/participants`, body);

@@ -16,7 +16,7 @@ import { connectClient, upgradeStatus, waitFor } from '../helpers/clients';
 import { freePort, spawnChildServer, startInstance, type ChildServer } from '../helpers/child-server';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
-import { api, createSession, joinSession, makeDataDir, postJson, type ErrorBody } from '../helpers/server';
+import { api, createSessionAt, joinSession, makeDataDir, postJson, type ErrorBody } from '../helpers/server';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -69,7 +69,7 @@ suite('attacks on the forwarding between instances', () => {
     const databaseUrl = await makeDatabase();
     const [a, b] = await pair(databaseUrl);
     const target = await canary();
-    const created = await createSession(a.url, { title: 'SSRF' });
+    const created = await createSessionAt(a.url, { title: 'SSRF' });
     const elsewhere = `127.0.0.1:${target.port}`;
     const attempts = [
       `GET http://${elsewhere}/api/sessions/${created.code} HTTP/1.1\r\nHost: ${elsewhere}\r\nConnection: close\r\n\r\n`,
@@ -88,7 +88,7 @@ suite('attacks on the forwarding between instances', () => {
   it('the forwarded marker from outside puts no session in two rooms and takes no lease', async () => {
     const databaseUrl = await makeDatabase();
     const [a, b] = await pair(databaseUrl);
-    const created = await createSession(a.url, { title: 'Spoofed marker' });
+    const created = await createSessionAt(a.url, { title: 'Spoofed marker' });
     const host = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
     expect(await heldLeases(databaseUrl)).toBe(1);
     // Straight to the instance that does not own the session, claiming to be a forwarded request.
@@ -107,7 +107,7 @@ suite('attacks on the forwarding between instances', () => {
   it('paths the API answers in any letter case are routed to the owner like lower-case ones', async () => {
     const databaseUrl = await makeDatabase();
     const [a, b] = await pair(databaseUrl);
-    const created = await createSession(a.url, { title: 'Case' });
+    const created = await createSessionAt(a.url, { title: 'Case' });
     const host = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
     const plain = await api<{ code: string }>(b.url, `/api/sessions/${created.code}`);
     expect(plain.status).toBe(200);
@@ -126,7 +126,7 @@ suite('attacks on the forwarding between instances', () => {
   it('a request that loads no room takes no lease (no lock left in PostgreSQL for each code someone names)', async () => {
     const databaseUrl = await makeDatabase();
     const [a, b] = await pair(databaseUrl);
-    const created = await Promise.all([1, 2, 3].map((i) => createSession(a.url, { title: `Free ${i}` })));
+    const created = await Promise.all([1, 2, 3].map((i) => createSessionAt(a.url, { title: `Free ${i}` })));
     // The owner dies: every lease is free, no room is loaded anywhere.
     await a.kill();
     await waitFor(async () => (await heldLeases(databaseUrl)) === 0, { message: 'leases freed' });
@@ -169,8 +169,8 @@ suite('attacks on the forwarding between instances', () => {
   it('a socket.io connection whose routing code (query) and session code (auth) disagree is refused as a bad request', async () => {
     const databaseUrl = await makeDatabase();
     const [a, b] = await pair(databaseUrl);
-    const first = await createSession(a.url, { title: 'First' });
-    const second = await createSession(b.url, { title: 'Second' });
+    const first = await createSessionAt(a.url, { title: 'First' });
+    const second = await createSessionAt(b.url, { title: 'Second' });
     const refused = await new Promise<{ code: string }>((resolve, reject) => {
       // Routed by the first session's code (to its owner a), asking for the second (owned by b).
       const socket = io(a.url, {
@@ -221,8 +221,8 @@ suite('attacks on the forwarding between instances', () => {
   it('huge targets and many codes: a URL with a thousand codes is routed by the first without a server error, an oversized one refused by the parser', async () => {
     const databaseUrl = await makeDatabase();
     const [a, b] = await pair(databaseUrl);
-    const created = await createSession(a.url, { title: 'Many codes' });
-    const other = await createSession(b.url, { title: 'Other' });
+    const created = await createSessionAt(a.url, { title: 'Many codes' });
+    const other = await createSessionAt(b.url, { title: 'Other' });
     // Under Node's 16 kB header limit: 1,200 codes in the socket.io query, the first one a's session.
     const many = `/socket.io/?EIO=4&transport=polling&code=${created.code}${`&code=${other.code}`.repeat(1200)}`;
     expect(many.length).toBeLessThan(16_000);

@@ -21,7 +21,7 @@ import { History } from '../helpers/history';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { startRelay } from '../helpers/relay';
-import { createSession, joinSession, postJson } from '../helpers/server';
+import { createSessionAt, joinSession, postJson } from '../helpers/server';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -35,7 +35,7 @@ suite('a network cut between an instance and PostgreSQL', () => {
     const start = (url: string) => startInstance(url);
     const cutOff = await start(throughRelay.toString());
     const other = await start(databaseUrl);
-    const created = await createSession(cutOff.url, { title: 'Cut' });
+    const created = await createSessionAt(cutOff.url, { title: 'Cut' });
     const socket = io(cutOff.url, {
       path: SOCKET_PATH,
       transports: ['websocket'],
@@ -75,8 +75,8 @@ suite('a network cut between an instance and PostgreSQL', () => {
     slowUrl.port = String(relay.port);
     const start = (url: string) => startInstance(url);
     const [a, b] = await Promise.all([start(databaseUrl), start(slowUrl.toString())]);
-    const elsewhere = await createSession(a.url, { title: 'On a' });
-    const here = await createSession(b.url, { title: 'On b' });
+    const elsewhere = await createSessionAt(a.url, { title: 'On a' });
+    const here = await createSessionAt(b.url, { title: 'On b' });
     const socket = io(b.url, {
       path: SOCKET_PATH,
       transports: ['websocket'],
@@ -112,7 +112,7 @@ suite('a network cut between an instance and PostgreSQL', () => {
     throughRelay.port = String(relay.port);
     const cutOff = await startInstance(throughRelay.toString());
     const taker = await startInstance(databaseUrl);
-    const created = await createSession(cutOff.url, { title: 'Split brain' });
+    const created = await createSessionAt(cutOff.url, { title: 'Split brain' });
     const { participantToken } = await joinSession(cutOff.url, created.code, { name: 'Voter' });
     const code = created.code.replace(/[^A-Z0-9]/g, '');
     const history = new History();
@@ -186,13 +186,13 @@ suite('a network cut between an instance and PostgreSQL', () => {
     expect(community.status, community.text).toBe(201);
     const bearer = { authorization: `Bearer ${community.body.communityToken}` };
     // An earlier session of the community leaves an open action point; the next session reviews it.
-    const first = await createSession(cutOff.url, { community: community.body.id, title: 'First' }, bearer);
+    const first = await createSessionAt(cutOff.url, { community: community.body.id, title: 'First' }, bearer);
     const firstHost = await connectFacilitator(cutOff.url, first.code, first.facilitatorToken);
     await advance(firstHost, 'voting', 'revealed', 'actions');
     await addPoint(firstHost, 3, 'Plan a site visit');
     await advance(firstHost, 'closed');
     firstHost.close();
-    const second = await createSession(cutOff.url, { community: community.body.id, title: 'Second' }, bearer);
+    const second = await createSessionAt(cutOff.url, { community: community.body.id, title: 'Second' }, bearer);
     const host = await connectFacilitator(cutOff.url, second.code, second.facilitatorToken);
     const key = host.snapshot.review![0].key;
     const history = new History();

@@ -16,7 +16,7 @@ import { startInstance, type ChildServer } from '../helpers/child-server';
 import { NGINX, startNginxCluster } from '../helpers/nginx';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
-import { createSession, joinSession } from '../helpers/server';
+import { createSession, createSessionAt, joinSession } from '../helpers/server';
 import { History } from '../helpers/history';
 
 const suite = pgAdminUrl() && NGINX ? describe : describe.skip;
@@ -60,11 +60,12 @@ suite('two instances behind nginx', () => {
     const [a, b] = await instances(databaseUrl);
     const proxy = await startNginxCluster([a.port, b.port]);
     const created = await createSession(proxy.url, { title: 'Across instances' });
-    const owner = await ownerOf(databaseUrl, created.code);
-    expect([a.url, b.url]).toContain(owner);
+    // Nobody holds a new session of several instances until its first request: it goes where that lands (docs/scaling.md).
+    expect(await ownerOf(databaseUrl, created.code)).toBe(null);
 
     // The facilitator on one instance, each participant on a different one: whatever the owner, someone is forwarded.
     const facilitator = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
+    expect(await ownerOf(databaseUrl, created.code)).toBe(a.url);
     const people: BoardClient[] = [];
     for (const [i, url] of [a.url, b.url, proxy.url].entries()) {
       const joined = await joinSession(url, created.code, { name: `P${i + 1}` });
@@ -110,7 +111,7 @@ suite('two instances behind nginx', () => {
     const owner = await ownerOf(databaseUrl, created.code);
     const [dying, survivor] = owner === a.url ? [a, b] : [b, a];
     // A second session in its action phase on the same (doomed) owner, where two people type while it dies.
-    const boardSession = await createSession(dying.url, { title: 'Board' });
+    const boardSession = await createSessionAt(dying.url, { title: 'Board' });
     expect(await ownerOf(databaseUrl, boardSession.code)).toBe(dying.url);
     const boardHost = await connectClient(proxy.url, { code: boardSession.code, token: boardSession.facilitatorToken });
     for (const phase of ['voting', 'revealed', 'actions'] as const) expect((await boardHost.send('phase:set', { phase })).ok).toBe(true);

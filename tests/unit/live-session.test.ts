@@ -49,7 +49,8 @@ async function setup(data: MemoryData = emptyMemoryData(), idleUnloadMs?: number
   const store = new FaultyStore(new MemoryStore(data));
   const rec = recordingFanout();
   const registry = new SessionRegistry({ store, frameworks, fanout: rec.fanout, idleUnloadMs });
-  const { room: live } = await registry.create({ anonymous: false });
+  // One instance (no releaseNewSessions): the new room is open here.
+  const live = (await registry.create({ anonymous: false })).room!;
   const join = async (name: string): Promise<Identity> => {
     const { participant } = await live.join({ name, group: null, language: null }, 100);
     return { role: 'participant', participantId: participant.id };
