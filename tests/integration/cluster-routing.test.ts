@@ -112,9 +112,20 @@ suite('sessions live where the proxy routes their code', () => {
     expect(placed.size).toBe(SESSIONS);
     for (const instance of instances) expect([...placed.values()].filter((url) => url === instance.url).length).toBeGreaterThan(0);
 
-    // A takeover: the instance holding the first session dies; everyone reconnects through the proxy to the survivor.
+    // Straight to the instance that does not hold the first session (a client that bypasses the proxy): forwarded,
+    // counted there as forwarded and at the holder as arriving from a peer — the counters count what they say.
     const dying = placed.get(sessions[0].code) === a.url ? a : b;
     const survivor = dying === a ? b : a;
+    const [ownerBefore, otherBefore] = [await routing(dying), await routing(survivor)];
+    const bypass = await joinSession(survivor.url, sessions[0].code, { name: 'Direct' });
+    const direct = person(survivor.url, sessions[0].code, bypass.participantToken);
+    await waitFor(() => direct.snapshots.length > 0, { message: 'the direct client connected' });
+    const [ownerAfter, otherAfter] = [await routing(dying), await routing(survivor)];
+    expect([otherAfter.http.forwarded - otherBefore.http.forwarded, otherAfter.websocket.forwarded - otherBefore.websocket.forwarded]).toEqual([1, 1]);
+    expect([ownerAfter.http.fromPeers - ownerBefore.http.fromPeers, ownerAfter.websocket.fromPeers - ownerBefore.websocket.fromPeers]).toEqual([1, 1]);
+    direct.socket.close();
+
+    // A takeover: the instance holding the first session dies; everyone reconnects through the proxy to the survivor.
     const before = everyone.map((p) => p.snapshots.length);
     await dying.kill();
     await waitFor(() => everyone.every((p, i) => p.snapshots.length > before[i] || placed.get(codeOf(p)) === survivor.url), {
