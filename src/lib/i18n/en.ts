@@ -497,7 +497,7 @@ export const en: Messages = {
     voters: 'Participants',
     date: 'Date',
     consensusLegend: 'Consensus',
-    consensusScale: '0 = divided, 1 = agreed',
+    consensusScale: '0 divided, 1 agreed',
     imageMeta: (date: string, round: number, voters: number) => `${date} · round ${round} · ${voters} ${voters === 1 ? 'participant' : 'participants'}`,
     csvMenu: 'CSV tables',
     csvTables: { factors: 'Factors', comments: 'Comments', actions: 'Action points', ballots: 'Answers' },

@@ -502,7 +502,7 @@ export const nl = {
     voters: 'Deelnemers',
     date: 'Datum',
     consensusLegend: 'Consensus',
-    consensusScale: '0 = verdeeld, 1 = eens',
+    consensusScale: '0 verdeeld, 1 eens',
     imageMeta: (date: string, round: number, voters: number) => `${date} · ronde ${round} · ${voters} ${voters === 1 ? 'deelnemer' : 'deelnemers'}`,
     csvMenu: 'CSV-tabellen',
     csvTables: { factors: 'Factoren', comments: 'Toelichtingen', actions: 'Actiepunten', ballots: 'Antwoorden' },
