@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, CSV_TABLES, exportCsv, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
+import { buildExport, CSV_TABLES, csvChunks, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
 import { actionsCalendarParts, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
@@ -335,9 +335,10 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (typeof table !== 'string' || !(CSV_TABLES as readonly string[]).includes(table)) {
       return sendError(res, 'bad_request', `table must be one of ${CSV_TABLES.join(', ')}.`);
     }
-    const csv = exportCsv(await exportData(room), ballotsOf(room), table as CsvTable);
+    const data = await exportData(room);
     const name = sessionFileName(room, [exportWords(room.room.record.language).takeHome.fileTables[table as CsvTable]], 'csv');
-    attachment(res.type('text/csv; charset=utf-8; header=present'), name).send(csv);
+    // Every revealed round's comments (up to 30,000 at the limits): written a chunk of rows per turn of the event loop.
+    await sendTextSliced(attachment(res.type('text/csv; charset=utf-8; header=present'), name), csvChunks(data, ballotsOf(room), table as CsvTable));
   });
 
   router.get('/sessions/:code/export.xlsx', async (req, res) => {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/lib/domain/ballots';
-import { buildExport, exportCsv, exportMarkdown, type ExportInput } from '../../src/lib/domain/export';
+import { buildExport, csvChunks, exportCsv, exportMarkdown, type ExportInput } from '../../src/lib/domain/export';
 import type { Framework, Language } from '../../src/lib/domain/framework';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { computeRoundResults } from '../../src/lib/domain/results';
@@ -102,6 +102,16 @@ describe('two rounds with comments in each', () => {
     expect(factors[1].split(',').slice(-3)).toEqual(['1', '', '']);
     expect(factors[13].split(',').slice(-3)).toEqual(['2', '2', '0']);
     expect(factors[13].split(',')[5]).toBe('4');
+  });
+
+  it('CSV in chunks of whole rows joins to exactly the table, for a table of thousands of comments', () => {
+    const many = Array.from({ length: 2500 }, (_, i) => ({ factor: (i % 12) + 1, text: `Toelichting ${String(i).padStart(4, '0')}, "met" komma` }));
+    const data = buildExport(input('nl', { results: [round(1, 2, many), round2] }));
+    const chunks = [...csvChunks(data, ballots, 'comments')];
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks) expect(chunk.endsWith('\r\n')).toBe(true);
+    expect(chunks.join('')).toBe(exportCsv(data, ballots, 'comments'));
+    expect(exportCsv(data, ballots, 'comments').split('\r\n')).toHaveLength(1 + 2500 + 1 + 1);
   });
 
   it('XLSX: results and comments sheets with a round column for both rounds; a note on the answers when labels are pseudonyms', async () => {

@@ -236,6 +236,18 @@ export function exportCsv(data: ExportJson, ballots: Ballot[], table: CsvTable =
   return csvRows(tableRows(data, ballots, table));
 }
 
+/** Rows of CSV given out at a time by `csvChunks`. */
+const CSV_CHUNK_ROWS = 1000;
+
+/**
+ * The same CSV in chunks of whole rows (joined, they are `exportCsv`), so a server can write a
+ * large table (at the limits: five rounds of 6,000 comments) a chunk per turn of its event loop.
+ */
+export function* csvChunks(data: ExportJson, ballots: Ballot[], table: CsvTable = 'factors'): Generator<string> {
+  const rows = tableRows(data, ballots, table);
+  for (let at = 0; at < rows.length; at += CSV_CHUNK_ROWS) yield csvRows(rows.slice(at, at + CSV_CHUNK_ROWS));
+}
+
 /** Actions with the most dots first (then in board order). */
 export function sortedActions(data: ExportJson): ExportJson['actions'] {
   return data.actions
