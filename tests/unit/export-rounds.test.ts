@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { Answer } from '../../src/lib/domain/ballots';
-import { buildExport, csvChunks, exportCsv, exportMarkdown, type ExportInput } from '../../src/lib/domain/export';
+import { buildExport, csvChunks, exportCsv, exportMarkdown, importableExport, type ExportInput } from '../../src/lib/domain/export';
+import { ImportExportRequest } from '../../src/lib/protocol/schemas';
 import type { Framework, Language } from '../../src/lib/domain/framework';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { computeRoundResults } from '../../src/lib/domain/results';
@@ -198,5 +199,21 @@ describe('Markdown never nests parentheses', () => {
     expect(md).toContain('factor 9: (Verzekeren van) continuïteit');
     expect(md).not.toContain('((');
     for (const line of md.split('\n')) expect(depth(line), line).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('importing an export of several rounds into a community', () => {
+  it('sends only what the import reads (title, day, the latest round’s counts), not every round’s comments', () => {
+    const data = buildExport(input('nl'));
+    const sent = importableExport(JSON.parse(JSON.stringify(data))) as { factors: unknown[] };
+    expect(ImportExportRequest.safeParse(sent).success).toBe(true);
+    expect(JSON.stringify(sent)).not.toContain('ronde');
+    expect(sent).toEqual({
+      session: { title: 'Groeiplan', createdAt: data.session.createdAt, date: '2026-12-06' },
+      factors: data.factors.map((f) => ({ number: f.number, distribution: f.distribution, unknown: f.unknown }))
+    });
+    // Something else is passed on as it is, for the server to refuse with its reasons.
+    expect(importableExport([1])).toEqual([1]);
+    expect(importableExport({ session: 'x' })).toEqual({ session: 'x' });
   });
 });

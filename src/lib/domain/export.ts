@@ -432,3 +432,23 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
   // The report ends with the action list (each chunk ends with a line break; nothing after the last line).
   if (lines.length > 0) yield `${lines.join('\n').trimEnd()}\n`;
 }
+
+/**
+ * What a community's import reads of an export.json (the session's title and day, the latest
+ * round's counts): the page sends only that, so an export of five rounds with all their comments
+ * stays far below the import's 1 MB. Anything else is passed on as it is, for the server to refuse.
+ */
+export function importableExport(exported: unknown): unknown {
+  if (exported === null || typeof exported !== 'object') return exported;
+  const { session, factors } = exported as { session?: unknown; factors?: unknown };
+  if (session === null || typeof session !== 'object' || !Array.isArray(factors)) return exported;
+  const { title, createdAt, date } = session as Record<string, unknown>;
+  return {
+    session: { title, createdAt, date },
+    factors: factors.map((f: unknown) => {
+      if (f === null || typeof f !== 'object') return f;
+      const { number, distribution, unknown } = f as Record<string, unknown>;
+      return { number, distribution, unknown };
+    })
+  };
+}
