@@ -136,4 +136,15 @@ suite('take-home files of a two-round workshop', () => {
     }
     expect(names).toEqual(['factoren', 'toelichtingen', 'actiepunten', 'antwoorden'].map((t) => `groeiplan-zürich-2026-12-06-${t}.csv`));
   });
+
+  it('the print view (the PDF people take home) lists both rounds’ comments under their rounds', async () => {
+    await facilitator.goto(`${e2e.url}/s/${code}/print`);
+    const comments = facilitator.getByTestId('print-comments');
+    await comments.waitFor();
+    await expect.poll(() => comments.locator('h3').allTextContents()).toEqual(['Ronde 1', 'Ronde 2']);
+    const text = (await comments.textContent()) ?? '';
+    expect(text.indexOf('Ronde een: te weinig tijd')).toBeGreaterThan(text.indexOf('Ronde 1'));
+    expect(text.indexOf('Ronde twee: al beter')).toBeGreaterThan(text.indexOf('Ronde 2'));
+    await facilitator.screenshot({ path: path.join(SHOTS, 'print-view.png'), fullPage: true });
+  });
 });
