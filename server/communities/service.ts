@@ -41,6 +41,11 @@ export class CommunityService {
     private readonly clock: () => number = Date.now
   ) {}
 
+  /** Now by the service's clock (what "today" is in a community's downloads). */
+  now(): number {
+    return this.clock();
+  }
+
   /** The framework every session of the community uses. */
   framework(community: CommunityRecord): Framework {
     return this.frameworkOf(community);

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, CSV_TABLES, exportCsv, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
+import { buildExport, CSV_TABLES, csvChunks, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
 import { actionsCalendarParts, capitalise } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { communityXlsx } from '../exports/community-xlsx';
@@ -36,6 +36,9 @@ import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
 import { sendJsonSliced, sendTextSliced } from './sliced-json';
+import { attachment } from './attachment';
+import { takeHomeFileName } from '../../src/lib/domain/file-names';
+import { localDay } from '../../src/lib/domain/dates';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 
 export interface ApiDeps {
@@ -261,6 +264,23 @@ export function createApiRouter(deps: ApiDeps): Router {
   });
 
   /**
+   * A session's take-home file name: its title (or "sessie"/"session") and the day it was held where
+   * the group met, e.g. `groeiplan-2026-12-06-factoren.csv`, so downloads of several workshops stand apart.
+   */
+  function sessionFileName(live: LiveSession, suffixes: string[], extension: string): string {
+    const record = live.room.record;
+    const words = exportWords(record.language).takeHome;
+    return takeHomeFileName(record.title, words.fileSession, localDay(record.createdAt, record.timeZone), suffixes, extension);
+  }
+
+  /** A community's file name: its name and today where it meets (what a download holds is as of today). */
+  function communityFileName(community: CommunityRecord, suffixes: string[], extension: string): string {
+    const words = exportWords(community.language).takeHome;
+    const named = suffixes.map((s) => (s === 'trends' ? words.fileTrends : s === 'actions' ? words.fileActions : s));
+    return takeHomeFileName(community.name, words.fileCommunity, localDay(deps.communities.now(), community.timeZone), named, extension);
+  }
+
+  /**
    * What every session export is built from. Each text a client wrote is cut to its limits again here
    * (cheaply: code units first; action texts in boardPoints, review texts when the review is loaded),
    * so what an export costs is bounded by the limits even for a database written before they counted units.
@@ -304,7 +324,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!room) return;
     const data = await exportData(room);
     // Up to ~30 MB at the limits (500 people × 12 comments): written in slices, not in one blocking step.
-    await sendJsonSliced(res.set('Content-Disposition', `attachment; filename="session-${room.code}.json"`), data);
+    await sendJsonSliced(attachment(res, sessionFileName(room, [], 'json')), data);
   });
 
   // CSV for machines: one table per request (?table=factors|ballots|actions|comments, default factors).
@@ -315,18 +335,18 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (typeof table !== 'string' || !(CSV_TABLES as readonly string[]).includes(table)) {
       return sendError(res, 'bad_request', `table must be one of ${CSV_TABLES.join(', ')}.`);
     }
-    const csv = exportCsv(await exportData(room), ballotsOf(room), table as CsvTable);
-    res.type('text/csv; charset=utf-8; header=present').set('Content-Disposition', `attachment; filename="session-${room.code}-${table}.csv"`).send(csv);
+    const data = await exportData(room);
+    const name = sessionFileName(room, [exportWords(room.room.record.language).takeHome.fileTables[table as CsvTable]], 'csv');
+    // Every revealed round's comments (up to 30,000 at the limits): written a chunk of rows per turn of the event loop.
+    await sendTextSliced(attachment(res.type('text/csv; charset=utf-8; header=present'), name), csvChunks(data, ballotsOf(room), table as CsvTable));
   });
 
   router.get('/sessions/:code/export.xlsx', async (req, res) => {
     const room = await facilitatorRoom(req, res);
     if (!room) return;
-    const xlsx = await exportXlsx(await exportData(room), ballotsOf(room));
-    res
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .set('Content-Disposition', `attachment; filename="session-${room.code}.xlsx"`)
-      .send(xlsx);
+    // In an anonymous session the answers carry labels drawn anew per round: the sheet says so.
+    const xlsx = await exportXlsx(await exportData(room), ballotsOf(room), { pseudonyms: room.room.record.anonymous });
+    attachment(res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), sessionFileName(room, [], 'xlsx')).send(xlsx);
   });
 
   // Open action points of this session with a due date, as a calendar file.
@@ -352,7 +372,7 @@ export function createApiRouter(deps: ApiDeps): Router {
         ].filter(Boolean)
       }));
     const ics = await actionsCalendarParts(due, room.record.title);
-    await sendTextSliced(res.type('text/calendar; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}-actions.ics"`), ics);
+    await sendTextSliced(attachment(res.type('text/calendar; charset=utf-8'), sessionFileName(live, [words.takeHome.fileActions], 'ics')), ics);
   });
 
   router.get('/sessions/:code/export.md', async (req, res) => {
@@ -360,7 +380,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!room) return;
     const data = await exportData(room);
     // Built and written a chunk of lines per turn of the event loop (up to ~30 MB at the limits).
-    res.type('text/markdown; charset=utf-8').set('Content-Disposition', `attachment; filename="session-${room.code}.md"`);
+    attachment(res.type('text/markdown; charset=utf-8'), sessionFileName(room, [], 'md'));
     await sendTextSliced(res, markdownChunks(data, room.room.framework));
   });
 
@@ -394,24 +414,21 @@ export function createApiRouter(deps: ApiDeps): Router {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
     const csv = communityCsv(await deps.communities.trends(community));
-    res.type('text/csv; charset=utf-8; header=present').set('Content-Disposition', 'attachment; filename="community-trends.csv"').send(csv);
+    attachment(res.type('text/csv; charset=utf-8; header=present'), communityFileName(community, ['trends'], 'csv')).send(csv);
   });
 
   router.get('/communities/:id/export.md', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
     const md = communityMarkdown(await deps.communities.trends(community), deps.communities.framework(community), community.language);
-    res.type('text/markdown; charset=utf-8').set('Content-Disposition', 'attachment; filename="community.md"').send(md);
+    attachment(res.type('text/markdown; charset=utf-8'), communityFileName(community, [], 'md')).send(md);
   });
 
   router.get('/communities/:id/export.xlsx', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
     const xlsx = await communityXlsx(await deps.communities.trends(community));
-    res
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .set('Content-Disposition', 'attachment; filename="community-trends.xlsx"')
-      .send(xlsx);
+    attachment(res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'), communityFileName(community, ['trends'], 'xlsx')).send(xlsx);
   });
 
   router.post('/communities/:id/paper-sessions', requireJson, json, async (req, res) => {
@@ -446,7 +463,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
     const ics = await actionsCalendarParts(await deps.communities.dueActions(community), community.name);
-    await sendTextSliced(res.type('text/calendar; charset=utf-8').set('Content-Disposition', 'attachment; filename="community-actions.ics"'), ics);
+    await sendTextSliced(attachment(res.type('text/calendar; charset=utf-8'), communityFileName(community, ['actions'], 'ics')), ics);
   });
 
   // Deletes the community with every session in it; live rooms are told and closed, as when a session is deleted.

@@ -22,6 +22,13 @@ export function* jsonPieces(value: unknown): Generator<string> {
     }
     yield ']';
   } else if (value !== null && typeof value === 'object') {
+    // An object of plain values only (a comment `{factor, text}`, a factor's figures) is one piece: its
+    // size is that of its strings, each bounded by the text limits, and thousands of them cost no
+    // generator step per key and value (a session's five rounds hold up to 30,000 comments).
+    if (flat(value)) {
+      yield JSON.stringify(value);
+      return;
+    }
     yield '{';
     let first = true;
     for (const [key, item] of Object.entries(value)) {
@@ -32,6 +39,13 @@ export function* jsonPieces(value: unknown): Generator<string> {
     }
     yield '}';
   } else yield JSON.stringify(value) ?? 'null';
+}
+
+/** Whether an object holds only primitives (no object, array or `toJSON` to walk into). */
+function flat(value: object): boolean {
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const item of Object.values(value)) if (item !== null && typeof item === 'object') return false;
+  return true;
 }
 
 /**

@@ -23,6 +23,7 @@ import type { TrendSession } from '../../src/lib/domain/community';
 import type { BallotBox } from './ballot-box';
 import { FACILITATOR_VOTER, type DotLedger } from './dots';
 import { clockOf } from './voting-clock';
+import { localDay } from '../../src/lib/domain/dates';
 
 /**
  * Who a connection is, decided once when it authenticates. A presenter (the
@@ -140,6 +141,7 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     protocolVersion: PROTOCOL_VERSION,
     code: s.code,
     title: s.title,
+    date: localDay(s.createdAt, s.timeZone),
     language: s.language,
     framework: s.framework,
     anonymous: s.anonymous,

@@ -173,7 +173,8 @@ suite('a learning community over two sessions, one on paper', () => {
 
   it('downloads the community in long format (CSV): one row per session × factor', async () => {
     const [download] = await Promise.all([facilitator.waitForEvent('download'), facilitator.getByTestId('community-export-csv').click()]);
-    expect(download.suggestedFilename()).toBe('community.csv');
+    // Named after the community and today where it meets (issue 23), not "community.csv" for every community.
+    expect(download.suggestedFilename()).toMatch(/^greenport-vertical-farming-lc-\d{4}-\d{2}-\d{2}-trends\.csv$/);
     const text = await readFile((await download.path())!, 'utf8');
     const lines = text.trimEnd().split('\r\n');
     expect(lines).toHaveLength(1 + 3 * 12);

@@ -86,9 +86,9 @@ describe('comments', () => {
     const book = new ExcelJS.Workbook();
     await book.xlsx.load(await xlsx.arrayBuffer());
     const sheet = book.getWorksheet('Toelichtingen')!;
-    expect([2, 3].map((r) => sheet.getRow(r).getCell(3).value)).toEqual(['Alleen bij de trekkers', 'Zo gaat het goed']);
+    expect([2, 3].map((r) => sheet.getRow(r).getCell(4).value)).toEqual(['Alleen bij de trekkers', 'Zo gaat het goed']);
     const csv = await api(server.url, `/api/sessions/${code}/export.csv?table=comments`, auth);
-    expect(csv.text).toBe('factor,comment\r\n5,Alleen bij de trekkers\r\n5,Zo gaat het goed\r\n');
+    expect(csv.text).toBe('factor,comment,round\r\n5,Alleen bij de trekkers,1\r\n5,Zo gaat het goed,1\r\n');
     expect((await api(server.url, `/api/sessions/${code}/export.csv?table=secrets`, auth)).status).toBe(400);
 
     // Stored: a restarted server still hides it; showing it again works.

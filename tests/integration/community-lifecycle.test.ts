@@ -83,8 +83,9 @@ describe('community: agenda, calendar, import, deletion', () => {
       '## Since last time',
       '',
       // People read days in their language's format (the meeting's day where it met; a due date as typed).
-      `- **Carried over**: Plan a \\*site\\* visit; bring boots, please (From January (${humanDate(review[0].sessionDate, 'en')}), factor 3, owner: Ana, due: 15 Jan 2027)`,
-      `- **Dropped**: Write to the mayor (From January (${humanDate(review[0].sessionDate, 'en')}), factor 2, owner: Bo)`
+      // Never nested in our own brackets (issue 23): the details follow a dash, separated by dots.
+      `- **Carried over**: Plan a \\*site\\* visit; bring boots, please — From January (${humanDate(review[0].sessionDate, 'en')}) · factor 3 · owner: Ana · due: 15 Jan 2027`,
+      `- **Dropped**: Write to the mayor — From January (${humanDate(review[0].sessionDate, 'en')}) · factor 2 · owner: Bo`
     ]);
     const json = await api<{ review: { status: string }[] }>(server.url, `/api/sessions/${second.code}/export.json`, {
       headers: bearer(second.created.facilitatorToken)

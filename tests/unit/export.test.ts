@@ -137,7 +137,10 @@ describe('buildExport', () => {
       [1, 5],
       [2, 4]
     ]);
-    expect(twice.rounds[0].factors[0]).toEqual({ number: 1, n: 5, mean: 2.6, consensus: 0.464 });
+    // Each round with the top-level factors' figures and its change since the round before (none in the first).
+    expect(twice.rounds[0].factors[0]).toMatchObject({ number: 1, id: framework.factors[0].id, n: 5, mean: 2.6, consensus: 0.464, change: null });
+    expect(twice.rounds[1].factors[0].change).toEqual({ mean: 0, consensus: 0 });
+    expect(twice.rounds[1].factors[5].change).toEqual({ mean: null, consensus: null });
     expect(data.attention).toEqual([
       { number: 1, title: framework.factors[0].title.en, weak: true, divergent: true, unclear: false, mean: 2.6, consensus: 0.464, unknownShare: 0 },
       { number: 6, title: framework.factors[5].title.en, weak: false, divergent: false, unclear: true, mean: null, consensus: null, unknownShare: 1 }
@@ -166,24 +169,26 @@ describe('exportCsv', () => {
 
   it('writes one table per request (factors by default), RFC 4180 with CRLF and a final line break', () => {
     const factors = lines();
-    expect(factors[0]).toBe('factor,id,title,n,unknown,mean,median,stddev,consensus,score_1,score_2,score_3,score_4,score_5,weak,divergent,unclear');
+    expect(factors[0]).toBe(
+      'factor,id,title,n,unknown,mean,median,stddev,consensus,score_1,score_2,score_3,score_4,score_5,weak,divergent,unclear,round,mean_change,consensus_change'
+    );
     expect(factors).toHaveLength(14);
     expect(factors.at(-1)).toBe('');
     expect(exportCsv(data, ballots)).not.toMatch(/\r\n\r\n/);
     expect(lines('ballots')[0]).toBe(`voter,round,${Array.from({ length: 12 }, (_, i) => `factor_${i + 1}`).join(',')},group`);
     expect(lines('actions')[0]).toBe('factor,text,owner,due,status,votes');
-    expect(lines('comments')[0]).toBe('factor,comment');
+    expect(lines('comments')[0]).toBe('factor,comment,round');
   });
 
   it('writes factor values with dot decimals; null is empty', () => {
     const title = framework.factors[0].title.en;
     const titleCell = /[",;]/.test(title) ? `"${title.replace(/"/g, '""')}"` : title;
     const factors = lines();
-    expect(factors[1]).toBe(`1,${framework.factors[0].id},${titleCell},5,0,2.6,2,1.356,0.464,1,2,1,0,1,true,true,false`);
+    expect(factors[1]).toBe(`1,${framework.factors[0].id},${titleCell},5,0,2.6,2,1.356,0.464,1,2,1,0,1,true,true,false,1,,`);
     expect(factors[6].split(',').slice(3, 9)).toEqual(['0', '5', '', '', '', '']);
-    expect(factors[6].endsWith(',true')).toBe(true);
+    expect(factors[6].endsWith(',true,1,,')).toBe(true);
     expect(lines('ballots')[1]).toBe('voter-1,1,1,unknown,4,,5,5,5,5,5,5,5,5,Company');
-    expect(lines('comments')).toContain('3,Prima');
+    expect(lines('comments')).toContain('3,Prima,1');
   });
 
   it('sorts actions by dots', () => {
@@ -214,7 +219,7 @@ describe('exportCsv', () => {
   it('guards ballot voter labels and comments too', () => {
     expect(lines('ballots')[2].startsWith("'=cmd|/C calc,1,")).toBe(true);
     const evil = buildExport(input('en', { results: [{ ...round1, comments: [['=2+2'], ...round1.comments.slice(1)] }] }));
-    expect(exportCsv(evil, [], 'comments')).toContain("1,'=2+2\r\n");
+    expect(exportCsv(evil, [], 'comments')).toContain("1,'=2+2,1\r\n");
   });
 });
 
@@ -261,10 +266,10 @@ describe('exportMarkdown', () => {
         `2. **${framework.factors[5].title.en}** (factor 6): unclear (100% don't know)`
       ],
       actions: [
-        `- [ ] Most dotted (open, factor 1 (${framework.factors[0].title.en}), 3 dots)`,
-        `- [x] \\<script\\>alert(1)\\</script\\> \\[link\\](x) \\*\\*bold\\*\\* (done, factor 1 (${framework.factors[0].title.en}), owner: \\[Ann\\](http://evil), 1 dot)`,
-        '- [ ] General thing (open, general, 0 dots)',
-        `- [ ] \\- Third (open, factor 3 (${framework.factors[2].title.en}), 0 dots)`
+        `- [ ] Most dotted — open · factor 1: ${framework.factors[0].title.en} · 3 dots`,
+        `- [x] \\<script\\>alert(1)\\</script\\> \\[link\\](x) \\*\\*bold\\*\\* — done · factor 1: ${framework.factors[0].title.en} · owner: \\[Ann\\](http://evil) · 1 dot`,
+        '- [ ] General thing — open · general · 0 dots',
+        `- [ ] \\- Third — open · factor 3: ${framework.factors[2].title.en} · 0 dots`
       ]
     },
     {
@@ -276,10 +281,10 @@ describe('exportMarkdown', () => {
         `2. **${framework.factors[5].title.nl}** (factor 6): onduidelijk (100% weet het niet)`
       ],
       actions: [
-        `- [ ] Most dotted (open, factor 1 (${framework.factors[0].title.nl}), 3 stippen)`,
-        `- [x] \\<script\\>alert(1)\\</script\\> \\[link\\](x) \\*\\*bold\\*\\* (klaar, factor 1 (${framework.factors[0].title.nl}), eigenaar: \\[Ann\\](http://evil), 1 stip)`,
-        '- [ ] General thing (open, algemeen, 0 stippen)',
-        `- [ ] \\- Third (open, factor 3 (${framework.factors[2].title.nl}), 0 stippen)`
+        `- [ ] Most dotted — open · factor 1: ${framework.factors[0].title.nl} · 3 stippen`,
+        `- [x] \\<script\\>alert(1)\\</script\\> \\[link\\](x) \\*\\*bold\\*\\* — klaar · factor 1: ${framework.factors[0].title.nl} · eigenaar: \\[Ann\\](http://evil) · 1 stip`,
+        '- [ ] General thing — open · algemeen · 0 stippen',
+        `- [ ] \\- Third — open · factor 3: ${framework.factors[2].title.nl} · 0 stippen`
       ]
     }
   ])('$lang: headings, table, one numbering in the attention list, comments, actions by dots', ({ lang, headings, row, attention, actions }) => {
@@ -353,6 +358,7 @@ describe('exportXlsx', () => {
     const factors = book.getWorksheet('Resultaten')!;
     expect(factors.getRow(1).values).toEqual([
       undefined,
+      'Ronde',
       'Nr.',
       'Factor',
       'Scores',
@@ -366,17 +372,20 @@ describe('exportXlsx', () => {
       'Score 3',
       'Score 4',
       'Score 5',
-      'Labels'
+      'Labels',
+      'Verandering gemiddelde',
+      'Verandering consensus'
     ]);
     const first = factors.getRow(2);
     expect(first.getCell(1).value).toBe(1);
-    expect(first.getCell(2).value).toBe(framework.factors[0].title.nl);
-    expect(first.getCell(5).value).toBe(2.6);
-    expect(typeof first.getCell(5).value).toBe('number');
-    expect(first.getCell(8).value).toBe(0.464);
-    expect(first.getCell(5).numFmt).toBe('0.00');
-    expect(first.getCell(14).value).toBe('zwak, verdeeld');
-    expect(factors.getRow(7).getCell(5).value).toBeNull();
+    expect(first.getCell(2).value).toBe(1);
+    expect(first.getCell(3).value).toBe(framework.factors[0].title.nl);
+    expect(first.getCell(6).value).toBe(2.6);
+    expect(typeof first.getCell(6).value).toBe('number');
+    expect(first.getCell(9).value).toBe(0.464);
+    expect(first.getCell(6).numFmt).toBe('0.00');
+    expect(first.getCell(15).value).toBe('zwak, verdeeld');
+    expect(factors.getRow(7).getCell(6).value).toBeNull();
     const actions = book.getWorksheet('Actiepunten')!;
     expect(actions.getRow(1).values).toEqual([undefined, 'Actie', 'Nr.', 'Factor', 'eigenaar', 'uiterlijk', 'status', 'Stippen']);
     expect(actions.getRow(2).getCell(1).value).toBe('Second for factor one');
@@ -388,7 +397,7 @@ describe('exportXlsx', () => {
     expect(formula.value).toBe('=1+1');
     expect(formula.type).toBe(ExcelJS.ValueType.String);
     const comments = book.getWorksheet('Toelichtingen')!;
-    expect(comments.getRow(2).values).toEqual([undefined, 1, framework.factors[0].title.nl, '- begint als lijst\nen loopt door']);
+    expect(comments.getRow(2).values).toEqual([undefined, 1, 1, framework.factors[0].title.nl, '- begint als lijst\nen loopt door']);
     const ballots = book.getWorksheet('Antwoorden')!;
     expect(ballots.getRow(1).getCell(2).value).toBe('Groep');
     expect(ballots.getRow(2).values).toEqual([undefined, 'V1', '', 1, 1, 'Weet niet', 4, undefined, 5, 5, 5, 5, 5, 5, 5, 5]);

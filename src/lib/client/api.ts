@@ -11,7 +11,8 @@ import type {
   SessionSummary
 } from '../protocol';
 import { isProtocolError } from '../protocol';
-import type { ExportJson } from '../domain/export';
+import type { CsvTable, ExportJson } from '../domain/export';
+import { dispositionFileName } from '../domain/file-names';
 
 /** A REST result: data, or a typed error to show. */
 export type ApiResult<T> = { ok: true; data: T } | { ok: false; error: ProtocolError; status: number };
@@ -105,12 +106,33 @@ export function getExportJson(code: string, token: string): Promise<ApiResult<Ex
   return request(`/api/sessions/${encodeURIComponent(code)}/export.json`, { headers: { authorization: `Bearer ${token}` } });
 }
 
-/** Downloads an export with the facilitator token (it must not travel in a URL). */
-export async function downloadExport(code: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx' | 'ics'): Promise<ApiResult<null>> {
-  const file = format === 'ics' ? 'actions.ics' : `export.${format}`;
+/**
+ * Downloads an export with the facilitator token (it must not travel in a URL), under the file name
+ * the server offers (the session's title and day; see server/http/attachment.ts). CSV: one `table`.
+ */
+export async function downloadExport(
+  code: string,
+  token: string,
+  format: 'md' | 'csv' | 'json' | 'xlsx' | 'ics',
+  table: CsvTable = 'factors'
+): Promise<ApiResult<null>> {
+  const file = format === 'ics' ? 'actions.ics' : format === 'csv' ? `export.csv?table=${table}` : `export.${format}`;
+  const fallback = format === 'ics' ? `session-${code}-actions.ics` : format === 'csv' ? `session-${code}-${table}.csv` : `session-${code}.${format}`;
+  return downloadFile(`/api/sessions/${encodeURIComponent(code)}/${file}`, token, fallback);
+}
+
+/** Downloads a community export (`trends.json` for JSON) with the community token in a header, under the name the server offers. */
+export async function downloadCommunityExport(id: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx' | 'ics'): Promise<ApiResult<null>> {
+  const file = format === 'json' ? 'trends.json' : format === 'ics' ? 'actions.ics' : `export.${format}`;
+  const fallback = format === 'json' ? 'community-trends.json' : format === 'ics' ? 'community-actions.ics' : `community.${format}`;
+  return downloadFile(`/api/communities/${encodeURIComponent(id)}/${file}`, token, fallback);
+}
+
+/** Fetches a file with a bearer token and offers it under its Content-Disposition name (`fallback` when it has none). */
+async function downloadFile(path: string, token: string, fallback: string): Promise<ApiResult<null>> {
   let response: Response;
   try {
-    response = await fetch(`/api/sessions/${encodeURIComponent(code)}/${file}`, { headers: { authorization: `Bearer ${token}` } });
+    response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
   } catch {
     return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
   }
@@ -119,24 +141,7 @@ export async function downloadExport(code: string, token: string, format: 'md' |
     return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
   }
   const blob = await response.blob();
-  saveBlob(blob, format === 'ics' ? `session-${code}-actions.ics` : `session-${code}.${format}`);
-  return { ok: true, data: null };
-}
-
-/** Downloads a community export (`trends.json` for JSON) with the community token in a header. */
-export async function downloadCommunityExport(id: string, token: string, format: 'md' | 'csv' | 'json' | 'xlsx' | 'ics'): Promise<ApiResult<null>> {
-  const file = format === 'json' ? 'trends.json' : format === 'ics' ? 'actions.ics' : `export.${format}`;
-  let response: Response;
-  try {
-    response = await fetch(`/api/communities/${encodeURIComponent(id)}/${file}`, { headers: { authorization: `Bearer ${token}` } });
-  } catch {
-    return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
-  }
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    return { ok: false, status: response.status, error: body?.error ?? { code: 'internal', message: response.statusText } };
-  }
-  saveBlob(await response.blob(), format === 'json' ? 'community-trends.json' : format === 'ics' ? 'community-actions.ics' : `community.${format}`);
+  saveBlob(blob, dispositionFileName(response.headers.get('content-disposition')) ?? fallback);
   return { ok: true, data: null };
 }
 

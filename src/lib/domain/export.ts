@@ -7,6 +7,7 @@ import type { ReviewItem, ReviewStatus } from './review';
 import { nl } from '../i18n/nl';
 import { en } from '../i18n/en';
 import { humanDate, localDay } from './dates';
+import { roundShift } from './heatmap';
 
 /** The export JSON of docs/contracts.md (extended with rounds and attention). */
 export interface ExportJson {
@@ -30,7 +31,22 @@ export interface ExportJson {
     unknownShare: number | null;
   }[];
   actions: { factor: number | null; text: string; owner: string | null; due: string | null; status: ActionPoint['status']; votes: number }[];
-  rounds: { round: number; voters: number; factors: { number: number; n: number; mean: number | null; consensus: number | null }[] }[];
+  /**
+   * Every revealed round, oldest first (the top-level `factors` is the last of them): what the room
+   * saw at each reveal, as frozen then. `factors` has the top-level factors' figures (without their
+   * `comments`: the round's comments are in `comments`, so none is written twice), and `change`, the
+   * change of mean and consensus since the round before (null in the first round; a side null when
+   * either round withheld it). `comments` are those the room saw (hidden ones left out, none in a
+   * round withheld under k), by factor, each factor's sorted by text.
+   */
+  rounds: {
+    round: number;
+    voters: number;
+    withheld: RoundResults['withheld'];
+    minVoters: number | null;
+    factors: (FactorStats & { id: string; title: string; change: { mean: number | null; consensus: number | null } | null })[];
+    comments: { factor: number; text: string }[];
+  }[];
   /**
    * Sessions of a learning community only: the review of earlier sessions' open action points
    * ("since last time"), oldest session first; `status` null while not discussed.
@@ -84,11 +100,26 @@ export function buildExport(input: ExportInput): ExportJson {
       : [],
     attention: latest ? latest.attention.map((a) => ({ ...a, title: titleOf(a.number) })) : [],
     actions: input.actions.map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 })),
-    rounds: results.map((r) => ({
-      round: r.round,
-      voters: r.voters,
-      factors: r.factors.map(({ number, n, mean, consensus }) => ({ number, n, mean, consensus }))
-    })),
+    // Every revealed round: the comments of round 1 are not lost when round 2 is revealed.
+    rounds: results.map((r, i) => {
+      const shift = i === 0 ? null : roundShift(results[i - 1].factors, r.factors);
+      return {
+        round: r.round,
+        voters: r.voters,
+        withheld: r.withheld ?? null,
+        minVoters: r.minVoters ?? null,
+        factors: r.factors.map((s) => {
+          const change = shift?.find((c) => c.number === s.number) ?? null;
+          return {
+            ...s,
+            id: framework.factors[s.number - 1]?.id ?? `#${s.number}`,
+            title: titleOf(s.number),
+            change: change && { mean: change.mean, consensus: change.consensus }
+          };
+        }),
+        comments: (r.comments ?? []).flatMap((texts, f) => texts.map((text) => ({ factor: f + 1, text })))
+      };
+    }),
     ...(input.review
       ? {
           review: input.review.map((i) => ({
@@ -152,23 +183,33 @@ export function tableRows(data: ExportJson, ballots: Ballot[], table: CsvTable):
           'score_5',
           'weak',
           'divergent',
-          'unclear'
+          'unclear',
+          // Added with the rounds (issue 23), last, so that columns of earlier exports keep their places.
+          'round',
+          'mean_change',
+          'consensus_change'
         ],
-        ...data.factors.map((f) => [
-          f.number,
-          f.id,
-          f.title,
-          f.n,
-          f.unknown,
-          f.mean,
-          f.median,
-          f.stddev,
-          f.consensus,
-          ...distributionCells(f),
-          f.weak,
-          f.divergent,
-          f.unclear
-        ])
+        // Every revealed round, oldest first; the change is since the round before (empty in the first).
+        ...data.rounds.flatMap((r) =>
+          r.factors.map((f) => [
+            f.number,
+            f.id,
+            f.title,
+            f.n,
+            f.unknown,
+            f.mean,
+            f.median,
+            f.stddev,
+            f.consensus,
+            ...distributionCells(f),
+            f.weak,
+            f.divergent,
+            f.unclear,
+            r.round,
+            f.change?.mean ?? null,
+            f.change?.consensus ?? null
+          ])
+        )
       ];
     case 'ballots': {
       const factorCount = data.factors.length || (ballots[0]?.answers.length ?? 0);
@@ -181,7 +222,8 @@ export function tableRows(data: ExportJson, ballots: Ballot[], table: CsvTable):
     case 'actions':
       return [['factor', 'text', 'owner', 'due', 'status', 'votes'], ...sortedActions(data).map((a) => [a.factor, a.text, a.owner, a.due, a.status, a.votes])];
     case 'comments':
-      return [['factor', 'comment'], ...data.factors.flatMap((f) => f.comments.map((c) => [f.number, c]))];
+      // Every revealed round's comments, oldest round first; `round` last so earlier columns keep their places.
+      return [['factor', 'comment', 'round'], ...data.rounds.flatMap((r) => r.comments.map((c) => [c.factor, c.text, r.round]))];
     default: {
       const unreachable: never = table;
       throw new Error(`unknown table ${String(unreachable)}`);
@@ -192,6 +234,18 @@ export function tableRows(data: ExportJson, ballots: Ballot[], table: CsvTable):
 /** CSV for machines: one table per file (RFC 4180, comma-separated, CRLF, dot decimals). */
 export function exportCsv(data: ExportJson, ballots: Ballot[], table: CsvTable = 'factors'): string {
   return csvRows(tableRows(data, ballots, table));
+}
+
+/** Rows of CSV given out at a time by `csvChunks`. */
+const CSV_CHUNK_ROWS = 1000;
+
+/**
+ * The same CSV in chunks of whole rows (joined, they are `exportCsv`), so a server can write a
+ * large table (at the limits: five rounds of 6,000 comments) a chunk per turn of its event loop.
+ */
+export function* csvChunks(data: ExportJson, ballots: Ballot[], table: CsvTable = 'factors'): Generator<string> {
+  const rows = tableRows(data, ballots, table);
+  for (let at = 0; at < rows.length; at += CSV_CHUNK_ROWS) yield csvRows(rows.slice(at, at + CSV_CHUNK_ROWS));
 }
 
 /** Actions with the most dots first (then in board order). */
@@ -254,25 +308,45 @@ export function exportMarkdown(data: ExportJson, framework: Framework): string {
 /** Lines held before a chunk of the Markdown report is given out. */
 const MARKDOWN_CHUNK_LINES = 200;
 
+/** A change with its sign (+0,25 / −0,10), or a dash when either side is missing. */
+function signed(value: number | null, lang: Language): string {
+  if (value === null) return '–';
+  const text = fmt(Math.abs(value), lang);
+  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
+}
+
 /**
  * The Markdown report in chunks of whole lines (joined, they are `exportMarkdown`), so a server can
- * write a large one (at the limits: 6,000 comments of 2,000 code units) a chunk per turn of its event loop.
+ * write a large one (at the limits: 5 rounds of 6,000 comments) a chunk per turn of its event loop.
+ * With more than one round, the results, the shifts between rounds and the comments are given for
+ * every round, each under its round's heading; the attention list is the latest round's.
  */
 export function* markdownChunks(data: ExportJson, framework: Framework): Generator<string> {
   const lang = data.session.language;
   const words = exportWords(lang);
   const t = words.export;
+  const r23 = words.takeHome;
   const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
+  const rounds = data.rounds;
+  const several = rounds.length > 1;
   let lines: string[] = [];
+  /** Whether enough lines are held to give out a chunk (then `take` gives them and starts anew). */
+  const full = () => lines.length >= MARKDOWN_CHUNK_LINES;
+  const take = () => {
+    const chunk = `${lines.join('\n')}\n`;
+    lines = [];
+    return chunk;
+  };
   lines.push(`# ${inline(data.session.title)}`, '');
   // People read the day where the group met, in their own language's format (never the UTC day, never ISO).
   lines.push(`- ${t.date}: ${humanDate(data.session.date, lang)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
-  if (data.round !== null) lines.push(`- ${t.round}: ${data.round}`);
+  if (data.round !== null) lines.push(`- ${t.round}: ${several ? rounds.map((r) => r.round).join(', ') : data.round}`);
 
   // The agenda starts where the meeting did: what became of last time's action points.
   if (data.review && data.review.length > 0) {
     lines.push('', `## ${words.review.title}`, '');
     for (const r of data.review) {
+      // Separated by " · ", never in parentheses: a text or title with its own brackets never nests in ours.
       const meta = [
         words.review.from(escapeMarkdown(r.from.title), humanDate(r.from.date, lang)),
         r.factor === null ? t.general : t.factorRef(r.factor),
@@ -280,42 +354,63 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
         r.due ? `${t.due}: ${humanDate(r.due, lang)}` : ''
       ].filter(Boolean);
       const status = r.status ? words.review.statuses[r.status] : words.review.notReviewed;
-      lines.push(`- **${status}**: ${inline(r.text) || '…'} (${meta.join(', ')})`);
-      if (lines.length >= MARKDOWN_CHUNK_LINES) {
-        yield `${lines.join('\n')}\n`;
-        lines = [];
-      }
+      lines.push(`- **${status}**: ${inline(r.text) || '…'} — ${meta.join(' · ')}`);
+      if (full()) yield take();
     }
   }
 
   lines.push('', `## ${t.results}`, '');
-  if (data.factors.length === 0) lines.push(t.noResults);
-  else {
+  if (rounds.length === 0) lines.push(t.noResults);
+  for (const r of rounds) {
+    if (several) lines.push(`### ${r23.roundVoters(r.round, r.voters)}`, '');
+    if (r.withheld) lines.push(r23.withheld(r.minVoters ?? 0), '');
     lines.push(`| ${t.number} | ${t.factor} | ${t.n} | ${t.unknown} | ${t.mean} | ${t.consensus} | ${t.labels} |`, '|---:|---|---:|---:|---:|---:|---|');
-    for (const f of data.factors) {
+    for (const f of r.factors) {
       const labels = [f.weak ? t.weak : '', f.divergent ? t.divergent : '', f.unclear ? t.unclear : ''].filter(Boolean).join(', ');
       lines.push(`| ${f.number} | ${cell(f.title)} | ${f.n} | ${f.unknown} | ${fmt(f.mean, lang)} | ${fmt(f.consensus, lang)} | ${labels} |`);
     }
+    if (several) lines.push('');
   }
 
-  lines.push('', `## ${t.attention}`, '');
+  // What moved between rounds: each round against the one before.
+  for (let i = 1; i < rounds.length; i++) {
+    const before = rounds[i - 1];
+    const after = rounds[i];
+    lines.push('', `## ${r23.shift(before.round, after.round)}`, '');
+    lines.push(
+      `| ${t.number} | ${t.factor} | ${t.mean} ${r23.roundTitle(before.round).toLowerCase()} | ${t.mean} ${r23.roundTitle(after.round).toLowerCase()} | ${r23.meanChange} | ${r23.consensusChange} |`,
+      '|---:|---|---:|---:|---:|---:|'
+    );
+    for (const f of after.factors) {
+      const prior = before.factors.find((b) => b.number === f.number);
+      lines.push(
+        `| ${f.number} | ${cell(f.title)} | ${fmt(prior?.mean ?? null, lang)} | ${fmt(f.mean, lang)} | ${signed(f.change?.mean ?? null, lang)} | ${signed(f.change?.consensus ?? null, lang)} |`
+      );
+    }
+  }
+  if (full()) yield take();
+
+  lines.push('', `## ${t.attention}${several && data.round !== null ? ` — ${r23.roundTitle(data.round).toLowerCase()}` : ''}`, '');
   if (data.attention.length === 0) lines.push(t.noAttention);
   // One numbering: the list's own; the factor number is said in words.
   data.attention.forEach((a, i) => {
     lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang).join('; ')}`);
   });
 
-  const commented = data.factors.filter((f) => f.comments.length > 0);
-  if (commented.length > 0) {
+  // Every round's comments (the room saw them all), under the round's heading when there are several.
+  if (rounds.some((r) => r.comments.length > 0)) {
     lines.push('', `## ${t.comments}`);
-    for (const f of commented) {
-      lines.push('', `### ${f.number}. ${escapeMarkdown(f.title)}`, '');
-      for (const c of f.comments) {
-        lines.push(`- ${inline(c)}`);
-        if (lines.length >= MARKDOWN_CHUNK_LINES) {
-          yield `${lines.join('\n')}\n`;
-          lines = [];
+    for (const r of rounds) {
+      if (r.comments.length === 0) continue;
+      if (several) lines.push('', `### ${r23.roundTitle(r.round)}`);
+      let factor = 0;
+      for (const c of r.comments) {
+        if (c.factor !== factor) {
+          factor = c.factor;
+          lines.push('', `${several ? '####' : '###'} ${c.factor}. ${escapeMarkdown(titleOf(c.factor))}`, '');
         }
+        lines.push(`- ${inline(c.text)}`);
+        if (full()) yield take();
       }
     }
   }
@@ -323,19 +418,37 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
   lines.push('', `## ${t.actions}`, '');
   if (data.actions.length === 0) lines.push(t.noActions);
   for (const a of sortedActions(data)) {
+    // Separated by " · ", never in parentheses: a factor title with its own brackets never nests in ours.
     const meta = [
       words.actions.statuses[a.status],
-      a.factor === null ? t.general : `${t.factorRef(a.factor)} (${escapeMarkdown(titleOf(a.factor))})`,
+      a.factor === null ? t.general : `${t.factorRef(a.factor)}: ${escapeMarkdown(titleOf(a.factor))}`,
       a.owner ? `${t.owner}: ${escapeMarkdown(a.owner)}` : '',
       a.due ? `${t.due}: ${humanDate(a.due, lang)}` : '',
       words.actions.votes(a.votes)
     ].filter(Boolean);
-    lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${inline(a.text) || '…'} (${meta.join(', ')})`);
-    if (lines.length >= MARKDOWN_CHUNK_LINES) {
-      yield `${lines.join('\n')}\n`;
-      lines = [];
-    }
+    lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${inline(a.text) || '…'} — ${meta.join(' · ')}`);
+    if (full()) yield take();
   }
   // The report ends with the action list (each chunk ends with a line break; nothing after the last line).
   if (lines.length > 0) yield `${lines.join('\n').trimEnd()}\n`;
+}
+
+/**
+ * What a community's import reads of an export.json (the session's title and day, the latest
+ * round's counts): the page sends only that, so an export of five rounds with all their comments
+ * stays far below the import's 1 MB. Anything else is passed on as it is, for the server to refuse.
+ */
+export function importableExport(exported: unknown): unknown {
+  if (exported === null || typeof exported !== 'object') return exported;
+  const { session, factors } = exported as { session?: unknown; factors?: unknown };
+  if (session === null || typeof session !== 'object' || !Array.isArray(factors)) return exported;
+  const { title, createdAt, date } = session as Record<string, unknown>;
+  return {
+    session: { title, createdAt, date },
+    factors: factors.map((f: unknown) => {
+      if (f === null || typeof f !== 'object') return f;
+      const { number, distribution, unknown } = f as Record<string, unknown>;
+      return { number, distribution, unknown };
+    })
+  };
 }

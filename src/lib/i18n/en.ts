@@ -482,5 +482,30 @@ export const en: Messages = {
     version_mismatch: 'There is a new version of the app: reload the page.',
     store_unavailable: 'The server could not save that just now; nothing was changed. Please try again in a moment.',
     internal: 'Something went wrong on the server; nothing was changed. Please try again.'
+  },
+  /** Take-home files (issue 23): every round in every export, files that stand alone. */
+  takeHome: {
+    roundTitle: (n: number) => `Round ${n}`,
+    roundVoters: (n: number, voters: number) => `Round ${n} (${voters} ${voters === 1 ? 'participant' : 'participants'})`,
+    shift: (from: number, to: number) => `Shift round ${from} → ${to}`,
+    meanChange: 'Change in mean',
+    consensusChange: 'Change in consensus',
+    withheld: (k: number) => `Too few participants (fewer than ${k}): no figures.`,
+    pseudonyms:
+      'Note: in an anonymous session the labels V1, V2, … are shuffled at random anew for each round. V1 in round 1 is therefore not the same person as V1 in round 2.',
+    round: 'Round',
+    voters: 'Participants',
+    date: 'Date',
+    consensusLegend: 'Consensus',
+    consensusScale: '0 divided, 1 agreed',
+    imageMeta: (date: string, round: number, voters: number) => `${date} · round ${round} · ${voters} ${voters === 1 ? 'participant' : 'participants'}`,
+    csvMenu: 'CSV tables',
+    csvTables: { factors: 'Factors', comments: 'Comments', actions: 'Action points', ballots: 'Answers' },
+    fileTables: { factors: 'factors', comments: 'comments', actions: 'action-points', ballots: 'answers' },
+    fileRound: (n: number) => `round-${n}`,
+    fileSession: 'session',
+    fileCommunity: 'community',
+    fileTrends: 'trends',
+    fileActions: 'actions'
   }
 };

@@ -487,5 +487,30 @@ export const nl = {
     version_mismatch: 'Er is een nieuwe versie van de app: herlaad de pagina.',
     store_unavailable: 'De server kon dat nu niet opslaan; er is niets veranderd. Probeer het zo opnieuw.',
     internal: 'Er ging iets mis op de server; er is niets veranderd. Probeer het opnieuw.'
+  },
+  /** Take-home files (issue 23): every round in every export, files that stand alone. */
+  takeHome: {
+    roundTitle: (n: number) => `Ronde ${n}`,
+    roundVoters: (n: number, voters: number) => `Ronde ${n} (${voters} ${voters === 1 ? 'deelnemer' : 'deelnemers'})`,
+    shift: (from: number, to: number) => `Verschuiving ronde ${from} → ${to}`,
+    meanChange: 'Verandering gemiddelde',
+    consensusChange: 'Verandering consensus',
+    withheld: (k: number) => `Te weinig deelnemers (minder dan ${k}): geen cijfers.`,
+    pseudonyms:
+      'Let op: in een anonieme sessie worden de labels V1, V2, … per ronde opnieuw willekeurig verdeeld. V1 in ronde 1 is dus niet dezelfde persoon als V1 in ronde 2.',
+    round: 'Ronde',
+    voters: 'Deelnemers',
+    date: 'Datum',
+    consensusLegend: 'Consensus',
+    consensusScale: '0 verdeeld, 1 eens',
+    imageMeta: (date: string, round: number, voters: number) => `${date} · ronde ${round} · ${voters} ${voters === 1 ? 'deelnemer' : 'deelnemers'}`,
+    csvMenu: 'CSV-tabellen',
+    csvTables: { factors: 'Factoren', comments: 'Toelichtingen', actions: 'Actiepunten', ballots: 'Antwoorden' },
+    fileTables: { factors: 'factoren', comments: 'toelichtingen', actions: 'actiepunten', ballots: 'antwoorden' },
+    fileRound: (n: number) => `ronde-${n}`,
+    fileSession: 'sessie',
+    fileCommunity: 'community',
+    fileTrends: 'trends',
+    fileActions: 'acties'
   }
 };

@@ -152,6 +152,8 @@ export interface SessionSnapshot extends VotingClock {
   protocolVersion: number;
   code: string;
   title: string;
+  /** The day the session was created where the group met (YYYY-MM-DD in its time zone): the date its take-home files carry. */
+  date: string;
   language: Language;
   framework: string;
   anonymous: boolean;
