@@ -31,7 +31,7 @@ import type { Identity } from '../sessions/projections';
 import type { Action } from '../sessions/policy';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
 import { boundText } from '../../src/lib/domain/text';
-import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-events';
+import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-limits';
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';

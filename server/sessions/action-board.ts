@@ -109,11 +109,6 @@ export class ActionBoard {
     return target !== undefined && !target.removed && target.mergedInto === null;
   }
 
-  /** Dot totals within the session, for exports. */
-  dotTotals(): Record<string, number> {
-    return this.dots.totals();
-  }
-
   ownDots(voterId: string) {
     return this.dots.own(voterId, this.ctx.settings().dotsPerPerson);
   }

@@ -3,7 +3,7 @@ import { createText, removeText } from '../../src/lib/board/actions';
 import type { Framework } from '../../src/lib/domain/framework';
 import { actionsEditable } from '../../src/lib/domain/phases';
 import { CommandError, type CommandName, type ParsedCommand } from '../../src/lib/protocol';
-import { DocRoom, type YjsLimits } from '../yjs/doc-room';
+import { BoardDocument, type YjsLimits } from '../yjs/board-document';
 import { TICKET_TTL_MS, type TicketBook } from '../yjs/tickets';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
@@ -15,7 +15,7 @@ import type { CommentBudget } from './ballot-box';
 /** What a live session needs from the server around it. */
 export interface LiveSessionHost {
   store: Store;
-  /** socket.io (or, later, a cross-instance adapter): how the room reaches its clients. */
+  /** socket.io in this process: how the session reaches its clients (all routed to the instance that owns it). */
   fanout: RoomFanout;
   /** Single-use tickets for the board's WebSocket, issued over socket.io. */
   tickets: TicketBook;
@@ -32,7 +32,7 @@ export interface LiveSessionHost {
 
 /**
  * One session while it is in memory: the ballot room (SessionRoom), the board
- * document (DocRoom, loaded on first use), presence over both transports, and
+ * document (BoardDocument, loaded on first use), presence over both transports, and
  * the one path for every change. socket.io commands, REST handlers and Yjs
  * connections all come in here; the authorisation policy is checked once, in
  * `dispatch`/`join`/`allow`. The room emits what happened (a participant
@@ -41,8 +41,8 @@ export interface LiveSessionHost {
  */
 export class LiveSession {
   readonly room: SessionRoom;
-  private board: DocRoom | null = null;
-  private boardLoading: Promise<DocRoom> | null = null;
+  private board: BoardDocument | null = null;
+  private boardLoading: Promise<BoardDocument> | null = null;
   /** Unloaded from memory (idle): a board still loading or an upgrade still in flight must not be served by this copy. */
   private unloaded = false;
   /** Open board sockets of each participant, to cut them off on removal. */
@@ -232,10 +232,10 @@ export class LiveSession {
   // ------------------------------------------------------------------ the board
 
   /** The board document, loaded from the store once (many connections may ask at the same time). */
-  doc(): Promise<DocRoom> {
+  doc(): Promise<BoardDocument> {
     if (this.board) return Promise.resolve(this.board);
     if (!this.boardLoading) {
-      const loading = DocRoom.load(this.id, this.host.store, this.host.yjsLimits).then((doc) => {
+      const loading = BoardDocument.load(this.id, this.host.store, this.host.yjsLimits).then((doc) => {
         // Deleted or unloaded while loading: serve nothing from a document nobody owns any more.
         if (this.isDeleted || this.unloaded) {
           doc.destroy(this.isDeleted ? 4404 : 1013, this.isDeleted ? 'session deleted' : 'reloading');
@@ -251,7 +251,7 @@ export class LiveSession {
   }
 
   /** Serves an upgraded board WebSocket of `identity` (authenticated by its ticket). */
-  attachBoard(ws: WebSocket, identity: Identity, doc: DocRoom): void {
+  attachBoard(ws: WebSocket, identity: Identity, doc: BoardDocument): void {
     if (this.isDeleted) {
       ws.close(4404, 'session deleted');
       return;

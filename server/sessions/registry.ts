@@ -13,7 +13,7 @@ import { LiveSession } from './live-session';
 import { loadCommunityContext } from '../communities/review';
 import type { CommunityContext } from './projections';
 import { TicketBook } from '../yjs/tickets';
-import type { YjsLimits } from '../yjs/doc-room';
+import type { YjsLimits } from '../yjs/board-document';
 import type { Framework } from '../../src/lib/domain/framework';
 import type { LoadedSession } from '../store/types';
 import { LocalLeases, type SessionLeases } from '../cluster/leases';

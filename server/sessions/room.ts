@@ -6,7 +6,6 @@ import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput }
 import {
   CommandError,
   type ActionView,
-  type DotState,
   type HiddenComment,
   type ParticipantView,
   LIMITS,
@@ -31,7 +30,6 @@ import { RevealedRounds } from './revealed';
 import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
 import {
   arrivals,
-  dotStateOf,
   participantView,
   participantViews,
   snapshotFor,
@@ -345,10 +343,6 @@ export class SessionRoom {
     return this.ballots.progress();
   }
 
-  settings(): SessionSettings {
-    return this.session.settings;
-  }
-
   /** The input of a round's results: everyone still in the session, with the current settings. */
   private resultsInput(round: number): ResultsInput {
     const byParticipant = this.ballots.inRound(round);
@@ -394,11 +388,6 @@ export class SessionRoom {
    */
   revealedBallots(): { voter: string; group: string | null; round: number; answers: (Answer | null)[] }[] {
     return this.session.revealedRounds.flatMap((round) => labelBallots(this.revealed.ballots(round), (n) => randomInt(n)).map((row) => ({ ...row, round })));
-  }
-
-  /** A voter's dots and the totals they may see (participants see none while totals are hidden). */
-  dotState(voterId: string): DotState {
-    return dotStateOf(voterId, this.state);
   }
 
   /** What `identity` may see of the session right now. */
