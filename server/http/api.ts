@@ -13,14 +13,8 @@ import type {
   JoinSessionResponse,
   RemovedParticipants
 } from '../../src/lib/protocol';
-import {
-  CommandSchemas,
-  CreateCommunityRequest,
-  CreateSessionRequest,
-  ImportExportRequest,
-  JoinSessionRequest,
-  PaperSessionRequest
-} from '../../src/lib/protocol/schemas';
+import { CreateCommunityRequest, CreateSessionRequest, ImportExportRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import { COMMANDS } from '../../src/lib/protocol/commands';
 import { CommunityService } from '../communities/service';
 import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
@@ -247,7 +241,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.post('/sessions/:code/participants/removals', requireJson, json, async (req, res) => {
     const found = await allowed(req, res, 'participants:remove');
     if (!found) return;
-    const parsed = CommandSchemas['participants:remove'].safeParse(req.body ?? {});
+    const parsed = COMMANDS['participants:remove'].schema.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The removal request is not valid.', issues(parsed.error));
     const body: RemovedParticipants = await found.room.removeParticipants(found.identity, parsed.data.participantIds);
     res.set('Cache-Control', 'no-store').json(body);

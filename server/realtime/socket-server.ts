@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { CommandError, COMMAND_NAMES, LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type CommandName, type ProtocolError } from '../../src/lib/protocol';
-import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
+import { LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type ProtocolError } from '../../src/lib/protocol';
+import { COMMAND_NAMES, isCommandName } from '../../src/lib/protocol/commands';
+import { HandshakeAuth } from '../../src/lib/protocol/schemas';
+import { toProtocolError } from '../sessions/commands';
 import { normalizeCode } from '../../src/lib/domain/codes';
 import type { Identity } from '../sessions/projections';
 import type { LiveSession } from '../sessions/live-session';
@@ -43,12 +45,6 @@ export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy
 
 function connectError(error: ProtocolError): Error & { data: ProtocolError } {
   return Object.assign(new Error(error.message), { data: error });
-}
-
-function toProtocolError(error: unknown): ProtocolError {
-  if (error instanceof CommandError) return error.toJSON();
-  console.error('Unexpected error while handling a command', error);
-  return { code: 'internal', message: 'Something went wrong on the server; nothing was changed.' };
 }
 
 /**
@@ -146,11 +142,11 @@ function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimit
   socket.emit('state', live.snapshot(identity));
   socket.on('disconnect', () => live.disconnected(identity));
 
-  // An event this protocol does not know gets a typed answer instead of silence.
+  // An event this protocol does not know gets the registry's typed refusal instead of silence.
   socket.onAny((event: unknown, ...args: unknown[]) => {
-    if ((COMMAND_NAMES as readonly unknown[]).includes(event)) return;
+    if (isCommandName(event)) return;
     const ack = args.at(-1);
-    if (typeof ack === 'function') ack({ ok: false, error: { code: 'bad_request', message: `Unknown event "${String(event).slice(0, 40)}".` } });
+    if (typeof ack === 'function') void handle(event, args.slice(0, -1)[0], live, identity).then(ack as (response: Ack<unknown>) => void);
   });
 
   const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
@@ -173,22 +169,10 @@ function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimit
   }
 }
 
-async function handle(name: CommandName, payload: unknown, live: LiveSession, identity: Identity): Promise<Ack<unknown>> {
-  const parsed = CommandSchemas[name].safeParse(payload);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      error: {
-        code: 'bad_request',
-        message: `The "${name}" message is not valid.`,
-        details: parsed.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
-      }
-    };
-  }
+/** Parsed against the contract, authorised by the policy and run by the command registry, all in the live session. */
+async function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity): Promise<Ack<unknown>> {
   try {
-    // Authorised once, in the live session's dispatch (server/sessions/policy.ts).
-    const data = await live.dispatch(name, parsed.data as never, identity);
-    return { ok: true, data };
+    return { ok: true, data: await live.execute(name, payload, identity) };
   } catch (error) {
     return { ok: false, error: toProtocolError(error) };
   }

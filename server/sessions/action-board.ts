@@ -8,6 +8,7 @@ import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
 import { dotStateOf, dotTotalsFor } from './projections';
 import { KeyedSerial } from './serial';
+import { requirePhase } from './policy';
 import type { CommunityContext } from './projections';
 import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
 import { createHash } from 'node:crypto';
@@ -43,9 +44,10 @@ interface ActionChangeOptions {
   writeWith?: (changed: ActionRecord[]) => Promise<unknown>;
   /** Undoes what sameTurn did, when the store refused the change. */
   undoSameTurn?: () => void;
-  /** Allowed outside the action phase (the review carries points over before voting). */
-  anyPhase?: boolean;
 }
+
+/** The commands that change the board's structure (their policy rows say in which phases). */
+type BoardCommand = 'action:create' | 'action:update' | 'action:remove' | 'action:restore' | 'action:move' | 'action:merge' | 'action:unmerge' | 'review:set';
 
 /** The id of the copy a review carries over: the same for the same point in the same session, so carrying twice makes one copy. */
 function carryId(sessionId: string, key: string): string {
@@ -86,7 +88,7 @@ export class ActionBoard {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
       this.ctx.assertAlive();
-      if (this.ctx.phase() !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
+      requirePhase('dot:cast', this.ctx.phase());
       this.requireMember(identity);
       if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
       const before = this.dots.own(voter, this.ctx.settings().dotsPerPerson).mine[actionId] ?? 0;
@@ -141,20 +143,30 @@ export class ActionBoard {
   }
 
   /**
-   * Runs one structural change: checks phase and membership, applies the rule
+   * Runs one structural change: checks the phase (the policy row of `action`, again: the phase may
+   * have moved while the change waited in line) and membership, applies the rule
    * (which checks the role), queues the store writes, lets `sameTurn` queue more
    * (the server's Yjs change, so both commit in one transaction), waits until it
    * is durable, then broadcasts. Dots on points that left the board go back.
    */
-  private changeActions(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions = {}): Promise<ActionRecord[]> {
+  private changeActions(
+    action: BoardCommand,
+    identity: Actor,
+    rule: (actor: Actor) => ActionRecord[],
+    options: ActionChangeOptions = {}
+  ): Promise<ActionRecord[]> {
     // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
-    return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
+    return this.serial.run('actions', () => this.applyActionChange(action, identity, rule, options));
   }
 
-  private async applyActionChange(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions): Promise<ActionRecord[]> {
+  private async applyActionChange(
+    action: BoardCommand,
+    identity: Actor,
+    rule: (actor: Actor) => ActionRecord[],
+    options: ActionChangeOptions
+  ): Promise<ActionRecord[]> {
     this.ctx.assertAlive();
-    if (!options.anyPhase && this.ctx.phase() !== 'actions')
-      throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+    requirePhase(action, this.ctx.phase());
     this.requireMember(identity);
     // The rules change the board in place; memory goes back to this when the store refuses.
     const checkpoint = this.actions.checkpoint();
@@ -227,6 +239,7 @@ export class ActionBoard {
       throw new CommandError('not_found', `There is no factor ${input.factor}.`);
     let result: { record: ActionRecord; created: boolean } | null = null;
     await this.changeActions(
+      'action:create',
       identity,
       (actor) => {
         result = this.actions.create(actor, input, Date.now());
@@ -241,28 +254,28 @@ export class ActionBoard {
     if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.ctx.factorCount)) {
       throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
     }
-    const [record] = await this.changeActions(identity, () => this.actions.update(id, patch));
+    const [record] = await this.changeActions('action:update', identity, () => this.actions.update(id, patch));
     return toActionView(record);
   }
 
   removeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
+    return this.changeActions('action:remove', identity, (actor) => this.actions.remove(actor, id));
   }
 
   restoreAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
+    return this.changeActions('action:restore', identity, (actor) => this.actions.restore(actor, id));
   }
 
   moveAction(identity: Actor, id: string, toIndex: number): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
+    return this.changeActions('action:move', identity, (actor) => this.actions.move(actor, id, toIndex));
   }
 
   mergeAction(identity: Actor, sourceId: string, targetId: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
+    return this.changeActions('action:merge', identity, (actor) => this.actions.merge(actor, sourceId, targetId));
   }
 
   unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
+    return this.changeActions('action:unmerge', identity, (actor) => this.actions.unmerge(actor, id));
   }
 
   // ------------------------------------------------------------------ review of earlier sessions' actions
@@ -301,9 +314,9 @@ export class ActionBoard {
     let originSessionId = '';
     let createdCopy: string | null = null;
     return this.changeActions(
+      'review:set',
       actor,
       (actor) => {
-        if (this.ctx.phase() === 'closed') throw new CommandError('session_closed', 'The session is closed.');
         const item = context.review.find((i) => i.key === key);
         if (!item) throw new CommandError('not_found', 'There is no such action point to review.');
         originSessionId = context.originIds.get(item.sessionCode) ?? '';
@@ -331,7 +344,6 @@ export class ActionBoard {
         return changed;
       },
       {
-        anyPhase: true,
         // The review record and the board change (the carried copy) in one transaction: when another session's
         // decision wins the race, neither is stored.
         writeWith: (changed) => {

@@ -1,13 +1,12 @@
 import type { WebSocket } from 'ws';
-import { createText, removeText } from '../../src/lib/board/actions';
 import type { Framework } from '../../src/lib/domain/framework';
-import { actionsEditable } from '../../src/lib/domain/phases';
-import { CommandError, type CommandName, type ParsedCommand } from '../../src/lib/protocol';
+import { CommandError, type CommandName, type CommandReply, type ParsedCommand } from '../../src/lib/protocol';
 import { BoardDocument, type YjsLimits } from '../yjs/board-document';
 import { TICKET_TTL_MS, type TicketBook } from '../yjs/tickets';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
-import { authorize, type Action } from './policy';
+import { authorize, permits, type Action } from './policy';
+import { handle, parseCommand } from './commands';
 import type { CommunityContext, Identity } from './projections';
 import { SessionRoom } from './room';
 import type { CommentBudget } from './ballot-box';
@@ -112,6 +111,11 @@ export class LiveSession {
     authorize(action, identity, this.room.phase, (id) => this.room.hasParticipant(id));
   }
 
+  /** Whether the policy lets `action` through for `identity` now (no error built: asked on every board update). */
+  may(action: Action, identity: Identity): boolean {
+    return !this.room.isDeleted && permits(action, identity, this.room.phase, (id) => this.room.hasParticipant(id));
+  }
+
   /** The facilitator deletes the session (REST); the socket.io command takes the same path through `dispatch`. */
   async deleteSession(identity: Identity | null): Promise<void> {
     this.allow('session:delete', identity);
@@ -130,91 +134,27 @@ export class LiveSession {
     return this.room.join(input, maxParticipants);
   }
 
-  /** Runs one validated command for `identity`. Exhaustive: a new command fails to compile until it is handled here. */
-  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity): Promise<unknown> {
+  /** Runs one parsed command for `identity`: its policy row, then its handler in the registry, with the contract's reply type. */
+  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity): Promise<CommandReply<C>> {
     this.allow(name, identity);
-    const room = this.room;
-    const command = { name, payload } as { [K in CommandName]: { name: K; payload: ParsedCommand<K> } }[CommandName];
-    // The policy let only these roles through; the board's rules name the actor (who owns a point, whose dots).
-    const actor = () => {
-      if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen changes nothing.');
-      return identity;
-    };
-    const participantId = () => {
-      if (identity.role !== 'participant') throw new CommandError('forbidden', 'Only participants vote.');
-      return identity.participantId;
-    };
-    switch (command.name) {
-      case 'vote':
-        return room.vote(participantId(), command.payload.factor, command.payload.answer, command.payload.comment, command.payload.round);
-      case 'phase:set':
-        return room.setPhase(command.payload.phase, command.payload.countdownSeconds);
-      case 'participant:remove':
-        await room.removeParticipant(command.payload.participantId);
-        return null;
-      case 'participants:remove':
-        return room.removeParticipants(command.payload.participantIds);
-      case 'settings:update':
-        return room.updateSettings(command.payload);
-      case 'dot:cast':
-        return room.actionBoard.castDot(actor(), command.payload.actionId, command.payload.delta);
-      case 'action:create': {
-        const { actionId, factor, text } = command.payload;
-        // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).
-        const doc = await this.doc();
-        const { record } = await room.actionBoard.createAction(actor(), { id: actionId, factor }, () => createText(doc.doc, actionId, text ?? ''));
-        return room.actionViews().find((a) => a.id === record.id) ?? null;
-      }
-      case 'action:update': {
-        const { actionId, factor, owner, due, status } = command.payload;
-        return room.actionBoard.updateAction(actor(), actionId, { factor, owner, due: due === '' ? null : due, status });
-      }
-      case 'action:remove':
-        await room.actionBoard.removeAction(actor(), command.payload.actionId);
-        return null;
-      case 'action:restore':
-        await room.actionBoard.restoreAction(actor(), command.payload.actionId);
-        return null;
-      case 'action:merge':
-        await room.actionBoard.mergeAction(actor(), command.payload.sourceId, command.payload.targetId);
-        return null;
-      case 'action:unmerge':
-        await room.actionBoard.unmergeAction(actor(), command.payload.actionId);
-        return null;
-      case 'action:move':
-        await room.actionBoard.moveAction(actor(), command.payload.actionId, command.payload.toIndex);
-        return null;
-      case 'review:set': {
-        // Loaded before the change, so a carried-over point and its Y.Text commit together.
-        const doc = await this.doc();
-        return room.actionBoard.setReview(actor(), command.payload.key, command.payload.status, {
-          create: (actionId, text) => createText(doc.doc, actionId, text),
-          remove: (actionId) => removeText(doc.doc, actionId)
-        });
-      }
-      case 'present:focus':
-        room.presentFactor(command.payload.factor);
-        return null;
-      case 'comment:hide': {
-        const { round, factor, text, hidden } = command.payload;
-        return room.hideComment({ round, factor, text }, hidden);
-      }
-      case 'voting:control':
-        return room.controlVoting(command.payload);
-      case 'clock:sync':
-        return { serverNow: Date.now() };
-      case 'board:ticket':
-        return { ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS };
-      case 'state:request':
-        return room.snapshot(identity);
-      case 'session:delete':
-        // The room emits `deleted`; ended() closes the board and forgets this session.
-        await room.delete();
-        return null;
-      default: {
-        const unreachable: never = command;
-        throw new CommandError('bad_request', `Unknown command ${String(unreachable)}`);
-      }
+    return handle(name, payload, {
+      identity,
+      room: this.room,
+      board: () => this.doc(),
+      ticket: () => ({ ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS })
+    });
+  }
+
+  /**
+   * A command as it came off the wire (socket.io): an unknown name or a payload its schema refuses is answered
+   * `bad_request` and changes nothing; otherwise it is dispatched.
+   */
+  execute(name: unknown, payload: unknown, identity: Identity): Promise<unknown> {
+    try {
+      const command = parseCommand(name, payload);
+      return this.dispatch(command.name, command.payload as never, identity);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
@@ -279,10 +219,10 @@ export class LiveSession {
       }
       this.disconnected(identity);
     });
-    // A presenter screen only reads the board and publishes no presence.
-    const stillMember = () => identity.role === 'facilitator' || (identity.role === 'participant' && this.room.hasParticipant(identity.participantId));
     const person = identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
-    doc.addConnection(ws, () => !this.isDeleted && actionsEditable(this.room.phase) && stillMember(), person, identity.role !== 'presenter');
+    // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
+    // only reads the board and publishes no presence.
+    doc.addConnection(ws, () => this.may('board:edit', identity), person, identity.role !== 'presenter');
   }
 
   /** A removed participant's board connections close (4403: y-websocket does not reconnect) and their tickets are void. */

@@ -1,5 +1,5 @@
 import type { Framework } from '../../src/lib/domain/framework';
-import { votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
+import { votingOpen, type Phase } from '../../src/lib/domain/phases';
 import type { Answer, Progress } from '../../src/lib/domain/ballots';
 import { randomInt } from 'node:crypto';
 import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
@@ -40,6 +40,7 @@ import {
   type RoomState
 } from './projections';
 import { ActionBoard } from './action-board';
+import { requirePhase } from './policy';
 import type { ReviewItem } from '../../src/lib/domain/review';
 
 export type { Identity, CommunityContext } from './projections';
@@ -254,7 +255,7 @@ export class SessionRoom {
    */
   assertJoinable(maxParticipants: number): void {
     this.assertAlive();
-    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
+    requirePhase('session:join', this.session.phase);
     if (this.session.settings.joinsLocked || this.lockingJoins) {
       throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
     }
@@ -402,7 +403,7 @@ export class SessionRoom {
    */
   async vote(participantId: string, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number): Promise<VoteResult> {
     this.assertAlive();
-    if (!votingOpen(this.session.phase)) throw new CommandError('wrong_phase', `Voting is not open (the session is in "${this.session.phase}").`);
+    requirePhase('vote', this.session.phase);
     if (forRound !== undefined && forRound !== this.session.round) {
       throw new CommandError('wrong_round', `That answer was for round ${forRound}; voting is now in round ${this.session.round}.`);
     }
@@ -448,8 +449,8 @@ export class SessionRoom {
   hideComment(comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
     return this.serial.run('session', async () => {
       this.assertAlive();
-      if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
-      if (!resultsVisible(this.session.phase) || !this.session.revealedRounds.includes(comment.round)) {
+      requirePhase('comment:hide', this.session.phase);
+      if (!this.session.revealedRounds.includes(comment.round)) {
         throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
       }
       // What the round showed (frozen), not today's ballots: a removed participant's comment can still be hidden.
@@ -470,7 +471,8 @@ export class SessionRoom {
    */
   presentFactor(factor: number | null): void {
     this.assertAlive();
-    if (!resultsVisible(this.session.phase) || this.session.revealedRounds.length === 0) {
+    requirePhase('present:focus', this.session.phase);
+    if (this.session.revealedRounds.length === 0) {
       throw new CommandError('wrong_phase', 'A factor can be shown only once results are revealed.');
     }
     if (factor !== null && factor > this.factorCount) throw new CommandError('bad_request', 'There is no such factor in this session.');
@@ -518,7 +520,7 @@ export class SessionRoom {
   controlVoting(control: VotingControl): Promise<PhaseChange> {
     return this.serial.run('session', () => {
       this.assertAlive();
-      if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
+      requirePhase('voting:control', this.session.phase);
       return this.applyClock(controlClock(this.session, control, Date.now()));
     });
   }
@@ -538,7 +540,7 @@ export class SessionRoom {
 
   private async applySettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
     this.assertAlive();
-    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
+    requirePhase('settings:update', this.session.phase);
     const settings = { ...this.session.settings, ...patch };
     if (settings.dotsPerPerson < this.actionBoard.dots.maxSpentByAnyone()) {
       throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
