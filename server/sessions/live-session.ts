@@ -9,6 +9,7 @@ import { authorize, permits, type Action } from './policy';
 import { handle, parseCommand } from './commands';
 import type { CommunityContext, Identity } from './projections';
 import { SessionRoom } from './room';
+import { Presence } from './presence';
 import type { CommentBudget } from './ballot-box';
 
 /** What a live session needs from the server around it. */
@@ -44,8 +45,8 @@ export class LiveSession {
   private boardLoading: Promise<BoardDocument> | null = null;
   /** Unloaded from memory (idle): a board still loading or an upgrade still in flight must not be served by this copy. */
   private unloaded = false;
-  /** Open board sockets of each participant, to cut them off on removal. */
-  private readonly boardSockets = new Map<string, Set<WebSocket>>();
+  /** Who is connected, over both transports: the one count of connections (and each person's board sockets). */
+  readonly presence = new Presence();
 
   constructor(
     record: SessionRecord,
@@ -66,6 +67,7 @@ export class LiveSession {
         phaseChanged: () => this.board?.resetDenials(),
         deleted: () => this.ended()
       },
+      this.presence,
       community,
       host.commentBudget,
       host.clock
@@ -83,7 +85,7 @@ export class LiveSession {
   }
   /** Open connections over both transports (board connections count with their person's). */
   get connectionCount(): number {
-    return this.room.connectionCount;
+    return this.presence.total;
   }
 
   authenticate(token: string): Identity | null {
@@ -92,7 +94,7 @@ export class LiveSession {
 
   /** Open connections of one person over both transports (limited per person at each handshake). */
   connectionsOf(identity: Identity): number {
-    return this.room.connectionsOf(identity);
+    return this.presence.of(identity);
   }
 
   /** Whether this identity still belongs to the session (a removed participant does not). */
@@ -160,12 +162,14 @@ export class LiveSession {
 
   // ------------------------------------------------------------------ presence (both transports)
 
+  /** A connection of `identity` opened, over either transport (a participant no longer in the session is not counted). */
   connected(identity: Identity): void {
-    this.room.connected(identity);
+    if (identity.role === 'participant' && !this.room.hasParticipant(identity.participantId)) return;
+    if (this.presence.opened(identity) && identity.role === 'participant') this.room.presenceChanged(identity.participantId);
   }
 
   disconnected(identity: Identity): void {
-    this.room.disconnected(identity);
+    if (this.presence.closed(identity) && identity.role === 'participant') this.room.presenceChanged(identity.participantId);
     this.host.idle(this);
   }
 
@@ -201,22 +205,15 @@ export class LiveSession {
       ws.close(1013, 'reloading; reconnect');
       return;
     }
-    let sockets: Set<WebSocket> | null = null;
-    if (identity.role === 'participant') {
-      // Removed while the upgrade was being authorised.
-      if (!this.room.hasParticipant(identity.participantId)) {
-        ws.close(4403, 'removed from the session');
-        return;
-      }
-      sockets = this.boardSockets.get(identity.participantId) ?? new Set<WebSocket>();
-      this.boardSockets.set(identity.participantId, sockets.add(ws));
+    // Removed while the upgrade was being authorised.
+    if (!this.isCurrent(identity)) {
+      ws.close(4403, 'removed from the session');
+      return;
     }
+    this.presence.addBoard(identity, ws);
     this.connected(identity);
     ws.on('close', () => {
-      if (sockets && identity.role === 'participant') {
-        sockets.delete(ws);
-        if (sockets.size === 0 && this.boardSockets.get(identity.participantId) === sockets) this.boardSockets.delete(identity.participantId);
-      }
+      this.presence.removeBoard(identity, ws);
       this.disconnected(identity);
     });
     const person = identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
@@ -228,8 +225,7 @@ export class LiveSession {
   /** A removed participant's board connections close (4403: y-websocket does not reconnect) and their tickets are void. */
   private closeBoardOf(participantId: string): void {
     this.host.tickets.revoke(this.id, participantId);
-    for (const ws of this.boardSockets.get(participantId) ?? []) ws.close(4403, 'removed from the session');
-    this.boardSockets.delete(participantId);
+    this.presence.forget(participantId, 4403, 'removed from the session');
   }
 
   // ------------------------------------------------------------------ the end of a live session
@@ -244,7 +240,7 @@ export class LiveSession {
     this.host.tickets.revoke(this.id);
     this.board?.destroy(4404, 'session deleted');
     this.board = null;
-    this.boardSockets.clear();
+    this.presence.clearBoards();
     this.host.gone(this);
   }
 
@@ -259,7 +255,7 @@ export class LiveSession {
     // 1013 "try again later": y-websocket reconnects.
     this.board?.destroy(1013, 'session moved');
     this.board = null;
-    this.boardSockets.clear();
+    this.presence.clearBoards();
     this.host.fanout.disconnectAll(this.code);
   }
 

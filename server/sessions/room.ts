@@ -41,6 +41,7 @@ import {
 } from './projections';
 import { ActionBoard } from './action-board';
 import { requirePhase } from './policy';
+import type { Presence } from './presence';
 import type { ReviewItem } from '../../src/lib/domain/review';
 
 export type { Identity, CommunityContext } from './projections';
@@ -59,6 +60,7 @@ export interface RoomEvents {
 }
 
 const NO_EVENTS: RoomEvents = { participantRemoved: () => undefined, phaseChanged: () => undefined, deleted: () => undefined };
+const NOBODY: Pick<Presence, 'isConnected'> = { isConnected: () => false };
 
 /** How often participants (not the facilitator) get progress updates under load. */
 const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
@@ -90,8 +92,6 @@ export class SessionRoom {
   private presentedFactor: number | null = null;
   /** The action phase: the board's structure and the dots on it. */
   readonly actionBoard: ActionBoard;
-  private facilitatorConnections = 0;
-  private presenterConnections = 0;
   private readonly deadline: DeadlineTimer;
   private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals'>();
   private readonly dirtyParticipants = new Set<string>();
@@ -111,6 +111,8 @@ export class SessionRoom {
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>,
     private readonly events: RoomEvents = NO_EVENTS,
+    /** Who is connected: counted by the live session over both transports (presence.ts); the room only reads it. */
+    private readonly presence: Pick<Presence, 'isConnected'> = NOBODY,
     private readonly communityContext: CommunityContext | null = null,
     private readonly commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
     /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
@@ -161,6 +163,7 @@ export class SessionRoom {
         return read.session();
       },
       members: this.members,
+      isConnected: (participantId) => this.presence.isConnected(participantId),
       ballots: this.ballots,
       dots: this.actionBoard.dots,
       get hiddenComments() {
@@ -193,14 +196,9 @@ export class SessionRoom {
   get factorCount(): number {
     return this.framework.factors.length;
   }
-  get connectionCount(): number {
-    let total = this.facilitatorConnections + this.presenterConnections;
-    for (const p of this.members.values()) total += p.connections;
-    return total;
-  }
 
   private addMember(record: ParticipantRecord): void {
-    this.members.set(record.id, { record, connections: 0 });
+    this.members.set(record.id, { record });
     this.memberByTokenHash.set(record.tokenHash, record.id);
     this.ballots.addMember(record.id);
   }
@@ -236,13 +234,6 @@ export class SessionRoom {
 
   private phaseChange(): PhaseChange {
     return phaseChangeOf(this.session, Date.now());
-  }
-
-  /** Open connections (socket.io and board) of one identity; all presenter screens of the session count as one. */
-  connectionsOf(identity: Identity): number {
-    if (identity.role === 'facilitator') return this.facilitatorConnections;
-    if (identity.role === 'presenter') return this.presenterConnections;
-    return this.members.get(identity.participantId)?.connections ?? 0;
   }
 
   summary(): SessionSummary {
@@ -299,36 +290,10 @@ export class SessionRoom {
     return { participant, token };
   }
 
-  /** Presence: a connection of `identity` opened (either transport). */
-  connected(identity: Identity): void {
-    if (identity.role === 'presenter') {
-      this.presenterConnections++;
-      return;
-    }
-    if (identity.role === 'facilitator') {
-      this.facilitatorConnections++;
-      return;
-    }
-    const live = this.members.get(identity.participantId);
-    if (!live) return;
-    live.connections++;
-    if (live.connections === 1) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, live));
-  }
-
-  /** Presence: a connection of `identity` closed (either transport). */
-  disconnected(identity: Identity): void {
-    if (identity.role === 'presenter') {
-      this.presenterConnections = Math.max(0, this.presenterConnections - 1);
-      return;
-    }
-    if (identity.role === 'facilitator') {
-      this.facilitatorConnections = Math.max(0, this.facilitatorConnections - 1);
-      return;
-    }
-    const live = this.members.get(identity.participantId);
-    if (!live) return;
-    live.connections = Math.max(0, live.connections - 1);
-    if (live.connections === 0) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, live));
+  /** Presence (counted by the live session): a participant's first connection opened or their last closed; the facilitator's list follows. */
+  presenceChanged(participantId: string): void {
+    const member = this.members.get(participantId);
+    if (member) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, member));
   }
 
   hasParticipant(participantId: string): boolean {

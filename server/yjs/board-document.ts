@@ -60,6 +60,7 @@ interface Connection {
 export class BoardDocument {
   readonly doc = new Y.Doc({ gc: true });
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  /** The sockets this document serves, each with its protocol state (who is connected is counted once, by the live session's presence). */
   private readonly connections = new Map<WebSocket, Connection>();
   private appendsSinceCompaction = 0;
   /** Stored size of the document: its encoded state at load or compaction plus the updates appended since. */
@@ -145,10 +146,6 @@ export class BoardDocument {
     store.pendingStructs = null;
     store.pendingDs = null;
     return true;
-  }
-
-  get connectionCount(): number {
-    return this.connections.size;
   }
 
   private onUpdate(update: Uint8Array, origin: unknown): void {

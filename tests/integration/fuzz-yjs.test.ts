@@ -125,7 +125,7 @@ describe('Yjs endpoint fuzzing', () => {
     // Nothing waits in memory for dependencies, awareness holds only the honest editors, the document is bounded.
     const room = (await server.realtime.registry.get(session.code))!;
     const served = await room.doc();
-    await waitFor(() => served.connectionCount === 2, { message: 'fuzz connections closed' });
+    await waitFor(() => room.presence.boardConnections === 2, { message: 'fuzz connections closed' });
     expect(served.doc.store.pendingStructs).toBeNull();
     expect(served.doc.store.pendingDs).toBeNull();
     // Awareness holds exactly the honest editors (the fuzzer could not remove or overwrite them) and no stray clocks.
