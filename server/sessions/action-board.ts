@@ -72,10 +72,13 @@ export class ActionBoard {
   ) {
     this.dots = new DotLedger(loaded.dots);
     this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
-    // Dots left on points that went while their return failed (or before dots were returned at all) go back now.
+  }
+
+  /** Dots left on points that went while their return failed (or before dots were returned at all) go back now, first in line. */
+  start(): void {
     void this.serial
       .run('actions', async () => this.sendReturnedDots(await this.returnStrayDots()))
-      .catch((error) => console.error(`Returning dots in ${ctx.code} failed:`, error));
+      .catch((error) => console.error(`Returning dots in ${this.ctx.code} failed:`, error));
   }
 
   /**

@@ -74,6 +74,12 @@ export class LiveSession {
     );
   }
 
+  /** Starts what loading leaves to write (see SessionRoom.start); called once by the registry, right after construction. */
+  start(): this {
+    this.room.start();
+    return this;
+  }
+
   get id(): string {
     return this.room.id;
   }

@@ -84,7 +84,7 @@ export class SessionRegistry {
         gone: (l) => this.forget(l)
       },
       community
-    );
+    ).start();
     this.rooms.set(live.code, live);
     this.scheduleUnload(live);
     return live;

@@ -122,10 +122,6 @@ export class SessionRoom {
     for (const record of loaded.participants) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
-    // Rounds revealed before results were frozen (older databases) are frozen once, now.
-    for (const round of this.session.revealedRounds) {
-      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
-    }
     const room = { session: () => this.session };
     this.actionBoard = new ActionBoard(
       {
@@ -176,6 +172,17 @@ export class SessionRoom {
       actions: () => this.actionViews(),
       community: this.communityContext
     };
+  }
+
+  /**
+   * What loading leaves to write, started once the room exists (a constructor writes nothing): rounds
+   * revealed before results were frozen (older databases) are frozen now, and the board gives back stray dots.
+   */
+  start(): void {
+    for (const round of this.session.revealedRounds) {
+      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+    }
+    this.actionBoard.start();
   }
 
   get id(): string {
