@@ -4,7 +4,8 @@
  * authorises, picks a format and writes the bytes.
  */
 import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, exportWords, markdownChunks } from '../../src/lib/domain/export';
+import { buildExport, markdownChunks } from '../../src/lib/domain/export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import { boundText } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import type { LiveSession } from '../sessions/live-session';
@@ -72,5 +73,5 @@ export async function calendarOf(live: LiveSession) {
 
 /** The Markdown export, a chunk of lines at a time. */
 export function markdownOf(live: LiveSession, data: Awaited<ReturnType<typeof exportData>>) {
-  return markdownChunks(data, live.room.framework);
+  return markdownChunks(data, live.room.framework, exportWords(data.session.language));
 }

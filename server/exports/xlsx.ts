@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { safeWorkbook } from './cells';
-import { attentionReasons, distributionCells, exportWords, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
+import { attentionReasons, distributionCells, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 
 /**
  * The spreadsheet export: one sheet per table, headers in the session's
@@ -38,7 +39,7 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[]): Promise<B
   decimals(factors, [5, 6, 7, 8], '0.00');
 
   const attention = sheet(t.attention, ['', t.number, t.factor, t.labels], [5, 6, 50, 60]);
-  data.attention.forEach((a, i) => attention.addRow([i + 1, a.number, a.title, attentionReasons(a, lang).join('; ')]));
+  data.attention.forEach((a, i) => attention.addRow([i + 1, a.number, a.title, attentionReasons(a, lang, words).join('; ')]));
 
   const comments = sheet(t.comments, [t.number, t.factor, t.comment], [6, 40, 80]);
   for (const f of data.factors) for (const c of f.comments) comments.addRow([f.number, f.title, c]);

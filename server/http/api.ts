@@ -6,6 +6,7 @@ import { exportXlsx } from '../exports/xlsx';
 import { ballotsOf, calendarOf, exportData, markdownOf } from '../exports/session';
 import { communityXlsx } from '../exports/community-xlsx';
 import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import type {
   CreateCommunityResponse,
   CreatePaperSessionResponse,
@@ -336,7 +337,12 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/communities/:id/export.md', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
-    const md = communityMarkdown(await deps.communities.trends(community), deps.communities.framework(community), community.language);
+    const md = communityMarkdown(
+      await deps.communities.trends(community),
+      deps.communities.framework(community),
+      community.language,
+      exportWords(community.language)
+    );
     res.type('text/markdown; charset=utf-8').set('Content-Disposition', 'attachment; filename="community.md"').send(md);
   });
 

@@ -4,8 +4,7 @@ import type { ActionPoint } from './action-points';
 import type { RoundResults } from './results';
 import type { Phase } from './phases';
 import type { ReviewItem, ReviewStatus } from './review';
-import { nl } from '../i18n/nl';
-import { en } from '../i18n/en';
+import type { Messages } from '../i18n/messages';
 import { humanDate, localDay } from './dates';
 
 /** The export JSON of docs/contracts.md (extended with rounds and attention). */
@@ -104,9 +103,11 @@ export function buildExport(input: ExportInput): ExportJson {
   };
 }
 
-/** The one message catalogue the interface uses too (plain data, no Svelte runes). */
-const CATALOGUES = { nl, en } as const;
-export const exportWords = (lang: Language) => CATALOGUES[lang];
+/**
+ * The words an export is written in: the interface's catalogue for the session's language
+ * (`exportWords` in src/lib/i18n/catalogues.ts), passed in, so the domain loads no catalogue itself.
+ */
+export type ExportWords = Pick<Messages, 'export' | 'review' | 'actions' | 'results' | 'community'>;
 
 export type CsvTable = 'factors' | 'ballots' | 'actions' | 'comments';
 export const CSV_TABLES: readonly CsvTable[] = ['factors', 'ballots', 'actions', 'comments'];
@@ -237,8 +238,8 @@ function percent(value: number | null, lang: Language): string {
 }
 
 /** Words for why a factor needs attention, in the session's language. */
-export function attentionReasons(a: ExportJson['attention'][number], lang: Language): string[] {
-  const t = exportWords(lang).export;
+export function attentionReasons(a: ExportJson['attention'][number], lang: Language, words: ExportWords): string[] {
+  const t = words.export;
   return [
     a.weak ? t.reasonWeak(fmt(a.mean, lang)) : '',
     a.divergent ? t.reasonDivergent(fmt(a.consensus, lang)) : '',
@@ -247,8 +248,8 @@ export function attentionReasons(a: ExportJson['attention'][number], lang: Langu
 }
 
 /** An agenda-ready Markdown report: summary, results table, attention list, comments, actions by dots. */
-export function exportMarkdown(data: ExportJson, framework: Framework): string {
-  return [...markdownChunks(data, framework)].join('');
+export function exportMarkdown(data: ExportJson, framework: Framework, words: ExportWords): string {
+  return [...markdownChunks(data, framework, words)].join('');
 }
 
 /** Lines held before a chunk of the Markdown report is given out. */
@@ -258,9 +259,8 @@ const MARKDOWN_CHUNK_LINES = 200;
  * The Markdown report in chunks of whole lines (joined, they are `exportMarkdown`), so a server can
  * write a large one (at the limits: 6,000 comments of 2,000 code units) a chunk per turn of its event loop.
  */
-export function* markdownChunks(data: ExportJson, framework: Framework): Generator<string> {
+export function* markdownChunks(data: ExportJson, framework: Framework, words: ExportWords): Generator<string> {
   const lang = data.session.language;
-  const words = exportWords(lang);
   const t = words.export;
   const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
   let lines: string[] = [];
@@ -302,7 +302,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
   if (data.attention.length === 0) lines.push(t.noAttention);
   // One numbering: the list's own; the factor number is said in words.
   data.attention.forEach((a, i) => {
-    lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang).join('; ')}`);
+    lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang, words).join('; ')}`);
   });
 
   const commented = data.factors.filter((f) => f.comments.length > 0);
