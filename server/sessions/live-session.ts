@@ -34,8 +34,10 @@ export interface LiveSessionHost {
  * One session while it is in memory: the ballot room (SessionRoom), the board
  * document (BoardDocument, loaded on first use), presence over both transports, and
  * the one path for every change. socket.io commands, REST handlers and Yjs
- * connections all come in here; the authorisation policy is checked once, in
- * `dispatch`/`join`/`allow`. The room emits what happened (a participant
+ * connections all come in here; a command off the wire is parsed against the
+ * contract in `execute` and run by its handler in the registry (commands.ts),
+ * and the authorisation policy is checked once, in `dispatch`/`join`/`allow`
+ * (and `may` for each board update). The room emits what happened (a participant
  * removed, the phase changed, the session deleted) and this object follows it
  * up on the board side, so no caller has to remember a side effect.
  */
