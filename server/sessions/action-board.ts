@@ -1,5 +1,4 @@
-import { LIMITS, CommandError, type ActionView, type DotState, type SessionSettings } from '../../src/lib/protocol';
-import type { Phase } from '../../src/lib/domain/phases';
+import { LIMITS, CommandError, type ActionView, type DotState } from '../../src/lib/protocol';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 import { committed } from '../store/committed';
 import { DecidedElsewhereError, type DotRecord, type SessionRecord, type Store } from '../store/types';
@@ -14,22 +13,23 @@ import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
 import { createHash } from 'node:crypto';
 import { clampText } from '../../src/lib/domain/text';
 
-/** What the action board needs of the room it belongs to. */
+/** What the action board reads of the session it belongs to (the SessionRoom is one): its record as stored, nothing it can change. */
+export interface BoardSession {
+  readonly record: Readonly<SessionRecord>;
+  readonly isDeleted: boolean;
+  hasParticipant(participantId: string): boolean;
+  /** The learning community's review of earlier sessions, or null outside one. */
+  readonly community: CommunityContext | null;
+}
+
+/** What the action board is built with: where it writes and whom it tells, and the session it reads. */
 export interface ActionBoardContext {
   readonly id: string;
   readonly code: string;
   readonly factorCount: number;
-  store: Store;
-  fanout: RoomFanout;
-  session(): SessionRecord;
-  phase(): Phase;
-  settings(): SessionSettings;
-  isMember(participantId: string): boolean;
-  /** Throws not_found once the session was deleted. */
-  assertAlive(): void;
-  isDeleted(): boolean;
-  /** The learning community's review of earlier sessions, or null outside one. */
-  community(): CommunityContext | null;
+  readonly store: Store;
+  readonly fanout: RoomFanout;
+  readonly session: BoardSession;
 }
 
 interface ActionChangeOptions {
@@ -90,12 +90,12 @@ export class ActionBoard {
   castDot(identity: Actor, actionId: string, delta: 1 | -1): Promise<DotState> {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
-      this.ctx.assertAlive();
-      requirePhase('dot:cast', this.ctx.phase());
+      this.assertAlive();
+      requirePhase('dot:cast', this.ctx.session.record.phase);
       this.requireMember(identity);
       if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
-      const before = this.dots.own(voter, this.ctx.settings().dotsPerPerson).mine[actionId] ?? 0;
-      const count = this.dots.next(voter, actionId, delta, this.ctx.settings().dotsPerPerson);
+      const before = this.dots.own(voter, this.ctx.session.record.settings.dotsPerPerson).mine[actionId] ?? 0;
+      const count = this.dots.next(voter, actionId, delta, this.ctx.session.record.settings.dotsPerPerson);
       await committed(this.ctx.store.setDots(this.ctx.id, voter, actionId, count), 'your dot');
       if (delta > 0 && !this.onBoard(actionId)) {
         // The point left the board while this dot was being stored (its dots were already given back): undo it.
@@ -105,8 +105,13 @@ export class ActionBoard {
       this.dots.set(voter, actionId, count);
       this.sendOwnDots(voter);
       this.scheduleDotTotals();
-      return dotStateOf(voter, { session: this.ctx.session(), dots: this.dots });
+      return dotStateOf(voter, { session: this.ctx.session.record, dots: this.dots });
     });
+  }
+
+  /** Refuses everything once the session was deleted. */
+  private assertAlive(): void {
+    if (this.ctx.session.isDeleted) throw new CommandError('not_found', 'This session was deleted.');
   }
 
   private onBoard(actionId: string): boolean {
@@ -115,7 +120,7 @@ export class ActionBoard {
   }
 
   ownDots(voterId: string) {
-    return this.dots.own(voterId, this.ctx.settings().dotsPerPerson);
+    return this.dots.own(voterId, this.ctx.session.record.settings.dotsPerPerson);
   }
 
   sendOwnDots(voter: string): void {
@@ -126,9 +131,9 @@ export class ActionBoard {
   /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
   scheduleDotTotals(): void {
     this.coalesce.perTurn('dotTotals', () => {
-      if (this.ctx.isDeleted()) return;
-      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session(), dots: this.dots }));
-      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session(), dots: this.dots }));
+      if (this.ctx.session.isDeleted) return;
+      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session.record, dots: this.dots }));
+      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session.record, dots: this.dots }));
     });
   }
 
@@ -141,7 +146,7 @@ export class ActionBoard {
 
   /** A participant removed while their command waited in line changes nothing. */
   private requireMember(identity: Actor): void {
-    if (identity.role === 'participant' && !this.ctx.isMember(identity.participantId))
+    if (identity.role === 'participant' && !this.ctx.session.hasParticipant(identity.participantId))
       throw new CommandError('forbidden', 'You are no longer in this session.');
   }
 
@@ -168,8 +173,8 @@ export class ActionBoard {
     rule: (actor: Actor) => ActionRecord[],
     options: ActionChangeOptions
   ): Promise<ActionRecord[]> {
-    this.ctx.assertAlive();
-    requirePhase(action, this.ctx.phase());
+    this.assertAlive();
+    requirePhase(action, this.ctx.session.record.phase);
     this.requireMember(identity);
     // The rules change the board in place; memory goes back to this when the store refuses.
     const checkpoint = this.actions.checkpoint();
@@ -298,7 +303,7 @@ export class ActionBoard {
     status: ReviewStatus,
     text: { create: (actionId: string, text: string) => void; remove: (actionId: string) => void }
   ): Promise<ReviewItem> {
-    const context = this.ctx.community();
+    const context = this.ctx.session.community;
     if (!context) throw new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.');
     // The origin session may have been deleted since this room loaded its review: its points leave the list
     // (a copy of them would outlive their session, and their review record cannot be stored).

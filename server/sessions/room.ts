@@ -122,24 +122,8 @@ export class SessionRoom {
     for (const record of loaded.participants) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
-    const room = { session: () => this.session };
-    this.actionBoard = new ActionBoard(
-      {
-        id: session.id,
-        code: session.code,
-        factorCount: framework.factors.length,
-        store,
-        fanout,
-        session: room.session,
-        phase: () => room.session().phase,
-        settings: () => room.session().settings,
-        isMember: (id: string) => this.members.has(id),
-        assertAlive: () => this.assertAlive(),
-        isDeleted: () => this.deleted,
-        community: () => this.communityContext
-      },
-      loaded
-    );
+    // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
+    this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.deadline = new DeadlineTimer(
       (deadline) =>
         // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
@@ -199,6 +183,10 @@ export class SessionRoom {
   }
   get record(): Readonly<SessionRecord> {
     return this.session;
+  }
+  /** The learning community's review of earlier sessions, or null outside one. */
+  get community(): CommunityContext | null {
+    return this.communityContext;
   }
   get factorCount(): number {
     return this.framework.factors.length;
