@@ -13,7 +13,7 @@ import { openStore } from './store/open';
 import { PgSessionLeases } from './cluster/leases';
 import { INSTANCE_HEADER, checkInstanceUrl, newInstanceId } from './cluster/identity';
 import { SessionForwarder } from './cluster/forward';
-import { PgAddressEvents } from './cluster/address-events';
+import { PgAddressEvents } from './cluster/shared-address-counts';
 import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generateCode } from '../../src/lib/domain/codes';
 import { buildTrend, importedCounts, paperFigures, paperProblems, type PaperSessionInput, type RevealedSessionInput } from '../../src/lib/domain/community';
-import { exportWords } from '../../src/lib/domain/export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import { boundText, clampText } from '../../src/lib/domain/text';
 import { DEFAULT_TIME_ZONE, humanDate, isFutureDay, localDay, localTime } from '../../src/lib/domain/dates';
 import type { ReviewItem } from '../../src/lib/domain/review';

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { safeWorkbook } from './cells';
-import { attentionReasons, distributionCells, exportWords, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
+import { attentionReasons, distributionCells, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 
 /**
  * The spreadsheet export: one sheet per table, every revealed round on the results and comments
@@ -74,7 +75,7 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[], options: {
   decimals(factors, [16, 17], '+0.00;-0.00;0.00');
 
   const attention = sheet(t.attention, ['', t.number, t.factor, t.labels], [5, 6, 50, 60]);
-  data.attention.forEach((a, i) => attention.addRow([i + 1, a.number, a.title, attentionReasons(a, lang).join('; ')]));
+  data.attention.forEach((a, i) => attention.addRow([i + 1, a.number, a.title, attentionReasons(a, lang, words).join('; ')]));
 
   // Every revealed round's comments, with their round (round 1's are not lost when round 2 is revealed).
   const comments = sheet(t.comments, [t.round, t.number, t.factor, t.comment], [8, 6, 40, 80]);

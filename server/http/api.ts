@@ -1,11 +1,12 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
-import { boardPoints } from '../../src/lib/board/actions';
-import { buildExport, CSV_TABLES, csvChunks, exportWords, markdownChunks, type CsvTable } from '../../src/lib/domain/export';
-import { actionsCalendarParts, capitalise } from '../exports/calendar';
+import { CSV_TABLES, csvChunks, type CsvTable } from '../../src/lib/domain/export';
+import { actionsCalendarParts } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
+import { ballotsOf, calendarOf, exportData, markdownOf } from '../exports/session';
 import { communityXlsx } from '../exports/community-xlsx';
 import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import type {
   CreateCommunityResponse,
   CreatePaperSessionResponse,
@@ -13,14 +14,8 @@ import type {
   JoinSessionResponse,
   RemovedParticipants
 } from '../../src/lib/protocol';
-import {
-  CommandSchemas,
-  CreateCommunityRequest,
-  CreateSessionRequest,
-  ImportExportRequest,
-  JoinSessionRequest,
-  PaperSessionRequest
-} from '../../src/lib/protocol/schemas';
+import { CreateCommunityRequest, CreateSessionRequest, ImportExportRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
+import { COMMANDS } from '../../src/lib/protocol/commands';
 import { CommunityService } from '../communities/service';
 import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
@@ -29,9 +24,8 @@ import type { SessionRegistry } from '../sessions/registry';
 import type { LiveSession } from '../sessions/live-session';
 import type { Identity } from '../sessions/projections';
 import type { Action } from '../sessions/policy';
-import { CommandError, LIMITS } from '../../src/lib/protocol';
-import { boundText } from '../../src/lib/domain/text';
-import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-events';
+import { CommandError } from '../../src/lib/protocol';
+import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-limits';
 import { derivePresenterToken } from '../security/tokens';
 import type { StoreHealth } from '../store/health';
 import { jsonErrorHandler, sendError } from './errors';
@@ -250,7 +244,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.post('/sessions/:code/participants/removals', requireJson, json, async (req, res) => {
     const found = await allowed(req, res, 'participants:remove');
     if (!found) return;
-    const parsed = CommandSchemas['participants:remove'].safeParse(req.body ?? {});
+    const parsed = COMMANDS['participants:remove'].schema.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The removal request is not valid.', issues(parsed.error));
     const body: RemovedParticipants = await found.room.removeParticipants(found.identity, parsed.data.participantIds);
     res.set('Cache-Control', 'no-store').json(body);
@@ -278,45 +272,6 @@ export function createApiRouter(deps: ApiDeps): Router {
     const words = exportWords(community.language).takeHome;
     const named = suffixes.map((s) => (s === 'trends' ? words.fileTrends : s === 'actions' ? words.fileActions : s));
     return takeHomeFileName(community.name, words.fileCommunity, localDay(deps.communities.now(), community.timeZone), named, extension);
-  }
-
-  /**
-   * What every session export is built from. Each text a client wrote is cut to its limits again here
-   * (cheaply: code units first; action texts in boardPoints, review texts when the review is loaded),
-   * so what an export costs is bounded by the limits even for a database written before they counted units.
-   */
-  async function exportData(live: LiveSession) {
-    const doc = await live.doc();
-    const room = live.room;
-    const record = room.record;
-    const title = (t: string) => boundText(t, LIMITS.titleMax, LIMITS.titleUnits);
-    const owner = (t: string) => boundText(t, LIMITS.ownerMax, LIMITS.ownerUnits);
-    const comment = (t: string) => boundText(t, LIMITS.commentMax, LIMITS.commentUnits);
-    return buildExport({
-      session: {
-        code: record.code,
-        title: title(record.title),
-        language: record.language,
-        phase: record.phase,
-        createdAt: record.createdAt,
-        timeZone: record.timeZone
-      },
-      participants: room.summary().participants,
-      framework: room.framework,
-      results: room.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
-      actions: boardPoints(doc.doc, room.actionViews()).map((p) => (p.owner === null ? p : { ...p, owner: owner(p.owner) })),
-      dotTotals: room.dotTotals(),
-      review: room.reviewItems()?.map((i) => ({ ...i, sessionTitle: title(i.sessionTitle), owner: i.owner === null ? null : owner(i.owner) }))
-    });
-  }
-
-  /** Ballot rows for the exports, each group named as people read it, in the session's language. */
-  function ballotsOf(live: LiveSession) {
-    const room = live.room;
-    const groups = room.framework.stakeholderGroups;
-    return room
-      .revealedBallots()
-      .map((b) => ({ ...b, group: b.group ? (groups.find((g) => g.id === b.group)?.title[room.record.language] ?? b.group) : null }));
   }
 
   router.get('/sessions/:code/export.json', async (req, res) => {
@@ -353,25 +308,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/sessions/:code/actions.ics', async (req, res) => {
     const live = await facilitatorRoom(req, res);
     if (!live) return;
-    const room = live.room;
-    const lang = room.record.language;
-    const words = exportWords(lang);
-    const points = boardPoints((await live.doc()).doc, room.actionViews());
-    const due = points
-      .filter((p): p is typeof p & { due: string } => p.due !== null && p.status !== 'done')
-      .map((p) => ({
-        uid: `${room.code}-${p.id}@seeds-live-board`,
-        text: p.text,
-        due: p.due,
-        details: [
-          p.owner ? words.review.owner(p.owner) : '',
-          p.factor
-            ? `${capitalise(words.export.factorRef(p.factor))}: ${room.framework.factors[p.factor - 1]?.title[lang] ?? ''}`
-            : capitalise(words.export.general),
-          room.record.title
-        ].filter(Boolean)
-      }));
-    const ics = await actionsCalendarParts(due, room.record.title);
+    const ics = await calendarOf(live);
+    const words = exportWords(live.room.record.language);
     await sendTextSliced(attachment(res.type('text/calendar; charset=utf-8'), sessionFileName(live, [words.takeHome.fileActions], 'ics')), ics);
   });
 
@@ -381,7 +319,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     const data = await exportData(room);
     // Built and written a chunk of lines per turn of the event loop (up to ~30 MB at the limits).
     attachment(res.type('text/markdown; charset=utf-8'), sessionFileName(room, [], 'md'));
-    await sendTextSliced(res, markdownChunks(data, room.room.framework));
+    await sendTextSliced(res, markdownOf(room, data));
   });
 
   router.post('/communities', requireJson, json, async (req, res) => {
@@ -420,7 +358,12 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/communities/:id/export.md', async (req, res) => {
     const community = await authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
-    const md = communityMarkdown(await deps.communities.trends(community), deps.communities.framework(community), community.language);
+    const md = communityMarkdown(
+      await deps.communities.trends(community),
+      deps.communities.framework(community),
+      community.language,
+      exportWords(community.language)
+    );
     attachment(res.type('text/markdown; charset=utf-8'), communityFileName(community, [], 'md')).send(md);
   });
 

@@ -7,7 +7,7 @@ import type { RateLimits } from '../security/rate';
 import type { Store } from '../store/types';
 import { YjsHub } from '../yjs/hub';
 import { RequestContext } from '../http/links';
-import { GuessLimiter, MemoryAddressEvents, type AddressEvents } from '../security/address-events';
+import { GuessLimiter, MemoryAddressEvents, type AddressEvents } from '../security/address-limits';
 import { attachSocketHandlers, createSocketServer, type IO } from './socket-server';
 import { socketFanout } from './socket-fanout';
 import type { CommentBudget } from '../sessions/ballot-box';

@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { CommandError, COMMAND_NAMES, LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type CommandName, type ProtocolError } from '../../src/lib/protocol';
-import { CommandSchemas, HandshakeAuth } from '../../src/lib/protocol/schemas';
+import { LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type ProtocolError } from '../../src/lib/protocol';
+import { COMMAND_NAMES, isCommandName } from '../../src/lib/protocol/commands';
+import { HandshakeAuth } from '../../src/lib/protocol/schemas';
+import { toProtocolError } from '../sessions/commands';
 import { normalizeCode } from '../../src/lib/domain/codes';
 import type { Identity } from '../sessions/projections';
 import type { LiveSession } from '../sessions/live-session';
@@ -10,7 +12,7 @@ import type { OriginPolicy } from '../security/origin';
 import { TokenBucket, type RateLimits } from '../security/rate';
 import { sessionLinks, type RequestContext } from '../http/links';
 import { derivePresenterToken } from '../security/tokens';
-import type { GuessLimiter } from '../security/address-events';
+import type { GuessLimiter } from '../security/address-limits';
 import { roomNames } from './socket-fanout';
 import type { BoardSocket, IO } from './socket-types';
 
@@ -43,12 +45,6 @@ export function createSocketServer(httpServer: HttpServer, origins: OriginPolicy
 
 function connectError(error: ProtocolError): Error & { data: ProtocolError } {
   return Object.assign(new Error(error.message), { data: error });
-}
-
-function toProtocolError(error: unknown): ProtocolError {
-  if (error instanceof CommandError) return error.toJSON();
-  console.error('Unexpected error while handling a command', error);
-  return { code: 'internal', message: 'Something went wrong on the server; nothing was changed.' };
 }
 
 /**
@@ -86,17 +82,17 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
       return;
     }
     deps.registry.get(parsed.data.code).then(
-      (room) => {
-        if (!room) {
+      (live) => {
+        if (!live) {
           void deps.guesses.miss(address);
           return next(connectError({ code: 'not_found', message: 'There is no session with that code.' }));
         }
-        const identity = room.authenticate(parsed.data.token);
+        const identity = live.authenticate(parsed.data.token);
         if (!identity) {
           void deps.guesses.miss(address);
           return next(connectError({ code: 'unauthorized', message: 'This token is not valid for this session.' }));
         }
-        if (room.connectionsOf(identity) >= deps.connectionsPerPerson) {
+        if (live.connectionsOf(identity) >= deps.connectionsPerPerson) {
           return next(
             connectError({
               code: 'too_many_connections',
@@ -108,11 +104,11 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
         const token = parsed.data.token;
         const links =
           identity.role === 'facilitator'
-            ? sessionLinks(origin, room.code, { facilitatorToken: token, presenterToken: derivePresenterToken(token) })
+            ? sessionLinks(origin, live.code, { facilitatorToken: token, presenterToken: derivePresenterToken(token) })
             : identity.role === 'presenter'
-              ? sessionLinks(origin, room.code, { presenterToken: token })
-              : sessionLinks(origin, room.code);
-        socket.data = { code: room.code, identity, links };
+              ? sessionLinks(origin, live.code, { presenterToken: token })
+              : sessionLinks(origin, live.code);
+        socket.data = { code: live.code, identity, links };
         next();
       },
       (error) => next(connectError(toProtocolError(error)))
@@ -121,36 +117,36 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
 
   io.on('connection', (socket: BoardSocket) => {
     const { code, identity } = socket.data;
-    void deps.registry.get(code).then((room) => {
-      if (!room || !room.isCurrent(identity)) {
+    void deps.registry.get(code).then((live) => {
+      if (!live || !live.isCurrent(identity)) {
         socket.disconnect(true);
         return;
       }
-      onConnection(socket, room, limits);
+      onConnection(socket, live, limits);
     });
   });
 }
 
-function onConnection(socket: BoardSocket, room: LiveSession, limits?: RateLimits): void {
+function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimits): void {
   const { identity } = socket.data;
-  void socket.join(roomNames.all(room.code));
-  if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(room.code));
+  void socket.join(roomNames.all(live.code));
+  if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(live.code));
   else {
-    // Presenter screens see what participants see, so they share the participants' room (never a participant's own).
-    void socket.join(roomNames.participants(room.code));
-    if (identity.role === 'participant') void socket.join(roomNames.participant(room.code, identity.participantId));
-    else void socket.join(roomNames.presenters(room.code));
+    // Presenter screens see what participants see, so they share the participants' socket.io room (never a participant's own).
+    void socket.join(roomNames.participants(live.code));
+    if (identity.role === 'participant') void socket.join(roomNames.participant(live.code, identity.participantId));
+    else void socket.join(roomNames.presenters(live.code));
   }
-  room.connected(identity);
+  live.connected(identity);
   socket.emit('links', socket.data.links);
-  socket.emit('state', room.snapshot(identity));
-  socket.on('disconnect', () => room.disconnected(identity));
+  socket.emit('state', live.snapshot(identity));
+  socket.on('disconnect', () => live.disconnected(identity));
 
-  // An event this protocol does not know gets a typed answer instead of silence.
+  // An event this protocol does not know gets the registry's typed refusal instead of silence.
   socket.onAny((event: unknown, ...args: unknown[]) => {
-    if ((COMMAND_NAMES as readonly unknown[]).includes(event)) return;
+    if (isCommandName(event)) return;
     const ack = args.at(-1);
-    if (typeof ack === 'function') ack({ ok: false, error: { code: 'bad_request', message: `Unknown event "${String(event).slice(0, 40)}".` } });
+    if (typeof ack === 'function') void handle(event, args.slice(0, -1)[0], live, identity).then(ack as (response: Ack<unknown>) => void);
   });
 
   const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
@@ -168,27 +164,15 @@ function onConnection(socket: BoardSocket, room: LiveSession, limits?: RateLimit
         reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
         return;
       }
-      void handle(name, payloads[0], room, identity).then(reply);
+      void handle(name, payloads[0], live, identity).then(reply);
     });
   }
 }
 
-async function handle(name: CommandName, payload: unknown, room: LiveSession, identity: Identity): Promise<Ack<unknown>> {
-  const parsed = CommandSchemas[name].safeParse(payload);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      error: {
-        code: 'bad_request',
-        message: `The "${name}" message is not valid.`,
-        details: parsed.error.issues.slice(0, 10).map((issue) => `${issue.path.join('.') || '(payload)'}: ${issue.message}`)
-      }
-    };
-  }
+/** Parsed against the contract, authorised by the policy and run by the command registry, all in the live session. */
+async function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity): Promise<Ack<unknown>> {
   try {
-    // Authorised once, in the live session's dispatch (server/sessions/policy.ts).
-    const data = await room.dispatch(name, parsed.data as never, identity);
-    return { ok: true, data };
+    return { ok: true, data: await live.execute(name, payload, identity) };
   } catch (error) {
     return { ok: false, error: toProtocolError(error) };
   }

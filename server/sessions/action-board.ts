@@ -1,5 +1,4 @@
-import { LIMITS, CommandError, type ActionView, type DotState, type SessionSettings } from '../../src/lib/protocol';
-import type { Phase } from '../../src/lib/domain/phases';
+import { LIMITS, CommandError, type ActionView, type DotState } from '../../src/lib/protocol';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 import { committed } from '../store/committed';
 import { DecidedElsewhereError, type DotRecord, type SessionRecord, type Store } from '../store/types';
@@ -8,27 +7,29 @@ import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
 import { dotStateOf, dotTotalsFor } from './projections';
 import { KeyedSerial } from './serial';
+import { requirePhase } from './policy';
 import type { CommunityContext } from './projections';
 import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
 import { createHash } from 'node:crypto';
 import { clampText } from '../../src/lib/domain/text';
 
-/** What the action board needs of the room it belongs to. */
+/** What the action board reads of the session it belongs to (the SessionRoom is one): its record as stored, nothing it can change. */
+export interface BoardSession {
+  readonly record: Readonly<SessionRecord>;
+  readonly isDeleted: boolean;
+  hasParticipant(participantId: string): boolean;
+  /** The learning community's review of earlier sessions, or null outside one. */
+  readonly community: CommunityContext | null;
+}
+
+/** What the action board is built with: where it writes and whom it tells, and the session it reads. */
 export interface ActionBoardContext {
   readonly id: string;
   readonly code: string;
   readonly factorCount: number;
-  store: Store;
-  fanout: RoomFanout;
-  session(): SessionRecord;
-  phase(): Phase;
-  settings(): SessionSettings;
-  isMember(participantId: string): boolean;
-  /** Throws not_found once the session was deleted. */
-  assertAlive(): void;
-  isDeleted(): boolean;
-  /** The learning community's review of earlier sessions, or null outside one. */
-  community(): CommunityContext | null;
+  readonly store: Store;
+  readonly fanout: RoomFanout;
+  readonly session: BoardSession;
 }
 
 interface ActionChangeOptions {
@@ -43,9 +44,10 @@ interface ActionChangeOptions {
   writeWith?: (changed: ActionRecord[]) => Promise<unknown>;
   /** Undoes what sameTurn did, when the store refused the change. */
   undoSameTurn?: () => void;
-  /** Allowed outside the action phase (the review carries points over before voting). */
-  anyPhase?: boolean;
 }
+
+/** The commands that change the board's structure (their policy rows say in which phases). */
+type BoardCommand = 'action:create' | 'action:update' | 'action:remove' | 'action:restore' | 'action:move' | 'action:merge' | 'action:unmerge' | 'review:set';
 
 /** The id of the copy a review carries over: the same for the same point in the same session, so carrying twice makes one copy. */
 function carryId(sessionId: string, key: string): string {
@@ -70,10 +72,13 @@ export class ActionBoard {
   ) {
     this.dots = new DotLedger(loaded.dots);
     this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
-    // Dots left on points that went while their return failed (or before dots were returned at all) go back now.
+  }
+
+  /** Dots left on points that went while their return failed (or before dots were returned at all) go back now, first in line. */
+  start(): void {
     void this.serial
       .run('actions', async () => this.sendReturnedDots(await this.returnStrayDots()))
-      .catch((error) => console.error(`Returning dots in ${ctx.code} failed:`, error));
+      .catch((error) => console.error(`Returning dots in ${this.ctx.code} failed:`, error));
   }
 
   /**
@@ -85,12 +90,12 @@ export class ActionBoard {
   castDot(identity: Actor, actionId: string, delta: 1 | -1): Promise<DotState> {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
-      this.ctx.assertAlive();
-      if (this.ctx.phase() !== 'actions') throw new CommandError('wrong_phase', 'Dots can be spent only while drafting actions.');
+      this.assertAlive();
+      requirePhase('dot:cast', this.ctx.session.record.phase);
       this.requireMember(identity);
       if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
-      const before = this.dots.own(voter, this.ctx.settings().dotsPerPerson).mine[actionId] ?? 0;
-      const count = this.dots.next(voter, actionId, delta, this.ctx.settings().dotsPerPerson);
+      const before = this.dots.own(voter, this.ctx.session.record.settings.dotsPerPerson).mine[actionId] ?? 0;
+      const count = this.dots.next(voter, actionId, delta, this.ctx.session.record.settings.dotsPerPerson);
       await committed(this.ctx.store.setDots(this.ctx.id, voter, actionId, count), 'your dot');
       if (delta > 0 && !this.onBoard(actionId)) {
         // The point left the board while this dot was being stored (its dots were already given back): undo it.
@@ -100,8 +105,13 @@ export class ActionBoard {
       this.dots.set(voter, actionId, count);
       this.sendOwnDots(voter);
       this.scheduleDotTotals();
-      return dotStateOf(voter, { session: this.ctx.session(), dots: this.dots });
+      return dotStateOf(voter, { session: this.ctx.session.record, dots: this.dots });
     });
+  }
+
+  /** Refuses everything once the session was deleted. */
+  private assertAlive(): void {
+    if (this.ctx.session.isDeleted) throw new CommandError('not_found', 'This session was deleted.');
   }
 
   private onBoard(actionId: string): boolean {
@@ -109,13 +119,8 @@ export class ActionBoard {
     return target !== undefined && !target.removed && target.mergedInto === null;
   }
 
-  /** Dot totals within the session, for exports. */
-  dotTotals(): Record<string, number> {
-    return this.dots.totals();
-  }
-
   ownDots(voterId: string) {
-    return this.dots.own(voterId, this.ctx.settings().dotsPerPerson);
+    return this.dots.own(voterId, this.ctx.session.record.settings.dotsPerPerson);
   }
 
   sendOwnDots(voter: string): void {
@@ -126,9 +131,9 @@ export class ActionBoard {
   /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
   scheduleDotTotals(): void {
     this.coalesce.perTurn('dotTotals', () => {
-      if (this.ctx.isDeleted()) return;
-      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session(), dots: this.dots }));
-      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session(), dots: this.dots }));
+      if (this.ctx.session.isDeleted) return;
+      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session.record, dots: this.dots }));
+      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session.record, dots: this.dots }));
     });
   }
 
@@ -141,25 +146,35 @@ export class ActionBoard {
 
   /** A participant removed while their command waited in line changes nothing. */
   private requireMember(identity: Actor): void {
-    if (identity.role === 'participant' && !this.ctx.isMember(identity.participantId))
+    if (identity.role === 'participant' && !this.ctx.session.hasParticipant(identity.participantId))
       throw new CommandError('forbidden', 'You are no longer in this session.');
   }
 
   /**
-   * Runs one structural change: checks phase and membership, applies the rule
+   * Runs one structural change: checks the phase (the policy row of `action`, again: the phase may
+   * have moved while the change waited in line) and membership, applies the rule
    * (which checks the role), queues the store writes, lets `sameTurn` queue more
    * (the server's Yjs change, so both commit in one transaction), waits until it
    * is durable, then broadcasts. Dots on points that left the board go back.
    */
-  private changeActions(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions = {}): Promise<ActionRecord[]> {
+  private changeActions(
+    action: BoardCommand,
+    identity: Actor,
+    rule: (actor: Actor) => ActionRecord[],
+    options: ActionChangeOptions = {}
+  ): Promise<ActionRecord[]> {
     // One structural change at a time: each is checked against the stored board, and a failed write rolls back only itself.
-    return this.serial.run('actions', () => this.applyActionChange(identity, rule, options));
+    return this.serial.run('actions', () => this.applyActionChange(action, identity, rule, options));
   }
 
-  private async applyActionChange(identity: Actor, rule: (actor: Actor) => ActionRecord[], options: ActionChangeOptions): Promise<ActionRecord[]> {
-    this.ctx.assertAlive();
-    if (!options.anyPhase && this.ctx.phase() !== 'actions')
-      throw new CommandError('wrong_phase', 'The action board can be changed only during the action phase.');
+  private async applyActionChange(
+    action: BoardCommand,
+    identity: Actor,
+    rule: (actor: Actor) => ActionRecord[],
+    options: ActionChangeOptions
+  ): Promise<ActionRecord[]> {
+    this.assertAlive();
+    requirePhase(action, this.ctx.session.record.phase);
     this.requireMember(identity);
     // The rules change the board in place; memory goes back to this when the store refuses.
     const checkpoint = this.actions.checkpoint();
@@ -232,6 +247,7 @@ export class ActionBoard {
       throw new CommandError('not_found', `There is no factor ${input.factor}.`);
     let result: { record: ActionRecord; created: boolean } | null = null;
     await this.changeActions(
+      'action:create',
       identity,
       (actor) => {
         result = this.actions.create(actor, input, Date.now());
@@ -246,28 +262,28 @@ export class ActionBoard {
     if (patch.factor !== undefined && patch.factor !== null && (patch.factor < 1 || patch.factor > this.ctx.factorCount)) {
       throw new CommandError('not_found', `There is no factor ${patch.factor}.`);
     }
-    const [record] = await this.changeActions(identity, () => this.actions.update(id, patch));
+    const [record] = await this.changeActions('action:update', identity, () => this.actions.update(id, patch));
     return toActionView(record);
   }
 
   removeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.remove(actor, id));
+    return this.changeActions('action:remove', identity, (actor) => this.actions.remove(actor, id));
   }
 
   restoreAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.restore(actor, id));
+    return this.changeActions('action:restore', identity, (actor) => this.actions.restore(actor, id));
   }
 
   moveAction(identity: Actor, id: string, toIndex: number): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.move(actor, id, toIndex));
+    return this.changeActions('action:move', identity, (actor) => this.actions.move(actor, id, toIndex));
   }
 
   mergeAction(identity: Actor, sourceId: string, targetId: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.merge(actor, sourceId, targetId));
+    return this.changeActions('action:merge', identity, (actor) => this.actions.merge(actor, sourceId, targetId));
   }
 
   unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions(identity, (actor) => this.actions.unmerge(actor, id));
+    return this.changeActions('action:unmerge', identity, (actor) => this.actions.unmerge(actor, id));
   }
 
   // ------------------------------------------------------------------ review of earlier sessions' actions
@@ -287,7 +303,7 @@ export class ActionBoard {
     status: ReviewStatus,
     text: { create: (actionId: string, text: string) => void; remove: (actionId: string) => void }
   ): Promise<ReviewItem> {
-    const context = this.ctx.community();
+    const context = this.ctx.session.community;
     if (!context) throw new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.');
     // The origin session may have been deleted since this room loaded its review: its points leave the list
     // (a copy of them would outlive their session, and their review record cannot be stored).
@@ -306,9 +322,9 @@ export class ActionBoard {
     let originSessionId = '';
     let createdCopy: string | null = null;
     return this.changeActions(
+      'review:set',
       actor,
       (actor) => {
-        if (this.ctx.phase() === 'closed') throw new CommandError('session_closed', 'The session is closed.');
         const item = context.review.find((i) => i.key === key);
         if (!item) throw new CommandError('not_found', 'There is no such action point to review.');
         originSessionId = context.originIds.get(item.sessionCode) ?? '';
@@ -336,7 +352,6 @@ export class ActionBoard {
         return changed;
       },
       {
-        anyPhase: true,
         // The review record and the board change (the carried copy) in one transaction: when another session's
         // decision wins the race, neither is stored.
         writeWith: (changed) => {

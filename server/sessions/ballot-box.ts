@@ -46,10 +46,6 @@ export class BallotBox {
     this.perFactor = new Array<number>(factorCount).fill(0);
   }
 
-  get currentRound(): number {
-    return this.round;
-  }
-
   /** A participant whose answers count (joined, or loaded). */
   addMember(participantId: string): void {
     this.members.add(participantId);

@@ -3,8 +3,9 @@ import type { ServerToClientEvents } from '../../src/lib/protocol';
 type EventArgs<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>;
 
 /**
- * How a room reaches its clients. socket.io implements it in one process; a
- * Redis adapter behind the same calls spreads it across instances later.
+ * How a session reaches its clients: socket.io rooms in this process. With
+ * several instances every client of a session is routed to the one instance
+ * that owns it (docs/scaling.md), so no cross-instance broadcast is needed.
  */
 export interface RoomFanout {
   toAll<E extends keyof ServerToClientEvents>(code: string, event: E, ...args: EventArgs<E>): void;

@@ -1,21 +1,21 @@
 import type { WebSocket } from 'ws';
-import { createText, removeText } from '../../src/lib/board/actions';
 import type { Framework } from '../../src/lib/domain/framework';
-import { actionsEditable } from '../../src/lib/domain/phases';
-import { CommandError, type CommandName, type ParsedCommand } from '../../src/lib/protocol';
-import { DocRoom, type YjsLimits } from '../yjs/doc-room';
+import { CommandError, type CommandName, type CommandReply, type ParsedCommand } from '../../src/lib/protocol';
+import { BoardDocument, type YjsLimits } from '../yjs/board-document';
 import { TICKET_TTL_MS, type TicketBook } from '../yjs/tickets';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
-import { authorize, type Action } from './policy';
+import { authorize, permits, type Action } from './policy';
+import { handle, parseCommand } from './commands';
 import type { CommunityContext, Identity } from './projections';
 import { SessionRoom } from './room';
+import { Presence } from './presence';
 import type { CommentBudget } from './ballot-box';
 
 /** What a live session needs from the server around it. */
 export interface LiveSessionHost {
   store: Store;
-  /** socket.io (or, later, a cross-instance adapter): how the room reaches its clients. */
+  /** socket.io in this process: how the session reaches its clients (all routed to the instance that owns it). */
   fanout: RoomFanout;
   /** Single-use tickets for the board's WebSocket, issued over socket.io. */
   tickets: TicketBook;
@@ -32,21 +32,23 @@ export interface LiveSessionHost {
 
 /**
  * One session while it is in memory: the ballot room (SessionRoom), the board
- * document (DocRoom, loaded on first use), presence over both transports, and
+ * document (BoardDocument, loaded on first use), presence over both transports, and
  * the one path for every change. socket.io commands, REST handlers and Yjs
- * connections all come in here; the authorisation policy is checked once, in
- * `dispatch`/`join`/`allow`. The room emits what happened (a participant
+ * connections all come in here; a command off the wire is parsed against the
+ * contract in `execute` and run by its handler in the registry (commands.ts),
+ * and the authorisation policy is checked once, in `dispatch`/`join`/`allow`
+ * (and `may` for each board update). The room emits what happened (a participant
  * removed, the phase changed, the session deleted) and this object follows it
  * up on the board side, so no caller has to remember a side effect.
  */
 export class LiveSession {
   readonly room: SessionRoom;
-  private board: DocRoom | null = null;
-  private boardLoading: Promise<DocRoom> | null = null;
+  private board: BoardDocument | null = null;
+  private boardLoading: Promise<BoardDocument> | null = null;
   /** Unloaded from memory (idle): a board still loading or an upgrade still in flight must not be served by this copy. */
   private unloaded = false;
-  /** Open board sockets of each participant, to cut them off on removal. */
-  private readonly boardSockets = new Map<string, Set<WebSocket>>();
+  /** Who is connected, over both transports: the one count of connections (and each person's board sockets). */
+  readonly presence = new Presence();
 
   constructor(
     record: SessionRecord,
@@ -67,10 +69,17 @@ export class LiveSession {
         phaseChanged: () => this.board?.resetDenials(),
         deleted: () => this.ended()
       },
+      this.presence,
       community,
       host.commentBudget,
       host.clock
     );
+  }
+
+  /** Starts what loading leaves to write (see SessionRoom.start); called once by the registry, right after construction. */
+  start(): this {
+    this.room.start();
+    return this;
   }
 
   get id(): string {
@@ -84,7 +93,7 @@ export class LiveSession {
   }
   /** Open connections over both transports (board connections count with their person's). */
   get connectionCount(): number {
-    return this.room.connectionCount;
+    return this.presence.total;
   }
 
   authenticate(token: string): Identity | null {
@@ -93,7 +102,7 @@ export class LiveSession {
 
   /** Open connections of one person over both transports (limited per person at each handshake). */
   connectionsOf(identity: Identity): number {
-    return this.room.connectionsOf(identity);
+    return this.presence.of(identity);
   }
 
   /** Whether this identity still belongs to the session (a removed participant does not). */
@@ -110,6 +119,11 @@ export class LiveSession {
   allow(action: Action, identity: Identity | null): void {
     if (this.room.isDeleted) throw new CommandError('not_found', 'This session was deleted.');
     authorize(action, identity, this.room.phase, (id) => this.room.hasParticipant(id));
+  }
+
+  /** Whether the policy lets `action` through for `identity` now (no error built: asked on every board update). */
+  may(action: Action, identity: Identity): boolean {
+    return !this.room.isDeleted && permits(action, identity, this.room.phase, (id) => this.room.hasParticipant(id));
   }
 
   /** The facilitator deletes the session (REST); the socket.io command takes the same path through `dispatch`. */
@@ -130,112 +144,50 @@ export class LiveSession {
     return this.room.join(input, maxParticipants);
   }
 
-  /** Runs one validated command for `identity`. Exhaustive: a new command fails to compile until it is handled here. */
-  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity): Promise<unknown> {
+  /** Runs one parsed command for `identity`: its policy row, then its handler in the registry, with the contract's reply type. */
+  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity): Promise<CommandReply<C>> {
     this.allow(name, identity);
-    const room = this.room;
-    const command = { name, payload } as { [K in CommandName]: { name: K; payload: ParsedCommand<K> } }[CommandName];
-    // The policy let only these roles through; the board's rules name the actor (who owns a point, whose dots).
-    const actor = () => {
-      if (identity.role === 'presenter') throw new CommandError('forbidden', 'The presenter screen changes nothing.');
-      return identity;
-    };
-    const participantId = () => {
-      if (identity.role !== 'participant') throw new CommandError('forbidden', 'Only participants vote.');
-      return identity.participantId;
-    };
-    switch (command.name) {
-      case 'vote':
-        return room.vote(participantId(), command.payload.factor, command.payload.answer, command.payload.comment, command.payload.round);
-      case 'phase:set':
-        return room.setPhase(command.payload.phase, command.payload.countdownSeconds);
-      case 'participant:remove':
-        await room.removeParticipant(command.payload.participantId);
-        return null;
-      case 'participants:remove':
-        return room.removeParticipants(command.payload.participantIds);
-      case 'settings:update':
-        return room.updateSettings(command.payload);
-      case 'dot:cast':
-        return room.actionBoard.castDot(actor(), command.payload.actionId, command.payload.delta);
-      case 'action:create': {
-        const { actionId, factor, text } = command.payload;
-        // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).
-        const doc = await this.doc();
-        const { record } = await room.actionBoard.createAction(actor(), { id: actionId, factor }, () => createText(doc.doc, actionId, text ?? ''));
-        return room.actionViews().find((a) => a.id === record.id) ?? null;
-      }
-      case 'action:update': {
-        const { actionId, factor, owner, due, status } = command.payload;
-        return room.actionBoard.updateAction(actor(), actionId, { factor, owner, due: due === '' ? null : due, status });
-      }
-      case 'action:remove':
-        await room.actionBoard.removeAction(actor(), command.payload.actionId);
-        return null;
-      case 'action:restore':
-        await room.actionBoard.restoreAction(actor(), command.payload.actionId);
-        return null;
-      case 'action:merge':
-        await room.actionBoard.mergeAction(actor(), command.payload.sourceId, command.payload.targetId);
-        return null;
-      case 'action:unmerge':
-        await room.actionBoard.unmergeAction(actor(), command.payload.actionId);
-        return null;
-      case 'action:move':
-        await room.actionBoard.moveAction(actor(), command.payload.actionId, command.payload.toIndex);
-        return null;
-      case 'review:set': {
-        // Loaded before the change, so a carried-over point and its Y.Text commit together.
-        const doc = await this.doc();
-        return room.actionBoard.setReview(actor(), command.payload.key, command.payload.status, {
-          create: (actionId, text) => createText(doc.doc, actionId, text),
-          remove: (actionId) => removeText(doc.doc, actionId)
-        });
-      }
-      case 'present:focus':
-        room.presentFactor(command.payload.factor);
-        return null;
-      case 'comment:hide': {
-        const { round, factor, text, hidden } = command.payload;
-        return room.hideComment({ round, factor, text }, hidden);
-      }
-      case 'voting:control':
-        return room.controlVoting(command.payload);
-      case 'clock:sync':
-        return { serverNow: Date.now() };
-      case 'board:ticket':
-        return { ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS };
-      case 'state:request':
-        return room.snapshot(identity);
-      case 'session:delete':
-        // The room emits `deleted`; ended() closes the board and forgets this session.
-        await room.delete();
-        return null;
-      default: {
-        const unreachable: never = command;
-        throw new CommandError('bad_request', `Unknown command ${String(unreachable)}`);
-      }
+    return handle(name, payload, {
+      identity,
+      room: this.room,
+      board: () => this.doc(),
+      ticket: () => ({ ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS })
+    });
+  }
+
+  /**
+   * A command as it came off the wire (socket.io): an unknown name or a payload its schema refuses is answered
+   * `bad_request` and changes nothing; otherwise it is dispatched.
+   */
+  execute(name: unknown, payload: unknown, identity: Identity): Promise<unknown> {
+    try {
+      const command = parseCommand(name, payload);
+      return this.dispatch(command.name, command.payload as never, identity);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
   // ------------------------------------------------------------------ presence (both transports)
 
+  /** A connection of `identity` opened, over either transport (a participant no longer in the session is not counted). */
   connected(identity: Identity): void {
-    this.room.connected(identity);
+    if (identity.role === 'participant' && !this.room.hasParticipant(identity.participantId)) return;
+    if (this.presence.opened(identity) && identity.role === 'participant') this.room.presenceChanged(identity.participantId);
   }
 
   disconnected(identity: Identity): void {
-    this.room.disconnected(identity);
+    if (this.presence.closed(identity) && identity.role === 'participant') this.room.presenceChanged(identity.participantId);
     this.host.idle(this);
   }
 
   // ------------------------------------------------------------------ the board
 
   /** The board document, loaded from the store once (many connections may ask at the same time). */
-  doc(): Promise<DocRoom> {
+  doc(): Promise<BoardDocument> {
     if (this.board) return Promise.resolve(this.board);
     if (!this.boardLoading) {
-      const loading = DocRoom.load(this.id, this.host.store, this.host.yjsLimits).then((doc) => {
+      const loading = BoardDocument.load(this.id, this.host.store, this.host.yjsLimits).then((doc) => {
         // Deleted or unloaded while loading: serve nothing from a document nobody owns any more.
         if (this.isDeleted || this.unloaded) {
           doc.destroy(this.isDeleted ? 4404 : 1013, this.isDeleted ? 'session deleted' : 'reloading');
@@ -251,7 +203,7 @@ export class LiveSession {
   }
 
   /** Serves an upgraded board WebSocket of `identity` (authenticated by its ticket). */
-  attachBoard(ws: WebSocket, identity: Identity, doc: DocRoom): void {
+  attachBoard(ws: WebSocket, identity: Identity, doc: BoardDocument): void {
     if (this.isDeleted) {
       ws.close(4404, 'session deleted');
       return;
@@ -261,35 +213,27 @@ export class LiveSession {
       ws.close(1013, 'reloading; reconnect');
       return;
     }
-    let sockets: Set<WebSocket> | null = null;
-    if (identity.role === 'participant') {
-      // Removed while the upgrade was being authorised.
-      if (!this.room.hasParticipant(identity.participantId)) {
-        ws.close(4403, 'removed from the session');
-        return;
-      }
-      sockets = this.boardSockets.get(identity.participantId) ?? new Set<WebSocket>();
-      this.boardSockets.set(identity.participantId, sockets.add(ws));
+    // Removed while the upgrade was being authorised.
+    if (!this.isCurrent(identity)) {
+      ws.close(4403, 'removed from the session');
+      return;
     }
+    this.presence.addBoard(identity, ws);
     this.connected(identity);
     ws.on('close', () => {
-      if (sockets && identity.role === 'participant') {
-        sockets.delete(ws);
-        if (sockets.size === 0 && this.boardSockets.get(identity.participantId) === sockets) this.boardSockets.delete(identity.participantId);
-      }
+      this.presence.removeBoard(identity, ws);
       this.disconnected(identity);
     });
-    // A presenter screen only reads the board and publishes no presence.
-    const stillMember = () => identity.role === 'facilitator' || (identity.role === 'participant' && this.room.hasParticipant(identity.participantId));
     const person = identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
-    doc.addConnection(ws, () => !this.isDeleted && actionsEditable(this.room.phase) && stillMember(), person, identity.role !== 'presenter');
+    // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
+    // only reads the board and publishes no presence.
+    doc.addConnection(ws, () => this.may('board:edit', identity), person, identity.role !== 'presenter');
   }
 
   /** A removed participant's board connections close (4403: y-websocket does not reconnect) and their tickets are void. */
   private closeBoardOf(participantId: string): void {
     this.host.tickets.revoke(this.id, participantId);
-    for (const ws of this.boardSockets.get(participantId) ?? []) ws.close(4403, 'removed from the session');
-    this.boardSockets.delete(participantId);
+    this.presence.forget(participantId, 4403, 'removed from the session');
   }
 
   // ------------------------------------------------------------------ the end of a live session
@@ -304,7 +248,7 @@ export class LiveSession {
     this.host.tickets.revoke(this.id);
     this.board?.destroy(4404, 'session deleted');
     this.board = null;
-    this.boardSockets.clear();
+    this.presence.clearBoards();
     this.host.gone(this);
   }
 
@@ -319,7 +263,7 @@ export class LiveSession {
     // 1013 "try again later": y-websocket reconnects.
     this.board?.destroy(1013, 'session moved');
     this.board = null;
-    this.boardSockets.clear();
+    this.presence.clearBoards();
     this.host.fanout.disconnectAll(this.code);
   }
 

@@ -1,8 +1,12 @@
 /**
- * Who may do what, when: one declarative table, checked once where a message
- * is dispatched (socket.io commands in LiveSession.dispatch, and the REST
- * routes that act on a session). The room below it keeps only domain rules
- * (a valid transition, an existing factor, dots left, a still-open ballot box).
+ * Who may do what, when: one declarative table, one row per socket.io command,
+ * per REST route that acts on a session, and for writing to the board over Yjs.
+ * It is checked once where a message is dispatched (LiveSession: socket.io
+ * commands through the command registry, REST routes, each Yjs update), and the
+ * rooms below re-check only the phase a queued change still meets, through
+ * `requirePhase` on the same row, so a refusal reads the same wherever it comes
+ * from. The room keeps only domain rules (a valid transition, an existing
+ * factor, dots left, a still-open ballot box).
  *
  * The order of the checks is part of the contract (docs/authorization.md):
  * role first, so a participant hears `forbidden` in every phase; then that the
@@ -15,19 +19,23 @@ import type { Identity } from './projections';
 
 /** What the REST API does to a session, next to the socket.io commands. */
 export type RestAction = 'session:read' | 'session:join' | 'session:export';
-export type Action = CommandName | RestAction;
+/** Writing to the action board's document over the Yjs endpoint (checked on every update). */
+export type BoardAction = 'board:edit';
+export type Action = CommandName | RestAction | BoardAction;
 
 /** `anyone` is a request without a token (reading a session's summary, joining it). */
 export type Role = Identity['role'] | 'anyone';
 
-interface Rule {
+export interface Rule {
   roles: readonly Role[];
   /** Phases it is allowed in; the others answer `wrong_phase`. */
   phases: readonly Phase[];
-  /** What the closed phase answers instead of `wrong_phase`, for commands about to close the session for good. */
-  closed?: 'session_closed';
   /** Said to a role that may not: "Only the facilitator …". */
   forbidden: string;
+  /** Said in a phase it is not allowed in (`wrong_phase`); rows allowed in every phase need none. */
+  wrongPhase?: string;
+  /** For commands the closed phase ends for good: it answers `session_closed` with this instead of `wrong_phase`. */
+  closed?: string;
 }
 
 const ANY_PHASE = PHASES;
@@ -35,37 +43,46 @@ const EVERYONE = ['facilitator', 'presenter', 'participant'] as const;
 const MEMBERS = ['facilitator', 'participant'] as const;
 const FACILITATOR = ['facilitator'] as const;
 const REVEALED: readonly Phase[] = ['revealed', 'actions', 'closed'];
+const OPEN: readonly Phase[] = ['lobby', 'voting', 'revealed', 'actions'];
+const ACTIONS: readonly Phase[] = ['actions'];
+const BOARD_CLOSED = 'The action board can be changed only during the action phase.';
 
 export const POLICY: Record<Action, Rule> = {
-  vote: { roles: ['participant'], phases: ['voting'], forbidden: 'Only participants vote.' },
+  vote: { roles: ['participant'], phases: ['voting'], forbidden: 'Only participants vote.', wrongPhase: 'Voting is not open.' },
   'phase:set': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator changes the phase.' },
   'participant:remove': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator removes participants.' },
   // Also over REST (POST /api/sessions/:code/participants/removals), with the same rule.
   'participants:remove': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator removes participants.' },
-  'settings:update': {
+  'settings:update': { roles: FACILITATOR, phases: OPEN, closed: 'This session is closed.', forbidden: 'Only the facilitator changes settings.' },
+  'voting:control': { roles: FACILITATOR, phases: ['voting'], forbidden: 'Only the facilitator steers voting.', wrongPhase: 'Voting is not open.' },
+  'comment:hide': {
     roles: FACILITATOR,
-    phases: ['lobby', 'voting', 'revealed', 'actions'],
-    closed: 'session_closed',
-    forbidden: 'Only the facilitator changes settings.'
+    phases: ['revealed', 'actions'],
+    closed: 'This session is closed.',
+    forbidden: 'Only the facilitator hides comments.',
+    wrongPhase: 'Comments can be hidden only after their round was revealed.'
   },
-  'voting:control': { roles: FACILITATOR, phases: ['voting'], forbidden: 'Only the facilitator steers voting.' },
-  'comment:hide': { roles: FACILITATOR, phases: ['revealed', 'actions'], closed: 'session_closed', forbidden: 'Only the facilitator hides comments.' },
-  'present:focus': { roles: FACILITATOR, phases: REVEALED, forbidden: 'Only the facilitator steers the presenter screen.' },
-  'dot:cast': { roles: MEMBERS, phases: ['actions'], forbidden: 'The presenter screen cannot spend dots.' },
-  'action:create': { roles: MEMBERS, phases: ['actions'], forbidden: 'The presenter screen cannot change the action board.' },
-  'action:update': { roles: MEMBERS, phases: ['actions'], forbidden: 'The presenter screen cannot change the action board.' },
-  'action:remove': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may remove action points.' },
-  'action:restore': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may restore action points.' },
-  'action:merge': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may merge action points.' },
-  'action:unmerge': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may undo a merge.' },
-  'action:move': { roles: FACILITATOR, phases: ['actions'], forbidden: 'Only the facilitator may reorder action points.' },
+  'present:focus': {
+    roles: FACILITATOR,
+    phases: REVEALED,
+    forbidden: 'Only the facilitator steers the presenter screen.',
+    wrongPhase: 'A factor can be shown only once results are revealed.'
+  },
+  'dot:cast': {
+    roles: MEMBERS,
+    phases: ACTIONS,
+    forbidden: 'The presenter screen cannot spend dots.',
+    wrongPhase: 'Dots can be spent only while drafting actions.'
+  },
+  'action:create': { roles: MEMBERS, phases: ACTIONS, forbidden: 'The presenter screen cannot change the action board.', wrongPhase: BOARD_CLOSED },
+  'action:update': { roles: MEMBERS, phases: ACTIONS, forbidden: 'The presenter screen cannot change the action board.', wrongPhase: BOARD_CLOSED },
+  'action:remove': { roles: FACILITATOR, phases: ACTIONS, forbidden: 'Only the facilitator may remove action points.', wrongPhase: BOARD_CLOSED },
+  'action:restore': { roles: FACILITATOR, phases: ACTIONS, forbidden: 'Only the facilitator may restore action points.', wrongPhase: BOARD_CLOSED },
+  'action:merge': { roles: FACILITATOR, phases: ACTIONS, forbidden: 'Only the facilitator may merge action points.', wrongPhase: BOARD_CLOSED },
+  'action:unmerge': { roles: FACILITATOR, phases: ACTIONS, forbidden: 'Only the facilitator may undo a merge.', wrongPhase: BOARD_CLOSED },
+  'action:move': { roles: FACILITATOR, phases: ACTIONS, forbidden: 'Only the facilitator may reorder action points.', wrongPhase: BOARD_CLOSED },
   // The review of earlier sessions' action points belongs before voting, but a facilitator who forgot can still do it.
-  'review:set': {
-    roles: FACILITATOR,
-    phases: ['lobby', 'voting', 'revealed', 'actions'],
-    closed: 'session_closed',
-    forbidden: 'Only the facilitator may record the review.'
-  },
+  'review:set': { roles: FACILITATOR, phases: OPEN, closed: 'This session is closed.', forbidden: 'Only the facilitator may record the review.' },
   'session:delete': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator deletes the session.' },
   'clock:sync': { roles: EVERYONE, phases: ANY_PHASE, forbidden: '' },
   'board:ticket': { roles: EVERYONE, phases: ANY_PHASE, forbidden: '' },
@@ -73,20 +90,13 @@ export const POLICY: Record<Action, Rule> = {
   'session:read': { roles: ['anyone', ...EVERYONE], phases: ANY_PHASE, forbidden: '' },
   'session:join': {
     roles: ['anyone'],
-    phases: ['lobby', 'voting', 'revealed', 'actions'],
-    closed: 'session_closed',
+    phases: OPEN,
+    closed: 'This session is closed; it can no longer be joined.',
     forbidden: 'Join with the join link, without a token.'
   },
-  'session:export': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'This token does not belong to the facilitator of this session.' }
-};
-
-const PHASE_REFUSAL: Partial<Record<Action, string>> = {
-  vote: 'Voting is not open',
-  'voting:control': 'Voting is not open.',
-  'comment:hide': 'Comments can be hidden only after their round was revealed.',
-  'present:focus': 'A factor can be shown only once results are revealed.',
-  'dot:cast': 'Dots can be spent only while drafting actions.',
-  'session:join': 'This session is closed; it can no longer be joined.'
+  'session:export': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'This token does not belong to the facilitator of this session.' },
+  // Everyone in the session may watch the board; members write to it during the action phase (a presenter screen only reads).
+  'board:edit': { roles: MEMBERS, phases: ACTIONS, forbidden: 'The presenter screen only reads the board.', wrongPhase: BOARD_CLOSED }
 };
 
 /**
@@ -94,12 +104,36 @@ const PHASE_REFUSAL: Partial<Record<Action, string>> = {
  * client gets, or returns. `isMember` says whether a participant is still in the session.
  */
 export function authorize(action: Action, identity: Identity | null, phase: Phase, isMember: (participantId: string) => boolean): void {
+  const refusal = refusalOf(action, identity, phase, isMember);
+  if (refusal) throw refusal;
+}
+
+/** Whether `authorize` would let `action` through (the Yjs gate asks this on every update). */
+export function permits(action: Action, identity: Identity | null, phase: Phase, isMember: (participantId: string) => boolean): boolean {
+  return refusalOf(action, identity, phase, isMember) === null;
+}
+
+/**
+ * Refuses `action` in `phase` with its row's refusal, or returns. The rooms call it again where a change
+ * waited in line (the phase may have moved since `authorize`), so one place says it.
+ */
+export function requirePhase(action: Action, phase: Phase): void {
+  const refusal = phaseRefusal(action, phase);
+  if (refusal) throw refusal;
+}
+
+function refusalOf(action: Action, identity: Identity | null, phase: Phase, isMember: (participantId: string) => boolean): CommandError | null {
   const rule = POLICY[action];
   const role: Role = identity?.role ?? 'anyone';
-  if (!rule.roles.includes(role)) throw new CommandError('forbidden', rule.forbidden);
-  if (identity?.role === 'participant' && !isMember(identity.participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-  if (rule.phases.includes(phase)) return;
-  if (phase === 'closed' && rule.closed) throw new CommandError(rule.closed, PHASE_REFUSAL[action] ?? 'This session is closed.');
-  const refusal = PHASE_REFUSAL[action] ?? 'The action board can be changed only during the action phase.';
-  throw new CommandError('wrong_phase', action === 'vote' ? `${refusal} (the session is in "${phase}").` : refusal);
+  if (!rule.roles.includes(role)) return new CommandError('forbidden', rule.forbidden);
+  if (identity?.role === 'participant' && !isMember(identity.participantId)) return new CommandError('forbidden', 'You are no longer in this session.');
+  return phaseRefusal(action, phase);
+}
+
+function phaseRefusal(action: Action, phase: Phase): CommandError | null {
+  const rule = POLICY[action];
+  if (rule.phases.includes(phase)) return null;
+  if (phase === 'closed' && rule.closed) return new CommandError('session_closed', rule.closed);
+  const refusal = (rule.wrongPhase ?? 'This cannot be done in this phase.').replace(/\.$/, '');
+  return new CommandError('wrong_phase', `${refusal} (the session is in "${phase}").`);
 }

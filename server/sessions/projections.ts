@@ -34,8 +34,6 @@ export type Identity = { role: 'facilitator' } | { role: 'presenter' } | { role:
 
 export interface Member {
   record: ParticipantRecord;
-  /** Open connections over both transports (socket.io and the board). */
-  connections: number;
 }
 
 /** What a session of a learning community knows of it: its name and the review of earlier sessions' open action points. */
@@ -52,6 +50,8 @@ export interface CommunityContext {
 export interface RoomState {
   session: SessionRecord;
   members: ReadonlyMap<string, Member>;
+  /** Whether a participant has a connection open (either transport; counted by the live session's presence). */
+  isConnected(participantId: string): boolean;
   ballots: BallotBox;
   dots: DotLedger;
   hiddenComments: Iterable<HiddenComment>;
@@ -64,12 +64,12 @@ export interface RoomState {
 }
 
 /** One participant as the facilitator sees them; per-person counts in an anonymous session would show who answered which factor when. */
-export function participantView(state: Pick<RoomState, 'session' | 'ballots'>, member: Member): ParticipantView {
+export function participantView(state: Pick<RoomState, 'session' | 'ballots' | 'isConnected'>, member: Member): ParticipantView {
   const { id, name, group, joinedAt } = member.record;
-  return { id, name, group, joinedAt, connected: member.connections > 0, answered: state.session.anonymous ? null : state.ballots.answeredCount(id) };
+  return { id, name, group, joinedAt, connected: state.isConnected(id), answered: state.session.anonymous ? null : state.ballots.answeredCount(id) };
 }
 
-export function participantViews(state: Pick<RoomState, 'session' | 'ballots' | 'members'>): ParticipantView[] {
+export function participantViews(state: Pick<RoomState, 'session' | 'ballots' | 'members' | 'isConnected'>): ParticipantView[] {
   return [...state.members.values()].map((m) => participantView(state, m));
 }
 

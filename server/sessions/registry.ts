@@ -13,7 +13,7 @@ import { LiveSession } from './live-session';
 import { loadCommunityContext } from '../communities/review';
 import type { CommunityContext } from './projections';
 import { TicketBook } from '../yjs/tickets';
-import type { YjsLimits } from '../yjs/doc-room';
+import type { YjsLimits } from '../yjs/board-document';
 import type { Framework } from '../../src/lib/domain/framework';
 import type { LoadedSession } from '../store/types';
 import { LocalLeases, type SessionLeases } from '../cluster/leases';
@@ -91,7 +91,7 @@ export class SessionRegistry {
         gone: (l) => this.forget(l)
       },
       community
-    );
+    ).start();
     this.rooms.set(live.code, live);
     this.scheduleUnload(live);
     return live;

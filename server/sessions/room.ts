@@ -1,12 +1,11 @@
 import type { Framework } from '../../src/lib/domain/framework';
-import { votingOpen, resultsVisible, type Phase } from '../../src/lib/domain/phases';
+import { votingOpen, type Phase } from '../../src/lib/domain/phases';
 import type { Answer, Progress } from '../../src/lib/domain/ballots';
 import { randomInt } from 'node:crypto';
 import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
   type ActionView,
-  type DotState,
   type HiddenComment,
   type ParticipantView,
   LIMITS,
@@ -31,7 +30,6 @@ import { RevealedRounds } from './revealed';
 import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
 import {
   arrivals,
-  dotStateOf,
   participantView,
   participantViews,
   snapshotFor,
@@ -42,6 +40,8 @@ import {
   type RoomState
 } from './projections';
 import { ActionBoard } from './action-board';
+import { requirePhase } from './policy';
+import type { Presence } from './presence';
 import type { ReviewItem } from '../../src/lib/domain/review';
 
 export type { Identity, CommunityContext } from './projections';
@@ -60,6 +60,7 @@ export interface RoomEvents {
 }
 
 const NO_EVENTS: RoomEvents = { participantRemoved: () => undefined, phaseChanged: () => undefined, deleted: () => undefined };
+const NOBODY: Pick<Presence, 'isConnected'> = { isConnected: () => false };
 
 /** How often participants (not the facilitator) get progress updates under load. */
 const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
@@ -91,8 +92,6 @@ export class SessionRoom {
   private presentedFactor: number | null = null;
   /** The action phase: the board's structure and the dots on it. */
   readonly actionBoard: ActionBoard;
-  private facilitatorConnections = 0;
-  private presenterConnections = 0;
   private readonly deadline: DeadlineTimer;
   private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals'>();
   private readonly dirtyParticipants = new Set<string>();
@@ -112,6 +111,8 @@ export class SessionRoom {
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>,
     private readonly events: RoomEvents = NO_EVENTS,
+    /** Who is connected: counted by the live session over both transports (presence.ts); the room only reads it. */
+    private readonly presence: Pick<Presence, 'isConnected'> = NOBODY,
     private readonly communityContext: CommunityContext | null = null,
     private readonly commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
     /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
@@ -121,28 +122,8 @@ export class SessionRoom {
     for (const record of loaded.participants) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
-    // Rounds revealed before results were frozen (older databases) are frozen once, now.
-    for (const round of this.session.revealedRounds) {
-      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
-    }
-    const room = { session: () => this.session };
-    this.actionBoard = new ActionBoard(
-      {
-        id: session.id,
-        code: session.code,
-        factorCount: framework.factors.length,
-        store,
-        fanout,
-        session: room.session,
-        phase: () => room.session().phase,
-        settings: () => room.session().settings,
-        isMember: (id: string) => this.members.has(id),
-        assertAlive: () => this.assertAlive(),
-        isDeleted: () => this.deleted,
-        community: () => this.communityContext
-      },
-      loaded
-    );
+    // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
+    this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.deadline = new DeadlineTimer(
       (deadline) =>
         // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
@@ -162,6 +143,7 @@ export class SessionRoom {
         return read.session();
       },
       members: this.members,
+      isConnected: (participantId) => this.presence.isConnected(participantId),
       ballots: this.ballots,
       dots: this.actionBoard.dots,
       get hiddenComments() {
@@ -174,6 +156,17 @@ export class SessionRoom {
       actions: () => this.actionViews(),
       community: this.communityContext
     };
+  }
+
+  /**
+   * What loading leaves to write, started once the room exists (a constructor writes nothing): rounds
+   * revealed before results were frozen (older databases) are frozen now, and the board gives back stray dots.
+   */
+  start(): void {
+    for (const round of this.session.revealedRounds) {
+      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+    }
+    this.actionBoard.start();
   }
 
   get id(): string {
@@ -191,17 +184,16 @@ export class SessionRoom {
   get record(): Readonly<SessionRecord> {
     return this.session;
   }
+  /** The learning community's review of earlier sessions, or null outside one. */
+  get community(): CommunityContext | null {
+    return this.communityContext;
+  }
   get factorCount(): number {
     return this.framework.factors.length;
   }
-  get connectionCount(): number {
-    let total = this.facilitatorConnections + this.presenterConnections;
-    for (const p of this.members.values()) total += p.connections;
-    return total;
-  }
 
   private addMember(record: ParticipantRecord): void {
-    this.members.set(record.id, { record, connections: 0 });
+    this.members.set(record.id, { record });
     this.memberByTokenHash.set(record.tokenHash, record.id);
     this.ballots.addMember(record.id);
   }
@@ -239,13 +231,6 @@ export class SessionRoom {
     return phaseChangeOf(this.session, Date.now());
   }
 
-  /** Open connections (socket.io and board) of one identity; all presenter screens of the session count as one. */
-  connectionsOf(identity: Identity): number {
-    if (identity.role === 'facilitator') return this.facilitatorConnections;
-    if (identity.role === 'presenter') return this.presenterConnections;
-    return this.members.get(identity.participantId)?.connections ?? 0;
-  }
-
   summary(): SessionSummary {
     return summaryOf(this.state);
   }
@@ -256,7 +241,7 @@ export class SessionRoom {
    */
   assertJoinable(maxParticipants: number): void {
     this.assertAlive();
-    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed; it can no longer be joined.');
+    requirePhase('session:join', this.session.phase);
     if (this.session.settings.joinsLocked || this.lockingJoins) {
       throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
     }
@@ -300,36 +285,10 @@ export class SessionRoom {
     return { participant, token };
   }
 
-  /** Presence: a connection of `identity` opened (either transport). */
-  connected(identity: Identity): void {
-    if (identity.role === 'presenter') {
-      this.presenterConnections++;
-      return;
-    }
-    if (identity.role === 'facilitator') {
-      this.facilitatorConnections++;
-      return;
-    }
-    const live = this.members.get(identity.participantId);
-    if (!live) return;
-    live.connections++;
-    if (live.connections === 1) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, live));
-  }
-
-  /** Presence: a connection of `identity` closed (either transport). */
-  disconnected(identity: Identity): void {
-    if (identity.role === 'presenter') {
-      this.presenterConnections = Math.max(0, this.presenterConnections - 1);
-      return;
-    }
-    if (identity.role === 'facilitator') {
-      this.facilitatorConnections = Math.max(0, this.facilitatorConnections - 1);
-      return;
-    }
-    const live = this.members.get(identity.participantId);
-    if (!live) return;
-    live.connections = Math.max(0, live.connections - 1);
-    if (live.connections === 0) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, live));
+  /** Presence (counted by the live session): a participant's first connection opened or their last closed; the facilitator's list follows. */
+  presenceChanged(participantId: string): void {
+    const member = this.members.get(participantId);
+    if (member) this.fanout.toFacilitators(this.code, 'participant', participantView(this.state, member));
   }
 
   hasParticipant(participantId: string): boolean {
@@ -343,10 +302,6 @@ export class SessionRoom {
 
   progress(): Progress {
     return this.ballots.progress();
-  }
-
-  settings(): SessionSettings {
-    return this.session.settings;
   }
 
   /** The input of a round's results: everyone still in the session, with the current settings. */
@@ -396,11 +351,6 @@ export class SessionRoom {
     return this.session.revealedRounds.flatMap((round) => labelBallots(this.revealed.ballots(round), (n) => randomInt(n)).map((row) => ({ ...row, round })));
   }
 
-  /** A voter's dots and the totals they may see (participants see none while totals are hidden). */
-  dotState(voterId: string): DotState {
-    return dotStateOf(voterId, this.state);
-  }
-
   /** What `identity` may see of the session right now. */
   snapshot(identity: Identity): SessionSnapshot {
     return snapshotFor(identity, this.state, Date.now());
@@ -413,7 +363,7 @@ export class SessionRoom {
    */
   async vote(participantId: string, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number): Promise<VoteResult> {
     this.assertAlive();
-    if (!votingOpen(this.session.phase)) throw new CommandError('wrong_phase', `Voting is not open (the session is in "${this.session.phase}").`);
+    requirePhase('vote', this.session.phase);
     if (forRound !== undefined && forRound !== this.session.round) {
       throw new CommandError('wrong_round', `That answer was for round ${forRound}; voting is now in round ${this.session.round}.`);
     }
@@ -459,8 +409,8 @@ export class SessionRoom {
   hideComment(comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
     return this.serial.run('session', async () => {
       this.assertAlive();
-      if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
-      if (!resultsVisible(this.session.phase) || !this.session.revealedRounds.includes(comment.round)) {
+      requirePhase('comment:hide', this.session.phase);
+      if (!this.session.revealedRounds.includes(comment.round)) {
         throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
       }
       // What the round showed (frozen), not today's ballots: a removed participant's comment can still be hidden.
@@ -481,7 +431,8 @@ export class SessionRoom {
    */
   presentFactor(factor: number | null): void {
     this.assertAlive();
-    if (!resultsVisible(this.session.phase) || this.session.revealedRounds.length === 0) {
+    requirePhase('present:focus', this.session.phase);
+    if (this.session.revealedRounds.length === 0) {
       throw new CommandError('wrong_phase', 'A factor can be shown only once results are revealed.');
     }
     if (factor !== null && factor > this.factorCount) throw new CommandError('bad_request', 'There is no such factor in this session.');
@@ -529,7 +480,7 @@ export class SessionRoom {
   controlVoting(control: VotingControl): Promise<PhaseChange> {
     return this.serial.run('session', () => {
       this.assertAlive();
-      if (this.session.phase !== 'voting') throw new CommandError('wrong_phase', 'Voting is not open.');
+      requirePhase('voting:control', this.session.phase);
       return this.applyClock(controlClock(this.session, control, Date.now()));
     });
   }
@@ -549,7 +500,7 @@ export class SessionRoom {
 
   private async applySettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
     this.assertAlive();
-    if (this.session.phase === 'closed') throw new CommandError('session_closed', 'This session is closed.');
+    requirePhase('settings:update', this.session.phase);
     const settings = { ...this.session.settings, ...patch };
     if (settings.dotsPerPerson < this.actionBoard.dots.maxSpentByAnyone()) {
       throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');

@@ -3,11 +3,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CommandError, LIMITS, YJS_PATH, type ErrorCode } from '../../src/lib/protocol';
 import type { SessionRegistry } from '../sessions/registry';
-import type { LiveSession } from '../sessions/live-session';
 import type { OriginPolicy } from '../security/origin';
-import type { DocRoom } from './doc-room';
 import type { RequestContext } from '../http/links';
-import type { GuessLimiter } from '../security/address-events';
+import type { GuessLimiter } from '../security/address-limits';
 
 /** How often silent connections are looked for (see `checkAlive`); socket.io uses the same interval. */
 export const DEFAULT_HEARTBEAT_MS = 25_000;
@@ -55,11 +53,6 @@ export class YjsHub {
     return url !== undefined && (url === YJS_PATH || url.startsWith(`${YJS_PATH}/`) || url.startsWith(`${YJS_PATH}?`));
   }
 
-  /** The board document of a live session (loaded from the store once). */
-  docFor(live: LiveSession): Promise<DocRoom> {
-    return live.doc();
-  }
-
   /** Handles an HTTP upgrade on the Yjs path. Never throws. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.authorise(request).then(
@@ -68,14 +61,14 @@ export class YjsHub {
           reject(socket, result.status, result.error, result.message);
           return;
         }
-        const { room, identity, doc } = result;
+        const { live, identity, doc } = result;
         this.wss.handleUpgrade(request, socket, head, (ws) => {
           // Without a listener, a protocol error (e.g. a frame over maxPayload) is thrown and crashes the process;
           // ws already closes the connection itself (1009, 1002, …).
           ws.on('error', () => undefined);
           this.alive.set(ws, true);
           ws.on('pong', () => this.alive.set(ws, true));
-          room.attachBoard(ws, identity, doc);
+          live.attachBoard(ws, identity, doc);
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
@@ -92,28 +85,28 @@ export class YjsHub {
     // A ticket, never a long-lived token: URLs end up in access logs.
     const ticket = url.searchParams.get('ticket');
     if (!ticket || ticket.length > 128) return fail(401, 'unauthorized', 'a ticket is required (board:ticket)');
-    const room = await this.registry.get(code);
-    if (!room) {
+    const live = await this.registry.get(code);
+    if (!live) {
       await this.guessing?.guesses.miss(address);
       return fail(404, 'not_found', 'unknown session');
     }
-    const identity = this.registry.tickets.take(ticket, room.id);
+    const identity = this.registry.tickets.take(ticket, live.id);
     if (!identity) {
       await this.guessing?.guesses.miss(address);
       return fail(401, 'unauthorized', 'ticket not valid for this session (single use, 30 seconds)');
     }
     // Board connections count with the person's socket.io ones (a tab in the action phase holds two).
-    if (this.guessing && room.connectionsOf(identity) >= this.guessing.connectionsPerPerson) {
+    if (this.guessing && live.connectionsOf(identity) >= this.guessing.connectionsPerPerson) {
       return fail(429, 'too_many_connections', 'this person already holds as many connections as allowed');
     }
     // Serve only once the stored document is loaded, so nobody syncs against an empty one.
     // Deleted or unloaded meanwhile (a typed refusal); a store that cannot load it still answers 500.
-    const doc = await room.doc().catch((error: unknown) => {
+    const doc = await live.doc().catch((error: unknown) => {
       if (error instanceof CommandError) return null;
       throw error;
     });
     if (!doc) return fail(404, 'not_found', 'unknown session');
-    return { room, identity, doc };
+    return { live, identity, doc };
   }
 
   close(): void {

@@ -77,7 +77,7 @@ describe.skipIf(!availability.run)(availability.run ? 'hostile presence (browser
     const raw = await RawYjs.open(e2e.url, code, mallory.participantToken);
     // A caret that really is in the point's text (its Y.Text's id), so the page draws it with her colour.
     const room = (await e2e.server.realtime.registry.get(code))!;
-    const text = textOf((await e2e.server.realtime.yjs.docFor(room)).doc, actionId)!;
+    const text = textOf((await room.doc()).doc, actionId)!;
     const cursor = { type: { client: text._item!.id.client, clock: text._item!.id.clock }, assoc: 0 };
     raw.send(awareness(424242, 1, { name: NAME, colour: COLOUR, editing: actionId, cursor }));
     // Her presence does arrive (her name as text, her caret in the text), so the attack had its chance to render.

@@ -5,7 +5,8 @@
  * table (rendered by `renderAuthorizationTable`, checked by the test).
  */
 import { PHASES, type Phase } from '../../src/lib/domain/phases';
-import { COMMAND_NAMES, type CommandName, type ErrorCode } from '../../src/lib/protocol';
+import type { CommandName, ErrorCode } from '../../src/lib/protocol';
+import { COMMAND_NAMES } from '../../src/lib/protocol/commands';
 
 export const ROLES = ['none', 'participant', 'otherParticipant', 'facilitator', 'otherFacilitator', 'presenter'] as const;
 export type MatrixRole = (typeof ROLES)[number];

@@ -21,3 +21,8 @@ export function allTexts(doc: Y.Doc): Record<string, string> {
   for (const [id, text] of doc.getMap<Y.Text>('texts')) out[id] = text.toString();
   return out;
 }
+
+/** The text of a point as the server holds it ('' when it has none): read from the served document. */
+export function storedText(served: { doc: Y.Doc }, id: string): string {
+  return textOf(served.doc, id)?.toString() ?? '';
+}

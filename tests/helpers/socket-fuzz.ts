@@ -5,8 +5,8 @@
  * raw packets and oversized messages may cost the connection, which is then
  * reopened with the same token.
  */
-import { COMMAND_NAMES, ERROR_CODES, LIMITS, type Ack, type CommandName } from '../../src/lib/protocol';
-import { CommandSchemas } from '../../src/lib/protocol/schemas';
+import { ERROR_CODES, LIMITS, type Ack, type CommandName } from '../../src/lib/protocol';
+import { COMMAND_NAMES, COMMANDS } from '../../src/lib/protocol/commands';
 import { connectClient, type BoardClient } from './clients';
 import { hostileValue, mutate, POLLUTERS, randomJson, type Rng } from './fuzz';
 
@@ -134,7 +134,7 @@ export async function fuzzSocket(target: FuzzTarget, rng: Rng, budget: { cases: 
         // A command with an ack: usually one payload, sometimes none or several.
         const args = rng.chance(0.9) ? [payloadFor(name)] : Array.from({ length: rng.pick([0, 2, 3]) }, () => randomJson(rng, 2));
         const wire = onTheWire(args);
-        const valid = wire.length === 1 && CommandSchemas[name].safeParse(wire[0]).success;
+        const valid = wire.length === 1 && COMMANDS[name].schema.safeParse(wire[0]).success;
         const label = `${name} ${JSON.stringify(wire).slice(0, 200)}`;
         report.acked++;
         pending.push(
@@ -164,7 +164,7 @@ export async function fuzzSocket(target: FuzzTarget, rng: Rng, budget: { cases: 
         const event = rng.chance(0.5) ? name : rng.pick(EXTRA_EVENTS);
         // Unanswered input must be refused (a valid one would change state unseen).
         const payload = payloadFor(name);
-        const args = [CommandSchemas[name].safeParse(onTheWire([payload])[0]).success ? null : payload];
+        const args = [COMMANDS[name].schema.safeParse(onTheWire([payload])[0]).success ? null : payload];
         if (rng.chance(0.3)) args.push(rng.pick([null, 0, 'ack', {}, [() => undefined]]));
         if (!COMMAND_NAMES.includes(event as CommandName) && rng.chance(0.3)) {
           // Not waited for; an answer, if any, must be a typed refusal.

@@ -1,13 +1,13 @@
 /**
  * Per-address limits held across instances (issue 15): a cluster counts code
- * guesses and creations in PostgreSQL (server/cluster/address-events.ts), so an
+ * guesses and creations in PostgreSQL (server/cluster/shared-address-counts.ts), so an
  * address gets each limit once however its requests are spread over instances.
  * First the counter itself on a real PostgreSQL (shared, exact under races,
  * sliding, swept, failing open), then two real instances as child processes.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { io } from 'socket.io-client';
-import { PgAddressEvents } from '../../server/cluster/address-events';
+import { PgAddressEvents } from '../../server/cluster/shared-address-counts';
 import { PostgresStore } from '../../server/store/postgres';
 import { PROTOCOL_VERSION, SOCKET_PATH, type ErrorCode } from '../../src/lib/protocol';
 import { waitFor } from '../helpers/clients';

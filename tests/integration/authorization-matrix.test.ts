@@ -148,7 +148,7 @@ async function boardEdit(server: RunningServer, session: Session, token: string 
     return `connect:${({ 401: 'unauthorized', 403: 'forbidden', 404: 'not_found' } as Record<number, ErrorCode>)[status] ?? 'internal'}`;
   }
   const room = (await server.realtime.registry.get(session.code))!;
-  const served = await server.realtime.yjs.docFor(room);
+  const served = await room.doc();
   const text = `written by the matrix ${Math.random()}`;
   // Clients only type into the texts of existing points; before the action phase there are none, so try to make one.
   const doc = new Y.Doc();

@@ -13,6 +13,7 @@ import { newActionId, textOf, textsMap } from '../../src/lib/board/actions';
 import type { ExportJson } from '../../src/lib/domain/export';
 import { YJS_CLOSE, YJS_TEXTS } from '../../src/lib/protocol';
 import { connectYjs, RawYjs, waitFor, type BoardClient, type YjsClient } from '../helpers/clients';
+import { storedText } from '../helpers/board';
 import { getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession, type TestSession } from '../helpers/session';
 
@@ -37,7 +38,7 @@ const textsOf = (doc: Y.Doc) =>
 
 async function servedDoc(server: Awaited<ReturnType<typeof startServer>>, session: TestSession) {
   const room = (await server.realtime.registry.get(session.code))!;
-  return server.realtime.yjs.docFor(room);
+  return room.doc();
 }
 
 /** Sends one update over a fresh raw socket and returns how the server closed it. */
@@ -185,7 +186,7 @@ describe('board attacks over Yjs', () => {
     // Honest typing still arrives everywhere.
     await type(a, id, ' and more');
     await waitFor(() => textOf(b.doc, id)?.toString().endsWith('typed and more'), { message: 'relayed' });
-    await waitFor(() => served.textOf(id).endsWith('typed and more'), { message: 'stored' });
+    await waitFor(() => storedText(served, id).endsWith('typed and more'), { message: 'stored' });
   });
 
   it("refuses a participant deleting or overwriting another person's point or text entry over Yjs", async () => {
@@ -197,7 +198,7 @@ describe('board attacks over Yjs', () => {
     const id = await createPoint(victim.client, 3);
     await type(v, id, "Victim's plan");
     const served = await servedDoc(server, session);
-    await waitFor(() => served.textOf(id) === "Victim's plan");
+    await waitFor(() => storedText(served, id) === "Victim's plan");
 
     for (const [label, change, reason] of [
       ['delete the entry', (doc: Y.Doc) => doc.getMap(YJS_TEXTS).delete(id), 'server_item'],
@@ -211,7 +212,7 @@ describe('board attacks over Yjs', () => {
       expect(await closed, label).toEqual({ code: YJS_CLOSE.refused, reason: `refused: ${reason}` });
       m.destroy();
     }
-    expect(served.textOf(id)).toBe("Victim's plan");
+    expect(storedText(served, id)).toBe("Victim's plan");
     const fresh = await connectYjs(server.url, session.code, session.created.facilitatorToken);
     expect(textsOf(fresh.doc)).toEqual({ [id]: "Victim's plan" });
     const exported = (await getExport<ExportJson>(server.url, session.code, session.created.facilitatorToken)).body;
@@ -242,13 +243,13 @@ describe('board attacks over Yjs', () => {
       });
     }
     expect([...served.doc.share.keys()]).toEqual([YJS_TEXTS]);
-    expect(served.textOf(id)).toBe('');
+    expect(storedText(served, id)).toBe('');
 
     // 1,999 characters and an emoji is exactly the limit: stored whole, never cut in half.
     const atLimit = `${'x'.repeat(1999)}😀`;
     const writer = await connectYjs(server.url, session.code, token);
     await type(writer, id, atLimit);
-    await waitFor(() => served.textOf(id) === atLimit, { message: 'limit text stored' });
+    await waitFor(() => storedText(served, id) === atLimit, { message: 'limit text stored' });
     const exported = (await getExport<ExportJson>(server.url, session.code, session.created.facilitatorToken)).body;
     expect(exported.actions[0].text).toBe(atLimit);
 

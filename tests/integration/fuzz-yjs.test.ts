@@ -14,6 +14,7 @@ import { newActionId, textOf, textsMap } from '../../src/lib/board/actions';
 import type { ExportJson } from '../../src/lib/domain/export';
 import { LIMITS, YJS_CLOSE, YJS_TEXTS } from '../../src/lib/protocol';
 import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
+import { storedText } from '../helpers/board';
 import { fuzzBudget, fuzzSeed, Rng } from '../helpers/fuzz';
 import { api, getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
@@ -123,8 +124,8 @@ describe('Yjs endpoint fuzzing', () => {
 
     // Nothing waits in memory for dependencies, awareness holds only the honest editors, the document is bounded.
     const room = (await server.realtime.registry.get(session.code))!;
-    const served = await server.realtime.yjs.docFor(room);
-    await waitFor(() => served.connectionCount === 2, { message: 'fuzz connections closed' });
+    const served = await room.doc();
+    await waitFor(() => room.presence.boardConnections === 2, { message: 'fuzz connections closed' });
     expect(served.doc.store.pendingStructs).toBeNull();
     expect(served.doc.store.pendingDs).toBeNull();
     // Awareness holds exactly the honest editors (the fuzzer could not remove or overwrite them) and no stray clocks.
@@ -169,11 +170,11 @@ describe('Yjs endpoint fuzzing', () => {
     const token = session.people[0].joined.participantToken;
     const honest = await connectYjs(server.url, session.code, token);
     const room = (await server.realtime.registry.get(session.code))!;
-    const served = await server.realtime.yjs.docFor(room);
+    const served = await room.doc();
     const survivor = newActionId();
     expect((await session.people[0].client.send('action:create', { actionId: survivor, factor: 8 })).ok).toBe(true);
     (await waitFor(() => textOf(honest.doc, survivor))).insert(0, 'Survives');
-    await waitFor(() => served.textOf(survivor) === 'Survives', { message: 'honest text stored' });
+    await waitFor(() => storedText(served, survivor) === 'Survives', { message: 'honest text stored' });
 
     /** One struct at the root of the board: `info` is the struct's first byte, `write` the rest. */
     const struct = (client: number, clock: number, info: number, write: (e: encoding.Encoder) => void) => {

@@ -15,7 +15,7 @@ import { textOf } from '../../src/lib/board/actions';
 import type { ExportJson } from '../../src/lib/domain/export';
 import { LIMITS, YJS_CLOSE, YJS_TEXTS, type CreateCommunityResponse } from '../../src/lib/protocol';
 import type { RunningServer } from '../../server/app';
-import { addPoint } from '../helpers/board';
+import { addPoint, storedText } from '../helpers/board';
 import { connectYjs, RawYjs, waitFor } from '../helpers/clients';
 import { api, getExport, makeDataDir, postJson, startServer } from '../helpers/server';
 import { advance, castBallot, setupSession, type TestSession } from '../helpers/session';
@@ -31,7 +31,7 @@ const CUT = `Plan${'b'.repeat(49)}`;
 
 async function servedDoc(server: RunningServer, code: string) {
   const live = (await server.realtime.registry.get(code))!;
-  return { live, doc: await server.realtime.yjs.docFor(live) };
+  return { live, doc: await live.doc() };
 }
 
 /** An update made on a copy of the server's document (so it refers to the server's items). */
@@ -131,7 +131,7 @@ describe('limits in the unit that costs', () => {
       const update = updateOn(doc.doc, (d) => (d.getMap(YJS_TEXTS).get(id) as Y.Text).insert(0, text));
       expect(await sendRefused(server, session.code, token, update)).toEqual({ code: YJS_CLOSE.refused, reason: 'refused: text_too_long' });
     }
-    expect(doc.textOf(id)).toBe('');
+    expect(storedText(doc, id)).toBe('');
 
     // Typed a few hundred marks at a time: stored up to the unit bound, then refused; never more.
     const writer = await connectYjs(server.url, session.code, token);
@@ -143,7 +143,7 @@ describe('limits in the unit that costs', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect(await closed).toEqual({ code: YJS_CLOSE.refused, reason: 'refused: text_too_long' });
-    const stored = doc.textOf(id);
+    const stored = storedText(doc, id);
     expect(stored.length).toBeLessThanOrEqual(LIMITS.actionTextUnits);
     expect(stored.length).toBeGreaterThan(LIMITS.actionTextUnits - 500);
 
@@ -203,7 +203,7 @@ describe('every output bounded by the limits, whatever is stored', () => {
 
     // The board itself was cut when it loaded (and the cut stored), so a sync no longer carries the text either.
     const { doc } = await servedDoc(again, session.code);
-    expect(doc.textOf(id)).toBe(CUT);
+    expect(storedText(doc, id)).toBe(CUT);
     expect(Y.encodeStateAsUpdate(doc.doc).length).toBeLessThan(100_000);
   });
 
@@ -221,7 +221,7 @@ describe('every output bounded by the limits, whatever is stored', () => {
     const text = await waitFor(() => textOf(writer.doc, id), { message: 'text synced' });
     text.insert(0, `Text ${hostile}`);
     const { doc } = await servedDoc(server, session.code);
-    await waitFor(() => doc.textOf(id).startsWith('Text'), { message: 'text stored' });
+    await waitFor(() => storedText(doc, id).startsWith('Text'), { message: 'text stored' });
 
     // Five points of 2,000 flags (8,000 code units each, within both bounds) merged into one: 40,000 units in one cell.
     const flags = '🇳🇱'.repeat(LIMITS.actionTextMax);
@@ -271,8 +271,8 @@ describe('communities: copies and community outputs bounded', () => {
     expect((await second.facilitator.send('review:set', { key: item.key, status: 'carried' })).ok).toBe(true);
     const copyId = (await second.facilitator.state()).actions.find((a) => a.origin === item.key)!.id;
     const { doc } = await servedDoc(server, second.code);
-    expect(doc.textOf(copyId).length).toBeLessThanOrEqual(LIMITS.actionTextUnits);
-    expect(doc.textOf(copyId)).toBe(CUT);
+    expect(storedText(doc, copyId).length).toBeLessThanOrEqual(LIMITS.actionTextUnits);
+    expect(storedText(doc, copyId)).toBe(CUT);
 
     const ics = await api<string>(server.url, `/api/communities/${c.id}/actions.ics`, { headers: bearer(c.communityToken) });
     expect(ics.status).toBe(200);

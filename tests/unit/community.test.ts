@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { communityCsv, communityMarkdown } from '../../src/lib/domain/community-export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { CONTENT_DIR } from '../helpers/server';
 import {
@@ -209,7 +210,7 @@ describe('community exports', () => {
   });
 
   it('writes a Markdown summary with the sessions and each factor over time, markup escaped', () => {
-    const md = communityMarkdown(data, framework, 'en');
+    const md = communityMarkdown(data, framework, 'en', exportWords('en'));
     expect(md.startsWith('# Greenport \\*LC\\*\n')).toBe(true);
     expect(md).toContain(`| 20 May 2026 | Later \\| pipe (PGHJKMN) | paper | 6 | 3. ${framework.factors[2].title.en} |`);
     expect(md).toContain('weak in 1 session, divergent in 0 sessions, change of the mean: +2.50.');

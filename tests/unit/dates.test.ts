@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalTimeZone, dayAfter, humanDate, isFutureDay, isTimeZone, localDay, localTime } from '../../src/lib/domain/dates';
 import { buildExport, exportMarkdown } from '../../src/lib/domain/export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import { liveTrendSession } from '../../src/lib/domain/community';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { readFileSync } from 'node:fs';
@@ -108,7 +109,7 @@ describe('what the product writes', () => {
     });
     expect(data.session.date).toBe('2026-12-06');
     expect(data.actions[0].due).toBe('2027-06-30');
-    const md = exportMarkdown(data, framework);
+    const md = exportMarkdown(data, framework, exportWords(data.session.language));
     expect(md).toMatch(/6 dec\.? 2026/);
     expect(md).toMatch(/30 jun\.? 2027/);
     expect(md).not.toContain('2026-12-05');

@@ -13,6 +13,7 @@ import { parseFramework } from '../../src/lib/domain/framework-schema';
 import { computeRoundResults } from '../../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { exportXlsx } from '../../server/exports/xlsx';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 
 const framework = parseFramework(JSON.parse(fs.readFileSync(new URL('../../content/frameworks/seeds-of-innovation.json', import.meta.url), 'utf8')), 'seeds');
 
@@ -70,7 +71,7 @@ describe('two rounds with comments in each', () => {
     ['nl', ['### Ronde 1 (5 deelnemers)', '### Ronde 2 (5 deelnemers)', '## Verschuiving ronde 1 → 2', '### Ronde 1', '### Ronde 2'], '| 1 | '],
     ['en', ['### Round 1 (5 participants)', '### Round 2 (5 participants)', '## Shift round 1 → 2', '### Round 1', '### Round 2'], '| 1 | ']
   ])('Markdown (%s): results, shift and comments of each round under its round', (lang, headings) => {
-    const md = exportMarkdown(buildExport(input(lang)), framework);
+    const md = exportMarkdown(buildExport(input(lang)), framework, exportWords(lang));
     const lines = md.split('\n');
     for (const h of headings) expect(lines).toContain(h);
     // Each round's comments under that round's heading, round 1's first.
@@ -150,7 +151,7 @@ describe('two rounds with comments in each', () => {
     const withheld = { ...round(2, 4, []), withheld: 'too_few_voters' as const, minVoters: 5, comments: Array.from({ length: 12 }, () => []) };
     const data = buildExport(input('nl', { results: [round1, withheld] }));
     expect(data.rounds[1].comments).toEqual([]);
-    expect(exportMarkdown(data, framework)).toContain('Te weinig deelnemers (minder dan 5): geen cijfers.');
+    expect(exportMarkdown(data, framework, exportWords('nl'))).toContain('Te weinig deelnemers (minder dan 5): geen cijfers.');
     // Round 1's comments stay.
     expect(exportCsv(data, [], 'comments')).toContain('Eerste ronde over vijf,1');
   });
@@ -195,7 +196,7 @@ describe('Markdown never nests parentheses', () => {
         }
       ]
     });
-    const md = exportMarkdown(data, bracketed);
+    const md = exportMarkdown(data, bracketed, exportWords(data.session.language));
     expect(md).toContain('factor 9: (Verzekeren van) continuïteit');
     expect(md).not.toContain('((');
     for (const line of md.split('\n')) expect(depth(line), line).toBeLessThanOrEqual(1);

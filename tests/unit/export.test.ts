@@ -4,6 +4,7 @@ import type { ActionPoint } from '../../src/lib/board/actions';
 import type { Answer } from '../../src/lib/domain/ballots';
 import ExcelJS from 'exceljs';
 import { buildExport, escapeMarkdown, exportCsv, exportMarkdown, markdownChunks, type CsvTable, type ExportInput } from '../../src/lib/domain/export';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 import { exportXlsx } from '../../server/exports/xlsx';
 import type { Language } from '../../src/lib/domain/framework';
 import { parseFramework } from '../../src/lib/domain/framework-schema';
@@ -254,7 +255,7 @@ describe('exportMarkdown', () => {
     action('e4', 1, 'Most dotted')
   ];
   // Equal dots keep the board's order.
-  const md = (lang: Language) => exportMarkdown(buildExport(input(lang, { actions: evil, dotTotals: { e4: 3, e1: 1 } })), framework);
+  const md = (lang: Language) => exportMarkdown(buildExport(input(lang, { actions: evil, dotTotals: { e4: 3, e1: 1 } })), framework, exportWords(lang));
 
   it.each<{ lang: Language; headings: string[]; row: string; attention: string[]; actions: string[] }>([
     {
@@ -316,12 +317,12 @@ describe('exportMarkdown', () => {
   });
 
   it('states when there are no results and no actions', () => {
-    const en = exportMarkdown(buildExport(input('en', { results: [], actions: [] })), framework);
+    const en = exportMarkdown(buildExport(input('en', { results: [], actions: [] })), framework, exportWords('en'));
     expect(en).toContain('No results revealed yet.');
     expect(en).toContain('No action points yet.');
     expect(en).not.toContain('- Round:');
     expect(en).not.toContain('## Comments');
-    const nl = exportMarkdown(buildExport(input('nl', { results: [], actions: [] })), framework);
+    const nl = exportMarkdown(buildExport(input('nl', { results: [], actions: [] })), framework, exportWords('nl'));
     expect(nl).toContain('Nog geen resultaten onthuld.');
     expect(nl).toContain('Nog geen actiepunten.');
   });
@@ -332,9 +333,9 @@ describe('markdownChunks', () => {
     for (const count of [0, 1, 199, 200, 201, 400, 450]) {
       const actions = Array.from({ length: count }, (_, i) => action(`c${i}`, (i % 12) + 1, `Point ${i}  `));
       const data = buildExport(input('en', { actions }));
-      const chunks = [...markdownChunks(data, framework)];
+      const chunks = [...markdownChunks(data, framework, exportWords('en'))];
       const md = chunks.join('');
-      expect(md).toBe(exportMarkdown(data, framework));
+      expect(md).toBe(exportMarkdown(data, framework, exportWords('en')));
       for (const chunk of chunks) expect(chunk.endsWith('\n')).toBe(true);
       if (count >= 400) expect(chunks.length).toBeGreaterThan(2);
       // One line break at the end, no blank line doubled where a chunk ends, every point on its own line, in order.

@@ -8,42 +8,15 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadFrameworks } from '../../server/content';
-import type { RoomFanout } from '../../server/sessions/fanout';
 import { SessionRegistry } from '../../server/sessions/registry';
 import type { LiveSession } from '../../server/sessions/live-session';
 import type { Identity } from '../../server/sessions/projections';
 import { MemoryStore, emptyMemoryData, type MemoryData } from '../../server/store/memory';
 import { CommandError, type CommandName } from '../../src/lib/protocol';
 import { FaultyStore } from '../helpers/faulty-store';
+import { recordingFanout } from '../helpers/recording-fanout';
 
 const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
-
-interface Sent {
-  to: string;
-  event: string;
-  args: unknown[];
-}
-
-/** A RoomFanout that records every message and disconnect, by audience. */
-function recordingFanout() {
-  const sent: Sent[] = [];
-  const record =
-    (to: string) =>
-    (_code: string, event: string, ...args: unknown[]) =>
-      void sent.push({ to, event, args });
-  const fanout: RoomFanout = {
-    toAll: record('all') as RoomFanout['toAll'],
-    toFacilitators: record('facilitators') as RoomFanout['toFacilitators'],
-    toParticipants: record('participants') as RoomFanout['toParticipants'],
-    toPresenters: record('presenters') as RoomFanout['toPresenters'],
-    toParticipant: ((_code: string, id: string, event: string, ...args: unknown[]) =>
-      void sent.push({ to: `participant:${id}`, event, args })) as RoomFanout['toParticipant'],
-    toEachParticipant: ((_code: string, event: string) => void sent.push({ to: 'each', event, args: [] })) as RoomFanout['toEachParticipant'],
-    disconnectParticipant: (_code, id) => void sent.push({ to: `participant:${id}`, event: '(disconnect)', args: [] }),
-    disconnectAll: () => void sent.push({ to: 'all', event: '(disconnect)', args: [] })
-  };
-  return { fanout, sent, events: (name: string) => sent.filter((s) => s.event === name) };
-}
 
 async function setup(data: MemoryData = emptyMemoryData(), idleUnloadMs?: number) {
   const store = new FaultyStore(new MemoryStore(data));

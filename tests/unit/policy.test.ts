@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { authorize, POLICY, type Action } from '../../server/sessions/policy';
 import type { Identity } from '../../server/sessions/projections';
 import { PHASES, type Phase } from '../../src/lib/domain/phases';
-import { CommandError, COMMAND_NAMES } from '../../src/lib/protocol';
+import { CommandError } from '../../src/lib/protocol';
+import { COMMAND_NAMES } from '../../src/lib/protocol/commands';
 
 function outcome(action: Action, identity: Identity | null, phase: Phase, member = true): string {
   try {

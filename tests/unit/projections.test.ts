@@ -35,7 +35,7 @@ function state(s: SessionRecord): RoomState {
   const members = new Map<string, Member>();
   const ballots = new BallotBox(2, s.round);
   ['ann', 'bob'].forEach((id, i) => {
-    members.set(id, { record: { id, sessionId: s.id, tokenHash: id, name: id.toUpperCase(), group: null, language: null, joinedAt: i }, connections: i });
+    members.set(id, { record: { id, sessionId: s.id, tokenHash: id, name: id.toUpperCase(), group: null, language: null, joinedAt: i } });
     ballots.addMember(id);
   });
   ballots.record(1, 'ann', 1, { answer: 4, comment: 'secret' });
@@ -47,6 +47,8 @@ function state(s: SessionRecord): RoomState {
   return {
     session: s,
     members,
+    // Bob has a connection open, Ann none.
+    isConnected: (id) => id === 'bob',
     ballots,
     dots,
     hiddenComments: [{ round: 1, factor: 1, text: 'hidden' }],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JoinLimiter } from '../../server/security/window-limiter';
-import { AddressLimit, GuessLimiter, MemoryAddressEvents } from '../../server/security/address-events';
+import { AddressLimit, GuessLimiter, MemoryAddressEvents } from '../../server/security/address-limits';
 import { OriginPolicy } from '../../server/security/origin';
 import { TokenBucket } from '../../server/security/rate';
 

@@ -2,7 +2,7 @@
  * Why a change entered a board document (the Yjs transaction origin). The
  * server reads it to decide what is stored and to whom the change is relayed;
  * a typed value instead of loose strings and sockets, so every kind is handled
- * (see `DocRoom.onUpdate`).
+ * (see `BoardDocument.onUpdate`).
  */
 export type DocOrigin =
   /** Replaying what the store holds: neither stored again nor relayed. */

@@ -5,7 +5,7 @@
  * revealed and from paper aggregates: nothing per person.
  */
 import type { Framework, Language } from './framework';
-import { csvRows, escapeMarkdown, exportWords } from './export';
+import { csvRows, escapeMarkdown, type ExportWords } from './export';
 import { factorTrends, type TrendSession } from './community';
 import { humanDate } from './dates';
 
@@ -46,8 +46,7 @@ const fmt = (value: number | null, lang: Language, digits = 2) =>
   value === null ? '–' : value.toLocaleString(lang === 'nl' ? 'nl-NL' : 'en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** A Markdown summary: the sessions, then per factor its mean and consensus over time and how often it was weak or divergent. */
-export function communityMarkdown(data: CommunityExportInput, framework: Framework, lang: Language): string {
-  const words = exportWords(lang);
+export function communityMarkdown(data: CommunityExportInput, framework: Framework, lang: Language, words: ExportWords): string {
   const t = words.community;
   const cell = (text: string) => escapeMarkdown(text, { table: true });
   const lines: string[] = [`# ${escapeMarkdown(data.community.name)}`, '', `## ${t.sessions}`, ''];

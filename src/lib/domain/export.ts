@@ -4,8 +4,7 @@ import type { ActionPoint } from './action-points';
 import type { RoundResults } from './results';
 import type { Phase } from './phases';
 import type { ReviewItem, ReviewStatus } from './review';
-import { nl } from '../i18n/nl';
-import { en } from '../i18n/en';
+import type { Messages } from '../i18n/messages';
 import { humanDate, localDay } from './dates';
 import { roundShift } from './heatmap';
 
@@ -135,9 +134,11 @@ export function buildExport(input: ExportInput): ExportJson {
   };
 }
 
-/** The one message catalogue the interface uses too (plain data, no Svelte runes). */
-const CATALOGUES = { nl, en } as const;
-export const exportWords = (lang: Language) => CATALOGUES[lang];
+/**
+ * The words an export is written in: the interface's catalogue for the session's language
+ * (`exportWords` in src/lib/i18n/catalogues.ts), passed in, so the domain loads no catalogue itself.
+ */
+export type ExportWords = Pick<Messages, 'export' | 'review' | 'actions' | 'results' | 'community' | 'takeHome'>;
 
 export type CsvTable = 'factors' | 'ballots' | 'actions' | 'comments';
 export const CSV_TABLES: readonly CsvTable[] = ['factors', 'ballots', 'actions', 'comments'];
@@ -291,8 +292,8 @@ function percent(value: number | null, lang: Language): string {
 }
 
 /** Words for why a factor needs attention, in the session's language. */
-export function attentionReasons(a: ExportJson['attention'][number], lang: Language): string[] {
-  const t = exportWords(lang).export;
+export function attentionReasons(a: ExportJson['attention'][number], lang: Language, words: ExportWords): string[] {
+  const t = words.export;
   return [
     a.weak ? t.reasonWeak(fmt(a.mean, lang)) : '',
     a.divergent ? t.reasonDivergent(fmt(a.consensus, lang)) : '',
@@ -301,8 +302,8 @@ export function attentionReasons(a: ExportJson['attention'][number], lang: Langu
 }
 
 /** An agenda-ready Markdown report: summary, results table, attention list, comments, actions by dots. */
-export function exportMarkdown(data: ExportJson, framework: Framework): string {
-  return [...markdownChunks(data, framework)].join('');
+export function exportMarkdown(data: ExportJson, framework: Framework, words: ExportWords): string {
+  return [...markdownChunks(data, framework, words)].join('');
 }
 
 /** Lines held before a chunk of the Markdown report is given out. */
@@ -321,9 +322,8 @@ function signed(value: number | null, lang: Language): string {
  * With more than one round, the results, the shifts between rounds and the comments are given for
  * every round, each under its round's heading; the attention list is the latest round's.
  */
-export function* markdownChunks(data: ExportJson, framework: Framework): Generator<string> {
+export function* markdownChunks(data: ExportJson, framework: Framework, words: ExportWords): Generator<string> {
   const lang = data.session.language;
-  const words = exportWords(lang);
   const t = words.export;
   const r23 = words.takeHome;
   const titleOf = (n: number) => framework.factors[n - 1]?.title[lang] ?? `#${n}`;
@@ -394,7 +394,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework): Generat
   if (data.attention.length === 0) lines.push(t.noAttention);
   // One numbering: the list's own; the factor number is said in words.
   data.attention.forEach((a, i) => {
-    lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang).join('; ')}`);
+    lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang, words).join('; ')}`);
   });
 
   // Every round's comments (the room saw them all), under the round's heading when there are several.

@@ -10,7 +10,7 @@ export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'jo
 /**
  * Where per-address events are counted, in a sliding window: in this process
  * alone (one instance), or in PostgreSQL, shared by every instance of a cluster
- * (`server/cluster/address-events.ts`), so that an address gets its limit once
+ * (`server/cluster/shared-address-counts.ts`), so that an address gets its limit once
  * however many instances its requests reach (docs/scaling.md).
  */
 export interface AddressEvents {

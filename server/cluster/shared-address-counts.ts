@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { AddressEventKind, AddressEvents } from '../security/address-events';
+import type { AddressEventKind, AddressEvents } from '../security/address-limits';
 
 /** How often rows of addresses that went quiet are swept away, in ms. */
 const SWEEP_MS = 600_000;

@@ -5,8 +5,8 @@ import * as authProtocol from 'y-protocols/auth';
 import * as encoding from 'lib0/encoding';
 import * as decoding from 'lib0/decoding';
 import type { WebSocket } from 'ws';
-import { LIMITS, YJS_CLOSE, YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
-import { createText, textsMap } from '../../src/lib/board/actions';
+import { LIMITS, YJS_CLOSE, type YjsRefusal } from '../../src/lib/protocol';
+import { textsMap } from '../../src/lib/board/actions';
 import { clientOrigin, docOrigin, LOAD_ORIGIN, SERVER_ORIGIN } from '../../src/lib/board/origins';
 import { clampText } from '../../src/lib/domain/text';
 import type { Store } from '../store/types';
@@ -57,9 +57,10 @@ interface Connection {
  * WebSockets editing it. Updates are persisted before they are relayed, so
  * whatever another person has seen is already on disk.
  */
-export class DocRoom {
+export class BoardDocument {
   readonly doc = new Y.Doc({ gc: true });
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  /** The sockets this document serves, each with its protocol state (who is connected is counted once, by the live session's presence). */
   private readonly connections = new Map<WebSocket, Connection>();
   private appendsSinceCompaction = 0;
   /** Stored size of the document: its encoded state at load or compaction plus the updates appended since. */
@@ -92,25 +93,25 @@ export class DocRoom {
   }
 
   /** Loads a document from the store; it is served only after this resolves. */
-  static async load(sessionId: string, store: Store, limits?: YjsLimits): Promise<DocRoom> {
-    const room = new DocRoom(sessionId, store, limits);
+  static async load(sessionId: string, store: Store, limits?: YjsLimits): Promise<BoardDocument> {
+    const board = new BoardDocument(sessionId, store, limits);
     const updates = await store.loadYjsUpdates(sessionId);
-    room.doc.transact(() => {
+    board.doc.transact(() => {
       for (const [index, update] of updates.entries()) {
         // One unreadable update must not cost the whole board.
         try {
-          Y.applyUpdate(room.doc, update);
+          Y.applyUpdate(board.doc, update);
         } catch (error) {
           console.error(`Yjs document of session ${sessionId}: stored update ${index + 1} of ${updates.length} does not apply; skipped`, error);
         }
       }
     }, LOAD_ORIGIN);
-    room.appendsSinceCompaction = updates.length;
-    room.storedBytes = Y.encodeStateAsUpdate(room.doc).length;
-    if (room.dropPending()) console.warn(`Yjs document of session ${sessionId} had changes with missing dependencies; dropped them`);
-    const cut = room.cutOverlong();
+    board.appendsSinceCompaction = updates.length;
+    board.storedBytes = Y.encodeStateAsUpdate(board.doc).length;
+    if (board.dropPending()) console.warn(`Yjs document of session ${sessionId} had changes with missing dependencies; dropped them`);
+    const cut = board.cutOverlong();
     if (cut > 0) console.warn(`Yjs document of session ${sessionId}: ${cut} action text(s) over the length limits, cut`);
-    return room;
+    return board;
   }
 
   /**
@@ -145,25 +146,6 @@ export class DocRoom {
     store.pendingStructs = null;
     store.pendingDs = null;
     return true;
-  }
-
-  get connectionCount(): number {
-    return this.connections.size;
-  }
-
-  /**
-   * Creates the shared text of a new action point (the server's own change; clients can only type in it).
-   * Idempotent: an existing text is never replaced, so nobody's edits in flight are lost.
-   */
-  createText(id: string, initial = ''): Y.Text {
-    createText(this.doc, id, initial);
-    return this.doc.getMap<Y.Text>(YJS_TEXTS).get(id)!;
-  }
-
-  /** The text of an action point, or '' when it has none. */
-  textOf(id: string): string {
-    const text = this.doc.getMap(YJS_TEXTS).get(id);
-    return text instanceof Y.Text ? text.toString() : '';
   }
 
   private onUpdate(update: Uint8Array, origin: unknown): void {
