@@ -168,12 +168,12 @@ function onConnection(socket: BoardSocket, room: LiveSession, limits?: RateLimit
         reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
         return;
       }
-      void handle(name, payloads[0], room, identity).then(reply);
+      void handle(name, payloads[0], room, identity, socket.id).then(reply);
     });
   }
 }
 
-async function handle(name: CommandName, payload: unknown, room: LiveSession, identity: Identity): Promise<Ack<unknown>> {
+async function handle(name: CommandName, payload: unknown, room: LiveSession, identity: Identity, origin: string): Promise<Ack<unknown>> {
   const parsed = CommandSchemas[name].safeParse(payload);
   if (!parsed.success) {
     return {
@@ -187,7 +187,7 @@ async function handle(name: CommandName, payload: unknown, room: LiveSession, id
   }
   try {
     // Authorised once, in the live session's dispatch (server/sessions/policy.ts).
-    const data = await room.dispatch(name, parsed.data as never, identity);
+    const data = await room.dispatch(name, parsed.data as never, identity, origin);
     return { ok: true, data };
   } catch (error) {
     return { ok: false, error: toProtocolError(error) };

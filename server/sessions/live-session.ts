@@ -130,8 +130,11 @@ export class LiveSession {
     return this.room.join(input, maxParticipants);
   }
 
-  /** Runs one validated command for `identity`. Exhaustive: a new command fails to compile until it is handled here. */
-  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity): Promise<unknown> {
+  /**
+   * Runs one validated command for `identity`. Exhaustive: a new command fails to compile until it is handled here.
+   * `origin` names the sending connection: it learns the outcome from the ack, so echoes skip it.
+   */
+  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity, origin?: string): Promise<unknown> {
     this.allow(name, identity);
     const room = this.room;
     const command = { name, payload } as { [K in CommandName]: { name: K; payload: ParsedCommand<K> } }[CommandName];
@@ -146,7 +149,7 @@ export class LiveSession {
     };
     switch (command.name) {
       case 'vote':
-        return room.vote(participantId(), command.payload.factor, command.payload.answer, command.payload.comment, command.payload.round);
+        return room.vote(participantId(), command.payload.factor, command.payload.answer, command.payload.comment, command.payload.round, origin);
       case 'phase:set':
         return room.setPhase(command.payload.phase, command.payload.countdownSeconds);
       case 'participant:remove':
@@ -157,7 +160,7 @@ export class LiveSession {
       case 'settings:update':
         return room.updateSettings(command.payload);
       case 'dot:cast':
-        return room.actionBoard.castDot(actor(), command.payload.actionId, command.payload.delta);
+        return room.actionBoard.castDot(actor(), command.payload.actionId, command.payload.delta, origin);
       case 'action:create': {
         const { actionId, factor, text } = command.payload;
         // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).

@@ -47,6 +47,7 @@ function state(s: SessionRecord): RoomState {
   return {
     session: s,
     members,
+    latest: (n) => [...members.values()].slice(-n),
     ballots,
     dots,
     hiddenComments: [{ round: 1, factor: 1, text: 'hidden' }],
