@@ -81,8 +81,12 @@ async function prepare(s: Setup): Promise<void> {
     }
     auths = joined.map((j) => ({ code: session.code, token: j.participantToken, protocolVersion: PROTOCOL_VERSION }));
   } else {
+    // The same REST join as ours: a token issued, stored hashed, committed before the answer.
     facilitator = await connect(s.url, { token: 'facilitator' });
-    auths = Array.from({ length: s.participants }, (_, i) => ({ token: `p${i}` }));
+    const joined = await pool(Array.from({ length: s.participants }), 16, (_, i) =>
+      post<{ participantToken: string }>(`${s.url}/api/sessions/bench/participants`, { name: `P${i}` })
+    );
+    auths = joined.map((j) => ({ token: j.participantToken }));
   }
   people = await pool(auths, 50, (auth) => connect(s.url, auth));
   await sleep(500); // let connect fan-out settle before the clock starts
@@ -139,8 +143,8 @@ async function run(): Promise<object> {
   const voters = Promise.all(people.map(voter));
   const outcome = await Promise.race([finished.then(() => 'ok' as const), sleep(120_000).then(() => 'timeout' as const)]);
   await Promise.race([voters, sleep(1000)]);
-  // Let the last coalesced totals arrive everywhere before the byte count stops.
-  await sleep(300);
+  // Let the last coalesced totals (at most one interval, 250 ms, later) arrive everywhere before the byte count stops.
+  await sleep(600);
   counting = false;
   loop.disable();
   const cpu = process.cpuUsage(cpu0);

@@ -3,41 +3,87 @@
  * and memory are its own), sampling /proc, percentiles, tables and a hard
  * timeout. Linux only (/proc); everything listens on 127.0.0.1.
  */
-import { spawn, fork, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const CLK_TCK = 100; // getconf CLK_TCK on Linux/x86-64 and arm64
 const TSX = ['--import', 'tsx'];
+/** Loaded into every server under test: it reports its own CPU time on SIGUSR2 (bench/cpu-report.ts). */
+const CPU_REPORT = ['--import', pathToFileURL(path.join(ROOT, 'bench', 'cpu-report.ts')).href];
+
+/**
+ * Where things run on a machine with two cores or more (BENCH_PIN=0 turns it off): the server under test on
+ * core 1, the load and the benchmark itself on core 0, so they do not take each other's CPU. taskset -a pins
+ * every thread of the process (the threads it starts later inherit it).
+ */
+export const CORES = { server: 1, load: 0 } as const;
+const PIN = process.env.BENCH_PIN !== '0' && os.cpus().length >= 2 && spawnSync('taskset', ['--version']).status === 0;
+
+/** Pins process `pid` (all its threads) to `core`; a no-op where pinning is off. Returns whether it pinned. */
+export function pin(pid: number, core: number): boolean {
+  if (!PIN) return false;
+  return spawnSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Whether servers and load run on separate cores (printed with every result). */
+export const pinned = () => PIN;
 
 export interface ServerProcess {
   pid: number;
   url: string;
   child: ChildProcess;
   dataDir: string;
+  /** The server's own CPU time so far in seconds, as it reports it (process.cpuUsage, via bench/cpu-report.ts). */
+  cpuUsage(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /**
  * Spawns `node --import tsx <script>` with PORT=0 on 127.0.0.1 and waits for
- * the `http://127.0.0.1:<port>` line it prints. With BENCH_CPU_PROF=1 the
+ * the `http://127.0.0.1:<port>` line it prints, pinned to `core` (null: not pinned). With BENCH_CPU_PROF=1 the
  * child runs under --cpu-prof (profiles written to bench/results/prof/<label>-<time>/ on exit).
  */
-export async function startServer(script: string, env: Record<string, string> = {}, label = script): Promise<ServerProcess> {
+export async function startServer(
+  script: string,
+  env: Record<string, string> = {},
+  label = script,
+  core: number | null = CORES.server
+): Promise<ServerProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-'));
   // One folder per run: Node writes one profile per thread (tsx's loader has its own); the largest file is the main thread.
   const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir', path.join(RESULTS_DIR, 'prof', `${label}-${Date.now()}`)] : [];
-  const child = spawn(process.execPath, [...prof, ...TSX, script], {
+  const child = spawn(process.execPath, [...prof, ...TSX, ...CPU_REPORT, script], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, APP_DIR: dataDir, PURGE_AFTER_DAYS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
+  if (core !== null) pin(child.pid!, core);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  // CPU reports (bench/cpu-report.ts), answered in order.
+  const cpuWaiters: ((seconds: number) => void)[] = [];
+  let lines = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    lines = (lines + chunk.toString()).slice(-4000);
+    for (let match = /cpu-usage (\d+)\n/.exec(lines); match; match = /cpu-usage (\d+)\n/.exec(lines)) {
+      lines = lines.slice(match.index + match[0].length);
+      cpuWaiters.shift()?.(Number(match[1]) / 1e6);
+    }
+  });
+  const cpuUsage = () =>
+    new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${script} did not report its CPU time in 10 s`)), 10_000);
+      cpuWaiters.push((seconds) => {
+        clearTimeout(timer);
+        resolve(seconds);
+      });
+      child.kill('SIGUSR2');
+    });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not print its URL in 20 s: ${stderr}`)), 20_000);
     let out = '';
@@ -64,12 +110,14 @@ export async function startServer(script: string, env: Record<string, string> = 
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  return { pid: child.pid!, url, child, dataDir, stop };
+  return { pid: child.pid!, url, child, dataDir, cpuUsage, stop };
 }
 
 /** Forks a load generator (`node --import tsx <script>`) with an IPC channel. */
-export function forkLoad(script: string): ChildProcess {
-  return fork(path.join(ROOT, script), [], { cwd: ROOT, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function forkLoad(script: string, core: number | null = CORES.load): ChildProcess {
+  const child = fork(path.join(ROOT, script), [], { cwd: ROOT, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (core !== null) pin(child.pid!, core);
+  return child;
 }
 
 /** Sends one message and waits for the child's reply of the given type. */
@@ -235,6 +283,12 @@ export function summarize(values: ArrayLike<number>): Summary {
   return { n, p50: at(50), p95: at(95), p99: at(99), max: sorted[n - 1], mean: sum / n };
 }
 
+/** "median (min–max)" of repeated runs, for tables. */
+export function spread(values: number[]): string {
+  if (values.length === 0) return '—';
+  return `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
+}
+
 /** Median of a list of numbers. */
 export function median(values: number[]): number {
   const v = [...values].sort((a, b) => a - b);
@@ -305,7 +359,8 @@ export function machine() {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? '?',
     memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
-    tmpdir: os.tmpdir()
+    tmpdir: os.tmpdir(),
+    pinned: PIN ? `server on core ${CORES.server}, load on core ${CORES.load}` : 'no (one core, no taskset, or BENCH_PIN=0)'
   };
 }
 
@@ -342,14 +397,21 @@ export async function measureRun<R>(options: {
   setupTimeoutMs: number;
   goTimeoutMs: number;
 }): Promise<{ result: R; server: ServerStats; busyBeforePercent: number }> {
+  pin(process.pid, CORES.load);
   const server = (running.server = await options.start());
   const load = (running.load = forkLoad(options.loadScript));
   try {
     await request(load, { type: 'setup', url: server.url, ...options.setup }, 'ready', options.setupTimeoutMs);
     const busyBeforePercent = await waitForQuiet();
+    const cpu0 = await server.cpuUsage();
+    const t0 = performance.now();
     const window = new ProcWindow(server.pid);
     const result = await request<R>(load, { type: 'go' }, 'done', options.goTimeoutMs);
-    return { result, server: window.end(), busyBeforePercent };
+    const stats = window.end();
+    // CPU per operation from the server's own account (process.cpuUsage), over the same window.
+    const cpuSeconds = (await server.cpuUsage()) - cpu0;
+    const wallS = (performance.now() - t0) / 1000;
+    return { result, server: { ...stats, cpuSeconds, cpuPercent: (100 * cpuSeconds) / wallS }, busyBeforePercent };
   } finally {
     if (load.connected) load.send({ type: 'exit' });
     await new Promise((resolve) => (load.exitCode === null ? load.once('exit', resolve) : resolve(null)));

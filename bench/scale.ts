@@ -33,6 +33,7 @@ import { createDatabase, dropDatabase, freePort, startCluster, type PgCluster } 
 import { launchNginxCluster } from '../tests/helpers/nginx-process';
 import {
   cpuSeconds,
+  CORES,
   forkLoad,
   machine,
   median,
@@ -132,7 +133,8 @@ async function postmasterPid(cluster: PgCluster): Promise<number> {
 
 async function startStack(config: Config, label: string): Promise<Stack> {
   const server = async (script: string, env: Record<string, string>, name: string) => {
-    const started = await startServer(script, env, name);
+    // One instance: on its own core, the load on the other. Two instances and nginx cannot each have a core of two: none is pinned.
+    const started = await startServer(script, env, name, config === 'cluster' ? null : CORES.server);
     pids.add(started.pid);
     cleanups.push(async () => {
       await started.stop();
@@ -247,7 +249,7 @@ async function runOnce(config: Config, mode: Mode, repeat: number): Promise<Run>
   const label = `${mode}-${repeat}`;
   try {
     const stack = await startStack(config, label);
-    const load = forkLoad('bench/vote-load.ts');
+    const load = forkLoad('bench/vote-load.ts', config === 'cluster' ? null : CORES.load);
     pids.add(load.pid!);
     cleanups.push(async () => {
       if (load.connected) load.send({ type: 'exit' });

@@ -80,11 +80,13 @@ async function prepareSession(
   index: number
 ): Promise<{ facilitator: Socket; auths: { id: string; session: number; auth: Record<string, unknown> }[] }> {
   if (s.target === 'bare') {
+    // The same REST join as ours: a token issued, stored hashed, committed before the answer.
     const session = `s${index}`;
-    return {
-      facilitator: await connect(s.url, { token: 'facilitator', session }),
-      auths: Array.from({ length: s.participants }, (_, i) => ({ id: `${session}p${i}`, session: index, auth: { token: `${session}p${i}`, session } }))
-    };
+    const facilitator = await connect(s.url, { token: 'facilitator', session });
+    const joined = await pool(Array.from({ length: s.participants }), 8, (_, i) =>
+      post<{ participantId: string; participantToken: string }>(`${s.url}/api/sessions/${session}/participants`, { name: `P${i}` })
+    );
+    return { facilitator, auths: joined.map((j) => ({ id: j.participantId, session: index, auth: { token: j.participantToken, session } })) };
   }
   const createUrls = s.createUrls ?? [s.url];
   const created = await post<{ code: string; facilitatorToken: string }>(`${createUrls[index % createUrls.length]}/api/sessions`, { title: `bench ${index}` });

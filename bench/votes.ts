@@ -7,7 +7,14 @@
  * is measured. Prints numbers only (no assertions) and writes
  * bench/results/votes-<date>.json.
  *
- * Env: BENCH_SIZES=50,200,1000  BENCH_MODES=burst,paced  BENCH_WINDOW_MS=5000
+ * Both servers do the same durability and authentication work (REST join with
+ * a hashed token; each vote acked only after it committed to SQLite WAL with
+ * synchronous FULL, one transaction per event-loop turn); the server runs on
+ * core 1 and the load on core 0 where there are two (bench/lib.ts); ours and
+ * bare alternate, a fresh server each run. CPU per vote is the server's own
+ * process.cpuUsage over the measured window: the figure to trust on a shared machine.
+ *
+ * Env: BENCH_SIZES=200,1000  BENCH_MODES=burst (or burst,paced)  BENCH_WINDOW_MS=5000
  *      BENCH_REPEATS=3 (medians are reported)  BENCH_TARGETS=ours,bare
  *      BENCH_QUIET_WAIT_S=20 (wait up to this long for an idle machine before each run)
  *      BARE_MIRROR=1 (the bare server also sends our per-participant fan-out)  BENCH_CPU_PROF=1 (profile the servers)
@@ -20,6 +27,7 @@
  * votes spread over about `window` ms (a realistic offered load).
  */
 import {
+  spread,
   hardTimeout,
   machine,
   measureRun,
@@ -34,8 +42,8 @@ import {
   type VoteLoadResult
 } from './lib';
 
-const SIZES = (process.env.BENCH_SIZES ?? '50,200,1000').split(',').map(Number);
-const MODES = (process.env.BENCH_MODES ?? 'burst,paced').split(',') as ('burst' | 'paced')[];
+const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
+const MODES = (process.env.BENCH_MODES ?? 'burst').split(',') as ('burst' | 'paced')[];
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours' | 'bare')[];
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
@@ -123,6 +131,8 @@ async function main(): Promise<void> {
     MODES.flatMap((mode) => TARGETS.map((target) => medianRun(runs.filter((r) => r.target === target && r.participants === participants && r.mode === mode))))
   );
 
+  const groupOf = (r: { target: string; participants: number; mode: string }) =>
+    runs.filter((g) => g.target === r.target && g.participants === r.participants && g.mode === r.mode);
   console.log(`\nVote → facilitator progress, median of ${REPEATS} run(s) per row (ms; "exact" = per-vote attribution, ours only)`);
   console.log('votes/s = votes reflected per second; CPU% is of one core; µs/vote = server CPU time per vote;');
   console.log('"other CPU%" = everything else on the machine during the run (noise from other processes; 200% = both cores);');
@@ -134,7 +144,7 @@ async function main(): Promise<void> {
         'mode',
         'server',
         'votes',
-        'votes/s',
+        'votes/s (min–max)',
         'p50',
         'p95',
         'p99',
@@ -142,7 +152,7 @@ async function main(): Promise<void> {
         'p99 exact',
         'ack p99',
         'srv CPU%',
-        'µs/vote',
+        'µs CPU/vote (min–max)',
         'srv RSS MiB',
         'srv HWM MiB',
         'load CPU%',
@@ -156,7 +166,7 @@ async function main(): Promise<void> {
         r.mode,
         r.target,
         r.votes,
-        r.reflectedPerS,
+        spread(groupOf(r).map((g) => g.reflectedPerS)),
         r.reflected.p50,
         r.reflected.p95,
         r.reflected.p99,
@@ -164,7 +174,7 @@ async function main(): Promise<void> {
         r.exact ? r.exact.p99 : NaN,
         r.ack.p99,
         r.server.cpuPercent,
-        (1e6 * r.server.cpuSeconds) / r.votes,
+        spread(groupOf(r).map((g) => (1e6 * g.server.cpuSeconds) / g.votes)),
         r.server.peakRssMiB,
         r.server.hwmMiB,
         r.loadCpuPercent,
@@ -187,7 +197,8 @@ async function main(): Promise<void> {
           mode,
           throughputRatio: ours.reflectedPerS / bare.reflectedPerS,
           p99Ratio: ours.reflected.p99 / bare.reflected.p99,
-          cpuPerVoteRatio: ours.server.cpuSeconds / bare.server.cpuSeconds
+          // Median CPU per vote of ours over bare's (the goal: ≤ 1.1×).
+          cpuPerVoteRatio: median(groupOf(ours).map((g) => g.server.cpuSeconds / g.votes)) / median(groupOf(bare).map((g) => g.server.cpuSeconds / g.votes))
         });
     }
   }
@@ -200,15 +211,8 @@ async function main(): Promise<void> {
       )
     );
   }
-  for (const mode of MODES) {
-    const goal = medians.find((r) => r.target === 'ours' && r.participants === 1000 && r.mode === mode);
-    const ratio = ratios.find((r) => r.participants === 1000 && r.mode === mode);
-    if (goal)
-      console.log(
-        `Goal check, M=1000 ${mode}: p99 ${goal.reflected.p99.toFixed(1)} ms (goal ≤ 100)` +
-          (ratio ? `, throughput ${ratio.throughputRatio.toFixed(2)}× bare (goal ≥ 0.75)` : '')
-      );
-  }
+  for (const ratio of ratios)
+    console.log(`Goal check, M=${ratio.participants} ${ratio.mode}: CPU per vote ${ratio.cpuPerVoteRatio.toFixed(2)}× bare (goal ≤ 1.1)`);
   const file = writeResults('votes', { date: new Date().toISOString(), machine: machine(), windowMs: WINDOW_MS, repeats: REPEATS, medians, ratios, runs });
   console.log(`\nResults written to ${file}`);
 }

@@ -146,7 +146,7 @@ function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimit
   socket.onAny((event: unknown, ...args: unknown[]) => {
     if (isCommandName(event)) return;
     const ack = args.at(-1);
-    if (typeof ack === 'function') void handle(event, args.slice(0, -1)[0], live, identity).then(ack as (response: Ack<unknown>) => void);
+    if (typeof ack === 'function') void handle(event, args.slice(0, -1)[0], live, identity, socket.id).then(ack as (response: Ack<unknown>) => void);
   });
 
   const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
@@ -164,15 +164,15 @@ function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimit
         reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
         return;
       }
-      void handle(name, payloads[0], live, identity).then(reply);
+      void handle(name, payloads[0], live, identity, socket.id).then(reply);
     });
   }
 }
 
 /** Parsed against the contract, authorised by the policy and run by the command registry, all in the live session. */
-async function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity): Promise<Ack<unknown>> {
+async function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity, origin: string): Promise<Ack<unknown>> {
   try {
-    return { ok: true, data: await live.execute(name, payload, identity) };
+    return { ok: true, data: await live.execute(name, payload, identity, origin) };
   } catch (error) {
     return { ok: false, error: toProtocolError(error) };
   }

@@ -5,7 +5,7 @@ import { DecidedElsewhereError, type DotRecord, type SessionRecord, type Store }
 import { Coalescer } from './coalescer';
 import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
-import { dotStateOf, dotTotalsFor } from './projections';
+import { dotAckOf, dotTotalsFor } from './projections';
 import { KeyedSerial } from './serial';
 import { requirePhase } from './policy';
 import type { CommunityContext } from './projections';
@@ -66,6 +66,9 @@ export class ActionBoard {
   private readonly serial = new KeyedSerial();
   private readonly coalesce = new Coalescer<'dotTotals'>();
 
+  /** How often dot totals go to everyone at most while dots keep moving (the first change goes at once, the last is never lost). */
+  static readonly TOTALS_INTERVAL_MS = 250;
+
   constructor(
     private readonly ctx: ActionBoardContext,
     loaded: { actions: ActionRecord[]; dots: DotRecord[] }
@@ -84,10 +87,11 @@ export class ActionBoard {
   /**
    * Spends or takes back a dot; nobody exceeds their dots. Store first, then
    * memory; one voter's casts one at a time, each checked against the dots they
-   * have stored. O(1) fan-out: the voter's own sockets hear their dots,
-   * everyone hears the totals once per turn.
+   * have stored. O(1) fan-out: the ack tells the sender their dots and the
+   * point's new total, the voter's other sockets hear their dots (`origin`, the
+   * sending connection, gets no echo), everyone hears the totals at a bounded rate.
    */
-  castDot(identity: Actor, actionId: string, delta: 1 | -1): Promise<DotState> {
+  castDot(identity: Actor, actionId: string, delta: 1 | -1, origin?: string): Promise<DotState> {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
       this.assertAlive();
@@ -103,9 +107,9 @@ export class ActionBoard {
         throw new CommandError('not_found', 'That action point does not exist (any more).');
       }
       this.dots.set(voter, actionId, count);
-      this.sendOwnDots(voter);
+      this.sendOwnDots(voter, origin);
       this.scheduleDotTotals();
-      return dotStateOf(voter, { session: this.ctx.session.record, dots: this.dots });
+      return dotAckOf(voter, actionId, { session: this.ctx.session.record, dots: this.dots });
     });
   }
 
@@ -123,14 +127,19 @@ export class ActionBoard {
     return this.dots.own(voterId, this.ctx.session.record.settings.dotsPerPerson);
   }
 
-  sendOwnDots(voter: string): void {
-    if (voter === FACILITATOR_VOTER) this.ctx.fanout.toFacilitators(this.ctx.code, 'dots', this.ownDots(voter));
-    else this.ctx.fanout.toParticipant(this.ctx.code, voter, 'dots', this.ownDots(voter));
+  /** The voter's own dots to their connections, except `origin` (the one that cast them and has them in its ack). */
+  sendOwnDots(voter: string, origin?: string): void {
+    if (voter === FACILITATOR_VOTER) this.ctx.fanout.toFacilitatorsElsewhere(this.ctx.code, origin, 'dots', this.ownDots(voter));
+    else this.ctx.fanout.toParticipantElsewhere(this.ctx.code, voter, origin, 'dots', this.ownDots(voter));
   }
 
-  /** Totals go out once per event-loop turn however many dots moved in it; participants get none while hidden. */
+  /**
+   * Totals go to everyone at a bounded rate (Coalescer.bounded): the first change at the end of its turn, then
+   * at most every TOTALS_INTERVAL_MS while dots keep moving, the latest totals always last. A room of 500
+   * costs a bounded number of room-wide broadcasts a second however the dots arrive. Participants get none while hidden.
+   */
   scheduleDotTotals(): void {
-    this.coalesce.perTurn('dotTotals', () => {
+    this.coalesce.bounded('dotTotals', ActionBoard.TOTALS_INTERVAL_MS, () => {
       if (this.ctx.session.isDeleted) return;
       this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session.record, dots: this.dots }));
       this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session.record, dots: this.dots }));

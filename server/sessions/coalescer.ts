@@ -26,6 +26,8 @@ export const eventLoop: Scheduler = {
 export class Coalescer<K extends string> {
   private readonly turnPending = new Set<K>();
   private readonly timers = new Map<K, () => void>();
+  /** bounded(): keys in their quiet interval after a send, and whether something changed meanwhile. */
+  private readonly cooling = new Map<K, { cancel: () => void; dirty: boolean }>();
   private disposed = false;
 
   constructor(private readonly scheduler: Scheduler = eventLoop) {}
@@ -50,9 +52,43 @@ export class Coalescer<K extends string> {
     this.timers.set(key, cancel);
   }
 
+  /**
+   * Sends at a bounded rate: the first change at the end of its turn (promptly), then at most once per `ms`
+   * while changes keep coming; a change during the interval is sent when it ends (computed then, so the
+   * latest state), so the last change is never lost. A room-wide broadcast under a storm of changes costs
+   * at most 1000/`ms` broadcasts a second, however the changes arrive.
+   */
+  bounded(key: K, ms: number, send: () => void): void {
+    if (this.disposed) return;
+    const cooling = this.cooling.get(key);
+    if (cooling) {
+      cooling.dirty = true;
+      return;
+    }
+    this.perTurn(key, () => {
+      send();
+      this.coolDown(key, ms, send);
+    });
+  }
+
+  private coolDown(key: K, ms: number, send: () => void): void {
+    const entry = {
+      dirty: false,
+      cancel: this.scheduler.after(ms, () => {
+        this.cooling.delete(key);
+        if (this.disposed || !entry.dirty) return;
+        send();
+        this.coolDown(key, ms, send);
+      })
+    };
+    this.cooling.set(key, entry);
+  }
+
   dispose(): void {
     this.disposed = true;
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
+    for (const { cancel } of this.cooling.values()) cancel();
+    this.cooling.clear();
   }
 }

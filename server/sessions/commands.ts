@@ -21,6 +21,8 @@ import type { SessionRoom } from './room';
 /** What a handler may use: who sends the command, the session's room, and the two things that live beside the room. */
 export interface CommandContext {
   readonly identity: Identity;
+  /** The sending connection (socket.io id), when there is one: it learns the outcome from the ack, so echoes skip it. */
+  readonly origin?: string;
   readonly room: SessionRoom;
   /** The board document, loaded before a change that writes a Y.Text so both commit in one turn. */
   board(): Promise<BoardDocument>;
@@ -43,7 +45,7 @@ function participantId(identity: Identity): string {
 
 /** Every command's handler. */
 export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> } = {
-  vote: (p, { room, identity }) => room.vote(participantId(identity), p.factor, p.answer, p.comment, p.round),
+  vote: (p, { room, identity, origin }) => room.vote(participantId(identity), p.factor, p.answer, p.comment, p.round, origin),
   'phase:set': (p, { room }) => room.setPhase(p.phase, p.countdownSeconds),
   'participant:remove': async (p, { room }) => {
     await room.removeParticipant(p.participantId);
@@ -51,7 +53,7 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
   },
   'participants:remove': (p, { room }) => room.removeParticipants(p.participantIds),
   'settings:update': (p, { room }) => room.updateSettings(p),
-  'dot:cast': (p, { room, identity }) => room.actionBoard.castDot(actor(identity), p.actionId, p.delta),
+  'dot:cast': (p, { room, identity, origin }) => room.actionBoard.castDot(actor(identity), p.actionId, p.delta, origin),
   'action:create': async ({ actionId, factor, text }, { room, identity, board }) => {
     // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).
     const { doc } = await board();

@@ -144,11 +144,15 @@ export class LiveSession {
     return this.room.join(input, maxParticipants);
   }
 
-  /** Runs one parsed command for `identity`: its policy row, then its handler in the registry, with the contract's reply type. */
-  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity): Promise<CommandReply<C>> {
+  /**
+   * Runs one parsed command for `identity`: its policy row, then its handler in the registry, with the contract's reply type.
+   * `origin` names the sending connection: it learns the outcome from the ack, so echoes skip it.
+   */
+  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity, origin?: string): Promise<CommandReply<C>> {
     this.allow(name, identity);
     return handle(name, payload, {
       identity,
+      origin,
       room: this.room,
       board: () => this.doc(),
       ticket: () => ({ ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS })
@@ -159,10 +163,10 @@ export class LiveSession {
    * A command as it came off the wire (socket.io): an unknown name or a payload its schema refuses is answered
    * `bad_request` and changes nothing; otherwise it is dispatched.
    */
-  execute(name: unknown, payload: unknown, identity: Identity): Promise<unknown> {
+  execute(name: unknown, payload: unknown, identity: Identity, origin?: string): Promise<unknown> {
     try {
       const command = parseCommand(name, payload);
-      return this.dispatch(command.name, command.payload as never, identity);
+      return this.dispatch(command.name, command.payload as never, identity, origin);
     } catch (error) {
       return Promise.reject(error);
     }

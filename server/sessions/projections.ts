@@ -52,6 +52,8 @@ export interface RoomState {
   members: ReadonlyMap<string, Member>;
   /** Whether a participant has a connection open (either transport; counted by the live session's presence). */
   isConnected(participantId: string): boolean;
+  /** The latest `n` members in join order, oldest first (without sorting the roster). */
+  latest(n: number): readonly Member[];
   ballots: BallotBox;
   dots: DotLedger;
   hiddenComments: Iterable<HiddenComment>;
@@ -78,6 +80,18 @@ export function dotTotalsFor(audience: 'facilitators' | 'room', state: Pick<Room
   return audience === 'room' && state.session.settings.hideDotTotals ? {} : state.dots.totals();
 }
 
+/**
+ * What a dot's sender needs in the ack: their own dots and the total of the one point they changed (none while
+ * totals are hidden from them). The whole totals map goes to everyone in `dotTotals`, at a bounded rate; sending
+ * it in every ack too made a dot cost O(points) bytes for nothing.
+ */
+export function dotAckOf(voterId: string, actionId: string, state: Pick<RoomState, 'session' | 'dots'>): DotState {
+  const own = state.dots.own(voterId, state.session.settings.dotsPerPerson);
+  const hidden = voterId !== FACILITATOR_VOTER && state.session.settings.hideDotTotals;
+  const total = state.dots.totalFor(actionId);
+  return { totals: hidden || total === 0 ? {} : { [actionId]: total }, ...own };
+}
+
 /** A voter's dots and the totals they may see. */
 export function dotStateOf(voterId: string, state: Pick<RoomState, 'session' | 'dots'>): DotState {
   const own = state.dots.own(voterId, state.session.settings.dotsPerPerson);
@@ -97,12 +111,9 @@ export function dotsFor(identity: Identity, state: Pick<RoomState, 'session' | '
 }
 
 /** Who joined, for presenter screens of a named session: the latest names, in join order (null in anonymous sessions). */
-export function arrivals(state: Pick<RoomState, 'session' | 'members'>): string[] | null {
+export function arrivals(state: Pick<RoomState, 'session' | 'latest'>): string[] | null {
   if (state.session.anonymous) return null;
-  return [...state.members.values()]
-    .sort((a, b) => a.record.joinedAt - b.record.joinedAt)
-    .slice(-LIMITS.arrivalsShown)
-    .map((p) => p.record.name);
+  return state.latest(LIMITS.arrivalsShown).map((p) => p.record.name);
 }
 
 /** What anybody may know of a session before joining it. */

@@ -18,7 +18,7 @@ import {
   type VoteResult
 } from '../../src/lib/protocol';
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
-import { distinctName } from '../../src/lib/domain/names';
+import { NameIndex } from '../../src/lib/domain/names';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
@@ -62,6 +62,9 @@ export interface RoomEvents {
 const NO_EVENTS: RoomEvents = { participantRemoved: () => undefined, phaseChanged: () => undefined, deleted: () => undefined };
 const NOBODY: Pick<Presence, 'isConnected'> = { isConnected: () => false };
 
+/** How often room-wide counters (participant count, dot totals) go to everyone at most, while they keep changing. */
+export const ROOM_COUNTER_INTERVAL_MS = 250;
+
 /** How often participants (not the facilitator) get progress updates under load. */
 const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 
@@ -82,6 +85,10 @@ const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
  */
 export class SessionRoom {
   private readonly members = new Map<string, Member>();
+  /** Members in join order (for arrivals: the latest few without sorting everyone on every join). */
+  private joinOrder: Member[] = [];
+  /** The keys of every name taken (members and joins in flight), kept on join and removal: a join compares O(1) names. */
+  private readonly names = new NameIndex();
   private readonly memberByTokenHash = new Map<string, string>();
   private readonly ballots: BallotBox;
   private readonly revealed: RevealedRounds;
@@ -93,7 +100,7 @@ export class SessionRoom {
   /** The action phase: the board's structure and the dots on it. */
   readonly actionBoard: ActionBoard;
   private readonly deadline: DeadlineTimer;
-  private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals'>();
+  private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'participantCount'>();
   private readonly dirtyParticipants = new Set<string>();
   private deleted = false;
   /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
@@ -119,7 +126,8 @@ export class SessionRoom {
     private readonly clock: () => number = Date.now
   ) {
     this.ballots = new BallotBox(framework.factors.length, session.round);
-    for (const record of loaded.participants) this.addMember(record);
+    // In join order, so joinOrder (and the members map) list arrivals oldest first.
+    for (const record of [...loaded.participants].sort((a, b) => a.joinedAt - b.joinedAt)) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
@@ -144,6 +152,7 @@ export class SessionRoom {
       },
       members: this.members,
       isConnected: (participantId) => this.presence.isConnected(participantId),
+      latest: (n: number) => this.joinOrder.slice(-n),
       ballots: this.ballots,
       dots: this.actionBoard.dots,
       get hiddenComments() {
@@ -192,8 +201,12 @@ export class SessionRoom {
     return this.framework.factors.length;
   }
 
-  private addMember(record: ParticipantRecord): void {
-    this.members.set(record.id, { record });
+  /** `named`: the name is in the index already (a join reserved it while its write was in flight). */
+  private addMember(record: ParticipantRecord, named = false): void {
+    const member = { record };
+    this.members.set(record.id, member);
+    this.joinOrder.push(member);
+    if (!named) this.names.add(record.name);
     this.memberByTokenHash.set(record.tokenHash, record.id);
     this.ballots.addMember(record.id);
   }
@@ -266,21 +279,26 @@ export class SessionRoom {
       sessionId: this.session.id,
       tokenHash: hashToken(token),
       // Two people who both call themselves "Sam" must stay apart in every list, result and export.
-      name: distinctName(input.name, [...this.members.values()].map((p) => p.record.name).concat([...this.joining.values()].map((p) => p.name))),
+      name: this.names.distinct(input.name),
       group: input.group,
       language: input.language,
       joinedAt: Date.now()
     };
+    // Taken from now on: a join in flight counts for distinct names already.
     this.joining.set(participant.id, participant);
+    this.names.add(participant.name);
     try {
       await committed(this.store.addParticipant(participant), 'the join');
+    } catch (error) {
+      this.names.remove(participant.name);
+      throw error;
     } finally {
       this.joining.delete(participant.id);
     }
-    this.addMember(participant);
+    this.addMember(participant, true);
     this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
     this.scheduleArrivals();
-    this.fanout.toAll(this.code, 'participantCount', this.members.size);
+    this.scheduleParticipantCount();
     this.scheduleProgress();
     return { participant, token };
   }
@@ -358,10 +376,18 @@ export class SessionRoom {
 
   /**
    * A participant answers one factor of `forRound` (the current round when
-   * omitted); resolves once the answer is durable, and echoes it to every
-   * connection of theirs (a second tab shows it too).
+   * omitted); resolves once the answer is durable, and sends it to their other
+   * connections (a second tab shows it too). `origin`, the connection that
+   * voted, gets no echo: its ack says the answer was stored, and it knows the answer.
    */
-  async vote(participantId: string, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number): Promise<VoteResult> {
+  async vote(
+    participantId: string,
+    factor: number,
+    answer: Answer,
+    comment: string | null | undefined,
+    forRound?: number,
+    origin?: string
+  ): Promise<VoteResult> {
     this.assertAlive();
     requirePhase('vote', this.session.phase);
     if (forRound !== undefined && forRound !== this.session.round) {
@@ -398,7 +424,7 @@ export class SessionRoom {
     const answered = this.ballots.record(round, participantId, factor, { answer, comment: nextComment });
     if (!this.session.anonymous) this.dirtyParticipants.add(participantId);
     this.scheduleProgress();
-    this.fanout.toParticipant(this.code, participantId, 'ballot', { round, factor, answer, comment: nextComment });
+    this.fanout.toParticipantElsewhere(this.code, participantId, origin, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered };
   }
 
@@ -571,6 +597,7 @@ export class SessionRoom {
       removed.push(participantId);
       this.ballots.removeMember(participantId);
       this.members.delete(participantId);
+      this.names.remove(live.record.name);
       this.memberByTokenHash.delete(live.record.tokenHash);
       // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
       if (this.actionBoard.dots.removeVoter(participantId).length > 0) dotsChanged = true;
@@ -579,12 +606,25 @@ export class SessionRoom {
       this.events.participantRemoved(participantId);
       this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     }
+    // Once per batch (O(members)), however many left.
+    if (removed.length > 0) this.joinOrder = this.joinOrder.filter((m) => this.members.has(m.record.id));
     // Counts, arrivals, dot totals and progress once per batch, however many left.
     this.scheduleArrivals();
-    this.fanout.toAll(this.code, 'participantCount', this.members.size);
+    this.scheduleParticipantCount();
     if (dotsChanged) this.actionBoard.scheduleDotTotals();
     this.scheduleProgress();
     return removed;
+  }
+
+  /**
+   * The participant count goes to everyone (a broadcast to the whole room) at a bounded rate: the first change
+   * at the end of its turn, then at most one message per interval while people keep joining, the latest count
+   * always last. A join storm of 500 costs a handful of room-wide broadcasts, not 500.
+   */
+  private scheduleParticipantCount(): void {
+    this.coalesce.bounded('participantCount', ROOM_COUNTER_INTERVAL_MS, () => {
+      if (!this.deleted) this.fanout.toAll(this.code, 'participantCount', this.members.size);
+    });
   }
 
   /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */

@@ -20,6 +20,10 @@ export function recordingFanout() {
     toPresenters: record('presenters') as RoomFanout['toPresenters'],
     toParticipant: ((_code: string, id: string, event: string, ...args: unknown[]) =>
       void sent.push({ to: `participant:${id}`, event, args })) as RoomFanout['toParticipant'],
+    toParticipantElsewhere: ((_code: string, id: string, origin: string | undefined, event: string, ...args: unknown[]) =>
+      void sent.push({ to: `participant:${id}${origin ? ` except ${origin}` : ''}`, event, args })) as RoomFanout['toParticipantElsewhere'],
+    toFacilitatorsElsewhere: ((_code: string, origin: string | undefined, event: string, ...args: unknown[]) =>
+      void sent.push({ to: `facilitators${origin ? ` except ${origin}` : ''}`, event, args })) as RoomFanout['toFacilitatorsElsewhere'],
     toEachParticipant: ((_code: string, event: string) => void sent.push({ to: 'each', event, args: [] })) as RoomFanout['toEachParticipant'],
     disconnectParticipant: (_code, id) => void sent.push({ to: `participant:${id}`, event: '(disconnect)', args: [] }),
     disconnectAll: () => void sent.push({ to: 'all', event: '(disconnect)', args: [] })

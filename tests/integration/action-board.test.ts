@@ -4,7 +4,7 @@ import { createText, textOf as textById } from '../../src/lib/board/actions';
 import type { ExportJson } from '../../src/lib/domain/export';
 import { LIMITS, YJS_CLOSE } from '../../src/lib/protocol';
 import { addPoint, allTexts, textIn } from '../helpers/board';
-import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
+import { connectParticipant, connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
 import { getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession, type TestSession } from '../helpers/session';
 
@@ -214,13 +214,16 @@ describe('action board', () => {
     expect(errorCode(await p1.sendRaw('dot:cast', { actionId: '<script>', delta: 1 }))).toBe('bad_request');
     expect(errorCode(await p1.send('dot:cast', { actionId: x, delta: -1 }))).toBe('ok');
     expect(errorCode(await p1.send('dot:cast', { actionId: y, delta: 1 }))).toBe('ok');
-    expect(errorCode(await p2.send('dot:cast', { actionId: y, delta: 1 }))).toBe('ok');
+    // p2's second tab hears p2's dots; the casting tab has them in its ack (no echo).
+    const p2Other = await connectParticipant(server.url, session.code, session.people[1].joined.participantToken);
+    expect(await p2.send('dot:cast', { actionId: y, delta: 1 })).toEqual({ ok: true, data: { totals: { [y]: 2 }, mine: { [y]: 1 }, remaining: 2 } });
 
     await p2.waitForEvent('dotTotals', (t) => t[x] === 2 && t[y] === 2);
-    await p2.waitForEvent('dots', (d) => d.mine[y] === 1 && d.remaining === 2);
+    await p2Other.waitForEvent('dots', (d) => d.mine[y] === 1 && d.remaining === 2);
     await session.facilitator.waitForEvent('dotTotals', (t) => t[y] === 2);
     // Each voter hears only their own dots; the facilitator, who spent none, heard no one's.
-    expect(p2.events('dots').every((d) => Object.keys(d.mine).every((id) => id === y))).toBe(true);
+    expect(p2.events('dots')).toEqual([]);
+    expect(p2Other.events('dots').every((d) => Object.keys(d.mine).every((id) => id === y))).toBe(true);
     expect(session.facilitator.events('dots')).toEqual([]);
     const votes = (await exported(server.url, session)).actions.map((a) => [a.text, a.votes]);
     expect(votes).toEqual([

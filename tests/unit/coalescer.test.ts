@@ -64,12 +64,48 @@ describe('Coalescer', () => {
     expect(sent).toEqual(['b', 'a', 'a']);
   });
 
+  it('sends a bounded message at once, then at most once per interval, and never loses the last change', () => {
+    const loop = manualScheduler();
+    const c = new Coalescer<'totals'>(loop.scheduler);
+    let state = 0;
+    const sent: number[] = [];
+    const change = () => {
+      state++;
+      c.bounded('totals', 250, () => sent.push(state));
+    };
+    // The first change goes out at the end of its turn, not after an interval.
+    change();
+    loop.turn();
+    expect(sent).toEqual([1]);
+    // A storm of changes over the next interval: nothing until it ends, then the latest state once.
+    for (let i = 0; i < 100; i++) {
+      change();
+      loop.turn();
+      loop.advance(2);
+    }
+    expect(sent).toEqual([1]);
+    loop.advance(50);
+    expect(sent).toEqual([1, 101]);
+    // The last change of a storm is sent when its interval ends…
+    change();
+    loop.turn();
+    expect(sent).toEqual([1, 101]);
+    loop.advance(250);
+    expect(sent).toEqual([1, 101, 102]);
+    // …and a quiet interval ends the cooling: the next change goes out promptly again.
+    loop.advance(250);
+    change();
+    loop.turn();
+    expect(sent).toEqual([1, 101, 102, 103]);
+  });
+
   it('sends nothing after dispose (a deleted or unloaded session)', () => {
     const loop = manualScheduler();
     const c = new Coalescer<'a' | 'b'>(loop.scheduler);
     const sent: string[] = [];
     c.perTurn('a', () => sent.push('a'));
     c.throttled('b', 10, () => sent.push('b'));
+    c.bounded('a', 10, () => sent.push('a'));
     c.dispose();
     loop.turn();
     loop.advance(10);

@@ -49,6 +49,7 @@ function state(s: SessionRecord): RoomState {
     members,
     // Bob has a connection open, Ann none.
     isConnected: (id) => id === 'bob',
+    latest: (n) => [...members.values()].slice(-n),
     ballots,
     dots,
     hiddenComments: [{ round: 1, factor: 1, text: 'hidden' }],

@@ -307,6 +307,23 @@ export class SessionConnection {
     if (waiting) void this.vote(factor, waiting.answer, waiting.comment, waiting.round);
   }
 
+  /**
+   * Spends (1) or takes back (-1) a dot. The server sends this connection no `dots` echo: the ack holds
+   * the voter's own dots and the new total of that point (the other totals follow in `dotTotals`).
+   */
+  async castDot(actionId: string, delta: 1 | -1): Promise<Ack<AckData<'dot:cast'>>> {
+    const result = await this.send('dot:cast', { actionId, delta });
+    if (result.ok)
+      this.patch((snap) => {
+        const totals = { ...snap.dots.totals };
+        // Absent from the ack: no dots left on it, or totals hidden from this person (their map is empty anyway).
+        if (actionId in result.data.totals) totals[actionId] = result.data.totals[actionId];
+        else delete totals[actionId];
+        snap.dots = { totals, mine: result.data.mine, remaining: result.data.remaining };
+      });
+    return result;
+  }
+
   /** The facilitator hides a revealed comment from the room, or shows it again. */
   async hideComment(comment: HiddenComment, hidden: boolean): Promise<Ack<AckData<'comment:hide'>>> {
     const result = await this.send('comment:hide', { ...comment, hidden });

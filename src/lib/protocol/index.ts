@@ -52,7 +52,7 @@ export interface BallotEcho {
   answer: Answer;
   comment: string | null;
 }
-/** One's own dots: sent only to the voter's own sockets. */
+/** One's own dots: sent only to the voter's own sockets (not the one that cast the dot: its ack holds them). */
 export interface OwnDots {
   mine: Record<string, number>;
   remaining: number;
@@ -72,7 +72,7 @@ export interface ServerToClientEvents {
   /** Facilitator only: a participant was removed. */
   'participant:removed': (payload: { id: string }) => void;
   participantCount: (count: number) => void;
-  /** Only to the participant, on every connection of theirs: an answer of theirs was stored. */
+  /** Only to the participant, on their other connections (not the one that voted; it has the ack): an answer of theirs was stored. */
   ballot: (echo: BallotEcho) => void;
   /** On connect: the links this connection may show and share. */
   links: (links: SessionLinks) => void;
@@ -81,7 +81,7 @@ export interface ServerToClientEvents {
   settings: (settings: SessionSettings) => void;
   /** The receiver's own dots changed (sent only to that voter's sockets). */
   dots: (dots: OwnDots) => void;
-  /** Dot totals of the session, at most once per event-loop turn; to participants only while totals are shown. */
+  /** Dot totals of the session, at a bounded rate (the first change promptly, then at most every 250 ms, the last never lost); to participants only while totals are shown. */
   dotTotals: (totals: Record<string, number>) => void;
   /** Action points changed (created, edited, moved, merged, removed, restored): the changed records. */
   actions: (changed: ActionView[]) => void;
