@@ -83,7 +83,7 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[], options: {
   for (const r of data.rounds) for (const c of r.comments) comments.addRow([r.round, c.factor, titleOf(r, c.factor), c.text]);
   comments.getColumn(4).alignment = { wrapText: true, vertical: 'top' };
 
-  const actions = sheet(t.actions, [t.action, t.number, t.factor, t.owner, t.due, t.status, t.dots], [60, 6, 40, 20, 12, 10, 9]);
+  const actions = sheet(t.actions, [t.action, t.number, t.factor, t.columns.owner, t.columns.due, t.columns.status, t.dots], [60, 6, 40, 20, 12, 10, 9]);
   for (const a of sortedActions(data)) {
     const title = a.factor === null ? t.general : (data.factors.find((f) => f.number === a.factor)?.title ?? '');
     actions.addRow([a.text, a.factor, title, a.owner ?? '', a.due ? new Date(`${a.due}T00:00:00Z`) : null, words.actions.statuses[a.status], a.votes]);

@@ -44,6 +44,8 @@ interface ActionChangeOptions {
   writeWith?: (changed: ActionRecord[]) => Promise<unknown>;
   /** Undoes what sameTurn did, when the store refused the change. */
   undoSameTurn?: () => void;
+  /** A merge or its undo: the dots on the changed points now count for another point. */
+  movesDots?: boolean;
 }
 
 /** The commands that change the board's structure (their policy rows say in which phases). */
@@ -73,8 +75,8 @@ export class ActionBoard {
     private readonly ctx: ActionBoardContext,
     loaded: { actions: ActionRecord[]; dots: DotRecord[] }
   ) {
-    this.dots = new DotLedger(loaded.dots);
     this.actions = new ActionBoardState(loaded.actions, { visible: LIMITS.actionsPerSession, total: LIMITS.actionsPerSession * 2 });
+    this.dots = new DotLedger(loaded.dots, (actionId) => this.boardPointOf(actionId));
   }
 
   /** Dots left on points that went while their return failed (or before dots were returned at all) go back now, first in line. */
@@ -98,15 +100,17 @@ export class ActionBoard {
       requirePhase('dot:cast', this.ctx.session.record.phase);
       this.requireMember(identity);
       if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
-      const before = this.dots.own(voter, this.ctx.session.record.settings.dotsPerPerson).mine[actionId] ?? 0;
-      const count = this.dots.next(voter, actionId, delta, this.ctx.session.record.settings.dotsPerPerson);
-      await committed(this.ctx.store.setDots(this.ctx.id, voter, actionId, count), 'your dot');
+      // A dot taken back from a merged point may sit on one of its parts (where it was cast before the merge).
+      const heldOn = delta < 0 && this.boardPointOf(actionId) === actionId ? (this.dots.heldOn(voter, actionId) ?? actionId) : actionId;
+      const before = this.dots.countOf(voter, heldOn);
+      const count = this.dots.next(voter, heldOn, delta, this.ctx.session.record.settings.dotsPerPerson);
+      await committed(this.ctx.store.setDots(this.ctx.id, voter, heldOn, count), 'your dot');
       if (delta > 0 && !this.onBoard(actionId)) {
         // The point left the board while this dot was being stored (its dots were already given back): undo it.
-        await committed(this.ctx.store.setDots(this.ctx.id, voter, actionId, before), 'your dot');
+        await committed(this.ctx.store.setDots(this.ctx.id, voter, heldOn, before), 'your dot');
         throw new CommandError('not_found', 'That action point does not exist (any more).');
       }
-      this.dots.set(voter, actionId, count);
+      this.dots.set(voter, heldOn, count);
       this.sendOwnDots(voter, origin);
       this.scheduleDotTotals();
       return dotAckOf(voter, actionId, { session: this.ctx.session.record, dots: this.dots });
@@ -121,6 +125,14 @@ export class ActionBoard {
   private onBoard(actionId: string): boolean {
     const target = this.actions.get(actionId);
     return target !== undefined && !target.removed && target.mergedInto === null;
+  }
+
+  /** The point on the board a dot on `actionId` counts for: itself, the point it is merged into, or null (not on the board). */
+  private boardPointOf(actionId: string): string | null {
+    const record = this.actions.get(actionId);
+    if (record === undefined || record.removed) return null;
+    if (record.mergedInto === null) return actionId;
+    return this.onBoard(record.mergedInto) ? record.mergedInto : null;
   }
 
   ownDots(voterId: string) {
@@ -211,14 +223,17 @@ export class ActionBoard {
       throw error;
     }
     const voters = await this.returnStrayDots();
+    // A merge or its undo moves where the dots on the changed points count: their voters and the totals hear it.
+    if (options.movesDots) for (const record of changed) for (const voter of this.dots.votersOn(record.id)) voters.add(voter);
     if (changed.length > 0) this.ctx.fanout.toAll(this.ctx.code, 'actions', changed.map(toActionView));
     this.sendReturnedDots(voters);
     return changed;
   }
 
   /**
-   * Gives back every dot on a point that is not on the board (removed, merged,
-   * or gone in a change whose dot return the store refused before), however it
+   * Gives back every dot on a point that is not on the board (removed, part of a
+   * removed point, or gone in a change whose dot return the store refused before;
+   * a merged part keeps its dots for the point it is part of), however it
    * went: checked after every structural change and at load, against the whole
    * ledger (O(points with dots)), not only the points of the last command.
    * Dots go back only once the point is stored as gone (a refused removal keeps
@@ -227,7 +242,7 @@ export class ActionBoard {
   private async returnStrayDots(): Promise<Set<string>> {
     const returned = this.dots
       .actionsWithDots()
-      .filter((id) => !this.onBoard(id))
+      .filter((id) => this.boardPointOf(id) === null)
       .flatMap((id) => this.dots.planReturn(id));
     const voters = new Set<string>();
     if (returned.length === 0) return voters;
@@ -288,11 +303,11 @@ export class ActionBoard {
   }
 
   mergeAction(identity: Actor, sourceId: string, targetId: string): Promise<ActionRecord[]> {
-    return this.changeActions('action:merge', identity, (actor) => this.actions.merge(actor, sourceId, targetId));
+    return this.changeActions('action:merge', identity, (actor) => this.actions.merge(actor, sourceId, targetId), { movesDots: true });
   }
 
   unmergeAction(identity: Actor, id: string): Promise<ActionRecord[]> {
-    return this.changeActions('action:unmerge', identity, (actor) => this.actions.unmerge(actor, id));
+    return this.changeActions('action:unmerge', identity, (actor) => this.actions.unmerge(actor, id), { movesDots: true });
   }
 
   // ------------------------------------------------------------------ review of earlier sessions' actions

@@ -5,9 +5,19 @@ import type { DotRecord } from '../store/types';
 export const FACILITATOR_VOTER = 'facilitator';
 
 /**
+ * Which point on the board a stored dot counts for: the point itself, the point
+ * it was merged into, or null when it is not on the board at all (removed).
+ */
+export type BoardPointOf = (actionId: string) => string | null;
+
+/**
  * Who spent how many dots on which action point; keeps everyone within their
  * dots. Indexed both ways with running sums, so a dot costs O(1) and returning
  * the dots of a vanished point costs O(its voters), never O(everyone).
+ *
+ * Dots stay stored on the point they were cast on. A point merged into another
+ * keeps its dots, which count for the point it is part of (`boardPointOf`), so
+ * undoing the merge gives them back to the part without any record of the move.
  */
 export class DotLedger {
   /** voter → action → count */
@@ -17,7 +27,10 @@ export class DotLedger {
   private readonly spentBy = new Map<string, number>();
   private readonly totalOf = new Map<string, number>();
 
-  constructor(records: readonly DotRecord[] = []) {
+  constructor(
+    records: readonly DotRecord[] = [],
+    private readonly boardPointOf: BoardPointOf = (actionId) => actionId
+  ) {
     for (const r of records) if (r.count > 0) this.set(r.voterId, r.actionId, r.count);
   }
 
@@ -72,16 +85,37 @@ export class DotLedger {
     return max;
   }
 
-  totals(): Record<string, number> {
-    return Object.fromEntries(this.totalOf);
+  /** A voter's stored count on exactly that point (not its parts). */
+  countOf(voterId: string, actionId: string): number {
+    return this.byVoter.get(voterId)?.get(actionId) ?? 0;
   }
 
-  totalFor(actionId: string): number {
-    return this.totalOf.get(actionId) ?? 0;
+  /**
+   * Where a voter's dot on a board point is taken back from: the point itself
+   * while it holds one of theirs, else a part merged into it that does (O(their dots)).
+   */
+  heldOn(voterId: string, boardPoint: string): string | null {
+    if (this.countOf(voterId, boardPoint) > 0) return boardPoint;
+    for (const [actionId, count] of this.byVoter.get(voterId) ?? []) {
+      if (count > 0 && actionId !== boardPoint && this.boardPointOf(actionId) === boardPoint) return actionId;
+    }
+    return null;
+  }
+
+  /** The total of one board point, the dots on its merged parts included (what a dot's ack carries). */
+  totalFor(boardPoint: string): number {
+    let total = 0;
+    for (const [actionId, count] of this.totalOf) if (this.boardPointOf(actionId) === boardPoint) total += count;
+    return total;
+  }
+
+  /** Totals per board point, the dots on merged parts counted for the point they are part of. */
+  totals(): Record<string, number> {
+    return sumByBoardPoint(this.totalOf, this.boardPointOf);
   }
 
   own(voterId: string, limit: number): OwnDots {
-    return { mine: Object.fromEntries(this.byVoter.get(voterId) ?? []), remaining: Math.max(0, limit - this.spent(voterId)) };
+    return { mine: sumByBoardPoint(this.byVoter.get(voterId) ?? new Map(), this.boardPointOf), remaining: Math.max(0, limit - this.spent(voterId)) };
   }
 
   /** Totals with one voter's own dots (the facilitator's view; participants may get the totals hidden). */
@@ -96,14 +130,19 @@ export class DotLedger {
     return actions;
   }
 
+  /** Who has dots stored on exactly that point. */
+  votersOn(actionId: string): string[] {
+    return [...(this.byAction.get(actionId)?.keys() ?? [])];
+  }
+
   /** Every action point somebody has dots on. */
   actionsWithDots(): string[] {
     return [...this.byAction.keys()];
   }
 
   /**
-   * Gives back every dot spent on an action point that is no longer on the board
-   * (removed or merged). Returns the records that changed (count 0), for the store.
+   * Gives back every dot spent on an action point (one that is no longer on the
+   * board). Returns the records that changed (count 0), for the store.
    */
   returnAction(actionId: string): DotRecord[] {
     const changed = this.planReturn(actionId);
@@ -115,4 +154,14 @@ export class DotLedger {
   planReturn(actionId: string): DotRecord[] {
     return [...(this.byAction.get(actionId)?.keys() ?? [])].map((voterId) => ({ voterId, actionId, count: 0 }));
   }
+}
+
+/** Adds counts up per board point; counts on points that are not on the board are left out. */
+function sumByBoardPoint(counts: ReadonlyMap<string, number>, boardPointOf: BoardPointOf): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const [actionId, count] of counts) {
+    const point = boardPointOf(actionId);
+    if (point !== null) sums[point] = (sums[point] ?? 0) + count;
+  }
+  return sums;
 }

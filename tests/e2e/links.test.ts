@@ -48,7 +48,13 @@ suite('entry links in a fresh browser', () => {
 
   it('the facilitator link for another device steers the same session from a second browser', async () => {
     await facilitator.getByTestId('facilitator-link').click();
+    // The secret QR code needs its own click, under a warning (the laptop may be on the projector).
+    await facilitator.getByTestId('facilitator-qr-warning').waitFor();
+    expect(await facilitator.getByTestId('facilitator-qr').count()).toBe(0);
+    await facilitator.getByTestId('facilitator-qr-show').click();
     await facilitator.getByTestId('facilitator-qr').waitFor();
+    await facilitator.getByTestId('facilitator-qr-hide').click();
+    expect(await facilitator.getByTestId('facilitator-qr').count()).toBe(0);
     const href = await facilitator.getByTestId('facilitator-link-url').getAttribute('href');
     expect(href).toBe(created.facilitateUrl);
     const second = await e2e.newPage(DESKTOP);

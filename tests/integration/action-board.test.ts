@@ -261,13 +261,14 @@ describe('action board', () => {
     expect(errorCode(await participant.send('dot:cast', { actionId: two, delta: 1 }))).toBe('ok');
     expect(errorCode(await participant.send('dot:cast', { actionId: three, delta: 1 }))).toBe('ok');
     expect(errorCode(await facilitator.send('action:merge', { sourceId: two, targetId: one }))).toBe('ok');
-    // Both texts are kept (the merged point lists its part); the dot on the merged-away point went back to its voter.
+    // Both texts are kept (the merged point lists its part); the dot on the merged-away point counts for the merged point.
     expect((await exported(server.url, session)).actions.map((a) => [a.text, a.votes])).toEqual([
       ['three', 1],
-      ['one\ntwo', 0]
+      ['one\ntwo', 1]
     ]);
-    await participant.waitForEvent('dots', (d) => d.remaining === LIMITS.defaultDots - 1 && d.mine[two] === undefined);
+    await participant.waitForEvent('dots', (d) => d.remaining === LIMITS.defaultDots - 2 && d.mine[one] === 1 && d.mine[two] === undefined);
     expect(errorCode(await facilitator.send('action:remove', { actionId: three }))).toBe('ok');
+    expect(errorCode(await participant.send('dot:cast', { actionId: one, delta: -1 }))).toBe('ok');
     expect(await exportedTexts()).toEqual(['one\ntwo']);
     await participant.waitForEvent('dots', (d) => d.remaining === LIMITS.defaultDots && Object.keys(d.mine).length === 0);
     expect((await participant.state()).dots).toEqual({ totals: {}, mine: {}, remaining: LIMITS.defaultDots });
@@ -292,6 +293,53 @@ describe('action board', () => {
     }
     await advance(facilitator, 'closed');
     expect(errorCode(await facilitator.send('action:remove', { actionId: one }))).toBe('wrong_phase');
+  });
+
+  it('counts the dots of a merged point for the point it joined, and gives them back when the merge is undone', async () => {
+    const server = await startServer();
+    const session = await setupSession(server, { participants: 2 });
+    const { facilitator } = session;
+    const [ann, bob] = session.people.map((p) => p.client);
+    await advance(facilitator, 'voting', 'revealed', 'actions');
+    const one = await addPoint(facilitator, 1, 'one');
+    const two = await addPoint(ann, 2, 'two');
+    const cast = async (client: BoardClient, actionId: string, delta: 1 | -1) =>
+      expect(errorCode(await client.send('dot:cast', { actionId, delta }))).toBe('ok');
+    await cast(ann, two, 1);
+    await cast(ann, two, 1);
+    await cast(ann, one, 1);
+    await cast(bob, two, 1);
+    await cast(bob, two, 1);
+    const votes = async () => (await exported(server.url, session)).actions.map((a) => [a.text, a.votes]);
+
+    expect(errorCode(await facilitator.send('action:merge', { sourceId: two, targetId: one }))).toBe('ok');
+    // Everyone hears where the dots now count: the merged point holds all five, nobody got a dot back.
+    await facilitator.waitForEvent('dotTotals', (t) => t[one] === 5 && t[two] === undefined);
+    await ann.waitForEvent('dots', (d) => d.mine[one] === 3 && d.mine[two] === undefined && d.remaining === 0);
+    await bob.waitForEvent('dots', (d) => d.mine[one] === 2 && d.remaining === LIMITS.defaultDots - 2);
+    expect(await votes()).toEqual([['one\ntwo', 5]]);
+    // Bob takes one of his dots back from the merged point: it comes off the part where he had cast it.
+    expect(await bob.send('dot:cast', { actionId: one, delta: -1 })).toEqual({
+      ok: true,
+      data: { totals: { [one]: 4 }, mine: { [one]: 1 }, remaining: LIMITS.defaultDots - 1 }
+    });
+
+    expect(errorCode(await facilitator.send('action:unmerge', { actionId: two }))).toBe('ok');
+    // Undone: each dot is back on the point it was cast on.
+    await facilitator.waitForEvent('dotTotals', (t) => t[one] === 1 && t[two] === 3);
+    await ann.waitForEvent('dots', (d) => d.mine[one] === 1 && d.mine[two] === 2 && d.remaining === 0);
+    await bob.waitForEvent('dots', (d) => d.mine[two] === 1 && d.mine[one] === undefined);
+    expect(await votes()).toEqual([
+      ['one', 1],
+      ['two', 3]
+    ]);
+    expect((await ann.state()).dots).toEqual({ totals: { [one]: 1, [two]: 3 }, mine: { [one]: 1, [two]: 2 }, remaining: 0 });
+
+    // Removing a merged point gives back the dots of its parts too (it is no longer on the board).
+    expect(errorCode(await facilitator.send('action:merge', { sourceId: two, targetId: one }))).toBe('ok');
+    expect(errorCode(await facilitator.send('action:remove', { actionId: one }))).toBe('ok');
+    await ann.waitForEvent('dots', (d) => Object.keys(d.mine).length === 0 && d.remaining === LIMITS.defaultDots);
+    await bob.waitForEvent('dots', (d) => Object.keys(d.mine).length === 0 && d.remaining === LIMITS.defaultDots);
   });
 
   it('stops a removed participant from editing the board', async () => {

@@ -92,6 +92,31 @@ describe('DotLedger state', () => {
   });
 });
 
+describe('DotLedger with merged points', () => {
+  it('counts the dots on a part for the point it is part of, and finds where a voter holds one', () => {
+    const mergedInto = new Map<string, string | null>([['y', 'x']]);
+    const ledger = new DotLedger(
+      [
+        { voterId: 'ann', actionId: 'x', count: 1 },
+        { voterId: 'ann', actionId: 'y', count: 2 },
+        { voterId: 'bob', actionId: 'y', count: 1 },
+        { voterId: 'bob', actionId: 'gone', count: 1 }
+      ],
+      (id) => (id === 'gone' ? null : (mergedInto.get(id) ?? id))
+    );
+    expect(ledger.totals()).toEqual({ x: 4 });
+    expect(ledger.own('ann', 3)).toEqual({ mine: { x: 3 }, remaining: 0 });
+    expect(ledger.heldOn('ann', 'x')).toBe('x');
+    expect(ledger.heldOn('bob', 'x')).toBe('y');
+    expect(ledger.heldOn('cat', 'x')).toBeNull();
+    // Undone merge: each dot counts where it was cast again.
+    mergedInto.set('y', null);
+    expect(ledger.totals()).toEqual({ x: 1, y: 3 });
+    expect(ledger.own('ann', 3)).toEqual({ mine: { x: 1, y: 2 }, remaining: 0 });
+    expect(ledger.heldOn('bob', 'x')).toBeNull();
+  });
+});
+
 describe('DotLedger.returnAction', () => {
   it('gives every voter back the dots spent on a point that left the board, and reports the changes', () => {
     const ledger = new DotLedger([

@@ -388,7 +388,7 @@ describe('exportXlsx', () => {
     expect(first.getCell(15).value).toBe('zwak, verdeeld');
     expect(factors.getRow(7).getCell(6).value).toBeNull();
     const actions = book.getWorksheet('Actiepunten')!;
-    expect(actions.getRow(1).values).toEqual([undefined, 'Actie', 'Nr.', 'Factor', 'eigenaar', 'uiterlijk', 'status', 'Stippen']);
+    expect(actions.getRow(1).values).toEqual([undefined, 'Actie', 'Nr.', 'Factor', 'Eigenaar', 'Uiterlijk', 'Status', 'Stippen']);
     expect(actions.getRow(2).getCell(1).value).toBe('Second for factor one');
     expect(actions.getRow(2).getCell(7).value).toBe(5);
     const due = actions.getRow(3).getCell(5).value;

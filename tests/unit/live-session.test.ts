@@ -12,7 +12,7 @@ import { SessionRegistry } from '../../server/sessions/registry';
 import type { LiveSession } from '../../server/sessions/live-session';
 import type { Identity } from '../../server/sessions/projections';
 import { MemoryStore, emptyMemoryData, type MemoryData } from '../../server/store/memory';
-import { CommandError, type CommandName } from '../../src/lib/protocol';
+import { CommandError, LIMITS, type CommandName } from '../../src/lib/protocol';
 import { FaultyStore } from '../helpers/faulty-store';
 import { recordingFanout } from '../helpers/recording-fanout';
 
@@ -114,21 +114,28 @@ describe('LiveSession', () => {
     // The point goes, but the store refuses to give the dots back: they stay spent, as stored.
     store.failWrites(2, ['setDots']);
     await send(live, facilitator, 'action:remove', { actionId: 'pointaaa' });
-    expect(live.room.dotTotals()).toEqual({ pointaaa: 2 });
+    // (The totals count only points on the board; the ledger still holds the two dots.)
+    expect(live.room.dotTotals()).toEqual({});
+    expect(live.room.actionBoard.dots.actionsWithDots()).toEqual(['pointaaa']);
+    expect(live.room.actionBoard.ownDots('facilitator').remaining).toBe(LIMITS.defaultDots - 1);
     // The next change of the board, whatever it is, gives them back.
     await send(live, ann, 'action:update', { actionId: 'pointbbb', owner: 'Ann' });
-    expect(live.room.dotTotals()).toEqual({});
+    expect(live.room.actionBoard.dots.actionsWithDots()).toEqual([]);
 
     // A point gone with its dots still stored (an older database, a crash in between): returned at load.
     await send(live, ann, 'dot:cast', { actionId: 'pointbbb', delta: 1 });
     await send(live, ann, 'action:create', { actionId: 'pointccc', factor: 3 });
-    store.failWrites(1, ['setDots']);
+    // A merged part keeps its dot for the point it joined; removing that point takes the part off the board too.
     await send(live, facilitator, 'action:merge', { sourceId: 'pointbbb', targetId: 'pointccc' });
-    expect(live.room.dotTotals()).toEqual({ pointbbb: 1 });
+    expect(live.room.dotTotals()).toEqual({ pointccc: 1 });
+    store.failWrites(1, ['setDots']);
+    await send(live, facilitator, 'action:remove', { actionId: 'pointccc' });
+    expect(live.room.dotTotals()).toEqual({});
+    expect(live.room.actionBoard.dots.actionsWithDots()).toEqual(['pointbbb']);
     const again = await setup(data);
     const reloaded = (await again.registry.get(live.code))!;
-    for (let turn = 0; turn < 100 && Object.keys(reloaded.room.dotTotals()).length > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
-    expect(reloaded.room.dotTotals()).toEqual({});
+    for (let turn = 0; turn < 100 && reloaded.room.actionBoard.dots.actionsWithDots().length > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(reloaded.room.actionBoard.dots.actionsWithDots()).toEqual([]);
   });
 
   it('refuses a join that arrives while the lock of the door is still being written, and lets none in after it is acknowledged', async () => {

@@ -6,7 +6,7 @@ import type { Phase } from './phases';
 import type { ReviewItem, ReviewStatus } from './review';
 import type { Messages } from '../i18n/messages';
 import { humanDate, localDay } from './dates';
-import { roundShift } from './heatmap';
+import { factorMoves } from './movement';
 
 /** The export JSON of docs/contracts.md (extended with rounds and attention). */
 export interface ExportJson {
@@ -101,7 +101,7 @@ export function buildExport(input: ExportInput): ExportJson {
     actions: input.actions.map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 })),
     // Every revealed round: the comments of round 1 are not lost when round 2 is revealed.
     rounds: results.map((r, i) => {
-      const shift = i === 0 ? null : roundShift(results[i - 1].factors, r.factors);
+      const shift = i === 0 ? null : factorMoves(results[i - 1].factors, r.factors);
       return {
         round: r.round,
         voters: r.voters,

@@ -148,15 +148,3 @@ export function heatmapLayout(stats: readonly FactorStats[], themeOf: (factor: n
     bands
   };
 }
-
-/** Mean and consensus changes between two rounds, per factor. */
-export function roundShift(
-  before: readonly Pick<FactorStats, 'number' | 'mean' | 'consensus'>[],
-  after: readonly Pick<FactorStats, 'number' | 'mean' | 'consensus'>[]
-): { number: number; mean: number | null; consensus: number | null }[] {
-  return after.map((s) => {
-    const prior = before.find((b) => b.number === s.number);
-    const delta = (a: number | null | undefined, b: number | null) => (a === null || a === undefined || b === null ? null : Math.round((b - a) * 1000) / 1000);
-    return { number: s.number, mean: delta(prior?.mean, s.mean), consensus: delta(prior?.consensus, s.consensus) };
-  });
-}

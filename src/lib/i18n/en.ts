@@ -1,4 +1,5 @@
 import type { Messages } from './messages';
+import { counted } from '../domain/wording';
 
 /** English message catalogue; its shape is checked against the Dutch one. */
 export const en: Messages = {
@@ -32,6 +33,7 @@ export const en: Messages = {
     title: 'Join the session',
     name: 'Your name',
     namePlaceholder: 'Leave empty to join anonymously',
+    nameFull: (max: number) => `A name holds at most ${max} characters.`,
     group: 'Your background (optional)',
     noGroup: "I'd rather not say",
     submit: 'Join',
@@ -60,21 +62,21 @@ export const en: Messages = {
     lobby: 'Lobby: participants are arriving',
     voting: 'Scoring',
     revealed: 'Results',
-    actions: 'Actions',
+    actions: 'Action points',
     closed: 'Closed'
   },
   phase: {
     lobby: 'Waiting for the facilitator to start',
     voting: 'Scoring',
     revealed: 'Results',
-    actions: 'Actions',
+    actions: 'Action points',
     closed: 'Closed'
   },
   lobby: {
     waiting: "You're in! Wait for the facilitator to open voting.",
     you: 'You take part as',
     anonymous: 'Anonymous',
-    participants: (n: number) => (n === 1 ? '1 participant' : `${n} participants`)
+    participants: (n: number) => counted('en', n, { one: 'participant', other: 'participants' })
   },
   vote: {
     instructions: 'For each factor, say how far it is in place in your learning community now. You can change anything until voting closes.',
@@ -86,7 +88,7 @@ export const en: Messages = {
     commentsFull: (max: number) =>
       `This comment was not saved: your comments in this round hold at most ${max} characters together. Shorten this one or another comment.`,
     commentsFullSession: 'This comment was not saved: the comments of this round are full for the whole session. Your score counts.',
-    commentAfterScore: 'Choose a score first, then add a comment.',
+    commentAfterScore: 'Why this score? Your comment is saved once you choose a score.',
     findings: 'Findings from the research',
     tips: 'Tips: what now?',
     related: 'See also factor',
@@ -95,10 +97,13 @@ export const en: Messages = {
     paused: (s: string) => `Countdown paused (${s} left)`,
     closedNow: 'Voting is closed. Wait for the facilitator.',
     roundStarted: (n: number) => `Round ${n} has started: score again. Your answers from the previous round do not count here.`,
-    notSaved: (n: number) => `${n} answer(s) from the previous round were not sent, because a new round started.`,
-    lostClosed: (n: number) => `${n} answer(s) you gave offline were not saved: voting had closed in the meantime.`,
+    notSaved: (n: number) =>
+      `${counted('en', n, { one: 'answer', other: 'answers' })} from the previous round ${n === 1 ? 'was' : 'were'} not sent, because a new round started.`,
+    lostClosed: (n: number) =>
+      `${counted('en', n, { one: 'answer', other: 'answers' })} you gave offline ${n === 1 ? 'was' : 'were'} not saved: voting had closed in the meantime.`,
     scaleHint: 'Arrow keys move between the options.',
-    phoneHint: 'One factor per screen: choose a score and the next factor follows. Swipe, or tap a number, to go back.',
+    phoneHint:
+      'One factor per screen: choose a score and the next factor follows. To add a comment, tap the text box first: the factor then stays until you tap Next. Swipe, or tap a number, to go back.',
     jumpLabel: 'Factors',
     jumpTo: (n: number, title: string, done: boolean) => `Factor ${n}: ${title}${done ? ' (answered)' : ''}`,
     previous: 'Previous',
@@ -131,8 +136,8 @@ export const en: Messages = {
     openVoting: 'Open voting',
     countdown: 'Close automatically after (minutes, optional)',
     reveal: 'Reveal results',
-    secondRound: 'New voting round',
-    roundsFull: (max: number) => `A session holds at most ${max} voting rounds; this one has had them all.`,
+    secondRound: 'New round',
+    roundsFull: (max: number) => `A session holds at most ${max} rounds; this one has had them all.`,
     openActions: 'Go to action points',
     close: 'Close session',
     confirmClose: 'Close the session? Nobody can change anything afterwards; exports stay available.',
@@ -151,6 +156,8 @@ export const en: Messages = {
     facilitatorLink: 'Facilitator link for another device',
     facilitatorLinkHelp: 'With it you can also steer the session from your phone or a second laptop. Do not share it with participants.',
     showQr: 'Show as QR code',
+    secretQrWarning: (seconds: number) =>
+      `This QR code gives full facilitator access. Show it only on a screen the room cannot see (not on the projector); it disappears after ${seconds} seconds.`,
     hideQr: 'Hide QR code',
     timer: 'Countdown',
     extend: '+1 minute',
@@ -201,8 +208,8 @@ export const en: Messages = {
     reasonWeak: (mean: string) => `mean ${mean}`,
     reasonDivergent: (c: string) => `split: consensus ${c}`,
     reasonUnclear: (pct: string) => `unclear: ${pct} don't know`,
-    voters: (n: number) => (n === 1 ? '1 voter' : `${n} voters`),
-    share: (count: number, pct: string) => `${count} vote(s), ${pct}`,
+    voters: (n: number) => counted('en', n, { one: 'voter', other: 'voters' }),
+    share: (count: number, pct: string) => `${counted('en', count, { one: 'vote', other: 'votes' })}, ${pct}`,
     legend: 'Share of votes',
     table: 'Table of the results',
     groups: 'By background',
@@ -214,11 +221,13 @@ export const en: Messages = {
     withheld: (n: number, k: number) =>
       `Only ${n === 1 ? '1 person' : `${n} people`} voted in this round. Figures are shown from ${k} voters on, so that nobody’s scores can be traced; this round shows none.`,
     withheldFacilitator: 'Open another round when more people take part. A different minimum (k) can be set in the settings; it applies to later rounds only.',
-    shift: (from: number, to: number) => `Shift from round ${from} to ${to}`,
+    shift: (from: number, to: number) => `Round ${from} → ${to}: what moved most`,
+    barelyMoved: (n: number, meanStep: string, consensusStep: string) =>
+      `${counted('en', n, { one: 'factor', other: 'factors' })} barely moved (mean by less than ${meanStep}, consensus by less than ${consensusStep})`,
     round: (n: number) => `Round ${n}`,
     downloadSvg: 'Download SVG',
     downloadPng: 'Download PNG',
-    addAction: '+ action',
+    addAction: '+ action point',
     close: 'Close',
     named: 'Scores per person',
     comments: 'Comments',
@@ -231,8 +240,8 @@ export const en: Messages = {
   actions: {
     title: 'Action points',
     intro: 'Draft action points together for the weak and divergent factors. Everyone types at the same time.',
-    add: '+ Action point',
-    addFor: (n: number) => `+ action for factor ${n}`,
+    add: '+ Add an action point',
+    addFor: (n: number) => `+ action point for factor ${n}`,
     general: 'General',
     text: 'Action',
     owner: 'Owner',
@@ -241,8 +250,8 @@ export const en: Messages = {
     statuses: { open: 'open', doing: 'doing', done: 'done' },
     vote: 'Give a dot',
     unvote: 'Take a dot back',
-    votes: (n: number) => (n === 1 ? '1 dot' : `${n} dots`),
-    dotsLeft: (n: number) => `You have ${n} dot(s) left`,
+    votes: (n: number) => counted('en', n, { one: 'dot', other: 'dots' }),
+    dotsLeft: (n: number) => `You have ${counted('en', n, { one: 'dot', other: 'dots' })} left`,
     useTip: 'Start from a tip',
     editing: (names: string) => `${names} typing…`,
     readOnly: 'Read-only: the action board is not open for editing now.',
@@ -280,15 +289,17 @@ export const en: Messages = {
   community: {
     title: 'Learning community',
     createTitle: 'Follow a learning community over time',
-    createIntro: 'A community holds a series of sessions, so you can see how each factor moves from one session to the next.',
+    createIntro: 'A learning community holds a series of sessions, so you can see how each factor moves from one session to the next.',
     name: 'Name of the community',
     namePlaceholder: 'E.g. Greenport Vertical Farming LC',
-    create: 'Create a community',
+    create: 'Create a learning community',
     creating: 'Creating the community…',
     noToken: 'This browser has no key for this community. Open the community link you got when you created it.',
     keepLink: "Keep this page's link safe: it is the key to the community. Bookmark it or store it with the facilitator links.",
     sessions: 'Sessions',
     noSessions: 'No sessions yet. Start the first one below.',
+    allSessions: (n: number) => `Show all ${n} sessions`,
+    moreTasks: 'Enter a paper session, import a session, delete the learning community',
     live: 'live',
     paper: 'paper',
     imported: 'imported',
@@ -296,7 +307,8 @@ export const en: Messages = {
     compareIntro: "Choose two sessions: the table shows each factor's mean in both and how mean and consensus moved from the first to the second.",
     compareFrom: 'First session',
     compareTo: 'Second session',
-    comparing: (a: string, na: number, b: string, nb: number) => `${a} (${na} voters) → ${b} (${nb} voters)`,
+    comparing: (a: string, na: number, b: string, nb: number) =>
+      `${a} (${counted('en', na, { one: 'voter', other: 'voters' })}) → ${b} (${counted('en', nb, { one: 'voter', other: 'voters' })})`,
     importTitle: 'Import an earlier session',
     importIntro: 'Held a session on its own before this community existed, or on another server? Choose its export.json: its counts per factor join the trend.',
     importChoose: 'Choose export.json…',
@@ -320,8 +332,8 @@ export const en: Messages = {
     trendsIntro:
       'Mean (solid line, scale 1–5) and consensus (dashed line, scale 0–1) of each factor in every session with results, oldest first. Dotted lines mark the thresholds: weak below the mean threshold, divergent below the consensus threshold.',
     noTrend: 'The trend appears once a session has revealed its results or a paper session is entered.',
-    timesWeak: (n: number) => `weak in ${n} ${n === 1 ? 'session' : 'sessions'}`,
-    timesDivergent: (n: number) => `divergent in ${n} ${n === 1 ? 'session' : 'sessions'}`,
+    timesWeak: (n: number) => `weak in ${counted('en', n, { one: 'session', other: 'sessions' })}`,
+    timesDivergent: (n: number) => `divergent in ${counted('en', n, { one: 'session', other: 'sessions' })}`,
     change: 'Change of the mean',
     session: 'Session',
     date: 'Date',
@@ -368,8 +380,8 @@ export const en: Messages = {
     done: (n: number, total: number) => `${n} of ${total} discussed`,
     carriedFrom: (title: string, date: string) => `Carried over from ${title} (${date})`,
     saving: 'Saving…',
-    community: (name: string) => `Community: ${name}`,
-    openCommunity: 'Open the community page'
+    community: (name: string) => `Learning community: ${name}`,
+    openCommunity: 'Open the learning community’s page'
   },
   history: {
     title: 'Compare with an earlier session',
@@ -384,7 +396,7 @@ export const en: Messages = {
   presenter: {
     distribution: 'How the scores are spread',
     shift: (before: number, after: number) => `Round ${before} → ${after}: what moved most`,
-    noShift: 'No factor’s mean moved.',
+    noShift: 'No factor moved noticeably: mean and consensus stayed about the same.',
     arrivals: 'Who has joined',
     actions: 'Action points, most dots first',
     actionsInOrder: 'Action points',
@@ -411,7 +423,8 @@ export const en: Messages = {
   },
   closed: {
     title: 'This session is closed',
-    body: 'Thank you for taking part. The results and action points stay visible below.'
+    body: 'Thank you for taking part. The results and action points stay visible below.',
+    bodyHost: 'Nobody can change anything any more. The results and action points stay visible below, and the exports stay available.'
   },
   export: {
     results: 'Results',
@@ -449,6 +462,7 @@ export const en: Messages = {
     owner: 'owner',
     due: 'due',
     status: 'status',
+    columns: { owner: 'Owner', due: 'Due', status: 'Status' },
     dots: 'Dots',
     ballots: 'Answers',
     voter: 'Voter',
@@ -464,12 +478,12 @@ export const en: Messages = {
     session_full: 'This session is full.',
     joins_locked: 'This session is closed to new participants. Ask the facilitator to open the door again.',
     server_full: 'The server is full. Try again later.',
-    community_full: 'This community holds as many sessions of this kind as a community may; delete the community or start a new one.',
+    community_full: 'This learning community holds as many sessions of this kind as it may; delete the community or start a new one.',
     session_closed: 'This session is closed.',
     not_found: 'Not found.',
     no_dots_left: 'You have used all your dots. Take one back first.',
     comments_full: 'That comment was not saved: the comments of this round are full. Shorten one and try again.',
-    rounds_full: 'This session has had as many voting rounds as a session may hold.',
+    rounds_full: 'This session has had as many rounds as a session may hold.',
     wrong_phase: "That isn't possible in this phase of the session.",
     wrong_round: 'That answer belonged to an earlier round; score again for this round.',
     voting_closed: 'Voting is closed; your answer was not saved.',

@@ -1,5 +1,6 @@
 import { nl } from './nl';
 import { humanDate } from '../domain/dates';
+import { formatDecimal, intlTagOf } from '../domain/wording';
 import { en } from './en';
 import { LANGUAGES, DEFAULT_LANGUAGE, type Language } from '../domain/framework';
 import type { ErrorCode, ProtocolError } from '../protocol';
@@ -20,13 +21,12 @@ export function m(): Messages {
 
 /** BCP 47 tag for number and date formatting. */
 export function intlTag(language: Language = locale.language): string {
-  return language === 'nl' ? 'nl-NL' : 'en-GB';
+  return intlTagOf(language);
 }
 
 /** Formats a decimal for the current locale (e.g. 3,25 in Dutch). */
 export function formatNumber(value: number | null, digits = 2): string {
-  if (value === null) return '–';
-  return value.toLocaleString(intlTag(), { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return formatDecimal(locale.language, value, digits);
 }
 
 /** A share (0..1) as a whole percentage for the current locale (e.g. 40 %), or a dash. */

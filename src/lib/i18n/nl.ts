@@ -1,14 +1,16 @@
+import { counted } from '../domain/wording';
+
 /** Dutch (default) message catalogue. The English one must have the same shape. */
 export const nl = {
   app: {
     name: 'Seeds of Innovation',
-    tagline: 'Live werkbord voor learning communities',
+    tagline: 'Live werkbord voor lerende gemeenschappen',
     language: 'Taal',
     switchTo: 'English',
     skip: 'Naar de inhoud'
   },
   landing: {
-    intro: 'Scoor samen de 12 succesfactoren van jullie learning community, zie waar jullie het eens en oneens zijn, en maak direct actiepunten.',
+    intro: 'Scoor samen de 12 succesfactoren van jullie lerende gemeenschap, zie waar jullie het eens en oneens zijn, en maak direct actiepunten.',
     startTitle: 'Sessie starten',
     sessionTitle: 'Titel (optioneel)',
     sessionTitlePlaceholder: 'Bijv. Kwartaalsessie Greenport',
@@ -30,17 +32,18 @@ export const nl = {
     title: 'Doe mee aan de sessie',
     name: 'Je naam',
     namePlaceholder: 'Laat leeg om anoniem mee te doen',
+    nameFull: (max: number) => `Een naam heeft hooguit ${max} tekens.`,
     group: 'Je achtergrond (optioneel)',
     noGroup: 'Zeg ik liever niet',
     submit: 'Meedoen',
     joining: 'Aanmelden…',
     locked: 'Deze sessie is gesloten voor nieuwe deelnemers.',
-    lockedHelp: 'Deed je al mee op dit apparaat, dan kom je vanzelf terug. Anders: vraag de begeleider om de deur te openen en probeer het opnieuw.',
+    lockedHelp: 'Deed je al mee op dit apparaat, dan kom je vanzelf terug. Anders: vraag de facilitator om de deur te openen en probeer het opnieuw.',
     tryAgain: 'Opnieuw proberen',
     anonymousNote: (k: number) =>
-      `Anonieme sessie. Niemand — niet de begeleider, niet de andere deelnemers, niet het presentatiescherm — ziet jouw scores of welke antwoorden van jou zijn. Na de onthulling ziet iedereen alleen groepscijfers, en alleen waar minstens ${k} mensen een score gaven. De begeleider ziet de namen van wie meedoet (niet hun scores) en kan alle stembiljetten exporteren onder willekeurige labels, zonder namen.`,
+      `Anonieme sessie. Niemand — niet de facilitator, niet de andere deelnemers, niet het presentatiescherm — ziet jouw scores of welke antwoorden van jou zijn. Na de onthulling ziet iedereen alleen groepscijfers, en alleen waar minstens ${k} mensen een score gaven. De facilitator ziet de namen van wie meedoet (niet hun scores) en kan alle stembiljetten exporteren onder willekeurige labels, zonder namen.`,
     namedNote:
-      'Sessie op naam. Vóór de onthulling ziet niemand jouw scores. Na de onthulling ziet iedereen in deze sessie — de andere deelnemers, de begeleider en het presentatiescherm — de scores van ieder met naam, en de export van de begeleider vermeldt ze op naam.'
+      'Sessie op naam. Vóór de onthulling ziet niemand jouw scores. Na de onthulling ziet iedereen in deze sessie — de andere deelnemers, de facilitator en het presentatiescherm — de scores van ieder met naam, en de export van de facilitator vermeldt ze op naam.'
   },
   status: {
     connecting: 'Verbinden…',
@@ -58,7 +61,7 @@ export const nl = {
     lobby: 'Wachten tot de facilitator start',
     voting: 'Scoren',
     revealed: 'Resultaten',
-    actions: 'Acties',
+    actions: 'Actiepunten',
     closed: 'Afgesloten'
   },
   /** The phase as the facilitator and the presenter screen name it. */
@@ -66,26 +69,26 @@ export const nl = {
     lobby: 'Lobby: deelnemers komen binnen',
     voting: 'Scoren',
     revealed: 'Resultaten',
-    actions: 'Acties',
+    actions: 'Actiepunten',
     closed: 'Afgesloten'
   },
   lobby: {
     waiting: 'Je bent binnen! Wacht tot de facilitator de stemming opent.',
     you: 'Je doet mee als',
     anonymous: 'Anoniem',
-    participants: (n: number) => (n === 1 ? '1 deelnemer' : `${n} deelnemers`)
+    participants: (n: number) => counted('nl', n, { one: 'deelnemer', other: 'deelnemers' })
   },
   vote: {
-    instructions: 'Geef per factor aan in hoeverre die nu aanwezig is in jullie learning community. Je kunt alles aanpassen tot de stemming sluit.',
+    instructions: 'Geef per factor aan in hoeverre die nu aanwezig is in jullie lerende gemeenschap. Je kunt alles aanpassen tot de stemming sluit.',
     progress: (done: number, total: number) => `${done} van ${total} beantwoord`,
     groupProgress: (done: number, total: number) => `${done} van ${total} deelnemers klaar`,
     comment: 'Toelichting (optioneel)',
     commentPlaceholder: 'Waarom deze score?',
-    commentFull: (max: number) => `Een opmerking heeft hooguit ${max} tekens; de rest is niet overgenomen.`,
+    commentFull: (max: number) => `Een toelichting heeft hooguit ${max} tekens; de rest is niet overgenomen.`,
     commentsFull: (max: number) =>
-      `Deze opmerking is niet opgeslagen: je opmerkingen in deze ronde hebben samen hooguit ${max} tekens. Maak deze of een andere opmerking korter.`,
-    commentsFullSession: 'Deze opmerking is niet opgeslagen: de opmerkingen van deze ronde zitten vol voor de hele sessie. Je score telt wel.',
-    commentAfterScore: 'Kies eerst een score; daarna kun je toelichten.',
+      `Deze toelichting is niet opgeslagen: je toelichtingen in deze ronde hebben samen hooguit ${max} tekens. Maak deze of een andere toelichting korter.`,
+    commentsFullSession: 'Deze toelichting is niet opgeslagen: de toelichtingen van deze ronde zitten vol voor de hele sessie. Je score telt wel.',
+    commentAfterScore: 'Waarom deze score? Je toelichting wordt bewaard zodra je een score kiest.',
     findings: 'Bevindingen uit het onderzoek',
     tips: 'Tips: hoe nu verder?',
     related: 'Zie ook factor',
@@ -94,10 +97,13 @@ export const nl = {
     paused: (s: string) => `Aftellen gepauzeerd (${s} over)`,
     closedNow: 'De stemming is gesloten. Wacht op de facilitator.',
     roundStarted: (n: number) => `Ronde ${n} is begonnen: geef je scores opnieuw. Je antwoorden uit de vorige ronde tellen niet mee.`,
-    notSaved: (n: number) => `${n} antwoord(en) uit de vorige ronde zijn niet meer verstuurd, omdat er een nieuwe ronde begon.`,
-    lostClosed: (n: number) => `${n} antwoord(en) die je offline gaf zijn niet opgeslagen: de stemming was intussen gesloten.`,
+    notSaved: (n: number) =>
+      `${counted('nl', n, { one: 'antwoord', other: 'antwoorden' })} uit de vorige ronde ${n === 1 ? 'is' : 'zijn'} niet meer verstuurd, omdat er een nieuwe ronde begon.`,
+    lostClosed: (n: number) =>
+      `${counted('nl', n, { one: 'antwoord', other: 'antwoorden' })} die je offline gaf ${n === 1 ? 'is' : 'zijn'} niet opgeslagen: de stemming was intussen gesloten.`,
     scaleHint: 'Pijltoetsen wisselen tussen de opties.',
-    phoneHint: 'Eén factor per scherm: kies een score en de volgende factor verschijnt. Veeg of tik op een nummer om terug te gaan.',
+    phoneHint:
+      'Eén factor per scherm: kies een score en de volgende factor verschijnt. Wil je iets toelichten, tik dan eerst in het tekstvak: dan blijft de factor staan tot je op Volgende tikt. Veeg of tik op een nummer om terug te gaan.',
     jumpLabel: 'Factoren',
     jumpTo: (n: number, title: string, done: boolean) => `Factor ${n}: ${title}${done ? ' (beantwoord)' : ''}`,
     previous: 'Vorige',
@@ -130,8 +136,8 @@ export const nl = {
     openVoting: 'Open de stemming',
     countdown: 'Sluit automatisch na (minuten, optioneel)',
     reveal: 'Toon resultaten',
-    secondRound: 'Nieuwe stemronde',
-    roundsFull: (max: number) => `Een sessie heeft hooguit ${max} stemrondes; deze heeft ze allemaal gehad.`,
+    secondRound: 'Nieuwe ronde',
+    roundsFull: (max: number) => `Een sessie heeft hooguit ${max} rondes; deze heeft ze allemaal gehad.`,
     openActions: 'Naar actiepunten',
     close: 'Sessie afsluiten',
     confirmClose: 'Sessie afsluiten? Daarna kan niemand meer wijzigen; exports blijven beschikbaar.',
@@ -150,6 +156,8 @@ export const nl = {
     facilitatorLink: 'Facilitatorlink voor een ander apparaat',
     facilitatorLinkHelp: 'Hiermee kun je ook vanaf je telefoon of een tweede laptop de sessie besturen. Deel hem niet met deelnemers.',
     showQr: 'Toon als QR-code',
+    secretQrWarning: (seconds: number) =>
+      `Deze QR-code geeft volledige toegang als facilitator. Toon hem alleen op een scherm dat de zaal niet ziet (niet op de beamer); hij verdwijnt na ${seconds} seconden.`,
     hideQr: 'Verberg QR-code',
     timer: 'Aftellen',
     extend: '+1 minuut',
@@ -200,8 +208,8 @@ export const nl = {
     reasonWeak: (mean: string) => `gemiddelde ${mean}`,
     reasonDivergent: (c: string) => `verdeeld: consensus ${c}`,
     reasonUnclear: (pct: string) => `onduidelijk: ${pct} weet het niet`,
-    voters: (n: number) => (n === 1 ? '1 stemmer' : `${n} stemmers`),
-    share: (count: number, pct: string) => `${count} stem(men), ${pct}`,
+    voters: (n: number) => counted('nl', n, { one: 'stemmer', other: 'stemmers' }),
+    share: (count: number, pct: string) => `${counted('nl', count, { one: 'stem', other: 'stemmen' })}, ${pct}`,
     legend: 'Aandeel van de stemmen',
     table: 'Tabel met de resultaten',
     groups: 'Per achtergrond',
@@ -214,11 +222,13 @@ export const nl = {
       `In deze ronde stemden maar ${n === 1 ? '1 persoon' : `${n} mensen`}. Cijfers worden pas vanaf ${k} stemmers getoond, zodat niemands scores te herleiden zijn; deze ronde toont er geen.`,
     withheldFacilitator:
       'Open een nieuwe ronde als er meer mensen meedoen. In de instellingen kan een ander minimum (k) gekozen worden; dat geldt alleen voor latere rondes.',
-    shift: (from: number, to: number) => `Verschuiving van ronde ${from} naar ${to}`,
+    shift: (from: number, to: number) => `Ronde ${from} → ${to}: wat het meest bewoog`,
+    barelyMoved: (n: number, meanStep: string, consensusStep: string) =>
+      `${counted('nl', n, { one: 'factor', other: 'factoren' })} veranderde${n === 1 ? '' : 'n'} nauwelijks (gemiddelde minder dan ${meanStep}, consensus minder dan ${consensusStep})`,
     round: (n: number) => `Ronde ${n}`,
     downloadSvg: 'Download SVG',
     downloadPng: 'Download PNG',
-    addAction: '+ actie',
+    addAction: '+ actiepunt',
     close: 'Sluiten',
     named: 'Scores per persoon',
     comments: 'Toelichtingen',
@@ -231,8 +241,8 @@ export const nl = {
   actions: {
     title: 'Actiepunten',
     intro: 'Werk samen aan actiepunten voor de zwakke en verdeelde factoren. Iedereen typt tegelijk mee.',
-    add: '+ actie toevoegen',
-    addFor: (n: number) => `+ actie voor factor ${n}`,
+    add: '+ actiepunt toevoegen',
+    addFor: (n: number) => `+ actiepunt voor factor ${n}`,
     general: 'Algemeen',
     text: 'Actie',
     owner: 'Eigenaar',
@@ -241,8 +251,8 @@ export const nl = {
     statuses: { open: 'open', doing: 'bezig', done: 'klaar' },
     vote: 'Stip geven',
     unvote: 'Stip terugnemen',
-    votes: (n: number) => (n === 1 ? '1 stip' : `${n} stippen`),
-    dotsLeft: (n: number) => `Je hebt nog ${n} stip(pen)`,
+    votes: (n: number) => counted('nl', n, { one: 'stip', other: 'stippen' }),
+    dotsLeft: (n: number) => `Je hebt nog ${counted('nl', n, { one: 'stip', other: 'stippen' })}`,
     useTip: 'Gebruik een tip als startpunt',
     editing: (names: string) => `${names} typt…`,
     readOnly: 'Alleen-lezen: het actiebord is nu niet open voor bewerken.',
@@ -255,20 +265,20 @@ export const nl = {
     pending: (n: number) => (n === 1 ? '1 wijziging wacht op de verbinding' : `${n} wijzigingen wachten op de verbinding`),
     votesHidden: 'Aantal stippen nog verborgen',
     sortByDots: 'Sorteer op stippen',
-    totalsHidden: 'De begeleider toont de stippen later, zodat niemand alleen de groep volgt.',
+    totalsHidden: 'De facilitator toont de stippen later, zodat niemand alleen de groep volgt.',
     hideTotals: 'Verberg de stippen voor deelnemers tot ik ze toon',
     dismiss: 'OK',
     undo: 'Ongedaan maken',
     removedTitle: 'Verwijderde actiepunten',
     confirmRemove: 'Dit actiepunt met tekst en stippen verwijderen? Je kunt het ongedaan maken.',
     confirm: 'Verwijder',
-    cancel: 'Annuleer',
+    cancel: 'Annuleren',
     mergeButton: 'Samenvoegen',
     mergeInto: 'Voeg dit punt samen met',
     parts: 'Samengevoegd:',
     unmerge: 'Samenvoegen ongedaan maken',
     tips: 'Begin bij een tip uit het onderzoek:',
-    unsavedTitle: 'Niet bewaard.',
+    unsavedTitle: 'Niet opgeslagen.',
     unsavedBody:
       'De sessie werd gesloten voordat deze tekst, die je offline typte, de server bereikte. Hij staat alleen op deze pagina: kopieer hem als je hem wilt houden.',
     copyUnsaved: 'Kopieer de tekst',
@@ -281,15 +291,17 @@ export const nl = {
   community: {
     title: 'Lerende gemeenschap',
     createTitle: 'Volg een lerende gemeenschap door de tijd',
-    createIntro: 'Een gemeenschap bundelt een reeks sessies, zodat je ziet hoe elke factor van sessie tot sessie verandert.',
+    createIntro: 'Een lerende gemeenschap bundelt een reeks sessies, zodat je ziet hoe elke factor van sessie tot sessie verandert.',
     name: 'Naam van de gemeenschap',
     namePlaceholder: 'Bijv. Greenport Vertical Farming LC',
     create: 'Gemeenschap aanmaken',
     creating: 'Gemeenschap wordt aangemaakt…',
     noToken: 'Deze browser heeft geen sleutel voor deze gemeenschap. Open de gemeenschapslink die je kreeg bij het aanmaken.',
-    keepLink: 'Bewaar de link van deze pagina goed: dat is de sleutel van de gemeenschap. Zet hem bij je bladwijzers of bij de begeleiderslinks.',
+    keepLink: 'Bewaar de link van deze pagina goed: dat is de sleutel van de gemeenschap. Zet hem bij je bladwijzers of bij de facilitatorlinks.',
     sessions: 'Sessies',
     noSessions: 'Nog geen sessies. Start hieronder de eerste.',
+    allSessions: (n: number) => `Toon alle ${n} sessies`,
+    moreTasks: 'Papieren sessie invoeren, sessie importeren, lerende gemeenschap verwijderen',
     live: 'live',
     paper: 'papier',
     imported: 'geïmporteerd',
@@ -298,7 +310,8 @@ export const nl = {
       'Kies twee sessies: de tabel toont per factor het gemiddelde in beide en hoe gemiddelde en consensus veranderden van de eerste naar de tweede.',
     compareFrom: 'Eerste sessie',
     compareTo: 'Tweede sessie',
-    comparing: (a: string, na: number, b: string, nb: number) => `${a} (${na} stemmers) → ${b} (${nb} stemmers)`,
+    comparing: (a: string, na: number, b: string, nb: number) =>
+      `${a} (${counted('nl', na, { one: 'stemmer', other: 'stemmers' })}) → ${b} (${counted('nl', nb, { one: 'stemmer', other: 'stemmers' })})`,
     importTitle: 'Importeer een eerdere sessie',
     importIntro:
       'Een sessie gehouden voordat deze gemeenschap bestond, of op een andere server? Kies haar export.json: de aantallen per factor tellen mee in de trend.',
@@ -308,7 +321,7 @@ export const nl = {
     importInvalid: 'Dit bestand is niet de export.json van een sessie.',
     calendar: 'Deadlines (agenda, .ics)',
     deleteTitle: 'Verwijder deze gemeenschap',
-    deleteIntro: 'Verwijdert de gemeenschap met alle sessies erin, hun resultaten, opmerkingen en actiepunten. Dit kan niet ongedaan worden gemaakt.',
+    deleteIntro: 'Verwijdert de gemeenschap met alle sessies erin, hun resultaten, toelichtingen en actiepunten. Dit kan niet ongedaan worden gemaakt.',
     deleteAsk: 'Verwijder de gemeenschap…',
     deleteConfirm: 'Ja, verwijder alles',
     deleteCancel: 'Annuleren',
@@ -318,13 +331,13 @@ export const nl = {
     newSession: 'Start de volgende sessie',
     newSessionTitle: 'Titel van de volgende sessie (optioneel)',
     starting: 'Sessie wordt gestart…',
-    named: 'Toon scores met naam na het onthullen',
+    named: 'Scores op naam tonen na de onthulling',
     trends: 'Verloop per factor',
     trendsIntro:
       'Gemiddelde (doorgetrokken lijn, schaal 1–5) en consensus (gestreepte lijn, schaal 0–1) van elke factor in elke sessie met resultaten, oudste eerst. Stippellijnen tonen de drempels: zwak onder de drempel voor het gemiddelde, verdeeld onder de drempel voor consensus.',
     noTrend: 'Het verloop verschijnt zodra een sessie haar resultaten heeft onthuld of een papieren sessie is ingevoerd.',
-    timesWeak: (n: number) => `zwak in ${n} ${n === 1 ? 'sessie' : 'sessies'}`,
-    timesDivergent: (n: number) => `verdeeld in ${n} ${n === 1 ? 'sessie' : 'sessies'}`,
+    timesWeak: (n: number) => `zwak in ${counted('nl', n, { one: 'sessie', other: 'sessies' })}`,
+    timesDivergent: (n: number) => `verdeeld in ${counted('nl', n, { one: 'sessie', other: 'sessies' })}`,
     change: 'Verandering van het gemiddelde',
     session: 'Sessie',
     date: 'Datum',
@@ -341,7 +354,7 @@ export const nl = {
     paperName: 'Titel (optioneel)',
     paperDate: 'Datum van de sessie',
     factor: 'Factor',
-    unknown: 'Weet ik niet',
+    unknown: 'Weet niet',
     paperSave: 'Papieren sessie opslaan',
     paperSaving: 'Opslaan…',
     paperSaved: 'De papieren sessie is opgeslagen en telt mee in het verloop.',
@@ -353,7 +366,7 @@ export const nl = {
   review: {
     title: 'Sinds de vorige keer',
     decidedElsewhere:
-      'Een andere sessie van deze community heeft over dit punt al besloten (klaar, vervallen of daar meegenomen). Laad de pagina opnieuw om de lijst van nu te zien.',
+      'Een andere sessie van deze lerende gemeenschap heeft over dit punt al besloten (klaar, vervallen of daar meegenomen). Laad de pagina opnieuw om de lijst van nu te zien.',
     sinceLastTime: (title: string, date: string) => `Sinds de vorige keer: vergeleken met ${title} (${date})`,
     intro: (n: number) =>
       n === 1
@@ -372,8 +385,8 @@ export const nl = {
     done: (n: number, total: number) => `${n} van ${total} besproken`,
     carriedFrom: (title: string, date: string) => `Meegenomen uit ${title} (${date})`,
     saving: 'Opslaan…',
-    community: (name: string) => `Gemeenschap: ${name}`,
-    openCommunity: 'Open de pagina van de gemeenschap'
+    community: (name: string) => `Lerende gemeenschap: ${name}`,
+    openCommunity: 'Open de pagina van de lerende gemeenschap'
   },
   history: {
     title: 'Vergelijk met een eerdere sessie',
@@ -388,7 +401,7 @@ export const nl = {
   presenter: {
     distribution: 'Hoe de scores verdeeld zijn',
     shift: (before: number, after: number) => `Ronde ${before} → ${after}: wat het meest bewoog`,
-    noShift: 'Het gemiddelde van geen enkele factor veranderde.',
+    noShift: 'Geen factor veranderde merkbaar: gemiddelde en consensus bleven vrijwel gelijk.',
     arrivals: 'Wie er al is',
     actions: 'Actiepunten, meeste stippen eerst',
     actionsInOrder: 'Actiepunten',
@@ -416,7 +429,9 @@ export const nl = {
   },
   closed: {
     title: 'Deze sessie is afgesloten',
-    body: 'Bedankt voor je bijdrage. De resultaten en actiepunten blijven hieronder zichtbaar.'
+    body: 'Bedankt voor je bijdrage. De resultaten en actiepunten blijven hieronder zichtbaar.',
+    /** The facilitator ran the session: no thanks for taking part. */
+    bodyHost: 'Niemand kan nog iets wijzigen. De resultaten en actiepunten blijven hieronder zichtbaar en de exports blijven beschikbaar.'
   },
   export: {
     results: 'Resultaten',
@@ -454,6 +469,8 @@ export const nl = {
     owner: 'eigenaar',
     due: 'uiterlijk',
     status: 'status',
+    /** Column headers of the spreadsheet (capitalised; the words above run inside sentences). */
+    columns: { owner: 'Eigenaar', due: 'Uiterlijk', status: 'Status' },
     dots: 'Stippen',
     ballots: 'Antwoorden',
     voter: 'Stemmer',
@@ -467,14 +484,14 @@ export const nl = {
     network: 'Geen verbinding met de server.',
     rate_limited: 'Even rustig aan: te veel verzoeken. Probeer het zo opnieuw.',
     session_full: 'Deze sessie zit vol.',
-    joins_locked: 'Deze sessie is gesloten voor nieuwe deelnemers. Vraag de begeleider om de deur weer te openen.',
+    joins_locked: 'Deze sessie is gesloten voor nieuwe deelnemers. Vraag de facilitator om de deur weer te openen.',
     server_full: 'De server is vol. Probeer het later opnieuw.',
-    community_full: 'Deze community bevat al zoveel sessies van deze soort als een community mag hebben; verwijder de community of begin een nieuwe.',
+    community_full: 'Deze lerende gemeenschap bevat al zoveel sessies van deze soort als mag; verwijder de gemeenschap of begin een nieuwe.',
     session_closed: 'Deze sessie is afgesloten.',
     not_found: 'Niet gevonden.',
     no_dots_left: 'Je stippen zijn op. Neem er eerst een terug.',
-    comments_full: 'Die opmerking is niet opgeslagen: de opmerkingen van deze ronde zitten vol. Maak er een korter en probeer opnieuw.',
-    rounds_full: 'Deze sessie heeft al zoveel stemrondes gehad als een sessie mag hebben.',
+    comments_full: 'Die toelichting is niet opgeslagen: de toelichtingen van deze ronde zitten vol. Maak er een korter en probeer opnieuw.',
+    rounds_full: 'Deze sessie heeft al zoveel rondes gehad als een sessie mag hebben.',
     wrong_phase: 'Dat kan niet in deze fase van de sessie.',
     wrong_round: 'Dat antwoord hoorde bij een eerdere ronde; geef je score opnieuw voor deze ronde.',
     voting_closed: 'De stemming is gesloten; je antwoord is niet opgeslagen.',
