@@ -57,6 +57,9 @@ suite('entry links in a fresh browser', () => {
     expect(await facilitator.getByTestId('facilitator-qr').count()).toBe(0);
     const href = await facilitator.getByTestId('facilitator-link-url').getAttribute('href');
     expect(href).toBe(created.facilitateUrl);
+    // The key itself is never written on the (possibly projected) screen: the link and copy button hold it.
+    const token = created.facilitateUrl.split('#token=')[1];
+    expect(await facilitator.locator('body').innerText()).not.toContain(token);
     const second = await e2e.newPage(DESKTOP);
     await second.goto(href!);
     await expect.poll(() => textOf(second, 'session-code')).toBe(created.code);

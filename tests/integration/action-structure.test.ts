@@ -152,16 +152,22 @@ describe('action board structure', () => {
     await bob.send('dot:cast', { actionId: b, delta: 1 });
     await facilitator.send('dot:cast', { actionId: b, delta: 1 });
     expect((await exported(server.url, session)).actions.map((x) => x.votes)).toEqual([1, 3]);
+    // A merge keeps the dots: those on the part count for the point it joined (undoing the merge gives them back to the part).
     expect(errorCode(await facilitator.send('action:merge', { sourceId: b, targetId: a }))).toBe('ok');
-    expect((await exported(server.url, session)).actions.map((x) => x.votes)).toEqual([1]);
-    for (const client of [ann, bob, facilitator]) await client.waitForEvent('dotTotals', (t) => t[b] === undefined && t[a] === 1);
-    expect((await facilitator.state()).dots.remaining).toBe(LIMITS.defaultDots);
-    expect((await bob.state()).dots.remaining).toBe(LIMITS.defaultDots);
-    // Dots cannot be spent on a point that is not on the board.
+    expect((await exported(server.url, session)).actions.map((x) => x.votes)).toEqual([4]);
+    for (const client of [ann, bob, facilitator]) await client.waitForEvent('dotTotals', (t) => t[b] === undefined && t[a] === 4);
+    expect((await facilitator.state()).dots.remaining).toBe(LIMITS.defaultDots - 1);
+    expect((await bob.state()).dots.remaining).toBe(LIMITS.defaultDots - 1);
+    // Dots cannot be spent on a point that is not on the board itself.
     expect(errorCode(await bob.send('dot:cast', { actionId: b, delta: 1 }))).toBe('not_found');
-    // A removed participant's dots go too.
+    // A removed participant's dots go too, those on the merged part included.
     expect(errorCode(await facilitator.send('participant:remove', { participantId: session.people[0].joined.participantId }))).toBe('ok');
+    await bob.waitForEvent('dotTotals', (t) => t[a] === 2);
+    expect((await exported(server.url, session)).actions.map((x) => x.votes)).toEqual([2]);
+    // A point that leaves the board gives back every dot on it and on its parts.
+    expect(errorCode(await facilitator.send('action:remove', { actionId: a }))).toBe('ok');
     await bob.waitForEvent('dotTotals', (t) => Object.keys(t).length === 0);
-    expect((await exported(server.url, session)).actions.map((x) => x.votes)).toEqual([0]);
+    expect((await bob.state()).dots.remaining).toBe(LIMITS.defaultDots);
+    expect((await facilitator.state()).dots.remaining).toBe(LIMITS.defaultDots);
   });
 });
