@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { CompiledQuery } from 'kysely';
-import { migrate } from './pg-migrations';
+import { migratePostgres } from './migrations';
 import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
-import { StoreUnusableError } from './sqlite-check';
+import { StoreUnusableError } from './unusable';
 import { SqlStore, type SqlDriver } from './sql-store';
 import type { Executor, Row } from './schema';
 
@@ -151,7 +151,7 @@ export class PostgresStore extends SqlStore {
     // An idle connection that breaks (the server restarted) must not crash the process; the next use reconnects.
     pool.on('error', (error) => console.error('store: an idle PostgreSQL connection failed:', error.message));
     try {
-      await migrate(pool);
+      await migratePostgres(pool);
       await fillPaperFigures(pool);
     } catch (error) {
       await pool.end().catch(() => undefined);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CompiledQuery } from 'kysely';
 import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
-import { MIGRATIONS } from './migrations';
+import { migrateSqlite } from './migrations';
 import { checkDatabaseFile, checkOpenDatabase, StoreUnusableError } from './sqlite-check';
 import { SqlStore, type SqlDriver } from './sql-store';
 import type { Executor, Row } from './schema';
@@ -117,7 +117,7 @@ function openFile(options: { dataDir: string; synchronous?: Synchronous }, file:
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     checkOpenDatabase(db, file);
-    prepare(db);
+    prepare(db, file);
     return db;
   } catch (error) {
     db?.close();
@@ -129,19 +129,13 @@ function openFile(options: { dataDir: string; synchronous?: Synchronous }, file:
 function openMemory(from?: Buffer): Database.Database {
   const db = new Database(from ?? ':memory:');
   db.pragma('foreign_keys = ON');
-  prepare(db);
+  prepare(db, ':memory:');
   return db;
 }
 
 /** Migrates, then fills what a migration left to JavaScript: before the store serves anything. */
-function prepare(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+function prepare(db: Database.Database, file: string): void {
+  migrateSqlite(db, file);
   fillPaperFigures(db);
 }
 
