@@ -62,6 +62,24 @@ type Compilable = { compile(): CompiledQuery };
 
 const ignore = () => undefined;
 
+/**
+ * Statements of the hot path built once per dialect and size and kept for the process (their SQL depends on
+ * nothing else): building a many-row upsert with Kysely costs more than running it, and a store opened anew
+ * (a restart, a test) would otherwise build each size again.
+ */
+const statements = new Map<string, CompiledQuery>();
+
+function cached(key: string, build: () => CompiledQuery): CompiledQuery {
+  let statement = statements.get(key);
+  if (!statement) {
+    // Bounded: the touch statement has one size per number of sessions in a commit.
+    if (statements.size >= 1024) statements.clear();
+    statement = build();
+    statements.set(key, statement);
+  }
+  return statement;
+}
+
 /** What a queued write runs against: the writing connection, inside the batch's transaction. */
 interface Tx {
   run(query: Compilable): Promise<Row[]>;
@@ -169,6 +187,9 @@ export class SqlStore implements Store {
         const batch = this.queue;
         this.queue = [];
         await this.commit(batch);
+        // The writes its acknowledgements set off come in this turn (on SQLite the commit took no turn at all): let
+        // them, and what else arrives by the next turn, join the next batch instead of committing alone.
+        if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
       }
     } finally {
       this.flushing = false;
@@ -245,15 +266,15 @@ export class SqlStore implements Store {
         }
       }
       // Marking the session as active once per commit, not once per vote, spares an index update per vote.
-      if (touched.size > 0)
-        await tx.run(
-          this.db
-            .updateTable('sessions')
-            .set({ updated_at: Date.now() })
-            .where('id', 'in', [...touched])
-        );
+      if (touched.size > 0) await tx.run({ compile: () => ({ ...this.touchStatement(touched.size), parameters: [Date.now(), ...touched] }) });
       return settle;
     }, fenced);
+  }
+
+  /** `UPDATE sessions SET updated_at = ? WHERE id IN (…)` for `count` ids, built once per count (every commit runs one). */
+  private touchStatement(count: number): CompiledQuery {
+    const ids = Array.from({ length: count }, () => '');
+    return cached(`${this.driver.dialect} touch ${count}`, () => this.db.updateTable('sessions').set({ updated_at: 0 }).where('id', 'in', ids).compile());
   }
 
   /** Reads see every write called before them (they wait for it to settle). */
@@ -475,17 +496,14 @@ export class SqlStore implements Store {
     }
   }
 
-  private readonly answerStatements = new Map<number, CompiledQuery>();
-
   /**
    * The upsert of `rows` answers, built once per row count: the hot path of a loaded room, where building
    * the query anew for every batch cost more than running it. Its parameters are the rows' columns, row by row.
    */
   private answerStatement(rows: number): CompiledQuery {
-    let statement = this.answerStatements.get(rows);
-    if (!statement) {
-      const row = { session_id: '', round: 0, participant_id: '', factor: 0, answer: '', comment: null, updated_at: 0 };
-      statement = this.db
+    const row = { session_id: '', round: 0, participant_id: '', factor: 0, answer: '', comment: null, updated_at: 0 };
+    return cached(`${this.driver.dialect} answers ${rows}`, () =>
+      this.db
         .insertInto('answers')
         .values(Array.from({ length: rows }, () => row))
         .onConflict((oc) =>
@@ -495,10 +513,8 @@ export class SqlStore implements Store {
             updated_at: eb.ref('excluded.updated_at')
           }))
         )
-        .compile();
-      this.answerStatements.set(rows, statement);
-    }
-    return statement;
+        .compile()
+    );
   }
 
   saveRevealedRound(revealed: RevealedRound): Promise<void> {
