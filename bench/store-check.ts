@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MIGRATIONS } from '../server/store/migrations';
+import { migrateSqlite } from '../server/store/migrations';
 import { checkDatabaseFile, checkOpenDatabase } from '../server/store/sqlite-check';
 import { SqliteStore } from '../server/store/sqlite';
 import { fmt, table, writeResults } from './lib';
@@ -18,10 +18,7 @@ function build(file: string, sessions: number): void {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
-  for (const [version, sql] of MIGRATIONS.entries()) {
-    db.exec(sql);
-    db.pragma(`user_version = ${version + 1}`);
-  }
+  migrateSqlite(db, file);
   db.exec(`
     WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${sessions})
     INSERT INTO sessions SELECT 's' || i, 'C' || i, 'title ' || i, 'nl', 'seeds', 1, hex(randomblob(32)), 'closed', 1, NULL, '{}', '[1]', 0, 0 FROM s;

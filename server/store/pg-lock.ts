@@ -1,7 +1,7 @@
 import os from 'node:os';
 import pg from 'pg';
 import { redact } from './postgres';
-import { StoreUnusableError } from './sqlite-check';
+import { StoreUnusableError } from './unusable';
 
 /** Key of the session-level advisory lock a server holds on its database while it runs. */
 const INSTANCE_LOCK_KEY = 0x5eed5_0002;

@@ -1,14 +1,8 @@
 import type Database from 'better-sqlite3';
 import fs from 'node:fs';
-import { MIGRATIONS } from './migrations';
+import { StoreUnusableError } from './unusable';
 
-/** The store cannot be used: a corrupt, foreign, truncated or unwritable database file. The message says which and what to do. */
-export class StoreUnusableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreUnusableError';
-  }
-}
+export { StoreUnusableError };
 
 /**
  * Files up to this size get SQLite's full `PRAGMA quick_check` at start-up
@@ -61,20 +55,15 @@ export function checkDatabaseFile(file: string): void {
 }
 
 /**
- * After opening, before use: the schema parses, the file is not from a newer
- * version of the board, every table's B-tree can be walked at both ends, the
+ * After opening, before use: the schema parses, every table's B-tree can be walked at both ends, the
  * whole file passes `quick_check` when it is small enough to be fast, and a
  * write commits. All of it is bounded except the full check, which is skipped
  * above FULL_CHECK_MAX_BYTES.
  */
 export function checkOpenDatabase(db: Database.Database, file: string): void {
   try {
+    // A version newer than this server knows is refused by the migrator (./migrations.ts), right after these checks.
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new StoreUnusableError(
-        `The database file ${file} has schema version ${version}, newer than this server knows (${MIGRATIONS.length}); run the newer server or restore a backup.`
-      );
-    }
     const tables = new Set(
       db
         .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -175,27 +175,11 @@ export interface LoadedSession {
   hiddenComments: HiddenComment[];
 }
 
-/**
- * The persistence boundary. Writes are applied in the order they are called and
- * each promise resolves only once the write is durable, so a caller acknowledges
- * a client after `await`. SQLite implements it now; a PostgreSQL store can later.
- */
-export interface Store {
+/** Sessions and their participants: the session row, who joined, and the purges that remove idle sessions. */
+export interface SessionStore {
   findSessionIdByCode(code: string): Promise<string | null>;
   loadSession(id: string): Promise<LoadedSession | null>;
   countLiveSessions(): Promise<number>;
-  loadYjsUpdates(sessionId: string): Promise<Uint8Array[]>;
-  /**
-   * The frozen results of every revealed round of a session, oldest first
-   * (empty before the first reveal or for an unknown session). The latest
-   * revealed round is the last element; trends across sessions are built from
-   * it. Each element's `results` is byte for byte what participants, screens
-   * and exports were shown.
-   */
-  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]>;
-  /** The latest revealed round of a session, or null before its first reveal. */
-  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null>;
-
   /**
    * Stores a new session. With `communityCap`, a session of a community is stored only
    * while its community holds fewer than that many live sessions, counted in the same
@@ -209,6 +193,17 @@ export interface Store {
   removeParticipant(sessionId: string, participantId: string): Promise<void>;
   /** Removes several participants (with their answers and dots) in one transaction: all of them, or none. */
   removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void>;
+  /**
+   * Deletes sessions not updated since `before` (epoch ms); returns their ids.
+   * Sessions of a community are kept: the community's trend is built from them (docs/privacy.md).
+   */
+  purgeIdle(before: number): Promise<string[]>;
+  /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
+  purgeAbandonedLobbies(before: number): Promise<string[]>;
+}
+
+/** Ballots: the answers of a session's rounds, what each revealed round froze, and the comments hidden from the room. */
+export interface BallotStore {
   saveAnswer(answer: StoredAnswer): Promise<void>;
   /**
    * Freezes what a round revealed. Call it before the phase change that
@@ -216,24 +211,49 @@ export interface Store {
    * transaction; a round already frozen is never overwritten.
    */
   saveRevealedRound(revealed: RevealedRound): Promise<void>;
+  /**
+   * The frozen results of every revealed round of a session, oldest first
+   * (empty before the first reveal or for an unknown session). The latest
+   * revealed round is the last element; trends across sessions are built from
+   * it. Each element's `results` is byte for byte what participants, screens
+   * and exports were shown.
+   */
+  loadRevealedRounds(sessionId: string): Promise<RevealedRound[]>;
+  /** The latest revealed round of a session, or null before its first reveal. */
+  loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null>;
   setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void>;
-  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
-  /** Inserts or replaces action point records (structure only). */
-  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void>;
+}
+
+/** The action board: its Yjs document, the server's record of each action point, dots, and the review of earlier points. */
+export interface BoardStore {
+  loadYjsUpdates(sessionId: string): Promise<Uint8Array[]>;
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void>;
   /**
    * Replaces every update stored so far for the session by one merged update.
    * Writes are ordered, so `merged` must cover every update appended before this call.
    */
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void>;
+  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void>;
+  /** Inserts or replaces action point records (structure only). */
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void>;
+  /** The action points of a session (structure only), in no particular order; empty for an unknown session. */
+  loadActionPoints(sessionId: string): Promise<ActionRecord[]>;
   /**
-   * Deletes sessions not updated since `before` (epoch ms); returns their ids.
-   * Sessions of a community are kept: the community's trend is built from them (docs/privacy.md).
+   * Stores what a session's review said about an earlier action point (one
+   * record per reviewing session and origin point; a later call replaces it),
+   * together with `actions` (the reviewing session's board records it changed,
+   * e.g. the carried copy) in one transaction. A closing status (done, dropped,
+   * carried) for a point another session already closed is refused by the
+   * store's constraint with DecidedElsewhereError, and then none of it is stored.
+   * When either session no longer exists (deleted in the meantime) nothing is
+   * stored and the write still succeeds: the deletion would have removed the
+   * record, and the rest of the change it commits with must not fail for it.
    */
-  purgeIdle(before: number): Promise<string[]>;
-  /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
-  probe(): Promise<void>;
+  saveActionReview(review: ActionReviewRecord, actions?: readonly ActionRecord[]): Promise<void>;
+}
 
+/** Learning communities: the community, its live sessions as listed, its paper and imported sessions, and its reviews. */
+export interface CommunityStore {
   createCommunity(community: CommunityRecord): Promise<void>;
   loadCommunity(id: string): Promise<CommunityRecord | null>;
   /** The live sessions of a community, oldest first (by creation, then id). */
@@ -252,20 +272,6 @@ export interface Store {
    * room's "since last time" needs, one row however many the community holds.
    */
   latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null>;
-  /** The action points of a session (structure only), in no particular order; empty for an unknown session. */
-  loadActionPoints(sessionId: string): Promise<ActionRecord[]>;
-  /**
-   * Stores what a session's review said about an earlier action point (one
-   * record per reviewing session and origin point; a later call replaces it),
-   * together with `actions` (the reviewing session's board records it changed,
-   * e.g. the carried copy) in one transaction. A closing status (done, dropped,
-   * carried) for a point another session already closed is refused by the
-   * store's constraint with DecidedElsewhereError, and then none of it is stored.
-   * When either session no longer exists (deleted in the meantime) nothing is
-   * stored and the write still succeeds: the deletion would have removed the
-   * record, and the rest of the change it commits with must not fail for it.
-   */
-  saveActionReview(review: ActionReviewRecord, actions?: readonly ActionRecord[]): Promise<void>;
   /**
    * Every review of action points whose origin session belongs to the community; with
    * `originSessionIds`, only those of points of these sessions (a room's review looks back
@@ -277,7 +283,18 @@ export interface Store {
    * they hold, in one transaction; returns the ids of the live sessions deleted.
    */
   deleteCommunity(id: string): Promise<string[]>;
-  /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
-  purgeAbandonedLobbies(before: number): Promise<string[]>;
+}
+
+/** The store as a whole: the health probe and closing. */
+export interface StoreLifecycle {
+  /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The persistence boundary, split by aggregate above; `Store` is all of them together. Writes are applied in
+ * the order they are called and each promise resolves only once the write is durable, so a caller
+ * acknowledges a client after `await`. One SQL implementation serves SQLite and PostgreSQL (./sql-store.ts).
+ */
+export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, StoreLifecycle {}

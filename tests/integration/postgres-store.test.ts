@@ -7,7 +7,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { PostgresStore } from '../../server/store/postgres';
-import { PG_MIGRATIONS } from '../../server/store/pg-migrations';
+import { MIGRATIONS, POSTGRES_BASELINE_STEPS } from '../../server/store/migrations';
 import { DatabaseInUseError } from '../../server/store/pg-lock';
 import { StoreUnusableError } from '../../server/store/sqlite-check';
 import { StoreHealth } from '../../server/store/health';
@@ -42,8 +42,11 @@ describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
     const url = await makeDatabase();
     const opened = await Promise.all([0, 1, 2].map(() => PostgresStore.open({ connectionString: url })));
     for (const store of opened) onTestFinished(() => store.close());
-    const { rows } = await adminQuery(url, 'SELECT version FROM schema_migrations ORDER BY version');
-    expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
+    const { rows } = await adminQuery(url, 'SELECT version FROM store_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    // The baseline took every step of the list kept before the one list, once.
+    const legacy = await adminQuery(url, 'SELECT version FROM schema_migrations ORDER BY version');
+    expect(legacy.rows.map((r) => r.version)).toEqual(POSTGRES_BASELINE_STEPS.map((_, i) => i + 1));
     // All three work on the one schema.
     await opened[0].createSession(sessionRecord('s1'));
     expect(await opened[2].findSessionIdByCode('C-s1')).toBe('s1');
@@ -53,10 +56,10 @@ describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
     const { store, url } = await openPostgresStore();
     await store.createSession(sessionRecord('s1'));
     await store.close();
-    await adminQuery(url, `INSERT INTO schema_migrations (version) VALUES (${PG_MIGRATIONS.length + 1})`);
+    await adminQuery(url, `INSERT INTO store_migrations (version, name, applied_at) VALUES (${MIGRATIONS.length + 1}, 'from the future', 0)`);
     const refused = await PostgresStore.open({ connectionString: url }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(StoreUnusableError);
-    expect((refused as Error).message).toContain(`schema version ${PG_MIGRATIONS.length + 1}`);
+    expect((refused as Error).message).toContain(`schema version ${MIGRATIONS.length + 1}`);
     expect((await adminQuery(url, 'SELECT count(*)::int AS n FROM sessions')).rows[0].n).toBe(1);
   });
 

@@ -3,7 +3,6 @@
  * `Store` implementation. A new implementation is one more entry here.
  */
 import { onTestFinished } from 'vitest';
-import { MemoryStore, emptyMemoryData } from '../../server/store/memory';
 import { SqliteStore } from '../../server/store/sqlite';
 import { describeStoreContract, type StoreImplementation } from '../helpers/store-contract';
 import { makeDataDir } from '../helpers/server';
@@ -76,19 +75,22 @@ const implementations: StoreImplementation[] = [
     }
   },
   {
-    name: 'memory',
+    name: 'SQLite in memory',
     async open() {
-      const data = emptyMemoryData();
-      let current = new MemoryStore(data);
+      let current = new SqliteStore({ memory: true });
+      onTestFinished(() => current.close());
       return {
         store: current,
         async reopen() {
+          // A restart on the same data: the image of everything committed, opened as a new store.
+          const image = await current.serialize();
           await current.close();
-          current = new MemoryStore(data);
+          current = new SqliteStore({ memory: true, from: image });
           return current;
         },
         async second() {
-          return new MemoryStore(data);
+          // One connection holds a database in memory: a second instance shares the one handle.
+          return current;
         }
       };
     }

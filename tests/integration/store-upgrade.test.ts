@@ -7,21 +7,24 @@
  * On a real SQLite file and a real PostgreSQL database.
  */
 import Database from 'better-sqlite3';
+import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { MIGRATIONS } from '../../server/store/migrations';
-import { PG_MIGRATIONS } from '../../server/store/pg-migrations';
+import { MIGRATIONS, POSTGRES_BASELINE_STEPS, SQLITE_BASELINE_STEPS } from '../../server/store/migrations';
 import { PostgresStore } from '../../server/store/postgres';
 import { SqliteStore } from '../../server/store/sqlite';
 import { FIGURES_BACKFILL_BATCH } from '../../server/store/paper-figures';
 import { paperFigures, type PaperCounts } from '../../src/lib/domain/community';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { makeDataDir } from '../helpers/server';
+import { fillEveryTable, readEveryTable } from '../helpers/store-fill';
+import { answerRecord } from '../helpers/store-contract';
+import { TAKE_EPOCH_SQL } from '../../server/cluster/leases';
 
 /** The migration that added the figures: everything before it is "the current schema" of main before issue 20. */
-const SQLITE_BEFORE = MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN figures'));
-const PG_BEFORE = PG_MIGRATIONS.findIndex((m) => m.includes('ADD COLUMN figures'));
+const SQLITE_BEFORE = SQLITE_BASELINE_STEPS.findIndex((m) => m.includes('ADD COLUMN figures'));
+const PG_BEFORE = POSTGRES_BASELINE_STEPS.findIndex((m) => m.includes('ADD COLUMN figures'));
 
 /** More rows than one backfill batch, so the batches are exercised. */
 const PAPERS = FIGURES_BACKFILL_BATCH + 37;
@@ -101,7 +104,7 @@ describe('upgrading a database written before paper figures were stored', () => 
     const dataDir = await makeDataDir();
     const file = path.join(dataDir, 'board.sqlite');
     const db = new Database(file);
-    for (let v = 0; v < SQLITE_BEFORE; v++) db.exec(MIGRATIONS[v]);
+    for (let v = 0; v < SQLITE_BEFORE; v++) db.exec(SQLITE_BASELINE_STEPS[v]);
     db.pragma(`user_version = ${SQLITE_BEFORE}`);
     db.prepare(
       "INSERT INTO communities (id, name, language, framework, token_hash, created_at) VALUES ('community-1', 'Old', 'nl', 'seeds-of-innovation', 'h', 1)"
@@ -133,7 +136,8 @@ describe('upgrading a database written before paper figures were stored', () => 
     const raw = new Database(file, { readonly: true });
     onTestFinished(() => void raw.close());
     expect(raw.prepare('SELECT count(*) AS n FROM paper_sessions WHERE figures IS NULL').get()).toEqual({ n: 0 });
-    expect(raw.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_BASELINE_STEPS.length);
+    expect(raw.prepare('SELECT max(version) AS v FROM store_migrations').get()).toEqual({ v: MIGRATIONS.length });
     expect((await store.listActionReviews('community-1')).map((r) => [r.reviewingSessionId, r.actionId, r.status, r.carriedActionId])).toEqual([
       ['earlier', 'a1', 'carried', 'copy-1'],
       ['earlier', 'a2', 'doing', null],
@@ -151,7 +155,7 @@ describe('upgrading a database written before paper figures were stored', () => 
       try {
         await client.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
         for (let v = 0; v < PG_BEFORE; v++) {
-          await client.query(PG_MIGRATIONS[v]);
+          await client.query(POSTGRES_BASELINE_STEPS[v]);
           await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
         }
         await client.query(
@@ -204,7 +208,8 @@ describe('upgrading a database written before paper figures were stored', () => 
       await check.connect();
       try {
         expect((await check.query('SELECT count(*)::int AS n FROM paper_sessions WHERE figures IS NULL')).rows[0].n).toBe(0);
-        expect((await check.query('SELECT max(version) AS v FROM schema_migrations')).rows[0].v).toBe(PG_MIGRATIONS.length);
+        expect((await check.query('SELECT max(version) AS v FROM schema_migrations')).rows[0].v).toBe(POSTGRES_BASELINE_STEPS.length);
+        expect((await check.query('SELECT max(version) AS v FROM store_migrations')).rows[0].v).toBe(MIGRATIONS.length);
       } finally {
         await check.end();
       }
@@ -213,6 +218,74 @@ describe('upgrading a database written before paper figures were stored', () => 
         ['earlier', 'a2', 'doing', null],
         ['later', 'a1', 'doing', null]
       ]);
+    }
+  );
+});
+
+/**
+ * Databases written by the code of main at 4830a9e, the last before the one SQL store (issue 21), made with
+ * tests/fixtures/store-at-4830a9e/make.ts: a SQLite file and a PostgreSQL dump with a row in every table.
+ * Opened by this code, they are marked as at the baseline of the one migration list, their old version
+ * records stay as they were, and everything that code read back reads back the same.
+ */
+describe('upgrading a database written by main before the one SQL store', () => {
+  const fixture = path.join(import.meta.dirname, '../fixtures/store-at-4830a9e');
+  const expected = JSON.parse(fs.readFileSync(path.join(fixture, 'expected.json'), 'utf8'));
+
+  it('SQLite: a file at user_version 9 opens at the baseline with everything in it, and takes writes', async () => {
+    const dataDir = await makeDataDir();
+    const file = path.join(dataDir, 'board.sqlite');
+    fs.copyFileSync(path.join(fixture, 'board.sqlite'), file);
+    const before = new Database(file, { readonly: true });
+    expect(before.pragma('user_version', { simple: true })).toBe(SQLITE_BASELINE_STEPS.length);
+    before.close();
+
+    const store = new SqliteStore({ dataDir });
+    onTestFinished(() => store.close());
+    expect(await readEveryTable(store)).toEqual(expected);
+    const raw = new Database(file, { readonly: true });
+    onTestFinished(() => void raw.close());
+    expect(raw.prepare('SELECT version FROM store_migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_BASELINE_STEPS.length);
+    await store.saveAnswer(answerRecord('first', 'first-bob', 5, 1));
+    expect((await store.loadSession('first'))!.answers).toHaveLength(5);
+  });
+
+  it('SQLite: a file filled by this code reads back as the old one did (the fixture is not stale)', async () => {
+    const store = new SqliteStore({ memory: true });
+    onTestFinished(() => store.close());
+    await fillEveryTable(store);
+    expect(await readEveryTable(store)).toEqual(expected);
+  });
+
+  it.skipIf(pgAdminUrl() === null)(
+    'PostgreSQL: a database at schema_migrations 7 opens at the baseline with everything in it, its owner epochs and address events too',
+    async () => {
+      const url = await makeDatabase();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(fs.readFileSync(path.join(fixture, 'postgres.sql'), 'utf8'));
+      } finally {
+        await client.end();
+      }
+
+      const store = await PostgresStore.open({ connectionString: url });
+      onTestFinished(() => store.close());
+      expect(await readEveryTable(store)).toEqual(expected);
+      const check = new pg.Client({ connectionString: url });
+      await check.connect();
+      onTestFinished(() => check.end());
+      expect((await check.query('SELECT version FROM store_migrations ORDER BY version')).rows).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+      expect((await check.query('SELECT max(version) AS v FROM schema_migrations')).rows[0].v).toBe(POSTGRES_BASELINE_STEPS.length);
+      expect((await check.query('SELECT session_id, instance_url, epoch::int FROM session_owners')).rows).toEqual([
+        { session_id: 'first', instance_url: 'http://instance-b', epoch: 2 }
+      ]);
+      expect((await check.query('SELECT kind, address FROM address_events')).rows).toEqual([{ kind: 'sessions', address: '192.0.2.1' }]);
+      // Epochs go on from where the old code left them: a takeover never reuses one.
+      expect(Number((await check.query(TAKE_EPOCH_SQL, ['first', 'http://instance-c'])).rows[0].epoch)).toBe(3);
+      await store.saveAnswer(answerRecord('first', 'first-bob', 5, 1));
+      expect((await store.loadSession('first'))!.answers).toHaveLength(5);
     }
   );
 });

@@ -14,7 +14,7 @@ import { COMMAND_HANDLERS } from '../../server/sessions/commands';
 import { POLICY } from '../../server/sessions/policy';
 import type { Identity } from '../../server/sessions/projections';
 import { SessionRegistry } from '../../server/sessions/registry';
-import { MemoryStore, emptyMemoryData, type MemoryData } from '../../server/store/memory';
+import { SqliteStore } from '../../server/store/sqlite';
 import { PHASES } from '../../src/lib/domain/phases';
 import { CommandError } from '../../src/lib/protocol';
 import { COMMAND_NAMES, COMMANDS, type CommandName } from '../../src/lib/protocol/commands';
@@ -24,14 +24,14 @@ const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.
 
 const REST_AND_BOARD = ['session:read', 'session:join', 'session:export', 'board:edit'];
 
-/** The store's whole content, comparable: Maps as entry lists, bytes as arrays. */
-function dump(data: MemoryData): string {
-  return JSON.stringify(data, (_key, value: unknown) => (value instanceof Map ? [...value.entries()] : value instanceof Uint8Array ? [...value] : value));
+/** The store's whole content, comparable: the image of the database in memory. */
+async function dump(data: SqliteStore): Promise<string> {
+  return (await data.serialize()).toString('base64');
 }
 
 async function setup() {
-  const data = emptyMemoryData();
-  const store = new MemoryStore(data);
+  const data = new SqliteStore({ memory: true });
+  const store = data;
   const rec = recordingFanout();
   const registry = new SessionRegistry({ store, frameworks, fanout: rec.fanout });
   const live = (await registry.create({ anonymous: false })).room!;
@@ -73,7 +73,7 @@ describe('the command registry', () => {
 
   it('refuses an unknown command with a typed bad_request, changing nothing', async () => {
     const { live, data, identities, sent } = await setup();
-    const before = dump(data);
+    const before = await dump(data);
     const messages = sent.length;
     for (const identity of identities) {
       for (const name of ['nope', 'VOTE', '__proto__', 'constructor', 'toString', '', 42, null, 'board:edit', 'session:export']) {
@@ -82,7 +82,7 @@ describe('the command registry', () => {
         expect(error.message).toMatch(/Unknown event/);
       }
     }
-    expect(dump(data)).toBe(before);
+    expect(await dump(data)).toBe(before);
     expect(sent.length).toBe(messages);
   });
 
@@ -92,7 +92,7 @@ describe('the command registry', () => {
       if (phase !== 'lobby') await live.dispatch('phase:set', { phase }, { role: 'facilitator' });
       // Let the phase change's coalesced messages leave before counting.
       await new Promise((resolve) => setImmediate(resolve));
-      const before = dump(data);
+      const before = await dump(data);
       const progress = JSON.stringify(live.room.progress());
       const messages = sent.length;
       for (const name of COMMAND_NAMES) {
@@ -106,7 +106,7 @@ describe('the command registry', () => {
         }
       }
       await new Promise((resolve) => setImmediate(resolve));
-      expect(dump(data), `store after malformed commands in ${phase}`).toBe(before);
+      expect(await dump(data), `store after malformed commands in ${phase}`).toBe(before);
       // Participants hear progress at most once a second, so the phase change's may leave now; it must say what it said before.
       const after = sent.slice(messages).filter((m) => !(m.event === 'progress' && JSON.stringify(m.args[0]) === progress));
       expect(after, `messages after malformed commands in ${phase}`).toEqual([]);

@@ -11,15 +11,17 @@ import { loadFrameworks } from '../../server/content';
 import { SessionRegistry } from '../../server/sessions/registry';
 import type { LiveSession } from '../../server/sessions/live-session';
 import type { Identity } from '../../server/sessions/projections';
-import { MemoryStore, emptyMemoryData, type MemoryData } from '../../server/store/memory';
+import { SqliteStore } from '../../server/store/sqlite';
 import { CommandError, LIMITS, type CommandName } from '../../src/lib/protocol';
 import { FaultyStore } from '../helpers/faulty-store';
 import { recordingFanout } from '../helpers/recording-fanout';
 
 const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
 
-async function setup(data: MemoryData = emptyMemoryData(), idleUnloadMs?: number) {
-  const store = new FaultyStore(new MemoryStore(data));
+/** A room on a store in memory; `from`: the image of an earlier one, as a restart on the same data. */
+async function setup(from?: Buffer, idleUnloadMs?: number) {
+  const sqlite = new SqliteStore({ memory: true, from });
+  const store = new FaultyStore(sqlite);
   const rec = recordingFanout();
   const registry = new SessionRegistry({ store, frameworks, fanout: rec.fanout, idleUnloadMs });
   // One instance (no releaseNewSessions): the new room is open here.
@@ -28,7 +30,7 @@ async function setup(data: MemoryData = emptyMemoryData(), idleUnloadMs?: number
     const { participant } = await live.join({ name, group: null, language: null }, 100);
     return { role: 'participant', participantId: participant.id };
   };
-  return { store, registry, live, join, ...rec, data };
+  return { store, registry, live, join, ...rec, sqlite };
 }
 
 const facilitator: Identity = { role: 'facilitator' };
@@ -104,7 +106,7 @@ describe('LiveSession', () => {
   });
 
   it('gives dots back however a point leaves the board, also when the first return was refused', async () => {
-    const { live, join, store, data } = await setup();
+    const { live, join, store, sqlite } = await setup();
     const ann = await join('Ann');
     await toActions(live);
     await send(live, ann, 'action:create', { actionId: 'pointaaa', factor: 1 });
@@ -132,7 +134,7 @@ describe('LiveSession', () => {
     await send(live, facilitator, 'action:remove', { actionId: 'pointccc' });
     expect(live.room.dotTotals()).toEqual({});
     expect(live.room.actionBoard.dots.actionsWithDots()).toEqual(['pointbbb']);
-    const again = await setup(data);
+    const again = await setup(await sqlite.serialize());
     const reloaded = (await again.registry.get(live.code))!;
     for (let turn = 0; turn < 100 && reloaded.room.actionBoard.dots.actionsWithDots().length > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(reloaded.room.actionBoard.dots.actionsWithDots()).toEqual([]);
@@ -170,7 +172,7 @@ describe('LiveSession', () => {
   });
 
   it('unloads ballots and board together under the one idle policy, and the unloaded copy serves no board', async () => {
-    const { live, registry } = await setup(emptyMemoryData(), 1);
+    const { live, registry } = await setup(undefined, 1);
     await live.doc();
     for (let turn = 0; turn < 200 && (await registry.get(live.code)) === live; turn++) await new Promise((resolve) => setTimeout(resolve, 1));
     const reloaded = await registry.get(live.code);

@@ -10,7 +10,7 @@ import { loadFrameworks } from '../../server/content';
 import { Presence, type Closable } from '../../server/sessions/presence';
 import type { Identity } from '../../server/sessions/projections';
 import { SessionRegistry } from '../../server/sessions/registry';
-import { MemoryStore, emptyMemoryData } from '../../server/store/memory';
+import { SqliteStore } from '../../server/store/sqlite';
 import { recordingFanout } from '../helpers/recording-fanout';
 
 const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
@@ -69,7 +69,7 @@ describe('Presence', () => {
 
   it('is the live session’s one count: the handshake cap, the idle count and the facilitator’s list all read it', async () => {
     const rec = recordingFanout();
-    const registry = new SessionRegistry({ store: new MemoryStore(emptyMemoryData()), frameworks, fanout: rec.fanout });
+    const registry = new SessionRegistry({ store: new SqliteStore({ memory: true }), frameworks, fanout: rec.fanout });
     const live = (await registry.create({ anonymous: false })).room!;
     const { participant } = await live.join({ name: 'Ann', group: null, language: null }, 100);
     const ann: Identity = { role: 'participant', participantId: participant.id };

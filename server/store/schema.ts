@@ -1,0 +1,114 @@
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type CompiledQuery,
+  type Generated
+} from 'kysely';
+
+/**
+ * The tables as the store writes and reads them, for both dialects (./migrations.ts makes them). Booleans are
+ * written as 1/0 (SQLite has no boolean; PostgreSQL's boolean columns take '1'/'0'); epoch milliseconds are numbers
+ * (PostgreSQL's BIGINT is read back as a number, ./postgres.ts); JSON people were shown is text, never reformatted.
+ */
+export interface Schema {
+  sessions: {
+    id: string;
+    code: string;
+    title: string;
+    language: string;
+    framework: string;
+    anonymous: number;
+    facilitator_token_hash: string;
+    presenter_token_hash: string | null;
+    phase: string;
+    round: number;
+    voting_deadline: number | null;
+    voting_closed: number;
+    voting_paused_ms: number | null;
+    settings: string;
+    revealed_rounds: string;
+    community_id: string | null;
+    time_zone: string;
+    created_at: number;
+    updated_at: number;
+  };
+  participants: { id: string; session_id: string; token_hash: string; name: string; grp: string | null; language: string | null; joined_at: number };
+  answers: { session_id: string; round: number; participant_id: string; factor: number; answer: string; comment: string | null; updated_at: number };
+  dots: { session_id: string; voter_id: string; action_id: string; count: number };
+  yjs_updates: { seq: Generated<number>; session_id: string; data: Buffer };
+  revealed_results: { session_id: string; round: number; results: string; ballots: string; revealed_at: number };
+  action_points: {
+    session_id: string;
+    id: string;
+    factor: number | null;
+    position: number;
+    owner: string;
+    due: string | null;
+    status: string;
+    created_by: string;
+    created_at: number;
+    merged_into: string | null;
+    removed: number;
+    origin: string | null;
+  };
+  hidden_comments: { session_id: string; round: number; factor: number; text: string };
+  communities: { id: string; name: string; language: string; framework: string; token_hash: string; time_zone: string; created_at: number };
+  paper_sessions: {
+    id: string;
+    community_id: string;
+    code: string;
+    title: string;
+    date: string;
+    factors: string;
+    figures: string | null;
+    created_at: number;
+    source: string;
+  };
+  action_reviews: {
+    reviewing_session_id: string;
+    origin_session_id: string;
+    action_id: string;
+    status: string;
+    carried_action_id: string | null;
+    reviewed_at: number;
+  };
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * Kysely as a query builder only: it compiles each query to the dialect's SQL and parameters, and our drivers
+ * (./sqlite.ts, ./postgres.ts) run them, synchronously on better-sqlite3 inside the group commit, on a pg
+ * connection otherwise. The dummy driver makes sure nothing runs through Kysely itself.
+ */
+export function queryBuilder(dialect: Dialect): Kysely<Schema> {
+  return new Kysely<Schema>({
+    dialect:
+      dialect === 'sqlite'
+        ? {
+            createAdapter: () => new SqliteAdapter(),
+            createDriver: () => new DummyDriver(),
+            createIntrospector: (db) => new SqliteIntrospector(db),
+            createQueryCompiler: () => new SqliteQueryCompiler()
+          }
+        : {
+            createAdapter: () => new PostgresAdapter(),
+            createDriver: () => new DummyDriver(),
+            createIntrospector: (db) => new PostgresIntrospector(db),
+            createQueryCompiler: () => new PostgresQueryCompiler()
+          }
+  });
+}
+
+export type Row = Record<string, unknown>;
+
+/** Runs compiled statements on one connection (inside a transaction for writes); answers the rows, none without RETURNING. */
+export interface Executor {
+  run(query: CompiledQuery): Promise<Row[]>;
+}

@@ -1,0 +1,794 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { ActionRecord } from '../../src/lib/domain/action-points';
+import {
+  DecidedElsewhereError,
+  type ActionReviewRecord,
+  type CommunityRecord,
+  type CommunitySessionRow,
+  type HiddenComment,
+  type LoadedSession,
+  type PaperSessionRecord,
+  type ParticipantRecord,
+  type RevealedRound,
+  type SessionPatch,
+  type SessionRecord,
+  type Store,
+  type StoredAnswer
+} from './types';
+import { queryBuilder, type Dialect, type Executor, type Row, type Schema } from './schema';
+import {
+  actionRow,
+  parseOnePerTurn,
+  toActionRecord,
+  toAnswer,
+  toCommunity,
+  toCommunitySession,
+  toPaperSession,
+  toParticipant,
+  toReview,
+  toRevealedRound,
+  toSessionRecord
+} from './rows';
+import { FencedError, type WriteFence } from './fence';
+
+/**
+ * What the SQL store needs of a database: the small driver wrapper each dialect implements
+ * (./sqlite.ts on better-sqlite3, ./postgres.ts on a pg pool), as tldraw's sync-core keeps one.
+ */
+export interface SqlDriver {
+  readonly dialect: Dialect;
+  /** Rows per multi-row answer statement (7 parameters each). */
+  readonly answerRowsPerStatement: number;
+  /**
+   * Runs `work` in one transaction on the writing connection and commits it. With `fenced` sessions,
+   * first takes a share lock on their owner rows and reads their epochs, held until the commit
+   * (PostgreSQL shared by several instances; docs/scaling.md, "Fencing").
+   */
+  transaction<T>(work: (tx: Executor, epochs: ReadonlyMap<string, number>) => Promise<T>, fenced: ReadonlySet<string>): Promise<T>;
+  /** Runs reads on one consistent view of the data. */
+  snapshot<T>(work: (db: Executor) => Promise<T>): Promise<T>;
+  /** Runs a read on any connection. */
+  readonly reader: Executor;
+  /** The database refused a statement (a constraint, a type): the connection is fine, so the batch is retried write by write. */
+  isStatementError(error: unknown): boolean;
+  /** A unique index refused a row (the only one an upsert leaves is action_reviews_decided_once). */
+  isUniqueViolation(error: unknown): boolean;
+  /** Inside a transaction: something that makes its commit reach the disk while changing nothing (for /healthz). */
+  probe(tx: Executor): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Compilable = { compile(): CompiledQuery };
+
+const ignore = () => undefined;
+
+/**
+ * Statements of the hot path built once per dialect and size and kept for the process (their SQL depends on
+ * nothing else): building a many-row upsert with Kysely costs more than running it, and a store opened anew
+ * (a restart, a test) would otherwise build each size again.
+ */
+const statements = new Map<string, CompiledQuery>();
+
+function cached(key: string, build: () => CompiledQuery): CompiledQuery {
+  let statement = statements.get(key);
+  if (!statement) {
+    // Bounded: the touch statement has one size per number of sessions in a commit.
+    if (statements.size >= 1024) statements.clear();
+    statement = build();
+    statements.set(key, statement);
+  }
+  return statement;
+}
+
+/** What a queued write runs against: the writing connection, inside the batch's transaction. */
+interface Tx {
+  run(query: Compilable): Promise<Row[]>;
+  /** Marks a session active (updated_at) once, at the end of the transaction. */
+  touch(sessionId: string): void;
+}
+
+/** The session a write is for and the ownership epoch it was called under (./fence.ts). */
+interface Fence {
+  sessionId: string;
+  epoch: number;
+}
+
+interface Waiter {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface PendingWrite extends Waiter {
+  run: (tx: Tx) => Promise<unknown>;
+  /** Set on a fenced write of one session: it commits only while this epoch is the session's. */
+  fence?: Fence;
+  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`, fenced by `fences[i]`. */
+  answers?: StoredAnswer[];
+  waiters?: Waiter[];
+  fences?: (Fence | undefined)[];
+}
+
+/**
+ * The store, once, for SQLite and PostgreSQL: queries built with Kysely, run by a driver.
+ *
+ * Writes are queued and committed together in one transaction (group commit): the writes called
+ * in one turn of the event loop form the first batch, and those called while a commit is in flight
+ * (PostgreSQL) the next. Every write goes through the one queue and one connection at a time, so
+ * writes apply in call order; a promise resolves only after its transaction committed (SQLite:
+ * WAL with `synchronous=FULL`; PostgreSQL: `synchronous_commit=on`). Reads wait until every write
+ * called before them settled, so a read sees what was written before it.
+ */
+export class SqlStore implements Store {
+  protected readonly db: Kysely<Schema>;
+  private queue: PendingWrite[] = [];
+  private flushing = false;
+  /** The last write called: once it settled, every write called before it has (what a read waits for; may reject). */
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** Set when several instances share the database: session writes then carry and check their epoch. */
+  private fence: WriteFence | null = null;
+
+  constructor(protected readonly driver: SqlDriver) {
+    this.db = queryBuilder(driver.dialect);
+  }
+
+  /**
+   * Fences every write of a session from now on (several instances on one PostgreSQL database): a write
+   * carries the epoch `fence` says this instance holds for its session when the write is called (none:
+   * refused at once), and commits only if that epoch is still the session's current one, checked inside
+   * the committing transaction; otherwise it rejects with a `FencedError`.
+   */
+  fenceWith(fence: WriteFence): void {
+    this.fence = fence;
+  }
+
+  // ---- the write queue ----
+
+  /** Settles (never rejects) once every write called so far has settled. */
+  protected settled(): Promise<unknown> {
+    return this.lastWrite.then(ignore, ignore);
+  }
+
+  private enqueue(item: PendingWrite | null, settled: Promise<unknown>): void {
+    // The caller's own promise, not a copy that cannot reject: one promise less per vote. Writes settle in call order.
+    this.lastWrite = settled;
+    if (item) this.queue.push(item);
+    if (!this.flushing) {
+      this.flushing = true;
+      // Writes called in this turn of the event loop join the first batch.
+      setImmediate(() => void this.drain());
+    }
+  }
+
+  /** The fence of a write for `sessionId` now; null when this instance does not own the session. */
+  private fenceFor(sessionId: string | undefined): Fence | undefined | null {
+    if (sessionId === undefined || !this.fence) return undefined;
+    const epoch = this.fence.epochOf(sessionId);
+    return epoch === null ? null : { sessionId, epoch };
+  }
+
+  /** A write; with `sessionId`, fenced by the epoch this instance holds for that session now. */
+  private write<T>(run: (tx: Tx) => Promise<T>, sessionId?: string): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const fence = this.fenceFor(sessionId);
+    if (fence === null) return Promise.reject(new FencedError(sessionId!, null));
+    let item!: PendingWrite;
+    const promise = new Promise<T>((resolve, reject) => {
+      item = { run, fence, resolve: resolve as (value: unknown) => void, reject };
+    });
+    this.enqueue(item, promise);
+    return promise;
+  }
+
+  /** Commits batches until the queue is empty; writes called meanwhile form the next batch. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        await this.commit(batch);
+        // The writes its acknowledgements set off come in this turn (on SQLite the commit took no turn at all): let
+        // them, and what else arrives by the next turn, join the next batch instead of committing alone.
+        if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commit(batch: PendingWrite[]): Promise<void> {
+    try {
+      for (const settle of await this.runBatch(batch)) settle();
+    } catch (error) {
+      if (!this.driver.isStatementError(error)) {
+        // The connection or the server failed: whether the commit happened is unknown, so nothing is acknowledged.
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      // The whole batch rolled back; retry each write alone so one bad write cannot sink the others.
+      for (const item of batch) {
+        const singles: PendingWrite[] =
+          item.answers && item.waiters && item.fences
+            ? item.answers.map((answer, i) => this.answerWrite([answer], [item.waiters![i]], [item.fences![i]]))
+            : [item];
+        for (const single of singles) {
+          await this.runBatch([single]).then(
+            (settle) => settle.forEach((s) => s()),
+            (retryError) => single.reject(retryError)
+          );
+        }
+      }
+      // Not discarded: the retries answer each write, but the reason the batch failed is an operator's first clue.
+      console.error(`store: a batch of ${batch.length} writes failed and was retried one by one:`, (error as Error).message);
+    }
+  }
+
+  /**
+   * Runs a batch in one transaction and returns how to answer each of its writes once it committed.
+   * Fencing: the transaction first takes a share lock on the owner row of every session the batch
+   * writes for and reads its epoch. A write whose epoch is no longer current (another instance took
+   * the session over; or this instance lost it since the write was called) is left out and rejected
+   * with a FencedError; the others commit, other sessions' writes in the same batch included. The
+   * lock is held until COMMIT, and a takeover replaces the epoch by updating that row, so it waits
+   * for this transaction: no takeover can come between the check and the commit.
+   */
+  private runBatch(batch: readonly PendingWrite[]): Promise<(() => void)[]> {
+    const fenced = new Set<string>();
+    for (const item of batch) {
+      if (item.fence) fenced.add(item.fence.sessionId);
+      for (const fence of item.fences ?? []) if (fence) fenced.add(fence.sessionId);
+    }
+    return this.driver.transaction(async (connection, current) => {
+      const touched = new Set<string>();
+      const tx: Tx = { run: (query) => connection.run(query.compile()), touch: (id) => touched.add(id) };
+      const stale = (f: Fence | undefined): f is Fence =>
+        f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
+      const settle: (() => void)[] = [];
+      for (const item of batch) {
+        if (item.answers && item.waiters && item.fences) {
+          const kept: StoredAnswer[] = [];
+          item.answers.forEach((answer, i) => {
+            const fence = item.fences![i];
+            const waiter = item.waiters![i];
+            if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
+            else {
+              kept.push(answer);
+              settle.push(() => waiter.resolve(undefined));
+            }
+          });
+          if (kept.length > 0) await this.insertAnswers(tx, kept);
+        } else if (stale(item.fence)) {
+          const fence = item.fence;
+          settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
+        } else {
+          const value = await item.run(tx);
+          settle.push(() => item.resolve(value));
+        }
+      }
+      // Marking the session as active once per commit, not once per vote, spares an index update per vote.
+      if (touched.size > 0) await tx.run({ compile: () => ({ ...this.touchStatement(touched.size), parameters: [Date.now(), ...touched] }) });
+      return settle;
+    }, fenced);
+  }
+
+  /** `UPDATE sessions SET updated_at = ? WHERE id IN (…)` for `count` ids, built once per count (every commit runs one). */
+  private touchStatement(count: number): CompiledQuery {
+    const ids = Array.from({ length: count }, () => '');
+    return cached(`${this.driver.dialect} touch ${count}`, () => this.db.updateTable('sessions').set({ updated_at: 0 }).where('id', 'in', ids).compile());
+  }
+
+  /** Reads see every write called before them (they wait for it to settle). */
+  private async read<T>(run: (db: Executor) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('store is closed');
+    await this.settled();
+    return run(this.driver.reader);
+  }
+
+  private async rows(query: Compilable): Promise<Row[]> {
+    return this.read((db) => db.run(query.compile()));
+  }
+
+  private async first(query: Compilable): Promise<Row | undefined> {
+    return (await this.rows(query))[0];
+  }
+
+  // ---- sessions and participants ----
+
+  async findSessionIdByCode(code: string): Promise<string | null> {
+    const row = await this.first(this.db.selectFrom('sessions').select('id').where('code', '=', code));
+    return (row?.id as string | undefined) ?? null;
+  }
+
+  async loadSession(id: string): Promise<LoadedSession | null> {
+    // One snapshot for all seven reads, so the parts agree with each other; the frozen rounds are parsed after it.
+    const read = await this.read(() =>
+      this.driver.snapshot(async (db) => {
+        const run = (query: Compilable) => db.run(query.compile());
+        const [row] = await run(this.db.selectFrom('sessions').selectAll().where('id', '=', id));
+        if (!row) return null;
+        return {
+          session: toSessionRecord(row),
+          participants: (await run(this.db.selectFrom('participants').selectAll().where('session_id', '=', id).orderBy('joined_at').orderBy('id'))).map(
+            toParticipant
+          ),
+          answers: (await run(this.db.selectFrom('answers').selectAll().where('session_id', '=', id))).map(toAnswer),
+          dots: (await run(this.db.selectFrom('dots').select(['voter_id', 'action_id', 'count']).where('session_id', '=', id))).map((d) => ({
+            voterId: d.voter_id as string,
+            actionId: d.action_id as string,
+            count: d.count as number
+          })),
+          revealedRows: await run(this.db.selectFrom('revealed_results').selectAll().where('session_id', '=', id).orderBy('round')),
+          actions: (await run(this.db.selectFrom('action_points').selectAll().where('session_id', '=', id))).map(toActionRecord),
+          hiddenComments: (await run(this.db.selectFrom('hidden_comments').select(['round', 'factor', 'text']).where('session_id', '=', id))).map(
+            (h): HiddenComment => ({ round: h.round as number, factor: h.factor as number, text: h.text as string })
+          )
+        };
+      })
+    );
+    if (!read) return null;
+    const { revealedRows, ...rest } = read;
+    return { ...rest, revealed: await parseOnePerTurn(revealedRows) };
+  }
+
+  async countLiveSessions(): Promise<number> {
+    const row = await this.first(
+      this.db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('phase', '<>', 'closed')
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  createSession(session: SessionRecord, communityCap?: number): Promise<boolean> {
+    // Serialised now, not at commit: what is stored is the record as it was passed.
+    const s = session;
+    const insert = this.db.insertInto('sessions').values({
+      id: s.id,
+      code: s.code,
+      title: s.title,
+      language: s.language,
+      framework: s.framework,
+      anonymous: s.anonymous ? 1 : 0,
+      facilitator_token_hash: s.facilitatorTokenHash,
+      presenter_token_hash: s.presenterTokenHash,
+      phase: s.phase,
+      round: s.round,
+      voting_deadline: s.votingDeadline,
+      voting_closed: s.votingClosed ? 1 : 0,
+      voting_paused_ms: s.votingPausedMs,
+      settings: JSON.stringify(s.settings),
+      revealed_rounds: JSON.stringify(s.revealedRounds),
+      community_id: s.communityId ?? null,
+      time_zone: s.timeZone,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt
+    });
+    const communityId = s.communityId ?? null;
+    return this.write(async (tx) => {
+      if (communityId !== null && communityCap !== undefined && (await this.communityCount(tx, 'sessions', communityId)) >= communityCap) return false;
+      await tx.run(insert);
+      return true;
+    }, s.id);
+  }
+
+  updateSession(id: string, patch: SessionPatch): Promise<void> {
+    const columns: Partial<Schema['sessions']> = { updated_at: Date.now() };
+    if (patch.phase !== undefined) columns.phase = patch.phase;
+    if (patch.round !== undefined) columns.round = patch.round;
+    if (patch.votingDeadline !== undefined) columns.voting_deadline = patch.votingDeadline;
+    if (patch.votingClosed !== undefined) columns.voting_closed = patch.votingClosed ? 1 : 0;
+    if (patch.votingPausedMs !== undefined) columns.voting_paused_ms = patch.votingPausedMs;
+    if (patch.presenterTokenHash !== undefined) columns.presenter_token_hash = patch.presenterTokenHash;
+    if (patch.settings !== undefined) columns.settings = JSON.stringify(patch.settings);
+    if (patch.revealedRounds !== undefined) columns.revealed_rounds = JSON.stringify(patch.revealedRounds);
+    const update = this.db.updateTable('sessions').set(columns).where('id', '=', id);
+    return this.write(async (tx) => void (await tx.run(update)), id);
+  }
+
+  deleteSession(id: string): Promise<void> {
+    return this.write(async (tx) => void (await tx.run(this.db.deleteFrom('sessions').where('id', '=', id))), id);
+  }
+
+  addParticipant(participant: ParticipantRecord): Promise<void> {
+    const p = participant;
+    const insert = this.db
+      .insertInto('participants')
+      .values({ id: p.id, session_id: p.sessionId, token_hash: p.tokenHash, name: p.name, grp: p.group, language: p.language, joined_at: p.joinedAt });
+    return this.write(async (tx) => {
+      await tx.run(insert);
+      tx.touch(p.sessionId);
+    }, p.sessionId);
+  }
+
+  removeParticipant(sessionId: string, participantId: string): Promise<void> {
+    return this.removeParticipants(sessionId, [participantId]);
+  }
+
+  removeParticipants(sessionId: string, participantIds: readonly string[]): Promise<void> {
+    const ids = [...participantIds];
+    // One queued write, two statements: all of these participants go in one transaction, or none.
+    return this.write(async (tx) => {
+      if (ids.length === 0) return;
+      await tx.run(this.db.deleteFrom('participants').where('session_id', '=', sessionId).where('id', 'in', ids));
+      // Dots name their voter without a foreign key (the facilitator votes too), so they go explicitly.
+      await tx.run(this.db.deleteFrom('dots').where('session_id', '=', sessionId).where('voter_id', 'in', ids));
+    }, sessionId);
+  }
+
+  purgeIdle(before: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      // Sessions of a community stay: its trend is built from their frozen results (docs/privacy.md).
+      const rows = await tx.run(this.db.deleteFrom('sessions').where('updated_at', '<', before).where('community_id', 'is', null).returning('id'));
+      return rows.map((r) => r.id as string);
+    });
+  }
+
+  purgeAbandonedLobbies(before: number): Promise<string[]> {
+    return this.write(async (tx) => {
+      // A lobby where the review of earlier sessions was recorded is being prepared, not abandoned (the review closes other sessions' points).
+      const rows = await tx.run(
+        this.db
+          .deleteFrom('sessions')
+          .where('phase', '=', 'lobby')
+          .where('updated_at', '<', before)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('action_reviews').select('action_id').whereRef('action_reviews.reviewing_session_id', '=', 'sessions.id')))
+          )
+          .returning('id')
+      );
+      return rows.map((r) => r.id as string);
+    });
+  }
+
+  // ---- ballots ----
+
+  /**
+   * Answers called one after another join one batch, written with multi-row statements: under load
+   * most of a commit is answers, and one statement per many rows costs less than one per row. Order
+   * with other writes is kept, because only consecutive answers are batched.
+   */
+  saveAnswer(answer: StoredAnswer): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    const fence = this.fenceFor(answer.sessionId);
+    if (fence === null) return Promise.reject(new FencedError(answer.sessionId, null));
+    let batch = this.queue.at(-1);
+    let added: PendingWrite | null = null;
+    if (!batch?.answers) {
+      batch = this.answerWrite([], [], []);
+      added = batch;
+    }
+    const { answers, waiters, fences } = batch as Required<PendingWrite>;
+    answers.push({ ...answer });
+    fences.push(fence);
+    const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve: resolve as (value: unknown) => void, reject }));
+    this.enqueue(added, promise);
+    return promise;
+  }
+
+  /** A write of consecutive answers (later answers join it while it is queued); `waiters[i]` awaits `answers[i]`. */
+  private answerWrite(answers: StoredAnswer[], waiters: Waiter[], fences: (Fence | undefined)[]): PendingWrite {
+    return {
+      run: (tx) => this.insertAnswers(tx, answers),
+      resolve: () => waiters.forEach((w) => w.resolve(undefined)),
+      reject: (error) => waiters.forEach((w) => w.reject(error)),
+      answers,
+      waiters,
+      fences
+    };
+  }
+
+  private async insertAnswers(tx: Tx, answers: readonly StoredAnswer[]): Promise<void> {
+    // One statement may not change a row twice (PostgreSQL refuses it), so only each key's last answer goes in: later votes win, as in order.
+    const latest = new Map<string, StoredAnswer>();
+    for (const a of answers) latest.set(`${a.sessionId}\n${a.round}\n${a.participantId}\n${a.factor}`, a);
+    const rows = [...latest.values()];
+    const now = Date.now();
+    const size = this.driver.answerRowsPerStatement;
+    for (let start = 0; start < rows.length; start += size) {
+      const chunk = rows.slice(start, start + size);
+      const parameters: unknown[] = [];
+      for (const a of chunk) {
+        parameters.push(a.sessionId, a.round, a.participantId, a.factor, String(a.answer), a.comment ?? null, now);
+        tx.touch(a.sessionId);
+      }
+      await tx.run({ compile: () => ({ ...this.answerStatement(chunk.length), parameters }) });
+    }
+  }
+
+  /**
+   * The upsert of `rows` answers, built once per row count: the hot path of a loaded room, where building
+   * the query anew for every batch cost more than running it. Its parameters are the rows' columns, row by row.
+   */
+  private answerStatement(rows: number): CompiledQuery {
+    const row = { session_id: '', round: 0, participant_id: '', factor: 0, answer: '', comment: null, updated_at: 0 };
+    return cached(`${this.driver.dialect} answers ${rows}`, () =>
+      this.db
+        .insertInto('answers')
+        .values(Array.from({ length: rows }, () => row))
+        .onConflict((oc) =>
+          oc.columns(['session_id', 'round', 'participant_id', 'factor']).doUpdateSet((eb) => ({
+            answer: eb.ref('excluded.answer'),
+            comment: eb.ref('excluded.comment'),
+            updated_at: eb.ref('excluded.updated_at')
+          }))
+        )
+        .compile()
+    );
+  }
+
+  saveRevealedRound(revealed: RevealedRound): Promise<void> {
+    // Serialised now, not at commit: what is stored is what was revealed at this moment. DO NOTHING: a frozen round is never overwritten.
+    const insert = this.db
+      .insertInto('revealed_results')
+      .values({
+        session_id: revealed.sessionId,
+        round: revealed.round,
+        results: JSON.stringify(revealed.results),
+        ballots: JSON.stringify(revealed.ballots),
+        revealed_at: revealed.revealedAt
+      })
+      .onConflict((oc) => oc.columns(['session_id', 'round']).doNothing());
+    return this.write(async (tx) => void (await tx.run(insert)), revealed.sessionId);
+  }
+
+  async loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
+    return parseOnePerTurn(await this.rows(this.db.selectFrom('revealed_results').selectAll().where('session_id', '=', sessionId).orderBy('round')));
+  }
+
+  async loadLatestRevealedRound(sessionId: string): Promise<RevealedRound | null> {
+    const row = await this.first(this.db.selectFrom('revealed_results').selectAll().where('session_id', '=', sessionId).orderBy('round', 'desc').limit(1));
+    return row ? toRevealedRound(row) : null;
+  }
+
+  setCommentHidden(sessionId: string, comment: HiddenComment, hidden: boolean): Promise<void> {
+    const key = { session_id: sessionId, round: comment.round, factor: comment.factor, text: comment.text };
+    const statement = hidden
+      ? this.db
+          .insertInto('hidden_comments')
+          .values(key)
+          .onConflict((oc) => oc.doNothing())
+      : this.db
+          .deleteFrom('hidden_comments')
+          .where('session_id', '=', sessionId)
+          .where('round', '=', comment.round)
+          .where('factor', '=', comment.factor)
+          .where('text', '=', comment.text);
+    return this.write(async (tx) => void (await tx.run(statement)), sessionId);
+  }
+
+  // ---- the action board ----
+
+  async loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
+    const rows = await this.rows(this.db.selectFrom('yjs_updates').select('data').where('session_id', '=', sessionId).orderBy('seq'));
+    return rows.map((r) => new Uint8Array(r.data as Buffer));
+  }
+
+  appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
+    const insert = this.db.insertInto('yjs_updates').values({ session_id: sessionId, data: Buffer.from(update) });
+    return this.write(async (tx) => void (await tx.run(insert)), sessionId);
+  }
+
+  compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
+    const insert = this.db.insertInto('yjs_updates').values({ session_id: sessionId, data: Buffer.from(merged) });
+    return this.write(async (tx) => {
+      await tx.run(this.db.deleteFrom('yjs_updates').where('session_id', '=', sessionId));
+      await tx.run(insert);
+      tx.touch(sessionId);
+    }, sessionId);
+  }
+
+  setDots(sessionId: string, voterId: string, actionId: string, count: number): Promise<void> {
+    const statement =
+      count <= 0
+        ? this.db.deleteFrom('dots').where('session_id', '=', sessionId).where('voter_id', '=', voterId).where('action_id', '=', actionId)
+        : this.db
+            .insertInto('dots')
+            .values({ session_id: sessionId, voter_id: voterId, action_id: actionId, count })
+            .onConflict((oc) => oc.columns(['session_id', 'voter_id', 'action_id']).doUpdateSet((eb) => ({ count: eb.ref('excluded.count') })));
+    return this.write(async (tx) => void (await tx.run(statement)), sessionId);
+  }
+
+  /** Inserts or replaces action points (structure only); created_by, created_at and origin never change. */
+  private upsertActions(sessionId: string, records: readonly ActionRecord[]): Compilable[] {
+    return records.map((r) =>
+      this.db
+        .insertInto('action_points')
+        .values(actionRow(sessionId, r))
+        .onConflict((oc) =>
+          oc.columns(['session_id', 'id']).doUpdateSet((eb) => ({
+            factor: eb.ref('excluded.factor'),
+            position: eb.ref('excluded.position'),
+            owner: eb.ref('excluded.owner'),
+            due: eb.ref('excluded.due'),
+            status: eb.ref('excluded.status'),
+            merged_into: eb.ref('excluded.merged_into'),
+            removed: eb.ref('excluded.removed')
+          }))
+        )
+    );
+  }
+
+  saveActionPoints(sessionId: string, records: readonly ActionRecord[]): Promise<void> {
+    const upserts = this.upsertActions(sessionId, records);
+    return this.write(async (tx) => {
+      for (const upsert of upserts) await tx.run(upsert);
+      tx.touch(sessionId);
+    }, sessionId);
+  }
+
+  async loadActionPoints(sessionId: string): Promise<ActionRecord[]> {
+    return (await this.rows(this.db.selectFrom('action_points').selectAll().where('session_id', '=', sessionId))).map(toActionRecord);
+  }
+
+  saveActionReview(review: ActionReviewRecord, actions: readonly ActionRecord[] = []): Promise<void> {
+    const r = review;
+    const upserts = this.upsertActions(r.reviewingSessionId, actions);
+    const both = [...new Set([r.reviewingSessionId, r.originSessionId])];
+    const insert = this.db
+      .insertInto('action_reviews')
+      .values({
+        reviewing_session_id: r.reviewingSessionId,
+        origin_session_id: r.originSessionId,
+        action_id: r.actionId,
+        status: r.status,
+        carried_action_id: r.carriedActionId,
+        reviewed_at: r.reviewedAt
+      })
+      .onConflict((oc) =>
+        oc.columns(['reviewing_session_id', 'origin_session_id', 'action_id']).doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          carried_action_id: eb.ref('excluded.carried_action_id'),
+          reviewed_at: eb.ref('excluded.reviewed_at')
+        }))
+      );
+    const write = this.write(async (tx) => {
+      // As documented: nothing stored (and no error) for a session deleted meanwhile, the board change included.
+      const [row] = await tx.run(
+        this.db
+          .selectFrom('sessions')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('id', 'in', both)
+      );
+      if (Number(row.n) < both.length) return;
+      for (const upsert of upserts) await tx.run(upsert);
+      await tx.run(insert);
+      tx.touch(r.reviewingSessionId);
+    }, r.reviewingSessionId);
+    // A unique violation of action_reviews_decided_once: another session (perhaps on another instance) closed the point
+    // first. The whole transaction rolled back, the board change included, and the batch retried this write alone.
+    return write.catch((error: unknown) => {
+      if (this.driver.isUniqueViolation(error)) throw new DecidedElsewhereError(r.originSessionId, r.actionId);
+      throw error;
+    });
+  }
+
+  // ---- communities ----
+
+  /**
+   * How many rows of `table` a community holds, counted in the inserting transaction. On PostgreSQL after taking
+   * its row's lock: every capped insert takes it first, so two instances inserting into one community at once count
+   * one after the other, and the second sees the first's row (READ COMMITTED: each statement sees what committed
+   * before it). FOR NO KEY UPDATE does not wait for the key-share locks that inserts referencing the community
+   * hold. SQLite has one writer at a time, so nothing can come between count and insert.
+   */
+  private async communityCount(tx: Tx, table: 'sessions' | 'paper_sessions', communityId: string): Promise<number> {
+    if (this.driver.dialect === 'postgres') await tx.run(this.db.selectFrom('communities').select('id').where('id', '=', communityId).forNoKeyUpdate());
+    const [row] = await tx.run(
+      this.db
+        .selectFrom(table as 'sessions')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('community_id', '=', communityId)
+    );
+    return Number(row.n);
+  }
+
+  createCommunity(community: CommunityRecord): Promise<void> {
+    const c = community;
+    const insert = this.db.insertInto('communities').values({
+      id: c.id,
+      name: c.name,
+      language: c.language,
+      framework: c.framework,
+      token_hash: c.tokenHash,
+      time_zone: c.timeZone,
+      created_at: c.createdAt
+    });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async loadCommunity(id: string): Promise<CommunityRecord | null> {
+    const row = await this.first(this.db.selectFrom('communities').selectAll().where('id', '=', id));
+    return row ? toCommunity(row) : null;
+  }
+
+  async listCommunitySessions(communityId: string): Promise<CommunitySessionRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('sessions')
+        .select(['id', 'code', 'title', 'phase', 'time_zone', 'created_at'])
+        .where('community_id', '=', communityId)
+        .orderBy('created_at')
+        .orderBy('id')
+    );
+    return rows.map(toCommunitySession);
+  }
+
+  savePaperSession(paper: PaperSessionRecord, cap?: number): Promise<boolean> {
+    // Serialised now: what is stored is what was validated at this moment.
+    const insert = this.db.insertInto('paper_sessions').values({
+      id: paper.id,
+      community_id: paper.communityId,
+      code: paper.code,
+      title: paper.title,
+      date: paper.date,
+      factors: JSON.stringify(paper.factors),
+      figures: JSON.stringify(paper.figures),
+      created_at: paper.createdAt,
+      source: paper.source
+    });
+    return this.write(async (tx) => {
+      if (cap !== undefined && (await this.communityCount(tx, 'paper_sessions', paper.communityId)) >= cap) return false;
+      await tx.run(insert);
+      return true;
+    });
+  }
+
+  async listPaperSessions(communityId: string): Promise<PaperSessionRecord[]> {
+    const query = this.db.selectFrom('paper_sessions').selectAll().where('community_id', '=', communityId).orderBy('date').orderBy('created_at').orderBy('id');
+    return (await this.rows(query)).map(toPaperSession);
+  }
+
+  async latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null> {
+    const row = await this.first(
+      this.db
+        .selectFrom('paper_sessions')
+        .selectAll()
+        .where('community_id', '=', communityId)
+        .where('date', '<=', day)
+        .where('created_at', '<', createdBefore)
+        .orderBy('date', 'desc')
+        .orderBy('created_at', 'desc')
+        .orderBy('code', 'desc')
+        .limit(1)
+    );
+    return row ? toPaperSession(row) : null;
+  }
+
+  async listActionReviews(communityId: string, originSessionIds?: readonly string[]): Promise<ActionReviewRecord[]> {
+    if (originSessionIds?.length === 0) return [];
+    let query = this.db
+      .selectFrom('action_reviews as r')
+      .innerJoin('sessions as s', 's.id', 'r.origin_session_id')
+      .selectAll('r')
+      .where('s.community_id', '=', communityId);
+    if (originSessionIds) query = query.where('r.origin_session_id', 'in', [...originSessionIds]);
+    const rows = await this.rows(query.orderBy('r.reviewed_at').orderBy('r.reviewing_session_id').orderBy('r.origin_session_id').orderBy('r.action_id'));
+    return rows.map(toReview);
+  }
+
+  deleteCommunity(id: string): Promise<string[]> {
+    return this.write(async (tx) => {
+      // Sessions first (their rows cascade), then the community (its paper sessions cascade); one transaction.
+      const rows = await tx.run(this.db.deleteFrom('sessions').where('community_id', '=', id).returning('id'));
+      await tx.run(this.db.deleteFrom('communities').where('id', '=', id));
+      return rows.map((r) => r.id as string);
+    });
+  }
+
+  // ---- the store as a whole ----
+
+  /** A write through the write queue and a read, changing nothing: rejects while the database cannot take both. */
+  async probe(): Promise<void> {
+    await this.write((tx) => this.driver.probe({ run: (query) => tx.run({ compile: () => query }) }));
+    await this.rows(this.db.selectFrom('sessions').select('id').limit(1));
+  }
+
+  /** Commits what is queued, then closes the connection(s); writes called after this reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.settled();
+    await this.driver.close();
+  }
+}
