@@ -139,7 +139,7 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
 
     const md = await get('export.md');
     expect(md.status).toBe(200);
-    expect(md.text).toContain(`${MERGED} (`);
+    expect(md.text).toContain(`${MERGED} — `);
     expect(md.text).toContain(`owner: ${OWNER}`);
     // People read the due day in their language's format; it is the day typed, never moved through a zone.
     expect(md.text).toContain('due: 31 Dec 2026');
