@@ -170,6 +170,15 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     expect(size.scrollWidth).toBeLessThanOrEqual(size.innerWidth);
     console.log(`[small screens] community page at 360 px: ${size.height} px high, ${size.scrollWidth} px wide`);
     expect(size.height).toBeLessThan(5000);
+    // Eight sessions under one small chart: the day labels are thinned so that none prints over another.
+    const boxes = await page
+      .locator('[data-testid="community-trend"]')
+      .first()
+      .locator('[data-testid="trend-axis-day"]')
+      .evaluateAll((texts) => texts.map((t) => t.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right })));
+    expect(boxes.length).toBeGreaterThan(1);
+    expect(boxes.length).toBeLessThan(8);
+    for (let i = 1; i < boxes.length; i++) expect(boxes[i].left).toBeGreaterThanOrEqual(boxes[i - 1].right);
     // Everything is still one tap away: all sessions, the other charts, the occasional tasks.
     expect(await page.locator('[data-testid="community-session"]').count()).toBe(5);
     await page.getByTestId('community-all-sessions').tap();

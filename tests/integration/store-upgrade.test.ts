@@ -235,7 +235,10 @@ describe('upgrading a database written by main before the one SQL store', () => 
   it('SQLite: a file at user_version 9 opens at the baseline with everything in it, and takes writes', async () => {
     const dataDir = await makeDataDir();
     const file = path.join(dataDir, 'board.sqlite');
-    fs.copyFileSync(path.join(fixture, 'board.sqlite'), file);
+    // The fixture is main's file as SQL text (sqlite3 .dump, with its user_version): made into a file again here.
+    const restore = new Database(file);
+    restore.exec(fs.readFileSync(path.join(fixture, 'board.sql'), 'utf8'));
+    restore.close();
     const before = new Database(file, { readonly: true });
     expect(before.pragma('user_version', { simple: true })).toBe(SQLITE_BASELINE_STEPS.length);
     before.close();
