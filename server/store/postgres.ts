@@ -46,6 +46,7 @@ async function query(client: pg.PoolClient | pg.Pool, compiled: CompiledQuery): 
 class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
   readonly answerRowsPerStatement = 256;
+  readonly upsertChangesRowOnce = true;
   readonly reader: Executor = { run: (compiled) => query(this.pool, compiled) };
   /** Every connection the pool has open, so that `interrupt` can cut them all. */
   readonly connections = new Set<pg.PoolClient>();

@@ -40,6 +40,11 @@ export interface SqlDriver {
   /** Rows per multi-row answer statement (7 parameters each). */
   readonly answerRowsPerStatement: number;
   /**
+   * One upsert may not change a row twice (PostgreSQL refuses it), so an answer batch keeps only each key's last
+   * answer. SQLite applies a statement's rows one after another, so a later row simply wins.
+   */
+  readonly upsertChangesRowOnce: boolean;
+  /**
    * Runs `work` in one transaction on the writing connection and commits it. With `fenced` sessions,
    * first takes a share lock on their owner rows and reads their epochs, held until the commit
    * (PostgreSQL shared by several instances; docs/scaling.md, "Fencing").
@@ -80,6 +85,19 @@ function cached(key: string, build: () => CompiledQuery): CompiledQuery {
   return statement;
 }
 
+/** Parameters of one answer in the upsert: session_id, round, participant_id, factor, answer, comment, updated_at. */
+const ANSWER_PARAMETERS = 7;
+
+/** Answer rows (see AnswerBatch) with only each key's last answer, in place of earlier ones: later votes win, as in order. */
+function latestAnswers(rows: unknown[]): unknown[] {
+  const latest = new Map<string, number>();
+  for (let i = 0; i < rows.length; i += ANSWER_PARAMETERS) latest.set(`${rows[i]}\n${rows[i + 1]}\n${rows[i + 2]}\n${rows[i + 3]}`, i);
+  if (latest.size * ANSWER_PARAMETERS === rows.length) return rows;
+  const kept: unknown[] = [];
+  for (const i of latest.values()) for (let p = i; p < i + ANSWER_PARAMETERS; p++) kept.push(rows[p]);
+  return kept;
+}
+
 /** What a queued write runs against: the writing connection, inside the batch's transaction. */
 interface Tx {
   run(query: Compilable): Promise<Row[]>;
@@ -98,14 +116,24 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/**
+ * Consecutive answers, which later answers join while queued: the hot path of a loaded room, so each answer is
+ * kept as its statement parameters (taken when it is called, updated_at set at commit), not as an object to copy
+ * and map again. Answer `i` is `rows[7i … 7i+6]`, awaited by `waiters[i]`, fenced by `fences[i]`.
+ */
+interface AnswerBatch {
+  rows: unknown[];
+  waiters: Waiter[];
+  /** Null while no answer of the batch is fenced (a single instance): nothing to check per answer. */
+  fences: (Fence | undefined)[] | null;
+}
+
 interface PendingWrite extends Waiter {
   run: (tx: Tx) => Promise<unknown>;
   /** Set on a fenced write of one session: it commits only while this epoch is the session's. */
   fence?: Fence;
-  /** Set on a batch of consecutive answers, which later answers join; `waiters[i]` awaits `answers[i]`, fenced by `fences[i]`. */
-  answers?: StoredAnswer[];
-  waiters?: Waiter[];
-  fences?: (Fence | undefined)[];
+  /** Set on a batch of consecutive answers. */
+  answers?: AnswerBatch;
 }
 
 /**
@@ -207,10 +235,16 @@ export class SqlStore implements Store {
       }
       // The whole batch rolled back; retry each write alone so one bad write cannot sink the others.
       for (const item of batch) {
-        const singles: PendingWrite[] =
-          item.answers && item.waiters && item.fences
-            ? item.answers.map((answer, i) => this.answerWrite([answer], [item.waiters![i]], [item.fences![i]]))
-            : [item];
+        const answers = item.answers;
+        const singles: PendingWrite[] = answers
+          ? answers.waiters.map((waiter, i) =>
+              this.answerWrite({
+                rows: answers.rows.slice(i * ANSWER_PARAMETERS, (i + 1) * ANSWER_PARAMETERS),
+                waiters: [waiter],
+                fences: answers.fences && [answers.fences[i]]
+              })
+            )
+          : [item];
         for (const single of singles) {
           await this.runBatch([single]).then(
             (settle) => settle.forEach((s) => s()),
@@ -234,9 +268,11 @@ export class SqlStore implements Store {
    */
   private runBatch(batch: readonly PendingWrite[]): Promise<(() => void)[]> {
     const fenced = new Set<string>();
-    for (const item of batch) {
-      if (item.fence) fenced.add(item.fence.sessionId);
-      for (const fence of item.fences ?? []) if (fence) fenced.add(fence.sessionId);
+    if (this.fence) {
+      for (const item of batch) {
+        if (item.fence) fenced.add(item.fence.sessionId);
+        for (const fence of item.answers?.fences ?? []) if (fence) fenced.add(fence.sessionId);
+      }
     }
     return this.driver.transaction(async (connection, current) => {
       const touched = new Set<string>();
@@ -245,18 +281,24 @@ export class SqlStore implements Store {
         f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
       const settle: (() => void)[] = [];
       for (const item of batch) {
-        if (item.answers && item.waiters && item.fences) {
-          const kept: StoredAnswer[] = [];
-          item.answers.forEach((answer, i) => {
-            const fence = item.fences![i];
-            const waiter = item.waiters![i];
+        const answers = item.answers;
+        if (answers && !answers.fences) {
+          // Nothing fenced: all of them go in, and one call answers them all once committed.
+          await this.insertAnswers(tx, answers.rows);
+          settle.push(() => item.resolve(undefined));
+        } else if (answers) {
+          const rows: unknown[] = [];
+          const kept: Waiter[] = [];
+          answers.waiters.forEach((waiter, i) => {
+            const fence = answers.fences![i];
             if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
             else {
-              kept.push(answer);
-              settle.push(() => waiter.resolve(undefined));
+              for (let p = i * ANSWER_PARAMETERS; p < (i + 1) * ANSWER_PARAMETERS; p++) rows.push(answers.rows[p]);
+              kept.push(waiter);
             }
           });
-          if (kept.length > 0) await this.insertAnswers(tx, kept);
+          if (kept.length > 0) await this.insertAnswers(tx, rows);
+          settle.push(() => kept.forEach((waiter) => waiter.resolve(undefined)));
         } else if (stale(item.fence)) {
           const fence = item.fence;
           settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
@@ -452,47 +494,51 @@ export class SqlStore implements Store {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const fence = this.fenceFor(answer.sessionId);
     if (fence === null) return Promise.reject(new FencedError(answer.sessionId, null));
-    let batch = this.queue.at(-1);
+    const last = this.queue.at(-1);
     let added: PendingWrite | null = null;
-    if (!batch?.answers) {
-      batch = this.answerWrite([], [], []);
-      added = batch;
+    let batch = last?.answers;
+    if (!batch) {
+      added = this.answerWrite({ rows: [], waiters: [], fences: null });
+      batch = added.answers!;
     }
-    const { answers, waiters, fences } = batch as Required<PendingWrite>;
-    answers.push({ ...answer });
-    fences.push(fence);
+    // Taken now, not at commit: what is stored is the answer as it was passed.
+    batch.rows.push(answer.sessionId, answer.round, answer.participantId, answer.factor, String(answer.answer), answer.comment ?? null, 0);
+    if (fence || batch.fences) (batch.fences ??= new Array<Fence | undefined>(batch.waiters.length).fill(undefined)).push(fence);
+    const waiters = batch.waiters;
     const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve: resolve as (value: unknown) => void, reject }));
     this.enqueue(added, promise);
     return promise;
   }
 
-  /** A write of consecutive answers (later answers join it while it is queued); `waiters[i]` awaits `answers[i]`. */
-  private answerWrite(answers: StoredAnswer[], waiters: Waiter[], fences: (Fence | undefined)[]): PendingWrite {
+  /** A write of consecutive answers (later answers join it while it is queued). */
+  private answerWrite(answers: AnswerBatch): PendingWrite {
+    const { waiters } = answers;
     return {
-      run: (tx) => this.insertAnswers(tx, answers),
-      resolve: () => waiters.forEach((w) => w.resolve(undefined)),
-      reject: (error) => waiters.forEach((w) => w.reject(error)),
-      answers,
-      waiters,
-      fences
+      run: (tx) => this.insertAnswers(tx, answers.rows),
+      resolve: () => {
+        for (const waiter of waiters) waiter.resolve(undefined);
+      },
+      reject: (error) => {
+        for (const waiter of waiters) waiter.reject(error);
+      },
+      answers
     };
   }
 
-  private async insertAnswers(tx: Tx, answers: readonly StoredAnswer[]): Promise<void> {
-    // One statement may not change a row twice (PostgreSQL refuses it), so only each key's last answer goes in: later votes win, as in order.
-    const latest = new Map<string, StoredAnswer>();
-    for (const a of answers) latest.set(`${a.sessionId}\n${a.round}\n${a.participantId}\n${a.factor}`, a);
-    const rows = [...latest.values()];
+  /** Upserts answers given as their statement parameters, `ANSWER_PARAMETERS` per answer (see AnswerBatch). */
+  private async insertAnswers(tx: Tx, answerRows: unknown[]): Promise<void> {
+    let rows = answerRows;
     const now = Date.now();
-    const size = this.driver.answerRowsPerStatement;
-    for (let start = 0; start < rows.length; start += size) {
-      const chunk = rows.slice(start, start + size);
-      const parameters: unknown[] = [];
-      for (const a of chunk) {
-        parameters.push(a.sessionId, a.round, a.participantId, a.factor, String(a.answer), a.comment ?? null, now);
-        tx.touch(a.sessionId);
-      }
-      await tx.run({ compile: () => ({ ...this.answerStatement(chunk.length), parameters }) });
+    for (let i = 0; i < rows.length; i += ANSWER_PARAMETERS) {
+      rows[i + ANSWER_PARAMETERS - 1] = now;
+      tx.touch(rows[i] as string);
+    }
+    if (this.driver.upsertChangesRowOnce) rows = latestAnswers(rows);
+    const perStatement = this.driver.answerRowsPerStatement * ANSWER_PARAMETERS;
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const parameters = rows.length <= perStatement ? rows : rows.slice(start, start + perStatement);
+      const statement = this.answerStatement(parameters.length / ANSWER_PARAMETERS);
+      await tx.run({ compile: () => ({ ...statement, parameters }) });
     }
   }
 

@@ -28,10 +28,20 @@ class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   /** Rows per multi-row answer statement (7 parameters each, well under SQLite's limit). */
   readonly answerRowsPerStatement = 64;
+  readonly upsertChangesRowOnce = false;
   private readonly statements = new Map<string, Database.Statement>();
   readonly reader: Executor = { run: async (query) => this.execute(query) };
+  private readonly begin: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+  private readonly noEpochs: ReadonlyMap<string, number> = new Map();
 
-  constructor(readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database) {
+    // Prepared once, as better-sqlite3's own transactions do: every group commit runs them.
+    this.begin = db.prepare('BEGIN');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+  }
 
   private execute(query: CompiledQuery): Row[] {
     let statement = this.statements.get(query.sql);
@@ -40,21 +50,22 @@ class SqliteDriver implements SqlDriver {
       statement = this.db.prepare(query.sql);
       this.statements.set(query.sql, statement);
     }
-    const params = query.parameters.map((p) => (p === undefined ? null : p));
-    if (statement.reader) return statement.all(...params) as Row[];
-    statement.run(...params);
+    // Passed as one array (better-sqlite3 takes that), not spread: a batch of answers has hundreds. Copied only when it holds an undefined.
+    const parameters = query.parameters.includes(undefined) ? query.parameters.map((p) => (p === undefined ? null : p)) : query.parameters;
+    if (statement.reader) return statement.all(parameters) as Row[];
+    statement.run(parameters);
     return [];
   }
 
   /** One writer on the file, nothing to fence: `fenced` is for PostgreSQL shared by several instances. */
   async transaction<T>(work: (tx: Executor, epochs: ReadonlyMap<string, number>) => Promise<T>): Promise<T> {
-    this.db.exec('BEGIN');
+    this.begin.run();
     try {
-      const result = await work(this.reader, new Map());
-      this.db.exec('COMMIT');
+      const result = await work(this.reader, this.noEpochs);
+      this.commit.run();
       return result;
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) this.rollback.run();
       throw error;
     }
   }
