@@ -340,7 +340,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework, words: E
   lines.push(`# ${inline(data.session.title)}`, '');
   // People read the day where the group met, in their own language's format (never the UTC day, never ISO).
   lines.push(`- ${t.date}: ${humanDate(data.session.date, lang)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
-  if (data.round !== null) lines.push(`- ${t.round}: ${several ? rounds.map((r) => r.round).join(', ') : data.round}`);
+  if (data.round !== null) lines.push(several ? `- ${t.rounds}: ${rounds.map((r) => r.round).join(', ')}` : `- ${t.round}: ${data.round}`);
 
   // The agenda starts where the meeting did: what became of last time's action points.
   if (data.review && data.review.length > 0) {
