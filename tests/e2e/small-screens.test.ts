@@ -127,6 +127,20 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     await shot(facilitator, 'action-focus-1366x768');
   });
 
+  it('on the phone a factor title with a long word keeps "+ action point" on screen (no sideways scrolling)', async () => {
+    // Factor 4 is "Hanteren van concurrentiegevoeligheid": with a point under it its title is bold, and the long word must wrap, not push the button out.
+    await phone.getByTestId('action-add-4').tap();
+    await phone.locator('[data-testid="action-item"][data-factor="4"]').waitFor();
+    const size = await phone.evaluate(() => ({
+      scrollWidth: document.scrollingElement!.scrollWidth,
+      buttonRight: document.querySelector('[data-testid="action-add-4"]')!.getBoundingClientRect().right
+    }));
+    await shot(phone, 'action-long-title-360x740');
+    // Against the device's 360 px: a mobile browser widens its layout viewport (and innerWidth) to content that overflows.
+    expect(size.scrollWidth).toBeLessThanOrEqual(360);
+    expect(size.buttonRight).toBeLessThanOrEqual(360);
+  });
+
   it('a community page on a 360 px phone does not scroll sideways and is a few screens long', async () => {
     const created = await postJson<CreateCommunityResponse>(e2e.url, '/api/communities', {
       name: 'Greenport Vertical Farming lerende gemeenschap met een lange naam',
