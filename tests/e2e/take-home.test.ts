@@ -145,6 +145,10 @@ suite('take-home files of a two-round workshop', () => {
     const text = (await comments.textContent()) ?? '';
     expect(text.indexOf('Ronde een: te weinig tijd')).toBeGreaterThan(text.indexOf('Ronde 1'));
     expect(text.indexOf('Ronde twee: al beter')).toBeGreaterThan(text.indexOf('Ronde 2'));
+    // Each round's results and what moved between them, as in the Markdown report, not only the last round's table.
+    expect((await facilitator.getByTestId('print-round').allTextContents()).map((h) => h.replace(/\s*\(.*$/, ''))).toEqual(['Ronde 1', 'Ronde 2']);
+    expect(await facilitator.getByTestId('print-shift').allTextContents()).toEqual(['Verschuiving ronde 1 → 2']);
+    expect(await facilitator.locator('.meta').textContent()).toMatch(/Rondes: 1, 2/);
     await facilitator.screenshot({ path: path.join(SHOTS, 'print-view.png'), fullPage: true });
   });
 });

@@ -142,6 +142,10 @@ describe('buildExport', () => {
     expect(twice.rounds[0].factors[0]).toMatchObject({ number: 1, id: framework.factors[0].id, n: 5, mean: 2.6, consensus: 0.464, change: null });
     expect(twice.rounds[1].factors[0].change).toEqual({ mean: 0, consensus: 0 });
     expect(twice.rounds[1].factors[5].change).toEqual({ mean: null, consensus: null });
+    // The report's header names both rounds under a plural word ("Rondes: 1, 2", not "Ronde: 1, 2").
+    expect(exportMarkdown(twice, framework, exportWords('en'))).toMatch(/^- Rounds: 1, 2$/m);
+    expect(exportMarkdown(buildExport(input('nl', { results: [round1, round2] })), framework, exportWords('nl'))).toMatch(/^- Rondes: 1, 2$/m);
+    expect(exportMarkdown(buildExport(input('nl', { results: [round1] })), framework, exportWords('nl'))).toMatch(/^- Ronde: 1$/m);
     expect(data.attention).toEqual([
       { number: 1, title: framework.factors[0].title.en, weak: true, divergent: true, unclear: false, mean: 2.6, consensus: 0.464, unknownShare: 0 },
       { number: 6, title: framework.factors[5].title.en, weak: false, divergent: false, unclear: true, mean: null, consensus: null, unknownShare: 1 }

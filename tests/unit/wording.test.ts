@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counted, formatDecimal, parseDecimal, plural, shortName } from '../../src/lib/domain/wording';
+import { counted, formatChange, formatDecimal, parseDecimal, plural, shortName } from '../../src/lib/domain/wording';
 import { CONSENSUS_STEP, MEAN_STEP, whatMovedMost } from '../../src/lib/domain/movement';
 import { graphemeLength } from '../../src/lib/domain/text';
 import { en } from '../../src/lib/i18n/en';
@@ -45,6 +45,19 @@ describe('formatDecimal', () => {
     expect(parseDecimal('3,5,1')).toBeNull();
     expect(parseDecimal('')).toBeNull();
     expect(parseDecimal('abc')).toBeNull();
+  });
+});
+
+describe('formatChange', () => {
+  it('writes a change with a real minus sign, as the exports do, and a rounded-away change without a sign', () => {
+    // The projector showed "(-1,00)" beside the report's "−1,00".
+    expect(formatChange('nl', -1)).toBe('−1,00');
+    expect(formatChange('en', -0.24)).toBe('−0.24');
+    expect(formatChange('nl', 0.5)).toBe('+0,50');
+    expect(formatChange('nl', 0)).toBe('0,00');
+    expect(formatChange('nl', -0.001)).toBe('0,00');
+    expect(formatChange('en', 0.001)).toBe('0.00');
+    expect(formatChange('nl', null)).toBe('–');
   });
 });
 

@@ -7,6 +7,7 @@ import type { ReviewItem, ReviewStatus } from './review';
 import type { Messages } from '../i18n/messages';
 import { humanDate, localDay } from './dates';
 import { factorMoves } from './movement';
+import { formatChange } from './wording';
 
 /** The export JSON of docs/contracts.md (extended with rounds and attention). */
 export interface ExportJson {
@@ -311,9 +312,7 @@ const MARKDOWN_CHUNK_LINES = 200;
 
 /** A change with its sign (+0,25 / −0,10), or a dash when either side is missing. */
 function signed(value: number | null, lang: Language): string {
-  if (value === null) return '–';
-  const text = fmt(Math.abs(value), lang);
-  return value > 0 ? `+${text}` : value < 0 ? `−${text}` : text;
+  return formatChange(lang, value);
 }
 
 /**
@@ -340,7 +339,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework, words: E
   lines.push(`# ${inline(data.session.title)}`, '');
   // People read the day where the group met, in their own language's format (never the UTC day, never ISO).
   lines.push(`- ${t.date}: ${humanDate(data.session.date, lang)}`, `- ${t.code}: ${data.session.code}`, `- ${t.participants}: ${data.participants}`);
-  if (data.round !== null) lines.push(`- ${t.round}: ${several ? rounds.map((r) => r.round).join(', ') : data.round}`);
+  if (data.round !== null) lines.push(several ? `- ${t.rounds}: ${rounds.map((r) => r.round).join(', ')}` : `- ${t.round}: ${data.round}`);
 
   // The agenda starts where the meeting did: what became of last time's action points.
   if (data.review && data.review.length > 0) {

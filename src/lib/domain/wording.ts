@@ -29,6 +29,17 @@ export function formatDecimal(language: Language, value: number | null | undefin
   return /^-0([.,]0*)?$/.test(text) ? text.slice(1) : text;
 }
 
+/**
+ * A change with its sign in the language's format (+0,25 / −0,10 with a real minus sign, as in the exports),
+ * a change rounded to nothing without a sign, or a dash when either side is missing. One rule for the screen and the files.
+ */
+export function formatChange(language: Language, value: number | null | undefined, digits = 2): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const text = formatDecimal(language, Math.abs(value), digits);
+  if (/^0([.,]0*)?$/.test(text)) return text;
+  return value > 0 ? `+${text}` : `−${text}`;
+}
+
 /** A number as typed by a person in either notation ("0,6" or "0.6"), or null when it is not one. */
 export function parseDecimal(text: string): number | null {
   const cleaned = text.trim().replace(',', '.');

@@ -432,6 +432,8 @@ export const en: Messages = {
     code: 'Session code',
     participants: 'Participants',
     round: 'Round',
+    /** The header line when the report holds more than one round. */
+    rounds: 'Rounds',
     number: 'No.',
     factor: 'Factor',
     n: 'Scores',

@@ -1,6 +1,6 @@
 import { nl } from './nl';
 import { humanDate } from '../domain/dates';
-import { formatDecimal, intlTagOf } from '../domain/wording';
+import { formatChange as formatSignedChange, formatDecimal, intlTagOf } from '../domain/wording';
 import { en } from './en';
 import { LANGUAGES, DEFAULT_LANGUAGE, type Language } from '../domain/framework';
 import type { ErrorCode, ProtocolError } from '../protocol';
@@ -45,7 +45,7 @@ export function formatDay(day: string | null | undefined): string {
 
 /** A change with its sign (+0,25 / −0,10), or a dash when either side is missing. */
 export function formatChange(value: number | null): string {
-  return value === null ? '–' : `${value > 0 ? '+' : ''}${formatNumber(value)}`;
+  return formatSignedChange(locale.language, value);
 }
 
 /** Restores a person's explicit choice, if any. */

@@ -439,6 +439,8 @@ export const nl = {
     code: 'Sessiecode',
     participants: 'Deelnemers',
     round: 'Ronde',
+    /** The header line when the report holds more than one round. */
+    rounds: 'Rondes',
     number: 'Nr.',
     factor: 'Factor',
     n: 'Scores',
