@@ -4,13 +4,13 @@ import { counted } from '../domain/wording';
 export const nl = {
   app: {
     name: 'Seeds of Innovation',
-    tagline: 'Live werkbord voor lerende gemeenschappen',
+    tagline: 'Live werkbord voor learning communities',
     language: 'Taal',
     switchTo: 'English',
     skip: 'Naar de inhoud'
   },
   landing: {
-    intro: 'Scoor samen de 12 succesfactoren van jullie lerende gemeenschap, zie waar jullie het eens en oneens zijn, en maak direct actiepunten.',
+    intro: 'Scoor samen de 12 succesfactoren van jullie learning community, zie waar jullie het eens en oneens zijn, en maak direct actiepunten.',
     startTitle: 'Sessie starten',
     sessionTitle: 'Titel (optioneel)',
     sessionTitlePlaceholder: 'Bijv. Kwartaalsessie Greenport',
@@ -79,7 +79,7 @@ export const nl = {
     participants: (n: number) => counted('nl', n, { one: 'deelnemer', other: 'deelnemers' })
   },
   vote: {
-    instructions: 'Geef per factor aan in hoeverre die nu aanwezig is in jullie lerende gemeenschap. Je kunt alles aanpassen tot de stemming sluit.',
+    instructions: 'Geef per factor aan in hoeverre die nu aanwezig is in jullie learning community. Je kunt alles aanpassen tot de stemming sluit.',
     progress: (done: number, total: number) => `${done} van ${total} beantwoord`,
     groupProgress: (done: number, total: number) => `${done} van ${total} deelnemers klaar`,
     comment: 'Toelichting (optioneel)',
@@ -289,9 +289,9 @@ export const nl = {
     loading: 'Actiebord laden…'
   },
   community: {
-    title: 'Lerende gemeenschap',
-    createTitle: 'Volg een lerende gemeenschap door de tijd',
-    createIntro: 'Een lerende gemeenschap bundelt een reeks sessies, zodat je ziet hoe elke factor van sessie tot sessie verandert.',
+    title: 'Learning community',
+    createTitle: 'Volg een learning community door de tijd',
+    createIntro: 'Een learning community bundelt een reeks sessies, zodat je ziet hoe elke factor van sessie tot sessie verandert.',
     name: 'Naam van de gemeenschap',
     namePlaceholder: 'Bijv. Greenport Vertical Farming LC',
     create: 'Gemeenschap aanmaken',
@@ -301,7 +301,7 @@ export const nl = {
     sessions: 'Sessies',
     noSessions: 'Nog geen sessies. Start hieronder de eerste.',
     allSessions: (n: number) => `Toon alle ${n} sessies`,
-    moreTasks: 'Papieren sessie invoeren, sessie importeren, lerende gemeenschap verwijderen',
+    moreTasks: 'Papieren sessie invoeren, sessie importeren, learning community verwijderen',
     live: 'live',
     paper: 'papier',
     imported: 'geïmporteerd',
@@ -366,7 +366,7 @@ export const nl = {
   review: {
     title: 'Sinds de vorige keer',
     decidedElsewhere:
-      'Een andere sessie van deze lerende gemeenschap heeft over dit punt al besloten (klaar, vervallen of daar meegenomen). Laad de pagina opnieuw om de lijst van nu te zien.',
+      'Een andere sessie van deze learning community heeft over dit punt al besloten (klaar, vervallen of daar meegenomen). Laad de pagina opnieuw om de lijst van nu te zien.',
     sinceLastTime: (title: string, date: string) => `Sinds de vorige keer: vergeleken met ${title} (${date})`,
     intro: (n: number) =>
       n === 1
@@ -385,8 +385,8 @@ export const nl = {
     done: (n: number, total: number) => `${n} van ${total} besproken`,
     carriedFrom: (title: string, date: string) => `Meegenomen uit ${title} (${date})`,
     saving: 'Opslaan…',
-    community: (name: string) => `Lerende gemeenschap: ${name}`,
-    openCommunity: 'Open de pagina van de lerende gemeenschap'
+    community: (name: string) => `Learning community: ${name}`,
+    openCommunity: 'Open de pagina van de learning community'
   },
   history: {
     title: 'Vergelijk met een eerdere sessie',
@@ -488,7 +488,7 @@ export const nl = {
     session_full: 'Deze sessie zit vol.',
     joins_locked: 'Deze sessie is gesloten voor nieuwe deelnemers. Vraag de facilitator om de deur weer te openen.',
     server_full: 'De server is vol. Probeer het later opnieuw.',
-    community_full: 'Deze lerende gemeenschap bevat al zoveel sessies van deze soort als mag; verwijder de gemeenschap of begin een nieuwe.',
+    community_full: 'Deze learning community bevat al zoveel sessies van deze soort als mag; verwijder de learning community of begin een nieuwe.',
     session_closed: 'Deze sessie is afgesloten.',
     not_found: 'Niet gevonden.',
     no_dots_left: 'Je stippen zijn op. Neem er eerst een terug.',
