@@ -408,3 +408,31 @@ describe('exportXlsx', () => {
     expect(ballots.getRow(2).values).toEqual([undefined, 'V1', '', 1, 1, 'Weet niet', 4, undefined, 5, 5, 5, 5, 5, 5, 5, 5]);
   });
 });
+
+describe('empty action points', () => {
+  it('leaves out a point nobody wrote in, owned, dated or dotted, and keeps every other', () => {
+    const data = buildExport(
+      input('nl', {
+        actions: [
+          action('empty', null, '  '),
+          action('text', 1, 'Bezoek plannen'),
+          action('owned', 2, '', { owner: 'Sam' }),
+          action('dated', 3, '', { due: '2027-01-15' }),
+          action('dotted', null, '')
+        ],
+        dotTotals: { dotted: 2 }
+      })
+    );
+    expect(data.actions.map((a) => [a.text, a.owner, a.due, a.votes])).toEqual([
+      ['Bezoek plannen', null, null, 0],
+      ['', 'Sam', null, 0],
+      ['', null, '2027-01-15', 0],
+      ['', null, null, 2]
+    ]);
+    expect(
+      exportCsv(data, [], 'actions')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+    ).toHaveLength(5);
+  });
+});

@@ -99,7 +99,10 @@ export function buildExport(input: ExportInput): ExportJson {
         }))
       : [],
     attention: latest ? latest.attention.map((a) => ({ ...a, title: titleOf(a.number) })) : [],
-    actions: input.actions.map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 })),
+    // A point nobody wrote in, gave an owner or a date, or dotted (an empty "+ action" left behind) is not taken home.
+    actions: input.actions
+      .map((a) => ({ factor: a.factor, text: a.text, owner: a.owner, due: a.due, status: a.status, votes: input.dotTotals[a.id] ?? 0 }))
+      .filter((a) => a.text.trim() !== '' || a.owner !== null || a.due !== null || a.votes > 0),
     // Every revealed round: the comments of round 1 are not lost when round 2 is revealed.
     rounds: results.map((r, i) => {
       const shift = i === 0 ? null : factorMoves(results[i - 1].factors, r.factors);
