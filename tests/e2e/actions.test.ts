@@ -143,7 +143,7 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     expect(md.text).toContain(`owner: ${OWNER}`);
     // People read the due day in their language's format; it is the day typed, never moved through a zone.
     expect(md.text).toContain('due: 31 Dec 2026');
-    expect(md.text).toContain('1 dot)');
+    expect(md.text).toMatch(/ · 1 dot$/m);
     // Markup in a text is escaped the Markdown way (\<), so a renderer shows it as text and never as a tag.
     expect(md.text).toContain('\\<img');
     expect(md.text).not.toMatch(/(^|[^\\])<img/m);
