@@ -17,7 +17,7 @@ import {
   type SessionLinks,
   type SessionSnapshot
 } from '../protocol';
-import { loadPending, savePending } from './storage';
+import { loadLost, loadPending, saveLost, savePending, type StoredLostChange } from './storage';
 
 /** An answer not yet acknowledged, for the round it was given in. */
 export interface PendingAnswer extends OwnAnswer {
@@ -25,6 +25,17 @@ export interface PendingAnswer extends OwnAnswer {
 }
 
 type AckData<C extends CommandName> = Parameters<Parameters<ClientToServerEvents[C]>[1]>[0] extends Ack<infer R> ? R : never;
+
+/**
+ * A score or comment this person gave that never reached the results: the server
+ * refused it because voting had closed or a new round had begun before it arrived
+ * (a comment typed just before the reveal, an answer queued offline). Kept, with
+ * the text, until the person dismisses it.
+ */
+export type LostChange = StoredLostChange;
+
+/** Refusals that mean "too late for that round", not "wrong input". */
+const TOO_LATE = new Set(['wrong_phase', 'wrong_round', 'voting_closed']);
 
 export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'failed' | 'removed' | 'deleted';
 
@@ -55,6 +66,11 @@ export class SessionConnection {
    * be saved because voting had closed meanwhile.
    */
   roundNotice = $state<{ reason: 'round' | 'closed'; round: number; dropped: number } | null>(null);
+  /**
+   * Changes refused as too late (voting closed, or a new round began), with what
+   * was typed; shown on every stage and kept in local storage until dismissed.
+   */
+  lost = $state<LostChange[]>([]);
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   // Listeners, not state.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -79,6 +95,7 @@ export class SessionConnection {
   ) {
     // What this person typed before a reload and the server never acknowledged.
     this.pending = loadPending(code, token);
+    this.lost = loadLost(code, token);
     this.socket = io({
       path: SOCKET_PATH,
       transports: ['websocket', 'polling'],
@@ -125,7 +142,9 @@ export class SessionConnection {
       this.resendPending();
       for (const listener of this.stateListeners) listener(snapshot);
     });
-    s.on('phase', (change) =>
+    s.on('phase', (change) => {
+      // A comment still waiting for a pause in typing goes now: if voting just closed, its author learns it at once.
+      if (change.phase !== 'voting') for (const factor of [...this.commentTimers.keys()]) this.flushComment(factor);
       this.patch((snap) => {
         if (change.round !== snap.round) {
           this.roundChanged(change.round);
@@ -135,8 +154,8 @@ export class SessionConnection {
         Object.assign(snap, change);
         // The server forgets the factor on screen with every phase change.
         snap.presentedFactor = null;
-      })
-    );
+      });
+    });
     s.on('presented', ({ factor }) => this.patch((snap) => (snap.presentedFactor = factor)));
     s.on('arrivals', (names) => this.patch((snap) => (snap.arrivals = names)));
     s.on('ballot', (echo) =>
@@ -222,6 +241,7 @@ export class SessionConnection {
     for (const [factor, answer] of Object.entries(this.pending)) {
       if (answer.round !== round) {
         this.setPending(Number(factor), null);
+        this.lose(Number(factor), answer, 'round');
         dropped++;
       }
     }
@@ -275,8 +295,12 @@ export class SessionConnection {
       if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
       if (stillLatest) this.setPending(factor, null);
     } else if (result.error.message !== 'network') {
-      // Refused by the server (e.g. voting closed, or a new round began): drop the optimistic answer.
-      if (stillLatest) this.setPending(factor, null);
+      // Refused by the server (e.g. voting closed, or a new round began): drop the optimistic answer,
+      // but never silently: a late one is kept, with its text, for the person to see and copy.
+      if (stillLatest) {
+        this.setPending(factor, null);
+        if (TOO_LATE.has(result.error.code)) this.lose(factor, next, result.error.code === 'wrong_round' ? 'round' : 'closed');
+      }
     }
     return result;
   }
@@ -350,10 +374,55 @@ export class SessionConnection {
       if (snapshot?.phase === 'voting' && answer.round === snapshot.round) void this.vote(Number(factor), answer.answer, answer.comment, answer.round);
       else {
         this.setPending(Number(factor), null);
-        dropped++;
+        // Replayed into a closed phase or another round (offline, or a reload, meanwhile): kept to show, not dropped.
+        if (!this.serverHas(Number(factor), answer)) {
+          this.lose(Number(factor), answer, snapshot && snapshot.round !== answer.round && snapshot.phase === 'voting' ? 'round' : 'closed');
+          dropped++;
+        }
       }
     }
     if (dropped > 0 && snapshot) this.roundNotice = { reason: 'closed', round: snapshot.round, dropped };
+  }
+
+  /** Whether the server already holds this answer (its ack was lost on the way): then nothing is lost. */
+  private serverHas(factor: number, answer: PendingAnswer): boolean {
+    const stored = this.snapshot?.round === answer.round ? this.snapshot.myBallot?.[factor] : undefined;
+    return !!stored && stored.answer === answer.answer && (stored.comment ?? null) === (answer.comment?.trim() || null);
+  }
+
+  /** Keeps a change the server refused as too late (one per factor and round: the newest wins). */
+  private lose(factor: number, answer: PendingAnswer, reason: LostChange['reason']): void {
+    const stored = this.snapshot?.round === answer.round ? this.snapshot.myBallot?.[factor] : undefined;
+    const comment = answer.comment?.trim() || null;
+    const scoreLost = !stored || stored.answer !== answer.answer;
+    const commentLost = stored ? (stored.comment ?? null) !== comment : comment !== null;
+    // The server holds exactly this already: nothing was lost.
+    if (!scoreLost && !commentLost) return;
+    const kind: LostChange['kind'] = scoreLost && commentLost ? 'both' : commentLost ? 'comment' : 'score';
+    const entry: LostChange = { factor, answer: answer.answer, comment, round: answer.round, kind, reason };
+    this.lost = [...this.lost.filter((l) => !(l.factor === factor && l.round === answer.round)), entry];
+    saveLost(this.code, this.token, $state.snapshot(this.lost));
+  }
+
+  /** The person has seen (and perhaps copied) a lost change: forget it here and in local storage. */
+  dismissLost(entry: LostChange): void {
+    this.lost = this.lost.filter((l) => !(l.factor === entry.factor && l.round === entry.round));
+    saveLost(this.code, this.token, $state.snapshot(this.lost));
+  }
+
+  /** Carries a lost change into the round now open (the form shows it as this round's answer), then forgets it. */
+  async reuseLost(entry: LostChange): Promise<void> {
+    const snapshot = this.snapshot;
+    if (snapshot?.phase !== 'voting' || snapshot.votingClosed) return;
+    this.dismissLost(entry);
+    const current = this.answerOf(entry.factor);
+    // The score of this round, if one was given already, stays; the lost comment joins it.
+    await this.vote(
+      entry.factor,
+      entry.kind === 'comment' && current ? current.answer : entry.answer,
+      entry.comment ?? current?.comment ?? null,
+      snapshot.round
+    );
   }
 
   close(): void {

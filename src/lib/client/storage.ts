@@ -118,8 +118,50 @@ export function saveCommunityToken(id: string, token: string | null): void {
 }
 
 /** The community token: from the community link's fragment (kept from then on), else the one this browser kept. */
-export function communityTokenFromLink(id: string): { token: string | null; fromLink: boolean } {
+export function communityTokenFromLink(id: string): { token: string | null; fromLink: boolean; newHere: boolean } {
   const linked = fromHash('token');
+  const kept = read(communityKey(id));
   if (linked) saveCommunityToken(id, linked);
-  return { token: linked ?? read(communityKey(id)), fromLink: linked !== null };
+  // `newHere`: a link this browser did not hold yet (just created, or opened on another device), not a bookmark revisited.
+  return { token: linked ?? kept, fromLink: linked !== null, newHere: linked !== null && kept !== linked };
+}
+
+/**
+ * A change this person made that the server refused because the round or the
+ * voting had moved on (`LostChange` in session.svelte.ts). Kept per session and
+ * person until they dismiss it, so a reload does not lose the text they typed.
+ */
+export interface StoredLostChange extends PendingAnswer {
+  factor: number;
+  /** What was lost: the score, the comment, or both (compared with what the server had). */
+  kind: 'score' | 'comment' | 'both';
+  /** `closed`: voting had closed; `round`: a new round had begun. */
+  reason: 'closed' | 'round';
+}
+
+const lostKey = (code: string, token: string) => `seeds:lost:${code}:${token.slice(0, 12)}`;
+
+export function loadLost(code: string, token: string): StoredLostChange[] {
+  const raw = read(lostKey(code, token));
+  if (!raw) return [];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter(
+      (v: Partial<StoredLostChange> | null): v is StoredLostChange =>
+        !!v &&
+        Number.isInteger(v.factor) &&
+        Number.isInteger(v.round) &&
+        (v.answer === 'unknown' || (typeof v.answer === 'number' && v.answer >= 1 && v.answer <= 5)) &&
+        (v.comment === null || typeof v.comment === 'string') &&
+        (v.kind === 'score' || v.kind === 'comment' || v.kind === 'both') &&
+        (v.reason === 'closed' || v.reason === 'round')
+    );
+  } catch {
+    return [];
+  }
+}
+
+export function saveLost(code: string, token: string, lost: StoredLostChange[]): void {
+  write(lostKey(code, token), lost.length > 0 ? JSON.stringify(lost) : null);
 }

@@ -99,8 +99,17 @@ export const en: Messages = {
     roundStarted: (n: number) => `Round ${n} has started: score again. Your answers from the previous round do not count here.`,
     notSaved: (n: number) =>
       `${counted('en', n, { one: 'answer', other: 'answers' })} from the previous round ${n === 1 ? 'was' : 'were'} not sent, because a new round started.`,
-    lostClosed: (n: number) =>
-      `${counted('en', n, { one: 'answer', other: 'answers' })} you gave offline ${n === 1 ? 'was' : 'were'} not saved: voting had closed in the meantime.`,
+    lostTitle: 'Not counted',
+    lostChange: (kind: 'score' | 'comment' | 'both', factor: number, reason: 'closed' | 'round', round: number) =>
+      `Your last change (${kind === 'score' ? 'score' : kind === 'comment' ? 'comment' : 'score and comment'} on factor ${factor}) arrived ${
+        reason === 'closed' ? 'after voting closed and is not in the results' : `after round ${round} had ended and does not count there`
+      }.`,
+    lostText: (factor: number) => `Your text on factor ${factor}`,
+    lostScore: (score: string) => `Your score: ${score}`,
+    lostKept: 'Your text is below and stays kept on this device until you remove it.',
+    lostCopy: 'Copy the text',
+    lostReuse: 'Use it in this round',
+    lostDismiss: 'Seen, remove',
     scaleHint: 'Arrow keys move between the options.',
     phoneHint:
       'One factor per screen: choose a score and the next factor follows. To add a comment, tap the text box first: the factor then stays until you tap Next. Swipe, or tap a number, to go back.',
@@ -294,8 +303,17 @@ export const en: Messages = {
     namePlaceholder: 'E.g. Greenport Vertical Farming LC',
     create: 'Create a learning community',
     creating: 'Creating the community…',
-    noToken: 'This browser has no key for this community. Open the community link you got when you created it.',
-    keepLink: "Keep this page's link safe: it is the key to the community. Bookmark it or store it with the facilitator links.",
+    noToken:
+      "This browser has no key for this community. The key is in the community's link (the address ending in #token=…). On a device where the community opens, go to its page and choose 'Link for another device': copy that link to this device or scan its QR code. A bookmark of the community page holds the key too.",
+    keepLink:
+      "Keep this community's link safe: it is the key. You always find it below under 'Link for another device' (copy it, or scan it as a QR code with your phone); a bookmark of this page holds it too.",
+    deviceTitle: 'Link for another device',
+    deviceHelp:
+      'Open this link on your phone, a second laptop or at a co-facilitator: they then see the community as you do. It is the key to the community: do not share it with participants and do not show it on the projector.',
+    deviceLinkLabel: "This community's link (the key after # is hidden here)",
+    deviceCopy: 'Copy link',
+    deviceQrWarning: (seconds: number) =>
+      `This QR code gives full access to the community. Show it only on a screen nobody else sees; it disappears after ${seconds} seconds.`,
     sessions: 'Sessions',
     noSessions: 'No sessions yet. Start the first one below.',
     allSessions: (n: number) => `Show all ${n} sessions`,

@@ -99,8 +99,17 @@ export const nl = {
     roundStarted: (n: number) => `Ronde ${n} is begonnen: geef je scores opnieuw. Je antwoorden uit de vorige ronde tellen niet mee.`,
     notSaved: (n: number) =>
       `${counted('nl', n, { one: 'antwoord', other: 'antwoorden' })} uit de vorige ronde ${n === 1 ? 'is' : 'zijn'} niet meer verstuurd, omdat er een nieuwe ronde begon.`,
-    lostClosed: (n: number) =>
-      `${counted('nl', n, { one: 'antwoord', other: 'antwoorden' })} die je offline gaf ${n === 1 ? 'is' : 'zijn'} niet opgeslagen: de stemming was intussen gesloten.`,
+    lostTitle: 'Niet meegeteld',
+    lostChange: (kind: 'score' | 'comment' | 'both', factor: number, reason: 'closed' | 'round', round: number) =>
+      `Je laatste wijziging (${kind === 'score' ? 'score' : kind === 'comment' ? 'toelichting' : 'score en toelichting'} bij factor ${factor}) kwam binnen ${
+        reason === 'closed' ? 'nadat de stemming gesloten was en staat niet in de resultaten' : `nadat ronde ${round} voorbij was en telt daar niet mee`
+      }.`,
+    lostText: (factor: number) => `Je tekst bij factor ${factor}`,
+    lostScore: (score: string) => `Je score: ${score}`,
+    lostKept: 'Je tekst staat hieronder en blijft op dit apparaat bewaard tot je hem weghaalt.',
+    lostCopy: 'Kopieer de tekst',
+    lostReuse: 'Neem over in deze ronde',
+    lostDismiss: 'Gezien, weghalen',
     scaleHint: 'Pijltoetsen wisselen tussen de opties.',
     phoneHint:
       'Eén factor per scherm: kies een score en de volgende factor verschijnt. Wil je iets toelichten, tik dan eerst in het tekstvak: dan blijft de factor staan tot je op Volgende tikt. Veeg of tik op een nummer om terug te gaan.',
@@ -296,8 +305,17 @@ export const nl = {
     namePlaceholder: 'Bijv. Greenport Vertical Farming LC',
     create: 'Gemeenschap aanmaken',
     creating: 'Gemeenschap wordt aangemaakt…',
-    noToken: 'Deze browser heeft geen sleutel voor deze gemeenschap. Open de gemeenschapslink die je kreeg bij het aanmaken.',
-    keepLink: 'Bewaar de link van deze pagina goed: dat is de sleutel van de gemeenschap. Zet hem bij je bladwijzers of bij de facilitatorlinks.',
+    noToken:
+      'Deze browser heeft geen sleutel voor deze gemeenschap. De sleutel zit in de gemeenschapslink (het adres dat eindigt op #token=…). Open op een apparaat waar de gemeenschap wel opent de gemeenschapspagina en kies daar „Link voor een ander apparaat”: kopieer die link naar dit apparaat of scan de QR-code. Ook een bladwijzer van de gemeenschapspagina bevat de sleutel.',
+    keepLink:
+      'Bewaar de link van deze gemeenschap goed: hij is de sleutel. Je vindt hem altijd hieronder bij „Link voor een ander apparaat” (kopiëren, of als QR-code voor je telefoon); een bladwijzer van deze pagina bevat hem ook.',
+    deviceTitle: 'Link voor een ander apparaat',
+    deviceHelp:
+      'Open deze link op je telefoon, een tweede laptop of bij een collega-facilitator: die ziet de gemeenschap dan zoals jij. Hij is de sleutel van de gemeenschap: deel hem niet met deelnemers en toon hem niet op de beamer.',
+    deviceLinkLabel: 'De link van deze gemeenschap (de sleutel na # is hier verborgen)',
+    deviceCopy: 'Kopieer link',
+    deviceQrWarning: (seconds: number) =>
+      `Deze QR-code geeft volledige toegang tot de gemeenschap. Toon hem alleen op een scherm dat niemand anders ziet; hij verdwijnt na ${seconds} seconden.`,
     sessions: 'Sessies',
     noSessions: 'Nog geen sessies. Start hieronder de eerste.',
     allSessions: (n: number) => `Toon alle ${n} sessies`,
