@@ -27,7 +27,7 @@ suite('a newcomer runs two community sessions', () => {
     await shot(facilitator, '01-landing');
     await facilitator.getByTestId('community-name').fill('Greenport <i>LC</i> 🌱');
     await facilitator.getByTestId('create-community').click();
-    await facilitator.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    await facilitator.waitForURL(/\/c\/[0-9a-f-]{36}#token=/);
     communityPath = new URL(facilitator.url()).pathname;
     await shot(facilitator, '02-community-empty');
     await facilitator.getByTestId('community-new-session').click();

@@ -27,14 +27,14 @@ suite('a learning community over two sessions, one on paper', () => {
   let secondCode = '';
   const ACTION_TEXT = 'Visit the vertical farm in Delft';
 
-  it('creates a community on the landing page; the key leaves the address bar but stays in this browser', async () => {
+  it('creates a community on the landing page; the key stays in the address (its fragment, for bookmarks) and in this browser', async () => {
     facilitator = await e2e.newPage(DESKTOP);
     await facilitator.goto(e2e.url);
     await facilitator.getByTestId('community-name').fill('Greenport Vertical Farming LC');
     await facilitator.getByTestId('create-community').click();
-    await facilitator.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    await facilitator.waitForURL(/\/c\/[0-9a-f-]{36}#token=/);
     communityPath = new URL(facilitator.url()).pathname;
-    expect(facilitator.url()).not.toContain('token=');
+    expect(new URL(facilitator.url()).hash).toMatch(/^#token=/);
     await expect.poll(() => textOf(facilitator, 'community-name-heading')).toBe('Greenport Vertical Farming LC');
     expect(await facilitator.getByTestId('community-session').count()).toBe(0);
     await facilitator.reload();

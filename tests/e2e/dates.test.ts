@@ -94,7 +94,7 @@ suite('dates where the group met, in an Amsterdam browser after midnight', () =>
     await chicago.goto(e2e.url);
     await chicago.getByTestId('community-name').fill('Chicago LC');
     await chicago.getByTestId('create-community').click();
-    await chicago.waitForURL(/\/c\/[0-9a-f-]{36}$/);
+    await chicago.waitForURL(/\/c\/[0-9a-f-]{36}#token=/);
     const id = new URL(chicago.url()).pathname.split('/').at(-1)!;
     const token = await chicago.evaluate((key) => localStorage.getItem(key), `seeds:community:${id}`);
     expect(token).toBeTruthy();
