@@ -160,7 +160,7 @@ describe.skipIf(!availability.run)(availability.run ? 'the last word before a ph
     expect(await gijs.getByTestId('lost-change').count()).toBe(0);
   });
 
-  it('action-point text typed just before the session closes is shown to its author with a copy button', async () => {
+  it('action-point text typed just before the session closes is shown to its author with a copy button, also after a reload, until dismissed', async () => {
     await facilitator.getByTestId('phase-actions').click();
     const board = await holdFrames(gijs, /\/yjs\//, () => true);
     await gijs.reload();
@@ -179,5 +179,13 @@ describe.skipIf(!availability.run)(availability.run ? 'the last word before a ph
     await unsaved.waitFor();
     expect(await unsaved.getByTestId('unsaved-text').allTextContents()).toEqual(['Eerst en dan de rest']);
     expect(await unsaved.getByTestId('unsaved-copy').isVisible()).toBe(true);
+    // Kept across a reload until dismissed.
+    await gijs.reload();
+    await expect.poll(() => gijs.getByTestId('unsaved-text').allTextContents()).toEqual(['Eerst en dan de rest']);
+    await gijs.getByTestId('unsaved-dismiss').click();
+    expect(await gijs.getByTestId('unsaved-texts').count()).toBe(0);
+    await gijs.reload();
+    await gijs.getByTestId('action-board').waitFor();
+    expect(await gijs.getByTestId('unsaved-texts').count()).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import { newActionId, textOf, textsMap } from '../board/actions';
 import { clampText } from '../domain/text';
 import { connectWithTickets } from './yjs-ticket';
+import { loadUnsavedTexts, saveUnsavedTexts } from './storage';
 import {
   LIMITS,
   PRESENCE_PALETTE,
@@ -120,10 +121,12 @@ export class BoardClient {
   private readonly stopStateListener: () => void;
 
   constructor(
-    code: string,
+    private readonly code: string,
     name: string,
     private readonly connection: SessionConnection
   ) {
+    // What a reload (or a phone that dropped the page) would otherwise lose: texts refused earlier, until dismissed.
+    this.unsaved = loadUnsavedTexts(code);
     const base = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${YJS_PATH}`;
     // No token in the URL (proxies log URLs): every connection attempt carries a fresh single-use ticket from socket.io.
     this.provider = new WebsocketProvider(base, code, this.doc, { connect: false, maxBackoffTime: 5000 });
@@ -248,6 +251,13 @@ export class BoardClient {
     }
     for (const [id, draft] of Object.entries(this.drafts)) if (draft) texts[id] = draft;
     this.unsaved = texts;
+    saveUnsavedTexts(this.code, texts);
+  }
+
+  /** The author has copied (or given up) the texts the server did not store: forget them here and in local storage. */
+  dismissUnsaved(): void {
+    this.unsaved = {};
+    saveUnsavedTexts(this.code, {});
   }
 
   /** Every point with its pending changes, parts and text version, in board order. */

@@ -165,3 +165,22 @@ export function loadLost(code: string, token: string): StoredLostChange[] {
 export function saveLost(code: string, token: string, lost: StoredLostChange[]): void {
   write(lostKey(code, token), lost.length > 0 ? JSON.stringify(lost) : null);
 }
+
+/** Action-point texts the server did not store (BoardClient `unsaved`), kept per session until their author dismisses them. */
+const unsavedKey = (code: string) => `seeds:unsaved:${code}`;
+
+export function loadUnsavedTexts(code: string): Record<string, string> {
+  const raw = read(unsavedKey(code));
+  if (!raw) return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
+export function saveUnsavedTexts(code: string, texts: Record<string, string>): void {
+  write(unsavedKey(code), Object.keys(texts).length > 0 ? JSON.stringify(texts) : null);
+}

@@ -287,7 +287,8 @@ export const en: Messages = {
     unmerge: 'Undo merge',
     tips: 'Start from a research tip:',
     unsavedTitle: 'Not saved.',
-    unsavedBody: 'The session was closed before this text you typed offline reached the server. It is only on this page: copy it if you want to keep it.',
+    unsavedBody:
+      'The session was closed before this text you typed reached the server, so it is not on the board. It stays kept on this device until you remove it: copy it if you want to keep it.',
     copyUnsaved: 'Copy the text',
     waiting: 'Waiting for the connection; you can already type.',
     textFull: (max: number) => `An action point holds at most ${max} characters; the rest was not added.`,

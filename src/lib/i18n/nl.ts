@@ -289,7 +289,7 @@ export const nl = {
     tips: 'Begin bij een tip uit het onderzoek:',
     unsavedTitle: 'Niet opgeslagen.',
     unsavedBody:
-      'De sessie werd gesloten voordat deze tekst, die je offline typte, de server bereikte. Hij staat alleen op deze pagina: kopieer hem als je hem wilt houden.',
+      'De sessie werd gesloten voordat deze tekst die je typte de server bereikte; hij staat dus niet op het bord. Hij blijft op dit apparaat bewaard tot je hem weghaalt: kopieer hem als je hem wilt houden.',
     copyUnsaved: 'Kopieer de tekst',
     waiting: 'Wacht op de verbinding; je kunt al typen.',
     textFull: (max: number) => `Een actiepunt heeft hooguit ${max} tekens; de rest is niet overgenomen.`,
