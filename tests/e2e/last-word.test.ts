@@ -27,11 +27,11 @@ const availability = browserAvailability();
  */
 async function holdFrames(page: Page, path: RegExp, hold: (message: string | Buffer) => boolean) {
   const held: { server: WebSocketRoute; message: string | Buffer }[] = [];
-  const routes: WebSocketRoute[] = [];
+  const routes: { page: WebSocketRoute; server: WebSocketRoute }[] = [];
   const state = { holding: false };
   await page.routeWebSocket(path, (ws) => {
-    routes.push(ws);
     const server = ws.connectToServer();
+    routes.push({ page: ws, server });
     ws.onMessage((message) => {
       if (state.holding && hold(message)) held.push({ server, message });
       else server.send(message);
@@ -51,7 +51,10 @@ async function holdFrames(page: Page, path: RegExp, hold: (message: string | Buf
     async drop() {
       state.holding = false;
       held.splice(0);
-      for (const ws of routes.splice(0)) await ws.close({ code: 1006, reason: 'network gone' }).catch(() => undefined);
+      for (const route of routes.splice(0)) {
+        await route.server.close();
+        await route.page.close({ code: 4000, reason: 'network gone' });
+      }
     }
   };
 }
@@ -88,7 +91,8 @@ describe.skipIf(!availability.run)(availability.run ? 'the last word before a ph
     frames.release();
 
     const notice = fenna.getByTestId('lost-change');
-    await expect.poll(() => notice.count()).toBe(1);
+    await notice.waitFor();
+    expect(await notice.count()).toBe(1);
     expect(await notice.getAttribute('data-factor')).toBe('4');
     expect(await notice.textContent()).toContain(nl.vote.lostChange('comment', 4, 'closed', 1));
     expect(await notice.getByTestId('lost-text').textContent()).toBe(TYPED);
@@ -147,9 +151,10 @@ describe.skipIf(!availability.run)(availability.run ? 'the last word before a ph
     await expect.poll(() => facilitator.getByTestId('phase-actions').isEnabled()).toBe(true);
     await frames.drop();
 
-    // Reconnected, the page finds voting closed: what it still held is reported, not silently dropped.
+    // Reconnected (after socket.io's back-off), the page finds voting closed: what it still held is reported, not silently dropped.
     const notice = gijs.getByTestId('lost-change');
-    await expect.poll(() => notice.count()).toBe(1);
+    await notice.waitFor();
+    expect(await notice.count()).toBe(1);
     expect(await notice.textContent()).toContain(nl.vote.lostChange('both', 7, 'closed', 2));
     expect(await notice.getByTestId('lost-text').textContent()).toBe('Geschreven zonder verbinding');
     // Dismissed, it stays gone after a reload.
