@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { DESKTOP, PHONE, textOf, useE2E } from '../helpers/e2e';
+import { axeViolations, DESKTOP, PHONE, textOf, useE2E } from '../helpers/e2e';
 import { nl } from '../../src/lib/i18n/nl';
 
 const availability = browserAvailability();
@@ -48,6 +48,7 @@ describe.skipIf(!availability.run)(
       await laptop.keyboard.press('Enter');
       await laptop.getByTestId('community-device-qr').waitFor();
       expect(await laptop.getByTestId('community-device-qr').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+      expect(await axeViolations(laptop)).toEqual([]);
     });
 
     it('opened in a fresh browser (a phone), the device link shows the community as to its owner', async () => {
@@ -58,6 +59,7 @@ describe.skipIf(!availability.run)(
       expect(await phone.getByTestId('community-device-link').getAttribute('href')).toBe(deviceUrl);
       // Nothing wider than the 360 px phone.
       expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      expect(await axeViolations(phone)).toEqual([]);
     });
 
     it('the page address works as a bookmark: after a reload, and in yet another fresh browser', async () => {

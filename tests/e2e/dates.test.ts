@@ -95,6 +95,8 @@ suite('dates where the group met, in an Amsterdam browser after midnight', () =>
     await chicago.getByTestId('community-name').fill('Chicago LC');
     await chicago.getByTestId('create-community').click();
     await chicago.waitForURL(/\/c\/[0-9a-f-]{36}#token=/);
+    // The page keeps the link's key in this browser once it has opened.
+    await chicago.getByTestId('community-name-heading').waitFor();
     const id = new URL(chicago.url()).pathname.split('/').at(-1)!;
     const token = await chicago.evaluate((key) => localStorage.getItem(key), `seeds:community:${id}`);
     expect(token).toBeTruthy();

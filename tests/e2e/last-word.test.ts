@@ -97,7 +97,9 @@ describe.skipIf(!availability.run)(availability.run ? 'the last word before a ph
     expect(await notice.textContent()).toContain(nl.vote.lostChange('comment', 4, 'closed', 1));
     expect(await notice.getByTestId('lost-text').textContent()).toBe(TYPED);
     expect(await notice.getByTestId('lost-copy').isVisible()).toBe(true);
-    // Polite, on the results stage, readable on the phone.
+    // In view where the page moved to (the results stage), polite, readable on the phone.
+    expect(await fenna.locator('[data-testid="stage"][data-stage="results"] [data-testid="lost-change"]').count()).toBe(1);
+    await expect.poll(() => notice.evaluate((el) => el.getBoundingClientRect().top >= 0 && el.getBoundingClientRect().top < window.innerHeight)).toBe(true);
     expect(await fenna.getByTestId('lost-changes').getAttribute('role')).toBe('status');
     expect(await fenna.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     // Someone whose every change arrived is told nothing of the kind.
