@@ -20,6 +20,7 @@ import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
 import { AccountService } from './accounts/service';
 import { createAccountRouter, crossSiteGuard } from './accounts/routes';
+import { createPasskeyRouter } from './accounts/passkeys';
 
 /** A running server. */
 export interface RunningServer {
@@ -146,16 +147,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     }
   });
   app.use('/api', crossSiteGuard(accounts));
-  app.use(
-    '/api',
-    createAccountRouter({
-      accounts,
-      requests: realtime.requests,
-      addressEvents: realtime.addressEvents,
-      signInsPerTenMinutes: config.signInsPerTenMinutes,
-      accountsPerHour: config.accountsPerHour
-    })
-  );
+  const accountRoutes = {
+    accounts,
+    requests: realtime.requests,
+    addressEvents: realtime.addressEvents,
+    signInsPerTenMinutes: config.signInsPerTenMinutes,
+    accountsPerHour: config.accountsPerHour
+  };
+  app.use('/api', createAccountRouter(accountRoutes));
+  app.use('/api/auth/passkey', createPasskeyRouter(accountRoutes));
   mountBoardRoutes(app, {
     realtime,
     frameworks,
@@ -164,7 +164,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     guesses: realtime.guesses,
     health: new StoreHealth(served),
     store: served,
-    clock: options.clock
+    clock: options.clock,
+    accounts
   });
 
   // In front of everything (socket.io included, installed below): a session's requests go to the instance holding its lease.
