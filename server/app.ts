@@ -18,6 +18,9 @@ import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
+import { AccountService } from './accounts/service';
+import { createAccountRouter, crossSiteGuard } from './accounts/routes';
+import { createPasskeyRouter } from './accounts/passkeys';
 
 /** A running server. */
 export interface RunningServer {
@@ -26,6 +29,8 @@ export interface RunningServer {
   port: number;
   realtime: Realtime;
   store: Store;
+  /** Facilitator accounts and their signed-in browsers (issue 24): what OIDC sign-in builds on. */
+  accounts: AccountService;
   /** Where the data lives: the SQLite file, or the PostgreSQL database without its password. */
   storeLocation: string;
   /**
@@ -126,6 +131,31 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     addressEvents: addressEvents ?? undefined,
     commentBudget: options.commentBudget
   });
+  // Facilitator accounts (issue 24). Every state-changing request the cookie would authenticate must come from
+  // a page of this board: checked before any route, so no route can forget it.
+  const accounts = new AccountService(served, {
+    requests: realtime.requests,
+    allowedOrigins: extraAllowedOrigins(config),
+    clock: options.clock,
+    deleteOwned: async (kind, target) => {
+      if (kind === 'community') {
+        for (const id of await served.deleteCommunity(target)) realtime.registry.evict(id);
+      } else {
+        await served.deleteSession(target);
+        realtime.registry.evict(target);
+      }
+    }
+  });
+  app.use('/api', crossSiteGuard(accounts));
+  const accountRoutes = {
+    accounts,
+    requests: realtime.requests,
+    addressEvents: realtime.addressEvents,
+    signInsPerTenMinutes: config.signInsPerTenMinutes,
+    accountsPerHour: config.accountsPerHour
+  };
+  app.use('/api', createAccountRouter(accountRoutes));
+  app.use('/api/auth/passkey', createPasskeyRouter(accountRoutes));
   mountBoardRoutes(app, {
     realtime,
     frameworks,
@@ -134,7 +164,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     guesses: realtime.guesses,
     health: new StoreHealth(served),
     store: served,
-    clock: options.clock
+    clock: options.clock,
+    accounts
   });
 
   // In front of everything (socket.io included, installed below): a session's requests go to the instance holding its lease.
@@ -168,6 +199,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     port,
     realtime,
     store,
+    accounts,
     storeLocation: opened.where,
     purgeNow,
     close: () =>
@@ -217,6 +249,8 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
       if (ids.length > 0) console.log(`Purged ${ids.length} session(s) left in the lobby for more than ${lobbyHours} hours`);
       purged.push(...ids);
     }
+    // Signed-in browsers past their expiry, and WebAuthn ceremonies nobody finished.
+    await store.purgeExpiredAccountSessions(now);
   } catch (error) {
     console.error('Purging sessions failed', error);
   }
