@@ -47,6 +47,49 @@ export const MIGRATIONS: readonly Migration[] = [
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       }
     }
+  },
+  {
+    // Issue 25, items 3 and 4: organisations (a programme of learning communities) and which communities share their
+    // frozen figures with one. A share row is the owner's choice; deleting it withdraws the figures from the view at
+    // once (nothing is copied: the view is built from the communities' frozen rounds at each request). The key is
+    // stored only as a hash, as a community's is; accounts will replace it by the programme lead's role.
+    name: 'organisations and the communities that share their figures with them (issue 25)',
+    sqlite(db) {
+      db.exec(`
+        CREATE TABLE organisations (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          time_zone TEXT NOT NULL,
+          token_hash TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE community_shares (
+          organisation_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+          community_id TEXT NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+          shared_at INTEGER NOT NULL,
+          PRIMARY KEY (organisation_id, community_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX community_shares_community ON community_shares(community_id);
+      `);
+    },
+    async postgres(client) {
+      await client.query(`
+        CREATE TABLE organisations (
+          id TEXT COLLATE "C" PRIMARY KEY,
+          name TEXT NOT NULL,
+          time_zone TEXT COLLATE "C" NOT NULL,
+          token_hash TEXT NOT NULL,
+          created_at BIGINT NOT NULL
+        );
+        CREATE TABLE community_shares (
+          organisation_id TEXT COLLATE "C" NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+          community_id TEXT COLLATE "C" NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+          shared_at BIGINT NOT NULL,
+          PRIMARY KEY (organisation_id, community_id)
+        );
+        CREATE INDEX community_shares_community ON community_shares(community_id);
+      `);
+    }
   }
 ];
 

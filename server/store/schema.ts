@@ -70,6 +70,8 @@ export interface Schema {
     created_at: number;
     source: string;
   };
+  organisations: { id: string; name: string; time_zone: string; token_hash: string; created_at: number };
+  community_shares: { organisation_id: string; community_id: string; shared_at: number };
   action_reviews: {
     reviewing_session_id: string;
     origin_session_id: string;

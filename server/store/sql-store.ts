@@ -1,11 +1,14 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import {
   DecidedElsewhereError,
   type ActionReviewRecord,
   type CommunityRecord,
   type CommunitySessionRow,
+  type CommunityShareRow,
   type HiddenComment,
+  type OrganisationRecord,
+  type SharedCommunityRows,
   type LoadedSession,
   type PaperSessionRecord,
   type ParticipantRecord,
@@ -820,6 +823,117 @@ export class SqlStore implements Store {
       await tx.run(this.db.deleteFrom('communities').where('id', '=', id));
       return rows.map((r) => r.id as string);
     });
+  }
+
+  // ---- organisations and shares (issue 25) ----
+
+  createOrganisation(organisation: OrganisationRecord): Promise<void> {
+    const o = organisation;
+    const insert = this.db
+      .insertInto('organisations')
+      .values({ id: o.id, name: o.name, time_zone: o.timeZone, token_hash: o.tokenHash, created_at: o.createdAt });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async loadOrganisation(id: string): Promise<OrganisationRecord | null> {
+    const row = await this.first(this.db.selectFrom('organisations').selectAll().where('id', '=', id));
+    return row
+      ? {
+          id: row.id as string,
+          name: row.name as string,
+          timeZone: row.time_zone as string,
+          tokenHash: row.token_hash as string,
+          createdAt: Number(row.created_at)
+        }
+      : null;
+  }
+
+  shareCommunity(communityId: string, organisationId: string, sharedAt: number, cap?: number): Promise<boolean> {
+    // Sharing again keeps the first moment: DO NOTHING on the key.
+    const insert = this.db
+      .insertInto('community_shares')
+      .values({ organisation_id: organisationId, community_id: communityId, shared_at: sharedAt })
+      .onConflict((oc) => oc.columns(['organisation_id', 'community_id']).doNothing());
+    return this.write(async (tx) => {
+      if (cap !== undefined) {
+        // As communityCount: PostgreSQL takes the organisation's row lock first, so two instances count one after the other.
+        if (this.driver.dialect === 'postgres')
+          await tx.run(this.db.selectFrom('organisations').select('id').where('id', '=', organisationId).forNoKeyUpdate());
+        const [row] = await tx.run(
+          this.db
+            .selectFrom('community_shares')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('organisation_id', '=', organisationId)
+            .where('community_id', '!=', communityId)
+        );
+        if (Number(row.n) >= cap) return false;
+      }
+      await tx.run(insert);
+      return true;
+    });
+  }
+
+  withdrawShare(communityId: string, organisationId: string): Promise<void> {
+    const remove = this.db.deleteFrom('community_shares').where('organisation_id', '=', organisationId).where('community_id', '=', communityId);
+    return this.write(async (tx) => void (await tx.run(remove)));
+  }
+
+  async listCommunityShares(communityId: string): Promise<CommunityShareRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('community_shares as sh')
+        .innerJoin('organisations as o', 'o.id', 'sh.organisation_id')
+        .select(['sh.organisation_id', 'o.name', 'sh.shared_at'])
+        .where('sh.community_id', '=', communityId)
+        .orderBy('o.name')
+        .orderBy('sh.organisation_id')
+    );
+    return rows.map((r) => ({ organisationId: r.organisation_id as string, organisationName: r.name as string, sharedAt: Number(r.shared_at) }));
+  }
+
+  async loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]> {
+    // Only the fields the programme view may read are taken out of each frozen round, in the database: its comments,
+    // group means and names never leave it, and a round's size on the wire does not grow with its comments.
+    const field = (name: string) =>
+      this.driver.dialect === 'sqlite'
+        ? sql<string | number | null>`json_extract(rr.results, ${'$.' + name})`
+        : sql<string | null>`(rr.results::json)->>${name}`;
+    const rows = await this.rows(
+      this.db
+        .selectFrom('community_shares as sh')
+        .innerJoin('communities as c', 'c.id', 'sh.community_id')
+        .leftJoin('sessions as s', 's.community_id', 'c.id')
+        // Each session's latest revealed round only (what its trend shows), found by the primary key.
+        .leftJoin('revealed_results as rr', (join) =>
+          join.onRef('rr.session_id', '=', 's.id').on('rr.round', '=', (eb) =>
+            eb
+              .selectFrom('revealed_results as r2')
+              .select((e) => e.fn.max('r2.round').as('m'))
+              .whereRef('r2.session_id', '=', 's.id')
+          )
+        )
+        .select(['c.id', 'c.name', 'c.framework', 'rr.revealed_at'])
+        .select([field('voters').as('voters'), field('minVoters').as('min_voters'), field('withheld').as('withheld'), field('factors').as('factors')])
+        .where('sh.organisation_id', '=', organisationId)
+        .orderBy('c.id')
+        .orderBy('rr.revealed_at')
+    );
+    const byId = new Map<string, SharedCommunityRows>();
+    for (const r of rows) {
+      const id = r.id as string;
+      let community = byId.get(id);
+      if (!community) byId.set(id, (community = { id, name: r.name as string, framework: r.framework as string, rounds: [] }));
+      if (r.revealed_at === null || r.revealed_at === undefined) continue;
+      const factors = JSON.parse(String(r.factors ?? '[]')) as { number: number; n: number; mean: number | null; consensus: number | null }[];
+      (community.rounds as SharedCommunityRows['rounds'][number][]).push({
+        revealedAt: Number(r.revealed_at),
+        voters: Number(r.voters),
+        minVoters: r.min_voters === null || r.min_voters === undefined ? null : Number(r.min_voters),
+        withheld: r.withheld === null || r.withheld === undefined ? null : String(r.withheld),
+        factors: factors.map((f) => ({ number: f.number, n: f.n, mean: f.mean, consensus: f.consensus }))
+      });
+    }
+    return [...byId.values()];
   }
 
   // ---- the store as a whole ----
