@@ -5,7 +5,7 @@ import { WindowLimiter } from './window-limiter';
  * communities, paper and imported sessions), and new participants (`join`, counted per
  * address and session: the address key names the session).
  */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'organisation';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process
