@@ -1,4 +1,4 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import {
   DecidedElsewhereError,
@@ -578,7 +578,25 @@ export class SqlStore implements Store {
         revealed_at: revealed.revealedAt
       })
       .onConflict((oc) => oc.columns(['session_id', 'round']).doNothing());
-    return this.write(async (tx) => void (await tx.run(insert)), revealed.sessionId);
+    // With it, in the same transaction: the figures the programme view may read, so it never parses the results.
+    const r = revealed.results;
+    const figures = this.db
+      .insertInto('round_figures')
+      .values({
+        session_id: revealed.sessionId,
+        round: revealed.round,
+        revealed_at: revealed.revealedAt,
+        voters: r.voters ?? 0,
+        min_voters: r.minVoters ?? null,
+        // A frozen round says null or why it was withheld; anything falsy (older test data wrote false) is "not withheld".
+        withheld: r.withheld ? String(r.withheld) : null,
+        factors: JSON.stringify((r.factors ?? []).map((f) => [f.number, f.n, f.mean, f.consensus]))
+      })
+      .onConflict((oc) => oc.columns(['session_id', 'round']).doNothing());
+    return this.write(async (tx) => {
+      await tx.run(insert);
+      await tx.run(figures);
+    }, revealed.sessionId);
   }
 
   async loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
@@ -892,31 +910,26 @@ export class SqlStore implements Store {
   }
 
   async loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]> {
-    // Only the fields the programme view may read are taken out of each frozen round, in the database: its comments,
-    // group means and names never leave it, and a round's size on the wire does not grow with its comments.
-    const field = (name: string) =>
-      this.driver.dialect === 'sqlite'
-        ? sql<string | number | null>`json_extract(rr.results, ${'$.' + name})`
-        : sql<string | null>`(rr.results::json)->>${name}`;
+    // Only the narrow figures each round froze for this view (round_figures): the rounds' results, with their comments,
+    // group means and names, are not read at all.
     const rows = await this.rows(
       this.db
         .selectFrom('community_shares as sh')
         .innerJoin('communities as c', 'c.id', 'sh.community_id')
         .leftJoin('sessions as s', 's.community_id', 'c.id')
         // Each session's latest revealed round only (what its trend shows), found by the primary key.
-        .leftJoin('revealed_results as rr', (join) =>
-          join.onRef('rr.session_id', '=', 's.id').on('rr.round', '=', (eb) =>
+        .leftJoin('round_figures as rf', (join) =>
+          join.onRef('rf.session_id', '=', 's.id').on('rf.round', '=', (eb) =>
             eb
-              .selectFrom('revealed_results as r2')
+              .selectFrom('round_figures as r2')
               .select((e) => e.fn.max('r2.round').as('m'))
               .whereRef('r2.session_id', '=', 's.id')
           )
         )
-        .select(['c.id', 'c.name', 'c.framework', 'rr.revealed_at'])
-        .select([field('voters').as('voters'), field('minVoters').as('min_voters'), field('withheld').as('withheld'), field('factors').as('factors')])
+        .select(['c.id', 'c.name', 'c.framework', 'rf.revealed_at', 'rf.voters', 'rf.min_voters', 'rf.withheld', 'rf.factors'])
         .where('sh.organisation_id', '=', organisationId)
         .orderBy('c.id')
-        .orderBy('rr.revealed_at')
+        .orderBy('rf.revealed_at')
     );
     const byId = new Map<string, SharedCommunityRows>();
     for (const r of rows) {
@@ -924,13 +937,13 @@ export class SqlStore implements Store {
       let community = byId.get(id);
       if (!community) byId.set(id, (community = { id, name: r.name as string, framework: r.framework as string, rounds: [] }));
       if (r.revealed_at === null || r.revealed_at === undefined) continue;
-      const factors = JSON.parse(String(r.factors ?? '[]')) as { number: number; n: number; mean: number | null; consensus: number | null }[];
+      const factors = JSON.parse(r.factors as string) as [number, number, number | null, number | null][];
       (community.rounds as SharedCommunityRows['rounds'][number][]).push({
         revealedAt: Number(r.revealed_at),
         voters: Number(r.voters),
         minVoters: r.min_voters === null || r.min_voters === undefined ? null : Number(r.min_voters),
-        withheld: r.withheld === null || r.withheld === undefined ? null : String(r.withheld),
-        factors: factors.map((f) => ({ number: f.number, n: f.n, mean: f.mean, consensus: f.consensus }))
+        withheld: r.withheld ? String(r.withheld) : null,
+        factors: factors.map(([number, n, mean, consensus]) => ({ number, n, mean, consensus }))
       });
     }
     return [...byId.values()];
