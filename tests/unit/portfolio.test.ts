@@ -207,3 +207,43 @@ describe('a community beside the programme', () => {
     expect(besideProgramme('me', own.rounds, p)[0]).toEqual({ number: 1, mean: 3, of: 2, lowerThan: null, higherThan: null, median: null });
   });
 });
+
+describe('portfolio chart layouts', () => {
+  it('places community rows and factor columns, and scales a mean into the colour ramp', async () => {
+    const { portfolioHeatmapLayout, meanShare, trendChartLayout } = await import('../../src/lib/domain/portfolio-layout');
+    const p = buildPortfolio({
+      communities: [community('a', [round(T0, [2, 4]), round(T0 + DAY, [2, 4])]), community('b', [round(T0, [3, 5]), round(T0 + DAY, [3, 5])])],
+      factorCount: 2,
+      timeZone: 'UTC',
+      settings: { ...PORTFOLIO_DEFAULTS, minCommunities: 2 }
+    });
+    const layout = portfolioHeatmapLayout(p, 2, { labelWidth: 100, cell: 20, headerHeight: 10 });
+    expect(layout.width).toBe(140);
+    expect(layout.height).toBe(50);
+    expect(layout.rows.map((r) => r.y)).toEqual([10, 30]);
+    expect(layout.rows[1].cells[1]).toMatchObject({ factor: 2, mean: 5, x: 120, y: 30 });
+    expect([meanShare(1), meanShare(3), meanShare(5), meanShare(9)]).toEqual([0, 0.5, 1, 1]);
+    // One quarter with a figure: a point in the middle, on the median's height; 5 at the top, 1 at the bottom.
+    const chart = trendChartLayout(p.trend[0], p.quarters, { width: 100, height: 90, padding: 5 });
+    expect(chart.ticks[0]).toEqual({ value: 1, y: 85 });
+    expect(chart.ticks[4]).toEqual({ value: 5, y: 5 });
+    expect(chart.points).toHaveLength(1);
+    expect(chart.points[0]).toMatchObject({ x: 50, median: 2.5 });
+    expect(chart.line).toMatch(/^M50\.0,/);
+  });
+
+  it('leaves a withheld quarter off the line but keeps its place on the axis', async () => {
+    const { trendChartLayout } = await import('../../src/lib/domain/portfolio-layout');
+    const trend = {
+      number: 1,
+      points: [
+        { quarter: '2026-Q1', communities: 3, median: 3, q1: 2, q3: 4 },
+        { quarter: '2026-Q2', communities: 2, median: null, q1: null, q3: null },
+        { quarter: '2026-Q3', communities: 3, median: 4, q1: 3, q3: 5 }
+      ]
+    };
+    const chart = trendChartLayout(trend, ['2026-Q1', '2026-Q2', '2026-Q3'], { width: 110, height: 90, padding: 5 });
+    expect(chart.labels.map((l) => l.x)).toEqual([5, 55, 105]);
+    expect(chart.points.map((p) => p.quarter)).toEqual(['2026-Q1', '2026-Q3']);
+  });
+});
