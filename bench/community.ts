@@ -20,6 +20,10 @@
  * at PAPER_MAX_COUNT dots): trends.json and export.csv read from the stored figures, next
  * to the same trend recomputed from the counts, as every request did before the figures
  * were stored; and the next session's community context ("since last time").
+ *
+ * And the programme view (issue 25): an organisation with BENCH_PORTFOLIO_COMMUNITIES (200) shared
+ * communities of BENCH_PORTFOLIO_SESSIONS (20) revealed sessions each, `portfolio.json` built in full
+ * (one store read, then the pure portfolio), next to one of those communities' `trends.json` in the same run.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -40,12 +44,16 @@ import * as Y from 'yjs';
 import { createText } from '../src/lib/board/actions';
 import type { ActionRecord } from '../src/lib/domain/action-points';
 import { loadCommunityContext, REVIEW_SESSIONS_MAX } from '../server/communities/review';
+import { OrganisationService } from '../server/organisations/portfolio';
+import type { CommunityRecord } from '../server/store/types';
 
 const SIZES = (process.env.BENCH_COMMUNITY_SIZES ?? '10,100').split(',').map(Number);
 const PAPER_SESSIONS = Number(process.env.BENCH_PAPER_SESSIONS ?? DEFAULTS.maxCommunityPaperSessions);
 /** Repeats of the cases that recompute (seconds each before issue 20). */
 const SLOW_REPEATS = Number(process.env.BENCH_SLOW_REPEATS ?? 3);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 21);
+const PORTFOLIO_COMMUNITIES = Number(process.env.BENCH_PORTFOLIO_COMMUNITIES ?? 200);
+const PORTFOLIO_SESSIONS = Number(process.env.BENCH_PORTFOLIO_SESSIONS ?? 20);
 
 async function timeMedian(run: () => unknown | Promise<unknown>, repeats = REPEATS): Promise<number> {
   const samples: number[] = [];
@@ -129,7 +137,8 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
   for (let s = 0; s < PAPER_SESSIONS; s++) {
     const start = process.hrtime.bigint();
     // Through the service, as POST /paper-sessions does: validated, figures computed once, counted against the cap.
-    await service.addPaper(community, { date: new Date(Date.UTC(2000, 0, 1) + s * 86_400_000 * 30).toISOString().slice(0, 10), factors: heavy });
+    // From 1980: 500 monthly posters end in 2021, before today (a poster dated in the future is refused).
+    await service.addPaper(community, { date: new Date(Date.UTC(1980, 0, 1) + s * 86_400_000 * 30).toISOString().slice(0, 10), factors: heavy });
     storeSamples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   const refused = await service.addPaper(community, { date: '2020-01-01', factors: heavy }).then(
@@ -190,6 +199,71 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     recomputedCsvMs,
     contextMs,
     recomputedContextMs
+  };
+}
+
+/** An organisation with many shared communities: portfolio.json next to one community's trends.json, in one run. */
+async function portfolioCase(store: SqliteStore, service: CommunityService) {
+  const frameworks = loadFrameworks(path.join(ROOT, 'content'));
+  const organisations = new OrganisationService(store, frameworks);
+  const { organisation } = await organisations.create({ name: 'Bench programme' });
+  // Rounds of 30 voters, one per shift of the answers: what each session froze, as in populate().
+  const frozen = Array.from({ length: 5 }, (_, shift) =>
+    computeRoundResults({
+      round: 1,
+      factorCount: 12,
+      thresholds: DEFAULT_THRESHOLDS,
+      anonymous: true,
+      voters: Array.from({ length: 30 }, (_, v) => ({
+        id: `v${v}`,
+        name: '',
+        group: null,
+        answers: new Map<number, Answer>(Array.from({ length: 12 }, (_, f) => [f + 1, (((v * 7 + f * 3 + shift) % 5) + 1) as Answer]))
+      })),
+      comments: Array.from({ length: 12 }, (_, f) => ({ factor: f + 1, text: `A comment on factor ${f + 1} that the programme view never reads` }))
+    })
+  );
+  const communities: CommunityRecord[] = [];
+  // A live session of the first size's community as the template (its first session is live, not paper).
+  const template = (await store.loadSession(`bench-${SIZES[0]}-0`))!.session;
+  for (let c = 0; c < PORTFOLIO_COMMUNITIES; c++) {
+    const { community } = await service.create({ name: `Programme community ${c}` });
+    communities.push(community);
+    const writes: Promise<unknown>[] = [];
+    for (let s = 0; s < PORTFOLIO_SESSIONS; s++) {
+      const id = `pf-${c}-${s}`;
+      const createdAt = Date.UTC(2022, 0, 1) + s * 86_400_000 * 45 + c * 3_600_000;
+      writes.push(
+        store.createSession({
+          ...template,
+          id,
+          code: `F${c}x${s}`,
+          title: `Session ${s}`,
+          phase: 'closed',
+          revealedRounds: [1],
+          communityId: community.id,
+          createdAt,
+          updatedAt: createdAt
+        }),
+        store.saveRevealedRound({ sessionId: id, round: 1, revealedAt: createdAt + 3_600_000, results: frozen[(c + s) % frozen.length], ballots: [] })
+      );
+    }
+    await Promise.all(writes);
+    await store.shareCommunity(community.id, organisation.id, Date.now());
+  }
+  const repeats = Math.max(5, Math.floor(REPEATS / 3));
+  const portfolioMs = await timeMedian(() => organisations.portfolio(organisation), repeats);
+  const oneTrendMs = await timeMedian(() => service.trends(communities[0]), repeats);
+  const view = await organisations.portfolio(organisation);
+  return {
+    communities: PORTFOLIO_COMMUNITIES,
+    sessionsEach: PORTFOLIO_SESSIONS,
+    shown: view.communities.length,
+    quarters: view.quarters.length,
+    portfolioMs,
+    oneTrendMs,
+    jsonBytes: JSON.stringify(view).length,
+    repeats
   };
 }
 
@@ -255,6 +329,7 @@ async function main(): Promise<void> {
   const roomRows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   let paperCase: Awaited<ReturnType<typeof paperAtCap>> | null = null;
+  let programme: Awaited<ReturnType<typeof portfolioCase>> | null = null;
   try {
     const store = new SqliteStore({ dataDir: dir, synchronous: 'NORMAL' });
     const service = new CommunityService(store, loadFrameworks(path.join(ROOT, 'content')), {
@@ -292,6 +367,7 @@ async function main(): Promise<void> {
       });
     }
     paperCase = await paperAtCap(store, service);
+    programme = await portfolioCase(store, service);
     bare.close();
     await store.close();
   } finally {
@@ -325,6 +401,22 @@ async function main(): Promise<void> {
     );
     console.log(`Storing one such poster (its figures computed once): ${fmt(paperCase.storeOneMs)} ms (median of ${PAPER_SESSIONS})`);
   }
+  if (programme) {
+    console.log(
+      `\nThe programme view: ${programme.communities} shared communities × ${programme.sessionsEach} revealed sessions (30 voters each), ` +
+        `${programme.shown} shown, ${programme.quarters} quarters; median of ${programme.repeats}`
+    );
+    console.log(
+      table(
+        ['what', 'ms', 'ratio to one trend'],
+        [
+          ['portfolio.json (whole organisation)', fmt(programme.portfolioMs), fmt(programme.portfolioMs / programme.oneTrendMs)],
+          [`trends.json (one community of ${programme.sessionsEach})`, fmt(programme.oneTrendMs), '1']
+        ]
+      )
+    );
+    console.log(`portfolio.json: ${Math.round(programme.jsonBytes / 1024)} KiB`);
+  }
   const community = pageJs('src/routes/c/[id]/+page.svelte');
   const facilitate = pageJs('src/routes/s/[code]/facilitate/+page.svelte');
   if (community && facilitate) {
@@ -339,7 +431,7 @@ async function main(): Promise<void> {
       )
     );
   } else console.log('\n(no build found: run npm run build for the page JavaScript figures)');
-  console.log(`\n${writeResults('community', { sizes: results, paperAtCap: paperCase, pageJs: { community, facilitate } })}`);
+  console.log(`\n${writeResults('community', { sizes: results, paperAtCap: paperCase, programme, pageJs: { community, facilitate } })}`);
 }
 
 void main();

@@ -45,6 +45,10 @@ export interface ServerConfig {
   signInsPerTenMinutes: number;
   /** Accounts one client address may create per hour; 0 = no limit. */
   accountsPerHour: number;
+  /** Programme view: revealed sessions (each met its k) a shared community needs before it appears (docs/privacy.md). */
+  portfolioMinSessions: number;
+  /** Programme view: communities a programme figure (count, median, trend point) must come from (docs/privacy.md). */
+  portfolioMinCommunities: number;
   /** Sessions untouched for this many days are deleted; 0 keeps them forever. */
   purgeAfterDays: number;
   /** Sessions that never left the lobby are deleted after this many idle hours; 0 keeps them. */
@@ -74,6 +78,8 @@ export const DEFAULTS = {
   connectionsPerPerson: 8,
   signInsPerTenMinutes: 30,
   accountsPerHour: 10,
+  portfolioMinSessions: 2,
+  portfolioMinCommunities: 3,
   purgeAfterDays: 90,
   lobbyPurgeHours: 48,
   heartbeatMs: 25_000
@@ -116,6 +122,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
     signInsPerTenMinutes: intFrom(env.SIGN_INS_PER_TEN_MINUTES, DEFAULTS.signInsPerTenMinutes, 'SIGN_INS_PER_TEN_MINUTES'),
     accountsPerHour: intFrom(env.ACCOUNTS_PER_HOUR, DEFAULTS.accountsPerHour, 'ACCOUNTS_PER_HOUR'),
+    // At least 1 session and 2 communities: with one community a programme figure would be that community's own.
+    portfolioMinSessions: Math.max(1, intFrom(env.PORTFOLIO_MIN_SESSIONS, DEFAULTS.portfolioMinSessions, 'PORTFOLIO_MIN_SESSIONS')),
+    portfolioMinCommunities: Math.max(2, intFrom(env.PORTFOLIO_MIN_COMMUNITIES, DEFAULTS.portfolioMinCommunities, 'PORTFOLIO_MIN_COMMUNITIES')),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),
     heartbeatMs: DEFAULTS.heartbeatMs,

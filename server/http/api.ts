@@ -17,6 +17,8 @@ import type {
 import { CreateCommunityRequest, CreateSessionRequest, ImportExportRequest, JoinSessionRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import { COMMANDS } from '../../src/lib/protocol/commands';
 import { CommunityService } from '../communities/service';
+import { OrganisationService } from '../organisations/portfolio';
+import { mountOrganisationRoutes } from './organisations';
 import type { CommunityRecord, Store } from '../store/types';
 import type { FrameworkCatalog } from '../content';
 import type { ServerConfig } from '../config';
@@ -54,6 +56,7 @@ export interface ApiDeps {
   communities: CommunityService;
   /** Facilitator accounts: a signed-in creator becomes the owner of what they create (issue 24). */
   accounts?: AccountService;
+  organisations: OrganisationService;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -423,6 +426,16 @@ export function createApiRouter(deps: ApiDeps): Router {
     res.status(204).end();
   });
 
+  // Organisations and the programme view; a community's shares with them (server/http/organisations.ts).
+  mountOrganisationRoutes(router, {
+    organisations: deps.organisations,
+    requests: deps.requests,
+    guesses: deps.guesses,
+    addressEvents: deps.addressEvents,
+    perHour: deps.sessionsPerHour,
+    authorisedCommunity
+  });
+
   router.get('/frameworks', (_req, res) => {
     res.json([...deps.frameworks.values()].map((f) => ({ id: f.id, version: f.version, name: f.name, factors: f.factors.length })));
   });
@@ -449,7 +462,14 @@ export function mountBoardRoutes(
     frameworks: FrameworkCatalog;
     config: Pick<
       ServerConfig,
-      'maxParticipants' | 'sessionsPerHour' | 'paperSessionsPerHour' | 'maxCommunitySessions' | 'maxCommunityPaperSessions' | 'joinsPerAddress'
+      | 'maxParticipants'
+      | 'sessionsPerHour'
+      | 'paperSessionsPerHour'
+      | 'maxCommunitySessions'
+      | 'maxCommunityPaperSessions'
+      | 'joinsPerAddress'
+      | 'portfolioMinSessions'
+      | 'portfolioMinCommunities'
     >;
     requests: RequestContext;
     guesses: GuessLimiter;
@@ -490,7 +510,13 @@ export function mountBoardRoutes(
         deps.clock
       ),
       joinsPerAddress: deps.config.joinsPerAddress,
-      accounts: deps.accounts
+      accounts: deps.accounts,
+      organisations: new OrganisationService(
+        deps.store,
+        deps.frameworks,
+        { minSessions: deps.config.portfolioMinSessions, minCommunities: deps.config.portfolioMinCommunities },
+        deps.clock
+      )
     })
   );
 }

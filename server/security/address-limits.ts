@@ -6,7 +6,7 @@ import { WindowLimiter } from './window-limiter';
  * address and session: the address key names the session), sign-in attempts (`signin`: passkey and
  * recovery-code sign-ins, finished or not) and new accounts (`account`).
  */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'signin' | 'account';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'signin' | 'account' | 'organisation';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process

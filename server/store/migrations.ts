@@ -56,6 +56,83 @@ export const MIGRATIONS: readonly Migration[] = [
     async postgres(client) {
       await client.query(accountTables('postgres'));
     }
+  },
+  {
+    // Issue 25, items 3 and 4: organisations (a programme of learning communities) and which communities share their
+    // frozen figures with one. A share row is the owner's choice; deleting it withdraws the figures from the view at
+    // once (nothing is copied: the view is built from the communities' frozen rounds at each request). The key is
+    // stored only as a hash, as a community's is; accounts will replace it by the programme lead's role.
+    // `round_figures`: what each revealed round froze, as much as the programme view may read (voters, k, withheld,
+    // per factor [number, n, mean, consensus]), written with the frozen round and never changed; rounds revealed before
+    // it are filled from their frozen results here. The view reads these narrow rows instead of parsing every round's
+    // results (comments included) for every community of the programme.
+    name: 'organisations and the communities that share their figures with them (issue 25)',
+    sqlite(db) {
+      db.exec(`
+        CREATE TABLE organisations (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          time_zone TEXT NOT NULL,
+          token_hash TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE community_shares (
+          organisation_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+          community_id TEXT NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+          shared_at INTEGER NOT NULL,
+          PRIMARY KEY (organisation_id, community_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX community_shares_community ON community_shares(community_id);
+        CREATE TABLE round_figures (
+          session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+          round INTEGER NOT NULL,
+          revealed_at INTEGER NOT NULL,
+          voters INTEGER NOT NULL,
+          min_voters INTEGER,
+          withheld TEXT,
+          factors TEXT NOT NULL,
+          PRIMARY KEY (session_id, round)
+        ) WITHOUT ROWID;
+        INSERT INTO round_figures (session_id, round, revealed_at, voters, min_voters, withheld, factors)
+        SELECT session_id, round, revealed_at, json_extract(results, '$.voters'), json_extract(results, '$.minVoters'), json_extract(results, '$.withheld'),
+          (SELECT json_group_array(json_array(json_extract(f.value, '$.number'), json_extract(f.value, '$.n'), json_extract(f.value, '$.mean'),
+            json_extract(f.value, '$.consensus'))) FROM json_each(results, '$.factors') AS f)
+        FROM revealed_results;
+      `);
+    },
+    async postgres(client) {
+      await client.query(`
+        CREATE TABLE organisations (
+          id TEXT COLLATE "C" PRIMARY KEY,
+          name TEXT NOT NULL,
+          time_zone TEXT COLLATE "C" NOT NULL,
+          token_hash TEXT NOT NULL,
+          created_at BIGINT NOT NULL
+        );
+        CREATE TABLE community_shares (
+          organisation_id TEXT COLLATE "C" NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+          community_id TEXT COLLATE "C" NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+          shared_at BIGINT NOT NULL,
+          PRIMARY KEY (organisation_id, community_id)
+        );
+        CREATE INDEX community_shares_community ON community_shares(community_id);
+        CREATE TABLE round_figures (
+          session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+          round INTEGER NOT NULL,
+          revealed_at BIGINT NOT NULL,
+          voters INTEGER NOT NULL,
+          min_voters INTEGER,
+          withheld TEXT,
+          factors TEXT NOT NULL,
+          PRIMARY KEY (session_id, round)
+        );
+        INSERT INTO round_figures (session_id, round, revealed_at, voters, min_voters, withheld, factors)
+        SELECT session_id, round, revealed_at, ((results::json)->>'voters')::int, ((results::json)->>'minVoters')::int, (results::json)->>'withheld',
+          (SELECT coalesce(json_agg(json_build_array(f->'number', f->'n', f->'mean', f->'consensus'))::text, '[]')
+            FROM json_array_elements((results::json)->'factors') AS f)
+        FROM revealed_results;
+      `);
+    }
   }
 ];
 

@@ -70,6 +70,18 @@ export interface Schema {
     created_at: number;
     source: string;
   };
+  organisations: { id: string; name: string; time_zone: string; token_hash: string; created_at: number };
+  community_shares: { organisation_id: string; community_id: string; shared_at: number };
+  round_figures: {
+    session_id: string;
+    round: number;
+    revealed_at: number;
+    voters: number;
+    min_voters: number | null;
+    withheld: string | null;
+    /** JSON: `[[number, n, mean, consensus], …]` per factor. */
+    factors: string;
+  };
   action_reviews: {
     reviewing_session_id: string;
     origin_session_id: string;

@@ -16,7 +16,10 @@ import {
   type ActionReviewRecord,
   type CommunityRecord,
   type CommunitySessionRow,
+  type CommunityShareRow,
   type HiddenComment,
+  type OrganisationRecord,
+  type SharedCommunityRows,
   type LoadedSession,
   type PaperSessionRecord,
   type ParticipantRecord,
@@ -593,7 +596,25 @@ export class SqlStore implements Store {
         revealed_at: revealed.revealedAt
       })
       .onConflict((oc) => oc.columns(['session_id', 'round']).doNothing());
-    return this.write(async (tx) => void (await tx.run(insert)), revealed.sessionId);
+    // With it, in the same transaction: the figures the programme view may read, so it never parses the results.
+    const r = revealed.results;
+    const figures = this.db
+      .insertInto('round_figures')
+      .values({
+        session_id: revealed.sessionId,
+        round: revealed.round,
+        revealed_at: revealed.revealedAt,
+        voters: r.voters ?? 0,
+        min_voters: r.minVoters ?? null,
+        // A frozen round says null or why it was withheld; anything falsy (older test data wrote false) is "not withheld".
+        withheld: r.withheld ? String(r.withheld) : null,
+        factors: JSON.stringify((r.factors ?? []).map((f) => [f.number, f.n, f.mean, f.consensus]))
+      })
+      .onConflict((oc) => oc.columns(['session_id', 'round']).doNothing());
+    return this.write(async (tx) => {
+      await tx.run(insert);
+      await tx.run(figures);
+    }, revealed.sessionId);
   }
 
   async loadRevealedRounds(sessionId: string): Promise<RevealedRound[]> {
@@ -1105,6 +1126,112 @@ export class SqlStore implements Store {
       const [row] = await tx.run(take);
       return row && (row.expires_at as number) > now ? toCeremony(row) : null;
     });
+  }
+
+  // ---- organisations and shares (issue 25) ----
+
+  createOrganisation(organisation: OrganisationRecord): Promise<void> {
+    const o = organisation;
+    const insert = this.db
+      .insertInto('organisations')
+      .values({ id: o.id, name: o.name, time_zone: o.timeZone, token_hash: o.tokenHash, created_at: o.createdAt });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async loadOrganisation(id: string): Promise<OrganisationRecord | null> {
+    const row = await this.first(this.db.selectFrom('organisations').selectAll().where('id', '=', id));
+    return row
+      ? {
+          id: row.id as string,
+          name: row.name as string,
+          timeZone: row.time_zone as string,
+          tokenHash: row.token_hash as string,
+          createdAt: Number(row.created_at)
+        }
+      : null;
+  }
+
+  shareCommunity(communityId: string, organisationId: string, sharedAt: number, cap?: number): Promise<boolean> {
+    // Sharing again keeps the first moment: DO NOTHING on the key.
+    const insert = this.db
+      .insertInto('community_shares')
+      .values({ organisation_id: organisationId, community_id: communityId, shared_at: sharedAt })
+      .onConflict((oc) => oc.columns(['organisation_id', 'community_id']).doNothing());
+    return this.write(async (tx) => {
+      if (cap !== undefined) {
+        // As communityCount: PostgreSQL takes the organisation's row lock first, so two instances count one after the other.
+        if (this.driver.dialect === 'postgres')
+          await tx.run(this.db.selectFrom('organisations').select('id').where('id', '=', organisationId).forNoKeyUpdate());
+        const [row] = await tx.run(
+          this.db
+            .selectFrom('community_shares')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('organisation_id', '=', organisationId)
+            .where('community_id', '!=', communityId)
+        );
+        if (Number(row.n) >= cap) return false;
+      }
+      await tx.run(insert);
+      return true;
+    });
+  }
+
+  withdrawShare(communityId: string, organisationId: string): Promise<void> {
+    const remove = this.db.deleteFrom('community_shares').where('organisation_id', '=', organisationId).where('community_id', '=', communityId);
+    return this.write(async (tx) => void (await tx.run(remove)));
+  }
+
+  async listCommunityShares(communityId: string): Promise<CommunityShareRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('community_shares as sh')
+        .innerJoin('organisations as o', 'o.id', 'sh.organisation_id')
+        .select(['sh.organisation_id', 'o.name', 'sh.shared_at'])
+        .where('sh.community_id', '=', communityId)
+        .orderBy('o.name')
+        .orderBy('sh.organisation_id')
+    );
+    return rows.map((r) => ({ organisationId: r.organisation_id as string, organisationName: r.name as string, sharedAt: Number(r.shared_at) }));
+  }
+
+  async loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]> {
+    // Only the narrow figures each round froze for this view (round_figures): the rounds' results, with their comments,
+    // group means and names, are not read at all.
+    const rows = await this.rows(
+      this.db
+        .selectFrom('community_shares as sh')
+        .innerJoin('communities as c', 'c.id', 'sh.community_id')
+        .leftJoin('sessions as s', 's.community_id', 'c.id')
+        // Each session's latest revealed round only (what its trend shows), found by the primary key.
+        .leftJoin('round_figures as rf', (join) =>
+          join.onRef('rf.session_id', '=', 's.id').on('rf.round', '=', (eb) =>
+            eb
+              .selectFrom('round_figures as r2')
+              .select((e) => e.fn.max('r2.round').as('m'))
+              .whereRef('r2.session_id', '=', 's.id')
+          )
+        )
+        .select(['c.id', 'c.name', 'c.framework', 'rf.revealed_at', 'rf.voters', 'rf.min_voters', 'rf.withheld', 'rf.factors'])
+        .where('sh.organisation_id', '=', organisationId)
+        .orderBy('c.id')
+        .orderBy('rf.revealed_at')
+    );
+    const byId = new Map<string, SharedCommunityRows>();
+    for (const r of rows) {
+      const id = r.id as string;
+      let community = byId.get(id);
+      if (!community) byId.set(id, (community = { id, name: r.name as string, framework: r.framework as string, rounds: [] }));
+      if (r.revealed_at === null || r.revealed_at === undefined) continue;
+      const factors = JSON.parse(r.factors as string) as [number, number, number | null, number | null][];
+      (community.rounds as SharedCommunityRows['rounds'][number][]).push({
+        revealedAt: Number(r.revealed_at),
+        voters: Number(r.voters),
+        minVoters: r.min_voters === null || r.min_voters === undefined ? null : Number(r.min_voters),
+        withheld: r.withheld ? String(r.withheld) : null,
+        factors: factors.map(([number, n, mean, consensus]) => ({ number, n, mean, consensus }))
+      });
+    }
+    return [...byId.values()];
   }
 
   // ---- the store as a whole ----

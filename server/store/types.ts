@@ -6,6 +6,7 @@ import type { RoundResults, SessionSettings } from '../../src/lib/protocol';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { ActionReviewRecord } from '../../src/lib/domain/review';
 import type { PaperFigures } from '../../src/lib/domain/community';
+import type { SharedCommunityFigures } from '../../src/lib/domain/portfolio';
 
 export type { ActionReviewRecord } from '../../src/lib/domain/review';
 
@@ -435,6 +436,51 @@ export interface AccountStore {
   takeCeremony(idHash: string, now: number): Promise<CeremonyRecord | null>;
 }
 
+/** An organisation: a programme whose learning communities may share their frozen figures with it (issue 25). */
+export interface OrganisationRecord {
+  id: string;
+  name: string;
+  /** The IANA time zone of the programme: its quarters are counted on these clocks. */
+  timeZone: string;
+  /** Hash of the organisation key (until accounts give programme leads a role); the key itself is never stored. */
+  tokenHash: string;
+  createdAt: number;
+}
+
+/** A community's share with an organisation, as the community page lists it. */
+export interface CommunityShareRow {
+  organisationId: string;
+  organisationName: string;
+  sharedAt: number;
+}
+
+/** A shared community's figures for the programme view, with the framework its sessions use. */
+export interface SharedCommunityRows extends SharedCommunityFigures {
+  framework: string;
+}
+
+/** Organisations and the communities that share their frozen figures with them. */
+export interface OrganisationStore {
+  createOrganisation(organisation: OrganisationRecord): Promise<void>;
+  loadOrganisation(id: string): Promise<OrganisationRecord | null>;
+  /**
+   * Shares a community's frozen figures with an organisation (both must exist). Sharing again keeps the first
+   * moment. With `cap`, only while the organisation holds fewer than `cap` shares, counted in the same
+   * transaction; answers false, storing nothing, when it is full.
+   */
+  shareCommunity(communityId: string, organisationId: string, sharedAt: number, cap?: number): Promise<boolean>;
+  /** Withdraws the share (nothing when there is none): the figures leave the view with the next read. */
+  withdrawShare(communityId: string, organisationId: string): Promise<void>;
+  /** The organisations a community shares with, by name. */
+  listCommunityShares(communityId: string): Promise<CommunityShareRow[]>;
+  /**
+   * Every community sharing with the organisation, each with the figures of its sessions' latest revealed
+   * rounds (voters, k, withheld and per factor n, mean, consensus: nothing per person, no comment, no code),
+   * in one query whatever the number of communities and sessions. A shared community without rounds has none.
+   */
+  loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]>;
+}
+
 /** The store as a whole: the health probe and closing. */
 export interface StoreLifecycle {
   /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
@@ -447,4 +493,4 @@ export interface StoreLifecycle {
  * the order they are called and each promise resolves only once the write is durable, so a caller
  * acknowledges a client after `await`. One SQL implementation serves SQLite and PostgreSQL (./sql-store.ts).
  */
-export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, AccountStore, StoreLifecycle {}
+export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, AccountStore, OrganisationStore, StoreLifecycle {}

@@ -18,7 +18,10 @@ import type {
   ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
+  CommunityShareRow,
   HiddenComment,
+  OrganisationRecord,
+  SharedCommunityRows,
   PaperSessionRecord,
   LoadedSession,
   ParticipantRecord,
@@ -48,7 +51,10 @@ export type WriteName =
   | 'createCommunity'
   | 'savePaperSession'
   | 'saveActionReview'
-  | 'deleteCommunity';
+  | 'deleteCommunity'
+  | 'createOrganisation'
+  | 'shareCommunity'
+  | 'withdrawShare';
 
 export class InjectedWriteError extends Error {
   constructor(readonly write: WriteName) {
@@ -164,6 +170,24 @@ export class FaultyStore implements Store {
   }
   createCommunity(community: CommunityRecord): Promise<void> {
     return this.write('createCommunity', () => this.inner.createCommunity(community));
+  }
+  createOrganisation(organisation: OrganisationRecord): Promise<void> {
+    return this.write('createOrganisation', () => this.inner.createOrganisation(organisation));
+  }
+  loadOrganisation(id: string): Promise<OrganisationRecord | null> {
+    return this.inner.loadOrganisation(id);
+  }
+  shareCommunity(communityId: string, organisationId: string, sharedAt: number, cap?: number): Promise<boolean> {
+    return this.write('shareCommunity', () => this.inner.shareCommunity(communityId, organisationId, sharedAt, cap));
+  }
+  withdrawShare(communityId: string, organisationId: string): Promise<void> {
+    return this.write('withdrawShare', () => this.inner.withdrawShare(communityId, organisationId));
+  }
+  listCommunityShares(communityId: string): Promise<CommunityShareRow[]> {
+    return this.inner.listCommunityShares(communityId);
+  }
+  loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]> {
+    return this.inner.loadPortfolioFigures(organisationId);
   }
   loadCommunity(id: string): Promise<CommunityRecord | null> {
     return this.inner.loadCommunity(id);

@@ -678,6 +678,122 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await reopened.deleteCommunity('c1')).toEqual([]);
     });
 
+    it('stores organisations and the communities sharing with them; sharing twice keeps the first moment; withdrawing and deleting remove the share', async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      const org = { id: 'o1', name: 'Greenport programme', timeZone: 'Europe/Amsterdam', tokenHash: 'org-hash', createdAt: 5 };
+      await store.createOrganisation(org);
+      await store.createOrganisation({ ...org, id: 'o2', name: 'Another programme' });
+      await store.createCommunity(communityRecord('c1'));
+      await store.createCommunity(communityRecord('c2'));
+      expect(await store.loadOrganisation('o1')).toEqual(org);
+      expect(await store.loadOrganisation('nope')).toBeNull();
+      expect(await store.listCommunityShares('c1')).toEqual([]);
+      expect(await store.shareCommunity('c1', 'o1', 100)).toBe(true);
+      expect(await store.shareCommunity('c1', 'o1', 200)).toBe(true);
+      expect(await store.shareCommunity('c1', 'o2', 300)).toBe(true);
+      expect(await store.listCommunityShares('c1')).toEqual([
+        { organisationId: 'o2', organisationName: 'Another programme', sharedAt: 300 },
+        { organisationId: 'o1', organisationName: 'Greenport programme', sharedAt: 100 }
+      ]);
+      // An unknown organisation or community is refused by the database, and nothing is stored.
+      expect(await rejected([store.shareCommunity('c1', 'ghost', 1), store.shareCommunity('ghost', 'o1', 1)])).toEqual([0, 1]);
+      // The cap counts the organisation's other shares in the inserting transaction (re-sharing one already in is no new place).
+      expect(await store.shareCommunity('c2', 'o1', 400, 1)).toBe(false);
+      expect(await store.shareCommunity('c1', 'o1', 400, 1)).toBe(true);
+      expect((await store.loadPortfolioFigures('o1')).map((c) => c.id)).toEqual(['c1']);
+      await store.withdrawShare('c1', 'o2');
+      await store.withdrawShare('c1', 'o2');
+      const reopened = await opened.reopen();
+      expect((await reopened.listCommunityShares('c1')).map((s) => s.organisationId)).toEqual(['o1']);
+      await reopened.deleteCommunity('c1');
+      expect(await reopened.loadPortfolioFigures('o1')).toEqual([]);
+      expect(await reopened.loadOrganisation('o1')).toEqual(org);
+    });
+
+    it("reads an organisation's shared communities with each session's latest revealed round, the figures only, in one read", async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      await store.createOrganisation({ id: 'o1', name: 'P', timeZone: 'UTC', tokenHash: 'h', createdAt: 1 });
+      await store.createOrganisation({ id: 'o2', name: 'Q', timeZone: 'UTC', tokenHash: 'h2', createdAt: 1 });
+      for (const c of ['c1', 'c2', 'c3']) await store.createCommunity(communityRecord(c, { name: `Name ${c}` }));
+      const factor = (number: number, mean: number | null) => ({
+        number,
+        n: mean === null ? 1 : 4,
+        unknown: 0,
+        mean,
+        median: mean,
+        stddev: 0.5,
+        consensus: mean === null ? null : 0.75,
+        distribution: mean === null ? null : { '1': 0, '2': 1, '3': 2, '4': 1, '5': 0 },
+        weak: false,
+        divergent: false,
+        unclear: false
+      });
+      const results = (round: number, voters: number, means: (number | null)[], withheld: string | null = null) =>
+        ({
+          round,
+          voters,
+          minVoters: 3,
+          withheld,
+          factors: means.map((m, i) => factor(i + 1, m)),
+          attention: [],
+          groups: [{ group: 'company', voters: 3, means: [1] }],
+          comments: [['SECRET COMMENT of Zoë']],
+          named: null
+        }) as never;
+      const reveal = async (sessionId: string, round: number, at: number, r: never) =>
+        store.saveRevealedRound({ sessionId, round, revealedAt: at, results: r, ballots: [{ name: 'Zoë', answers: [3] }] });
+      await store.createSession(sessionRecord('a1', { communityId: 'c1', createdAt: 1 }));
+      await store.createSession(sessionRecord('a2', { communityId: 'c1', createdAt: 2 }));
+      await store.createSession(sessionRecord('a3', { communityId: 'c1', createdAt: 3 }));
+      await store.createSession(sessionRecord('b1', { communityId: 'c2', createdAt: 1 }));
+      await store.createSession(sessionRecord('x1', { communityId: 'c3', createdAt: 1 }));
+      await reveal('a1', 1, 100, results(1, 4, [2, 3]));
+      await reveal('a1', 2, 150, results(2, 5, [2.5, 3.5]));
+      await reveal('a2', 1, 200, results(1, 2, [null, null], 'too_few_voters'));
+      // a3 never revealed; b1 neither; c3 is not shared.
+      await reveal('x1', 1, 100, results(1, 4, [1, 1]));
+      await store.shareCommunity('c1', 'o1', 1);
+      await store.shareCommunity('c2', 'o1', 1);
+      await store.shareCommunity('c3', 'o2', 1);
+      const figures = await store.loadPortfolioFigures('o1');
+      expect(figures).toEqual([
+        {
+          id: 'c1',
+          name: 'Name c1',
+          framework: 'seeds-of-innovation',
+          rounds: [
+            {
+              revealedAt: 150,
+              voters: 5,
+              minVoters: 3,
+              withheld: null,
+              factors: [
+                { number: 1, n: 4, mean: 2.5, consensus: 0.75 },
+                { number: 2, n: 4, mean: 3.5, consensus: 0.75 }
+              ]
+            },
+            {
+              revealedAt: 200,
+              voters: 2,
+              minVoters: 3,
+              withheld: 'too_few_voters',
+              factors: [
+                { number: 1, n: 1, mean: null, consensus: null },
+                { number: 2, n: 1, mean: null, consensus: null }
+              ]
+            }
+          ]
+        },
+        { id: 'c2', name: 'Name c2', framework: 'seeds-of-innovation', rounds: [] }
+      ]);
+      expect(JSON.stringify(figures)).not.toMatch(/SECRET|Zoë|company|C-a/);
+      await store.withdrawShare('c1', 'o1');
+      expect((await store.loadPortfolioFigures('o1')).map((c) => c.id)).toEqual(['c2']);
+      expect(await store.loadPortfolioFigures('unknown')).toEqual([]);
+    });
+
     it('keeps whether a paper session was counted on paper or imported', async () => {
       const opened = await implementation.open();
       await opened.store.createCommunity(communityRecord('c1'));

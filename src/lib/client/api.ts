@@ -1,12 +1,14 @@
 import type { Framework, Language } from '../domain/framework';
 import { isTimeZone } from '../domain/dates';
 import type {
+  CommunityShares,
   CommunitySummary,
   CommunityTrends,
   CreateCommunityResponse,
   CreatePaperSessionResponse,
   CreateSessionResponse,
   JoinSessionResponse,
+  PortfolioView,
   ProtocolError,
   SessionSummary
 } from '../protocol';
@@ -78,6 +80,29 @@ export function importSessionExport(id: string, token: string, exported: unknown
 /** Deletes the community with all its sessions. */
 export function deleteCommunity(id: string, token: string): Promise<ApiResult<null>> {
   return request(`/api/communities/${encodeURIComponent(id)}`, { method: 'DELETE', headers: communityAuth(token) });
+}
+
+export function getPortfolio(id: string, token: string): Promise<ApiResult<PortfolioView>> {
+  return request(`/api/organisations/${encodeURIComponent(id)}/portfolio.json`, { headers: communityAuth(token) });
+}
+
+export function downloadPortfolio(id: string, token: string): Promise<ApiResult<null>> {
+  return downloadFile(`/api/organisations/${encodeURIComponent(id)}/portfolio.xlsx`, token, 'programme.xlsx');
+}
+
+export function getCommunityShares(id: string, token: string): Promise<ApiResult<CommunityShares>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/shares`, { headers: communityAuth(token) });
+}
+
+export function shareCommunity(id: string, token: string, organisationId: string): Promise<ApiResult<CommunityShares>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/shares/${encodeURIComponent(organisationId)}`, { method: 'PUT', headers: communityAuth(token) });
+}
+
+export function withdrawShare(id: string, token: string, organisationId: string): Promise<ApiResult<null>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/shares/${encodeURIComponent(organisationId)}`, {
+    method: 'DELETE',
+    headers: communityAuth(token)
+  });
 }
 
 export function getSession(code: string): Promise<ApiResult<SessionSummary>> {

@@ -12,6 +12,7 @@ const participantKey = (code: string) => `seeds:participant:${code}`;
 const facilitatorKey = (code: string) => `seeds:facilitator:${code}`;
 const presenterKey = (code: string) => `seeds:presenter:${code}`;
 const communityKey = (id: string) => `seeds:community:${id}`;
+const organisationKey = (id: string) => `seeds:organisation:${id}`;
 
 function read(key: string): string | null {
   try {
@@ -183,4 +184,11 @@ export function loadUnsavedTexts(code: string): Record<string, string> {
 
 export function saveUnsavedTexts(code: string, texts: Record<string, string>): void {
   write(unsavedKey(code), Object.keys(texts).length > 0 ? JSON.stringify(texts) : null);
+}
+
+/** The organisation key: from the programme link's fragment (kept from then on), else the one this browser kept. */
+export function organisationTokenFromLink(id: string): { token: string | null; fromLink: boolean } {
+  const linked = fromHash('token');
+  if (linked) write(organisationKey(id), linked);
+  return { token: linked ?? read(organisationKey(id)), fromLink: linked !== null };
 }

@@ -85,20 +85,21 @@ export function factorStats(number: number, answers: Iterable<Answer>, threshold
   const median = n % 2 === 1 ? scores[middle] : (scores[middle - 1] + scores[middle]) / 2;
   const stddev = Math.sqrt(scores.reduce((sum, s) => sum + (s - mean) ** 2, 0) / n);
   const cns = consensus(distribution);
+  return { number, n, unknown, mean, median, stddev, consensus: cns, distribution, ...factorLabels(n, mean, cns, thresholds), unclear };
+}
+
+/**
+ * The weak and divergent labels of a factor from its figures: the one definition the attention list,
+ * the trends and the programme view share (no label with fewer than MIN_SCORES_FOR_LABEL scores).
+ */
+export function factorLabels(
+  n: number,
+  mean: number | null,
+  cns: number | null,
+  thresholds: Thresholds = DEFAULT_THRESHOLDS
+): { weak: boolean; divergent: boolean } {
   const labelled = n >= MIN_SCORES_FOR_LABEL;
-  return {
-    number,
-    n,
-    unknown,
-    mean,
-    median,
-    stddev,
-    consensus: cns,
-    distribution,
-    weak: labelled && mean < thresholds.weakBelow,
-    divergent: labelled && cns !== null && cns < thresholds.divergentBelow,
-    unclear
-  };
+  return { weak: labelled && mean !== null && mean < thresholds.weakBelow, divergent: labelled && cns !== null && cns < thresholds.divergentBelow };
 }
 
 /** Computes statistics for factors 1..factorCount from (factor, answer) pairs. */

@@ -381,6 +381,46 @@ export const nl = {
     paperFuture: (today: string) => `Deze datum ligt na vandaag (${today}): vul een sessie in die al gehouden is.`,
     paperDateShown: (day: string) => `Gehouden op ${day}`
   },
+  programme: {
+    title: 'Programmaoverzicht',
+    noToken: 'Deze browser heeft geen sleutel voor deze organisatie. Open de link die u kreeg toen de organisatie werd aangemaakt.',
+    keepLink: 'Bewaar de link van deze pagina goed: het is de sleutel tot het programmaoverzicht.',
+    intro: (sessions: number, communities: number) =>
+      `Alleen gedeelde lerende gemeenschappen met minstens ${sessions} onthulde sessies tellen mee, en een programmacijfer komt altijd uit minstens ${communities} gemeenschappen. Niets per sessie, deelnemer of opmerking.`,
+    waiting: (n: number) =>
+      `${n} ${n === 1 ? 'gedeelde gemeenschap heeft' : 'gedeelde gemeenschappen hebben'} nog te weinig onthulde sessies en ${n === 1 ? 'staat' : 'staan'} er nog niet in.`,
+    none: 'Nog geen gedeelde gemeenschap met genoeg sessies.',
+    heatmap: 'Waar de gemeenschappen staan (laatste gemiddelde per factor)',
+    heatmapTable: 'Tabel: gemiddelde per gemeenschap en factor',
+    community: 'Gemeenschap',
+    sessions: 'Sessies',
+    factor: 'Factor',
+    factors: 'Per factor over het programma',
+    communities: 'Gemeenschappen',
+    weak: 'Zwak',
+    divergent: 'Verdeeld',
+    median: 'Mediaan',
+    quartiles: 'Middelste helft',
+    withheld: 'te weinig gemeenschappen',
+    trend: 'Het programma per kwartaal (mediaan en middelste helft)',
+    quarter: 'Kwartaal',
+    noTrend: 'Nog geen kwartaal met cijfers.',
+    exportXlsx: 'Download als Excel',
+    shareTitle: 'Delen met een organisatie',
+    shareIntro:
+      'Deel de bevroren cijfers van deze gemeenschap met het programma van een organisatie. Alleen gemiddelden en consensus van onthulde sessies die hun drempel haalden; geen namen, antwoorden of opmerkingen. Uit tot u het aanzet; intrekken haalt ze meteen weg.',
+    organisationId: 'Id van de organisatie',
+    share: 'Delen',
+    withdraw: 'Delen intrekken',
+    sharedWith: (name: string) => `Gedeeld met ${name}`,
+    notShared: 'Deze gemeenschap deelt met geen enkele organisatie.',
+    beside: 'Uw gemeenschap naast het programma',
+    yourMean: 'Uw gemiddelde',
+    position: 'Plaats',
+    lowerThan: (lower: number, of: number) => `lager dan ${lower} van ${of} gemeenschappen`,
+    higherThan: (higher: number, of: number) => `hoger dan ${higher} van ${of} gemeenschappen`,
+    tooFew: 'te weinig andere gemeenschappen om te vergelijken'
+  },
   review: {
     title: 'Sinds de vorige keer',
     decidedElsewhere:

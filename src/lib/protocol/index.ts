@@ -12,6 +12,7 @@ import type { Progress } from '../domain/ballots';
 import type { RoundResults } from '../domain/results';
 import type { TrendSession } from '../domain/community';
 import type { ReviewItem } from '../domain/review';
+import type { BesideFactor, Portfolio } from '../domain/portfolio';
 import type { SessionSettings, ParticipantView, SessionSnapshot, PhaseChange, ActionView, HiddenComment } from './views';
 
 export * from './errors';
@@ -116,6 +117,29 @@ export interface CreateCommunityResponse {
   communityToken: string;
   /** Opens the community page with the token in the fragment (as `facilitateUrl` does). */
   communityUrl: string;
+}
+
+/** `POST /api/organisations` → 201 (issue 25; until accounts, the organisation key reads its programme view). */
+export interface CreateOrganisationResponse {
+  id: string;
+  organisationToken: string;
+  /** Opens the programme view with the key in the fragment (as `communityUrl` does). */
+  organisationUrl: string;
+}
+
+/**
+ * `GET /api/organisations/:id/portfolio.json`: the programme view (the contract's `communities` and `factors`,
+ * plus the quartiles, the trend over quarters and how many shared communities are not shown yet).
+ */
+export interface PortfolioView extends Portfolio {
+  organisation: { id: string; name: string; timeZone: string };
+  /** The framework whose factors the view lists (communities of another framework are left out). */
+  framework: string;
+}
+
+/** `GET /api/communities/:id/shares`: the organisations a community shares its figures with, and where it stands in each. */
+export interface CommunityShares {
+  shares: { organisation: { id: string; name: string }; sharedAt: number; beside: BesideFactor[] }[];
 }
 
 /** `GET /api/communities/:id/trends.json`: only what each session revealed, oldest first. */

@@ -69,6 +69,16 @@ export const CreateCommunityRequest = z
   .strict();
 export type CreateCommunityRequest = z.input<typeof CreateCommunityRequest>;
 
+/** `POST /api/organisations` body (issue 25). */
+export const CreateOrganisationRequest = z
+  .object({
+    name: displayText(LIMITS.titleMax, LIMITS.titleUnits).refine((s) => s.trim().length > 0, 'must not be empty'),
+    /** The programme's IANA time zone: its quarters are counted there. Default Europe/Amsterdam. */
+    timeZone: timeZone.optional()
+  })
+  .strict();
+export type CreateOrganisationRequest = z.input<typeof CreateOrganisationRequest>;
+
 // Shape only; the domain (paperProblems) checks ranges against the framework and that something was counted.
 const paperCount = z.number().int().min(0).max(PAPER_MAX_COUNT);
 /** `POST /api/communities/:id/paper-sessions` body: counts from a paper poster. */

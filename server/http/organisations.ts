@@ -1,0 +1,139 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { CommunityShares, CreateOrganisationResponse, ErrorCode } from '../../src/lib/protocol';
+import { CreateOrganisationRequest } from '../../src/lib/protocol/schemas';
+import { takeHomeFileName } from '../../src/lib/domain/file-names';
+import { localDay } from '../../src/lib/domain/dates';
+import { portfolioXlsx, type OrganisationService } from '../organisations/portfolio';
+import type { CommunityRecord, OrganisationRecord } from '../store/types';
+import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-limits';
+import type { RequestContext } from './links';
+import { sendError } from './errors';
+import { attachment } from './attachment';
+
+export interface OrganisationRouteDeps {
+  organisations: OrganisationService;
+  requests: RequestContext;
+  guesses: GuessLimiter;
+  addressEvents: AddressEvents;
+  /** Organisations one address may create per hour (as communities; 0 = no limit). */
+  perHour: number;
+  /** The community a request names, after its key was checked; null after answering (api.ts). */
+  authorisedCommunity(id: string, req: Request, res: Response): Promise<CommunityRecord | null>;
+}
+
+/** Why a read of the programme view was refused, or the organisation it may read. */
+export type PortfolioAccess = { ok: true; organisation: OrganisationRecord } | { ok: false; code: ErrorCode; message: string };
+
+function bearer(req: Request): string | null {
+  const match = req.get('authorization')?.match(/^Bearer\s+([A-Za-z0-9_-]{16,128})$/);
+  return match ? match[1] : null;
+}
+
+/** `/o/:id#token=…`: the programme view with its key in the fragment (never sent to a server). */
+export function organisationUrl(origin: string, id: string, token: string): string {
+  return `${origin}/o/${id}#token=${token}`;
+}
+
+/**
+ * THE authorisation of the programme view: every route that reads an organisation's figures asks this and
+ * nothing else. For now the organisation key (a bearer token created with the organisation, stored hashed);
+ * accounts will replace its body by the programme lead's role from the session cookie. Unknown ids and
+ * refused keys count as guesses, as community keys do.
+ */
+export function portfolioAccess(deps: Pick<OrganisationRouteDeps, 'organisations' | 'requests' | 'guesses'>) {
+  return async function canReadPortfolio(req: Request, organisationId: string): Promise<PortfolioAccess> {
+    const token = bearer(req);
+    if (!token) return { ok: false, code: 'unauthorized', message: 'An organisation key is required (Authorization: Bearer <key>).' };
+    const address = deps.requests.clientAddress(req);
+    if (await deps.guesses.blocked(address))
+      return { ok: false, code: 'rate_limited', message: 'Too many unknown codes or keys from this address; wait a minute and try again.' };
+    const organisation = await deps.organisations.find(organisationId);
+    if (!organisation) {
+      await deps.guesses.miss(address);
+      return { ok: false, code: 'not_found', message: 'There is no organisation with that id.' };
+    }
+    if (!deps.organisations.isToken(organisation, token)) {
+      await deps.guesses.miss(address);
+      return { ok: false, code: 'forbidden', message: 'This key does not belong to this organisation.' };
+    }
+    return { ok: true, organisation };
+  };
+}
+
+/** Organisations, the programme view and a community's shares (issue 25), on the API router. */
+export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteDeps): void {
+  const canReadPortfolio = portfolioAccess(deps);
+  const creations = new AddressLimit(deps.addressEvents, 'organisation', deps.perHour, 3_600_000);
+  const json = express.json({ limit: '16kb', type: () => true });
+
+  async function readable(req: Request, res: Response): Promise<OrganisationRecord | null> {
+    const access = await canReadPortfolio(req, String(req.params.id));
+    if (access.ok) return access.organisation;
+    if (access.code === 'unauthorized') res.set('WWW-Authenticate', 'Bearer');
+    sendError(res, access.code, access.message);
+    return null;
+  }
+
+  router.post('/organisations', json, async (req, res) => {
+    if (!req.is('application/json')) return sendError(res, 'bad_request', 'Send a JSON body with Content-Type: application/json.');
+    const parsed = CreateOrganisationRequest.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return sendError(
+        res,
+        'bad_request',
+        'The organisation request is not valid.',
+        parsed.error.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`)
+      );
+    }
+    if (!(await creations.allow(deps.requests.clientAddress(req)))) {
+      return sendError(res, 'rate_limited', 'This address has created many organisations in the last hour; wait a while or reuse one.');
+    }
+    const { organisation, token } = await deps.organisations.create(parsed.data);
+    const body: CreateOrganisationResponse = {
+      id: organisation.id,
+      organisationToken: token,
+      organisationUrl: organisationUrl(deps.requests.origin(req), organisation.id, token)
+    };
+    res.status(201).json(body);
+  });
+
+  router.get('/organisations/:id/portfolio.json', async (req, res) => {
+    const organisation = await readable(req, res);
+    if (organisation) res.set('Cache-Control', 'no-store').json(await deps.organisations.portfolio(organisation));
+  });
+
+  router.get('/organisations/:id/portfolio.xlsx', async (req, res) => {
+    const organisation = await readable(req, res);
+    if (!organisation) return;
+    const xlsx = await portfolioXlsx(await deps.organisations.portfolio(organisation));
+    const name = takeHomeFileName(organisation.name, 'programme', localDay(Date.now(), organisation.timeZone), ['portfolio'], 'xlsx');
+    attachment(res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').set('Cache-Control', 'no-store'), name).send(xlsx);
+  });
+
+  // A community's shares: its key decides (accounts: its owner). Sharing is off until the owner turns it on.
+  router.get('/communities/:id/shares', async (req, res) => {
+    const community = await deps.authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const body: CommunityShares = await deps.organisations.shares(community);
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  router.put('/communities/:id/shares/:organisation', async (req, res) => {
+    const community = await deps.authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    const organisation = await deps.organisations.find(String(req.params.organisation));
+    if (!organisation) {
+      await deps.guesses.miss(deps.requests.clientAddress(req));
+      return sendError(res, 'not_found', 'There is no organisation with that id.');
+    }
+    await deps.organisations.share(community, organisation);
+    res.set('Cache-Control', 'no-store').json(await deps.organisations.shares(community));
+  });
+
+  router.delete('/communities/:id/shares/:organisation', async (req, res) => {
+    const community = await deps.authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    await deps.organisations.withdraw(community, String(req.params.organisation));
+    res.status(204).end();
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * The programme view in the browser (issue 25): an organisation with three shared communities and one that
+ * does not share, opened from its link on a 360 px phone and at 1920×1080 (no sideways scrolling, a table
+ * beside every chart, screenshots in test-results/), then a community withdrawing its share from its own page.
+ * The communities' revealed rounds are stored through the running server's store (computed by the live
+ * statistics); live voting has its own browser tests.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { CreateCommunityResponse, CreateOrganisationResponse } from '../../src/lib/protocol';
+import { computeRoundResults, revealedBallots } from '../../src/lib/domain/results';
+import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import type { Answer } from '../../src/lib/domain/ballots';
+import { browserAvailability } from '../helpers/browser';
+import { axeViolations, useE2E } from '../helpers/e2e';
+import { api, postJson, REPO_ROOT } from '../helpers/server';
+import { sessionRecord } from '../helpers/store-contract';
+
+const availability = browserAvailability();
+const suite = availability.run ? describe : describe.skip;
+if (!availability.run) console.warn(availability.reason);
+
+const SHOTS = path.join(REPO_ROOT, 'test-results');
+const PHONE_360 = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+const FULL_HD = { viewport: { width: 1920, height: 1080 } };
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function shot(page: Page, name: string): Promise<void> {
+  await fs.mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `portfolio-${name}.png`), fullPage: true });
+}
+
+suite('the programme view of three shared communities, on a phone and at 1920×1080', () => {
+  const e2e = useE2E();
+  let organisation: CreateOrganisationResponse;
+  const communities: CreateCommunityResponse[] = [];
+  let seeded = 0;
+
+  async function seed(communityId: string, base: number, at: number) {
+    const id = `e2e-seeded-${++seeded}`;
+    await e2e.server.store.createSession(
+      sessionRecord(id, { code: `E${String(seeded).padStart(5, '0')}`, communityId, phase: 'revealed', revealedRounds: [1] })
+    );
+    const input = {
+      round: 1,
+      factorCount: 12,
+      thresholds: DEFAULT_THRESHOLDS,
+      anonymous: true,
+      minVoters: 3,
+      voters: [0, 1, 2, 3].map((v) => ({
+        id: `${id}-${v}`,
+        name: '',
+        group: null,
+        answers: new Map<number, Answer>(Array.from({ length: 12 }, (_, f) => [f + 1, (((base + v + f) % 5) + 1) as Answer]))
+      }))
+    };
+    await e2e.server.store.saveRevealedRound({ sessionId: id, round: 1, revealedAt: at, results: computeRoundResults(input), ballots: revealedBallots(input) });
+  }
+
+  it('sets up an organisation, three communities that share and one that does not', async () => {
+    const created = await postJson<CreateOrganisationResponse>(e2e.url, '/api/organisations', {
+      name: 'Greenport West-Holland innovatiepact',
+      timeZone: 'Europe/Amsterdam'
+    });
+    expect(created.status, created.text).toBe(201);
+    organisation = created.body;
+    const names = ['Vertical Farming lerende gemeenschap', 'Kas als Energiebron', 'Biobased Bouwen', 'Niet gedeeld'];
+    for (const [i, name] of names.entries()) {
+      const c = await postJson<CreateCommunityResponse>(e2e.url, '/api/communities', { name, language: 'nl' });
+      expect(c.status).toBe(201);
+      communities.push(c.body);
+      for (const [s, at] of [Date.UTC(2026, 1, 10), Date.UTC(2026, 4, 12), Date.UTC(2026, 8, 15)].entries()) await seed(c.body.id, i + s, at);
+      if (i < 3) {
+        const shared = await api(e2e.url, `/api/communities/${c.body.id}/shares/${organisation.id}`, { method: 'PUT', headers: bearer(c.body.communityToken) });
+        expect(shared.status, shared.text).toBe(200);
+      }
+    }
+  });
+
+  it('on a 360 px phone: the heatmap, the tables and the trends without sideways scrolling', async () => {
+    const phone = await e2e.newPage(PHONE_360);
+    await phone.goto(organisation.organisationUrl);
+    await phone.getByTestId('portfolio-heatmap').waitFor();
+    expect(phone.url()).not.toContain('token=');
+    expect(await phone.getByTestId('portfolio-community').count()).toBe(3);
+    expect(await phone.getByTestId('portfolio-cell').count()).toBe(36);
+    expect(await phone.locator('[data-testid="portfolio-community"]', { hasText: 'Niet gedeeld' }).count()).toBe(0);
+    expect(await phone.getByTestId('portfolio-trend').count()).toBe(12);
+    const width = await phone.evaluate(() => document.scrollingElement!.scrollWidth);
+    await shot(phone, 'phone-360');
+    // Against the device's 360 px: a mobile browser widens innerWidth to content that overflows.
+    expect(width).toBeLessThanOrEqual(360);
+  });
+
+  it('at 1920×1080: every factor has its programme figures, and the page passes axe', async () => {
+    const wide = await e2e.newPage(FULL_HD);
+    await wide.goto(organisation.organisationUrl);
+    await wide.getByTestId('portfolio-heatmap').waitFor();
+    const medians = await wide.getByTestId('portfolio-factor').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-median')));
+    expect(medians).toHaveLength(12);
+    expect(medians.every((m) => m !== '')).toBe(true);
+    await shot(wide, 'desktop-1920x1080');
+    expect(await axeViolations(wide)).toEqual([]);
+  });
+
+  it('a community sees itself beside the programme on its page and withdraws: the programme view loses it at once', async () => {
+    const owner = await e2e.newPage(FULL_HD);
+    await owner.goto(communities[0].communityUrl);
+    await owner.getByTestId('community-share').waitFor();
+    expect(await owner.getByTestId('beside-factor').count()).toBe(12);
+    await owner.getByTestId('share-withdraw').click();
+    await expect.poll(() => owner.getByTestId('community-share').count()).toBe(0);
+    const view = await api<{ communities: { id: string }[] }>(e2e.url, `/api/organisations/${organisation.id}/portfolio.json`, {
+      headers: bearer(organisation.organisationToken)
+    });
+    expect(view.body.communities.map((c) => c.id)).not.toContain(communities[0].id);
+  });
+});
