@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
 import { loadFrameworks } from './content';
-import { configFromEnv, extraAllowedOrigins, type ServerConfig } from './config';
+import { configFromEnv, extraAllowedOrigins, oidcSettings, type ServerConfig } from './config';
 import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
@@ -18,6 +18,9 @@ import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
+import { OidcClient } from './accounts/oidc';
+import { createOidcRouter } from './accounts/oidc-routes';
+import type { ExternalSignIn } from './accounts/external-identity';
 
 /** A running server. */
 export interface RunningServer {
@@ -52,6 +55,13 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   clock?: () => number;
   /** Comment code units per round (LIMITS.commentUnitsPer…Round by default; tests set small ones). */
   commentBudget?: CommentBudget;
+  /** What a verified sign-in with the identity provider leads to (until the accounts take it over). */
+  externalSignIn?: ExternalSignIn;
+};
+
+/** Until accounts exist, a verified identity cannot be signed in to anything. */
+const noAccounts: ExternalSignIn = async (_identity, _req, res) => {
+  res.redirect(303, '/sign-in?error=internal');
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -71,6 +81,8 @@ async function loadAppHandler(appDir: string): Promise<RequestHandler | null> {
 export async function createServer(options: CreateServerOptions): Promise<RunningServer> {
   const defaults = configFromEnv({});
   const config: ServerConfig = { ...defaults, appDir: null, host: '127.0.0.1', port: 0, ...options };
+  // Settings given directly (tests) pass the same checks as those read from the environment.
+  if (config.oidc) config.oidc = oidcSettings(config.oidc);
   const frameworks = loadFrameworks(config.contentDir);
   // The store behind its lock (DATA_DIR, or the database): a second server on the same data stops here, before it opens anything.
   const opened = await openStore(config);
@@ -126,6 +138,17 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     addressEvents: addressEvents ?? undefined,
     commentBudget: options.commentBudget
   });
+  if (config.oidc) {
+    app.use(
+      '/api/auth/oidc',
+      createOidcRouter({
+        oidc: new OidcClient(config.oidc),
+        requests: realtime.requests,
+        addressEvents: realtime.addressEvents,
+        signIn: options.externalSignIn ?? noAccounts
+      })
+    );
+  }
   mountBoardRoutes(app, {
     realtime,
     frameworks,

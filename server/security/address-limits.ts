@@ -3,9 +3,10 @@ import { WindowLimiter } from './window-limiter';
 /**
  * What is counted per client address: failed lookups (code guessing), creations (sessions,
  * communities, paper and imported sessions), and new participants (`join`, counted per
- * address and session: the address key names the session).
+ * address and session: the address key names the session), and sign-ins started with the
+ * organisation's identity provider (`oidc`).
  */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'oidc';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process

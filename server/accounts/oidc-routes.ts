@@ -1,0 +1,84 @@
+/**
+ * `GET /api/auth/oidc/start` and `GET /api/auth/oidc/callback`: the two legs of a sign-in with the
+ * organisation's identity provider. Both are browser navigations, so every answer is a redirect:
+ * to the provider, to where the person was going, or back to `/sign-in?error=<code>`, where the
+ * page shows the typed reason in the person's language.
+ */
+import express, { type Request, type Response, type Router } from 'express';
+import { CommandError, type ErrorCode } from '../../src/lib/protocol';
+import { AddressLimit, type AddressEvents } from '../security/address-limits';
+import type { RequestContext } from '../http/links';
+import type { ExternalSignIn } from './external-identity';
+import { PENDING_LOGIN_MS, type OidcClient } from './oidc';
+
+/** The browser's half of a login under way: only an id; state, nonce and PKCE verifier stay on the server. */
+export const LOGIN_COOKIE = 'seeds_oidc_login';
+const COOKIE_PATH = '/api/auth/oidc';
+/** Starts one address may make per 10 minutes (each holds server memory until it expires). */
+export const STARTS_PER_ADDRESS = 30;
+
+export const CALLBACK_PATH = '/api/auth/oidc/callback';
+
+/** The value of one cookie of the request, if present and well formed. */
+function cookieValue(req: Request, name: string): string | undefined {
+  for (const part of (req.get('cookie') ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
+function refuse(res: Response, code: ErrorCode): void {
+  res.set('Cache-Control', 'no-store').redirect(303, `/sign-in?error=${code}`);
+}
+
+export interface OidcRouteDeps {
+  oidc: OidcClient;
+  requests: RequestContext;
+  addressEvents: AddressEvents;
+  signIn: ExternalSignIn;
+}
+
+export function createOidcRouter(deps: OidcRouteDeps): Router {
+  const router = express.Router();
+  const starts = new AddressLimit(deps.addressEvents, 'oidc', STARTS_PER_ADDRESS, 600_000);
+  const cookieOptions = (req: Request) => ({
+    httpOnly: true,
+    // Lax: the cookie comes along on the provider's top-level redirect back, never on a cross-site subrequest.
+    sameSite: 'lax' as const,
+    secure: deps.requests.origin(req).startsWith('https:'),
+    path: COOKIE_PATH
+  });
+
+  router.get('/start', async (req, res) => {
+    try {
+      if (!(await starts.allow(deps.requests.clientAddress(req)))) return refuse(res, 'rate_limited');
+      const redirectUri = `${deps.requests.origin(req)}${CALLBACK_PATH}`;
+      const { loginId, location } = await deps.oidc.start(redirectUri, typeof req.query.next === 'string' ? req.query.next : '/home');
+      res.cookie(LOGIN_COOKIE, loginId, { ...cookieOptions(req), maxAge: PENDING_LOGIN_MS });
+      res.set('Cache-Control', 'no-store').redirect(303, location);
+    } catch (error) {
+      refuse(res, error instanceof CommandError ? error.code : 'internal');
+      if (!(error instanceof CommandError)) console.error('OpenID Connect start failed', error);
+    }
+  });
+
+  router.get('/callback', async (req, res) => {
+    // Used up whatever happens next: the browser keeps no half of a finished or failed login.
+    res.clearCookie(LOGIN_COOKIE, cookieOptions(req));
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    try {
+      const { identity, next } = await deps.oidc.finish(cookieValue(req, LOGIN_COOKIE), query);
+      await deps.signIn(identity, req, res, next);
+    } catch (error) {
+      if (res.headersSent) return;
+      refuse(res, error instanceof CommandError ? error.code : 'internal');
+      if (!(error instanceof CommandError)) console.error('OpenID Connect sign-in failed', error);
+    }
+  });
+
+  return router;
+}
