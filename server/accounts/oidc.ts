@@ -27,7 +27,7 @@ const MAX_NAME = 200;
 const MAX_EMAIL = 254;
 
 /** The secrets of one login under way, kept on the server; the browser holds only `id`, in an HttpOnly cookie. */
-interface PendingLogin {
+export interface PendingLogin {
   state: string;
   nonce: string;
   codeVerifier: string;
@@ -37,8 +37,16 @@ interface PendingLogin {
   expiresAt: number;
 }
 
-/** Logins under way, each taken at most once (a replayed callback finds nothing). In this process's memory. */
-export class PendingLogins {
+/** Where logins under way wait for their callback: each taken at most once (a replayed callback finds nothing). */
+export interface LoginStash {
+  /** Keeps the login and answers the id the browser will carry. */
+  add(login: PendingLogin): Promise<string>;
+  /** The login for `id`, removed; null when unknown, already taken or expired. */
+  take(id: string | undefined): Promise<PendingLogin | null>;
+}
+
+/** Logins under way in this process's memory, bounded. */
+export class PendingLogins implements LoginStash {
   private readonly logins = new Map<string, PendingLogin>();
 
   constructor(
@@ -46,7 +54,7 @@ export class PendingLogins {
     private readonly max = PENDING_LOGINS_MAX
   ) {}
 
-  add(login: PendingLogin): string {
+  async add(login: PendingLogin): Promise<string> {
     this.sweep();
     while (this.logins.size >= this.max) this.logins.delete(this.logins.keys().next().value!);
     // 256 random bits, base64url (the library's generator, the same as for state and nonce).
@@ -55,8 +63,7 @@ export class PendingLogins {
     return id;
   }
 
-  /** The login for `id`, removed; null when unknown or expired. */
-  take(id: string | undefined): PendingLogin | null {
+  async take(id: string | undefined): Promise<PendingLogin | null> {
     if (!id) return null;
     const login = this.logins.get(id);
     if (!login) return null;
@@ -116,17 +123,15 @@ function isLoopbackIssuer(issuer: string): boolean {
 
 /** The relying party: discovery on first use, then starts and callbacks. */
 export class OidcClient {
-  readonly pending: PendingLogins;
   private discovered: { configuration: client.Configuration; at: number } | null = null;
   private discovering: Promise<client.Configuration> | null = null;
   private failedAt = -Infinity;
 
   constructor(
     readonly settings: OidcSettings,
+    private readonly pending: LoginStash,
     private readonly now: () => number = Date.now
-  ) {
-    this.pending = new PendingLogins(now);
-  }
+  ) {}
 
   /** The provider's configuration, discovered once (concurrent starts share one discovery). */
   private configuration(): Promise<client.Configuration> {
@@ -188,7 +193,7 @@ export class OidcClient {
       code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256'
     });
-    const loginId = this.pending.add({ state, nonce, codeVerifier, redirectUri, next: safeNext(next), expiresAt: this.now() + PENDING_LOGIN_MS });
+    const loginId = await this.pending.add({ state, nonce, codeVerifier, redirectUri, next: safeNext(next), expiresAt: this.now() + PENDING_LOGIN_MS });
     return { loginId, location: location.href };
   }
 
@@ -197,7 +202,7 @@ export class OidcClient {
    * pending login is taken first, whatever follows: each can be tried once.
    */
   async finish(loginId: string | undefined, query: string): Promise<{ identity: ExternalIdentity; next: string }> {
-    const login = this.pending.take(loginId);
+    const login = await this.pending.take(loginId);
     if (!login) throw new CommandError('sign_in_failed', 'This sign-in was not started in this browser, took too long, or was already used; start again.');
     const configuration = await this.configuration();
     const callback = new URL(login.redirectUri);

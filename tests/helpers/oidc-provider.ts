@@ -49,6 +49,8 @@ export interface TestProviderOptions {
   /** The host the issuer names; `localhost` while listening on 127.0.0.1 makes a provider whose issuer is not its address. */
   issuerHost?: string;
   users?: readonly TestUser[];
+  /** Close after the current test (default); false where the caller closes it (browser tests start it in beforeAll). */
+  closeAfterTest?: boolean;
 }
 
 function escapeHtml(value: string): string {
@@ -183,6 +185,6 @@ export async function startOidcProvider(options: TestProviderOptions = {}): Prom
         server.closeAllConnections();
       }))
   };
-  onTestFinished(() => running.close());
+  if (options.closeAfterTest !== false) onTestFinished(() => running.close());
   return running;
 }

@@ -95,32 +95,32 @@ describe('where a sign-in returns to', () => {
 describe('logins under way', () => {
   const login = (expiresAt: number) => ({ state: 's', nonce: 'n', codeVerifier: 'v', redirectUri: 'http://x/cb', next: '/home', expiresAt });
 
-  it('are taken once, and not after they expire', () => {
+  it('are taken once, and not after they expire', async () => {
     let now = 1000;
     const pending = new PendingLogins(() => now);
-    const a = pending.add(login(2000));
-    const b = pending.add(login(2000));
+    const a = await pending.add(login(2000));
+    const b = await pending.add(login(2000));
     expect(a).not.toBe(b);
-    expect(pending.take(a)?.state).toBe('s');
-    expect(pending.take(a)).toBeNull();
+    expect((await pending.take(a))?.state).toBe('s');
+    expect(await pending.take(a)).toBeNull();
     now = 2000;
-    expect(pending.take(b)).toBeNull();
-    expect(pending.take(undefined)).toBeNull();
+    expect(await pending.take(b)).toBeNull();
+    expect(await pending.take(undefined)).toBeNull();
   });
 
-  it('are bounded: expired ones go first, then the oldest', () => {
+  it('are bounded: expired ones go first, then the oldest', async () => {
     let now = 0;
     const pending = new PendingLogins(() => now, 3);
-    const old = pending.add(login(10));
-    pending.add(login(100));
-    pending.add(login(100));
+    const old = await pending.add(login(10));
+    await pending.add(login(100));
+    await pending.add(login(100));
     now = 20;
-    const fresh = pending.add(login(100));
+    const fresh = await pending.add(login(100));
     expect(pending.size).toBe(3);
-    expect(pending.take(old)).toBeNull();
-    pending.add(login(100));
-    pending.add(login(100));
+    expect(await pending.take(old)).toBeNull();
+    await pending.add(login(100));
+    await pending.add(login(100));
     expect(pending.size).toBe(3);
-    expect(pending.take(fresh)).not.toBeNull();
+    expect(await pending.take(fresh)).not.toBeNull();
   });
 });
