@@ -18,7 +18,7 @@ import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
-import { OidcClient, PendingLogins } from './accounts/oidc';
+import { OidcClient, StoredLogins } from './accounts/oidc';
 import { createOidcRouter } from './accounts/oidc-routes';
 import type { ExternalSignIn } from './accounts/external-identity';
 
@@ -142,7 +142,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     app.use(
       '/api/auth/oidc',
       createOidcRouter({
-        oidc: new OidcClient(config.oidc, new PendingLogins(options.clock), options.clock),
+        oidc: new OidcClient(config.oidc, new StoredLogins(served, options.clock), options.clock),
         requests: realtime.requests,
         addressEvents: realtime.addressEvents,
         signIn: options.externalSignIn ?? noAccounts

@@ -10,11 +10,11 @@ import * as client from 'openid-client';
 import { CommandError } from '../../src/lib/protocol';
 import type { OidcSettings } from '../config';
 import type { ExternalIdentity } from './external-identity';
+import type { AccountStore } from '../store/types';
+import { generateToken, hashToken } from '../security/tokens';
 
 /** How long a browser has between leaving for the provider and coming back (a login with MFA fits easily). */
 export const PENDING_LOGIN_MS = 10 * 60_000;
-/** Logins under way at once, across all browsers; the oldest is forgotten beyond it (each start is limited per address too). */
-export const PENDING_LOGINS_MAX = 10_000;
 /** After a failed discovery, starts answer `provider_unavailable` for this long without asking the provider again. */
 const DISCOVERY_RETRY_MS = 30_000;
 /** Discovered metadata is refreshed after a day (keys rotate through the JWKS, which the library refetches itself). */
@@ -45,43 +45,30 @@ export interface LoginStash {
   take(id: string | undefined): Promise<PendingLogin | null>;
 }
 
-/** Logins under way in this process's memory, bounded. */
-export class PendingLogins implements LoginStash {
-  private readonly logins = new Map<string, PendingLogin>();
-
+/**
+ * Logins under way in the store, as ceremonies (like WebAuthn challenges): under the hash of the browser's
+ * id, taken once in one delete, so a replay finds nothing on any instance, and a restart loses none.
+ * Expired ones are purged with the other ceremonies.
+ */
+export class StoredLogins implements LoginStash {
   constructor(
-    private readonly now: () => number = Date.now,
-    private readonly max = PENDING_LOGINS_MAX
+    private readonly store: Pick<AccountStore, 'saveCeremony' | 'takeCeremony'>,
+    private readonly now: () => number = Date.now
   ) {}
 
   async add(login: PendingLogin): Promise<string> {
-    this.sweep();
-    while (this.logins.size >= this.max) this.logins.delete(this.logins.keys().next().value!);
-    // 256 random bits, base64url (the library's generator, the same as for state and nonce).
-    const id = client.randomState();
-    this.logins.set(id, login);
+    const id = generateToken();
+    const { expiresAt, ...secrets } = login;
+    await this.store.saveCeremony({ idHash: hashToken(id), purpose: 'oidc', challenge: JSON.stringify(secrets), accountId: null, name: null, expiresAt });
     return id;
   }
 
   async take(id: string | undefined): Promise<PendingLogin | null> {
     if (!id) return null;
-    const login = this.logins.get(id);
-    if (!login) return null;
-    this.logins.delete(id);
-    return login.expiresAt > this.now() ? login : null;
-  }
-
-  get size(): number {
-    return this.logins.size;
-  }
-
-  /** Forgets expired logins; insertion order is expiry order, so it stops at the first live one. */
-  private sweep(): void {
-    const now = this.now();
-    for (const [id, login] of this.logins) {
-      if (login.expiresAt > now) break;
-      this.logins.delete(id);
-    }
+    const ceremony = await this.store.takeCeremony(hashToken(id), this.now());
+    if (!ceremony || ceremony.purpose !== 'oidc') return null;
+    const secrets = JSON.parse(ceremony.challenge) as Omit<PendingLogin, 'expiresAt'>;
+    return { ...secrets, expiresAt: ceremony.expiresAt };
   }
 }
 

@@ -5,9 +5,10 @@
  * another browser, a foreign issuer, an e-mail domain the operator does not allow.
  */
 import { describe, expect, it } from 'vitest';
-import { startServer, type StartOptions } from '../helpers/server';
+import { makeDataDir, startServer, type StartOptions } from '../helpers/server';
 import { startOidcProvider, TEST_CLIENT, type TestProvider } from '../helpers/oidc-provider';
 import { FetchBrowser, loginAtProvider } from '../helpers/oidc-browser';
+import { waitFor } from '../helpers/clients';
 import type { ExternalIdentity } from '../../server/accounts/external-identity';
 import { LOGIN_COOKIE, STARTS_PER_ADDRESS } from '../../server/accounts/oidc-routes';
 
@@ -173,7 +174,33 @@ describe('OpenID Connect sign-in', () => {
     expect(signedIn).toEqual([]);
   });
 
-  it('limits the starts per address, each of which holds server memory until it expires', async () => {
+  it('keeps a login under way in the store: it completes after a restart, once', async () => {
+    const op = await startOidcProvider();
+    const signedIn: ExternalIdentity[] = [];
+    const externalSignIn: StartOptions['externalSignIn'] = async (identity, _req, res, next) => {
+      signedIn.push(identity);
+      res.redirect(303, next);
+    };
+    const dataDir = await makeDataDir();
+    const first = await startServer({ oidc: op.settings(), externalSignIn, dataDir });
+    op.allowRedirect(`${first.url}/api/auth/oidc/callback`);
+    const browser = new FetchBrowser();
+    const back = await loginAtProvider(browser, `${first.url}/api/auth/oidc/start`, op.url, 'alice');
+    const cookie = browser.cookies(back).get(LOGIN_COOKIE)!;
+    await first.close();
+
+    const second = await startServer({ oidc: op.settings(), externalSignIn, dataDir, port: first.port });
+    expect(second.url).toBe(first.url);
+    // fetch's pool may still hold a connection the first server closed: one failed request clears it.
+    await waitFor(async () => (await fetch(`${second.url}/healthz`)).ok, { message: 'the restarted server answers' });
+    expect(await callback(browser, back)).toBe('/home');
+    expect(signedIn.map((i) => i.subject)).toEqual(['alice']);
+    const replay = new FetchBrowser();
+    replay.cookies(back).set(LOGIN_COOKIE, cookie);
+    expect(await callback(replay, back)).toBe('/sign-in?error=sign_in_failed');
+  });
+
+  it('limits the starts per address, each of which holds a row in the store until it expires', async () => {
     const { start } = await setup();
     const browser = new FetchBrowser();
     for (let i = 0; i < STARTS_PER_ADDRESS; i++) {

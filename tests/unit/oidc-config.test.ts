@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../server/config';
-import { checkEmail, emailDomain, PendingLogins, safeNext } from '../../server/accounts/oidc';
+import { checkEmail, emailDomain, safeNext } from '../../server/accounts/oidc';
 import { CommandError } from '../../src/lib/protocol';
 
 const THREE = { OIDC_ISSUER: 'https://login.example.org', OIDC_CLIENT_ID: 'board', OIDC_CLIENT_SECRET: 's3cret' };
@@ -89,38 +89,5 @@ describe('where a sign-in returns to', () => {
     for (const bad of [undefined, 42, '', 'home', '//evil.example', '/\\evil.example', 'https://evil.example', '/a b', '/\u00e9', `/${'a'.repeat(600)}`]) {
       expect(safeNext(bad)).toBe('/home');
     }
-  });
-});
-
-describe('logins under way', () => {
-  const login = (expiresAt: number) => ({ state: 's', nonce: 'n', codeVerifier: 'v', redirectUri: 'http://x/cb', next: '/home', expiresAt });
-
-  it('are taken once, and not after they expire', async () => {
-    let now = 1000;
-    const pending = new PendingLogins(() => now);
-    const a = await pending.add(login(2000));
-    const b = await pending.add(login(2000));
-    expect(a).not.toBe(b);
-    expect((await pending.take(a))?.state).toBe('s');
-    expect(await pending.take(a)).toBeNull();
-    now = 2000;
-    expect(await pending.take(b)).toBeNull();
-    expect(await pending.take(undefined)).toBeNull();
-  });
-
-  it('are bounded: expired ones go first, then the oldest', async () => {
-    let now = 0;
-    const pending = new PendingLogins(() => now, 3);
-    const old = await pending.add(login(10));
-    await pending.add(login(100));
-    await pending.add(login(100));
-    now = 20;
-    const fresh = await pending.add(login(100));
-    expect(pending.size).toBe(3);
-    expect(await pending.take(old)).toBeNull();
-    await pending.add(login(100));
-    await pending.add(login(100));
-    expect(pending.size).toBe(3);
-    expect(await pending.take(fresh)).not.toBeNull();
   });
 });
