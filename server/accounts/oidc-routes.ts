@@ -5,6 +5,7 @@
  * page shows the typed reason in the person's language.
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { parseCookie } from 'cookie';
 import { CommandError, type ErrorCode } from '../../src/lib/protocol';
 import { AddressLimit, type AddressEvents } from '../security/address-limits';
 import type { RequestContext } from '../http/links';
@@ -19,16 +20,12 @@ export const STARTS_PER_ADDRESS = 30;
 
 export const CALLBACK_PATH = '/api/auth/oidc/callback';
 
-/** The value of one cookie of the request, if present and well formed. */
-function cookieValue(req: Request, name: string): string | undefined {
-  for (const part of (req.get('cookie') ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      const value = part.slice(eq + 1).trim();
-      return /^[A-Za-z0-9_-]{1,128}$/.test(value) ? value : undefined;
-    }
-  }
-  return undefined;
+/** The login id the browser carries, if present and shaped as one (generateToken's 43 characters). */
+function loginIdOf(req: Request): string | undefined {
+  const header = req.get('cookie');
+  if (!header || header.length > 8192) return undefined;
+  const value = parseCookie(header)[LOGIN_COOKIE];
+  return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
 }
 
 function refuse(res: Response, code: ErrorCode): void {
@@ -71,7 +68,7 @@ export function createOidcRouter(deps: OidcRouteDeps): Router {
     res.clearCookie(LOGIN_COOKIE, cookieOptions(req));
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     try {
-      const { identity, next } = await deps.oidc.finish(cookieValue(req, LOGIN_COOKIE), query);
+      const { identity, next } = await deps.oidc.finish(loginIdOf(req), query);
       await deps.signIn(identity, req, res, next);
     } catch (error) {
       if (res.headersSent) return;
