@@ -20,7 +20,8 @@ import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
 import { OidcClient, StoredLogins } from './accounts/oidc';
 import { createOidcRouter } from './accounts/oidc-routes';
-import type { ExternalSignIn } from './accounts/external-identity';
+import { AccountService } from './accounts/service';
+import { createAccountRouter, crossSiteGuard } from './accounts/routes';
 
 /** A running server. */
 export interface RunningServer {
@@ -29,6 +30,8 @@ export interface RunningServer {
   port: number;
   realtime: Realtime;
   store: Store;
+  /** Facilitator accounts and their signed-in browsers (issue 24): what OIDC sign-in builds on. */
+  accounts: AccountService;
   /** Where the data lives: the SQLite file, or the PostgreSQL database without its password. */
   storeLocation: string;
   /**
@@ -55,13 +58,6 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   clock?: () => number;
   /** Comment code units per round (LIMITS.commentUnitsPer…Round by default; tests set small ones). */
   commentBudget?: CommentBudget;
-  /** What a verified sign-in with the identity provider leads to (until the accounts take it over). */
-  externalSignIn?: ExternalSignIn;
-};
-
-/** Until accounts exist, a verified identity cannot be signed in to anything. */
-const noAccounts: ExternalSignIn = async (_identity, _req, res) => {
-  res.redirect(303, '/sign-in?error=internal');
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -138,6 +134,22 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     addressEvents: addressEvents ?? undefined,
     commentBudget: options.commentBudget
   });
+  // Facilitator accounts (issue 24). Every state-changing request the cookie would authenticate must come from
+  // a page of this board: checked before any route, so no route can forget it.
+  const accounts = new AccountService(served, {
+    requests: realtime.requests,
+    allowedOrigins: extraAllowedOrigins(config),
+    clock: options.clock,
+    deleteOwned: async (kind, target) => {
+      if (kind === 'community') {
+        for (const id of await served.deleteCommunity(target)) realtime.registry.evict(id);
+      } else {
+        await served.deleteSession(target);
+        realtime.registry.evict(target);
+      }
+    }
+  });
+  app.use('/api', crossSiteGuard(accounts));
   if (config.oidc) {
     app.use(
       '/api/auth/oidc',
@@ -145,10 +157,27 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
         oidc: new OidcClient(config.oidc, new StoredLogins(served, options.clock), options.clock),
         requests: realtime.requests,
         addressEvents: realtime.addressEvents,
-        signIn: options.externalSignIn ?? noAccounts
+        signInsPerTenMinutes: config.signInsPerTenMinutes,
+        // The provider vouched for the person: their account is found or made by (issuer, subject), and this browser signed in.
+        signIn: async (identity, _req, res, next) => {
+          const account = await accounts.findOrCreateByExternalIdentity(identity.issuer, identity.subject, identity.profile);
+          await accounts.startSession(res, account.id);
+          res.set('Cache-Control', 'no-store').redirect(303, next);
+        }
       })
     );
   }
+  app.use(
+    '/api',
+    createAccountRouter({
+      accounts,
+      requests: realtime.requests,
+      addressEvents: realtime.addressEvents,
+      signInsPerTenMinutes: config.signInsPerTenMinutes,
+      accountsPerHour: config.accountsPerHour,
+      oidcEnabled: () => config.oidc !== null
+    })
+  );
   mountBoardRoutes(app, {
     realtime,
     frameworks,
@@ -191,6 +220,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     port,
     realtime,
     store,
+    accounts,
     storeLocation: opened.where,
     purgeNow,
     close: () =>
@@ -240,6 +270,8 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
       if (ids.length > 0) console.log(`Purged ${ids.length} session(s) left in the lobby for more than ${lobbyHours} hours`);
       purged.push(...ids);
     }
+    // Signed-in browsers past their expiry, and WebAuthn ceremonies nobody finished.
+    await store.purgeExpiredAccountSessions(now);
   } catch (error) {
     console.error('Purging sessions failed', error);
   }

@@ -15,8 +15,6 @@ import { PENDING_LOGIN_MS, type OidcClient } from './oidc';
 /** The browser's half of a login under way: only an id; state, nonce and PKCE verifier stay on the server. */
 export const LOGIN_COOKIE = 'seeds_oidc_login';
 const COOKIE_PATH = '/api/auth/oidc';
-/** Starts one address may make per 10 minutes (each holds server memory until it expires). */
-export const STARTS_PER_ADDRESS = 30;
 
 export const CALLBACK_PATH = '/api/auth/oidc/callback';
 
@@ -37,11 +35,14 @@ export interface OidcRouteDeps {
   requests: RequestContext;
   addressEvents: AddressEvents;
   signIn: ExternalSignIn;
+  /** Sign-in attempts per address per 10 minutes (SIGN_INS_PER_TEN_MINUTES), shared with passkeys and recovery codes; 0 = no limit. */
+  signInsPerTenMinutes: number;
 }
 
 export function createOidcRouter(deps: OidcRouteDeps): Router {
   const router = express.Router();
-  const starts = new AddressLimit(deps.addressEvents, 'oidc', STARTS_PER_ADDRESS, 600_000);
+  // Each start keeps a login in the store until it expires: counted as a sign-in attempt of the address.
+  const starts = new AddressLimit(deps.addressEvents, 'signin', deps.signInsPerTenMinutes, 600_000);
   const cookieOptions = (req: Request) => ({
     httpOnly: true,
     // Lax: the cookie comes along on the provider's top-level redirect back, never on a cross-site subrequest.

@@ -3,10 +3,10 @@ import { WindowLimiter } from './window-limiter';
 /**
  * What is counted per client address: failed lookups (code guessing), creations (sessions,
  * communities, paper and imported sessions), and new participants (`join`, counted per
- * address and session: the address key names the session), and sign-ins started with the
- * organisation's identity provider (`oidc`).
+ * address and session: the address key names the session), sign-in attempts (`signin`: passkey and
+ * recovery-code sign-ins, finished or not, and sign-ins started at the identity provider) and new accounts (`account`).
  */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'oidc';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'signin' | 'account';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process
