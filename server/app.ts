@@ -22,6 +22,7 @@ import { OidcClient, StoredLogins } from './accounts/oidc';
 import { createOidcRouter } from './accounts/oidc-routes';
 import { AccountService } from './accounts/service';
 import { createAccountRouter, crossSiteGuard } from './accounts/routes';
+import { createPasskeyRouter } from './accounts/passkeys';
 
 /** A running server. */
 export interface RunningServer {
@@ -167,17 +168,16 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
       })
     );
   }
-  app.use(
-    '/api',
-    createAccountRouter({
-      accounts,
-      requests: realtime.requests,
-      addressEvents: realtime.addressEvents,
-      signInsPerTenMinutes: config.signInsPerTenMinutes,
-      accountsPerHour: config.accountsPerHour,
-      oidcEnabled: () => config.oidc !== null
-    })
-  );
+  const accountRoutes = {
+    accounts,
+    requests: realtime.requests,
+    addressEvents: realtime.addressEvents,
+    signInsPerTenMinutes: config.signInsPerTenMinutes,
+    accountsPerHour: config.accountsPerHour,
+    oidcEnabled: () => config.oidc !== null
+  };
+  app.use('/api', createAccountRouter(accountRoutes));
+  app.use('/api/auth/passkey', createPasskeyRouter(accountRoutes));
   mountBoardRoutes(app, {
     realtime,
     frameworks,
@@ -186,7 +186,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     guesses: realtime.guesses,
     health: new StoreHealth(served),
     store: served,
-    clock: options.clock
+    clock: options.clock,
+    accounts
   });
 
   // In front of everything (socket.io included, installed below): a session's requests go to the instance holding its lease.

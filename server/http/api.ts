@@ -34,6 +34,7 @@ import { attachment } from './attachment';
 import { takeHomeFileName } from '../../src/lib/domain/file-names';
 import { localDay } from '../../src/lib/domain/dates';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
+import type { AccountService } from '../accounts/service';
 
 export interface ApiDeps {
   registry: SessionRegistry;
@@ -51,6 +52,8 @@ export interface ApiDeps {
   /** New participants one address may add to one session per hour (0 = no limit). */
   joinsPerAddress: number;
   communities: CommunityService;
+  /** Facilitator accounts: a signed-in creator becomes the owner of what they create (issue 24). */
+  accounts?: AccountService;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -197,6 +200,7 @@ export function createApiRouter(deps: ApiDeps): Router {
           }
         : input
     );
+    await deps.accounts?.claimCreation(req, 'session', { code });
     const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
       code,
@@ -329,6 +333,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       return sendError(res, 'rate_limited', 'This address has created many communities in the last hour; wait a while or reuse one.');
     }
     const { community, token } = await deps.communities.create(parsed.data);
+    await deps.accounts?.claimCreation(req, 'community', { id: community.id });
     const body: CreateCommunityResponse = {
       id: community.id,
       communityToken: token,
@@ -453,6 +458,7 @@ export function mountBoardRoutes(
     clock?: () => number;
     /** The store the realtime layer uses (communities read and write it too). */
     store: Store;
+    accounts?: AccountService;
   }
 ): void {
   // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
@@ -483,7 +489,8 @@ export function mountBoardRoutes(
         },
         deps.clock
       ),
-      joinsPerAddress: deps.config.joinsPerAddress
+      joinsPerAddress: deps.config.joinsPerAddress,
+      accounts: deps.accounts
     })
   );
 }
