@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import helmet from 'helmet';
 import { loadFrameworks } from './content';
-import { configFromEnv, extraAllowedOrigins, type ServerConfig } from './config';
+import { configFromEnv, extraAllowedOrigins, oidcSettings, type ServerConfig } from './config';
 import { mountBoardRoutes } from './http/api';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
@@ -18,6 +18,8 @@ import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
+import { OidcClient, StoredLogins } from './accounts/oidc';
+import { createOidcRouter } from './accounts/oidc-routes';
 import { AccountService } from './accounts/service';
 import { createAccountRouter, crossSiteGuard } from './accounts/routes';
 import { createPasskeyRouter } from './accounts/passkeys';
@@ -76,6 +78,8 @@ async function loadAppHandler(appDir: string): Promise<RequestHandler | null> {
 export async function createServer(options: CreateServerOptions): Promise<RunningServer> {
   const defaults = configFromEnv({});
   const config: ServerConfig = { ...defaults, appDir: null, host: '127.0.0.1', port: 0, ...options };
+  // Settings given directly (tests) pass the same checks as those read from the environment.
+  if (config.oidc) config.oidc = oidcSettings(config.oidc);
   const frameworks = loadFrameworks(config.contentDir);
   // The store behind its lock (DATA_DIR, or the database): a second server on the same data stops here, before it opens anything.
   const opened = await openStore(config);
@@ -147,12 +151,30 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     }
   });
   app.use('/api', crossSiteGuard(accounts));
+  if (config.oidc) {
+    app.use(
+      '/api/auth/oidc',
+      createOidcRouter({
+        oidc: new OidcClient(config.oidc, new StoredLogins(served, options.clock), options.clock),
+        requests: realtime.requests,
+        addressEvents: realtime.addressEvents,
+        signInsPerTenMinutes: config.signInsPerTenMinutes,
+        // The provider vouched for the person: their account is found or made by (issuer, subject), and this browser signed in.
+        signIn: async (identity, _req, res, next) => {
+          const account = await accounts.findOrCreateByExternalIdentity(identity.issuer, identity.subject, identity.profile);
+          await accounts.startSession(res, account.id);
+          res.set('Cache-Control', 'no-store').redirect(303, next);
+        }
+      })
+    );
+  }
   const accountRoutes = {
     accounts,
     requests: realtime.requests,
     addressEvents: realtime.addressEvents,
     signInsPerTenMinutes: config.signInsPerTenMinutes,
-    accountsPerHour: config.accountsPerHour
+    accountsPerHour: config.accountsPerHour,
+    oidcEnabled: () => config.oidc !== null
   };
   app.use('/api', createAccountRouter(accountRoutes));
   app.use('/api/auth/passkey', createPasskeyRouter(accountRoutes));

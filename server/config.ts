@@ -59,6 +59,18 @@ export interface ServerConfig {
   appDir: string | null;
   /** Refuse upgrades on unknown paths (not in dev, where Vite's HMR socket needs them). */
   destroyUnknownUpgrades: boolean;
+  /** Sign-in with the organisation's identity provider (OpenID Connect); null when not configured. */
+  oidc: OidcSettings | null;
+}
+
+/** `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET`, `OIDC_ALLOWED_DOMAINS` (docs/deployment.md). */
+export interface OidcSettings {
+  /** The issuer identifier exactly as the provider names itself (discovery is at `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Lower-case e-mail domains allowed to sign in; empty: any account the provider signs in. */
+  allowedDomains: string[];
 }
 
 export const DEFAULTS = {
@@ -129,8 +141,63 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),
     heartbeatMs: DEFAULTS.heartbeatMs,
     appDir: path.resolve(env.APP_DIR || './build'),
-    destroyUnknownUpgrades: true
+    destroyUnknownUpgrades: true,
+    oidc: oidcFromEnv(env)
   };
+}
+
+/**
+ * The OpenID Connect settings: all three of issuer, client id and secret, or none (then the
+ * sign-in button is not offered). Half a configuration is refused at start rather than leaving
+ * a button that cannot work.
+ */
+function oidcFromEnv(env: NodeJS.ProcessEnv): OidcSettings | null {
+  const given = { OIDC_ISSUER: env.OIDC_ISSUER?.trim(), OIDC_CLIENT_ID: env.OIDC_CLIENT_ID?.trim(), OIDC_CLIENT_SECRET: env.OIDC_CLIENT_SECRET };
+  const missing = Object.entries(given)
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
+  if (missing.length === 3) {
+    if (env.OIDC_ALLOWED_DOMAINS?.trim()) throw new Error('OIDC_ALLOWED_DOMAINS needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET');
+    return null;
+  }
+  if (missing.length > 0) throw new Error(`OpenID Connect needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together; missing: ${missing.join(', ')}`);
+  return oidcSettings({
+    issuer: given.OIDC_ISSUER!,
+    clientId: given.OIDC_CLIENT_ID!,
+    clientSecret: given.OIDC_CLIENT_SECRET!,
+    allowedDomains: (env.OIDC_ALLOWED_DOMAINS ?? '').split(',')
+  });
+}
+
+/** Whether a host is this machine's loopback (where plain http cannot be overheard). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * Checks and normalises OpenID Connect settings (from the environment or given by tests).
+ * The issuer must be https: the client secret and the tokens travel to it. Plain http is
+ * allowed for a provider on this machine's loopback only (tests, a local try-out).
+ */
+export function oidcSettings(input: OidcSettings): OidcSettings {
+  let url: URL;
+  try {
+    url = new URL(input.issuer);
+  } catch {
+    throw new Error(`OIDC_ISSUER must be an absolute https URL, got "${input.issuer}"`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+    throw new Error(`OIDC_ISSUER must start with https:// (plain http only for a provider on localhost), got "${input.issuer}"`);
+  if (url.search || url.hash || url.username || url.password)
+    throw new Error(`OIDC_ISSUER is the provider's issuer identifier, without query, fragment or credentials; got "${input.issuer}"`);
+  const allowedDomains = input.allowedDomains.map((d) => d.trim().replace(/^@/, '').toLowerCase()).filter(Boolean);
+  for (const domain of allowedDomains) {
+    if (domain.length > 253 || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain))
+      throw new Error(`OIDC_ALLOWED_DOMAINS holds e-mail domains such as example.org, separated by commas; got "${domain}"`);
+  }
+  if (input.clientId.length > 1000 || input.clientSecret.length > 1000) throw new Error('OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are at most 1000 characters');
+  // The issuer is kept as written: the provider's metadata must name exactly this issuer (no added or removed slash).
+  return { issuer: input.issuer, clientId: input.clientId, clientSecret: input.clientSecret, allowedDomains: [...new Set(allowedDomains)] };
 }
 
 /** `DATABASE_URL` must name PostgreSQL: anything else is refused at start rather than silently ignored. */

@@ -352,11 +352,12 @@ export interface InviteRecord {
 
 /**
  * A WebAuthn ceremony in progress: the challenge the server handed out, kept here (never trusted back from the
- * client) under the hash of a random id, until it is taken once or expires.
+ * client) under the hash of a random id, until it is taken once or expires. An OpenID Connect login under way
+ * (`oidc`) is kept the same way: its state, nonce and PKCE verifier as JSON in `challenge`.
  */
 export interface CeremonyRecord {
   idHash: string;
-  purpose: 'register' | 'authenticate' | 'add-passkey';
+  purpose: 'register' | 'authenticate' | 'add-passkey' | 'oidc';
   challenge: string;
   /** The signed-in account adding a passkey; null otherwise. */
   accountId: string | null;

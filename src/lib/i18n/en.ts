@@ -557,6 +557,10 @@ export const en: Messages = {
     too_large: 'That is too large to send.',
     version_mismatch: 'There is a new version of the app: reload the page.',
     store_unavailable: 'The server could not save that just now; nothing was changed. Please try again in a moment.',
+    domain_not_allowed:
+      'This board accepts sign-in only with an e-mail address of the organisations it serves. Sign in with your work account, or use a passkey.',
+    sign_in_failed: 'Signing in did not complete (it took too long, or the page was opened twice). Please start signing in again.',
+    provider_unavailable: "Your organisation's sign-in service cannot be reached just now. Try again later, or use a passkey.",
     internal: 'Something went wrong on the server; nothing was changed. Please try again.'
   },
   /** Take-home files (issue 23): every round in every export, files that stand alone. */

@@ -564,6 +564,10 @@ export const nl = {
     too_large: 'Dat is te groot om te versturen.',
     version_mismatch: 'Er is een nieuwe versie van de app: herlaad de pagina.',
     store_unavailable: 'De server kon dat nu niet opslaan; er is niets veranderd. Probeer het zo opnieuw.',
+    domain_not_allowed:
+      'Op dit bord kun je alleen inloggen met een e-mailadres van de organisaties waarvoor het draait. Log in met je werkaccount, of gebruik een passkey.',
+    sign_in_failed: 'Het inloggen is niet afgerond (het duurde te lang, of de pagina werd twee keer geopend). Begin opnieuw met inloggen.',
+    provider_unavailable: 'De inlogdienst van je organisatie is nu niet bereikbaar. Probeer het later opnieuw, of gebruik een passkey.',
     internal: 'Er ging iets mis op de server; er is niets veranderd. Probeer het opnieuw.'
   },
   /** Take-home files (issue 23): every round in every export, files that stand alone. */

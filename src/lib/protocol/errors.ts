@@ -26,6 +26,12 @@ export const ERROR_CODES = [
   'session_closed',
   'version_mismatch',
   'store_unavailable',
+  /** Sign-in with the organisation's identity provider: the account's e-mail is not in OIDC_ALLOWED_DOMAINS (or not verified). */
+  'domain_not_allowed',
+  /** Sign-in with the identity provider could not be completed (expired, replayed or foreign answer); nothing was signed in. */
+  'sign_in_failed',
+  /** The identity provider could not be reached or does not describe itself as configured (its issuer differs). */
+  'provider_unavailable',
   'internal'
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -65,6 +71,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   session_closed: 410,
   version_mismatch: 400,
   store_unavailable: 503,
+  domain_not_allowed: 403,
+  sign_in_failed: 400,
+  provider_unavailable: 502,
   internal: 500
 };
 
