@@ -95,6 +95,9 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
       revealedRounds: [1],
       communityId: community.id,
       timeZone: 'Europe/Amsterdam',
+      mode: 'live' as const,
+      deadline: null,
+      revealAt: null,
       createdAt,
       updatedAt: createdAt
     });
@@ -171,6 +174,9 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     revealedRounds: [],
     communityId: community.id,
     timeZone: 'Europe/Amsterdam',
+    mode: 'live' as const,
+    deadline: null,
+    revealAt: null,
     createdAt: Date.UTC(2045, 0, 1),
     updatedAt: Date.UTC(2045, 0, 1)
   };

@@ -19,6 +19,9 @@ import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
 
+/** How often the check-in deadline sweep runs (a reveal lands at most this late when no room was timing it). */
+const CHECKIN_SWEEP_MS = 60_000;
+
 /** A running server. */
 export interface RunningServer {
   /** e.g. `http://127.0.0.1:41234` */
@@ -33,6 +36,8 @@ export interface RunningServer {
    * abandoned lobbies go, with their live rooms and boards. Returns the purged ids.
    */
   purgeNow(now?: number): Promise<string[]>;
+  /** Runs one check-in deadline sweep now (it runs at start and every minute); resolves with the codes acted on. */
+  sweepCheckins(): Promise<string[]>;
   /** Drains connections and closes the database. */
   close(): Promise<void>;
 }
@@ -150,6 +155,14 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const purgeNow = (now = Date.now()) => purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
   const purge = config.purgeAfterDays > 0 || config.lobbyPurgeHours > 0 ? setInterval(() => void purgeNow(), 600_000).unref() : null;
   if (purge) void purgeNow();
+  // Check-in deadlines that no loaded room is timing (idle unload, a restart after the deadline): at start, then every minute.
+  const sweepCheckins = () =>
+    realtime.registry.sweepCheckins().catch((error) => {
+      console.error('Sweeping check-in deadlines failed', error);
+      return [] as string[];
+    });
+  const sweep = setInterval(() => void sweepCheckins(), CHECKIN_SWEEP_MS).unref();
+  void sweepCheckins();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -170,9 +183,11 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     store,
     storeLocation: opened.where,
     purgeNow,
+    sweepCheckins,
     close: () =>
       (closing ??= (async () => {
         if (purge) clearInterval(purge);
+        clearInterval(sweep);
         // First refuse what arrives while draining (clients reconnect through the proxy to the other instance).
         forwarder?.close();
         await realtime.close();

@@ -174,6 +174,7 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     // The community's id (for the link to its page, which still asks for the community key) only for the facilitator.
     community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
     review: state.community ? state.community.review : null,
-    lastTime: state.community?.lastTime ?? null
+    lastTime: state.community?.lastTime ?? null,
+    checkin: s.mode === 'checkin' && s.deadline !== null ? { deadline: s.deadline, revealAt: s.revealAt ?? 'deadline' } : null
   };
 }

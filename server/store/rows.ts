@@ -5,6 +5,7 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type {
   ActionReviewRecord,
+  CheckinRow,
   CommunityRecord,
   CommunitySessionRow,
   PaperSessionRecord,
@@ -45,8 +46,23 @@ export function toSessionRecord(row: Row): SessionRecord {
     revealedRounds: JSON.parse(row.revealed_rounds as string),
     communityId: orNull(row.community_id),
     timeZone: row.time_zone as string,
+    mode: (row.mode as SessionRecord['mode'] | undefined) ?? 'live',
+    deadline: orNull(row.deadline),
+    revealAt: orNull(row.reveal_at),
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number
+  };
+}
+
+export function toCheckinRow(row: Row): CheckinRow {
+  return {
+    id: row.id as string,
+    code: row.code as string,
+    title: row.title as string,
+    phase: row.phase as CheckinRow['phase'],
+    deadline: row.deadline as number,
+    revealAt: row.reveal_at as CheckinRow['revealAt'],
+    timeZone: row.time_zone as string
   };
 }
 

@@ -3,6 +3,7 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
 import {
   DecidedElsewhereError,
   type ActionReviewRecord,
+  type CheckinRow,
   type CommunityRecord,
   type CommunitySessionRow,
   type HiddenComment,
@@ -21,6 +22,7 @@ import {
   parseOnePerTurn,
   toActionRecord,
   toAnswer,
+  toCheckinRow,
   toCommunity,
   toCommunitySession,
   toPaperSession,
@@ -403,6 +405,9 @@ export class SqlStore implements Store {
       revealed_rounds: JSON.stringify(s.revealedRounds),
       community_id: s.communityId ?? null,
       time_zone: s.timeZone,
+      mode: s.mode,
+      deadline: s.deadline,
+      reveal_at: s.revealAt,
       created_at: s.createdAt,
       updated_at: s.updatedAt
     });
@@ -424,6 +429,7 @@ export class SqlStore implements Store {
     if (patch.presenterTokenHash !== undefined) columns.presenter_token_hash = patch.presenterTokenHash;
     if (patch.settings !== undefined) columns.settings = JSON.stringify(patch.settings);
     if (patch.revealedRounds !== undefined) columns.revealed_rounds = JSON.stringify(patch.revealedRounds);
+    if (patch.deadline !== undefined) columns.deadline = patch.deadline;
     const update = this.db.updateTable('sessions').set(columns).where('id', '=', id);
     return this.write(async (tx) => void (await tx.run(update)), id);
   }
@@ -481,6 +487,39 @@ export class SqlStore implements Store {
       );
       return rows.map((r) => r.id as string);
     });
+  }
+
+  // ---- check-ins ----
+
+  async listDueCheckins(now: number, limit: number): Promise<CheckinRow[]> {
+    // Open for scoring and past the deadline: the sweep loads each (on its owner) and the room closes or reveals it.
+    const rows = await this.rows(
+      this.db
+        .selectFrom('sessions')
+        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone'])
+        .where('mode', '=', 'checkin')
+        .where('phase', '=', 'voting')
+        .where('voting_closed', '=', 0)
+        .where('voting_deadline', '<=', now)
+        .orderBy('voting_deadline')
+        .orderBy('id')
+        .limit(limit)
+    );
+    return rows.map(toCheckinRow);
+  }
+
+  async listOpenCheckins(communityId: string): Promise<CheckinRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('sessions')
+        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone'])
+        .where('community_id', '=', communityId)
+        .where('mode', '=', 'checkin')
+        .where('phase', '=', 'voting')
+        .orderBy('deadline')
+        .orderBy('id')
+    );
+    return rows.map(toCheckinRow);
   }
 
   // ---- ballots ----

@@ -6,6 +6,7 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
  * is not failed goes to the real store, in order.
  */
 import type {
+  CheckinRow,
   ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
@@ -82,6 +83,12 @@ export class FaultyStore implements Store {
   }
   countLiveSessions(): Promise<number> {
     return this.inner.countLiveSessions();
+  }
+  listDueCheckins(now: number, limit: number): Promise<CheckinRow[]> {
+    return this.inner.listDueCheckins(now, limit);
+  }
+  listOpenCheckins(communityId: string): Promise<CheckinRow[]> {
+    return this.inner.listOpenCheckins(communityId);
   }
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
     return this.inner.loadYjsUpdates(sessionId);

@@ -72,6 +72,9 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     revealedRounds: [],
     communityId: null,
     timeZone: 'Europe/Amsterdam',
+    mode: 'live',
+    deadline: null,
+    revealAt: null,
     createdAt: Date.now(),
     updatedAt: Date.now(),
     ...overrides
