@@ -57,6 +57,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   clock?: () => number;
   /** Comment code units per round (LIMITS.commentUnitsPer…Round by default; tests set small ones). */
   commentBudget?: CommentBudget;
+  /** How long after its last connection a session leaves memory (IDLE_UNLOAD_MS by default; tests shorten it). */
+  idleUnloadMs?: number;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -129,7 +131,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     clock: options.clock,
     // A cluster counts per-address limits in PostgreSQL, so an address gets each limit once across instances.
     addressEvents: addressEvents ?? undefined,
-    commentBudget: options.commentBudget
+    commentBudget: options.commentBudget,
+    idleUnloadMs: options.idleUnloadMs
   });
   mountBoardRoutes(app, {
     realtime,

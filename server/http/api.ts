@@ -168,7 +168,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.post('/sessions', requireJson, json, async (req, res) => {
     const parsed = CreateSessionRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The session request is not valid.', issues(parsed.error));
-    const { community: communityId, ...input } = parsed.data;
+    const { community: communityId, mode, deadline, revealAt, ...input } = parsed.data;
+    const checkin = mode === 'checkin' ? { checkin: { deadline: Date.parse(deadline!), revealAt: revealAt ?? ('deadline' as const) } } : {};
     let community: CommunityRecord | null = null;
     if (communityId !== undefined) {
       community = await authorisedCommunity(communityId, req, res);
@@ -193,9 +194,10 @@ export function createApiRouter(deps: ApiDeps): Router {
             framework: community.framework,
             communityId: community.id,
             // A community meets in one place: its sessions are dated there unless the request names another zone.
-            timeZone: input.timeZone ?? community.timeZone
+            timeZone: input.timeZone ?? community.timeZone,
+            ...checkin
           }
-        : input
+        : { ...input, ...checkin }
     );
     const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {

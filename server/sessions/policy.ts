@@ -55,8 +55,18 @@ export const POLICY: Record<Action, Rule> = {
   'participants:remove': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator removes participants.' },
   'settings:update': { roles: FACILITATOR, phases: OPEN, closed: 'This session is closed.', forbidden: 'Only the facilitator changes settings.' },
   'voting:control': { roles: FACILITATOR, phases: ['voting'], forbidden: 'Only the facilitator steers voting.', wrongPhase: 'Voting is not open.' },
-  'checkin:extend': { roles: FACILITATOR, phases: ['voting'], forbidden: 'Only the facilitator moves the deadline.', wrongPhase: 'The check-in is no longer open.' },
-  'checkin:close': { roles: FACILITATOR, phases: ['voting'], forbidden: 'Only the facilitator closes the check-in.', wrongPhase: 'The check-in is no longer open.' },
+  'checkin:extend': {
+    roles: FACILITATOR,
+    phases: ['voting'],
+    forbidden: 'Only the facilitator moves the deadline.',
+    wrongPhase: 'The check-in is no longer open.'
+  },
+  'checkin:close': {
+    roles: FACILITATOR,
+    phases: ['voting'],
+    forbidden: 'Only the facilitator closes the check-in.',
+    wrongPhase: 'The check-in is no longer open.'
+  },
   'comment:hide': {
     roles: FACILITATOR,
     phases: ['revealed', 'actions'],

@@ -129,7 +129,10 @@ export function summaryOf(state: Pick<RoomState, 'session' | 'members'>): Sessio
     participants: state.members.size,
     minVoters: anonymous ? state.session.settings.minVoters : null,
     joinsLocked: state.session.settings.joinsLocked,
-    timeZone: state.session.timeZone
+    timeZone: state.session.timeZone,
+    mode: state.session.mode,
+    deadline: state.session.deadline === null ? null : new Date(state.session.deadline).toISOString(),
+    revealAt: state.session.revealAt
   };
 }
 

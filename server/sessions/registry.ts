@@ -183,6 +183,11 @@ export class SessionRegistry {
     return { code, facilitatorToken, room };
   }
 
+  /** Whether the session is in this process's memory now (tests watch the idle unload with it). */
+  isLoaded(code: string): boolean {
+    return this.rooms.has(code);
+  }
+
   /** The live session for a typed or stored code, or null when unknown. */
   async get(codeInput: string): Promise<LiveSession | null> {
     const code = normalizeCode(codeInput);

@@ -22,6 +22,8 @@ export type { CommandName, CommandPayload, ParsedCommand, CommandReply, ClientTo
 export type { CreateSessionRequest, JoinSessionRequest, HandshakeAuth } from './schemas';
 export * from './yjs';
 export type { Phase } from '../domain/phases';
+import type { RevealAt, SessionMode } from '../domain/checkins';
+export type { RevealAt, SessionMode } from '../domain/checkins';
 export type { Answer, Progress } from '../domain/ballots';
 
 /** Bumped on any incompatible change; the server refuses other versions. */
@@ -181,4 +183,10 @@ export interface SessionSummary {
   joinsLocked: boolean;
   /** The IANA time zone where the group meets: its dates are the local days there. */
   timeZone: string;
+  /** `live` or `checkin` (issue 25). */
+  mode: SessionMode;
+  /** A check-in's deadline (ISO 8601, UTC), or null for a live session. */
+  deadline: string | null;
+  /** A check-in's reveal: `deadline` or `manual`; null for a live session. */
+  revealAt: RevealAt | null;
 }
