@@ -168,6 +168,10 @@ describe('check-ins', () => {
     await vote(client, 1, 4);
     const facilitator = await connectFacilitator(server.url, created.code, created.facilitatorToken);
     clock.advance(2 * DAY);
+    // Past the deadline, before the timer or a sweep acted on it: late by the clock, and nothing changed.
+    const tooLate = await client.send('vote', { factor: 1, answer: 1 });
+    expect(tooLate.ok ? 'ok' : tooLate.error.code).toBe('voting_closed');
+    expect(answersIn((await client.state()).myBallot)).toEqual({ 1: 4 });
     await Promise.all([server.sweepCheckins(), server.sweepCheckins(), server.sweepCheckins()]);
     await facilitator.waitForEvent('phase', (p) => p.phase === 'revealed');
     expect(facilitator.events('phase').filter((p) => p.phase === 'revealed')).toHaveLength(1);
