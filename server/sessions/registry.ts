@@ -7,7 +7,8 @@ import { CommandError, LIMITS } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
 import { committed } from '../store/committed';
-import type { SessionRecord, Store } from '../store/types';
+import type { HiddenComment, RevealedRound, SessionRecord, Store } from '../store/types';
+import type { SessionSettings } from '../../src/lib/protocol';
 import type { RoomFanout } from './fanout';
 import { LiveSession } from './live-session';
 import { loadCommunityContext } from '../communities/review';
@@ -112,6 +113,11 @@ export class SessionRegistry {
     timeZone?: string;
     /** A check-in: open for scoring at once until `deadline` (epoch ms, checked here against the clock). */
     checkin?: { deadline: number; revealAt: RevealAt };
+    /**
+     * A meeting started from a check-in: it opens revealed, with the check-in's frozen round as its round 1 (results,
+     * ballots and hidden comments as they were shown, never recomputed), its settings and anonymity.
+     */
+    seed?: { round: Pick<RevealedRound, 'results' | 'ballots'>; hidden: HiddenComment[]; settings: SessionSettings; anonymous: boolean };
   }): Promise<{ code: string; facilitatorToken: string; room: LiveSession | null }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
@@ -144,18 +150,20 @@ export class SessionRegistry {
       title: input.title?.trim() || framework.name[language],
       language,
       framework: frameworkId,
-      anonymous: input.anonymous ?? true,
+      anonymous: input.seed ? input.seed.anonymous : (input.anonymous ?? true),
       facilitatorTokenHash: hashToken(facilitatorToken),
       presenterTokenHash: hashToken(derivePresenterToken(facilitatorToken)),
       // A check-in opens for scoring at once: nobody is there to start it, people answer over days on their own time, and
       // a session still in the lobby would be taken for abandoned by the lobby purge (LOBBY_PURGE_HOURS).
-      phase: checkin ? 'voting' : 'lobby',
+      phase: checkin ? 'voting' : input.seed ? 'revealed' : 'lobby',
       round: 1,
       votingDeadline: checkin ? checkin.deadline : null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, joinsLocked: false },
-      revealedRounds: [],
+      settings: input.seed
+        ? { ...input.seed.settings, joinsLocked: false }
+        : { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, joinsLocked: false },
+      revealedRounds: input.seed ? [1] : [],
       communityId: input.communityId ?? null,
       timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
       mode: checkin ? 'checkin' : 'live',
@@ -169,6 +177,7 @@ export class SessionRegistry {
       if (!(await committed(this.options.store.createSession(record, cap), 'the new session'))) {
         throw new CommandError('community_full', `This community already holds ${cap} sessions, the most one community may hold.`);
       }
+      if (input.seed) await this.plant(id, input.seed);
     } catch (error) {
       void this.leases.release(id).catch(() => undefined);
       throw error;
@@ -179,13 +188,36 @@ export class SessionRegistry {
       return { code, facilitatorToken, room: null };
     }
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
-    const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
+    const seeded = input.seed
+      ? { revealed: [{ ...input.seed.round, sessionId: id, round: 1, revealedAt: now }], hiddenComments: input.seed.hidden.map((h) => ({ ...h, round: 1 })) }
+      : { revealed: [], hiddenComments: [] };
+    const room = this.open(record, framework, { participants: [], answers: [], dots: [], actions: [], ...seeded }, context);
     return { code, facilitatorToken, room };
   }
 
   /** Whether the session is in this process's memory now (tests watch the idle unload with it). */
   isLoaded(code: string): boolean {
     return this.rooms.has(code);
+  }
+
+  /**
+   * Stores a meeting's round 1 as the check-in froze it. Written after the session row (whose insert may find the
+   * community full); should it fail, the session goes again, so no meeting stays revealed without its round.
+   */
+  private async plant(id: string, seed: NonNullable<Parameters<SessionRegistry['create']>[0]['seed']>): Promise<void> {
+    const store = this.options.store;
+    try {
+      await committed(
+        Promise.all([
+          store.saveRevealedRound({ ...seed.round, sessionId: id, round: 1, revealedAt: (this.options.clock ?? Date.now)() }),
+          ...seed.hidden.map((h) => store.setCommentHidden(id, { ...h, round: 1 }, true))
+        ]),
+        "the check-in's results"
+      );
+    } catch (error) {
+      await store.deleteSession(id).catch((e) => console.error('Removing a half-made meeting failed:', e));
+      throw error;
+    }
   }
 
   /** The live session for a typed or stored code, or null when unknown. */

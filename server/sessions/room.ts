@@ -2,7 +2,7 @@ import type { Framework } from '../../src/lib/domain/framework';
 import { votingOpen, type Phase } from '../../src/lib/domain/phases';
 import type { Answer, Progress } from '../../src/lib/domain/ballots';
 import { randomInt } from 'node:crypto';
-import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
+import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
   type ActionView,
@@ -412,6 +412,12 @@ export class SessionRoom {
     const frozen = this.computeFrozen(round);
     this.revealed.freeze(round, frozen);
     return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: this.clock(), ...frozen });
+  }
+
+  /** A revealed round as frozen, with the comments hidden from it: what a meeting started from this check-in carries over. */
+  frozenRound(round: number): { results: RoundResults; ballots: FrozenBallot[]; hidden: HiddenComment[] } | null {
+    const frozen = this.revealed.frozenRound(round);
+    return frozen ? { ...frozen, hidden: this.revealed.hiddenComments().filter((h) => h.round === round) } : null;
   }
 
   /** Results of every revealed round, oldest first, as frozen at each reveal (hidden comments left out). */

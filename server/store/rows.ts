@@ -62,7 +62,8 @@ export function toCheckinRow(row: Row): CheckinRow {
     phase: row.phase as CheckinRow['phase'],
     deadline: row.deadline as number,
     revealAt: row.reveal_at as CheckinRow['revealAt'],
-    timeZone: row.time_zone as string
+    timeZone: row.time_zone as string,
+    votingClosed: bool(row.voting_closed)
   };
 }
 

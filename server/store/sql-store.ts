@@ -496,7 +496,7 @@ export class SqlStore implements Store {
     const rows = await this.rows(
       this.db
         .selectFrom('sessions')
-        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone'])
+        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone', 'voting_closed'])
         .where('mode', '=', 'checkin')
         .where('phase', '=', 'voting')
         .where('voting_closed', '=', 0)
@@ -512,7 +512,7 @@ export class SqlStore implements Store {
     const rows = await this.rows(
       this.db
         .selectFrom('sessions')
-        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone'])
+        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone', 'voting_closed'])
         .where('community_id', '=', communityId)
         .where('mode', '=', 'checkin')
         .where('phase', '=', 'voting')
@@ -520,6 +520,32 @@ export class SqlStore implements Store {
         .orderBy('id')
     );
     return rows.map(toCheckinRow);
+  }
+
+  async checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }> {
+    const [of, done] = await Promise.all([
+      this.first(
+        this.db
+          .selectFrom('participants')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('session_id', '=', sessionId)
+      ),
+      this.first(
+        this.db
+          .selectFrom((eb) =>
+            eb
+              .selectFrom('answers')
+              .select('participant_id')
+              .where('session_id', '=', sessionId)
+              .where('round', '=', 1)
+              .groupBy('participant_id')
+              .having((h) => h.fn.countAll(), '>=', factorCount)
+              .as('complete')
+          )
+          .select((eb) => eb.fn.countAll().as('n'))
+      )
+    ]);
+    return { done: Number(done?.n ?? 0), of: Number(of?.n ?? 0) };
   }
 
   // ---- ballots ----

@@ -221,6 +221,8 @@ export interface CheckinRow {
   deadline: number;
   revealAt: RevealAt;
   timeZone: string;
+  /** The ballot box closed (its deadline passed; it waits for the facilitator to reveal). */
+  votingClosed: boolean;
 }
 
 /**
@@ -232,6 +234,8 @@ export interface CheckinStore {
   listDueCheckins(now: number, limit: number): Promise<CheckinRow[]>;
   /** A community's check-ins still open for scoring (phase `voting`), nearest deadline first. */
   listOpenCheckins(communityId: string): Promise<CheckinRow[]>;
+  /** "9 of 14 done" for a check-in's own round (round 1): participants who answered `factorCount` factors, of all. */
+  checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }>;
 }
 
 /** Ballots: the answers of a session's rounds, what each revealed round froze, and the comments hidden from the room. */

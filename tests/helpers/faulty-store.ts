@@ -90,6 +90,9 @@ export class FaultyStore implements Store {
   listOpenCheckins(communityId: string): Promise<CheckinRow[]> {
     return this.inner.listOpenCheckins(communityId);
   }
+  checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }> {
+    return this.inner.checkinProgress(sessionId, factorCount);
+  }
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
     return this.inner.loadYjsUpdates(sessionId);
   }

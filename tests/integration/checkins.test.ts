@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app';
-import type { CreateSessionResponse, SessionSummary } from '../../src/lib/protocol';
+import type { CommunitySummary, CreateCommunityResponse, CreateSessionResponse, SessionSummary } from '../../src/lib/protocol';
 import { startChildServer } from '../helpers/child-server';
-import { connectFacilitator, connectParticipant, waitFor, type BoardClient } from '../helpers/clients';
+import { connectClient, connectFacilitator, connectParticipant, waitFor, type BoardClient } from '../helpers/clients';
 import { api, createSession, joinSession, makeDataDir, postJson, startServer, type StartOptions } from '../helpers/server';
 
 const HOUR = 3_600_000;
@@ -223,5 +223,80 @@ describe('check-ins', () => {
     const [round] = await server.store.loadRevealedRounds(id);
     expect(round.results.voters).toBe(2);
     expect(round.results.factors[0].distribution).toMatchObject({ 2: 1, 4: 1 });
+  });
+
+  it('lists open check-ins on the community page, gives a calendar file, and starts the meeting from the results', async () => {
+    const clock = fakeClock();
+    const server = await startServer({ clock: clock.now });
+    const made = await postJson<CreateCommunityResponse>(server.url, '/api/communities', { name: 'Greenport' });
+    const community = { id: made.body.id, auth: { authorization: `Bearer ${made.body.communityToken}` } };
+    const deadline = clock.now() + 2 * DAY;
+    const checkin = await createSession(
+      server.url,
+      { community: community.id, mode: 'checkin', deadline: new Date(deadline).toISOString(), revealAt: 'manual' },
+      community.auth
+    );
+    const people = await Promise.all([1, 2, 3, 4].map((i) => joinSession(server.url, checkin.code, { name: `P${i}` })));
+    for (const [i, person] of people.entries()) {
+      const client = await connectParticipant(server.url, checkin.code, person.participantToken);
+      // The fourth person answers half the factors: not done yet.
+      for (let factor = 1; factor <= (i === 3 ? 6 : 12); factor++) await vote(client, factor, (((i + factor) % 5) + 1) as 1 | 2 | 3 | 4 | 5);
+      if (i === 0) await client.send('vote', { factor: 2, answer: 3, comment: 'a comment carried into the meeting' });
+      client.close();
+    }
+    const page = await api<CommunitySummary>(server.url, `/api/communities/${community.id}`, { headers: community.auth });
+    expect(page.body.checkins).toEqual([
+      {
+        code: checkin.code,
+        title: expect.any(String),
+        deadline: new Date(deadline).toISOString(),
+        timeZone: 'Europe/Amsterdam',
+        revealAt: 'manual',
+        done: 3,
+        of: 4,
+        closed: false
+      }
+    ]);
+
+    const ics = await api<string>(server.url, `/api/sessions/${checkin.code}/checkin.ics`);
+    expect(ics.status).toBe(200);
+    expect(ics.headers.get('content-type')).toMatch(/text\/calendar/);
+    const stamp = new Date(deadline)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')
+      .slice(0, 13);
+    expect(ics.body.replace(/\r\n /g, '')).toMatch(new RegExp(`DTEND:${stamp}`));
+    expect(ics.body.replace(/\r\n /g, '')).toContain(`/s/${checkin.code}`);
+    const live = await createSession(server.url, {});
+    expect((await api(server.url, `/api/sessions/${live.code}/checkin.ics`)).status).toBe(404);
+
+    // Only the check-in's facilitator starts the meeting; it reveals the check-in (it waited for the meeting).
+    const meetingPath = `/api/sessions/${checkin.code}/meeting`;
+    expect((await postJson(server.url, meetingPath, {})).status).toBe(401);
+    expect((await postJson(server.url, meetingPath, {}, { authorization: `Bearer ${people[0].participantToken}` })).status).toBe(403);
+    expect((await postJson(server.url, `/api/sessions/${live.code}/meeting`, {}, { authorization: `Bearer ${live.facilitatorToken}` })).status).toBe(400);
+    const started = await postJson<CreateSessionResponse>(server.url, meetingPath, {}, { authorization: `Bearer ${checkin.facilitatorToken}` });
+    expect(started.status).toBe(201);
+    expect(await summaryOf(server.url, checkin.code)).toMatchObject({ phase: 'revealed' });
+    const meeting = started.body;
+    expect(await summaryOf(server.url, meeting.code)).toMatchObject({ phase: 'revealed', mode: 'live' });
+
+    // The meeting opens with the check-in's results as its round 1, the community's review, and can go on.
+    const facilitator = await connectFacilitator(server.url, meeting.code, meeting.facilitatorToken);
+    const checkinResults = (await (await connectFacilitator(server.url, checkin.code, checkin.facilitatorToken)).state()).results;
+    const snapshot = await facilitator.state();
+    expect(snapshot.round).toBe(1);
+    expect(snapshot.results).toEqual(checkinResults);
+    expect(snapshot.results[0].voters).toBe(4);
+    expect(snapshot.review).not.toBeNull();
+    expect(snapshot.community?.id).toBe(community.id);
+    const presenter = await connectClient(server.url, { code: meeting.code, token: new URL(meeting.presenterUrl).hash.replace(/^#key=/, '') });
+    expect(presenter.snapshot.results).toEqual(checkinResults);
+    presenter.close();
+    const second = await facilitator.send('phase:set', { phase: 'voting' });
+    expect(second.ok && second.data.round).toBe(2);
+    facilitator.close();
+    expect((await api<CommunitySummary>(server.url, `/api/communities/${community.id}`, { headers: community.auth })).body.checkins).toEqual([]);
   });
 });

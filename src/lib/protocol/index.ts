@@ -154,6 +154,23 @@ export interface CommunitySummary {
   /** Today (YYYY-MM-DD) in the community's time zone, by the server's clock: the paper form's default and latest day. */
   today: string;
   sessions: CommunitySessionSummary[];
+  /** Check-ins still open for scoring, nearest deadline first (issue 25). */
+  checkins: CommunityCheckin[];
+}
+
+/** An open check-in as its community's page lists it. */
+export interface CommunityCheckin {
+  code: string;
+  title: string;
+  /** ISO 8601 (UTC); the page shows it in the session's time zone. */
+  deadline: string;
+  timeZone: string;
+  revealAt: RevealAt;
+  /** "9 of 14 done": who answered every factor, of everyone who joined. */
+  done: number;
+  of: number;
+  /** The deadline passed and it waits for the meeting to reveal it. */
+  closed: boolean;
 }
 
 /** `POST /api/communities/:id/paper-sessions` → 201. */
