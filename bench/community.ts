@@ -103,6 +103,9 @@ async function populate(store: SqliteStore, service: CommunityService, sessions:
       revealedRounds: [1],
       communityId: community.id,
       timeZone: 'Europe/Amsterdam',
+      mode: 'live' as const,
+      deadline: null,
+      revealAt: null,
       createdAt,
       updatedAt: createdAt
     });
@@ -180,6 +183,9 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     revealedRounds: [],
     communityId: community.id,
     timeZone: 'Europe/Amsterdam',
+    mode: 'live' as const,
+    deadline: null,
+    revealAt: null,
     createdAt: Date.UTC(2045, 0, 1),
     updatedAt: Date.UTC(2045, 0, 1)
   };

@@ -24,6 +24,9 @@ import { AccountService } from './accounts/service';
 import { createAccountRouter, crossSiteGuard } from './accounts/routes';
 import { createPasskeyRouter } from './accounts/passkeys';
 
+/** How often the check-in deadline sweep runs (a reveal lands at most this late when no room was timing it). */
+const CHECKIN_SWEEP_MS = 60_000;
+
 /** A running server. */
 export interface RunningServer {
   /** e.g. `http://127.0.0.1:41234` */
@@ -40,6 +43,8 @@ export interface RunningServer {
    * abandoned lobbies go, with their live rooms and boards. Returns the purged ids.
    */
   purgeNow(now?: number): Promise<string[]>;
+  /** Runs one check-in deadline sweep now (it runs at start and every minute); resolves with the codes acted on. */
+  sweepCheckins(): Promise<string[]>;
   /** Drains connections and closes the database. */
   close(): Promise<void>;
 }
@@ -59,6 +64,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   clock?: () => number;
   /** Comment code units per round (LIMITS.commentUnitsPer…Round by default; tests set small ones). */
   commentBudget?: CommentBudget;
+  /** How long after its last connection a session leaves memory (IDLE_UNLOAD_MS by default; tests shorten it). */
+  idleUnloadMs?: number;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -133,7 +140,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     clock: options.clock,
     // A cluster counts per-address limits in PostgreSQL, so an address gets each limit once across instances.
     addressEvents: addressEvents ?? undefined,
-    commentBudget: options.commentBudget
+    commentBudget: options.commentBudget,
+    idleUnloadMs: options.idleUnloadMs
   });
   // Facilitator accounts (issue 24). Every state-changing request the cookie would authenticate must come from
   // a page of this board: checked before any route, so no route can forget it.
@@ -203,6 +211,14 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const purgeNow = (now = Date.now()) => purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
   const purge = config.purgeAfterDays > 0 || config.lobbyPurgeHours > 0 ? setInterval(() => void purgeNow(), 600_000).unref() : null;
   if (purge) void purgeNow();
+  // Check-in deadlines that no loaded room is timing (idle unload, a restart after the deadline): at start, then every minute.
+  const sweepCheckins = () =>
+    realtime.registry.sweepCheckins().catch((error) => {
+      console.error('Sweeping check-in deadlines failed', error);
+      return [] as string[];
+    });
+  const sweep = setInterval(() => void sweepCheckins(), CHECKIN_SWEEP_MS).unref();
+  void sweepCheckins();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -224,9 +240,11 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     accounts,
     storeLocation: opened.where,
     purgeNow,
+    sweepCheckins,
     close: () =>
       (closing ??= (async () => {
         if (purge) clearInterval(purge);
+        clearInterval(sweep);
         // First refuse what arrives while draining (clients reconnect through the proxy to the other instance).
         forwarder?.close();
         await realtime.close();

@@ -9,7 +9,7 @@ import { capitalise, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
-import { CommandError, LIMITS, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
+import { CommandError, LIMITS, type CommunityCheckin, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
 import type { ImportExportRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import type { FrameworkCatalog } from '../content';
 import { generateId, generateToken, hashToken } from '../security/tokens';
@@ -127,8 +127,29 @@ export class CommunityService {
       factorCount: this.frameworkOf(community).factors.length,
       timeZone: community.timeZone,
       today: localDay(this.clock(), community.timeZone),
-      sessions
+      sessions,
+      checkins: await this.openCheckins(community)
     };
+  }
+
+  /** The community's open check-ins with how many are done (two counting reads each; a community holds a bounded number). */
+  private async openCheckins(community: CommunityRecord): Promise<CommunityCheckin[]> {
+    const factorCount = this.frameworkOf(community).factors.length;
+    const rows: CommunityCheckin[] = [];
+    for (const c of await this.store.listOpenCheckins(community.id)) {
+      const { done, of } = await this.store.checkinProgress(c.id, factorCount);
+      rows.push({
+        code: c.code,
+        title: c.title,
+        deadline: new Date(c.deadline).toISOString(),
+        timeZone: c.timeZone,
+        revealAt: c.revealAt,
+        done,
+        of,
+        closed: c.votingClosed
+      });
+    }
+    return rows;
   }
 
   /** `trends.json`: each live session's latest revealed round as frozen, and the paper sessions' aggregates. */

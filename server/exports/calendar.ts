@@ -148,3 +148,43 @@ export function escapeText(text: string): string {
 export function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** A check-in's deadline as a calendar event (issue 25): a quarter of an hour ending at the deadline, with the join link. */
+export interface CheckinEvent {
+  /** Stable per session, so importing the file again after an extension moves the event instead of adding one. */
+  uid: string;
+  /** "Check-in closes: <title>" in the session's language. */
+  title: string;
+  /** Epoch ms. */
+  deadline: number;
+  /** Lines for the description: what to do, the join link. */
+  details: string[];
+}
+
+export function checkinCalendar(c: CheckinEvent): string {
+  const texts: string[] = [];
+  const slot = (text: string) => `SEEDSSLOT${texts.push(text) - 1}X`;
+  const at = (ms: number) => {
+    // UTC instants: every calendar shows them in its reader's own zone.
+    const d = new Date(ms);
+    return [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes()] as [number, number, number, number, number];
+  };
+  const title = calendarText(clampTextMarked(c.title, SUMMARY_MAX));
+  const { error, value } = createEvents([
+    {
+      uid: c.uid,
+      title: slot(title),
+      description: slot(c.details.map((d) => calendarText(clampTextMarked(d, DETAIL_MAX))).join('\n')),
+      start: at(c.deadline - 15 * 60_000),
+      startInputType: 'utc',
+      startOutputType: 'utc',
+      end: at(c.deadline),
+      endInputType: 'utc',
+      endOutputType: 'utc',
+      productId: 'seeds-live-board',
+      calName: slot(title)
+    }
+  ]);
+  if (error || !value) throw error ?? new Error('the calendar could not be built');
+  return fill(value, texts);
+}

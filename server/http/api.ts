@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import QRCode from 'qrcode';
 import { CSV_TABLES, csvChunks, type CsvTable } from '../../src/lib/domain/export';
-import { actionsCalendarParts } from '../exports/calendar';
+import { actionsCalendarParts, checkinCalendar } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
 import { ballotsOf, calendarOf, exportData, markdownOf } from '../exports/session';
 import { communityXlsx } from '../exports/community-xlsx';
@@ -174,7 +174,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.post('/sessions', requireJson, json, async (req, res) => {
     const parsed = CreateSessionRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'The session request is not valid.', issues(parsed.error));
-    const { community: communityId, ...input } = parsed.data;
+    const { community: communityId, mode, deadline, revealAt, ...input } = parsed.data;
+    const checkin = mode === 'checkin' ? { checkin: { deadline: Date.parse(deadline!), revealAt: revealAt ?? ('deadline' as const) } } : {};
     let community: CommunityRecord | null = null;
     if (communityId !== undefined) {
       community = await authorisedCommunity(communityId, req, res);
@@ -199,9 +200,10 @@ export function createApiRouter(deps: ApiDeps): Router {
             framework: community.framework,
             communityId: community.id,
             // A community meets in one place: its sessions are dated there unless the request names another zone.
-            timeZone: input.timeZone ?? community.timeZone
+            timeZone: input.timeZone ?? community.timeZone,
+            ...checkin
           }
-        : input
+        : { ...input, ...checkin }
     );
     await deps.accounts?.claimCreation(req, 'session', { code });
     const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
@@ -226,6 +228,60 @@ export function createApiRouter(deps: ApiDeps): Router {
     // The one path for a deletion: the live session closes its board and leaves the registry itself.
     await found.room.deleteSession(found.identity);
     res.status(204).end();
+  });
+
+  // A check-in's deadline as a calendar event (issue 25). As public as the join link it carries: the code alone opens it.
+  router.get('/sessions/:code/checkin.ics', async (req, res) => {
+    const live = await roomOr404(req, res);
+    if (!live) return;
+    const record = live.room.record;
+    if (record.mode !== 'checkin' || record.deadline === null) return sendError(res, 'not_found', 'This session is not a check-in.');
+    const words = exportWords(record.language).checkin;
+    const { joinUrl } = sessionLinks(deps.requests.origin(req), record.code, {});
+    const ics = checkinCalendar({
+      uid: `checkin-${record.code}@seeds-live-board`,
+      title: words.calendarTitle(record.title),
+      deadline: record.deadline,
+      details: words.calendarDetails(joinUrl)
+    });
+    attachment(res.type('text/calendar; charset=utf-8'), sessionFileName(live, ['check-in'], 'ics')).send(ics);
+  });
+
+  /**
+   * The meeting starts from a check-in (issue 25): a check-in still waiting is revealed now (the facilitator's
+   * deliberate step, as `phase:set` would be), then a new live session of the same community opens revealed, with
+   * the check-in's frozen round as its round 1: the presenter screen shows its results, the community's review of
+   * open actions is there, and the group can go on to discussion, action points or a second round.
+   */
+  router.post('/sessions/:code/meeting', async (req, res) => {
+    const found = await allowed(req, res, 'checkin:meeting');
+    if (!found) return;
+    const room = found.room.room;
+    if (room.record.mode !== 'checkin') return sendError(res, 'bad_request', 'Only a check-in starts a meeting.');
+    if (room.phase === 'voting' && !room.record.revealedRounds.includes(1)) await room.setPhase('revealed', null);
+    const frozen = room.frozenRound(1);
+    if (!frozen) return sendError(res, 'wrong_phase', "The check-in's results are not revealed yet.");
+    const record = room.record;
+    if (!(await creations.allow(deps.requests.clientAddress(req)))) {
+      return sendError(res, 'rate_limited', 'This address has started many sessions in the last hour; wait a while or reuse one.');
+    }
+    const { code, facilitatorToken } = await deps.registry.create({
+      title: record.title,
+      language: record.language,
+      framework: record.framework,
+      communityId: record.communityId,
+      timeZone: record.timeZone,
+      seed: { round: { results: frozen.results, ballots: frozen.ballots }, hidden: frozen.hidden, settings: record.settings, anonymous: record.anonymous }
+    });
+    const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
+    const body: CreateSessionResponse = {
+      code,
+      facilitatorToken,
+      joinUrl: links.joinUrl,
+      facilitateUrl: links.facilitateUrl!,
+      presenterUrl: links.presenterUrl!
+    };
+    res.status(201).json(body);
   });
 
   router.post('/sessions/:code/participants', requireJson, json, async (req, res) => {

@@ -56,6 +56,8 @@ export function attachRealtime(
     addressEvents?: AddressEvents;
     /** Comment code units per round (LIMITS by default; tests set small ones). */
     commentBudget?: CommentBudget;
+    /** How long after its last connection a session leaves memory (IDLE_UNLOAD_MS by default; tests shorten it). */
+    idleUnloadMs?: number;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
@@ -81,7 +83,8 @@ export function attachRealtime(
     leases: options.leases,
     // With several instances a new session goes to whichever instance its code is routed to first (docs/scaling.md).
     releaseNewSessions: options.leases !== undefined,
-    clock: options.clock
+    clock: options.clock,
+    idleUnloadMs: options.idleUnloadMs
   });
   const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);
   attachSocketHandlers(io, { registry, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);

@@ -96,6 +96,8 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
   },
   'comment:hide': ({ round, factor, text, hidden }, { room }) => room.hideComment({ round, factor, text }, hidden),
   'voting:control': (p, { room }) => room.controlVoting(p),
+  'checkin:extend': (p, { room }) => room.extendCheckin(Date.parse(p.deadline)),
+  'checkin:close': (_p, { room }) => room.closeCheckin(),
   'clock:sync': () => ({ serverNow: Date.now() }),
   'board:ticket': (_p, { ticket }) => ticket(),
   'state:request': (_p, { room, identity }) => room.snapshot(identity),

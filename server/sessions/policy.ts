@@ -18,7 +18,7 @@ import { CommandError, type CommandName } from '../../src/lib/protocol';
 import type { Identity } from './projections';
 
 /** What the REST API does to a session, next to the socket.io commands. */
-export type RestAction = 'session:read' | 'session:join' | 'session:export';
+export type RestAction = 'session:read' | 'session:join' | 'session:export' | 'checkin:meeting';
 /** Writing to the action board's document over the Yjs endpoint (checked on every update). */
 export type BoardAction = 'board:edit';
 export type Action = CommandName | RestAction | BoardAction;
@@ -55,6 +55,18 @@ export const POLICY: Record<Action, Rule> = {
   'participants:remove': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator removes participants.' },
   'settings:update': { roles: FACILITATOR, phases: OPEN, closed: 'This session is closed.', forbidden: 'Only the facilitator changes settings.' },
   'voting:control': { roles: FACILITATOR, phases: ['voting'], forbidden: 'Only the facilitator steers voting.', wrongPhase: 'Voting is not open.' },
+  'checkin:extend': {
+    roles: FACILITATOR,
+    phases: ['voting'],
+    forbidden: 'Only the facilitator moves the deadline.',
+    wrongPhase: 'The check-in is no longer open.'
+  },
+  'checkin:close': {
+    roles: FACILITATOR,
+    phases: ['voting'],
+    forbidden: 'Only the facilitator closes the check-in.',
+    wrongPhase: 'The check-in is no longer open.'
+  },
   'comment:hide': {
     roles: FACILITATOR,
     phases: ['revealed', 'actions'],
@@ -94,6 +106,8 @@ export const POLICY: Record<Action, Rule> = {
     closed: 'This session is closed; it can no longer be joined.',
     forbidden: 'Join with the join link, without a token.'
   },
+  // Starting the meeting from a check-in reveals it (if it still waits) and opens a new session from its results.
+  'checkin:meeting': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'Only the facilitator starts the meeting.' },
   'session:export': { roles: FACILITATOR, phases: ANY_PHASE, forbidden: 'This token does not belong to the facilitator of this session.' },
   // Everyone in the session may watch the board; members write to it during the action phase (a presenter screen only reads).
   'board:edit': { roles: MEMBERS, phases: ACTIONS, forbidden: 'The presenter screen only reads the board.', wrongPhase: BOARD_CLOSED }

@@ -129,7 +129,10 @@ export function summaryOf(state: Pick<RoomState, 'session' | 'members'>): Sessio
     participants: state.members.size,
     minVoters: anonymous ? state.session.settings.minVoters : null,
     joinsLocked: state.session.settings.joinsLocked,
-    timeZone: state.session.timeZone
+    timeZone: state.session.timeZone,
+    mode: state.session.mode,
+    deadline: state.session.deadline === null ? null : new Date(state.session.deadline).toISOString(),
+    revealAt: state.session.revealAt
   };
 }
 
@@ -174,6 +177,7 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     // The community's id (for the link to its page, which still asks for the community key) only for the facilitator.
     community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
     review: state.community ? state.community.review : null,
-    lastTime: state.community?.lastTime ?? null
+    lastTime: state.community?.lastTime ?? null,
+    checkin: s.mode === 'checkin' && s.deadline !== null ? { deadline: s.deadline, revealAt: s.revealAt ?? 'deadline' } : null
   };
 }

@@ -7,7 +7,8 @@ import { CommandError, LIMITS } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
 import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
 import { committed } from '../store/committed';
-import type { SessionRecord, Store } from '../store/types';
+import type { HiddenComment, RevealedRound, SessionRecord, Store } from '../store/types';
+import type { SessionSettings } from '../../src/lib/protocol';
 import type { RoomFanout } from './fanout';
 import { LiveSession } from './live-session';
 import { loadCommunityContext } from '../communities/review';
@@ -17,6 +18,10 @@ import type { YjsLimits } from '../yjs/board-document';
 import type { Framework } from '../../src/lib/domain/framework';
 import type { LoadedSession } from '../store/types';
 import { LocalLeases, type SessionLeases } from '../cluster/leases';
+import { deadlineProblem, type RevealAt } from '../../src/lib/domain/checkins';
+
+/** Check-ins one sweep acts on at most (bounded work; the next sweep takes the rest). */
+export const CHECKIN_SWEEP_BATCH = 50;
 
 /** The one idle-unload policy: a live session (ballots and board) leaves memory this long after its last connection closed. */
 export const IDLE_UNLOAD_MS = 10 * 60_000;
@@ -106,6 +111,13 @@ export class SessionRegistry {
     communityId?: string | null;
     /** Where the group meets (IANA, validated by the caller); Europe/Amsterdam when absent. */
     timeZone?: string;
+    /** A check-in: open for scoring at once until `deadline` (epoch ms, checked here against the clock). */
+    checkin?: { deadline: number; revealAt: RevealAt };
+    /**
+     * A meeting started from a check-in: it opens revealed, with the check-in's frozen round as its round 1 (results,
+     * ballots and hidden comments as they were shown, never recomputed), its settings and anonymity.
+     */
+    seed?: { round: Pick<RevealedRound, 'results' | 'ballots'>; hidden: HiddenComment[]; settings: SessionSettings; anonymous: boolean };
   }): Promise<{ code: string; facilitatorToken: string; room: LiveSession | null }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
@@ -120,8 +132,11 @@ export class SessionRegistry {
       if (attempt > 20) throw new CommandError('internal', 'Could not find a free session code.');
       code = generateCode((n) => randomBytes(n));
     }
-    const facilitatorToken = generateToken();
     const now = (this.options.clock ?? Date.now)();
+    const checkin = input.checkin ?? null;
+    const deadlineProblemText = checkin ? deadlineProblem(checkin.deadline, now) : null;
+    if (deadlineProblemText) throw new CommandError('bad_request', 'The check-in request is not valid.', [deadlineProblemText]);
+    const facilitatorToken = generateToken();
     const language = input.language ?? DEFAULT_LANGUAGE;
     const id = generateId();
     // The new session's lease first, before anyone can reach the session, so its room is here and only here. Without
@@ -135,18 +150,25 @@ export class SessionRegistry {
       title: input.title?.trim() || framework.name[language],
       language,
       framework: frameworkId,
-      anonymous: input.anonymous ?? true,
+      anonymous: input.seed ? input.seed.anonymous : (input.anonymous ?? true),
       facilitatorTokenHash: hashToken(facilitatorToken),
       presenterTokenHash: hashToken(derivePresenterToken(facilitatorToken)),
-      phase: 'lobby',
+      // A check-in opens for scoring at once: nobody is there to start it, people answer over days on their own time, and
+      // a session still in the lobby would be taken for abandoned by the lobby purge (LOBBY_PURGE_HOURS).
+      phase: checkin ? 'voting' : input.seed ? 'revealed' : 'lobby',
       round: 1,
-      votingDeadline: null,
+      votingDeadline: checkin ? checkin.deadline : null,
       votingClosed: false,
       votingPausedMs: null,
-      settings: { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, joinsLocked: false },
-      revealedRounds: [],
+      settings: input.seed
+        ? { ...input.seed.settings, joinsLocked: false }
+        : { ...DEFAULT_THRESHOLDS, dotsPerPerson: LIMITS.defaultDots, minVoters: DEFAULT_MIN_VOTERS, hideDotTotals: false, joinsLocked: false },
+      revealedRounds: input.seed ? [1] : [],
       communityId: input.communityId ?? null,
       timeZone: input.timeZone ?? DEFAULT_TIME_ZONE,
+      mode: checkin ? 'checkin' : 'live',
+      deadline: checkin ? checkin.deadline : null,
+      revealAt: checkin ? checkin.revealAt : null,
       createdAt: now,
       updatedAt: now
     };
@@ -155,6 +177,7 @@ export class SessionRegistry {
       if (!(await committed(this.options.store.createSession(record, cap), 'the new session'))) {
         throw new CommandError('community_full', `This community already holds ${cap} sessions, the most one community may hold.`);
       }
+      if (input.seed) await this.plant(id, input.seed);
     } catch (error) {
       void this.leases.release(id).catch(() => undefined);
       throw error;
@@ -165,8 +188,36 @@ export class SessionRegistry {
       return { code, facilitatorToken, room: null };
     }
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
-    const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
+    const seeded = input.seed
+      ? { revealed: [{ ...input.seed.round, sessionId: id, round: 1, revealedAt: now }], hiddenComments: input.seed.hidden.map((h) => ({ ...h, round: 1 })) }
+      : { revealed: [], hiddenComments: [] };
+    const room = this.open(record, framework, { participants: [], answers: [], dots: [], actions: [], ...seeded }, context);
     return { code, facilitatorToken, room };
+  }
+
+  /** Whether the session is in this process's memory now (tests watch the idle unload with it). */
+  isLoaded(code: string): boolean {
+    return this.rooms.has(code);
+  }
+
+  /**
+   * Stores a meeting's round 1 as the check-in froze it. Written after the session row (whose insert may find the
+   * community full); should it fail, the session goes again, so no meeting stays revealed without its round.
+   */
+  private async plant(id: string, seed: NonNullable<Parameters<SessionRegistry['create']>[0]['seed']>): Promise<void> {
+    const store = this.options.store;
+    try {
+      await committed(
+        Promise.all([
+          store.saveRevealedRound({ ...seed.round, sessionId: id, round: 1, revealedAt: (this.options.clock ?? Date.now)() }),
+          ...seed.hidden.map((h) => store.setCommentHidden(id, { ...h, round: 1 }, true))
+        ]),
+        "the check-in's results"
+      );
+    } catch (error) {
+      await store.deleteSession(id).catch((e) => console.error('Removing a half-made meeting failed:', e));
+      throw error;
+    }
   }
 
   /** The live session for a typed or stored code, or null when unknown. */
@@ -195,6 +246,34 @@ export class SessionRegistry {
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
     const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length);
     return this.open(loaded.session, framework, loaded, context);
+  }
+
+  /**
+   * Keeps check-in deadlines that no loaded room is timing (unloaded while idle, or the server was down at the
+   * deadline): every loaded room looks at its deadline, and each check-in past its deadline that is still open is
+   * loaded here (only where its lease can be taken: on a cluster, by its owner) and closed or revealed by its room.
+   * The room's serial and its `isDue` check make the reveal happen once, whichever of timer and sweep comes first.
+   * Resolves with the codes it acted on.
+   */
+  async sweepCheckins(): Promise<string[]> {
+    if (this.closed) return [];
+    const now = (this.options.clock ?? Date.now)();
+    const acted: string[] = [];
+    for (const room of [...this.rooms.values()]) {
+      if (room.room.record.mode === 'checkin') await room.room.checkDeadline().catch((error) => console.error(`check-in ${room.code}:`, error));
+    }
+    for (const due of await this.options.store.listDueCheckins(now, CHECKIN_SWEEP_BATCH)) {
+      try {
+        const live = await this.get(due.code);
+        if (!live) continue;
+        await live.room.checkDeadline();
+        acted.push(due.code);
+      } catch (error) {
+        // Owned by another instance (it acts on it), or the store refused for now (the next sweep tries again).
+        if (!(error instanceof CommandError && error.code === 'store_unavailable')) console.error(`check-in ${due.code}:`, error);
+      }
+    }
+    return acted;
   }
 
   /** Called when a connection closes (either transport); unloads the session later if nobody is left. */

@@ -27,6 +27,11 @@ export class RevealedRounds {
     this.frozen.set(round, frozen);
   }
 
+  /** A round exactly as frozen (comments hidden later included), or null: what a meeting started from a check-in carries over. */
+  frozenRound(round: number): { results: RoundResults; ballots: FrozenBallot[] } | null {
+    return this.frozen.get(round) ?? null;
+  }
+
   ballots(round: number): FrozenBallot[] {
     return this.frozen.get(round)?.ballots ?? [];
   }

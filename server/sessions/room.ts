@@ -2,7 +2,7 @@ import type { Framework } from '../../src/lib/domain/framework';
 import { votingOpen, type Phase } from '../../src/lib/domain/phases';
 import type { Answer, Progress } from '../../src/lib/domain/ballots';
 import { randomInt } from 'node:crypto';
-import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
+import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
 import {
   CommandError,
   type ActionView,
@@ -27,6 +27,7 @@ import { KeyedSerial } from './serial';
 import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
+import { extensionProblem } from '../../src/lib/domain/checkins';
 import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
 import {
   arrivals,
@@ -136,9 +137,11 @@ export class SessionRoom {
       (deadline) =>
         // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
         this.serial.run('session', async () => {
-          if (this.isDue(deadline)) await this.applyClock(DEADLINE_REACHED);
+          if (this.isDue(deadline)) await this.deadlineReached();
         }),
-      (deadline) => this.isDue(deadline)
+      (deadline) => this.isDue(deadline),
+      // A check-in's deadline is read on the server's clock (injectable: tests move it days on); a countdown's on the wall clock.
+      () => (this.session.mode === 'checkin' ? this.clock() : Date.now())
     );
     this.deadline.arm(this.session.phase, this.session.votingDeadline);
     const read = {
@@ -209,6 +212,62 @@ export class SessionRoom {
     if (!named) this.names.add(record.name);
     this.memberByTokenHash.set(record.tokenHash, record.id);
     this.ballots.addMember(record.id);
+  }
+
+  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box. */
+  private get inCheckinRound(): boolean {
+    return this.session.mode === 'checkin' && this.session.round === 1;
+  }
+
+  /**
+   * The ballot box's deadline passed (under the session's serial, checked due): a countdown closes the box; a
+   * check-in revealing at its deadline reveals, in the one phase change a reveal always is, so it happens once
+   * (the next load finds the session revealed and arms nothing). A check-in revealing at the meeting closes.
+   */
+  private async deadlineReached(): Promise<void> {
+    if (this.inCheckinRound && this.session.revealAt === 'deadline') await this.applyPhase('revealed', null);
+    else await this.applyClock(DEADLINE_REACHED);
+  }
+
+  /**
+   * Acts on a deadline that has passed by the clock (the sweep calls it: after an injected clock moved on, or
+   * on a room loaded after its deadline, whose timer fires too; both run through the serial and `isDue`).
+   */
+  checkDeadline(): Promise<void> {
+    return this.deadline.check(this.session.phase === 'voting' ? this.session.votingDeadline : null);
+  }
+
+  /** The facilitator moves a check-in's deadline later (it reopens a check-in closed by its deadline, if not revealed). */
+  extendCheckin(deadline: number): Promise<PhaseChange> {
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      requirePhase('checkin:extend', this.session.phase);
+      this.assertCheckinRound();
+      const problem = extensionProblem(this.session.deadline ?? 0, deadline, this.clock());
+      if (problem) throw new CommandError('bad_request', 'That deadline cannot be set.', [problem]);
+      return this.applyClock({ votingDeadline: deadline, votingPausedMs: null, votingClosed: false }, { deadline });
+    });
+  }
+
+  /** The facilitator closes a check-in before its deadline: it reveals now or waits for the meeting, as it was set up. */
+  closeCheckin(): Promise<PhaseChange> {
+    return this.serial.run('session', async () => {
+      this.assertAlive();
+      requirePhase('checkin:close', this.session.phase);
+      this.assertCheckinRound();
+      const now = this.clock();
+      // The deadline it shows from now on is when it closed.
+      if (this.session.deadline === null || this.session.deadline > now) {
+        await committed(this.store.updateSession(this.id, { deadline: now }), 'the deadline');
+        this.session = { ...this.session, deadline: now };
+      }
+      if (this.session.revealAt === 'deadline') return this.applyPhase('revealed', null);
+      return this.applyClock(DEADLINE_REACHED);
+    });
+  }
+
+  private assertCheckinRound(): void {
+    if (!this.inCheckinRound) throw new CommandError('bad_request', 'This is not a check-in still open in its own round.');
   }
 
   private isDue(deadline: number): boolean {
@@ -355,6 +414,12 @@ export class SessionRoom {
     return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: this.clock(), ...frozen });
   }
 
+  /** A revealed round as frozen, with the comments hidden from it: what a meeting started from this check-in carries over. */
+  frozenRound(round: number): { results: RoundResults; ballots: FrozenBallot[]; hidden: HiddenComment[] } | null {
+    const frozen = this.revealed.frozenRound(round);
+    return frozen ? { ...frozen, hidden: this.revealed.hiddenComments().filter((h) => h.round === round) } : null;
+  }
+
   /** Results of every revealed round, oldest first, as frozen at each reveal (hidden comments left out). */
   results(): RoundResults[] {
     return this.revealed.results(this.session.revealedRounds);
@@ -392,6 +457,10 @@ export class SessionRoom {
     requirePhase('vote', this.session.phase);
     if (forRound !== undefined && forRound !== this.session.round) {
       throw new CommandError('wrong_round', `That answer was for round ${forRound}; voting is now in round ${this.session.round}.`);
+    }
+    if (this.inCheckinRound && (this.session.votingClosed || (this.session.votingDeadline !== null && this.clock() >= this.session.votingDeadline))) {
+      // By the clock, not by the timer: an answer that arrives after the deadline, before the timer has fired, is late too.
+      throw new CommandError('voting_closed', 'This check-in has closed: its deadline has passed, and answers can no longer be given or changed.');
     }
     if (this.session.votingClosed) throw new CommandError('voting_closed', 'The facilitator has closed voting for now.');
     if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
@@ -507,13 +576,15 @@ export class SessionRoom {
     return this.serial.run('session', () => {
       this.assertAlive();
       requirePhase('voting:control', this.session.phase);
+      // A countdown's controls (an hour at most, pause, clear) would unmake a check-in's deadline: it has its own commands.
+      if (this.inCheckinRound) throw new CommandError('bad_request', 'A check-in keeps its deadline: extend it or close the check-in early instead.');
       return this.applyClock(controlClock(this.session, control, Date.now()));
     });
   }
 
-  private async applyClock(patch: ClockFields): Promise<PhaseChange> {
-    await committed(this.store.updateSession(this.id, patch), 'the voting clock');
-    this.session = { ...this.session, ...patch };
+  private async applyClock(patch: ClockFields, also: { deadline?: number } = {}): Promise<PhaseChange> {
+    await committed(this.store.updateSession(this.id, { ...patch, ...also }), 'the voting clock');
+    this.session = { ...this.session, ...patch, ...also };
     this.deadline.arm(this.session.phase, this.session.votingDeadline);
     const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);

@@ -72,6 +72,9 @@ export function controlClock(s: ClockFields, control: VotingControl, now: number
 /** What a countdown's end does: closes the ballot box (revealing stays a separate, deliberate step). */
 export const DEADLINE_REACHED: ClockFields = { votingDeadline: null, votingPausedMs: null, votingClosed: true };
 
+/** The longest a deadline timer waits before it looks at the clock again (a day; setTimeout cannot wait past ~24.8 days). */
+export const MAX_TIMER_MS = 86_400_000;
+
 /** When the store refused to close voting at a countdown's end, how long until it is tried again. */
 export const DEADLINE_RETRY_MS = 5000;
 
@@ -85,20 +88,36 @@ export class DeadlineTimer {
 
   constructor(
     private readonly expire: (deadline: number) => Promise<void>,
-    private readonly stillDue: (deadline: number) => boolean
+    private readonly stillDue: (deadline: number) => boolean,
+    /** The clock the deadline is read against (a check-in's is the server's injectable clock; tests move it days on). */
+    private readonly now: () => number = Date.now
   ) {}
 
   arm(phase: Phase, deadline: number | null): void {
     this.cancel();
     if (phase !== 'voting' || deadline === null) return;
-    // setTimeout's limit is ~24.8 days; countdowns are at most an hour.
-    this.timer = setTimeout(() => this.fire(deadline), Math.max(0, deadline - Date.now()));
+    this.wait(deadline);
+  }
+
+  /**
+   * A check-in's deadline may be weeks away, beyond setTimeout's ~24.8 days (a longer delay fires at once):
+   * the timer waits at most MAX_TIMER_MS and looks again.
+   */
+  private wait(deadline: number): void {
+    this.timer = setTimeout(() => this.fire(deadline), Math.min(MAX_TIMER_MS, Math.max(0, deadline - this.now())));
     this.timer.unref();
+  }
+
+  /** Fires now if `deadline` has passed by the clock (a sweep after an injected clock moved on); resolves once handled. */
+  async check(deadline: number | null): Promise<void> {
+    if (deadline === null || this.now() < deadline || !this.stillDue(deadline)) return;
+    await this.expire(deadline);
   }
 
   private fire(deadline: number): void {
     this.timer = null;
     if (!this.stillDue(deadline)) return;
+    if (this.now() < deadline) return this.wait(deadline);
     this.expire(deadline).catch(() => {
       if (!this.stillDue(deadline)) return;
       this.timer = setTimeout(() => this.fire(deadline), DEADLINE_RETRY_MS);

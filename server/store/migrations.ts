@@ -133,6 +133,27 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM revealed_results;
       `);
     }
+  },
+  {
+    // Issue 25: a session can be a check-in, scored on people's own time until a deadline kept after it passed
+    // (voting_deadline is the ballot box's clock and clears when it closes); the index serves the deadline sweep.
+    name: 'check-ins: session mode, deadline and reveal',
+    sqlite(db) {
+      db.exec(`
+        ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'live';
+        ALTER TABLE sessions ADD COLUMN deadline INTEGER;
+        ALTER TABLE sessions ADD COLUMN reveal_at TEXT;
+        CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
+      `);
+    },
+    async postgres(client) {
+      await client.query(`
+        ALTER TABLE sessions ADD COLUMN mode TEXT COLLATE "C" NOT NULL DEFAULT 'live';
+        ALTER TABLE sessions ADD COLUMN deadline BIGINT;
+        ALTER TABLE sessions ADD COLUMN reveal_at TEXT COLLATE "C";
+        CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
+      `);
+    }
   }
 ];
 

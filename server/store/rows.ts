@@ -12,6 +12,7 @@ import type {
   MembershipRecord,
   PasskeyRecord,
   ActionReviewRecord,
+  CheckinRow,
   CommunityRecord,
   CommunitySessionRow,
   PaperSessionRecord,
@@ -52,8 +53,24 @@ export function toSessionRecord(row: Row): SessionRecord {
     revealedRounds: JSON.parse(row.revealed_rounds as string),
     communityId: orNull(row.community_id),
     timeZone: row.time_zone as string,
+    mode: (row.mode as SessionRecord['mode'] | undefined) ?? 'live',
+    deadline: orNull(row.deadline),
+    revealAt: orNull(row.reveal_at),
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number
+  };
+}
+
+export function toCheckinRow(row: Row): CheckinRow {
+  return {
+    id: row.id as string,
+    code: row.code as string,
+    title: row.title as string,
+    phase: row.phase as CheckinRow['phase'],
+    deadline: row.deadline as number,
+    revealAt: row.reveal_at as CheckinRow['revealAt'],
+    timeZone: row.time_zone as string,
+    votingClosed: bool(row.voting_closed)
   };
 }
 

@@ -35,6 +35,9 @@ export interface Schema {
     revealed_rounds: string;
     community_id: string | null;
     time_zone: string;
+    mode: string;
+    deadline: number | null;
+    reveal_at: string | null;
     created_at: number;
     updated_at: number;
   };

@@ -14,6 +14,7 @@ import {
   type MembershipRole,
   type PasskeyRecord,
   type ActionReviewRecord,
+  type CheckinRow,
   type CommunityRecord,
   type CommunitySessionRow,
   type CommunityShareRow,
@@ -42,6 +43,7 @@ import {
   parseOnePerTurn,
   toActionRecord,
   toAnswer,
+  toCheckinRow,
   toCommunity,
   toCommunitySession,
   toPaperSession,
@@ -424,6 +426,9 @@ export class SqlStore implements Store {
       revealed_rounds: JSON.stringify(s.revealedRounds),
       community_id: s.communityId ?? null,
       time_zone: s.timeZone,
+      mode: s.mode,
+      deadline: s.deadline,
+      reveal_at: s.revealAt,
       created_at: s.createdAt,
       updated_at: s.updatedAt
     });
@@ -445,6 +450,7 @@ export class SqlStore implements Store {
     if (patch.presenterTokenHash !== undefined) columns.presenter_token_hash = patch.presenterTokenHash;
     if (patch.settings !== undefined) columns.settings = JSON.stringify(patch.settings);
     if (patch.revealedRounds !== undefined) columns.revealed_rounds = JSON.stringify(patch.revealedRounds);
+    if (patch.deadline !== undefined) columns.deadline = patch.deadline;
     const update = this.db.updateTable('sessions').set(columns).where('id', '=', id);
     return this.write(async (tx) => void (await tx.run(update)), id);
   }
@@ -502,6 +508,65 @@ export class SqlStore implements Store {
       );
       return rows.map((r) => r.id as string);
     });
+  }
+
+  // ---- check-ins ----
+
+  async listDueCheckins(now: number, limit: number): Promise<CheckinRow[]> {
+    // Open for scoring and past the deadline: the sweep loads each (on its owner) and the room closes or reveals it.
+    const rows = await this.rows(
+      this.db
+        .selectFrom('sessions')
+        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone', 'voting_closed'])
+        .where('mode', '=', 'checkin')
+        .where('phase', '=', 'voting')
+        .where('voting_closed', '=', 0)
+        .where('voting_deadline', '<=', now)
+        .orderBy('voting_deadline')
+        .orderBy('id')
+        .limit(limit)
+    );
+    return rows.map(toCheckinRow);
+  }
+
+  async listOpenCheckins(communityId: string): Promise<CheckinRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('sessions')
+        .select(['id', 'code', 'title', 'phase', 'deadline', 'reveal_at', 'time_zone', 'voting_closed'])
+        .where('community_id', '=', communityId)
+        .where('mode', '=', 'checkin')
+        .where('phase', '=', 'voting')
+        .orderBy('deadline')
+        .orderBy('id')
+    );
+    return rows.map(toCheckinRow);
+  }
+
+  async checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }> {
+    const [of, done] = await Promise.all([
+      this.first(
+        this.db
+          .selectFrom('participants')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('session_id', '=', sessionId)
+      ),
+      this.first(
+        this.db
+          .selectFrom((eb) =>
+            eb
+              .selectFrom('answers')
+              .select('participant_id')
+              .where('session_id', '=', sessionId)
+              .where('round', '=', 1)
+              .groupBy('participant_id')
+              .having((h) => h.fn.countAll(), '>=', factorCount)
+              .as('complete')
+          )
+          .select((eb) => eb.fn.countAll().as('n'))
+      )
+    ]);
+    return { done: Number(done?.n ?? 0), of: Number(of?.n ?? 0) };
   }
 
   // ---- ballots ----

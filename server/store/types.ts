@@ -7,6 +7,7 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { ActionReviewRecord } from '../../src/lib/domain/review';
 import type { PaperFigures } from '../../src/lib/domain/community';
 import type { SharedCommunityFigures } from '../../src/lib/domain/portfolio';
+import type { RevealAt, SessionMode } from '../../src/lib/domain/checkins';
 
 export type { ActionReviewRecord } from '../../src/lib/domain/review';
 
@@ -35,12 +36,21 @@ export interface SessionRecord {
   communityId: string | null;
   /** The IANA time zone where the group meets: every date written for the session is the local day there. */
   timeZone: string;
+  /** `live` (a meeting) or `checkin`: scored on people's own time until `deadline` (issue 25). */
+  mode: SessionMode;
+  /** A check-in's deadline (epoch ms), kept after it passed; null for a live session. */
+  deadline: number | null;
+  /** A check-in's reveal: by itself at the deadline, or by the facilitator; null for a live session. */
+  revealAt: RevealAt | null;
   createdAt: number;
   updatedAt: number;
 }
 
 export type SessionPatch = Partial<
-  Pick<SessionRecord, 'phase' | 'round' | 'votingDeadline' | 'votingClosed' | 'votingPausedMs' | 'settings' | 'revealedRounds' | 'presenterTokenHash'>
+  Pick<
+    SessionRecord,
+    'phase' | 'round' | 'votingDeadline' | 'votingClosed' | 'votingPausedMs' | 'settings' | 'revealedRounds' | 'presenterTokenHash' | 'deadline'
+  >
 >;
 
 export interface ParticipantRecord {
@@ -201,6 +211,32 @@ export interface SessionStore {
   purgeIdle(before: number): Promise<string[]>;
   /** Deletes sessions still in the lobby and not updated since `before` (epoch ms); returns their ids. */
   purgeAbandonedLobbies(before: number): Promise<string[]>;
+}
+
+/** A check-in as the community page and the deadline sweep read it. */
+export interface CheckinRow {
+  id: string;
+  code: string;
+  title: string;
+  phase: Phase;
+  deadline: number;
+  revealAt: RevealAt;
+  timeZone: string;
+  /** The ballot box closed (its deadline passed; it waits for the facilitator to reveal). */
+  votingClosed: boolean;
+}
+
+/**
+ * Check-ins (issue 25): the sessions whose deadline must be kept even when no instance has them in
+ * memory (idle unload, a restart), and a community's open ones for its page.
+ */
+export interface CheckinStore {
+  /** Check-ins still open for scoring whose deadline is at or before `now`, oldest deadline first, at most `limit`. */
+  listDueCheckins(now: number, limit: number): Promise<CheckinRow[]>;
+  /** A community's check-ins still open for scoring (phase `voting`), nearest deadline first. */
+  listOpenCheckins(communityId: string): Promise<CheckinRow[]>;
+  /** "9 of 14 done" for a check-in's own round (round 1): participants who answered `factorCount` factors, of all. */
+  checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }>;
 }
 
 /** Ballots: the answers of a session's rounds, what each revealed round froze, and the comments hidden from the room. */
@@ -494,4 +530,4 @@ export interface StoreLifecycle {
  * the order they are called and each promise resolves only once the write is durable, so a caller
  * acknowledges a client after `await`. One SQL implementation serves SQLite and PostgreSQL (./sql-store.ts).
  */
-export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, AccountStore, OrganisationStore, StoreLifecycle {}
+export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, CheckinStore, AccountStore, OrganisationStore, StoreLifecycle {}

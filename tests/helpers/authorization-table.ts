@@ -90,6 +90,10 @@ export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
     presenter: all('forbidden')
   },
   'voting:control': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'ok', 'wrong_phase'), presenter: all('forbidden') },
+  // The matrix sessions are live meetings: the facilitator passes the policy's row while voting, and the room refuses a
+  // check-in command on a session that is not a check-in (`bad_request`); tests/integration/checkins.test.ts has the `ok`.
+  'checkin:extend': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'bad_request', 'wrong_phase'), presenter: all('forbidden') },
+  'checkin:close': { ...strangers, participant: all('forbidden'), facilitator: onlyIn('voting', 'bad_request', 'wrong_phase'), presenter: all('forbidden') },
   'clock:sync': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'board:ticket': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },
   'state:request': { ...strangers, participant: all('ok'), facilitator: all('ok'), presenter: all('ok') },

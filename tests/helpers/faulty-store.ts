@@ -15,6 +15,7 @@ import type {
   MembershipKind,
   MembershipRecord,
   PasskeyRecord,
+  CheckinRow,
   ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
@@ -97,6 +98,15 @@ export class FaultyStore implements Store {
   }
   countLiveSessions(): Promise<number> {
     return this.inner.countLiveSessions();
+  }
+  listDueCheckins(now: number, limit: number): Promise<CheckinRow[]> {
+    return this.inner.listDueCheckins(now, limit);
+  }
+  listOpenCheckins(communityId: string): Promise<CheckinRow[]> {
+    return this.inner.listOpenCheckins(communityId);
+  }
+  checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }> {
+    return this.inner.checkinProgress(sessionId, factorCount);
   }
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
     return this.inner.loadYjsUpdates(sessionId);

@@ -72,6 +72,9 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     revealedRounds: [],
     communityId: null,
     timeZone: 'Europe/Amsterdam',
+    mode: 'live',
+    deadline: null,
+    revealAt: null,
     createdAt: Date.now(),
     updatedAt: Date.now(),
     ...overrides
@@ -392,6 +395,45 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await store.loadSession('abandoned')).toBeNull();
       expect(await store.loadYjsUpdates('abandoned')).toEqual([]);
       for (const id of ['started', 'new-lobby']) expect(await store.loadSession(id)).not.toBeNull();
+    });
+
+    it("finds check-ins past their deadline that are still open, a community's open check-ins, and who is done", async () => {
+      const { store } = await implementation.open();
+      const now = Date.now();
+      const checkin = (id: string, deadline: number, overrides: Partial<SessionRecord> = {}) =>
+        sessionRecord(id, { phase: 'voting', mode: 'checkin', deadline, votingDeadline: deadline, revealAt: 'deadline', ...overrides });
+      await store.createSession(checkin('due-later', now - 1000));
+      await store.createSession(checkin('due-first', now - 5000, { revealAt: 'manual' }));
+      await store.createSession(checkin('not-yet', now + DAY));
+      await store.createSession(checkin('closed-box', now - 5000, { votingClosed: true }));
+      await store.createSession(checkin('revealed', now - 5000, { phase: 'revealed', votingDeadline: null }));
+      // A live countdown that ran out is the room's business, not the sweep's.
+      await store.createSession(sessionRecord('countdown', { phase: 'voting', votingDeadline: now - 5000 }));
+      expect((await store.listDueCheckins(now, 10)).map((c) => c.code)).toEqual(['C-due-first', 'C-due-later']);
+      expect((await store.listDueCheckins(now, 1)).map((c) => c.code)).toEqual(['C-due-first']);
+      const [first] = await store.listDueCheckins(now, 1);
+      expect(first).toEqual({
+        id: 'due-first',
+        code: 'C-due-first',
+        title: 'Session due-first',
+        phase: 'voting',
+        deadline: now - 5000,
+        revealAt: 'manual',
+        timeZone: 'Europe/Amsterdam',
+        votingClosed: false
+      });
+      const loaded = (await store.loadSession('not-yet'))!.session;
+      expect([loaded.mode, loaded.deadline, loaded.revealAt]).toEqual(['checkin', now + DAY, 'deadline']);
+      expect((await store.loadSession('countdown'))!.session).toMatchObject({ mode: 'live', deadline: null, revealAt: null });
+      await store.updateSession('not-yet', { deadline: now + 2 * DAY, votingDeadline: now + 2 * DAY });
+      expect((await store.loadSession('not-yet'))!.session.deadline).toBe(now + 2 * DAY);
+
+      for (const [i, id] of ['a', 'b', 'c'].entries()) await store.addParticipant(participantRecord(id, 'not-yet', i + 1));
+      for (let factor = 1; factor <= 3; factor++) await store.saveAnswer(answerRecord('not-yet', 'a', factor, 4));
+      await store.saveAnswer(answerRecord('not-yet', 'b', 1, 4));
+      // A later round's answers do not count for the check-in's own round.
+      for (let factor = 1; factor <= 3; factor++) await store.saveAnswer(answerRecord('not-yet', 'c', factor, 4, 2));
+      expect(await store.checkinProgress('not-yet', 3)).toEqual({ done: 1, of: 3 });
     });
 
     it('counts the sessions that are not closed', async () => {

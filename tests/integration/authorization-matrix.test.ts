@@ -102,6 +102,8 @@ function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: P
     'review:set': { key: session.reviewKey, status: 'doing' },
     'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
     'voting:control': { action: 'close' },
+    'checkin:extend': { deadline: new Date(Date.now() + 2 * 3_600_000).toISOString() },
+    'checkin:close': {},
     'clock:sync': {},
     'board:ticket': {},
     'state:request': {},

@@ -112,6 +112,8 @@ describe('socket.io fuzzing', () => {
             'present:focus': { factor: r.chance(0.2) ? null : r.range(0, 14) },
             'review:set': { key: r.pick(['ABCDEF/abcdefgh', r.string(20)]), status: r.pick(['done', 'doing', 'dropped', 'carried', 'lost']) },
             'voting:control': r.pick([{ action: 'extend', seconds: r.range(10, 120) }, { action: r.pick(['pause', 'resume', 'clear', 'close', 'reopen']) }]),
+            'checkin:extend': { deadline: r.pick([new Date(Date.now() + r.range(1, 2000) * 3_600_000).toISOString(), r.string(20), '2026-13-01T00:00:00Z']) },
+            'checkin:close': {},
             'clock:sync': {},
             'board:ticket': {},
             'state:request': {},

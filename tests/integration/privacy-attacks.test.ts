@@ -286,6 +286,9 @@ describe('privacy after the reveal (attacks)', () => {
       revealedRounds: [1],
       communityId: null,
       timeZone: 'Europe/Amsterdam',
+      mode: 'live',
+      deadline: null,
+      revealAt: null,
       createdAt: Date.now(),
       updatedAt: Date.now()
     });

@@ -23,6 +23,9 @@ function session(id: string): SessionRecord {
     revealedRounds: [],
     communityId: null,
     timeZone: 'Europe/Amsterdam',
+    mode: 'live',
+    deadline: null,
+    revealAt: null,
     createdAt: 1,
     updatedAt: 1
   };

@@ -22,7 +22,7 @@ import { recordingFanout } from '../helpers/recording-fanout';
 
 const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
 
-const REST_AND_BOARD = ['session:read', 'session:join', 'session:export', 'board:edit'];
+const REST_AND_BOARD = ['session:read', 'session:join', 'session:export', 'checkin:meeting', 'board:edit'];
 
 /** The store's whole content, comparable: the image of the database in memory. */
 async function dump(data: SqliteStore): Promise<string> {

@@ -25,6 +25,9 @@ function session(patch: Partial<SessionRecord> = {}): SessionRecord {
     revealedRounds: [],
     communityId: null,
     timeZone: 'Europe/Amsterdam',
+    mode: 'live',
+    deadline: null,
+    revealAt: null,
     createdAt: 0,
     updatedAt: 0,
     ...patch

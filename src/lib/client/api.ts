@@ -60,7 +60,11 @@ export function getCommunityTrends(id: string, token: string): Promise<ApiResult
 }
 
 /** Starts the next session of a community (it takes the community's language and framework). */
-export function createCommunitySession(id: string, token: string, body: { title?: string; anonymous: boolean }): Promise<ApiResult<CreateSessionResponse>> {
+export function createCommunitySession(
+  id: string,
+  token: string,
+  body: { title?: string; anonymous: boolean; mode?: 'checkin'; deadline?: string; revealAt?: 'deadline' | 'manual' }
+): Promise<ApiResult<CreateSessionResponse>> {
   return request('/api/sessions', { method: 'POST', headers: communityAuth(token), body: JSON.stringify({ ...body, community: id }) });
 }
 

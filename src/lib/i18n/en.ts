@@ -629,5 +629,35 @@ export const en: Messages = {
     codeRefused: 'This recovery code is unknown or was already used.',
     passkeyRefused: 'This passkey is not known here. Make an account first, or use a recovery code.',
     notSignedIn: 'You are not signed in.'
+  },
+  /** Check-ins (issue 25): scored on people's own time until a deadline, days before the meeting. */
+  checkin: {
+    title: 'Check-in',
+    create: 'Start a check-in',
+    createHint: 'People score the factors on their own time until the deadline; the meeting starts from the results.',
+    deadline: 'Deadline',
+    revealAt: 'Results',
+    revealAtDeadline: 'reveal by themselves at the deadline',
+    revealAtManual: 'reveal when I start the meeting',
+    open: 'Open check-ins',
+    none: 'No open check-ins.',
+    progress: (done: number, of: number) => `${done} of ${of} done`,
+    closesAt: (when: string) => `Open until ${when}`,
+    closedWaiting: 'Closed: the results reveal at the start of the meeting.',
+    extend: 'Extend the deadline',
+    extendBy: (days: number) => `+${days} ${days === 1 ? 'day' : 'days'}`,
+    closeEarly: 'Close now',
+    closeEarlyConfirm: 'Close the check-in now? Nobody can answer or change answers any more.',
+    lateClosed: 'This check-in has closed: answers can no longer be given or changed.',
+    ownTime: 'Score on your own time: you can change your answers until the deadline.',
+    calendar: 'Deadline in your calendar (.ics)',
+    invitation: 'Invitation to send',
+    copyInvitation: 'Copy the invitation',
+    copied: 'Copied',
+    startMeeting: 'Start the meeting from this check-in',
+    calendarTitle: (title: string) => `Check-in closes: ${title}`,
+    calendarDetails: (joinUrl: string) => [`Score the factors before the deadline: ${joinUrl}`],
+    invitationText: (title: string, when: string, joinUrl: string) =>
+      `Hello,\n\nBefore our next meeting we take stock of where we stand: "${title}". Please score the factors on your own time; it takes about ten minutes, and you can change your answers until ${when}.\n\nJoin here: ${joinUrl}\n\nThe meeting starts from the results. Thank you!`
   }
 };

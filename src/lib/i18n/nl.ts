@@ -638,5 +638,35 @@ export const nl = {
     codeRefused: 'Deze herstelcode is onbekend of al gebruikt.',
     passkeyRefused: 'Deze passkey is hier niet bekend. Maak eerst een account, of gebruik een herstelcode.',
     notSignedIn: 'Je bent niet ingelogd.'
+  },
+  /** Check-ins (issue 25): in eigen tijd gescoord tot een deadline, dagen vóór de bijeenkomst. */
+  checkin: {
+    title: 'Check-in',
+    create: 'Start een check-in',
+    createHint: 'Deelnemers scoren de factoren in hun eigen tijd tot de deadline; de bijeenkomst begint bij de uitkomsten.',
+    deadline: 'Deadline',
+    revealAt: 'Uitkomsten',
+    revealAtDeadline: 'worden vanzelf zichtbaar bij de deadline',
+    revealAtManual: 'worden zichtbaar als ik de bijeenkomst start',
+    open: 'Lopende check-ins',
+    none: 'Geen lopende check-ins.',
+    progress: (done: number, of: number) => `${done} van ${of} klaar`,
+    closesAt: (when: string) => `Open tot ${when}`,
+    closedWaiting: 'Gesloten: de uitkomsten worden zichtbaar bij de start van de bijeenkomst.',
+    extend: 'Deadline verlengen',
+    extendBy: (days: number) => `+${days} ${days === 1 ? 'dag' : 'dagen'}`,
+    closeEarly: 'Nu sluiten',
+    closeEarlyConfirm: 'De check-in nu sluiten? Daarna kan niemand meer antwoorden of antwoorden wijzigen.',
+    lateClosed: 'Deze check-in is gesloten: antwoorden geven of wijzigen kan niet meer.',
+    ownTime: 'Scoor in je eigen tijd: tot de deadline kun je je antwoorden nog wijzigen.',
+    calendar: 'Deadline in je agenda (.ics)',
+    invitation: 'Uitnodiging om te versturen',
+    copyInvitation: 'Kopieer de uitnodiging',
+    copied: 'Gekopieerd',
+    startMeeting: 'Start de bijeenkomst vanuit deze check-in',
+    calendarTitle: (title: string) => `Check-in sluit: ${title}`,
+    calendarDetails: (joinUrl: string) => [`Scoor de factoren vóór de deadline: ${joinUrl}`],
+    invitationText: (title: string, when: string, joinUrl: string) =>
+      `Hallo,\n\nVoor onze volgende bijeenkomst kijken we waar we staan: "${title}". Wil je de factoren in je eigen tijd scoren? Het kost ongeveer tien minuten, en tot ${when} kun je je antwoorden nog wijzigen.\n\nDoe hier mee: ${joinUrl}\n\nDe bijeenkomst begint bij de uitkomsten. Dank je wel!`
   }
 };

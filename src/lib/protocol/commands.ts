@@ -160,6 +160,19 @@ export const COMMANDS = {
     ]),
     reply: replies<PhaseChange>()
   },
+  /**
+   * The facilitator moves a check-in's deadline later (ISO 8601 with an offset, at most six weeks ahead); a
+   * check-in its deadline closed (revealing at the meeting) opens again. Only in the check-in's own round.
+   */
+  'checkin:extend': {
+    schema: z.object({ deadline: z.iso.datetime({ offset: true }) }).strict(),
+    reply: replies<PhaseChange>()
+  },
+  /** The facilitator closes a check-in before its deadline: it reveals now, or at the meeting, as it was set up. */
+  'checkin:close': {
+    schema: z.object({}).strict(),
+    reply: replies<PhaseChange>()
+  },
   /** Measures the offset to the server's clock (NTP style: the client times the round trip). */
   'clock:sync': {
     schema: z.object({}).strict(),

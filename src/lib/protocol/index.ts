@@ -24,6 +24,8 @@ export type { CreateSessionRequest, JoinSessionRequest, HandshakeAuth } from './
 export * from './yjs';
 export type * from './accounts';
 export type { Phase } from '../domain/phases';
+import type { RevealAt, SessionMode } from '../domain/checkins';
+export type { RevealAt, SessionMode } from '../domain/checkins';
 export type { Answer, Progress } from '../domain/ballots';
 
 /** Bumped on any incompatible change; the server refuses other versions. */
@@ -177,6 +179,23 @@ export interface CommunitySummary {
   /** Today (YYYY-MM-DD) in the community's time zone, by the server's clock: the paper form's default and latest day. */
   today: string;
   sessions: CommunitySessionSummary[];
+  /** Check-ins still open for scoring, nearest deadline first (issue 25). */
+  checkins: CommunityCheckin[];
+}
+
+/** An open check-in as its community's page lists it. */
+export interface CommunityCheckin {
+  code: string;
+  title: string;
+  /** ISO 8601 (UTC); the page shows it in the session's time zone. */
+  deadline: string;
+  timeZone: string;
+  revealAt: RevealAt;
+  /** "9 of 14 done": who answered every factor, of everyone who joined. */
+  done: number;
+  of: number;
+  /** The deadline passed and it waits for the meeting to reveal it. */
+  closed: boolean;
 }
 
 /** `POST /api/communities/:id/paper-sessions` → 201. */
@@ -206,4 +225,10 @@ export interface SessionSummary {
   joinsLocked: boolean;
   /** The IANA time zone where the group meets: its dates are the local days there. */
   timeZone: string;
+  /** `live` or `checkin` (issue 25). */
+  mode: SessionMode;
+  /** A check-in's deadline (ISO 8601, UTC), or null for a live session. */
+  deadline: string | null;
+  /** A check-in's reveal: `deadline` or `manual`; null for a live session. */
+  revealAt: RevealAt | null;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REVEAL_AT, SESSION_MODES } from '../domain/checkins';
 import { LANGUAGES, SCORES } from '../domain/framework';
 import { withinGraphemes } from '../domain/text';
 import { LIMITS } from './limits';
@@ -52,9 +53,19 @@ export const CreateSessionRequest = z
     /** Creates the session inside this community; needs `Authorization: Bearer <communityToken>`. */
     community: z.string().max(64).optional(),
     /** Where the group meets (IANA); default: the community's, else Europe/Amsterdam. The pages send the browser's. */
-    timeZone: timeZone.optional()
+    timeZone: timeZone.optional(),
+    /** `checkin`: open for scoring at once until `deadline` (issue 25); `live` (the default) starts in the lobby. */
+    mode: z.enum(SESSION_MODES).optional(),
+    /** A check-in's deadline, ISO 8601 with an offset, between about an hour and six weeks ahead. */
+    deadline: z.iso.datetime({ offset: true }).optional(),
+    /** A check-in's results reveal by themselves at the deadline (default) or when the facilitator reveals them. */
+    revealAt: z.enum(REVEAL_AT).optional()
   })
-  .strict();
+  .strict()
+  .refine((r) => r.mode === 'checkin' || (r.deadline === undefined && r.revealAt === undefined), {
+    message: 'deadline and revealAt belong to a check-in (mode: "checkin")'
+  })
+  .refine((r) => r.mode !== 'checkin' || r.deadline !== undefined, { message: 'a check-in needs a deadline', path: ['deadline'] });
 export type CreateSessionRequest = z.input<typeof CreateSessionRequest>;
 
 /** `POST /api/communities` body. */

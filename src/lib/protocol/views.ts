@@ -150,6 +150,8 @@ export interface SessionSnapshot extends VotingClock {
    * revealed, or its paper or imported counts), so the results can show what moved since. Null otherwise.
    */
   lastTime: TrendSession | null;
+  /** A check-in (issue 25): its deadline (epoch ms, server clock; kept after it passed) and when it reveals; null for a live session. */
+  checkin: { deadline: number; revealAt: 'deadline' | 'manual' } | null;
 }
 
 /** A single-use ticket for the Yjs URL (`/yjs/<CODE>?ticket=…`). */
