@@ -158,6 +158,8 @@ export class CommunityService {
     const [live, paper] = await Promise.all([this.store.listCommunitySessions(community.id), this.store.listPaperSessions(community.id)]);
     const revealed: RevealedSessionInput[] = [];
     for (const s of live) {
+      // A check-in continued by a meeting is counted once, as the meeting (its round 1 is the check-in's round).
+      if (s.continued) continue;
       // One frozen round per turn of the event loop (see summary).
       await nextTurn();
       const latest = await this.store.loadLatestRevealedRound(s.id);

@@ -271,7 +271,13 @@ export function createApiRouter(deps: ApiDeps): Router {
       framework: record.framework,
       communityId: record.communityId,
       timeZone: record.timeZone,
-      seed: { round: { results: frozen.results, ballots: frozen.ballots }, hidden: frozen.hidden, settings: record.settings, anonymous: record.anonymous }
+      seed: {
+        from: record.id,
+        round: { results: frozen.results, ballots: frozen.ballots },
+        hidden: frozen.hidden,
+        settings: record.settings,
+        anonymous: record.anonymous
+      }
     });
     const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {

@@ -117,7 +117,14 @@ export class SessionRegistry {
      * A meeting started from a check-in: it opens revealed, with the check-in's frozen round as its round 1 (results,
      * ballots and hidden comments as they were shown, never recomputed), its settings and anonymity.
      */
-    seed?: { round: Pick<RevealedRound, 'results' | 'ballots'>; hidden: HiddenComment[]; settings: SessionSettings; anonymous: boolean };
+    seed?: {
+      /** The check-in's id: the meeting continues its measurement (counted once in trends and the programme view). */
+      from: string;
+      round: Pick<RevealedRound, 'results' | 'ballots'>;
+      hidden: HiddenComment[];
+      settings: SessionSettings;
+      anonymous: boolean;
+    };
   }): Promise<{ code: string; facilitatorToken: string; room: LiveSession | null }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
@@ -169,6 +176,7 @@ export class SessionRegistry {
       mode: checkin ? 'checkin' : 'live',
       deadline: checkin ? checkin.deadline : null,
       revealAt: checkin ? checkin.revealAt : null,
+      seededFrom: input.seed?.from ?? null,
       createdAt: now,
       updatedAt: now
     };

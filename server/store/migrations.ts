@@ -143,6 +143,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE sessions ADD COLUMN mode TEXT NOT NULL DEFAULT 'live';
         ALTER TABLE sessions ADD COLUMN deadline INTEGER;
         ALTER TABLE sessions ADD COLUMN reveal_at TEXT;
+        ALTER TABLE sessions ADD COLUMN seeded_from TEXT;
         CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
       `);
     },
@@ -151,6 +152,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE sessions ADD COLUMN mode TEXT COLLATE "C" NOT NULL DEFAULT 'live';
         ALTER TABLE sessions ADD COLUMN deadline BIGINT;
         ALTER TABLE sessions ADD COLUMN reveal_at TEXT COLLATE "C";
+        ALTER TABLE sessions ADD COLUMN seeded_from TEXT COLLATE "C";
         CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
       `);
     }

@@ -56,6 +56,7 @@ export function toSessionRecord(row: Row): SessionRecord {
     mode: (row.mode as SessionRecord['mode'] | undefined) ?? 'live',
     deadline: orNull(row.deadline),
     revealAt: orNull(row.reveal_at),
+    seededFrom: orNull(row.seeded_from),
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number
   };
@@ -160,7 +161,9 @@ export function toCommunitySession(row: Row): CommunitySessionRow {
     title: row.title as string,
     phase: row.phase as CommunitySessionRow['phase'],
     timeZone: row.time_zone as string,
-    createdAt: row.created_at as number
+    createdAt: row.created_at as number,
+    // SQLite answers EXISTS with 0/1, PostgreSQL with a boolean.
+    continued: row.continued === true || Number(row.continued) === 1
   };
 }
 

@@ -38,6 +38,7 @@ export interface Schema {
     mode: string;
     deadline: number | null;
     reveal_at: string | null;
+    seeded_from: string | null;
     created_at: number;
     updated_at: number;
   };

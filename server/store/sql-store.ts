@@ -429,6 +429,7 @@ export class SqlStore implements Store {
       mode: s.mode,
       deadline: s.deadline,
       reveal_at: s.revealAt,
+      seeded_from: s.seededFrom ?? null,
       created_at: s.createdAt,
       updated_at: s.updatedAt
     });
@@ -857,6 +858,7 @@ export class SqlStore implements Store {
       this.db
         .selectFrom('sessions')
         .select(['id', 'code', 'title', 'phase', 'time_zone', 'created_at'])
+        .select((eb) => eb.exists(eb.selectFrom('sessions as m').select('m.id').whereRef('m.seeded_from', '=', 'sessions.id')).as('continued'))
         .where('community_id', '=', communityId)
         .orderBy('created_at')
         .orderBy('id')
@@ -1266,7 +1268,12 @@ export class SqlStore implements Store {
       this.db
         .selectFrom('community_shares as sh')
         .innerJoin('communities as c', 'c.id', 'sh.community_id')
-        .leftJoin('sessions as s', 's.community_id', 'c.id')
+        // A check-in continued by a meeting counts once: as the meeting's round 1 (or its later round).
+        .leftJoin('sessions as s', (join) =>
+          join
+            .onRef('s.community_id', '=', 'c.id')
+            .on((eb) => eb.not(eb.exists(eb.selectFrom('sessions as m').select('m.id').whereRef('m.seeded_from', '=', 's.id'))))
+        )
         // Each session's latest revealed round only (what its trend shows), found by the primary key.
         .leftJoin('round_figures as rf', (join) =>
           join.onRef('rf.session_id', '=', 's.id').on('rf.round', '=', (eb) =>

@@ -42,6 +42,11 @@ export interface SessionRecord {
   deadline: number | null;
   /** A check-in's reveal: by itself at the deadline, or by the facilitator; null for a live session. */
   revealAt: RevealAt | null;
+  /**
+   * A meeting started from a check-in: the check-in's id. Its round 1 is the check-in's frozen round, so the
+   * community's trend and the programme view count that measurement once (the check-in's, continued here).
+   */
+  seededFrom?: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -128,6 +133,8 @@ export interface CommunitySessionRow {
   /** The session's IANA time zone. */
   timeZone: string;
   createdAt: number;
+  /** A meeting was started from this check-in: its measurement lives on as the meeting's round 1 (counted there). */
+  continued: boolean;
 }
 
 /** Counts of one factor counted on a paper poster: dots per score and "don't know". */

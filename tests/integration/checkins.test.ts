@@ -294,6 +294,9 @@ describe('check-ins', () => {
     const presenter = await connectClient(server.url, { code: meeting.code, token: new URL(meeting.presenterUrl).hash.replace(/^#key=/, '') });
     expect(presenter.snapshot.results).toEqual(checkinResults);
     presenter.close();
+    // The check-in's measurement counts once in the community's trend: as the meeting, which continues it.
+    const trend = (await api<{ sessions: { code: string }[] }>(server.url, `/api/communities/${community.id}/trends.json`, { headers: community.auth })).body;
+    expect(trend.sessions.map((s) => s.code)).toEqual([meeting.code]);
     const second = await facilitator.send('phase:set', { phase: 'voting' });
     expect(second.ok && second.data.round).toBe(2);
     facilitator.close();
