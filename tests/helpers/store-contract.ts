@@ -75,6 +75,7 @@ export function sessionRecord(id: string, overrides: Partial<SessionRecord> = {}
     mode: 'live',
     deadline: null,
     revealAt: null,
+    seededFrom: null,
     createdAt: Date.now(),
     updatedAt: Date.now(),
     ...overrides
@@ -481,8 +482,8 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect((await store.loadSession('alone'))!.session.communityId).toBeNull();
       expect((await store.loadSession('late'))!.session.timeZone).toBe('Asia/Tokyo');
       expect(await store.listCommunitySessions('c1')).toEqual([
-        { id: 'early', code: 'C-early', title: 'Session early', phase: 'lobby', timeZone: 'Europe/Amsterdam', createdAt: 100 },
-        { id: 'late', code: 'C-late', title: 'Session late', phase: 'lobby', timeZone: 'Asia/Tokyo', createdAt: 300 }
+        { id: 'early', code: 'C-early', title: 'Session early', phase: 'lobby', timeZone: 'Europe/Amsterdam', createdAt: 100, continued: false },
+        { id: 'late', code: 'C-late', title: 'Session late', phase: 'lobby', timeZone: 'Asia/Tokyo', createdAt: 300, continued: false }
       ]);
       await store.savePaperSession(paperRecord('p2', 'c1', { date: '2026-06-01' }));
       await store.savePaperSession(paperRecord('p1', 'c1', { date: '2026-01-15' }));
@@ -498,6 +499,20 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await reopened.listPaperSessions('c1')).toEqual([
         paperRecord('p1', 'c1', { date: '2026-01-15' }),
         paperRecord('p2', 'c1', { date: '2026-06-01' })
+      ]);
+    });
+
+    it('marks a check-in that a meeting continues, in its community only', async () => {
+      const { store } = await implementation.open();
+      await store.createCommunity(communityRecord('c1'));
+      await store.createSession(sessionRecord('checkin', { communityId: 'c1', createdAt: 100, mode: 'checkin', deadline: 200, revealAt: 'manual' }));
+      await store.createSession(sessionRecord('other', { communityId: 'c1', createdAt: 150 }));
+      await store.createSession(sessionRecord('meeting', { communityId: 'c1', createdAt: 300, seededFrom: 'checkin' }));
+      expect((await store.loadSession('meeting'))!.session.seededFrom).toBe('checkin');
+      expect((await store.listCommunitySessions('c1')).map((s) => [s.id, s.continued])).toEqual([
+        ['checkin', true],
+        ['other', false],
+        ['meeting', false]
       ]);
     });
 
