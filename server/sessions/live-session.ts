@@ -7,7 +7,7 @@ import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../
 import type { RoomFanout } from './fanout';
 import { authorize, permits, type Action } from './policy';
 import { handle, parseCommand } from './commands';
-import type { CommunityContext, Identity } from './projections';
+import { personKey, type CommunityContext, type Identity } from './projections';
 import { SessionRoom } from './room';
 import { Presence } from './presence';
 import type { CommentBudget } from './ballot-box';
@@ -228,7 +228,7 @@ export class LiveSession {
       this.presence.removeBoard(identity, ws);
       this.disconnected(identity);
     });
-    const person = identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
+    const person = personKey(identity);
     // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
     // only reads the board and publishes no presence.
     doc.addConnection(ws, () => this.may('board:edit', identity), person, identity.role !== 'presenter');
@@ -238,6 +238,21 @@ export class LiveSession {
   private closeBoardOf(participantId: string): void {
     this.host.tickets.revoke(this.id, participantId);
     this.presence.forget(participantId, 4403, 'removed from the session');
+  }
+
+  /**
+   * A co-facilitator lost their membership: their board connections close (4403: y-websocket does not reconnect),
+   * their tickets are void and their socket.io connections end, so their page loses the controls at once.
+   */
+  revokeAccount(accountId: string): void {
+    this.host.tickets.revokeAccount(this.id, accountId);
+    this.presence.forgetAccount(accountId, 4403, 'no longer a facilitator of this session');
+    this.host.fanout.disconnectAccount(this.code, accountId);
+  }
+
+  /** The community this session belongs to, or null. */
+  get communityId(): string | null {
+    return this.room.record.communityId;
   }
 
   // ------------------------------------------------------------------ the end of a live session

@@ -106,7 +106,7 @@ export class SessionRegistry {
     communityId?: string | null;
     /** Where the group meets (IANA, validated by the caller); Europe/Amsterdam when absent. */
     timeZone?: string;
-  }): Promise<{ code: string; facilitatorToken: string; room: LiveSession | null }> {
+  }): Promise<{ id: string; code: string; facilitatorToken: string; room: LiveSession | null }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
     if (!framework)
@@ -162,11 +162,11 @@ export class SessionRegistry {
     if (this.options.releaseNewSessions) {
       // Given back before the answer, so the first request with the code finds the lease free wherever it lands.
       await this.leases.release(id).catch((error) => console.error("cluster: giving a new session's lease back failed:", error));
-      return { code, facilitatorToken, room: null };
+      return { id, code, facilitatorToken, room: null };
     }
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const room = this.open(record, framework, { participants: [], answers: [], dots: [], revealed: [], actions: [], hiddenComments: [] }, context);
-    return { code, facilitatorToken, room };
+    return { id, code, facilitatorToken, room };
   }
 
   /** The live session for a typed or stored code, or null when unknown. */
@@ -195,6 +195,11 @@ export class SessionRegistry {
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
     const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length);
     return this.open(loaded.session, framework, loaded, context);
+  }
+
+  /** The sessions in memory now (a removed co-facilitator's connections are looked for among them). */
+  liveSessions(): LiveSession[] {
+    return [...this.rooms.values()].filter((room) => !room.isDeleted);
   }
 
   /** Called when a connection closes (either transport); unloads the session later if nobody is left. */

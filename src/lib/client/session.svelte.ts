@@ -75,14 +75,15 @@ export class SessionConnection {
 
   constructor(
     private readonly code: string,
-    private readonly token: string
+    /** Null: a signed-in facilitator without the session's key, authenticated by the account cookie (issue 24). */
+    private readonly token: string | null
   ) {
     // What this person typed before a reload and the server never acknowledged.
-    this.pending = loadPending(code, token);
+    this.pending = loadPending(code, token ?? 'account');
     this.socket = io({
       path: SOCKET_PATH,
       transports: ['websocket', 'polling'],
-      auth: { code, token, protocolVersion: PROTOCOL_VERSION },
+      auth: token ? { code, token, protocolVersion: PROTOCOL_VERSION } : { code, protocolVersion: PROTOCOL_VERSION },
       // The code in the URL too (not the token): with several instances, the request goes to the one holding the session.
       query: { code },
       reconnectionDelayMax: 5000
@@ -340,7 +341,7 @@ export class SessionConnection {
   private setPending(factor: number, answer: PendingAnswer | null): void {
     if (answer) this.pending[factor] = answer;
     else delete this.pending[factor];
-    savePending(this.code, this.token, $state.snapshot(this.pending));
+    savePending(this.code, this.token ?? 'account', $state.snapshot(this.pending));
   }
 
   private resendPending(): void {
