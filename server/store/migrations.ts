@@ -47,8 +47,99 @@ export const MIGRATIONS: readonly Migration[] = [
         await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
       }
     }
+  },
+  {
+    name: 'accounts: facilitator accounts, passkeys, recovery codes, cookie sessions, external identities, memberships, invites (issue 24)',
+    sqlite(db) {
+      db.exec(accountTables('sqlite'));
+    },
+    async postgres(client) {
+      await client.query(accountTables('postgres'));
+    }
   }
 ];
+
+/**
+ * The account tables (issue 24), alike in both dialects but for the collation of sorted ids and the width of
+ * epoch milliseconds. Every secret is stored as its SHA-256 (session ids, recovery codes, invite tokens,
+ * ceremony ids), so a copied database signs nobody in. Memberships name their community or session by id
+ * without a foreign key (one column for two tables): readers join, so a deleted target simply drops out.
+ */
+function accountTables(dialect: Dialect): string {
+  const id = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+  const ms = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return `
+  CREATE TABLE accounts (
+    id ${id} PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at ${ms} NOT NULL
+  );
+  CREATE TABLE passkeys (
+    credential_id ${id} PRIMARY KEY,
+    account_id ${id} NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    public_key TEXT NOT NULL,
+    counter ${ms} NOT NULL,
+    transports TEXT NOT NULL,
+    created_at ${ms} NOT NULL,
+    last_used_at ${ms}
+  );
+  CREATE INDEX passkeys_account ON passkeys(account_id);
+  CREATE TABLE recovery_codes (
+    code_hash ${id} PRIMARY KEY,
+    account_id ${id} NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    used_at ${ms}
+  );
+  CREATE INDEX recovery_codes_account ON recovery_codes(account_id);
+  CREATE TABLE account_sessions (
+    id_hash ${id} PRIMARY KEY,
+    account_id ${id} NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    created_at ${ms} NOT NULL,
+    last_seen_at ${ms} NOT NULL,
+    expires_at ${ms} NOT NULL
+  );
+  CREATE INDEX account_sessions_account ON account_sessions(account_id);
+  CREATE INDEX account_sessions_expiry ON account_sessions(expires_at);
+  CREATE TABLE external_identities (
+    issuer ${id} NOT NULL,
+    subject ${id} NOT NULL,
+    account_id ${id} NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    email TEXT,
+    created_at ${ms} NOT NULL,
+    PRIMARY KEY (issuer, subject)
+  );
+  CREATE INDEX external_identities_account ON external_identities(account_id);
+  CREATE TABLE memberships (
+    account_id ${id} NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind ${id} NOT NULL,
+    target ${id} NOT NULL,
+    role TEXT NOT NULL,
+    added_at ${ms} NOT NULL,
+    PRIMARY KEY (account_id, kind, target)
+  );
+  CREATE INDEX memberships_target ON memberships(kind, target);
+  CREATE TABLE invites (
+    token_hash ${id} PRIMARY KEY,
+    kind ${id} NOT NULL,
+    target ${id} NOT NULL,
+    role TEXT NOT NULL,
+    created_by ${id} REFERENCES accounts(id) ON DELETE CASCADE,
+    created_at ${ms} NOT NULL,
+    expires_at ${ms} NOT NULL,
+    used_at ${ms},
+    used_by ${id}
+  );
+  CREATE INDEX invites_target ON invites(kind, target);
+  CREATE TABLE auth_ceremonies (
+    id_hash ${id} PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    challenge TEXT NOT NULL,
+    account_id ${id} REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT,
+    expires_at ${ms} NOT NULL
+  );
+  CREATE INDEX auth_ceremonies_expiry ON auth_ceremonies(expires_at);
+  `;
+}
 
 const BOOKKEEPING: Record<Dialect, string> = {
   sqlite: 'CREATE TABLE IF NOT EXISTS store_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',

@@ -4,6 +4,13 @@ import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS } from '../../src/lib/domain/sta
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type {
+  AccountRecord,
+  AccountSessionRecord,
+  CeremonyRecord,
+  ExternalIdentityRecord,
+  InviteRecord,
+  MembershipRecord,
+  PasskeyRecord,
   ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
@@ -180,4 +187,75 @@ export async function parseOnePerTurn(rows: readonly Row[]): Promise<RevealedRou
     out.push(toRevealedRound(row));
   }
   return out;
+}
+
+export function toAccount(row: Row): AccountRecord {
+  return { id: row.id as string, name: row.name as string, createdAt: row.created_at as number };
+}
+
+export function toPasskey(row: Row): PasskeyRecord {
+  return {
+    credentialId: row.credential_id as string,
+    accountId: row.account_id as string,
+    publicKey: row.public_key as string,
+    counter: row.counter as number,
+    transports: JSON.parse(row.transports as string) as string[],
+    createdAt: row.created_at as number,
+    lastUsedAt: orNull(row.last_used_at)
+  };
+}
+
+export function toAccountSession(row: Row): AccountSessionRecord {
+  return {
+    idHash: row.id_hash as string,
+    accountId: row.account_id as string,
+    createdAt: row.created_at as number,
+    lastSeenAt: row.last_seen_at as number,
+    expiresAt: row.expires_at as number
+  };
+}
+
+export function toExternalIdentity(row: Row): ExternalIdentityRecord {
+  return {
+    issuer: row.issuer as string,
+    subject: row.subject as string,
+    accountId: row.account_id as string,
+    email: orNull(row.email),
+    createdAt: row.created_at as number
+  };
+}
+
+export function toMembership(row: Row): MembershipRecord {
+  return {
+    accountId: row.account_id as string,
+    kind: row.kind as MembershipRecord['kind'],
+    target: row.target as string,
+    role: row.role as MembershipRecord['role'],
+    addedAt: row.added_at as number
+  };
+}
+
+export function toInvite(row: Row): InviteRecord {
+  return {
+    tokenHash: row.token_hash as string,
+    kind: row.kind as InviteRecord['kind'],
+    target: row.target as string,
+    role: row.role as InviteRecord['role'],
+    createdBy: orNull(row.created_by),
+    createdAt: row.created_at as number,
+    expiresAt: row.expires_at as number,
+    usedAt: orNull(row.used_at),
+    usedBy: orNull(row.used_by)
+  };
+}
+
+export function toCeremony(row: Row): CeremonyRecord {
+  return {
+    idHash: row.id_hash as string,
+    purpose: row.purpose as CeremonyRecord['purpose'],
+    challenge: row.challenge as string,
+    accountId: orNull(row.account_id),
+    name: orNull(row.name),
+    expiresAt: row.expires_at as number
+  };
 }

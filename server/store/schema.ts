@@ -78,6 +78,32 @@ export interface Schema {
     carried_action_id: string | null;
     reviewed_at: number;
   };
+  accounts: { id: string; name: string; created_at: number };
+  passkeys: {
+    credential_id: string;
+    account_id: string;
+    public_key: string;
+    counter: number;
+    transports: string;
+    created_at: number;
+    last_used_at: number | null;
+  };
+  recovery_codes: { code_hash: string; account_id: string; used_at: number | null };
+  account_sessions: { id_hash: string; account_id: string; created_at: number; last_seen_at: number; expires_at: number };
+  external_identities: { issuer: string; subject: string; account_id: string; email: string | null; created_at: number };
+  memberships: { account_id: string; kind: string; target: string; role: string; added_at: number };
+  invites: {
+    token_hash: string;
+    kind: string;
+    target: string;
+    role: string;
+    created_by: string | null;
+    created_at: number;
+    expires_at: number;
+    used_at: number | null;
+    used_by: string | null;
+  };
+  auth_ceremonies: { id_hash: string; purpose: string; challenge: string; account_id: string | null; name: string | null; expires_at: number };
 }
 
 export type Dialect = 'sqlite' | 'postgres';

@@ -1,7 +1,18 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
+import type { Phase } from '../../src/lib/domain/phases';
 import {
   DecidedElsewhereError,
+  type AccountHome,
+  type AccountRecord,
+  type AccountSessionRecord,
+  type CeremonyRecord,
+  type ExternalIdentityRecord,
+  type InviteRecord,
+  type MembershipKind,
+  type MembershipRecord,
+  type MembershipRole,
+  type PasskeyRecord,
   type ActionReviewRecord,
   type CommunityRecord,
   type CommunitySessionRow,
@@ -17,6 +28,13 @@ import {
 } from './types';
 import { queryBuilder, type Dialect, type Executor, type Row, type Schema } from './schema';
 import {
+  toAccount,
+  toAccountSession,
+  toCeremony,
+  toExternalIdentity,
+  toInvite,
+  toMembership,
+  toPasskey,
   actionRow,
   parseOnePerTurn,
   toActionRecord,
@@ -819,6 +837,273 @@ export class SqlStore implements Store {
       const rows = await tx.run(this.db.deleteFrom('sessions').where('community_id', '=', id).returning('id'));
       await tx.run(this.db.deleteFrom('communities').where('id', '=', id));
       return rows.map((r) => r.id as string);
+    });
+  }
+
+  // ---- accounts (issue 24) ----
+  // Account writes name no session, so they are not fenced: any instance may serve a sign-in.
+
+  createAccount(account: AccountRecord): Promise<void> {
+    const insert = this.db.insertInto('accounts').values({ id: account.id, name: account.name, created_at: account.createdAt });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async loadAccount(id: string): Promise<AccountRecord | null> {
+    const row = await this.first(this.db.selectFrom('accounts').selectAll().where('id', '=', id));
+    return row ? toAccount(row) : null;
+  }
+
+  deleteAccount(id: string): Promise<void> {
+    // Everything of the account cascades (passkeys, codes, browser sessions, identities, memberships, its invites).
+    return this.write(async (tx) => void (await tx.run(this.db.deleteFrom('accounts').where('id', '=', id))));
+  }
+
+  addPasskey(passkey: PasskeyRecord): Promise<void> {
+    const insert = this.db.insertInto('passkeys').values({
+      credential_id: passkey.credentialId,
+      account_id: passkey.accountId,
+      public_key: passkey.publicKey,
+      counter: passkey.counter,
+      transports: JSON.stringify(passkey.transports),
+      created_at: passkey.createdAt,
+      last_used_at: passkey.lastUsedAt
+    });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async findPasskey(credentialId: string): Promise<PasskeyRecord | null> {
+    const row = await this.first(this.db.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId));
+    return row ? toPasskey(row) : null;
+  }
+
+  async listPasskeys(accountId: string): Promise<PasskeyRecord[]> {
+    const rows = await this.rows(this.db.selectFrom('passkeys').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('credential_id'));
+    return rows.map(toPasskey);
+  }
+
+  usePasskey(credentialId: string, counter: number, at: number): Promise<void> {
+    const update = this.db.updateTable('passkeys').set({ counter, last_used_at: at }).where('credential_id', '=', credentialId);
+    return this.write(async (tx) => void (await tx.run(update)));
+  }
+
+  setRecoveryCodes(accountId: string, codeHashes: readonly string[]): Promise<void> {
+    return this.write(async (tx) => {
+      await tx.run(this.db.deleteFrom('recovery_codes').where('account_id', '=', accountId));
+      if (codeHashes.length > 0) {
+        await tx.run(this.db.insertInto('recovery_codes').values(codeHashes.map((code_hash) => ({ code_hash, account_id: accountId, used_at: null }))));
+      }
+    });
+  }
+
+  useRecoveryCode(codeHash: string, at: number): Promise<string | null> {
+    // One statement marks it used and answers its account: of two requests with one code, one finds it unused.
+    const update = this.db
+      .updateTable('recovery_codes')
+      .set({ used_at: at })
+      .where('code_hash', '=', codeHash)
+      .where('used_at', 'is', null)
+      .returning('account_id');
+    return this.write(async (tx) => ((await tx.run(update))[0]?.account_id as string | undefined) ?? null);
+  }
+
+  async countRecoveryCodes(accountId: string): Promise<number> {
+    const row = await this.first(
+      this.db
+        .selectFrom('recovery_codes')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('account_id', '=', accountId)
+        .where('used_at', 'is', null)
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  createAccountSession(session: AccountSessionRecord): Promise<void> {
+    const insert = this.db.insertInto('account_sessions').values({
+      id_hash: session.idHash,
+      account_id: session.accountId,
+      created_at: session.createdAt,
+      last_seen_at: session.lastSeenAt,
+      expires_at: session.expiresAt
+    });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async loadAccountSession(idHash: string, now: number): Promise<AccountSessionRecord | null> {
+    const row = await this.first(this.db.selectFrom('account_sessions').selectAll().where('id_hash', '=', idHash).where('expires_at', '>', now));
+    return row ? toAccountSession(row) : null;
+  }
+
+  touchAccountSession(idHash: string, lastSeenAt: number, expiresAt: number): Promise<void> {
+    const update = this.db.updateTable('account_sessions').set({ last_seen_at: lastSeenAt, expires_at: expiresAt }).where('id_hash', '=', idHash);
+    return this.write(async (tx) => void (await tx.run(update)));
+  }
+
+  deleteAccountSession(idHash: string): Promise<void> {
+    return this.write(async (tx) => void (await tx.run(this.db.deleteFrom('account_sessions').where('id_hash', '=', idHash))));
+  }
+
+  deleteAccountSessions(accountId: string): Promise<number> {
+    return this.write(async (tx) => (await tx.run(this.db.deleteFrom('account_sessions').where('account_id', '=', accountId).returning('id_hash'))).length);
+  }
+
+  purgeExpiredAccountSessions(now: number): Promise<number> {
+    return this.write(async (tx) => {
+      await tx.run(this.db.deleteFrom('auth_ceremonies').where('expires_at', '<=', now));
+      return (await tx.run(this.db.deleteFrom('account_sessions').where('expires_at', '<=', now).returning('id_hash'))).length;
+    });
+  }
+
+  findOrCreateByExternalIdentity(
+    identity: Omit<ExternalIdentityRecord, 'accountId'>,
+    account: AccountRecord
+  ): Promise<{ account: AccountRecord; created: boolean }> {
+    const existing = () =>
+      this.db
+        .selectFrom('external_identities as i')
+        .innerJoin('accounts as a', 'a.id', 'i.account_id')
+        .select(['a.id', 'a.name', 'a.created_at'])
+        .where('i.issuer', '=', identity.issuer)
+        .where('i.subject', '=', identity.subject);
+    return this.write(async (tx) => {
+      const [found] = await tx.run(existing());
+      if (found) return { account: toAccount(found), created: false };
+      // Our account first (the identity refers to it), then the identity unless another transaction made it
+      // meanwhile (PostgreSQL waits for that one to commit); whichever identity row stands names the account.
+      await tx.run(this.db.insertInto('accounts').values({ id: account.id, name: account.name, created_at: account.createdAt }));
+      await tx.run(
+        this.db
+          .insertInto('external_identities')
+          .values({
+            issuer: identity.issuer,
+            subject: identity.subject,
+            account_id: account.id,
+            email: identity.email,
+            created_at: identity.createdAt
+          })
+          .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
+      );
+      const [winner] = await tx.run(existing());
+      if (winner.id === account.id) return { account, created: true };
+      await tx.run(this.db.deleteFrom('accounts').where('id', '=', account.id));
+      return { account: toAccount(winner), created: false };
+    });
+  }
+
+  async listExternalIdentities(accountId: string): Promise<ExternalIdentityRecord[]> {
+    const rows = await this.rows(this.db.selectFrom('external_identities').selectAll().where('account_id', '=', accountId).orderBy('created_at'));
+    return rows.map(toExternalIdentity);
+  }
+
+  setMembership(m: MembershipRecord): Promise<void> {
+    const upsert = this.db
+      .insertInto('memberships')
+      .values({ account_id: m.accountId, kind: m.kind, target: m.target, role: m.role, added_at: m.addedAt })
+      .onConflict((oc) => oc.columns(['account_id', 'kind', 'target']).doUpdateSet({ role: m.role }));
+    return this.write(async (tx) => void (await tx.run(upsert)));
+  }
+
+  removeMembership(accountId: string, kind: MembershipKind, target: string): Promise<void> {
+    const remove = this.db.deleteFrom('memberships').where('account_id', '=', accountId).where('kind', '=', kind).where('target', '=', target);
+    return this.write(async (tx) => void (await tx.run(remove)));
+  }
+
+  async listMemberships(accountId: string): Promise<MembershipRecord[]> {
+    const rows = await this.rows(this.db.selectFrom('memberships').selectAll().where('account_id', '=', accountId).orderBy('added_at').orderBy('target'));
+    return rows.map(toMembership);
+  }
+
+  async listMembers(kind: MembershipKind, target: string): Promise<MembershipRecord[]> {
+    const rows = await this.rows(
+      this.db.selectFrom('memberships').selectAll().where('kind', '=', kind).where('target', '=', target).orderBy('added_at').orderBy('account_id')
+    );
+    return rows.map(toMembership);
+  }
+
+  async loadAccountHome(accountId: string): Promise<AccountHome> {
+    return this.read(() =>
+      this.driver.snapshot(async (snap) => {
+        const communities = await snap.run(
+          this.db
+            .selectFrom('memberships as m')
+            .innerJoin('communities as c', 'c.id', 'm.target')
+            .select(['c.id', 'c.name', 'm.role'])
+            .where('m.account_id', '=', accountId)
+            .where('m.kind', '=', 'community')
+            .orderBy('c.created_at', 'desc')
+            .orderBy('c.id')
+            .compile()
+        );
+        const sessions = await snap.run(
+          this.db
+            .selectFrom('memberships as m')
+            .innerJoin('sessions as s', 's.id', 'm.target')
+            .select(['s.id', 's.code', 's.title', 's.phase', 'm.role'])
+            .where('m.account_id', '=', accountId)
+            .where('m.kind', '=', 'session')
+            .orderBy('s.updated_at', 'desc')
+            .orderBy('s.id')
+            .compile()
+        );
+        return {
+          communities: communities.map((r) => ({ id: r.id as string, name: r.name as string, role: r.role as MembershipRole })),
+          sessions: sessions.map((r) => ({
+            id: r.id as string,
+            code: r.code as string,
+            title: r.title as string,
+            phase: r.phase as Phase,
+            role: r.role as MembershipRole
+          }))
+        };
+      })
+    );
+  }
+
+  createInvite(invite: InviteRecord): Promise<void> {
+    const insert = this.db.insertInto('invites').values({
+      token_hash: invite.tokenHash,
+      kind: invite.kind,
+      target: invite.target,
+      role: invite.role,
+      created_by: invite.createdBy,
+      created_at: invite.createdAt,
+      expires_at: invite.expiresAt,
+      used_at: invite.usedAt,
+      used_by: invite.usedBy
+    });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  useInvite(tokenHash: string, accountId: string, at: number): Promise<InviteRecord | null> {
+    const update = this.db
+      .updateTable('invites')
+      .set({ used_at: at, used_by: accountId })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', at)
+      .returningAll();
+    return this.write(async (tx) => {
+      const [row] = await tx.run(update);
+      return row ? toInvite(row) : null;
+    });
+  }
+
+  saveCeremony(ceremony: CeremonyRecord): Promise<void> {
+    const insert = this.db.insertInto('auth_ceremonies').values({
+      id_hash: ceremony.idHash,
+      purpose: ceremony.purpose,
+      challenge: ceremony.challenge,
+      account_id: ceremony.accountId,
+      name: ceremony.name,
+      expires_at: ceremony.expiresAt
+    });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  takeCeremony(idHash: string, now: number): Promise<CeremonyRecord | null> {
+    const take = this.db.deleteFrom('auth_ceremonies').where('id_hash', '=', idHash).returningAll();
+    return this.write(async (tx) => {
+      const [row] = await tx.run(take);
+      return row && (row.expires_at as number) > now ? toCeremony(row) : null;
     });
   }
 

@@ -285,6 +285,156 @@ export interface CommunityStore {
   deleteCommunity(id: string): Promise<string[]>;
 }
 
+/** A facilitator's account (issue 24): participants never have one. */
+export interface AccountRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** A passkey (WebAuthn credential) of an account, as @simplewebauthn/server verifies with it. */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  credentialId: string;
+  accountId: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  /** The signature counter last seen (0 for authenticators that keep none). */
+  counter: number;
+  transports: string[];
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+/** A signed-in browser: its cookie's session id is stored only as `hashToken` of it. */
+export interface AccountSessionRecord {
+  idHash: string;
+  accountId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+/** An account's sign-in at an OpenID Provider: (issuer, subject) names one person there. */
+export interface ExternalIdentityRecord {
+  issuer: string;
+  subject: string;
+  accountId: string;
+  email: string | null;
+  createdAt: number;
+}
+
+export type MembershipKind = 'community' | 'session';
+export type MembershipRole = 'owner' | 'facilitator';
+
+/** What an account may steer: a community (by id) or a session (by id), as its owner or a co-facilitator. */
+export interface MembershipRecord {
+  accountId: string;
+  kind: MembershipKind;
+  target: string;
+  role: MembershipRole;
+  addedAt: number;
+}
+
+/** A single-use invite to become a co-facilitator; its token is stored only as its hash. */
+export interface InviteRecord {
+  tokenHash: string;
+  kind: MembershipKind;
+  target: string;
+  role: MembershipRole;
+  createdBy: string | null;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  usedBy: string | null;
+}
+
+/**
+ * A WebAuthn ceremony in progress: the challenge the server handed out, kept here (never trusted back from the
+ * client) under the hash of a random id, until it is taken once or expires.
+ */
+export interface CeremonyRecord {
+  idHash: string;
+  purpose: 'register' | 'authenticate' | 'add-passkey';
+  challenge: string;
+  /** The signed-in account adding a passkey; null otherwise. */
+  accountId: string | null;
+  /** The name a new account will get (registration). */
+  name: string | null;
+  expiresAt: number;
+}
+
+/** What `/api/me` lists of an account: the communities and sessions it has a membership of that still exist. */
+export interface AccountHome {
+  communities: { id: string; name: string; role: MembershipRole }[];
+  sessions: { id: string; code: string; title: string; phase: Phase; role: MembershipRole }[];
+}
+
+/** Facilitator accounts: the account, its passkeys and recovery codes, its signed-in browsers, identities, memberships and invites. */
+export interface AccountStore {
+  /** Stores a new account. */
+  createAccount(account: AccountRecord): Promise<void>;
+  loadAccount(id: string): Promise<AccountRecord | null>;
+  /** Deletes an account and everything of it (passkeys, codes, sessions, identities, memberships, its invites). */
+  deleteAccount(id: string): Promise<void>;
+
+  addPasskey(passkey: PasskeyRecord): Promise<void>;
+  findPasskey(credentialId: string): Promise<PasskeyRecord | null>;
+  listPasskeys(accountId: string): Promise<PasskeyRecord[]>;
+  /** Records a sign-in with the passkey: its new signature counter and when. */
+  usePasskey(credentialId: string, counter: number, at: number): Promise<void>;
+
+  /** Replaces every recovery code of the account by these (hashes). */
+  setRecoveryCodes(accountId: string, codeHashes: readonly string[]): Promise<void>;
+  /**
+   * Uses a recovery code once: marks it used and answers its account, in one statement, so two
+   * requests racing with one code cannot both succeed; null for an unknown or already used code.
+   */
+  useRecoveryCode(codeHash: string, at: number): Promise<string | null>;
+  /** How many unused recovery codes the account has left. */
+  countRecoveryCodes(accountId: string): Promise<number>;
+
+  createAccountSession(session: AccountSessionRecord): Promise<void>;
+  /** The signed-in browser with this id hash, if it has not expired by `now`. */
+  loadAccountSession(idHash: string, now: number): Promise<AccountSessionRecord | null>;
+  touchAccountSession(idHash: string, lastSeenAt: number, expiresAt: number): Promise<void>;
+  deleteAccountSession(idHash: string): Promise<void>;
+  /** Signs every browser of the account out; answers how many. */
+  deleteAccountSessions(accountId: string): Promise<number>;
+  /** Deletes expired browser sessions and ceremonies; answers how many sessions. */
+  purgeExpiredAccountSessions(now: number): Promise<number>;
+
+  /**
+   * The account signed in by (issuer, subject), made from `account` when there is none yet: in one transaction,
+   * so two first sign-ins racing (even on two instances) end with one account.
+   */
+  findOrCreateByExternalIdentity(
+    identity: Omit<ExternalIdentityRecord, 'accountId'>,
+    account: AccountRecord
+  ): Promise<{ account: AccountRecord; created: boolean }>;
+  listExternalIdentities(accountId: string): Promise<ExternalIdentityRecord[]>;
+
+  /** Adds a membership, or changes the role of the one the account has of that target. */
+  setMembership(membership: MembershipRecord): Promise<void>;
+  removeMembership(accountId: string, kind: MembershipKind, target: string): Promise<void>;
+  listMemberships(accountId: string): Promise<MembershipRecord[]>;
+  /** Everyone with a membership of the target, oldest first. */
+  listMembers(kind: MembershipKind, target: string): Promise<MembershipRecord[]>;
+  /** The account's communities and sessions that still exist, newest first. */
+  loadAccountHome(accountId: string): Promise<AccountHome>;
+
+  createInvite(invite: InviteRecord): Promise<void>;
+  /**
+   * Takes an invite once for `accountId`: marks it used if it is unused and not expired at `at`, in one statement
+   * (a stolen invite used twice, or two racing, succeeds once); answers it, or null.
+   */
+  useInvite(tokenHash: string, accountId: string, at: number): Promise<InviteRecord | null>;
+
+  saveCeremony(ceremony: CeremonyRecord): Promise<void>;
+  /** Takes a ceremony once (deleting it): null when unknown, already taken or expired at `now`. */
+  takeCeremony(idHash: string, now: number): Promise<CeremonyRecord | null>;
+}
+
 /** The store as a whole: the health probe and closing. */
 export interface StoreLifecycle {
   /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
@@ -297,4 +447,4 @@ export interface StoreLifecycle {
  * the order they are called and each promise resolves only once the write is durable, so a caller
  * acknowledges a client after `await`. One SQL implementation serves SQLite and PostgreSQL (./sql-store.ts).
  */
-export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, StoreLifecycle {}
+export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, AccountStore, StoreLifecycle {}

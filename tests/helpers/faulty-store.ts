@@ -6,6 +6,15 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
  * is not failed goes to the real store, in order.
  */
 import type {
+  AccountHome,
+  AccountRecord,
+  AccountSessionRecord,
+  CeremonyRecord,
+  ExternalIdentityRecord,
+  InviteRecord,
+  MembershipKind,
+  MembershipRecord,
+  PasskeyRecord,
   ActionReviewRecord,
   CommunityRecord,
   CommunitySessionRow,
@@ -170,6 +179,91 @@ export class FaultyStore implements Store {
   }
   latestPaperSession(communityId: string, day: string, createdBefore: number): Promise<PaperSessionRecord | null> {
     return this.inner.latestPaperSession(communityId, day, createdBefore);
+  }
+  // Accounts pass through: no test fails them yet.
+  createAccount(account: AccountRecord): Promise<void> {
+    return this.inner.createAccount(account);
+  }
+  loadAccount(id: string): Promise<AccountRecord | null> {
+    return this.inner.loadAccount(id);
+  }
+  deleteAccount(id: string): Promise<void> {
+    return this.inner.deleteAccount(id);
+  }
+  addPasskey(passkey: PasskeyRecord): Promise<void> {
+    return this.inner.addPasskey(passkey);
+  }
+  findPasskey(credentialId: string): Promise<PasskeyRecord | null> {
+    return this.inner.findPasskey(credentialId);
+  }
+  listPasskeys(accountId: string): Promise<PasskeyRecord[]> {
+    return this.inner.listPasskeys(accountId);
+  }
+  usePasskey(credentialId: string, counter: number, at: number): Promise<void> {
+    return this.inner.usePasskey(credentialId, counter, at);
+  }
+  setRecoveryCodes(accountId: string, codeHashes: readonly string[]): Promise<void> {
+    return this.inner.setRecoveryCodes(accountId, codeHashes);
+  }
+  useRecoveryCode(codeHash: string, at: number): Promise<string | null> {
+    return this.inner.useRecoveryCode(codeHash, at);
+  }
+  countRecoveryCodes(accountId: string): Promise<number> {
+    return this.inner.countRecoveryCodes(accountId);
+  }
+  createAccountSession(session: AccountSessionRecord): Promise<void> {
+    return this.inner.createAccountSession(session);
+  }
+  loadAccountSession(idHash: string, now: number): Promise<AccountSessionRecord | null> {
+    return this.inner.loadAccountSession(idHash, now);
+  }
+  touchAccountSession(idHash: string, lastSeenAt: number, expiresAt: number): Promise<void> {
+    return this.inner.touchAccountSession(idHash, lastSeenAt, expiresAt);
+  }
+  deleteAccountSession(idHash: string): Promise<void> {
+    return this.inner.deleteAccountSession(idHash);
+  }
+  deleteAccountSessions(accountId: string): Promise<number> {
+    return this.inner.deleteAccountSessions(accountId);
+  }
+  purgeExpiredAccountSessions(now: number): Promise<number> {
+    return this.inner.purgeExpiredAccountSessions(now);
+  }
+  listExternalIdentities(accountId: string): Promise<ExternalIdentityRecord[]> {
+    return this.inner.listExternalIdentities(accountId);
+  }
+  setMembership(membership: MembershipRecord): Promise<void> {
+    return this.inner.setMembership(membership);
+  }
+  removeMembership(accountId: string, kind: MembershipKind, target: string): Promise<void> {
+    return this.inner.removeMembership(accountId, kind, target);
+  }
+  listMemberships(accountId: string): Promise<MembershipRecord[]> {
+    return this.inner.listMemberships(accountId);
+  }
+  listMembers(kind: MembershipKind, target: string): Promise<MembershipRecord[]> {
+    return this.inner.listMembers(kind, target);
+  }
+  loadAccountHome(accountId: string): Promise<AccountHome> {
+    return this.inner.loadAccountHome(accountId);
+  }
+  createInvite(invite: InviteRecord): Promise<void> {
+    return this.inner.createInvite(invite);
+  }
+  useInvite(tokenHash: string, accountId: string, at: number): Promise<InviteRecord | null> {
+    return this.inner.useInvite(tokenHash, accountId, at);
+  }
+  saveCeremony(ceremony: CeremonyRecord): Promise<void> {
+    return this.inner.saveCeremony(ceremony);
+  }
+  takeCeremony(idHash: string, now: number): Promise<CeremonyRecord | null> {
+    return this.inner.takeCeremony(idHash, now);
+  }
+  findOrCreateByExternalIdentity(
+    identity: Omit<ExternalIdentityRecord, 'accountId'>,
+    account: AccountRecord
+  ): Promise<{ account: AccountRecord; created: boolean }> {
+    return this.inner.findOrCreateByExternalIdentity(identity, account);
   }
   close(): Promise<void> {
     return this.inner.close();
