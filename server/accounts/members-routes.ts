@@ -1,6 +1,7 @@
 /**
  * A facilitator's home and co-facilitators (issue 24, items 2 and 3), under `/api`:
  *
+ * - `GET /me` — the account and its home (the contract's fields, and more beside them);
  * - `POST /me/claims` — the keys this browser holds from link-based use become the account's (owner);
  * - `POST /me/archive` — hide a community or session from the account's home, or show it again;
  * - `POST /communities/:id/invites`, `POST /sessions/:code/invites` — the owner makes a single-use invite link;
@@ -13,17 +14,16 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { CommandError } from '../../src/lib/protocol';
 import { normalizeCode } from '../../src/lib/domain/codes';
 import { generateToken, hashToken } from '../security/tokens';
 import type { GuessLimiter } from '../security/address-limits';
 import type { RequestContext } from '../http/links';
 import type { CommunityService } from '../communities/service';
 import type { MembershipKind, MembershipRole, Store } from '../store/types';
-import type { SessionRegistry } from '../sessions/registry';
 import type { FacilitatorAccess } from './access';
 import type { Revocations } from './revocation';
 import { sendError } from '../http/errors';
+import { HOME_MAX, homeView } from './home';
 
 /** How long an invite link can be taken. */
 export const INVITE_TTL_MS = 7 * 86_400_000;
@@ -52,7 +52,6 @@ export interface MembersDeps {
   store: Store;
   access: FacilitatorAccess;
   revocations: Revocations;
-  registry: SessionRegistry;
   communities: CommunityService;
   requests: RequestContext;
   guesses: GuessLimiter;
@@ -134,6 +133,16 @@ export function membersRouter(deps: MembersDeps): Router {
     return { accountId, kind, id: session.id, role, label: session.code };
   }
 
+  // ---- the home: the contract's {id, name, communities, sessions}, with more beside it
+
+  router.get('/me', async (req, res) => {
+    const accountId = await signedIn(req, res);
+    if (!accountId) return;
+    const account = await deps.store.loadAccount(accountId);
+    if (!account) return sendError(res, 'unauthorized', 'Sign in first.');
+    res.set('Cache-Control', 'no-store').json(homeView(account, await deps.store.loadAccountOverview(accountId, HOME_MAX)));
+  });
+
   // ---- claims: keys this browser holds become the account's
 
   router.post('/me/claims', json, async (req, res) => {
@@ -210,7 +219,10 @@ export function membersRouter(deps: MembersDeps): Router {
     });
     // The token in the fragment: browsers never send it to a server, so no access log holds it.
     const inviteUrl = `${deps.requests.origin(req)}/invite#token=${token}`;
-    res.status(201).set('Cache-Control', 'no-store').json({ inviteUrl, expiresAt: new Date(createdAt + INVITE_TTL_MS).toISOString() });
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json({ inviteUrl, expiresAt: new Date(createdAt + INVITE_TTL_MS).toISOString() });
   };
   router.post('/communities/:id/invites', createInvite('community'));
   router.post('/sessions/:code/invites', createInvite('session'));
@@ -274,6 +286,3 @@ export function membersRouter(deps: MembersDeps): Router {
 
   return router;
 }
-
-/** Thrown where a route needs accounts and the server runs without them. */
-export const noAccounts = () => new CommandError('not_found', 'This server has no accounts.');

@@ -35,6 +35,8 @@ import { takeHomeFileName } from '../../src/lib/domain/file-names';
 import { localDay } from '../../src/lib/domain/dates';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
 import type { FacilitatorAccess } from '../accounts/access';
+import type { Revocations } from '../accounts/revocation';
+import { membersRouter } from '../accounts/members-routes';
 import type { MembershipRole } from '../store/types';
 
 export interface ApiDeps {
@@ -222,7 +224,11 @@ export function createApiRouter(deps: ApiDeps): Router {
     // Without a title, a community's session is named after the community and numbered, so the review, the list and the
     // comparison can tell one meeting from the next (they were all "Seeds of Innovation").
     const title = input.title?.trim() || (community ? await deps.communities.nextSessionTitle(community) : undefined);
-    const { id: sessionId, code, facilitatorToken } = await deps.registry.create(
+    const {
+      id: sessionId,
+      code,
+      facilitatorToken
+    } = await deps.registry.create(
       community
         ? {
             ...input,
@@ -488,7 +494,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 export function mountBoardRoutes(
   app: express.Express,
   deps: {
-    realtime: { registry: SessionRegistry; addressEvents: AddressEvents; access: FacilitatorAccess | null };
+    realtime: { registry: SessionRegistry; addressEvents: AddressEvents; access: FacilitatorAccess | null; revocations: Revocations | null };
     frameworks: FrameworkCatalog;
     config: Pick<
       ServerConfig,
@@ -511,6 +517,30 @@ export function mountBoardRoutes(
       .set('Cache-Control', 'no-store')
       .json(status);
   });
+  const communities = new CommunityService(
+    deps.store,
+    deps.frameworks,
+    {
+      sessions: deps.config.maxCommunitySessions,
+      paperSessions: deps.config.maxCommunityPaperSessions
+    },
+    deps.clock
+  );
+  // A facilitator's home and co-facilitators (issue 24), where accounts are on.
+  if (deps.realtime.access && deps.realtime.revocations) {
+    app.use(
+      '/api',
+      membersRouter({
+        store: deps.store,
+        access: deps.realtime.access,
+        revocations: deps.realtime.revocations,
+        communities,
+        requests: deps.requests,
+        guesses: deps.guesses,
+        clock: deps.clock
+      })
+    );
+  }
   app.use(
     '/api',
     createApiRouter({
@@ -522,15 +552,7 @@ export function mountBoardRoutes(
       maxParticipants: deps.config.maxParticipants,
       sessionsPerHour: deps.config.sessionsPerHour,
       paperSessionsPerHour: deps.config.paperSessionsPerHour,
-      communities: new CommunityService(
-        deps.store,
-        deps.frameworks,
-        {
-          sessions: deps.config.maxCommunitySessions,
-          paperSessions: deps.config.maxCommunityPaperSessions
-        },
-        deps.clock
-      ),
+      communities,
       joinsPerAddress: deps.config.joinsPerAddress,
       access: deps.realtime.access,
       memberships: deps.store

@@ -35,9 +35,7 @@ export type Identity =
    * `accountId`: a signed-in account whose membership (owner or co-facilitator of the session or of its community)
    * made it the facilitator, without the facilitator token; absent for the holder of the token.
    */
-  | { role: 'facilitator'; accountId?: string }
-  | { role: 'presenter' }
-  | { role: 'participant'; participantId: string };
+  { role: 'facilitator'; accountId?: string } | { role: 'presenter' } | { role: 'participant'; participantId: string };
 
 /**
  * One key per person: all presenter screens of a session count as one, as do all tabs of the token's holder; each

@@ -42,7 +42,13 @@ export function getAs<T = unknown>(server: RunningServer, who: SignedIn, path: s
   return api<T>(server.url, path, { headers: asBrowser(server, who, extra) });
 }
 
-export function postAs<T = unknown>(server: RunningServer, who: SignedIn, path: string, body: unknown = {}, extra: Record<string, string> = {}): Promise<ApiResponse<T>> {
+export function postAs<T = unknown>(
+  server: RunningServer,
+  who: SignedIn,
+  path: string,
+  body: unknown = {},
+  extra: Record<string, string> = {}
+): Promise<ApiResponse<T>> {
   return postJson<T>(server.url, path, body, asBrowser(server, who, extra));
 }
 
@@ -94,7 +100,9 @@ export async function cookieRefused(server: RunningServer, code: string, who: Si
 export async function openBoard(server: RunningServer, code: string, client: BoardClient): Promise<{ ws: WebSocket; closed: () => number | null }> {
   const ack = await client.send('board:ticket', {});
   if (!ack.ok) throw new Error(`board:ticket refused: ${ack.error.code}`);
-  const ws = new WebSocket(`${yjsBase(server.url)}/${encodeURIComponent(code)}?ticket=${encodeURIComponent(ack.data.ticket)}`, { headers: { origin: server.url } });
+  const ws = new WebSocket(`${yjsBase(server.url)}/${encodeURIComponent(code)}?ticket=${encodeURIComponent(ack.data.ticket)}`, {
+    headers: { origin: server.url }
+  });
   let closedWith: number | null = null;
   ws.on('close', (status) => (closedWith = status));
   ws.on('error', () => undefined);

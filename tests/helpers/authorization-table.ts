@@ -162,7 +162,13 @@ export interface RestCell {
 }
 
 const steer = (ok: number): Record<AccountRole, number> => ({ owner: ok, coFacilitator: ok, removedCoFacilitator: 403, otherAccount: 403, noAccount: 401 });
-const ownerOnly = (ok: number): Record<AccountRole, number> => ({ owner: ok, coFacilitator: 403, removedCoFacilitator: 403, otherAccount: 403, noAccount: 401 });
+const ownerOnly = (ok: number): Record<AccountRole, number> => ({
+  owner: ok,
+  coFacilitator: 403,
+  removedCoFacilitator: 403,
+  otherAccount: 403,
+  noAccount: 401
+});
 const anyAccount = (ok: number): Record<AccountRole, number> => ({ owner: ok, coFacilitator: ok, removedCoFacilitator: ok, otherAccount: ok, noAccount: 401 });
 
 export const REST_MATRIX: RestCell[] = [

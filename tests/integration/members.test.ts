@@ -47,7 +47,8 @@ describe('a facilitator home', () => {
       })
     );
     await advance(facilitator, 'voting');
-    for (const [i, person] of people.entries()) await castBallot(person, Object.fromEntries(Array.from({ length: 12 }, (_, f) => [f + 1, f === 0 ? 1 : i === 0 ? 1 : 5])));
+    for (const [i, person] of people.entries())
+      await castBallot(person, Object.fromEntries(Array.from({ length: 12 }, (_, f) => [f + 1, f === 0 ? 1 : i === 0 ? 1 : 5])));
     await advance(facilitator, 'revealed');
 
     const home = await me(server, owner);
@@ -190,7 +191,9 @@ describe('co-facilitators', () => {
     expect((await getAs(server, owner, `/api/communities/${community.id}`, evil)).status).toBe(401);
     expect((await getAs(server, owner, `/api/sessions/${session.code}/export.json`, evil)).status).toBe(401);
     // A top-level navigation from another site carries the Lax cookie but no Origin: its fetch metadata refuses it.
-    const navigation = await api(server.url, `/api/sessions/${session.code}/export.json`, { headers: { cookie: owner.cookie, 'sec-fetch-site': 'cross-site' } });
+    const navigation = await api(server.url, `/api/sessions/${session.code}/export.json`, {
+      headers: { cookie: owner.cookie, 'sec-fetch-site': 'cross-site' }
+    });
     expect(navigation.status).toBe(401);
     expect((await postAs(server, owner, '/api/me/claims', {}, evil)).status).toBe(401);
     expect((await postAs(server, owner, `/api/communities/${community.id}/invites`, {}, evil)).status).toBe(401);

@@ -175,7 +175,10 @@ export function getHome(): Promise<ApiResult<AccountHomeView>> {
 }
 
 /** Adds keys this browser holds to the account (at most 50 of each per call). */
-export function claimKeys(body: { communities: { id: string; token: string }[]; sessions: { code: string; token: string }[] }): Promise<ApiResult<ClaimResult>> {
+export function claimKeys(body: {
+  communities: { id: string; token: string }[];
+  sessions: { code: string; token: string }[];
+}): Promise<ApiResult<ClaimResult>> {
   return request('/api/me/claims', { method: 'POST', body: JSON.stringify(body) });
 }
 

@@ -506,7 +506,8 @@ export const en: Messages = {
       `This browser holds the keys of ${counted('en', communities, { one: 'learning community', other: 'learning communities' })} and ${counted('en', sessions, { one: 'session', other: 'sessions' })}. Add them to your account to find them again on any device.`,
     claim: 'Add to my account',
     claiming: 'Adding…',
-    claimed: (added: number, refused: number) => `${counted('en', added, { one: 'key', other: 'keys' })} added${refused ? `; ${refused} no longer valid` : ''}.`,
+    claimed: (added: number, refused: number) =>
+      `${counted('en', added, { one: 'key', other: 'keys' })} added${refused ? `; ${refused} no longer valid` : ''}.`,
     coTitle: 'Co-facilitators',
     coIntro: 'Invite a colleague to co-facilitate from their own device. The link works once and for 7 days; send it by any channel.',
     inviteCreate: 'Create an invite link',

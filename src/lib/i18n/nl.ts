@@ -490,7 +490,8 @@ export const nl = {
     search: 'Zoek op titel',
     communities: 'Learning communities',
     sessions: 'Losse sessies',
-    nothing: 'Nog niets in je overzicht. Start een sessie of maak een learning community terwijl je bent ingelogd, of voeg hieronder de sleutels van deze browser toe.',
+    nothing:
+      'Nog niets in je overzicht. Start een sessie of maak een learning community terwijl je bent ingelogd, of voeg hieronder de sleutels van deze browser toe.',
     noMatch: 'Niets gevonden met die titel.',
     owner: 'eigenaar',
     facilitator: 'medebegeleider',
@@ -517,7 +518,8 @@ export const nl = {
     claimed: (added: number, refused: number) =>
       `${counted('nl', added, { one: 'sleutel', other: 'sleutels' })} toegevoegd${refused ? `; ${refused} niet meer geldig` : ''}.`,
     coTitle: 'Medebegeleiders',
-    coIntro: 'Nodig een collega uit om mee te begeleiden vanaf een eigen apparaat. De link is één keer te gebruiken en 7 dagen geldig; stuur hem via elk kanaal.',
+    coIntro:
+      'Nodig een collega uit om mee te begeleiden vanaf een eigen apparaat. De link is één keer te gebruiken en 7 dagen geldig; stuur hem via elk kanaal.',
     inviteCreate: 'Uitnodigingslink maken',
     inviteReady: 'Stuur deze link aan één persoon:',
     copy: 'Kopiëren',
@@ -533,7 +535,8 @@ export const nl = {
     inviteNoToken: 'Deze link bevat geen uitnodiging. Open de link precies zoals je hem kreeg.',
     accepted: 'Je begeleidt nu mee.',
     viaAccount: 'Je begeleidt deze sessie via je account.',
-    noPresenterLink: 'De link voor het presentatiescherm hoort bij de sessiesleutel, die dit apparaat niet heeft. Open het scherm vanaf het apparaat van de eigenaar.',
+    noPresenterLink:
+      'De link voor het presentatiescherm hoort bij de sessiesleutel, die dit apparaat niet heeft. Open het scherm vanaf het apparaat van de eigenaar.',
     notFacilitator: 'Je account is (niet meer) begeleider van deze sessie.'
   },
   errors: {
