@@ -18,6 +18,8 @@ import { StoreHealth } from './store/health';
 import type { RateLimits } from './security/rate';
 import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
+import { AccountService } from './accounts/service';
+import { createAccountRouter, crossSiteGuard } from './accounts/routes';
 
 /** A running server. */
 export interface RunningServer {
@@ -26,6 +28,8 @@ export interface RunningServer {
   port: number;
   realtime: Realtime;
   store: Store;
+  /** Facilitator accounts and their signed-in browsers (issue 24): what OIDC sign-in builds on. */
+  accounts: AccountService;
   /** Where the data lives: the SQLite file, or the PostgreSQL database without its password. */
   storeLocation: string;
   /**
@@ -107,7 +111,12 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
   const served: Store = options.wrapStore ? options.wrapStore(store) : store;
+  // The account service needs the realtime layer's links and registry, and the realtime layer reads the account
+  // cookie at each handshake: it asks through this holder, filled just below.
+  const holder: { accounts: AccountService | null } = { accounts: null };
   const realtime = attachRealtime(server, {
+    // A signed-in owner or co-facilitator connects without the session's token (issue 24, server/accounts/access.ts).
+    accounts: { accountOfCookieHeader: (header) => holder.accounts?.accountOfCookieHeader(header) ?? Promise.resolve(null) },
     store: served,
     frameworks,
     allowedOrigins: extraAllowedOrigins(config),
@@ -126,7 +135,32 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     addressEvents: addressEvents ?? undefined,
     commentBudget: options.commentBudget
   });
+  // Facilitator accounts (issue 24). Every state-changing request the cookie would authenticate must come from
+  // a page of this board: checked before any route, so no route can forget it.
+  const accounts = new AccountService(served, {
+    requests: realtime.requests,
+    allowedOrigins: extraAllowedOrigins(config),
+    clock: options.clock,
+    deleteOwned: async (kind, target) => {
+      if (kind === 'community') {
+        for (const id of await served.deleteCommunity(target)) realtime.registry.evict(id);
+      } else {
+        await served.deleteSession(target);
+        realtime.registry.evict(target);
+      }
+    }
+  });
+  holder.accounts = accounts;
+  app.use('/api', crossSiteGuard(accounts));
   mountBoardRoutes(app, {
+    // After the home's routes (its GET /api/me answers the contract's fields and more), before the board's API.
+    accountRoutes: createAccountRouter({
+      accounts,
+      requests: realtime.requests,
+      addressEvents: realtime.addressEvents,
+      signInsPerTenMinutes: config.signInsPerTenMinutes,
+      accountsPerHour: config.accountsPerHour
+    }),
     realtime,
     frameworks,
     config,
@@ -168,6 +202,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     port,
     realtime,
     store,
+    accounts,
     storeLocation: opened.where,
     purgeNow,
     close: () =>
@@ -217,6 +252,8 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
       if (ids.length > 0) console.log(`Purged ${ids.length} session(s) left in the lobby for more than ${lobbyHours} hours`);
       purged.push(...ids);
     }
+    // Signed-in browsers past their expiry, and WebAuthn ceremonies nobody finished.
+    await store.purgeExpiredAccountSessions(now);
   } catch (error) {
     console.error('Purging sessions failed', error);
   }

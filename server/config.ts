@@ -41,6 +41,10 @@ export interface ServerConfig {
   joinsPerAddress: number;
   /** Open socket.io connections (tabs, devices) of one participant or facilitator at once. */
   connectionsPerPerson: number;
+  /** Sign-in attempts (passkey or recovery code, started or finished) per client address per ten minutes; 0 = no limit. */
+  signInsPerTenMinutes: number;
+  /** Accounts one client address may create per hour; 0 = no limit. */
+  accountsPerHour: number;
   /** Sessions untouched for this many days are deleted; 0 keeps them forever. */
   purgeAfterDays: number;
   /** Sessions that never left the lobby are deleted after this many idle hours; 0 keeps them. */
@@ -68,6 +72,8 @@ export const DEFAULTS = {
   maxCommunityPaperSessions: 500,
   joinsPerAddress: 200,
   connectionsPerPerson: 8,
+  signInsPerTenMinutes: 30,
+  accountsPerHour: 10,
   purgeAfterDays: 90,
   lobbyPurgeHours: 48,
   heartbeatMs: 25_000
@@ -108,6 +114,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxCommunityPaperSessions: Math.max(1, intFrom(env.MAX_COMMUNITY_PAPER_SESSIONS, DEFAULTS.maxCommunityPaperSessions, 'MAX_COMMUNITY_PAPER_SESSIONS')),
     joinsPerAddress: intFrom(env.JOINS_PER_ADDRESS, DEFAULTS.joinsPerAddress, 'JOINS_PER_ADDRESS'),
     connectionsPerPerson: Math.max(1, intFrom(env.CONNECTIONS_PER_PERSON, DEFAULTS.connectionsPerPerson, 'CONNECTIONS_PER_PERSON')),
+    signInsPerTenMinutes: intFrom(env.SIGN_INS_PER_TEN_MINUTES, DEFAULTS.signInsPerTenMinutes, 'SIGN_INS_PER_TEN_MINUTES'),
+    accountsPerHour: intFrom(env.ACCOUNTS_PER_HOUR, DEFAULTS.accountsPerHour, 'ACCOUNTS_PER_HOUR'),
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),
     heartbeatMs: DEFAULTS.heartbeatMs,

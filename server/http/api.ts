@@ -507,6 +507,8 @@ export function mountBoardRoutes(
     clock?: () => number;
     /** The store the realtime layer uses (communities read and write it too). */
     store: Store;
+    /** The accounts' own routes (sign-in, sign-out, …), mounted after the home's and before the board's API. */
+    accountRoutes?: Router;
   }
 ): void {
   // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
@@ -541,6 +543,7 @@ export function mountBoardRoutes(
       })
     );
   }
+  if (deps.accountRoutes) app.use('/api', deps.accountRoutes);
   app.use(
     '/api',
     createApiRouter({

@@ -3,9 +3,10 @@ import { WindowLimiter } from './window-limiter';
 /**
  * What is counted per client address: failed lookups (code guessing), creations (sessions,
  * communities, paper and imported sessions), and new participants (`join`, counted per
- * address and session: the address key names the session).
+ * address and session: the address key names the session), sign-in attempts (`signin`: passkey and
+ * recovery-code sign-ins, finished or not) and new accounts (`account`).
  */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'signin' | 'account';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process

@@ -546,6 +546,7 @@ export const en: Messages = {
     voting_closed: 'Voting is closed; your answer was not saved.',
     too_many_connections: 'You have this session open in too many tabs or devices. Close one and try again.',
     forbidden: 'Only the facilitator may do that.',
+    cross_site: 'This request came from another website and was refused. Open the board itself and try there.',
     unauthorized: 'Your access to this session has expired.',
     bad_request: "That input isn't valid; check what you entered.",
     invalid_transition: "That step isn't possible from this phase.",

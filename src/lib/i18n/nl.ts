@@ -557,6 +557,7 @@ export const nl = {
     voting_closed: 'De stemming is gesloten; je antwoord is niet opgeslagen.',
     too_many_connections: 'Je hebt deze sessie al in te veel tabbladen of apparaten open. Sluit er een en probeer opnieuw.',
     forbidden: 'Dat mag alleen de facilitator.',
+    cross_site: 'Dit verzoek kwam van een andere website en is geweigerd. Open het bord zelf en probeer het daar.',
     unauthorized: 'Je toegang tot deze sessie is verlopen.',
     bad_request: 'Die invoer klopt niet; controleer wat je invulde.',
     invalid_transition: 'Die stap kan vanuit deze fase niet.',

@@ -3,6 +3,8 @@ export const ERROR_CODES = [
   'bad_request',
   'unauthorized',
   'forbidden',
+  /** A state-changing request that a session cookie would authenticate came from another site (or said not where from). */
+  'cross_site',
   'not_found',
   'wrong_phase',
   'wrong_round',
@@ -48,6 +50,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  cross_site: 403,
   not_found: 404,
   wrong_phase: 409,
   wrong_round: 409,

@@ -21,6 +21,7 @@ export * from './views';
 export type { CommandName, CommandPayload, ParsedCommand, CommandReply, ClientToServerEvents } from './commands';
 export type { CreateSessionRequest, JoinSessionRequest, HandshakeAuth } from './schemas';
 export * from './yjs';
+export type * from './accounts';
 export type * from './home';
 export type { Phase } from '../domain/phases';
 export type { Answer, Progress } from '../domain/ballots';
