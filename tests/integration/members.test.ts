@@ -195,8 +195,12 @@ describe('co-facilitators', () => {
       headers: { cookie: owner.cookie, 'sec-fetch-site': 'cross-site' }
     });
     expect(navigation.status).toBe(401);
-    expect((await postAs(server, owner, '/api/me/claims', {}, evil)).status).toBe(401);
-    expect((await postAs(server, owner, `/api/communities/${community.id}/invites`, {}, evil)).status).toBe(401);
+    // State-changing requests with the cookie from elsewhere are refused before any route (the accounts' guard).
+    for (const path of ['/api/me/claims', `/api/communities/${community.id}/invites`, '/api/sessions']) {
+      const refused = await postAs<ErrorBody>(server, owner, path, path === '/api/sessions' ? { community: community.id } : {}, evil);
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.code).toBe('cross_site');
+    }
     expect(await cookieRefused(server, session.code, owner, { origin: 'https://evil.example' })).not.toBe('ok');
     // From our own origin the same cookie works.
     const steering = await connectWithCookie(server, session.code, owner);
