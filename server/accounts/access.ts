@@ -20,7 +20,7 @@ import type { Identity } from '../sessions/projections';
 
 /** Resolves the `seeds_session` cookie to its account (server/accounts/service.ts). */
 export interface CookieAccounts {
-  accountOfCookieHeader(header: string | undefined): Promise<{ id: string } | null>;
+  accountOfCookieHeader(header: string | undefined): Promise<{ id: string; name: string } | null>;
 }
 
 /** The one membership read access needs: the strongest role the account has of any of these targets. */
@@ -71,6 +71,14 @@ export class FacilitatorAccess {
     if (!headers.cookie || !this.cookieUsable(headers)) return null;
     const account = await this.accounts.accountOfCookieHeader(headers.cookie);
     return account?.id ?? null;
+  }
+
+  /**
+   * Who the cookie signs in, whatever page sent it: only for answering "who am I" (`GET /api/me`), which grants
+   * nothing and which no other site can read (no CORS). Never for steering or reading a session or community.
+   */
+  signedIn(headers: IncomingHttpHeaders): Promise<{ id: string; name: string } | null> {
+    return this.accounts.accountOfCookieHeader(headers.cookie);
   }
 
   /** The role the account has on a session (through the session or its community), or null. */

@@ -136,10 +136,11 @@ export function membersRouter(deps: MembersDeps): Router {
   // ---- the home: the contract's {id, name, communities, sessions}, with more beside it
 
   router.get('/me', async (req, res) => {
-    const accountId = await signedIn(req, res);
-    if (!accountId) return;
-    const account = await deps.store.loadAccount(accountId);
+    // Who is signed in, whatever page asks: no other site can read the answer (no CORS), and it grants nothing.
+    // Everything that steers or reads a session or community checks the origin (./access.ts).
+    const account = await deps.access.signedIn(req.headers);
     if (!account) return sendError(res, 'unauthorized', 'Sign in first.');
+    const accountId = account.id;
     res.set('Cache-Control', 'no-store').json(homeView(account, await deps.store.loadAccountOverview(accountId, HOME_MAX)));
   });
 
