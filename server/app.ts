@@ -20,6 +20,7 @@ import type { Store } from './store/types';
 import type { CommentBudget } from './sessions/ballot-box';
 import { AccountService } from './accounts/service';
 import { createAccountRouter, crossSiteGuard } from './accounts/routes';
+import { createPasskeyRouter } from './accounts/passkeys';
 
 /** A running server. */
 export interface RunningServer {
@@ -152,15 +153,17 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   });
   holder.accounts = accounts;
   app.use('/api', crossSiteGuard(accounts));
+  const accountRoutes = {
+    accounts,
+    requests: realtime.requests,
+    addressEvents: realtime.addressEvents,
+    signInsPerTenMinutes: config.signInsPerTenMinutes,
+    accountsPerHour: config.accountsPerHour
+  };
+  app.use('/api/auth/passkey', createPasskeyRouter(accountRoutes));
   mountBoardRoutes(app, {
     // After the home's routes (its GET /api/me answers the contract's fields and more), before the board's API.
-    accountRoutes: createAccountRouter({
-      accounts,
-      requests: realtime.requests,
-      addressEvents: realtime.addressEvents,
-      signInsPerTenMinutes: config.signInsPerTenMinutes,
-      accountsPerHour: config.accountsPerHour
-    }),
+    accountRoutes: createAccountRouter(accountRoutes),
     realtime,
     frameworks,
     config,

@@ -49,7 +49,7 @@ export class AccountService {
   private readonly origins: OriginPolicy;
 
   constructor(
-    readonly store: AccountStore & Pick<Store, 'loadCommunity'>,
+    readonly store: AccountStore & Pick<Store, 'loadCommunity' | 'findSessionIdByCode'>,
     private readonly options: AccountServiceOptions
   ) {
     this.clock = options.clock ?? Date.now;
@@ -152,6 +152,17 @@ export class AccountService {
   /** Records what an account owns or co-facilitates (a community by id, a session by id). */
   addMembership(accountId: string, kind: MembershipKind, target: string, role: MembershipRole): Promise<void> {
     return this.store.setMembership({ accountId, kind, target, role, addedAt: this.clock() });
+  }
+
+  /**
+   * Records the signed-in account of a request (if any) as the owner of what it just created, so /home lists it.
+   * A link-based creation without an account stays exactly as before.
+   */
+  async claimCreation(req: IncomingMessage, kind: MembershipKind, target: { id?: string; code?: string }): Promise<void> {
+    const account = await this.accountOf(req);
+    if (!account) return;
+    const id = target.id ?? (target.code ? await this.store.findSessionIdByCode(target.code) : null);
+    if (id) await this.addMembership(account.id, kind, id, 'owner');
   }
 
   /** The account's communities and sessions that still exist. */

@@ -79,6 +79,34 @@ describe('accounts: the session cookie', () => {
   });
 });
 
+describe('accounts: what a signed-in facilitator creates is theirs', () => {
+  it('records the owner of a session and a community created with the cookie; without it nothing changes', async () => {
+    const server = await startServer();
+    const { account, codes } = await accountWithCodes(server);
+    const cookie = await signInWith(server, codes[0]);
+    const headers = { cookie, origin: server.url };
+    const session = await postJson<{ code: string }>(server.url, '/api/sessions', { title: 'Mine' }, headers);
+    expect(session.status).toBe(201);
+    const community = await postJson<{ id: string; communityToken: string }>(server.url, '/api/communities', { name: 'Greenport' }, headers);
+    expect(community.status).toBe(201);
+    const next = await postJson<{ code: string }>(
+      server.url,
+      '/api/sessions',
+      { community: community.body.id },
+      { ...headers, authorization: `Bearer ${community.body.communityToken}` }
+    );
+    expect(next.status).toBe(201);
+    // Someone else's creation, without a cookie, is nobody's.
+    const anonymous = await createSession(server.url, { title: 'Anonymous' });
+
+    const listed = (await me(server, cookie)).body as MeResponse;
+    expect(listed.communities).toEqual([{ id: community.body.id, name: 'Greenport' }]);
+    expect(listed.sessions.map((s) => s.code).sort()).toEqual([session.body.code, next.body.code].sort());
+    expect(listed.sessions).not.toContainEqual(expect.objectContaining({ code: anonymous.code }));
+    expect((await server.store.listMemberships(account.id)).every((m) => m.role === 'owner')).toBe(true);
+  });
+});
+
 describe('accounts: cross-site requests', () => {
   it('refuses a state-changing request carrying the cookie from another origin, or with no origin, and changes nothing', async () => {
     const server = await startServer();
@@ -211,5 +239,55 @@ describe('accounts: signing out, deleting, recovery codes', () => {
     expect(flooded.body.error.code).toBe('rate_limited');
     // Refused before it was looked at: the code still works once the address may try again.
     expect(await server.store.countRecoveryCodes(account.id)).toBe(8);
+  });
+});
+
+describe('accounts: passkey ceremonies (the authenticator half is in tests/e2e/accounts.test.ts)', () => {
+  const forged = { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'AAAA' }, clientExtensionResults: {} };
+
+  it('hands out options for the request origin, and refuses an answer to an unknown, reused or other ceremony, or a forged one', async () => {
+    const server = await startServer();
+    const headers = { origin: server.url };
+    const start = await postJson<{ ceremony: string; options: { rp: { id: string }; challenge: string; authenticatorSelection: object } }>(
+      server.url,
+      '/api/auth/passkey/register/options',
+      { name: 'Ada' },
+      headers
+    );
+    expect(start.status).toBe(200);
+    expect(start.body.options.rp.id).toBe('127.0.0.1');
+    expect(start.body.options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
+    // The challenge is kept by the server: what the page sends back is only the ceremony's id.
+    expect(start.body.ceremony).not.toBe(start.body.options.challenge);
+
+    const unknown = await postJson<ErrorBody>(server.url, '/api/auth/passkey/register/finish', { ceremony: 'A'.repeat(43), response: forged }, headers);
+    expect(unknown.status).toBe(401);
+    const wrongKind = await postJson<ErrorBody>(server.url, '/api/auth/passkey/sign-in/finish', { ceremony: start.body.ceremony, response: forged }, headers);
+    expect(wrongKind.status).toBe(401);
+    // Taking it for the wrong purpose used it up too: a ceremony answers once.
+    const again = await postJson<ErrorBody>(server.url, '/api/auth/passkey/register/finish', { ceremony: start.body.ceremony, response: forged }, headers);
+    expect(again.status).toBe(401);
+
+    const fresh = await postJson<{ ceremony: string }>(server.url, '/api/auth/passkey/register/options', { name: 'Ada' }, headers);
+    const bad = await postJson<ErrorBody>(server.url, '/api/auth/passkey/register/finish', { ceremony: fresh.body.ceremony, response: forged }, headers);
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    expect((await postJson(server.url, '/api/auth/passkey/register/finish', { ceremony: fresh.body.ceremony }, headers)).status).toBe(400);
+    expect((await postJson(server.url, '/api/auth/passkey/register/options', { name: '' }, headers)).status).toBe(400);
+    // Adding a passkey needs a signed-in account.
+    expect((await postJson(server.url, '/api/auth/passkey/add/options', {}, headers)).status).toBe(401);
+  });
+
+  it('limits passkey sign-in attempts per address', async () => {
+    const server = await startServer({ signInsPerTenMinutes: 3 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await postJson(server.url, '/api/auth/passkey/sign-in/options', {}, { origin: server.url })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await postJson(server.url, '/api/auth/passkey/register/options', { name: 'Ada' }, { origin: server.url })).status).toBe(429);
+  });
+
+  it('answers which ways of signing in this server offers', async () => {
+    const server = await startServer();
+    expect((await api(server.url, '/api/auth/config')).body).toEqual({ passkeys: true, oidc: false });
   });
 });
