@@ -96,9 +96,12 @@ suite('co-facilitators and the home', () => {
 
   it("the owner removes the colleague: the phone's page loses the controls at once", async () => {
     await owner.goto(local(`/c/${communityId}`));
-    owner.once('dialog', (dialog) => void dialog.accept());
+    // The page asks first (a confirm); the e2e helper accepts confirms.
+    const asked: string[] = [];
+    owner.once('dialog', (dialog) => void asked.push(dialog.message()));
     await owner.getByTestId('co-facilitator-remove').click();
     await expect.poll(() => owner.getByTestId('co-facilitator').count()).toBe(0);
+    expect(asked).toEqual([expect.stringContaining('Cas Colleague')]);
     await expect.poll(() => phone.getByTestId('facilitator-revoked').isVisible()).toBe(true);
     expect(await phone.getByTestId('phase-reveal').count()).toBe(0);
   });
