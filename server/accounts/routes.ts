@@ -39,8 +39,8 @@ export interface AccountRouteDeps {
 }
 
 /** Answers 401 and null when the request has no signed-in account. */
-export async function signedIn(accounts: AccountService, req: Request, res: Response): Promise<AccountRecord | null> {
-  const account = await accounts.accountOf(req);
+export async function signedIn(accounts: AccountService, req: Request, res: Response, slide = false): Promise<AccountRecord | null> {
+  const account = await accounts.accountOf(req, slide ? res : undefined);
   if (!account) sendError(res, 'unauthorized', 'Sign in first.');
   return account;
 }
@@ -80,7 +80,8 @@ export function createAccountRouter(deps: AccountRouteDeps): Router {
   });
 
   router.get('/me', async (req, res) => {
-    const account = await signedIn(accounts, req, res);
+    // The page asks this on every load: where the stored expiry slid, the cookie's Max-Age slides too.
+    const account = await signedIn(accounts, req, res, true);
     if (!account) return;
     const home = await accounts.home(account.id);
     const body: MeResponse = {

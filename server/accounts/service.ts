@@ -71,13 +71,22 @@ export class AccountService {
     res.appendHeader('Set-Cookie', this.cookie(res.req, id, SESSION_DAYS * 86_400));
   }
 
-  /** The signed-in account of a request, or null (no cookie, unknown, expired or signed out). */
-  accountOf(req: IncomingMessage): Promise<AccountRecord | null> {
-    return this.accountOfCookieHeader(req.headers.cookie);
+  /**
+   * The signed-in account of a request, or null (no cookie, unknown, expired or signed out). With `res`, a
+   * browser whose expiry slid also gets its cookie again with a fresh Max-Age, so the cookie slides with it.
+   */
+  async accountOf(req: IncomingMessage, res?: ServerResponse): Promise<AccountRecord | null> {
+    const found = await this.resolve(req.headers.cookie);
+    if (found?.slid && res) res.appendHeader('Set-Cookie', this.cookie(req, found.id, SESSION_DAYS * 86_400));
+    return found?.account ?? null;
   }
 
   /** The signed-in account a Cookie header names (the socket.io handshake and the Yjs upgrade have only headers). */
   async accountOfCookieHeader(header: string | undefined): Promise<AccountRecord | null> {
+    return (await this.resolve(header))?.account ?? null;
+  }
+
+  private async resolve(header: string | undefined): Promise<{ account: AccountRecord; id: string; slid: boolean } | null> {
     const id = sessionIdOf(header);
     if (!id) return null;
     const idHash = hashToken(id);
@@ -87,8 +96,9 @@ export class AccountService {
     const account = await this.store.loadAccount(session.accountId);
     if (!account) return null;
     // Sliding expiry, written at most once an hour per browser.
-    if (now - session.lastSeenAt >= TOUCH_EVERY_MS) await this.store.touchAccountSession(idHash, now, now + SESSION_DAYS * DAY_MS);
-    return account;
+    const slid = now - session.lastSeenAt >= TOUCH_EVERY_MS;
+    if (slid) await this.store.touchAccountSession(idHash, now, now + SESSION_DAYS * DAY_MS);
+    return { account, id, slid };
   }
 
   /** Signs this browser out: its session is deleted and the cookie cleared. */

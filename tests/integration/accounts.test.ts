@@ -56,6 +56,23 @@ describe('accounts: the session cookie', () => {
     expect(await server.store.loadAccountSession(cookie.split('=')[1], Date.now())).toBeNull();
   });
 
+  it('slides: a browser in use stays signed in past 30 days (its cookie set again), one left alone for 30 days is signed out', async () => {
+    const DAY = 86_400_000;
+    let now = Date.now();
+    const server = await startServer({ clock: () => now });
+    const { codes } = await accountWithCodes(server);
+    const cookie = await signInWith(server, codes[0]);
+    expect((await me(server, cookie)).headers.get('set-cookie')).toBeNull();
+    now += 20 * DAY;
+    const slid = await me(server, cookie);
+    expect(slid.status).toBe(200);
+    expect(slid.headers.get('set-cookie')).toMatch(new RegExp(`^${cookie};.*Max-Age=2592000`));
+    now += 20 * DAY;
+    expect((await me(server, cookie)).status).toBe(200);
+    now += 31 * DAY;
+    expect((await me(server, cookie)).status).toBe(401);
+  });
+
   it('marks the cookie Secure when the public origin is https', async () => {
     const server = await startServer({ publicUrl: 'https://board.example.org' });
     const { codes } = await accountWithCodes(server);
