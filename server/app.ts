@@ -117,7 +117,10 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   const holder: { accounts: AccountService | null } = { accounts: null };
   const realtime = attachRealtime(server, {
     // A signed-in owner or co-facilitator connects without the session's token (issue 24, server/accounts/access.ts).
-    accounts: { accountOfCookieHeader: (header) => holder.accounts?.accountOfCookieHeader(header) ?? Promise.resolve(null) },
+    accounts: {
+      accountOfCookieHeader: (header) => holder.accounts?.accountOfCookieHeader(header) ?? Promise.resolve(null),
+      accountOf: (req, res) => holder.accounts?.accountOf(req, res) ?? Promise.resolve(null)
+    },
     store: served,
     frameworks,
     allowedOrigins: extraAllowedOrigins(config),

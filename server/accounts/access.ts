@@ -13,7 +13,7 @@
  *
  * The bearer tokens keep working exactly as before: this only adds a second way in.
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { OriginPolicy } from '../security/origin';
 import type { MembershipKind, MembershipRole } from '../store/types';
 import type { Identity } from '../sessions/projections';
@@ -21,6 +21,8 @@ import type { Identity } from '../sessions/projections';
 /** Resolves the `seeds_session` cookie to its account (server/accounts/service.ts). */
 export interface CookieAccounts {
   accountOfCookieHeader(header: string | undefined): Promise<{ id: string; name: string } | null>;
+  /** The same for a request whose response may carry the cookie again (its expiry slid). */
+  accountOf?(req: IncomingMessage, res?: ServerResponse): Promise<{ id: string; name: string } | null>;
 }
 
 /** The one membership read access needs: the strongest role the account has of any of these targets. */
@@ -77,8 +79,9 @@ export class FacilitatorAccess {
    * Who the cookie signs in, whatever page sent it: only for answering "who am I" (`GET /api/me`), which grants
    * nothing and which no other site can read (no CORS). Never for steering or reading a session or community.
    */
-  signedIn(headers: IncomingHttpHeaders): Promise<{ id: string; name: string } | null> {
-    return this.accounts.accountOfCookieHeader(headers.cookie);
+  signedIn(req: IncomingMessage, res: ServerResponse): Promise<{ id: string; name: string } | null> {
+    // The page asks this on every load: where the stored expiry slid, the cookie slides too (./service.ts).
+    return this.accounts.accountOf ? this.accounts.accountOf(req, res) : this.accounts.accountOfCookieHeader(req.headers.cookie);
   }
 
   /** The role the account has on a session (through the session or its community), or null. */

@@ -138,7 +138,7 @@ export function membersRouter(deps: MembersDeps): Router {
   router.get('/me', async (req, res) => {
     // Who is signed in, whatever page asks: no other site can read the answer (no CORS), and it grants nothing.
     // Everything that steers or reads a session or community checks the origin (./access.ts).
-    const account = await deps.access.signedIn(req.headers);
+    const account = await deps.access.signedIn(req, res);
     if (!account) return sendError(res, 'unauthorized', 'Sign in first.');
     const accountId = account.id;
     res.set('Cache-Control', 'no-store').json(homeView(account, await deps.store.loadAccountOverview(accountId, HOME_MAX)));
