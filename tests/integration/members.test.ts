@@ -180,6 +180,25 @@ describe('co-facilitators', () => {
     expect((await me(server, colleague)).body.communities).toEqual([]);
   });
 
+  it('a session invite grants that session only, and its owner removes the co-facilitator from it', async () => {
+    const server = await startServer();
+    const owner = await signIn(server, 'Olga');
+    const colleague = await signIn(server, 'Cas');
+    const mine = (await postAs<CreateSessionResponse>(server, owner, '/api/sessions', { title: 'Mine' })).body;
+    const other = (await postAs<CreateSessionResponse>(server, owner, '/api/sessions', { title: 'Other' })).body;
+    const token = await inviteTo(server, owner, `/api/sessions/${mine.code}`);
+    expect((await postAs(server, colleague, '/api/invites/accept', { token })).body).toEqual({ kind: 'session', code: mine.code });
+    expect((await getAs(server, colleague, `/api/sessions/${mine.code}/export.json`)).status).toBe(200);
+    expect((await getAs(server, colleague, `/api/sessions/${other.code}/export.json`)).status).toBe(403);
+    expect(await cookieRefused(server, other.code, colleague)).toBe('unauthorized');
+    const steering = await connectWithCookie(server, mine.code, colleague);
+    expect((await me(server, colleague)).body.sessions.map((s) => [s.code, s.role])).toEqual([[mine.code, 'facilitator']]);
+
+    expect((await deleteAs(server, owner, `/api/sessions/${mine.code}/facilitators/${colleague.accountId}`)).status).toBe(204);
+    await waitFor(() => !steering.socket.connected, { message: 'the removed co-facilitator was disconnected' });
+    expect((await getAs(server, colleague, `/api/sessions/${mine.code}/export.json`)).status).toBe(403);
+  });
+
   it('refuses a session cookie sent from another origin', async () => {
     const server = await startServer();
     const owner = await signIn(server, 'Olga');
