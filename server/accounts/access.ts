@@ -98,7 +98,9 @@ export class FacilitatorAccess {
   async sessionFacilitator(headers: IncomingHttpHeaders, session: SessionRef): Promise<Identity | null> {
     const accountId = await this.accountOf(headers);
     if (!accountId) return null;
-    return (await this.sessionRole(accountId, session)) ? { role: 'facilitator', accountId } : null;
+    // Stamped before the read: a removal that lands while it runs is at or after this instant (LiveSession.isCurrent).
+    const admittedAt = Date.now();
+    return (await this.sessionRole(accountId, session)) ? { role: 'facilitator', accountId, admittedAt } : null;
   }
 
   /** The account whose cookie lets the request steer this community (with its role), or null. */

@@ -105,8 +105,19 @@ export class LiveSession {
     return this.presence.of(identity);
   }
 
-  /** Whether this identity still belongs to the session (a removed participant does not). */
+  /** When each co-facilitator's account was last removed from this session (epoch ms). */
+  private readonly accountsRevoked = new Map<string, number>();
+
+  /**
+   * Whether this identity still belongs to the session: a removed participant does not, nor a co-facilitator
+   * admitted by a membership read at or before their removal (a handshake in flight while the owner removed them
+   * would otherwise join after the removal ended their other connections).
+   */
   isCurrent(identity: Identity): boolean {
+    if (identity.role === 'facilitator' && identity.accountId !== undefined) {
+      const revoked = this.accountsRevoked.get(identity.accountId);
+      return revoked === undefined || (identity.admittedAt ?? 0) > revoked;
+    }
     return identity.role !== 'participant' || this.room.hasParticipant(identity.participantId);
   }
 
@@ -244,7 +255,8 @@ export class LiveSession {
    * A co-facilitator lost their membership: their board connections close (4403: y-websocket does not reconnect),
    * their tickets are void and their socket.io connections end, so their page loses the controls at once.
    */
-  revokeAccount(accountId: string): void {
+  revokeAccount(accountId: string, now = Date.now()): void {
+    this.accountsRevoked.set(accountId, now);
     this.host.tickets.revokeAccount(this.id, accountId);
     this.presence.forgetAccount(accountId, 4403, 'no longer a facilitator of this session');
     this.host.fanout.disconnectAccount(this.code, accountId);

@@ -33,9 +33,10 @@ import { localDay } from '../../src/lib/domain/dates';
 export type Identity =
   /**
    * `accountId`: a signed-in account whose membership (owner or co-facilitator of the session or of its community)
-   * made it the facilitator, without the facilitator token; absent for the holder of the token.
+   * made it the facilitator, without the facilitator token; absent for the holder of the token. `admittedAt`: when
+   * that membership was read (epoch ms); a removal at or after it voids the identity (LiveSession.isCurrent).
    */
-  { role: 'facilitator'; accountId?: string } | { role: 'presenter' } | { role: 'participant'; participantId: string };
+  { role: 'facilitator'; accountId?: string; admittedAt?: number } | { role: 'presenter' } | { role: 'participant'; participantId: string };
 
 /**
  * One key per person: all presenter screens of a session count as one, as do all tabs of the token's holder; each
