@@ -123,7 +123,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
   const served: Store = options.wrapStore ? options.wrapStore(store) : store;
+  // The account service needs the realtime layer's links and registry, and the realtime layer reads the account
+  // cookie at each handshake: it asks through this holder, filled just below.
+  const holder: { accounts: AccountService | null } = { accounts: null };
   const realtime = attachRealtime(server, {
+    // A signed-in owner or co-facilitator connects without the session's token (issue 24, server/accounts/access.ts).
+    accounts: {
+      accountOfCookieHeader: (header) => holder.accounts?.accountOfCookieHeader(header) ?? Promise.resolve(null),
+      accountOf: (req, res) => holder.accounts?.accountOf(req, res) ?? Promise.resolve(null)
+    },
     store: served,
     frameworks,
     allowedOrigins: extraAllowedOrigins(config),
@@ -158,6 +166,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
       }
     }
   });
+  holder.accounts = accounts;
   app.use('/api', crossSiteGuard(accounts));
   if (config.oidc) {
     app.use(
@@ -184,9 +193,10 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     accountsPerHour: config.accountsPerHour,
     oidcEnabled: () => config.oidc !== null
   };
-  app.use('/api', createAccountRouter(accountRoutes));
   app.use('/api/auth/passkey', createPasskeyRouter(accountRoutes));
   mountBoardRoutes(app, {
+    // After the home's routes (its GET /api/me answers the contract's fields and more), before the board's API.
+    accountRoutes: createAccountRouter(accountRoutes),
     realtime,
     frameworks,
     config,
@@ -194,8 +204,7 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     guesses: realtime.guesses,
     health: new StoreHealth(served),
     store: served,
-    clock: options.clock,
-    accounts
+    clock: options.clock
   });
 
   // In front of everything (socket.io included, installed below): a session's requests go to the instance holding its lease.

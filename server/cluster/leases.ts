@@ -4,6 +4,11 @@ import type { WriteFence } from '../store/fence';
 
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
+/**
+ * The channel on which a removed co-facilitator's membership is announced (issue 24): the instances owning the
+ * target's live sessions end that account's connections there (server/accounts/revocation.ts).
+ */
+const REVOKED_CHANNEL = 'seeds_memberships_revoked';
 
 /**
  * A dead peer that sends no FIN (a crashed machine, a cut network) is noticed only by timers.
@@ -63,6 +68,10 @@ export interface SessionLeases extends WriteFence {
   announceGone(sessionIds: readonly string[]): Promise<void>;
   /** Called for each session another instance (or this one) announced as gone. */
   onGone(listener: (sessionId: string) => void): void;
+  /** Tells every other instance that a membership was removed (a short JSON text, server/accounts/revocation.ts). */
+  announceRevoked(payload: string): Promise<void>;
+  /** Called for each removal another instance announced (this one's own are applied where they happen). */
+  onRevoked(listener: (payload: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +94,8 @@ export class LocalLeases implements SessionLeases {
   onLost(): void {}
   async announceGone(): Promise<void> {}
   onGone(): void {}
+  async announceRevoked(): Promise<void> {}
+  onRevoked(): void {}
   async close(): Promise<void> {}
 }
 
@@ -103,6 +114,7 @@ export class PgSessionLeases implements SessionLeases {
   private readonly serial = new KeyedSerial();
   private readonly listeners: (() => void)[] = [];
   private readonly goneListeners: ((sessionId: string) => void)[] = [];
+  private readonly revokedListeners: ((payload: string) => void)[] = [];
   private lost = false;
   private closed = false;
   private reconnecting: NodeJS.Timeout | null = null;
@@ -144,6 +156,7 @@ export class PgSessionLeases implements SessionLeases {
       await client.connect();
       // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
       await client.query(`LISTEN ${GONE_CHANNEL}`);
+      await client.query(`LISTEN ${REVOKED_CHANNEL}`);
       return client;
     } catch (error) {
       client.on('error', () => undefined);
@@ -173,8 +186,10 @@ export class PgSessionLeases implements SessionLeases {
     client.on('error', (error) => this.fail(client, error));
     client.on('end', () => this.fail(client));
     client.on('notification', (message) => {
-      if (message.channel !== GONE_CHANNEL || !message.payload) return;
-      for (const listener of this.goneListeners) listener(message.payload);
+      if (!message.payload) return;
+      if (message.channel === GONE_CHANNEL) for (const listener of this.goneListeners) listener(message.payload);
+      // Our own announcement comes back too; it was applied where it happened, and applying it again is harmless.
+      if (message.channel === REVOKED_CHANNEL) for (const listener of this.revokedListeners) listener(message.payload);
     });
   }
 
@@ -310,6 +325,15 @@ export class PgSessionLeases implements SessionLeases {
 
   onGone(listener: (sessionId: string) => void): void {
     this.goneListeners.push(listener);
+  }
+
+  async announceRevoked(payload: string): Promise<void> {
+    if (this.lost || this.closed) return;
+    await this.ask(this.client, 'SELECT pg_notify($1, $2)', [REVOKED_CHANNEL, payload]);
+  }
+
+  onRevoked(listener: (payload: string) => void): void {
+    this.revokedListeners.push(listener);
   }
 
   async close(): Promise<void> {

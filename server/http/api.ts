@@ -36,7 +36,10 @@ import { attachment } from './attachment';
 import { takeHomeFileName } from '../../src/lib/domain/file-names';
 import { localDay } from '../../src/lib/domain/dates';
 import { communityUrl, sessionLinks, type RequestContext } from './links';
-import type { AccountService } from '../accounts/service';
+import type { FacilitatorAccess } from '../accounts/access';
+import type { Revocations } from '../accounts/revocation';
+import { membersRouter } from '../accounts/members-routes';
+import type { MembershipRole } from '../store/types';
 
 export interface ApiDeps {
   registry: SessionRegistry;
@@ -54,9 +57,11 @@ export interface ApiDeps {
   /** New participants one address may add to one session per hour (0 = no limit). */
   joinsPerAddress: number;
   communities: CommunityService;
-  /** Facilitator accounts: a signed-in creator becomes the owner of what they create (issue 24). */
-  accounts?: AccountService;
   organisations: OrganisationService;
+  /** The account cookie as a facilitator credential (issue 24); null: bearer tokens only. */
+  access: FacilitatorAccess | null;
+  /** Where a signed-in creator's ownership is recorded. */
+  memberships: Pick<Store, 'setMembership'>;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -110,27 +115,42 @@ export function createApiRouter(deps: ApiDeps): Router {
     return room;
   }
 
+  /** The signed-in account of a request without a bearer token (its cookie, from our own origin), or null. */
+  async function cookieAccount(req: Request): Promise<string | null> {
+    return deps.access ? deps.access.accountOf(req.headers) : null;
+  }
+
   /**
-   * The session a request names and who its bearer token makes the caller, once the
-   * policy (server/sessions/policy.ts) allows `action` for them; or null after answering.
-   * A token that does not allow it counts as a guess.
+   * The session a request names and who its credential makes the caller, once the policy
+   * (server/sessions/policy.ts) allows `action` for them; or null after answering. The credential
+   * is the bearer token, or without one the account cookie of an owner or co-facilitator of the
+   * session or of its community (server/accounts/access.ts). A token that does not allow it counts as a guess.
    */
   async function allowed(req: Request, res: Response, action: Action): Promise<{ room: LiveSession; identity: Identity } | null> {
     const token = bearer(req);
-    if (!token) {
+    const accountId = token ? null : await cookieAccount(req);
+    if (!token && !accountId) {
       res.set('WWW-Authenticate', 'Bearer');
-      sendError(res, 'unauthorized', 'A facilitator token is required (Authorization: Bearer <token>).');
+      sendError(res, 'unauthorized', 'A facilitator token (Authorization: Bearer <token>) or signing in as a facilitator of this session is required.');
       return null;
     }
     const room = await roomOr404(req, res);
     if (!room) return null;
-    const identity = room.authenticate(token);
+    const identity: Identity | null = token
+      ? room.authenticate(token)
+      : (await deps.access!.sessionRole(accountId!, { id: room.id, communityId: room.communityId }))
+        ? { role: 'facilitator', accountId: accountId! }
+        : null;
     try {
       room.allow(action, identity);
     } catch (error) {
       if (!(error instanceof CommandError) || error.code !== 'forbidden') throw error;
-      await deps.guesses.miss(deps.requests.clientAddress(req));
-      sendError(res, 'forbidden', 'This token does not belong to the facilitator of this session.');
+      if (token) await deps.guesses.miss(deps.requests.clientAddress(req));
+      sendError(
+        res,
+        'forbidden',
+        token ? 'This token does not belong to the facilitator of this session.' : 'Your account is not a facilitator of this session.'
+      );
       return null;
     }
     return { room, identity: identity! };
@@ -140,16 +160,21 @@ export function createApiRouter(deps: ApiDeps): Router {
     return (await allowed(req, res, 'session:export'))?.room ?? null;
   }
 
+  /** Who steers a community: the holder of its key, or a signed-in account with its membership role. */
+  type CommunityCaller = { community: CommunityRecord; accountId: string | null; role: MembershipRole | 'key' };
+
   /**
-   * The community a request names by id, after checking its bearer token, or
-   * null after answering: 401 without a token, 404 for an unknown id, 403 for
-   * any other token (a session's, another community's). Misses count as guesses.
+   * The community a request names by id, after checking its bearer token (or, without one, the account
+   * cookie of an owner or co-facilitator), or null after answering: 401 without either, 404 for an unknown
+   * id, 403 for any other token (a session's, another community's) or an account without membership.
+   * Token misses count as guesses.
    */
-  async function authorisedCommunity(id: string, req: Request, res: Response): Promise<CommunityRecord | null> {
+  async function communityCaller(id: string, req: Request, res: Response): Promise<CommunityCaller | null> {
     const token = bearer(req);
-    if (!token) {
+    const accountId = token ? null : await cookieAccount(req);
+    if (!token && !accountId) {
       res.set('WWW-Authenticate', 'Bearer');
-      sendError(res, 'unauthorized', 'A community token is required (Authorization: Bearer <token>).');
+      sendError(res, 'unauthorized', 'A community token (Authorization: Bearer <token>) or signing in as a facilitator of this community is required.');
       return null;
     }
     const address = deps.requests.clientAddress(req);
@@ -163,12 +188,24 @@ export function createApiRouter(deps: ApiDeps): Router {
       sendError(res, 'not_found', 'There is no community with that id.');
       return null;
     }
-    if (!deps.communities.isToken(community, token)) {
-      await deps.guesses.miss(address);
-      sendError(res, 'forbidden', 'This token does not belong to this community.');
+    if (token) {
+      if (!deps.communities.isToken(community, token)) {
+        await deps.guesses.miss(address);
+        sendError(res, 'forbidden', 'This token does not belong to this community.');
+        return null;
+      }
+      return { community, accountId: null, role: 'key' };
+    }
+    const role = await deps.access!.communityRole(accountId!, community.id);
+    if (!role) {
+      sendError(res, 'forbidden', 'Your account is not a facilitator of this community.');
       return null;
     }
-    return community;
+    return { community, accountId, role };
+  }
+
+  async function authorisedCommunity(id: string, req: Request, res: Response): Promise<CommunityRecord | null> {
+    return (await communityCaller(id, req, res))?.community ?? null;
   }
 
   router.post('/sessions', requireJson, json, async (req, res) => {
@@ -191,7 +228,11 @@ export function createApiRouter(deps: ApiDeps): Router {
     // Without a title, a community's session is named after the community and numbered, so the review, the list and the
     // comparison can tell one meeting from the next (they were all "Seeds of Innovation").
     const title = input.title?.trim() || (community ? await deps.communities.nextSessionTitle(community) : undefined);
-    const { code, facilitatorToken } = await deps.registry.create(
+    const {
+      id: sessionId,
+      code,
+      facilitatorToken
+    } = await deps.registry.create(
       community
         ? {
             ...input,
@@ -205,7 +246,11 @@ export function createApiRouter(deps: ApiDeps): Router {
           }
         : { ...input, ...checkin }
     );
-    await deps.accounts?.claimCreation(req, 'session', { code });
+    // A signed-in creator owns a session on its own. A community's session gets no membership of its own: it is
+    // reached through the community's, so removing a co-facilitator from the community also ends their access to
+    // the sessions they started in it.
+    const owner = community ? null : await cookieAccount(req);
+    if (owner) await deps.memberships.setMembership({ accountId: owner, kind: 'session', target: sessionId, role: 'owner', addedAt: Date.now() });
     const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
       code,
@@ -398,7 +443,8 @@ export function createApiRouter(deps: ApiDeps): Router {
       return sendError(res, 'rate_limited', 'This address has created many communities in the last hour; wait a while or reuse one.');
     }
     const { community, token } = await deps.communities.create(parsed.data);
-    await deps.accounts?.claimCreation(req, 'community', { id: community.id });
+    const owner = await cookieAccount(req);
+    if (owner) await deps.memberships.setMembership({ accountId: owner, kind: 'community', target: community.id, role: 'owner', addedAt: community.createdAt });
     const body: CreateCommunityResponse = {
       id: community.id,
       communityToken: token,
@@ -481,8 +527,11 @@ export function createApiRouter(deps: ApiDeps): Router {
 
   // Deletes the community with every session in it; live rooms are told and closed, as when a session is deleted.
   router.delete('/communities/:id', async (req, res) => {
-    const community = await authorisedCommunity(String(req.params.id), req, res);
-    if (!community) return;
+    const caller = await communityCaller(String(req.params.id), req, res);
+    if (!caller) return;
+    // Everything in it goes: only the key's holder or an owning account, never a co-facilitator.
+    if (caller.role === 'facilitator') return sendError(res, 'forbidden', 'Only an owner deletes a learning community.');
+    const community = caller.community;
     // Each live session closes its board and leaves the registry itself.
     for (const id of await deps.communities.delete(community)) deps.registry.evict(id);
     res.status(204).end();
@@ -520,7 +569,7 @@ export function createApiRouter(deps: ApiDeps): Router {
 export function mountBoardRoutes(
   app: express.Express,
   deps: {
-    realtime: { registry: SessionRegistry; addressEvents: AddressEvents };
+    realtime: { registry: SessionRegistry; addressEvents: AddressEvents; access: FacilitatorAccess | null; revocations: Revocations | null };
     frameworks: FrameworkCatalog;
     config: Pick<
       ServerConfig,
@@ -540,7 +589,8 @@ export function mountBoardRoutes(
     clock?: () => number;
     /** The store the realtime layer uses (communities read and write it too). */
     store: Store;
-    accounts?: AccountService;
+    /** The accounts' own routes (sign-in, sign-out, …), mounted after the home's and before the board's API. */
+    accountRoutes?: Router;
   }
 ): void {
   // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
@@ -551,6 +601,31 @@ export function mountBoardRoutes(
       .set('Cache-Control', 'no-store')
       .json(status);
   });
+  const communities = new CommunityService(
+    deps.store,
+    deps.frameworks,
+    {
+      sessions: deps.config.maxCommunitySessions,
+      paperSessions: deps.config.maxCommunityPaperSessions
+    },
+    deps.clock
+  );
+  // A facilitator's home and co-facilitators (issue 24), where accounts are on.
+  if (deps.realtime.access && deps.realtime.revocations) {
+    app.use(
+      '/api',
+      membersRouter({
+        store: deps.store,
+        access: deps.realtime.access,
+        revocations: deps.realtime.revocations,
+        communities,
+        requests: deps.requests,
+        guesses: deps.guesses,
+        clock: deps.clock
+      })
+    );
+  }
+  if (deps.accountRoutes) app.use('/api', deps.accountRoutes);
   app.use(
     '/api',
     createApiRouter({
@@ -562,23 +637,16 @@ export function mountBoardRoutes(
       maxParticipants: deps.config.maxParticipants,
       sessionsPerHour: deps.config.sessionsPerHour,
       paperSessionsPerHour: deps.config.paperSessionsPerHour,
-      communities: new CommunityService(
-        deps.store,
-        deps.frameworks,
-        {
-          sessions: deps.config.maxCommunitySessions,
-          paperSessions: deps.config.maxCommunityPaperSessions
-        },
-        deps.clock
-      ),
+      communities,
       joinsPerAddress: deps.config.joinsPerAddress,
-      accounts: deps.accounts,
       organisations: new OrganisationService(
         deps.store,
         deps.frameworks,
         { minSessions: deps.config.portfolioMinSessions, minCommunities: deps.config.portfolioMinCommunities },
         deps.clock
-      )
+      ),
+      access: deps.realtime.access,
+      memberships: deps.store
     })
   );
 }

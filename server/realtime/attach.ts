@@ -12,6 +12,9 @@ import { attachSocketHandlers, createSocketServer, type IO } from './socket-serv
 import { socketFanout } from './socket-fanout';
 import type { CommentBudget } from '../sessions/ballot-box';
 import { LIMITS, SOCKET_PATH } from '../../src/lib/protocol';
+import { FacilitatorAccess, type CookieAccounts, type MembershipReader } from '../accounts/access';
+import { Revocations } from '../accounts/revocation';
+import { LocalLeases } from '../cluster/leases';
 
 export interface Realtime {
   io: IO;
@@ -23,6 +26,10 @@ export interface Realtime {
   guesses: GuessLimiter;
   /** Where per-address limits count (this process, or PostgreSQL for a cluster); the REST creation limits count there too. */
   addressEvents: AddressEvents;
+  /** The account cookie as a facilitator credential (REST, socket.io, and through tickets Yjs); null without accounts. */
+  access: FacilitatorAccess | null;
+  /** Ends a removed co-facilitator's connections, here and on the other instances; null without accounts. */
+  revocations: Revocations | null;
   close(): Promise<void>;
 }
 
@@ -58,6 +65,8 @@ export function attachRealtime(
     commentBudget?: CommentBudget;
     /** How long after its last connection a session leaves memory (IDLE_UNLOAD_MS by default; tests shorten it). */
     idleUnloadMs?: number;
+    /** Signed-in facilitators (issue 24): resolves the account cookie; without it only tokens authenticate. */
+    accounts?: CookieAccounts;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
@@ -87,7 +96,9 @@ export function attachRealtime(
     idleUnloadMs: options.idleUnloadMs
   });
   const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);
-  attachSocketHandlers(io, { registry, requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, limits);
+  const access = options.accounts ? new FacilitatorAccess(options.accounts, options.store as Store & MembershipReader, origins) : null;
+  const revocations = access ? new Revocations(registry, access, options.leases ?? new LocalLeases()) : null;
+  attachSocketHandlers(io, { registry, requests, guesses, connectionsPerPerson: options.connectionsPerPerson, access: access ?? undefined }, limits);
 
   const onUpgrade = (request: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (YjsHub.matches(request.url)) yjs.handleUpgrade(request, socket, head);
@@ -102,6 +113,8 @@ export function attachRealtime(
     requests,
     guesses,
     addressEvents,
+    access,
+    revocations,
     close: async () => {
       httpServer.off('upgrade', onUpgrade);
       yjs.close();

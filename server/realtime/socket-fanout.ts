@@ -8,7 +8,9 @@ export const roomNames = {
   facilitators: (code: string) => `f:${code}`,
   participants: (code: string) => `p:${code}`,
   presenters: (code: string) => `r:${code}`,
-  participant: (code: string, id: string) => `u:${code}:${id}`
+  participant: (code: string, id: string) => `u:${code}:${id}`,
+  /** A co-facilitator's connections, by account (removed together when their membership goes). */
+  account: (code: string, accountId: string) => `a:${code}:${accountId}`
 };
 
 /** The in-process fan-out over socket.io rooms. */
@@ -45,6 +47,7 @@ export function socketFanout(io: IO): RoomFanout {
       }
     },
     disconnectParticipant: (code, id) => io.in(roomNames.participant(code, id)).disconnectSockets(true),
+    disconnectAccount: (code, accountId) => io.in(roomNames.account(code, accountId)).disconnectSockets(true),
     disconnectAll: (code) => io.in(roomNames.all(code)).disconnectSockets(true)
   };
 }

@@ -14,6 +14,7 @@ import { sessionLinks, type RequestContext } from '../http/links';
 import { derivePresenterToken } from '../security/tokens';
 import type { GuessLimiter } from '../security/address-limits';
 import { roomNames } from './socket-fanout';
+import type { FacilitatorAccess } from '../accounts/access';
 import type { BoardSocket, IO } from './socket-types';
 
 export type { IO, SocketData } from './socket-types';
@@ -24,6 +25,8 @@ export interface SocketDeps {
   guesses: GuessLimiter;
   /** Open connections one participant (or the facilitator) may hold at once. */
   connectionsPerPerson: number;
+  /** A handshake without a token but with a signed-in facilitator's cookie (issue 24); absent: tokens only. */
+  access?: FacilitatorAccess;
 }
 
 /** Creates the socket.io server on `/socket.io`, leaving other upgrades (Yjs) alone. */
@@ -87,32 +90,51 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
           void deps.guesses.miss(address);
           return next(connectError({ code: 'not_found', message: 'There is no session with that code.' }));
         }
-        const identity = live.authenticate(parsed.data.token);
+        const token = parsed.data.token;
+        if (token === undefined) return authenticateAccount(socket, live, next);
+        const identity = live.authenticate(token);
         if (!identity) {
           void deps.guesses.miss(address);
           return next(connectError({ code: 'unauthorized', message: 'This token is not valid for this session.' }));
         }
-        if (live.connectionsOf(identity) >= deps.connectionsPerPerson) {
-          return next(
-            connectError({
-              code: 'too_many_connections',
-              message: `This person already has ${deps.connectionsPerPerson} open connections to the session; close a tab or device first.`
-            })
-          );
-        }
-        const origin = deps.requests.origin(socket.request);
-        const token = parsed.data.token;
-        const links =
-          identity.role === 'facilitator'
-            ? sessionLinks(origin, live.code, { facilitatorToken: token, presenterToken: derivePresenterToken(token) })
-            : identity.role === 'presenter'
-              ? sessionLinks(origin, live.code, { presenterToken: token })
-              : sessionLinks(origin, live.code);
-        socket.data = { code: live.code, identity, links };
-        next();
+        admit(socket, live, identity, token, next);
       },
       (error) => next(connectError(toProtocolError(error)))
     );
+  }
+
+  /**
+   * No token: the account cookie of a signed-in facilitator, decided once here (the origin was checked by
+   * allowRequest; access refuses a cookie from elsewhere again). A co-facilitator's page has no facilitator
+   * token, so it gets no facilitator or presenter link (both derive from the token) and says so.
+   */
+  function authenticateAccount(socket: BoardSocket, live: LiveSession, next: (error?: Error) => void): void {
+    const refuse = () => next(connectError({ code: 'unauthorized', message: 'A token, or signing in as a facilitator of this session, is required.' }));
+    if (!deps.access) return refuse();
+    deps.access.sessionFacilitator(socket.request.headers, { id: live.id, communityId: live.communityId }).then(
+      (identity) => (identity ? admit(socket, live, identity, null, next) : refuse()),
+      (error) => next(connectError(toProtocolError(error)))
+    );
+  }
+
+  function admit(socket: BoardSocket, live: LiveSession, identity: Identity, token: string | null, next: (error?: Error) => void): void {
+    if (live.connectionsOf(identity) >= deps.connectionsPerPerson) {
+      return next(
+        connectError({
+          code: 'too_many_connections',
+          message: `This person already has ${deps.connectionsPerPerson} open connections to the session; close a tab or device first.`
+        })
+      );
+    }
+    const origin = deps.requests.origin(socket.request);
+    const links =
+      identity.role === 'facilitator' && token !== null
+        ? sessionLinks(origin, live.code, { facilitatorToken: token, presenterToken: derivePresenterToken(token) })
+        : identity.role === 'presenter' && token !== null
+          ? sessionLinks(origin, live.code, { presenterToken: token })
+          : sessionLinks(origin, live.code);
+    socket.data = { code: live.code, identity, links };
+    next();
   }
 
   io.on('connection', (socket: BoardSocket) => {
@@ -130,8 +152,11 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
 function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimits): void {
   const { identity } = socket.data;
   void socket.join(roomNames.all(live.code));
-  if (identity.role === 'facilitator') void socket.join(roomNames.facilitators(live.code));
-  else {
+  if (identity.role === 'facilitator') {
+    void socket.join(roomNames.facilitators(live.code));
+    // A co-facilitator's connections, so that removing them ends these (server/accounts/revocation.ts).
+    if (identity.accountId !== undefined) void socket.join(roomNames.account(live.code, identity.accountId));
+  } else {
     // Presenter screens see what participants see, so they share the participants' socket.io room (never a participant's own).
     void socket.join(roomNames.participants(live.code));
     if (identity.role === 'participant') void socket.join(roomNames.participant(live.code, identity.participantId));

@@ -30,5 +30,7 @@ export interface RoomFanout {
   /** Each connected participant gets its own payload (e.g. its own dots). */
   toEachParticipant<E extends keyof ServerToClientEvents>(code: string, event: E, payloadFor: (participantId: string) => EventArgs<E>): void;
   disconnectParticipant(code: string, participantId: string): void;
+  /** Ends the socket.io connections a co-facilitator's account holds to the session. */
+  disconnectAccount(code: string, accountId: string): void;
   disconnectAll(code: string): void;
 }

@@ -7,7 +7,7 @@ import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../
 import type { RoomFanout } from './fanout';
 import { authorize, permits, type Action } from './policy';
 import { handle, parseCommand } from './commands';
-import type { CommunityContext, Identity } from './projections';
+import { personKey, type CommunityContext, type Identity } from './projections';
 import { SessionRoom } from './room';
 import { Presence } from './presence';
 import type { CommentBudget } from './ballot-box';
@@ -105,8 +105,19 @@ export class LiveSession {
     return this.presence.of(identity);
   }
 
-  /** Whether this identity still belongs to the session (a removed participant does not). */
+  /** When each co-facilitator's account was last removed from this session (epoch ms). */
+  private readonly accountsRevoked = new Map<string, number>();
+
+  /**
+   * Whether this identity still belongs to the session: a removed participant does not, nor a co-facilitator
+   * admitted by a membership read at or before their removal (a handshake in flight while the owner removed them
+   * would otherwise join after the removal ended their other connections).
+   */
   isCurrent(identity: Identity): boolean {
+    if (identity.role === 'facilitator' && identity.accountId !== undefined) {
+      const revoked = this.accountsRevoked.get(identity.accountId);
+      return revoked === undefined || (identity.admittedAt ?? 0) > revoked;
+    }
     return identity.role !== 'participant' || this.room.hasParticipant(identity.participantId);
   }
 
@@ -228,7 +239,7 @@ export class LiveSession {
       this.presence.removeBoard(identity, ws);
       this.disconnected(identity);
     });
-    const person = identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
+    const person = personKey(identity);
     // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
     // only reads the board and publishes no presence.
     doc.addConnection(ws, () => this.may('board:edit', identity), person, identity.role !== 'presenter');
@@ -238,6 +249,22 @@ export class LiveSession {
   private closeBoardOf(participantId: string): void {
     this.host.tickets.revoke(this.id, participantId);
     this.presence.forget(participantId, 4403, 'removed from the session');
+  }
+
+  /**
+   * A co-facilitator lost their membership: their board connections close (4403: y-websocket does not reconnect),
+   * their tickets are void and their socket.io connections end, so their page loses the controls at once.
+   */
+  revokeAccount(accountId: string, now = Date.now()): void {
+    this.accountsRevoked.set(accountId, now);
+    this.host.tickets.revokeAccount(this.id, accountId);
+    this.presence.forgetAccount(accountId, 4403, 'no longer a facilitator of this session');
+    this.host.fanout.disconnectAccount(this.code, accountId);
+  }
+
+  /** The community this session belongs to, or null. */
+  get communityId(): string | null {
+    return this.room.record.communityId;
   }
 
   // ------------------------------------------------------------------ the end of a live session

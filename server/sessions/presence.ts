@@ -1,14 +1,11 @@
-import type { Identity } from './projections';
+import { personKey, type Identity } from './projections';
 
 /** A board connection as presence sees it: something that can be closed. */
 export interface Closable {
   close(code?: number, reason?: string): void;
 }
 
-/** One key per person: all presenter screens of a session count as one, as do all tabs of the facilitator. */
-function personOf(identity: Identity): string {
-  return identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role;
-}
+const personOf = personKey;
 
 /**
  * Who is connected to one session, over both transports (socket.io and the
@@ -82,7 +79,15 @@ export class Presence {
 
   /** A removed participant: their board connections close with `code`, and they no longer count (their sockets' closes change nothing). */
   forget(participantId: string, code: number, reason: string): void {
-    const key = `participant:${participantId}`;
+    this.forgetPerson(`participant:${participantId}`, code, reason);
+  }
+
+  /** A removed co-facilitator (by their account): as `forget`. */
+  forgetAccount(accountId: string, code: number, reason: string): void {
+    this.forgetPerson(`account:${accountId}`, code, reason);
+  }
+
+  private forgetPerson(key: string, code: number, reason: string): void {
     const sockets = this.boards.get(key);
     this.boards.delete(key);
     this.counts.delete(key);

@@ -30,7 +30,23 @@ import { localDay } from '../../src/lib/domain/dates';
  * room's projector, opened with the presenter link) sees what participants see
  * and can change nothing.
  */
-export type Identity = { role: 'facilitator' } | { role: 'presenter' } | { role: 'participant'; participantId: string };
+export type Identity =
+  /**
+   * `accountId`: a signed-in account whose membership (owner or co-facilitator of the session or of its community)
+   * made it the facilitator, without the facilitator token; absent for the holder of the token. `admittedAt`: when
+   * that membership was read (epoch ms); a removal at or after it voids the identity (LiveSession.isCurrent).
+   */
+  { role: 'facilitator'; accountId?: string; admittedAt?: number } | { role: 'presenter' } | { role: 'participant'; participantId: string };
+
+/**
+ * One key per person: all presenter screens of a session count as one, as do all tabs of the token's holder; each
+ * co-facilitator's account is a person of its own, so removing one closes their connections and nobody else's.
+ */
+export function personKey(identity: Identity): string {
+  if (identity.role === 'participant') return `participant:${identity.participantId}`;
+  if (identity.role === 'facilitator' && identity.accountId !== undefined) return `account:${identity.accountId}`;
+  return identity.role;
+}
 
 export interface Member {
   record: ParticipantRecord;

@@ -125,7 +125,7 @@ export class SessionRegistry {
       settings: SessionSettings;
       anonymous: boolean;
     };
-  }): Promise<{ code: string; facilitatorToken: string; room: LiveSession | null }> {
+  }): Promise<{ id: string; code: string; facilitatorToken: string; room: LiveSession | null }> {
     const frameworkId = input.framework ?? DEFAULT_FRAMEWORK_ID;
     const framework = this.options.frameworks.get(frameworkId);
     if (!framework)
@@ -193,14 +193,14 @@ export class SessionRegistry {
     if (this.options.releaseNewSessions) {
       // Given back before the answer, so the first request with the code finds the lease free wherever it lands.
       await this.leases.release(id).catch((error) => console.error("cluster: giving a new session's lease back failed:", error));
-      return { code, facilitatorToken, room: null };
+      return { id, code, facilitatorToken, room: null };
     }
     const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
     const seeded = input.seed
       ? { revealed: [{ ...input.seed.round, sessionId: id, round: 1, revealedAt: now }], hiddenComments: input.seed.hidden.map((h) => ({ ...h, round: 1 })) }
       : { revealed: [], hiddenComments: [] };
     const room = this.open(record, framework, { participants: [], answers: [], dots: [], actions: [], ...seeded }, context);
-    return { code, facilitatorToken, room };
+    return { id, code, facilitatorToken, room };
   }
 
   /** Whether the session is in this process's memory now (tests watch the idle unload with it). */
@@ -282,6 +282,11 @@ export class SessionRegistry {
       }
     }
     return acted;
+  }
+
+  /** The sessions in memory now (a removed co-facilitator's connections are looked for among them). */
+  liveSessions(): LiveSession[] {
+    return [...this.rooms.values()].filter((room) => !room.isDeleted);
   }
 
   /** Called when a connection closes (either transport); unloads the session later if nobody is left. */

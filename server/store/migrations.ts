@@ -156,6 +156,17 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
       `);
     }
+  },
+  {
+    // A facilitator's home (issue 24): an account hides a community or session from its home (and shows it again)
+    // without touching anyone else's view of it, so the mark sits on its own membership.
+    name: 'members: archived memberships (hidden from the account home, reversible)',
+    sqlite(db) {
+      db.exec('ALTER TABLE memberships ADD COLUMN archived_at INTEGER');
+    },
+    async postgres(client) {
+      await client.query('ALTER TABLE memberships ADD COLUMN archived_at BIGINT');
+    }
   }
 ];
 

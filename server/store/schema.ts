@@ -107,7 +107,8 @@ export interface Schema {
   recovery_codes: { code_hash: string; account_id: string; used_at: number | null };
   account_sessions: { id_hash: string; account_id: string; created_at: number; last_seen_at: number; expires_at: number };
   external_identities: { issuer: string; subject: string; account_id: string; email: string | null; created_at: number };
-  memberships: { account_id: string; kind: string; target: string; role: string; added_at: number };
+  /** archived_at (members migration): hidden from the account's home since then, or null. */
+  memberships: { account_id: string; kind: string; target: string; role: string; added_at: number; archived_at: Generated<number | null> };
   invites: {
     token_hash: string;
     kind: string;

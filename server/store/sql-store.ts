@@ -1,9 +1,12 @@
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { ActionRecord } from '../../src/lib/domain/action-points';
 import type { Phase } from '../../src/lib/domain/phases';
 import {
   DecidedElsewhereError,
   type AccountHome,
+  type AccountOverview,
+  type MemberAccount,
+  type SessionCredential,
   type AccountRecord,
   type AccountSessionRecord,
   type CeremonyRecord,
@@ -53,6 +56,7 @@ import {
   toSessionRecord
 } from './rows';
 import { FencedError, type WriteFence } from './fence';
+import { toAccountOverview, toSessionCredential } from './home-rows';
 
 /**
  * What the SQL store needs of a database: the small driver wrapper each dialect implements
@@ -403,6 +407,160 @@ export class SqlStore implements Store {
         .where('phase', '<>', 'closed')
     );
     return Number(row?.n ?? 0);
+  }
+
+  // ---- a facilitator's home and co-facilitators (issue 24; the accounts' own methods are further down) ----
+
+  /** A session's id, code, community and facilitator-token hash by code, without loading the session (claims, invites). */
+  async sessionCredential(code: string): Promise<SessionCredential | null> {
+    const row = await this.first(this.db.selectFrom('sessions').select(['id', 'code', 'community_id', 'facilitator_token_hash']).where('code', '=', code));
+    return row ? toSessionCredential(row) : null;
+  }
+
+  async sessionCredentialById(id: string): Promise<SessionCredential | null> {
+    const row = await this.first(this.db.selectFrom('sessions').select(['id', 'code', 'community_id', 'facilitator_token_hash']).where('id', '=', id));
+    return row ? toSessionCredential(row) : null;
+  }
+
+  async membershipRole(accountId: string, targets: readonly { kind: MembershipKind; target: string }[]): Promise<MembershipRole | null> {
+    if (targets.length === 0) return null;
+    const rows = await this.rows(
+      this.db
+        .selectFrom('memberships')
+        .select('role')
+        .where('account_id', '=', accountId)
+        .where((eb) => eb.or(targets.map((t) => eb.and([eb('kind', '=', t.kind), eb('target', '=', t.target)]))))
+    );
+    if (rows.some((r) => r.role === 'owner')) return 'owner';
+    return rows.length > 0 ? 'facilitator' : null;
+  }
+
+  setMembershipArchived(accountId: string, kind: MembershipKind, target: string, archivedAt: number | null): Promise<boolean> {
+    const update = this.db
+      .updateTable('memberships')
+      .set({ archived_at: archivedAt })
+      .where('account_id', '=', accountId)
+      .where('kind', '=', kind)
+      .where('target', '=', target)
+      .returning('account_id');
+    return this.write(async (tx) => (await tx.run(update)).length > 0);
+  }
+
+  async findInvite(tokenHash: string): Promise<InviteRecord | null> {
+    const row = await this.first(this.db.selectFrom('invites').selectAll().where('token_hash', '=', tokenHash));
+    return row ? toInvite(row) : null;
+  }
+
+  async listMemberAccounts(kind: MembershipKind, target: string, max: number): Promise<MemberAccount[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('memberships as m')
+        .innerJoin('accounts as a', 'a.id', 'm.account_id')
+        .select(['m.account_id', 'a.name', 'm.role', 'm.added_at'])
+        .where('m.kind', '=', kind)
+        .where('m.target', '=', target)
+        .orderBy('m.added_at')
+        .orderBy('m.account_id')
+        .limit(max)
+    );
+    return rows.map((r) => ({ accountId: r.account_id as string, name: r.name as string, role: r.role as MembershipRole, addedAt: Number(r.added_at) }));
+  }
+
+  /**
+   * Three reads whatever the account holds: its communities (with their sessions' count and latest activity), the
+   * latest `max` sessions it reaches (its own, and those of its communities, with their participants counted in the
+   * same query), and the attention list of each listed session's latest revealed round (only that part of the JSON).
+   */
+  async loadAccountOverview(accountId: string, max: number): Promise<AccountOverview> {
+    const attention =
+      this.driver.dialect === 'sqlite'
+        ? sql<string | null>`json_extract(r.results, '$.attention')`
+        : sql<string | null>`(r.results::json -> 'attention')::text`;
+    return this.read(() =>
+      this.driver.snapshot(async (snap) => {
+        const communities = await snap.run(
+          this.db
+            .selectFrom('memberships as m')
+            .innerJoin('communities as c', 'c.id', 'm.target')
+            .select(['c.id', 'c.name', 'c.created_at', 'c.time_zone', 'm.role', 'm.archived_at'])
+            .select((eb) => [
+              eb
+                .selectFrom('sessions as s')
+                .select((sb) => sb.fn.max('s.updated_at').as('u'))
+                .whereRef('s.community_id', '=', 'c.id')
+                .as('last_activity'),
+              eb
+                .selectFrom('sessions as s')
+                .select((sb) => sb.fn.countAll().as('n'))
+                .whereRef('s.community_id', '=', 'c.id')
+                .as('session_count')
+            ])
+            .where('m.account_id', '=', accountId)
+            .where('m.kind', '=', 'community')
+            .orderBy('c.created_at', 'desc')
+            .limit(max)
+            .compile()
+        );
+        const sessions = await snap.run(
+          this.db
+            .selectFrom('memberships as m')
+            .innerJoin('sessions as s', (join) =>
+              join.on((eb) =>
+                eb.or([
+                  eb.and([eb('m.kind', '=', 'session'), eb('s.id', '=', eb.ref('m.target'))]),
+                  eb.and([eb('m.kind', '=', 'community'), eb('s.community_id', '=', eb.ref('m.target'))])
+                ])
+              )
+            )
+            .select([
+              's.id',
+              's.code',
+              's.title',
+              's.phase',
+              's.community_id',
+              's.time_zone',
+              's.created_at',
+              's.updated_at',
+              'm.kind',
+              'm.role',
+              'm.archived_at'
+            ])
+            .select((eb) =>
+              eb
+                .selectFrom('participants as p')
+                .select((sb) => sb.fn.countAll().as('n'))
+                .whereRef('p.session_id', '=', 's.id')
+                .as('participants')
+            )
+            .where('m.account_id', '=', accountId)
+            .orderBy('s.updated_at', 'desc')
+            .orderBy('s.id')
+            .limit(max * 2)
+            .compile()
+        );
+        const ids = [...new Set(sessions.map((r) => r.id as string))].slice(0, max);
+        const latest = ids.length
+          ? await snap.run(
+              this.db
+                .selectFrom('revealed_results as r')
+                .select(['r.session_id', attention.as('attention')])
+                .where('r.session_id', 'in', ids)
+                .where((eb) =>
+                  eb(
+                    'r.round',
+                    '=',
+                    eb
+                      .selectFrom('revealed_results as r2')
+                      .select((sb) => sb.fn.max('r2.round').as('m'))
+                      .whereRef('r2.session_id', '=', 'r.session_id')
+                  )
+                )
+                .compile()
+            )
+          : [];
+        return toAccountOverview(communities, sessions, latest, max);
+      })
+    );
   }
 
   createSession(session: SessionRecord, communityCap?: number): Promise<boolean> {

@@ -8,6 +8,7 @@ import type { ActionReviewRecord } from '../../src/lib/domain/review';
 import type { PaperFigures } from '../../src/lib/domain/community';
 import type { SharedCommunityFigures } from '../../src/lib/domain/portfolio';
 import type { RevealAt, SessionMode } from '../../src/lib/domain/checkins';
+import type { AttentionItem } from '../../src/lib/domain/statistics';
 
 export type { ActionReviewRecord } from '../../src/lib/domain/review';
 
@@ -525,6 +526,76 @@ export interface OrganisationStore {
   loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]>;
 }
 
+/** What claims and invites need of a session, without loading it: its id, code, community and facilitator-token hash. */
+export interface SessionCredential {
+  id: string;
+  code: string;
+  communityId: string | null;
+  facilitatorTokenHash: string;
+}
+
+/** A session on a facilitator's home: enough to find it again and see how it went at a glance. */
+export interface HomeSessionRow {
+  id: string;
+  code: string;
+  title: string;
+  phase: Phase;
+  communityId: string | null;
+  timeZone: string;
+  createdAt: number;
+  /** The last change of anything in the session (votes, board, phase): "newest activity first". */
+  updatedAt: number;
+  participants: number;
+  role: MembershipRole;
+  /** Whether the account holds a membership of the session itself (a community's sessions are archived with it). */
+  archivable: boolean;
+  archivedAt: number | null;
+  /** The first few factors of the latest revealed round's attention list; null before any reveal. */
+  attention: AttentionItem[] | null;
+}
+
+export interface HomeCommunityRow {
+  id: string;
+  name: string;
+  timeZone: string;
+  createdAt: number;
+  /** The latest change in any of its sessions, or its creation. */
+  lastActivity: number;
+  sessions: number;
+  role: MembershipRole;
+  archivedAt: number | null;
+}
+
+/** A facilitator's home: its communities and the latest sessions it steers (its own and its communities'). */
+export interface AccountOverview {
+  communities: HomeCommunityRow[];
+  sessions: HomeSessionRow[];
+}
+
+/** A co-facilitator (or owner) as the list on a community or session shows them. */
+export interface MemberAccount {
+  accountId: string;
+  name: string;
+  role: MembershipRole;
+  addedAt: number;
+}
+
+/** A facilitator's home and co-facilitators (issue 24): the reads and writes beyond the accounts' own. */
+export interface HomeStore {
+  sessionCredential(code: string): Promise<SessionCredential | null>;
+  sessionCredentialById(id: string): Promise<SessionCredential | null>;
+  /** The strongest role the account has of any of these targets (owner over facilitator), or null: one indexed read. */
+  membershipRole(accountId: string, targets: readonly { kind: MembershipKind; target: string }[]): Promise<MembershipRole | null>;
+  /** Hides a membership from the home (archivedAt) or shows it again (null); false when the account has no such membership. */
+  setMembershipArchived(accountId: string, kind: MembershipKind, target: string, archivedAt: number | null): Promise<boolean>;
+  /** An invite by its token hash, used or not (to tell a used invite from an unknown one). */
+  findInvite(tokenHash: string): Promise<InviteRecord | null>;
+  /** The accounts with a membership of the target, with their names, oldest first, at most `max`. */
+  listMemberAccounts(kind: MembershipKind, target: string, max: number): Promise<MemberAccount[]>;
+  /** Bounded work whatever the account holds: three reads (./home-rows.ts). */
+  loadAccountOverview(accountId: string, max: number): Promise<AccountOverview>;
+}
+
 /** The store as a whole: the health probe and closing. */
 export interface StoreLifecycle {
   /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
@@ -537,4 +608,5 @@ export interface StoreLifecycle {
  * the order they are called and each promise resolves only once the write is durable, so a caller
  * acknowledges a client after `await`. One SQL implementation serves SQLite and PostgreSQL (./sql-store.ts).
  */
-export interface Store extends SessionStore, BallotStore, BoardStore, CommunityStore, CheckinStore, AccountStore, OrganisationStore, StoreLifecycle {}
+export interface Store
+  extends SessionStore, BallotStore, BoardStore, CommunityStore, CheckinStore, AccountStore, HomeStore, OrganisationStore, StoreLifecycle {}

@@ -6,7 +6,7 @@
  * issued to. Authentication is still decided once, at the upgrade.
  */
 import { randomBytes } from 'node:crypto';
-import type { Identity } from '../sessions/projections';
+import { personKey, type Identity } from '../sessions/projections';
 
 /** How long a ticket can wait for its upgrade. */
 export const TICKET_TTL_MS = 30_000;
@@ -44,6 +44,12 @@ export class TicketBook {
     return found.identity;
   }
 
+  /** Forgets every ticket one co-facilitator's account holds in a session (their membership was removed). */
+  revokeAccount(sessionId: string, accountId: string): void {
+    for (const [ticket, t] of this.tickets)
+      if (t.sessionId === sessionId && t.identity.role === 'facilitator' && t.identity.accountId === accountId) this.tickets.delete(ticket);
+  }
+
   /** Forgets every ticket of a session (deleted) or of one participant (removed). */
   revoke(sessionId: string, participantId?: string): void {
     for (const [ticket, t] of this.tickets)
@@ -62,5 +68,5 @@ export class TicketBook {
 }
 
 function personOf(sessionId: string, identity: Identity): string {
-  return `${sessionId}:${identity.role === 'participant' ? `participant:${identity.participantId}` : identity.role}`;
+  return `${sessionId}:${personKey(identity)}`;
 }

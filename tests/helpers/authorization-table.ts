@@ -120,3 +120,104 @@ export function renderAuthorizationTable(): string {
   const lines = [header, header.map(() => '---'), ...tableRows()].map((cells) => `| ${cells.join(' | ')} |`);
   return `${lines.join('\n')}\n`;
 }
+
+// ---------------------------------------------------------------- accounts (issue 24)
+
+/**
+ * Signed-in facilitators without the session's token: the account cookie, from our own origin, in the socket.io
+ * handshake and on REST. The matrix sessions belong to a community the `owner` account owns; the co-facilitator
+ * accepted an invite to it; the removed one accepted one and was removed; another account has no membership.
+ */
+export const ACCOUNT_ROLES = ['owner', 'coFacilitator', 'removedCoFacilitator', 'otherAccount', 'noAccount'] as const;
+export type AccountRole = (typeof ACCOUNT_ROLES)[number];
+
+export const ACCOUNT_ROLE_LABELS: Record<AccountRole, string> = {
+  owner: 'owner (account cookie, no token)',
+  coFacilitator: 'co-facilitator (account cookie)',
+  removedCoFacilitator: 'removed co-facilitator',
+  otherAccount: 'another account',
+  noAccount: 'no account and no token'
+};
+
+/**
+ * An owner's or co-facilitator's cookie makes the connection the facilitator's: every socket.io command and board
+ * edit answers as the facilitator's row above, in every phase. Everyone else is refused at the handshake.
+ */
+export const ACCOUNT_MATRIX: Record<MatrixCommand, Record<AccountRole, Outcome[]>> = Object.fromEntries(
+  MATRIX_COMMANDS.map((command) => [
+    command,
+    {
+      owner: MATRIX[command].facilitator,
+      coFacilitator: MATRIX[command].facilitator,
+      removedCoFacilitator: refused,
+      otherAccount: refused,
+      noAccount: refused
+    }
+  ])
+) as Record<MatrixCommand, Record<AccountRole, Outcome[]>>;
+
+/** REST endpoints with the account cookie and no bearer token: the HTTP status each role gets. */
+export interface RestCell {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** `:code` is a session of the owner's community, `:id` that community, `:accountId` a second co-facilitator. */
+  path: string;
+  body?: unknown;
+  expected: Record<AccountRole, number>;
+}
+
+const steer = (ok: number): Record<AccountRole, number> => ({ owner: ok, coFacilitator: ok, removedCoFacilitator: 403, otherAccount: 403, noAccount: 401 });
+const ownerOnly = (ok: number): Record<AccountRole, number> => ({
+  owner: ok,
+  coFacilitator: 403,
+  removedCoFacilitator: 403,
+  otherAccount: 403,
+  noAccount: 401
+});
+const anyAccount = (ok: number): Record<AccountRole, number> => ({ owner: ok, coFacilitator: ok, removedCoFacilitator: ok, otherAccount: ok, noAccount: 401 });
+
+export const REST_MATRIX: RestCell[] = [
+  { method: 'GET', path: '/api/me', expected: anyAccount(200) },
+  { method: 'POST', path: '/api/me/claims', body: {}, expected: anyAccount(200) },
+  { method: 'GET', path: '/api/sessions/:code/export.json', expected: steer(200) },
+  { method: 'GET', path: '/api/sessions/:code/export.csv', expected: steer(200) },
+  { method: 'GET', path: '/api/sessions/:code/export.md', expected: steer(200) },
+  { method: 'GET', path: '/api/sessions/:code/export.xlsx', expected: steer(200) },
+  { method: 'GET', path: '/api/sessions/:code/actions.ics', expected: steer(200) },
+  { method: 'POST', path: '/api/sessions/:code/participants/removals', body: { participantIds: ['nobody'] }, expected: steer(200) },
+  { method: 'DELETE', path: '/api/sessions/:code', expected: steer(204) },
+  { method: 'POST', path: '/api/sessions/:code/invites', expected: ownerOnly(201) },
+  { method: 'GET', path: '/api/sessions/:code/facilitators', expected: steer(200) },
+  { method: 'POST', path: '/api/sessions', body: { community: ':id' }, expected: steer(201) },
+  { method: 'GET', path: '/api/communities/:id', expected: steer(200) },
+  { method: 'GET', path: '/api/communities/:id/trends.json', expected: steer(200) },
+  { method: 'GET', path: '/api/communities/:id/export.csv', expected: steer(200) },
+  { method: 'GET', path: '/api/communities/:id/export.md', expected: steer(200) },
+  { method: 'GET', path: '/api/communities/:id/export.xlsx', expected: steer(200) },
+  { method: 'GET', path: '/api/communities/:id/actions.ics', expected: steer(200) },
+  // A body that is not an export: 400 shows the caller got past authorisation.
+  { method: 'POST', path: '/api/communities/:id/imports', body: { not: 'an export' }, expected: steer(400) },
+  {
+    method: 'POST',
+    path: '/api/communities/:id/paper-sessions',
+    body: { title: 'Poster', date: '2026-12-01', factors: [{ number: 1, distribution: { '1': 1, '2': 0, '3': 0, '4': 0, '5': 0 }, unknown: 0 }] },
+    expected: steer(201)
+  },
+  { method: 'POST', path: '/api/communities/:id/invites', expected: ownerOnly(201) },
+  { method: 'GET', path: '/api/communities/:id/facilitators', expected: steer(200) },
+  { method: 'DELETE', path: '/api/communities/:id/facilitators/:accountId', expected: ownerOnly(204) },
+  // Deleting a whole community and everything in it is the owner's (or the key holder's) alone.
+  { method: 'DELETE', path: '/api/communities/:id', expected: ownerOnly(204) }
+];
+
+/** The account rows of the socket.io matrix and the REST table, for docs/authorization.md. */
+export function renderAccountTables(): string {
+  const cell = (outcome: Outcome) => (outcome.startsWith('connect:') ? `connect: \`${outcome.slice('connect:'.length)}\`` : `\`${outcome}\``);
+  const socketRows = MATRIX_COMMANDS.flatMap((command) =>
+    ACCOUNT_ROLES.map((role) => [command === BOARD_EDIT ? BOARD_EDIT : `\`${command}\``, ACCOUNT_ROLE_LABELS[role], ...ACCOUNT_MATRIX[command][role].map(cell)])
+  );
+  const socketHeader = ['Command', 'Account', ...PHASES];
+  const restHeader = ['Endpoint', ...ACCOUNT_ROLES.map((r) => ACCOUNT_ROLE_LABELS[r])];
+  const restRows = REST_MATRIX.map((c) => [`\`${c.method} ${c.path}\``, ...ACCOUNT_ROLES.map((r) => String(c.expected[r]))]);
+  const table = (header: string[], rows: string[][]) => [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  return `${table(restHeader, restRows)}\n\n${table(socketHeader, socketRows)}\n`;
+}

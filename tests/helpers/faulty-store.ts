@@ -7,6 +7,10 @@ import type { ActionRecord } from '../../src/lib/domain/action-points';
  */
 import type {
   AccountHome,
+  AccountOverview,
+  MemberAccount,
+  MembershipRole,
+  SessionCredential,
   AccountRecord,
   AccountSessionRecord,
   CeremonyRecord,
@@ -266,6 +270,34 @@ export class FaultyStore implements Store {
   listExternalIdentities(accountId: string): Promise<ExternalIdentityRecord[]> {
     return this.inner.listExternalIdentities(accountId);
   }
+  sessionCredential(code: string): Promise<SessionCredential | null> {
+    return this.inner.sessionCredential(code);
+  }
+
+  sessionCredentialById(id: string): Promise<SessionCredential | null> {
+    return this.inner.sessionCredentialById(id);
+  }
+
+  membershipRole(accountId: string, targets: readonly { kind: MembershipKind; target: string }[]): Promise<MembershipRole | null> {
+    return this.inner.membershipRole(accountId, targets);
+  }
+
+  setMembershipArchived(accountId: string, kind: MembershipKind, target: string, archivedAt: number | null): Promise<boolean> {
+    return this.inner.setMembershipArchived(accountId, kind, target, archivedAt);
+  }
+
+  findInvite(tokenHash: string): Promise<InviteRecord | null> {
+    return this.inner.findInvite(tokenHash);
+  }
+
+  listMemberAccounts(kind: MembershipKind, target: string, max: number): Promise<MemberAccount[]> {
+    return this.inner.listMemberAccounts(kind, target, max);
+  }
+
+  loadAccountOverview(accountId: string, max: number): Promise<AccountOverview> {
+    return this.inner.loadAccountOverview(accountId, max);
+  }
+
   setMembership(membership: MembershipRecord): Promise<void> {
     return this.inner.setMembership(membership);
   }

@@ -26,6 +26,7 @@ export function recordingFanout() {
       void sent.push({ to: `facilitators${origin ? ` except ${origin}` : ''}`, event, args })) as RoomFanout['toFacilitatorsElsewhere'],
     toEachParticipant: ((_code: string, event: string) => void sent.push({ to: 'each', event, args: [] })) as RoomFanout['toEachParticipant'],
     disconnectParticipant: (_code, id) => void sent.push({ to: `participant:${id}`, event: '(disconnect)', args: [] }),
+    disconnectAccount: (_code, accountId) => void sent.push({ to: `account:${accountId}`, event: '(disconnect)', args: [] }),
     disconnectAll: () => void sent.push({ to: 'all', event: '(disconnect)', args: [] })
   };
   return { fanout, sent, events: (name: string) => sent.filter((s) => s.event === name) };

@@ -6,6 +6,7 @@ import { onTestFinished } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite';
 import { describeStoreContract, type StoreImplementation } from '../helpers/store-contract';
 import { describeAccountStoreContract } from '../helpers/account-store-contract';
+import { describeHomeStoreContract } from '../helpers/home-store-contract';
 import { makeDataDir } from '../helpers/server';
 import { PostgresStore } from '../../server/store/postgres';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
@@ -101,4 +102,5 @@ const implementations: StoreImplementation[] = [
 for (const implementation of implementations) {
   describeStoreContract(implementation);
   describeAccountStoreContract(implementation);
+  describeHomeStoreContract(implementation);
 }

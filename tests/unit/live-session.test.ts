@@ -55,6 +55,27 @@ async function toActions(live: LiveSession) {
 }
 
 describe('LiveSession', () => {
+  it("voids a co-facilitator's identity admitted before their removal, tickets included, and not one admitted after", async () => {
+    const { live, sent, registry } = await setup();
+    const cas: Identity = { role: 'facilitator', accountId: 'cas', admittedAt: 1000 };
+    const other: Identity = { role: 'facilitator', accountId: 'olga', admittedAt: 1000 };
+    const { ticket } = (await send(live, cas, 'board:ticket', {})) as { ticket: string };
+    const kept = ((await send(live, other, 'board:ticket', {})) as { ticket: string }).ticket;
+    expect(live.isCurrent(cas)).toBe(true);
+    live.revokeAccount('cas', 1000);
+    // A handshake whose membership read began at the removal's instant (or before) is in flight: refused on arrival.
+    expect(live.isCurrent(cas)).toBe(false);
+    expect(live.isCurrent({ ...cas, admittedAt: 999 })).toBe(false);
+    // Invited again later: a new handshake reads the new membership after the removal.
+    expect(live.isCurrent({ ...cas, admittedAt: 1001 })).toBe(true);
+    expect(live.isCurrent(other)).toBe(true);
+    expect(live.isCurrent(facilitator)).toBe(true);
+    expect(sent.filter((s) => s.event === '(disconnect)').map((s) => s.to)).toEqual(['account:cas']);
+    // Their unused board ticket is void; another co-facilitator's is not.
+    expect(registry.tickets.take(ticket, live.id)).toBeNull();
+    expect(registry.tickets.take(kept, live.id)).toEqual(other);
+  });
+
   it('checks the policy once at dispatch: role first, then membership, then phase, writing nothing when refused', async () => {
     const { live, join, store } = await setup();
     const ann = await join('Ann');

@@ -2,6 +2,11 @@ import type { Framework, Language } from '../domain/framework';
 import { isTimeZone } from '../domain/dates';
 import type {
   CommunityShares,
+  AccountHomeView,
+  ClaimResult,
+  FacilitatorList,
+  InviteAccepted,
+  InviteCreated,
   CommunitySummary,
   CommunityTrends,
   CreateCommunityResponse,
@@ -49,7 +54,12 @@ export function createCommunity(body: { name: string; language: Language }): Pro
   return request('/api/communities', { method: 'POST', body: JSON.stringify({ ...body, timeZone: browserTimeZone() }) });
 }
 
-const communityAuth = (token: string) => ({ authorization: `Bearer ${token}` });
+/**
+ * The key as a bearer token; an empty key sends none, so a signed-in facilitator's account cookie (sent with
+ * every same-origin request) authenticates instead (issue 24).
+ */
+const bearerOf = (token: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+const communityAuth = bearerOf;
 
 export function getCommunity(id: string, token: string): Promise<ApiResult<CommunitySummary>> {
   return request(`/api/communities/${encodeURIComponent(id)}`, { headers: communityAuth(token) });
@@ -132,7 +142,7 @@ export function getFramework(id: string): Promise<ApiResult<Framework>> {
 
 /** The export JSON (for the print view), with the facilitator token in a header. */
 export function getExportJson(code: string, token: string): Promise<ApiResult<ExportJson>> {
-  return request(`/api/sessions/${encodeURIComponent(code)}/export.json`, { headers: { authorization: `Bearer ${token}` } });
+  return request(`/api/sessions/${encodeURIComponent(code)}/export.json`, { headers: bearerOf(token) });
 }
 
 /**
@@ -161,7 +171,7 @@ export async function downloadCommunityExport(id: string, token: string, format:
 async function downloadFile(path: string, token: string, fallback: string): Promise<ApiResult<null>> {
   let response: Response;
   try {
-    response = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
+    response = await fetch(path, { headers: bearerOf(token) });
   } catch {
     return { ok: false, status: 0, error: { code: 'internal', message: 'network' } };
   }
@@ -184,4 +194,42 @@ export function saveBlob(blob: Blob, fileName: string): void {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---- a facilitator's home and co-facilitators (issue 24): the account cookie goes with every same-origin request
+
+/** The signed-in account and its home; 401 when signed out. */
+export function getHome(): Promise<ApiResult<AccountHomeView>> {
+  return request('/api/me', { cache: 'no-store' });
+}
+
+/** Adds keys this browser holds to the account (at most 50 of each per call). */
+export function claimKeys(body: {
+  communities: { id: string; token: string }[];
+  sessions: { code: string; token: string }[];
+}): Promise<ApiResult<ClaimResult>> {
+  return request('/api/me/claims', { method: 'POST', body: JSON.stringify(body) });
+}
+
+/** Hides a community or session from the home (or shows it again). */
+export function setArchived(kind: 'community' | 'session', id: string, archived: boolean): Promise<ApiResult<null>> {
+  return request('/api/me/archive', { method: 'POST', body: JSON.stringify({ kind, id, archived }) });
+}
+
+const targetPath = (kind: 'community' | 'session', id: string) => `/api/${kind === 'community' ? 'communities' : 'sessions'}/${encodeURIComponent(id)}`;
+
+export function createInvite(kind: 'community' | 'session', id: string): Promise<ApiResult<InviteCreated>> {
+  return request(`${targetPath(kind, id)}/invites`, { method: 'POST', body: '{}' });
+}
+
+export function acceptInvite(token: string): Promise<ApiResult<InviteAccepted>> {
+  return request('/api/invites/accept', { method: 'POST', body: JSON.stringify({ token }) });
+}
+
+export function listFacilitators(kind: 'community' | 'session', id: string): Promise<ApiResult<FacilitatorList>> {
+  return request(`${targetPath(kind, id)}/facilitators`, { cache: 'no-store' });
+}
+
+export function removeFacilitator(kind: 'community' | 'session', id: string, accountId: string): Promise<ApiResult<null>> {
+  return request(`${targetPath(kind, id)}/facilitators/${encodeURIComponent(accountId)}`, { method: 'DELETE' });
 }

@@ -91,15 +91,16 @@ export class SessionConnection {
 
   constructor(
     private readonly code: string,
-    private readonly token: string
+    /** Null: a signed-in facilitator without the session's key, authenticated by the account cookie (issue 24). */
+    private readonly token: string | null
   ) {
     // What this person typed before a reload and the server never acknowledged.
-    this.pending = loadPending(code, token);
-    this.lost = loadLost(code, token);
+    this.pending = loadPending(code, token ?? 'account');
+    this.lost = loadLost(code, token ?? 'account');
     this.socket = io({
       path: SOCKET_PATH,
       transports: ['websocket', 'polling'],
-      auth: { code, token, protocolVersion: PROTOCOL_VERSION },
+      auth: token ? { code, token, protocolVersion: PROTOCOL_VERSION } : { code, protocolVersion: PROTOCOL_VERSION },
       // The code in the URL too (not the token): with several instances, the request goes to the one holding the session.
       query: { code },
       reconnectionDelayMax: 5000
@@ -364,7 +365,7 @@ export class SessionConnection {
   private setPending(factor: number, answer: PendingAnswer | null): void {
     if (answer) this.pending[factor] = answer;
     else delete this.pending[factor];
-    savePending(this.code, this.token, $state.snapshot(this.pending));
+    savePending(this.code, this.token ?? 'account', $state.snapshot(this.pending));
   }
 
   private resendPending(): void {
@@ -401,13 +402,13 @@ export class SessionConnection {
     const kind: LostChange['kind'] = scoreLost && commentLost ? 'both' : commentLost ? 'comment' : 'score';
     const entry: LostChange = { factor, answer: answer.answer, comment, round: answer.round, kind, reason };
     this.lost = [...this.lost.filter((l) => !(l.factor === factor && l.round === answer.round)), entry];
-    saveLost(this.code, this.token, $state.snapshot(this.lost));
+    saveLost(this.code, this.token ?? 'account', $state.snapshot(this.lost));
   }
 
   /** The person has seen (and perhaps copied) a lost change: forget it here and in local storage. */
   dismissLost(entry: LostChange): void {
     this.lost = this.lost.filter((l) => !(l.factor === entry.factor && l.round === entry.round));
-    saveLost(this.code, this.token, $state.snapshot(this.lost));
+    saveLost(this.code, this.token ?? 'account', $state.snapshot(this.lost));
   }
 
   /** Carries a lost change into the round now open (the form shows it as this round's answer), then forgets it. */

@@ -192,3 +192,23 @@ export function organisationTokenFromLink(id: string): { token: string | null; f
   if (linked) write(organisationKey(id), linked);
   return { token: linked ?? read(organisationKey(id)), fromLink: linked !== null };
 }
+
+/**
+ * Every key this browser holds from link-based use (communities by id, sessions by code), for "add the keys this
+ * browser holds to your account" on the home page (issue 24). Bounded by what fits in local storage.
+ */
+export function heldKeys(): { communities: { id: string; token: string }[]; sessions: { code: string; token: string }[] } {
+  const held = { communities: [] as { id: string; token: string }[], sessions: [] as { code: string; token: string }[] };
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      const value = key ? localStorage.getItem(key) : null;
+      if (!key || !value || !/^[A-Za-z0-9_-]{16,128}$/.test(value)) continue;
+      if (key.startsWith('seeds:community:')) held.communities.push({ id: key.slice('seeds:community:'.length), token: value });
+      else if (key.startsWith('seeds:facilitator:')) held.sessions.push({ code: key.slice('seeds:facilitator:'.length), token: value });
+    }
+  } catch {
+    // Storage blocked: nothing to offer.
+  }
+  return held;
+}

@@ -25,6 +25,10 @@ export const ERROR_CODES = [
   'rounds_full',
   'session_closed',
   'version_mismatch',
+  /** A co-facilitator invite link that was taken already (single use). */
+  'invite_used',
+  /** A co-facilitator invite link past its expiry (7 days). */
+  'invite_expired',
   'store_unavailable',
   /** Sign-in with the organisation's identity provider: the account's e-mail is not in OIDC_ALLOWED_DOMAINS (or not verified). */
   'domain_not_allowed',
@@ -70,6 +74,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   rounds_full: 409,
   session_closed: 410,
   version_mismatch: 400,
+  invite_used: 410,
+  invite_expired: 410,
   store_unavailable: 503,
   domain_not_allowed: 403,
   sign_in_failed: 400,

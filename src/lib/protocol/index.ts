@@ -23,6 +23,7 @@ export type { CommandName, CommandPayload, ParsedCommand, CommandReply, ClientTo
 export type { CreateSessionRequest, JoinSessionRequest, HandshakeAuth } from './schemas';
 export * from './yjs';
 export type * from './accounts';
+export type * from './home';
 export type { Phase } from '../domain/phases';
 import type { RevealAt, SessionMode } from '../domain/checkins';
 export type { RevealAt, SessionMode } from '../domain/checkins';

@@ -154,7 +154,8 @@ export type JoinSessionRequest = z.input<typeof JoinSessionRequest>;
 export const HandshakeAuth = z
   .object({
     code: z.string().max(20),
-    token: z.string().min(16).max(128),
+    // Absent: a signed-in facilitator's browser, authenticated by its account cookie and membership (issue 24).
+    token: z.string().min(16).max(128).optional(),
     protocolVersion: z.number().int()
   })
   .strict();

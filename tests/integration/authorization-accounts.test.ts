@@ -1,0 +1,248 @@
+/**
+ * The authorization matrix extended with accounts (issue 24): owner, co-facilitator, removed co-facilitator,
+ * another account and no account, each with only the account cookie (no token), for every REST endpoint that
+ * acts on a session or community and for every socket.io command and board edit in every phase, through a
+ * real server. The tables are in tests/helpers/authorization-table.ts and docs/authorization.md (checked here;
+ * UPDATE_DOCS=1 rewrites them).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { createText, textOf, textsMap } from '../../src/lib/board/actions';
+import { PHASES, type Phase } from '../../src/lib/domain/phases';
+import type { RunningServer } from '../../server/app';
+import type { CreateCommunityResponse, CreateSessionResponse, InviteCreated, ProtocolError } from '../../src/lib/protocol';
+import {
+  ACCOUNT_MATRIX,
+  ACCOUNT_ROLES,
+  BOARD_EDIT,
+  MATRIX_COMMANDS,
+  NEXT_PHASE,
+  REST_MATRIX,
+  renderAccountTables,
+  type AccountRole,
+  type MatrixCommand,
+  type Outcome
+} from '../helpers/authorization-table';
+import { BoardClient, RawYjs, waitFor, YJS_MESSAGE } from '../helpers/clients';
+import { addPoint } from '../helpers/board';
+import { api, joinSession, REPO_ROOT, startServer } from '../helpers/server';
+import { connectWithCookie, deleteAs, postAs, signIn, type SignedIn } from '../helpers/accounts';
+import { advance } from '../helpers/session';
+import { connectFacilitator, connectParticipant } from '../helpers/clients';
+
+const DOC = path.join(REPO_ROOT, 'docs/authorization.md');
+
+/** The people of the account matrix, around one community the owner owns. */
+interface World {
+  community: string;
+  owner: SignedIn;
+  people: Record<Exclude<AccountRole, 'noAccount'>, SignedIn>;
+  /** A second co-facilitator, for the removal cell. */
+  second: SignedIn;
+  /** An earlier session's open action point (`review:set` cells only). */
+  reviewKey?: string;
+}
+
+async function invited(server: RunningServer, owner: SignedIn, community: string, name: string): Promise<SignedIn> {
+  const who = await signIn(server, name);
+  const invite = await postAs<InviteCreated>(server, owner, `/api/communities/${community}/invites`);
+  const token = new URL(invite.body.inviteUrl).hash.replace('#token=', '');
+  const accepted = await postAs(server, who, '/api/invites/accept', { token });
+  if (accepted.status !== 200) throw new Error(`invite: ${accepted.status} ${accepted.text}`);
+  return who;
+}
+
+async function world(server: RunningServer): Promise<World> {
+  const owner = await signIn(server, 'Owner');
+  const created = await postAs<CreateCommunityResponse>(server, owner, '/api/communities', { name: 'Account matrix' });
+  const community = created.body.id;
+  const coFacilitator = await invited(server, owner, community, 'Co');
+  const removed = await invited(server, owner, community, 'Removed');
+  const second = await invited(server, owner, community, 'Second');
+  const removal = await deleteAs(server, owner, `/api/communities/${community}/facilitators/${removed.accountId}`);
+  if (removal.status !== 204) throw new Error(`removal: ${removal.status}`);
+  return {
+    community,
+    owner,
+    second,
+    people: { owner, coFacilitator, removedCoFacilitator: removed, otherAccount: await signIn(server, 'Other') }
+  };
+}
+
+/** The world's community gets an earlier session that left one open action point: its key, for `review:set`. */
+async function earlierPoint(server: RunningServer, w: World): Promise<string> {
+  const created = (await postAs<CreateSessionResponse>(server, w.owner, '/api/sessions', { community: w.community })).body;
+  const facilitator = await connectFacilitator(server.url, created.code, created.facilitatorToken);
+  await advance(facilitator, 'voting', 'revealed', 'actions');
+  const point = await addPoint(facilitator, 4, 'Left open last time');
+  facilitator.close();
+  return `${created.code}/${point}`;
+}
+
+/** A session of the world's community in `phase`, steered by its token, with two participants and (from actions on) two points. */
+async function sessionIn(server: RunningServer, w: World, phase: Phase) {
+  const created = (await postAs<CreateSessionResponse>(server, w.owner, '/api/sessions', { community: w.community, anonymous: false })).body;
+  const facilitator = await connectFacilitator(server.url, created.code, created.facilitatorToken);
+  const people = await Promise.all(
+    [1, 2].map(async (i) => {
+      const joined = await joinSession(server.url, created.code, { name: `P${i}` });
+      return { joined, client: await connectParticipant(server.url, created.code, joined.participantToken) };
+    })
+  );
+  const steps = PHASES.slice(1, PHASES.indexOf(phase) + 1);
+  const actions: string[] = [];
+  for (const step of steps) {
+    await advance(facilitator, step);
+    if (step === 'voting') await people[0].client.send('vote', { factor: 1, answer: 2, comment: 'matrix comment' });
+    if (step === 'actions') actions.push(await addPoint(people[0].client, 1, 'A'), await addPoint(facilitator, 2, 'B'));
+  }
+  return { created, code: created.code, people, actions, reviewKey: w.reviewKey ?? 'none/none' };
+}
+
+function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: Phase, session: Awaited<ReturnType<typeof sessionIn>>): unknown {
+  const [first = 'abcdefgh', second = 'abcdefgi'] = session.actions;
+  return {
+    vote: { factor: 1, answer: 3 },
+    'phase:set': { phase: NEXT_PHASE[phase] },
+    'participant:remove': { participantId: session.people[1].joined.participantId },
+    'participants:remove': { participantIds: [session.people[1].joined.participantId] },
+    'settings:update': { dotsPerPerson: 5 },
+    'dot:cast': { actionId: first, delta: 1 },
+    'action:create': { actionId: `new-${Math.random().toString(36).slice(2, 10)}`, factor: 3 },
+    'action:update': { actionId: first, owner: 'Someone' },
+    'action:remove': { actionId: first },
+    'action:restore': { actionId: first },
+    'action:unmerge': { actionId: second },
+    'action:merge': { sourceId: second, targetId: first },
+    'action:move': { actionId: second, toIndex: 0 },
+    'present:focus': { factor: 3 },
+    // 'doing' leaves the point open.
+    'review:set': { key: session.reviewKey, status: 'doing' },
+    'comment:hide': { round: 1, factor: 1, text: 'matrix comment', hidden: true },
+    'voting:control': { action: 'close' },
+    'clock:sync': {},
+    'board:ticket': {},
+    'state:request': {},
+    'session:delete': { confirm: true },
+    'checkin:extend': { deadline: new Date(Date.now() + 2 * 3_600_000).toISOString() },
+    'checkin:close': {}
+  }[command];
+}
+
+/** Writes to the board through a ticket the cookie connection got: `ok` once the server has it, `read_only` if refused. */
+async function boardEdit(server: RunningServer, client: BoardClient, session: Awaited<ReturnType<typeof sessionIn>>): Promise<Outcome> {
+  const raw = await RawYjs.open(server.url, session.code, '', async () => {
+    const ack = await client.send('board:ticket', {});
+    if (!ack.ok) throw new Error(`board:ticket refused: ${ack.error.code}`);
+    return ack.data.ticket;
+  });
+  const served = await (await server.realtime.registry.get(session.code))!.doc();
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, Y.encodeStateAsUpdate(served.doc));
+  const before = Y.encodeStateVector(doc);
+  const text = `written by the account matrix ${Math.random()}`;
+  const existing = session.actions.map((id) => textOf(doc, id)).find((t) => t !== null);
+  if (existing) existing.insert(0, text);
+  else createText(doc, 'matrixxx', text);
+  raw.sendUpdate(Y.encodeStateAsUpdate(doc, before));
+  const landed = () => [...textsMap(served.doc).values()].some((t) => t.toString().includes(text));
+  return waitFor(() => (raw.types().includes(YJS_MESSAGE.auth) ? 'read_only' : landed() ? 'ok' : null), { message: 'board edit answered' });
+}
+
+async function socketCell(server: RunningServer, shared: World, command: MatrixCommand, role: AccountRole, phase: Phase): Promise<Outcome> {
+  // review:set needs a point the session's review lists: its cells get a community of their own (as in the token matrix).
+  let w = shared;
+  if (command === 'review:set') {
+    w = await world(server);
+    w.reviewKey = await earlierPoint(server, w);
+  }
+  const session = await sessionIn(server, w, phase);
+  let client: BoardClient;
+  try {
+    client =
+      role === 'noAccount'
+        ? await connectWithCookie(server, session.code, { accountId: '', cookie: '', name: 'nobody' })
+        : await connectWithCookie(server, session.code, w.people[role]);
+  } catch (error) {
+    return `connect:${(error as { data?: ProtocolError }).data?.code ?? 'internal'}`;
+  }
+  if (command === BOARD_EDIT) return boardEdit(server, client, session);
+  const ack = await client.sendRaw(command, payloadFor(command, phase, session));
+  return ack.ok ? 'ok' : ack.error.code;
+}
+
+async function restCell(server: RunningServer, cell: (typeof REST_MATRIX)[number], role: AccountRole): Promise<number> {
+  // A world per cell: deletions and removals change it.
+  const w = await world(server);
+  const session = (await postAs<CreateSessionResponse>(server, w.owner, '/api/sessions', { community: w.community })).body;
+  const resolved = cell.path.replace(':code', session.code).replace(':id', w.community).replace(':accountId', w.second.accountId);
+  const body = cell.body === undefined ? undefined : JSON.stringify(cell.body).replace('":id"', JSON.stringify(w.community));
+  const who = role === 'noAccount' ? null : w.people[role];
+  const headers: Record<string, string> = { origin: server.url, 'sec-fetch-site': 'same-origin', ...(who ? { cookie: who.cookie } : {}) };
+  if (cell.method === 'POST') headers['content-type'] = 'application/json';
+  const response = await api(server.url, resolved, { method: cell.method, headers, body: cell.method === 'POST' ? (body ?? '{}') : undefined });
+  return response.status;
+}
+
+/** The table rows of a Markdown text, as trimmed cells (delimiter rows left out). */
+function markdownRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.trim().startsWith('|'))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim())
+    )
+    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
+}
+
+describe('authorization matrix with accounts', () => {
+  it('answers every REST endpoint for every account role as the table says', async () => {
+    const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
+    const actual = await Promise.all(
+      REST_MATRIX.map(async (cell) => Object.fromEntries(await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await restCell(server, cell, role)]))))
+    );
+    expect(actual).toEqual(REST_MATRIX.map((cell) => cell.expected));
+  }, 120_000);
+
+  it('answers every command × account role × phase as the table says', async () => {
+    const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
+    const w = await world(server);
+    const actual = {} as Record<MatrixCommand, Record<AccountRole, Outcome[]>>;
+    for (const command of MATRIX_COMMANDS) {
+      actual[command] = Object.fromEntries(
+        await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await Promise.all(PHASES.map((phase) => socketCell(server, w, command, role, phase)))]))
+      ) as Record<AccountRole, Outcome[]>;
+    }
+    console.log(`[authorization] ${MATRIX_COMMANDS.length * ACCOUNT_ROLES.length * PHASES.length} account cells checked through real sockets`);
+    // The differing cells first, readably (a deep diff of 550 cells is not).
+    const differing = MATRIX_COMMANDS.flatMap((command) =>
+      ACCOUNT_ROLES.flatMap((role) =>
+        PHASES.flatMap((phase, i) =>
+          actual[command][role][i] === ACCOUNT_MATRIX[command][role][i]
+            ? []
+            : [`${command} ${role} ${phase}: ${actual[command][role][i]} (table: ${ACCOUNT_MATRIX[command][role][i]})`]
+        )
+      )
+    );
+    expect(differing).toEqual([]);
+    expect(actual).toEqual(ACCOUNT_MATRIX);
+  }, 600_000);
+
+  it('is documented in docs/authorization.md with the same tables', async () => {
+    const current = await fs.readFile(DOC, 'utf8');
+    if (process.env.UPDATE_DOCS === '1') {
+      const [before, rest] = current.split('<!-- accounts:start -->');
+      const after = rest.split('<!-- accounts:end -->')[1];
+      await fs.writeFile(DOC, `${before}<!-- accounts:start -->\n\n${renderAccountTables()}\n<!-- accounts:end -->${after}`);
+    }
+    const documented = (await fs.readFile(DOC, 'utf8')).split('<!-- accounts:start -->')[1].split('<!-- accounts:end -->')[0];
+    // Cell by cell (Prettier pads the columns).
+    expect(markdownRows(documented)).toEqual(markdownRows(renderAccountTables()));
+  });
+});
