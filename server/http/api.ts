@@ -62,6 +62,8 @@ export interface ApiDeps {
   access: FacilitatorAccess | null;
   /** Where a signed-in creator's ownership is recorded. */
   memberships: Pick<Store, 'setMembership'>;
+  /** A check-in's one meeting (issue 25). */
+  meetings: Pick<Store, 'findMeetingOf'>;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -307,23 +309,37 @@ export function createApiRouter(deps: ApiDeps): Router {
     const frozen = room.frozenRound(1);
     if (!frozen) return sendError(res, 'wrong_phase', "The check-in's results are not revealed yet.");
     const record = room.record;
+    const startedAlready = async () => {
+      const meeting = await deps.meetings.findMeetingOf(record.id);
+      if (meeting) sendError(res, 'meeting_started', `The meeting of this check-in was started already (code ${meeting}).`);
+      return meeting !== null;
+    };
+    if (await startedAlready()) return;
     if (!(await creations.allow(deps.requests.clientAddress(req)))) {
       return sendError(res, 'rate_limited', 'This address has started many sessions in the last hour; wait a while or reuse one.');
     }
-    const { code, facilitatorToken } = await deps.registry.create({
-      title: record.title,
-      language: record.language,
-      framework: record.framework,
-      communityId: record.communityId,
-      timeZone: record.timeZone,
-      seed: {
-        from: record.id,
-        round: { results: frozen.results, ballots: frozen.ballots },
-        hidden: frozen.hidden,
-        settings: record.settings,
-        anonymous: record.anonymous
-      }
-    });
+    let created: { code: string; facilitatorToken: string };
+    try {
+      created = await deps.registry.create({
+        title: record.title,
+        language: record.language,
+        framework: record.framework,
+        communityId: record.communityId,
+        timeZone: record.timeZone,
+        seed: {
+          from: record.id,
+          round: { results: frozen.results, ballots: frozen.ballots },
+          hidden: frozen.hidden,
+          settings: record.settings,
+          anonymous: record.anonymous
+        }
+      });
+    } catch (error) {
+      // Two requests raced: the unique index let one meeting in; the other hears which.
+      if (await startedAlready()) return;
+      throw error;
+    }
+    const { code, facilitatorToken } = created;
     const links = sessionLinks(deps.requests.origin(req), code, { facilitatorToken, presenterToken: derivePresenterToken(facilitatorToken) });
     const body: CreateSessionResponse = {
       code,
@@ -646,7 +662,8 @@ export function mountBoardRoutes(
         deps.clock
       ),
       access: deps.realtime.access,
-      memberships: deps.store
+      memberships: deps.store,
+      meetings: deps.store
     })
   );
 }

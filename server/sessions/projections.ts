@@ -194,6 +194,6 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
     review: state.community ? state.community.review : null,
     lastTime: state.community?.lastTime ?? null,
-    checkin: s.mode === 'checkin' && s.deadline !== null ? { deadline: s.deadline, revealAt: s.revealAt ?? 'deadline' } : null
+    checkin: s.mode === 'checkin' && s.deadline !== null ? { deadline: s.deadline, revealAt: s.revealAt ?? 'deadline', timeZone: s.timeZone } : null
   };
 }

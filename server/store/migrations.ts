@@ -145,6 +145,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE sessions ADD COLUMN reveal_at TEXT;
         ALTER TABLE sessions ADD COLUMN seeded_from TEXT;
         CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
+        CREATE UNIQUE INDEX sessions_seeded_from ON sessions(seeded_from);
       `);
     },
     async postgres(client) {
@@ -154,6 +155,7 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE sessions ADD COLUMN reveal_at TEXT COLLATE "C";
         ALTER TABLE sessions ADD COLUMN seeded_from TEXT COLLATE "C";
         CREATE INDEX sessions_checkins ON sessions(mode, phase, voting_deadline);
+        CREATE UNIQUE INDEX sessions_seeded_from ON sessions(seeded_from);
       `);
     }
   },

@@ -688,6 +688,11 @@ export class SqlStore implements Store {
     return rows.map(toCheckinRow);
   }
 
+  async findMeetingOf(checkinId: string): Promise<string | null> {
+    const row = await this.first(this.db.selectFrom('sessions').select('code').where('seeded_from', '=', checkinId));
+    return row ? (row.code as string) : null;
+  }
+
   async listOpenCheckins(communityId: string): Promise<CheckinRow[]> {
     const rows = await this.rows(
       this.db

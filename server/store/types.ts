@@ -245,6 +245,8 @@ export interface CheckinStore {
   listOpenCheckins(communityId: string): Promise<CheckinRow[]>;
   /** "9 of 14 done" for a check-in's own round (round 1): participants who answered `factorCount` factors, of all. */
   checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }>;
+  /** The code of the meeting started from this check-in, or null: a check-in starts one meeting (a unique index holds it). */
+  findMeetingOf(checkinId: string): Promise<string | null>;
 }
 
 /** Ballots: the answers of a session's rounds, what each revealed round froze, and the comments hidden from the room. */

@@ -112,6 +112,10 @@ export class FaultyStore implements Store {
   checkinProgress(sessionId: string, factorCount: number): Promise<{ done: number; of: number }> {
     return this.inner.checkinProgress(sessionId, factorCount);
   }
+
+  findMeetingOf(checkinId: string): Promise<string | null> {
+    return this.inner.findMeetingOf(checkinId);
+  }
   loadYjsUpdates(sessionId: string): Promise<Uint8Array[]> {
     return this.inner.loadYjsUpdates(sessionId);
   }

@@ -276,8 +276,14 @@ describe('check-ins', () => {
     expect((await postJson(server.url, meetingPath, {})).status).toBe(401);
     expect((await postJson(server.url, meetingPath, {}, { authorization: `Bearer ${people[0].participantToken}` })).status).toBe(403);
     expect((await postJson(server.url, `/api/sessions/${live.code}/meeting`, {}, { authorization: `Bearer ${live.facilitatorToken}` })).status).toBe(400);
-    const started = await postJson<CreateSessionResponse>(server.url, meetingPath, {}, { authorization: `Bearer ${checkin.facilitatorToken}` });
-    expect(started.status).toBe(201);
+    // A check-in continues into one meeting (its results count once): of two racing starts one opens it, and later ones hear so.
+    const starts = await Promise.all(
+      [1, 2].map(() => postJson<CreateSessionResponse>(server.url, meetingPath, {}, { authorization: `Bearer ${checkin.facilitatorToken}` }))
+    );
+    expect(starts.map((s) => s.status).sort()).toEqual([201, 409]);
+    const started = starts.find((s) => s.status === 201)!;
+    const again = await postJson<{ error: { code: string } }>(server.url, meetingPath, {}, { authorization: `Bearer ${checkin.facilitatorToken}` });
+    expect([again.status, again.body.error.code]).toEqual([409, 'meeting_started']);
     expect(await summaryOf(server.url, checkin.code)).toMatchObject({ phase: 'revealed' });
     const meeting = started.body;
     expect(await summaryOf(server.url, meeting.code)).toMatchObject({ phase: 'revealed', mode: 'live' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTimeZone, dayAfter, humanDate, isFutureDay, isTimeZone, localDay, localTime } from '../../src/lib/domain/dates';
+import { canonicalTimeZone, dayAfter, deadlineText, humanDate, isFutureDay, isTimeZone, localDay, localTime } from '../../src/lib/domain/dates';
 import { buildExport, exportMarkdown } from '../../src/lib/domain/export';
 import { exportWords } from '../../src/lib/i18n/catalogues';
 import { liveTrendSession } from '../../src/lib/domain/community';
@@ -113,5 +113,23 @@ describe('what the product writes', () => {
     expect(md).toMatch(/6 dec\.? 2026/);
     expect(md).toMatch(/30 jun\.? 2027/);
     expect(md).not.toContain('2026-12-05');
+  });
+});
+
+describe("a check-in's deadline as people read it", () => {
+  // 16:00 UTC on Thursday 24 December 2026.
+  const instant = Date.UTC(2026, 11, 24, 16, 0);
+  it('is told on the clocks where the group meets, with the zone named, whatever the reader’s own zone', () => {
+    const amsterdam = deadlineText(instant, 'Europe/Amsterdam', 'nl-NL');
+    expect(amsterdam).toContain('donderdag 24 december');
+    expect(amsterdam).toContain('17:00');
+    expect(amsterdam).toMatch(/CET/);
+    const chicago = deadlineText(instant, 'America/Chicago', 'en-GB');
+    expect(chicago).toContain('10:00');
+    expect(chicago).toContain('Thursday');
+    expect(chicago).toMatch(/CST|GMT-6/);
+  });
+  it('names the day on the group’s side of midnight', () => {
+    expect(deadlineText(Date.UTC(2026, 11, 24, 23, 30), 'Europe/Amsterdam', 'en-GB')).toContain('Friday 25 December');
   });
 });

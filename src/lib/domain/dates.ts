@@ -54,6 +54,22 @@ export function localDay(epochMs: number, timeZone: string): string {
   return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
 }
 
+/**
+ * A deadline as people read it: weekday, day, month, time and the zone's short name, on the clocks where the
+ * group meets (a member abroad sees "… 17:00 CET" and knows it is not their local time).
+ */
+export function deadlineText(epochMs: number, timeZone: string, intlTag: string): string {
+  return new Intl.DateTimeFormat(intlTag, {
+    timeZone,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short'
+  }).format(new Date(epochMs));
+}
+
 const timeFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The local time (HH:MM, 24 hours) of an instant in a time zone: tells two meetings of one day apart. */

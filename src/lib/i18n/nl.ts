@@ -386,7 +386,7 @@ export const nl = {
     noToken: 'Deze browser heeft geen sleutel voor deze organisatie. Open de link die u kreeg toen de organisatie werd aangemaakt.',
     keepLink: 'Bewaar de link van deze pagina goed: het is de sleutel tot het programmaoverzicht.',
     intro: (sessions: number, communities: number) =>
-      `Alleen gedeelde lerende gemeenschappen met minstens ${sessions} onthulde sessies tellen mee, en een programmacijfer komt altijd uit minstens ${communities} gemeenschappen. Niets per sessie, deelnemer of opmerking.`,
+      `Alleen gedeelde learning communities met minstens ${sessions} onthulde sessies tellen mee, en een programmacijfer komt altijd uit minstens ${communities} gemeenschappen. Niets per sessie, deelnemer of opmerking.`,
     waiting: (n: number) =>
       `${n} ${n === 1 ? 'gedeelde gemeenschap heeft' : 'gedeelde gemeenschappen hebben'} nog te weinig onthulde sessies en ${n === 1 ? 'staat' : 'staan'} er nog niet in.`,
     none: 'Nog geen gedeelde gemeenschap met genoeg sessies.',
@@ -414,8 +414,8 @@ export const nl = {
     withdraw: 'Delen intrekken',
     sharedWith: (name: string) => `Gedeeld met ${name}`,
     notShared: 'Deze gemeenschap deelt met geen enkele organisatie.',
-    beside: 'Uw gemeenschap naast het programma',
-    yourMean: 'Uw gemiddelde',
+    beside: 'Jullie gemeenschap naast het programma',
+    yourMean: 'Jullie gemiddelde',
     position: 'Plaats',
     lowerThan: (lower: number, of: number) => `lager dan ${lower} van ${of} gemeenschappen`,
     higherThan: (higher: number, of: number) => `hoger dan ${higher} van ${of} gemeenschappen`,
@@ -623,6 +623,7 @@ export const nl = {
     version_mismatch: 'Er is een nieuwe versie van de app: herlaad de pagina.',
     invite_used: 'Deze uitnodigingslink is al gebruikt. Vraag de eigenaar om een nieuwe.',
     invite_expired: 'Deze uitnodigingslink is verlopen. Vraag de eigenaar om een nieuwe.',
+    meeting_started: 'De bijeenkomst van deze check-in is al gestart; open die via de pagina van de gemeenschap.',
     store_unavailable: 'De server kon dat nu niet opslaan; er is niets veranderd. Probeer het zo opnieuw.',
     domain_not_allowed:
       'Op dit bord kun je alleen inloggen met een e-mailadres van de organisaties waarvoor het draait. Log in met je werkaccount, of gebruik een passkey.',
@@ -680,7 +681,7 @@ export const nl = {
     cancelled: 'De passkey is niet gebruikt. Probeer het opnieuw als je zover bent.',
     home: 'Mijn bord',
     homeTitle: (name: string) => `Welkom, ${name}`,
-    communities: 'Lerende gemeenschappen',
+    communities: 'Learning communities',
     sessions: 'Sessies',
     noCommunities: 'Nog geen gemeenschappen in je account.',
     noSessions: 'Nog geen sessies in je account.',

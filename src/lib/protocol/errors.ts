@@ -29,6 +29,8 @@ export const ERROR_CODES = [
   'invite_used',
   /** A co-facilitator invite link past its expiry (7 days). */
   'invite_expired',
+  /** A check-in's meeting was started already: a check-in continues into one meeting, so its results count once. */
+  'meeting_started',
   'store_unavailable',
   /** Sign-in with the organisation's identity provider: the account's e-mail is not in OIDC_ALLOWED_DOMAINS (or not verified). */
   'domain_not_allowed',
@@ -76,6 +78,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   version_mismatch: 400,
   invite_used: 410,
   invite_expired: 410,
+  meeting_started: 409,
   store_unavailable: 503,
   domain_not_allowed: 403,
   sign_in_failed: 400,

@@ -151,7 +151,8 @@ export interface SessionSnapshot extends VotingClock {
    */
   lastTime: TrendSession | null;
   /** A check-in (issue 25): its deadline (epoch ms, server clock; kept after it passed) and when it reveals; null for a live session. */
-  checkin: { deadline: number; revealAt: 'deadline' | 'manual' } | null;
+  /** A check-in's deadline (epoch ms), shown on the clocks where the group meets (`timeZone`, named with it). */
+  checkin: { deadline: number; revealAt: 'deadline' | 'manual'; timeZone: string } | null;
 }
 
 /** A single-use ticket for the Yjs URL (`/yjs/<CODE>?ticket=…`). */
