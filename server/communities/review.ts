@@ -40,7 +40,15 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
   const earlier = await loadBoards(store, earlierRows);
   return {
     community: { id: community.id, name: community.name },
-    lastTime: await lastTime(store, community.id, earlierRows, session.createdAt, session.timeZone, factorCount),
+    // A meeting continuing a check-in holds the check-in's figures as its own round 1: "since last time" is the session before.
+    lastTime: await lastTime(
+      store,
+      community.id,
+      earlierRows.filter((row) => row.id !== session.seededFrom),
+      session.createdAt,
+      session.timeZone,
+      factorCount
+    ),
     review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
       ...item,
       text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)

@@ -80,7 +80,7 @@ describe('check-ins', () => {
     const progress = (await facilitator.state()).progress;
     expect(progress.total).toBe(3);
     expect(progress.perFactor.slice(0, 3)).toEqual([3, 3, 3]);
-    expect((await facilitator.state()).checkin).toEqual({ deadline: deadlineA, revealAt: 'deadline' });
+    expect((await facilitator.state()).checkin).toEqual({ deadline: deadlineA, revealAt: 'deadline', timeZone: 'Europe/Amsterdam' });
     facilitator.close();
 
     // Nobody connected: the check-in leaves memory (idle unload), and is not lost.
@@ -271,6 +271,8 @@ describe('check-ins', () => {
     const live = await createSession(server.url, {});
     expect((await api(server.url, `/api/sessions/${live.code}/checkin.ics`)).status).toBe(404);
 
+    // The meeting is a day later than the check-in opened (as it would be, and so the two are not created in the same millisecond).
+    clock.advance(DAY);
     // Only the check-in's facilitator starts the meeting; it reveals the check-in (it waited for the meeting).
     const meetingPath = `/api/sessions/${checkin.code}/meeting`;
     expect((await postJson(server.url, meetingPath, {})).status).toBe(401);
@@ -297,6 +299,8 @@ describe('check-ins', () => {
     expect(snapshot.results[0].voters).toBe(4);
     expect(snapshot.review).not.toBeNull();
     expect(snapshot.community?.id).toBe(community.id);
+    // "Since last time" compares with the meeting before, not with the check-in this meeting continues (the same figures).
+    expect(snapshot.lastTime).toBeNull();
     const presenter = await connectClient(server.url, { code: meeting.code, token: new URL(meeting.presenterUrl).hash.replace(/^#key=/, '') });
     expect(presenter.snapshot.results).toEqual(checkinResults);
     presenter.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTimeZone, dayAfter, deadlineText, humanDate, isFutureDay, isTimeZone, localDay, localTime } from '../../src/lib/domain/dates';
+import { canonicalTimeZone, dayAfter, deadlineText, humanDate, isFutureDay, isTimeZone, localDay, localTime, timeLeft } from '../../src/lib/domain/dates';
 import { buildExport, exportMarkdown } from '../../src/lib/domain/export';
 import { exportWords } from '../../src/lib/i18n/catalogues';
 import { liveTrendSession } from '../../src/lib/domain/community';
@@ -131,5 +131,17 @@ describe("a check-in's deadline as people read it", () => {
   });
   it('names the day on the group’s side of midnight', () => {
     expect(deadlineText(Date.UTC(2026, 11, 24, 23, 30), 'Europe/Amsterdam', 'en-GB')).toContain('Friday 25 December');
+  });
+});
+
+describe('timeLeft', () => {
+  it('counts minutes within the hour, hours within the day and days beyond (a check-in is open for days)', () => {
+    expect(timeLeft(0)).toBe('0:00');
+    expect(timeLeft(-5000)).toBe('0:00');
+    expect(timeLeft(4 * 60_000 + 5_000)).toBe('4:05');
+    expect(timeLeft(3_600_000 - 1000)).toBe('59:59');
+    expect(timeLeft(3_600_000)).toBe('1:00:00');
+    expect(timeLeft(2 * 3_600_000 + 4 * 60_000 + 5_000)).toBe('2:04:05');
+    expect(timeLeft(3 * 86_400_000 - 56_000)).toBe('2d 23:59:04');
   });
 });

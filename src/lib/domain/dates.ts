@@ -70,6 +70,21 @@ export function deadlineText(epochMs: number, timeZone: string, intlTag: string)
   }).format(new Date(epochMs));
 }
 
+/**
+ * Time left on a countdown: "4:05" within the hour, "2:04:05" within the day, "3d 2:04:05" beyond (a check-in stays
+ * open for days; 4277 minutes is no time anyone reads). "d" reads as dag and day alike.
+ */
+export function timeLeft(ms: number): string {
+  const left = Math.max(0, Math.ceil(ms / 1000));
+  const seconds = String(left % 60).padStart(2, '0');
+  const minutes = Math.floor(left / 60) % 60;
+  const hours = Math.floor(left / 3600) % 24;
+  const days = Math.floor(left / 86_400);
+  if (left < 3600) return `${Math.floor(left / 60)}:${seconds}`;
+  const clock = `${hours}:${String(minutes).padStart(2, '0')}:${seconds}`;
+  return days > 0 ? `${days}d ${clock}` : clock;
+}
+
 const timeFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** The local time (HH:MM, 24 hours) of an instant in a time zone: tells two meetings of one day apart. */

@@ -707,6 +707,7 @@ export const en: Messages = {
     closeEarly: 'Close now',
     closeEarlyConfirm: 'Close the check-in now? Nobody can answer or change answers any more.',
     lateClosed: 'This check-in has closed: answers can no longer be given or changed.',
+    doneOwnTime: 'Done! You can still change your answers until the check-in closes.',
     ownTime: 'Score on your own time: you can change your answers until the deadline.',
     calendar: 'Deadline in your calendar (.ics)',
     invitation: 'Invitation to send',

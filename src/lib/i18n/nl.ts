@@ -719,6 +719,7 @@ export const nl = {
     closeEarly: 'Nu sluiten',
     closeEarlyConfirm: 'De check-in nu sluiten? Daarna kan niemand meer antwoorden of antwoorden wijzigen.',
     lateClosed: 'Deze check-in is gesloten: antwoorden geven of wijzigen kan niet meer.',
+    doneOwnTime: 'Klaar! Je kunt je antwoorden nog aanpassen tot de check-in sluit.',
     ownTime: 'Scoor in je eigen tijd: tot de deadline kun je je antwoorden nog wijzigen.',
     calendar: 'Deadline in je agenda (.ics)',
     invitation: 'Uitnodiging om te versturen',
