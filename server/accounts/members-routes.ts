@@ -10,13 +10,15 @@
  *   and removes co-facilitators; a removal ends their live connections at once (./revocation.ts).
  *
  * Every route needs the account cookie from our own origin (./access.ts). Wrong keys in a claim count as guesses,
- * as a wrong token does anywhere else; an unknown or stolen invite costs a guess too.
+ * as a wrong token does anywhere else; an unknown or stolen invite costs a guess too. Invite attempts (making a link
+ * or taking one, valid or not) are limited per address as sign-in attempts are (kind `invite`, the same
+ * SIGN_INS_PER_TEN_MINUTES): wrong tokens alone would leave an address free to make links by the thousand.
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { normalizeCode } from '../../src/lib/domain/codes';
 import { generateToken, hashToken } from '../security/tokens';
-import type { GuessLimiter } from '../security/address-limits';
+import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-limits';
 import type { RequestContext } from '../http/links';
 import type { CommunityService } from '../communities/service';
 import type { MembershipKind, MembershipRole, Store } from '../store/types';
@@ -55,6 +57,10 @@ export interface MembersDeps {
   communities: CommunityService;
   requests: RequestContext;
   guesses: GuessLimiter;
+  /** Where invite attempts are counted per address (shared by a cluster's instances). */
+  addressEvents: AddressEvents;
+  /** Invite attempts one address may make per ten minutes (0 = no limit). */
+  invitesPerTenMinutes: number;
   clock?: () => number;
 }
 
@@ -84,6 +90,14 @@ export function membersRouter(deps: MembersDeps): Router {
   }
 
   const miss = (req: Request) => deps.guesses.miss(deps.requests.clientAddress(req));
+
+  const inviteAttempts = new AddressLimit(deps.addressEvents, 'invite', deps.invitesPerTenMinutes, 600_000);
+  /** Counts an invite attempt of a signed-in account; false after answering 429 (nothing done). */
+  async function inviteAllowed(req: Request, res: Response): Promise<boolean> {
+    if (await inviteAttempts.allow(deps.requests.clientAddress(req))) return true;
+    sendError(res, 'rate_limited', 'Too many invite attempts from this address; wait a few minutes and try again.');
+    return false;
+  }
 
   /** The session named by `:code`, or null after answering 404 (an unknown code counts as a guess). */
   async function sessionTarget(req: Request, res: Response): Promise<SessionTarget | null> {
@@ -203,7 +217,7 @@ export function membersRouter(deps: MembersDeps): Router {
 
   const createInvite = (kind: MembershipKind) => async (req: Request, res: Response) => {
     const found = await target(kind, req, res);
-    if (!found) return;
+    if (!found || !(await inviteAllowed(req, res))) return;
     if (found.role !== 'owner') return sendError(res, 'forbidden', 'Only an owner invites co-facilitators.');
     const token = generateToken();
     const createdAt = now();
@@ -230,7 +244,7 @@ export function membersRouter(deps: MembersDeps): Router {
 
   router.post('/invites/accept', json, async (req, res) => {
     const accountId = await signedIn(req, res);
-    if (!accountId || (await blocked(req, res))) return;
+    if (!accountId || (await blocked(req, res)) || !(await inviteAllowed(req, res))) return;
     const parsed = AcceptRequest.safeParse(req.body ?? {});
     if (!parsed.success) return sendError(res, 'bad_request', 'Send {token} from the invite link.');
     const tokenHash = hashToken(parsed.data.token);

@@ -597,6 +597,7 @@ export function mountBoardRoutes(
       | 'joinsPerAddress'
       | 'portfolioMinSessions'
       | 'portfolioMinCommunities'
+      | 'signInsPerTenMinutes'
     >;
     requests: RequestContext;
     guesses: GuessLimiter;
@@ -637,6 +638,8 @@ export function mountBoardRoutes(
         communities,
         requests: deps.requests,
         guesses: deps.guesses,
+        addressEvents: deps.realtime.addressEvents,
+        invitesPerTenMinutes: deps.config.signInsPerTenMinutes,
         clock: deps.clock
       })
     );

@@ -4,9 +4,10 @@ import { WindowLimiter } from './window-limiter';
  * What is counted per client address: failed lookups (code guessing), creations (sessions,
  * communities, paper and imported sessions), and new participants (`join`, counted per
  * address and session: the address key names the session), sign-in attempts (`signin`: passkey and
- * recovery-code sign-ins, finished or not, and sign-ins started at the identity provider) and new accounts (`account`).
+ * recovery-code sign-ins, finished or not, and sign-ins started at the identity provider), new accounts (`account`)
+ * and invite attempts (`invite`: co-facilitator invite links made or taken, valid or not).
  */
-export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'signin' | 'account' | 'organisation';
+export type AddressEventKind = 'guess' | 'session' | 'community' | 'paper' | 'join' | 'signin' | 'account' | 'organisation' | 'invite';
 
 /**
  * Where per-address events are counted, in a sliding window: in this process

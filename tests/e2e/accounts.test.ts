@@ -8,32 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { DESKTOP, PHONE, textOf, useE2E } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
+import { addAuthenticator, fitsWidth } from '../helpers/e2e-accounts';
 
 const availability = browserAvailability();
 const suite = availability.run ? describe : describe.skip;
 if (!availability.run) console.warn(availability.reason);
-
-/** Gives the page's browser a platform authenticator that holds passkeys and verifies its user. */
-async function addAuthenticator(page: Page): Promise<{ credentials(): Promise<number> }> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true
-    }
-  });
-  return {
-    credentials: async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length
-  };
-}
-
-/** No sideways scrolling on the device's width. */
-const fitsWidth = (page: Page, width: number) => page.evaluate((w) => document.documentElement.scrollWidth <= w, width);
 
 suite('a facilitator account with passkeys', () => {
   const e2e = useE2E();

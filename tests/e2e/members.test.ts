@@ -10,33 +10,12 @@ import type { Page } from 'playwright-core';
 import { DESKTOP, PHONE, useE2E } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
 import { postJson } from '../helpers/server';
+import { addAuthenticator, makeInviteLink, signUpWithPasskey } from '../helpers/e2e-accounts';
 import type { CreateCommunityResponse } from '../../src/lib/protocol';
 
 const availability = browserAvailability();
 const suite = availability.run ? describe : describe.skip;
 if (!availability.run) console.warn(availability.reason);
-
-async function addAuthenticator(page: Page): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true
-    }
-  });
-}
-
-/** Signs up on /sign-in with a passkey and leaves the recovery codes page. */
-async function signUp(page: Page, name: string): Promise<void> {
-  await page.getByTestId('sign-up-name').fill(name);
-  await page.getByTestId('sign-up').click();
-  await page.getByTestId('recovery-codes-saved').click();
-}
 
 suite('co-facilitators and the home', () => {
   const e2e = useE2E();
@@ -56,7 +35,7 @@ suite('co-facilitators and the home', () => {
     await owner.goto(local(new URL(created.body.communityUrl).pathname + new URL(created.body.communityUrl).hash));
     await expect.poll(() => owner.getByTestId('community-new-session').isVisible()).toBe(true);
     await owner.goto(local('/sign-in'));
-    await signUp(owner, 'Olga Owner');
+    await signUpWithPasskey(owner, 'Olga Owner');
     await owner.waitForURL(/\/home$/);
     await owner.getByTestId('home-claim').click();
     await expect.poll(() => owner.locator(`[data-testid="home-community"][data-id="${communityId}"]`).count()).toBe(1);
@@ -64,9 +43,7 @@ suite('co-facilitators and the home', () => {
 
   it('makes a single-use invite link on the community page', async () => {
     await owner.goto(local(`/c/${communityId}`));
-    await owner.getByTestId('invite-create').click();
-    await expect.poll(() => owner.getByTestId('invite-link').inputValue()).toMatch(/\/invite#token=/);
-    inviteUrl = (await owner.getByTestId('invite-link').inputValue()).replace('127.0.0.1', 'localhost');
+    inviteUrl = await makeInviteLink(owner);
   });
 
   it('a colleague on a phone signs up from the invite, accepts it and steers the next session without its key', async () => {
@@ -75,7 +52,7 @@ suite('co-facilitators and the home', () => {
     await phone.goto(inviteUrl);
     await phone.getByTestId('invite-sign-in').click();
     await phone.waitForURL(/\/sign-in$/);
-    await signUp(phone, 'Cas Colleague');
+    await signUpWithPasskey(phone, 'Cas Colleague');
     // Back from the home to the invite it was on its way to.
     await phone.waitForURL(/\/invite$/);
     await phone.getByTestId('invite-accept').click();

@@ -3,12 +3,11 @@
  * the provider's own login page (node-oidc-provider on a loopback port, tests/helpers/oidc-provider.ts),
  * and back to /home signed in; someone of a domain the operator does not allow sees a clear refusal.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { DESKTOP, PHONE, textOf, useE2E } from '../helpers/e2e';
+import { DESKTOP, PHONE, textOf } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
-import { startOidcProvider, type TestProvider } from '../helpers/oidc-provider';
-import type { CreateServerOptions } from '../../server/app';
+import { signInAtProvider as loginAtProviderPage, useE2EWithProvider } from '../helpers/e2e-accounts';
 import { nl } from '../../src/lib/i18n/nl';
 import { en } from '../../src/lib/i18n/en';
 
@@ -17,29 +16,12 @@ const suite = availability.run ? describe : describe.skip;
 if (!availability.run) console.warn(availability.reason);
 
 suite('signing in with the organisation’s identity provider', () => {
-  let op: TestProvider | undefined;
-  // Started before the board (useE2E's beforeAll, registered below), which reads its settings at start.
-  beforeAll(async () => {
-    op = await startOidcProvider({ closeAfterTest: false });
-  });
-  afterAll(async () => {
-    await op?.close();
-  });
-  const settings: Partial<CreateServerOptions> = {
-    get oidc() {
-      return op!.settings(['allowed.example']);
-    }
-  };
-  const e2e = useE2E(settings);
-  beforeAll(() => op!.allowRedirect(`${e2e.url}/api/auth/oidc/callback`));
+  const { e2e, op } = useE2EWithProvider(['allowed.example']);
 
   /** From the board's sign-in page through the provider's login form, as a person does it. */
   async function signInAtProvider(page: Page, login: string): Promise<void> {
     await page.goto(`${e2e.url}/sign-in`);
-    await page.getByTestId('sign-in-oidc').click();
-    await page.waitForURL((url) => url.href.startsWith(`${op!.url}/interaction/`));
-    await page.getByTestId('op-login').fill(login);
-    await page.getByTestId('op-submit').click();
+    await loginAtProviderPage(page, op().url, login);
   }
 
   it('a facilitator signs in with their organisation and lands on /home, signed in', async () => {

@@ -10,7 +10,7 @@ import { generateId, generateToken, hashToken } from '../../server/security/toke
 import { PROTOCOL_VERSION } from '../../src/lib/protocol';
 import { BoardClient, PATIENCE_MS, waitFor, yjsBase, type BoardSocket } from './clients';
 import { api, postJson, type ApiResponse } from './server';
-import type { ProtocolError } from '../../src/lib/protocol';
+import type { CreateCommunityResponse, InviteCreated, ProtocolError } from '../../src/lib/protocol';
 import { scaled } from './patience';
 
 export interface SignedIn {
@@ -110,4 +110,44 @@ export async function openBoard(server: RunningServer, code: string, client: Boa
   await waitFor(() => ws.readyState === WebSocket.OPEN || closedWith !== null, { message: 'board socket open' });
   if (closedWith !== null) throw new Error(`board socket closed at once: ${closedWith}`);
   return { ws, closed: () => closedWith };
+}
+
+/**
+ * The people of the authorization matrix with accounts (docs/authorization.md), around one community the owner
+ * owns: a co-facilitator, a removed co-facilitator (and a second co-facilitator to remove), another account.
+ */
+export interface AccountWorld {
+  community: string;
+  owner: SignedIn;
+  people: Record<'owner' | 'coFacilitator' | 'removedCoFacilitator' | 'otherAccount', SignedIn>;
+  /** A second co-facilitator, for the removal cell. */
+  second: SignedIn;
+  /** An earlier session's open action point (`review:set` cells only). */
+  reviewKey?: string;
+}
+
+export async function invited(server: RunningServer, owner: SignedIn, community: string, name: string): Promise<SignedIn> {
+  const who = await signIn(server, name);
+  const invite = await postAs<InviteCreated>(server, owner, `/api/communities/${community}/invites`);
+  const token = new URL(invite.body.inviteUrl).hash.replace('#token=', '');
+  const accepted = await postAs(server, who, '/api/invites/accept', { token });
+  if (accepted.status !== 200) throw new Error(`invite: ${accepted.status} ${accepted.text}`);
+  return who;
+}
+
+export async function accountWorld(server: RunningServer): Promise<AccountWorld> {
+  const owner = await signIn(server, 'Owner');
+  const created = await postAs<CreateCommunityResponse>(server, owner, '/api/communities', { name: 'Account matrix' });
+  const community = created.body.id;
+  const coFacilitator = await invited(server, owner, community, 'Co');
+  const removed = await invited(server, owner, community, 'Removed');
+  const second = await invited(server, owner, community, 'Second');
+  const removal = await deleteAs(server, owner, `/api/communities/${community}/facilitators/${removed.accountId}`);
+  if (removal.status !== 204) throw new Error(`removal: ${removal.status}`);
+  return {
+    community,
+    owner,
+    second,
+    people: { owner, coFacilitator, removedCoFacilitator: removed, otherAccount: await signIn(server, 'Other') }
+  };
 }

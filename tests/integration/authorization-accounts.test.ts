@@ -12,7 +12,7 @@ import * as Y from 'yjs';
 import { createText, textOf, textsMap } from '../../src/lib/board/actions';
 import { PHASES, type Phase } from '../../src/lib/domain/phases';
 import type { RunningServer } from '../../server/app';
-import type { CreateCommunityResponse, CreateSessionResponse, InviteCreated, ProtocolError } from '../../src/lib/protocol';
+import type { CreateSessionResponse, ProtocolError } from '../../src/lib/protocol';
 import {
   ACCOUNT_MATRIX,
   ACCOUNT_ROLES,
@@ -28,48 +28,11 @@ import {
 import { BoardClient, RawYjs, waitFor, YJS_MESSAGE } from '../helpers/clients';
 import { addPoint } from '../helpers/board';
 import { api, joinSession, REPO_ROOT, startServer } from '../helpers/server';
-import { connectWithCookie, deleteAs, postAs, signIn, type SignedIn } from '../helpers/accounts';
+import { accountWorld as world, connectWithCookie, postAs, type AccountWorld as World } from '../helpers/accounts';
 import { advance } from '../helpers/session';
 import { connectFacilitator, connectParticipant } from '../helpers/clients';
 
 const DOC = path.join(REPO_ROOT, 'docs/authorization.md');
-
-/** The people of the account matrix, around one community the owner owns. */
-interface World {
-  community: string;
-  owner: SignedIn;
-  people: Record<Exclude<AccountRole, 'noAccount'>, SignedIn>;
-  /** A second co-facilitator, for the removal cell. */
-  second: SignedIn;
-  /** An earlier session's open action point (`review:set` cells only). */
-  reviewKey?: string;
-}
-
-async function invited(server: RunningServer, owner: SignedIn, community: string, name: string): Promise<SignedIn> {
-  const who = await signIn(server, name);
-  const invite = await postAs<InviteCreated>(server, owner, `/api/communities/${community}/invites`);
-  const token = new URL(invite.body.inviteUrl).hash.replace('#token=', '');
-  const accepted = await postAs(server, who, '/api/invites/accept', { token });
-  if (accepted.status !== 200) throw new Error(`invite: ${accepted.status} ${accepted.text}`);
-  return who;
-}
-
-async function world(server: RunningServer): Promise<World> {
-  const owner = await signIn(server, 'Owner');
-  const created = await postAs<CreateCommunityResponse>(server, owner, '/api/communities', { name: 'Account matrix' });
-  const community = created.body.id;
-  const coFacilitator = await invited(server, owner, community, 'Co');
-  const removed = await invited(server, owner, community, 'Removed');
-  const second = await invited(server, owner, community, 'Second');
-  const removal = await deleteAs(server, owner, `/api/communities/${community}/facilitators/${removed.accountId}`);
-  if (removal.status !== 204) throw new Error(`removal: ${removal.status}`);
-  return {
-    community,
-    owner,
-    second,
-    people: { owner, coFacilitator, removedCoFacilitator: removed, otherAccount: await signIn(server, 'Other') }
-  };
-}
 
 /** The world's community gets an earlier session that left one open action point: its key, for `review:set`. */
 async function earlierPoint(server: RunningServer, w: World): Promise<string> {
@@ -203,7 +166,7 @@ function markdownRows(markdown: string): string[][] {
 
 describe('authorization matrix with accounts', () => {
   it('answers every REST endpoint for every account role as the table says', async () => {
-    const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
+    const server = await startServer({ codeGuessesPerMinute: 0, signInsPerTenMinutes: 0, synchronous: 'NORMAL' });
     const actual = await Promise.all(
       REST_MATRIX.map(async (cell) => Object.fromEntries(await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await restCell(server, cell, role)]))))
     );
@@ -211,7 +174,7 @@ describe('authorization matrix with accounts', () => {
   }, 120_000);
 
   it('answers every command × account role × phase as the table says', async () => {
-    const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
+    const server = await startServer({ codeGuessesPerMinute: 0, signInsPerTenMinutes: 0, synchronous: 'NORMAL' });
     const w = await world(server);
     const actual = {} as Record<MatrixCommand, Record<AccountRole, Outcome[]>>;
     for (const command of MATRIX_COMMANDS) {

@@ -227,3 +227,31 @@ describe('co-facilitators', () => {
     expect(asBrowser(server, owner).cookie).toBe(owner.cookie);
   });
 });
+
+describe('invite attempts per address', () => {
+  // The code-guess limit is off here, so only the invite limit can refuse: a flood of attempts with wrong tokens was
+  // counted as guesses before, but with valid tokens (or invites made by the hundred) nothing stopped an address.
+  it('stops making invite links from one address at the limit (SIGN_INS_PER_TEN_MINUTES)', async () => {
+    const server = await startServer({ signInsPerTenMinutes: 3, codeGuessesPerMinute: 0 });
+    const owner = await signIn(server, 'Olga');
+    const community = await communityOf(server, owner);
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await postAs(server, owner, `/api/communities/${community.id}/invites`)).status);
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const refused = await postAs<ErrorBody>(server, owner, `/api/communities/${community.id}/invites`);
+    expect(refused.body.error.code).toBe('rate_limited');
+  });
+
+  it('counts taking an invite, valid or not: after the limit even a valid invite is refused and grants nothing', async () => {
+    const server = await startServer({ signInsPerTenMinutes: 3, codeGuessesPerMinute: 0 });
+    const owner = await signIn(server, 'Olga');
+    const colleague = await signIn(server, 'Cas');
+    const community = await communityOf(server, owner);
+    const token = await inviteTo(server, owner, `/api/communities/${community.id}`);
+    for (const wrong of ['w'.repeat(43), 'v'.repeat(43)]) expect((await postAs(server, colleague, '/api/invites/accept', { token: wrong })).status).toBe(404);
+    const refused = await postAs<ErrorBody>(server, colleague, '/api/invites/accept', { token });
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect((await me(server, colleague)).body.communities).toEqual([]);
+  });
+});
