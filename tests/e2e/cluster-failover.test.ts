@@ -145,13 +145,14 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
     await desk.getByTestId('action-add-3').click();
     await actionText(desk).waitFor();
     await actionText(desk).fill(BEFORE);
-    for (const page of [facilitator, phone]) await expect.poll(() => actionText(page).inputValue()).toBe(BEFORE);
+    for (const page of [facilitator, phone]) await expect.poll(() => actionText(page).inputValue(), { timeout: 20_000 }).toBe(BEFORE);
 
     // The owner (now the other instance) dies while the text is being typed, keystroke by keystroke.
     await actionText(desk).focus();
     await actionText(desk).evaluate((el) => (el as HTMLTextAreaElement).setSelectionRange(1e6, 1e6));
     const typing = desk.keyboard.type(DURING, { delay: 40 });
-    await expect.poll(() => actionText(desk).inputValue()).toContain(DURING.slice(0, 8));
+    // Typing goes on at 40 ms a key; on a busy machine the first eight take longer than expect.poll's default second.
+    await expect.poll(() => actionText(desk).inputValue(), { timeout: 20_000 }).toContain(DURING.slice(0, 8));
     const restartSecond = await killOwner(code);
     await typing;
     await desk.keyboard.type(AFTER, { delay: 20 });
