@@ -4,6 +4,7 @@
  * single-use link, and removes them; the programme view (`portfolio.json`, `portfolio.xlsx`) opens with the
  * cookie of the admin or a lead, the organisation key keeps working, and everyone else is refused.
  */
+import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type {
   AccountHomeView,
@@ -178,5 +179,88 @@ describe('attacks on the programme role', () => {
     // Nor does a lead invite into B or list its leads.
     expect((await postAs(server, lea, `/api/organisations/${b.id}/invites`)).status).toBe(403);
     expect((await getAs(server, lea, `/api/organisations/${b.id}/leads`)).status).toBe(403);
+  });
+});
+
+const DOC = new URL('../../docs/authorization.md', import.meta.url);
+const ROLES = [
+  'admin (cookie)',
+  'programme lead (cookie)',
+  'removed lead',
+  'lead of another organisation',
+  'another account',
+  'owner of a sharing community',
+  'lead, cookie from another origin',
+  'organisation key',
+  'community key',
+  'nothing'
+] as const;
+
+/** The rows of the markdown table between the markers: [endpoint, ...cells], without header and rule. */
+function documentedRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .slice(2)
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim().replace(/`/g, ''))
+    );
+}
+
+describe('the programme role in docs/authorization.md', () => {
+  it('answers every cell of the documented table over a real server', async () => {
+    const doc = await fs.readFile(DOC, 'utf8');
+    const rows = documentedRows(doc.split('<!-- programme:start -->')[1].split('<!-- programme:end -->')[0]);
+    expect(rows.length).toBe(8);
+    expect(rows.map((r) => r.length)).toEqual(rows.map(() => 1 + ROLES.length));
+
+    const server = await startServer({ codeGuessesPerMinute: 1000 });
+    const admin = await signIn(server, 'Ada');
+    const organisation = await organisationOf(server, admin);
+    const other = await organisationOf(server, admin, 'Another programme');
+    const communityOwner = await signIn(server, 'Olga');
+    const community = await sharing(server, organisation.id, communityOwner);
+    const lea = await lead(server, admin, organisation.id);
+    const removed = await lead(server, admin, organisation.id, 'Rik');
+    expect((await deleteAs(server, admin, `/api/organisations/${organisation.id}/leads/${removed.accountId}`)).status).toBe(204);
+    const elsewhere = await lead(server, admin, other.id, 'Eli');
+    const stranger = await signIn(server, 'Sam');
+    const headers: Record<(typeof ROLES)[number], Record<string, string>> = {
+      'admin (cookie)': browser(server, admin),
+      'programme lead (cookie)': browser(server, lea),
+      'removed lead': browser(server, removed),
+      'lead of another organisation': browser(server, elsewhere),
+      'another account': browser(server, stranger),
+      'owner of a sharing community': browser(server, communityOwner),
+      'lead, cookie from another origin': browser(server, lea, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }),
+      'organisation key': bearer(organisation.organisationToken),
+      'community key': bearer(community.communityToken),
+      nothing: {}
+    };
+
+    const actual: string[][] = [];
+    for (const [endpoint] of rows) {
+      const cells = [endpoint];
+      for (const role of ROLES) {
+        const [method, template] = endpoint.split(' ');
+        // Each removal names a fresh lead, so every cell starts from the same organisation.
+        const victim = template.includes(':accountId') ? (await lead(server, admin, organisation.id, 'Victim')).accountId : '';
+        const path = template
+          .replace('/organisations/:id', `/organisations/${organisation.id}`)
+          .replace('/communities/:id', `/communities/${community.id}`)
+          .replace(':accountId', victim);
+        const response = await api(server.url, path, {
+          method,
+          headers: method === 'GET' ? headers[role] : { 'content-type': 'application/json', ...headers[role] },
+          body: method === 'GET' ? undefined : '{}'
+        });
+        cells.push(String(response.status));
+      }
+      actual.push(cells);
+    }
+    expect(actual).toEqual(rows);
   });
 });
