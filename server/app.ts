@@ -158,6 +158,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     allowedOrigins: extraAllowedOrigins(config),
     clock: options.clock,
     deleteOwned: async (kind, target) => {
+      // An organisation outlives its admin's account: it stays reachable by its key, and its leads' memberships go.
+      if (kind === 'organisation') return;
       if (kind === 'community') {
         for (const id of await served.deleteCommunity(target)) realtime.registry.evict(id);
       } else {

@@ -4,14 +4,14 @@
  */
 import { localDay } from '../../src/lib/domain/dates';
 import type { AccountHomeView } from '../../src/lib/protocol';
-import type { AccountOverview } from '../store/types';
+import type { AccountOrganisationRow, AccountOverview } from '../store/types';
 
 /** Sessions and communities one home lists at most (the latest by activity): bounded work per request. */
 export const HOME_MAX = 200;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function homeView(account: { id: string; name: string }, overview: AccountOverview): AccountHomeView {
+export function homeView(account: { id: string; name: string }, overview: AccountOverview, organisations: AccountOrganisationRow[] = []): AccountHomeView {
   return {
     id: account.id,
     name: account.name,
@@ -35,6 +35,8 @@ export function homeView(account: { id: string; name: string }, overview: Accoun
       attention: s.attention ? s.attention.map(({ number, weak, divergent, mean, consensus }) => ({ number, weak, divergent, mean, consensus })) : null,
       archivable: s.archivable,
       archivedAt: iso(s.archivedAt)
-    }))
+    })),
+    // An organisation's 'owner' membership is its admin, a 'facilitator' one a programme lead.
+    organisations: organisations.map((o) => ({ id: o.id, name: o.name, role: o.role === 'owner' ? 'admin' : 'lead' }))
   };
 }

@@ -7,7 +7,10 @@
  * - `POST /communities/:id/invites`, `POST /sessions/:code/invites` — the owner makes a single-use invite link;
  * - `POST /invites/accept` — a signed-in account takes an invite and becomes a co-facilitator of its target only;
  * - `GET|DELETE /communities/:id/facilitators[/:accountId]` and the same under `/sessions/:code` — the owner sees
- *   and removes co-facilitators; a removal ends their live connections at once (./revocation.ts).
+ *   and removes co-facilitators; a removal ends their live connections at once (./revocation.ts);
+ * - `POST /organisations/:id/invites`, `GET|DELETE /organisations/:id/leads[/:accountId]` — an organisation's admin
+ *   (its 'owner' membership) invites, lists and removes programme leads ('facilitator' memberships of the
+ *   organisation, issue 25): they read its programme view (server/http/organisations.ts) and nothing else.
  *
  * Every route needs the account cookie from our own origin (./access.ts). Wrong keys in a claim count as guesses,
  * as a wrong token does anywhere else; an unknown or stolen invite costs a guess too. Invite attempts (making a link
@@ -55,6 +58,8 @@ export interface MembersDeps {
   access: FacilitatorAccess;
   revocations: Revocations;
   communities: CommunityService;
+  /** Finds an organisation by id (issue 25); without it, organisation routes answer 404. */
+  organisations?: { find(id: string): Promise<{ id: string; name: string } | null> };
   requests: RequestContext;
   guesses: GuessLimiter;
   /** Where invite attempts are counted per address (shared by a cluster's instances). */
@@ -123,6 +128,20 @@ export function membersRouter(deps: MembersDeps): Router {
   ): Promise<{ accountId: string; kind: MembershipKind; id: string; role: MembershipRole; label: string } | null> {
     const accountId = await signedIn(req, res);
     if (!accountId || (await blocked(req, res))) return null;
+    if (kind === 'organisation') {
+      const organisation = deps.organisations ? await deps.organisations.find(String(req.params.id)) : null;
+      if (!organisation) {
+        await miss(req);
+        sendError(res, 'not_found', 'There is no organisation with that id.');
+        return null;
+      }
+      const role = await deps.store.membershipRole(accountId, [{ kind: 'organisation', target: organisation.id }]);
+      if (!role) {
+        sendError(res, 'forbidden', 'Your account is neither the admin nor a programme lead of this organisation.');
+        return null;
+      }
+      return { accountId, kind, id: organisation.id, role, label: organisation.name };
+    }
     if (kind === 'community') {
       const community = await deps.communities.find(String(req.params.id));
       if (!community) {
@@ -155,7 +174,11 @@ export function membersRouter(deps: MembersDeps): Router {
     const account = await deps.access.signedIn(req, res);
     if (!account) return sendError(res, 'unauthorized', 'Sign in first.');
     const accountId = account.id;
-    res.set('Cache-Control', 'no-store').json(homeView(account, await deps.store.loadAccountOverview(accountId, HOME_MAX)));
+    const [overview, organisations] = await Promise.all([
+      deps.store.loadAccountOverview(accountId, HOME_MAX),
+      deps.store.listAccountOrganisations(accountId, HOME_MAX)
+    ]);
+    res.set('Cache-Control', 'no-store').json(homeView(account, overview, organisations));
   });
 
   // ---- claims: keys this browser holds become the account's
@@ -241,6 +264,7 @@ export function membersRouter(deps: MembersDeps): Router {
   };
   router.post('/communities/:id/invites', createInvite('community'));
   router.post('/sessions/:code/invites', createInvite('session'));
+  router.post('/organisations/:id/invites', createInvite('organisation'));
 
   router.post('/invites/accept', json, async (req, res) => {
     const accountId = await signedIn(req, res);
@@ -267,6 +291,7 @@ export function membersRouter(deps: MembersDeps): Router {
     const current = await deps.store.membershipRole(accountId, [{ kind: invite.kind, target: invite.target }]);
     if (current !== 'owner') await deps.store.setMembership({ accountId, kind: invite.kind, target: invite.target, role: 'facilitator', addedAt: at });
     if (invite.kind === 'community') return res.json({ kind: 'community', id: invite.target });
+    if (invite.kind === 'organisation') return res.json({ kind: 'organisation', id: invite.target });
     const session = await deps.store.sessionCredentialById(invite.target);
     if (!session) return sendError(res, 'not_found', 'The session of this invite no longer exists.');
     res.json({ kind: 'session', code: session.code });
@@ -282,6 +307,7 @@ export function membersRouter(deps: MembersDeps): Router {
   };
   router.get('/communities/:id/facilitators', listMembers('community'));
   router.get('/sessions/:code/facilitators', listMembers('session'));
+  router.get('/organisations/:id/leads', listMembers('organisation'));
 
   const removeMember = (kind: MembershipKind) => async (req: Request, res: Response) => {
     const found = await target(kind, req, res);
@@ -292,12 +318,15 @@ export function membersRouter(deps: MembersDeps): Router {
     if (role === null) return sendError(res, 'not_found', 'This account is not a co-facilitator here.');
     if (role === 'owner') return sendError(res, 'forbidden', 'An owner cannot be removed here.');
     await deps.store.removeMembership(removed, kind, found.id);
+    // A programme lead holds no live connection: the programme view reads the membership on every request.
+    if (kind === 'organisation') return res.status(204).end();
     // At once: their sockets and board connections end here and on every other instance.
     await deps.revocations.revoke({ accountId: removed, kind, target: found.id });
     res.status(204).end();
   };
   router.delete('/communities/:id/facilitators/:accountId', removeMember('community'));
   router.delete('/sessions/:code/facilitators/:accountId', removeMember('session'));
+  router.delete('/organisations/:id/leads/:accountId', removeMember('organisation'));
 
   return router;
 }

@@ -61,7 +61,7 @@ export interface ApiDeps {
   /** The account cookie as a facilitator credential (issue 24); null: bearer tokens only. */
   access: FacilitatorAccess | null;
   /** Where a signed-in creator's ownership is recorded. */
-  memberships: Pick<Store, 'setMembership'>;
+  memberships: Pick<Store, 'setMembership' | 'membershipRole'>;
   /** A check-in's one meeting (issue 25). */
   meetings: Pick<Store, 'findMeetingOf'>;
 }
@@ -560,6 +560,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     guesses: deps.guesses,
     addressEvents: deps.addressEvents,
     perHour: deps.sessionsPerHour,
+    access: deps.access,
+    memberships: deps.memberships,
     authorisedCommunity
   });
 
@@ -627,6 +629,12 @@ export function mountBoardRoutes(
     },
     deps.clock
   );
+  const organisations = new OrganisationService(
+    deps.store,
+    deps.frameworks,
+    { minSessions: deps.config.portfolioMinSessions, minCommunities: deps.config.portfolioMinCommunities },
+    deps.clock
+  );
   // A facilitator's home and co-facilitators (issue 24), where accounts are on.
   if (deps.realtime.access && deps.realtime.revocations) {
     app.use(
@@ -636,6 +644,7 @@ export function mountBoardRoutes(
         access: deps.realtime.access,
         revocations: deps.realtime.revocations,
         communities,
+        organisations,
         requests: deps.requests,
         guesses: deps.guesses,
         addressEvents: deps.realtime.addressEvents,
@@ -658,12 +667,7 @@ export function mountBoardRoutes(
       paperSessionsPerHour: deps.config.paperSessionsPerHour,
       communities,
       joinsPerAddress: deps.config.joinsPerAddress,
-      organisations: new OrganisationService(
-        deps.store,
-        deps.frameworks,
-        { minSessions: deps.config.portfolioMinSessions, minCommunities: deps.config.portfolioMinCommunities },
-        deps.clock
-      ),
+      organisations,
       access: deps.realtime.access,
       memberships: deps.store,
       meetings: deps.store

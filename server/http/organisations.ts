@@ -4,7 +4,8 @@ import { CreateOrganisationRequest } from '../../src/lib/protocol/schemas';
 import { takeHomeFileName } from '../../src/lib/domain/file-names';
 import { localDay } from '../../src/lib/domain/dates';
 import { portfolioXlsx, type OrganisationService } from '../organisations/portfolio';
-import type { CommunityRecord, OrganisationRecord } from '../store/types';
+import type { CommunityRecord, OrganisationRecord, Store } from '../store/types';
+import type { FacilitatorAccess } from '../accounts/access';
 import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-limits';
 import type { RequestContext } from './links';
 import { sendError } from './errors';
@@ -17,6 +18,10 @@ export interface OrganisationRouteDeps {
   addressEvents: AddressEvents;
   /** Organisations one address may create per hour (as communities; 0 = no limit). */
   perHour: number;
+  /** The account cookie (issue 24): its admin and programme leads read the programme view; null: keys only. */
+  access: FacilitatorAccess | null;
+  /** Where an organisation's admin (the signed-in creator) and its programme leads are recorded. */
+  memberships: Pick<Store, 'setMembership' | 'membershipRole'>;
   /** The community a request names, after its key was checked; null after answering (api.ts). */
   authorisedCommunity(id: string, req: Request, res: Response): Promise<CommunityRecord | null>;
 }
@@ -36,14 +41,20 @@ export function organisationUrl(origin: string, id: string, token: string): stri
 
 /**
  * THE authorisation of the programme view: every route that reads an organisation's figures asks this and
- * nothing else. For now the organisation key (a bearer token created with the organisation, stored hashed);
- * accounts will replace its body by the programme lead's role from the session cookie. Unknown ids and
- * refused keys count as guesses, as community keys do.
+ * nothing else. Two ways in:
+ * - the organisation key (a bearer token created with the organisation, stored hashed), for link-based use;
+ * - without a key, the account cookie of the organisation's admin or one of its programme leads (a membership of
+ *   kind 'organisation'), under the same-origin rule as every other cookie use (server/accounts/access.ts): a
+ *   cookie sent by another site's page counts as no cookie. The membership is read on every request, so a removed
+ *   lead is refused from their next request on.
+ * Unknown ids and refused keys count as guesses, as community keys do.
  */
-export function portfolioAccess(deps: Pick<OrganisationRouteDeps, 'organisations' | 'requests' | 'guesses'>) {
+export function portfolioAccess(deps: Pick<OrganisationRouteDeps, 'organisations' | 'requests' | 'guesses' | 'access' | 'memberships'>) {
   return async function canReadPortfolio(req: Request, organisationId: string): Promise<PortfolioAccess> {
     const token = bearer(req);
-    if (!token) return { ok: false, code: 'unauthorized', message: 'An organisation key is required (Authorization: Bearer <key>).' };
+    const accountId = token || !deps.access ? null : await deps.access.accountOf(req.headers);
+    if (!token && !accountId)
+      return { ok: false, code: 'unauthorized', message: 'Sign in as a programme lead, or send the organisation key (Authorization: Bearer <key>).' };
     const address = deps.requests.clientAddress(req);
     if (await deps.guesses.blocked(address))
       return { ok: false, code: 'rate_limited', message: 'Too many unknown codes or keys from this address; wait a minute and try again.' };
@@ -52,11 +63,14 @@ export function portfolioAccess(deps: Pick<OrganisationRouteDeps, 'organisations
       await deps.guesses.miss(address);
       return { ok: false, code: 'not_found', message: 'There is no organisation with that id.' };
     }
-    if (!deps.organisations.isToken(organisation, token)) {
+    if (token) {
+      if (deps.organisations.isToken(organisation, token)) return { ok: true, organisation };
       await deps.guesses.miss(address);
       return { ok: false, code: 'forbidden', message: 'This key does not belong to this organisation.' };
     }
-    return { ok: true, organisation };
+    // Only this organisation's own membership: a community's or session's role grants nothing here.
+    if (accountId && (await deps.memberships.membershipRole(accountId, [{ kind: 'organisation', target: organisation.id }]))) return { ok: true, organisation };
+    return { ok: false, code: 'forbidden', message: 'Your account is not a programme lead of this organisation.' };
   };
 }
 
@@ -89,6 +103,10 @@ export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteD
       return sendError(res, 'rate_limited', 'This address has created many organisations in the last hour; wait a while or reuse one.');
     }
     const { organisation, token } = await deps.organisations.create(parsed.data);
+    // A signed-in creator becomes the organisation's admin: it invites and removes programme leads (members-routes.ts).
+    const admin = deps.access ? await deps.access.accountOf(req.headers) : null;
+    if (admin)
+      await deps.memberships.setMembership({ accountId: admin, kind: 'organisation', target: organisation.id, role: 'owner', addedAt: organisation.createdAt });
     const body: CreateOrganisationResponse = {
       id: organisation.id,
       organisationToken: token,

@@ -13,6 +13,7 @@ import {
   type ExternalIdentityRecord,
   type InviteRecord,
   type MembershipKind,
+  type AccountOrganisationRow,
   type MembershipRecord,
   type MembershipRole,
   type PasskeyRecord,
@@ -1366,6 +1367,21 @@ export class SqlStore implements Store {
       .insertInto('organisations')
       .values({ id: o.id, name: o.name, time_zone: o.timeZone, token_hash: o.tokenHash, created_at: o.createdAt });
     return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  async listAccountOrganisations(accountId: string, max: number): Promise<AccountOrganisationRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('memberships as m')
+        .innerJoin('organisations as o', 'o.id', 'm.target')
+        .select(['o.id', 'o.name', 'm.role'])
+        .where('m.account_id', '=', accountId)
+        .where('m.kind', '=', 'organisation')
+        .orderBy('o.name')
+        .orderBy('o.id')
+        .limit(max)
+    );
+    return rows.map((r) => ({ id: r.id as string, name: r.name as string, role: r.role as MembershipRole }));
   }
 
   async loadOrganisation(id: string): Promise<OrganisationRecord | null> {

@@ -371,7 +371,11 @@ export interface ExternalIdentityRecord {
   createdAt: number;
 }
 
-export type MembershipKind = 'community' | 'session';
+/**
+ * What a membership is of. An 'organisation' membership (issue 25) makes an account its admin ('owner') or one of
+ * its programme leads ('facilitator'): it reads the programme view and nothing of any community or session.
+ */
+export type MembershipKind = 'community' | 'session' | 'organisation';
 export type MembershipRole = 'owner' | 'facilitator';
 
 /** What an account may steer: a community (by id) or a session (by id), as its owner or a co-facilitator. */
@@ -526,6 +530,15 @@ export interface OrganisationStore {
    * in one query whatever the number of communities and sessions. A shared community without rounds has none.
    */
   loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]>;
+  /** The organisations the account is admin ('owner') or programme lead ('facilitator') of, by name, at most `max`: one read. */
+  listAccountOrganisations(accountId: string, max: number): Promise<AccountOrganisationRow[]>;
+}
+
+/** An organisation on an account's home. */
+export interface AccountOrganisationRow {
+  id: string;
+  name: string;
+  role: MembershipRole;
 }
 
 /** What claims and invites need of a session, without loading it: its id, code, community and facilitator-token hash. */

@@ -27,6 +27,7 @@ import type {
   HiddenComment,
   OrganisationRecord,
   SharedCommunityRows,
+  AccountOrganisationRow,
   PaperSessionRecord,
   LoadedSession,
   ParticipantRecord,
@@ -206,6 +207,9 @@ export class FaultyStore implements Store {
   }
   loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]> {
     return this.inner.loadPortfolioFigures(organisationId);
+  }
+  listAccountOrganisations(accountId: string, max: number): Promise<AccountOrganisationRow[]> {
+    return this.inner.listAccountOrganisations(accountId, max);
   }
   loadCommunity(id: string): Promise<CommunityRecord | null> {
     return this.inner.loadCommunity(id);

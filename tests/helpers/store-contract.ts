@@ -768,6 +768,35 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await reopened.loadOrganisation('o1')).toEqual(org);
     });
 
+    it("lists an account's organisations (admin or programme lead) by name, bounded, and not its communities or another's", async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      for (const [id, name] of [
+        ['o1', 'Zeeland programme'],
+        ['o2', 'Greenport programme'],
+        ['o3', 'Not theirs']
+      ])
+        await store.createOrganisation({ id, name, timeZone: 'UTC', tokenHash: `h-${id}`, createdAt: 1 });
+      await store.createCommunity(communityRecord('o3'));
+      await store.createAccount({ id: 'a1', name: 'Ada', createdAt: 1 });
+      await store.createAccount({ id: 'a2', name: 'Lea', createdAt: 1 });
+      await store.setMembership({ accountId: 'a1', kind: 'organisation', target: 'o1', role: 'owner', addedAt: 1 });
+      await store.setMembership({ accountId: 'a1', kind: 'organisation', target: 'o2', role: 'facilitator', addedAt: 2 });
+      // A community membership whose id equals an organisation's grants nothing there.
+      await store.setMembership({ accountId: 'a1', kind: 'community', target: 'o3', role: 'owner', addedAt: 3 });
+      await store.setMembership({ accountId: 'a2', kind: 'organisation', target: 'o3', role: 'facilitator', addedAt: 3 });
+      expect(await store.listAccountOrganisations('a1', 10)).toEqual([
+        { id: 'o2', name: 'Greenport programme', role: 'facilitator' },
+        { id: 'o1', name: 'Zeeland programme', role: 'owner' }
+      ]);
+      expect(await store.listAccountOrganisations('a1', 1)).toHaveLength(1);
+      expect(await store.membershipRole('a1', [{ kind: 'organisation', target: 'o3' }])).toBeNull();
+      await store.removeMembership('a1', 'organisation', 'o2');
+      const reopened = await opened.reopen();
+      expect((await reopened.listAccountOrganisations('a1', 10)).map((o) => o.id)).toEqual(['o1']);
+      expect(await reopened.listAccountOrganisations('nobody', 10)).toEqual([]);
+    });
+
     it("reads an organisation's shared communities with each session's latest revealed round, the figures only, in one read", async () => {
       const opened = await implementation.open();
       const store = opened.store;

@@ -45,7 +45,7 @@ describe('accounts: the session cookie', () => {
 
     const mine = await me(server, cookie);
     expect(mine.status).toBe(200);
-    expect(mine.body).toEqual({ id: account.id, name: 'Ada', communities: [], sessions: [] });
+    expect(mine.body).toEqual({ id: account.id, name: 'Ada', communities: [], sessions: [], organisations: [] });
     expect(mine.headers.get('cache-control')).toBe('no-store');
 
     expect((await me(server)).status).toBe(401);

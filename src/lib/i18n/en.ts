@@ -380,7 +380,7 @@ export const en: Messages = {
   },
   programme: {
     title: 'Programme view',
-    noToken: 'This browser has no key for this organisation. Open the link you got when the organisation was created.',
+    noToken: "Sign in as this organisation's admin or programme lead, or open the link you got when the organisation was created.",
     keepLink: "Keep this page's link safe: it is the key to the programme view.",
     intro: (sessions: number, communities: number) =>
       `Only shared learning communities with at least ${sessions} revealed sessions count, and every programme figure comes from at least ${communities} communities. Nothing per session, participant or comment.`,
@@ -535,6 +535,8 @@ export const en: Messages = {
   /** A facilitator's home and co-facilitators (issue 24). */
   members: {
     homeLink: 'My home',
+    organisations: 'Programmes',
+    organisationRole: (role: 'admin' | 'lead'): string => (role === 'admin' ? 'admin' : 'programme lead'),
     homeTitle: 'My learning communities and sessions',
     signInNeeded: 'Sign in to find your learning communities and sessions on any device.',
     signIn: 'Sign in',

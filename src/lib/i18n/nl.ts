@@ -383,7 +383,7 @@ export const nl = {
   },
   programme: {
     title: 'Programmaoverzicht',
-    noToken: 'Deze browser heeft geen sleutel voor deze organisatie. Open de link die u kreeg toen de organisatie werd aangemaakt.',
+    noToken: 'Log in als beheerder of programmaleider van deze organisatie, of open de link die u kreeg toen de organisatie werd aangemaakt.',
     keepLink: 'Bewaar de link van deze pagina goed: het is de sleutel tot het programmaoverzicht.',
     intro: (sessions: number, communities: number) =>
       `Alleen gedeelde learning communities met minstens ${sessions} onthulde sessies tellen mee, en een programmacijfer komt altijd uit minstens ${communities} gemeenschappen. Niets per sessie, deelnemer of opmerking.`,
@@ -542,6 +542,8 @@ export const nl = {
   /** A facilitator's home and co-facilitators (issue 24). */
   members: {
     homeLink: 'Mijn overzicht',
+    organisations: "Programma's",
+    organisationRole: (role: 'admin' | 'lead'): string => (role === 'admin' ? 'beheerder' : 'programmaleider'),
     homeTitle: 'Mijn learning communities en sessies',
     signInNeeded: 'Log in om je learning communities en sessies op elk apparaat terug te vinden.',
     signIn: 'Inloggen',

@@ -45,6 +45,15 @@ export interface AccountHomeView {
   name: string;
   communities: HomeCommunity[];
   sessions: HomeSession[];
+  /** The organisations whose programme view the account reads (issue 25): as their admin or a programme lead. */
+  organisations: HomeOrganisation[];
+}
+
+/** An organisation on the home: `admin` invites and removes programme leads; a `lead` reads the programme view. */
+export interface HomeOrganisation {
+  id: string;
+  name: string;
+  role: 'admin' | 'lead';
 }
 
 /** `POST /api/me/claims`: what became the account's (communities by id, sessions by code) and how many keys were refused. */
@@ -61,7 +70,7 @@ export interface InviteCreated {
 }
 
 /** `POST /api/invites/accept`: where the new co-facilitator goes next. */
-export type InviteAccepted = { kind: 'community'; id: string } | { kind: 'session'; code: string };
+export type InviteAccepted = { kind: 'community'; id: string } | { kind: 'organisation'; id: string } | { kind: 'session'; code: string };
 
 /** `GET /api/communities/:id/facilitators` (and the session's): the caller's role and everyone with a membership. */
 export interface FacilitatorList {
