@@ -57,6 +57,7 @@ import {
   toSessionRecord
 } from './rows';
 import { FencedError, type WriteFence } from './fence';
+import { CommandError } from '../../src/lib/protocol';
 import { toAccountOverview, toSessionCredential } from './home-rows';
 
 /**
@@ -351,7 +352,14 @@ export class SqlStore implements Store {
   private async read<T>(run: (db: Executor) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('store is closed');
     await this.settled();
-    return run(this.driver.reader);
+    try {
+      return await run(this.driver.reader);
+    } catch (error) {
+      // A read the database could not answer (a cut link, a restart) is the typed `store_unavailable` wherever it is
+      // awaited, as a failed write is (./committed.ts), not an unexpected error; the cause is logged, never dropped.
+      console.error('store: a read failed; nothing was changed:', error);
+      throw new CommandError('store_unavailable', 'The server could not read its database just now; nothing was changed. Try again in a moment.');
+    }
   }
 
   private async rows(query: Compilable): Promise<Row[]> {
