@@ -169,6 +169,64 @@ export const MIGRATIONS: readonly Migration[] = [
     async postgres(client) {
       await client.query('ALTER TABLE memberships ADD COLUMN archived_at BIGINT');
     }
+  },
+  {
+    // Issue 25, the programme view's cost: a community's `figures_version` changes whenever what the view reads of it
+    // may have changed (a round frozen in one of its sessions, a session added or removed: a meeting continuing a
+    // check-in makes the check-in stop counting). Each store keeps the figures it parsed per community under the version
+    // it read first (sql-store.ts, loadPortfolioFigures), so a view reads one narrow row per shared community and parses
+    // only the communities that changed, on whichever instance wrote the change. Triggers, not the store's code, bump
+    // it: every write path that touches these rows (today's and tomorrow's, cascades included) bumps it in its own
+    // transaction, under the same fence as the write. Existing databases need no backfill beyond the column: a version
+    // is only compared with one read from the same database, and no store has cached anything before this runs.
+    name: 'communities: a version of the figures the programme view reads, bumped by triggers',
+    sqlite(db) {
+      db.exec(`
+        ALTER TABLE communities ADD COLUMN figures_version INTEGER NOT NULL DEFAULT 0;
+        CREATE TRIGGER round_figures_version AFTER INSERT ON round_figures BEGIN
+          UPDATE communities SET figures_version = figures_version + 1 WHERE id = (SELECT community_id FROM sessions WHERE id = NEW.session_id);
+        END;
+        CREATE TRIGGER round_figures_removed_version AFTER DELETE ON round_figures BEGIN
+          UPDATE communities SET figures_version = figures_version + 1 WHERE id = (SELECT community_id FROM sessions WHERE id = OLD.session_id);
+        END;
+        CREATE TRIGGER sessions_added_version AFTER INSERT ON sessions WHEN NEW.community_id IS NOT NULL BEGIN
+          UPDATE communities SET figures_version = figures_version + 1 WHERE id = NEW.community_id;
+        END;
+        CREATE TRIGGER sessions_removed_version AFTER DELETE ON sessions WHEN OLD.community_id IS NOT NULL BEGIN
+          UPDATE communities SET figures_version = figures_version + 1 WHERE id = OLD.community_id;
+        END;
+        CREATE TRIGGER sessions_moved_version AFTER UPDATE OF community_id, seeded_from ON sessions BEGIN
+          UPDATE communities SET figures_version = figures_version + 1 WHERE id IN (OLD.community_id, NEW.community_id);
+        END;
+      `);
+    },
+    async postgres(client) {
+      await client.query(`
+        ALTER TABLE communities ADD COLUMN figures_version BIGINT NOT NULL DEFAULT 0;
+        CREATE FUNCTION round_figures_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'DELETE' THEN
+            UPDATE communities SET figures_version = figures_version + 1 WHERE id = (SELECT community_id FROM sessions WHERE id = OLD.session_id);
+          ELSE
+            UPDATE communities SET figures_version = figures_version + 1 WHERE id = (SELECT community_id FROM sessions WHERE id = NEW.session_id);
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER round_figures_version AFTER INSERT OR DELETE ON round_figures FOR EACH ROW EXECUTE FUNCTION round_figures_version();
+        CREATE FUNCTION sessions_figures_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP IN ('DELETE', 'UPDATE') THEN
+            UPDATE communities SET figures_version = figures_version + 1 WHERE id = OLD.community_id;
+          END IF;
+          IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            UPDATE communities SET figures_version = figures_version + 1 WHERE id = NEW.community_id;
+          END IF;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER sessions_figures_version AFTER INSERT OR DELETE OR UPDATE OF community_id, seeded_from ON sessions
+          FOR EACH ROW EXECUTE FUNCTION sessions_figures_version();
+      `);
+    }
   }
 ];
 

@@ -62,7 +62,17 @@ export interface Schema {
     origin: string | null;
   };
   hidden_comments: { session_id: string; round: number; factor: number; text: string };
-  communities: { id: string; name: string; language: string; framework: string; token_hash: string; time_zone: string; created_at: number };
+  communities: {
+    id: string;
+    name: string;
+    language: string;
+    framework: string;
+    token_hash: string;
+    time_zone: string;
+    created_at: number;
+    /** Bumped by triggers whenever what the programme view reads of the community may have changed (migrations.ts). */
+    figures_version: Generated<number>;
+  };
   paper_sessions: {
     id: string;
     community_id: string;

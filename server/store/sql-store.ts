@@ -57,6 +57,8 @@ import {
   toSessionRecord
 } from './rows';
 import { FencedError, type WriteFence } from './fence';
+import { VersionedCache } from './versioned-cache';
+import type { FrozenRoundFigures } from '../../src/lib/domain/portfolio';
 import { CommandError } from '../../src/lib/protocol';
 import { toAccountOverview, toSessionCredential } from './home-rows';
 
@@ -113,6 +115,14 @@ function cached(key: string, build: () => CompiledQuery): CompiledQuery {
   }
   return statement;
 }
+
+/** Shared communities whose figures one statement reads (an organisation holds at most 500). */
+const PORTFOLIO_READ_CHUNK = 250;
+/**
+ * Rounds of parsed programme figures a store keeps (about 1 KiB each): an organisation at its cap of 500 communities
+ * of 40 sessions each, or several smaller ones. Beyond it the least recently read communities are parsed again.
+ */
+const PORTFOLIO_CACHE_ROUNDS = 20_000;
 
 /** Parameters of one answer in the upsert: session_id, round, participant_id, factor, answer, comment, updated_at. */
 const ANSWER_PARAMETERS = 7;
@@ -184,6 +194,8 @@ export class SqlStore implements Store {
   private closed = false;
   /** Set when several instances share the database: session writes then carry and check their epoch. */
   private fence: WriteFence | null = null;
+  /** The programme view's figures this store parsed, per community, under the version they were read at (see loadPortfolioFigures). */
+  private readonly portfolioFigures = new VersionedCache<readonly FrozenRoundFigures[]>(PORTFOLIO_CACHE_ROUNDS, (rounds) => rounds.length + 1);
 
   constructor(protected readonly driver: SqlDriver) {
     this.db = queryBuilder(driver.dialect);
@@ -1449,20 +1461,57 @@ export class SqlStore implements Store {
   }
 
   async loadPortfolioFigures(organisationId: string): Promise<SharedCommunityRows[]> {
-    // Only the narrow figures each round froze for this view (round_figures): the rounds' results, with their comments,
-    // group means and names, are not read at all.
-    const rows = await this.rows(
+    // First one narrow row per shared community, with the version its figures are at (bumped by triggers in the
+    // transaction of every write that may change them: migrations.ts); then the figures of only the communities this
+    // store has not parsed at that version. The version is read before the figures: a write landing in between leaves
+    // newer figures under an older version, which the next read fetches again, never the reverse.
+    const shared = await this.rows(
       this.db
         .selectFrom('community_shares as sh')
         .innerJoin('communities as c', 'c.id', 'sh.community_id')
+        .select(['c.id', 'c.name', 'c.framework', 'c.figures_version'])
+        .where('sh.organisation_id', '=', organisationId)
+        .orderBy('c.id')
+    );
+    // Hits are taken now, before any await: another request's reads may evict them meanwhile.
+    const figures = new Map<string, readonly FrozenRoundFigures[]>();
+    const stale: string[] = [];
+    for (const r of shared) {
+      const hit = this.portfolioFigures.get(r.id as string, Number(r.figures_version));
+      if (hit) figures.set(r.id as string, hit);
+      else stale.push(r.id as string);
+    }
+    const versions = new Map(shared.map((r) => [r.id as string, Number(r.figures_version)]));
+    for (let i = 0; i < stale.length; i += PORTFOLIO_READ_CHUNK) {
+      const chunk = stale.slice(i, i + PORTFOLIO_READ_CHUNK);
+      const rounds = await this.loadCommunityRounds(chunk);
+      for (const id of chunk) {
+        const list = rounds.get(id) ?? [];
+        figures.set(id, list);
+        this.portfolioFigures.set(id, versions.get(id)!, list);
+      }
+    }
+    const result: SharedCommunityRows[] = shared.map((r) => ({
+      id: r.id as string,
+      name: r.name as string,
+      framework: r.framework as string,
+      rounds: figures.get(r.id as string)!
+    }));
+    return result;
+  }
+
+  /**
+   * Each counting session's latest revealed round, per community, oldest first: only the narrow figures each round
+   * froze for this view (round_figures). The rounds' results, with their comments, group means and names, are not read.
+   */
+  private async loadCommunityRounds(communityIds: string[]): Promise<Map<string, FrozenRoundFigures[]>> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('sessions as s')
         // A check-in continued by a meeting counts once: as the meeting's round 1 (or its later round).
-        .leftJoin('sessions as s', (join) =>
-          join
-            .onRef('s.community_id', '=', 'c.id')
-            .on((eb) => eb.not(eb.exists(eb.selectFrom('sessions as m').select('m.id').whereRef('m.seeded_from', '=', 's.id'))))
-        )
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('sessions as m').select('m.id').whereRef('m.seeded_from', '=', 's.id'))))
         // Each session's latest revealed round only (what its trend shows), found by the primary key.
-        .leftJoin('round_figures as rf', (join) =>
+        .innerJoin('round_figures as rf', (join) =>
           join.onRef('rf.session_id', '=', 's.id').on('rf.round', '=', (eb) =>
             eb
               .selectFrom('round_figures as r2')
@@ -1470,19 +1519,18 @@ export class SqlStore implements Store {
               .whereRef('r2.session_id', '=', 's.id')
           )
         )
-        .select(['c.id', 'c.name', 'c.framework', 'rf.revealed_at', 'rf.voters', 'rf.min_voters', 'rf.withheld', 'rf.factors'])
-        .where('sh.organisation_id', '=', organisationId)
-        .orderBy('c.id')
+        .select(['s.community_id', 'rf.revealed_at', 'rf.voters', 'rf.min_voters', 'rf.withheld', 'rf.factors'])
+        .where('s.community_id', 'in', communityIds)
+        .orderBy('s.community_id')
         .orderBy('rf.revealed_at')
     );
-    const byId = new Map<string, SharedCommunityRows>();
+    const byCommunity = new Map<string, FrozenRoundFigures[]>();
     for (const r of rows) {
-      const id = r.id as string;
-      let community = byId.get(id);
-      if (!community) byId.set(id, (community = { id, name: r.name as string, framework: r.framework as string, rounds: [] }));
-      if (r.revealed_at === null || r.revealed_at === undefined) continue;
+      const id = r.community_id as string;
+      let rounds = byCommunity.get(id);
+      if (!rounds) byCommunity.set(id, (rounds = []));
       const factors = JSON.parse(r.factors as string) as [number, number, number | null, number | null][];
-      (community.rounds as SharedCommunityRows['rounds'][number][]).push({
+      rounds.push({
         revealedAt: Number(r.revealed_at),
         voters: Number(r.voters),
         minVoters: r.min_voters === null || r.min_voters === undefined ? null : Number(r.min_voters),
@@ -1490,7 +1538,7 @@ export class SqlStore implements Store {
         factors: factors.map(([number, n, mean, consensus]) => ({ number, n, mean, consensus }))
       });
     }
-    return [...byId.values()];
+    return byCommunity;
   }
 
   // ---- the store as a whole ----

@@ -6,7 +6,7 @@
  * it. What it answers holds no session either: no code, title, date or voter count, only counts of
  * sessions and communities and figures of communities (see docs/privacy.md, "The programme role").
  */
-import { localDay } from './dates';
+import { localDay, localTime } from './dates';
 import { DEFAULT_MIN_VOTERS, DEFAULT_THRESHOLDS, factorLabels, roundTo, type Thresholds } from './statistics';
 
 /** The privacy settings of the programme view (server settings; see docs/privacy.md). */
@@ -147,8 +147,102 @@ function spread(values: number[], settings: PortfolioSettings): { median: number
   return { median: at(0.5), q1: at(0.25), q3: at(0.75) };
 }
 
-/** The quarter (`YYYY-Qn`) of an instant on the clocks of a time zone. */
+/**
+ * Two days: more than any zone's clocks have been from UTC since 1900 (at most 14 hours), so an instant this
+ * far from a UTC quarter's edges is in that same quarter on every zone's clocks.
+ */
+const QUARTER_EDGE_MS = 2 * 86_400_000;
+/**
+ * Around the instant a zone's clocks enter a quarter, instants this close to it are still read from Intl: a clock
+ * change there (summer time shifts clocks by at most two hours) may cross midnight back and forth.
+ */
+const QUARTER_WINDOW_MS = 3 * 3_600_000;
+/** Per zone and UTC quarter edge: the instant the zone's clocks enter that quarter, or null where Intl must decide. */
+const quarterStarts = new Map<string, number | null>();
+
+/**
+ * The instant the zone's clocks read 00:00 on the first day of the quarter that starts at `edge` on UTC's clocks,
+ * found from the zone's offset at the edge and checked with Intl on both sides; null when the check fails (a clock
+ * change near midnight), and then the caller asks Intl for every instant near the edge.
+ */
+function quarterStart(edge: number, timeZone: string): number | null {
+  const key = `${timeZone} ${edge}`;
+  let start = quarterStarts.get(key);
+  if (start === undefined) {
+    const quarter = quarterOnClocks(edge + QUARTER_EDGE_MS, timeZone);
+    // The local midnight nearest the edge: the edge minus the offset the zone's clocks had there.
+    const wall = localDay(edge, timeZone);
+    const time = localTime(edge, timeZone);
+    // (localTime reads minutes: an offset with seconds, as some zones had before 1972, fails the check below.)
+    const offset =
+      Date.UTC(Number(wall.slice(0, 4)), Number(wall.slice(5, 7)) - 1, Number(wall.slice(8, 10)), Number(time.slice(0, 2)), Number(time.slice(3, 5))) - edge;
+    const candidate = edge - offset;
+    start =
+      quarterOnClocks(candidate, timeZone) === quarter && quarterOnClocks(candidate - 1, timeZone) !== quarter && Math.abs(candidate - edge) < QUARTER_EDGE_MS
+        ? candidate
+        : null;
+    // Bounded: a few hundred zones × the quarters rounds were revealed in.
+    if (quarterStarts.size >= 100_000) quarterStarts.clear();
+    quarterStarts.set(key, start);
+  }
+  return start;
+}
+
+/** A UTC day's quarter: its label, its edges and its neighbours' labels (the same for every zone, so kept per day). */
+interface UtcQuarter {
+  label: string;
+  edge: number;
+  next: number;
+  previousLabel: string;
+  nextLabel: string;
+}
+const utcQuarters = new Map<number, UtcQuarter>();
+
+function utcQuarter(epochMs: number): UtcQuarter {
+  const day = Math.floor(epochMs / 86_400_000);
+  let quarter = utcQuarters.get(day);
+  if (!quarter) {
+    const utc = new Date(epochMs);
+    const year = utc.getUTCFullYear();
+    const first = Math.floor(utc.getUTCMonth() / 3) * 3;
+    const label = (firstMonth: number) => `${year + Math.floor(firstMonth / 12)}-Q${(((firstMonth % 12) + 12) % 12) / 3 + 1}`;
+    quarter = {
+      label: label(first),
+      edge: Date.UTC(year, first, 1),
+      next: Date.UTC(year, first + 3, 1),
+      previousLabel: label(first - 3),
+      nextLabel: label(first + 3)
+    };
+    // Bounded: a day is 86,400,000 ms, so 100,000 days are some 270 years of reveals.
+    if (utcQuarters.size >= 100_000) utcQuarters.clear();
+    utcQuarters.set(day, quarter);
+  }
+  return quarter;
+}
+
+/**
+ * The quarter (`YYYY-Qn`) of an instant on the clocks of a time zone. Asking Intl costs microseconds per call (the
+ * programme view asks for every round of every community), so it is asked once per zone and quarter for the instant
+ * the zone's clocks enter the quarter, and per instant only within hours of it; every other instant is compared with
+ * those.
+ */
 export function quarterOf(epochMs: number, timeZone: string): string {
+  // Years before 1900 (far offsets of local mean time) and beyond four digits: Intl decides.
+  if (!(epochMs >= QUARTERS_FROM && epochMs < QUARTERS_UNTIL)) return quarterOnClocks(epochMs, timeZone);
+  const q = utcQuarter(epochMs);
+  if (epochMs - q.edge >= QUARTER_EDGE_MS && q.next - epochMs >= QUARTER_EDGE_MS) return q.label;
+  // Near the edge at the start of this UTC quarter or at the start of the next: which side of the zone's start is it on?
+  const atStart = epochMs - q.edge < QUARTER_EDGE_MS;
+  const start = quarterStart(atStart ? q.edge : q.next, timeZone);
+  if (start === null || Math.abs(epochMs - start) < QUARTER_WINDOW_MS) return quarterOnClocks(epochMs, timeZone);
+  if (atStart) return epochMs >= start ? q.label : q.previousLabel;
+  return epochMs >= start ? q.nextLabel : q.label;
+}
+const QUARTERS_FROM = Date.UTC(1900, 0, 1);
+const QUARTERS_UNTIL = Date.UTC(9999, 9, 1);
+
+/** The quarter of an instant as Intl reads the zone's clocks (exact anywhere; what quarterOf falls back to). */
+export function quarterOnClocks(epochMs: number, timeZone: string): string {
   const day = localDay(epochMs, timeZone);
   return `${day.slice(0, 4)}-Q${Math.ceil(Number(day.slice(5, 7)) / 3)}`;
 }
@@ -220,12 +314,25 @@ export function buildPortfolio(input: PortfolioInput): Portfolio {
     }
   }
   const quarters = [...byQuarter.keys()].sort();
+  // Per quarter and factor, the means that count: each round's factors walked once (as factorOf reads them: the first
+  // entry of a number decides), not searched once per factor.
+  const means = quarters.map((quarter) => {
+    const perFactor: number[][] = numbers.map(() => []);
+    const seen = new Uint8Array(input.factorCount + 1);
+    for (const round of byQuarter.get(quarter)!.values()) {
+      seen.fill(0);
+      const least = Math.max(round.minVoters ?? 1, settings.minVoters);
+      for (const f of round.factors) {
+        if (!(f.number >= 1 && f.number <= input.factorCount) || seen[f.number]) continue;
+        seen[f.number] = 1;
+        if (f.mean !== null && f.n >= least) perFactor[f.number - 1].push(f.mean);
+      }
+    }
+    return perFactor;
+  });
   const trend: PortfolioTrend[] = numbers.map((number) => ({
     number,
-    points: quarters.map((quarter) => {
-      const means = [...byQuarter.get(quarter)!.values()].map((r) => factorOf(r, number, settings)?.mean).filter((m): m is number => m !== undefined);
-      return { quarter, communities: means.length, ...spread(means, settings) };
-    })
+    points: quarters.map((quarter, q) => ({ quarter, communities: means[q][number - 1].length, ...spread(means[q][number - 1], settings) }))
   }));
 
   return { communities, factors, quarters, trend, waiting, settings: { minSessions: settings.minSessions, minCommunities: settings.minCommunities } };
