@@ -880,6 +880,91 @@ export function describeStoreContract(implementation: StoreImplementation): void
       expect(await store.loadPortfolioFigures('unknown')).toEqual([]);
     });
 
+    it("never answers an organisation's figures from what another handle parsed before a change: a withdrawal, a new reveal, a meeting continuing a check-in, a deleted session", async () => {
+      const opened = await implementation.open();
+      const writer = opened.store;
+      // The reader is another instance (its own connections, its own parsed figures): it reads, then the writer changes.
+      const reader = await opened.second();
+      await writer.createOrganisation({ id: 'o1', name: 'P', timeZone: 'UTC', tokenHash: 'h', createdAt: 1 });
+      for (const c of ['c1', 'c2']) await writer.createCommunity(communityRecord(c, { name: `Name ${c}` }));
+      const results = (voters: number, mean: number) =>
+        ({
+          round: 1,
+          voters,
+          minVoters: 3,
+          withheld: null,
+          factors: [
+            {
+              number: 1,
+              n: voters,
+              unknown: 0,
+              mean,
+              median: mean,
+              stddev: 0.5,
+              consensus: 0.5,
+              distribution: null,
+              weak: false,
+              divergent: false,
+              unclear: false
+            }
+          ],
+          attention: [],
+          groups: [],
+          comments: [],
+          named: null
+        }) as never;
+      const reveal = (sessionId: string, at: number, mean: number) =>
+        writer.saveRevealedRound({ sessionId, round: 1, revealedAt: at, results: results(5, mean), ballots: [] });
+      await writer.createSession(sessionRecord('a1', { communityId: 'c1', createdAt: 1 }));
+      await writer.createSession(sessionRecord('b1', { communityId: 'c2', createdAt: 1 }));
+      await reveal('a1', 100, 2);
+      await reveal('b1', 100, 3);
+      await writer.shareCommunity('c1', 'o1', 1);
+      await writer.shareCommunity('c2', 'o1', 1);
+      const means = async (store: Store) => (await store.loadPortfolioFigures('o1')).map((c) => [c.id, c.rounds.map((r) => [r.revealedAt, r.factors[0].mean])]);
+      expect(await means(reader)).toEqual([
+        ['c1', [[100, 2]]],
+        ['c2', [[100, 3]]]
+      ]);
+      // Withdrawn on one instance: gone from the other's next read, figures and all.
+      await writer.withdrawShare('c1', 'o1');
+      expect(await means(reader)).toEqual([['c2', [[100, 3]]]]);
+      // Revealed on one instance: in the other's next read.
+      await writer.createSession(sessionRecord('b2', { communityId: 'c2', createdAt: 2 }));
+      await reveal('b2', 200, 4);
+      expect(await means(reader)).toEqual([
+        [
+          'c2',
+          [
+            [100, 3],
+            [200, 4]
+          ]
+        ]
+      ]);
+      // A meeting continuing the check-in b2 (seeded from it) makes b2 stop counting, until the meeting reveals its own round.
+      await writer.createSession(sessionRecord('m2', { communityId: 'c2', createdAt: 3, seededFrom: 'b2' }));
+      expect(await means(reader)).toEqual([['c2', [[100, 3]]]]);
+      await reveal('m2', 300, 4.5);
+      expect(await means(reader)).toEqual([
+        [
+          'c2',
+          [
+            [100, 3],
+            [300, 4.5]
+          ]
+        ]
+      ]);
+      // A deleted session leaves with its figures; re-shared, the community is back with what it has now.
+      await writer.deleteSession('b1');
+      await writer.shareCommunity('c1', 'o1', 5);
+      expect(await means(reader)).toEqual([
+        ['c1', [[100, 2]]],
+        ['c2', [[300, 4.5]]]
+      ]);
+      // And what it answers is what a store that never read before answers.
+      expect(await reader.loadPortfolioFigures('o1')).toEqual(await (await opened.reopen()).loadPortfolioFigures('o1'));
+    });
+
     it('keeps whether a paper session was counted on paper or imported', async () => {
       const opened = await implementation.open();
       await opened.store.createCommunity(communityRecord('c1'));
