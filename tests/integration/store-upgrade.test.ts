@@ -19,7 +19,7 @@ import { paperFigures, type PaperCounts } from '../../src/lib/domain/community';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { makeDataDir } from '../helpers/server';
 import { fillEveryTable, readEveryTable } from '../helpers/store-fill';
-import { answerRecord } from '../helpers/store-contract';
+import { answerRecord, communityRecord, sessionRecord } from '../helpers/store-contract';
 import { TAKE_EPOCH_SQL } from '../../server/cluster/leases';
 
 /** The migration that added the figures: everything before it is "the current schema" of main before issue 20. */
@@ -291,4 +291,61 @@ describe('upgrading a database written by main before the one SQL store', () => 
       expect((await store.loadSession('first'))!.answers).toHaveLength(5);
     }
   );
+});
+
+describe('upgrading to the figures version of the programme view (issue 25)', () => {
+  it('SQLite: a file written before it, with shared communities and frozen rounds, serves the same figures after it and bumps the version from its first write', async () => {
+    const dataDir = await makeDataDir();
+    const file = path.join(dataDir, 'board.sqlite');
+    const writer = new SqliteStore({ dataDir });
+    await writer.createOrganisation({ id: 'o1', name: 'P', timeZone: 'UTC', tokenHash: 'h', createdAt: 1 });
+    await writer.createCommunity({ ...communityRecord('c1'), name: 'One' });
+    const results = (mean: number) =>
+      ({
+        round: 1,
+        voters: 5,
+        minVoters: 3,
+        withheld: null,
+        factors: [
+          { number: 1, n: 5, unknown: 0, mean, median: mean, stddev: 0, consensus: 0.5, distribution: null, weak: false, divergent: false, unclear: false }
+        ],
+        attention: [],
+        groups: [],
+        comments: [],
+        named: null
+      }) as never;
+    for (const [i, at] of [100, 200].entries()) {
+      await writer.createSession(sessionRecord(`s${i}`, { communityId: 'c1', createdAt: at }));
+      await writer.saveRevealedRound({ sessionId: `s${i}`, round: 1, revealedAt: at, results: results(i + 2), ballots: [] });
+    }
+    await writer.shareCommunity('c1', 'o1', 1);
+    const figures = await writer.loadPortfolioFigures('o1');
+    await writer.close();
+    // The file as the code before this migration left it: no version column, no triggers, the migration not recorded.
+    const last = MIGRATIONS.length;
+    expect(MIGRATIONS[last - 1].name).toContain('figures the programme view reads');
+    const raw = new Database(file);
+    raw.exec(`
+      DROP TRIGGER round_figures_version; DROP TRIGGER round_figures_removed_version; DROP TRIGGER sessions_added_version;
+      DROP TRIGGER sessions_removed_version; DROP TRIGGER sessions_moved_version;
+      ALTER TABLE communities DROP COLUMN figures_version;
+    `);
+    raw.prepare('DELETE FROM store_migrations WHERE version = ?').run(last);
+    raw.close();
+
+    const upgraded = new SqliteStore({ dataDir });
+    onTestFinished(() => upgraded.close());
+    const other = new SqliteStore({ dataDir });
+    onTestFinished(() => other.close());
+    expect(await upgraded.loadPortfolioFigures('o1')).toEqual(figures);
+    expect(await other.loadPortfolioFigures('o1')).toEqual(figures);
+    // A reveal after the upgrade bumps the community's version: the other handle, which parsed it at 0, reads it anew.
+    await upgraded.createSession(sessionRecord('s2', { communityId: 'c1', createdAt: 300 }));
+    await upgraded.saveRevealedRound({ sessionId: 's2', round: 1, revealedAt: 300, results: results(4), ballots: [] });
+    expect((await other.loadPortfolioFigures('o1'))[0].rounds.map((r) => [r.revealedAt, r.factors[0].mean])).toEqual([
+      [100, 2],
+      [200, 3],
+      [300, 4]
+    ]);
+  });
 });
