@@ -45,6 +45,7 @@ import * as Y from 'yjs';
 import { createText } from '../src/lib/board/actions';
 import type { ActionRecord } from '../src/lib/domain/action-points';
 import { loadCommunityContext, REVIEW_SESSIONS_MAX } from '../server/communities/review';
+import { CommunityReviews } from '../server/communities/review-book';
 import { OrganisationService } from '../server/organisations/portfolio';
 import type { CommunityRecord } from '../server/store/types';
 
@@ -191,10 +192,10 @@ async function paperAtCap(store: SqliteStore, service: CommunityService) {
     updatedAt: Date.UTC(2045, 0, 1)
   };
   await store.createSession(next);
-  const contextMs = await timeMedian(() => loadCommunityContext(store, next, 12));
+  const contextMs = await timeMedian(() => loadCommunityContext(store, next, 12, new CommunityReviews()));
   // Before: "since last time" built the trend of every paper session from its counts and kept the last.
   const recomputedContextMs = await timeMedian(async () => {
-    await loadCommunityContext(store, next, 12);
+    await loadCommunityContext(store, next, 12, new CommunityReviews());
     return (await recomputed()).at(-1);
   }, SLOW_REPEATS);
   return {
@@ -379,17 +380,17 @@ async function main(): Promise<void> {
       // The next session of the community, as its room loads.
       const next = { ...(await store.loadSession(`bench-${size}-0`))!.session, id: `next-${size}`, code: `N${size}`, createdAt: Date.UTC(2040, 0, 1) };
       await store.createSession(next);
-      const context = await loadCommunityContext(store, next, 12);
-      const contextMs = await timeMedian(() => loadCommunityContext(store, next, 12));
+      const context = await loadCommunityContext(store, next, 12, new CommunityReviews());
+      const contextMs = await timeMedian(() => loadCommunityContext(store, next, 12, new CommunityReviews()));
       const roomMs = await timeMedian(() => store.loadSession(next.id));
-      roomRows.push([size, context?.review.length ?? 0, fmt(contextMs), fmt(roomMs), fmt(contextMs / roomMs)]);
+      roomRows.push([size, context?.review.items().length ?? 0, fmt(contextMs), fmt(roomMs), fmt(contextMs / roomMs)]);
       results.push({
         sessions: size,
         trendsMs: ours,
         bareReadMs: baseline,
         factorTrendsMs: page,
         trendsJsonBytes: json.length,
-        reviewItems: context?.review.length ?? 0,
+        reviewItems: context?.review.items().length ?? 0,
         communityContextMs: contextMs,
         bareRoomLoadMs: roomMs
       });

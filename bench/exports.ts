@@ -31,6 +31,7 @@ import * as Y from 'yjs';
 import { createServer, type RunningServer } from '../server/app';
 import { hashToken } from '../server/security/tokens';
 import { loadCommunityContext, REVIEW_ITEMS_MAX } from '../server/communities/review';
+import { CommunityReviews } from '../server/communities/review-book';
 import { createText } from '../src/lib/board/actions';
 import type { ActionRecord } from '../src/lib/domain/action-points';
 import type { Answer } from '../src/lib/domain/ballots';
@@ -294,8 +295,8 @@ async function views(server: RunningServer, filled: Filled): Promise<Record<stri
   }
   const next = (await server.store.loadSession(filled.nextSessionId))!.session;
   out[`review list (${REVIEW_ITEMS_MAX} items max)`] = await measure(async () => {
-    const context = await loadCommunityContext(server.store, next, FACTORS);
-    return Buffer.byteLength(JSON.stringify(context?.review ?? []));
+    const context = await loadCommunityContext(server.store, next, FACTORS, new CommunityReviews());
+    return Buffer.byteLength(JSON.stringify(context?.review.items() ?? []));
   });
   return out;
 }

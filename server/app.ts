@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { loadFrameworks } from './content';
 import { configFromEnv, extraAllowedOrigins, oidcSettings, type ServerConfig } from './config';
 import { mountBoardRoutes } from './http/api';
+import { CommunityService } from './communities/service';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
 import { openStore } from './store/open';
@@ -126,7 +127,15 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // The account service needs the realtime layer's links and registry, and the realtime layer reads the account
   // cookie at each handshake: it asks through this holder, filled just below.
   const holder: { accounts: AccountService | null } = { accounts: null };
+  // Made before the realtime layer: the community review is owned once, by the community service, and every room of a community reads its book.
+  const communities = new CommunityService(
+    served,
+    frameworks,
+    { sessions: config.maxCommunitySessions, paperSessions: config.maxCommunityPaperSessions },
+    options.clock
+  );
   const realtime = attachRealtime(server, {
+    reviews: communities.reviews,
     // A signed-in owner or co-facilitator connects without the session's token (issue 24, server/accounts/access.ts).
     accounts: {
       accountOfCookieHeader: (header) => holder.accounts?.accountOfCookieHeader(header) ?? Promise.resolve(null),
@@ -206,7 +215,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
     guesses: realtime.guesses,
     health: new StoreHealth(served),
     store: served,
-    clock: options.clock
+    clock: options.clock,
+    communities
   });
 
   // In front of everything (socket.io included, installed below): a session's requests go to the instance holding its lease.

@@ -8,6 +8,7 @@ import { LIMITS } from '../../src/lib/protocol';
 import { textsMap } from '../../src/lib/board/actions';
 import type { CommunitySessionRow, SessionRecord, Store } from '../store/types';
 import type { CommunityContext } from '../sessions/projections';
+import type { CommunityReviews } from './review-book';
 
 /** Earlier action points one review lists at most (the newest sessions' when there are more). */
 export const REVIEW_ITEMS_MAX = 200;
@@ -24,7 +25,13 @@ export const REVIEW_SESSIONS_MAX = 24;
  * decisions). Null for a session on its own. Work is bounded by the community's
  * sessions: boards without an open point are never decoded.
  */
-export async function loadCommunityContext(store: Store, session: SessionRecord, factorCount: number): Promise<CommunityContext | null> {
+export async function loadCommunityContext(
+  store: Store,
+  session: SessionRecord,
+  factorCount: number,
+  /** The community service's books: the decisions read here seed the community's one book, which the session then reads through. */
+  books: CommunityReviews
+): Promise<CommunityContext | null> {
   if (!session.communityId) return null;
   const community = await store.loadCommunity(session.communityId);
   if (!community) return null;
@@ -38,22 +45,25 @@ export async function loadCommunityContext(store: Store, session: SessionRecord,
     earlierRows.map((row) => row.id)
   );
   const earlier = await loadBoards(store, earlierRows);
+  const listed = reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
+    ...item,
+    text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
+  }));
+  const originIds = new Map(earlierRows.map((row) => [row.code, row.id]));
+  // "Since last time" is read before the book is opened: nothing awaited after it, so the session that opens it always closes it.
+  const since = await lastTime(
+    store,
+    community.id,
+    // A meeting continuing a check-in holds the check-in's figures as its own round 1: "since last time" is the session before.
+    earlierRows.filter((row) => row.id !== session.seededFrom),
+    session.createdAt,
+    session.timeZone,
+    factorCount
+  );
   return {
     community: { id: community.id, name: community.name },
-    // A meeting continuing a check-in holds the check-in's figures as its own round 1: "since last time" is the session before.
-    lastTime: await lastTime(
-      store,
-      community.id,
-      earlierRows.filter((row) => row.id !== session.seededFrom),
-      session.createdAt,
-      session.timeZone,
-      factorCount
-    ),
-    review: reviewItems(session.id, earlier, reviews, REVIEW_ITEMS_MAX).map((item) => ({
-      ...item,
-      text: boundText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits)
-    })),
-    originIds: new Map(earlierRows.map((row) => [row.code, row.id]))
+    lastTime: since,
+    review: books.open(community.id, session.id, listed, originIds, reviews)
   };
 }
 

@@ -7,6 +7,7 @@ import { DEFAULT_TIME_ZONE, humanDate, isFutureDay, localDay, localTime } from '
 import type { ReviewItem } from '../../src/lib/domain/review';
 import { capitalise, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
+import { CommunityReviews } from './review-book';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import { CommandError, LIMITS, type CommunityCheckin, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
@@ -33,6 +34,9 @@ export interface CommunityLimits {
 }
 
 export class CommunityService {
+  /** The review decisions of every community with a session open here: one book per community, read by all its sessions (the registry's rooms). */
+  readonly reviews = new CommunityReviews();
+
   constructor(
     private readonly store: Store,
     private readonly frameworks: FrameworkCatalog,

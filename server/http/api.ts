@@ -610,6 +610,8 @@ export function mountBoardRoutes(
     store: Store;
     /** The accounts' own routes (sign-in, sign-out, …), mounted after the home's and before the board's API. */
     accountRoutes?: Router;
+    /** The community service, when the caller made it first (its review books are the registry's); made here otherwise. */
+    communities?: CommunityService;
   }
 ): void {
   // 200 only while the store can read and write; 503 with the reason otherwise (see docs/reliability.md).
@@ -620,15 +622,17 @@ export function mountBoardRoutes(
       .set('Cache-Control', 'no-store')
       .json(status);
   });
-  const communities = new CommunityService(
-    deps.store,
-    deps.frameworks,
-    {
-      sessions: deps.config.maxCommunitySessions,
-      paperSessions: deps.config.maxCommunityPaperSessions
-    },
-    deps.clock
-  );
+  const communities =
+    deps.communities ??
+    new CommunityService(
+      deps.store,
+      deps.frameworks,
+      {
+        sessions: deps.config.maxCommunitySessions,
+        paperSessions: deps.config.maxCommunityPaperSessions
+      },
+      deps.clock
+    );
   const organisations = new OrganisationService(
     deps.store,
     deps.frameworks,

@@ -1,3 +1,4 @@
+import type { CommunityReviews } from '../communities/review-book';
 import type { Server as HttpServer } from 'node:http';
 import type { FrameworkCatalog } from '../content';
 import { SessionRegistry } from '../sessions/registry';
@@ -67,6 +68,8 @@ export function attachRealtime(
     idleUnloadMs?: number;
     /** Signed-in facilitators (issue 24): resolves the account cookie; without it only tokens authenticate. */
     accounts?: CookieAccounts;
+    /** The community service's review books, which the rooms of a community share (the registry keeps its own without). */
+    reviews?: CommunityReviews;
   }
 ): Realtime {
   const origins = new OriginPolicy(options.allowedOrigins);
@@ -93,7 +96,8 @@ export function attachRealtime(
     // With several instances a new session goes to whichever instance its code is routed to first (docs/scaling.md).
     releaseNewSessions: options.leases !== undefined,
     clock: options.clock,
-    idleUnloadMs: options.idleUnloadMs
+    idleUnloadMs: options.idleUnloadMs,
+    reviews: options.reviews
   });
   const yjs = new YjsHub(registry, origins, { requests, guesses, connectionsPerPerson: options.connectionsPerPerson }, options.heartbeatMs);
   const access = options.accounts ? new FacilitatorAccess(options.accounts, options.store as Store & MembershipReader, origins) : null;

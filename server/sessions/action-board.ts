@@ -1,25 +1,19 @@
 import { LIMITS, CommandError, type ActionView, type DotState } from '../../src/lib/protocol';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 import { committed } from '../store/committed';
-import { DecidedElsewhereError, type DotRecord, type SessionRecord, type Store } from '../store/types';
+import type { DotRecord, SessionRecord, Store } from '../store/types';
 import { Coalescer } from './coalescer';
 import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
 import { dotAckOf, dotTotalsFor } from './projections';
 import { KeyedSerial } from './serial';
 import { requirePhase } from './policy';
-import type { CommunityContext } from './projections';
-import type { ReviewItem, ReviewStatus } from '../../src/lib/domain/review';
-import { createHash } from 'node:crypto';
-import { clampText } from '../../src/lib/domain/text';
 
 /** What the action board reads of the session it belongs to (the SessionRoom is one): its record as stored, nothing it can change. */
 export interface BoardSession {
   readonly record: Readonly<SessionRecord>;
   readonly isDeleted: boolean;
   hasParticipant(participantId: string): boolean;
-  /** The learning community's review of earlier sessions, or null outside one. */
-  readonly community: CommunityContext | null;
 }
 
 /** What the action board is built with: where it writes and whom it tells, and the session it reads. */
@@ -32,7 +26,7 @@ export interface ActionBoardContext {
   readonly session: BoardSession;
 }
 
-interface ActionChangeOptions {
+export interface ActionChangeOptions {
   /** Queued in the same event-loop turn as the structure, so it commits in the same transaction (the server's Yjs change). */
   sameTurn?: (changed: ActionRecord[]) => void;
   /** Another record that must commit with the change (also when the board itself does not change). */
@@ -49,12 +43,8 @@ interface ActionChangeOptions {
 }
 
 /** The commands that change the board's structure (their policy rows say in which phases). */
-type BoardCommand = 'action:create' | 'action:update' | 'action:remove' | 'action:restore' | 'action:move' | 'action:merge' | 'action:unmerge' | 'review:set';
-
-/** The id of the copy a review carries over: the same for the same point in the same session, so carrying twice makes one copy. */
-function carryId(sessionId: string, key: string): string {
-  return `c${createHash('sha256').update(`${sessionId}\n${key}`).digest('base64url').slice(0, 22)}`;
-}
+export type BoardCommand =
+  'action:create' | 'action:update' | 'action:remove' | 'action:restore' | 'action:move' | 'action:merge' | 'action:unmerge' | 'review:set';
 
 /**
  * The action phase of one session: the board's structure (ActionBoardState)
@@ -310,116 +300,17 @@ export class ActionBoard {
     return this.changeActions('action:unmerge', identity, (actor) => this.actions.unmerge(actor, id), { movesDots: true });
   }
 
-  // ------------------------------------------------------------------ review of earlier sessions' actions
-
   /**
-   * The facilitator records what the group says about an earlier session's open
-   * action point (`review:set`): done, doing, dropped or carried over. Carrying
-   * puts a copy on this session's board (text, factor, owner, due date, linked
-   * by `origin` to the point it came from); carrying it back out removes that
-   * copy again (undoably). The review record, the copy and its Y.Text commit
-   * together; only then does everyone hear of it. Any phase but closed (the
-   * policy): the review belongs before voting, but a facilitator who forgot can still do it.
+   * A structural change another unit composes (the review's carried copy): `rule` gets the board's structure to change,
+   * and the change runs like any of the board's own (one at a time, phase and membership checked, store first).
    */
-  async setReview(
-    actor: Actor,
-    key: string,
-    status: ReviewStatus,
-    text: { create: (actionId: string, text: string) => void; remove: (actionId: string) => void }
-  ): Promise<ReviewItem> {
-    const context = this.ctx.session.community;
-    if (!context) throw new CommandError('not_found', 'This session belongs to no community, so it has nothing to review.');
-    // The origin session may have been deleted since this room loaded its review: its points leave the list
-    // (a copy of them would outlive their session, and their review record cannot be stored).
-    const listed = context.review.find((i) => i.key === key);
-    if (listed && (await this.ctx.store.findSessionIdByCode(listed.sessionCode)) !== context.originIds.get(listed.sessionCode)) {
-      context.review = context.review.filter((i) => i.sessionCode !== listed.sessionCode);
-    }
-    // Another session of the community open at the same time may have closed this point since this room loaded its
-    // list (done, dropped or carried over there): one point is carried once, so the later decision is refused. This
-    // read answers early with the other session's name; the store's constraint is what holds when two race.
-    if (listed) {
-      const refusal = await this.decidedElsewhere(context.community.id, context.originIds.get(listed.sessionCode) ?? '', listed.actionId);
-      if (refusal) throw refusal;
-    }
-    let next: ReviewItem | null = null;
-    let originSessionId = '';
-    let createdCopy: string | null = null;
-    return this.changeActions(
-      'review:set',
-      actor,
-      (actor) => {
-        const item = context.review.find((i) => i.key === key);
-        if (!item) throw new CommandError('not_found', 'There is no such action point to review.');
-        originSessionId = context.originIds.get(item.sessionCode) ?? '';
-        if (!originSessionId) throw new CommandError('not_found', 'The session of that action point is gone.');
-        const changed: ActionRecord[] = [];
-        let carriedTo = item.carriedTo;
-        if (status === 'carried') {
-          const copy = carriedTo ? this.actions.get(carriedTo) : undefined;
-          if (copy?.removed) changed.push(...this.actions.restore(actor, copy.id));
-          else if (!copy) {
-            const id = carryId(this.ctx.id, key);
-            const { record } = this.actions.create(actor, { id, factor: item.factor, origin: key }, Date.now());
-            record.owner = item.owner ?? '';
-            record.due = item.due;
-            record.status = item.boardStatus;
-            changed.push(record);
-            createdCopy = id;
-            carriedTo = id;
-          }
-        } else if (carriedTo) {
-          const copy = this.actions.get(carriedTo);
-          if (copy && !copy.removed) changed.push(...this.actions.remove(actor, carriedTo));
-        }
-        next = { ...item, review: status, carriedTo };
-        return changed;
-      },
-      {
-        // The review record and the board change (the carried copy) in one transaction: when another session's
-        // decision wins the race, neither is stored.
-        writeWith: (changed) => {
-          const item = next!;
-          return this.ctx.store
-            .saveActionReview(
-              { reviewingSessionId: this.ctx.id, originSessionId, actionId: item.actionId, status, carriedActionId: item.carriedTo, reviewedAt: Date.now() },
-              changed
-            )
-            .catch(async (error: unknown) => {
-              if (!(error instanceof DecidedElsewhereError)) throw error;
-              throw (
-                (await this.decidedElsewhere(context.community.id, originSessionId, item.actionId)) ??
-                new CommandError('invalid_transition', 'Another session of this community already decided this action point.')
-              );
-            });
-        },
-        sameTurn: () => {
-          const item = next!;
-          if (createdCopy) text.create(createdCopy, clampText(item.text, LIMITS.actionTextMax, LIMITS.actionTextUnits));
-        },
-        undoSameTurn: () => {
-          if (createdCopy) text.remove(createdCopy);
-        }
-      }
-    ).then(() => {
-      const item = next!;
-      context.review = context.review.map((i) => (i.key === item.key ? item : i));
-      this.ctx.fanout.toAll(this.ctx.code, 'review', [item]);
-      return item;
-    });
-  }
-
-  /** The refusal for a point another session of the community closed (done, dropped, carried over), naming it; null when none did. */
-  private async decidedElsewhere(communityId: string, originId: string, actionId: string): Promise<CommandError | null> {
-    const elsewhere = (await this.ctx.store.listActionReviews(communityId, [originId])).find(
-      (r) => r.originSessionId === originId && r.actionId === actionId && r.reviewingSessionId !== this.ctx.id && r.status !== 'doing'
-    );
-    if (!elsewhere) return null;
-    const where = (await this.ctx.store.listCommunitySessions(communityId)).find((row) => row.id === elsewhere.reviewingSessionId);
-    return new CommandError(
-      'invalid_transition',
-      `Another session of this community${where ? ` ("${where.title}")` : ''} already marked this action point ${elsewhere.status === 'carried' ? 'carried over' : elsewhere.status}.`
-    );
+  changeWith(
+    action: BoardCommand,
+    identity: Actor,
+    rule: (actor: Actor, actions: ActionBoardState) => ActionRecord[],
+    options: ActionChangeOptions = {}
+  ): Promise<ActionRecord[]> {
+    return this.changeActions(action, identity, (actor) => rule(actor, this.actions), options);
   }
 
   dispose(): void {

@@ -85,7 +85,7 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
   'review:set': async (p, { room, identity, board }) => {
     // Loaded before the change, so a carried-over point and its Y.Text commit together.
     const { doc } = await board();
-    return room.actionBoard.setReview(actor(identity), p.key, p.status, {
+    return room.review.setReview(actor(identity), p.key, p.status, {
       create: (actionId, text) => createText(doc, actionId, text),
       remove: (actionId) => removeText(doc, actionId)
     });

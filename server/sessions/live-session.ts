@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Framework } from '../../src/lib/domain/framework';
 import { CommandError, type CommandName, type CommandReply, type ParsedCommand } from '../../src/lib/protocol';
 import { BoardDocument, type YjsLimits } from '../yjs/board-document';
+import { serveWebSocket } from '../yjs/ws-board-socket';
 import { TICKET_TTL_MS, type TicketBook } from '../yjs/tickets';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
@@ -242,7 +243,12 @@ export class LiveSession {
     const person = personKey(identity);
     // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
     // only reads the board and publishes no presence.
-    doc.addConnection(ws, () => this.may('board:edit', identity), person, identity.role !== 'presenter');
+    serveWebSocket(ws, doc, {
+      person,
+      canWrite: () => this.may('board:edit', identity),
+      mayPresent: identity.role !== 'presenter',
+      limits: this.host.yjsLimits
+    });
   }
 
   /** A removed participant's board connections close (4403: y-websocket does not reconnect) and their tickets are void. */

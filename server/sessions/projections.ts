@@ -18,7 +18,7 @@ import {
   type SessionSummary
 } from '../../src/lib/protocol';
 import type { ParticipantRecord, SessionRecord } from '../store/types';
-import type { ReviewItem } from '../../src/lib/domain/review';
+import type { SessionReview } from '../communities/review-book';
 import type { TrendSession } from '../../src/lib/domain/community';
 import type { BallotBox } from './ballot-box';
 import { FACILITATOR_VOTER, type DotLedger } from './dots';
@@ -55,9 +55,8 @@ export interface Member {
 /** What a session of a learning community knows of it: its name and the review of earlier sessions' open action points. */
 export interface CommunityContext {
   community: { id: string; name: string };
-  review: ReviewItem[];
-  /** Origin session code → its id, for the stored review records. */
-  originIds: ReadonlyMap<string, string>;
+  /** This session's review of earlier sessions' open points, read through the community's one book (communities/review-book.ts). */
+  review: SessionReview;
   /** The community's latest earlier session with results, for "since last time" on the results. */
   lastTime: TrendSession | null;
 }
@@ -192,7 +191,7 @@ export function snapshotFor(identity: Identity, state: RoomState, now: number): 
     actions: state.actions(),
     // The community's id (for the link to its page, which still asks for the community key) only for the facilitator.
     community: state.community ? { name: state.community.community.name, id: identity.role === 'facilitator' ? state.community.community.id : null } : null,
-    review: state.community ? state.community.review : null,
+    review: state.community ? state.community.review.items() : null,
     lastTime: state.community?.lastTime ?? null,
     checkin: s.mode === 'checkin' && s.deadline !== null ? { deadline: s.deadline, revealAt: s.revealAt ?? 'deadline', timeZone: s.timeZone } : null
   };

@@ -12,6 +12,7 @@ import type { SessionSettings } from '../../src/lib/protocol';
 import type { RoomFanout } from './fanout';
 import { LiveSession } from './live-session';
 import { loadCommunityContext } from '../communities/review';
+import { CommunityReviews } from '../communities/review-book';
 import type { CommunityContext } from './projections';
 import { TicketBook } from '../yjs/tickets';
 import type { YjsLimits } from '../yjs/board-document';
@@ -50,6 +51,8 @@ export interface RegistryOptions {
   releaseNewSessions?: boolean;
   /** The clock that stamps a session's creation and its reveals (Date.now by default; tests fix it). */
   clock?: () => number;
+  /** The community service's review books (one per community, shared by its open sessions); a registry of its own without one. */
+  reviews?: CommunityReviews;
 }
 
 /**
@@ -66,9 +69,11 @@ export class SessionRegistry {
   private closed = false;
 
   private readonly leases: SessionLeases;
+  private readonly reviews: CommunityReviews;
 
   constructor(private readonly options: RegistryOptions) {
     this.leases = options.leases ?? new LocalLeases();
+    this.reviews = options.reviews ?? new CommunityReviews();
     // Every lease went with the connection that held it: another instance may own these sessions now.
     this.leases.onLost(() => {
       for (const room of [...this.rooms.values()]) {
@@ -195,7 +200,7 @@ export class SessionRegistry {
       await this.leases.release(id).catch((error) => console.error("cluster: giving a new session's lease back failed:", error));
       return { id, code, facilitatorToken, room: null };
     }
-    const context = await loadCommunityContext(this.options.store, record, framework.factors.length);
+    const context = await loadCommunityContext(this.options.store, record, framework.factors.length, this.reviews);
     const seeded = input.seed
       ? { revealed: [{ ...input.seed.round, sessionId: id, round: 1, revealedAt: now }], hiddenComments: input.seed.hidden.map((h) => ({ ...h, round: 1 })) }
       : { revealed: [], hiddenComments: [] };
@@ -252,7 +257,7 @@ export class SessionRegistry {
     if (!loaded) return null;
     const framework = this.options.frameworks.get(loaded.session.framework);
     if (!framework) throw new Error(`Session ${code} uses framework "${loaded.session.framework}", which is not installed`);
-    const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length);
+    const context = await loadCommunityContext(this.options.store, loaded.session, framework.factors.length, this.reviews);
     return this.open(loaded.session, framework, loaded, context);
   }
 

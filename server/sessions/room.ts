@@ -17,8 +17,7 @@ import {
   type SessionSummary,
   type VoteResult
 } from '../../src/lib/protocol';
-import { derivePresenterToken, generateId, generateToken, hashToken } from '../security/tokens';
-import { NameIndex } from '../../src/lib/domain/names';
+import { derivePresenterToken, hashToken } from '../security/tokens';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
@@ -41,6 +40,8 @@ import {
   type RoomState
 } from './projections';
 import { ActionBoard } from './action-board';
+import { Roster } from './roster';
+import { ReviewWorkflow } from './review-workflow';
 import { requirePhase } from './policy';
 import type { Presence } from './presence';
 import type { ReviewItem } from '../../src/lib/domain/review';
@@ -85,12 +86,9 @@ const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
  * a time per voter, so each is checked against the committed state before it.
  */
 export class SessionRoom {
-  private readonly members = new Map<string, Member>();
-  /** Members in join order (for arrivals: the latest few without sorting everyone on every join). */
-  private joinOrder: Member[] = [];
-  /** The keys of every name taken (members and joins in flight), kept on join and removal: a join compares O(1) names. */
-  private readonly names = new NameIndex();
-  private readonly memberByTokenHash = new Map<string, string>();
+  /** Who is in the session: members in join order, their distinct names and tokens, joins in flight (roster.ts). */
+  private readonly roster = new Roster();
+  private readonly members: ReadonlyMap<string, Member> = this.roster.members;
   private readonly ballots: BallotBox;
   private readonly revealed: RevealedRounds;
   /**
@@ -100,12 +98,12 @@ export class SessionRoom {
   private presentedFactor: number | null = null;
   /** The action phase: the board's structure and the dots on it. */
   readonly actionBoard: ActionBoard;
+  /** The community review of earlier sessions' open points (a carried copy lands on the action board). */
+  readonly review: ReviewWorkflow;
   private readonly deadline: DeadlineTimer;
   private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'participantCount'>();
   private readonly dirtyParticipants = new Set<string>();
   private deleted = false;
-  /** Joins whose write is in flight: they count against the participant limit and for distinct names already. */
-  private readonly joining = new Map<string, ParticipantRecord>();
   /** A lock of the door is being written: joins are refused already, so none lands after the lock is acknowledged. */
   private lockingJoins = false;
   private readonly serial = new KeyedSerial();
@@ -133,6 +131,7 @@ export class SessionRoom {
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
     this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
+    this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board: this.actionBoard, community: communityContext });
     this.deadline = new DeadlineTimer(
       (deadline) =>
         // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
@@ -143,7 +142,6 @@ export class SessionRoom {
       // A check-in's deadline is read on the server's clock (injectable: tests move it days on); a countdown's on the wall clock.
       () => (this.session.mode === 'checkin' ? this.clock() : Date.now())
     );
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
     const read = {
       session: () => this.session,
       hidden: () => this.revealed.hiddenComments(),
@@ -155,7 +153,7 @@ export class SessionRoom {
       },
       members: this.members,
       isConnected: (participantId) => this.presence.isConnected(participantId),
-      latest: (n: number) => this.joinOrder.slice(-n),
+      latest: (n: number) => this.roster.latest(n),
       ballots: this.ballots,
       dots: this.actionBoard.dots,
       get hiddenComments() {
@@ -175,6 +173,8 @@ export class SessionRoom {
    * revealed before results were frozen (older databases) are frozen now, and the board gives back stray dots.
    */
   start(): void {
+    // Armed here, not in the constructor: a deadline that passed while the room was unloaded fires at once, and that writes.
+    this.deadline.arm(this.session.phase, this.session.votingDeadline);
     for (const round of this.session.revealedRounds) {
       if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
@@ -204,13 +204,8 @@ export class SessionRoom {
     return this.framework.factors.length;
   }
 
-  /** `named`: the name is in the index already (a join reserved it while its write was in flight). */
-  private addMember(record: ParticipantRecord, named = false): void {
-    const member = { record };
-    this.members.set(record.id, member);
-    this.joinOrder.push(member);
-    if (!named) this.names.add(record.name);
-    this.memberByTokenHash.set(record.tokenHash, record.id);
+  private addMember(record: ParticipantRecord): void {
+    this.roster.add(record);
     this.ballots.addMember(record.id);
   }
 
@@ -282,7 +277,7 @@ export class SessionRoom {
       return { role: 'facilitator' };
     }
     if (this.session.presenterTokenHash !== null && hash === this.session.presenterTokenHash) return { role: 'presenter' };
-    const participantId = this.memberByTokenHash.get(hash);
+    const participantId = this.roster.participantByTokenHash(hash);
     return participantId ? { role: 'participant', participantId } : null;
   }
 
@@ -317,8 +312,7 @@ export class SessionRoom {
     if (this.session.settings.joinsLocked || this.lockingJoins) {
       throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
     }
-    if (this.members.size + this.joining.size >= maxParticipants)
-      throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+    if (this.roster.taken >= maxParticipants) throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
   }
 
   /** Adds a participant; the token it returns lets them rejoin as the same person. */
@@ -332,29 +326,16 @@ export class SessionRoom {
         `group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`
       ]);
     }
-    const token = generateToken();
-    const participant: ParticipantRecord = {
-      id: generateId(),
-      sessionId: this.session.id,
-      tokenHash: hashToken(token),
-      // Two people who both call themselves "Sam" must stay apart in every list, result and export.
-      name: this.names.distinct(input.name),
-      group: input.group,
-      language: input.language,
-      joinedAt: Date.now()
-    };
-    // Taken from now on: a join in flight counts for distinct names already.
-    this.joining.set(participant.id, participant);
-    this.names.add(participant.name);
+    // Taken from now on (its distinct name too), until the write settles it.
+    const { participant, token } = this.roster.reserve(this.session.id, input);
     try {
       await committed(this.store.addParticipant(participant), 'the join');
     } catch (error) {
-      this.names.remove(participant.name);
+      this.roster.settle(participant, false);
       throw error;
-    } finally {
-      this.joining.delete(participant.id);
     }
-    this.addMember(participant, true);
+    this.roster.settle(participant, true);
+    this.ballots.addMember(participant.id);
     this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
     this.scheduleArrivals();
     this.scheduleParticipantCount();
@@ -663,13 +644,10 @@ export class SessionRoom {
     const removed: string[] = [];
     let dotsChanged = false;
     for (const participantId of participantIds) {
-      const live = this.members.get(participantId);
-      if (!live) continue;
+      if (!this.members.has(participantId)) continue;
       removed.push(participantId);
       this.ballots.removeMember(participantId);
-      this.members.delete(participantId);
-      this.names.remove(live.record.name);
-      this.memberByTokenHash.delete(live.record.tokenHash);
+      this.roster.remove(participantId);
       // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
       if (this.actionBoard.dots.removeVoter(participantId).length > 0) dotsChanged = true;
       this.fanout.toParticipant(this.code, participantId, 'removed');
@@ -678,7 +656,7 @@ export class SessionRoom {
       this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
     }
     // Once per batch (O(members)), however many left.
-    if (removed.length > 0) this.joinOrder = this.joinOrder.filter((m) => this.members.has(m.record.id));
+    if (removed.length > 0) this.roster.compact();
     // Counts, arrivals, dot totals and progress once per batch, however many left.
     this.scheduleArrivals();
     this.scheduleParticipantCount();
@@ -762,7 +740,7 @@ export class SessionRoom {
 
   /** The review list (what the snapshot shows), or null outside a community. */
   reviewItems(): ReviewItem[] | null {
-    return this.communityContext ? this.communityContext.review : null;
+    return this.review.items();
   }
 
   /** Dot totals within the session, for exports. */
@@ -775,5 +753,6 @@ export class SessionRoom {
     this.deadline.cancel();
     this.coalesce.dispose();
     this.actionBoard.dispose();
+    this.review.dispose(this.deleted);
   }
 }

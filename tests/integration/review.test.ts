@@ -195,6 +195,35 @@ describe('two sessions of one community open at once', () => {
     expect((await b.facilitator.send('review:set', { key: open, status: 'carried' })).ok).toBe(true);
   });
 
+  it('a decision in one is seen in the other at once (one review state per community): marked decided elsewhere, heard by its people, open again when taken back', async () => {
+    const server = await startServer();
+    const c = await community(server);
+    const first = await firstSession(server, c);
+    const a = await sessionOf(server, c);
+    const b = await sessionOf(server, c);
+    const key = `${first.code}/${first.points.open}`;
+    const inB = async () => (await b.facilitator.state()).review!.find((i) => i.key === key);
+    expect(await inB()).toMatchObject({ review: null });
+    expect((await inB())!.decidedElsewhere ?? null).toBeNull();
+
+    expect((await a.facilitator.send('review:set', { key, status: 'done' })).ok).toBe(true);
+    // b's people hear it without asking, and b's list says so; a's own list holds its own decision.
+    await b.people[0].client.waitForEvent('review', (items) => items.some((i) => i.key === key && i.decidedElsewhere === 'done'));
+    expect(await inB()).toMatchObject({ review: null, decidedElsewhere: 'done' });
+    expect((await a.facilitator.state()).review!.find((i) => i.key === key)).toMatchObject({ review: 'done', decidedElsewhere: null });
+
+    // a takes it back ("doing" keeps a point open): b sees it open again and may close it.
+    expect((await a.facilitator.send('review:set', { key, status: 'doing' })).ok).toBe(true);
+    await b.facilitator.waitForEvent('review', (items) => items.some((i) => i.key === key && i.decidedElsewhere === null));
+    expect((await b.facilitator.send('review:set', { key, status: 'carried' })).ok).toBe(true);
+    expect((await a.facilitator.state()).review!.find((i) => i.key === key)).toMatchObject({ review: 'doing', decidedElsewhere: 'carried' });
+
+    // b deleted: its decision went with it (the store's cascade), and a's list follows.
+    expect((await b.facilitator.send('session:delete', { confirm: true })).ok).toBe(true);
+    await a.facilitator.waitForEvent('review', (items) => items.some((i) => i.key === key && i.decidedElsewhere === null));
+    expect((await a.facilitator.state()).review!.find((i) => i.key === key)).toMatchObject({ review: 'doing', decidedElsewhere: null });
+  });
+
   it('two sessions closing the same point at the same moment: the store lets one win, the other is refused and keeps nothing, in memory or stored', async () => {
     // Both rooms read the community's reviews before either writes (a barrier on that read, nothing else changed): the
     // race the read in memory cannot settle, and that the store's constraint must.

@@ -192,7 +192,8 @@ describe('Markdown never nests parentheses', () => {
           due: null,
           boardStatus: 'open',
           review: null,
-          carriedTo: null
+          carriedTo: null,
+          decidedElsewhere: null
         }
       ]
     });

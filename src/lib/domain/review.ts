@@ -51,6 +51,11 @@ export interface ReviewItem {
   review: ReviewStatus | null;
   /** The id of the carried-over point on this session's board, or null. */
   carriedTo: string | null;
+  /**
+   * A closing decision (done, dropped, carried) another session of the community made on this point since this
+   * list was drawn up, or null: it can no longer be decided here (unless that session takes it back).
+   */
+  decidedElsewhere: ReviewStatus | null;
 }
 
 /** An earlier session of the community with its board, as the server loaded it. */
@@ -105,7 +110,8 @@ export function reviewItems(sessionId: string, earlier: readonly EarlierBoard[],
         due: point.due,
         boardStatus: point.status,
         review: review?.status ?? null,
-        carriedTo: review?.carriedActionId ?? null
+        carriedTo: review?.carriedActionId ?? null,
+        decidedElsewhere: null
       });
     }
   }

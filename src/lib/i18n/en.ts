@@ -433,6 +433,7 @@ export const en: Messages = {
     owner: (name: string) => `Owner: ${name}`,
     due: (date: string) => `Due ${date}`,
     wasDoing: 'was in progress',
+    closedElsewhere: (status: string) => `${status} in another session of this community`,
     statusLabel: 'What the group says',
     notReviewed: 'Not discussed yet',
     statuses: { done: 'Done', doing: 'Still doing', dropped: 'Dropped', carried: 'Carried over' },

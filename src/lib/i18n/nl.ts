@@ -439,6 +439,7 @@ export const nl = {
     wasDoing: 'was bezig',
     statusLabel: 'Wat de groep zegt',
     notReviewed: 'Nog niet besproken',
+    closedElsewhere: (status: string) => `${status} in een andere sessie van deze learning community`,
     statuses: { done: 'Klaar', doing: 'Loopt nog', dropped: 'Vervalt', carried: 'Meegenomen' },
     done: (n: number, total: number) => `${n} van ${total} besproken`,
     carriedFrom: (title: string, date: string) => `Meegenomen uit ${title} (${date})`,

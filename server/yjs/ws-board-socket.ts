@@ -1,0 +1,22 @@
+import type { WebSocket } from 'ws';
+import { BoardConnection, type BoardConnectionOptions, type BoardSocket } from './board-connection';
+import type { BoardDocument } from './board-document';
+
+/** A board connection over a real WebSocket (the Yjs endpoint's): binary messages in, the close out. */
+export function serveWebSocket(ws: WebSocket, doc: BoardDocument, options: BoardConnectionOptions): BoardConnection {
+  const socket: BoardSocket = {
+    send: (message) => {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(message, (error) => {
+        if (error) ws.terminate();
+      });
+    },
+    close: (code, reason) => ws.close(code, reason)
+  };
+  const connection = new BoardConnection(doc, socket, options);
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) connection.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  });
+  ws.on('close', () => connection.closed());
+  return connection.start();
+}
