@@ -2,7 +2,8 @@
  * A facilitator's home and co-facilitators (issue 24, items 2 and 3), under `/api`:
  *
  * - `GET /me` — the account and its home (the contract's fields, and more beside them);
- * - `POST /me/claims` — the keys this browser holds from link-based use become the account's (owner);
+ * - `POST /me/claims` — the keys this browser holds from link-based use become the account's (owner); an
+ *   organisation's key makes the account its admin only while it has none;
  * - `POST /me/archive` — hide a community or session from the account's home, or show it again;
  * - `POST /communities/:id/invites`, `POST /sessions/:code/invites` — the owner makes a single-use invite link;
  * - `POST /invites/accept` — a signed-in account takes an invite and becomes a co-facilitator of its target only;
@@ -47,6 +48,10 @@ const ClaimRequest = z
     sessions: z
       .array(z.object({ code: z.string().min(1).max(20), token: Key }).strict())
       .max(CLAIM_MAX)
+      .default([]),
+    organisations: z
+      .array(z.object({ id: z.string().min(1).max(64), token: Key }).strict())
+      .max(CLAIM_MAX)
       .default([])
   })
   .strict();
@@ -59,7 +64,10 @@ export interface MembersDeps {
   revocations: Revocations;
   communities: CommunityService;
   /** Finds an organisation by id (issue 25); without it, organisation routes answer 404. */
-  organisations?: { find(id: string): Promise<{ id: string; name: string } | null> };
+  organisations?: {
+    find(id: string): Promise<{ id: string; name: string; tokenHash: string } | null>;
+    isToken(organisation: { tokenHash: string }, token: string): boolean;
+  };
   requests: RequestContext;
   guesses: GuessLimiter;
   /** Where invite attempts are counted per address (shared by a cluster's instances). */
@@ -214,7 +222,21 @@ export function membersRouter(deps: MembersDeps): Router {
       await deps.store.setMembership({ accountId, kind: 'session', target: session.id, role: 'owner', addedAt });
       claimed.sessions.push(session.code);
     }
-    res.set('Cache-Control', 'no-store').json(claimed);
+    // An organisation made without an account has no admin: its key holder, signed in, may become its admin, once
+    // (the first claim wins). After that the key only reads: a key forwarded to readers makes nobody admin.
+    const organisations: string[] = [];
+    for (const { id, token } of parsed.data.organisations) {
+      if (await blocked(req, res)) return;
+      const organisation = deps.organisations ? await deps.organisations.find(id) : null;
+      if (!organisation || !deps.organisations?.isToken(organisation, token)) {
+        claimed.refused++;
+        await miss(req);
+        continue;
+      }
+      if (await deps.store.claimOrganisationAdmin(accountId, organisation.id, addedAt)) organisations.push(organisation.id);
+      else claimed.refused++;
+    }
+    res.set('Cache-Control', 'no-store').json({ ...claimed, organisations });
   });
 
   // ---- archive: hidden from the home list, reversible

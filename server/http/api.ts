@@ -64,6 +64,10 @@ export interface ApiDeps {
   memberships: Pick<Store, 'setMembership' | 'membershipRole'>;
   /** A check-in's one meeting (issue 25). */
   meetings: Pick<Store, 'findMeetingOf'>;
+  /** The organisation's consent to shares and its one-time admin claim (issue 25). */
+  consent: Pick<Store, 'createShareInvite' | 'shareByInvite' | 'organisationHasAdmin' | 'listCommunityShares'>;
+  /** Share invitations one address may make per ten minutes (the invite budget; 0 = no limit). */
+  invitesPerTenMinutes: number;
 }
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
@@ -562,6 +566,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     perHour: deps.sessionsPerHour,
     access: deps.access,
     memberships: deps.memberships,
+    consent: deps.consent,
+    invitesPerTenMinutes: deps.invitesPerTenMinutes,
     authorisedCommunity
   });
 
@@ -674,7 +680,9 @@ export function mountBoardRoutes(
       organisations,
       access: deps.realtime.access,
       memberships: deps.store,
-      meetings: deps.store
+      meetings: deps.store,
+      consent: deps.store,
+      invitesPerTenMinutes: deps.config.signInsPerTenMinutes
     })
   );
 }

@@ -9,6 +9,18 @@ import type { FacilitatorAccess } from '../accounts/access';
 import { AddressLimit, type AddressEvents, type GuessLimiter } from '../security/address-limits';
 import type { RequestContext } from './links';
 import { sendError } from './errors';
+import { generateToken, hashToken } from '../security/tokens';
+import { MAX_COMMUNITY_SHARES, MAX_ORGANISATION_COMMUNITIES } from '../organisations/portfolio';
+import { z } from 'zod';
+
+/** How long a share invitation can be taken (as a co-facilitator's invite). */
+export const SHARE_INVITE_TTL_MS = 7 * 86_400_000;
+const ShareRequest = z.object({ invite: z.string().regex(/^[A-Za-z0-9_-]{16,128}$/) }).strict();
+
+/** `/share#organisation=…&token=…`: a share invitation (the token in the fragment, never sent to a server by a browser). */
+export function shareInviteUrl(origin: string, organisationId: string, token: string): string {
+  return `${origin}/share#organisation=${organisationId}&token=${token}`;
+}
 import { attachment } from './attachment';
 
 export interface OrganisationRouteDeps {
@@ -22,6 +34,10 @@ export interface OrganisationRouteDeps {
   access: FacilitatorAccess | null;
   /** Where an organisation's admin (the signed-in creator) and its programme leads are recorded. */
   memberships: Pick<Store, 'setMembership' | 'membershipRole'>;
+  /** The organisation's consent: share invitations, and whether it has an admin (its key manages it until then). */
+  consent: Pick<Store, 'createShareInvite' | 'shareByInvite' | 'organisationHasAdmin' | 'listCommunityShares'>;
+  /** Share invitations one address may make per ten minutes (the invite budget; 0 = no limit). */
+  invitesPerTenMinutes: number;
   /** The community a request names, after its key was checked; null after answering (api.ts). */
   authorisedCommunity(id: string, req: Request, res: Response): Promise<CommunityRecord | null>;
 }
@@ -115,6 +131,75 @@ export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteD
     res.status(201).json(body);
   });
 
+  // ---- the organisation's consent to shares (issue 25): without an invitation of its own, no community joins it
+
+  const inviteAttempts = new AddressLimit(deps.addressEvents, 'invite', deps.invitesPerTenMinutes, 600_000);
+
+  /**
+   * Who may invite communities: the organisation's admin (cookie, same origin), or its key while it has no admin
+   * (an organisation made without an account; once an admin claims it, the key only reads). A programme lead reads
+   * and does not invite. Answers the organisation, or null after answering.
+   */
+  async function manager(req: Request, res: Response): Promise<OrganisationRecord | null> {
+    const token = bearer(req);
+    const accountId = token || !deps.access ? null : await deps.access.accountOf(req.headers);
+    if (!token && !accountId) {
+      sendError(res, 'unauthorized', "Sign in as the organisation's admin, or send the organisation key (Authorization: Bearer <key>).");
+      return null;
+    }
+    const address = deps.requests.clientAddress(req);
+    if (await deps.guesses.blocked(address)) {
+      sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
+      return null;
+    }
+    const organisation = await deps.organisations.find(String(req.params.id));
+    if (!organisation) {
+      await deps.guesses.miss(address);
+      sendError(res, 'not_found', 'There is no organisation with that id.');
+      return null;
+    }
+    if (token) {
+      if (!deps.organisations.isToken(organisation, token)) {
+        await deps.guesses.miss(address);
+        sendError(res, 'forbidden', 'This key does not belong to this organisation.');
+        return null;
+      }
+      if (await deps.consent.organisationHasAdmin(organisation.id)) {
+        sendError(res, 'forbidden', "This organisation has an admin: only the admin's account invites communities; the key only reads.");
+        return null;
+      }
+      return organisation;
+    }
+    const role = accountId ? await deps.memberships.membershipRole(accountId, [{ kind: 'organisation', target: organisation.id }]) : null;
+    if (role !== 'owner') {
+      sendError(res, 'forbidden', "Only the organisation's admin invites communities to share with it.");
+      return null;
+    }
+    return organisation;
+  }
+
+  router.post('/organisations/:id/share-invites', async (req, res) => {
+    const organisation = await manager(req, res);
+    if (!organisation) return;
+    if (!(await inviteAttempts.allow(deps.requests.clientAddress(req))))
+      return sendError(res, 'rate_limited', 'Too many invite attempts from this address; wait a few minutes and try again.');
+    const token = generateToken();
+    const createdAt = Date.now();
+    await deps.consent.createShareInvite({
+      tokenHash: hashToken(token),
+      organisationId: organisation.id,
+      createdAt,
+      expiresAt: createdAt + SHARE_INVITE_TTL_MS
+    });
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json({
+        inviteUrl: shareInviteUrl(deps.requests.origin(req), organisation.id, token),
+        expiresAt: new Date(createdAt + SHARE_INVITE_TTL_MS).toISOString()
+      });
+  });
+
   router.get('/organisations/:id/portfolio.json', async (req, res) => {
     const organisation = await readable(req, res);
     if (organisation) res.set('Cache-Control', 'no-store').json(await deps.organisations.portfolio(organisation));
@@ -136,15 +221,37 @@ export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteD
     res.set('Cache-Control', 'no-store').json(body);
   });
 
-  router.put('/communities/:id/shares/:organisation', async (req, res) => {
+  // Sharing takes one of the organisation's share invitations: knowing its id is not enough, so nobody can push
+  // fabricated communities into a programme's figures (poisoning) or flood it with shares.
+  router.put('/communities/:id/shares/:organisation', json, async (req, res) => {
     const community = await deps.authorisedCommunity(String(req.params.id), req, res);
     if (!community) return;
+    const parsed = ShareRequest.safeParse(req.body ?? {});
+    if (!parsed.success)
+      return sendError(res, 'forbidden', "Sharing needs the organisation's invitation: send {invite} with the token of its share invitation link.");
+    const address = deps.requests.clientAddress(req);
+    if (await deps.guesses.blocked(address))
+      return sendError(res, 'rate_limited', 'Too many unknown codes or keys from this address; wait a minute and try again.');
     const organisation = await deps.organisations.find(String(req.params.organisation));
     if (!organisation) {
-      await deps.guesses.miss(deps.requests.clientAddress(req));
+      await deps.guesses.miss(address);
       return sendError(res, 'not_found', 'There is no organisation with that id.');
     }
-    await deps.organisations.share(community, organisation);
+    const existing = await deps.consent.listCommunityShares(community.id);
+    if (existing.length >= MAX_COMMUNITY_SHARES && !existing.some((s) => s.organisationId === organisation.id))
+      return sendError(res, 'community_full', `This community already shares with ${MAX_COMMUNITY_SHARES} organisations, the most it may.`);
+    const outcome = await deps.consent.shareByInvite(hashToken(parsed.data.invite), community.id, organisation.id, Date.now(), MAX_ORGANISATION_COMMUNITIES);
+    if (outcome === 'unknown') {
+      await deps.guesses.miss(address);
+      return sendError(res, 'not_found', 'This share invitation is not valid for this organisation.');
+    }
+    if (outcome === 'used') {
+      await deps.guesses.miss(address);
+      return sendError(res, 'invite_used', 'This share invitation was already used; ask the organisation for a new one.');
+    }
+    if (outcome === 'expired') return sendError(res, 'invite_expired', 'This share invitation has expired; ask the organisation for a new one.');
+    if (outcome === 'full')
+      return sendError(res, 'community_full', `This organisation already holds ${MAX_ORGANISATION_COMMUNITIES} communities, the most it may.`);
     res.set('Cache-Control', 'no-store').json(await deps.organisations.shares(community));
   });
 

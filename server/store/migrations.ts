@@ -227,8 +227,36 @@ export const MIGRATIONS: readonly Migration[] = [
           FOR EACH ROW EXECUTE FUNCTION sessions_figures_version();
       `);
     }
+  },
+  {
+    // Issue 25: joining a programme needs the organisation's consent. Its admin (or, while it has none, its key)
+    // makes a single-use share invitation; a community shares only by taking one, so nobody who merely knows the
+    // organisation's id can put fabricated communities into its figures or flood it. Only the hash is stored.
+    name: 'programme consent: single-use share invitations of an organisation',
+    sqlite(db) {
+      db.exec(shareInviteTable('sqlite'));
+    },
+    async postgres(client) {
+      await client.query(shareInviteTable('postgres'));
+    }
   }
 ];
+
+function shareInviteTable(dialect: Dialect): string {
+  const id = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+  const ms = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return `
+  CREATE TABLE share_invites (
+    token_hash ${id} PRIMARY KEY,
+    organisation_id ${id} NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    created_at ${ms} NOT NULL,
+    expires_at ${ms} NOT NULL,
+    used_at ${ms},
+    used_by ${id}
+  );
+  CREATE INDEX share_invites_organisation ON share_invites(organisation_id);
+  `;
+}
 
 /**
  * The account tables (issue 24), alike in both dialects but for the collation of sorted ids and the width of

@@ -25,6 +25,8 @@ import {
   type HiddenComment,
   type OrganisationRecord,
   type SharedCommunityRows,
+  type ShareByInviteOutcome,
+  type ShareInviteRecord,
   type LoadedSession,
   type PaperSessionRecord,
   type ParticipantRecord,
@@ -1440,6 +1442,95 @@ export class SqlStore implements Store {
       await tx.run(insert);
       return true;
     });
+  }
+
+  // ---- the organisation's consent: share invitations, claiming its admin (issue 25) ----
+
+  createShareInvite(invite: ShareInviteRecord): Promise<void> {
+    const insert = this.db.insertInto('share_invites').values({
+      token_hash: invite.tokenHash,
+      organisation_id: invite.organisationId,
+      created_at: invite.createdAt,
+      expires_at: invite.expiresAt,
+      used_at: null,
+      used_by: null
+    });
+    return this.write(async (tx) => void (await tx.run(insert)));
+  }
+
+  shareByInvite(tokenHash: string, communityId: string, organisationId: string, at: number, cap: number): Promise<ShareByInviteOutcome> {
+    return this.write(async (tx) => {
+      // PostgreSQL: the organisation's row lock first, so racing takers (and the share count) go one after the other.
+      if (this.driver.dialect === 'postgres') await tx.run(this.db.selectFrom('organisations').select('id').where('id', '=', organisationId).forNoKeyUpdate());
+      const [invite] = await tx.run(
+        this.db.selectFrom('share_invites').selectAll().where('token_hash', '=', tokenHash).where('organisation_id', '=', organisationId)
+      );
+      if (!invite) return 'unknown';
+      if (invite.used_at !== null) return 'used';
+      if (Number(invite.expires_at) <= at) return 'expired';
+      const [count] = await tx.run(
+        this.db
+          .selectFrom('community_shares')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('organisation_id', '=', organisationId)
+          .where('community_id', '!=', communityId)
+      );
+      if (Number(count.n) >= cap) return 'full';
+      // The used mark is conditional as well: of two takers racing past the read (SQLite serialises writers anyway),
+      // only the one whose update changed the row shares.
+      const taken = await tx.run(
+        this.db
+          .updateTable('share_invites')
+          .set({ used_at: at, used_by: communityId })
+          .where('token_hash', '=', tokenHash)
+          .where('used_at', 'is', null)
+          .returning('token_hash')
+      );
+      if (taken.length === 0) return 'used';
+      await tx.run(
+        this.db
+          .insertInto('community_shares')
+          .values({ organisation_id: organisationId, community_id: communityId, shared_at: at })
+          .onConflict((oc) => oc.columns(['organisation_id', 'community_id']).doNothing())
+      );
+      return 'shared';
+    });
+  }
+
+  claimOrganisationAdmin(accountId: string, organisationId: string, at: number): Promise<boolean> {
+    return this.write(async (tx) => {
+      if (this.driver.dialect === 'postgres') await tx.run(this.db.selectFrom('organisations').select('id').where('id', '=', organisationId).forNoKeyUpdate());
+      const [admin] = await tx.run(
+        this.db
+          .selectFrom('memberships')
+          .select('account_id')
+          .where('kind', '=', 'organisation')
+          .where('target', '=', organisationId)
+          .where('role', '=', 'owner')
+          .limit(1)
+      );
+      if (admin) return admin.account_id === accountId;
+      await tx.run(
+        this.db
+          .insertInto('memberships')
+          .values({ account_id: accountId, kind: 'organisation', target: organisationId, role: 'owner', added_at: at })
+          .onConflict((oc) => oc.columns(['account_id', 'kind', 'target']).doUpdateSet({ role: 'owner' }))
+      );
+      return true;
+    });
+  }
+
+  async organisationHasAdmin(organisationId: string): Promise<boolean> {
+    const row = await this.first(
+      this.db
+        .selectFrom('memberships')
+        .select('account_id')
+        .where('kind', '=', 'organisation')
+        .where('target', '=', organisationId)
+        .where('role', '=', 'owner')
+        .limit(1)
+    );
+    return row !== undefined && row !== null;
   }
 
   withdrawShare(communityId: string, organisationId: string): Promise<void> {

@@ -534,6 +534,40 @@ export interface OrganisationStore {
   listAccountOrganisations(accountId: string, max: number): Promise<AccountOrganisationRow[]>;
 }
 
+/** A single-use invitation of an organisation for one community to share with it (its consent; issue 25). */
+export interface ShareInviteRecord {
+  /** SHA-256 of the token in the link; the token itself is never stored. */
+  tokenHash: string;
+  organisationId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What taking a share invitation did: shared, or why nothing was stored. */
+export type ShareByInviteOutcome = 'shared' | 'unknown' | 'used' | 'expired' | 'full';
+
+/**
+ * The organisation's consent (issue 25): share invitations and the one-time claim of an organisation's admin.
+ * Kept apart from OrganisationStore (the figures) so the consent rules have their own contract.
+ */
+export interface ProgrammeConsentStore {
+  createShareInvite(invite: ShareInviteRecord): Promise<void>;
+  /**
+   * Takes the invitation for the community and shares it with the invitation's organisation, in one transaction:
+   * only an unused, unexpired invitation of `organisationId` shares, once (two racing takers: one wins), and only
+   * while the organisation holds fewer than `cap` other shares. Sharing again keeps the first moment. Nothing is
+   * stored (the invitation stays unused) unless the answer is 'shared'.
+   */
+  shareByInvite(tokenHash: string, communityId: string, organisationId: string, at: number, cap: number): Promise<ShareByInviteOutcome>;
+  /**
+   * Makes the account the organisation's admin (an 'owner' membership) only if it has none yet, in one transaction
+   * (two racing claims: one wins). True when the account is now its admin (also when it already was).
+   */
+  claimOrganisationAdmin(accountId: string, organisationId: string, at: number): Promise<boolean>;
+  /** Whether the organisation has an admin: while it has none, its key manages it. */
+  organisationHasAdmin(organisationId: string): Promise<boolean>;
+}
+
 /** An organisation on an account's home. */
 export interface AccountOrganisationRow {
   id: string;
@@ -624,4 +658,14 @@ export interface StoreLifecycle {
  * acknowledges a client after `await`. One SQL implementation serves SQLite and PostgreSQL (./sql-store.ts).
  */
 export interface Store
-  extends SessionStore, BallotStore, BoardStore, CommunityStore, CheckinStore, AccountStore, HomeStore, OrganisationStore, StoreLifecycle {}
+  extends
+    SessionStore,
+    BallotStore,
+    BoardStore,
+    CommunityStore,
+    CheckinStore,
+    AccountStore,
+    HomeStore,
+    OrganisationStore,
+    ProgrammeConsentStore,
+    StoreLifecycle {}

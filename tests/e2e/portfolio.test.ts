@@ -17,6 +17,7 @@ import { browserAvailability } from '../helpers/browser';
 import { axeViolations, useE2E } from '../helpers/e2e';
 import { api, postJson, REPO_ROOT } from '../helpers/server';
 import { sessionRecord } from '../helpers/store-contract';
+import { shareByInvite, shareInviteToken } from '../helpers/programme';
 
 const availability = browserAvailability();
 const suite = availability.run ? describe : describe.skip;
@@ -73,7 +74,9 @@ suite('the programme view of three shared communities, on a phone and at 1920×1
       communities.push(c.body);
       for (const [s, at] of [Date.UTC(2026, 1, 10), Date.UTC(2026, 4, 12), Date.UTC(2026, 8, 15)].entries()) await seed(c.body.id, i + s, at);
       if (i < 3) {
-        const shared = await api(e2e.url, `/api/communities/${c.body.id}/shares/${organisation.id}`, { method: 'PUT', headers: bearer(c.body.communityToken) });
+        // The organisation's consent: a share invitation made with its key (it has no admin), taken by the community.
+        const invite = await shareInviteToken(e2e.url, organisation.id, { key: organisation.organisationToken });
+        const shared = await shareByInvite(e2e.url, c.body.id, c.body.communityToken, organisation.id, invite);
         expect(shared.status, shared.text).toBe(200);
       }
     }

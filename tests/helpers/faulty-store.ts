@@ -27,6 +27,8 @@ import type {
   HiddenComment,
   OrganisationRecord,
   SharedCommunityRows,
+  ShareByInviteOutcome,
+  ShareInviteRecord,
   AccountOrganisationRow,
   PaperSessionRecord,
   LoadedSession,
@@ -60,7 +62,10 @@ export type WriteName =
   | 'deleteCommunity'
   | 'createOrganisation'
   | 'shareCommunity'
-  | 'withdrawShare';
+  | 'withdrawShare'
+  | 'createShareInvite'
+  | 'shareByInvite'
+  | 'claimOrganisationAdmin';
 
 export class InjectedWriteError extends Error {
   constructor(readonly write: WriteName) {
@@ -201,6 +206,18 @@ export class FaultyStore implements Store {
   }
   withdrawShare(communityId: string, organisationId: string): Promise<void> {
     return this.write('withdrawShare', () => this.inner.withdrawShare(communityId, organisationId));
+  }
+  createShareInvite(invite: ShareInviteRecord): Promise<void> {
+    return this.write('createShareInvite', () => this.inner.createShareInvite(invite));
+  }
+  shareByInvite(tokenHash: string, communityId: string, organisationId: string, at: number, cap: number): Promise<ShareByInviteOutcome> {
+    return this.write('shareByInvite', () => this.inner.shareByInvite(tokenHash, communityId, organisationId, at, cap));
+  }
+  claimOrganisationAdmin(accountId: string, organisationId: string, at: number): Promise<boolean> {
+    return this.write('claimOrganisationAdmin', () => this.inner.claimOrganisationAdmin(accountId, organisationId, at));
+  }
+  organisationHasAdmin(organisationId: string): Promise<boolean> {
+    return this.inner.organisationHasAdmin(organisationId);
   }
   listCommunityShares(communityId: string): Promise<CommunityShareRow[]> {
     return this.inner.listCommunityShares(communityId);

@@ -89,7 +89,7 @@ describe('a facilitator home', () => {
       ]
     });
     expect(claimed.status).toBe(200);
-    expect(claimed.body).toEqual({ communities: [community.id], sessions: [session.code], refused: 1 });
+    expect(claimed.body).toEqual({ communities: [community.id], sessions: [session.code], organisations: [], refused: 1 });
     const home = (await me(server, owner)).body;
     expect(home.communities.map((c) => c.id)).toEqual([community.id]);
     expect(home.sessions.map((s) => s.code)).toEqual([session.code]);

@@ -15,6 +15,7 @@ import type { RunningServer } from '../../server/app';
 import { api, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { sessionRecord } from '../helpers/store-contract';
 import { advance, castBallot, setupSession } from '../helpers/session';
+import { shareByInvite, shareInviteToken } from '../helpers/programme';
 
 const FACTORS = 12;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -25,6 +26,7 @@ async function createOrganisation(url: string, name = 'Greenport West-Holland in
   const response = await postJson<CreateOrganisationResponse>(url, '/api/organisations', { name, timeZone });
   expect(response.status, response.text).toBe(201);
   expect(response.body.organisationUrl).toBe(`${url}/o/${response.body.id}#token=${response.body.organisationToken}`);
+  organisationKeys.set(response.body.id, response.body.organisationToken);
   return response.body;
 }
 
@@ -34,8 +36,14 @@ async function createCommunity(url: string, name: string): Promise<CreateCommuni
   return response.body;
 }
 
-const share = (url: string, c: CreateCommunityResponse, organisationId: string, token = c.communityToken) =>
-  api<CommunityShares>(url, `/api/communities/${c.id}/shares/${organisationId}`, { method: 'PUT', headers: bearer(token) });
+/** Organisation keys by id: an organisation made without an account invites communities with its key. */
+const organisationKeys = new Map<string, string>();
+/** Shares as the product does: the organisation's single-use invitation, taken with the community's key. */
+const share = async (url: string, c: CreateCommunityResponse, organisationId: string, token = c.communityToken) => {
+  const key = organisationKeys.get(organisationId);
+  const invite = key ? await shareInviteToken(url, organisationId, { key }) : 'no-such-invitation-token-0000';
+  return shareByInvite(url, c.id, token, organisationId, invite);
+};
 const withdraw = (url: string, c: CreateCommunityResponse, organisationId: string, token = c.communityToken) =>
   api(url, `/api/communities/${c.id}/shares/${organisationId}`, { method: 'DELETE', headers: bearer(token) });
 const portfolio = (url: string, organisation: CreateOrganisationResponse, token = organisation.organisationToken) =>

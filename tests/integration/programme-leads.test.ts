@@ -8,7 +8,6 @@ import { promises as fs } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type {
   AccountHomeView,
-  CommunityShares,
   CreateCommunityResponse,
   CreateOrganisationResponse,
   FacilitatorList,
@@ -18,6 +17,7 @@ import type {
 import type { RunningServer } from '../../server/app';
 import { api, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { deleteAs, getAs, postAs, signIn, type SignedIn } from '../helpers/accounts';
+import { shareByInvite, shareInviteToken } from '../helpers/programme';
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const FILES = ['portfolio.json', 'portfolio.xlsx'] as const;
@@ -31,16 +31,15 @@ async function organisationOf(server: RunningServer, admin: SignedIn | null, nam
 }
 
 /** A community (with its key) that shares with the organisation: the view then counts it as waiting for sessions. */
-async function sharing(server: RunningServer, organisationId: string, owner: SignedIn | null = null): Promise<CreateCommunityResponse> {
+async function sharing(server: RunningServer, organisationId: string, admin: SignedIn, owner: SignedIn | null = null): Promise<CreateCommunityResponse> {
   const created = owner
     ? await postAs<CreateCommunityResponse>(server, owner, '/api/communities', { name: 'Alpha LC' })
     : await postJson<CreateCommunityResponse>(server.url, '/api/communities', { name: 'Alpha LC' });
   expect(created.status).toBe(201);
-  const shared = await api<CommunityShares>(server.url, `/api/communities/${created.body.id}/shares/${organisationId}`, {
-    method: 'PUT',
-    headers: bearer(created.body.communityToken)
-  });
-  expect(shared.status).toBe(200);
+  // The organisation's consent: its admin's share invitation, taken with the community's key.
+  const invite = await shareInviteToken(server.url, organisationId, { headers: browser(server, admin) });
+  const shared = await shareByInvite(server.url, created.body.id, created.body.communityToken, organisationId, invite);
+  expect(shared.status, shared.text).toBe(200);
   return created.body;
 }
 
@@ -77,7 +76,7 @@ describe('organisations belong to accounts: admin and programme leads', () => {
     const server = await startServer();
     const admin = await signIn(server, 'Ada');
     const organisation = await organisationOf(server, admin);
-    await sharing(server, organisation.id);
+    await sharing(server, organisation.id, admin);
 
     const home = await getAs<AccountHomeView>(server, admin, '/api/me');
     expect(home.body.organisations).toEqual([{ id: organisation.id, name: 'Greenport programme', role: 'admin' }]);
@@ -123,7 +122,7 @@ describe('attacks on the programme role', () => {
     const stranger = await signIn(server, 'Sam');
     const communityOwner = await signIn(server, 'Olga');
     const organisation = await organisationOf(server, admin);
-    const community = await sharing(server, organisation.id, communityOwner);
+    const community = await sharing(server, organisation.id, admin, communityOwner);
     for (const file of FILES) {
       expect(await read(server, organisation.id, file, browser(server, stranger))).toEqual([403, 'forbidden']);
       expect(await read(server, organisation.id, file, {})).toEqual([401, 'unauthorized']);
@@ -167,7 +166,7 @@ describe('attacks on the programme role', () => {
     const admin = await signIn(server, 'Ada');
     const a = await organisationOf(server, admin, 'Programme A');
     const b = await organisationOf(server, admin, 'Programme B');
-    const community = await sharing(server, a.id);
+    const community = await sharing(server, a.id, admin);
     const lea = await lead(server, admin, a.id);
     for (const file of FILES) {
       expect(await read(server, a.id, file, browser(server, lea))).toEqual([200, undefined]);
@@ -214,7 +213,7 @@ describe('the programme role in docs/authorization.md', () => {
   it('answers every cell of the documented table over a real server', async () => {
     const doc = await fs.readFile(DOC, 'utf8');
     const rows = documentedRows(doc.split('<!-- programme:start -->')[1].split('<!-- programme:end -->')[0]);
-    expect(rows.length).toBe(8);
+    expect(rows.length).toBe(10);
     expect(rows.map((r) => r.length)).toEqual(rows.map(() => 1 + ROLES.length));
 
     const server = await startServer({ codeGuessesPerMinute: 1000 });
@@ -222,7 +221,7 @@ describe('the programme role in docs/authorization.md', () => {
     const organisation = await organisationOf(server, admin);
     const other = await organisationOf(server, admin, 'Another programme');
     const communityOwner = await signIn(server, 'Olga');
-    const community = await sharing(server, organisation.id, communityOwner);
+    const community = await sharing(server, organisation.id, admin, communityOwner);
     const lea = await lead(server, admin, organisation.id);
     const removed = await lead(server, admin, organisation.id, 'Rik');
     expect((await deleteAs(server, admin, `/api/organisations/${organisation.id}/leads/${removed.accountId}`)).status).toBe(204);
@@ -251,6 +250,7 @@ describe('the programme role in docs/authorization.md', () => {
         const path = template
           .replace('/organisations/:id', `/organisations/${organisation.id}`)
           .replace('/communities/:id', `/communities/${community.id}`)
+          .replace(':organisation', organisation.id)
           .replace(':accountId', victim);
         const response = await api(server.url, path, {
           method,

@@ -7,6 +7,7 @@ import { SqliteStore } from '../../server/store/sqlite';
 import { describeStoreContract, type StoreImplementation } from '../helpers/store-contract';
 import { describeAccountStoreContract } from '../helpers/account-store-contract';
 import { describeHomeStoreContract } from '../helpers/home-store-contract';
+import { describeProgrammeConsentStoreContract } from '../helpers/programme-consent-store-contract';
 import { makeDataDir } from '../helpers/server';
 import { PostgresStore } from '../../server/store/postgres';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
@@ -103,4 +104,5 @@ for (const implementation of implementations) {
   describeStoreContract(implementation);
   describeAccountStoreContract(implementation);
   describeHomeStoreContract(implementation);
+  describeProgrammeConsentStoreContract(implementation);
 }

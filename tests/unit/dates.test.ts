@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalTimeZone, dayAfter, deadlineText, humanDate, isFutureDay, isTimeZone, localDay, localTime, timeLeft } from '../../src/lib/domain/dates';
+import {
+  canonicalTimeZone,
+  dayAfter,
+  deadlineText,
+  humanDate,
+  isFutureDay,
+  isTimeZone,
+  localDay,
+  localTime,
+  timeLeft,
+  zonedLocalToInstant
+} from '../../src/lib/domain/dates';
 import { buildExport, exportMarkdown } from '../../src/lib/domain/export';
 import { exportWords } from '../../src/lib/i18n/catalogues';
 import { liveTrendSession } from '../../src/lib/domain/community';
@@ -143,5 +154,25 @@ describe('timeLeft', () => {
     expect(timeLeft(3_600_000)).toBe('1:00:00');
     expect(timeLeft(2 * 3_600_000 + 4 * 60_000 + 5_000)).toBe('2:04:05');
     expect(timeLeft(3 * 86_400_000 - 56_000)).toBe('2d 23:59:04');
+  });
+});
+
+describe("a deadline typed on the community's clocks", () => {
+  it('reads a datetime-local value in the given zone, not the machine zone, over DST changes', () => {
+    // Winter (CET, +1) and summer (CEST, +2) in Amsterdam; New York and Tokyo for contrast.
+    expect(zonedLocalToInstant('2026-12-08T17:00', 'Europe/Amsterdam')).toBe(Date.UTC(2026, 11, 8, 16, 0));
+    expect(zonedLocalToInstant('2026-07-08T17:00', 'Europe/Amsterdam')).toBe(Date.UTC(2026, 6, 8, 15, 0));
+    expect(zonedLocalToInstant('2026-12-08T17:00', 'America/New_York')).toBe(Date.UTC(2026, 11, 8, 22, 0));
+    expect(zonedLocalToInstant('2026-12-08T09:30', 'Asia/Tokyo')).toBe(Date.UTC(2026, 11, 8, 0, 30));
+    // The day the clocks go back: 02:30 happens twice in Amsterdam; it is one of the two, an hour apart at most.
+    const twice = zonedLocalToInstant('2026-10-25T02:30', 'Europe/Amsterdam')!;
+    expect([Date.UTC(2026, 9, 25, 0, 30), Date.UTC(2026, 9, 25, 1, 30)]).toContain(twice);
+    expect(localTime(twice, 'Europe/Amsterdam')).toBe('02:30');
+  });
+
+  it('refuses what is no wall-clock time or no zone', () => {
+    for (const bad of ['', '2026-12-08', '2026-12-08 17:00', '2026-13-08T17:00', '2026-12-08T24:00', '2026-12-08T17:00Z'])
+      expect(zonedLocalToInstant(bad, 'Europe/Amsterdam')).toBeNull();
+    expect(zonedLocalToInstant('2026-12-08T17:00', 'Mars/Olympus')).toBeNull();
   });
 });

@@ -108,8 +108,18 @@ export function getCommunityShares(id: string, token: string): Promise<ApiResult
   return request(`/api/communities/${encodeURIComponent(id)}/shares`, { headers: communityAuth(token) });
 }
 
-export function shareCommunity(id: string, token: string, organisationId: string): Promise<ApiResult<CommunityShares>> {
-  return request(`/api/communities/${encodeURIComponent(id)}/shares/${encodeURIComponent(organisationId)}`, { method: 'PUT', headers: communityAuth(token) });
+/** Shares the community with the organisation by taking its share invitation (the organisation's consent). */
+export function shareCommunity(id: string, token: string, organisationId: string, invite: string): Promise<ApiResult<CommunityShares>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/shares/${encodeURIComponent(organisationId)}`, {
+    method: 'PUT',
+    headers: communityAuth(token),
+    body: JSON.stringify({ invite })
+  });
+}
+
+/** A single-use share invitation of the organisation: its admin's cookie, or its key (`token`) while it has no admin. */
+export function createShareInvite(organisationId: string, token: string): Promise<ApiResult<InviteCreated>> {
+  return request(`/api/organisations/${encodeURIComponent(organisationId)}/share-invites`, { method: 'POST', headers: communityAuth(token), body: '{}' });
 }
 
 export function withdrawShare(id: string, token: string, organisationId: string): Promise<ApiResult<null>> {
@@ -207,6 +217,7 @@ export function getHome(): Promise<ApiResult<AccountHomeView>> {
 export function claimKeys(body: {
   communities: { id: string; token: string }[];
   sessions: { code: string; token: string }[];
+  organisations?: { id: string; token: string }[];
 }): Promise<ApiResult<ClaimResult>> {
   return request('/api/me/claims', { method: 'POST', body: JSON.stringify(body) });
 }
@@ -216,9 +227,15 @@ export function setArchived(kind: 'community' | 'session', id: string, archived:
   return request('/api/me/archive', { method: 'POST', body: JSON.stringify({ kind, id, archived }) });
 }
 
-const targetPath = (kind: 'community' | 'session', id: string) => `/api/${kind === 'community' ? 'communities' : 'sessions'}/${encodeURIComponent(id)}`;
+/** What co-facilitators (and an organisation's programme leads) belong to. */
+export type MemberTarget = 'community' | 'session' | 'organisation';
 
-export function createInvite(kind: 'community' | 'session', id: string): Promise<ApiResult<InviteCreated>> {
+const targetPath = (kind: MemberTarget, id: string) =>
+  `/api/${kind === 'community' ? 'communities' : kind === 'session' ? 'sessions' : 'organisations'}/${encodeURIComponent(id)}`;
+/** Co-facilitators of a community or session; an organisation's programme leads. */
+const membersPath = (kind: MemberTarget) => (kind === 'organisation' ? 'leads' : 'facilitators');
+
+export function createInvite(kind: MemberTarget, id: string): Promise<ApiResult<InviteCreated>> {
   return request(`${targetPath(kind, id)}/invites`, { method: 'POST', body: '{}' });
 }
 
@@ -226,10 +243,10 @@ export function acceptInvite(token: string): Promise<ApiResult<InviteAccepted>> 
   return request('/api/invites/accept', { method: 'POST', body: JSON.stringify({ token }) });
 }
 
-export function listFacilitators(kind: 'community' | 'session', id: string): Promise<ApiResult<FacilitatorList>> {
-  return request(`${targetPath(kind, id)}/facilitators`, { cache: 'no-store' });
+export function listFacilitators(kind: MemberTarget, id: string): Promise<ApiResult<FacilitatorList>> {
+  return request(`${targetPath(kind, id)}/${membersPath(kind)}`, { cache: 'no-store' });
 }
 
-export function removeFacilitator(kind: 'community' | 'session', id: string, accountId: string): Promise<ApiResult<null>> {
-  return request(`${targetPath(kind, id)}/facilitators/${encodeURIComponent(accountId)}`, { method: 'DELETE' });
+export function removeFacilitator(kind: MemberTarget, id: string, accountId: string): Promise<ApiResult<null>> {
+  return request(`${targetPath(kind, id)}/${membersPath(kind)}/${encodeURIComponent(accountId)}`, { method: 'DELETE' });
 }

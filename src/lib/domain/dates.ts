@@ -3,10 +3,12 @@
  * a meeting is the day on the clocks of that place, not the UTC day of the
  * instant (a reveal at 00:20 in Amsterdam is 23:20 UTC the day before). Sessions
  * and communities carry an IANA time zone; every date the product writes is the
- * local day there. All calendar work is Intl's (the platform's ICU data): no
- * offsets or DST rules are computed here. Pure: no I/O, no clock (callers pass
+ * local day there. All calendar work is Intl's (the platform's ICU data) or, for
+ * a wall-clock time in a zone, @date-fns/tz's (built on Intl): no offsets or
+ * DST rules are computed here. Pure: no I/O, no clock (callers pass
  * the instant).
  */
+import { TZDate } from '@date-fns/tz';
 import type { Language } from './framework';
 
 /**
@@ -52,6 +54,21 @@ export function localDay(epochMs: number, timeZone: string): string {
   const parts = dayFormat(timeZone).formatToParts(new Date(epochMs));
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year').padStart(4, '0')}-${part('month')}-${part('day')}`;
+}
+
+/**
+ * The instant of a wall-clock time (`YYYY-MM-DDTHH:mm`, as a `datetime-local` field gives it) on the clocks of
+ * `timeZone`, whatever zone the browser is in: a facilitator abroad who types 17:00 for an Amsterdam community sets
+ * 17:00 in Amsterdam. Null for anything else. A time that does not exist there (the hour skipped in spring) is read
+ * as @date-fns/tz reads it (moved forward by the gap).
+ */
+export function zonedLocalToInstant(local: string, timeZone: string): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
+  if (!match || !isTimeZone(timeZone)) return null;
+  const [year, month, day, hour, minute] = match.slice(1).map(Number);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return null;
+  const instant = new TZDate(year, month - 1, day, hour, minute, timeZone).getTime();
+  return Number.isFinite(instant) ? instant : null;
 }
 
 /**

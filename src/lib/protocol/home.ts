@@ -60,6 +60,8 @@ export interface HomeOrganisation {
 export interface ClaimResult {
   communities: string[];
   sessions: string[];
+  /** Organisations the account became (or already was) the admin of; one that has another admin is refused. */
+  organisations: string[];
   refused: number;
 }
 
