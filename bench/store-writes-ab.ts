@@ -4,7 +4,7 @@
  * 20,000, after a warm-up of a fifth of that), trees interleaved round by round, medians with min–max.
  * BENCH_TREES: comma-separated checkouts to compare (default this one), e.g. an old commit's worktree
  * (`git worktree add --detach ../old <commit>` with node_modules copied). BENCH_TARGETS (sqlite,postgres,pg-fenced),
- * BENCH_WRITERS (50,500), BENCH_REPEATS (3). One PostgreSQL cluster for all, a fresh database per run.
+ * BENCH_WRITERS (50,500), BENCH_REPEATS (3), BENCH_SYNC (FULL; NORMAL leaves SQLite's fsync out, to compare CPU alone). One PostgreSQL cluster for all, a fresh database per run.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -52,7 +52,8 @@ async function child(root: string, target: string, writers: number, url: string 
   let store;
   if (target === 'sqlite') {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-ab-'));
-    store = new SqliteStore({ dataDir: dir });
+    // BENCH_SYNC=NORMAL takes the fsync out of a commit: what is left is the store's own CPU.
+    store = new SqliteStore({ dataDir: dir, synchronous: process.env.BENCH_SYNC ?? 'FULL' });
   } else {
     store = await PostgresStore.open({ connectionString: url! });
     if (target === 'pg-fenced') {
