@@ -52,7 +52,12 @@ let facilitators: Socket[] = [];
 let people: Person[] = [];
 
 async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const send = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // Once more on a failed connection (on a loaded machine a kept-alive socket the server was closing): setup, not measured.
+  const response = await send().catch((error: Error) => {
+    console.error(`POST ${url} failed (${String((error.cause as Error | undefined)?.message ?? error.message)}); once more`);
+    return send();
+  });
   if (response.status !== 201) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }

@@ -162,6 +162,13 @@ export function queryBuilder(dialect: Dialect): Kysely<Schema> {
 
 export type Row = Record<string, unknown>;
 
+/**
+ * A statement of the hot path, built once and kept for the process (./sql-store.ts): its `name` is unique to its SQL
+ * text, so a driver may keep it prepared per connection (PostgreSQL parses and plans a many-row upsert anew for every
+ * unnamed statement, which cost about as much as the rest of a group commit).
+ */
+export type KeptQuery = CompiledQuery & { readonly name?: string };
+
 /** Runs compiled statements on one connection (inside a transaction for writes); answers the rows, none without RETURNING. */
 export interface Executor {
   run(query: CompiledQuery): Promise<Row[]>;

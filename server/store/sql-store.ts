@@ -36,7 +36,7 @@ import {
   type Store,
   type StoredAnswer
 } from './types';
-import { queryBuilder, type Dialect, type Executor, type Row, type Schema } from './schema';
+import { queryBuilder, type Dialect, type Executor, type KeptQuery, type Row, type Schema } from './schema';
 import {
   toAccount,
   toAccountSession,
@@ -105,14 +105,16 @@ const ignore = () => undefined;
  * nothing else): building a many-row upsert with Kysely costs more than running it, and a store opened anew
  * (a restart, a test) would otherwise build each size again.
  */
-const statements = new Map<string, CompiledQuery>();
+const statements = new Map<string, KeptQuery>();
+/** Names given to kept statements: never one name for two texts, even after the cache started over. */
+let named = 0;
 
-function cached(key: string, build: () => CompiledQuery): CompiledQuery {
+function cached(key: string, build: () => CompiledQuery): KeptQuery {
   let statement = statements.get(key);
   if (!statement) {
-    // Bounded: the touch statement has one size per number of sessions in a commit.
+    // Bounded: the touch statement has one size per number of sessions in a commit, answers one per batch size up to a statement's rows.
     if (statements.size >= 1024) statements.clear();
-    statement = build();
+    statement = { ...build(), name: `seeds_kept_${++named}` };
     statements.set(key, statement);
   }
   return statement;
@@ -357,7 +359,7 @@ export class SqlStore implements Store {
   }
 
   /** `UPDATE sessions SET updated_at = ? WHERE id IN (…)` for `count` ids, built once per count (every commit runs one). */
-  private touchStatement(count: number): CompiledQuery {
+  private touchStatement(count: number): KeptQuery {
     const ids = Array.from({ length: count }, () => '');
     return cached(`${this.driver.dialect} touch ${count}`, () => this.db.updateTable('sessions').set({ updated_at: 0 }).where('id', 'in', ids).compile());
   }
@@ -819,7 +821,7 @@ export class SqlStore implements Store {
    * The upsert of `rows` answers, built once per row count: the hot path of a loaded room, where building
    * the query anew for every batch cost more than running it. Its parameters are the rows' columns, row by row.
    */
-  private answerStatement(rows: number): CompiledQuery {
+  private answerStatement(rows: number): KeptQuery {
     const row = { session_id: '', round: 0, participant_id: '', factor: 0, answer: '', comment: null, updated_at: 0 };
     return cached(`${this.driver.dialect} answers ${rows}`, () =>
       this.db

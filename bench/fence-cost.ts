@@ -1,0 +1,98 @@
+/**
+ * What the epoch fence costs one group commit on PostgreSQL, measured at the database alone: the store's
+ * transaction for a batch of W votes (BEGIN, one multi-row upsert, the session touch, COMMIT) with and without
+ * the fence check, alternating transaction by transaction on one connection so that load on a shared machine
+ * hits every variant alike; medians of the per-transaction times. BENCH_TXNS (default 1500 per variant), BENCH_W (50).
+ */
+import pg from 'pg';
+import { PostgresStore } from '../server/store/postgres';
+import { TAKE_EPOCH_SQL } from '../server/cluster/leases';
+import { participantRecord, sessionRecord } from '../tests/helpers/store-contract';
+import { createDatabase, startCluster } from '../tests/helpers/postgres';
+
+const TXNS = Number(process.env.BENCH_TXNS ?? 1500);
+const W = Number(process.env.BENCH_W ?? 50);
+
+const cluster = await startCluster();
+try {
+  const url = await createDatabase(cluster.adminUrl, 'bench');
+  const store = await PostgresStore.open({ connectionString: url });
+  await store.createSession(sessionRecord('s1', { phase: 'voting' }));
+  await Promise.all(Array.from({ length: W }, (_, w) => store.addParticipant(participantRecord(`p${w}`, 's1'))));
+  await store.close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query(TAKE_EPOCH_SQL, ['s1', 'http://bench']);
+  const values = Array.from(
+    { length: W },
+    (_, i) => `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`
+  ).join(', ');
+  const insert = `INSERT INTO answers (session_id, round, participant_id, factor, answer, comment, updated_at) VALUES ${values}
+    ON CONFLICT (session_id, round, participant_id, factor) DO UPDATE SET answer = excluded.answer, comment = excluded.comment, updated_at = excluded.updated_at`;
+  let n = 0;
+  const writes = async (name?: string) => {
+    n++;
+    const params: unknown[] = [];
+    for (let w = 0; w < W; w++) params.push('s1', 1, `p${w}`, (n % 12) + 1, String(((n + w) % 5) + 1), null, Date.now());
+    await client.query(name ? { name, text: insert, values: params } : { text: insert, values: params });
+    await client.query(
+      name
+        ? { name: `${name}-touch`, text: 'UPDATE sessions SET updated_at = $1 WHERE id IN ($2)', values: [Date.now(), 's1'] }
+        : { text: 'UPDATE sessions SET updated_at = $1 WHERE id IN ($2)', values: [Date.now(), 's1'] }
+    );
+  };
+  const textFence = `BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN ('s1') ORDER BY session_id FOR SHARE`;
+  await client.query('PREPARE fence(text[]) AS SELECT session_id, epoch FROM session_owners WHERE session_id = ANY($1) ORDER BY session_id FOR SHARE');
+  const variants: Record<string, () => Promise<void>> = {
+    'plain (unnamed statements)': async () => {
+      await client.query('BEGIN');
+      await writes();
+      await client.query('COMMIT');
+    },
+    'fenced, check as text (unnamed)': async () => {
+      await client.query(textFence);
+      await writes();
+      await client.query('COMMIT');
+    },
+    'plain (named statements)': async () => {
+      await client.query('BEGIN');
+      await writes('ins');
+      await client.query('COMMIT');
+    },
+    'fenced, check as text (named)': async () => {
+      await client.query(textFence);
+      await writes('ins');
+      await client.query('COMMIT');
+    },
+    'fenced, EXECUTE prepared check (named)': async () => {
+      await client.query(`BEGIN; EXECUTE fence(ARRAY['s1'])`);
+      await writes('ins');
+      await client.query('COMMIT');
+    },
+    'check without FOR SHARE (named)': async () => {
+      await client.query(`BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN ('s1') ORDER BY session_id`);
+      await writes('ins');
+      await client.query('COMMIT');
+    }
+  };
+  const names = Object.keys(variants);
+  const times = new Map<string, number[]>(names.map((k) => [k, []]));
+  for (let i = 0; i < 100; i++) for (const k of names) await variants[k]();
+  for (let i = 0; i < TXNS; i++) {
+    for (const k of i % 2 ? names : [...names].reverse()) {
+      const t = performance.now();
+      await variants[k]();
+      times.get(k)!.push(performance.now() - t);
+    }
+  }
+  await client.end();
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)];
+  const base = q(times.get(names[0])!, 0.5);
+  console.log(`PostgreSQL transaction of ${W} votes, ${TXNS} per variant, interleaved: ms p25 / p50 / p75 (p50 vs plain)`);
+  for (const k of names) {
+    const xs = times.get(k)!;
+    console.log(`${k.padEnd(40)} ${q(xs, 0.25).toFixed(3)} / ${q(xs, 0.5).toFixed(3)} / ${q(xs, 0.75).toFixed(3)}  (${(q(xs, 0.5) / base).toFixed(2)}×)`);
+  }
+} finally {
+  await cluster.stop();
+}
