@@ -171,6 +171,18 @@ export const MIGRATIONS: readonly Migration[] = [
     }
   },
   {
+    // Issue 25: joining a programme needs the organisation's consent. Its admin (or, while it has none, its key)
+    // makes a single-use share invitation; a community shares only by taking one, so nobody who merely knows the
+    // organisation's id can put fabricated communities into its figures or flood it. Only the hash is stored.
+    name: 'programme consent: single-use share invitations of an organisation',
+    sqlite(db) {
+      db.exec(shareInviteTable('sqlite'));
+    },
+    async postgres(client) {
+      await client.query(shareInviteTable('postgres'));
+    }
+  },
+  {
     // Issue 25, the programme view's cost: a community's `figures_version` changes whenever what the view reads of it
     // may have changed (a round frozen in one of its sessions, a session added or removed: a meeting continuing a
     // check-in makes the check-in stop counting). Each store keeps the figures it parsed per community under the version
@@ -226,18 +238,6 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TRIGGER sessions_figures_version AFTER INSERT OR DELETE OR UPDATE OF community_id, seeded_from ON sessions
           FOR EACH ROW EXECUTE FUNCTION sessions_figures_version();
       `);
-    }
-  },
-  {
-    // Issue 25: joining a programme needs the organisation's consent. Its admin (or, while it has none, its key)
-    // makes a single-use share invitation; a community shares only by taking one, so nobody who merely knows the
-    // organisation's id can put fabricated communities into its figures or flood it. Only the hash is stored.
-    name: 'programme consent: single-use share invitations of an organisation',
-    sqlite(db) {
-      db.exec(shareInviteTable('sqlite'));
-    },
-    async postgres(client) {
-      await client.query(shareInviteTable('postgres'));
     }
   }
 ];
