@@ -85,7 +85,7 @@ export async function startServer(
       child.kill('SIGUSR2');
     });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not print its URL in 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not print its URL in 60 s: ${stderr}`)), 60_000);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -439,4 +439,11 @@ export function serveLoadProcess<S>(handlers: { prepare: (setup: S) => Promise<v
     }
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** The server of another checkout that the `base` target runs (e.g. main's, in a detached worktree), to A/B a change in one interleaved run. */
+export function baseScript(): string {
+  const script = process.env.BENCH_BASE_SCRIPT;
+  if (!script) throw new Error('the `base` target needs BENCH_BASE_SCRIPT=<another checkout>/server/index.ts');
+  return script;
 }
