@@ -18,14 +18,28 @@
  *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
  *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
  */
-import { hardTimeout, machine, measureRun, median, medianSummary, running, startServer, table, writeResults, type ServerStats, type Summary } from './lib';
+import {
+  baseScript,
+  hardTimeout,
+  machine,
+  measureRun,
+  median,
+  medianSummary,
+  running,
+  startServer,
+  table,
+  writeResults,
+  type ServerStats,
+  type Summary
+} from './lib';
 
 const EDITORS = Number(process.env.BENCH_EDITORS ?? 50);
 const ACTIONS = Number(process.env.BENCH_ACTIONS ?? 10);
 const RATE = Number(process.env.BENCH_RATE ?? 10);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-type Target = 'ours' | 'hostile' | 'bare';
+/** `base`: our server from another checkout (BENCH_BASE_SCRIPT), interleaved with `ours` to A/B a change. */
+type Target = 'ours' | 'hostile' | 'bare' | 'base';
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,hostile,bare').split(',') as Target[];
 
 interface LoadResult {
@@ -59,11 +73,11 @@ async function runOnce(target: Target, repeat: number): Promise<Run> {
     start: () =>
       target !== 'bare'
         ? startServer(
-            process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
+            target === 'base' ? baseScript() : (process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts'),
             { MAX_PARTICIPANTS: String(Math.max(500, EDITORS)), JOINS_PER_ADDRESS: '0' },
-            'ours-actions'
+            `${target === 'base' ? 'base' : 'ours'}-actions`
           )
-        : startServer('bench/bare-yjs-server.ts', {}, 'bare-actions'),
+        : startServer(process.env.BENCH_BARE_SCRIPT ?? 'bench/bare-yjs-server.ts', {}, 'bare-actions'),
     loadScript: 'bench/action-load.ts',
     setup: { target: target === 'bare' ? 'bare' : 'ours', hostile: target === 'hostile', editors: EDITORS, actions: ACTIONS, rate: RATE, seconds: SECONDS },
     setupTimeoutMs: 120_000,

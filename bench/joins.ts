@@ -24,12 +24,15 @@ import {
   table,
   writeResults,
   type ServerStats,
-  type Summary
+  type Summary,
+  baseScript
 } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
-const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours' | 'bare')[];
+/** `base`: our server from another checkout (BENCH_BASE_SCRIPT), interleaved with `ours` to A/B a change. */
+type Target = 'ours' | 'bare' | 'base';
+const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as Target[];
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
 const RUNS = SIZES.length * TARGETS.length * REPEATS;
@@ -46,20 +49,24 @@ interface LoadResult {
 }
 
 interface Run extends LoadResult {
-  target: 'ours' | 'bare';
+  target: Target;
   participants: number;
   server: ServerStats;
   busyBeforePercent: number;
 }
 
-async function runOnce(target: 'ours' | 'bare', participants: number): Promise<Run> {
+async function runOnce(target: Target, participants: number): Promise<Run> {
   const { result, server, busyBeforePercent } = await measureRun<LoadResult>({
     start: () =>
-      target === 'ours'
-        ? startServer(process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts', { MAX_PARTICIPANTS: '2000', JOINS_PER_ADDRESS: '0' }, `ours-joins-${participants}`)
-        : startServer('bench/bare-socket-server.ts', {}, `bare-joins-${participants}`),
+      target !== 'bare'
+        ? startServer(
+            target === 'base' ? baseScript() : (process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts'),
+            { MAX_PARTICIPANTS: '2000', JOINS_PER_ADDRESS: '0' },
+            `${target}-joins-${participants}`
+          )
+        : startServer(process.env.BENCH_BARE_SCRIPT ?? 'bench/bare-socket-server.ts', {}, `bare-joins-${participants}`),
     loadScript: 'bench/join-load.ts',
-    setup: { target, participants, concurrency: CONCURRENCY },
+    setup: { target: target === 'bare' ? 'bare' : 'ours', participants, concurrency: CONCURRENCY },
     setupTimeoutMs: 60_000,
     goTimeoutMs: 180_000
   });

@@ -86,7 +86,7 @@ export async function startServer(
     });
   const url = await new Promise<string>((resolve, reject) => {
     // BENCH_START_TIMEOUT_S: on a machine shared with other builds, tsx compiling the server can take longer than 20 s.
-    const startSeconds = Number(process.env.BENCH_START_TIMEOUT_S ?? 20);
+    const startSeconds = Number(process.env.BENCH_START_TIMEOUT_S ?? 60);
     const timer = setTimeout(() => reject(new Error(`${script} did not print its URL in ${startSeconds} s: ${stderr}`)), startSeconds * 1000);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -441,4 +441,11 @@ export function serveLoadProcess<S>(handlers: { prepare: (setup: S) => Promise<v
     }
   });
   process.on('disconnect', () => process.exit(0));
+}
+
+/** The server of another checkout that the `base` target runs (e.g. main's, in a detached worktree), to A/B a change in one interleaved run. */
+export function baseScript(): string {
+  const script = process.env.BENCH_BASE_SCRIPT;
+  if (!script) throw new Error('the `base` target needs BENCH_BASE_SCRIPT=<another checkout>/server/index.ts');
+  return script;
 }

@@ -20,6 +20,7 @@
  *      BARE_MIRROR=1 (the bare server also sends our per-participant fan-out)  BENCH_CPU_PROF=1 (profile the servers)
  *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
  *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
+ *      BENCH_BASE_SCRIPT=<the same> with BENCH_TARGETS=ours,base,bare (both interleaved in one run)
  *
  * Modes: `burst` sends the next vote as soon as the previous one is acked
  * (a closed loop: measures capacity, latency is queueing under saturation);
@@ -39,17 +40,21 @@ import {
   writeResults,
   type ServerStats,
   type Summary,
-  type VoteLoadResult
+  type VoteLoadResult,
+  baseScript
 } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
 const MODES = (process.env.BENCH_MODES ?? 'burst').split(',') as ('burst' | 'paced')[];
-const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as ('ours' | 'bare')[];
+const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as Target[];
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 
+/** `base`: our server from another checkout (BENCH_BASE_SCRIPT), interleaved with `ours` to A/B a change. */
+type Target = 'ours' | 'bare' | 'base';
+
 interface Run extends VoteLoadResult {
-  target: 'ours' | 'bare';
+  target: Target;
   participants: number;
   mode: 'burst' | 'paced';
   server: ServerStats;
@@ -61,18 +66,22 @@ const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
 const RUNS = SIZES.length * MODES.length * TARGETS.length * REPEATS;
 const guard = hardTimeout((120 + RUNS * (QUIET_WAIT_S + 90)) * 1000, () => [running.server?.child, running.load]);
 
-async function runOnce(target: 'ours' | 'bare', participants: number, mode: 'burst' | 'paced'): Promise<Run> {
+async function runOnce(target: Target, participants: number, mode: 'burst' | 'paced'): Promise<Run> {
   const { result, server, busyBeforePercent } = await measureRun<VoteLoadResult>({
     start: () =>
-      target === 'ours'
+      target !== 'bare'
         ? startServer(
-            process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts',
+            target === 'base' ? baseScript() : (process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts'),
             { MAX_PARTICIPANTS: '2000', JOINS_PER_ADDRESS: '0' },
-            `ours-votes-${participants}-${mode}`
+            `${target}-votes-${participants}-${mode}`
           )
-        : startServer('bench/bare-socket-server.ts', { BARE_MIRROR: process.env.BARE_MIRROR ?? '0' }, `bare-votes-${participants}-${mode}`),
+        : startServer(
+            process.env.BENCH_BARE_SCRIPT ?? 'bench/bare-socket-server.ts',
+            { BARE_MIRROR: process.env.BARE_MIRROR ?? '0' },
+            `bare-votes-${participants}-${mode}`
+          ),
     loadScript: 'bench/vote-load.ts',
-    setup: { target, participants, mode, windowMs: WINDOW_MS },
+    setup: { target: target === 'bare' ? 'bare' : 'ours', participants, mode, windowMs: WINDOW_MS },
     setupTimeoutMs: 180_000,
     goTimeoutMs: 150_000
   });

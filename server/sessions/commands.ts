@@ -54,9 +54,10 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
   'participants:remove': (p, { room }) => room.removeParticipants(p.participantIds),
   'settings:update': (p, { room }) => room.updateSettings(p),
   'dot:cast': (p, { room, identity, origin }) => room.actionBoard.castDot(actor(identity), p.actionId, p.delta, origin),
-  'action:create': async ({ actionId, factor, text }, { room, identity, board }) => {
+  'action:create': async ({ actionId, factor, text }, ctx) => {
+    const { room, identity } = ctx;
     // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).
-    const { doc } = await board();
+    const { doc } = await ctx.board();
     const { record } = await room.actionBoard.createAction(actor(identity), { id: actionId, factor }, () => createText(doc, actionId, text ?? ''));
     return toActionView(record);
   },
@@ -82,9 +83,10 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
     await room.actionBoard.moveAction(actor(identity), p.actionId, p.toIndex);
     return null;
   },
-  'review:set': async (p, { room, identity, board }) => {
+  'review:set': async (p, ctx) => {
+    const { room, identity } = ctx;
     // Loaded before the change, so a carried-over point and its Y.Text commit together.
-    const { doc } = await board();
+    const { doc } = await ctx.board();
     return room.review.setReview(actor(identity), p.key, p.status, {
       create: (actionId, text) => createText(doc, actionId, text),
       remove: (actionId) => removeText(doc, actionId)
@@ -99,7 +101,7 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
   'checkin:extend': (p, { room }) => room.extendCheckin(Date.parse(p.deadline)),
   'checkin:close': (_p, { room }) => room.closeCheckin(),
   'clock:sync': () => ({ serverNow: Date.now() }),
-  'board:ticket': (_p, { ticket }) => ticket(),
+  'board:ticket': (_p, ctx) => ctx.ticket(),
   'state:request': (_p, { room, identity }) => room.snapshot(identity),
   'session:delete': async (_p, { room }) => {
     // The room emits `deleted`; the live session closes the board and forgets itself.

@@ -1,13 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { Framework } from '../../src/lib/domain/framework';
-import { CommandError, type CommandName, type CommandReply, type ParsedCommand } from '../../src/lib/protocol';
+import { CommandError, type BoardTicket, type CommandName, type CommandReply, type ParsedCommand } from '../../src/lib/protocol';
 import { BoardDocument, type YjsLimits } from '../yjs/board-document';
 import { serveWebSocket } from '../yjs/ws-board-socket';
 import { TICKET_TTL_MS, type TicketBook } from '../yjs/tickets';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import type { RoomFanout } from './fanout';
 import { authorize, permits, type Action } from './policy';
-import { handle, parseCommand } from './commands';
+import { handle, parseCommand, type CommandContext } from './commands';
 import { personKey, type CommunityContext, type Identity } from './projections';
 import { SessionRoom } from './room';
 import { Presence } from './presence';
@@ -50,6 +50,8 @@ export class LiveSession {
   private unloaded = false;
   /** Who is connected, over both transports: the one count of connections (and each person's board sockets). */
   readonly presence = new Presence();
+  /** Made once, not for each authorised command. */
+  private readonly isMember = (participantId: string) => this.room.hasParticipant(participantId);
 
   constructor(
     record: SessionRecord,
@@ -130,12 +132,12 @@ export class LiveSession {
   /** Refuses `action` for `identity` (null: no token) with the policy's typed error. */
   allow(action: Action, identity: Identity | null): void {
     if (this.room.isDeleted) throw new CommandError('not_found', 'This session was deleted.');
-    authorize(action, identity, this.room.phase, (id) => this.room.hasParticipant(id));
+    authorize(action, identity, this.room.phase, this.isMember);
   }
 
   /** Whether the policy lets `action` through for `identity` now (no error built: asked on every board update). */
   may(action: Action, identity: Identity): boolean {
-    return !this.room.isDeleted && permits(action, identity, this.room.phase, (id) => this.room.hasParticipant(id));
+    return !this.room.isDeleted && permits(action, identity, this.room.phase, this.isMember);
   }
 
   /** The facilitator deletes the session (REST); the socket.io command takes the same path through `dispatch`. */
@@ -162,13 +164,12 @@ export class LiveSession {
    */
   async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity, origin?: string): Promise<CommandReply<C>> {
     this.allow(name, identity);
-    return handle(name, payload, {
-      identity,
-      origin,
-      room: this.room,
-      board: () => this.doc(),
-      ticket: () => ({ ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS })
-    });
+    return handle(name, payload, new DispatchContext(this, identity, origin));
+  }
+
+  /** A single-use ticket for `identity`'s board connection. */
+  ticketFor(identity: Identity): BoardTicket {
+    return { ticket: this.host.tickets.issue(this.id, identity), expiresInMs: TICKET_TTL_MS };
   }
 
   /**
@@ -310,5 +311,26 @@ export class LiveSession {
     this.room.dispose();
     this.board?.destroy();
     this.board = null;
+  }
+}
+
+/** A command's context, with methods instead of closures made for every command (a vote is the hot path). */
+class DispatchContext implements CommandContext {
+  readonly room: SessionRoom;
+
+  constructor(
+    private readonly live: LiveSession,
+    readonly identity: Identity,
+    readonly origin: string | undefined
+  ) {
+    this.room = live.room;
+  }
+
+  board(): Promise<BoardDocument> {
+    return this.live.doc();
+  }
+
+  ticket(): BoardTicket {
+    return this.live.ticketFor(this.identity);
   }
 }

@@ -72,6 +72,26 @@ describe('SqliteStore answers', () => {
     }
   });
 
+  it('keeps every answer of a batch split into statements of different sizes, the later answer winning across them', async () => {
+    const store = new SqliteStore({ dataDir: await makeDataDir() });
+    try {
+      await store.createSession(session('s1'));
+      const people = Array.from({ length: 5 }, (_, i) => person(`p${i}`, 's1'));
+      await Promise.all(people.map((p) => store.addParticipant(p)));
+      // 60 + 3 = 63 answers in one turn: statements of 32, 16, 8, 4, 2 and 1 rows; p0's first three factors
+      // are answered in the first statement and changed in the last ones.
+      const writes = people.flatMap((p) => Array.from({ length: 12 }, (_, f) => store.saveAnswer(answer(p.id, f + 1, 2))));
+      writes.push(...[1, 2, 3].map((f) => store.saveAnswer(answer('p0', f, 4))));
+      await Promise.all(writes);
+      const loaded = await store.loadSession('s1');
+      expect(loaded!.answers).toHaveLength(60);
+      const p0 = loaded!.answers.filter((a) => a.participantId === 'p0').sort((a, b) => a.factor - b.factor);
+      expect(p0.map((a) => a.answer)).toEqual([4, 4, 4, ...new Array(9).fill(2)]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps the order of answers and other writes made in the same turn', async () => {
     const dataDir = await makeDataDir();
     const store = new SqliteStore({ dataDir });
