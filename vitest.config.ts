@@ -2,6 +2,12 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { scaled } from './tests/helpers/patience';
 
+/** A project's number of files at once: `name` from the environment (a positive integer), else `fallback`. */
+function workers(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
 // The default timeouts bound failing tests only; they grow with the machine's load at the start of
 // the run (tests/helpers/patience.ts), as the waits inside the tests do.
 export default defineConfig({
@@ -17,7 +23,11 @@ export default defineConfig({
           // The server bundle that child-process tests start (tests/helpers/server-bundle.ts), and the PostgreSQL cluster.
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/integration/global-setup.ts'],
           testTimeout: scaled(30_000),
-          hookTimeout: scaled(30_000)
+          hookTimeout: scaled(30_000),
+          // Most of an integration file's time is waiting (child servers starting, PostgreSQL, leases and sockets
+          // timing out), not CPU, so more files run at once than there are cores (vitest's default here is
+          // cores - 1: one at a time on two cores). Every file has its own data directories, databases and ports.
+          maxWorkers: workers('TEST_INTEGRATION_WORKERS', 4)
         }
       },
       {
