@@ -27,7 +27,8 @@ export default defineConfig({
           // Most of an integration file's time is waiting (child servers starting, PostgreSQL, leases and sockets
           // timing out), not CPU, so more files run at once than there are cores (vitest's default here is
           // cores - 1: one at a time on two cores). Every file has its own data directories, databases and ports.
-          maxWorkers: workers('TEST_INTEGRATION_WORKERS', 4)
+          maxWorkers: workers('TEST_INTEGRATION_WORKERS', 4),
+          isolate: !process.env.TEST_INTEGRATION_SHARED
         }
       },
       {
@@ -39,7 +40,11 @@ export default defineConfig({
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/e2e/global-setup.ts'],
           testTimeout: scaled(90_000),
           hookTimeout: scaled(180_000),
-          fileParallelism: false
+          fileParallelism: false,
+          // The files run one after another in one process that imports the server and its packages once, not
+          // once per file (seconds of CPU each). Each file still starts its own server on its own data and opens
+          // its own browser contexts (tests/helpers/e2e.ts). TEST_E2E_ISOLATE=1: a fresh process per file.
+          isolate: Boolean(process.env.TEST_E2E_ISOLATE)
         }
       }
     ]
