@@ -18,6 +18,7 @@ const serial = Boolean(process.env.TEST_SERIAL);
 const PHASES = serial ? [['unit'], ['integration'], ['e2e']] : [['unit'], ['integration', 'e2e']];
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const extra = process.argv.slice(2);
+const suiteStarted = Date.now();
 const load = () => `load ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores`;
 const minutes = (seconds) => `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 
@@ -25,6 +26,18 @@ const sync = spawnSync(process.execPath, [path.join(root, 'node_modules', '@svel
 if (sync.status !== 0) {
   console.error('svelte-kit sync failed');
   process.exit(sync.status ?? 1);
+}
+
+// The browser tests need the production build. It is made here, before any vitest starts, rather than
+// by the e2e global setup: the build rewrites .svelte-kit/tsconfig.json, which a vitest running beside
+// it reads while it transforms. E2E_SKIP_BUILD=1 reuses an existing build.
+let buildFailed = false;
+if (!process.env.E2E_SKIP_BUILD) {
+  const buildStarted = Date.now();
+  console.log(`\n== build for the browser tests (${load()})`);
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  buildFailed = build.status !== 0;
+  console.log(`== build ${buildFailed ? 'FAILED' : 'done'} in ${minutes((Date.now() - buildStarted) / 1000)}`);
 }
 
 /**
@@ -36,7 +49,7 @@ function run(project, summaryFile, alone) {
     const child = spawn(process.execPath, [vitest, 'run', '--project', project, ...extra], {
       cwd: root,
       stdio: alone ? 'inherit' : ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TEST_SUMMARY_FILE: summaryFile }
+      env: { ...process.env, TEST_SUMMARY_FILE: summaryFile, E2E_SKIP_BUILD: '1' }
     });
     const chunks = [];
     child.stdout?.on('data', (chunk) => chunks.push(chunk));
@@ -59,7 +72,9 @@ for (const phase of PHASES) {
       if (alone) console.log(`\n== ${project} (${load()})`);
       const summaryFile = path.join(dir, `${project}.json`);
       const projectStarted = Date.now();
-      const { code, output } = await run(project, summaryFile, alone);
+      // Without a build the browser tests cannot run: e2e counts as failed (the build's output says why).
+      const { code, output } =
+        project === 'e2e' && buildFailed ? { code: 1, output: Buffer.from('not run: the build failed\n') } : await run(project, summaryFile, alone);
       const seconds = (Date.now() - projectStarted) / 1000;
       if (!alone) {
         console.log(`\n== ${project} (ended after ${minutes(seconds)}, ${load()})`);
@@ -79,7 +94,9 @@ for (const phase of PHASES) {
 fs.rmSync(dir, { recursive: true, force: true });
 
 const total = { passed: 0, failed: 0, skipped: 0 };
-console.log(`\n== per project (${serial ? 'one after another' : 'integration and e2e side by side'}; ${minutes((Date.now() - started) / 1000)} in all)`);
+console.log(
+  `\n== per project (${serial ? 'one after another' : 'integration and e2e side by side'}; ${minutes((Date.now() - suiteStarted) / 1000)} in all, build included)`
+);
 for (const { project, code, seconds, counts } of results.sort((a, b) => PHASES.flat().indexOf(a.project) - PHASES.flat().indexOf(b.project))) {
   const time = minutes(seconds).padEnd(14);
   const status = code === 0 ? 'ok    ' : `FAILED (exit ${code})`;
