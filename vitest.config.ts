@@ -24,10 +24,11 @@ export default defineConfig({
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/integration/global-setup.ts'],
           testTimeout: scaled(30_000),
           hookTimeout: scaled(30_000),
-          // Most of an integration file's time is waiting (child servers starting, PostgreSQL, leases and sockets
-          // timing out), not CPU, so more files run at once than there are cores (vitest's default here is
-          // cores - 1: one at a time on two cores). Every file has its own data directories, databases and ports.
-          maxWorkers: workers('TEST_INTEGRATION_WORKERS', 4),
+          // Much of an integration file's time is waiting (child servers starting, PostgreSQL, leases and sockets
+          // timing out), so two files run at once (vitest's default here is cores - 1: one at a time on two cores).
+          // Not more: npm test runs e2e beside it, and four cluster files at once on a loaded machine starved the
+          // servers' own fixed lease and heartbeat timeouts. Every file has its own data directories, databases and ports.
+          maxWorkers: workers('TEST_INTEGRATION_WORKERS', 2),
           // Each worker imports the server and its packages once for all the files it runs, not once per file
           // (42 % less CPU on twelve files). Every test still starts its own server on its own data; nothing in
           // these files changes module state (no vi.mock; spies restore themselves). TEST_INTEGRATION_ISOLATE=1: a fresh process per file.

@@ -29,9 +29,15 @@ async function pair(databaseUrl: string): Promise<[ChildServer, ChildServer]> {
   return Promise.all([instance(databaseUrl), instance(databaseUrl)]);
 }
 
-/** Session leases (advisory locks) held in the database right now. */
+/**
+ * Session leases (advisory locks) held in the database right now: in this test's database only, as the
+ * cluster is shared with the test files running beside this one.
+ */
 async function heldLeases(databaseUrl: string): Promise<number> {
-  const { rows } = await adminQuery(databaseUrl, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted`);
+  const { rows } = await adminQuery(
+    databaseUrl,
+    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`
+  );
   return rows[0].n as number;
 }
 
@@ -164,7 +170,10 @@ suite('attacks on the forwarding between instances', () => {
       const databaseUrl = await makeDatabase();
       const [a, b] = await pair(databaseUrl);
       // PostgreSQL ends b's lease connection (a restart, a failover, an administrator's pg_terminate_backend).
-      await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${b.url}'`);
+      await adminQuery(
+        databaseUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${b.url}' AND datname = current_database()`
+      );
       // A session created on b while (or after) that happens, and people on both instances.
       const created = await waitFor(
         async () => {

@@ -149,7 +149,10 @@ suite('a network cut between an instance and PostgreSQL', () => {
       expect((await Promise.all(stale)).some(acked)).toBe(false);
       // PostgreSQL's keepalive ends the silent lease connection (here at once), which frees the lease; the instance's pool
       // connections stay open on the server, as they do when only the lease connection's probes went unanswered.
-      await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}'`);
+      await adminQuery(
+        databaseUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}' AND datname = current_database()`
+      );
 
       // The other instance takes the session over; what it serves is what it acknowledges as the state from now on.
       const voterThere = await waitFor(() => connectParticipant(taker.url, created.code, participantToken).catch(() => null), {
@@ -223,7 +226,10 @@ suite('a network cut between an instance and PostgreSQL', () => {
       const stale = decide(host, 'done');
       await waitFor(() => !host.socket.connected, { timeout: 20_000, message: 'the cut-off instance handing its rooms over' });
       expect(acked(await stale)).toBe(false);
-      await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}'`);
+      await adminQuery(
+        databaseUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}' AND datname = current_database()`
+      );
 
       const hostThere = await waitFor(() => connectFacilitator(taker.url, second.code, second.facilitatorToken).catch(() => null), {
         timeout: 30_000,
