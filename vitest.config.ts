@@ -2,6 +2,12 @@ import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { scaled } from './tests/helpers/patience';
 
+/** A project's number of files at once: `name` from the environment (a positive integer), else `fallback`. */
+function workers(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
 // The default timeouts bound failing tests only; they grow with the machine's load at the start of
 // the run (tests/helpers/patience.ts), as the waits inside the tests do.
 export default defineConfig({
@@ -17,7 +23,16 @@ export default defineConfig({
           // The server bundle that child-process tests start (tests/helpers/server-bundle.ts), and the PostgreSQL cluster.
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/integration/global-setup.ts'],
           testTimeout: scaled(30_000),
-          hookTimeout: scaled(30_000)
+          hookTimeout: scaled(30_000),
+          // Much of an integration file's time is waiting (child servers starting, PostgreSQL, leases and sockets
+          // timing out), so two files run at once (vitest's default here is cores - 1: one at a time on two cores).
+          // Not more: npm test runs e2e beside it, and four cluster files at once on a loaded machine starved the
+          // servers' own fixed lease and heartbeat timeouts. Every file has its own data directories, databases and ports.
+          maxWorkers: workers('TEST_INTEGRATION_WORKERS', 2),
+          // Each worker imports the server and its packages once for all the files it runs, not once per file
+          // (42 % less CPU on twelve files). Every test still starts its own server on its own data; nothing in
+          // these files changes module state (no vi.mock; spies restore themselves). TEST_INTEGRATION_ISOLATE=1: a fresh process per file.
+          isolate: Boolean(process.env.TEST_INTEGRATION_ISOLATE)
         }
       },
       {
@@ -29,7 +44,14 @@ export default defineConfig({
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/e2e/global-setup.ts'],
           testTimeout: scaled(90_000),
           hookTimeout: scaled(180_000),
-          fileParallelism: false
+          // expect.poll without a timeout of its own gave up after vitest's one second, the bound most often hit
+          // on a loaded machine (a page still loading); like every bound here it only ends a failing wait.
+          expect: { poll: { timeout: scaled(5_000) } },
+          fileParallelism: false,
+          // The files run one after another in one process that imports the server and its packages once, not
+          // once per file (seconds of CPU each). Each file still starts its own server on its own data and opens
+          // its own browser contexts (tests/helpers/e2e.ts). TEST_E2E_ISOLATE=1: a fresh process per file.
+          isolate: Boolean(process.env.TEST_E2E_ISOLATE)
         }
       }
     ]

@@ -7,11 +7,10 @@
  * trend chart and its table showing all three, two sessions compared, and
  * finally the community deleted.
  */
-import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { CommunityTrends } from '../../src/lib/protocol';
-import { axeViolations, DESKTOP, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
+import { axeViolations, downloadBytes, DESKTOP, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
 import { api } from '../helpers/server';
 
@@ -175,7 +174,7 @@ suite('a learning community over two sessions, one on paper', () => {
     const [download] = await Promise.all([facilitator.waitForEvent('download'), facilitator.getByTestId('community-export-csv').click()]);
     // Named after the community and today where it meets (issue 23), not "community.csv" for every community.
     expect(download.suggestedFilename()).toMatch(/^greenport-vertical-farming-lc-\d{4}-\d{2}-\d{2}-trends\.csv$/);
-    const text = await readFile((await download.path())!, 'utf8');
+    const text = (await downloadBytes(download)).toString('utf8');
     const lines = text.trimEnd().split('\r\n');
     expect(lines).toHaveLength(1 + 3 * 12);
     expect(lines[1].startsWith('P')).toBe(true);

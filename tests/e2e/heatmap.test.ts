@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { createSessionFromLanding, useE2E } from '../helpers/e2e';
+import { createSessionFromLanding, downloadBytes, useE2E } from '../helpers/e2e';
 import { connectParticipant } from '../helpers/clients';
 import { joinSession } from '../helpers/server';
 import type { Answer } from '../../src/lib/protocol';
@@ -107,13 +107,13 @@ describe.skipIf(!availability.run)(availability.run ? 'heatmap downloads (browse
     const screenScale = screenBox.width / viewWidth;
 
     const [svgDownload] = await Promise.all([facilitator.waitForEvent('download'), facilitator.getByRole('button', { name: nl.results.downloadSvg }).click()]);
-    const svgText = await fs.readFile((await svgDownload.path())!, 'utf8');
+    const svgText = (await downloadBytes(svgDownload)).toString('utf8');
     const [pngDownload] = await Promise.all([
       facilitator.waitForEvent('download', { timeout: 10_000 }),
       facilitator.getByRole('button', { name: nl.results.downloadPng }).click()
     ]);
     expect(pngDownload.suggestedFilename()).toMatch(/\.png$/);
-    const png = await fs.readFile((await pngDownload.path())!);
+    const png = await downloadBytes(pngDownload);
     if (process.env.KEEP_HEATMAP) await fs.writeFile(process.env.KEEP_HEATMAP, png);
 
     // Whole names, no stylesheet needed, no filled focus rectangles.

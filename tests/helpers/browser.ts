@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserServer, type LaunchOptions } from 'playwright-core';
 
 /** Where Chromium is: `CHROMIUM_PATH`, or Debian's package. */
 export function chromiumPath(): string | null {
@@ -23,9 +23,13 @@ export function browserAvailability(): { run: true } | { run: false; reason: str
  * root, no GPU). Playwright gives every launch a fresh temporary profile.
  */
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch(launchOptions(extraArgs));
+}
+
+function launchOptions(extraArgs: string[]): LaunchOptions {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error('Chromium not found');
-  return chromium.launch({
+  return {
     executablePath,
     headless: true,
     args: [
@@ -40,5 +44,20 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
       '--disable-dev-shm-usage',
       ...extraArgs
     ]
-  });
+  };
+}
+
+/**
+ * One Chromium for a whole test run (the e2e global setup starts it): a launch costs about two seconds
+ * of CPU, once per test file otherwise. Each test file connects to it and each person in a test still
+ * gets a fresh browser context (own storage, cookies and cache), so nothing carries from one file or
+ * person to the next; `close()` on a connected browser closes only the contexts that file made.
+ */
+export function launchBrowserServer(): Promise<BrowserServer> {
+  return chromium.launchServer(launchOptions([]));
+}
+
+/** The run's shared Chromium when `endpoint` names one (launchBrowserServer), else a browser of its own. */
+export function connectBrowser(endpoint: string | null | undefined): Promise<Browser> {
+  return endpoint ? chromium.connect(endpoint) : launchBrowser();
 }

@@ -21,6 +21,8 @@ import { scaled } from './patience';
  */
 const START_BOUND_MS = 30_000;
 const START_STALL_MS = 10_000;
+/** What `server/index.ts` prints once it listens. */
+const LISTENING = 'Seeds of Innovation live board on ';
 
 /** A port that was free a moment ago (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -154,13 +156,37 @@ export async function spawnChildServer(options: ChildServerOptions): Promise<Spa
  * as long as the child is alive and makes progress, up to a bound that grows with the machine's load.
  */
 export async function startChildServer(options: ChildServerOptions): Promise<ChildServer> {
+  if (options.port !== undefined) return startOnce(options);
+  return withFreshPort((port) => startOnce({ ...options, port }));
+}
+
+/** How often a start on a port found free is tried again when another process took the port first. */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Starts on a port found free, again on another when the port was taken between the probe and the
+ * child's listen (test files run side by side, and each listens on ports of its own).
+ */
+async function withFreshPort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startOnce(options: ChildServerOptions): Promise<ChildServer> {
   const spawned = await spawnChildServer(options);
   const { url, port, process: child, exited } = spawned;
   const output = () => spawned.output();
   const started = Date.now();
   let lastTicks: number | null = null;
   let lastProgress = started;
-  while (!(await healthy(url))) {
+  // Until the child says it listens, a /healthz answer on its port may come from another server (one of a
+  // test file running beside this one that took the port first): only the child's own answer counts.
+  while (!(output().includes(LISTENING) && (await healthy(url)))) {
     if (spawned.done()) throw new Error(`child server exited before it was healthy:\n${output()}`);
     const now = Date.now();
     const ticks = await cpuTicks(child.pid);
@@ -209,10 +235,12 @@ export async function startChildServer(options: ChildServerOptions): Promise<Chi
  * fresh `DATA_DIR`; `env` adds or overrides settings.
  */
 export async function startInstance(databaseUrl: string, options: { port?: number; env?: Record<string, string> } = {}): Promise<ChildServer> {
-  const port = options.port ?? (await freePort());
-  return startChildServer({
-    dataDir: await makeDataDir(),
-    port,
-    env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback', ...options.env }
-  });
+  const dataDir = await makeDataDir();
+  const start = (port: number) =>
+    startOnce({
+      dataDir,
+      port,
+      env: { DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback', ...options.env }
+    });
+  return options.port !== undefined ? start(options.port) : withFreshPort(start);
 }

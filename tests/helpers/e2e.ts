@@ -1,17 +1,18 @@
 /**
- * Browser-test plumbing: one real server (serving the SvelteKit build) and one
- * Chromium per test file, a browser context per person, screenshots of every
+ * Browser-test plumbing: one real server (serving the SvelteKit build) per test
+ * file, the run's shared Chromium (tests/e2e/global-setup.ts), a browser context per person, screenshots of every
  * open page when a test fails, and the few flows every test needs.
  */
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from 'vitest';
+import { buffer } from 'node:stream/consumers';
+import type { Browser, BrowserContextOptions, Download, Page } from 'playwright-core';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import type { Answer } from '../../src/lib/protocol';
-import { launchBrowser } from './browser';
+import { connectBrowser } from './browser';
 import { CONTENT_DIR, REPO_ROOT } from './server';
 
 export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
@@ -28,7 +29,7 @@ export interface E2E {
 }
 
 /**
- * Starts the server (with `serverOptions`, e.g. a fixed clock) and Chromium in `beforeAll` and stops them in `afterAll`.
+ * Starts the server (with `serverOptions`, e.g. a fixed clock) and connects to Chromium in `beforeAll`, and stops them in `afterAll`.
  * (The shared `startServer` registers its teardown with `onTestFinished`,
  * which vitest refuses inside `beforeAll`, so the same options are passed to
  * `createServer` here with a teardown of our own.) Uncaught page errors fail
@@ -84,7 +85,7 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
       sessionsPerHour: 0,
       ...serverOptions
     });
-    browser = await launchBrowser();
+    browser = await connectBrowser(inject('browserEndpoint'));
   });
 
   beforeEach((context) => {
@@ -116,6 +117,11 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
   });
 
   return env;
+}
+
+/** The bytes of a finished download (read over the connection: the shared browser's files are not ours to open by path). */
+export async function downloadBytes(download: Download): Promise<Buffer> {
+  return buffer(await download.createReadStream());
 }
 
 /** Text of a test id, trimmed ('' when empty). */

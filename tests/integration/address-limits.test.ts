@@ -15,6 +15,7 @@ import { freePort, startInstance, type ChildServer } from '../helpers/child-serv
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { api, createSession, postJson } from '../helpers/server';
+import { scaled } from '../helpers/patience';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -112,69 +113,85 @@ suite('per-address limits across two instances', () => {
     return Promise.all([startInstance(databaseUrl, { env }), startInstance(databaseUrl, { env })]);
   }
 
-  it('code guesses spread over both instances are counted once: after the limit, both refuse that address, the real code too', async () => {
-    const [a, b] = await cluster({ CODE_GUESSES_PER_MINUTE: '4' });
-    const session = await createSession(a.url);
-    const guesser = { 'x-forwarded-for': '203.0.113.7' };
-    // Four misses, two on each instance, through different doors.
-    expect((await api(a.url, '/api/sessions/ZZZZZZ', { headers: guesser })).status).toBe(404);
-    expect((await api(b.url, '/api/sessions/YYYYYY/qr.svg', { headers: guesser })).status).toBe(404);
-    expect(await handshake(a.url, 'XXXXXX', 'y'.repeat(43), '203.0.113.7')).toBe('not_found');
-    expect(await handshake(b.url, session.code, 'y'.repeat(43), '203.0.113.7')).toBe('unauthorized');
-    // Each instance alone saw two; together four: both refuse now, whichever owns the session.
-    for (const instance of [a, b]) {
-      const refused = await api<{ error: { code: string } }>(instance.url, `/api/sessions/${session.code}`, { headers: guesser });
-      expect([refused.status, refused.body.error.code]).toEqual([429, 'rate_limited']);
-      expect(await handshake(instance.url, session.code, session.facilitatorToken, '203.0.113.7')).toBe('rate_limited');
-    }
-    // Other addresses are not affected.
-    expect((await api(b.url, `/api/sessions/${session.code}`, { headers: { 'x-forwarded-for': '198.51.100.4' } })).status).toBe(200);
-    expect(await handshake(a.url, session.code, session.facilitatorToken, '198.51.100.4')).toBe('connected');
-  }, 60_000);
+  it(
+    'code guesses spread over both instances are counted once: after the limit, both refuse that address, the real code too',
+    async () => {
+      const [a, b] = await cluster({ CODE_GUESSES_PER_MINUTE: '4' });
+      const session = await createSession(a.url);
+      const guesser = { 'x-forwarded-for': '203.0.113.7' };
+      // Four misses, two on each instance, through different doors.
+      expect((await api(a.url, '/api/sessions/ZZZZZZ', { headers: guesser })).status).toBe(404);
+      expect((await api(b.url, '/api/sessions/YYYYYY/qr.svg', { headers: guesser })).status).toBe(404);
+      expect(await handshake(a.url, 'XXXXXX', 'y'.repeat(43), '203.0.113.7')).toBe('not_found');
+      expect(await handshake(b.url, session.code, 'y'.repeat(43), '203.0.113.7')).toBe('unauthorized');
+      // Each instance alone saw two; together four: both refuse now, whichever owns the session.
+      for (const instance of [a, b]) {
+        const refused = await api<{ error: { code: string } }>(instance.url, `/api/sessions/${session.code}`, { headers: guesser });
+        expect([refused.status, refused.body.error.code]).toEqual([429, 'rate_limited']);
+        expect(await handshake(instance.url, session.code, session.facilitatorToken, '203.0.113.7')).toBe('rate_limited');
+      }
+      // Other addresses are not affected.
+      expect((await api(b.url, `/api/sessions/${session.code}`, { headers: { 'x-forwarded-for': '198.51.100.4' } })).status).toBe(200);
+      expect(await handshake(a.url, session.code, session.facilitatorToken, '198.51.100.4')).toBe('connected');
+    },
+    scaled(60_000)
+  );
 
-  it('sessions per hour: an address that alternates instances still gets the limit once', async () => {
-    const [a, b] = await cluster({ SESSIONS_PER_HOUR: '3' });
-    const starter = { 'x-forwarded-for': '203.0.113.20' };
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await postJson((i % 2 ? b : a).url, '/api/sessions', {}, starter)).status);
-    expect(statuses).toEqual([201, 201, 201, 429, 429]);
-    // Communities have their own budget, shared the same way.
-    const communities = [];
-    for (let i = 0; i < 4; i++) communities.push((await postJson((i % 2 ? a : b).url, '/api/communities', { name: `LC ${i}` }, starter)).status);
-    expect(communities).toEqual([201, 201, 201, 429]);
-    expect((await postJson(a.url, '/api/sessions', {}, { 'x-forwarded-for': '198.51.100.21' })).status).toBe(201);
-  }, 60_000);
+  it(
+    'sessions per hour: an address that alternates instances still gets the limit once',
+    async () => {
+      const [a, b] = await cluster({ SESSIONS_PER_HOUR: '3' });
+      const starter = { 'x-forwarded-for': '203.0.113.20' };
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await postJson((i % 2 ? b : a).url, '/api/sessions', {}, starter)).status);
+      expect(statuses).toEqual([201, 201, 201, 429, 429]);
+      // Communities have their own budget, shared the same way.
+      const communities = [];
+      for (let i = 0; i < 4; i++) communities.push((await postJson((i % 2 ? a : b).url, '/api/communities', { name: `LC ${i}` }, starter)).status);
+      expect(communities).toEqual([201, 201, 201, 429]);
+      expect((await postJson(a.url, '/api/sessions', {}, { 'x-forwarded-for': '198.51.100.21' })).status).toBe(201);
+    },
+    scaled(60_000)
+  );
 
-  it("paper sessions: the per-address limit and the community's cap hold once across both instances", async () => {
-    const [a, b] = await cluster({ PAPER_SESSIONS_PER_HOUR: '3', MAX_COMMUNITY_PAPER_SESSIONS: '4' });
-    const created = await postJson<{ id: string; communityToken: string }>(a.url, '/api/communities', { name: 'LC' });
-    const path = `/api/communities/${created.body.id}/paper-sessions`;
-    const poster = (day: number) => ({
-      date: `2026-01-${String(day).padStart(2, '0')}`,
-      factors: [{ number: 1, distribution: { '1': 1, '2': 0, '3': 2, '4': 0, '5': 1 }, unknown: 0 }]
-    });
-    const from = (address: string) => ({ authorization: `Bearer ${created.body.communityToken}`, 'x-forwarded-for': address });
-    // One address alternating instances gets three.
-    const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await postJson((i % 2 ? b : a).url, path, poster(i + 1), from('203.0.113.30'))).status);
-    expect(statuses).toEqual([201, 201, 201, 429]);
-    // Many addresses at once on both instances: the community holds its cap of four, not one more.
-    const racing = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => postJson<{ error?: { code: string } }>((i % 2 ? a : b).url, path, poster(i + 10), from(`198.51.100.${40 + i}`)))
-    );
-    expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
-    expect(racing.filter((r) => r.status === 409).map((r) => r.body.error?.code)).toEqual(Array(7).fill('community_full'));
-  }, 60_000);
+  it(
+    "paper sessions: the per-address limit and the community's cap hold once across both instances",
+    async () => {
+      const [a, b] = await cluster({ PAPER_SESSIONS_PER_HOUR: '3', MAX_COMMUNITY_PAPER_SESSIONS: '4' });
+      const created = await postJson<{ id: string; communityToken: string }>(a.url, '/api/communities', { name: 'LC' });
+      const path = `/api/communities/${created.body.id}/paper-sessions`;
+      const poster = (day: number) => ({
+        date: `2026-01-${String(day).padStart(2, '0')}`,
+        factors: [{ number: 1, distribution: { '1': 1, '2': 0, '3': 2, '4': 0, '5': 1 }, unknown: 0 }]
+      });
+      const from = (address: string) => ({ authorization: `Bearer ${created.body.communityToken}`, 'x-forwarded-for': address });
+      // One address alternating instances gets three.
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await postJson((i % 2 ? b : a).url, path, poster(i + 1), from('203.0.113.30'))).status);
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      // Many addresses at once on both instances: the community holds its cap of four, not one more.
+      const racing = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => postJson<{ error?: { code: string } }>((i % 2 ? a : b).url, path, poster(i + 10), from(`198.51.100.${40 + i}`)))
+      );
+      expect(racing.filter((r) => r.status === 201)).toHaveLength(1);
+      expect(racing.filter((r) => r.status === 409).map((r) => r.body.error?.code)).toEqual(Array(7).fill('community_full'));
+    },
+    scaled(60_000)
+  );
 
-  it('new participants per address and session (JOINS_PER_ADDRESS): joins through either instance count against the client address once', async () => {
-    const [a, b] = await cluster({ JOINS_PER_ADDRESS: '3' });
-    const session = await createSession(a.url);
-    const nat = { 'x-forwarded-for': '203.0.113.30' };
-    const statuses = [];
-    // Through either instance: the owner counts, in PostgreSQL; a forwarded join must keep the client's address, not the forwarder's.
-    for (let i = 0; i < 5; i++)
-      statuses.push((await postJson((i % 2 ? b : a).url, `/api/sessions/${session.code}/participants`, { name: `P${i}` }, nat)).status);
-    expect(statuses).toEqual([201, 201, 201, 429, 429]);
-    expect((await postJson(b.url, `/api/sessions/${session.code}/participants`, {}, { 'x-forwarded-for': '198.51.100.31' })).status).toBe(201);
-  }, 60_000);
+  it(
+    'new participants per address and session (JOINS_PER_ADDRESS): joins through either instance count against the client address once',
+    async () => {
+      const [a, b] = await cluster({ JOINS_PER_ADDRESS: '3' });
+      const session = await createSession(a.url);
+      const nat = { 'x-forwarded-for': '203.0.113.30' };
+      const statuses = [];
+      // Through either instance: the owner counts, in PostgreSQL; a forwarded join must keep the client's address, not the forwarder's.
+      for (let i = 0; i < 5; i++)
+        statuses.push((await postJson((i % 2 ? b : a).url, `/api/sessions/${session.code}/participants`, { name: `P${i}` }, nat)).status);
+      expect(statuses).toEqual([201, 201, 201, 429, 429]);
+      expect((await postJson(b.url, `/api/sessions/${session.code}/participants`, {}, { 'x-forwarded-for': '198.51.100.31' })).status).toBe(201);
+    },
+    scaled(60_000)
+  );
 });

@@ -31,6 +31,7 @@ import { api, joinSession, REPO_ROOT, startServer } from '../helpers/server';
 import { accountWorld as world, connectWithCookie, postAs, type AccountWorld as World } from '../helpers/accounts';
 import { advance } from '../helpers/session';
 import { connectFacilitator, connectParticipant } from '../helpers/clients';
+import { scaled } from '../helpers/patience';
 
 const DOC = path.join(REPO_ROOT, 'docs/authorization.md');
 
@@ -165,37 +166,45 @@ function markdownRows(markdown: string): string[][] {
 }
 
 describe('authorization matrix with accounts', () => {
-  it('answers every REST endpoint for every account role as the table says', async () => {
-    const server = await startServer({ codeGuessesPerMinute: 0, signInsPerTenMinutes: 0, synchronous: 'NORMAL' });
-    const actual = await Promise.all(
-      REST_MATRIX.map(async (cell) => Object.fromEntries(await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await restCell(server, cell, role)]))))
-    );
-    expect(actual).toEqual(REST_MATRIX.map((cell) => cell.expected));
-  }, 120_000);
+  it(
+    'answers every REST endpoint for every account role as the table says',
+    async () => {
+      const server = await startServer({ codeGuessesPerMinute: 0, signInsPerTenMinutes: 0, synchronous: 'NORMAL' });
+      const actual = await Promise.all(
+        REST_MATRIX.map(async (cell) => Object.fromEntries(await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await restCell(server, cell, role)]))))
+      );
+      expect(actual).toEqual(REST_MATRIX.map((cell) => cell.expected));
+    },
+    scaled(120_000)
+  );
 
-  it('answers every command × account role × phase as the table says', async () => {
-    const server = await startServer({ codeGuessesPerMinute: 0, signInsPerTenMinutes: 0, synchronous: 'NORMAL' });
-    const w = await world(server);
-    const actual = {} as Record<MatrixCommand, Record<AccountRole, Outcome[]>>;
-    for (const command of MATRIX_COMMANDS) {
-      actual[command] = Object.fromEntries(
-        await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await Promise.all(PHASES.map((phase) => socketCell(server, w, command, role, phase)))]))
-      ) as Record<AccountRole, Outcome[]>;
-    }
-    console.log(`[authorization] ${MATRIX_COMMANDS.length * ACCOUNT_ROLES.length * PHASES.length} account cells checked through real sockets`);
-    // The differing cells first, readably (a deep diff of 550 cells is not).
-    const differing = MATRIX_COMMANDS.flatMap((command) =>
-      ACCOUNT_ROLES.flatMap((role) =>
-        PHASES.flatMap((phase, i) =>
-          actual[command][role][i] === ACCOUNT_MATRIX[command][role][i]
-            ? []
-            : [`${command} ${role} ${phase}: ${actual[command][role][i]} (table: ${ACCOUNT_MATRIX[command][role][i]})`]
+  it(
+    'answers every command × account role × phase as the table says',
+    async () => {
+      const server = await startServer({ codeGuessesPerMinute: 0, signInsPerTenMinutes: 0, synchronous: 'NORMAL' });
+      const w = await world(server);
+      const actual = {} as Record<MatrixCommand, Record<AccountRole, Outcome[]>>;
+      for (const command of MATRIX_COMMANDS) {
+        actual[command] = Object.fromEntries(
+          await Promise.all(ACCOUNT_ROLES.map(async (role) => [role, await Promise.all(PHASES.map((phase) => socketCell(server, w, command, role, phase)))]))
+        ) as Record<AccountRole, Outcome[]>;
+      }
+      console.log(`[authorization] ${MATRIX_COMMANDS.length * ACCOUNT_ROLES.length * PHASES.length} account cells checked through real sockets`);
+      // The differing cells first, readably (a deep diff of 550 cells is not).
+      const differing = MATRIX_COMMANDS.flatMap((command) =>
+        ACCOUNT_ROLES.flatMap((role) =>
+          PHASES.flatMap((phase, i) =>
+            actual[command][role][i] === ACCOUNT_MATRIX[command][role][i]
+              ? []
+              : [`${command} ${role} ${phase}: ${actual[command][role][i]} (table: ${ACCOUNT_MATRIX[command][role][i]})`]
+          )
         )
-      )
-    );
-    expect(differing).toEqual([]);
-    expect(actual).toEqual(ACCOUNT_MATRIX);
-  }, 600_000);
+      );
+      expect(differing).toEqual([]);
+      expect(actual).toEqual(ACCOUNT_MATRIX);
+    },
+    scaled(600_000)
+  );
 
   it('is documented in docs/authorization.md with the same tables', async () => {
     const current = await fs.readFile(DOC, 'utf8');

@@ -29,6 +29,7 @@ import {
 import { connectClient, RawYjs, waitFor, yjsBase, YJS_MESSAGE } from '../helpers/clients';
 import { createSession, joinSession, postJson, REPO_ROOT, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
+import { scaled } from '../helpers/patience';
 
 const DOC = path.join(REPO_ROOT, 'docs/authorization.md');
 const PATH_TO: Record<Phase, Phase[]> = {
@@ -208,27 +209,31 @@ function markdownRows(markdown: string): string[][] {
 }
 
 describe('authorization matrix', () => {
-  it('answers every command × role × phase as the table says', async () => {
-    // Durability is not the question here: let SQLite skip the fsyncs.
-    const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
-    const other = await createSession(server.url);
-    const strangers = { facilitatorToken: other.facilitatorToken, participantToken: (await joinSession(server.url, other.code)).participantToken };
-    const community = await matrixCommunity(server);
-    const actual = Object.fromEntries(
-      MATRIX_COMMANDS.map((command) => [command, Object.fromEntries(ROLES.map((role) => [role, [] as Outcome[]]))])
-    ) as typeof MATRIX;
-    for (const command of MATRIX_COMMANDS) {
-      // Every cell has a session of its own: the cells of one command run side by side.
-      await Promise.all(
-        ROLES.map(
-          async (role) => (actual[command][role] = await Promise.all(PHASES.map((phase) => runCell(server, command, role, phase, strangers, community))))
-        )
-      );
-    }
-    const cells = MATRIX_COMMANDS.length * ROLES.length * PHASES.length;
-    console.log(`[authorization] ${cells} cells checked through real sockets`);
-    expect(actual).toEqual(MATRIX);
-  }, 300_000);
+  it(
+    'answers every command × role × phase as the table says',
+    async () => {
+      // Durability is not the question here: let SQLite skip the fsyncs.
+      const server = await startServer({ codeGuessesPerMinute: 0, synchronous: 'NORMAL' });
+      const other = await createSession(server.url);
+      const strangers = { facilitatorToken: other.facilitatorToken, participantToken: (await joinSession(server.url, other.code)).participantToken };
+      const community = await matrixCommunity(server);
+      const actual = Object.fromEntries(
+        MATRIX_COMMANDS.map((command) => [command, Object.fromEntries(ROLES.map((role) => [role, [] as Outcome[]]))])
+      ) as typeof MATRIX;
+      for (const command of MATRIX_COMMANDS) {
+        // Every cell has a session of its own: the cells of one command run side by side.
+        await Promise.all(
+          ROLES.map(
+            async (role) => (actual[command][role] = await Promise.all(PHASES.map((phase) => runCell(server, command, role, phase, strangers, community))))
+          )
+        );
+      }
+      const cells = MATRIX_COMMANDS.length * ROLES.length * PHASES.length;
+      console.log(`[authorization] ${cells} cells checked through real sockets`);
+      expect(actual).toEqual(MATRIX);
+    },
+    scaled(300_000)
+  );
 
   it('is documented in docs/authorization.md with the same table', async () => {
     if (process.env.UPDATE_DOCS === '1') {

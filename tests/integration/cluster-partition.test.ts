@@ -22,213 +22,239 @@ import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { startRelay } from '../helpers/relay';
 import { createSessionAt, joinSession, postJson } from '../helpers/server';
+import { scaled } from '../helpers/patience';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
 suite('a network cut between an instance and PostgreSQL', () => {
-  it('the cut-off instance gives its rooms up by itself (its people reconnect), and another instance carries the session once PostgreSQL freed the lease', async () => {
-    const databaseUrl = await makeDatabase();
-    const pgUrl = new URL(databaseUrl);
-    const relay = await startRelay(Number(pgUrl.port));
-    const throughRelay = new URL(databaseUrl);
-    throughRelay.port = String(relay.port);
-    const start = (url: string) => startInstance(url);
-    const cutOff = await start(throughRelay.toString());
-    const other = await start(databaseUrl);
-    const created = await createSessionAt(cutOff.url, { title: 'Cut' });
-    const socket = io(cutOff.url, {
-      path: SOCKET_PATH,
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      auth: { code: created.code, token: created.facilitatorToken, protocolVersion: PROTOCOL_VERSION },
-      query: { code: created.code }
-    });
-    onTestFinished(() => void socket.disconnect());
-    await waitFor(() => socket.connected, { message: 'connected to the instance' });
-    let reason = '';
-    socket.on('disconnect', (r) => (reason = r));
+  it(
+    'the cut-off instance gives its rooms up by itself (its people reconnect), and another instance carries the session once PostgreSQL freed the lease',
+    async () => {
+      const databaseUrl = await makeDatabase();
+      const pgUrl = new URL(databaseUrl);
+      const relay = await startRelay(Number(pgUrl.port));
+      const throughRelay = new URL(databaseUrl);
+      throughRelay.port = String(relay.port);
+      const start = (url: string) => startInstance(url);
+      const cutOff = await start(throughRelay.toString());
+      const other = await start(databaseUrl);
+      const created = await createSessionAt(cutOff.url, { title: 'Cut' });
+      const socket = io(cutOff.url, {
+        path: SOCKET_PATH,
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: { code: created.code, token: created.facilitatorToken, protocolVersion: PROTOCOL_VERSION },
+        query: { code: created.code }
+      });
+      onTestFinished(() => void socket.disconnect());
+      await waitFor(() => socket.connected, { message: 'connected to the instance' });
+      let reason = '';
+      socket.on('disconnect', (r) => (reason = r));
 
-    relay.cut();
-    // The instance hears nothing from PostgreSQL any more; it must hand the room over on its own.
-    await waitFor(() => reason !== '', { timeout: 20_000, message: 'the room handed over by the cut-off instance' });
-    expect(reason).toBe('io server disconnect');
-    expect(cutOff.output()).toContain('every session here is given up');
+      relay.cut();
+      // The instance hears nothing from PostgreSQL any more; it must hand the room over on its own.
+      await waitFor(() => reason !== '', { timeout: 20_000, message: 'the room handed over by the cut-off instance' });
+      expect(reason).toBe('io server disconnect');
+      expect(cutOff.output()).toContain('every session here is given up');
 
-    // PostgreSQL's keepalive probes end the silent connections (here: at once, by ending the relay's side).
-    for (const s of relay.upstreamSockets()) s.destroy();
-    const joined = await waitFor(
-      async () => {
-        const response = await postJson<{ participantToken: string }>(other.url, `/api/sessions/${created.code}/participants`, { name: 'Elsewhere' });
-        return response.status === 201 ? response.body : null;
-      },
-      { timeout: 20_000, interval: 200, message: 'the session served by the other instance' }
-    );
-    expect(joined.participantToken).toBeTruthy();
-  }, 60_000);
+      // PostgreSQL's keepalive probes end the silent connections (here: at once, by ending the relay's side).
+      for (const s of relay.upstreamSockets()) s.destroy();
+      const joined = await waitFor(
+        async () => {
+          const response = await postJson<{ participantToken: string }>(other.url, `/api/sessions/${created.code}/participants`, { name: 'Elsewhere' });
+          return response.status === 201 ? response.body : null;
+        },
+        { timeout: 20_000, interval: 200, message: 'the session served by the other instance' }
+      );
+      expect(joined.participantToken).toBeTruthy();
+    },
+    scaled(60_000)
+  );
 
-  it('a burst of requests on a slow database link is not taken for a cut: the instance keeps its rooms', async () => {
-    const databaseUrl = await makeDatabase();
-    // 20 ms each way to PostgreSQL, as across a data centre: every query on the one lease connection costs 40 ms.
-    const relay = await startRelay(Number(new URL(databaseUrl).port), 20);
-    const slowUrl = new URL(databaseUrl);
-    slowUrl.port = String(relay.port);
-    const start = (url: string) => startInstance(url);
-    const [a, b] = await Promise.all([start(databaseUrl), start(slowUrl.toString())]);
-    const elsewhere = await createSessionAt(a.url, { title: 'On a' });
-    const here = await createSessionAt(b.url, { title: 'On b' });
-    const socket = io(b.url, {
-      path: SOCKET_PATH,
-      transports: ['websocket'],
-      forceNew: true,
-      reconnection: false,
-      auth: { code: here.code, token: here.facilitatorToken, protocolVersion: PROTOCOL_VERSION },
-      query: { code: here.code }
-    });
-    onTestFinished(() => void socket.disconnect());
-    await waitFor(() => socket.connected, { message: 'connected to b' });
-    let reason = '';
-    socket.on('disconnect', (r) => (reason = r));
+  it(
+    'a burst of requests on a slow database link is not taken for a cut: the instance keeps its rooms',
+    async () => {
+      const databaseUrl = await makeDatabase();
+      // 20 ms each way to PostgreSQL, as across a data centre: every query on the one lease connection costs 40 ms.
+      const relay = await startRelay(Number(new URL(databaseUrl).port), 20);
+      const slowUrl = new URL(databaseUrl);
+      slowUrl.port = String(relay.port);
+      const start = (url: string) => startInstance(url);
+      const [a, b] = await Promise.all([start(databaseUrl), start(slowUrl.toString())]);
+      const elsewhere = await createSessionAt(a.url, { title: 'On a' });
+      const here = await createSessionAt(b.url, { title: 'On b' });
+      const socket = io(b.url, {
+        path: SOCKET_PATH,
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: { code: here.code, token: here.facilitatorToken, protocolVersion: PROTOCOL_VERSION },
+        query: { code: here.code }
+      });
+      onTestFinished(() => void socket.disconnect());
+      await waitFor(() => socket.connected, { message: 'connected to b' });
+      let reason = '';
+      socket.on('disconnect', (r) => (reason = r));
 
-    // 600 requests at once about a session a owns, all arriving at b (each must find out where the session is).
-    const statuses = await Promise.all(
-      Array.from({ length: 600 }, () =>
-        fetch(`${b.url}/api/sessions/${elsewhere.code}/nothing`).then(
-          async (r) => (await r.arrayBuffer(), r.status),
-          () => 0
+      // 600 requests at once about a session a owns, all arriving at b (each must find out where the session is).
+      const statuses = await Promise.all(
+        Array.from({ length: 600 }, () =>
+          fetch(`${b.url}/api/sessions/${elsewhere.code}/nothing`).then(
+            async (r) => (await r.arrayBuffer(), r.status),
+            () => 0
+          )
         )
-      )
-    );
-    expect(statuses.filter((s) => s === 404).length).toBeGreaterThan(0);
-    // Still connected, nothing given up (a queue taken for silence would have ended the room during the burst).
-    expect(reason).toBe('');
-    expect(b.output()).not.toContain('every session here is given up');
-  }, 90_000);
-
-  it('a write queued on the cut-off instance never lands after another instance took the session over: what is stored is the history of what was acknowledged', async () => {
-    const databaseUrl = await makeDatabase();
-    const relay = await startRelay(Number(new URL(databaseUrl).port));
-    const throughRelay = new URL(databaseUrl);
-    throughRelay.port = String(relay.port);
-    const cutOff = await startInstance(throughRelay.toString());
-    const taker = await startInstance(databaseUrl);
-    const created = await createSessionAt(cutOff.url, { title: 'Split brain' });
-    const { participantToken } = await joinSession(cutOff.url, created.code, { name: 'Voter' });
-    const code = created.code.replace(/[^A-Z0-9]/g, '');
-    const history = new History();
-    const acked = (ack: { ok: boolean } | null) => ack?.ok === true;
-    const vote = (client: BoardClient, factor: number, answer: Answer) =>
-      history.run(`vote ${factor}`, answer, () => client.send('vote', { factor, answer }), acked);
-    const phase = (client: BoardClient, to: 'voting' | 'revealed') => history.run('phase', to, () => client.send('phase:set', { phase: to }), acked);
-
-    const facilitator = await connectFacilitator(cutOff.url, created.code, created.facilitatorToken);
-    const voter = await connectParticipant(cutOff.url, created.code, participantToken);
-    expect(acked(await phase(facilitator, 'voting'))).toBe(true);
-    expect(acked(await vote(voter, 1, 3))).toBe(true);
-    expect(acked(await vote(voter, 2, 4))).toBe(true);
-
-    relay.cut();
-    // Sent while the instance can no longer reach PostgreSQL: queued in its store, never acknowledged.
-    const stale = [vote(voter, 1, 5), vote(voter, 3, 1), phase(facilitator, 'revealed')];
-    // The instance hears nothing from PostgreSQL any more and gives its rooms up by itself.
-    await waitFor(() => !voter.socket.connected && !facilitator.socket.connected, { timeout: 20_000, message: 'the cut-off instance handing its rooms over' });
-    expect((await Promise.all(stale)).some(acked)).toBe(false);
-    // PostgreSQL's keepalive ends the silent lease connection (here at once), which frees the lease; the instance's pool
-    // connections stay open on the server, as they do when only the lease connection's probes went unanswered.
-    await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}'`);
-
-    // The other instance takes the session over; what it serves is what it acknowledges as the state from now on.
-    const voterThere = await waitFor(() => connectParticipant(taker.url, created.code, participantToken).catch(() => null), {
-      timeout: 30_000,
-      interval: 200,
-      message: 'the session served by the other instance'
-    });
-    const seen = await voterThere.state();
-    history.observed('phase', seen.phase);
-    for (const factor of [1, 2, 3]) history.observed(`vote ${factor}`, seen.myBallot?.[factor]?.answer);
-    expect(acked(await vote(voterThere, 1, 2))).toBe(true);
-
-    // The link heals: whatever the cut-off instance still had on its way reaches PostgreSQL now.
-    relay.heal();
-    const stored = async () => {
-      const { rows } = await adminQuery(
-        databaseUrl,
-        `SELECT s.phase, a.factor, a.answer FROM sessions s LEFT JOIN answers a ON a.session_id = s.id AND a.round = 1 WHERE s.code = '${code}'`
       );
-      const state = new Map<string, unknown>([['phase', rows[0].phase]]);
-      for (const row of rows) if (row.factor !== null) state.set(`vote ${row.factor}`, row.answer === 'unknown' ? 'unknown' : Number(row.answer));
-      return state;
-    };
-    // Each stale write ends one way or the other: refused at the cut-off instance (it says so), or landed in PostgreSQL.
-    await waitFor(
-      async () => {
-        const state = await stored();
-        const landed = [state.get('vote 1') === 5, state.get('vote 3') === 1, state.get('phase') === 'revealed'].filter(Boolean).length;
-        const refused = cutOff.output().split('failed; nothing was changed').length - 1;
-        return landed + refused >= stale.length;
-      },
-      { timeout: 30_000, interval: 100, message: 'every stale write refused or landed' }
-    );
-    expect(history.check(await stored())).toEqual([]);
-    // And the session goes on at its new owner.
-    expect(acked(await vote(voterThere, 2, 1))).toBe(true);
-    expect(history.check(await stored())).toEqual([]);
-  }, 120_000);
+      expect(statuses.filter((s) => s === 404).length).toBeGreaterThan(0);
+      // Still connected, nothing given up (a queue taken for silence would have ended the room during the burst).
+      expect(reason).toBe('');
+      expect(b.output()).not.toContain('every session here is given up');
+    },
+    scaled(90_000)
+  );
 
-  it('a review decision queued on the cut-off instance never lands over the one the next owner acknowledged', async () => {
-    const databaseUrl = await makeDatabase();
-    const relay = await startRelay(Number(new URL(databaseUrl).port));
-    const throughRelay = new URL(databaseUrl);
-    throughRelay.port = String(relay.port);
-    const cutOff = await startInstance(throughRelay.toString());
-    const taker = await startInstance(databaseUrl);
-    const community = await postJson<CreateCommunityResponse>(cutOff.url, '/api/communities', { name: 'Harbour', language: 'en' });
-    expect(community.status, community.text).toBe(201);
-    const bearer = { authorization: `Bearer ${community.body.communityToken}` };
-    // An earlier session of the community leaves an open action point; the next session reviews it.
-    const first = await createSessionAt(cutOff.url, { community: community.body.id, title: 'First' }, bearer);
-    const firstHost = await connectFacilitator(cutOff.url, first.code, first.facilitatorToken);
-    await advance(firstHost, 'voting', 'revealed', 'actions');
-    await addPoint(firstHost, 3, 'Plan a site visit');
-    await advance(firstHost, 'closed');
-    firstHost.close();
-    const second = await createSessionAt(cutOff.url, { community: community.body.id, title: 'Second' }, bearer);
-    const host = await connectFacilitator(cutOff.url, second.code, second.facilitatorToken);
-    const key = host.snapshot.review![0].key;
-    const history = new History();
-    const acked = (ack: { ok: boolean } | null) => ack?.ok === true;
-    const decide = (client: BoardClient, status: 'doing' | 'done' | 'dropped') =>
-      history.run('review', status, () => client.send('review:set', { key, status }), acked);
-    expect(acked(await decide(host, 'doing'))).toBe(true);
+  it(
+    'a write queued on the cut-off instance never lands after another instance took the session over: what is stored is the history of what was acknowledged',
+    async () => {
+      const databaseUrl = await makeDatabase();
+      const relay = await startRelay(Number(new URL(databaseUrl).port));
+      const throughRelay = new URL(databaseUrl);
+      throughRelay.port = String(relay.port);
+      const cutOff = await startInstance(throughRelay.toString());
+      const taker = await startInstance(databaseUrl);
+      const created = await createSessionAt(cutOff.url, { title: 'Split brain' });
+      const { participantToken } = await joinSession(cutOff.url, created.code, { name: 'Voter' });
+      const code = created.code.replace(/[^A-Z0-9]/g, '');
+      const history = new History();
+      const acked = (ack: { ok: boolean } | null) => ack?.ok === true;
+      const vote = (client: BoardClient, factor: number, answer: Answer) =>
+        history.run(`vote ${factor}`, answer, () => client.send('vote', { factor, answer }), acked);
+      const phase = (client: BoardClient, to: 'voting' | 'revealed') => history.run('phase', to, () => client.send('phase:set', { phase: to }), acked);
 
-    relay.cut();
-    const stale = decide(host, 'done');
-    await waitFor(() => !host.socket.connected, { timeout: 20_000, message: 'the cut-off instance handing its rooms over' });
-    expect(acked(await stale)).toBe(false);
-    await adminQuery(databaseUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}'`);
+      const facilitator = await connectFacilitator(cutOff.url, created.code, created.facilitatorToken);
+      const voter = await connectParticipant(cutOff.url, created.code, participantToken);
+      expect(acked(await phase(facilitator, 'voting'))).toBe(true);
+      expect(acked(await vote(voter, 1, 3))).toBe(true);
+      expect(acked(await vote(voter, 2, 4))).toBe(true);
 
-    const hostThere = await waitFor(() => connectFacilitator(taker.url, second.code, second.facilitatorToken).catch(() => null), {
-      timeout: 30_000,
-      interval: 200,
-      message: 'the session served by the other instance'
-    });
-    history.observed('review', (await hostThere.state()).review!.find((item) => item.key === key)?.review ?? undefined);
-    expect(acked(await decide(hostThere, 'dropped'))).toBe(true);
-
-    relay.heal();
-    const stored = async () => {
-      const { rows } = await adminQuery(
+      relay.cut();
+      // Sent while the instance can no longer reach PostgreSQL: queued in its store, never acknowledged.
+      const stale = [vote(voter, 1, 5), vote(voter, 3, 1), phase(facilitator, 'revealed')];
+      // The instance hears nothing from PostgreSQL any more and gives its rooms up by itself.
+      await waitFor(() => !voter.socket.connected && !facilitator.socket.connected, {
+        timeout: 20_000,
+        message: 'the cut-off instance handing its rooms over'
+      });
+      expect((await Promise.all(stale)).some(acked)).toBe(false);
+      // PostgreSQL's keepalive ends the silent lease connection (here at once), which frees the lease; the instance's pool
+      // connections stay open on the server, as they do when only the lease connection's probes went unanswered.
+      await adminQuery(
         databaseUrl,
-        `SELECT r.status FROM action_reviews r JOIN sessions s ON s.id = r.reviewing_session_id WHERE s.code = '${second.code.replace(/[^A-Z0-9]/g, '')}'`
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}' AND datname = current_database()`
       );
-      return new Map<string, unknown>([['review', rows[0]?.status]]);
-    };
-    // Refused by the store: its read (the room checks the earlier session first) or its write failed on the cut link.
-    await waitFor(async () => (await stored()).get('review') === 'done' || cutOff.output().includes('failed; nothing was changed'), {
-      timeout: 30_000,
-      interval: 100,
-      message: 'the stale review decision refused or landed'
-    });
-    expect(history.check(await stored())).toEqual([]);
-  }, 120_000);
+
+      // The other instance takes the session over; what it serves is what it acknowledges as the state from now on.
+      const voterThere = await waitFor(() => connectParticipant(taker.url, created.code, participantToken).catch(() => null), {
+        timeout: 30_000,
+        interval: 200,
+        message: 'the session served by the other instance'
+      });
+      const seen = await voterThere.state();
+      history.observed('phase', seen.phase);
+      for (const factor of [1, 2, 3]) history.observed(`vote ${factor}`, seen.myBallot?.[factor]?.answer);
+      expect(acked(await vote(voterThere, 1, 2))).toBe(true);
+
+      // The link heals: whatever the cut-off instance still had on its way reaches PostgreSQL now.
+      relay.heal();
+      const stored = async () => {
+        const { rows } = await adminQuery(
+          databaseUrl,
+          `SELECT s.phase, a.factor, a.answer FROM sessions s LEFT JOIN answers a ON a.session_id = s.id AND a.round = 1 WHERE s.code = '${code}'`
+        );
+        const state = new Map<string, unknown>([['phase', rows[0].phase]]);
+        for (const row of rows) if (row.factor !== null) state.set(`vote ${row.factor}`, row.answer === 'unknown' ? 'unknown' : Number(row.answer));
+        return state;
+      };
+      // Each stale write ends one way or the other: refused at the cut-off instance (it says so), or landed in PostgreSQL.
+      await waitFor(
+        async () => {
+          const state = await stored();
+          const landed = [state.get('vote 1') === 5, state.get('vote 3') === 1, state.get('phase') === 'revealed'].filter(Boolean).length;
+          const refused = cutOff.output().split('failed; nothing was changed').length - 1;
+          return landed + refused >= stale.length;
+        },
+        { timeout: 30_000, interval: 100, message: 'every stale write refused or landed' }
+      );
+      expect(history.check(await stored())).toEqual([]);
+      // And the session goes on at its new owner.
+      expect(acked(await vote(voterThere, 2, 1))).toBe(true);
+      expect(history.check(await stored())).toEqual([]);
+    },
+    scaled(120_000)
+  );
+
+  it(
+    'a review decision queued on the cut-off instance never lands over the one the next owner acknowledged',
+    async () => {
+      const databaseUrl = await makeDatabase();
+      const relay = await startRelay(Number(new URL(databaseUrl).port));
+      const throughRelay = new URL(databaseUrl);
+      throughRelay.port = String(relay.port);
+      const cutOff = await startInstance(throughRelay.toString());
+      const taker = await startInstance(databaseUrl);
+      const community = await postJson<CreateCommunityResponse>(cutOff.url, '/api/communities', { name: 'Harbour', language: 'en' });
+      expect(community.status, community.text).toBe(201);
+      const bearer = { authorization: `Bearer ${community.body.communityToken}` };
+      // An earlier session of the community leaves an open action point; the next session reviews it.
+      const first = await createSessionAt(cutOff.url, { community: community.body.id, title: 'First' }, bearer);
+      const firstHost = await connectFacilitator(cutOff.url, first.code, first.facilitatorToken);
+      await advance(firstHost, 'voting', 'revealed', 'actions');
+      await addPoint(firstHost, 3, 'Plan a site visit');
+      await advance(firstHost, 'closed');
+      firstHost.close();
+      const second = await createSessionAt(cutOff.url, { community: community.body.id, title: 'Second' }, bearer);
+      const host = await connectFacilitator(cutOff.url, second.code, second.facilitatorToken);
+      const key = host.snapshot.review![0].key;
+      const history = new History();
+      const acked = (ack: { ok: boolean } | null) => ack?.ok === true;
+      const decide = (client: BoardClient, status: 'doing' | 'done' | 'dropped') =>
+        history.run('review', status, () => client.send('review:set', { key, status }), acked);
+      expect(acked(await decide(host, 'doing'))).toBe(true);
+
+      relay.cut();
+      const stale = decide(host, 'done');
+      await waitFor(() => !host.socket.connected, { timeout: 20_000, message: 'the cut-off instance handing its rooms over' });
+      expect(acked(await stale)).toBe(false);
+      await adminQuery(
+        databaseUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases ${cutOff.url}' AND datname = current_database()`
+      );
+
+      const hostThere = await waitFor(() => connectFacilitator(taker.url, second.code, second.facilitatorToken).catch(() => null), {
+        timeout: 30_000,
+        interval: 200,
+        message: 'the session served by the other instance'
+      });
+      history.observed('review', (await hostThere.state()).review!.find((item) => item.key === key)?.review ?? undefined);
+      expect(acked(await decide(hostThere, 'dropped'))).toBe(true);
+
+      relay.heal();
+      const stored = async () => {
+        const { rows } = await adminQuery(
+          databaseUrl,
+          `SELECT r.status FROM action_reviews r JOIN sessions s ON s.id = r.reviewing_session_id WHERE s.code = '${second.code.replace(/[^A-Z0-9]/g, '')}'`
+        );
+        return new Map<string, unknown>([['review', rows[0]?.status]]);
+      };
+      // Refused by the store: its read (the room checks the earlier session first) or its write failed on the cut link.
+      await waitFor(async () => (await stored()).get('review') === 'done' || cutOff.output().includes('failed; nothing was changed'), {
+        timeout: 30_000,
+        interval: 100,
+        message: 'the stale review decision refused or landed'
+      });
+      expect(history.check(await stored())).toEqual([]);
+    },
+    scaled(120_000)
+  );
 });

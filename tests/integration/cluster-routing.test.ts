@@ -17,6 +17,7 @@ import { NGINX, startNginxCluster } from '../helpers/nginx';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { api, createSession, joinSession } from '../helpers/server';
+import { scaled } from '../helpers/patience';
 
 const suite = pgAdminUrl() && NGINX ? describe : describe.skip;
 
@@ -72,82 +73,86 @@ async function owners(databaseUrl: string): Promise<Map<string, string>> {
 }
 
 suite('sessions live where the proxy routes their code', () => {
-  it(`${SESSIONS} sessions created and used through nginx: at most 10 % of connections forwarded; after a SIGKILL the survivor serves every session`, async () => {
-    const databaseUrl = await makeDatabase();
-    const instances = await Promise.all([startInstance(databaseUrl), startInstance(databaseUrl)]);
-    const [a, b] = instances;
-    const proxy = await startNginxCluster([a.port, b.port]);
-    // The counters are for operators at the instances' own addresses; the documented proxy does not pass them on.
-    expect((await api(proxy.url, '/cluster/routing')).status).toBe(404);
+  it(
+    `${SESSIONS} sessions created and used through nginx: at most 10 % of connections forwarded; after a SIGKILL the survivor serves every session`,
+    async () => {
+      const databaseUrl = await makeDatabase();
+      const instances = await Promise.all([startInstance(databaseUrl), startInstance(databaseUrl)]);
+      const [a, b] = instances;
+      const proxy = await startNginxCluster([a.port, b.port]);
+      // The counters are for operators at the instances' own addresses; the documented proxy does not pass them on.
+      expect((await api(proxy.url, '/cluster/routing')).status).toBe(404);
 
-    // Everything through the proxy, as browsers do: create, join, socket.io, the Yjs board.
-    const sessions: { code: string; host: Person; people: Person[]; board: YjsClient }[] = [];
-    for (let i = 0; i < SESSIONS; i++) {
-      const created = await createSession(proxy.url, { title: `Routed ${i}` });
-      const tokens = [];
-      for (let p = 0; p < PARTICIPANTS; p++) tokens.push((await joinSession(proxy.url, created.code, { name: `P${p}` })).participantToken);
-      const host = person(proxy.url, created.code, created.facilitatorToken);
-      const people = tokens.map((token) => person(proxy.url, created.code, token));
-      const board = await connectYjs(proxy.url, created.code, created.facilitatorToken);
-      sessions.push({ code: created.code, host, people, board });
-    }
-    const everyone = sessions.flatMap((s) => [s.host, ...s.people]);
-    await waitFor(() => everyone.every((p) => p.snapshots.length > 0), { message: 'everyone connected' });
-    for (const s of sessions) {
-      expect((await send(s.host, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
-      for (const p of s.people) expect((await send(p, 'vote', { factor: 1, answer: 3 }))?.ok).toBe(true);
-    }
-
-    // The instances forwarded next to nothing, and both hold sessions (the hash spreads them).
-    const counts = await Promise.all(instances.map(routing));
-    const sockets = forwardedShare(counts, 'websocket');
-    const requests = forwardedShare(counts, 'http');
-    console.log(`[routing] forwarded: ${sockets.forwarded} of ${sockets.of} WebSocket connections, ${requests.forwarded} of ${requests.of} HTTP requests`);
-    // Each session: a facilitator, three participants, a board and the ticket connection behind it.
-    expect(sockets.of).toBeGreaterThanOrEqual(SESSIONS * (PARTICIPANTS + 3));
-    expect(sockets.forwarded / sockets.of).toBeLessThanOrEqual(0.1);
-    expect(requests.of).toBeGreaterThanOrEqual(SESSIONS * PARTICIPANTS);
-    expect(requests.forwarded / requests.of).toBeLessThanOrEqual(0.1);
-    const placed = await owners(databaseUrl);
-    expect(placed.size).toBe(SESSIONS);
-    for (const instance of instances) expect([...placed.values()].filter((url) => url === instance.url).length).toBeGreaterThan(0);
-
-    // Straight to the instance that does not hold the first session (a client that bypasses the proxy): forwarded,
-    // counted there as forwarded and at the holder as arriving from a peer — the counters count what they say.
-    const dying = placed.get(sessions[0].code) === a.url ? a : b;
-    const survivor = dying === a ? b : a;
-    const [ownerBefore, otherBefore] = [await routing(dying), await routing(survivor)];
-    const bypass = await joinSession(survivor.url, sessions[0].code, { name: 'Direct' });
-    const direct = person(survivor.url, sessions[0].code, bypass.participantToken);
-    await waitFor(() => direct.snapshots.length > 0, { message: 'the direct client connected' });
-    const [ownerAfter, otherAfter] = [await routing(dying), await routing(survivor)];
-    expect([otherAfter.http.forwarded - otherBefore.http.forwarded, otherAfter.websocket.forwarded - otherBefore.websocket.forwarded]).toEqual([1, 1]);
-    expect([ownerAfter.http.fromPeers - ownerBefore.http.fromPeers, ownerAfter.websocket.fromPeers - ownerBefore.websocket.fromPeers]).toEqual([1, 1]);
-    direct.socket.close();
-
-    // A takeover: the instance holding the first session dies; everyone reconnects through the proxy to the survivor.
-    const before = everyone.map((p) => p.snapshots.length);
-    await dying.kill();
-    await waitFor(() => everyone.every((p, i) => p.snapshots.length > before[i] || placed.get(codeOf(p)) === survivor.url), {
-      timeout: 30_000,
-      message: 'the dead instance’s clients reconnected'
-    });
-    for (const s of sessions) {
-      for (const [i, p] of s.people.entries()) {
-        await waitFor(async () => (await send(p, 'vote', { factor: 2, answer: i + 1 }))?.ok === true, { timeout: 30_000, message: `a vote in ${s.code}` });
+      // Everything through the proxy, as browsers do: create, join, socket.io, the Yjs board.
+      const sessions: { code: string; host: Person; people: Person[]; board: YjsClient }[] = [];
+      for (let i = 0; i < SESSIONS; i++) {
+        const created = await createSession(proxy.url, { title: `Routed ${i}` });
+        const tokens = [];
+        for (let p = 0; p < PARTICIPANTS; p++) tokens.push((await joinSession(proxy.url, created.code, { name: `P${p}` })).participantToken);
+        const host = person(proxy.url, created.code, created.facilitatorToken);
+        const people = tokens.map((token) => person(proxy.url, created.code, token));
+        const board = await connectYjs(proxy.url, created.code, created.facilitatorToken);
+        sessions.push({ code: created.code, host, people, board });
       }
-    }
-    await waitFor(() => sessions.every((s) => s.board.provider.wsconnected && s.board.provider.synced), { timeout: 30_000, message: 'boards back' });
-    const after = await owners(databaseUrl);
-    for (const s of sessions) expect(after.get(s.code)).toBe(survivor.url);
-    const { rows } = await adminQuery(databaseUrl, 'SELECT count(*)::int AS n FROM answers WHERE factor = 2');
-    expect(rows[0].n).toBe(SESSIONS * PARTICIPANTS);
+      const everyone = sessions.flatMap((s) => [s.host, ...s.people]);
+      await waitFor(() => everyone.every((p) => p.snapshots.length > 0), { message: 'everyone connected' });
+      for (const s of sessions) {
+        expect((await send(s.host, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
+        for (const p of s.people) expect((await send(p, 'vote', { factor: 1, answer: 3 }))?.ok).toBe(true);
+      }
 
-    for (const p of everyone) p.socket.close();
-    for (const s of sessions) s.board.destroy();
+      // The instances forwarded next to nothing, and both hold sessions (the hash spreads them).
+      const counts = await Promise.all(instances.map(routing));
+      const sockets = forwardedShare(counts, 'websocket');
+      const requests = forwardedShare(counts, 'http');
+      console.log(`[routing] forwarded: ${sockets.forwarded} of ${sockets.of} WebSocket connections, ${requests.forwarded} of ${requests.of} HTTP requests`);
+      // Each session: a facilitator, three participants, a board and the ticket connection behind it.
+      expect(sockets.of).toBeGreaterThanOrEqual(SESSIONS * (PARTICIPANTS + 3));
+      expect(sockets.forwarded / sockets.of).toBeLessThanOrEqual(0.1);
+      expect(requests.of).toBeGreaterThanOrEqual(SESSIONS * PARTICIPANTS);
+      expect(requests.forwarded / requests.of).toBeLessThanOrEqual(0.1);
+      const placed = await owners(databaseUrl);
+      expect(placed.size).toBe(SESSIONS);
+      for (const instance of instances) expect([...placed.values()].filter((url) => url === instance.url).length).toBeGreaterThan(0);
 
-    function codeOf(p: Person): string {
-      return sessions.find((s) => s.host === p || s.people.includes(p))!.code;
-    }
-  }, 180_000);
+      // Straight to the instance that does not hold the first session (a client that bypasses the proxy): forwarded,
+      // counted there as forwarded and at the holder as arriving from a peer — the counters count what they say.
+      const dying = placed.get(sessions[0].code) === a.url ? a : b;
+      const survivor = dying === a ? b : a;
+      const [ownerBefore, otherBefore] = [await routing(dying), await routing(survivor)];
+      const bypass = await joinSession(survivor.url, sessions[0].code, { name: 'Direct' });
+      const direct = person(survivor.url, sessions[0].code, bypass.participantToken);
+      await waitFor(() => direct.snapshots.length > 0, { message: 'the direct client connected' });
+      const [ownerAfter, otherAfter] = [await routing(dying), await routing(survivor)];
+      expect([otherAfter.http.forwarded - otherBefore.http.forwarded, otherAfter.websocket.forwarded - otherBefore.websocket.forwarded]).toEqual([1, 1]);
+      expect([ownerAfter.http.fromPeers - ownerBefore.http.fromPeers, ownerAfter.websocket.fromPeers - ownerBefore.websocket.fromPeers]).toEqual([1, 1]);
+      direct.socket.close();
+
+      // A takeover: the instance holding the first session dies; everyone reconnects through the proxy to the survivor.
+      const before = everyone.map((p) => p.snapshots.length);
+      await dying.kill();
+      await waitFor(() => everyone.every((p, i) => p.snapshots.length > before[i] || placed.get(codeOf(p)) === survivor.url), {
+        timeout: 30_000,
+        message: 'the dead instance’s clients reconnected'
+      });
+      for (const s of sessions) {
+        for (const [i, p] of s.people.entries()) {
+          await waitFor(async () => (await send(p, 'vote', { factor: 2, answer: i + 1 }))?.ok === true, { timeout: 30_000, message: `a vote in ${s.code}` });
+        }
+      }
+      await waitFor(() => sessions.every((s) => s.board.provider.wsconnected && s.board.provider.synced), { timeout: 30_000, message: 'boards back' });
+      const after = await owners(databaseUrl);
+      for (const s of sessions) expect(after.get(s.code)).toBe(survivor.url);
+      const { rows } = await adminQuery(databaseUrl, 'SELECT count(*)::int AS n FROM answers WHERE factor = 2');
+      expect(rows[0].n).toBe(SESSIONS * PARTICIPANTS);
+
+      for (const p of everyone) p.socket.close();
+      for (const s of sessions) s.board.destroy();
+
+      function codeOf(p: Person): string {
+        return sessions.find((s) => s.host === p || s.people.includes(p))!.code;
+      }
+    },
+    scaled(180_000)
+  );
 });

@@ -10,6 +10,7 @@ import { FaultyStore } from '../helpers/faulty-store';
 import { api, createSession, joinSession, makeDataDir, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { setupSession } from '../helpers/session';
 import { LIMITS, type JoinSessionResponse, type RemovedParticipants, type SessionSummary } from '../../src/lib/protocol';
+import { scaled } from '../helpers/patience';
 
 const joinPath = (code: string) => `/api/sessions/${encodeURIComponent(code)}/participants`;
 const removalsPath = (code: string) => `/api/sessions/${encodeURIComponent(code)}/participants/removals`;
@@ -57,24 +58,28 @@ describe('locking the door', () => {
     expect((await tryJoin(server.url, code, 'Still welcome')).status).toBe(201);
   });
 
-  it('keeps the lock through SIGKILL and a restart: it is part of the stored settings', async () => {
-    const dataDir = await makeDataDir();
-    const first = await startChildServer({ dataDir });
-    const created = await createSession(first.url);
-    const facilitator = await connectClient(first.url, { code: created.code, token: created.facilitatorToken });
-    const ack = await facilitator.send('settings:update', { joinsLocked: true });
-    expect(ack.ok).toBe(true);
-    // Acknowledged, then killed without a chance to flush anything.
-    await first.kill();
-    facilitator.close();
+  it(
+    'keeps the lock through SIGKILL and a restart: it is part of the stored settings',
+    async () => {
+      const dataDir = await makeDataDir();
+      const first = await startChildServer({ dataDir });
+      const created = await createSession(first.url);
+      const facilitator = await connectClient(first.url, { code: created.code, token: created.facilitatorToken });
+      const ack = await facilitator.send('settings:update', { joinsLocked: true });
+      expect(ack.ok).toBe(true);
+      // Acknowledged, then killed without a chance to flush anything.
+      await first.kill();
+      facilitator.close();
 
-    const second = await startChildServer({ dataDir });
-    const refused = await tryJoin(second.url, created.code, 'After the restart');
-    expect([refused.status, refused.code]).toEqual([403, 'joins_locked']);
-    const again = await connectClient(second.url, { code: created.code, token: created.facilitatorToken });
-    expect(again.snapshot.settings.joinsLocked).toBe(true);
-    again.close();
-  }, 60_000);
+      const second = await startChildServer({ dataDir });
+      const refused = await tryJoin(second.url, created.code, 'After the restart');
+      expect([refused.status, refused.code]).toEqual([403, 'joins_locked']);
+      const again = await connectClient(second.url, { code: created.code, token: created.facilitatorToken });
+      expect(again.snapshot.settings.joinsLocked).toBe(true);
+      again.close();
+    },
+    scaled(60_000)
+  );
 });
 
 describe('removing many participants at once', () => {
@@ -207,36 +212,40 @@ describe('new participants per address', () => {
 });
 
 describe('attack: a flood of puppets', () => {
-  it('after a flood fills the session, the facilitator locks, removes the puppets in bulk, unlocks, and a real participant gets in', async () => {
-    // Seen on main at 9d54b6f: 500 joins from one address in 4 s, then a real participant got session_full and the
-    // facilitator could neither stop further joins nor remove the puppets other than one by one. Smaller here, same shape.
-    const size = 150;
-    const server = await startServer({ maxParticipants: size, joinsPerAddress: 0 });
-    const { code, facilitator, people } = await setupSession(server, { participants: 1 });
-    const flood = await Promise.all(Array.from({ length: size + 20 }, (_, i) => tryJoin(server.url, code, `bot${i}`)));
-    const puppets = flood.filter((r) => r.status === 201).map((r) => r.body.participantId);
-    expect(puppets.length).toBe(size - 1);
-    expect(flood.filter((r) => r.code === 'session_full').length).toBe(21);
-    expect((await tryJoin(server.url, code, 'Real person')).code).toBe('session_full');
+  it(
+    'after a flood fills the session, the facilitator locks, removes the puppets in bulk, unlocks, and a real participant gets in',
+    async () => {
+      // Seen on main at 9d54b6f: 500 joins from one address in 4 s, then a real participant got session_full and the
+      // facilitator could neither stop further joins nor remove the puppets other than one by one. Smaller here, same shape.
+      const size = 150;
+      const server = await startServer({ maxParticipants: size, joinsPerAddress: 0 });
+      const { code, facilitator, people } = await setupSession(server, { participants: 1 });
+      const flood = await Promise.all(Array.from({ length: size + 20 }, (_, i) => tryJoin(server.url, code, `bot${i}`)));
+      const puppets = flood.filter((r) => r.status === 201).map((r) => r.body.participantId);
+      expect(puppets.length).toBe(size - 1);
+      expect(flood.filter((r) => r.code === 'session_full').length).toBe(21);
+      expect((await tryJoin(server.url, code, 'Real person')).code).toBe('session_full');
 
-    // The door first, so no new puppet takes a freed seat; then the puppets, LIMITS.removeBatchMax at a time.
-    const lock = await facilitator.send('settings:update', { joinsLocked: true });
-    expect(lock.ok).toBe(true);
-    let removed = 0;
-    for (let i = 0; i < puppets.length; i += LIMITS.removeBatchMax) {
-      const ack = await facilitator.send('participants:remove', { participantIds: puppets.slice(i, i + LIMITS.removeBatchMax) });
-      if (!ack.ok) throw new Error(`participants:remove refused: ${ack.error.code}`);
-      removed += ack.data.removed.length;
-      // Meanwhile the flood goes on, and is refused at the door.
-      expect((await tryJoin(server.url, code, `late bot ${i}`)).code).toBe('joins_locked');
-    }
-    expect(removed).toBe(puppets.length);
-    await waitFor(() => facilitator.events('participantCount').at(-1) === 1, { message: 'only the real participant left' });
+      // The door first, so no new puppet takes a freed seat; then the puppets, LIMITS.removeBatchMax at a time.
+      const lock = await facilitator.send('settings:update', { joinsLocked: true });
+      expect(lock.ok).toBe(true);
+      let removed = 0;
+      for (let i = 0; i < puppets.length; i += LIMITS.removeBatchMax) {
+        const ack = await facilitator.send('participants:remove', { participantIds: puppets.slice(i, i + LIMITS.removeBatchMax) });
+        if (!ack.ok) throw new Error(`participants:remove refused: ${ack.error.code}`);
+        removed += ack.data.removed.length;
+        // Meanwhile the flood goes on, and is refused at the door.
+        expect((await tryJoin(server.url, code, `late bot ${i}`)).code).toBe('joins_locked');
+      }
+      expect(removed).toBe(puppets.length);
+      await waitFor(() => facilitator.events('participantCount').at(-1) === 1, { message: 'only the real participant left' });
 
-    expect((await facilitator.send('settings:update', { joinsLocked: false })).ok).toBe(true);
-    const real = await tryJoin(server.url, code, 'Real person');
-    expect(real.status).toBe(201);
-    const state = await facilitator.state();
-    expect(state.participants!.map((p) => p.name).sort()).toEqual([people[0].joined.name, 'Real person'].sort());
-  }, 60_000);
+      expect((await facilitator.send('settings:update', { joinsLocked: false })).ok).toBe(true);
+      const real = await tryJoin(server.url, code, 'Real person');
+      expect(real.status).toBe(201);
+      const state = await facilitator.state();
+      expect(state.participants!.map((p) => p.name).sort()).toEqual([people[0].joined.name, 'Real person'].sort());
+    },
+    scaled(60_000)
+  );
 });

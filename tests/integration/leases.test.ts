@@ -51,7 +51,10 @@ suite('session leases on PostgreSQL', () => {
     // b's connection ends (as when its process is killed): everything it held is free at once, and b knows it lost them.
     let lost = false;
     b.onLost(() => (lost = true));
-    await adminQuery(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases http://b.internal:3000'");
+    await adminQuery(
+      url,
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'seeds-leases http://b.internal:3000' AND datname = current_database()"
+    );
     await waitFor(() => lost, { message: 'b noticed its leases were lost' });
     expect([b.holds('s1'), b.holds('s2')]).toEqual([false, false]);
     expect([b.epochOf('s1'), b.epochOf('s2')]).toEqual([null, null]);

@@ -22,6 +22,7 @@ import { PgSessionLeases, TAKE_EPOCH_SQL } from '../../server/cluster/leases';
 import { waitFor } from '../helpers/clients';
 import { History } from '../helpers/history';
 import pg from 'pg';
+import { scaled } from '../helpers/patience';
 
 const point: ActionRecord = {
   id: 'point-1',
@@ -222,56 +223,60 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
     expect(history.check(await storedState())).toEqual([]);
   });
 
-  it('a transaction cut off between its epoch check and its COMMIT holds the takeover back until PostgreSQL ends it; then nothing of it lands', async () => {
-    const url = await makeDatabase();
-    const relay = await startRelay(Number(new URL(url).port));
-    const throughRelay = new URL(url);
-    throughRelay.port = String(relay.port);
-    const old = await instance(throughRelay.toString(), url, 'http://old');
-    const history = new History();
-    await old.take('s1');
-    await old.store.createSession(sessionRecord('s1'));
-    await old.store.addParticipant(participantRecord('a', 's1'));
-    await history.run(
-      'vote',
-      3,
-      () => old.store.saveAnswer(answerRecord('s1', 'a', 1, 3)),
-      () => true
-    );
+  it(
+    'a transaction cut off between its epoch check and its COMMIT holds the takeover back until PostgreSQL ends it; then nothing of it lands',
+    async () => {
+      const url = await makeDatabase();
+      const relay = await startRelay(Number(new URL(url).port));
+      const throughRelay = new URL(url);
+      throughRelay.port = String(relay.port);
+      const old = await instance(throughRelay.toString(), url, 'http://old');
+      const history = new History();
+      await old.take('s1');
+      await old.store.createSession(sessionRecord('s1'));
+      await old.store.addParticipant(participantRecord('a', 's1'));
+      await history.run(
+        'vote',
+        3,
+        () => old.store.saveAnswer(answerRecord('s1', 'a', 1, 3)),
+        () => true
+      );
 
-    // The link stops just before the COMMIT: the transaction has checked its epoch and holds the owner row, idle on the server.
-    relay.cutBefore((chunk) => chunk.includes('COMMIT'));
-    const staleVote = history.attempt('vote', 5);
-    const stuck = old.store.saveAnswer(answerRecord('s1', 'a', 1, 5)).then(
-      () => 'committed',
-      (error: Error) => error.message
-    );
-    await waitFor(() => relay.isCut(), { message: 'the link cut before the COMMIT' });
+      // The link stops just before the COMMIT: the transaction has checked its epoch and holds the owner row, idle on the server.
+      relay.cutBefore((chunk) => chunk.includes('COMMIT'));
+      const staleVote = history.attempt('vote', 5);
+      const stuck = old.store.saveAnswer(answerRecord('s1', 'a', 1, 5)).then(
+        () => 'committed',
+        (error: Error) => error.message
+      );
+      await waitFor(() => relay.isCut(), { message: 'the link cut before the COMMIT' });
 
-    // A real lease on the other side: taking the session over waits for the row, gives up after its lock timeout
-    // ("try again"), and succeeds once PostgreSQL ended the idle transaction (idle_in_transaction_session_timeout).
-    const leases = await PgSessionLeases.connect(url, 'http://next');
-    onTestFinished(() => leases.close());
-    const next = await PostgresStore.open({ connectionString: url });
-    onTestFinished(() => next.close());
-    next.fenceWith(leases);
-    await waitFor(async () => (await leases.acquire('s1')).here, { timeout: 30_000, interval: 200, message: 'the session taken over' });
-    const loaded = (await next.loadSession('s1'))!;
-    history.observed('vote', loaded.answers.find((a) => a.factor === 1)?.answer);
-    await history.run(
-      'vote',
-      2,
-      () => next.saveAnswer(answerRecord('s1', 'a', 1, 2)),
-      () => true
-    );
+      // A real lease on the other side: taking the session over waits for the row, gives up after its lock timeout
+      // ("try again"), and succeeds once PostgreSQL ended the idle transaction (idle_in_transaction_session_timeout).
+      const leases = await PgSessionLeases.connect(url, 'http://next');
+      onTestFinished(() => leases.close());
+      const next = await PostgresStore.open({ connectionString: url });
+      onTestFinished(() => next.close());
+      next.fenceWith(leases);
+      await waitFor(async () => (await leases.acquire('s1')).here, { timeout: 30_000, interval: 200, message: 'the session taken over' });
+      const loaded = (await next.loadSession('s1'))!;
+      history.observed('vote', loaded.answers.find((a) => a.factor === 1)?.answer);
+      await history.run(
+        'vote',
+        2,
+        () => next.saveAnswer(answerRecord('s1', 'a', 1, 2)),
+        () => true
+      );
 
-    relay.heal();
-    const outcome = await stuck;
-    if (outcome === 'committed') staleVote.acknowledged();
-    expect(outcome).not.toBe('committed');
-    const stored = (await next.loadSession('s1'))!.answers.find((a) => a.factor === 1)?.answer;
-    expect(history.check(new Map([['vote', stored]]))).toEqual([]);
-  }, 60_000);
+      relay.heal();
+      const outcome = await stuck;
+      if (outcome === 'committed') staleVote.acknowledged();
+      expect(outcome).not.toBe('committed');
+      const stored = (await next.loadSession('s1'))!.answers.find((a) => a.factor === 1)?.answer;
+      expect(history.check(new Map([['vote', stored]]))).toEqual([]);
+    },
+    scaled(60_000)
+  );
 });
 
 describe('PostgreSQL unreachable at start', () => {

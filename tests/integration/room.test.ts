@@ -12,6 +12,7 @@ import { BoardClient, connectClient, connectFacilitator, connectParticipant, tic
 import { api, createSession, joinSession, postJson, startServer, type ErrorBody } from '../helpers/server';
 import { advance, castBallot, setupSession } from '../helpers/session';
 import { configFromEnv } from '../../server/config';
+import { scaled } from '../helpers/patience';
 
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'board.example.org' };
 
@@ -184,16 +185,20 @@ describe('the server is the clock', () => {
     expect(participantRefused.ok ? 'ok' : participantRefused.error.code).toBe('forbidden');
   });
 
-  it('closes voting at the deadline, as the label says, and reveals nothing by itself', async () => {
-    const server = await startServer();
-    const { facilitator, people } = await setupSession(server, { participants: 1 });
-    await facilitator.send('phase:set', { phase: 'voting', countdownSeconds: 10 });
-    const change = await people[0].client.waitForEvent('phase', (p) => p.votingClosed, 15_000);
-    expect(change.phase).toBe('voting');
-    const state = await people[0].client.state();
-    expect(state.phase).toBe('voting');
-    expect(state.results).toEqual([]);
-  }, 20_000);
+  it(
+    'closes voting at the deadline, as the label says, and reveals nothing by itself',
+    async () => {
+      const server = await startServer();
+      const { facilitator, people } = await setupSession(server, { participants: 1 });
+      await facilitator.send('phase:set', { phase: 'voting', countdownSeconds: 10 });
+      const change = await people[0].client.waitForEvent('phase', (p) => p.votingClosed, 15_000);
+      expect(change.phase).toBe('voting');
+      const state = await people[0].client.state();
+      expect(state.phase).toBe('voting');
+      expect(state.results).toEqual([]);
+    },
+    scaled(20_000)
+  );
 });
 
 describe('names people can tell apart', () => {
