@@ -11,7 +11,7 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { DESKTOP, useE2E } from '../helpers/e2e';
+import { DESKTOP, downloadBytes, useE2E } from '../helpers/e2e';
 import { connectParticipant, type BoardClient } from '../helpers/clients';
 import { joinSession, REPO_ROOT } from '../helpers/server';
 import { castBallot } from '../helpers/session';
@@ -35,7 +35,7 @@ suite('take-home files of a two-round workshop', () => {
   /** Waits for the download a click starts; returns its suggested name and its bytes. */
   async function download(click: () => Promise<void>): Promise<{ name: string; body: Buffer }> {
     const [file] = await Promise.all([facilitator.waitForEvent('download'), click()]);
-    return { name: file.suggestedFilename(), body: await fs.readFile((await file.path())!) };
+    return { name: file.suggestedFilename(), body: await downloadBytes(file) };
   }
 
   it('plays two rounds with comments in both', async () => {
