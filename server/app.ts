@@ -297,6 +297,9 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
  * sessions started and abandoned do not fill the server. Live rooms and
  * boards of purged sessions are dropped too, and their clients told.
  */
+/** How long an expired invitation is kept so that a late click is told why it no longer works. */
+const INVITE_KEPT_AFTER_EXPIRY_MS = 30 * 86_400_000;
+
 async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHours: number, now: number): Promise<string[]> {
   const purged: string[] = [];
   try {
@@ -312,6 +315,10 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
     }
     // Signed-in browsers past their expiry, and WebAuthn ceremonies nobody finished.
     await store.purgeExpiredAccountSessions(now);
+    // Invitations (co-facilitators', programmes') a while after they expired: until then a late click still reads
+    // "expired" or "used" rather than "unknown"; after it, the tables stop growing with every invitation ever made.
+    await store.purgeExpiredInvites(now - INVITE_KEPT_AFTER_EXPIRY_MS);
+    await store.purgeExpiredShareInvites(now - INVITE_KEPT_AFTER_EXPIRY_MS);
   } catch (error) {
     console.error('Purging sessions failed', error);
   }

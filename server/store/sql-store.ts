@@ -1342,6 +1342,10 @@ export class SqlStore implements Store {
     );
   }
 
+  purgeExpiredInvites(before: number): Promise<number> {
+    return this.write(async (tx) => (await tx.run(this.db.deleteFrom('invites').where('expires_at', '<', before).returning('token_hash'))).length);
+  }
+
   createInvite(invite: InviteRecord): Promise<void> {
     const insert = this.db.insertInto('invites').values({
       token_hash: invite.tokenHash,
@@ -1455,6 +1459,10 @@ export class SqlStore implements Store {
   }
 
   // ---- the organisation's consent: share invitations, claiming its admin (issue 25) ----
+
+  purgeExpiredShareInvites(before: number): Promise<number> {
+    return this.write(async (tx) => (await tx.run(this.db.deleteFrom('share_invites').where('expires_at', '<', before).returning('token_hash'))).length);
+  }
 
   createShareInvite(invite: ShareInviteRecord): Promise<void> {
     const insert = this.db.insertInto('share_invites').values({

@@ -481,6 +481,8 @@ export interface AccountStore {
    * (a stolen invite used twice, or two racing, succeeds once); answers it, or null.
    */
   useInvite(tokenHash: string, accountId: string, at: number): Promise<InviteRecord | null>;
+  /** Deletes invites (used or not) that expired before `before`, so the table holds at most the recent ones; answers how many. */
+  purgeExpiredInvites(before: number): Promise<number>;
 
   saveCeremony(ceremony: CeremonyRecord): Promise<void>;
   /** Takes a ceremony once (deleting it): null when unknown, already taken or expired at `now`. */
@@ -559,6 +561,8 @@ export interface ProgrammeConsentStore {
    * stored (the invitation stays unused) unless the answer is 'shared'.
    */
   shareByInvite(tokenHash: string, communityId: string, organisationId: string, at: number, cap: number): Promise<ShareByInviteOutcome>;
+  /** Deletes share invitations (taken or not) that expired before `before`; answers how many. */
+  purgeExpiredShareInvites(before: number): Promise<number>;
   /**
    * Makes the account the organisation's admin (an 'owner' membership) only if it has none yet, in one transaction
    * (two racing claims: one wins). True when the account is now its admin (also when it already was).

@@ -338,6 +338,12 @@ export class FaultyStore implements Store {
   loadAccountHome(accountId: string): Promise<AccountHome> {
     return this.inner.loadAccountHome(accountId);
   }
+  purgeExpiredInvites(before: number): Promise<number> {
+    return this.inner.purgeExpiredInvites(before);
+  }
+  purgeExpiredShareInvites(before: number): Promise<number> {
+    return this.inner.purgeExpiredShareInvites(before);
+  }
   createInvite(invite: InviteRecord): Promise<void> {
     return this.inner.createInvite(invite);
   }

@@ -100,6 +100,34 @@ export function describeHomeStoreContract(implementation: StoreImplementation): 
       expect((await store.listMemberAccounts('community', 'c1', 2)).map((m) => m.accountId)).toEqual(['a1', 'a2']);
     });
 
+    it('purges invites, used or not, that expired before a moment, and keeps the others', async () => {
+      const { store } = await implementation.open();
+      await store.createAccount({ id: 'a1', name: 'Ada', createdAt: 1 });
+      const invite = (tokenHash: string, expiresAt: number) =>
+        store.createInvite({
+          tokenHash,
+          kind: 'community',
+          target: 'c1',
+          role: 'facilitator',
+          createdBy: 'a1',
+          createdAt: 1,
+          expiresAt,
+          usedAt: null,
+          usedBy: null
+        });
+      await invite('old-used', 100);
+      await invite('old', 200);
+      await invite('edge', 300);
+      await invite('new', 1000);
+      expect(await store.useInvite('old-used', 'a1', 50)).not.toBeNull();
+      expect(await store.purgeExpiredInvites(300)).toBe(2);
+      expect(await store.findInvite('old-used')).toBeNull();
+      expect(await store.findInvite('old')).toBeNull();
+      expect(await store.findInvite('edge')).not.toBeNull();
+      expect(await store.findInvite('new')).not.toBeNull();
+      expect(await store.purgeExpiredInvites(300)).toBe(0);
+    });
+
     it('overviews communities and sessions with participants and the latest attention, once each, newest activity first', async () => {
       const opened = await implementation.open();
       const store = opened.store;

@@ -38,6 +38,22 @@ export function describeProgrammeConsentStoreContract(implementation: StoreImple
       expect((await reopened.listCommunityShares('c1')).map((s) => s.sharedAt)).toEqual([50]);
     });
 
+    it('purges share invitations, taken or not, that expired before a moment; a purged one no longer shares', async () => {
+      const { store } = await implementation.open();
+      await store.createOrganisation(organisation('o1'));
+      await store.createCommunity(communityRecord('c1'));
+      await store.createShareInvite({ tokenHash: 'taken', organisationId: 'o1', createdAt: 10, expiresAt: 100 });
+      await store.createShareInvite({ tokenHash: 'old', organisationId: 'o1', createdAt: 10, expiresAt: 200 });
+      await store.createShareInvite({ tokenHash: 'new', organisationId: 'o1', createdAt: 10, expiresAt: 1000 });
+      expect(await store.shareByInvite('taken', 'c1', 'o1', 50, 10)).toBe('shared');
+      expect(await store.purgeExpiredShareInvites(300)).toBe(2);
+      expect(await store.shareByInvite('old', 'c1', 'o1', 150, 10)).toBe('unknown');
+      // The share made with a purged invitation stays: purging forgets invitations, not consent already given.
+      expect((await store.listCommunityShares('c1')).map((s) => s.organisationId)).toEqual(['o1']);
+      expect(await store.purgeExpiredShareInvites(300)).toBe(0);
+      expect(await store.shareByInvite('new', 'c1', 'o1', 400, 10)).toBe('shared');
+    });
+
     it('makes the first claimer the admin of an organisation without one, and nobody after', async () => {
       const opened = await implementation.open();
       const store = opened.store;
