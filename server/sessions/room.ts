@@ -26,8 +26,8 @@ import { KeyedSerial } from './serial';
 import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
-import { extensionProblem } from '../../src/lib/domain/checkins';
-import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
+import { CheckinClock } from './checkin-clock';
+import { controlClock, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
 import {
   arrivals,
   participantView,
@@ -107,7 +107,8 @@ export class SessionRoom {
   readonly actionBoard: ActionBoard;
   /** The community review of earlier sessions' open points (a carried copy lands on the action board). */
   readonly review: ReviewWorkflow;
-  private readonly deadline: DeadlineTimer;
+  /** The voting deadline and a check-in's own commands (checkin-clock.ts). */
+  private readonly checkin: CheckinClock;
   private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'participantCount'>();
   private readonly dirtyParticipants = new Set<string>();
   private deleted = false;
@@ -139,16 +140,19 @@ export class SessionRoom {
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
     this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board: this.actionBoard, community: communityContext });
-    this.deadline = new DeadlineTimer(
-      (deadline) =>
-        // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
-        this.serial.run('session', async () => {
-          if (this.isDue(deadline)) await this.deadlineReached();
-        }),
-      (deadline) => this.isDue(deadline),
-      // A check-in's deadline is read on the server's clock (injectable: tests move it days on); a countdown's on the wall clock.
-      () => (this.session.mode === 'checkin' ? this.clock() : Date.now())
-    );
+    this.checkin = new CheckinClock({
+      session: () => this.session,
+      isDeleted: () => this.deleted,
+      clock: () => this.clock(),
+      serialised: (task) => this.serial.run('session', task),
+      assertAlive: () => this.assertAlive(),
+      applyPhase: (to, countdownSeconds) => this.applyPhase(to, countdownSeconds),
+      applyClock: (patch, also) => this.applyClock(patch, also),
+      recordDeadline: async (deadline) => {
+        await committed(this.store.updateSession(this.id, { deadline }), 'the deadline');
+        this.session = { ...this.session, deadline };
+      }
+    });
     const read = {
       session: () => this.session,
       hidden: () => this.revealed.hiddenComments(),
@@ -181,7 +185,7 @@ export class SessionRoom {
    */
   start(): void {
     // Armed here, not in the constructor: a deadline that passed while the room was unloaded fires at once, and that writes.
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    this.checkin.arm();
     for (const round of this.session.revealedRounds) {
       if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
@@ -216,64 +220,24 @@ export class SessionRoom {
     this.ballots.addMember(record.id);
   }
 
-  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box. */
+  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box (checkin-clock.ts). */
   private get inCheckinRound(): boolean {
-    return this.session.mode === 'checkin' && this.session.round === 1;
+    return this.checkin.inCheckinRound;
   }
 
-  /**
-   * The ballot box's deadline passed (under the session's serial, checked due): a countdown closes the box; a
-   * check-in revealing at its deadline reveals, in the one phase change a reveal always is, so it happens once
-   * (the next load finds the session revealed and arms nothing). A check-in revealing at the meeting closes.
-   */
-  private async deadlineReached(): Promise<void> {
-    if (this.inCheckinRound && this.session.revealAt === 'deadline') await this.applyPhase('revealed', null);
-    else await this.applyClock(DEADLINE_REACHED);
-  }
-
-  /**
-   * Acts on a deadline that has passed by the clock (the sweep calls it: after an injected clock moved on, or
-   * on a room loaded after its deadline, whose timer fires too; both run through the serial and `isDue`).
-   */
+  /** Acts on a deadline that has passed by the clock (the sweep calls it; checkin-clock.ts). */
   checkDeadline(): Promise<void> {
-    return this.deadline.check(this.session.phase === 'voting' ? this.session.votingDeadline : null);
+    return this.checkin.checkDeadline();
   }
 
-  /** The facilitator moves a check-in's deadline later (it reopens a check-in closed by its deadline, if not revealed). */
+  /** The facilitator moves a check-in's deadline later (checkin-clock.ts). */
   extendCheckin(deadline: number): Promise<PhaseChange> {
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      requirePhase('checkin:extend', this.session.phase);
-      this.assertCheckinRound();
-      const problem = extensionProblem(this.session.deadline ?? 0, deadline, this.clock());
-      if (problem) throw new CommandError('bad_request', 'That deadline cannot be set.', [problem]);
-      return this.applyClock({ votingDeadline: deadline, votingPausedMs: null, votingClosed: false }, { deadline });
-    });
+    return this.checkin.extendCheckin(deadline);
   }
 
-  /** The facilitator closes a check-in before its deadline: it reveals now or waits for the meeting, as it was set up. */
+  /** The facilitator closes a check-in before its deadline (checkin-clock.ts). */
   closeCheckin(): Promise<PhaseChange> {
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      requirePhase('checkin:close', this.session.phase);
-      this.assertCheckinRound();
-      const now = this.clock();
-      // The deadline it shows from now on is when it closed.
-      if (this.session.deadline === null || this.session.deadline > now) {
-        await committed(this.store.updateSession(this.id, { deadline: now }), 'the deadline');
-        this.session = { ...this.session, deadline: now };
-      }
-      if (this.session.revealAt === 'deadline') return this.applyPhase('revealed', null);
-      return this.applyClock(DEADLINE_REACHED);
-    });
-  }
-
-  private assertCheckinRound(): void {
-    if (!this.inCheckinRound) throw new CommandError('bad_request', 'This is not a check-in still open in its own round.');
-  }
-
-  private isDue(deadline: number): boolean {
-    return !this.deleted && this.session.phase === 'voting' && this.session.votingDeadline === deadline;
+    return this.checkin.closeCheckin();
   }
 
   /** Decides who holds `token`, or null. */
@@ -543,7 +507,7 @@ export class SessionRoom {
     const roundChanged = next.round !== this.session.round;
     this.session = { ...this.session, ...next };
     this.ballots.setRound(next.round);
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    this.checkin.arm();
     const change = this.phaseChange();
     this.presentedFactor = null;
     this.events.phaseChanged();
@@ -573,7 +537,7 @@ export class SessionRoom {
   private async applyClock(patch: ClockFields, also: { deadline?: number } = {}): Promise<PhaseChange> {
     await committed(this.store.updateSession(this.id, { ...patch, ...also }), 'the voting clock');
     this.session = { ...this.session, ...patch, ...also };
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    this.checkin.arm();
     const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);
     return change;
@@ -757,7 +721,7 @@ export class SessionRoom {
 
   /** Stops timers; the room can be dropped from memory. */
   dispose(): void {
-    this.deadline.cancel();
+    this.checkin.cancel();
     this.coalesce.dispose();
     this.actionBoard.dispose();
     this.review.dispose(this.deleted);
