@@ -17,7 +17,6 @@ import {
   type SessionSummary,
   type VoteResult
 } from '../../src/lib/protocol';
-import { derivePresenterToken, hashToken } from '../security/tokens';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
@@ -27,6 +26,7 @@ import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
 import { CheckinClock } from './checkin-clock';
+import { Credentials } from './credentials';
 import { controlClock, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
 import {
   arrivals,
@@ -109,6 +109,8 @@ export class SessionRoom {
   readonly review: ReviewWorkflow;
   /** The voting deadline and a check-in's own commands (checkin-clock.ts). */
   private readonly checkin: CheckinClock;
+  /** Who holds a token, and the presenter-credential migration (credentials.ts). */
+  private readonly credentials: Credentials;
   private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'participantCount'>();
   private readonly dirtyParticipants = new Set<string>();
   private deleted = false;
@@ -140,6 +142,14 @@ export class SessionRoom {
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
     this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board: this.actionBoard, community: communityContext });
+    this.credentials = new Credentials({
+      session: () => this.session,
+      participantByTokenHash: (hash) => this.roster.participantByTokenHash(hash),
+      store,
+      presenterCredentialStored: (presenterTokenHash) => {
+        if (this.session.presenterTokenHash === null) this.session = { ...this.session, presenterTokenHash };
+      }
+    });
     this.checkin = new CheckinClock({
       session: () => this.session,
       isDeleted: () => this.deleted,
@@ -240,29 +250,9 @@ export class SessionRoom {
     return this.checkin.closeCheckin();
   }
 
-  /** Decides who holds `token`, or null. */
+  /** Decides who holds `token`, or null (credentials.ts). */
   authenticate(token: string): Identity | null {
-    const hash = hashToken(token);
-    if (hash === this.session.facilitatorTokenHash) {
-      this.rememberPresenterCredential(token);
-      return { role: 'facilitator' };
-    }
-    if (this.session.presenterTokenHash !== null && hash === this.session.presenterTokenHash) return { role: 'presenter' };
-    const participantId = this.roster.participantByTokenHash(hash);
-    return participantId ? { role: 'participant', participantId } : null;
-  }
-
-  /** Sessions created before presenter links learn their presenter credential the first time the facilitator connects. */
-  private rememberPresenterCredential(facilitatorToken: string): void {
-    if (this.session.presenterTokenHash !== null) return;
-    const presenterTokenHash = hashToken(derivePresenterToken(facilitatorToken));
-    // Store first: the presenter link works once its credential is on disk (the facilitator, who shows it, connects first).
-    this.store.updateSession(this.id, { presenterTokenHash }).then(
-      () => {
-        if (this.session.presenterTokenHash === null) this.session = { ...this.session, presenterTokenHash };
-      },
-      (error) => console.error('Storing a presenter credential failed', error)
-    );
+    return this.credentials.authenticate(token);
   }
 
   private phaseChange(): PhaseChange {
