@@ -1,8 +1,7 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { votingOpen, type Phase } from '../../src/lib/domain/phases';
 import type { Answer, Progress } from '../../src/lib/domain/ballots';
-import { randomInt } from 'node:crypto';
-import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
+import type { FrozenBallot } from '../../src/lib/domain/results';
 import {
   CommandError,
   type ActionView,
@@ -25,6 +24,7 @@ import { KeyedSerial } from './serial';
 import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
+import { SessionResults } from './results';
 import { CheckinClock } from './checkin-clock';
 import { Credentials } from './credentials';
 import { controlClock, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
@@ -98,6 +98,8 @@ export class SessionRoom {
   private readonly members: ReadonlyMap<string, Member> = this.roster.members;
   private readonly ballots: BallotBox;
   private readonly revealed: RevealedRounds;
+  /** Results frozen at each reveal and read from what was frozen (results.ts). */
+  private readonly roundResults: SessionResults;
   /**
    * The factor the facilitator has open, shown large on presenter screens. A pointer for screens, not
    * workshop data: kept in memory only (after a restart the screens show the overview) and reset by a phase change.
@@ -139,6 +141,15 @@ export class SessionRoom {
     for (const record of [...loaded.participants].sort((a, b) => a.joinedAt - b.joinedAt)) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
+    this.roundResults = new SessionResults({
+      session: () => this.session,
+      factorCount: framework.factors.length,
+      ballots: this.ballots,
+      members: this.members,
+      revealed: this.revealed,
+      store,
+      clock: () => this.clock()
+    });
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
     this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board: this.actionBoard, community: communityContext });
@@ -197,7 +208,7 @@ export class SessionRoom {
     // Armed here, not in the constructor: a deadline that passed while the room was unloaded fires at once, and that writes.
     this.checkin.arm();
     for (const round of this.session.revealedRounds) {
-      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+      if (!this.revealed.has(round)) this.roundResults.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
     this.actionBoard.start();
   }
@@ -323,57 +334,19 @@ export class SessionRoom {
     return this.ballots.progress();
   }
 
-  /** The input of a round's results: everyone still in the session, with the current settings. */
-  private resultsInput(round: number): ResultsInput {
-    const byParticipant = this.ballots.inRound(round);
-    return {
-      round,
-      factorCount: this.factorCount,
-      thresholds: this.session.settings,
-      anonymous: this.session.anonymous,
-      minVoters: this.session.settings.minVoters,
-      // Every comment is frozen with the round; hidden ones are left out when results are read (see results()).
-      comments: [...byParticipant.values()].flatMap((answers) => [...answers].flatMap(([factor, a]) => (a.comment ? [{ factor, text: a.comment }] : []))),
-      voters: [...this.members.values()].map(({ record }) => ({
-        id: record.id,
-        name: record.name,
-        group: record.group,
-        answers: new Map([...(byParticipant.get(record.id) ?? new Map())].map(([f, a]) => [f, a.answer]))
-      }))
-    };
-  }
-
-  /** A round's results and ballot rows as revealed now: computed once, never again. */
-  private computeFrozen(round: number) {
-    const input = this.resultsInput(round);
-    return { results: computeRoundResults(input), ballots: revealedBallots(input) };
-  }
-
-  /** Freezes a round revealed before results were stored (an older database), at load. */
-  private freeze(round: number): Promise<void> {
-    const frozen = this.computeFrozen(round);
-    this.revealed.freeze(round, frozen);
-    return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: this.clock(), ...frozen });
-  }
-
-  /** A revealed round as frozen, with the comments hidden from it: what a meeting started from this check-in carries over. */
+  /** A revealed round as frozen, with the comments hidden from it (results.ts). */
   frozenRound(round: number): { results: RoundResults; ballots: FrozenBallot[]; hidden: HiddenComment[] } | null {
-    const frozen = this.revealed.frozenRound(round);
-    return frozen ? { ...frozen, hidden: this.revealed.hiddenComments().filter((h) => h.round === round) } : null;
+    return this.roundResults.frozenRound(round);
   }
 
-  /** Results of every revealed round, oldest first, as frozen at each reveal (hidden comments left out). */
+  /** Results of every revealed round, oldest first, as frozen at each reveal (results.ts). */
   results(): RoundResults[] {
-    return this.revealed.results(this.session.revealedRounds);
+    return this.roundResults.results();
   }
 
-  /**
-   * Ballots of revealed rounds for the CSV export, from the frozen rows: names
-   * in named sessions; in anonymous ones pseudonyms drawn afresh per export
-   * and per round, on rows sorted by their answers (docs/privacy.md).
-   */
+  /** Ballots of revealed rounds for the CSV export, from the frozen rows (results.ts). */
   revealedBallots(): { voter: string; group: string | null; round: number; answers: (Answer | null)[] }[] {
-    return this.session.revealedRounds.flatMap((round) => labelBallots(this.revealed.ballots(round), (n) => randomInt(n)).map((row) => ({ ...row, round })));
+    return this.roundResults.revealedBallots();
   }
 
   /** What `identity` may see of the session right now. */
@@ -489,7 +462,7 @@ export class SessionRoom {
     // Frozen from the answers as they stand, queued in the same turn as the phase so both commit in
     // one transaction, and only then shown to anyone. The phase goes first: should the frozen row
     // alone fail, a reload freezes the round again from the same stored answers.
-    const frozen = revealing ? this.computeFrozen(next.round) : null;
+    const frozen = revealing ? this.roundResults.computeFrozen(next.round) : null;
     const phaseWrite = this.store.updateSession(this.id, next);
     const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: this.clock(), ...frozen }) : null;
     await committed(Promise.all([phaseWrite, frozenWrite]), 'the phase change');
