@@ -80,10 +80,11 @@ const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 /**
  * One session's authoritative state in memory, written through to the store
  * before anything is acknowledged. The concerns live in small units: ballots
- * and running counts (BallotBox), frozen results (RevealedRounds), dots
- * (DotLedger), the action board's structure (ActionBoardState), the clock
- * (voting-clock.ts), who sees what (projections.ts) and fan-out coalescing
- * (Coalescer). This class orders them: it checks the domain rules, writes to
+ * and running counts (BallotBox), results frozen at each reveal (results.ts
+ * over RevealedRounds), dots (DotLedger), the action board's structure
+ * (ActionBoardState), the clock (voting-clock.ts) and a check-in's deadline
+ * (checkin-clock.ts), who holds a token (credentials.ts), who sees what
+ * (projections.ts) and fan-out coalescing (Coalescer). This class orders them: it checks the domain rules, writes to
  * the store, then changes memory and tells the clients.
  *
  * Store first, then memory: a change becomes visible (in memory, snapshots,
