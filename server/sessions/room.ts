@@ -1,8 +1,7 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { votingOpen, type Phase } from '../../src/lib/domain/phases';
 import type { Answer, Progress } from '../../src/lib/domain/ballots';
-import { randomInt } from 'node:crypto';
-import { computeRoundResults, labelBallots, revealedBallots, type FrozenBallot, type ResultsInput } from '../../src/lib/domain/results';
+import type { FrozenBallot } from '../../src/lib/domain/results';
 import {
   CommandError,
   type ActionView,
@@ -17,7 +16,6 @@ import {
   type SessionSummary,
   type VoteResult
 } from '../../src/lib/protocol';
-import { derivePresenterToken, hashToken } from '../security/tokens';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
 import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
@@ -26,8 +24,10 @@ import { KeyedSerial } from './serial';
 import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
 import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
-import { extensionProblem } from '../../src/lib/domain/checkins';
-import { controlClock, DEADLINE_REACHED, DeadlineTimer, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
+import { SessionResults } from './results';
+import { CheckinClock } from './checkin-clock';
+import { Credentials } from './credentials';
+import { controlClock, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
 import {
   arrivals,
   participantView,
@@ -80,10 +80,11 @@ const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
 /**
  * One session's authoritative state in memory, written through to the store
  * before anything is acknowledged. The concerns live in small units: ballots
- * and running counts (BallotBox), frozen results (RevealedRounds), dots
- * (DotLedger), the action board's structure (ActionBoardState), the clock
- * (voting-clock.ts), who sees what (projections.ts) and fan-out coalescing
- * (Coalescer). This class orders them: it checks the domain rules, writes to
+ * and running counts (BallotBox), results frozen at each reveal (results.ts
+ * over RevealedRounds), dots (DotLedger), the action board's structure
+ * (ActionBoardState), the clock (voting-clock.ts) and a check-in's deadline
+ * (checkin-clock.ts), who holds a token (credentials.ts), who sees what
+ * (projections.ts) and fan-out coalescing (Coalescer). This class orders them: it checks the domain rules, writes to
  * the store, then changes memory and tells the clients.
  *
  * Store first, then memory: a change becomes visible (in memory, snapshots,
@@ -98,6 +99,8 @@ export class SessionRoom {
   private readonly members: ReadonlyMap<string, Member> = this.roster.members;
   private readonly ballots: BallotBox;
   private readonly revealed: RevealedRounds;
+  /** Results frozen at each reveal and read from what was frozen (results.ts). */
+  private readonly roundResults: SessionResults;
   /**
    * The factor the facilitator has open, shown large on presenter screens. A pointer for screens, not
    * workshop data: kept in memory only (after a restart the screens show the overview) and reset by a phase change.
@@ -107,7 +110,10 @@ export class SessionRoom {
   readonly actionBoard: ActionBoard;
   /** The community review of earlier sessions' open points (a carried copy lands on the action board). */
   readonly review: ReviewWorkflow;
-  private readonly deadline: DeadlineTimer;
+  /** The voting deadline and a check-in's own commands (checkin-clock.ts). */
+  private readonly checkin: CheckinClock;
+  /** Who holds a token, and the presenter-credential migration (credentials.ts). */
+  private readonly credentials: Credentials;
   private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'participantCount'>();
   private readonly dirtyParticipants = new Set<string>();
   private deleted = false;
@@ -136,19 +142,39 @@ export class SessionRoom {
     for (const record of [...loaded.participants].sort((a, b) => a.joinedAt - b.joinedAt)) this.addMember(record);
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
+    this.roundResults = new SessionResults({
+      session: () => this.session,
+      factorCount: framework.factors.length,
+      ballots: this.ballots,
+      members: this.members,
+      revealed: this.revealed,
+      store,
+      clock: () => this.clock()
+    });
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
     this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board: this.actionBoard, community: communityContext });
-    this.deadline = new DeadlineTimer(
-      (deadline) =>
-        // Serialised with the facilitator's changes; if the store cannot take it now, voting stays as stored and the deadline tries again.
-        this.serial.run('session', async () => {
-          if (this.isDue(deadline)) await this.deadlineReached();
-        }),
-      (deadline) => this.isDue(deadline),
-      // A check-in's deadline is read on the server's clock (injectable: tests move it days on); a countdown's on the wall clock.
-      () => (this.session.mode === 'checkin' ? this.clock() : Date.now())
-    );
+    this.credentials = new Credentials({
+      session: () => this.session,
+      participantByTokenHash: (hash) => this.roster.participantByTokenHash(hash),
+      store,
+      presenterCredentialStored: (presenterTokenHash) => {
+        if (this.session.presenterTokenHash === null) this.session = { ...this.session, presenterTokenHash };
+      }
+    });
+    this.checkin = new CheckinClock({
+      session: () => this.session,
+      isDeleted: () => this.deleted,
+      clock: () => this.clock(),
+      serialised: (task) => this.serial.run('session', task),
+      assertAlive: () => this.assertAlive(),
+      applyPhase: (to, countdownSeconds) => this.applyPhase(to, countdownSeconds),
+      applyClock: (patch, also) => this.applyClock(patch, also),
+      recordDeadline: async (deadline) => {
+        await committed(this.store.updateSession(this.id, { deadline }), 'the deadline');
+        this.session = { ...this.session, deadline };
+      }
+    });
     const read = {
       session: () => this.session,
       hidden: () => this.revealed.hiddenComments(),
@@ -181,9 +207,9 @@ export class SessionRoom {
    */
   start(): void {
     // Armed here, not in the constructor: a deadline that passed while the room was unloaded fires at once, and that writes.
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    this.checkin.arm();
     for (const round of this.session.revealedRounds) {
-      if (!this.revealed.has(round)) this.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
+      if (!this.revealed.has(round)) this.roundResults.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
     this.actionBoard.start();
   }
@@ -216,89 +242,29 @@ export class SessionRoom {
     this.ballots.addMember(record.id);
   }
 
-  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box. */
+  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box (checkin-clock.ts). */
   private get inCheckinRound(): boolean {
-    return this.session.mode === 'checkin' && this.session.round === 1;
+    return this.checkin.inCheckinRound;
   }
 
-  /**
-   * The ballot box's deadline passed (under the session's serial, checked due): a countdown closes the box; a
-   * check-in revealing at its deadline reveals, in the one phase change a reveal always is, so it happens once
-   * (the next load finds the session revealed and arms nothing). A check-in revealing at the meeting closes.
-   */
-  private async deadlineReached(): Promise<void> {
-    if (this.inCheckinRound && this.session.revealAt === 'deadline') await this.applyPhase('revealed', null);
-    else await this.applyClock(DEADLINE_REACHED);
-  }
-
-  /**
-   * Acts on a deadline that has passed by the clock (the sweep calls it: after an injected clock moved on, or
-   * on a room loaded after its deadline, whose timer fires too; both run through the serial and `isDue`).
-   */
+  /** Acts on a deadline that has passed by the clock (the sweep calls it; checkin-clock.ts). */
   checkDeadline(): Promise<void> {
-    return this.deadline.check(this.session.phase === 'voting' ? this.session.votingDeadline : null);
+    return this.checkin.checkDeadline();
   }
 
-  /** The facilitator moves a check-in's deadline later (it reopens a check-in closed by its deadline, if not revealed). */
+  /** The facilitator moves a check-in's deadline later (checkin-clock.ts). */
   extendCheckin(deadline: number): Promise<PhaseChange> {
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      requirePhase('checkin:extend', this.session.phase);
-      this.assertCheckinRound();
-      const problem = extensionProblem(this.session.deadline ?? 0, deadline, this.clock());
-      if (problem) throw new CommandError('bad_request', 'That deadline cannot be set.', [problem]);
-      return this.applyClock({ votingDeadline: deadline, votingPausedMs: null, votingClosed: false }, { deadline });
-    });
+    return this.checkin.extendCheckin(deadline);
   }
 
-  /** The facilitator closes a check-in before its deadline: it reveals now or waits for the meeting, as it was set up. */
+  /** The facilitator closes a check-in before its deadline (checkin-clock.ts). */
   closeCheckin(): Promise<PhaseChange> {
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      requirePhase('checkin:close', this.session.phase);
-      this.assertCheckinRound();
-      const now = this.clock();
-      // The deadline it shows from now on is when it closed.
-      if (this.session.deadline === null || this.session.deadline > now) {
-        await committed(this.store.updateSession(this.id, { deadline: now }), 'the deadline');
-        this.session = { ...this.session, deadline: now };
-      }
-      if (this.session.revealAt === 'deadline') return this.applyPhase('revealed', null);
-      return this.applyClock(DEADLINE_REACHED);
-    });
+    return this.checkin.closeCheckin();
   }
 
-  private assertCheckinRound(): void {
-    if (!this.inCheckinRound) throw new CommandError('bad_request', 'This is not a check-in still open in its own round.');
-  }
-
-  private isDue(deadline: number): boolean {
-    return !this.deleted && this.session.phase === 'voting' && this.session.votingDeadline === deadline;
-  }
-
-  /** Decides who holds `token`, or null. */
+  /** Decides who holds `token`, or null (credentials.ts). */
   authenticate(token: string): Identity | null {
-    const hash = hashToken(token);
-    if (hash === this.session.facilitatorTokenHash) {
-      this.rememberPresenterCredential(token);
-      return { role: 'facilitator' };
-    }
-    if (this.session.presenterTokenHash !== null && hash === this.session.presenterTokenHash) return { role: 'presenter' };
-    const participantId = this.roster.participantByTokenHash(hash);
-    return participantId ? { role: 'participant', participantId } : null;
-  }
-
-  /** Sessions created before presenter links learn their presenter credential the first time the facilitator connects. */
-  private rememberPresenterCredential(facilitatorToken: string): void {
-    if (this.session.presenterTokenHash !== null) return;
-    const presenterTokenHash = hashToken(derivePresenterToken(facilitatorToken));
-    // Store first: the presenter link works once its credential is on disk (the facilitator, who shows it, connects first).
-    this.store.updateSession(this.id, { presenterTokenHash }).then(
-      () => {
-        if (this.session.presenterTokenHash === null) this.session = { ...this.session, presenterTokenHash };
-      },
-      (error) => console.error('Storing a presenter credential failed', error)
-    );
+    return this.credentials.authenticate(token);
   }
 
   private phaseChange(): PhaseChange {
@@ -369,57 +335,19 @@ export class SessionRoom {
     return this.ballots.progress();
   }
 
-  /** The input of a round's results: everyone still in the session, with the current settings. */
-  private resultsInput(round: number): ResultsInput {
-    const byParticipant = this.ballots.inRound(round);
-    return {
-      round,
-      factorCount: this.factorCount,
-      thresholds: this.session.settings,
-      anonymous: this.session.anonymous,
-      minVoters: this.session.settings.minVoters,
-      // Every comment is frozen with the round; hidden ones are left out when results are read (see results()).
-      comments: [...byParticipant.values()].flatMap((answers) => [...answers].flatMap(([factor, a]) => (a.comment ? [{ factor, text: a.comment }] : []))),
-      voters: [...this.members.values()].map(({ record }) => ({
-        id: record.id,
-        name: record.name,
-        group: record.group,
-        answers: new Map([...(byParticipant.get(record.id) ?? new Map())].map(([f, a]) => [f, a.answer]))
-      }))
-    };
-  }
-
-  /** A round's results and ballot rows as revealed now: computed once, never again. */
-  private computeFrozen(round: number) {
-    const input = this.resultsInput(round);
-    return { results: computeRoundResults(input), ballots: revealedBallots(input) };
-  }
-
-  /** Freezes a round revealed before results were stored (an older database), at load. */
-  private freeze(round: number): Promise<void> {
-    const frozen = this.computeFrozen(round);
-    this.revealed.freeze(round, frozen);
-    return this.store.saveRevealedRound({ sessionId: this.id, round, revealedAt: this.clock(), ...frozen });
-  }
-
-  /** A revealed round as frozen, with the comments hidden from it: what a meeting started from this check-in carries over. */
+  /** A revealed round as frozen, with the comments hidden from it (results.ts). */
   frozenRound(round: number): { results: RoundResults; ballots: FrozenBallot[]; hidden: HiddenComment[] } | null {
-    const frozen = this.revealed.frozenRound(round);
-    return frozen ? { ...frozen, hidden: this.revealed.hiddenComments().filter((h) => h.round === round) } : null;
+    return this.roundResults.frozenRound(round);
   }
 
-  /** Results of every revealed round, oldest first, as frozen at each reveal (hidden comments left out). */
+  /** Results of every revealed round, oldest first, as frozen at each reveal (results.ts). */
   results(): RoundResults[] {
-    return this.revealed.results(this.session.revealedRounds);
+    return this.roundResults.results();
   }
 
-  /**
-   * Ballots of revealed rounds for the CSV export, from the frozen rows: names
-   * in named sessions; in anonymous ones pseudonyms drawn afresh per export
-   * and per round, on rows sorted by their answers (docs/privacy.md).
-   */
+  /** Ballots of revealed rounds for the CSV export, from the frozen rows (results.ts). */
   revealedBallots(): { voter: string; group: string | null; round: number; answers: (Answer | null)[] }[] {
-    return this.session.revealedRounds.flatMap((round) => labelBallots(this.revealed.ballots(round), (n) => randomInt(n)).map((row) => ({ ...row, round })));
+    return this.roundResults.revealedBallots();
   }
 
   /** What `identity` may see of the session right now. */
@@ -535,7 +463,7 @@ export class SessionRoom {
     // Frozen from the answers as they stand, queued in the same turn as the phase so both commit in
     // one transaction, and only then shown to anyone. The phase goes first: should the frozen row
     // alone fail, a reload freezes the round again from the same stored answers.
-    const frozen = revealing ? this.computeFrozen(next.round) : null;
+    const frozen = revealing ? this.roundResults.computeFrozen(next.round) : null;
     const phaseWrite = this.store.updateSession(this.id, next);
     const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: this.clock(), ...frozen }) : null;
     await committed(Promise.all([phaseWrite, frozenWrite]), 'the phase change');
@@ -543,7 +471,7 @@ export class SessionRoom {
     const roundChanged = next.round !== this.session.round;
     this.session = { ...this.session, ...next };
     this.ballots.setRound(next.round);
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    this.checkin.arm();
     const change = this.phaseChange();
     this.presentedFactor = null;
     this.events.phaseChanged();
@@ -573,7 +501,7 @@ export class SessionRoom {
   private async applyClock(patch: ClockFields, also: { deadline?: number } = {}): Promise<PhaseChange> {
     await committed(this.store.updateSession(this.id, { ...patch, ...also }), 'the voting clock');
     this.session = { ...this.session, ...patch, ...also };
-    this.deadline.arm(this.session.phase, this.session.votingDeadline);
+    this.checkin.arm();
     const change = this.phaseChange();
     this.fanout.toAll(this.code, 'phase', change);
     return change;
@@ -757,7 +685,7 @@ export class SessionRoom {
 
   /** Stops timers; the room can be dropped from memory. */
   dispose(): void {
-    this.deadline.cancel();
+    this.checkin.cancel();
     this.coalesce.dispose();
     this.actionBoard.dispose();
     this.review.dispose(this.deleted);
