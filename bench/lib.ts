@@ -512,3 +512,19 @@ export function startLoadMeter(): { stop: () => (wallS: number) => { loadCpuPerc
     }
   };
 }
+
+/** Runs a benchmark's `main` and exits: 0 when it is done (its hard time-out cleared), 1 after stopping the children of a failed run. */
+export function runBenchmark(main: () => Promise<void>, guard: NodeJS.Timeout): void {
+  main().then(
+    () => {
+      clearTimeout(guard);
+      process.exit(0);
+    },
+    async (error) => {
+      console.error(error);
+      running.load?.kill('SIGKILL');
+      await running.server?.stop();
+      process.exit(1);
+    }
+  );
+}
