@@ -266,3 +266,18 @@ export function renderAccountTables(): string {
   const table = (header: string[], rows: string[][]) => [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
   return `${table(restHeader, restRows)}\n\n${table(socketHeader, socketRows)}\n`;
 }
+
+/** The table rows of a Markdown text, as trimmed cells (delimiter rows left out): how the tests compare docs/authorization.md with the tables. */
+export function markdownRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.trim().startsWith('|'))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim())
+    )
+    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
+}

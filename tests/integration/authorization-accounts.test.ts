@@ -18,6 +18,7 @@ import {
   ACCOUNT_ROLES,
   BOARD_EDIT,
   MATRIX_COMMANDS,
+  markdownRows,
   MATRIX_COMMENT,
   matrixPayload,
   REST_MATRIX,
@@ -119,21 +120,6 @@ async function restCell(server: RunningServer, cell: (typeof REST_MATRIX)[number
   if (cell.method === 'POST') headers['content-type'] = 'application/json';
   const response = await api(server.url, resolved, { method: cell.method, headers, body: cell.method === 'POST' ? (body ?? '{}') : undefined });
   return response.status;
-}
-
-/** The table rows of a Markdown text, as trimmed cells (delimiter rows left out). */
-function markdownRows(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.trim().startsWith('|'))
-    .map((line) =>
-      line
-        .trim()
-        .replace(/^\||\|$/g, '')
-        .split('|')
-        .map((cell) => cell.trim())
-    )
-    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
 }
 
 describe('authorization matrix with accounts', () => {

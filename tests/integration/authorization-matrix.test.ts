@@ -18,6 +18,7 @@ import {
   BOARD_EDIT,
   MATRIX,
   MATRIX_COMMANDS,
+  markdownRows,
   MATRIX_COMMENT,
   matrixPayload,
   renderAuthorizationTable,
@@ -160,21 +161,6 @@ async function runCell(
   }
   const ack = await client.sendRaw(command, matrixPayload(command, phase, session));
   return ack.ok ? 'ok' : ack.error.code;
-}
-
-/** The table rows of a Markdown document, as trimmed cells (delimiter rows left out). */
-function markdownRows(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.trim().startsWith('|'))
-    .map((line) =>
-      line
-        .trim()
-        .replace(/^\||\|$/g, '')
-        .split('|')
-        .map((cell) => cell.trim())
-    )
-    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
 }
 
 describe('authorization matrix', () => {
