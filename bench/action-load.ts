@@ -19,7 +19,6 @@
  * back to back (each refused and its socket closed; it reconnects with a fresh
  * ticket and sends the next), plus updates just within the per-update cap.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -28,7 +27,7 @@ import * as encoding from 'lib0/encoding';
 import { newActionId, textsMap } from '../src/lib/board/actions';
 import { connectWithTickets } from '../src/lib/client/yjs-ticket';
 import { PROTOCOL_VERSION } from '../src/lib/protocol';
-import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
+import { pool, postJson, Samples, serveLoadProcess, sleep, startLoadMeter, summarize } from './lib';
 
 interface Setup {
   type: 'setup';
@@ -53,12 +52,6 @@ let editors: Editor[] = [];
 let admin: Editor | null = null;
 let facilitatorSocket: ReturnType<typeof io> | null = null;
 process.setMaxListeners(0); // every y-websocket provider adds a process 'exit' listener
-
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (response.status !== 201) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
 
 async function waitUntil(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -161,7 +154,7 @@ async function prepare(s: Setup): Promise<void> {
   let tokens: (string | null)[] = Array.from({ length: s.editors }, () => null);
   const ids = Array.from({ length: s.actions }, () => newActionId());
   if (s.target === 'ours') {
-    const session = await post<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench' });
+    const session = await postJson<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench' });
     room = session.code;
     facilitatorRoom = room;
     adminToken = session.facilitatorToken;
@@ -180,7 +173,9 @@ async function prepare(s: Setup): Promise<void> {
       const ack = await socket.timeout(10_000).emitWithAck('phase:set', { phase });
       if (!ack.ok) throw new Error(`phase:set ${phase}: ${JSON.stringify(ack)}`);
     }
-    const joined = await pool(tokens, 10, (_, i) => post<{ participantToken: string }>(`${s.url}/api/sessions/${room}/participants`, { name: `Editor ${i}` }));
+    const joined = await pool(tokens, 10, (_, i) =>
+      postJson<{ participantToken: string }>(`${s.url}/api/sessions/${room}/participants`, { name: `Editor ${i}` })
+    );
     tokens = joined.map((j) => j.participantToken);
     // The server creates each point and its text (socket.io command), as the board does.
     for (const [i, actionId] of ids.entries()) {
@@ -188,7 +183,7 @@ async function prepare(s: Setup): Promise<void> {
       if (!ack.ok) throw new Error(`action:create: ${JSON.stringify(ack)}`);
     }
     if (s.hostile)
-      hostileToken = (await post<{ participantToken: string }>(`${s.url}/api/sessions/${room}/participants`, { name: 'Mallory' })).participantToken;
+      hostileToken = (await postJson<{ participantToken: string }>(`${s.url}/api/sessions/${room}/participants`, { name: 'Mallory' })).participantToken;
   }
   admin = await openEditor(s.url, base, room, adminToken);
   // The bare relay has no server side: the admin creates the texts itself.
@@ -233,9 +228,7 @@ async function run(): Promise<object> {
       console.error('hostile client failed', error)
     );
   }
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const cpu0 = process.cpuUsage();
+  const meter = startLoadMeter();
   const started = performance.now();
   let typedCount = 0;
   const typist = async (e: Editor, i: number) => {
@@ -258,8 +251,7 @@ async function run(): Promise<object> {
   await hostileDone;
   const drainDeadline = performance.now() + 15_000;
   while (received < expected && performance.now() < drainDeadline) await sleep(20);
-  loop.disable();
-  const cpu = process.cpuUsage(cpu0);
+  const load = meter.stop();
   const wallS = (Math.max(lastReceiveAt, started) - started) / 1000;
   const lengths = editors.map((e) => [...textsMap(e.doc).values()].reduce((sum, t) => sum + t.length, 0));
   return {
@@ -271,8 +263,7 @@ async function run(): Promise<object> {
     wallS,
     converged: lengths.every((l) => l === typedCount),
     latency: summarize(latency.values()),
-    loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
-    loadLoopDelayP99Ms: loop.percentile(99) / 1e6,
+    ...load(wallS),
     hostileUpdates: hostileSent,
     hostileMb: hostileBytes / 1e6
   };

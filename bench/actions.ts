@@ -30,7 +30,8 @@ import {
   table,
   writeResults,
   type ServerStats,
-  type Summary
+  type Summary,
+  runBenchmark
 } from './lib';
 
 const EDITORS = Number(process.env.BENCH_EDITORS ?? 50);
@@ -224,15 +225,4 @@ async function main(): Promise<void> {
   console.log(`\nResults written to ${file}`);
 }
 
-main().then(
-  () => {
-    clearTimeout(guard);
-    process.exit(0);
-  },
-  async (error) => {
-    console.error(error);
-    running.load?.kill('SIGKILL');
-    await running.server?.stop();
-    process.exit(1);
-  }
-);
+runBenchmark(main, guard);

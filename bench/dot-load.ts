@@ -11,10 +11,9 @@
  * (what the server sends, without WebSocket framing), counted at the clients.
  * A dot is "seen" when the facilitator's totals include it.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/lib/protocol';
-import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
+import { connectForState, pool, postJson, Samples, serveLoadProcess, sleep, startLoadMeter, summarize } from './lib';
 
 interface Setup {
   type: 'setup';
@@ -34,30 +33,16 @@ let pointIds: string[] = [];
 let bytes = 0;
 let counting = false;
 
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (response.status !== 201) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
 function connect(url: string, auth: Record<string, unknown>): Promise<Socket> {
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth });
-  // Engine.IO emits every message payload as "data"; count what the server sends while the run lasts.
-  socket.io.on('open', () =>
-    socket.io.engine.on('data', (data: unknown) => {
-      if (counting) bytes += typeof data === 'string' ? Buffer.byteLength(data) : (data as ArrayBuffer).byteLength;
-    })
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no state within 15 s')), 15_000);
-    socket.once('state', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
+  return connectForState(url, auth, {
+    routeByCode: false,
+    // Engine.IO emits every message payload as "data"; count what the server sends while the run lasts.
+    beforeConnect: (socket) =>
+      socket.io.on('open', () =>
+        socket.io.engine.on('data', (data: unknown) => {
+          if (counting) bytes += typeof data === 'string' ? Buffer.byteLength(data) : (data as ArrayBuffer).byteLength;
+        })
+      )
   });
 }
 
@@ -66,10 +51,10 @@ async function prepare(s: Setup): Promise<void> {
   pointIds = Array.from({ length: s.points }, (_, i) => `bench-point-${i}`);
   let auths: Record<string, unknown>[];
   if (s.target === 'ours') {
-    const session = await post<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench' });
+    const session = await postJson<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench' });
     facilitator = await connect(s.url, { code: session.code, token: session.facilitatorToken, protocolVersion: PROTOCOL_VERSION });
     const joined = await pool(Array.from({ length: s.participants }), 16, (_, i) =>
-      post<{ participantToken: string }>(`${s.url}/api/sessions/${session.code}/participants`, { name: `P${i}` })
+      postJson<{ participantToken: string }>(`${s.url}/api/sessions/${session.code}/participants`, { name: `P${i}` })
     );
     for (const phase of ['voting', 'revealed', 'actions']) {
       const ack = await facilitator.timeout(10_000).emitWithAck('phase:set', { phase });
@@ -84,7 +69,7 @@ async function prepare(s: Setup): Promise<void> {
     // The same REST join as ours: a token issued, stored hashed, committed before the answer.
     facilitator = await connect(s.url, { token: 'facilitator' });
     const joined = await pool(Array.from({ length: s.participants }), 16, (_, i) =>
-      post<{ participantToken: string }>(`${s.url}/api/sessions/bench/participants`, { name: `P${i}` })
+      postJson<{ participantToken: string }>(`${s.url}/api/sessions/bench/participants`, { name: `P${i}` })
     );
     auths = joined.map((j) => ({ token: j.participantToken }));
   }
@@ -115,9 +100,7 @@ async function run(): Promise<object> {
     if (upTo > 0) lastAt = Math.max(lastAt, now);
     check();
   });
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const cpu0 = process.cpuUsage();
+  const meter = startLoadMeter();
   bytes = 0;
   counting = true;
   const started = performance.now();
@@ -146,8 +129,7 @@ async function run(): Promise<object> {
   // Let the last coalesced totals (at most one interval, 250 ms, later) arrive everywhere before the byte count stops.
   await sleep(600);
   counting = false;
-  loop.disable();
-  const cpu = process.cpuUsage(cpu0);
+  const load = meter.stop();
   const wallS = (lastAt - started) / 1000;
   return {
     type: 'done',
@@ -158,8 +140,7 @@ async function run(): Promise<object> {
     bytesReceived: bytes,
     seen: summarize(seen.values()),
     ack: summarize(acked.values()),
-    loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
-    loadLoopDelayP99Ms: loop.percentile(99) / 1e6
+    ...load(wallS)
   };
 }
 

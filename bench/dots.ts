@@ -25,7 +25,8 @@ import {
   table,
   writeResults,
   type ServerStats,
-  type Summary
+  type Summary,
+  runBenchmark
 } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '250,500').split(',').map(Number);
@@ -153,15 +154,4 @@ async function main(): Promise<void> {
   console.log(`\nResults written to ${file}`);
 }
 
-main().then(
-  () => {
-    clearTimeout(guard);
-    process.exit(0);
-  },
-  async (error) => {
-    console.error(error);
-    running.load?.kill('SIGKILL');
-    await running.server?.stop();
-    process.exit(1);
-  }
-);
+runBenchmark(main, guard);

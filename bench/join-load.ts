@@ -12,10 +12,9 @@
  * scanning the QR code together); everyone who joined stays connected, so
  * the room grows to `participants` during the run. Latency is POST → state.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/lib/protocol';
-import { pool, Samples, serveLoadProcess, summarize } from './lib';
+import { connectForState, pool, postJson, Samples, serveLoadProcess, startLoadMeter, summarize } from './lib';
 
 interface Setup {
   type: 'setup';
@@ -32,32 +31,13 @@ let session: { path: string; auth: (token: string) => Record<string, unknown> };
 const people: Socket[] = [];
 const WARM_UP = 20;
 
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (response.status !== 201) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-function connect(url: string, auth: Record<string, unknown>): Promise<Socket> {
-  const query = typeof auth.code === 'string' ? { code: auth.code } : {};
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth, query });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no state within 30 s')), 30_000);
-    socket.once('state', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
+/** Joins wait up to 30 s for their first state: a whole class joins at once. */
+const connect = (url: string, auth: Record<string, unknown>) => connectForState(url, auth, { timeoutMs: 30_000 });
 
 async function prepare(s: Setup): Promise<void> {
   setup = s;
   if (s.target === 'ours') {
-    const created = await post<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench joins' });
+    const created = await postJson<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench joins' });
     facilitator = await connect(s.url, { code: created.code, token: created.facilitatorToken, protocolVersion: PROTOCOL_VERSION });
     session = { path: `/api/sessions/${created.code}/participants`, auth: (token) => ({ code: created.code, token, protocolVersion: PROTOCOL_VERSION }) };
   } else {
@@ -67,7 +47,7 @@ async function prepare(s: Setup): Promise<void> {
   // Warm-up, outside the measured window: the first joins of a fresh server compile its code paths (and load
   // modules it imports lazily), which would weigh on the small size alone. They stay connected (M + WARM_UP in the room).
   for (let i = 0; i < WARM_UP; i++) {
-    const joined = await post<{ participantToken: string }>(`${s.url}${session.path}`, { name: `Warm-up ${i}` });
+    const joined = await postJson<{ participantToken: string }>(`${s.url}${session.path}`, { name: `Warm-up ${i}` });
     people.push(await connect(s.url, session.auth(joined.participantToken)));
   }
 }
@@ -75,14 +55,12 @@ async function prepare(s: Setup): Promise<void> {
 async function run(): Promise<object> {
   const latency = new Samples();
   let failures = 0;
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const cpu0 = process.cpuUsage();
+  const meter = startLoadMeter();
   const started = performance.now();
   await pool(Array.from({ length: setup.participants }), setup.concurrency, async (_, i) => {
     const t = performance.now();
     try {
-      const joined = await post<{ participantToken: string }>(`${setup.url}${session.path}`, { name: `Person ${i}` });
+      const joined = await postJson<{ participantToken: string }>(`${setup.url}${session.path}`, { name: `Person ${i}` });
       people.push(await connect(setup.url, session.auth(joined.participantToken)));
       latency.push(performance.now() - t);
     } catch {
@@ -90,8 +68,7 @@ async function run(): Promise<object> {
     }
   });
   const wallS = (performance.now() - started) / 1000;
-  loop.disable();
-  const cpu = process.cpuUsage(cpu0);
+  const load = meter.stop();
   return {
     type: 'done',
     joins: setup.participants,
@@ -99,8 +76,7 @@ async function run(): Promise<object> {
     durationS: wallS,
     joinsPerS: (setup.participants - failures) / wallS,
     latency: summarize(latency.values()),
-    loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
-    loadLoopDelayP99Ms: loop.percentile(99) / 1e6
+    ...load(wallS)
   };
 }
 

@@ -7,7 +7,9 @@ import { spawn, spawnSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { io, type Socket } from 'socket.io-client';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
@@ -448,4 +450,81 @@ export function baseScript(): string {
   const script = process.env.BENCH_BASE_SCRIPT;
   if (!script) throw new Error('the `base` target needs BENCH_BASE_SCRIPT=<another checkout>/server/index.ts');
   return script;
+}
+
+/**
+ * A JSON POST from a load process that must answer 201. With `retryOnce`, a failed connection is tried once more
+ * (on a loaded machine a kept-alive socket the server was closing): for setup only, never inside a measured window.
+ */
+export async function postJson<T>(url: string, body: unknown, options: { retryOnce?: boolean } = {}): Promise<T> {
+  const send = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = options.retryOnce
+    ? await send().catch((error: Error) => {
+        console.error(`POST ${url} failed (${String((error.cause as Error | undefined)?.message ?? error.message)}); once more`);
+        return send();
+      })
+    : await send();
+  if (response.status !== 201) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/**
+ * A socket.io connection from a load process, resolved at its first `state`. With `routeByCode` (the default),
+ * `query.code` lets a proxy or another instance route the connection to the session's owner (docs/scaling.md);
+ * `beforeConnect` hooks the socket before it connects (e.g. to count the bytes it receives).
+ */
+export function connectForState(
+  url: string,
+  auth: Record<string, unknown>,
+  options: { timeoutMs?: number; routeByCode?: boolean; beforeConnect?: (socket: Socket) => void } = {}
+): Promise<Socket> {
+  const { timeoutMs = 15_000, routeByCode = true } = options;
+  const query = routeByCode && typeof auth.code === 'string' ? { code: auth.code } : undefined;
+  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth, ...(query ? { query } : {}) });
+  options.beforeConnect?.(socket);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no state within ${timeoutMs / 1000} s`)), timeoutMs);
+    socket.once('state', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * The load process's own cost over a run: its CPU and its event-loop delay, so a result can show when the load
+ * generator, not the server, was the bottleneck. `stop()` ends the measure; the figures are per wall second given.
+ */
+export function startLoadMeter(): { stop: () => (wallS: number) => { loadCpuPercent: number; loadLoopDelayP99Ms: number } } {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const cpu0 = process.cpuUsage();
+  return {
+    stop: () => {
+      loop.disable();
+      const cpu = process.cpuUsage(cpu0);
+      const loopDelayP99Ms = loop.percentile(99) / 1e6;
+      return (wallS) => ({ loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS, loadLoopDelayP99Ms: loopDelayP99Ms });
+    }
+  };
+}
+
+/** Runs a benchmark's `main` and exits: 0 when it is done (its hard time-out cleared), 1 after stopping the children of a failed run. */
+export function runBenchmark(main: () => Promise<void>, guard: NodeJS.Timeout): void {
+  main().then(
+    () => {
+      clearTimeout(guard);
+      process.exit(0);
+    },
+    async (error) => {
+      console.error(error);
+      running.load?.kill('SIGKILL');
+      await running.server?.stop();
+      process.exit(1);
+    }
+  );
 }

@@ -19,10 +19,9 @@
  * progress that includes the vote, so vote j of person p is reflected when
  * p's view first shows answered ≥ j.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { PROTOCOL_VERSION } from '../src/lib/protocol';
-import { pool, Samples, serveLoadProcess, sleep, summarize } from './lib';
+import { connectForState, pool, postJson, Samples, serveLoadProcess, sleep, startLoadMeter, summarize } from './lib';
 
 const FACTORS = 12;
 
@@ -51,33 +50,9 @@ let setup: Setup;
 let facilitators: Socket[] = [];
 let people: Person[] = [];
 
-async function post<T>(url: string, body: unknown): Promise<T> {
-  const send = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  // Once more on a failed connection (on a loaded machine a kept-alive socket the server was closing): setup, not measured.
-  const response = await send().catch((error: Error) => {
-    console.error(`POST ${url} failed (${String((error.cause as Error | undefined)?.message ?? error.message)}); once more`);
-    return send();
-  });
-  if (response.status !== 201) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-/** `query.code` lets a proxy or another instance route the connection to the session's owner (docs/scaling.md). */
-function connect(url: string, auth: Record<string, unknown>): Promise<Socket> {
-  const query = typeof auth.code === 'string' ? { code: auth.code } : {};
-  const socket = io(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth, query });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no state within 15 s')), 15_000);
-    socket.once('state', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
-}
+/** Setup only (sessions × participants joins on a loaded machine): a failed connection is tried once more. */
+const post = <T>(url: string, body: unknown) => postJson<T>(url, body, { retryOnce: true });
+const connect = (url: string, auth: Record<string, unknown>) => connectForState(url, auth);
 
 /** One session's facilitator socket and its participants' ids and auth. */
 async function prepareSession(
@@ -183,9 +158,7 @@ async function run(): Promise<object> {
     facilitator.on('participants', onViews);
   });
 
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  const cpu0 = process.cpuUsage();
+  const meter = startLoadMeter();
   const started = performance.now();
   const gap = (2 * setup.windowMs) / FACTORS;
   const voter = async (person: Person, i: number) => {
@@ -213,8 +186,7 @@ async function run(): Promise<object> {
   const timeout = sleep(120_000).then(() => 'timeout' as const);
   const outcome = await Promise.race([finished.then(() => 'ok' as const), timeout]);
   await Promise.race([voters, sleep(1000)]);
-  loop.disable();
-  const cpu = process.cpuUsage(cpu0);
+  const load = meter.stop();
   const end = Math.max(lastReflectedAt, lastAckAt);
   const wallS = (end - started) / 1000;
   return {
@@ -231,8 +203,7 @@ async function run(): Promise<object> {
     reflected: summarize(reflected.values()),
     exact: exactAvailable ? summarize(exact.values()) : null,
     ack: summarize(acked.values()),
-    loadCpuPercent: (100 * (cpu.user + cpu.system)) / 1e6 / wallS,
-    loadLoopDelayP99Ms: loop.percentile(99) / 1e6
+    ...load(wallS)
   };
 }
 

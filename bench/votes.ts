@@ -41,7 +41,8 @@ import {
   type ServerStats,
   type Summary,
   type VoteLoadResult,
-  baseScript
+  baseScript,
+  runBenchmark
 } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
@@ -226,15 +227,4 @@ async function main(): Promise<void> {
   console.log(`\nResults written to ${file}`);
 }
 
-main().then(
-  () => {
-    clearTimeout(guard);
-    process.exit(0);
-  },
-  async (error) => {
-    console.error(error);
-    running.load?.kill('SIGKILL');
-    await running.server?.stop();
-    process.exit(1);
-  }
-);
+runBenchmark(main, guard);

@@ -35,6 +35,51 @@ export type Outcome = 'ok' | ErrorCode | `connect:${ErrorCode}` | 'read_only';
 /** The phase `phase:set` asks for in each phase: the next one (from `closed`, `voting`). */
 export const NEXT_PHASE: Record<Phase, Phase> = { lobby: 'voting', voting: 'revealed', revealed: 'actions', actions: 'closed', closed: 'voting' };
 
+/** The comment the first participant of a matrix session gives factor 1 when voting opens (`comment:hide` names it). */
+export const MATRIX_COMMENT = 'a comment for the matrix';
+
+/** What a command's payload names in a matrix session: its action points, the participant to remove, the open point to review. */
+export interface PayloadSession {
+  actions: string[];
+  people: { joined: { participantId: string } }[];
+  reviewKey: string;
+}
+
+/**
+ * A valid payload for each socket.io command in `phase`, shared by the token and the account matrices so a cell's
+ * outcome says who may act, never that the payload was off. Without action points (before the action phase) the
+ * action commands name made-up ids.
+ */
+export function matrixPayload(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: Phase, session: PayloadSession): unknown {
+  const [first = 'abcdefgh', second = 'abcdefgi'] = session.actions;
+  return {
+    vote: { factor: 1, answer: 3 },
+    'phase:set': { phase: NEXT_PHASE[phase] },
+    'participant:remove': { participantId: session.people[1].joined.participantId },
+    'participants:remove': { participantIds: [session.people[1].joined.participantId] },
+    'settings:update': { dotsPerPerson: 5 },
+    'dot:cast': { actionId: first, delta: 1 },
+    'action:create': { actionId: `new-${Math.random().toString(36).slice(2, 10)}`, factor: 3 },
+    'action:update': { actionId: first, owner: 'Someone' },
+    'action:remove': { actionId: first },
+    'action:restore': { actionId: first },
+    'action:unmerge': { actionId: second },
+    'action:merge': { sourceId: second, targetId: first },
+    'action:move': { actionId: second, toIndex: 0 },
+    'present:focus': { factor: 3 },
+    // 'doing' leaves the point open, so every later matrix session lists it too (carrying would close it for them).
+    'review:set': { key: session.reviewKey, status: 'doing' },
+    'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
+    'voting:control': { action: 'close' },
+    'checkin:extend': { deadline: new Date(Date.now() + 2 * 3_600_000).toISOString() },
+    'checkin:close': {},
+    'clock:sync': {},
+    'board:ticket': {},
+    'state:request': {},
+    'session:delete': { confirm: true }
+  }[command];
+}
+
 const all = (outcome: Outcome): Outcome[] => PHASES.map(() => outcome);
 const onlyIn = (phase: Phase, inside: Outcome, outside: Outcome): Outcome[] => PHASES.map((p) => (p === phase ? inside : outside));
 const refused = all('connect:unauthorized');
@@ -220,4 +265,19 @@ export function renderAccountTables(): string {
   const restRows = REST_MATRIX.map((c) => [`\`${c.method} ${c.path}\``, ...ACCOUNT_ROLES.map((r) => String(c.expected[r]))]);
   const table = (header: string[], rows: string[][]) => [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
   return `${table(restHeader, restRows)}\n\n${table(socketHeader, socketRows)}\n`;
+}
+
+/** The table rows of a Markdown text, as trimmed cells (delimiter rows left out): how the tests compare docs/authorization.md with the tables. */
+export function markdownRows(markdown: string): string[][] {
+  return markdown
+    .split('\n')
+    .filter((line) => line.trim().startsWith('|'))
+    .map((line) =>
+      line
+        .trim()
+        .replace(/^\||\|$/g, '')
+        .split('|')
+        .map((cell) => cell.trim())
+    )
+    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
 }

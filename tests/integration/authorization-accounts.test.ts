@@ -18,7 +18,9 @@ import {
   ACCOUNT_ROLES,
   BOARD_EDIT,
   MATRIX_COMMANDS,
-  NEXT_PHASE,
+  markdownRows,
+  MATRIX_COMMENT,
+  matrixPayload,
   REST_MATRIX,
   renderAccountTables,
   type AccountRole,
@@ -59,40 +61,10 @@ async function sessionIn(server: RunningServer, w: World, phase: Phase) {
   const actions: string[] = [];
   for (const step of steps) {
     await advance(facilitator, step);
-    if (step === 'voting') await people[0].client.send('vote', { factor: 1, answer: 2, comment: 'matrix comment' });
+    if (step === 'voting') await people[0].client.send('vote', { factor: 1, answer: 2, comment: MATRIX_COMMENT });
     if (step === 'actions') actions.push(await addPoint(people[0].client, 1, 'A'), await addPoint(facilitator, 2, 'B'));
   }
   return { created, code: created.code, people, actions, reviewKey: w.reviewKey ?? 'none/none' };
-}
-
-function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: Phase, session: Awaited<ReturnType<typeof sessionIn>>): unknown {
-  const [first = 'abcdefgh', second = 'abcdefgi'] = session.actions;
-  return {
-    vote: { factor: 1, answer: 3 },
-    'phase:set': { phase: NEXT_PHASE[phase] },
-    'participant:remove': { participantId: session.people[1].joined.participantId },
-    'participants:remove': { participantIds: [session.people[1].joined.participantId] },
-    'settings:update': { dotsPerPerson: 5 },
-    'dot:cast': { actionId: first, delta: 1 },
-    'action:create': { actionId: `new-${Math.random().toString(36).slice(2, 10)}`, factor: 3 },
-    'action:update': { actionId: first, owner: 'Someone' },
-    'action:remove': { actionId: first },
-    'action:restore': { actionId: first },
-    'action:unmerge': { actionId: second },
-    'action:merge': { sourceId: second, targetId: first },
-    'action:move': { actionId: second, toIndex: 0 },
-    'present:focus': { factor: 3 },
-    // 'doing' leaves the point open.
-    'review:set': { key: session.reviewKey, status: 'doing' },
-    'comment:hide': { round: 1, factor: 1, text: 'matrix comment', hidden: true },
-    'voting:control': { action: 'close' },
-    'clock:sync': {},
-    'board:ticket': {},
-    'state:request': {},
-    'session:delete': { confirm: true },
-    'checkin:extend': { deadline: new Date(Date.now() + 2 * 3_600_000).toISOString() },
-    'checkin:close': {}
-  }[command];
 }
 
 /** Writes to the board through a ticket the cookie connection got: `ok` once the server has it, `read_only` if refused. */
@@ -133,7 +105,7 @@ async function socketCell(server: RunningServer, shared: World, command: MatrixC
     return `connect:${(error as { data?: ProtocolError }).data?.code ?? 'internal'}`;
   }
   if (command === BOARD_EDIT) return boardEdit(server, client, session);
-  const ack = await client.sendRaw(command, payloadFor(command, phase, session));
+  const ack = await client.sendRaw(command, matrixPayload(command, phase, session));
   return ack.ok ? 'ok' : ack.error.code;
 }
 
@@ -148,21 +120,6 @@ async function restCell(server: RunningServer, cell: (typeof REST_MATRIX)[number
   if (cell.method === 'POST') headers['content-type'] = 'application/json';
   const response = await api(server.url, resolved, { method: cell.method, headers, body: cell.method === 'POST' ? (body ?? '{}') : undefined });
   return response.status;
-}
-
-/** The table rows of a Markdown text, as trimmed cells (delimiter rows left out). */
-function markdownRows(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.trim().startsWith('|'))
-    .map((line) =>
-      line
-        .trim()
-        .replace(/^\||\|$/g, '')
-        .split('|')
-        .map((cell) => cell.trim())
-    )
-    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
 }
 
 describe('authorization matrix with accounts', () => {

@@ -18,7 +18,9 @@ import {
   BOARD_EDIT,
   MATRIX,
   MATRIX_COMMANDS,
-  NEXT_PHASE,
+  markdownRows,
+  MATRIX_COMMENT,
+  matrixPayload,
   renderAuthorizationTable,
   ROLES,
   tableRows,
@@ -39,8 +41,6 @@ const PATH_TO: Record<Phase, Phase[]> = {
   actions: ['voting', 'revealed', 'actions'],
   closed: ['voting', 'revealed', 'actions', 'closed']
 };
-
-const MATRIX_COMMENT = 'a comment for the matrix';
 
 /**
  * A fresh session in `phase` with two participants (the first commented on factor 1 when voting opened);
@@ -80,36 +80,6 @@ async function matrixCommunity(server: RunningServer): Promise<MatrixCommunity> 
   await advance(earlier.facilitator, 'voting', 'revealed', 'actions');
   const point = await addPoint(earlier.facilitator, 4, 'Left open last time');
   return { id, token, reviewKey: `${earlier.code}/${point}` };
-}
-
-function payloadFor(command: Exclude<MatrixCommand, typeof BOARD_EDIT>, phase: Phase, session: Session): unknown {
-  const [first = 'abcdefgh', second = 'abcdefgi'] = session.actions;
-  return {
-    vote: { factor: 1, answer: 3 },
-    'phase:set': { phase: NEXT_PHASE[phase] },
-    'participant:remove': { participantId: session.people[1].joined.participantId },
-    'participants:remove': { participantIds: [session.people[1].joined.participantId] },
-    'settings:update': { dotsPerPerson: 5 },
-    'dot:cast': { actionId: first, delta: 1 },
-    'action:create': { actionId: `new-${Math.random().toString(36).slice(2, 10)}`, factor: 3 },
-    'action:update': { actionId: first, owner: 'Someone' },
-    'action:remove': { actionId: first },
-    'action:restore': { actionId: first },
-    'action:unmerge': { actionId: second },
-    'action:merge': { sourceId: second, targetId: first },
-    'action:move': { actionId: second, toIndex: 0 },
-    'present:focus': { factor: 3 },
-    // 'doing' leaves the point open, so every later matrix session lists it too (carrying would close it for them).
-    'review:set': { key: session.reviewKey, status: 'doing' },
-    'comment:hide': { round: 1, factor: 1, text: MATRIX_COMMENT, hidden: true },
-    'voting:control': { action: 'close' },
-    'checkin:extend': { deadline: new Date(Date.now() + 2 * 3_600_000).toISOString() },
-    'checkin:close': {},
-    'clock:sync': {},
-    'board:ticket': {},
-    'state:request': {},
-    'session:delete': { confirm: true }
-  }[command];
 }
 
 interface Strangers {
@@ -189,23 +159,8 @@ async function runCell(
       return `connect:${(error as { data?: ProtocolError }).data?.code ?? 'internal'}`;
     }
   }
-  const ack = await client.sendRaw(command, payloadFor(command, phase, session));
+  const ack = await client.sendRaw(command, matrixPayload(command, phase, session));
   return ack.ok ? 'ok' : ack.error.code;
-}
-
-/** The table rows of a Markdown document, as trimmed cells (delimiter rows left out). */
-function markdownRows(markdown: string): string[][] {
-  return markdown
-    .split('\n')
-    .filter((line) => line.trim().startsWith('|'))
-    .map((line) =>
-      line
-        .trim()
-        .replace(/^\||\|$/g, '')
-        .split('|')
-        .map((cell) => cell.trim())
-    )
-    .filter((cells) => !cells.every((cell) => /^:?-+:?$/.test(cell)));
 }
 
 describe('authorization matrix', () => {
