@@ -3,6 +3,7 @@
  * again with `FUZZ_SEED=<seed>` to replay the same cases. `FUZZ_CASES` and
  * `FUZZ_MS` change the budget (the time bound only ends the loop, it never fails a test).
  */
+import { scaled } from './patience';
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export class Rng {
@@ -84,11 +85,15 @@ export function fuzzSeed(label: string): number {
   return seed;
 }
 
-/** How many cases and how many milliseconds a fuzz loop may take (whichever ends first). */
+/**
+ * How many cases and how many milliseconds a fuzz loop may take (whichever ends first). The time grows with the
+ * machine's load, as every wait does (patience.ts): the tests require a minimum number of cases so that a loop that
+ * did nothing cannot pass, and on a busy machine a fixed time would turn that floor into a timing assertion.
+ */
 export function fuzzBudget(cases: number, ms: number): { cases: number; ms: number } {
   const envCases = Number(process.env.FUZZ_CASES);
   const envMs = Number(process.env.FUZZ_MS);
-  return { cases: envCases > 0 ? envCases : cases, ms: envMs > 0 ? envMs : ms };
+  return { cases: envCases > 0 ? envCases : cases, ms: envMs > 0 ? envMs : scaled(ms) };
 }
 
 /** An array nested `depth` levels deep (built without recursion). */
