@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +28,12 @@ import { createPasskeyRouter } from './accounts/passkeys';
 
 /** How often the check-in deadline sweep runs (a reveal lands at most this late when no room was timing it). */
 const CHECKIN_SWEEP_MS = 60_000;
+
+/**
+ * How long shutdown waits for connections to end on their own (clients told "going away" reconnect elsewhere, a
+ * request in flight finishes) before it ends them: a SIGTERM is answered in seconds, whatever the peers do.
+ */
+const DRAIN_GRACE_MS = 3_000;
 
 /** A running server. */
 export interface RunningServer {
@@ -67,6 +74,8 @@ export type CreateServerOptions = Partial<ServerConfig> & {
   commentBudget?: CommentBudget;
   /** How long after its last connection a session leaves memory (IDLE_UNLOAD_MS by default; tests shorten it). */
   idleUnloadMs?: number;
+  /** How long shutdown lets open connections end on their own before ending them (DRAIN_GRACE_MS by default). */
+  drainGraceMs?: number;
 };
 
 type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
@@ -123,6 +132,12 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // A client that announces a body and never sends it gets a 408 after 30 s, not Node's 5 minutes.
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
+  // Every connection, upgraded ones too (Node forgets those), so that shutdown can end what does not end itself.
+  const connections = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   const served: Store = options.wrapStore ? options.wrapStore(store) : store;
   // The account service needs the realtime layer's links and registry, and the realtime layer reads the account
   // cookie at each handshake: it asks through this holder, filled just below.
@@ -266,15 +281,19 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
       (closing ??= (async () => {
         if (purge) clearInterval(purge);
         clearInterval(sweep);
+        // Draining is bounded: socket.io's close waits for the HTTP server's, which waits for every connection, and once
+        // closing, Node no longer enforces its request timeouts. A peer that never answers a close frame, a request
+        // that never finishes or a page that keeps polling on a kept-alive connection would hold shutdown (and a
+        // test's teardown) open without end; after the grace whatever is still open is ended.
+        const grace = setTimeout(() => {
+          for (const socket of connections) socket.destroy();
+        }, options.drainGraceMs ?? DRAIN_GRACE_MS).unref();
         // First refuse what arrives while draining (clients reconnect through the proxy to the other instance).
         forwarder?.close();
         await realtime.close();
         server.closeIdleConnections();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Keep-alive HTTP connections would hold close() open; end them after a short grace.
-          setTimeout(() => server.closeAllConnections(), 2000).unref();
-        });
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        clearTimeout(grace);
         await leases?.close();
         await addressEvents?.close();
         await opened.close();

@@ -111,6 +111,9 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
   });
 
   afterAll(async () => {
+    // This file's people leave first: closing a connected browser only disconnects (Chromium closes its contexts
+    // later), and pages still polling or reconnecting while the server drains kept a teardown busy on a loaded machine.
+    await Promise.all((browser?.contexts() ?? []).map((context) => context.close().catch(() => undefined)));
     await browser?.close();
     await server?.close();
     if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
