@@ -10,6 +10,7 @@ import type { CreateSessionResponse } from '../../src/lib/protocol';
 import { DESKTOP, PHONE, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
 import { browserAvailability, launchBrowser } from '../helpers/browser';
 import { nginxAvailability, startNginx, type RunningNginx } from '../helpers/nginx';
+import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
 const proxy = nginxAvailability();
@@ -41,7 +42,7 @@ suite('behind nginx under a public host name', () => {
 
   async function open(options = DESKTOP): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-GB', ...options });
-    context.setDefaultTimeout(15_000);
+    context.setDefaultTimeout(scaled(15_000));
     const page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('dialog', (dialog) => void dialog.accept());
