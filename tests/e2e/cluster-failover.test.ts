@@ -134,11 +134,11 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
       await shot(phone, '1-phone-voted-during-failover');
 
       // Every page is back by itself (no offline banner), and what the phone shows is what is stored.
-      for (const page of [facilitator, phone, desk]) await expect.poll(() => page.getByTestId('offline-banner').count(), { timeout: 20_000 }).toBe(0);
-      await expect.poll(() => storedAnswers(code, 'Fenna'), { timeout: 20_000 }).toEqual(PHONE_ANSWERS.map(String));
+      for (const page of [facilitator, phone, desk]) await expect.poll(() => page.getByTestId('offline-banner').count(), { timeout: scaled(20_000) }).toBe(0);
+      await expect.poll(() => storedAnswers(code, 'Fenna'), { timeout: scaled(20_000) }).toEqual(PHONE_ANSWERS.map(String));
       expect(await storedAnswers(code, 'Daan')).toEqual(DESK.map(String));
       expect(await checkedAnswers(phone)).toEqual(PHONE_ANSWERS.map(String));
-      await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted'), { timeout: 20_000 }).toBe('2');
+      await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted'), { timeout: scaled(20_000) }).toBe('2');
       await shot(facilitator, '2-facilitator-after-failover');
       await restartFirst();
 
@@ -149,21 +149,21 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
       await desk.getByTestId('action-add-3').click();
       await actionText(desk).waitFor();
       await actionText(desk).fill(BEFORE);
-      for (const page of [facilitator, phone]) await expect.poll(() => actionText(page).inputValue(), { timeout: 20_000 }).toBe(BEFORE);
+      for (const page of [facilitator, phone]) await expect.poll(() => actionText(page).inputValue(), { timeout: scaled(20_000) }).toBe(BEFORE);
 
       // The owner (now the other instance) dies while the text is being typed, keystroke by keystroke.
       await actionText(desk).focus();
       await actionText(desk).evaluate((el) => (el as HTMLTextAreaElement).setSelectionRange(1e6, 1e6));
       const typing = desk.keyboard.type(DURING, { delay: 40 });
       // Typing goes on at 40 ms a key; on a busy machine the first eight take longer than expect.poll's default second.
-      await expect.poll(() => actionText(desk).inputValue(), { timeout: 20_000 }).toContain(DURING.slice(0, 8));
+      await expect.poll(() => actionText(desk).inputValue(), { timeout: scaled(20_000) }).toContain(DURING.slice(0, 8));
       const restartSecond = await killOwner(code);
       await typing;
       await desk.keyboard.type(AFTER, { delay: 20 });
       const full = BEFORE + DURING + AFTER;
       // Nothing typed is lost on the typist's page, and it reaches everyone once they are reconnected.
       expect(await actionText(desk).inputValue()).toBe(full);
-      for (const page of [facilitator, phone, desk]) await expect.poll(() => actionText(page).inputValue(), { timeout: 20_000 }).toBe(full);
+      for (const page of [facilitator, phone, desk]) await expect.poll(() => actionText(page).inputValue(), { timeout: scaled(20_000) }).toBe(full);
       await shot(desk, '3-desk-typed-during-failover');
       await restartSecond();
 
@@ -173,7 +173,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
         instances[i] = await start(ports[i]);
       }
       await actionText(phone).fill(`${full}!`);
-      for (const page of [facilitator, phone, desk]) await expect.poll(() => actionText(page).inputValue(), { timeout: 20_000 }).toBe(`${full}!`);
+      for (const page of [facilitator, phone, desk]) await expect.poll(() => actionText(page).inputValue(), { timeout: scaled(20_000) }).toBe(`${full}!`);
       for (const page of [facilitator, phone, desk]) expect(await page.getByTestId('offline-banner').count()).toBe(0);
       await shot(phone, '4-phone-after-rolling-restart');
 
@@ -217,7 +217,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
       for (const page of people.slice(1)) await vote(page, [null, null, null, 5]);
       await pg.restart();
       for (const page of [facilitator, ...people])
-        await expect.poll(() => page.getByTestId('offline-banner').count(), { timeout: 30_000, message: 'back online' }).toBe(0);
+        await expect.poll(() => page.getByTestId('offline-banner').count(), { timeout: scaled(30_000), message: 'back online' }).toBe(0);
       // The answers given while the database was down reach it, and every page shows what is stored.
       for (const name of ['Bram', 'Cor', 'Dirk'])
         await expect
@@ -229,7 +229,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
               );
               return rows[0].n as number;
             },
-            { timeout: 30_000 }
+            { timeout: scaled(30_000) }
           )
           .toBe(4);
       // And a new answer after the restart is stored too.
@@ -240,7 +240,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
             (await adminQuery(databaseUrl, `SELECT count(*)::int AS n FROM answers a JOIN participants p ON p.id = a.participant_id WHERE p.name = 'Ada'`))
               .rows[0].n,
           {
-            timeout: 30_000
+            timeout: scaled(30_000)
           }
         )
         .toBe(1);
@@ -279,10 +279,10 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
       await refused;
       // The session is reachable again: the page must notice by itself, with no reload.
       await person.context().setExtraHTTPHeaders({});
-      await expect.poll(() => person.getByTestId('offline-banner').count(), { timeout: 20_000 }).toBe(0);
+      await expect.poll(() => person.getByTestId('offline-banner').count(), { timeout: scaled(20_000) }).toBe(0);
       await facilitator.getByTestId('phase-voting').click();
       await person.getByTestId('vote-1-4').tap();
-      await expect.poll(async () => (await adminQuery(databaseUrl, `SELECT count(*)::int AS n FROM answers`)).rows[0].n, { timeout: 20_000 }).toBe(1);
+      await expect.poll(async () => (await adminQuery(databaseUrl, `SELECT count(*)::int AS n FROM answers`)).rows[0].n, { timeout: scaled(20_000) }).toBe(1);
       void restarted;
     },
     scaled(120_000)

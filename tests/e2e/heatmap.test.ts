@@ -13,6 +13,7 @@ import { connectParticipant } from '../helpers/clients';
 import { joinSession } from '../helpers/server';
 import type { Answer } from '../../src/lib/protocol';
 import { nl } from '../../src/lib/i18n/nl';
+import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
 type Rgb = [number, number, number];
@@ -109,7 +110,7 @@ describe.skipIf(!availability.run)(availability.run ? 'heatmap downloads (browse
     const [svgDownload] = await Promise.all([facilitator.waitForEvent('download'), facilitator.getByRole('button', { name: nl.results.downloadSvg }).click()]);
     const svgText = (await downloadBytes(svgDownload)).toString('utf8');
     const [pngDownload] = await Promise.all([
-      facilitator.waitForEvent('download', { timeout: 10_000 }),
+      facilitator.waitForEvent('download', { timeout: scaled(10_000) }),
       facilitator.getByRole('button', { name: nl.results.downloadPng }).click()
     ]);
     expect(pngDownload.suggestedFilename()).toMatch(/\.png$/);

@@ -18,6 +18,7 @@ import { connectFacilitator, connectParticipant } from '../helpers/clients';
 import { castBallot } from '../helpers/session';
 import { addPoint } from '../helpers/board';
 import { PATIENCE_MS } from '../helpers/clients';
+import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
 const PROJECTOR = { viewport: { width: 1920, height: 1080 } };
@@ -123,7 +124,7 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
 
   // One story in one test: the socket.io clients of the test helpers live as long as a test.
   for (const language of ['en', 'nl'] as const) {
-    it(`follows the workshop from the lobby to the action board, legible in every view (${language})`, { timeout: 300_000 }, async () => {
+    it(`follows the workshop from the lobby to the action board, legible in every view (${language})`, { timeout: scaled(300_000) }, async () => {
       const created = (await postJson<CreateSessionResponse>(e2e.url, '/api/sessions', { title: 'Greenport LC', language })).body;
       const screen = await e2e.newPage(PROJECTOR);
       await screen.goto(created.presenterUrl);

@@ -11,6 +11,7 @@ import { DESKTOP, PHONE, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
 import { browserAvailability, launchBrowser } from '../helpers/browser';
 import { nginxAvailability, startNginx, type RunningNginx } from '../helpers/nginx';
 import { boundedSteps } from '../helpers/teardown';
+import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
 const proxy = nginxAvailability();
@@ -44,7 +45,7 @@ suite('behind nginx under a public host name', () => {
 
   async function open(options = DESKTOP): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-GB', ...options });
-    context.setDefaultTimeout(15_000);
+    context.setDefaultTimeout(scaled(15_000));
     const page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('dialog', (dialog) => void dialog.accept());

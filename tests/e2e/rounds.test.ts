@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { DESKTOP, PHONE, createSessionFromLanding, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
+import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
 const suite = availability.run ? describe : describe.skip;
@@ -49,7 +50,7 @@ suite('two rounds, two tabs, one offline phone', () => {
 
   it('an answer made offline across the round change is not sent into round 2, and its author is told', async () => {
     await cy.context().setOffline(true);
-    await cy.getByTestId('offline-banner').waitFor({ timeout: 60_000 });
+    await cy.getByTestId('offline-banner').waitFor({ timeout: scaled(60_000) });
     await cy.getByTestId('vote-4-5').tap();
     await expect.poll(() => cy.getByTestId('vote-4-5').isChecked()).toBe(true);
     // The facilitator reveals although not everyone is done (and confirms that), then starts round 2.

@@ -18,6 +18,7 @@ import { fillJoinForm, useE2E } from '../helpers/e2e';
 import { REPO_ROOT, joinSession, postJson } from '../helpers/server';
 import { PATIENCE_MS, connectFacilitator, connectParticipant, type BoardClient } from '../helpers/clients';
 import { castBallot } from '../helpers/session';
+import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
 const SHOTS = path.join(REPO_ROOT, 'test-results', 'stages');
@@ -60,7 +61,7 @@ const ballot = (i: number) =>
 describe.skipIf(!availability.run)(availability.run ? 'stages follow the phase (browser)' : `stages skipped: ${availability.reason}`, () => {
   const e2e = useE2E();
 
-  it('every role at 360, 1366 and 1920 px sees the stage just opened, from voting to the close', { timeout: 300_000 }, async () => {
+  it('every role at 360, 1366 and 1920 px sees the stage just opened, from voting to the close', { timeout: scaled(300_000) }, async () => {
     await fs.mkdir(SHOTS, { recursive: true });
     const created = (await postJson<CreateSessionResponse>(e2e.url, '/api/sessions', { title: 'Greenport werksessie', language: 'nl' })).body;
     const facilitator = await connectFacilitator(e2e.url, created.code, created.facilitatorToken);
@@ -105,7 +106,7 @@ describe.skipIf(!availability.run)(availability.run ? 'stages follow the phase (
 describe.skipIf(!availability.run)(availability.run ? 'stage tabs (browser)' : `stage tabs skipped: ${availability.reason}`, () => {
   const e2e = useE2E();
 
-  it('the results are one tab away from the action board, by keyboard too', { timeout: 180_000 }, async () => {
+  it('the results are one tab away from the action board, by keyboard too', { timeout: scaled(180_000) }, async () => {
     const created = (await postJson<CreateSessionResponse>(e2e.url, '/api/sessions', { title: 'Tabs', language: 'en' })).body;
     const facilitator = await connectFacilitator(e2e.url, created.code, created.facilitatorToken);
     const laptop = await e2e.newPage(SCREENS['1366x768']);

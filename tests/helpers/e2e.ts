@@ -15,6 +15,7 @@ import type { Answer } from '../../src/lib/protocol';
 import { connectBrowser } from './browser';
 import { CONTENT_DIR, REPO_ROOT } from './server';
 import { boundedStep, boundedSteps } from './teardown';
+import { scaled } from './patience';
 
 export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
 export const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
@@ -58,8 +59,9 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
     },
     async newPage(options = DESKTOP) {
       const context = await browser!.newContext({ locale: 'nl-NL', ...options });
-      // Fail well within the test timeout, so a failing step reports itself (and its screenshots).
-      context.setDefaultTimeout(15_000);
+      // Fail well within the test timeout, so a failing step reports itself (and its screenshots); like every bound here it
+      // grows with the load: a fixed 15 s failed page.goto at load 34 on two cores.
+      context.setDefaultTimeout(scaled(15_000));
       const page = await context.newPage();
       const label = `page${++pageNumber}`;
       page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
