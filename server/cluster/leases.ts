@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { KeyedSerial } from '../sessions/serial';
 import type { WriteFence } from '../store/fence';
+import { cutConnection, endWithin } from '../store/pg-end';
 
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
@@ -350,7 +351,11 @@ export class PgSessionLeases implements SessionLeases {
     if (this.reconnecting) clearTimeout(this.reconnecting);
     clearInterval(this.heartbeat);
     this.held.clear();
-    // Ending the connection releases every lock it held.
-    await this.client.end().catch(() => undefined);
+    // Ending the connection releases every lock it held; on a silent link it is cut after a grace (PostgreSQL frees the locks then).
+    const client = this.client;
+    await endWithin(
+      client.end().catch(() => undefined),
+      () => cutConnection(client)
+    );
   }
 }
