@@ -105,7 +105,10 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   let leases: PgSessionLeases | null = null;
   if (config.instanceUrl && config.databaseUrl) {
     try {
-      leases = await PgSessionLeases.connect(config.databaseUrl, config.instanceUrl);
+      leases = await PgSessionLeases.connect(config.databaseUrl, config.instanceUrl, {
+        heartbeatMs: config.leaseHeartbeatMs,
+        timeoutMs: config.leaseTimeoutMs
+      });
     } catch (error) {
       await opened.close();
       throw error;

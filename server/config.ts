@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Synchronous } from './store/sqlite';
+import { LEASE_HEARTBEAT_MS, LEASE_TIMEOUT_MS } from './cluster/leases';
 
 /** Everything the server can be configured with; `fromEnv` reads the documented variables. */
 export interface ServerConfig {
@@ -55,6 +56,13 @@ export interface ServerConfig {
   lobbyPurgeHours: number;
   /** Silent connections are noticed within about two of these (ms); tests shorten it. */
   heartbeatMs: number;
+  /**
+   * Several instances: how often the lease connection to PostgreSQL is checked, and after how much silence (ms) this
+   * instance takes it for cut and gives its rooms up (server/cluster/leases.ts). The second must stay well below
+   * PostgreSQL's keepalive (about 25 s), which frees the leases for another instance; tests shorten both.
+   */
+  leaseHeartbeatMs: number;
+  leaseTimeoutMs: number;
   /** Where the SvelteKit build lives; null serves the API only (tests, dev). */
   appDir: string | null;
   /** Refuse upgrades on unknown paths (not in dev, where Vite's HMR socket needs them). */
@@ -94,7 +102,9 @@ export const DEFAULTS = {
   portfolioMinCommunities: 3,
   purgeAfterDays: 90,
   lobbyPurgeHours: 48,
-  heartbeatMs: 25_000
+  heartbeatMs: 25_000,
+  leaseHeartbeatMs: LEASE_HEARTBEAT_MS,
+  leaseTimeoutMs: LEASE_TIMEOUT_MS
 } as const;
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -140,6 +150,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     purgeAfterDays: intFrom(env.PURGE_AFTER_DAYS, DEFAULTS.purgeAfterDays, 'PURGE_AFTER_DAYS'),
     lobbyPurgeHours: intFrom(env.LOBBY_PURGE_HOURS, DEFAULTS.lobbyPurgeHours, 'LOBBY_PURGE_HOURS'),
     heartbeatMs: DEFAULTS.heartbeatMs,
+    // At least 100 ms: a check every moment would be the cost, not the safety.
+    leaseHeartbeatMs: Math.max(100, intFrom(env.LEASE_HEARTBEAT_MS, DEFAULTS.leaseHeartbeatMs, 'LEASE_HEARTBEAT_MS')),
+    leaseTimeoutMs: Math.max(100, intFrom(env.LEASE_TIMEOUT_MS, DEFAULTS.leaseTimeoutMs, 'LEASE_TIMEOUT_MS')),
     appDir: path.resolve(env.APP_DIR || './build'),
     destroyUnknownUpgrades: true,
     oidc: oidcFromEnv(env)

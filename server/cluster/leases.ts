@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { KeyedSerial } from '../sessions/serial';
 import type { WriteFence } from '../store/fence';
+import { cutConnection, endWithin } from '../store/pg-end';
 
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
@@ -36,6 +37,13 @@ export const TAKE_EPOCH_SQL = `INSERT INTO session_owners (session_id, instance_
 const LOCK_NOT_AVAILABLE = '55P03';
 export const LEASE_HEARTBEAT_MS = 2000;
 export const LEASE_TIMEOUT_MS = 5000;
+
+/** How often the lease connection is checked, and after how much silence it counts as cut (the defaults above; tests shorten both). */
+export interface LeaseTiming {
+  heartbeatMs: number;
+  timeoutMs: number;
+}
+const DEFAULT_TIMING: LeaseTiming = { heartbeatMs: LEASE_HEARTBEAT_MS, timeoutMs: LEASE_TIMEOUT_MS };
 /** Lookups waiting on the lease connection beyond which routing answers "try again" instead of queueing more. */
 const MAX_WAITING = 1000;
 
@@ -130,7 +138,8 @@ export class PgSessionLeases implements SessionLeases {
     private client: pg.Client,
     private readonly databaseUrl: string,
     /** This instance's internal URL, as the others reach it (INSTANCE_URL). */
-    readonly instanceUrl: string
+    readonly instanceUrl: string,
+    private readonly timing: LeaseTiming
   ) {
     this.watch(client);
     // A connection that goes silent (no error, no end) is as lost as a closed one.
@@ -139,16 +148,16 @@ export class PgSessionLeases implements SessionLeases {
       const current = this.client;
       if (this.waiting === 0) return void this.ask(current, 'SELECT 1').catch(() => undefined);
       const silent = Date.now() - Math.max(this.busySince, this.lastAnswer);
-      if (silent > LEASE_TIMEOUT_MS) this.fail(current, new Error(`no answer for ${Math.round(silent / 1000)} s`));
-    }, LEASE_HEARTBEAT_MS);
+      if (silent > timing.timeoutMs) this.fail(current, new Error(`no answer for ${Math.round(silent / 1000)} s`));
+    }, timing.heartbeatMs);
     this.heartbeat.unref();
   }
 
-  private static async open(databaseUrl: string, instanceUrl: string): Promise<pg.Client> {
+  private static async open(databaseUrl: string, instanceUrl: string, timing: LeaseTiming): Promise<pg.Client> {
     const client = new pg.Client({
       connectionString: databaseUrl,
       application_name: `seeds-leases ${instanceUrl}`,
-      connectionTimeoutMillis: LEASE_TIMEOUT_MS,
+      connectionTimeoutMillis: timing.timeoutMs,
       keepAlive: true,
       options: LEASE_OPTIONS
     });
@@ -165,8 +174,8 @@ export class PgSessionLeases implements SessionLeases {
     }
   }
 
-  static async connect(databaseUrl: string, instanceUrl: string): Promise<PgSessionLeases> {
-    return new PgSessionLeases(await PgSessionLeases.open(databaseUrl, instanceUrl), databaseUrl, instanceUrl);
+  static async connect(databaseUrl: string, instanceUrl: string, timing: LeaseTiming = DEFAULT_TIMING): Promise<PgSessionLeases> {
+    return new PgSessionLeases(await PgSessionLeases.open(databaseUrl, instanceUrl, timing), databaseUrl, instanceUrl, timing);
   }
 
   /** Every lease went (or may have gone) with this connection: give every room up and connect anew. */
@@ -202,7 +211,7 @@ export class PgSessionLeases implements SessionLeases {
     if (this.closed || this.reconnecting) return;
     this.reconnecting = setTimeout(() => {
       this.reconnecting = null;
-      PgSessionLeases.open(this.databaseUrl, this.instanceUrl).then(
+      PgSessionLeases.open(this.databaseUrl, this.instanceUrl, this.timing).then(
         (client) => {
           if (this.closed) return void client.end().catch(() => undefined);
           this.client = client;
@@ -342,7 +351,11 @@ export class PgSessionLeases implements SessionLeases {
     if (this.reconnecting) clearTimeout(this.reconnecting);
     clearInterval(this.heartbeat);
     this.held.clear();
-    // Ending the connection releases every lock it held.
-    await this.client.end().catch(() => undefined);
+    // Ending the connection releases every lock it held; on a silent link it is cut after a grace (PostgreSQL frees the locks then).
+    const client = this.client;
+    await endWithin(
+      client.end().catch(() => undefined),
+      () => cutConnection(client)
+    );
   }
 }

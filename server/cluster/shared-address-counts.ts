@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { AddressEventKind, AddressEvents } from '../security/address-limits';
+import { cutConnection, endWithin, trackConnections } from '../store/pg-end';
 
 /** How often rows of addresses that went quiet are swept away, in ms. */
 const SWEEP_MS = 600_000;
@@ -21,7 +22,10 @@ export class PgAddressEvents implements AddressEvents {
   private lastLogged = 0;
   private readonly sweeper: NodeJS.Timeout;
 
+  private readonly connections: Set<pg.PoolClient>;
+
   private constructor(private readonly pool: pg.Pool) {
+    this.connections = trackConnections(pool);
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS).unref();
   }
 
@@ -91,6 +95,9 @@ export class PgAddressEvents implements AddressEvents {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await this.pool.end();
+    // Bounded: on a link that went silent the pool's end would wait for goodbyes that never come.
+    await endWithin(this.pool.end(), () => {
+      for (const client of this.connections) cutConnection(client);
+    });
   }
 }

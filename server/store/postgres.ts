@@ -5,6 +5,7 @@ import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
 import { StoreUnusableError } from './unusable';
 import { SqlStore, type SqlDriver } from './sql-store';
 import type { Executor, KeptQuery, Row } from './schema';
+import { cutConnection, endWithin } from './pg-end';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (libpq-style parameters such as `?sslmode=` work too). */
@@ -132,7 +133,10 @@ class PostgresDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    // Bounded: on a link that went silent the pool's end would wait for goodbyes that never come.
+    await endWithin(this.pool.end(), () => {
+      for (const client of this.connections) cutConnection(client);
+    });
   }
 }
 

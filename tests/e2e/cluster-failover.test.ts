@@ -23,6 +23,7 @@ import { adminQuery, createDatabase, postgresAvailability, startCluster, type Pg
 import { REPO_ROOT } from '../helpers/server';
 import { FORWARDED_HEADER } from '../../server/cluster/forward';
 import { scaled } from '../helpers/patience';
+import { boundedStep } from '../helpers/teardown';
 
 const browser = browserAvailability();
 const proxy = nginxAvailability();
@@ -52,7 +53,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
     console.log(`[cluster] screenshots in ${shots}`);
   });
   afterAll(async () => {
-    await pg?.stop();
+    if (pg) await boundedStep('stopping the PostgreSQL cluster', pg.stop(), 30_000);
   });
 
   it(

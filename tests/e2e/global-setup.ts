@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
-import { browserAvailability, launchBrowserServer } from '../helpers/browser';
+import { browserAvailability, closeBrowserServer, launchBrowserServer } from '../helpers/browser';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,5 +27,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const browser = await launchBrowserServer();
   project.provide('browserEndpoint', browser.wsEndpoint());
-  return () => browser.close();
+  // Bounded and named, and killed when a graceful close hangs: the end of the whole run waits for it.
+  return () => closeBrowserServer(browser);
 }

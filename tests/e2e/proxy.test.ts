@@ -10,6 +10,7 @@ import type { CreateSessionResponse } from '../../src/lib/protocol';
 import { DESKTOP, PHONE, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
 import { browserAvailability, launchBrowser } from '../helpers/browser';
 import { nginxAvailability, startNginx, type RunningNginx } from '../helpers/nginx';
+import { boundedSteps } from '../helpers/teardown';
 import { scaled } from '../helpers/patience';
 
 const availability = browserAvailability();
@@ -36,8 +37,10 @@ suite('behind nginx under a public host name', () => {
     browser = await launchBrowser([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await nginx?.stop();
+    await boundedSteps([
+      ["closing the proxy test's own Chromium", async () => browser?.close()],
+      ['stopping nginx', async () => nginx?.stop(), 30_000]
+    ]);
   });
 
   async function open(options = DESKTOP): Promise<Page> {

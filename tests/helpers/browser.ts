@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { chromium, type Browser, type BrowserServer, type LaunchOptions } from 'playwright-core';
+import { bounded, scaled } from './patience';
 
 /** Where Chromium is: `CHROMIUM_PATH`, or Debian's package. */
 export function chromiumPath(): string | null {
@@ -59,5 +60,21 @@ export function launchBrowserServer(): Promise<BrowserServer> {
 
 /** The run's shared Chromium when `endpoint` names one (launchBrowserServer), else a browser of its own. */
 export function connectBrowser(endpoint: string | null | undefined): Promise<Browser> {
-  return endpoint ? chromium.connect(endpoint) : launchBrowser();
+  // Playwright waits for a connection without end unless given a timeout.
+  return endpoint ? chromium.connect(endpoint, { timeout: scaled(30_000) }) : launchBrowser();
+}
+
+/**
+ * Ends the run's shared Chromium: a graceful close (it closes every context and waits for Chromium to exit), and
+ * when that has not ended within its bound (a renderer that no longer answers), the process is killed. Resolves
+ * once Chromium is gone; a close that hung is reported, named, not thrown (nothing of the run depends on it).
+ */
+export async function closeBrowserServer(server: BrowserServer, ms = 15_000): Promise<void> {
+  // `ms`: how long a graceful close may take on an idle machine (grown with the load).
+  try {
+    await bounded('closing the shared Chromium', server.close(), ms);
+  } catch (error) {
+    console.warn(`${(error as Error).message}; killing it`);
+    await bounded('killing the shared Chromium', server.kill(), 10_000);
+  }
 }

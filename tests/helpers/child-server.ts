@@ -13,6 +13,7 @@ import { inject, onTestFinished } from 'vitest';
 import { CONTENT_DIR, makeDataDir, REPO_ROOT } from './server';
 import { databaseForDataDir } from './pg-test';
 import { scaled } from './patience';
+import { boundedStep } from './teardown';
 
 /**
  * Bounds of a start, on an idle machine (grown with the load, tests/helpers/patience.ts). A start
@@ -145,7 +146,7 @@ export async function spawnChildServer(options: ChildServerOptions): Promise<Spa
   onTestFinished(async () => {
     if (!done) {
       child.kill('SIGKILL');
-      await exited;
+      await boundedStep(`child server (pid ${child.pid}) ending on SIGKILL`, exited, 10_000);
     }
   });
   return { url: `http://127.0.0.1:${port}`, port, process: child, output: () => output, exited, done: () => done };

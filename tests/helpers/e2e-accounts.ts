@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import type { CreateServerOptions } from '../../server/app';
 import { useE2E, type E2E } from './e2e';
 import { startOidcProvider, type TestProvider } from './oidc-provider';
+import { boundedStep } from './teardown';
 
 /**
  * `useE2E` with OpenID Connect configured: a real OpenID Provider (tests/helpers/oidc-provider.ts) started before
@@ -21,7 +22,7 @@ export function useE2EWithProvider(allowedDomains: string[], hosts: readonly ('1
     op = await startOidcProvider({ closeAfterTest: false });
   });
   afterAll(async () => {
-    await op?.close();
+    if (op) await boundedStep('closing the OpenID provider', op.close());
   });
   const settings: Partial<CreateServerOptions> = {
     get oidc() {

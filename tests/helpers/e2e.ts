@@ -14,6 +14,7 @@ import { createServer, type CreateServerOptions, type RunningServer } from '../.
 import type { Answer } from '../../src/lib/protocol';
 import { connectBrowser } from './browser';
 import { CONTENT_DIR, REPO_ROOT } from './server';
+import { boundedStep, boundedSteps } from './teardown';
 import { scaled } from './patience';
 
 export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
@@ -58,7 +59,8 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
     },
     async newPage(options = DESKTOP) {
       const context = await browser!.newContext({ locale: 'nl-NL', ...options });
-      // Fail well within the test timeout, so a failing step reports itself (and its screenshots).
+      // Fail well within the test timeout, so a failing step reports itself (and its screenshots); like every bound here it
+      // grows with the load: a fixed 15 s failed page.goto at load 34 on two cores.
       context.setDefaultTimeout(scaled(15_000));
       const page = await context.newPage();
       const label = `page${++pageNumber}`;
@@ -75,18 +77,22 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-e2e-'));
-    server = await createServer({
-      port: 0,
-      host: '127.0.0.1',
-      contentDir: CONTENT_DIR,
-      dataDir,
-      appDir: path.join(REPO_ROOT, 'build'),
-      purgeAfterDays: 0,
-      codeGuessesPerMinute: 0,
-      sessionsPerHour: 0,
-      ...serverOptions
-    });
-    browser = await connectBrowser(inject('browserEndpoint'));
+    server = await boundedStep(
+      'starting the e2e server',
+      createServer({
+        port: 0,
+        host: '127.0.0.1',
+        contentDir: CONTENT_DIR,
+        dataDir,
+        appDir: path.join(REPO_ROOT, 'build'),
+        purgeAfterDays: 0,
+        codeGuessesPerMinute: 0,
+        sessionsPerHour: 0,
+        ...serverOptions
+      }),
+      60_000
+    );
+    browser = await boundedStep('connecting to the shared Chromium', connectBrowser(inject('browserEndpoint')), 60_000);
   });
 
   beforeEach((context) => {
@@ -104,9 +110,16 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
         .replace(/[^\w.-]+/g, '_')
         .slice(0, 100);
       const pages = browser.contexts().flatMap((c) => c.pages());
-      await Promise.all(
-        pages.map((page, i) => page.screenshot({ path: path.join(RESULTS_DIR, `${stem}-${i + 1}.png`), fullPage: true, timeout: 5000 }).catch(() => undefined))
-      );
+      // Screenshots are a help, not the verdict: a page that hangs them is reported, and the test's own failure stands.
+      await boundedStep(
+        'screenshots of the failed test',
+        Promise.all(
+          pages.map((page, i) =>
+            page.screenshot({ path: path.join(RESULTS_DIR, `${stem}-${i + 1}.png`), fullPage: true, timeout: 5000 }).catch(() => undefined)
+          )
+        ),
+        30_000
+      ).catch((error: Error) => console.warn(error.message));
     }
     expect(errors, 'uncaught errors or dialogs in the pages').toEqual([]);
   });
@@ -114,10 +127,13 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
   afterAll(async () => {
     // This file's people leave first: closing a connected browser only disconnects (Chromium closes its contexts
     // later), and pages still polling or reconnecting while the server drains kept a teardown busy on a loaded machine.
-    await Promise.all((browser?.contexts() ?? []).map((context) => context.close().catch(() => undefined)));
-    await browser?.close();
-    await server?.close();
-    if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
+    // Every step is bounded and named, and runs even when one before it hung.
+    await boundedSteps([
+      ['closing the browser contexts', () => Promise.all((browser?.contexts() ?? []).map((context) => context.close().catch(() => undefined)))],
+      ['disconnecting from the shared Chromium', async () => browser?.close()],
+      ['closing the e2e server', async () => server?.close()],
+      ['removing the data directory', async () => dataDir && fs.rm(dataDir, { recursive: true, force: true })]
+    ]);
   });
 
   return env;

@@ -10,6 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bounded } from './patience';
 import { freePort } from './postgres';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,6 +27,8 @@ export interface RunningNginx {
 export interface NginxOptions {
   /** Connections nginx may hold at once, client and upstream sides together (default 1024). */
   workerConnections?: number;
+  /** How long `stop()` waits for nginx to end on SIGTERM before it kills it, on an idle machine (default 10 s; grown with the load). */
+  stopGraceMs?: number;
 }
 
 /** docs/deploy/nginx.conf with only its two ports changed. */
@@ -66,7 +69,7 @@ export async function launchNginxCluster(
 }
 
 /** Runs nginx with `site` inside a minimal main configuration in a temp directory, until it listens on `port` (bounded: 10 s). */
-export async function runNginx(site: string, port: number, { workerConnections = 1024 }: NginxOptions = {}): Promise<RunningNginx> {
+export async function runNginx(site: string, port: number, { workerConnections = 1024, stopGraceMs = 10_000 }: NginxOptions = {}): Promise<RunningNginx> {
   if (!NGINX) throw new Error('nginx not found');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-nginx-'));
   const main = `
@@ -91,7 +94,11 @@ http {
     if (!exited) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await gone;
+      // An nginx that does not end on SIGTERM (stopped, or stuck on a connection) is killed; a kill that does not end it is named.
+      await bounded(`nginx (pid ${child.pid}) ending on SIGTERM`, gone, stopGraceMs).catch(async () => {
+        child.kill('SIGKILL');
+        await bounded(`nginx (pid ${child.pid}) ending on SIGKILL`, gone, 10_000);
+      });
     }
     await fs.rm(dir, { recursive: true, force: true });
   };

@@ -4,7 +4,7 @@
  * is started by ./nginx-process.ts, which the benchmarks use too.
  */
 import { onTestFinished } from 'vitest';
-import { launchNginxCluster, NGINX, runNginx, singleSite, type Balance, type RunningNginx } from './nginx-process';
+import { launchNginxCluster, NGINX, runNginx, singleSite, type Balance, type NginxOptions, type RunningNginx } from './nginx-process';
 import { freePort } from './postgres';
 
 export { NGINX, type RunningNginx };
@@ -18,9 +18,9 @@ export function nginxAvailability(): { run: true } | { run: false; reason: strin
 }
 
 /** Starts nginx on a free loopback port, proxying to `upstreamPort` with the documented site configuration. */
-export async function startNginx(upstreamPort: number): Promise<RunningNginx> {
+export async function startNginx(upstreamPort: number, options: NginxOptions = {}): Promise<RunningNginx> {
   const port = await freePort();
-  return runNginx(await singleSite(upstreamPort, port), port);
+  return runNginx(await singleSite(upstreamPort, port), port, options);
 }
 
 /** Starts nginx in front of two instances with the documented cluster configuration (docs/deploy/nginx-cluster.conf), stopped after the test. */

@@ -10,6 +10,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration } from 'oidc-provider';
 import { onTestFinished } from 'vitest';
+import { boundedStep } from './teardown';
 
 export interface TestUser {
   /** The login typed into the provider's form; also the `sub`. */
@@ -185,6 +186,6 @@ export async function startOidcProvider(options: TestProviderOptions = {}): Prom
         server.closeAllConnections();
       }))
   };
-  if (options.closeAfterTest !== false) onTestFinished(() => running.close());
+  if (options.closeAfterTest !== false) onTestFinished(() => boundedStep('closing the OpenID provider', running.close()));
   return running;
 }

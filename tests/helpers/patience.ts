@@ -21,3 +21,31 @@ export function loadFactor(): number {
 export function scaled(ms: number): number {
   return Math.round(ms * loadFactor());
 }
+
+/** The bound of one teardown step on an idle machine (grown with the load): a server's drain grace is 3 s. */
+export const TEARDOWN_MS = 15_000;
+
+/** A step that did not end within its bound: says which step, where, and how long was waited. */
+export class HungStep extends Error {
+  constructor(
+    readonly step: string,
+    readonly ms: number
+  ) {
+    super(`${step}: did not end within ${ms} ms (load ${os.loadavg()[0].toFixed(1)})`);
+    this.name = 'HungStep';
+  }
+}
+
+/**
+ * `work` if it settles within `ms` (on an idle machine; grown with the load), else a HungStep naming
+ * `step`. A teardown that waits without end otherwise shows up only as a hook timeout minutes later,
+ * naming neither the step nor the file; the work itself goes on (a caller that can, kills it).
+ */
+export function bounded<T>(step: string, work: Promise<T>, ms = TEARDOWN_MS): Promise<T> {
+  const bound = scaled(ms);
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HungStep(step, bound)), bound);
+  });
+  return Promise.race([work, hung]).finally(() => clearTimeout(timer));
+}

@@ -6,6 +6,7 @@
 import { inject, onTestFinished } from 'vitest';
 import { PostgresStore } from '../../server/store/postgres';
 import { createDatabase, dropDatabase } from './postgres';
+import { boundedStep } from './teardown';
 
 /** The test cluster's admin connection string, or null when PostgreSQL tests skip. */
 export function pgAdminUrl(): string | null {
@@ -17,7 +18,7 @@ export async function makeDatabase(): Promise<string> {
   const admin = pgAdminUrl();
   if (!admin) throw new Error('no PostgreSQL test cluster (tests/integration/global-setup.ts)');
   const url = await createDatabase(admin);
-  onTestFinished(() => dropDatabase(admin, url));
+  onTestFinished(() => boundedStep(`dropping the test database ${new URL(url).pathname.slice(1)}`, dropDatabase(admin, url)));
   return url;
 }
 
@@ -25,7 +26,8 @@ export async function makeDatabase(): Promise<string> {
 export async function openPostgresStore(url?: string): Promise<{ store: PostgresStore; url: string }> {
   const databaseUrl = url ?? (await makeDatabase());
   const store = await PostgresStore.open({ connectionString: databaseUrl });
-  onTestFinished(() => store.close());
+  // The pool's end waits for every client to be given back: a query never answered would hold it.
+  onTestFinished(() => boundedStep('closing a PostgreSQL store (its pool)', store.close()));
   return { store, url: databaseUrl };
 }
 

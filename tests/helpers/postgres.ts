@@ -225,7 +225,8 @@ export async function dropDatabase(adminUrl: string, databaseUrl: string): Promi
 }
 
 export async function adminQuery(url: string, sql: string): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
+  // pg waits for a connection without end unless told otherwise.
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     return await client.query(sql);

@@ -72,12 +72,17 @@ class Direction {
   }
 }
 
-export async function startRelay(targetPort: number, delayMs = 0): Promise<Relay> {
+/**
+ * `silentClose`: the relay does not answer a side's FIN with its own while the link is cut (a real cut: the goodbye
+ * never arrives, so the closing side waits); by default Node ends the relay's half at once, which the closing side
+ * takes as the other end's goodbye.
+ */
+export async function startRelay(targetPort: number, delayMs = 0, { silentClose = false } = {}): Promise<Relay> {
   let cut = false;
   const state: { isCut(): boolean; delayMs: number; trigger?: (chunk: Buffer) => boolean } = { isCut: () => cut, delayMs };
   const upstreams: net.Socket[] = [];
   const links: { up: Direction; down: Direction; connect(): void; downstream: net.Socket }[] = [];
-  const server = net.createServer((downstream) => {
+  const server = net.createServer({ allowHalfOpen: silentClose }, (downstream) => {
     downstream.on('error', () => undefined);
     const up = new Direction(state, null, true);
     const down = new Direction(state, downstream);

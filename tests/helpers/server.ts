@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import { databaseForDataDir } from './pg-test';
+import { boundedStep } from './teardown';
 import type { CreateSessionRequest, CreateSessionResponse, JoinSessionRequest, JoinSessionResponse, ProtocolError } from '../../src/lib/protocol';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -45,7 +46,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     databaseUrl,
     dataDir
   });
-  onTestFinished(() => server.close());
+  onTestFinished(() => boundedStep(`closing the test server ${server.url}`, server.close()));
   return server;
 }
 

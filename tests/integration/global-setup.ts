@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { bounded } from '../helpers/patience';
 import { postgresAvailability, startCluster } from '../helpers/postgres';
 
 declare module 'vitest' {
@@ -22,5 +23,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const cluster = await startCluster();
   project.provide('pgAdminUrl', cluster.adminUrl);
-  return () => cluster.stop();
+  // The end of the whole run waits for it: bounded and named (stop() itself kills a postmaster that does not shut down).
+  return () => bounded('stopping the PostgreSQL test cluster', cluster.stop(), 30_000);
 }

@@ -23,6 +23,7 @@ import { waitFor } from '../helpers/clients';
 import { History } from '../helpers/history';
 import pg from 'pg';
 import { scaled } from '../helpers/patience';
+import { boundedStep } from '../helpers/teardown';
 
 const point: ActionRecord = {
   id: 'point-1',
@@ -85,7 +86,7 @@ describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
   it('fails the probe, writes and reads while the server is down, keeps what was acknowledged through a crash, and recovers', async () => {
     // A cluster of its own: this test kills it.
     const cluster = await startCluster();
-    onTestFinished(() => cluster.stop());
+    onTestFinished(() => boundedStep('stopping the cluster this test kills', cluster.stop(), 30_000));
     const url = await createDatabase(cluster.adminUrl);
     const store = await PostgresStore.open({ connectionString: url });
     onTestFinished(() => store.close());

@@ -6,7 +6,11 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../helpers/server';
+import { freePort } from '../helpers/child-server';
+import { bounded } from '../helpers/patience';
+import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
+import { startRelay } from '../helpers/relay';
+import { createSessionAt, startServer } from '../helpers/server';
 
 /** A raw TCP connection to the server; resolves once connected. */
 async function rawConnection(port: number): Promise<{ socket: net.Socket; closed: Promise<void> }> {
@@ -62,5 +66,21 @@ describe('shutdown', () => {
       clearInterval(asking);
       for (const { socket } of [upload, ws, poller]) socket.destroy();
     }
+  });
+});
+
+describe.skipIf(!pgAdminUrl())('shutdown cut off from PostgreSQL', () => {
+  it('an instance whose link to PostgreSQL went silent still closes: its lease and pool connections are cut after a grace', async () => {
+    const databaseUrl = await makeDatabase();
+    const relay = await startRelay(Number(new URL(databaseUrl).port), 0, { silentClose: true });
+    const throughRelay = new URL(databaseUrl);
+    throughRelay.port = String(relay.port);
+    const port = await freePort();
+    const server = await startServer({ databaseUrl: throughRelay.toString(), port, instanceUrl: `http://127.0.0.1:${port}`, drainGraceMs: 500 });
+    // The pools hold connections too: a request that used the store and the address limits.
+    await createSessionAt(server.url, { title: 'Cut at shutdown' });
+    relay.cut();
+    // Without a bound this waited for PostgreSQL's goodbyes, which a cut link never delivers (97 s here).
+    await bounded('closing the cut-off instance', server.close(), 20_000);
   });
 });

@@ -22,3 +22,13 @@ describe('DATABASE_URL', () => {
     expect(redact('not a url')).not.toContain('not a url');
   });
 });
+
+describe('LEASE_HEARTBEAT_MS and LEASE_TIMEOUT_MS', () => {
+  it('default to a check every 2 s and a cut after 5 s of silence; read whole milliseconds, at least 100', () => {
+    expect([configFromEnv({}).leaseHeartbeatMs, configFromEnv({}).leaseTimeoutMs]).toEqual([2000, 5000]);
+    const quick = configFromEnv({ LEASE_HEARTBEAT_MS: '500', LEASE_TIMEOUT_MS: '1250' });
+    expect([quick.leaseHeartbeatMs, quick.leaseTimeoutMs]).toEqual([500, 1250]);
+    expect(configFromEnv({ LEASE_HEARTBEAT_MS: '0' }).leaseHeartbeatMs).toBe(100);
+    expect(() => configFromEnv({ LEASE_TIMEOUT_MS: '2.5' })).toThrow(/LEASE_TIMEOUT_MS must be a whole number/);
+  });
+});
