@@ -1,12 +1,10 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { votingOpen, type Phase } from '../../src/lib/domain/phases';
-import type { Answer, Progress } from '../../src/lib/domain/ballots';
+import type { Answer } from '../../src/lib/domain/ballots';
 import type { FrozenBallot } from '../../src/lib/domain/results';
 import {
   CommandError,
-  type ActionView,
   type HiddenComment,
-  type ParticipantView,
   type PhaseChange,
   type RemovedParticipants,
   type RoundResults,
@@ -36,7 +34,6 @@ import { Roster } from './roster';
 import { ReviewWorkflow } from './review-workflow';
 import { requirePhase } from './policy';
 import type { Presence } from './presence';
-import type { ReviewItem } from '../../src/lib/domain/review';
 
 export type { Identity, CommunityContext } from './projections';
 export type { VotingControl } from './voting-clock';
@@ -112,7 +109,7 @@ export class SessionRoom {
     private readonly events: RoomEvents = NO_EVENTS,
     /** Who is connected: counted by the live session over both transports (presence.ts); the room only reads it. */
     presence: Pick<Presence, 'isConnected'> = NOBODY,
-    private readonly communityContext: CommunityContext | null = null,
+    communityContext: CommunityContext | null = null,
     private readonly commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
     /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
     private readonly clock: () => number = Date.now
@@ -233,11 +230,7 @@ export class SessionRoom {
   get record(): Readonly<SessionRecord> {
     return this.session;
   }
-  /** The learning community's review of earlier sessions, or null outside one. */
-  get community(): CommunityContext | null {
-    return this.communityContext;
-  }
-  get factorCount(): number {
+  private get factorCount(): number {
     return this.framework.factors.length;
   }
 
@@ -291,15 +284,6 @@ export class SessionRoom {
 
   hasParticipant(participantId: string): boolean {
     return this.members.has(participantId);
-  }
-
-  participantView(participantId: string): ParticipantView | null {
-    const live = this.members.get(participantId);
-    return live ? participantView(this.state, live) : null;
-  }
-
-  progress(): Progress {
-    return this.ballots.progress();
   }
 
   /** A revealed round as frozen, with the comments hidden from it (results.ts). */
@@ -490,21 +474,6 @@ export class SessionRoom {
 
   private assertAlive(): void {
     this.cell.assertAlive();
-  }
-
-  /** Every action point (structure), in board order. */
-  actionViews(): ActionView[] {
-    return this.actionBoard.actionViews();
-  }
-
-  /** The review list (what the snapshot shows), or null outside a community. */
-  reviewItems(): ReviewItem[] | null {
-    return this.review.items();
-  }
-
-  /** Dot totals within the session, for exports. */
-  dotTotals(): Record<string, number> {
-    return this.actionBoard.dots.totals();
   }
 
   /** Stops timers; the room can be dropped from memory. */

@@ -80,12 +80,12 @@ describe('Presence', () => {
     live.connected(facilitator);
     expect([live.connectionsOf(ann), live.connectionsOf(facilitator), live.connectionCount]).toEqual([2, 1, 3]);
     expect(live.presence.total).toBe(live.connectionCount);
-    expect(live.room.participantView(participant.id)?.connected).toBe(true);
+    expect(live.room.snapshot(facilitator).participants?.find((p) => p.id === participant.id)?.connected).toBe(true);
     live.disconnected(ann);
     live.disconnected(ann);
     // One message when Ann came, one when she left: not one per connection.
     expect(heard().slice(before)).toEqual([true, false]);
-    expect(live.room.participantView(participant.id)?.connected).toBe(false);
+    expect(live.room.snapshot(facilitator).participants?.find((p) => p.id === participant.id)?.connected).toBe(false);
     // Someone not (or no longer) in the session is not counted.
     live.connected({ role: 'participant', participantId: 'stranger' });
     expect(live.connectionCount).toBe(1);
