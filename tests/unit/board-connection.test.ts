@@ -174,7 +174,7 @@ describe('BoardDocument and BoardConnection, without sockets', () => {
     expect(served.awareness.meta.has(4001)).toBe(false);
   });
 
-  it("closes one person's connections and nobody else's; they leave as their closes arrive", async () => {
+  it("closes one person's connections (a removal) and nobody else's", async () => {
     const { served } = await setup();
     const ann1 = connect(served, { person: 'participant:ann' });
     const ann2 = connect(served, { person: 'participant:ann' });
