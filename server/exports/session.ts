@@ -35,9 +35,9 @@ export async function exportData(live: LiveSession) {
     participants: room.summary().participants,
     framework: room.framework,
     results: room.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
-    actions: boardPoints(doc.doc, room.actionViews()).map((p) => (p.owner === null ? p : { ...p, owner: owner(p.owner) })),
-    dotTotals: room.dotTotals(),
-    review: room.reviewItems()?.map((i) => ({ ...i, sessionTitle: title(i.sessionTitle), owner: i.owner === null ? null : owner(i.owner) }))
+    actions: boardPoints(doc.doc, room.actionBoard.actionViews()).map((p) => (p.owner === null ? p : { ...p, owner: owner(p.owner) })),
+    dotTotals: room.actionBoard.dots.totals(),
+    review: room.review.items()?.map((i) => ({ ...i, sessionTitle: title(i.sessionTitle), owner: i.owner === null ? null : owner(i.owner) }))
   });
 }
 
@@ -53,7 +53,7 @@ export async function calendarOf(live: LiveSession) {
   const room = live.room;
   const lang = room.record.language;
   const words = exportWords(lang);
-  const points = boardPoints((await live.doc()).doc, room.actionViews());
+  const points = boardPoints((await live.doc()).doc, room.actionBoard.actionViews());
   const due = points
     .filter((p): p is typeof p & { due: string } => p.due !== null && p.status !== 'done')
     .map((p) => ({

@@ -235,12 +235,8 @@ export class LiveSession {
       ws.close(4403, 'removed from the session');
       return;
     }
-    this.presence.addBoard(identity, ws);
     this.connected(identity);
-    ws.on('close', () => {
-      this.presence.removeBoard(identity, ws);
-      this.disconnected(identity);
-    });
+    ws.on('close', () => this.disconnected(identity));
     const person = personKey(identity);
     // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
     // only reads the board and publishes no presence.
@@ -255,7 +251,9 @@ export class LiveSession {
   /** A removed participant's board connections close (4403: y-websocket does not reconnect) and their tickets are void. */
   private closeBoardOf(participantId: string): void {
     this.host.tickets.revoke(this.id, participantId);
-    this.presence.forget(participantId, 4403, 'removed from the session');
+    const identity: Identity = { role: 'participant', participantId };
+    this.presence.forget(identity);
+    this.board?.closePerson(personKey(identity), 4403, 'removed from the session');
   }
 
   /**
@@ -265,7 +263,9 @@ export class LiveSession {
   revokeAccount(accountId: string, now = Date.now()): void {
     this.accountsRevoked.set(accountId, now);
     this.host.tickets.revokeAccount(this.id, accountId);
-    this.presence.forgetAccount(accountId, 4403, 'no longer a facilitator of this session');
+    const identity: Identity = { role: 'facilitator', accountId };
+    this.presence.forget(identity);
+    this.board?.closePerson(personKey(identity), 4403, 'no longer a facilitator of this session');
     this.host.fanout.disconnectAccount(this.code, accountId);
   }
 
@@ -286,7 +286,6 @@ export class LiveSession {
     this.host.tickets.revoke(this.id);
     this.board?.destroy(4404, 'session deleted');
     this.board = null;
-    this.presence.clearBoards();
     this.host.gone(this);
   }
 
@@ -301,7 +300,6 @@ export class LiveSession {
     // 1013 "try again later": y-websocket reconnects.
     this.board?.destroy(1013, 'session moved');
     this.board = null;
-    this.presence.clearBoards();
     this.host.fanout.disconnectAll(this.code);
   }
 

@@ -1,13 +1,10 @@
 import type { Framework } from '../../src/lib/domain/framework';
 import { votingOpen, type Phase } from '../../src/lib/domain/phases';
-import type { Answer, Progress } from '../../src/lib/domain/ballots';
+import type { Answer } from '../../src/lib/domain/ballots';
 import type { FrozenBallot } from '../../src/lib/domain/results';
 import {
   CommandError,
-  type ActionView,
   type HiddenComment,
-  type ParticipantView,
-  LIMITS,
   type PhaseChange,
   type RemovedParticipants,
   type RoundResults,
@@ -22,29 +19,21 @@ import type { RoomFanout } from './fanout';
 import { FACILITATOR_VOTER } from './dots';
 import { KeyedSerial } from './serial';
 import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
-import { Coalescer } from './coalescer';
 import { RevealedRounds } from './revealed';
 import { SessionResults } from './results';
 import { CheckinClock } from './checkin-clock';
 import { Credentials } from './credentials';
-import { controlClock, phaseChangeOf, transition, type ClockFields, type VotingControl } from './voting-clock';
-import {
-  arrivals,
-  participantView,
-  participantViews,
-  snapshotFor,
-  summaryOf,
-  type CommunityContext,
-  type Identity,
-  type Member,
-  type RoomState
-} from './projections';
+import type { VotingControl } from './voting-clock';
+import { PhaseControl } from './phase-control';
+import { Door } from './door';
+import { RoomBroadcasts } from './room-broadcasts';
+import { SessionCell } from './session-cell';
+import { participantView, snapshotFor, summaryOf, type CommunityContext, type Identity, type Member, type RoomState } from './projections';
 import { ActionBoard } from './action-board';
 import { Roster } from './roster';
 import { ReviewWorkflow } from './review-workflow';
 import { requirePhase } from './policy';
 import type { Presence } from './presence';
-import type { ReviewItem } from '../../src/lib/domain/review';
 
 export type { Identity, CommunityContext } from './projections';
 export type { VotingControl } from './voting-clock';
@@ -64,28 +53,18 @@ export interface RoomEvents {
 const NO_EVENTS: RoomEvents = { participantRemoved: () => undefined, phaseChanged: () => undefined, deleted: () => undefined };
 const NOBODY: Pick<Presence, 'isConnected'> = { isConnected: () => false };
 
-/** How often room-wide counters (dot totals) go to everyone at most, while they keep changing. */
-export const ROOM_COUNTER_INTERVAL_MS = 250;
-
-/**
- * How often the participant count goes to everyone at most while people keep joining: a join storm is when the
- * server is busiest, and four room-wide broadcasts a second were a fifth of its CPU in a slow storm of 1,000 joins;
- * the facilitator hears each join at once, participants see the count within a second.
- */
-const PARTICIPANT_COUNT_INTERVAL_MS = 1000;
-
-/** How often participants (not the facilitator) get progress updates under load. */
-const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
-
 /**
  * One session's authoritative state in memory, written through to the store
- * before anything is acknowledged. The concerns live in small units: ballots
- * and running counts (BallotBox), results frozen at each reveal (results.ts
- * over RevealedRounds), dots (DotLedger), the action board's structure
- * (ActionBoardState), the clock (voting-clock.ts) and a check-in's deadline
- * (checkin-clock.ts), who holds a token (credentials.ts), who sees what
- * (projections.ts) and fan-out coalescing (Coalescer). This class orders them: it checks the domain rules, writes to
- * the store, then changes memory and tells the clients.
+ * before anything is acknowledged. The room is where a session's units meet:
+ * it builds them with explicit dependencies and hands each command to the one
+ * that owns it. Who is in the session (Roster) and who comes in or is sent out
+ * (Door), ballots and running counts (BallotBox), results frozen at each reveal
+ * (results.ts over RevealedRounds), the phase, the voting clock and its deadline
+ * (PhaseControl) and a check-in's own commands (CheckinClock), the action board
+ * (ActionBoard) and the community review (ReviewWorkflow), who holds a token
+ * (Credentials), the room-wide counters at a bounded rate (RoomBroadcasts) and
+ * who sees what (projections.ts). It keeps the answers, the hidden comments,
+ * the settings and the deletion itself.
  *
  * Store first, then memory: a change becomes visible (in memory, snapshots,
  * fan-out) only after its write committed, so a failed write is answered
@@ -94,6 +73,8 @@ const PARTICIPANT_PROGRESS_INTERVAL_MS = 1000;
  * a time per voter, so each is checked against the committed state before it.
  */
 export class SessionRoom {
+  /** The session record and whether it was deleted: the one copy the units read and update (session-cell.ts). */
+  private readonly cell: SessionCell;
   /** Who is in the session: members in join order, their distinct names and tokens, joins in flight (roster.ts). */
   private readonly roster = new Roster();
   private readonly members: ReadonlyMap<string, Member> = this.roster.members;
@@ -101,104 +82,120 @@ export class SessionRoom {
   private readonly revealed: RevealedRounds;
   /** Results frozen at each reveal and read from what was frozen (results.ts). */
   private readonly roundResults: SessionResults;
-  /**
-   * The factor the facilitator has open, shown large on presenter screens. A pointer for screens, not
-   * workshop data: kept in memory only (after a restart the screens show the overview) and reset by a phase change.
-   */
-  private presentedFactor: number | null = null;
   /** The action phase: the board's structure and the dots on it. */
   readonly actionBoard: ActionBoard;
   /** The community review of earlier sessions' open points (a carried copy lands on the action board). */
   readonly review: ReviewWorkflow;
-  /** The voting deadline and a check-in's own commands (checkin-clock.ts). */
+  /** The phase, the voting clock, its deadline and the presented factor (phase-control.ts). */
+  private readonly phases: PhaseControl;
+  /** A check-in's own commands (checkin-clock.ts). */
   private readonly checkin: CheckinClock;
+  /** Joins and removals (door.ts). */
+  private readonly door: Door;
   /** Who holds a token, and the presenter-credential migration (credentials.ts). */
   private readonly credentials: Credentials;
-  private readonly coalesce = new Coalescer<'progress' | 'participantProgress' | 'arrivals' | 'participantCount'>();
-  private readonly dirtyParticipants = new Set<string>();
-  private deleted = false;
-  /** A lock of the door is being written: joins are refused already, so none lands after the lock is acknowledged. */
-  private lockingJoins = false;
+  /** The participant count, arrivals and progress, each at a bounded rate (room-broadcasts.ts). */
+  private readonly broadcasts: RoomBroadcasts;
   private readonly serial = new KeyedSerial();
   /** What the projections read. */
   private readonly state: RoomState;
 
   constructor(
-    private session: SessionRecord,
+    session: SessionRecord,
     readonly framework: Framework,
     private readonly store: Store,
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>,
     private readonly events: RoomEvents = NO_EVENTS,
     /** Who is connected: counted by the live session over both transports (presence.ts); the room only reads it. */
-    private readonly presence: Pick<Presence, 'isConnected'> = NOBODY,
-    private readonly communityContext: CommunityContext | null = null,
+    presence: Pick<Presence, 'isConnected'> = NOBODY,
+    communityContext: CommunityContext | null = null,
     private readonly commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
     /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
     private readonly clock: () => number = Date.now
   ) {
+    const cell = (this.cell = new SessionCell(session));
     this.ballots = new BallotBox(framework.factors.length, session.round);
     // In join order, so joinOrder (and the members map) list arrivals oldest first.
-    for (const record of [...loaded.participants].sort((a, b) => a.joinedAt - b.joinedAt)) this.addMember(record);
+    for (const record of [...loaded.participants].sort((a, b) => a.joinedAt - b.joinedAt)) {
+      this.roster.add(record);
+      this.ballots.addMember(record.id);
+    }
     this.ballots.load(loaded.answers);
     this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments);
     this.roundResults = new SessionResults({
-      session: () => this.session,
+      session: () => cell.record,
       factorCount: framework.factors.length,
       ballots: this.ballots,
       members: this.members,
       revealed: this.revealed,
       store,
-      clock: () => this.clock()
+      clock
     });
     // The board reads this room (record, deletion, membership, community) through BoardSession; no closures back in.
     this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount: framework.factors.length, store, fanout, session: this }, loaded);
     this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board: this.actionBoard, community: communityContext });
     this.credentials = new Credentials({
-      session: () => this.session,
+      session: () => cell.record,
       participantByTokenHash: (hash) => this.roster.participantByTokenHash(hash),
       store,
       presenterCredentialStored: (presenterTokenHash) => {
-        if (this.session.presenterTokenHash === null) this.session = { ...this.session, presenterTokenHash };
+        if (cell.record.presenterTokenHash === null) cell.merge({ presenterTokenHash });
       }
     });
-    this.checkin = new CheckinClock({
-      session: () => this.session,
-      isDeleted: () => this.deleted,
-      clock: () => this.clock(),
-      serialised: (task) => this.serial.run('session', task),
-      assertAlive: () => this.assertAlive(),
-      applyPhase: (to, countdownSeconds) => this.applyPhase(to, countdownSeconds),
-      applyClock: (patch, also) => this.applyClock(patch, also),
-      recordDeadline: async (deadline) => {
-        await committed(this.store.updateSession(this.id, { deadline }), 'the deadline');
-        this.session = { ...this.session, deadline };
-      }
-    });
-    const read = {
-      session: () => this.session,
-      hidden: () => this.revealed.hiddenComments(),
-      presented: () => this.presentedFactor
-    };
+    const roster = this.roster;
+    const revealed = this.revealed;
+    // Read lazily, once the phase control below exists.
+    const phases = () => this.phases;
     this.state = {
       get session() {
-        return read.session();
+        return cell.record as SessionRecord;
       },
       members: this.members,
-      isConnected: (participantId) => this.presence.isConnected(participantId),
-      latest: (n: number) => this.roster.latest(n),
+      isConnected: (participantId) => presence.isConnected(participantId),
+      latest: (n: number) => roster.latest(n),
       ballots: this.ballots,
       dots: this.actionBoard.dots,
       get hiddenComments() {
-        return read.hidden();
+        return revealed.hiddenComments();
       },
       get presentedFactor() {
-        return read.presented();
+        return phases().presentedFactor;
       },
       results: () => this.results(),
-      actions: () => this.actionViews(),
-      community: this.communityContext
+      actions: () => this.actionBoard.actionViews(),
+      community: communityContext
     };
+    this.broadcasts = new RoomBroadcasts({ code: session.code, fanout, state: this.state, ballots: this.ballots });
+    this.phases = new PhaseControl({
+      cell,
+      store,
+      fanout,
+      serial: this.serial,
+      factorCount: framework.factors.length,
+      ballots: this.ballots,
+      revealed: this.revealed,
+      results: this.roundResults,
+      broadcasts: this.broadcasts,
+      state: this.state,
+      phaseChanged: () => events.phaseChanged(),
+      clock
+    });
+    this.checkin = new CheckinClock({ cell, serial: this.serial, clock, phases: this.phases });
+    this.door = new Door({
+      cell,
+      framework,
+      store,
+      fanout,
+      serial: this.serial,
+      roster: this.roster,
+      ballots: this.ballots,
+      dots: this.actionBoard.dots,
+      broadcasts: this.broadcasts,
+      state: this.state,
+      participantRemoved: (participantId) => events.participantRemoved(participantId),
+      dotsChanged: () => this.actionBoard.scheduleDotTotals()
+    });
   }
 
   /**
@@ -207,13 +204,17 @@ export class SessionRoom {
    */
   start(): void {
     // Armed here, not in the constructor: a deadline that passed while the room was unloaded fires at once, and that writes.
-    this.checkin.arm();
+    this.phases.arm();
     for (const round of this.session.revealedRounds) {
       if (!this.revealed.has(round)) this.roundResults.freeze(round).catch((error) => console.error(`Freezing round ${round} of ${this.code} failed:`, error));
     }
     this.actionBoard.start();
   }
 
+  /** The session as it stands (session-cell.ts). */
+  private get session(): Readonly<SessionRecord> {
+    return this.cell.record;
+  }
   get id(): string {
     return this.session.id;
   }
@@ -224,32 +225,23 @@ export class SessionRoom {
     return this.session.phase;
   }
   get isDeleted(): boolean {
-    return this.deleted;
+    return this.cell.isDeleted;
   }
   get record(): Readonly<SessionRecord> {
     return this.session;
   }
-  /** The learning community's review of earlier sessions, or null outside one. */
-  get community(): CommunityContext | null {
-    return this.communityContext;
-  }
-  get factorCount(): number {
+  private get factorCount(): number {
     return this.framework.factors.length;
   }
 
-  private addMember(record: ParticipantRecord): void {
-    this.roster.add(record);
-    this.ballots.addMember(record.id);
-  }
-
-  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box (checkin-clock.ts). */
+  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box (phase-control.ts). */
   private get inCheckinRound(): boolean {
-    return this.checkin.inCheckinRound;
+    return this.phases.inCheckinRound;
   }
 
-  /** Acts on a deadline that has passed by the clock (the sweep calls it; checkin-clock.ts). */
+  /** Acts on a deadline that has passed by the clock (the sweep calls it; phase-control.ts). */
   checkDeadline(): Promise<void> {
-    return this.checkin.checkDeadline();
+    return this.phases.checkDeadline();
   }
 
   /** The facilitator moves a check-in's deadline later (checkin-clock.ts). */
@@ -267,53 +259,21 @@ export class SessionRoom {
     return this.credentials.authenticate(token);
   }
 
-  private phaseChange(): PhaseChange {
-    return phaseChangeOf(this.session, Date.now());
-  }
-
   summary(): SessionSummary {
     return summaryOf(this.state);
   }
 
-  /**
-   * Refuses a new participant (never a rejoin: that is a connection with a participant token, not a join)
-   * while the session is closed, locked by the facilitator or full.
-   */
+  /** Refuses a new participant while the session is closed, locked or full (door.ts). */
   assertJoinable(maxParticipants: number): void {
-    this.assertAlive();
-    requirePhase('session:join', this.session.phase);
-    if (this.session.settings.joinsLocked || this.lockingJoins) {
-      throw new CommandError('joins_locked', 'The facilitator has closed this session to new participants. Ask them to open it again.');
-    }
-    if (this.roster.taken >= maxParticipants) throw new CommandError('session_full', `This session is full (${maxParticipants} participants).`);
+    this.door.assertJoinable(maxParticipants);
   }
 
-  /** Adds a participant; the token it returns lets them rejoin as the same person. */
-  async join(
+  /** Adds a participant; the token it returns lets them rejoin as the same person (door.ts). */
+  join(
     input: { name: string; group: string | null; language: ParticipantRecord['language'] },
     maxParticipants: number
   ): Promise<{ participant: ParticipantRecord; token: string }> {
-    this.assertJoinable(maxParticipants);
-    if (input.group !== null && !this.framework.stakeholderGroups.some((g) => g.id === input.group)) {
-      throw new CommandError('bad_request', `Unknown group "${input.group}".`, [
-        `group: must be one of ${this.framework.stakeholderGroups.map((g) => g.id).join(', ')}`
-      ]);
-    }
-    // Taken from now on (its distinct name too), until the write settles it.
-    const { participant, token } = this.roster.reserve(this.session.id, input);
-    try {
-      await committed(this.store.addParticipant(participant), 'the join');
-    } catch (error) {
-      this.roster.settle(participant, false);
-      throw error;
-    }
-    this.roster.settle(participant, true);
-    this.ballots.addMember(participant.id);
-    this.fanout.toFacilitators(this.code, 'participant', this.participantView(participant.id)!);
-    this.scheduleArrivals();
-    this.scheduleParticipantCount();
-    this.scheduleProgress();
-    return { participant, token };
+    return this.door.join(input, maxParticipants);
   }
 
   /** Presence (counted by the live session): a participant's first connection opened or their last closed; the facilitator's list follows. */
@@ -324,15 +284,6 @@ export class SessionRoom {
 
   hasParticipant(participantId: string): boolean {
     return this.members.has(participantId);
-  }
-
-  participantView(participantId: string): ParticipantView | null {
-    const live = this.members.get(participantId);
-    return live ? participantView(this.state, live) : null;
-  }
-
-  progress(): Progress {
-    return this.ballots.progress();
   }
 
   /** A revealed round as frozen, with the comments hidden from it (results.ts). */
@@ -407,10 +358,15 @@ export class SessionRoom {
     // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
     if (!this.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
     const answered = this.ballots.record(round, participantId, factor, { answer, comment: nextComment });
-    if (!this.session.anonymous) this.dirtyParticipants.add(participantId);
+    if (!this.session.anonymous) this.broadcasts.participantChanged(participantId);
     this.scheduleProgress();
     this.fanout.toParticipantElsewhere(this.code, participantId, origin, 'ballot', { round, factor, answer, comment: nextComment });
     return { factor, answered };
+  }
+
+  /** Progress goes out at a bounded rate (room-broadcasts.ts). */
+  private scheduleProgress(): void {
+    this.broadcasts.progress();
   }
 
   /**
@@ -436,75 +392,19 @@ export class SessionRoom {
     });
   }
 
-  /**
-   * The facilitator opens a factor (or closes it: null) and presenter screens follow.
-   * Only while results are shown, and only a factor of this session's framework.
-   */
+  /** The facilitator opens a factor (or closes it: null) and presenter screens follow (phase-control.ts). */
   presentFactor(factor: number | null): void {
-    this.assertAlive();
-    requirePhase('present:focus', this.session.phase);
-    if (this.session.revealedRounds.length === 0) {
-      throw new CommandError('wrong_phase', 'A factor can be shown only once results are revealed.');
-    }
-    if (factor !== null && factor > this.factorCount) throw new CommandError('bad_request', 'There is no such factor in this session.');
-    if (factor === this.presentedFactor) return;
-    this.presentedFactor = factor;
-    this.fanout.toAll(this.code, 'presented', { factor });
+    this.phases.presentFactor(factor);
   }
 
-  /** The facilitator moves the session on; resolves once the new phase is durable. */
+  /** The facilitator moves the session on; resolves once the new phase is durable (phase-control.ts). */
   setPhase(to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
-    return this.serial.run('session', () => this.applyPhase(to, countdownSeconds));
+    return this.phases.setPhase(to, countdownSeconds);
   }
 
-  private async applyPhase(to: Phase, countdownSeconds: number | null | undefined): Promise<PhaseChange> {
-    this.assertAlive();
-    const { next, revealing } = transition(this.session, to, countdownSeconds, Date.now());
-    // Frozen from the answers as they stand, queued in the same turn as the phase so both commit in
-    // one transaction, and only then shown to anyone. The phase goes first: should the frozen row
-    // alone fail, a reload freezes the round again from the same stored answers.
-    const frozen = revealing ? this.roundResults.computeFrozen(next.round) : null;
-    const phaseWrite = this.store.updateSession(this.id, next);
-    const frozenWrite = frozen ? this.store.saveRevealedRound({ sessionId: this.id, round: next.round, revealedAt: this.clock(), ...frozen }) : null;
-    await committed(Promise.all([phaseWrite, frozenWrite]), 'the phase change');
-    if (frozen) this.revealed.freeze(next.round, frozen);
-    const roundChanged = next.round !== this.session.round;
-    this.session = { ...this.session, ...next };
-    this.ballots.setRound(next.round);
-    this.checkin.arm();
-    const change = this.phaseChange();
-    this.presentedFactor = null;
-    this.events.phaseChanged();
-    this.fanout.toAll(this.code, 'phase', change);
-    if (to === 'revealed') this.fanout.toAll(this.code, 'results', this.results());
-    if (to === 'voting') this.scheduleProgress();
-    // Per-person counts belong to a round: the facilitator's list starts again from what the new round holds.
-    if (roundChanged) this.fanout.toFacilitators(this.code, 'participants', participantViews(this.state));
-    return change;
-  }
-
-  /**
-   * The facilitator steers the voting clock without revealing. The countdown
-   * ends by closing the ballot box, as its label says; revealing stays a
-   * separate, deliberate step.
-   */
+  /** The facilitator steers the voting clock without revealing (phase-control.ts). */
   controlVoting(control: VotingControl): Promise<PhaseChange> {
-    return this.serial.run('session', () => {
-      this.assertAlive();
-      requirePhase('voting:control', this.session.phase);
-      // A countdown's controls (an hour at most, pause, clear) would unmake a check-in's deadline: it has its own commands.
-      if (this.inCheckinRound) throw new CommandError('bad_request', 'A check-in keeps its deadline: extend it or close the check-in early instead.');
-      return this.applyClock(controlClock(this.session, control, Date.now()));
-    });
-  }
-
-  private async applyClock(patch: ClockFields, also: { deadline?: number } = {}): Promise<PhaseChange> {
-    await committed(this.store.updateSession(this.id, { ...patch, ...also }), 'the voting clock');
-    this.session = { ...this.session, ...patch, ...also };
-    this.checkin.arm();
-    const change = this.phaseChange();
-    this.fanout.toAll(this.code, 'phase', change);
-    return change;
+    return this.phases.controlVoting(control);
   }
 
   updateSettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
@@ -522,15 +422,11 @@ export class SessionRoom {
     if (votingOpen(this.session.phase) && settings.minVoters < this.session.settings.minVoters) {
       throw new CommandError('wrong_phase', 'The minimum number of voters cannot be lowered while voting is open.');
     }
-    const locking = settings.joinsLocked && !this.session.settings.joinsLocked;
-    if (locking) this.lockingJoins = true;
-    try {
-      await committed(this.store.updateSession(this.id, { settings }), 'the settings');
-    } finally {
-      this.lockingJoins = false;
-    }
+    const write = committed(this.store.updateSession(this.id, { settings }), 'the settings');
+    // Locking the door: joins are refused while the lock is being written, so none lands after it is acknowledged.
+    await (settings.joinsLocked && !this.session.settings.joinsLocked ? this.door.locking(write) : write);
     // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
-    this.session = { ...this.session, settings };
+    this.cell.merge({ settings });
     this.fanout.toAll(this.code, 'settings', settings);
     // Everyone's remaining dots depend on the number of dots; a rare facilitator action, so one message per participant is fine.
     if (patch.dotsPerPerson !== undefined) {
@@ -541,102 +437,14 @@ export class SessionRoom {
     return settings;
   }
 
-  /** The facilitator removes a participant; their answers go with them. */
+  /** The facilitator removes a participant; their answers go with them (door.ts). */
   removeParticipant(participantId: string): Promise<void> {
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      if (!this.members.has(participantId)) throw new CommandError('not_found', 'No such participant in this session.');
-      await this.applyRemoval([participantId]);
-    });
+    return this.door.removeParticipant(participantId);
   }
 
-  /**
-   * The facilitator removes several participants at once (puppets after a flood of joins), by the
-   * same path as one: at most LIMITS.removeBatchMax (the schema bounds it; checked again here), all
-   * in one store transaction, so a failed write removes nobody and is answered `store_unavailable`.
-   * Ids not (or no longer) in the session are skipped and listed, so a repeated request is harmless.
-   */
+  /** The facilitator removes several participants at once, in one store transaction (door.ts). */
   removeParticipants(participantIds: readonly string[]): Promise<RemovedParticipants> {
-    if (participantIds.length > LIMITS.removeBatchMax) {
-      return Promise.reject(new CommandError('bad_request', `At most ${LIMITS.removeBatchMax} participants can be removed per request.`));
-    }
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      const unique = [...new Set(participantIds)];
-      const present = unique.filter((id) => this.members.has(id));
-      const notFound = unique.filter((id) => !this.members.has(id));
-      const removed = present.length > 0 ? await this.applyRemoval(present) : [];
-      return { removed, notFound, participants: this.members.size };
-    });
-  }
-
-  /** Removes members (checked present by the caller, under the session's serial): store first, then memory and clients. */
-  private async applyRemoval(participantIds: readonly string[]): Promise<string[]> {
-    await committed(
-      participantIds.length === 1 ? this.store.removeParticipant(this.id, participantIds[0]) : this.store.removeParticipants(this.id, participantIds),
-      'the removal'
-    );
-    const removed: string[] = [];
-    let dotsChanged = false;
-    for (const participantId of participantIds) {
-      if (!this.members.has(participantId)) continue;
-      removed.push(participantId);
-      this.ballots.removeMember(participantId);
-      this.roster.remove(participantId);
-      // Revealed results are frozen: recomputing them without this person would reveal their answers by difference.
-      if (this.actionBoard.dots.removeVoter(participantId).length > 0) dotsChanged = true;
-      this.fanout.toParticipant(this.code, participantId, 'removed');
-      this.fanout.disconnectParticipant(this.code, participantId);
-      this.events.participantRemoved(participantId);
-      this.fanout.toFacilitators(this.code, 'participant:removed', { id: participantId });
-    }
-    // Once per batch (O(members)), however many left.
-    if (removed.length > 0) this.roster.compact();
-    // Counts, arrivals, dot totals and progress once per batch, however many left.
-    this.scheduleArrivals();
-    this.scheduleParticipantCount();
-    if (dotsChanged) this.actionBoard.scheduleDotTotals();
-    this.scheduleProgress();
-    return removed;
-  }
-
-  /**
-   * The participant count goes to everyone (a broadcast to the whole room) at a bounded rate: the first change
-   * at the end of its turn, then at most one message per interval while people keep joining, the latest count
-   * always last. A join storm of 500 costs a handful of room-wide broadcasts, not 500.
-   */
-  private scheduleParticipantCount(): void {
-    this.coalesce.bounded('participantCount', PARTICIPANT_COUNT_INTERVAL_MS, () => {
-      if (!this.deleted) this.fanout.toAll(this.code, 'participantCount', this.members.size);
-    });
-  }
-
-  /** Presenter screens hear about arrivals once per event-loop turn, however many join in it (bounded list). */
-  private scheduleArrivals(): void {
-    if (this.session.anonymous) return;
-    this.coalesce.perTurn('arrivals', () => {
-      const names = arrivals(this.state);
-      if (!this.deleted && names) this.fanout.toPresenters(this.code, 'arrivals', names);
-    });
-  }
-
-  /**
-   * Coalesces progress: the facilitator hears once per event-loop turn (one
-   * `progress` and one batched `participants` message, however many votes came
-   * in); participants, who only show a count, at most once a second, since a
-   * broadcast to a thousand sockets holds the server up for milliseconds.
-   */
-  private scheduleProgress(): void {
-    this.coalesce.perTurn('progress', () => {
-      if (this.deleted) return;
-      this.fanout.toFacilitators(this.code, 'progress', this.progress());
-      const views = [...this.dirtyParticipants].map((id) => this.participantView(id)).filter((v): v is ParticipantView => v !== null);
-      this.dirtyParticipants.clear();
-      if (views.length > 0) this.fanout.toFacilitators(this.code, 'participants', views);
-    });
-    this.coalesce.throttled('participantProgress', PARTICIPANT_PROGRESS_INTERVAL_MS, () => {
-      if (!this.deleted) this.fanout.toParticipants(this.code, 'progress', this.progress());
-    });
+    return this.door.removeParticipants(participantIds);
   }
 
   /** The facilitator deletes the session with all its data. */
@@ -647,7 +455,16 @@ export class SessionRoom {
   private async applyDeletion(): Promise<void> {
     this.assertAlive();
     await committed(this.store.deleteSession(this.id), 'the deletion');
-    this.deleted = true;
+    this.ended();
+  }
+
+  /** The store purged this session: clients hear it was deleted, and the room refuses everything from now on. */
+  evicted(): void {
+    this.ended();
+  }
+
+  private ended(): void {
+    this.cell.markDeleted();
     this.dispose();
     this.events.deleted();
     this.fanout.toAll(this.code, 'session:deleted');
@@ -655,39 +472,15 @@ export class SessionRoom {
     setImmediate(() => this.fanout.disconnectAll(this.code));
   }
 
-  /** The store purged this session: clients hear it was deleted, and the room refuses everything from now on. */
-  evicted(): void {
-    this.deleted = true;
-    this.dispose();
-    this.events.deleted();
-    this.fanout.toAll(this.code, 'session:deleted');
-    setImmediate(() => this.fanout.disconnectAll(this.code));
-  }
-
   private assertAlive(): void {
-    if (this.deleted) throw new CommandError('not_found', 'This session was deleted.');
-  }
-
-  /** Every action point (structure), in board order. */
-  actionViews(): ActionView[] {
-    return this.actionBoard.actionViews();
-  }
-
-  /** The review list (what the snapshot shows), or null outside a community. */
-  reviewItems(): ReviewItem[] | null {
-    return this.review.items();
-  }
-
-  /** Dot totals within the session, for exports. */
-  dotTotals(): Record<string, number> {
-    return this.actionBoard.dots.totals();
+    this.cell.assertAlive();
   }
 
   /** Stops timers; the room can be dropped from memory. */
   dispose(): void {
-    this.checkin.cancel();
-    this.coalesce.dispose();
+    this.phases.cancel();
+    this.broadcasts.dispose();
     this.actionBoard.dispose();
-    this.review.dispose(this.deleted);
+    this.review.dispose(this.isDeleted);
   }
 }

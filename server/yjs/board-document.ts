@@ -39,6 +39,8 @@ const COMPACT_EVERY = 500;
 
 /** What the document needs of a connection it serves (a BoardConnection): where to relay, how to end it. */
 export interface BoardPeer {
+  /** Who the connection speaks for (personKey): a removed person's connections are closed by it. */
+  readonly person: string;
   send(message: Uint8Array): void;
   close(code: number, reason: string): void;
   /** The phase changed: a read-only connection may be told again when it next tries to write. */
@@ -196,6 +198,11 @@ export class BoardDocument {
   /** A connection starts being served: it hears every change from now on. */
   join(peer: BoardPeer): void {
     this.connections.add(peer);
+  }
+
+  /** Closes every connection of one person (removed from the session); each leaves as its socket's close arrives. */
+  closePerson(person: string, code: number, reason: string): void {
+    for (const peer of this.connections) if (peer.person === person) peer.close(code, reason);
   }
 
   /** A connection closed: it hears nothing more, and the awareness client id it spoke for goes. */

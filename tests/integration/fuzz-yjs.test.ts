@@ -18,6 +18,7 @@ import { storedText } from '../helpers/board';
 import { fuzzBudget, fuzzSeed, Rng } from '../helpers/fuzz';
 import { api, getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
+import type { Identity } from '../../server/sessions/projections';
 import { hostileYjsMessage, syncUpdate } from '../helpers/yjs-fuzz';
 
 const RELAXED = { yjsMessagesPerSecond: 1e6, yjsBurst: 1e6, commandsPerSecond: 1e6, commandBurst: 1e6 };
@@ -125,7 +126,9 @@ describe('Yjs endpoint fuzzing', () => {
     // Nothing waits in memory for dependencies, awareness holds only the honest editors, the document is bounded.
     const room = (await server.realtime.registry.get(session.code))!;
     const served = await room.doc();
-    await waitFor(() => room.presence.boardConnections === 2, { message: 'fuzz connections closed' });
+    // Mallory's board connections all closed: she counts only her socket.io connection (presence counts per person over both transports).
+    const malloryId: Identity = { role: 'participant', participantId: session.people[2].joined.participantId };
+    await waitFor(() => room.connectionsOf(malloryId) === 1, { message: 'fuzz connections closed' });
     expect(served.doc.store.pendingStructs).toBeNull();
     expect(served.doc.store.pendingDs).toBeNull();
     // Awareness holds exactly the honest editors (the fuzzer could not remove or overwrite them) and no stray clocks.

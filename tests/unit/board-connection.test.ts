@@ -173,4 +173,17 @@ describe('BoardDocument and BoardConnection, without sockets', () => {
     expect(served.awareness.getStates().size).toBe(0);
     expect(served.awareness.meta.has(4001)).toBe(false);
   });
+
+  it("closes one person's connections (a removal) and nobody else's", async () => {
+    const { served } = await setup();
+    const ann1 = connect(served, { person: 'participant:ann' });
+    const ann2 = connect(served, { person: 'participant:ann' });
+    const bob = connect(served, { person: 'participant:bob' });
+    served.closePerson('participant:ann', 4403, 'removed from the session');
+    expect([ann1.socket.closedWith, ann2.socket.closedWith]).toEqual([
+      { code: 4403, reason: 'removed from the session' },
+      { code: 4403, reason: 'removed from the session' }
+    ]);
+    expect(bob.socket.closedWith).toBeNull();
+  });
 });

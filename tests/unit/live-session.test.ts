@@ -121,9 +121,9 @@ describe('LiveSession', () => {
     expect(await refusal(send(live, ann, 'vote', { factor: 1, answer: 3 }))).toBe('store_unavailable');
     await new Promise((resolve) => setImmediate(resolve));
     expect(events('ballot')).toHaveLength(0);
-    expect(live.room.progress().perFactor[0]).toBe(0);
+    expect(live.room.snapshot(facilitator).progress.perFactor[0]).toBe(0);
     await send(live, ann, 'vote', { factor: 1, answer: 3 });
-    expect(live.room.progress().perFactor[0]).toBe(1);
+    expect(live.room.snapshot(facilitator).progress.perFactor[0]).toBe(1);
   });
 
   it('gives dots back however a point leaves the board, also when the first return was refused', async () => {
@@ -138,7 +138,7 @@ describe('LiveSession', () => {
     store.failWrites(2, ['setDots']);
     await send(live, facilitator, 'action:remove', { actionId: 'pointaaa' });
     // (The totals count only points on the board; the ledger still holds the two dots.)
-    expect(live.room.dotTotals()).toEqual({});
+    expect(live.room.actionBoard.dots.totals()).toEqual({});
     expect(live.room.actionBoard.dots.actionsWithDots()).toEqual(['pointaaa']);
     expect(live.room.actionBoard.ownDots('facilitator').remaining).toBe(LIMITS.defaultDots - 1);
     // The next change of the board, whatever it is, gives them back.
@@ -150,10 +150,10 @@ describe('LiveSession', () => {
     await send(live, ann, 'action:create', { actionId: 'pointccc', factor: 3 });
     // A merged part keeps its dot for the point it joined; removing that point takes the part off the board too.
     await send(live, facilitator, 'action:merge', { sourceId: 'pointbbb', targetId: 'pointccc' });
-    expect(live.room.dotTotals()).toEqual({ pointccc: 1 });
+    expect(live.room.actionBoard.dots.totals()).toEqual({ pointccc: 1 });
     store.failWrites(1, ['setDots']);
     await send(live, facilitator, 'action:remove', { actionId: 'pointccc' });
-    expect(live.room.dotTotals()).toEqual({});
+    expect(live.room.actionBoard.dots.totals()).toEqual({});
     expect(live.room.actionBoard.dots.actionsWithDots()).toEqual(['pointbbb']);
     const again = await setup(await sqlite.serialize());
     const reloaded = (await again.registry.get(live.code))!;

@@ -1,13 +1,14 @@
 /**
  * Presence: connections are counted once, by the live session, over both
  * transports. A person's first connection and last close are what the
- * facilitator's list hears; a removed participant's board sockets close and
- * they stop counting; the idle count is the sum of everyone's.
+ * facilitator's list hears; a removed person stops counting at once (their
+ * board sockets are closed by the board document); the idle count is the sum
+ * of everyone's.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadFrameworks } from '../../server/content';
-import { Presence, type Closable } from '../../server/sessions/presence';
+import { Presence } from '../../server/sessions/presence';
 import type { Identity } from '../../server/sessions/projections';
 import { SessionRegistry } from '../../server/sessions/registry';
 import { SqliteStore } from '../../server/store/sqlite';
@@ -16,12 +17,6 @@ import { recordingFanout } from '../helpers/recording-fanout';
 const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
 const facilitator: Identity = { role: 'facilitator' };
 const presenter: Identity = { role: 'presenter' };
-
-function closable() {
-  const closes: [number | undefined, string | undefined][] = [];
-  const socket: Closable = { close: (code, reason) => void closes.push([code, reason]) };
-  return { socket, closes };
-}
 
 describe('Presence', () => {
   it('counts each person over both transports, and says when their first opened and their last closed', () => {
@@ -42,27 +37,15 @@ describe('Presence', () => {
     expect(presence.total).toBe(3);
   });
 
-  it('closes a forgotten participant’s board sockets, and their later closes change nothing', () => {
+  it('forgets a removed person at once: they no longer count, and their later closes change nothing', () => {
     const presence = new Presence();
     const ann: Identity = { role: 'participant', participantId: 'ann' };
     const bob: Identity = { role: 'participant', participantId: 'bob' };
-    const [a1, a2, b1] = [closable(), closable(), closable()];
-    for (const [who, { socket }] of [
-      [ann, a1],
-      [ann, a2],
-      [bob, b1]
-    ] as const) {
-      presence.opened(who);
-      presence.addBoard(who, socket);
-    }
-    presence.opened(ann); // and a socket.io connection
-    expect(presence.boardConnections).toBe(3);
-    presence.forget('ann', 4403, 'removed from the session');
-    expect(a1.closes).toEqual([[4403, 'removed from the session']]);
-    expect(a2.closes).toEqual([[4403, 'removed from the session']]);
-    expect(b1.closes).toEqual([]);
-    expect([presence.of(ann), presence.boardConnections, presence.total]).toEqual([0, 1, 1]);
-    presence.removeBoard(ann, a1.socket);
+    const cas: Identity = { role: 'facilitator', accountId: 'cas' };
+    for (const who of [ann, ann, bob, cas]) presence.opened(who);
+    presence.forget(ann);
+    presence.forget(cas);
+    expect([presence.of(ann), presence.of(cas), presence.isConnected('ann'), presence.total]).toEqual([0, 0, false, 1]);
     expect(presence.closed(ann)).toBe(false);
     expect(presence.total).toBe(1);
   });
@@ -80,12 +63,12 @@ describe('Presence', () => {
     live.connected(facilitator);
     expect([live.connectionsOf(ann), live.connectionsOf(facilitator), live.connectionCount]).toEqual([2, 1, 3]);
     expect(live.presence.total).toBe(live.connectionCount);
-    expect(live.room.participantView(participant.id)?.connected).toBe(true);
+    expect(live.room.snapshot(facilitator).participants?.find((p) => p.id === participant.id)?.connected).toBe(true);
     live.disconnected(ann);
     live.disconnected(ann);
     // One message when Ann came, one when she left: not one per connection.
     expect(heard().slice(before)).toEqual([true, false]);
-    expect(live.room.participantView(participant.id)?.connected).toBe(false);
+    expect(live.room.snapshot(facilitator).participants?.find((p) => p.id === participant.id)?.connected).toBe(false);
     // Someone not (or no longer) in the session is not counted.
     live.connected({ role: 'participant', participantId: 'stranger' });
     expect(live.connectionCount).toBe(1);
