@@ -444,7 +444,6 @@ export const en: Messages = {
       'The learning communities that share their figures with this programme, also those with too few sessions to show yet. Removing one takes its figures out of the view at once; its owner sees on the community page that the programme removed it, and you can invite it again.',
     noSharedCommunities: 'No community shares with this programme yet.',
     removeCommunity: 'Remove from programme',
-    removeCommunityLabel: (name: string) => `Remove ${name} from the programme`,
     removeCommunityTitle: (name: string) => `Remove ${name}?`,
     removeCommunityConfirm:
       "Its figures leave the programme view at once, and its owner sees on the community's page that the programme removed it. You can invite it again later.",

@@ -448,7 +448,6 @@ export const nl = {
       'De learning communities die hun cijfers met dit programma delen, ook die nog te weinig sessies hebben om getoond te worden. Verwijderen haalt de cijfers meteen uit het programmaoverzicht; de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde, en u kunt haar opnieuw uitnodigen.',
     noSharedCommunities: 'Nog geen gemeenschap deelt met dit programma.',
     removeCommunity: 'Uit programma verwijderen',
-    removeCommunityLabel: (name: string) => `${name} uit het programma verwijderen`,
     removeCommunityTitle: (name: string) => `${name} verwijderen?`,
     removeCommunityConfirm:
       'De cijfers verdwijnen meteen uit het programmaoverzicht, en de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde. U kunt haar later opnieuw uitnodigen.',
