@@ -1,5 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
-import type { CommunityShares, CreateOrganisationResponse, ErrorCode } from '../../src/lib/protocol';
+import type { CommunityShares, CreateOrganisationResponse, ErrorCode, OrganisationShares } from '../../src/lib/protocol';
 import { CreateOrganisationRequest } from '../../src/lib/protocol/schemas';
 import { takeHomeFileName } from '../../src/lib/domain/file-names';
 import { localDay } from '../../src/lib/domain/dates';
@@ -198,6 +198,26 @@ export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteD
         inviteUrl: shareInviteUrl(deps.requests.origin(req), organisation.id, token),
         expiresAt: new Date(createdAt + SHARE_INVITE_TTL_MS).toISOString()
       });
+  });
+
+  // ---- the organisation removes a community from its programme (its admin; the owner's withdrawal needs nobody)
+
+  router.get('/organisations/:id/shares', async (req, res) => {
+    const organisation = await manager(req, res);
+    if (!organisation) return;
+    const body: OrganisationShares = await deps.organisations.sharedCommunities(organisation);
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  router.delete('/organisations/:id/shares/:community', async (req, res) => {
+    const organisation = await manager(req, res);
+    if (!organisation) return;
+    const communityId = String(req.params.community);
+    // Ids that cannot be a community's are not looked up; a community that does not share (any more) is not found,
+    // so a replayed removal changes nothing and records nothing twice.
+    const removed = /^[0-9a-f-]{36}$/.test(communityId) && (await deps.organisations.removeCommunity(organisation, communityId));
+    if (!removed) return sendError(res, 'not_found', 'No community with that id shares with this organisation.');
+    res.status(204).end();
   });
 
   router.get('/organisations/:id/portfolio.json', async (req, res) => {

@@ -4,7 +4,7 @@ import { besideProgramme, buildPortfolio, PORTFOLIO_DEFAULTS, type PortfolioSett
 import { DEFAULT_TIME_ZONE } from '../../src/lib/domain/dates';
 import { boundText } from '../../src/lib/domain/text';
 import { DEFAULT_FRAMEWORK_ID } from '../../src/lib/domain/framework';
-import { CommandError, LIMITS, type CommunityShares, type PortfolioView } from '../../src/lib/protocol';
+import { CommandError, LIMITS, type CommunityShares, type OrganisationShares, type PortfolioView } from '../../src/lib/protocol';
 import type { FrameworkCatalog } from '../content';
 import { generateId, generateToken, hashToken } from '../security/tokens';
 import { committed } from '../store/committed';
@@ -106,7 +106,25 @@ export class OrganisationService {
         beside: besideProgramme(community.id, own?.rounds ?? [], portfolio, this.settings)
       });
     }
-    return { shares };
+    const removed = (await this.store.listShareRemovals(community.id)).map((r) => ({
+      organisation: { id: r.organisationId, name: clampTitle(r.organisationName) },
+      removedAt: r.removedAt
+    }));
+    return { shares, removed };
+  }
+
+  /** The communities sharing with the organisation, for its admin (names only: no figure, no session). */
+  async sharedCommunities(organisation: OrganisationRecord): Promise<OrganisationShares> {
+    const rows = await this.store.listOrganisationShares(organisation.id, MAX_ORGANISATION_COMMUNITIES);
+    return { communities: rows.map((r) => ({ id: r.communityId, name: clampTitle(r.communityName), sharedAt: r.sharedAt })) };
+  }
+
+  /**
+   * The organisation removes the community from its programme (its admin's decision): the next read of the view no
+   * longer holds it, and the community's page says who removed it. False when the community does not share with it.
+   */
+  removeCommunity(organisation: OrganisationRecord, communityId: string): Promise<boolean> {
+    return committed(this.store.removeShareByOrganisation(organisation.id, communityId, this.clock()), 'removing the community from the programme');
   }
 
   /** Shares the community's frozen figures with the organisation (the owner's choice; off until called). */

@@ -239,8 +239,34 @@ export const MIGRATIONS: readonly Migration[] = [
           FOR EACH ROW EXECUTE FUNCTION sessions_figures_version();
       `);
     }
+  },
+  {
+    // Issue 25, what it left: an organisation's admin removes a community from the programme. The share goes, and this
+    // row tells the community's owner who removed it and when (their page says so); taking a new invitation of that
+    // organisation deletes it. One row per community and organisation, so a community holds at most one per programme.
+    name: 'programme consent: removals of a community by the organisation, shown to its owner',
+    sqlite(db) {
+      db.exec(shareRemovalTable('sqlite'));
+    },
+    async postgres(client) {
+      await client.query(shareRemovalTable('postgres'));
+    }
   }
 ];
+
+function shareRemovalTable(dialect: Dialect): string {
+  const id = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';
+  const ms = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+  return `
+  CREATE TABLE share_removals (
+    community_id ${id} NOT NULL REFERENCES communities(id) ON DELETE CASCADE,
+    organisation_id ${id} NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+    removed_at ${ms} NOT NULL,
+    PRIMARY KEY (community_id, organisation_id)
+  );
+  CREATE INDEX share_removals_organisation ON share_removals(organisation_id);
+  `;
+}
 
 function shareInviteTable(dialect: Dialect): string {
   const id = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';

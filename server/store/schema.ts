@@ -86,6 +86,7 @@ export interface Schema {
   };
   organisations: { id: string; name: string; time_zone: string; token_hash: string; created_at: number };
   community_shares: { organisation_id: string; community_id: string; shared_at: number };
+  share_removals: { community_id: string; organisation_id: string; removed_at: number };
   share_invites: { token_hash: string; organisation_id: string; created_at: number; expires_at: number; used_at: number | null; used_by: string | null };
   round_figures: {
     session_id: string;

@@ -26,6 +26,8 @@ import {
   type OrganisationRecord,
   type SharedCommunityRows,
   type ShareByInviteOutcome,
+  type OrganisationShareRow,
+  type ShareRemovalRow,
   type ShareInviteRecord,
   type LoadedSession,
   type PaperSessionRecord,
@@ -1511,6 +1513,8 @@ export class SqlStore implements Store {
           .values({ organisation_id: organisationId, community_id: communityId, shared_at: at })
           .onConflict((oc) => oc.columns(['organisation_id', 'community_id']).doNothing())
       );
+      // Invited again: the owner's page no longer says the programme removed it.
+      await tx.run(this.db.deleteFrom('share_removals').where('community_id', '=', communityId).where('organisation_id', '=', organisationId));
       return 'shared';
     });
   }
@@ -1549,6 +1553,50 @@ export class SqlStore implements Store {
         .limit(1)
     );
     return row !== undefined && row !== null;
+  }
+
+  async listOrganisationShares(organisationId: string, max: number): Promise<OrganisationShareRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('community_shares as sh')
+        .innerJoin('communities as c', 'c.id', 'sh.community_id')
+        .select(['c.id', 'c.name', 'sh.shared_at'])
+        .where('sh.organisation_id', '=', organisationId)
+        .orderBy('c.name')
+        .orderBy('c.id')
+        .limit(max)
+    );
+    return rows.map((r) => ({ communityId: r.id as string, communityName: r.name as string, sharedAt: Number(r.shared_at) }));
+  }
+
+  removeShareByOrganisation(organisationId: string, communityId: string, at: number): Promise<boolean> {
+    return this.write(async (tx) => {
+      const removed = await tx.run(
+        this.db.deleteFrom('community_shares').where('organisation_id', '=', organisationId).where('community_id', '=', communityId).returning('community_id')
+      );
+      // Only a share that was there is recorded as removed: of two racing removals, one records.
+      if (removed.length === 0) return false;
+      await tx.run(
+        this.db
+          .insertInto('share_removals')
+          .values({ community_id: communityId, organisation_id: organisationId, removed_at: at })
+          .onConflict((oc) => oc.columns(['community_id', 'organisation_id']).doUpdateSet({ removed_at: at }))
+      );
+      return true;
+    });
+  }
+
+  async listShareRemovals(communityId: string): Promise<ShareRemovalRow[]> {
+    const rows = await this.rows(
+      this.db
+        .selectFrom('share_removals as r')
+        .innerJoin('organisations as o', 'o.id', 'r.organisation_id')
+        .select(['r.organisation_id', 'o.name', 'r.removed_at'])
+        .where('r.community_id', '=', communityId)
+        .orderBy('r.removed_at', 'desc')
+        .orderBy('r.organisation_id')
+    );
+    return rows.map((r) => ({ organisationId: r.organisation_id as string, organisationName: r.name as string, removedAt: Number(r.removed_at) }));
   }
 
   withdrawShare(communityId: string, organisationId: string): Promise<void> {

@@ -555,7 +555,8 @@ export type ShareByInviteOutcome = 'shared' | 'unknown' | 'used' | 'expired' | '
 export interface ProgrammeConsentStore {
   createShareInvite(invite: ShareInviteRecord): Promise<void>;
   /**
-   * Takes the invitation for the community and shares it with the invitation's organisation, in one transaction:
+   * Takes the invitation for the community and shares it with the invitation's organisation, in one transaction
+   * (which also clears an earlier removal by that organisation):
    * only an unused, unexpired invitation of `organisationId` shares, once (two racing takers: one wins), and only
    * while the organisation holds fewer than `cap` other shares. Sharing again keeps the first moment. Nothing is
    * stored (the invitation stays unused) unless the answer is 'shared'.
@@ -570,6 +571,30 @@ export interface ProgrammeConsentStore {
   claimOrganisationAdmin(accountId: string, organisationId: string, at: number): Promise<boolean>;
   /** Whether the organisation has an admin: while it has none, its key manages it. */
   organisationHasAdmin(organisationId: string): Promise<boolean>;
+  /** The communities sharing with the organisation, by name (what its admin may remove), at most `max`: one read. */
+  listOrganisationShares(organisationId: string, max: number): Promise<OrganisationShareRow[]>;
+  /**
+   * The organisation removes the community from its programme: deletes the share and records the removal for the
+   * community's owner, in one transaction. False, changing nothing, when the community does not share with it (never
+   * did, was removed already, or withdrew), so a replayed removal records nothing twice.
+   */
+  removeShareByOrganisation(organisationId: string, communityId: string, at: number): Promise<boolean>;
+  /** The programmes that removed the community (and have not taken it back by a new invitation), by name. */
+  listShareRemovals(communityId: string): Promise<ShareRemovalRow[]>;
+}
+
+/** A community sharing with an organisation, as the organisation's admin lists them. */
+export interface OrganisationShareRow {
+  communityId: string;
+  communityName: string;
+  sharedAt: number;
+}
+
+/** An organisation that removed a community from its programme, as the community's page shows it. */
+export interface ShareRemovalRow {
+  organisationId: string;
+  organisationName: string;
+  removedAt: number;
 }
 
 /** An organisation on an account's home. */

@@ -5,33 +5,18 @@
  * The communities' revealed rounds are stored through the running server's store (computed by the live
  * statistics); live voting has its own browser tests.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import type { CreateCommunityResponse, CreateOrganisationResponse } from '../../src/lib/protocol';
-import { computeRoundResults, revealedBallots } from '../../src/lib/domain/results';
-import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
-import type { Answer } from '../../src/lib/domain/ballots';
 import { browserAvailability } from '../helpers/browser';
 import { axeViolations, useE2E } from '../helpers/e2e';
-import { api, postJson, REPO_ROOT } from '../helpers/server';
-import { sessionRecord } from '../helpers/store-contract';
-import { shareByInvite, shareInviteToken } from '../helpers/programme';
+import { api, postJson } from '../helpers/server';
+import { FULL_HD, PHONE_360, screenshot, seedRevealedSession, shareWithInvitation } from '../helpers/e2e-accounts';
 
 const availability = browserAvailability();
 const suite = availability.run ? describe : describe.skip;
 if (!availability.run) console.warn(availability.reason);
 
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const PHONE_360 = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-const FULL_HD = { viewport: { width: 1920, height: 1080 } };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-async function shot(page: Page, name: string): Promise<void> {
-  await fs.mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `portfolio-${name}.png`), fullPage: true });
-}
 
 suite('the programme view of three shared communities, on a phone and at 1920×1080', () => {
   const e2e = useE2E();
@@ -39,26 +24,10 @@ suite('the programme view of three shared communities, on a phone and at 1920×1
   const communities: CreateCommunityResponse[] = [];
   let seeded = 0;
 
-  async function seed(communityId: string, base: number, at: number) {
-    const id = `e2e-seeded-${++seeded}`;
-    await e2e.server.store.createSession(
-      sessionRecord(id, { code: `E${String(seeded).padStart(5, '0')}`, communityId, phase: 'revealed', revealedRounds: [1] })
-    );
-    const input = {
-      round: 1,
-      factorCount: 12,
-      thresholds: DEFAULT_THRESHOLDS,
-      anonymous: true,
-      minVoters: 3,
-      voters: [0, 1, 2, 3].map((v) => ({
-        id: `${id}-${v}`,
-        name: '',
-        group: null,
-        answers: new Map<number, Answer>(Array.from({ length: 12 }, (_, f) => [f + 1, (((base + v + f) % 5) + 1) as Answer]))
-      }))
-    };
-    await e2e.server.store.saveRevealedRound({ sessionId: id, round: 1, revealedAt: at, results: computeRoundResults(input), ballots: revealedBallots(input) });
-  }
+  const seed = (communityId: string, base: number, at: number) => {
+    const n = ++seeded;
+    return seedRevealedSession(e2e, communityId, `e2e-seeded-${n}`, `E${String(n).padStart(5, '0')}`, base, at);
+  };
 
   it('sets up an organisation, three communities that share and one that does not', async () => {
     const created = await postJson<CreateOrganisationResponse>(e2e.url, '/api/organisations', {
@@ -73,12 +42,8 @@ suite('the programme view of three shared communities, on a phone and at 1920×1
       expect(c.status).toBe(201);
       communities.push(c.body);
       for (const [s, at] of [Date.UTC(2026, 1, 10), Date.UTC(2026, 4, 12), Date.UTC(2026, 8, 15)].entries()) await seed(c.body.id, i + s, at);
-      if (i < 3) {
-        // The organisation's consent: a share invitation made with its key (it has no admin), taken by the community.
-        const invite = await shareInviteToken(e2e.url, organisation.id, { key: organisation.organisationToken });
-        const shared = await shareByInvite(e2e.url, c.body.id, c.body.communityToken, organisation.id, invite);
-        expect(shared.status, shared.text).toBe(200);
-      }
+      // The organisation's consent: a share invitation made with its key (it has no admin), taken by the community.
+      if (i < 3) await shareWithInvitation(e2e, organisation.id, { key: organisation.organisationToken }, c.body);
     }
   });
 
@@ -92,7 +57,7 @@ suite('the programme view of three shared communities, on a phone and at 1920×1
     expect(await phone.locator('[data-testid="portfolio-community"]', { hasText: 'Niet gedeeld' }).count()).toBe(0);
     expect(await phone.getByTestId('portfolio-trend').count()).toBe(12);
     const width = await phone.evaluate(() => document.scrollingElement!.scrollWidth);
-    await shot(phone, 'phone-360');
+    await screenshot(phone, 'portfolio-phone-360');
     // Against the device's 360 px: a mobile browser widens innerWidth to content that overflows.
     expect(width).toBeLessThanOrEqual(360);
   });
@@ -104,7 +69,7 @@ suite('the programme view of three shared communities, on a phone and at 1920×1
     const medians = await wide.getByTestId('portfolio-factor').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-median')));
     expect(medians).toHaveLength(12);
     expect(medians.every((m) => m !== '')).toBe(true);
-    await shot(wide, 'desktop-1920x1080');
+    await screenshot(wide, 'portfolio-desktop-1920x1080');
     expect(await axeViolations(wide)).toEqual([]);
   });
 

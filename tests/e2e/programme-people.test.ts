@@ -8,33 +8,20 @@
  * read on the Amsterdam community's clocks. Axe on every page, on a phone and at 1920×1080; screenshots in
  * test-results/programme-people-*.png.
  */
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import type { CreateCommunityResponse, CreateOrganisationResponse, SessionSummary } from '../../src/lib/protocol';
-import { computeRoundResults, revealedBallots } from '../../src/lib/domain/results';
-import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
-import type { Answer } from '../../src/lib/domain/ballots';
 import { browserAvailability } from '../helpers/browser';
 import { axeViolations, useE2E } from '../helpers/e2e';
-import { api, postJson, REPO_ROOT } from '../helpers/server';
-import { sessionRecord } from '../helpers/store-contract';
+import { api, postJson } from '../helpers/server';
 import { postAs, signIn, type SignedIn } from '../helpers/accounts';
-import { fitsWidth } from '../helpers/e2e-accounts';
+import { browserOf as browserWith, FULL_HD, fitsWidth, overflowing, PHONE_360, screenshot, seedRevealedSession } from '../helpers/e2e-accounts';
 
 const availability = browserAvailability();
 const suite = availability.run ? describe : describe.skip;
 if (!availability.run) console.warn(availability.reason);
 
-const SHOTS = path.join(REPO_ROOT, 'test-results');
-const PHONE_360: BrowserContextOptions = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-const FULL_HD: BrowserContextOptions = { viewport: { width: 1920, height: 1080 } };
-
-async function shot(page: Page, name: string): Promise<void> {
-  await fs.mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `programme-people-${name}.png`), fullPage: true });
-}
+const shot = (page: Page, name: string) => screenshot(page, `programme-people-${name}`);
 
 suite('an organisation for people: leads, consented shares, a claimed admin, a check-in deadline on the community clocks', () => {
   const e2e = useE2E();
@@ -44,34 +31,11 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
   let adminPage: Page;
   let seeded = 0;
 
-  /** A fresh browser holding only the account's cookie. */
-  async function browserOf(who: SignedIn, options: BrowserContextOptions): Promise<Page> {
-    const page = await e2e.newPage(options);
-    const [name, value] = who.cookie.split('=');
-    await page.context().addCookies([{ name, value, url: e2e.url, httpOnly: true, sameSite: 'Lax' }]);
-    return page;
-  }
-
-  async function seed(communityId: string, base: number, at: number) {
-    const id = `people-seeded-${++seeded}`;
-    await e2e.server.store.createSession(
-      sessionRecord(id, { code: `P${String(seeded).padStart(5, '0')}`, communityId, phase: 'revealed', revealedRounds: [1] })
-    );
-    const input = {
-      round: 1,
-      factorCount: 12,
-      thresholds: DEFAULT_THRESHOLDS,
-      anonymous: true,
-      minVoters: 3,
-      voters: [0, 1, 2, 3].map((v) => ({
-        id: `${id}-${v}`,
-        name: '',
-        group: null,
-        answers: new Map<number, Answer>(Array.from({ length: 12 }, (_, f) => [f + 1, (((base + v + f) % 5) + 1) as Answer]))
-      }))
-    };
-    await e2e.server.store.saveRevealedRound({ sessionId: id, round: 1, revealedAt: at, results: computeRoundResults(input), ballots: revealedBallots(input) });
-  }
+  const browserOf = (who: SignedIn, options: BrowserContextOptions) => browserWith(e2e, who, options);
+  const seed = (communityId: string, base: number, at: number) => {
+    const n = ++seeded;
+    return seedRevealedSession(e2e, communityId, `people-seeded-${n}`, `P${String(n).padStart(5, '0')}`, base, at);
+  };
 
   /** Presses a button by keyboard: focused, then Enter. */
   async function press(page: Page, testId: string) {
@@ -118,8 +82,11 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
       await press(owner, 'share-toggle');
       await owner.locator(`[data-testid="community-share"][data-organisation="${organisation.id}"]`).waitFor();
       if (i === 0) {
+        await owner.getByTestId('beside-factor').first().waitFor();
         await shot(owner, 'community-shared-phone-360');
         expect(await fitsWidth(owner, 360)).toBe(true);
+        // The community beside the programme fits the phone: no table scrolls sideways inside its region.
+        expect(await overflowing(owner, '[data-testid="community-shares"]')).toEqual([]);
         expect(await axeViolations(owner)).toEqual([]);
         // A used invitation does not work twice, e.g. for the third community.
         const third = await e2e.newPage(PHONE_360);
@@ -199,6 +166,73 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
     await lead.reload();
     await lead.getByRole('alert').waitFor();
     expect(await lead.getByTestId('portfolio-heatmap').count()).toBe(0);
+  });
+
+  it('the admin removes a community from the programme by keyboard; its owner reads why, in Dutch and English, and it can be invited again', async () => {
+    const removed = communities[1];
+    await adminPage.reload();
+    const row = adminPage.locator(`[data-testid="programme-community"][data-id="${removed.id}"]`);
+    await row.waitFor();
+    expect(await adminPage.getByTestId('programme-community').count()).toBe(2);
+    const dialog = adminPage.getByTestId('remove-community-dialog');
+    const active = () => adminPage.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+    // The confirmation names the community; focus starts on Cancel, and Escape closes it with nothing changed.
+    await row.getByTestId('programme-community-remove').focus();
+    await adminPage.keyboard.press('Enter');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.getByRole('heading').textContent()).toContain('Kas als Energiebron');
+    expect(await active()).toBe('remove-community-cancel');
+    expect(await axeViolations(adminPage)).toEqual([]);
+    await shot(adminPage, 'remove-community-1920');
+    await adminPage.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect(await active()).toBe('programme-community-remove');
+    expect(await adminPage.getByTestId('portfolio-community').count()).toBe(2);
+    // Again, and Tab to Remove: gone from the list and from the view at once, focus on the list's heading.
+    await adminPage.keyboard.press('Enter');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await adminPage.keyboard.press('Tab');
+    expect(await active()).toBe('remove-community-confirm');
+    await adminPage.keyboard.press('Enter');
+    await expect.poll(() => adminPage.getByTestId('programme-community').count()).toBe(1);
+    await expect.poll(() => adminPage.getByTestId('portfolio-community').count()).toBe(1);
+    expect(await adminPage.getByTestId('programme-community-removed').textContent()).toContain('Kas als Energiebron');
+    expect(await adminPage.evaluate(() => document.activeElement?.id)).toBe('programme-communities-title');
+    const json = await api<{ communities: { id: string }[] }>(e2e.url, `/api/organisations/${organisation.id}/portfolio.json`, {
+      headers: { authorization: `Bearer ${organisation.organisationToken}` }
+    });
+    expect(json.body.communities.map((c) => c.id)).not.toContain(removed.id);
+
+    // The owner, in a fresh browser on a phone: told in Dutch (the community's language) and in English.
+    for (const [language, words] of [
+      ['nl', 'uit het programma verwijderd'],
+      ['en', 'removed this community from its programme']
+    ] as const) {
+      const owner = await e2e.newPage(PHONE_360);
+      if (language === 'en') await owner.addInitScript(() => localStorage.setItem('seeds:language', 'en'));
+      await owner.goto(removed.communityUrl);
+      const notice = owner.locator(`[data-testid="community-share-removed"][data-organisation="${organisation.id}"]`);
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain(words);
+      expect(await notice.textContent()).toContain('Greenport West-Holland innovatiepact');
+      expect(await owner.getByTestId('community-share').count()).toBe(0);
+      expect(await fitsWidth(owner, 360)).toBe(true);
+      expect(await axeViolations(owner)).toEqual([]);
+      await shot(owner, `community-removed-phone-360-${language}`);
+      if (language === 'en') {
+        // Invited again: shared once more, and the notice is gone.
+        await press(adminPage, 'share-invite-create');
+        await expect.poll(() => adminPage.getByTestId('share-invite-link').inputValue()).toMatch(/token=/);
+        await owner.getByTestId('share-organisation').fill(await adminPage.getByTestId('share-invite-link').inputValue());
+        await press(owner, 'share-toggle');
+        await owner.locator(`[data-testid="community-share"][data-organisation="${organisation.id}"]`).waitFor();
+        expect(await owner.getByTestId('community-share-removed').count()).toBe(0);
+        expect(await overflowing(owner, '[data-testid="community-shares"]')).toEqual([]);
+      }
+      await owner.context().close();
+    }
+    await adminPage.reload();
+    await expect.poll(() => adminPage.getByTestId('programme-community').count()).toBe(2);
   });
 
   it('an organisation made without an account: a signed-in key holder becomes its admin, once', async () => {

@@ -4,12 +4,22 @@
  * sign-up with its recovery codes, and a login at the test OpenID Provider's own form (tests/helpers/oidc-provider.ts).
  * WebAuthn refuses IP addresses as relying parties, so pages that use passkeys are opened on localhost.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { BrowserContextOptions, Page } from 'playwright-core';
 import type { CreateServerOptions } from '../../server/app';
+import type { CreateCommunityResponse } from '../../src/lib/protocol';
+import { computeRoundResults, revealedBallots } from '../../src/lib/domain/results';
+import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import type { Answer } from '../../src/lib/domain/ballots';
 import { useE2E, type E2E } from './e2e';
 import { startOidcProvider, type TestProvider } from './oidc-provider';
 import { boundedStep } from './teardown';
+import { REPO_ROOT } from './server';
+import { sessionRecord } from './store-contract';
+import { shareByInvite, shareInviteToken, type OrganisationCaller } from './programme';
+import type { SignedIn } from './accounts';
 
 /**
  * `useE2E` with OpenID Connect configured: a real OpenID Provider (tests/helpers/oidc-provider.ts) started before
@@ -82,3 +92,72 @@ export async function makeInviteLink(page: Page): Promise<string> {
 
 /** No sideways scrolling on the device's width. */
 export const fitsWidth = (page: Page, width: number): Promise<boolean> => page.evaluate((w) => document.documentElement.scrollWidth <= w, width);
+
+/**
+ * Elements inside `scope` that do not fit the viewport: a box reaching past its right edge, or a sideways scroll
+ * region whose content is wider than the region (a table that a phone has to scroll). Described as tag.class.
+ */
+export const overflowing = (page: Page, scope: string): Promise<string[]> =>
+  page.evaluate((selector) => {
+    const width = document.documentElement.clientWidth;
+    const found: string[] = [];
+    for (const root of document.querySelectorAll(selector))
+      for (const el of [root, ...root.querySelectorAll('*')]) {
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || box.height <= 1) continue;
+        const overflowX = getComputedStyle(el).overflowX;
+        const scrolls = (overflowX === 'auto' || overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1;
+        if (box.right > width + 0.5 || scrolls)
+          found.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} ${Math.round(box.right)}/${width}${scrolls ? ' scrolls' : ''}`);
+      }
+    return found;
+  }, scope);
+
+// ---- organisations and shares as the programme e2e files set them up (programme-people, portfolio)
+
+export const PHONE_360: BrowserContextOptions = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export const FULL_HD: BrowserContextOptions = { viewport: { width: 1920, height: 1080 } };
+
+/** A full-page screenshot in test-results/`name`.png. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = path.join(REPO_ROOT, 'test-results');
+  await fs.mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** A fresh browser holding only the account's cookie. */
+export async function browserOf(e2e: E2E, who: SignedIn, options: BrowserContextOptions): Promise<Page> {
+  const page = await e2e.newPage(options);
+  const [name, value] = who.cookie.split('=');
+  await page.context().addCookies([{ name, value, url: e2e.url, httpOnly: true, sameSite: 'Lax' }]);
+  return page;
+}
+
+/**
+ * A revealed session `id` (code `code`) of the community, its round 1 revealed at `at` by four voters who score factor
+ * f ((base + voter + f) mod 5) + 1: stored through the running server's store, computed by the live statistics.
+ */
+export async function seedRevealedSession(e2e: E2E, communityId: string, id: string, code: string, base: number, at: number): Promise<void> {
+  await e2e.server.store.createSession(sessionRecord(id, { code, communityId, phase: 'revealed', revealedRounds: [1] }));
+  const input = {
+    round: 1,
+    factorCount: 12,
+    thresholds: DEFAULT_THRESHOLDS,
+    anonymous: true,
+    minVoters: 3,
+    voters: [0, 1, 2, 3].map((v) => ({
+      id: `${id}-${v}`,
+      name: '',
+      group: null,
+      answers: new Map<number, Answer>(Array.from({ length: 12 }, (_, f) => [f + 1, (((base + v + f) % 5) + 1) as Answer]))
+    }))
+  };
+  await e2e.server.store.saveRevealedRound({ sessionId: id, round: 1, revealedAt: at, results: computeRoundResults(input), ballots: revealedBallots(input) });
+}
+
+/** The organisation's consent and the owner's share: a share invitation (by `caller`), taken with the community's key. */
+export async function shareWithInvitation(e2e: E2E, organisationId: string, caller: OrganisationCaller, community: CreateCommunityResponse): Promise<void> {
+  const invite = await shareInviteToken(e2e.url, organisationId, caller);
+  const shared = await shareByInvite(e2e.url, community.id, community.communityToken, organisationId, invite);
+  expect(shared.status, shared.text).toBe(200);
+}

@@ -28,6 +28,8 @@ import type {
   OrganisationRecord,
   SharedCommunityRows,
   ShareByInviteOutcome,
+  OrganisationShareRow,
+  ShareRemovalRow,
   ShareInviteRecord,
   AccountOrganisationRow,
   PaperSessionRecord,
@@ -63,6 +65,7 @@ export type WriteName =
   | 'createOrganisation'
   | 'shareCommunity'
   | 'withdrawShare'
+  | 'removeShareByOrganisation'
   | 'createShareInvite'
   | 'shareByInvite'
   | 'claimOrganisationAdmin';
@@ -218,6 +221,15 @@ export class FaultyStore implements Store {
   }
   organisationHasAdmin(organisationId: string): Promise<boolean> {
     return this.inner.organisationHasAdmin(organisationId);
+  }
+  listOrganisationShares(organisationId: string, max: number): Promise<OrganisationShareRow[]> {
+    return this.inner.listOrganisationShares(organisationId, max);
+  }
+  removeShareByOrganisation(organisationId: string, communityId: string, at: number): Promise<boolean> {
+    return this.write('removeShareByOrganisation', () => this.inner.removeShareByOrganisation(organisationId, communityId, at));
+  }
+  listShareRemovals(communityId: string): Promise<ShareRemovalRow[]> {
+    return this.inner.listShareRemovals(communityId);
   }
   listCommunityShares(communityId: string): Promise<CommunityShareRow[]> {
     return this.inner.listCommunityShares(communityId);

@@ -54,6 +54,46 @@ export function describeProgrammeConsentStoreContract(implementation: StoreImple
       expect(await store.shareByInvite('new', 'c1', 'o1', 400, 10)).toBe('shared');
     });
 
+    it('removes a community by the organisation once, tells its owner, and a new invitation takes it back', async () => {
+      const opened = await implementation.open();
+      const store = opened.store;
+      for (const id of ['o1', 'o2']) await store.createOrganisation(organisation(id));
+      for (const id of ['c1', 'c2']) await store.createCommunity(communityRecord(id));
+      for (const token of ['i1', 'i2', 'i3', 'j1'])
+        await store.createShareInvite({ tokenHash: token, organisationId: token.startsWith('j') ? 'o2' : 'o1', createdAt: 10, expiresAt: 1000 });
+      expect(await store.shareByInvite('i1', 'c1', 'o1', 20, 10)).toBe('shared');
+      expect(await store.shareByInvite('i2', 'c2', 'o1', 21, 10)).toBe('shared');
+      expect(await store.shareByInvite('j1', 'c1', 'o2', 22, 10)).toBe('shared');
+      expect((await store.listOrganisationShares('o1', 10)).map((r) => [r.communityId, r.sharedAt])).toEqual([
+        ['c1', 20],
+        ['c2', 21]
+      ]);
+      expect(await store.listOrganisationShares('o1', 1)).toHaveLength(1);
+      // Another organisation's share, or a community that does not share: nothing removed, nothing recorded.
+      expect(await store.removeShareByOrganisation('o2', 'c2', 30)).toBe(false);
+      expect(await store.listShareRemovals('c2')).toEqual([]);
+      // Two racing removals of one share: one removes and records.
+      const race = await Promise.all([store.removeShareByOrganisation('o1', 'c1', 40), store.removeShareByOrganisation('o1', 'c1', 41)]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+      const reopened = await opened.reopen();
+      expect((await reopened.listOrganisationShares('o1', 10)).map((r) => r.communityId)).toEqual(['c2']);
+      expect((await reopened.loadPortfolioFigures('o1')).map((c) => c.id)).toEqual(['c2']);
+      // Its other programme keeps it; the owner's page lists the removal with the programme's name.
+      expect((await reopened.listCommunityShares('c1')).map((s) => s.organisationId)).toEqual(['o2']);
+      const removals = await reopened.listShareRemovals('c1');
+      expect(removals.map((r) => [r.organisationId, r.organisationName])).toEqual([['o1', 'Programme o1']]);
+      expect([40, 41]).toContain(removals[0].removedAt);
+      // A replay records nothing twice; a new invitation takes it back and clears the removal.
+      expect(await reopened.removeShareByOrganisation('o1', 'c1', 50)).toBe(false);
+      expect(await reopened.listShareRemovals('c1')).toHaveLength(1);
+      expect(await reopened.shareByInvite('i3', 'c1', 'o1', 60, 10)).toBe('shared');
+      expect(await reopened.listShareRemovals('c1')).toEqual([]);
+      expect((await reopened.listOrganisationShares('o1', 10)).map((r) => [r.communityId, r.sharedAt])).toEqual([
+        ['c1', 60],
+        ['c2', 21]
+      ]);
+    });
+
     it('makes the first claimer the admin of an organisation without one, and nobody after', async () => {
       const opened = await implementation.open();
       const store = opened.store;

@@ -9,7 +9,15 @@
  * organisation's single-use share invitations, which its admin (or its key, while it has no admin) makes.
  */
 import { describe, expect, it } from 'vitest';
-import type { AccountHomeView, ClaimResult, CreateCommunityResponse, CreateOrganisationResponse, PortfolioView } from '../../src/lib/protocol';
+import type {
+  AccountHomeView,
+  ClaimResult,
+  CommunityShares,
+  CreateCommunityResponse,
+  CreateOrganisationResponse,
+  OrganisationShares,
+  PortfolioView
+} from '../../src/lib/protocol';
 import { computeRoundResults, revealedBallots } from '../../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import type { Answer } from '../../src/lib/domain/ballots';
@@ -213,5 +221,126 @@ describe('an organisation made without an account gets an admin later: its key h
       expect((await postAs(server, who, `/api/organisations/${organisation.id}/invites`)).status).toBe(403);
       expect((await requestShareInvite(server.url, organisation.id, { headers: asBrowser(server, who) })).status).toBe(403);
     }
+  });
+});
+
+describe("the organisation's admin removes a community from the programme", () => {
+  const remove = (server: RunningServer, organisationId: string, communityId: string, headers: Record<string, string>) =>
+    api<ErrorBody>(server.url, `/api/organisations/${organisationId}/shares/${communityId}`, { method: 'DELETE', headers });
+  const sharesOf = async (server: RunningServer, community: CreateCommunityResponse) => {
+    const response = await api<CommunityShares>(server.url, `/api/communities/${community.id}/shares`, { headers: bearer(community.communityToken) });
+    expect(response.status, response.text).toBe(200);
+    return response.body;
+  };
+  const invited = async (server: RunningServer, admin: SignedIn, organisationId: string, community: CreateCommunityResponse) => {
+    const invite = await shareInviteToken(server.url, organisationId, { headers: asBrowser(server, admin) });
+    const shared = await shareByInvite(server.url, community.id, community.communityToken, organisationId, invite);
+    expect(shared.status, shared.text).toBe(200);
+  };
+
+  it('lists the shared communities, removes one from the view at once, tells its owner, and it can be invited again', async () => {
+    const server = await startServer();
+    const admin = await signIn(server, 'Ada');
+    const organisation = await organisationOf(server, admin);
+    const [alpha, beta] = [await communityWithSessions(server, 'Alpha LC', 4), await communityWithSessions(server, 'Beta LC', 2)];
+    for (const community of [alpha, beta]) await invited(server, admin, organisation.id, community);
+    const listed = await getAs<OrganisationShares>(server, admin, `/api/organisations/${organisation.id}/shares`);
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.body.communities.map((c) => [c.id, c.name])).toEqual([
+      [alpha.id, 'Alpha LC'],
+      [beta.id, 'Beta LC']
+    ]);
+
+    expect((await remove(server, organisation.id, beta.id, asBrowser(server, admin))).status).toBe(204);
+    expect((await view(server, admin, organisation.id)).communities.map((c) => c.name)).toEqual(['Alpha LC']);
+    expect((await getAs<OrganisationShares>(server, admin, `/api/organisations/${organisation.id}/shares`)).body.communities.map((c) => c.id)).toEqual([
+      alpha.id
+    ]);
+    // The owner's page says which programme removed it, and when.
+    const owner = await sharesOf(server, beta);
+    expect(owner.shares).toEqual([]);
+    expect(owner.removed.map((r) => r.organisation)).toEqual([{ id: organisation.id, name: 'Greenport programme' }]);
+    expect((await sharesOf(server, alpha)).removed).toEqual([]);
+
+    // Invited again: back in the view, and the notice is gone.
+    await invited(server, admin, organisation.id, beta);
+    expect((await view(server, admin, organisation.id)).communities.map((c) => c.name)).toEqual(['Alpha LC', 'Beta LC']);
+    expect((await sharesOf(server, beta)).removed).toEqual([]);
+  });
+
+  it("attack: only the admin of this organisation removes: not a lead, a removed admin, another organisation's admin, the community's owner, the key once there is an admin", async () => {
+    const server = await startServer({ codeGuessesPerMinute: 1000 });
+    const [ada, bob, lea, sam] = [await signIn(server, 'Ada'), await signIn(server, 'Bob'), await signIn(server, 'Lea'), await signIn(server, 'Sam')];
+    const organisation = await organisationOf(server, ada);
+    const theirs = await organisationOf(server, bob, 'Another programme');
+    const leadInvite = await postAs<{ inviteUrl: string }>(server, ada, `/api/organisations/${organisation.id}/invites`);
+    expect((await postAs(server, lea, '/api/invites/accept', { token: new URL(leadInvite.body.inviteUrl).hash.replace('#token=', '') })).status).toBe(200);
+    const ownerCommunity = await postAs<CreateCommunityResponse>(server, sam, '/api/communities', { name: 'Sam LC' });
+    const community = ownerCommunity.body;
+    await invited(server, ada, organisation.id, community);
+    // A second admin who was removed: their cookie no longer counts.
+    const former = await signIn(server, 'Fay');
+    await server.store.setMembership({ accountId: former.accountId, kind: 'organisation', target: organisation.id, role: 'owner', addedAt: 1 });
+    await server.store.removeMembership(former.accountId, 'organisation', organisation.id);
+
+    const refused = async (organisationId: string, headers: Record<string, string>) => {
+      const response = await remove(server, organisationId, community.id, headers);
+      return [response.status, response.body.error?.code];
+    };
+    expect(await refused(organisation.id, asBrowser(server, lea))).toEqual([403, 'forbidden']);
+    expect(await refused(organisation.id, asBrowser(server, former))).toEqual([403, 'forbidden']);
+    expect(await refused(organisation.id, asBrowser(server, bob))).toEqual([403, 'forbidden']);
+    expect(await refused(organisation.id, asBrowser(server, sam))).toEqual([403, 'forbidden']);
+    expect(await refused(organisation.id, bearer(organisation.organisationToken))).toEqual([403, 'forbidden']);
+    expect(await refused(organisation.id, bearer(community.communityToken))).toEqual([403, 'forbidden']);
+    // The admin's own cookie, sent by another site's page: refused before anything is read.
+    expect(await refused(organisation.id, asBrowser(server, ada, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }))).toEqual([
+      403,
+      'cross_site'
+    ]);
+    expect(await refused(organisation.id, {})).toEqual([401, 'unauthorized']);
+    // Another organisation's admin naming their own organisation: the community does not share with it.
+    expect(await refused(theirs.id, asBrowser(server, bob))).toEqual([404, 'not_found']);
+    // The lead and the removed admin cannot list the communities either.
+    for (const who of [lea, former, bob]) expect((await getAs(server, who, `/api/organisations/${organisation.id}/shares`)).status).toBe(403);
+
+    // Nothing changed: still shared, in the view, and the owner's page has no removal.
+    // (Sam's community has no sessions yet: the view counts it as waiting; the admin's list names it.)
+    expect((await view(server, ada, organisation.id)).waiting).toBe(1);
+    expect((await getAs<OrganisationShares>(server, ada, `/api/organisations/${organisation.id}/shares`)).body.communities.map((c) => c.id)).toEqual([
+      community.id
+    ]);
+    expect((await getAs<CommunityShares>(server, sam, `/api/communities/${community.id}/shares`)).body).toMatchObject({
+      shares: [{ organisation: { id: organisation.id } }],
+      removed: []
+    });
+  });
+
+  it("attack: an admin naming someone else's share, or replaying a removal, changes nothing more", async () => {
+    const server = await startServer({ codeGuessesPerMinute: 1000 });
+    const [ada, bob] = [await signIn(server, 'Ada'), await signIn(server, 'Bob')];
+    const organisation = await organisationOf(server, ada);
+    const theirs = await organisationOf(server, bob, 'Another programme');
+    const [mine, other] = [await communityWithSessions(server, 'Mine LC', 4), await communityWithSessions(server, 'Other LC', 3)];
+    await invited(server, ada, organisation.id, mine);
+    await invited(server, bob, theirs.id, other);
+    await invited(server, bob, theirs.id, mine);
+
+    // A community that shares only with another programme: not found here, and its share there stays.
+    expect((await remove(server, organisation.id, other.id, asBrowser(server, ada))).status).toBe(404);
+    expect((await view(server, bob, theirs.id)).communities.map((c) => c.name)).toEqual(['Mine LC', 'Other LC']);
+    expect((await sharesOf(server, other)).removed).toEqual([]);
+    // Not a community id at all.
+    expect((await remove(server, organisation.id, 'x'.repeat(36), asBrowser(server, ada))).status).toBe(404);
+
+    expect((await remove(server, organisation.id, mine.id, asBrowser(server, ada))).status).toBe(204);
+    const first = (await sharesOf(server, mine)).removed;
+    // The same request again (a replay, or a second tab): nothing left to remove, nothing recorded twice.
+    const replay = await remove(server, organisation.id, mine.id, asBrowser(server, ada));
+    expect([replay.status, replay.body.error?.code]).toEqual([404, 'not_found']);
+    expect((await sharesOf(server, mine)).removed).toEqual(first);
+    // Removing it from one programme leaves it in the other.
+    expect((await sharesOf(server, mine)).shares.map((s) => s.organisation.id)).toEqual([theirs.id]);
+    expect((await view(server, bob, theirs.id)).communities.map((c) => c.name)).toEqual(['Mine LC', 'Other LC']);
   });
 });

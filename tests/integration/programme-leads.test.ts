@@ -213,10 +213,11 @@ describe('the programme role in docs/authorization.md', () => {
   it('answers every cell of the documented table over a real server', async () => {
     const doc = await fs.readFile(DOC, 'utf8');
     const rows = documentedRows(doc.split('<!-- programme:start -->')[1].split('<!-- programme:end -->')[0]);
-    expect(rows.length).toBe(10);
+    expect(rows.length).toBe(12);
     expect(rows.map((r) => r.length)).toEqual(rows.map(() => 1 + ROLES.length));
 
-    const server = await startServer({ codeGuessesPerMinute: 1000 });
+    // Each removal cell makes an invitation of its own (a lead's or a community's): more than one address's budget.
+    const server = await startServer({ codeGuessesPerMinute: 1000, signInsPerTenMinutes: 0 });
     const admin = await signIn(server, 'Ada');
     const organisation = await organisationOf(server, admin);
     const other = await organisationOf(server, admin, 'Another programme');
@@ -247,11 +248,14 @@ describe('the programme role in docs/authorization.md', () => {
         const [method, template] = endpoint.split(' ');
         // Each removal names a fresh lead, so every cell starts from the same organisation.
         const victim = template.includes(':accountId') ? (await lead(server, admin, organisation.id, 'Victim')).accountId : '';
+        // And each removal from the programme a freshly shared community.
+        const shared = template.includes(':communityId') ? (await sharing(server, organisation.id, admin)).id : '';
         const path = template
           .replace('/organisations/:id', `/organisations/${organisation.id}`)
           .replace('/communities/:id', `/communities/${community.id}`)
           .replace(':organisation', organisation.id)
-          .replace(':accountId', victim);
+          .replace(':accountId', victim)
+          .replace(':communityId', shared);
         const response = await api(server.url, path, {
           method,
           headers: method === 'GET' ? headers[role] : { 'content-type': 'application/json', ...headers[role] },

@@ -13,6 +13,7 @@ import type {
   CreatePaperSessionResponse,
   CreateSessionResponse,
   JoinSessionResponse,
+  OrganisationShares,
   PortfolioView,
   ProtocolError,
   SessionSummary
@@ -124,6 +125,19 @@ export function createShareInvite(organisationId: string, token: string): Promis
 
 export function withdrawShare(id: string, token: string, organisationId: string): Promise<ApiResult<null>> {
   return request(`/api/communities/${encodeURIComponent(id)}/shares/${encodeURIComponent(organisationId)}`, {
+    method: 'DELETE',
+    headers: communityAuth(token)
+  });
+}
+
+/** The communities sharing with an organisation, for its admin (cookie; or its key while it has no admin). */
+export function getOrganisationShares(organisationId: string, token: string): Promise<ApiResult<OrganisationShares>> {
+  return request(`/api/organisations/${encodeURIComponent(organisationId)}/shares`, { headers: communityAuth(token) });
+}
+
+/** The organisation's admin removes a community from the programme. */
+export function removeOrganisationShare(organisationId: string, token: string, communityId: string): Promise<ApiResult<null>> {
+  return request(`/api/organisations/${encodeURIComponent(organisationId)}/shares/${encodeURIComponent(communityId)}`, {
     method: 'DELETE',
     headers: communityAuth(token)
   });

@@ -438,7 +438,20 @@ export const en: Messages = {
     position: 'Position',
     lowerThan: (lower: number, of: number) => `lower than ${lower} of ${of} communities`,
     higherThan: (higher: number, of: number) => `higher than ${higher} of ${of} communities`,
-    tooFew: 'too few other communities to compare'
+    tooFew: 'too few other communities to compare',
+    sharedCommunitiesTitle: 'Communities in this programme',
+    sharedCommunitiesIntro:
+      'The learning communities that share their figures with this programme, also those with too few sessions to show yet. Removing one takes its figures out of the view at once; its owner sees on the community page that the programme removed it, and you can invite it again.',
+    noSharedCommunities: 'No community shares with this programme yet.',
+    removeCommunity: 'Remove from programme',
+    removeCommunityTitle: (name: string) => `Remove ${name}?`,
+    removeCommunityConfirm:
+      "Its figures leave the programme view at once, and its owner sees on the community's page that the programme removed it. You can invite it again later.",
+    removeCommunityButton: 'Remove',
+    cancel: 'Cancel',
+    communityRemoved: (name: string) => `${name} was removed from the programme.`,
+    removedBy: (name: string, day: string) =>
+      `${name} removed this community from its programme on ${day}. Its figures are no longer shared there; its admin can invite you again.`
   },
   review: {
     title: 'Since last time',

@@ -442,7 +442,20 @@ export const nl = {
     position: 'Plaats',
     lowerThan: (lower: number, of: number) => `lager dan ${lower} van ${of} gemeenschappen`,
     higherThan: (higher: number, of: number) => `hoger dan ${higher} van ${of} gemeenschappen`,
-    tooFew: 'te weinig andere gemeenschappen om te vergelijken'
+    tooFew: 'te weinig andere gemeenschappen om te vergelijken',
+    sharedCommunitiesTitle: 'Gemeenschappen in dit programma',
+    sharedCommunitiesIntro:
+      'De learning communities die hun cijfers met dit programma delen, ook die nog te weinig sessies hebben om getoond te worden. Verwijderen haalt de cijfers meteen uit het programmaoverzicht; de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde, en u kunt haar opnieuw uitnodigen.',
+    noSharedCommunities: 'Nog geen gemeenschap deelt met dit programma.',
+    removeCommunity: 'Uit programma verwijderen',
+    removeCommunityTitle: (name: string) => `${name} verwijderen?`,
+    removeCommunityConfirm:
+      'De cijfers verdwijnen meteen uit het programmaoverzicht, en de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde. U kunt haar later opnieuw uitnodigen.',
+    removeCommunityButton: 'Verwijderen',
+    cancel: 'Annuleren',
+    communityRemoved: (name: string) => `${name} is uit het programma verwijderd.`,
+    removedBy: (name: string, day: string) =>
+      `${name} heeft deze gemeenschap op ${day} uit het programma verwijderd. De cijfers worden daar niet meer gedeeld; de beheerder kan jullie opnieuw uitnodigen.`
   },
   review: {
     title: 'Sinds de vorige keer',

@@ -143,6 +143,13 @@ export interface PortfolioView extends Portfolio {
 /** `GET /api/communities/:id/shares`: the organisations a community shares its figures with, and where it stands in each. */
 export interface CommunityShares {
   shares: { organisation: { id: string; name: string }; sharedAt: number; beside: BesideFactor[] }[];
+  /** Programmes whose admin removed the community (until it takes a new invitation of theirs), newest first. */
+  removed: { organisation: { id: string; name: string }; removedAt: number }[];
+}
+
+/** `GET /api/organisations/:id/shares` (its admin): the communities sharing with it, which the admin may remove. */
+export interface OrganisationShares {
+  communities: { id: string; name: string; sharedAt: number }[];
 }
 
 /** `GET /api/communities/:id/trends.json`: only what each session revealed, oldest first. */
