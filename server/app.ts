@@ -8,7 +8,6 @@ import helmet from 'helmet';
 import { loadFrameworks } from './content';
 import { configFromEnv, extraAllowedOrigins, oidcSettings, type ServerConfig } from './config';
 import { mountBoardRoutes } from './http/api';
-import { fixedHeaders } from './http/fixed-headers';
 import { CommunityService } from './communities/service';
 import { sendError } from './http/errors';
 import { attachRealtime, type Realtime } from './realtime/attach';
@@ -122,9 +121,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   // req.ip and req.protocol follow the same TRUST_PROXY rule as our links (server/http/links.ts).
   app.set('trust proxy', config.trustProxy === 'false' ? false : config.trustProxy === 'true' ? true : config.trustProxy);
   // SvelteKit sets the page CSP itself (svelte.config.js); helmet adds the other headers.
-  // Helmet's headers do not depend on the request: computed once, set by one middleware each (fixed-headers.ts).
-  app.use(fixedHeaders(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false })));
-  app.use('/api', fixedHeaders(helmet.contentSecurityPolicy({ directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } })));
+  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  app.use('/api', helmet.contentSecurityPolicy({ directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }));
 
   // Answers /healthz with this process's id, so that an instance can check that INSTANCE_URL reaches itself.
   const instanceId = newInstanceId();

@@ -586,9 +586,6 @@ export function createApiRouter(deps: ApiDeps): Router {
   return router;
 }
 
-/** The join's path inside `/api` (`POST /sessions/:code/participants`), with or without a query. */
-const JOIN_PATH = /^\/sessions\/[^/?]+\/participants(?:\?|$)/;
-
 /**
  * Mounts `/healthz` and the REST API on an Express app: the production server
  * and the dev plugin share this, so both serve the same endpoints.
@@ -648,27 +645,6 @@ export function mountBoardRoutes(
     { minSessions: deps.config.portfolioMinSessions, minCommunities: deps.config.portfolioMinCommunities },
     deps.clock
   );
-  const api = createApiRouter({
-    registry: deps.realtime.registry,
-    frameworks: deps.frameworks,
-    requests: deps.requests,
-    guesses: deps.guesses,
-    addressEvents: deps.realtime.addressEvents,
-    maxParticipants: deps.config.maxParticipants,
-    sessionsPerHour: deps.config.sessionsPerHour,
-    paperSessionsPerHour: deps.config.paperSessionsPerHour,
-    communities,
-    joinsPerAddress: deps.config.joinsPerAddress,
-    organisations,
-    access: deps.realtime.access,
-    memberships: deps.store,
-    meetings: deps.store,
-    consent: deps.store,
-    invitesPerTenMinutes: deps.config.signInsPerTenMinutes
-  });
-  // A join (hundreds at a workshop's start) goes straight to the board's API, past the routers that serve no join: each of
-  // their routes is another match per request (~4.5 % of a join storm's CPU). No route before the API's answers this path.
-  app.use('/api', (req, res, next) => (req.method === 'POST' && JOIN_PATH.test(req.url) ? api(req, res, next) : next()));
   // A facilitator's home and co-facilitators (issue 24), where accounts are on.
   if (deps.realtime.access && deps.realtime.revocations) {
     app.use(
@@ -688,5 +664,25 @@ export function mountBoardRoutes(
     );
   }
   if (deps.accountRoutes) app.use('/api', deps.accountRoutes);
-  app.use('/api', api);
+  app.use(
+    '/api',
+    createApiRouter({
+      registry: deps.realtime.registry,
+      frameworks: deps.frameworks,
+      requests: deps.requests,
+      guesses: deps.guesses,
+      addressEvents: deps.realtime.addressEvents,
+      maxParticipants: deps.config.maxParticipants,
+      sessionsPerHour: deps.config.sessionsPerHour,
+      paperSessionsPerHour: deps.config.paperSessionsPerHour,
+      communities,
+      joinsPerAddress: deps.config.joinsPerAddress,
+      organisations,
+      access: deps.realtime.access,
+      memberships: deps.store,
+      meetings: deps.store,
+      consent: deps.store,
+      invitesPerTenMinutes: deps.config.signInsPerTenMinutes
+    })
+  );
 }
