@@ -31,7 +31,8 @@ import {
   writeResults,
   type ServerStats,
   type Summary,
-  runBenchmark
+  runBenchmark,
+  rotated
 } from './lib';
 
 const EDITORS = Number(process.env.BENCH_EDITORS ?? 50);
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   );
   const runs: Run[] = [];
   for (let repeat = 1; repeat <= REPEATS; repeat++) {
-    for (const target of TARGETS) {
+    for (const target of rotated(TARGETS, repeat)) {
       process.stdout.write(`  #${repeat} ${target} … `);
       const run = await runOnce(target, repeat);
       runs.push(run);

@@ -26,7 +26,8 @@ import {
   type ServerStats,
   type Summary,
   baseScript,
-  runBenchmark
+  runBenchmark,
+  rotated
 } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
   console.log(`joins benchmark: sizes ${SIZES.join(', ')}; ${CONCURRENCY} joins in flight; ${REPEATS} repeat(s); ${JSON.stringify(machine())}`);
   for (let repeat = 1; repeat <= REPEATS; repeat++) {
     for (const participants of SIZES) {
-      for (const target of TARGETS) {
+      for (const target of rotated(TARGETS, repeat)) {
         process.stdout.write(`  #${repeat} ${target} M=${participants} … `);
         const run = await runOnce(target, participants);
         runs.push(run);

@@ -528,3 +528,12 @@ export function runBenchmark(main: () => Promise<void>, guard: NodeJS.Timeout): 
     }
   );
 }
+
+/**
+ * The targets in the order of one repeat: rotated by one each repeat, so that no target always runs first
+ * (right after the previous size's teardown, on a machine still busy with it) or always last.
+ */
+export function rotated<T>(targets: readonly T[], repeat: number): T[] {
+  const shift = (repeat - 1) % targets.length;
+  return [...targets.slice(shift), ...targets.slice(0, shift)];
+}

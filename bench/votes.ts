@@ -42,7 +42,8 @@ import {
   type Summary,
   type VoteLoadResult,
   baseScript,
-  runBenchmark
+  runBenchmark,
+  rotated
 } from './lib';
 
 const SIZES = (process.env.BENCH_SIZES ?? '200,1000').split(',').map(Number);
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   for (let repeat = 1; repeat <= REPEATS; repeat++) {
     for (const participants of SIZES) {
       for (const mode of MODES) {
-        for (const target of TARGETS) {
+        for (const target of rotated(TARGETS, repeat)) {
           process.stdout.write(`  #${repeat} ${target} M=${participants} ${mode} … `);
           const run = await runOnce(target, participants, mode);
           runs.push(run);

@@ -251,6 +251,57 @@ export const MIGRATIONS: readonly Migration[] = [
     async postgres(client) {
       await client.query(shareRemovalTable('postgres'));
     }
+  },
+  {
+    // Issue 26: an answer is keyed by (session, participant, round, factor) and belongs to its participant through
+    // (session_id, participant_id), so removing a participant (and a session's cascade through its participants) finds
+    // their answers by the key's prefix. Before, the foreign key was on participant_id alone: SQLite had no index for it
+    // and scanned every answer of every session per removed participant; PostgreSQL kept one (answers_participant),
+    // one more index entry per vote (~6 µs). Reads by session, and by session and round, stay within one session's rows.
+    // The session's own foreign key goes: a participant of the session exists, so the session does. Run again on its own
+    // result it changes nothing (tests/integration/store-upgrade.test.ts re-runs the migrations after an earlier one).
+    name: 'answers: keyed by session and participant, belonging to the participant of that session',
+    sqlite: (db) => {
+      db.exec(`
+        CREATE UNIQUE INDEX IF NOT EXISTS participants_session_id ON participants(session_id, id);
+        DROP INDEX IF EXISTS participants_session;
+        CREATE TABLE answers_keyed (
+          session_id TEXT NOT NULL,
+          round INTEGER NOT NULL,
+          participant_id TEXT NOT NULL,
+          factor INTEGER NOT NULL,
+          answer TEXT NOT NULL,
+          comment TEXT,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (session_id, participant_id, round, factor),
+          FOREIGN KEY (session_id, participant_id) REFERENCES participants(session_id, id) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        INSERT INTO answers_keyed (session_id, round, participant_id, factor, answer, comment, updated_at)
+          SELECT a.session_id, a.round, a.participant_id, a.factor, a.answer, a.comment, a.updated_at
+          FROM answers a JOIN participants p ON p.id = a.participant_id AND p.session_id = a.session_id;
+        DROP TABLE answers;
+        ALTER TABLE answers_keyed RENAME TO answers;
+      `);
+    },
+    postgres: async (client) => {
+      await client.query(`
+        DO $$
+        DECLARE c record;
+        BEGIN
+          FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'answers'::regclass AND contype IN ('p', 'f') LOOP
+            EXECUTE format('ALTER TABLE answers DROP CONSTRAINT %I', c.conname);
+          END LOOP;
+        END $$;
+        ALTER TABLE participants DROP CONSTRAINT IF EXISTS participants_session_id;
+        ALTER TABLE participants ADD CONSTRAINT participants_session_id UNIQUE (session_id, id);
+        DROP INDEX IF EXISTS participants_session;
+        DROP INDEX IF EXISTS answers_participant;
+        DELETE FROM answers a WHERE NOT EXISTS (SELECT 1 FROM participants p WHERE p.id = a.participant_id AND p.session_id = a.session_id);
+        ALTER TABLE answers
+          ADD PRIMARY KEY (session_id, participant_id, round, factor),
+          ADD FOREIGN KEY (session_id, participant_id) REFERENCES participants(session_id, id) ON DELETE CASCADE;
+      `);
+    }
   }
 ];
 
