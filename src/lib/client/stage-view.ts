@@ -33,10 +33,13 @@ export function bringStageIntoView(stage: HTMLElement): void {
  * Keeps a stage that is still loading (a lazily loaded component, the board's
  * texts arriving) where `bringStageIntoView` put it: the browser's scroll
  * anchoring would otherwise keep whatever follows the stage in place and carry
- * the page far past the stage as it grows. Stops after `ms`, or as soon as the
- * person scrolls or types themselves. Answers a function that stops it early.
+ * the page far past the stage as it grows. Stops as soon as the person scrolls
+ * or types themselves, else after `ms`: long, because a slow phone or network
+ * brings the stage's lazily loaded parts late (at 3 s the heatmap of a busy
+ * machine arrived after the hold and carried the page 5,000 px past it), and
+ * holding costs nothing while the stage keeps its size. Answers a function that stops it early.
  */
-export function holdStageInView(stage: HTMLElement, ms = 3000): () => void {
+export function holdStageInView(stage: HTMLElement, ms = 30_000): () => void {
   const observer = new ResizeObserver(() => bringStageIntoView(stage));
   const stop = () => {
     observer.disconnect();
