@@ -78,7 +78,7 @@ class PostgresDriver implements SqlDriver {
     client.on('error', onError);
     let broken: Error | undefined;
     try {
-      const epochs = new Map<string, number>();
+      let epochs = new Map<string, number>();
       if (fenced.size === 0) await client.query('BEGIN');
       else {
         // The check goes with BEGIN in one round trip: it must not cost every group commit a round trip of its own.
@@ -87,11 +87,8 @@ class PostgresDriver implements SqlDriver {
           this.fenceReady.add(client);
         }
         const ids = [...fenced].map((id) => client.escapeLiteral(id)).join(', ');
-        // Rows as arrays (session_id, epoch): no object built per row and result only to be read once.
-        const results = (await client.query({ text: `BEGIN; EXECUTE ${FENCE_CHECK}(ARRAY[${ids}]::text[])`, rowMode: 'array' })) as unknown as pg.QueryResult<
-          [string, number]
-        >[];
-        for (const [sessionId, epoch] of results[1].rows) epochs.set(sessionId, epoch);
+        const results = (await client.query(`BEGIN; EXECUTE ${FENCE_CHECK}(ARRAY[${ids}]::text[])`)) as unknown as pg.QueryResult[];
+        epochs = new Map(results[1].rows.map((r) => [r.session_id as string, r.epoch as number]));
       }
       const result = await work({ run: (compiled) => query(client, compiled) }, epochs);
       await client.query('COMMIT');
