@@ -24,8 +24,8 @@ try {
   );
   const variants: Record<string, () => Promise<unknown>> = {
     'BEGIN alone': () => client.query('BEGIN'),
-    'BEGIN + fence check (objects)': () => client.query(`BEGIN; EXECUTE seeds_fence_check(ARRAY[${client.escapeLiteral('s1')}]::text[])`),
-    'BEGIN + fence check (arrays, now)': () =>
+    'BEGIN + fence check (as the store does)': () => client.query(`BEGIN; EXECUTE seeds_fence_check(ARRAY[${client.escapeLiteral('s1')}]::text[])`),
+    'BEGIN + fence check (rows as arrays)': () =>
       client.query({ text: `BEGIN; EXECUTE seeds_fence_check(ARRAY[${client.escapeLiteral('s1')}]::text[])`, rowMode: 'array' }),
     'BEGIN; SELECT 1 (two statements, no lock)': () => client.query('BEGIN; SELECT 1'),
     'BEGIN; SET LOCAL (two statements, no rows)': () => client.query("BEGIN; SET LOCAL application_name = 'x'"),
