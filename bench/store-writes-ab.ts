@@ -87,16 +87,36 @@ async function child(root: string, target: string, writers: number, url: string 
   await round(Math.max(FACTORS, Math.round(perWriter / 5)));
   saved = 1;
   commits = 0;
+  // BENCH_PROF_DIR: a V8 CPU profile of the measured window alone (not the set-up), one file per run, for bench/prof-diff.ts.
+  const profiler = process.env.BENCH_PROF_DIR ? await startProfile() : null;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await round(perWriter);
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  if (profiler) await profiler.stop(path.join(process.env.BENCH_PROF_DIR!, `${target}-${writers}-${path.basename(root)}-${process.pid}.cpuprofile`));
   const committed = commits;
   await store.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   const votes = perWriter * writers;
   return { votesPerSecond: votes / seconds, cpuUsPerVote: (used.user + used.system) / votes, userUsPerVote: used.user / votes, commits: committed };
+}
+
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file: string) {
+      const { profile } = await session.post('Profiler.stop');
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    }
+  };
 }
 
 function median(values: number[]): number {

@@ -164,13 +164,16 @@ interface Waiter {
 /**
  * Consecutive answers, which later answers join while queued: the hot path of a loaded room, so each answer is
  * kept as its statement parameters (taken when it is called, updated_at set at commit), not as an object to copy
- * and map again. Answer `i` is `rows[7i … 7i+6]`, awaited by `waiters[i]`, fenced by `fences[i]`.
+ * and map again. Answer `i` is `rows[7i … 7i+6]` (its session id first), awaited by `waiters[i]`, fenced by `epochs[i]`.
  */
 interface AnswerBatch {
   rows: unknown[];
   waiters: Waiter[];
-  /** Null while no answer of the batch is fenced (a single instance): nothing to check per answer. */
-  fences: (Fence | undefined)[] | null;
+  /**
+   * The epoch each answer was called under (undefined: not fenced); null while no answer of the batch is fenced (a
+   * single instance). A number per answer, not a Fence object: the session id is already the row's first parameter.
+   */
+  epochs: (number | undefined)[] | null;
 }
 
 interface PendingWrite extends Waiter {
@@ -291,7 +294,7 @@ export class SqlStore implements Store {
               this.answerWrite({
                 rows: answers.rows.slice(i * ANSWER_PARAMETERS, (i + 1) * ANSWER_PARAMETERS),
                 waiters: [waiter],
-                fences: answers.fences && [answers.fences[i]]
+                epochs: answers.epochs && [answers.epochs[i]]
               })
             )
           : [item];
@@ -321,27 +324,38 @@ export class SqlStore implements Store {
     if (this.fence) {
       for (const item of batch) {
         if (item.fence) fenced.add(item.fence.sessionId);
-        for (const fence of item.answers?.fences ?? []) if (fence) fenced.add(fence.sessionId);
+        const epochs = item.answers?.epochs;
+        if (epochs) for (let i = 0; i < epochs.length; i++) if (epochs[i] !== undefined) fenced.add(item.answers!.rows[i * ANSWER_PARAMETERS] as string);
       }
     }
     return this.driver.transaction(async (connection, current) => {
       const touched = new Set<string>();
       const tx: Tx = { run: (query) => connection.run(query.compile()), touch: (id) => touched.add(id) };
-      const stale = (f: Fence | undefined): f is Fence =>
-        f !== undefined && (current.get(f.sessionId) !== f.epoch || this.fence?.epochOf(f.sessionId) !== f.epoch);
+      // Per session, not per write: the epoch a write must carry to commit, when the database still holds this
+      // instance's epoch (`current`, read under the share lock) and this instance has not let the session go since.
+      const valid = new Map<string, number>();
+      for (const id of fenced) {
+        const epoch = current.get(id);
+        if (epoch !== undefined && this.fence?.epochOf(id) === epoch) valid.set(id, epoch);
+      }
+      const stale = (sessionId: string, epoch: number | undefined) => epoch !== undefined && valid.get(sessionId) !== epoch;
       const settle: (() => void)[] = [];
       for (const item of batch) {
         const answers = item.answers;
-        if (answers && !answers.fences) {
-          // Nothing fenced: all of them go in, and one call answers them all once committed.
+        const epochs = answers?.epochs;
+        let staleAnswers = 0;
+        if (epochs) for (let i = 0; i < epochs.length; i++) if (stale(answers.rows[i * ANSWER_PARAMETERS] as string, epochs[i])) staleAnswers++;
+        if (answers && staleAnswers === 0) {
+          // Nothing fenced, or every fence holds (the usual case): all of them go in, and one call answers them all once committed.
           await this.insertAnswers(tx, answers.rows);
           settle.push(() => item.resolve(undefined));
         } else if (answers) {
           const rows: unknown[] = [];
           const kept: Waiter[] = [];
           answers.waiters.forEach((waiter, i) => {
-            const fence = answers.fences![i];
-            if (stale(fence)) settle.push(() => waiter.reject(new FencedError(fence.sessionId, fence.epoch)));
+            const sessionId = answers.rows[i * ANSWER_PARAMETERS] as string;
+            const epoch = epochs![i];
+            if (stale(sessionId, epoch)) settle.push(() => waiter.reject(new FencedError(sessionId, epoch!)));
             else {
               for (let p = i * ANSWER_PARAMETERS; p < (i + 1) * ANSWER_PARAMETERS; p++) rows.push(answers.rows[p]);
               kept.push(waiter);
@@ -349,7 +363,7 @@ export class SqlStore implements Store {
           });
           if (kept.length > 0) await this.insertAnswers(tx, rows);
           settle.push(() => kept.forEach((waiter) => waiter.resolve(undefined)));
-        } else if (stale(item.fence)) {
+        } else if (item.fence && stale(item.fence.sessionId, item.fence.epoch)) {
           const fence = item.fence;
           settle.push(() => item.reject(new FencedError(fence.sessionId, fence.epoch)));
         } else {
@@ -778,18 +792,19 @@ export class SqlStore implements Store {
    */
   saveAnswer(answer: StoredAnswer): Promise<void> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
-    const fence = this.fenceFor(answer.sessionId);
-    if (fence === null) return Promise.reject(new FencedError(answer.sessionId, null));
+    // The epoch alone (the session id is in the row): no object per vote.
+    const epoch = this.fence ? this.fence.epochOf(answer.sessionId) : undefined;
+    if (epoch === null) return Promise.reject(new FencedError(answer.sessionId, null));
     const last = this.queue.at(-1);
     let added: PendingWrite | null = null;
     let batch = last?.answers;
     if (!batch) {
-      added = this.answerWrite({ rows: [], waiters: [], fences: null });
+      added = this.answerWrite({ rows: [], waiters: [], epochs: null });
       batch = added.answers!;
     }
     // Taken now, not at commit: what is stored is the answer as it was passed.
     batch.rows.push(answer.sessionId, answer.round, answer.participantId, answer.factor, String(answer.answer), answer.comment ?? null, 0);
-    if (fence || batch.fences) (batch.fences ??= new Array<Fence | undefined>(batch.waiters.length).fill(undefined)).push(fence);
+    if (epoch !== undefined || batch.epochs) (batch.epochs ??= new Array<number | undefined>(batch.waiters.length).fill(undefined)).push(epoch);
     const waiters = batch.waiters;
     const promise = new Promise<void>((resolve, reject) => waiters.push({ resolve: resolve as (value: unknown) => void, reject }));
     this.enqueue(added, promise);

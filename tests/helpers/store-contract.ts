@@ -1181,6 +1181,40 @@ export function describeStoreContract(implementation: StoreImplementation): void
         expect(after.session.phase).toBe('voting');
       });
 
+      it('leaves out of a batch of answers exactly those under an epoch taken over since, and commits the others', async () => {
+        const { store, take, takeOver } = await fencing!.open();
+        await take('s1');
+        await take('s2');
+        await store.createSession(sessionRecord('s1'));
+        await store.createSession(sessionRecord('s2'));
+        await store.addParticipant(participantRecord('a', 's1'));
+        await store.addParticipant(participantRecord('z', 's2'));
+        await store.saveAnswer(answerRecord('s1', 'a', 1, 3));
+
+        await takeOver('s1');
+        // Consecutive answers called in one turn join one batch: the stale ones between fresh ones of another session.
+        const calls = [
+          store.saveAnswer(answerRecord('s2', 'z', 1, 2)),
+          store.saveAnswer(answerRecord('s1', 'a', 1, 5)),
+          store.saveAnswer(answerRecord('s2', 'z', 2, 4)),
+          store.saveAnswer(answerRecord('s1', 'a', 2, 1)),
+          store.saveAnswer(answerRecord('s2', 'z', 3, 1))
+        ];
+        const outcomes = await Promise.allSettled(calls);
+        expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'committed'))).toEqual([
+          'committed',
+          'FencedError',
+          'committed',
+          'FencedError',
+          'committed'
+        ]);
+        expect((await store.loadSession('s1'))!.answers).toEqual([answerRecord('s1', 'a', 1, 3)]);
+        expect((await store.loadSession('s2'))!.answers).toEqual(
+          expect.arrayContaining([answerRecord('s2', 'z', 1, 2), answerRecord('s2', 'z', 2, 4), answerRecord('s2', 'z', 3, 1)])
+        );
+        expect((await store.loadSession('s2'))!.answers).toHaveLength(3);
+      });
+
       it('refuses at once a write of a session this instance does not own', async () => {
         const { store, take } = await fencing!.open();
         await take('s1');
