@@ -302,8 +302,26 @@ export const MIGRATIONS: readonly Migration[] = [
           ADD FOREIGN KEY (session_id, participant_id) REFERENCES participants(session_id, id) ON DELETE CASCADE;
       `);
     }
+  },
+  {
+    // The two foreign keys into accounts that had no index starting with their columns: deleting an account looked up
+    // its invitations and its sign-in ceremonies by reading each whole table (tests/integration/store-keys.test.ts
+    // checks every foreign key of the schema, not only a session's).
+    name: 'indexes for the foreign keys of invitations and sign-in ceremonies into accounts',
+    sqlite: (db) => {
+      db.exec(ACCOUNT_KEY_INDEXES);
+    },
+    postgres: async (client) => {
+      await client.query(ACCOUNT_KEY_INDEXES);
+    }
   }
 ];
+
+/** The same statements on both stores (IF NOT EXISTS: run again on its own result it changes nothing). */
+const ACCOUNT_KEY_INDEXES = `
+  CREATE INDEX IF NOT EXISTS invites_created_by ON invites (created_by);
+  CREATE INDEX IF NOT EXISTS auth_ceremonies_account ON auth_ceremonies (account_id);
+`;
 
 function shareRemovalTable(dialect: Dialect): string {
   const id = dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT';

@@ -323,12 +323,13 @@ describe('upgrading to the figures version of the programme view (issue 25)', ()
     await writer.close();
     // The file as the code before this migration left it: no version column, no triggers, the migration not recorded.
     // Of the later ones, the programme's removals table is undone (a file of that time had none); the answers' new key
-    // runs again after it and finds its work done.
+    // and the accounts' key indexes run again after it and find their work done.
     const version = MIGRATIONS.findIndex((m) => m.name.includes('figures the programme view reads')) + 1;
     expect(version).toBeGreaterThan(0);
     expect(MIGRATIONS.slice(version).map((m) => m.name)).toEqual([
       'programme consent: removals of a community by the organisation, shown to its owner',
-      'answers: keyed by session and participant, belonging to the participant of that session'
+      'answers: keyed by session and participant, belonging to the participant of that session',
+      'indexes for the foreign keys of invitations and sign-in ceremonies into accounts'
     ]);
     const raw = new Database(file);
     raw.exec(`
