@@ -150,38 +150,34 @@ describe.skipIf(!availability.run)(availability.run ? 'stage tabs (browser)' : `
 describe.skipIf(!availability.run)(availability.run ? 'a stage that arrives late (browser)' : `late stage skipped: ${availability.reason}`, () => {
   const e2e = useE2E();
 
-  it(
-    'on a slow connection the results load seconds after the reveal, and the phones of a participant and the facilitator still land on the heatmap',
-    { timeout: scaled(120_000) },
-    async () => {
-      const created = (await postJson<CreateSessionResponse>(e2e.url, '/api/sessions', { title: 'Traag netwerk', language: 'nl' })).body;
-      const facilitator = await connectFacilitator(e2e.url, created.code, created.facilitatorToken);
-      const phone = await e2e.newPage(SCREENS['360x740']);
-      await phone.goto(`${e2e.url}/s/${created.code}`);
-      await fillJoinForm(phone, 'Dee');
-      const host = await e2e.newPage(SCREENS['360x740']);
-      await host.goto(created.facilitateUrl);
-      await host.getByTestId('phase-voting').waitFor();
-      const voters: BoardClient[] = [];
-      for (const name of ['Ann', 'Bas', 'Cor'])
-        voters.push(await connectParticipant(e2e.url, created.code, (await joinSession(e2e.url, created.code, { name })).participantToken));
-      expect((await facilitator.send('phase:set', { phase: 'voting' })).ok).toBe(true);
-      await phone.getByTestId('vote-1-1').waitFor();
-      await Promise.all(voters.map((v, i) => castBallot(v, ballot(i))));
-      await Promise.all([phone, host].map(scrollToEnd));
-      // From now on the app's code arrives late, as on a slow phone network: the results stage (loaded when it opens)
-      // comes well after the page moved to it, longer than the page used to hold it in view (3 s).
-      let delayed = 0;
-      for (const page of [phone, host])
-        await page.route('**/_app/immutable/**', async (route) => {
-          delayed++;
-          await new Promise((resolve) => setTimeout(resolve, 5_000));
-          await route.continue();
-        });
-      expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
-      for (const page of [phone, host]) await page.getByTestId('heatmap').waitFor({ timeout: scaled(30_000) });
-      expect(delayed, 'the results stage was loaded over the slow connection').toBeGreaterThan(1);
-      for (const page of [phone, host]) await expect.poll(() => inViewport(page, 'heatmap'), { timeout: PATIENCE_MS }).toBe('in view');
-    }
-  );
+  it('on a slow connection the results arrive seconds after the reveal, and both phones still land on the heatmap', { timeout: scaled(120_000) }, async () => {
+    const created = (await postJson<CreateSessionResponse>(e2e.url, '/api/sessions', { title: 'Traag netwerk', language: 'nl' })).body;
+    const facilitator = await connectFacilitator(e2e.url, created.code, created.facilitatorToken);
+    const phone = await e2e.newPage(SCREENS['360x740']);
+    await phone.goto(`${e2e.url}/s/${created.code}`);
+    await fillJoinForm(phone, 'Dee');
+    const host = await e2e.newPage(SCREENS['360x740']);
+    await host.goto(created.facilitateUrl);
+    await host.getByTestId('phase-voting').waitFor();
+    const voters: BoardClient[] = [];
+    for (const name of ['Ann', 'Bas', 'Cor'])
+      voters.push(await connectParticipant(e2e.url, created.code, (await joinSession(e2e.url, created.code, { name })).participantToken));
+    // From now on the app's code arrives 8 s late, as on a slow phone network: what the pages fetch from here on (the
+    // results stage, fetched ahead while people vote) comes after the reveal.
+    let delayed = 0;
+    for (const page of [phone, host])
+      await page.route('**/_app/immutable/**', async (route) => {
+        delayed++;
+        await new Promise((resolve) => setTimeout(resolve, 8_000));
+        await route.continue();
+      });
+    expect((await facilitator.send('phase:set', { phase: 'voting' })).ok).toBe(true);
+    await phone.getByTestId('vote-1-1').waitFor();
+    await Promise.all(voters.map((v, i) => castBallot(v, ballot(i))));
+    await Promise.all([phone, host].map(scrollToEnd));
+    expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
+    for (const page of [phone, host]) await page.getByTestId('heatmap').waitFor({ timeout: scaled(30_000) });
+    expect(delayed, 'the results stage came over the slow connection').toBeGreaterThan(1);
+    for (const page of [phone, host]) await expect.poll(() => inViewport(page, 'heatmap'), { timeout: PATIENCE_MS }).toBe('in view');
+  });
 });

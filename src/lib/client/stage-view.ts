@@ -34,20 +34,22 @@ export function bringStageIntoView(stage: HTMLElement): void {
  * texts arriving) where `bringStageIntoView` put it: the browser's scroll
  * anchoring would otherwise keep whatever follows the stage in place and carry
  * the page far past the stage as it grows. Stops as soon as the person scrolls
- * or types themselves, else after `ms`: long, because a slow phone or network
- * brings the stage's lazily loaded parts late (at 3 s the heatmap of a busy
- * machine arrived after the hold and carried the page 5,000 px past it), and
- * holding costs nothing while the stage keeps its size. Answers a function that stops it early.
+ * (a wheel, a swipe, a key) themselves, else after `ms`: long, because a slow
+ * phone or network brings the stage's parts late, and holding costs nothing
+ * while the stage keeps its size. A tap is not a scroll: a tap on some text
+ * while the results loaded used to end the hold, and the page then drifted
+ * 5,000 px past the heatmap. Answers a function that stops it early.
  */
 export function holdStageInView(stage: HTMLElement, ms = 30_000): () => void {
   const observer = new ResizeObserver(() => bringStageIntoView(stage));
+  const scrolledByPerson = ['wheel', 'touchmove', 'keydown'] as const;
   const stop = () => {
     observer.disconnect();
     clearTimeout(timer);
-    for (const type of ['wheel', 'touchstart', 'keydown', 'pointerdown'] as const) window.removeEventListener(type, stop);
+    for (const type of scrolledByPerson) window.removeEventListener(type, stop);
   };
   const timer = setTimeout(stop, ms);
-  for (const type of ['wheel', 'touchstart', 'keydown', 'pointerdown'] as const) window.addEventListener(type, stop, { passive: true });
+  for (const type of scrolledByPerson) window.addEventListener(type, stop, { passive: true });
   observer.observe(stage);
   return stop;
 }

@@ -514,6 +514,9 @@ export const en: Messages = {
     results: 'Results',
     actions: 'Action points',
     now: (name: string) => `Now: ${name}`,
+    loadingResults: 'Loading the results…',
+    loadFailed: 'The results could not be loaded. Check your connection.',
+    retry: 'Try again',
     steer: 'Steer the session'
   },
   closed: {

@@ -520,6 +520,9 @@ export const nl = {
     results: 'Resultaten',
     actions: 'Actiepunten',
     now: (name: string) => `Nu: ${name}`,
+    loadingResults: 'Resultaten laden…',
+    loadFailed: 'De resultaten konden niet geladen worden. Controleer je verbinding.',
+    retry: 'Opnieuw proberen',
     steer: 'Sessie sturen'
   },
   closed: {
