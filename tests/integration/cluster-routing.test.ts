@@ -51,7 +51,7 @@ function person(url: string, code: string, token: string): Person {
 
 const send = (p: Person, event: string, payload: unknown) =>
   p.socket
-    .timeout(3000)
+    .timeout(scaled(3000))
     .emitWithAck(event, payload)
     .catch(() => null) as Promise<Ack<unknown> | null>;
 

@@ -138,7 +138,7 @@ suite('two instances behind nginx', () => {
       });
       const emit = <T>(c: { socket: Socket }, event: string, payload: unknown) =>
         c.socket
-          .timeout(3000)
+          .timeout(scaled(3000))
           .emitWithAck(event, payload)
           .catch(() => null) as Promise<Ack<T> | null>;
       expect((await emit(facilitator, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
@@ -221,7 +221,7 @@ suite('two instances behind nginx', () => {
       await waitFor(() => host.snapshots.length > 0 && voter.snapshots.length > 0, { message: 'connected' });
       const send = (c: { socket: Socket }, event: string, payload: unknown) =>
         c.socket
-          .timeout(3000)
+          .timeout(scaled(3000))
           .emitWithAck(event, payload)
           .catch(() => null) as Promise<Ack<unknown> | null>;
       expect((await send(host, 'phase:set', { phase: 'voting' }))?.ok).toBe(true);
