@@ -96,6 +96,15 @@ export function fuzzBudget(cases: number, ms: number): { cases: number; ms: numb
   return { cases: envCases > 0 ? envCases : cases, ms: envMs > 0 ? envMs : scaled(ms) };
 }
 
+/**
+ * The test's own timeout for a fuzz loop of `budget`: the loop's time plus a minute (grown with the load) for the set-up
+ * and the checks after it. The project's default (30 s, grown with the load when the run started) was shorter than a
+ * loop whose time grew with the load later in the run: at load 9 the Yjs loop's 40 s met a 30 s timeout.
+ */
+export function fuzzTimeout(budget: { ms: number }): number {
+  return budget.ms + scaled(60_000);
+}
+
 /** An array nested `depth` levels deep (built without recursion). */
 export function deepArray(depth: number): unknown {
   let value: unknown = 0;

@@ -15,7 +15,7 @@ import type { ExportJson } from '../../src/lib/domain/export';
 import { LIMITS, YJS_CLOSE, YJS_TEXTS } from '../../src/lib/protocol';
 import { connectYjs, RawYjs, waitFor, YJS_MESSAGE, type BoardClient, type YjsClient } from '../helpers/clients';
 import { storedText } from '../helpers/board';
-import { fuzzBudget, fuzzSeed, Rng } from '../helpers/fuzz';
+import { fuzzBudget, fuzzSeed, fuzzTimeout, Rng } from '../helpers/fuzz';
 import { api, getExport, makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
 import type { Identity } from '../../server/sessions/projections';
@@ -71,99 +71,103 @@ async function typist(client: YjsClient, socket: BoardClient, name: string) {
 }
 
 describe('Yjs endpoint fuzzing', () => {
-  it('survives hostile binary from a participant and keeps serving honest editors', async () => {
-    const seed = fuzzSeed('Yjs');
-    const dataDir = await makeDataDir();
-    const server = await startServer({ dataDir, limits: RELAXED });
-    const session = await setupSession(server, { participants: 3 });
-    await advance(session.facilitator, 'voting', 'revealed', 'actions');
-    const [alice, bob, mallory] = session.people.map((p) => p.joined.participantToken);
-    const a = await connectYjs(server.url, session.code, alice);
-    const b = await connectYjs(server.url, session.code, bob);
-    const typists = [await typist(a, session.people[0].client, 'a'), await typist(b, session.people[1].client, 'b')];
-    const heapBefore = process.memoryUsage().heapUsed;
+  it(
+    'survives hostile binary from a participant and keeps serving honest editors',
+    async () => {
+      const seed = fuzzSeed('Yjs');
+      const dataDir = await makeDataDir();
+      const server = await startServer({ dataDir, limits: RELAXED });
+      const session = await setupSession(server, { participants: 3 });
+      await advance(session.facilitator, 'voting', 'revealed', 'actions');
+      const [alice, bob, mallory] = session.people.map((p) => p.joined.participantToken);
+      const a = await connectYjs(server.url, session.code, alice);
+      const b = await connectYjs(server.url, session.code, bob);
+      const typists = [await typist(a, session.people[0].client, 'a'), await typist(b, session.people[1].client, 'b')];
+      const heapBefore = process.memoryUsage().heapUsed;
 
-    let cases = 0;
-    let reconnects = 0;
-    const outcomes: Record<string, number> = {};
-    const silent: string[] = [];
-    const started = Date.now();
-    const done = () => cases >= BUDGET.cases || Date.now() - started >= BUDGET.ms;
-    // Mallory's own socket.io connection hands out her tickets (reconnects are frequent: refusals close the socket).
-    const malloryTickets = async () => {
-      const ack = await session.people[2].client.send('board:ticket', {});
-      if (!ack.ok) throw new Error(ack.error.code);
-      return ack.data.ticket;
-    };
-    const worker = async (index: number) => {
-      const rng = new Rng(seed + index);
-      let raw = await RawYjs.open(server.url, session.code, mallory, malloryTickets);
-      while (!done()) {
-        if (raw.ws.readyState !== WebSocket.OPEN) {
-          raw.ws.terminate();
-          raw = await RawYjs.open(server.url, session.code, mallory, malloryTickets);
-          reconnects++;
+      let cases = 0;
+      let reconnects = 0;
+      const outcomes: Record<string, number> = {};
+      const silent: string[] = [];
+      const started = Date.now();
+      const done = () => cases >= BUDGET.cases || Date.now() - started >= BUDGET.ms;
+      // Mallory's own socket.io connection hands out her tickets (reconnects are frequent: refusals close the socket).
+      const malloryTickets = async () => {
+        const ack = await session.people[2].client.send('board:ticket', {});
+        if (!ack.ok) throw new Error(ack.error.code);
+        return ack.data.ticket;
+      };
+      const worker = async (index: number) => {
+        const rng = new Rng(seed + index);
+        let raw = await RawYjs.open(server.url, session.code, mallory, malloryTickets);
+        while (!done()) {
+          if (raw.ws.readyState !== WebSocket.OPEN) {
+            raw.ws.terminate();
+            raw = await RawYjs.open(server.url, session.code, mallory, malloryTickets);
+            reconnects++;
+          }
+          const oversized = rng.chance(0.005);
+          const hostile = oversized ? new Uint8Array(LIMITS.yjsMessageBytes + 1) : hostileYjsMessage(rng);
+          raw.ws.send(hostile);
+          cases++;
+          const outcome = await probe(raw);
+          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          if (outcome === 'silent' && silent.length < 10) silent.push(Buffer.from(hostile).toString('hex').slice(0, 200));
         }
-        const oversized = rng.chance(0.005);
-        const hostile = oversized ? new Uint8Array(LIMITS.yjsMessageBytes + 1) : hostileYjsMessage(rng);
-        raw.ws.send(hostile);
-        cases++;
-        const outcome = await probe(raw);
-        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        if (outcome === 'silent' && silent.length < 10) silent.push(Buffer.from(hostile).toString('hex').slice(0, 200));
-      }
-      raw.ws.terminate();
-    };
-    await Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(i)));
-    const elapsed = Date.now() - started;
-    console.log(
-      `[fuzz] Yjs: ${cases} hostile messages (${reconnects} reconnects) in ${elapsed} ms = ${Math.round((cases / elapsed) * 1000)}/s; outcomes ${JSON.stringify(outcomes)}`
-    );
-    expect(silent, 'connections that neither answered nor closed').toEqual([]);
-    expect(cases).toBeGreaterThan(300);
-    expect((await api(server.url, '/healthz')).status).toBe(200);
+        raw.ws.terminate();
+      };
+      await Promise.all(Array.from({ length: WORKERS }, (_, i) => worker(i)));
+      const elapsed = Date.now() - started;
+      console.log(
+        `[fuzz] Yjs: ${cases} hostile messages (${reconnects} reconnects) in ${elapsed} ms = ${Math.round((cases / elapsed) * 1000)}/s; outcomes ${JSON.stringify(outcomes)}`
+      );
+      expect(silent, 'connections that neither answered nor closed').toEqual([]);
+      expect(cases).toBeGreaterThan(300);
+      expect((await api(server.url, '/healthz')).status).toBe(200);
 
-    // Nothing waits in memory for dependencies, awareness holds only the honest editors, the document is bounded.
-    const room = (await server.realtime.registry.get(session.code))!;
-    const served = await room.doc();
-    // Mallory's board connections all closed: she counts only her socket.io connection (presence counts per person over both transports).
-    const malloryId: Identity = { role: 'participant', participantId: session.people[2].joined.participantId };
-    await waitFor(() => room.connectionsOf(malloryId) === 1, { message: 'fuzz connections closed' });
-    expect(served.doc.store.pendingStructs).toBeNull();
-    expect(served.doc.store.pendingDs).toBeNull();
-    // Awareness holds exactly the honest editors (the fuzzer could not remove or overwrite them) and no stray clocks.
-    expect([...served.awareness.getStates().keys()].sort()).toEqual([a.doc.clientID, b.doc.clientID].sort());
-    expect(served.awareness.meta.size, 'awareness clocks kept').toBeLessThanOrEqual(3);
-    const stateBytes = Y.encodeStateAsUpdate(served.doc).length;
-    const heapGrowthMb = Math.round((process.memoryUsage().heapUsed - heapBefore) / 1e6);
-    console.log(`[fuzz] Yjs: board state ${stateBytes} bytes, ${textsMap(served.doc).size} texts, heap growth ${heapGrowthMb} MB`);
-    // Nothing the fuzzer sent got in: only the texts root, only the server's two texts.
-    expect([...served.doc.share.keys()]).toEqual([YJS_TEXTS]);
-    expect(textsMap(served.doc).size).toBe(2);
-    expect(stateBytes).toBeLessThan(20 * 1024 * 1024);
+      // Nothing waits in memory for dependencies, awareness holds only the honest editors, the document is bounded.
+      const room = (await server.realtime.registry.get(session.code))!;
+      const served = await room.doc();
+      // Mallory's board connections all closed: she counts only her socket.io connection (presence counts per person over both transports).
+      const malloryId: Identity = { role: 'participant', participantId: session.people[2].joined.participantId };
+      await waitFor(() => room.connectionsOf(malloryId) === 1, { message: 'fuzz connections closed' });
+      expect(served.doc.store.pendingStructs).toBeNull();
+      expect(served.doc.store.pendingDs).toBeNull();
+      // Awareness holds exactly the honest editors (the fuzzer could not remove or overwrite them) and no stray clocks.
+      expect([...served.awareness.getStates().keys()].sort()).toEqual([a.doc.clientID, b.doc.clientID].sort());
+      expect(served.awareness.meta.size, 'awareness clocks kept').toBeLessThanOrEqual(3);
+      const stateBytes = Y.encodeStateAsUpdate(served.doc).length;
+      const heapGrowthMb = Math.round((process.memoryUsage().heapUsed - heapBefore) / 1e6);
+      console.log(`[fuzz] Yjs: board state ${stateBytes} bytes, ${textsMap(served.doc).size} texts, heap growth ${heapGrowthMb} MB`);
+      // Nothing the fuzzer sent got in: only the texts root, only the server's two texts.
+      expect([...served.doc.share.keys()]).toEqual([YJS_TEXTS]);
+      expect(textsMap(served.doc).size).toBe(2);
+      expect(stateBytes).toBeLessThan(20 * 1024 * 1024);
 
-    // The honest editors kept working: both see everything both typed, and so does the server.
-    for (const t of typists) t.stop();
-    const expected = typists.map((t) => t.expected());
-    const texts = (doc: Y.Doc) => typists.map((t) => textOf(doc, t.id)?.toString());
-    for (const doc of [a.doc, b.doc, served.doc])
-      await waitFor(() => JSON.stringify(texts(doc)) === JSON.stringify(expected), { message: 'editors converged' });
-    const exported = await getExport<ExportJson>(server.url, session.code, session.created.facilitatorToken);
-    expect(exported.status).toBe(200);
-    a.destroy();
-    b.destroy();
+      // The honest editors kept working: both see everything both typed, and so does the server.
+      for (const t of typists) t.stop();
+      const expected = typists.map((t) => t.expected());
+      const texts = (doc: Y.Doc) => typists.map((t) => textOf(doc, t.id)?.toString());
+      for (const doc of [a.doc, b.doc, served.doc])
+        await waitFor(() => JSON.stringify(texts(doc)) === JSON.stringify(expected), { message: 'editors converged' });
+      const exported = await getExport<ExportJson>(server.url, session.code, session.created.facilitatorToken);
+      expect(exported.status).toBe(200);
+      a.destroy();
+      b.destroy();
 
-    // The stored board loads after a restart and can be edited on.
-    await server.close();
-    const again = await startServer({ dataDir });
-    const reader = await connectYjs(again.url, session.code, alice);
-    expect(texts(reader.doc)).toEqual(expected);
-    const id = typists[0].id;
-    textOf(reader.doc, id)!.insert(0, 'after the storm: ');
-    const other = await connectYjs(again.url, session.code, bob);
-    await waitFor(() => textOf(other.doc, id)?.toString() === `after the storm: ${expected[0]}`, { message: 'edit after restart' });
-    expect((await getExport(again.url, session.code, session.created.facilitatorToken)).status).toBe(200);
-  });
+      // The stored board loads after a restart and can be edited on.
+      await server.close();
+      const again = await startServer({ dataDir });
+      const reader = await connectYjs(again.url, session.code, alice);
+      expect(texts(reader.doc)).toEqual(expected);
+      const id = typists[0].id;
+      textOf(reader.doc, id)!.insert(0, 'after the storm: ');
+      const other = await connectYjs(again.url, session.code, bob);
+      await waitFor(() => textOf(other.doc, id)?.toString() === `after the storm: ${expected[0]}`, { message: 'edit after restart' });
+      expect((await getExport(again.url, session.code, session.created.facilitatorToken)).status).toBe(200);
+    },
+    fuzzTimeout(BUDGET)
+  );
 
   it('refuses updates that claim huge or empty structures or depend on unknown ones, and the board still loads', async () => {
     const dataDir = await makeDataDir();
