@@ -377,8 +377,12 @@ export class SqlStore implements Store {
       const now = Date.now();
       if (now - this.touchedSince >= 1000) [this.touchedRecently, this.touchedSince] = [new Set(), now];
       for (const id of touched) if (this.touchedRecently.has(id)) touched.delete(id);
-      for (const id of touched) this.touchedRecently.add(id);
-      if (touched.size > 0) await tx.run({ compile: () => ({ ...this.touchStatement(touched.size), parameters: [now, ...touched] }) });
+      if (touched.size > 0) {
+        await tx.run({ compile: () => ({ ...this.touchStatement(touched.size), parameters: [now, ...touched] }) });
+        // Marked once committed: a batch that rolled back (and is retried write by write) has touched nothing yet.
+        const recently = this.touchedRecently;
+        settle.push(() => touched.forEach((id) => recently.add(id)));
+      }
       return settle;
     }, fenced);
   }
