@@ -165,14 +165,18 @@ export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteD
         return null;
       }
       if (await deps.consent.organisationHasAdmin(organisation.id)) {
-        sendError(res, 'forbidden', "This organisation has an admin: only the admin's account invites communities; the key only reads.");
+        sendError(
+          res,
+          'forbidden',
+          "This organisation has an admin: only the admin's account invites, lists and removes the communities that share with it; the key only reads."
+        );
         return null;
       }
       return organisation;
     }
     const role = accountId ? await deps.memberships.membershipRole(accountId, [{ kind: 'organisation', target: organisation.id }]) : null;
     if (role !== 'owner') {
-      sendError(res, 'forbidden', "Only the organisation's admin invites communities to share with it.");
+      sendError(res, 'forbidden', "Only the organisation's admin invites, lists and removes the communities that share with it.");
       return null;
     }
     return organisation;

@@ -15,6 +15,7 @@ import { browserAvailability } from '../helpers/browser';
 import { axeViolations, useE2E } from '../helpers/e2e';
 import { api, postJson } from '../helpers/server';
 import { postAs, signIn, type SignedIn } from '../helpers/accounts';
+import { humanDate, localDay } from '../../src/lib/domain/dates';
 import { browserOf as browserWith, FULL_HD, fitsWidth, overflowing, PHONE_360, screenshot, seedRevealedSession } from '../helpers/e2e-accounts';
 
 const availability = browserAvailability();
@@ -198,6 +199,13 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
     await expect.poll(() => adminPage.getByTestId('portfolio-community').count()).toBe(1);
     expect(await adminPage.getByTestId('programme-community-removed').textContent()).toContain('Kas als Energiebron');
     expect(await adminPage.evaluate(() => document.activeElement?.id)).toBe('programme-communities-title');
+    // The confirmation sits under that heading, before the list: on a phone a long list pushed it out of view.
+    const beforeList = await adminPage.evaluate(() => {
+      const status = document.querySelector('[data-testid="programme-community-removed"]');
+      const list = document.querySelector('[data-testid="programme-community"]');
+      return Boolean(status && list && status.compareDocumentPosition(list) & Node.DOCUMENT_POSITION_FOLLOWING);
+    });
+    expect(beforeList).toBe(true);
     const json = await api<{ communities: { id: string }[] }>(e2e.url, `/api/organisations/${organisation.id}/portfolio.json`, {
       headers: { authorization: `Bearer ${organisation.organisationToken}` }
     });
@@ -208,12 +216,17 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
       ['nl', 'uit het programma verwijderd'],
       ['en', 'removed this community from its programme']
     ] as const) {
-      const owner = await e2e.newPage(PHONE_360);
+      // A phone whose clock is set to a zone where today is another day than where the community meets (its zone,
+      // Europe/Amsterdam by default): the day of the removal is the community's.
+      const farZone = localDay(Date.now(), 'Pacific/Pago_Pago') !== localDay(Date.now(), 'Europe/Amsterdam') ? 'Pacific/Pago_Pago' : 'Pacific/Kiritimati';
+      const owner = await e2e.newPage({ ...PHONE_360, timezoneId: farZone });
       if (language === 'en') await owner.addInitScript(() => localStorage.setItem('seeds:language', 'en'));
       await owner.goto(removed.communityUrl);
       const notice = owner.locator(`[data-testid="community-share-removed"][data-organisation="${organisation.id}"]`);
       await notice.waitFor();
       expect(await notice.textContent()).toContain(words);
+      expect(await notice.textContent()).toContain(humanDate(localDay(Date.now(), 'Europe/Amsterdam'), language));
+      expect(await notice.textContent()).not.toContain(humanDate(localDay(Date.now(), farZone), language));
       expect(await notice.textContent()).toContain('Greenport West-Holland innovatiepact');
       expect(await owner.getByTestId('community-share').count()).toBe(0);
       expect(await fitsWidth(owner, 360)).toBe(true);
