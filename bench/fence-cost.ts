@@ -2,7 +2,8 @@
  * What the epoch fence costs one group commit on PostgreSQL, measured at the database alone: the store's
  * transaction for a batch of W votes (BEGIN, one multi-row upsert, the session touch, COMMIT) with and without
  * the fence check, alternating transaction by transaction on one connection so that load on a shared machine
- * hits every variant alike; medians of the per-transaction times. BENCH_TXNS (default 1500 per variant), BENCH_W (50).
+ * hits every variant alike; medians of the per-transaction times. BENCH_TXNS (default 1500 per variant), BENCH_W (50),
+ * BENCH_SESSIONS (1: the W votes spread over this many sessions, each fenced, as in a batch of a busy instance).
  */
 import pg from 'pg';
 import { PostgresStore } from '../server/store/postgres';
@@ -12,17 +13,21 @@ import { createDatabase, startCluster } from '../tests/helpers/postgres';
 
 const TXNS = Number(process.env.BENCH_TXNS ?? 1500);
 const W = Number(process.env.BENCH_W ?? 50);
+const S = Number(process.env.BENCH_SESSIONS ?? 1);
+const sessions = Array.from({ length: S }, (_, i) => `s${i + 1}`);
+const sessionOf = (w: number) => sessions[w % S];
 
 const cluster = await startCluster();
 try {
   const url = await createDatabase(cluster.adminUrl, 'bench');
   const store = await PostgresStore.open({ connectionString: url });
-  await store.createSession(sessionRecord('s1', { phase: 'voting' }));
-  await Promise.all(Array.from({ length: W }, (_, w) => store.addParticipant(participantRecord(`p${w}`, 's1'))));
+  for (const id of sessions) await store.createSession(sessionRecord(id, { phase: 'voting' }));
+  await Promise.all(Array.from({ length: W }, (_, w) => store.addParticipant(participantRecord(`p${w}`, sessionOf(w)))));
   await store.close();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query(TAKE_EPOCH_SQL, ['s1', 'http://bench']);
+  for (const id of sessions) await client.query(TAKE_EPOCH_SQL, [id, 'http://bench']);
+  const ids = sessions.map((id) => `'${id}'`).join(', ');
   const values = Array.from(
     { length: W },
     (_, i) => `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`
@@ -33,7 +38,7 @@ try {
   const writes = async (name?: string) => {
     n++;
     const params: unknown[] = [];
-    for (let w = 0; w < W; w++) params.push('s1', 1, `p${w}`, (n % 12) + 1, String(((n + w) % 5) + 1), null, Date.now());
+    for (let w = 0; w < W; w++) params.push(sessionOf(w), 1, `p${w}`, (n % 12) + 1, String(((n + w) % 5) + 1), null, Date.now());
     await client.query(name ? { name, text: insert, values: params } : { text: insert, values: params });
     await client.query(
       name
@@ -41,7 +46,7 @@ try {
         : { text: 'UPDATE sessions SET updated_at = $1 WHERE id IN ($2)', values: [Date.now(), 's1'] }
     );
   };
-  const textFence = `BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN ('s1') ORDER BY session_id FOR SHARE`;
+  const textFence = `BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN (${ids}) ORDER BY session_id FOR SHARE`;
   await client.query('PREPARE fence(text[]) AS SELECT session_id, epoch FROM session_owners WHERE session_id = ANY($1) ORDER BY session_id FOR SHARE');
   const variants: Record<string, () => Promise<void>> = {
     'plain (unnamed statements)': async () => {
@@ -65,12 +70,12 @@ try {
       await client.query('COMMIT');
     },
     'fenced, EXECUTE prepared check (named)': async () => {
-      await client.query(`BEGIN; EXECUTE fence(ARRAY['s1'])`);
+      await client.query(`BEGIN; EXECUTE fence(ARRAY[${ids}])`);
       await writes('ins');
       await client.query('COMMIT');
     },
     'check without FOR SHARE (named)': async () => {
-      await client.query(`BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN ('s1') ORDER BY session_id`);
+      await client.query(`BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN (${ids}) ORDER BY session_id`);
       await writes('ins');
       await client.query('COMMIT');
     }
@@ -88,7 +93,7 @@ try {
   await client.end();
   const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * p)];
   const base = q(times.get(names[0])!, 0.5);
-  console.log(`PostgreSQL transaction of ${W} votes, ${TXNS} per variant, interleaved: ms p25 / p50 / p75 (p50 vs plain)`);
+  console.log(`PostgreSQL transaction of ${W} votes in ${S} session(s), ${TXNS} per variant, interleaved: ms p25 / p50 / p75 (p50 vs plain)`);
   for (const k of names) {
     const xs = times.get(k)!;
     console.log(`${k.padEnd(40)} ${q(xs, 0.25).toFixed(3)} / ${q(xs, 0.5).toFixed(3)} / ${q(xs, 0.75).toFixed(3)}  (${(q(xs, 0.5) / base).toFixed(2)}×)`);

@@ -25,6 +25,7 @@
  *   --modes burst,paced (BENCH_MODES)  --configs bare,sqlite,pg,cluster (BENCH_CONFIGS)
  *   --window-ms 30000 (BENCH_WINDOW_MS: `paced` spreads each person's 12 votes over about this long)  --repeats 1 (BENCH_REPEATS; medians)
  *   --quick (10 sessions × 20 participants)   BENCH_QUIET_WAIT_S (20: wait for an idle machine before each run)
+ *   BENCH_OURS_SCRIPT=<another checkout>/server/index.ts (our server from there)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,6 +50,8 @@ import {
 } from './lib';
 
 const CONFIGS = ['bare', 'sqlite', 'pg', 'cluster'] as const;
+/** Our server; BENCH_OURS_SCRIPT=<another checkout>/server/index.ts measures that checkout instead (an A/B of a change, run by run). */
+const OURS_SCRIPT = process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts';
 type Config = (typeof CONFIGS)[number];
 type Mode = 'burst' | 'paced';
 
@@ -148,7 +151,7 @@ async function startStack(config: Config, label: string): Promise<Stack> {
       return { url: bare.url, nodePids: [bare.pid] };
     }
     case 'sqlite': {
-      const ours = await server('server/index.ts', OURS_ENV, `sqlite-${label}`);
+      const ours = await server(OURS_SCRIPT, OURS_ENV, `sqlite-${label}`);
       return { url: ours.url, nodePids: [ours.pid] };
     }
     case 'pg':
@@ -158,14 +161,14 @@ async function startStack(config: Config, label: string): Promise<Stack> {
       cleanups.push(() => dropDatabase(cluster.adminUrl, databaseUrl));
       const postmaster = await postmasterPid(cluster);
       if (config === 'pg') {
-        const ours = await server('server/index.ts', { ...OURS_ENV, DATABASE_URL: databaseUrl }, `pg-${label}`);
+        const ours = await server(OURS_SCRIPT, { ...OURS_ENV, DATABASE_URL: databaseUrl }, `pg-${label}`);
         return { url: ours.url, nodePids: [ours.pid], postmasterPid: postmaster };
       }
       const ports: [number, number] = [await freePort(), await freePort()];
       const instances = await Promise.all(
         ports.map((port, i) =>
           server(
-            'server/index.ts',
+            OURS_SCRIPT,
             { ...OURS_ENV, PORT: String(port), DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}`, TRUST_PROXY: 'loopback' },
             `cluster${i + 1}-${label}`
           )
