@@ -46,6 +46,22 @@ try {
         : { text: 'UPDATE sessions SET updated_at = $1 WHERE id IN ($2)', values: [Date.now(), 's1'] }
     );
   };
+  const epochs = new Map<string, number>(
+    (await client.query('SELECT session_id, epoch FROM session_owners')).rows.map((r) => [r.session_id as string, Number(r.epoch)])
+  );
+  const typed = Array.from(
+    { length: W },
+    (_, i) =>
+      `($${i * 7 + 1}::text, $${i * 7 + 2}::int, $${i * 7 + 3}::text, $${i * 7 + 4}::int, $${i * 7 + 5}::text, $${i * 7 + 6}::text, $${i * 7 + 7}::bigint)`
+  ).join(', ');
+  const cteInsert = `WITH fence AS (
+      SELECT count(*) AS held FROM (
+        SELECT 1 FROM session_owners o JOIN unnest($${7 * W + 1}::text[], $${7 * W + 2}::bigint[]) AS f(id, epoch)
+          ON o.session_id = f.id AND o.epoch = f.epoch ORDER BY o.session_id FOR SHARE OF o) AS still_ours)
+    INSERT INTO answers (session_id, round, participant_id, factor, answer, comment, updated_at)
+    SELECT v.* FROM (VALUES ${typed}) AS v(session_id, round, participant_id, factor, answer, comment, updated_at)
+    WHERE (SELECT held FROM fence) = cardinality($${7 * W + 1}::text[])
+    ON CONFLICT (session_id, round, participant_id, factor) DO UPDATE SET answer = excluded.answer, comment = excluded.comment, updated_at = excluded.updated_at`;
   const textFence = `BEGIN; SELECT session_id, epoch FROM session_owners WHERE session_id IN (${ids}) ORDER BY session_id FOR SHARE`;
   await client.query('PREPARE fence(text[]) AS SELECT session_id, epoch FROM session_owners WHERE session_id = ANY($1) ORDER BY session_id FOR SHARE');
   const variants: Record<string, () => Promise<void>> = {
@@ -72,6 +88,21 @@ try {
     'fenced, EXECUTE prepared check (named)': async () => {
       await client.query(`BEGIN; EXECUTE fence(ARRAY[${ids}])`);
       await writes('ins');
+      await client.query('COMMIT');
+    },
+    // What folding the check into the upsert would save: the same lookups and locks as a CTE of the statement that
+    // writes the votes (no statement of its own); it inserts nothing unless every owner row still holds its epoch.
+    'check as a CTE of the upsert (named)': async () => {
+      await client.query('BEGIN');
+      n++;
+      const params: unknown[] = [];
+      for (let w = 0; w < W; w++) params.push(sessionOf(w), 1, `p${w}`, (n % 12) + 1, String(((n + w) % 5) + 1), null, Date.now());
+      params.push(
+        sessions,
+        sessions.map((id) => epochs.get(id))
+      );
+      await client.query({ name: 'cte', text: cteInsert, values: params });
+      await client.query({ name: 'cte-touch', text: 'UPDATE sessions SET updated_at = $1 WHERE id IN ($2)', values: [Date.now(), 's1'] });
       await client.query('COMMIT');
     },
     'check without FOR SHARE (named)': async () => {
