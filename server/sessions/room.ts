@@ -1,9 +1,8 @@
 import type { Framework } from '../../src/lib/domain/framework';
-import { votingOpen, type Phase } from '../../src/lib/domain/phases';
+import type { Phase } from '../../src/lib/domain/phases';
 import type { Answer } from '../../src/lib/domain/ballots';
 import type { FrozenBallot } from '../../src/lib/domain/results';
 import {
-  CommandError,
   type HiddenComment,
   type PhaseChange,
   type RemovedParticipants,
@@ -14,9 +13,7 @@ import {
   type VoteResult
 } from '../../src/lib/protocol';
 import type { LoadedSession, ParticipantRecord, SessionRecord, Store } from '../store/types';
-import { committed } from '../store/committed';
 import type { RoomFanout } from './fanout';
-import { FACILITATOR_VOTER } from './dots';
 import { KeyedSerial } from './serial';
 import { BallotBox, DEFAULT_COMMENT_BUDGET, type CommentBudget } from './ballot-box';
 import { RevealedRounds } from './revealed';
@@ -32,8 +29,11 @@ import { participantView, snapshotFor, summaryOf, type CommunityContext, type Id
 import { ActionBoard } from './action-board';
 import { Roster } from './roster';
 import { ReviewWorkflow } from './review-workflow';
-import { requirePhase } from './policy';
 import type { Presence } from './presence';
+import { Votes } from './votes';
+import { HiddenComments } from './hidden-comments';
+import { SettingsControl } from './settings-control';
+import { SessionEnd } from './session-end';
 
 export type { Identity, CommunityContext } from './projections';
 export type { VotingControl } from './voting-clock';
@@ -96,6 +96,14 @@ export class SessionRoom {
   private readonly credentials: Credentials;
   /** The participant count, arrivals and progress, each at a bounded rate (room-broadcasts.ts). */
   private readonly broadcasts: RoomBroadcasts;
+  /** A participant's answers (votes.ts). */
+  private readonly votes: Votes;
+  /** The facilitator's hidden comments (hidden-comments.ts). */
+  private readonly comments: HiddenComments;
+  /** The facilitator's settings (settings-control.ts). */
+  private readonly settings: SettingsControl;
+  /** Deletion, purge and unload (session-end.ts). */
+  private readonly end: SessionEnd;
   private readonly serial = new KeyedSerial();
   /** What the projections read. */
   private readonly state: RoomState;
@@ -103,16 +111,16 @@ export class SessionRoom {
   constructor(
     session: SessionRecord,
     readonly framework: Framework,
-    private readonly store: Store,
+    store: Store,
     private readonly fanout: RoomFanout,
     loaded: Omit<LoadedSession, 'session'>,
-    private readonly events: RoomEvents = NO_EVENTS,
+    events: RoomEvents = NO_EVENTS,
     /** Who is connected: counted by the live session over both transports (presence.ts); the room only reads it. */
     presence: Pick<Presence, 'isConnected'> = NOBODY,
     communityContext: CommunityContext | null = null,
-    private readonly commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
+    commentBudget: CommentBudget = DEFAULT_COMMENT_BUDGET,
     /** Stamps reveals: the instant a round's results are dated by (Date.now by default; tests fix it). */
-    private readonly clock: () => number = Date.now
+    clock: () => number = Date.now
   ) {
     const cell = (this.cell = new SessionCell(session));
     this.ballots = new BallotBox(framework.factors.length, session.round);
@@ -196,6 +204,31 @@ export class SessionRoom {
       participantRemoved: (participantId) => events.participantRemoved(participantId),
       dotsChanged: () => this.actionBoard.scheduleDotTotals()
     });
+    this.votes = new Votes({
+      cell,
+      store,
+      fanout,
+      factorCount: framework.factors.length,
+      ballots: this.ballots,
+      members: this.members,
+      broadcasts: this.broadcasts,
+      phases: this.phases,
+      commentBudget,
+      clock
+    });
+    this.comments = new HiddenComments({ cell, store, fanout, serial: this.serial, revealed: this.revealed, results: this.roundResults });
+    this.settings = new SettingsControl({ cell, store, fanout, serial: this.serial, door: this.door, board: this.actionBoard });
+    this.end = new SessionEnd({
+      cell,
+      store,
+      fanout,
+      serial: this.serial,
+      phases: this.phases,
+      broadcasts: this.broadcasts,
+      board: this.actionBoard,
+      review: this.review,
+      deleted: () => events.deleted()
+    });
   }
 
   /**
@@ -230,15 +263,6 @@ export class SessionRoom {
   get record(): Readonly<SessionRecord> {
     return this.session;
   }
-  private get factorCount(): number {
-    return this.framework.factors.length;
-  }
-
-  /** A check-in still in its own round (round 1): its deadline, not a countdown, closes the ballot box (phase-control.ts). */
-  private get inCheckinRound(): boolean {
-    return this.phases.inCheckinRound;
-  }
-
   /** Acts on a deadline that has passed by the clock (the sweep calls it; phase-control.ts). */
   checkDeadline(): Promise<void> {
     return this.phases.checkDeadline();
@@ -306,90 +330,14 @@ export class SessionRoom {
     return snapshotFor(identity, this.state, Date.now());
   }
 
-  /**
-   * A participant answers one factor of `forRound` (the current round when
-   * omitted); resolves once the answer is durable, and sends it to their other
-   * connections (a second tab shows it too). `origin`, the connection that
-   * voted, gets no echo: its ack says the answer was stored, and it knows the answer.
-   */
-  async vote(
-    participantId: string,
-    factor: number,
-    answer: Answer,
-    comment: string | null | undefined,
-    forRound?: number,
-    origin?: string
-  ): Promise<VoteResult> {
-    this.assertAlive();
-    requirePhase('vote', this.session.phase);
-    if (forRound !== undefined && forRound !== this.session.round) {
-      throw new CommandError('wrong_round', `That answer was for round ${forRound}; voting is now in round ${this.session.round}.`);
-    }
-    if (this.inCheckinRound && (this.session.votingClosed || (this.session.votingDeadline !== null && this.clock() >= this.session.votingDeadline))) {
-      // By the clock, not by the timer: an answer that arrives after the deadline, before the timer has fired, is late too.
-      throw new CommandError('voting_closed', 'This check-in has closed: its deadline has passed, and answers can no longer be given or changed.');
-    }
-    if (this.session.votingClosed) throw new CommandError('voting_closed', 'The facilitator has closed voting for now.');
-    if (factor < 1 || factor > this.factorCount) throw new CommandError('not_found', `There is no factor ${factor}.`);
-    if (!this.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-    const round = this.session.round;
-    const stored = this.ballots.answer(round, participantId, factor);
-    const nextComment = comment === undefined ? (stored?.comment ?? null) : comment === null || comment.trim() === '' ? null : comment.trim();
-    const reserved = this.ballots.reserveComment(round, participantId, factor, nextComment, this.commentBudget);
-    if (reserved === 'participant') {
-      throw new CommandError(
-        'comments_full',
-        `Your comments in this round may hold ${this.commentBudget.perParticipant} characters (code units) in all; this one would take you to ${this.ballots.commentUnits(round, participantId) - (stored?.comment?.length ?? 0) + (nextComment?.length ?? 0)}. Shorten it or another one; nothing was saved.`,
-        ['participant']
-      );
-    }
-    if (reserved === 'session') {
-      throw new CommandError(
-        'comments_full',
-        `The comments of this round may hold ${this.commentBudget.perSession} characters (code units) for the whole session, and they are full. Nothing was saved.`,
-        ['session']
-      );
-    }
-    try {
-      await committed(this.store.saveAnswer({ sessionId: this.id, round, participantId: participantId, factor, answer, comment: nextComment }), 'your answer');
-    } finally {
-      reserved();
-    }
-    // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
-    if (!this.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-    const answered = this.ballots.record(round, participantId, factor, { answer, comment: nextComment });
-    if (!this.session.anonymous) this.broadcasts.participantChanged(participantId);
-    this.scheduleProgress();
-    this.fanout.toParticipantElsewhere(this.code, participantId, origin, 'ballot', { round, factor, answer, comment: nextComment });
-    return { factor, answered };
+  /** A participant answers one factor of `forRound` (votes.ts). */
+  vote(participantId: string, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number, origin?: string): Promise<VoteResult> {
+    return this.votes.vote(participantId, factor, answer, comment, forRound, origin);
   }
 
-  /** Progress goes out at a bounded rate (room-broadcasts.ts). */
-  private scheduleProgress(): void {
-    this.broadcasts.progress();
-  }
-
-  /**
-   * The facilitator hides a revealed comment from the room, or shows it again.
-   * Resolves with the comments hidden now, once that is durable.
-   */
+  /** The facilitator hides a revealed comment from the room, or shows it again (hidden-comments.ts). */
   hideComment(comment: HiddenComment, hidden: boolean): Promise<HiddenComment[]> {
-    return this.serial.run('session', async () => {
-      this.assertAlive();
-      requirePhase('comment:hide', this.session.phase);
-      if (!this.session.revealedRounds.includes(comment.round)) {
-        throw new CommandError('wrong_phase', 'Comments can be hidden only after their round was revealed.');
-      }
-      // What the round showed (frozen), not today's ballots: a removed participant's comment can still be hidden.
-      if (!this.revealed.showed(comment)) throw new CommandError('not_found', 'There is no such comment in that round.');
-      const clean = { round: comment.round, factor: comment.factor, text: comment.text };
-      await committed(this.store.setCommentHidden(this.id, clean, hidden), 'the hidden comment');
-      this.revealed.setHidden(clean, hidden);
-      const list = this.revealed.hiddenComments();
-      this.fanout.toAll(this.code, 'results', this.results());
-      this.fanout.toFacilitators(this.code, 'comments:hidden', list);
-      return list;
-    });
+    return this.comments.hideComment(comment, hidden);
   }
 
   /** The facilitator opens a factor (or closes it: null) and presenter screens follow (phase-control.ts). */
@@ -407,34 +355,9 @@ export class SessionRoom {
     return this.phases.controlVoting(control);
   }
 
+  /** The facilitator changes the settings (settings-control.ts). */
   updateSettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
-    return this.serial.run('session', () => this.applySettings(patch));
-  }
-
-  private async applySettings(patch: Partial<SessionSettings>): Promise<SessionSettings> {
-    this.assertAlive();
-    requirePhase('settings:update', this.session.phase);
-    const settings = { ...this.session.settings, ...patch };
-    if (settings.dotsPerPerson < this.actionBoard.dots.maxSpentByAnyone()) {
-      throw new CommandError('bad_request', 'Someone has already spent more dots than that; ask them to take some back first.');
-    }
-    // People vote under the k their screen promised; it may rise then, never fall.
-    if (votingOpen(this.session.phase) && settings.minVoters < this.session.settings.minVoters) {
-      throw new CommandError('wrong_phase', 'The minimum number of voters cannot be lowered while voting is open.');
-    }
-    const write = committed(this.store.updateSession(this.id, { settings }), 'the settings');
-    // Locking the door: joins are refused while the lock is being written, so none lands after it is acknowledged.
-    await (settings.joinsLocked && !this.session.settings.joinsLocked ? this.door.locking(write) : write);
-    // Revealed rounds stay as they were shown: the new settings apply to later rounds only.
-    this.cell.merge({ settings });
-    this.fanout.toAll(this.code, 'settings', settings);
-    // Everyone's remaining dots depend on the number of dots; a rare facilitator action, so one message per participant is fine.
-    if (patch.dotsPerPerson !== undefined) {
-      this.fanout.toFacilitators(this.code, 'dots', this.actionBoard.ownDots(FACILITATOR_VOTER));
-      this.fanout.toEachParticipant(this.code, 'dots', (id) => [this.actionBoard.ownDots(id)]);
-    }
-    this.actionBoard.scheduleDotTotals();
-    return settings;
+    return this.settings.updateSettings(patch);
   }
 
   /** The facilitator removes a participant; their answers go with them (door.ts). */
@@ -447,40 +370,18 @@ export class SessionRoom {
     return this.door.removeParticipants(participantIds);
   }
 
-  /** The facilitator deletes the session with all its data. */
+  /** The facilitator deletes the session with all its data (session-end.ts). */
   delete(): Promise<void> {
-    return this.serial.run('session', () => this.applyDeletion());
+    return this.end.delete();
   }
 
-  private async applyDeletion(): Promise<void> {
-    this.assertAlive();
-    await committed(this.store.deleteSession(this.id), 'the deletion');
-    this.ended();
-  }
-
-  /** The store purged this session: clients hear it was deleted, and the room refuses everything from now on. */
+  /** The store purged this session (session-end.ts). */
   evicted(): void {
-    this.ended();
+    this.end.evicted();
   }
 
-  private ended(): void {
-    this.cell.markDeleted();
-    this.dispose();
-    this.events.deleted();
-    this.fanout.toAll(this.code, 'session:deleted');
-    // Let the facilitator's acknowledgement leave before the sockets close.
-    setImmediate(() => this.fanout.disconnectAll(this.code));
-  }
-
-  private assertAlive(): void {
-    this.cell.assertAlive();
-  }
-
-  /** Stops timers; the room can be dropped from memory. */
+  /** Stops timers; the room can be dropped from memory (session-end.ts). */
   dispose(): void {
-    this.phases.cancel();
-    this.broadcasts.dispose();
-    this.actionBoard.dispose();
-    this.review.dispose(this.isDeleted);
+    this.end.dispose();
   }
 }
