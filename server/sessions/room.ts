@@ -126,7 +126,7 @@ export class SessionRoom {
     const revealed = (this.revealed = new RevealedRounds(loaded.revealed, loaded.hiddenComments));
     const members = roster.members;
     const rounds = (this.rounds = new SessionResults({ session: () => cell.record, factorCount, ballots, members, revealed, store, clock }));
-    const board = (this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount, store, fanout, session: this }, loaded));
+    const board = (this.actionBoard = new ActionBoard({ id: session.id, code: session.code, factorCount, store, fanout, cell, members: roster }, loaded));
     const review = (this.review = new ReviewWorkflow({ id: session.id, code: session.code, store, fanout, board, community: communityContext }));
     this.credentials = new Credentials({
       session: () => cell.record,

@@ -85,15 +85,8 @@ export async function roomUnits(overrides: Partial<SessionRecord> = {}, options:
       factorCount: FACTORS,
       store,
       fanout: rec.fanout,
-      session: {
-        get record() {
-          return cell.record;
-        },
-        get isDeleted() {
-          return cell.isDeleted;
-        },
-        hasParticipant: (id) => roster.has(id)
-      }
+      cell,
+      members: roster
     },
     { actions: [], dots: [] }
   );
