@@ -34,7 +34,7 @@ export async function exportData(live: LiveSession) {
     },
     participants: room.summary().participants,
     framework: room.framework,
-    results: room.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
+    results: room.rounds.results().map((r) => (r.comments ? { ...r, comments: r.comments.map((list) => list.map(comment)) } : r)),
     actions: boardPoints(doc.doc, room.actionBoard.actionViews()).map((p) => (p.owner === null ? p : { ...p, owner: owner(p.owner) })),
     dotTotals: room.actionBoard.dots.totals(),
     review: room.review.items()?.map((i) => ({ ...i, sessionTitle: title(i.sessionTitle), owner: i.owner === null ? null : owner(i.owner) }))
@@ -45,7 +45,9 @@ export async function exportData(live: LiveSession) {
 export function ballotsOf(live: LiveSession) {
   const room = live.room;
   const groups = room.framework.stakeholderGroups;
-  return room.revealedBallots().map((b) => ({ ...b, group: b.group ? (groups.find((g) => g.id === b.group)?.title[room.record.language] ?? b.group) : null }));
+  return room.rounds
+    .revealedBallots()
+    .map((b) => ({ ...b, group: b.group ? (groups.find((g) => g.id === b.group)?.title[room.record.language] ?? b.group) : null }));
 }
 
 /** Open action points of the session with a due date, as calendar file parts (written slice by slice). */

@@ -309,8 +309,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!found) return;
     const room = found.room.room;
     if (room.record.mode !== 'checkin') return sendError(res, 'bad_request', 'Only a check-in starts a meeting.');
-    if (room.phase === 'voting' && !room.record.revealedRounds.includes(1)) await room.setPhase('revealed', null);
-    const frozen = room.frozenRound(1);
+    if (room.phase === 'voting' && !room.record.revealedRounds.includes(1)) await room.phases.setPhase('revealed', null);
+    const frozen = room.rounds.frozenRound(1);
     if (!frozen) return sendError(res, 'wrong_phase', "The check-in's results are not revealed yet.");
     const record = room.record;
     const startedAlready = async () => {
@@ -362,7 +362,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (!room) return;
     // A closed, locked or full session refuses before the address is counted: a refused join costs nobody their budget.
     room.allow('session:join', null);
-    room.room.assertJoinable(deps.maxParticipants);
+    room.room.door.assertJoinable(deps.maxParticipants);
     if (!(await newParticipants.allow(`${deps.requests.clientAddress(req)} ${room.id}`))) {
       return sendError(res, 'rate_limited', 'Many people have joined this session from your network in the last hour; ask the facilitator for help.');
     }

@@ -1,7 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type Ack, type ProtocolError } from '../../src/lib/protocol';
-import { COMMAND_NAMES, isCommandName } from '../../src/lib/protocol/commands';
+import { LIMITS, PROTOCOL_VERSION, SOCKET_PATH, type ProtocolError } from '../../src/lib/protocol';
 import { HandshakeAuth } from '../../src/lib/protocol/schemas';
 import { toProtocolError } from '../sessions/commands';
 import { normalizeCode } from '../../src/lib/domain/codes';
@@ -9,11 +8,11 @@ import type { Identity } from '../sessions/projections';
 import type { LiveSession } from '../sessions/live-session';
 import type { SessionRegistry } from '../sessions/registry';
 import type { OriginPolicy } from '../security/origin';
-import { TokenBucket, type RateLimits } from '../security/rate';
+import type { RateLimits } from '../security/rate';
 import { sessionLinks, type RequestContext } from '../http/links';
 import { derivePresenterToken } from '../security/tokens';
 import type { GuessLimiter } from '../security/address-limits';
-import { roomNames } from './socket-fanout';
+import { acceptConnection } from './connection';
 import type { FacilitatorAccess } from '../accounts/access';
 import type { BoardSocket, IO } from './socket-types';
 
@@ -137,68 +136,6 @@ export function attachSocketHandlers(io: IO, deps: SocketDeps, limits?: RateLimi
     next();
   }
 
-  io.on('connection', (socket: BoardSocket) => {
-    const { code, identity } = socket.data;
-    void deps.registry.get(code).then((live) => {
-      if (!live || !live.isCurrent(identity)) {
-        socket.disconnect(true);
-        return;
-      }
-      onConnection(socket, live, limits);
-    });
-  });
-}
-
-function onConnection(socket: BoardSocket, live: LiveSession, limits?: RateLimits): void {
-  const { identity } = socket.data;
-  void socket.join(roomNames.all(live.code));
-  if (identity.role === 'facilitator') {
-    void socket.join(roomNames.facilitators(live.code));
-    // A co-facilitator's connections, so that removing them ends these (server/accounts/revocation.ts).
-    if (identity.accountId !== undefined) void socket.join(roomNames.account(live.code, identity.accountId));
-  } else {
-    // Presenter screens see what participants see, so they share the participants' socket.io room (never a participant's own).
-    void socket.join(roomNames.participants(live.code));
-    if (identity.role === 'participant') void socket.join(roomNames.participant(live.code, identity.participantId));
-    else void socket.join(roomNames.presenters(live.code));
-  }
-  live.connected(identity);
-  socket.emit('links', socket.data.links);
-  socket.emit('state', live.snapshot(identity));
-  socket.on('disconnect', () => live.disconnected(identity));
-
-  // An event this protocol does not know gets the registry's typed refusal instead of silence.
-  socket.onAny((event: unknown, ...args: unknown[]) => {
-    if (isCommandName(event)) return;
-    const ack = args.at(-1);
-    if (typeof ack === 'function') void handle(event, args.slice(0, -1)[0], live, identity, socket.id).then(ack as (response: Ack<unknown>) => void);
-  });
-
-  const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
-  for (const name of COMMAND_NAMES) {
-    socket.on(name, (...args: unknown[]) => {
-      // socket.io puts the ack callback last; a client that sends none gets no answer, but is still checked.
-      const ack = args.at(-1);
-      const reply = typeof ack === 'function' ? (ack as (response: Ack<unknown>) => void) : () => undefined;
-      const payloads = typeof ack === 'function' ? args.slice(0, -1) : args;
-      if (!bucket.take()) {
-        reply({ ok: false, error: { code: 'rate_limited', message: 'Too many messages; slow down a little.' } });
-        return;
-      }
-      if (payloads.length !== 1) {
-        reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
-        return;
-      }
-      void handle(name, payloads[0], live, identity, socket.id).then(reply);
-    });
-  }
-}
-
-/** Parsed against the contract, authorised by the policy and run by the command registry, all in the live session. */
-async function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity, origin: string): Promise<Ack<unknown>> {
-  try {
-    return { ok: true, data: await live.execute(name, payload, identity, origin) };
-  } catch (error) {
-    return { ok: false, error: toProtocolError(error) };
-  }
+  // socket.io's Socket is the narrow connection interface (connection.ts, checked here by the compiler): nothing past the handshake knows socket.io.
+  io.on('connection', (socket: BoardSocket) => acceptConnection(socket, deps.registry, limits));
 }

@@ -1,29 +1,27 @@
 import { LIMITS, CommandError, type ActionView, type DotState } from '../../src/lib/protocol';
 import { ActionBoardState, ActionRuleError, type Actor, type ActionPatch, type ActionRecord } from '../../src/lib/domain/action-points';
 import { committed } from '../store/committed';
-import type { DotRecord, SessionRecord, Store } from '../store/types';
+import type { DotRecord, Store } from '../store/types';
 import { Coalescer } from './coalescer';
 import { DotLedger, FACILITATOR_VOTER } from './dots';
 import type { RoomFanout } from './fanout';
 import { dotAckOf, dotTotalsFor } from './projections';
 import { KeyedSerial } from './serial';
 import { requirePhase } from './policy';
+import type { SessionCell } from './session-cell';
+import type { Roster } from './roster';
 
-/** What the action board reads of the session it belongs to (the SessionRoom is one): its record as stored, nothing it can change. */
-export interface BoardSession {
-  readonly record: Readonly<SessionRecord>;
-  readonly isDeleted: boolean;
-  hasParticipant(participantId: string): boolean;
-}
-
-/** What the action board is built with: where it writes and whom it tells, and the session it reads. */
+/** What the action board is built with: where it writes and whom it tells, the session record it reads and who is in the session. */
 export interface ActionBoardContext {
   readonly id: string;
   readonly code: string;
   readonly factorCount: number;
   readonly store: Store;
   readonly fanout: RoomFanout;
-  readonly session: BoardSession;
+  /** The session record and whether it was deleted (the room's one copy; the board only reads it). */
+  readonly cell: Pick<SessionCell, 'record' | 'isDeleted' | 'assertAlive'>;
+  /** Who is in the session now: a participant removed while their change waited in line changes nothing. */
+  readonly members: Pick<Roster, 'has'>;
 }
 
 export interface ActionChangeOptions {
@@ -87,13 +85,13 @@ export class ActionBoard {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
       this.assertAlive();
-      requirePhase('dot:cast', this.ctx.session.record.phase);
+      requirePhase('dot:cast', this.ctx.cell.record.phase);
       this.requireMember(identity);
       if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
       // A dot taken back from a merged point may sit on one of its parts (where it was cast before the merge).
       const heldOn = delta < 0 && this.boardPointOf(actionId) === actionId ? (this.dots.heldOn(voter, actionId) ?? actionId) : actionId;
       const before = this.dots.countOf(voter, heldOn);
-      const count = this.dots.next(voter, heldOn, delta, this.ctx.session.record.settings.dotsPerPerson);
+      const count = this.dots.next(voter, heldOn, delta, this.ctx.cell.record.settings.dotsPerPerson);
       await committed(this.ctx.store.setDots(this.ctx.id, voter, heldOn, count), 'your dot');
       if (delta > 0 && !this.onBoard(actionId)) {
         // The point left the board while this dot was being stored (its dots were already given back): undo it.
@@ -103,13 +101,13 @@ export class ActionBoard {
       this.dots.set(voter, heldOn, count);
       this.sendOwnDots(voter, origin);
       this.scheduleDotTotals();
-      return dotAckOf(voter, actionId, { session: this.ctx.session.record, dots: this.dots });
+      return dotAckOf(voter, actionId, { session: this.ctx.cell.record, dots: this.dots });
     });
   }
 
   /** Refuses everything once the session was deleted. */
   private assertAlive(): void {
-    if (this.ctx.session.isDeleted) throw new CommandError('not_found', 'This session was deleted.');
+    this.ctx.cell.assertAlive();
   }
 
   private onBoard(actionId: string): boolean {
@@ -126,7 +124,7 @@ export class ActionBoard {
   }
 
   ownDots(voterId: string) {
-    return this.dots.own(voterId, this.ctx.session.record.settings.dotsPerPerson);
+    return this.dots.own(voterId, this.ctx.cell.record.settings.dotsPerPerson);
   }
 
   /** The voter's own dots to their connections, except `origin` (the one that cast them and has them in its ack). */
@@ -142,9 +140,9 @@ export class ActionBoard {
    */
   scheduleDotTotals(): void {
     this.coalesce.bounded('dotTotals', ActionBoard.TOTALS_INTERVAL_MS, () => {
-      if (this.ctx.session.isDeleted) return;
-      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.session.record, dots: this.dots }));
-      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.session.record, dots: this.dots }));
+      if (this.ctx.cell.isDeleted) return;
+      this.ctx.fanout.toFacilitators(this.ctx.code, 'dotTotals', dotTotalsFor('facilitators', { session: this.ctx.cell.record, dots: this.dots }));
+      this.ctx.fanout.toParticipants(this.ctx.code, 'dotTotals', dotTotalsFor('room', { session: this.ctx.cell.record, dots: this.dots }));
     });
   }
 
@@ -157,7 +155,7 @@ export class ActionBoard {
 
   /** A participant removed while their command waited in line changes nothing. */
   private requireMember(identity: Actor): void {
-    if (identity.role === 'participant' && !this.ctx.session.hasParticipant(identity.participantId))
+    if (identity.role === 'participant' && !this.ctx.members.has(identity.participantId))
       throw new CommandError('forbidden', 'You are no longer in this session.');
   }
 
@@ -185,7 +183,7 @@ export class ActionBoard {
     options: ActionChangeOptions
   ): Promise<ActionRecord[]> {
     this.assertAlive();
-    requirePhase(action, this.ctx.session.record.phase);
+    requirePhase(action, this.ctx.cell.record.phase);
     this.requireMember(identity);
     // The rules change the board in place; memory goes back to this when the store refuses.
     const checkpoint = this.actions.checkpoint();

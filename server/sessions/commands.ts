@@ -45,14 +45,14 @@ function participantId(identity: Identity): string {
 
 /** Every command's handler. */
 export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> } = {
-  vote: (p, { room, identity, origin }) => room.vote(participantId(identity), p.factor, p.answer, p.comment, p.round, origin),
-  'phase:set': (p, { room }) => room.setPhase(p.phase, p.countdownSeconds),
+  vote: (p, { room, identity, origin }) => room.votes.vote(participantId(identity), p.factor, p.answer, p.comment, p.round, origin),
+  'phase:set': (p, { room }) => room.phases.setPhase(p.phase, p.countdownSeconds),
   'participant:remove': async (p, { room }) => {
-    await room.removeParticipant(p.participantId);
+    await room.door.removeParticipant(p.participantId);
     return null;
   },
-  'participants:remove': (p, { room }) => room.removeParticipants(p.participantIds),
-  'settings:update': (p, { room }) => room.updateSettings(p),
+  'participants:remove': (p, { room }) => room.door.removeParticipants(p.participantIds),
+  'settings:update': (p, { room }) => room.settings.updateSettings(p),
   'dot:cast': (p, { room, identity, origin }) => room.actionBoard.castDot(actor(identity), p.actionId, p.delta, origin),
   'action:create': async ({ actionId, factor, text }, ctx) => {
     const { room, identity } = ctx;
@@ -93,19 +93,19 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
     });
   },
   'present:focus': (p, { room }) => {
-    room.presentFactor(p.factor);
+    room.phases.presentFactor(p.factor);
     return null;
   },
-  'comment:hide': ({ round, factor, text, hidden }, { room }) => room.hideComment({ round, factor, text }, hidden),
-  'voting:control': (p, { room }) => room.controlVoting(p),
-  'checkin:extend': (p, { room }) => room.extendCheckin(Date.parse(p.deadline)),
-  'checkin:close': (_p, { room }) => room.closeCheckin(),
+  'comment:hide': ({ round, factor, text, hidden }, { room }) => room.comments.hideComment({ round, factor, text }, hidden),
+  'voting:control': (p, { room }) => room.phases.controlVoting(p),
+  'checkin:extend': (p, { room }) => room.checkin.extendCheckin(Date.parse(p.deadline)),
+  'checkin:close': (_p, { room }) => room.checkin.closeCheckin(),
   'clock:sync': () => ({ serverNow: Date.now() }),
   'board:ticket': (_p, ctx) => ctx.ticket(),
   'state:request': (_p, { room, identity }) => room.snapshot(identity),
   'session:delete': async (_p, { room }) => {
     // The room emits `deleted`; the live session closes the board and forgets itself.
-    await room.delete();
+    await room.end.delete();
     return null;
   }
 };

@@ -143,19 +143,19 @@ export class LiveSession {
   /** The facilitator deletes the session (REST); the socket.io command takes the same path through `dispatch`. */
   async deleteSession(identity: Identity | null): Promise<void> {
     this.allow('session:delete', identity);
-    await this.room.delete();
+    await this.room.end.delete();
   }
 
   /** The facilitator removes several participants over REST; the socket.io command takes the same path through `dispatch`. */
   removeParticipants(identity: Identity | null, participantIds: readonly string[]) {
     this.allow('participants:remove', identity);
-    return this.room.removeParticipants(participantIds);
+    return this.room.door.removeParticipants(participantIds);
   }
 
   /** Someone joins over REST (no token). */
   join(input: { name: string; group: string | null; language: ParticipantRecord['language'] }, maxParticipants: number) {
     this.allow('session:join', null);
-    return this.room.join(input, maxParticipants);
+    return this.room.door.join(input, maxParticipants);
   }
 
   /**
@@ -190,11 +190,11 @@ export class LiveSession {
   /** A connection of `identity` opened, over either transport (a participant no longer in the session is not counted). */
   connected(identity: Identity): void {
     if (identity.role === 'participant' && !this.room.hasParticipant(identity.participantId)) return;
-    if (this.presence.opened(identity) && identity.role === 'participant') this.room.presenceChanged(identity.participantId);
+    if (this.presence.opened(identity) && identity.role === 'participant') this.room.broadcasts.presenceChanged(identity.participantId);
   }
 
   disconnected(identity: Identity): void {
-    if (this.presence.closed(identity) && identity.role === 'participant') this.room.presenceChanged(identity.participantId);
+    if (this.presence.closed(identity) && identity.role === 'participant') this.room.broadcasts.presenceChanged(identity.participantId);
     this.host.idle(this);
   }
 
@@ -278,7 +278,7 @@ export class LiveSession {
 
   /** The store purged this session: its clients hear it was deleted; `ended` follows from the room's event. */
   evicted(): void {
-    if (!this.room.isDeleted) this.room.evicted();
+    if (!this.room.isDeleted) this.room.end.evicted();
   }
 
   /** Deleted or purged: the board closes for everyone, tickets go, the registry forgets this session. */

@@ -273,13 +273,13 @@ export class SessionRegistry {
     const now = (this.options.clock ?? Date.now)();
     const acted: string[] = [];
     for (const room of [...this.rooms.values()]) {
-      if (room.room.record.mode === 'checkin') await room.room.checkDeadline().catch((error) => console.error(`check-in ${room.code}:`, error));
+      if (room.room.record.mode === 'checkin') await room.room.phases.checkDeadline().catch((error) => console.error(`check-in ${room.code}:`, error));
     }
     for (const due of await this.options.store.listDueCheckins(now, CHECKIN_SWEEP_BATCH)) {
       try {
         const live = await this.get(due.code);
         if (!live) continue;
-        await live.room.checkDeadline();
+        await live.room.phases.checkDeadline();
         acted.push(due.code);
       } catch (error) {
         // Owned by another instance (it acts on it), or the store refused for now (the next sweep tries again).

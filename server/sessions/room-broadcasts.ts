@@ -81,6 +81,12 @@ export class RoomBroadcasts {
     });
   }
 
+  /** Presence (counted by the live session): a participant's first connection opened or their last closed; the facilitator's list follows. */
+  presenceChanged(participantId: string): void {
+    const view = this.viewOf(participantId);
+    if (view) this.deps.fanout.toFacilitators(this.deps.code, 'participant', view);
+  }
+
   private viewOf(participantId: string): ParticipantView | null {
     const member = this.deps.state.members.get(participantId);
     return member ? participantView(this.deps.state, member) : null;

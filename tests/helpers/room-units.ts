@@ -1,12 +1,19 @@
 /**
  * A session's units wired as the room wires them, without the room or sockets: the real store in memory (behind the
  * fault-injecting store, for refused writes), a fan-out that records what each audience was sent, a hand-driven event loop for the room-wide counters, and the real
- * units (session-cell, roster, ballots, results, room-wide counters, phase control, check-in commands, the door).
+ * units (session-cell, roster, ballots, results, room-wide counters, phase control, check-in commands, the door, the
+ * answer path, hidden comments, settings, the action board, the review and the room's end).
  */
+import { ActionBoard } from '../../server/sessions/action-board';
+import type { CommentBudget } from '../../server/sessions/ballot-box';
+import { HiddenComments } from '../../server/sessions/hidden-comments';
+import { ReviewWorkflow } from '../../server/sessions/review-workflow';
+import { SessionEnd } from '../../server/sessions/session-end';
+import { SettingsControl } from '../../server/sessions/settings-control';
+import { Votes } from '../../server/sessions/votes';
 import { BallotBox } from '../../server/sessions/ballot-box';
 import { CheckinClock } from '../../server/sessions/checkin-clock';
 import { Door } from '../../server/sessions/door';
-import { DotLedger } from '../../server/sessions/dots';
 import { PhaseControl } from '../../server/sessions/phase-control';
 import type { RoomState } from '../../server/sessions/projections';
 import { RevealedRounds } from '../../server/sessions/revealed';
@@ -24,7 +31,7 @@ import { participantRecord, sessionRecord } from './store-contract';
 
 export const FACTORS = 3;
 
-export async function roomUnits(overrides: Partial<SessionRecord> = {}, options: { members?: string[]; now?: number } = {}) {
+export async function roomUnits(overrides: Partial<SessionRecord> = {}, options: { members?: string[]; now?: number; commentBudget?: CommentBudget } = {}) {
   const store = new FaultyStore(new SqliteStore({ memory: true }));
   const record = sessionRecord('s1', { anonymous: false, ...overrides });
   await store.createSession(record);
@@ -71,7 +78,19 @@ export async function roomUnits(overrides: Partial<SessionRecord> = {}, options:
     clock
   });
   const checkin = new CheckinClock({ cell, serial, clock, phases });
-  const dots = new DotLedger();
+  const board = new ActionBoard(
+    {
+      id: record.id,
+      code: record.code,
+      factorCount: FACTORS,
+      store,
+      fanout: rec.fanout,
+      cell,
+      members: roster
+    },
+    { actions: [], dots: [] }
+  );
+  const dots = board.dots;
   const door = new Door({
     cell,
     framework: { stakeholderGroups: [{ id: 'staff', title: { nl: 'Staf', en: 'Staff' } }] as never },
@@ -86,6 +105,22 @@ export async function roomUnits(overrides: Partial<SessionRecord> = {}, options:
     participantRemoved: (id) => told.push(`removed ${id}`),
     dotsChanged: () => told.push('dotsChanged')
   });
+  const votes = new Votes({
+    cell,
+    store,
+    fanout: rec.fanout,
+    factorCount: FACTORS,
+    ballots,
+    members: roster.members,
+    broadcasts,
+    phases,
+    commentBudget: options.commentBudget ?? { perParticipant: 1000, perSession: 10_000 },
+    clock
+  });
+  const comments = new HiddenComments({ cell, store, fanout: rec.fanout, serial, revealed, results });
+  const settings = new SettingsControl({ cell, store, fanout: rec.fanout, serial, door, board });
+  const review = new ReviewWorkflow({ id: record.id, code: record.code, store, fanout: rec.fanout, board, community: null });
+  const end = new SessionEnd({ cell, store, fanout: rec.fanout, serial, phases, broadcasts, board, review, deleted: () => told.push('deleted') });
   /** What the store holds of the session now. */
   const stored = async () => (await store.loadSession(record.id))!;
   return {
@@ -103,6 +138,12 @@ export async function roomUnits(overrides: Partial<SessionRecord> = {}, options:
     checkin,
     dots,
     door,
+    board,
+    votes,
+    comments,
+    settings,
+    review,
+    end,
     told,
     stored,
     loop,

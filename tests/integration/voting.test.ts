@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FactorStats } from '../../src/lib/domain/statistics';
-import type { Answer, Progress } from '../../src/lib/protocol';
+import type { Progress } from '../../src/lib/protocol';
 import { SqliteStore } from '../../server/store/sqlite';
 import { waitFor, type BoardClient } from '../helpers/clients';
 import { makeDataDir, startServer } from '../helpers/server';
@@ -162,45 +161,6 @@ describe('voting', () => {
     } finally {
       await reader.close();
     }
-  });
-
-  it('computes the statistics of a known ballot set', async () => {
-    const server = await startServer();
-    const { facilitator, people } = await setupSession(server, { participants: 5 });
-    await advance(facilitator, 'voting');
-    const ballots: Record<number, Answer>[] = [{ 1: 1, 2: 3, 3: 1, 4: 5 }, { 1: 2, 2: 3, 3: 1 }, { 1: 4, 2: 3, 3: 2 }, { 1: 5, 2: 'unknown', 3: 5 }, {}];
-    await Promise.all(ballots.map((ballot, i) => castBallot(people[i].client, ballot)));
-    await advance(facilitator, 'revealed');
-    const [round] = await people[4].client.waitForEvent('results');
-    expect(round.round).toBe(1);
-    expect(round.voters).toBe(4);
-    expect(round.named).toBeNull();
-    const f = (n: number): FactorStats => round.factors[n - 1];
-
-    // Factor 1: 1, 2, 4, 5 → mean 3, median (2 + 4) / 2, population sd √((4+1+1+4)/4).
-    expect(f(1)).toMatchObject({
-      n: 4,
-      unknown: 0,
-      mean: 3,
-      median: 3,
-      distribution: { '1': 1, '2': 1, '3': 0, '4': 1, '5': 1 },
-      weak: false,
-      divergent: true
-    });
-    expect(f(1).stddev).toBeCloseTo(Math.sqrt(10 / 4), 3);
-    expect(f(1).consensus).toBeCloseTo(1 + 0.25 * (2 * Math.log2(1 - 2 / 4) + 2 * Math.log2(1 - 1 / 4)), 3);
-    // Factor 2: 3, 3, 3 and one "don't know" → full consensus.
-    expect(f(2)).toMatchObject({ n: 3, unknown: 1, mean: 3, median: 3, stddev: 0, consensus: 1, weak: false, divergent: false });
-    // Factor 3: 1, 1, 2, 5 → mean 2.25, median 1.5.
-    expect(f(3)).toMatchObject({ n: 4, mean: 2.25, median: 1.5, weak: true, divergent: true });
-    expect(f(3).stddev).toBeCloseTo(Math.sqrt((2 * 1.25 ** 2 + 0.25 ** 2 + 2.75 ** 2) / 4), 3);
-    expect(f(3).consensus).toBeCloseTo(1 + 0.5 * Math.log2(1 - 1.25 / 4) + 0.25 * Math.log2(1 - 0.25 / 4) + 0.25 * Math.log2(1 - 2.75 / 4), 3);
-    // Factor 4: a single score in an anonymous session (k = 3) shows its count only (issue 12; was mean 5, consensus 1).
-    expect(f(4)).toMatchObject({ n: 1, mean: null, median: null, stddev: null, consensus: null, distribution: null, weak: false, divergent: false });
-    // Factor 5: nobody → nulls.
-    expect(f(5)).toMatchObject({ n: 0, unknown: 0, mean: null, median: null, stddev: null, consensus: null, weak: false, divergent: false });
-    // Attention: weakest mean first.
-    expect(round.attention.map((a) => a.number)).toEqual([3, 1]);
   });
 
   it('starts a second round with empty ballots and keeps round 1', async () => {

@@ -68,4 +68,14 @@ describe('RoomBroadcasts', () => {
     expect(named.events('progress')).toEqual([]);
     expect(named.events('participantCount')).toEqual([]);
   });
+
+  it("tells the facilitator a member's presence changed, with their row as it stands, and nobody of a stranger", async () => {
+    const u = await roomUnits({ phase: 'lobby', anonymous: false }, { members: ['a'] });
+    u.connected.add('a');
+    u.broadcasts.presenceChanged('a');
+    u.broadcasts.presenceChanged('gone');
+    expect(
+      u.events('participant').map((s) => [s.to, (s.args[0] as { id: string; connected: boolean }).id, (s.args[0] as { connected: boolean }).connected])
+    ).toEqual([['facilitators', 'a', true]]);
+  });
 });
