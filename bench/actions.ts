@@ -17,9 +17,12 @@
  *      BENCH_QUIET_WAIT_S=20 (wait up to this long for an idle machine before each run)
  *      SQLITE_SYNCHRONOUS (passed to our server; default FULL)
  *      BENCH_OURS_SCRIPT=<path to another copy's server/index.ts> (A/B a server change)
+ *      BENCH_BASE_SCRIPT=<the same> with BENCH_TARGETS=ours,base,bare (both interleaved in one run)
  */
+import os from 'node:os';
 import {
   baseScript,
+  spread,
   hardTimeout,
   machine,
   measureRun,
@@ -65,6 +68,8 @@ interface Run extends LoadResult {
   server: ServerStats;
   /** Machine busy % (all cores) in the second before the run started. */
   busyBeforePercent: number;
+  /** The machine's 1-minute load average when the run ended. */
+  loadAverage: number;
 }
 
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
@@ -85,7 +90,7 @@ async function runOnce(target: Target, repeat: number): Promise<Run> {
     setupTimeoutMs: 120_000,
     goTimeoutMs: (SECONDS + 45) * 1000
   });
-  return { ...result, target, repeat, server, busyBeforePercent };
+  return { ...result, target, repeat, server, busyBeforePercent, loadAverage: os.loadavg()[0] };
 }
 
 async function main(): Promise<void> {
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
         'load lag p99',
         'other CPU%',
         'busy before%',
+        'load avg',
         'flood upd',
         'converged'
       ],
@@ -148,11 +154,41 @@ async function main(): Promise<void> {
         r.loadLoopDelayP99Ms,
         Math.max(0, r.server.machineBusyPercent - r.server.cpuPercent - r.loadCpuPercent),
         r.busyBeforePercent,
+        r.loadAverage,
         r.hostileUpdates,
         r.converged ? 'yes' : 'NO'
       ])
     )
   );
+
+  // Server CPU per keystroke per target over the repeats, and the ratios of those medians (the issue's goal: ours ≤ 1.2× bare).
+  const perKey = (r: Run) => (1e6 * r.server.cpuSeconds) / r.keystrokes;
+  const ran = TARGETS.filter((t) => runs.some((r) => r.target === t));
+  const keyMedian = new Map(ran.map((t) => [t, median(runs.filter((r) => r.target === t).map(perKey))]));
+  console.log(`\nServer CPU per keystroke over ${REPEATS} repeat(s): median (min–max); load average ${spread(runs.map((r) => r.loadAverage))}\n`);
+  console.log(
+    table(
+      ['server', 'µs/key', 'CPU s', 'p50 ms', 'p99 ms'],
+      ran.map((t) => {
+        const list = runs.filter((r) => r.target === t);
+        return [
+          t,
+          spread(list.map(perKey)),
+          spread(list.map((r) => r.server.cpuSeconds)),
+          spread(list.map((r) => r.latency.p50)),
+          spread(list.map((r) => r.latency.p99))
+        ];
+      })
+    )
+  );
+  const keyRatios = (
+    [
+      ['ours', 'bare'],
+      ['base', 'bare'],
+      ['ours', 'base']
+    ] as const
+  ).flatMap(([a, b]) => (keyMedian.has(a) && keyMedian.has(b) ? [{ pair: `${a}/${b}`, cpuPerKey: keyMedian.get(a)! / keyMedian.get(b)! }] : []));
+  if (keyRatios.length > 0) console.log(`\nCPU per keystroke, ratio of medians: ${keyRatios.map((r) => `${r.pair} ${r.cpuPerKey.toFixed(2)}×`).join(', ')}`);
 
   // Each repeat compares ours and bare run back to back; the median row is over repeats.
   const ratioOf = (ours: { latency: Summary; cpuSeconds: number }, bare: { latency: Summary; cpuSeconds: number }) => ({
@@ -221,6 +257,7 @@ async function main(): Promise<void> {
     seconds: SECONDS,
     runs,
     ratios,
+    keyRatios,
     underAttack
   });
   console.log(`\nResults written to ${file}`);

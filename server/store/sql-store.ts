@@ -942,8 +942,15 @@ export class SqlStore implements Store {
   }
 
   appendYjsUpdate(sessionId: string, update: Uint8Array): Promise<void> {
-    const insert = this.db.insertInto('yjs_updates').values({ session_id: sessionId, data: Buffer.from(update) });
-    return this.write(async (tx) => void (await tx.run(insert)), sessionId);
+    // Every keystroke on a board is one append: the statement is built once (building it with Kysely cost more than running it).
+    const statement = cached(`${this.driver.dialect} yjs append`, () =>
+      this.db
+        .insertInto('yjs_updates')
+        .values({ session_id: '', data: Buffer.alloc(0) })
+        .compile()
+    );
+    const insert = { ...statement, parameters: [sessionId, Buffer.from(update)] };
+    return this.write(async (tx) => void (await tx.run({ compile: () => insert })), sessionId);
   }
 
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {

@@ -30,8 +30,20 @@ export interface GateLimits {
 const MAX_CLOCK = 2 ** 40;
 
 export type GateResult =
-  | { ok: true; /** Client ids the update names that the document does not hold yet. */ newClients: number[] }
+  | {
+      ok: true;
+      /** Client ids the update names that the document does not hold yet. */
+      newClients: number[];
+      /** The update as the gate read it: `applyChecked` applies this, so the bytes are read once. */
+      checked: CheckedUpdate;
+    }
   | { ok: false; reason: YjsRefusal | 'malformed' | 'missing_dependency'; detail: string };
+
+/** What the gate read from an update it allowed: its structs per client, in clock order, and its deleted ranges. */
+export interface CheckedUpdate {
+  readonly byClient: ReadonlyMap<number, readonly Rec[]>;
+  readonly deletes: readonly { client: number; clock: number; len: number }[];
+}
 
 /** Content refs of the v1 encoding (yjs `contentRefs`); only these two can be text. */
 const CONTENT_DELETED = 1;
@@ -39,10 +51,8 @@ const CONTENT_STRING = 4;
 const STRUCT_GC = 0;
 const STRUCT_SKIP = 10;
 
-interface ID {
-  client: number;
-  clock: number;
-}
+/** Yjs's own ID class (not a look-alike): Item.getMissing tells an unresolved parent by its constructor. */
+type ID = Y.ID;
 
 interface Rec {
   kind: 'item' | 'gc' | 'skip';
@@ -75,7 +85,7 @@ const refuse = (reason: Refused['reason'], detail: string): never => {
 /** Checks `update` against `doc` (the server's document) without changing either. */
 export function checkUpdate(doc: Y.Doc, update: Uint8Array, limits: GateLimits): GateResult {
   try {
-    return { ok: true, newClients: check(doc, update, limits) };
+    return { ok: true, ...check(doc, update, limits) };
   } catch (error) {
     if (error instanceof Refused) return { ok: false, reason: error.reason, detail: error.detail };
     // lib0 throws on truncated input or varints past 53 bits.
@@ -83,14 +93,79 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, limits: GateLimits):
   }
 }
 
-function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
+/**
+ * Applies an update the gate allowed from what the gate read (`checked`), so its bytes are read once, not
+ * again by Y.applyUpdate. It does what Yjs's own reader does with the same structs (readUpdateV2:
+ * Item.getMissing, Item.integrate, then the deleted ranges as readAndApplyDeleteSet splits and deletes them),
+ * in one transaction with `origin`, for the shape every keystroke, paste and backspace has: the structs of one
+ * client, all new, each next to or inside what the document holds or an earlier struct of the same update, and
+ * deletions of what is there once they are in. Anything else (several clients whose structs may wait for each
+ * other, a resent part the document already holds, pending changes) answers false having changed nothing: the
+ * caller applies the bytes with Y.applyUpdate, whose ordering and pending machinery covers it.
+ */
+export function applyChecked(doc: Y.Doc, checked: CheckedUpdate, origin: unknown): boolean {
+  const store = doc.store;
+  if (store.pendingStructs !== null || store.pendingDs !== null || checked.byClient.size > 1) return false;
+  let client = -1;
+  let recs: readonly Rec[] = [];
+  for (const [of, structs] of checked.byClient) {
+    client = of;
+    recs = structs;
+  }
+  const known = client === -1 ? 0 : Y.getState(store, client);
+  if (recs.length > 0 && recs[0].clock !== known) return false;
+  for (const rec of recs) {
+    if (rec.kind !== 'item' || !holds(store, rec, rec.origin) || !holds(store, rec, rec.parent) || !holds(store, rec, rec.rightOrigin)) return false;
+  }
+  const after = recs.length === 0 ? known : recs[recs.length - 1].clock + recs[recs.length - 1].length;
+  for (const { client: of, clock, len } of checked.deletes) if (clock + len > (of === client ? after : Y.getState(store, of))) return false;
+  Y.transact(
+    doc,
+    (transaction) => {
+      for (const rec of recs) {
+        const content = rec.str !== null ? new Y.ContentString(rec.str) : new Y.ContentDeleted(rec.length);
+        const item = new Y.Item(Y.createID(client, rec.clock), null, rec.origin, null, rec.rightOrigin, rec.parent, null, content);
+        // Resolves the neighbours and the parent, all present (checked above): null, as in Yjs's integrateStructs.
+        if (item.getMissing(transaction, store) !== null) throw new Error('a checked update depends on something missing');
+        item.integrate(transaction, 0);
+      }
+      for (const { client: of, clock, len } of checked.deletes) deleteRange(transaction, store.clients.get(of)!, of, clock, clock + len);
+    },
+    origin,
+    false
+  );
+  return true;
+}
+
+/** Whether `id` is in the document, or an earlier struct of `rec`'s client in the same update (integrated before `rec`). */
+function holds(store: Y.Doc['store'], rec: Rec, id: ID | null): boolean {
+  return id === null || (id.client === rec.client ? id.clock < rec.clock : id.clock < Y.getState(store, id.client));
+}
+
+/** Yjs's readAndApplyDeleteSet for one range the document holds: split at both ends, delete what is not deleted yet. */
+function deleteRange(transaction: Y.Transaction, structs: (Y.Item | Y.GC)[], client: number, clock: number, end: number): void {
+  let index = Y.findIndexSS(structs, clock);
+  let struct = structs[index];
+  if (!struct.deleted && struct.id.clock < clock) {
+    Y.getItemCleanStart(transaction, Y.createID(client, clock));
+    index++;
+  }
+  while (index < structs.length) {
+    struct = structs[index++];
+    if (struct.id.clock >= end) break;
+    if (!struct.deleted) {
+      if (end < struct.id.clock + struct.length) Y.getItemCleanStart(transaction, Y.createID(client, end));
+      (struct as Y.Item).delete(transaction);
+    }
+  }
+}
+
+function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): { newClients: number[]; checked: CheckedUpdate } {
   const store = doc.store;
   const texts = doc.getMap(YJS_TEXTS);
   const decoder = decoding.createDecoder(update);
   const byClient = new Map<number, Rec[]>();
   let structs = 0;
-
-  const readId = (): ID => ({ client: readClient(decoder), clock: readClock(decoder) });
 
   const clients = decoding.readVarUint(decoder);
   if (clients > limits.clientsPerUpdate) refuse('too_many_clients', `${clients} client ids in one update`);
@@ -119,13 +194,17 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
           str: null
         };
       } else if (ref === CONTENT_STRING || ref === CONTENT_DELETED) {
-        const origin = info & 0x80 ? readId() : null;
-        const rightOrigin = info & 0x40 ? readId() : null;
+        const origin = info & 0x80 ? readId(decoder) : null;
+        const rightOrigin = info & 0x40 ? readId(decoder) : null;
+        // A neighbour existed before the item placed next to it: one of its own client's at a later clock is made up (Yjs would
+        // look for it in the document and throw halfway through applying the update, after applying what came before).
+        if ((origin?.client === client && origin.clock >= clock) || (rightOrigin?.client === client && rightOrigin.clock >= clock))
+          refuse('malformed', 'an item placed next to a later change of its own client');
         let parent: ID | null = null;
         if (origin === null && rightOrigin === null) {
           // Only items at the very start and end of a type name their parent: a root (by name) is never text of an action.
           if (decoding.readVarUint(decoder) === 1) refuse('outside_texts', `text at the document root "${decoding.readVarString(decoder).slice(0, 40)}"`);
-          parent = readId();
+          parent = readId(decoder);
           // A key means a map entry: only the server sets those.
           if (info & 0x20) refuse('outside_texts', 'a map entry');
         }
@@ -161,8 +240,11 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
       deletes.push({ client, clock, len });
     }
   }
-  const named = new Set([...byClient.keys(), ...deletes.map((d) => d.client)]);
-  if (named.size > limits.clientsPerUpdate) refuse('too_many_clients', `${named.size} client ids in one update`);
+  if (deletes.length > 0) {
+    const named = new Set(byClient.keys());
+    for (const d of deletes) named.add(d.client);
+    if (named.size > limits.clientsPerUpdate) refuse('too_many_clients', `${named.size} client ids in one update`);
+  }
 
   // Structs must continue what the server has: a gap means changes it never got (Yjs would keep them pending).
   for (const [client, recs] of byClient) {
@@ -179,30 +261,9 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
   }
 
   // Every new item's parent must be a server-created text, named directly or through its neighbours.
-  const findRec = (id: ID): Rec | null => {
-    const recs = byClient.get(id.client);
-    if (!recs) return null;
-    let lo = 0;
-    let hi = recs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const rec = recs[mid];
-      if (id.clock < rec.clock) hi = mid - 1;
-      else if (id.clock >= rec.clock + rec.length) lo = mid + 1;
-      else return rec;
-    }
-    return null;
-  };
-  /** The text an existing item of the document belongs to; null when the id is not in the document. */
-  const storedParent = (id: ID): Y.Text | null => {
-    if (id.clock >= Y.getState(store, id.client)) return null;
-    const struct = storedStruct(store, id);
-    if (!(struct instanceof Y.Item)) refuse('outside_texts', 'next to a removed range');
-    const parent = (struct as Y.Item).parent;
-    if (!(parent instanceof Y.Text) || !isServerText(parent, texts)) refuse('outside_texts', 'next to something that is not an action text');
-    return parent as Y.Text;
-  };
-  const newRecs = [...byClient.values()].flat().filter((rec) => rec.kind === 'item' && rec.clock + rec.length > Y.getState(store, rec.client));
+  const newRecs: Rec[] = [];
+  for (const recs of byClient.values())
+    for (const rec of recs) if (rec.kind === 'item' && rec.clock + rec.length > Y.getState(store, rec.client)) newRecs.push(rec);
   for (const start of newRecs) {
     if (start.text) continue;
     // Depth-first over neighbours that are themselves new in this update, with an explicit stack (chains can be long).
@@ -216,7 +277,7 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
       rec.visiting = true;
       if (rec.parent) {
         const struct = rec.parent.clock < Y.getState(store, rec.parent.client) ? storedStruct(store, rec.parent) : null;
-        if (struct === null) refuse(findRec(rec.parent) ? 'outside_texts' : 'missing_dependency', 'inside a type the server does not have');
+        if (struct === null) refuse(findRec(byClient, rec.parent) ? 'outside_texts' : 'missing_dependency', 'inside a type the server does not have');
         if (!(struct instanceof Y.Item) || struct.id.clock !== rec.parent.clock || !(struct.content instanceof Y.ContentType))
           refuse('outside_texts', 'inside something that is not a type');
         const type = ((struct as Y.Item).content as Y.ContentType).type;
@@ -227,11 +288,12 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
       }
       let pending: Rec | null = null;
       let found: Y.Text | null = null;
-      for (const id of [rec.origin, rec.rightOrigin]) {
+      for (let side = 0; side < 2; side++) {
+        const id = side === 0 ? rec.origin : rec.rightOrigin;
         if (!id) continue;
-        let text = storedParent(id);
+        let text = storedParent(store, texts, id);
         if (!text) {
-          const other = findRec(id);
+          const other = findRec(byClient, id);
           if (!other) refuse('missing_dependency', 'next to something the server does not have');
           if (other!.kind !== 'item') refuse('outside_texts', 'next to a removed range');
           if (!other!.text) {
@@ -303,7 +365,37 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): number[] {
 
   const newClients: number[] = [];
   for (const client of byClient.keys()) if (!store.clients.has(client)) newClients.push(client);
-  return newClients;
+  return { newClients, checked: { byClient, deletes } };
+}
+
+function readId(decoder: decoding.Decoder): ID {
+  return Y.createID(readClient(decoder), readClock(decoder));
+}
+
+/** The struct of this update that holds `id`, if any. */
+function findRec(byClient: ReadonlyMap<number, readonly Rec[]>, id: ID): Rec | null {
+  const recs = byClient.get(id.client);
+  if (!recs) return null;
+  let lo = 0;
+  let hi = recs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const rec = recs[mid];
+    if (id.clock < rec.clock) hi = mid - 1;
+    else if (id.clock >= rec.clock + rec.length) lo = mid + 1;
+    else return rec;
+  }
+  return null;
+}
+
+/** The text an existing item of the document belongs to; null when the id is not in the document. */
+function storedParent(store: Y.Doc['store'], texts: Y.Map<unknown>, id: ID): Y.Text | null {
+  if (id.clock >= Y.getState(store, id.client)) return null;
+  const struct = storedStruct(store, id);
+  if (!(struct instanceof Y.Item)) refuse('outside_texts', 'next to a removed range');
+  const parent = (struct as Y.Item).parent;
+  if (!(parent instanceof Y.Text) || !isServerText(parent, texts)) refuse('outside_texts', 'next to something that is not an action text');
+  return parent as Y.Text;
 }
 
 /** Whether `type` is one of the server's action texts: a live entry of the root `texts` map. */

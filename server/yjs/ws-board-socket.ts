@@ -4,12 +4,14 @@ import type { BoardDocument } from './board-document';
 
 /** A board connection over a real WebSocket (the Yjs endpoint's): binary messages in, the close out. */
 export function serveWebSocket(ws: WebSocket, doc: BoardDocument, options: BoardConnectionOptions): BoardConnection {
+  // One callback for all of this socket's sends, not a new one per message: every keystroke goes out to every editor.
+  const sent = (error?: Error) => {
+    if (error) ws.terminate();
+  };
   const socket: BoardSocket = {
     send: (message) => {
       if (ws.readyState !== ws.OPEN) return;
-      ws.send(message, (error) => {
-        if (error) ws.terminate();
-      });
+      ws.send(message, sent);
     },
     close: (code, reason) => ws.close(code, reason)
   };

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { checkUpdate, type GateLimits } from '../../server/yjs/update-gate';
+import { applyChecked, checkUpdate, type GateLimits } from '../../server/yjs/update-gate';
 import { LIMITS, YJS_TEXTS } from '../../src/lib/protocol';
+import { scaled } from '../helpers/patience';
 
 const LIMITS_FOR_TEST: GateLimits = {
   clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
@@ -259,4 +260,100 @@ describe('Yjs update gate', () => {
     expectRefused(server, whole.slice(0, whole.length - 3), 'malformed');
     expectRefused(server, new Uint8Array([1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), 'malformed');
   });
+
+  it('refuses an item placed next to a later change of its own client, which Yjs would apply halfway and then throw', () => {
+    const server = serverDoc('p1');
+    const a = clientOf(server);
+    Y.applyUpdate(
+      server,
+      updateOf(a, (d) => text(d, 'p1').insert(0, 'hello'))
+    );
+    const stored = text(server, 'p1')._start!.id;
+    // Client 7's three one-letter items: the first and last next to the stored "h", the middle one next to the last (clock 2).
+    const out = encoding.createEncoder();
+    const uint = (n: number) => encoding.writeVarUint(out, n);
+    uint(1);
+    uint(3);
+    uint(7);
+    uint(0);
+    for (const [client, clock, letter] of [
+      [stored.client, stored.clock, 'x'],
+      [7, 2, 'y'],
+      [stored.client, stored.clock, 'z']
+    ] as const) {
+      encoding.writeUint8(out, 0x84); // a string with an origin
+      uint(client);
+      uint(clock);
+      encoding.writeVarString(out, letter);
+    }
+    uint(0);
+    expectRefused(server, encoding.toUint8Array(out), 'malformed');
+  });
+
+  it(
+    'applies what it read exactly as Y.applyUpdate applies the bytes: same document, same update relayed',
+    () => {
+      // Four people type, paste, select and delete at random places in three texts, some offline for a while (their
+      // updates merged), one resending what the server already has; every update goes to two server documents.
+      let seed = 42;
+      const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
+      const gated = serverDoc('p1', 'p2', 'p3');
+      const plain = clientOf(gated);
+      const relayed: [Uint8Array[], Uint8Array[]] = [[], []];
+      gated.on('update', (update: Uint8Array) => relayed[0].push(update));
+      plain.on('update', (update: Uint8Array) => relayed[1].push(update));
+      const people = Array.from({ length: 4 }, () => ({ doc: clientOf(gated), offline: [] as Uint8Array[], sent: [] as Uint8Array[] }));
+      let fast = 0;
+      let fallback = 0;
+      let delivered = 0;
+      const deliver = (update: Uint8Array) => {
+        const verdict = checkUpdate(gated, update, LIMITS_FOR_TEST);
+        expect(verdict).toMatchObject({ ok: true });
+        if (!verdict.ok) return;
+        if (applyChecked(gated, verdict.checked, 'client')) fast++;
+        else {
+          fallback++;
+          Y.applyUpdate(gated, update, 'client');
+        }
+        Y.applyUpdate(plain, update, 'client');
+        expect(relayed[0]).toEqual(relayed[1]);
+        relayed[0].length = relayed[1].length = 0;
+        if (++delivered % 25 === 0) expect(Y.encodeStateAsUpdate(gated)).toEqual(Y.encodeStateAsUpdate(plain));
+        // The others hear it, some of them only later (concurrent edits).
+        for (const other of people) if (random() < 0.7) Y.applyUpdate(other.doc, Y.encodeStateAsUpdate(gated, Y.encodeStateVector(other.doc)));
+      };
+      for (let step = 0; step < 600; step++) {
+        const person = pick(people);
+        const t = text(person.doc, pick(['p1', 'p2', 'p3']));
+        const update = updateOf(person.doc, (d) =>
+          d.transact(() => {
+            for (let ops = 1 + Math.floor(random() * 3); ops > 0; ops--) {
+              const at = Math.floor(random() * (t.length + 1));
+              if (t.length > 0 && random() < 0.35)
+                t.delete(Math.min(at, t.length - 1), 1 + Math.floor(random() * Math.min(8, t.length - Math.min(at, t.length - 1))));
+              else if (t.length < 1500) t.insert(at, pick(['a', 'b', 'é', '👍', 'word ', 'a pasted sentence. ']));
+            }
+          })
+        );
+        if (random() < 0.15) {
+          person.offline.push(update);
+          continue;
+        }
+        const batch = person.offline.length > 0 ? Y.mergeUpdates([...person.offline, update]) : update;
+        person.offline = [];
+        deliver(batch);
+        person.sent.push(batch);
+        if (random() < 0.03) deliver(pick(person.sent)); // a resend after a reconnect: already held
+      }
+      for (const person of people) if (person.offline.length > 0) deliver(Y.mergeUpdates(person.offline));
+      expect(Y.encodeStateAsUpdate(gated)).toEqual(Y.encodeStateAsUpdate(plain));
+      expect(text(gated, 'p1').toString()).toBe(text(plain, 'p1').toString());
+      // Most updates take the one-read path; resends and merged multi-client ones do not.
+      expect(fast).toBeGreaterThan(400);
+      expect(fallback).toBeGreaterThan(0);
+      // About a second on an idle machine: the unit project's 5 s bound, grown with the load, only ends a failing run.
+    },
+    scaled(10_000)
+  );
 });
