@@ -67,6 +67,9 @@ interface Rec {
   /** Resolved parent text, once known. */
   text?: Y.Text;
   visiting?: boolean;
+  /** The stored neighbours this item ends up between, through new neighbours of the same update (null: the text's ends). */
+  leftAnchor?: ID | null;
+  rightAnchor?: ID | null;
 }
 
 class Refused extends Error {
@@ -316,6 +319,24 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): { newClients
     }
   }
 
+  // Placing an item whose neighbours are no longer next to each other, Yjs walks the items between them
+  // (Item.integrate's conflict scan), deleted ones too, and a text keeps every deleted character as an item:
+  // one letter named by its parent alone walks the whole text. An update may make the server walk at most
+  // as many stored items as a deletion may touch. Each new item lands between its stored anchors (its
+  // neighbours', through new neighbours), so the stored items between those bound its walk.
+  let walked = 0;
+  for (const rec of newRecs) {
+    const left = anchor(store, byClient, rec, true);
+    const right = anchor(store, byClient, rec, false);
+    const leftItem = left === null ? null : (storedStruct(store, left) as Y.Item);
+    const rightItem = right === null ? null : (storedStruct(store, right) as Y.Item);
+    // Both in one stored item: next to each other when the left one comes first, else the walk goes on to the end.
+    const end = leftItem !== null && leftItem === rightItem && left!.clock >= right!.clock ? null : rightItem;
+    for (let item = leftItem ?? rec.text!._start; item !== null && item !== end; item = item.right) {
+      if (++walked > limits.deletedItemsPerUpdate) refuse('too_many_structs', 'placing the items would walk too many items');
+    }
+  }
+
   // Deletions: only characters, never the server's texts or map entries.
   const deletedIn = new Map<number, { clock: number; len: number }[]>();
   let scanned = 0;
@@ -366,6 +387,37 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): { newClients
   const newClients: number[] = [];
   for (const client of byClient.keys()) if (!store.clients.has(client)) newClients.push(client);
   return { newClients, checked: { byClient, deletes } };
+}
+
+/**
+ * The stored neighbour `rec` ends up next to on one side: its own neighbour when stored, else that new item's
+ * (an item is placed between its neighbours); null for the text's start or end. Chains of new items are
+ * followed once (remembered on each); they have no cycles (the text check above refuses items that wait for each other).
+ */
+function anchor(store: Y.Doc['store'], byClient: ReadonlyMap<number, readonly Rec[]>, rec: Rec, left: boolean): ID | null {
+  const chain: Rec[] = [];
+  let at = rec;
+  let found: ID | null;
+  for (;;) {
+    const known = left ? at.leftAnchor : at.rightAnchor;
+    if (known !== undefined) {
+      found = known;
+      break;
+    }
+    chain.push(at);
+    const id = left ? at.origin : at.rightOrigin;
+    if (id === null || id.clock < Y.getState(store, id.client)) {
+      found = id;
+      break;
+    }
+    const next = findRec(byClient, id);
+    if (next === null) refuse('missing_dependency', 'next to something the server does not have');
+    at = next!;
+  }
+  for (const r of chain)
+    if (left) r.leftAnchor = found;
+    else r.rightAnchor = found;
+  return found;
 }
 
 function readId(decoder: decoding.Decoder): ID {
