@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { scaled } from './tests/helpers/patience';
+import { E2E_BOUNDS, scaled } from './tests/helpers/patience';
 
 /** A project's number of files at once: `name` from the environment (a positive integer), else `fallback`. */
 function workers(name: string, fallback: number): number {
@@ -42,15 +42,19 @@ export default defineConfig({
           include: ['tests/e2e/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/e2e/global-setup.ts'],
-          testTimeout: scaled(90_000),
-          hookTimeout: scaled(180_000),
+          testTimeout: scaled(E2E_BOUNDS.testMs),
+          hookTimeout: scaled(E2E_BOUNDS.hookMs),
           // expect.poll without a timeout of its own gave up after vitest's one second, the bound most often hit
           // on a loaded machine (a page still loading); like every bound here it only ends a failing wait.
-          expect: { poll: { timeout: scaled(5_000) } },
-          fileParallelism: false,
-          // The files run one after another in one process that imports the server and its packages once, not
-          // once per file (seconds of CPU each). Each file still starts its own server on its own data and opens
-          // its own browser contexts (tests/helpers/e2e.ts). TEST_E2E_ISOLATE=1: a fresh process per file.
+          expect: { poll: { timeout: scaled(E2E_BOUNDS.pollMs) } },
+          // Two files at once (TEST_E2E_WORKERS: another number; 1 runs them one after another). Every file starts its
+          // own server on its own port and data directory (and the cluster file its own PostgreSQL and nginx), and opens
+          // its own browser contexts on the shared Chromium, so nothing is shared but the CPU. It pays because some files
+          // mostly wait (the cluster file for instances to start and pages to reconnect): four of the longest files took
+          // 3 min 14 s two at a time against 5 min 10 s one at a time, on the same CPU seconds (README, Development).
+          maxWorkers: workers('TEST_E2E_WORKERS', 2),
+          // Each worker process imports the server and its packages once for all the files it runs, not once per
+          // file (seconds of CPU each). TEST_E2E_ISOLATE=1: a fresh process per file.
           isolate: Boolean(process.env.TEST_E2E_ISOLATE)
         }
       }

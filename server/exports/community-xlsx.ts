@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import { newWorkbook } from './excel';
 import { safeWorkbook } from './cells';
 import { COMMUNITY_CSV_HEADERS, communityLongRows, type CommunityExportInput } from '../../src/lib/domain/community-export';
 
@@ -7,7 +7,7 @@ import { COMMUNITY_CSV_HEADERS, communityLongRows, type CommunityExportInput } f
  * format of the CSV on one sheet, numbers as numbers, text always as text.
  */
 export async function communityXlsx(data: CommunityExportInput): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
+  const book = await newWorkbook();
   book.creator = 'Seeds of Innovation';
   book.title = data.community.name;
   const ws = book.addWorksheet('trends', { views: [{ state: 'frozen', ySplit: 1 }] });

@@ -1,4 +1,5 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
+import { newWorkbook } from './excel';
 import { safeWorkbook } from './cells';
 import { attentionReasons, distributionCells, sortedActions, type Ballot, type ExportJson } from '../../src/lib/domain/export';
 import { exportWords } from '../../src/lib/i18n/catalogues';
@@ -15,7 +16,7 @@ export async function exportXlsx(data: ExportJson, ballots: Ballot[], options: {
   const words = exportWords(lang);
   const t = words.export;
   const r23 = words.takeHome;
-  const book = new ExcelJS.Workbook();
+  const book = await newWorkbook();
   book.creator = 'Seeds of Innovation';
   book.title = data.session.title;
   book.created = new Date(data.session.createdAt);

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import ExcelJS from 'exceljs';
+import { newWorkbook } from '../exports/excel';
 import { besideProgramme, buildPortfolio, PORTFOLIO_DEFAULTS, type PortfolioSettings } from '../../src/lib/domain/portfolio';
 import { DEFAULT_TIME_ZONE } from '../../src/lib/domain/dates';
 import { boundText } from '../../src/lib/domain/text';
@@ -145,7 +145,7 @@ export class OrganisationService {
 
 /** The programme view as a spreadsheet: the same figures as portfolio.json, one sheet per table of the page. */
 export async function portfolioXlsx(view: PortfolioView): Promise<Buffer> {
-  const book = new ExcelJS.Workbook();
+  const book = await newWorkbook();
   book.creator = 'Seeds of Innovation';
   book.title = view.organisation.name;
   const sheet = (name: string, headers: string[]) => {

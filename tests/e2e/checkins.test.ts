@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { axeViolations, checkedAnswers, DESKTOP, fillJoinForm, PHONE, textOf, useE2E, vote } from '../helpers/e2e';
+import { axeViolations, checkedAnswers, DESKTOP, fillJoinForm, PHONE, textOf, useE2E, vote, keepShot } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
 import { REPO_ROOT } from '../helpers/server';
 
@@ -20,7 +20,7 @@ const suite = availability.run ? describe : describe.skip;
 if (!availability.run) console.warn(availability.reason);
 
 const PROJECTOR = { viewport: { width: 1920, height: 1080 } };
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `checkins-${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => keepShot(page, { path: path.join(REPO_ROOT, 'test-results', `checkins-${name}.png`), fullPage: true });
 
 /** Nothing is wider than the viewport (a phone must not scroll sideways). */
 async function expectNoSidewaysScroll(page: Page): Promise<void> {

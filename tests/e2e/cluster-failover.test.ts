@@ -17,7 +17,7 @@ import type { Locator, Page } from 'playwright-core';
 import type { Answer } from '../../src/lib/protocol';
 import { browserAvailability } from '../helpers/browser';
 import { freePort, startInstance, type ChildServer } from '../helpers/child-server';
-import { PHONE, checkedAnswers, expectParticipantCount, fillJoinForm, textOf, useE2E, vote } from '../helpers/e2e';
+import { PHONE, checkedAnswers, expectParticipantCount, fillJoinForm, textOf, useE2E, vote, keepShot } from '../helpers/e2e';
 import { nginxAvailability, startNginxCluster } from '../helpers/nginx';
 import { adminQuery, createDatabase, postgresAvailability, startCluster, type PgCluster } from '../helpers/postgres';
 import { REPO_ROOT } from '../helpers/server';
@@ -65,7 +65,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
       const instances: ChildServer[] = await Promise.all(ports.map(start));
       const hashed = await startNginxCluster([ports[0], ports[1]]);
       const roundRobin = await startNginxCluster([ports[0], ports[1]], { balance: 'round-robin' });
-      const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+      const shot = (page: Page, name: string) => keepShot(page, { path: path.join(shots, `${name}.png`), fullPage: true });
       const ownerPort = async (code: string): Promise<number> => {
         const { rows } = await adminQuery(
           databaseUrl,
@@ -244,7 +244,7 @@ describe.skipIf(!run)(run ? 'two instances behind nginx (browser)' : `two instan
           }
         )
         .toBe(1);
-      await facilitator.screenshot({ path: path.join(shots, '5-facilitator-after-pg-restart.png'), fullPage: true });
+      await keepShot(facilitator, { path: path.join(shots, '5-facilitator-after-pg-restart.png'), fullPage: true });
       void instances;
     },
     scaled(180_000)

@@ -6,10 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { createSessionFromLanding, expectParticipantCount, joinByLink, useE2E } from '../helpers/e2e';
+import { createSessionFromLanding, expectParticipantCount, joinByLink, PHONE_360, useE2E } from '../helpers/e2e';
 
 const availability = browserAvailability();
-const PHONE_360 = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const HOSTILE = '<img src=x onerror="alert(1)"> **vet** & [link](http://x)';
 
 describe.skipIf(!availability.run)(availability.run ? 'comments (browser, phone)' : `comments (browser) skipped: ${availability.reason}`, () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { axeViolations, createSessionFromLanding, expectParticipantCount, fillJoinForm, PHONE, textOf, useE2E } from '../helpers/e2e';
+import { axeViolations, createSessionFromLanding, expectParticipantCount, fillJoinForm, PHONE, textOf, useE2E, keepShot } from '../helpers/e2e';
 import { createSession, joinSession, REPO_ROOT } from '../helpers/server';
 import { nl } from '../../src/lib/i18n/nl';
 
@@ -63,7 +63,7 @@ describe.skipIf(!availability.run)(availability.run ? 'the door (browser)' : `th
     await expect.poll(() => textOf(late, 'joins-locked')).toBe(nl.join.locked);
     expect(await late.getByTestId('participant-name').count()).toBe(0);
     await fs.mkdir(SHOTS, { recursive: true });
-    await late.screenshot({ path: path.join(SHOTS, 'door-join-locked-360.png'), fullPage: true });
+    await keepShot(late, { path: path.join(SHOTS, 'door-join-locked-360.png'), fullPage: true });
     await expectParticipantCount(facilitator, 3);
   });
 
@@ -72,7 +72,7 @@ describe.skipIf(!availability.run)(availability.run ? 'the door (browser)' : `th
     expect(await remove.isDisabled()).toBe(true);
     await tick(facilitator, ['Puppet one', 'Puppet two']);
     await expect.poll(() => remove.textContent()).toContain(nl.facilitate.removeSelected(2));
-    await facilitator.screenshot({ path: path.join(SHOTS, 'door-facilitator-1366x768.png'), fullPage: true });
+    await keepShot(facilitator, { path: path.join(SHOTS, 'door-facilitator-1366x768.png'), fullPage: true });
     expect(await axeViolations(facilitator)).toEqual([]);
 
     await remove.click();
@@ -107,7 +107,7 @@ describe.skipIf(!availability.run)(availability.run ? 'the door (browser)' : `th
     await expect.poll(() => phone.getByTestId('participant-select').evaluateAll((boxes) => boxes.every((b) => (b as HTMLInputElement).checked))).toBe(true);
     await expect.poll(() => phone.getByTestId('remove-selected').textContent()).toContain(nl.facilitate.removeSelected(12));
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-    await phone.screenshot({ path: path.join(SHOTS, 'door-facilitator-360x740.png'), fullPage: true });
+    await keepShot(phone, { path: path.join(SHOTS, 'door-facilitator-360x740.png'), fullPage: true });
 
     // Unticking one by keyboard leaves eleven.
     await phone.getByTestId('participant-select').first().focus();

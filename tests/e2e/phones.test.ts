@@ -13,10 +13,20 @@ import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import type { Answer } from '../../src/lib/protocol';
 import { browserAvailability } from '../helpers/browser';
-import { FACTORS, axeViolations, checkedAnswers, createSessionFromLanding, expectParticipantCount, joinByLink, useE2E, vote } from '../helpers/e2e';
+import {
+  FACTORS,
+  axeViolations,
+  checkedAnswers,
+  createSessionFromLanding,
+  expectParticipantCount,
+  joinByLink,
+  PHONE_360,
+  useE2E,
+  vote,
+  keepShot
+} from '../helpers/e2e';
 
 const availability = browserAvailability();
-const PHONE_360 = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const WIDTH = 360;
 
 // Three voters (k = 3 in anonymous sessions). Factor 1 weak, 4 weak and divergent,
@@ -47,7 +57,7 @@ async function insideScreen(locator: Locator): Promise<boolean> {
 async function screens(page: Page, stem: string): Promise<void> {
   const height = await page.evaluate(() => document.scrollingElement!.scrollHeight);
   for (let y = 0, i = 1; y < height && i <= 20; y += 740, i++) {
-    await page.screenshot({
+    await keepShot(page, {
       path: `${stem}-${String(i).padStart(2, '0')}.png`,
       fullPage: true,
       clip: { x: 0, y, width: WIDTH, height: Math.min(740, height - y) }
@@ -78,7 +88,7 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     await facilitator.getByTestId('phase-voting').click();
     await phone.getByTestId('vote-1-1').waitFor();
     expect(await position(phone)).toBe('1');
-    await phone.screenshot({ path: path.join(shots, 'voting-360.png') });
+    await keepShot(phone, { path: path.join(shots, 'voting-360.png') });
 
     for (const [i, answer] of FIRST_PASS.entries()) {
       const n = i + 1;
@@ -88,7 +98,7 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
       expect(await insideScreen(phone.getByTestId(`vote-${n === 12 ? 11 : n + 1}-1`)), 'only one factor on screen').toBe(false);
       await phone.getByTestId(`vote-${n}-${answer}`).tap();
       await expect.poll(() => phone.getByTestId(`vote-${n}-${answer}`).isChecked()).toBe(true);
-      if (n === 6) await phone.screenshot({ path: path.join(shots, 'voting-360-factor-6.png') });
+      if (n === 6) await keepShot(phone, { path: path.join(shots, 'voting-360-factor-6.png') });
     }
     await expect.poll(() => phone.getByTestId('my-progress').getAttribute('data-answered')).toBe('12');
     // The last factor has no next one: the strip stays.
@@ -183,7 +193,7 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     // The comment is reachable from the factor's summary.
     await phone.locator('[data-testid="factor-stats"][data-factor="7"]').getByTestId('summary-open').tap();
     await expect.poll(() => phone.locator('dialog[open]').textContent()).toContain('Resultaten delen we pas aan het eind');
-    await phone.screenshot({ path: path.join(shots, 'results-360-factor-7.png') });
+    await keepShot(phone, { path: path.join(shots, 'results-360-factor-7.png') });
     await phone.keyboard.press('Escape');
     await phone.locator('dialog[open]').waitFor({ state: 'detached' });
 
@@ -228,6 +238,6 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     expect(await phone.getByTestId('summary-open').first().textContent()).toMatch(/^Details/);
     await phone.evaluate(() => window.scrollTo(0, 0));
     await phone.getByTestId('heatmap').scrollIntoViewIfNeeded();
-    await phone.screenshot({ path: path.join(shots, 'results-360-en.png') });
+    await keepShot(phone, { path: path.join(shots, 'results-360-en.png') });
   });
 });

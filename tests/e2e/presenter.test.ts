@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { CreateSessionResponse } from '../../src/lib/protocol';
 import { browserAvailability } from '../helpers/browser';
-import { DESKTOP, textOf, useE2E } from '../helpers/e2e';
+import { DESKTOP, textOf, useE2E, keepShot } from '../helpers/e2e';
 import { REPO_ROOT, joinSession, postJson } from '../helpers/server';
 import { connectFacilitator, connectParticipant } from '../helpers/clients';
 import { castBallot } from '../helpers/session';
@@ -85,7 +85,7 @@ async function everyPage(page: Page, visit: (n: number) => Promise<void>): Promi
     await visit(Number(at));
     if (pages > 1) {
       await page.keyboard.press('ArrowRight');
-      await expect.poll(() => indicator.getAttribute('data-page'), { timeout: PATIENCE_MS }).not.toBe(at);
+      await expect.poll(() => indicator.getAttribute('data-page'), { timeout: scaled(PATIENCE_MS) }).not.toBe(at);
     }
   }
   return pages;
@@ -98,7 +98,7 @@ async function atSmallProjector(page: Page, view: string): Promise<void> {
   await page.setViewportSize(SMALL_PROJECTOR);
   await settled(page);
   await everyPage(page, async (n) => {
-    await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `presenter-${view}-page${n}-1280x720.png`) });
+    await keepShot(page, { path: path.join(REPO_ROOT, 'test-results', `presenter-${view}-page${n}-1280x720.png`) });
     expect(await cutOff(page), `${view} at 1280×720, page ${n}`).toEqual([]);
   });
   await page.setViewportSize(PROJECTOR.viewport);
@@ -107,7 +107,7 @@ async function atSmallProjector(page: Page, view: string): Promise<void> {
 
 async function expectLegible(page: Page, view: string): Promise<void> {
   await settled(page);
-  await page.screenshot({ path: path.join(REPO_ROOT, 'test-results', `presenter-${view}.png`) });
+  await keepShot(page, { path: path.join(REPO_ROOT, 'test-results', `presenter-${view}.png`) });
   const { html, chart } = await smallestText(page);
   expect(html.px, `${view}: "${html.text}" is ${html.px}px`).toBeGreaterThanOrEqual(MIN_TEXT_PX);
   if (chart.px !== Infinity) expect(chart.px, `${view}: chart label "${chart.text}" is ${chart.px.toFixed(1)}px`).toBeGreaterThanOrEqual(MIN_CHART_PX);
@@ -211,8 +211,8 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
         `Point ${i}: a working group of growers, the municipality and the research station meets every quarter to review the pilot greenhouse results and plan next steps`;
       const ids = [popular, quiet];
       for (let i = 3; i <= 12; i++) ids.push(await addPoint(people[i % people.length], ((i - 1) % 12) + 1, long(i)));
-      await expect.poll(() => screen.getByTestId('presenter-board').getAttribute('data-points'), { timeout: PATIENCE_MS }).toBe('12');
-      await expect.poll(() => screen.getByTestId('presenter-page').getAttribute('data-pages'), { timeout: PATIENCE_MS }).not.toBe(null);
+      await expect.poll(() => screen.getByTestId('presenter-board').getAttribute('data-points'), { timeout: scaled(PATIENCE_MS) }).toBe('12');
+      await expect.poll(() => screen.getByTestId('presenter-page').getAttribute('data-pages'), { timeout: scaled(PATIENCE_MS) }).not.toBe(null);
       expect(Number(await screen.getByTestId('presenter-page').getAttribute('data-pages'))).toBeGreaterThan(1);
       expect(await textOf(screen, 'presenter-page')).toMatch(language === 'nl' ? /Pagina \d+ van \d+/ : /Page \d+ of \d+/);
       const seen = new Set<string>();
@@ -265,7 +265,7 @@ describe.skipIf(!availability.run)(availability.run ? 'presenter screen (1920×1
       headers: { authorization: `Bearer ${created.facilitatorToken}` }
     });
     expect(deleted.status).toBe(204);
-    await expect.poll(() => screen.getByTestId('presenter-ended').getAttribute('data-reason'), { timeout: PATIENCE_MS }).toBe('deleted');
+    await expect.poll(() => screen.getByTestId('presenter-ended').getAttribute('data-reason'), { timeout: scaled(PATIENCE_MS) }).toBe('deleted');
     expect(await screen.getByTestId('presenter-results').count()).toBe(0);
     expect(await screen.getByTestId('heatmap').count()).toBe(0);
     expect(await textOf(screen, 'presenter-ended')).toContain('verwijderd');

@@ -12,19 +12,18 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { CreateCommunityResponse, CreateSessionResponse } from '../../src/lib/protocol';
 import { browserAvailability } from '../helpers/browser';
-import { createSessionFromLanding, expectParticipantCount, fillJoinForm, useE2E } from '../helpers/e2e';
+import { createSessionFromLanding, expectParticipantCount, fillJoinForm, PHONE_360, useE2E, keepShot } from '../helpers/e2e';
 import { joinSession, postJson, REPO_ROOT } from '../helpers/server';
 import { advance, castBallot, setupSession } from '../helpers/session';
 
 const availability = browserAvailability();
 const SHOTS = path.join(REPO_ROOT, 'test-results');
 const LAPTOP = { viewport: { width: 1366, height: 768 } };
-const PHONE_360 = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   await fs.mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `small-screens-${name}.png`), fullPage });
+  await keepShot(page, { path: path.join(SHOTS, `small-screens-${name}.png`), fullPage });
 }
 
 /** Whether the element is entirely inside the viewport as the page first shows it (no scrolling). */

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import type { CreateSessionResponse, Phase } from '../../src/lib/protocol';
 import { browserAvailability } from '../helpers/browser';
-import { fillJoinForm, useE2E } from '../helpers/e2e';
+import { fillJoinForm, useE2E, keepShot } from '../helpers/e2e';
 import { REPO_ROOT, joinSession, postJson } from '../helpers/server';
 import { PATIENCE_MS, connectFacilitator, connectParticipant, type BoardClient } from '../helpers/clients';
 import { castBallot } from '../helpers/session';
@@ -94,9 +94,11 @@ describe.skipIf(!availability.run)(availability.run ? 'stages follow the phase (
       expect(ack.ok, `phase ${phase}`).toBe(true);
       for (const { role, size, page } of screens) {
         const target = TARGET[role][phase]!;
-        await expect.poll(() => inViewport(page, target), { timeout: PATIENCE_MS, message: `${role} at ${size}: ${target} after ${phase}` }).toBe('in view');
+        await expect
+          .poll(() => inViewport(page, target), { timeout: scaled(PATIENCE_MS), message: `${role} at ${size}: ${target} after ${phase}` })
+          .toBe('in view');
       }
-      for (const { role, size, page } of screens) await page.screenshot({ path: path.join(SHOTS, `${role}-${size}-${step + 1}-${phase}.png`) });
+      for (const { role, size, page } of screens) await keepShot(page, { path: path.join(SHOTS, `${role}-${size}-${step + 1}-${phase}.png`) });
     }
     // A screen reader hears where the page went.
     await expect.poll(() => phone.getByTestId('stage-announcement').textContent()).toContain('Actiepunten');
@@ -121,13 +123,13 @@ describe.skipIf(!availability.run)(availability.run ? 'stage tabs (browser)' : `
     await laptop.getByTestId('vote-1-3').focus();
     expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
     await laptop.getByTestId('heatmap').waitFor();
-    await expect.poll(() => laptop.evaluate(() => document.activeElement?.getAttribute('data-testid')), { timeout: PATIENCE_MS }).toBe('stage');
+    await expect.poll(() => laptop.evaluate(() => document.activeElement?.getAttribute('data-testid')), { timeout: scaled(PATIENCE_MS) }).toBe('stage');
     expect(await laptop.getByTestId('stage').getAttribute('data-stage')).toBe('results');
     expect(await laptop.getByTestId('stage-announcement').textContent()).toBe('Now: Results');
     expect((await facilitator.send('phase:set', { phase: 'actions' })).ok).toBe(true);
     const actionsTab = laptop.getByRole('tab', { name: 'Action points' });
     const resultsTab = laptop.getByRole('tab', { name: 'Results' });
-    await expect.poll(() => actionsTab.getAttribute('aria-selected'), { timeout: PATIENCE_MS }).toBe('true');
+    await expect.poll(() => actionsTab.getAttribute('aria-selected'), { timeout: scaled(PATIENCE_MS) }).toBe('true');
     expect(await laptop.getByTestId('action-board').isVisible()).toBe(true);
     expect(await laptop.getByTestId('heatmap').isVisible()).toBe(false);
     // Arrow keys move between the tabs (the tab pattern: the selected tab is the only tab stop).
@@ -178,6 +180,6 @@ describe.skipIf(!availability.run)(availability.run ? 'a stage that arrives late
     expect((await facilitator.send('phase:set', { phase: 'revealed' })).ok).toBe(true);
     for (const page of [phone, host]) await page.getByTestId('heatmap').waitFor({ timeout: scaled(30_000) });
     expect(delayed, 'the results stage came over the slow connection').toBeGreaterThan(1);
-    for (const page of [phone, host]) await expect.poll(() => inViewport(page, 'heatmap'), { timeout: PATIENCE_MS }).toBe('in view');
+    for (const page of [phone, host]) await expect.poll(() => inViewport(page, 'heatmap'), { timeout: scaled(PATIENCE_MS) }).toBe('in view');
   });
 });

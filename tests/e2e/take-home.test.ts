@@ -11,7 +11,7 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { DESKTOP, downloadBytes, useE2E } from '../helpers/e2e';
+import { DESKTOP, downloadBytes, useE2E, keepShot } from '../helpers/e2e';
 import { connectParticipant, type BoardClient } from '../helpers/clients';
 import { joinSession, REPO_ROOT } from '../helpers/server';
 import { castBallot } from '../helpers/session';
@@ -65,7 +65,7 @@ suite('take-home files of a two-round workshop', () => {
     await round([[2, 2, 'Ronde twee: al beter']]);
     await expect.poll(async () => (await people[0].state()).results.length).toBe(2);
     await fs.mkdir(SHOTS, { recursive: true });
-    await facilitator.screenshot({ path: path.join(SHOTS, 'facilitator-results-round-2.png'), fullPage: true });
+    await keepShot(facilitator, { path: path.join(SHOTS, 'facilitator-results-round-2.png'), fullPage: true });
   });
 
   it('the heatmap files are named after the session, day and round, and the SVG carries title, date, round, voters and legends', async () => {
@@ -120,7 +120,7 @@ suite('take-home files of a two-round workshop', () => {
     await menu.focus();
     await facilitator.keyboard.press('Enter');
     await facilitator.getByTestId('export-csv-comments').waitFor();
-    await facilitator.screenshot({ path: path.join(SHOTS, 'csv-menu-open.png') });
+    await keepShot(facilitator, { path: path.join(SHOTS, 'csv-menu-open.png') });
     const names: string[] = [];
     for (const table of ['factors', 'comments', 'actions', 'ballots'] as const) {
       const button = facilitator.getByTestId(`export-csv-${table}`);
@@ -149,6 +149,6 @@ suite('take-home files of a two-round workshop', () => {
     expect((await facilitator.getByTestId('print-round').allTextContents()).map((h) => h.replace(/\s*\(.*$/, ''))).toEqual(['Ronde 1', 'Ronde 2']);
     expect(await facilitator.getByTestId('print-shift').allTextContents()).toEqual(['Verschuiving ronde 1 → 2']);
     expect(await facilitator.locator('.meta').textContent()).toMatch(/Rondes: 1, 2/);
-    await facilitator.screenshot({ path: path.join(SHOTS, 'print-view.png'), fullPage: true });
+    await keepShot(facilitator, { path: path.join(SHOTS, 'print-view.png'), fullPage: true });
   });
 });

@@ -4,7 +4,6 @@
  * sign-up with its recovery codes, and a login at the test OpenID Provider's own form (tests/helpers/oidc-provider.ts).
  * WebAuthn refuses IP addresses as relying parties, so pages that use passkeys are opened on localhost.
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { BrowserContextOptions, Page } from 'playwright-core';
@@ -13,7 +12,7 @@ import type { CreateCommunityResponse } from '../../src/lib/protocol';
 import { computeRoundResults, revealedBallots } from '../../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 import type { Answer } from '../../src/lib/domain/ballots';
-import { useE2E, type E2E } from './e2e';
+import { keepShot, PHONE_360, useE2E, type E2E } from './e2e';
 import { startOidcProvider, type TestProvider } from './oidc-provider';
 import { boundedStep } from './teardown';
 import { REPO_ROOT } from './server';
@@ -115,14 +114,12 @@ export const overflowing = (page: Page, scope: string): Promise<string[]> =>
 
 // ---- organisations and shares as the programme e2e files set them up (programme-people, portfolio)
 
-export const PHONE_360: BrowserContextOptions = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+export { PHONE_360 };
 export const FULL_HD: BrowserContextOptions = { viewport: { width: 1920, height: 1080 } };
 
-/** A full-page screenshot in test-results/`name`.png. */
+/** A full-page screenshot in test-results/`name`.png, for people to look at (with E2E_SHOTS=1: keepShot). */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = path.join(REPO_ROOT, 'test-results');
-  await fs.mkdir(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+  await keepShot(page, { path: path.join(REPO_ROOT, 'test-results', `${name}.png`), fullPage: true });
 }
 
 /** A fresh browser holding only the account's cookie. */

@@ -7,18 +7,23 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, inject, vi } from 'vitest';
 import { buffer } from 'node:stream/consumers';
-import type { Browser, BrowserContextOptions, Download, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Download, Page, PageScreenshotOptions } from 'playwright-core';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import type { Answer } from '../../src/lib/protocol';
 import { connectBrowser } from './browser';
 import { CONTENT_DIR, REPO_ROOT } from './server';
 import { boundedStep, boundedSteps } from './teardown';
-import { scaled } from './patience';
+import { E2E_BOUNDS, scaled } from './patience';
 
 export const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 } };
-export const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
+// Phones are drawn at one device pixel per CSS pixel: a 360 px layout is the same at any density (no page reads
+// devicePixelRatio), and a retina phone's four times the pixels cost the shared Chromium raster and screenshot CPU on
+// every frame of every phone in the run.
+export const PHONE: BrowserContextOptions = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true };
+/** A 360×740 phone (touch), drawn at one device pixel per CSS pixel like PHONE. */
+export const PHONE_360: BrowserContextOptions = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 export const FACTORS = Array.from({ length: 12 }, (_, i) => i + 1);
 const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
 
@@ -75,6 +80,10 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
     }
   };
 
+  // The config's bounds grew with the load when the run started; files run two at a time beside other work, so a later
+  // file's tests and hooks (fixed as the file is collected) and each test's polls grow with the load as they start.
+  vi.setConfig({ testTimeout: scaled(E2E_BOUNDS.testMs), hookTimeout: scaled(E2E_BOUNDS.hookMs) });
+
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-e2e-'));
     server = await boundedStep(
@@ -97,6 +106,7 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
 
   beforeEach((context) => {
     if (context.task.suite && brokenSuites.has(context.task.suite.id)) context.skip('an earlier step of this story failed');
+    vi.setConfig({ expect: { poll: { timeout: scaled(E2E_BOUNDS.pollMs) } } });
   });
 
   afterEach(async (context) => {
@@ -142,6 +152,18 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
 /** The bytes of a finished download (read over the connection: the shared browser's files are not ours to open by path). */
 export async function downloadBytes(download: Download): Promise<Buffer> {
   return buffer(await download.createReadStream());
+}
+
+/**
+ * Whether the screenshots kept for people to look at (test-results/, or a temp directory a test prints) are taken:
+ * with E2E_SHOTS=1. They check nothing, and each costs the shared Chromium a raster and a PNG encode (a 1920×1080 or
+ * full-page shot is the CPU of a page load), so a plain run leaves them out; a failed test's screenshots are always taken.
+ */
+export const SHOTS_FOR_PEOPLE = Boolean(process.env.E2E_SHOTS);
+
+/** A screenshot for people to look at (with E2E_SHOTS=1), not a check: `page.screenshot(options)`. */
+export async function keepShot(page: Page, options: PageScreenshotOptions): Promise<void> {
+  if (SHOTS_FOR_PEOPLE) await page.screenshot(options);
 }
 
 /** Text of a test id, trimmed ('' when empty). */

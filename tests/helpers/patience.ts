@@ -22,6 +22,9 @@ export function scaled(ms: number): number {
   return Math.round(ms * loadFactor());
 }
 
+/** The browser tests' default bounds on an idle machine (vitest.config.ts; tests/helpers/e2e.ts grows them again as each file starts). */
+export const E2E_BOUNDS = { testMs: 90_000, hookMs: 180_000, pollMs: 5_000 };
+
 /** The bound of one teardown step on an idle machine (grown with the load): a server's drain grace is 3 s. */
 export const TEARDOWN_MS = 15_000;
 
