@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { inject, onTestFinished } from 'vitest';
@@ -25,19 +24,10 @@ const START_STALL_MS = 10_000;
 /** What `server/index.ts` prints once it listens. */
 const LISTENING = 'Seeds of Innovation live board on ';
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+/** Ports for test servers: ./ports.ts (below the ephemeral range, so a restart on the same port finds it free). */
+import { freePort } from './ports';
+
+export { freePort };
 
 export interface Exit {
   code: number | null;
