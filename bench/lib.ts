@@ -61,7 +61,7 @@ export async function startServer(
   const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir', path.join(RESULTS_DIR, 'prof', `${label}-${Date.now()}`)] : [];
   const child = spawn(process.execPath, [...prof, ...TSX, ...CPU_REPORT, script], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, APP_DIR: dataDir, PURGE_AFTER_DAYS: '0', ...env },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, APP_DIR: dataDir, PURGE_AFTER_DAYS: '0', BENCH_LABEL: label, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
   if (core !== null) pin(child.pid!, core);

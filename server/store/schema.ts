@@ -173,4 +173,9 @@ export type KeptQuery = CompiledQuery & { readonly name?: string };
 /** Runs compiled statements on one connection (inside a transaction for writes); answers the rows, none without RETURNING. */
 export interface Executor {
   run(query: CompiledQuery): Promise<Row[]>;
+  /**
+   * Runs `query` once per row of `parameters` (`width` values a row, in order), where a driver does that cheaper
+   * than one many-row statement (SQLite, in process: see SqliteDriver.answerRowsPerStatement).
+   */
+  runEach?(query: CompiledQuery, parameters: readonly unknown[], width: number): Promise<void>;
 }

@@ -146,6 +146,8 @@ function latestAnswers(rows: unknown[]): unknown[] {
 /** What a queued write runs against: the writing connection, inside the batch's transaction. */
 interface Tx {
   run(query: Compilable): Promise<Row[]>;
+  /** Runs one statement per row of `parameters` where the driver does that cheaper (see Executor.runEach); otherwise undefined. */
+  runEach?: Executor['runEach'];
   /** Marks a session active (updated_at) once, at the end of the transaction. */
   touch(sessionId: string): void;
 }
@@ -330,7 +332,7 @@ export class SqlStore implements Store {
     }
     return this.driver.transaction(async (connection, current) => {
       const touched = new Set<string>();
-      const tx: Tx = { run: (query) => connection.run(query.compile()), touch: (id) => touched.add(id) };
+      const tx: Tx = { run: (query) => connection.run(query.compile()), runEach: connection.runEach, touch: (id) => touched.add(id) };
       // Per session, not per write: the epoch a write must carry to commit, when the database still holds this
       // instance's epoch (`current`, read under the share lock) and this instance has not let the session go since.
       const valid = new Map<string, number>();
@@ -840,14 +842,12 @@ export class SqlStore implements Store {
     }
     if (this.driver.upsertChangesRowOnce) rows = latestAnswers(rows);
     const most = this.driver.answerRowsPerStatement;
+    // In process (SQLite) the one-row upsert, run for each answer: cheaper per row than a many-row statement.
+    if (most === 1 && tx.runEach) return tx.runEach(this.answerStatement(1), rows, ANSWER_PARAMETERS);
     const count = rows.length / ANSWER_PARAMETERS;
-    // In process (SQLite) a statement more costs a few µs, but building one for each of the 64 row counts cost
-    // ~50 ms of a fresh server's first few thousand votes: there, whole powers of two only (7 statements to
-    // build, at most 7 per batch). Over the network (PostgreSQL) each statement is a round trip: any count.
-    const powersOfTwo = this.driver.dialect === 'sqlite';
+    // Over the network (PostgreSQL) each statement is a round trip: as many rows as a statement takes.
     for (let start = 0; start < count;) {
-      const left = Math.min(count - start, most);
-      const n = powersOfTwo ? 2 ** Math.floor(Math.log2(left)) : left;
+      const n = Math.min(count - start, most);
       const parameters = n === count ? rows : rows.slice(start * ANSWER_PARAMETERS, (start + n) * ANSWER_PARAMETERS);
       const statement = this.answerStatement(n);
       await tx.run({ compile: () => ({ ...statement, parameters }) });
