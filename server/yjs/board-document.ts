@@ -8,7 +8,7 @@ import { clientOrigin, docOrigin, LOAD_ORIGIN, SERVER_ORIGIN } from '../../src/l
 import { clampText } from '../../src/lib/domain/text';
 import type { Store } from '../store/types';
 import type { RateLimits } from '../security/rate';
-import { applyChecked, checkUpdate, type GateLimits } from './update-gate';
+import { checkUpdate, type GateLimits } from './update-gate';
 
 /** The y-protocols message types (y-websocket's numbering). */
 export const MESSAGE_SYNC = 0;
@@ -240,10 +240,8 @@ export class BoardDocument {
     for (const client of fresh) mine.add(client);
     if (mine.size > 0) this.clientsByPerson.set(writer.person, mine);
     // The gate refuses gaps, so nothing should wait; if Yjs still keeps something pending, drop it and resync that client.
-    // What the gate read is applied as read (one reading of the bytes); shapes it leaves to Yjs are applied from the bytes.
     try {
-      const origin = clientOrigin(from);
-      if (!applyChecked(this.doc, verdict.checked, origin)) Y.applyUpdate(this.doc, update, origin);
+      Y.applyUpdate(this.doc, update, clientOrigin(from));
     } catch (error) {
       if (this.dropPending()) from.close(MISSING_DEPENDENCY.code, MISSING_DEPENDENCY.reason);
       throw error;

@@ -34,16 +34,8 @@ export type GateResult =
       ok: true;
       /** Client ids the update names that the document does not hold yet. */
       newClients: number[];
-      /** The update as the gate read it: `applyChecked` applies this, so the bytes are read once. */
-      checked: CheckedUpdate;
     }
   | { ok: false; reason: YjsRefusal | 'malformed' | 'missing_dependency'; detail: string };
-
-/** What the gate read from an update it allowed: its structs per client, in clock order, and its deleted ranges. */
-export interface CheckedUpdate {
-  readonly byClient: ReadonlyMap<number, readonly Rec[]>;
-  readonly deletes: readonly { client: number; clock: number; len: number }[];
-}
 
 /** Content refs of the v1 encoding (yjs `contentRefs`); only these two can be text. */
 const CONTENT_DELETED = 1;
@@ -96,74 +88,7 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, limits: GateLimits):
   }
 }
 
-/**
- * Applies an update the gate allowed from what the gate read (`checked`), so its bytes are read once, not
- * again by Y.applyUpdate. It does what Yjs's own reader does with the same structs (readUpdateV2:
- * Item.getMissing, Item.integrate, then the deleted ranges as readAndApplyDeleteSet splits and deletes them),
- * in one transaction with `origin`, for the shape every keystroke, paste and backspace has: the structs of one
- * client, all new, each next to or inside what the document holds or an earlier struct of the same update, and
- * deletions of what is there once they are in. Anything else (several clients whose structs may wait for each
- * other, a resent part the document already holds, pending changes) answers false having changed nothing: the
- * caller applies the bytes with Y.applyUpdate, whose ordering and pending machinery covers it.
- */
-export function applyChecked(doc: Y.Doc, checked: CheckedUpdate, origin: unknown): boolean {
-  const store = doc.store;
-  if (store.pendingStructs !== null || store.pendingDs !== null || checked.byClient.size > 1) return false;
-  let client = -1;
-  let recs: readonly Rec[] = [];
-  for (const [of, structs] of checked.byClient) {
-    client = of;
-    recs = structs;
-  }
-  const known = client === -1 ? 0 : Y.getState(store, client);
-  if (recs.length > 0 && recs[0].clock !== known) return false;
-  for (const rec of recs) {
-    if (rec.kind !== 'item' || !holds(store, rec, rec.origin) || !holds(store, rec, rec.parent) || !holds(store, rec, rec.rightOrigin)) return false;
-  }
-  const after = recs.length === 0 ? known : recs[recs.length - 1].clock + recs[recs.length - 1].length;
-  for (const { client: of, clock, len } of checked.deletes) if (clock + len > (of === client ? after : Y.getState(store, of))) return false;
-  Y.transact(
-    doc,
-    (transaction) => {
-      for (const rec of recs) {
-        const content = rec.str !== null ? new Y.ContentString(rec.str) : new Y.ContentDeleted(rec.length);
-        const item = new Y.Item(Y.createID(client, rec.clock), null, rec.origin, null, rec.rightOrigin, rec.parent, null, content);
-        // Resolves the neighbours and the parent, all present (checked above): null, as in Yjs's integrateStructs.
-        if (item.getMissing(transaction, store) !== null) throw new Error('a checked update depends on something missing');
-        item.integrate(transaction, 0);
-      }
-      for (const { client: of, clock, len } of checked.deletes) deleteRange(transaction, store.clients.get(of)!, of, clock, clock + len);
-    },
-    origin,
-    false
-  );
-  return true;
-}
-
-/** Whether `id` is in the document, or an earlier struct of `rec`'s client in the same update (integrated before `rec`). */
-function holds(store: Y.Doc['store'], rec: Rec, id: ID | null): boolean {
-  return id === null || (id.client === rec.client ? id.clock < rec.clock : id.clock < Y.getState(store, id.client));
-}
-
-/** Yjs's readAndApplyDeleteSet for one range the document holds: split at both ends, delete what is not deleted yet. */
-function deleteRange(transaction: Y.Transaction, structs: (Y.Item | Y.GC)[], client: number, clock: number, end: number): void {
-  let index = Y.findIndexSS(structs, clock);
-  let struct = structs[index];
-  if (!struct.deleted && struct.id.clock < clock) {
-    Y.getItemCleanStart(transaction, Y.createID(client, clock));
-    index++;
-  }
-  while (index < structs.length) {
-    struct = structs[index++];
-    if (struct.id.clock >= end) break;
-    if (!struct.deleted) {
-      if (end < struct.id.clock + struct.length) Y.getItemCleanStart(transaction, Y.createID(client, end));
-      (struct as Y.Item).delete(transaction);
-    }
-  }
-}
-
-function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): { newClients: number[]; checked: CheckedUpdate } {
+function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): { newClients: number[] } {
   const store = doc.store;
   const texts = doc.getMap(YJS_TEXTS);
   const decoder = decoding.createDecoder(update);
@@ -386,7 +311,7 @@ function check(doc: Y.Doc, update: Uint8Array, limits: GateLimits): { newClients
 
   const newClients: number[] = [];
   for (const client of byClient.keys()) if (!store.clients.has(client)) newClients.push(client);
-  return { newClients, checked: { byClient, deletes } };
+  return { newClients };
 }
 
 /**

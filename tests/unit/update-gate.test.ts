@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { applyChecked, checkUpdate, type GateLimits } from '../../server/yjs/update-gate';
+import { checkUpdate, type GateLimits } from '../../server/yjs/update-gate';
 import { LIMITS, YJS_TEXTS } from '../../src/lib/protocol';
 import { scaled } from '../helpers/patience';
 
@@ -291,34 +291,24 @@ describe('Yjs update gate', () => {
   });
 
   it(
-    'applies what it read exactly as Y.applyUpdate applies the bytes: same document, same update relayed',
+    'lets in every honest update: typing, pasting and deleting by four people, some offline for a while, some resent',
     () => {
       // Four people type, paste, select and delete at random places in three texts, some offline for a while (their
-      // updates merged), one resending what the server already has; every update goes to two server documents.
+      // updates merged), one resending what the server already has: the gate must let every one of them in, and the
+      // server's document must end as a plain document fed the same updates.
       let seed = 42;
       const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)];
       const gated = serverDoc('p1', 'p2', 'p3');
       const plain = clientOf(gated);
-      const relayed: [Uint8Array[], Uint8Array[]] = [[], []];
-      gated.on('update', (update: Uint8Array) => relayed[0].push(update));
-      plain.on('update', (update: Uint8Array) => relayed[1].push(update));
       const people = Array.from({ length: 4 }, () => ({ doc: clientOf(gated), offline: [] as Uint8Array[], sent: [] as Uint8Array[] }));
-      let fast = 0;
-      let fallback = 0;
       let delivered = 0;
       const deliver = (update: Uint8Array) => {
         const verdict = checkUpdate(gated, update, LIMITS_FOR_TEST);
         expect(verdict).toMatchObject({ ok: true });
         if (!verdict.ok) return;
-        if (applyChecked(gated, verdict.checked, 'client')) fast++;
-        else {
-          fallback++;
-          Y.applyUpdate(gated, update, 'client');
-        }
+        Y.applyUpdate(gated, update, 'client');
         Y.applyUpdate(plain, update, 'client');
-        expect(relayed[0]).toEqual(relayed[1]);
-        relayed[0].length = relayed[1].length = 0;
         if (++delivered % 25 === 0) expect(Y.encodeStateAsUpdate(gated)).toEqual(Y.encodeStateAsUpdate(plain));
         // The others hear it, some of them only later (concurrent edits).
         for (const other of people) if (random() < 0.7) Y.applyUpdate(other.doc, Y.encodeStateAsUpdate(gated, Y.encodeStateVector(other.doc)));
@@ -349,9 +339,7 @@ describe('Yjs update gate', () => {
       for (const person of people) if (person.offline.length > 0) deliver(Y.mergeUpdates(person.offline));
       expect(Y.encodeStateAsUpdate(gated)).toEqual(Y.encodeStateAsUpdate(plain));
       expect(text(gated, 'p1').toString()).toBe(text(plain, 'p1').toString());
-      // Most updates take the one-read path; resends and merged multi-client ones do not.
-      expect(fast).toBeGreaterThan(400);
-      expect(fallback).toBeGreaterThan(0);
+      expect(delivered).toBeGreaterThan(400);
       // About a second on an idle machine: the unit project's 5 s bound, grown with the load, only ends a failing run.
     },
     scaled(10_000)
