@@ -5,17 +5,10 @@
  */
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { checkUpdate } from '../server/yjs/update-gate';
-import { LIMITS, YJS_TEXTS } from '../src/lib/protocol';
+import { BOARD_GATE_LIMITS, checkUpdate } from '../server/yjs/update-gate';
+import { YJS_TEXTS } from '../src/lib/protocol';
 
-const GATE = {
-  clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
-  structsPerUpdate: LIMITS.yjsStructsPerUpdate,
-  deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
-  deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax,
-  textUnits: LIMITS.actionTextUnits
-};
+const GATE = BOARD_GATE_LIMITS;
 
 /** A board with 300 texts, 1,500 characters each, typed by 50 people. */
 function board(): Y.Doc {

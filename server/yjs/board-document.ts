@@ -8,7 +8,7 @@ import { clientOrigin, docOrigin, LOAD_ORIGIN, SERVER_ORIGIN } from '../../src/l
 import { clampText } from '../../src/lib/domain/text';
 import type { Store } from '../store/types';
 import type { RateLimits } from '../security/rate';
-import { checkUpdate, type GateLimits } from './update-gate';
+import { BOARD_GATE_LIMITS, checkUpdate } from './update-gate';
 
 /** The y-protocols message types (y-websocket's numbering). */
 export const MESSAGE_SYNC = 0;
@@ -16,14 +16,7 @@ export const MESSAGE_AWARENESS = 1;
 export const MESSAGE_AUTH = 2;
 export const MESSAGE_QUERY_AWARENESS = 3;
 
-const GATE: GateLimits = {
-  clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
-  structsPerUpdate: LIMITS.yjsStructsPerUpdate,
-  deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
-  deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax,
-  textUnits: LIMITS.actionTextUnits
-};
+const GATE = BOARD_GATE_LIMITS;
 
 export type YjsLimits = Pick<RateLimits, 'yjsMessagesPerSecond' | 'yjsBurst' | 'yjsClientsPerPerson' | 'yjsClientsPerDocument' | 'yjsDocumentBytes'>;
 

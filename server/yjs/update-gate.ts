@@ -13,7 +13,7 @@
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import { graphemeLength } from '../../src/lib/domain/text';
-import { YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
+import { LIMITS, YJS_TEXTS, type YjsRefusal } from '../../src/lib/protocol';
 
 export interface GateLimits {
   clientsPerUpdate: number;
@@ -25,6 +25,16 @@ export interface GateLimits {
   /** UTF-16 code units in one action text (what the text costs; checked before graphemes are counted). */
   textUnits: number;
 }
+
+/** The board's limits, as the product runs them (src/lib/protocol LIMITS): one object for the board, its tests and benchmarks. */
+export const BOARD_GATE_LIMITS: GateLimits = {
+  clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
+  structsPerUpdate: LIMITS.yjsStructsPerUpdate,
+  deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
+  deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
+  textMax: LIMITS.actionTextMax,
+  textUnits: LIMITS.actionTextUnits
+};
 
 /** No one types 2^40 characters into one board: a larger clock is hostile (and past 2^53 clocks lose precision). */
 const MAX_CLOCK = 2 ** 40;

@@ -13,8 +13,7 @@ import { connectYjs, RawYjs, waitFor } from '../helpers/clients';
 import { addPoint } from '../helpers/board';
 import { makeDataDir, startServer } from '../helpers/server';
 import { advance, setupSession } from '../helpers/session';
-import { checkUpdate } from '../../server/yjs/update-gate';
-import { LIMITS } from '../../src/lib/protocol';
+import { BOARD_GATE_LIMITS, checkUpdate } from '../../server/yjs/update-gate';
 
 const RELAXED = { yjsMessagesPerSecond: 1e6, yjsBurst: 1e6 };
 
@@ -102,14 +101,7 @@ describe('the board applies what the gate read', () => {
     const probe = new Y.Doc();
     Y.applyUpdate(probe, Y.encodeStateAsUpdate(served));
     for (const update of updates) {
-      const verdict = checkUpdate(probe, update, {
-        clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
-        structsPerUpdate: LIMITS.yjsStructsPerUpdate,
-        deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
-        deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-        textMax: LIMITS.actionTextMax,
-        textUnits: LIMITS.actionTextUnits
-      });
+      const verdict = checkUpdate(probe, update, BOARD_GATE_LIMITS);
       expect(verdict.ok).toBe(true);
       Y.applyUpdate(probe, update);
     }

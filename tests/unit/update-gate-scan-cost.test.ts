@@ -8,18 +8,11 @@
 import { expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { checkUpdate, type GateLimits } from '../../server/yjs/update-gate';
-import { LIMITS, YJS_TEXTS } from '../../src/lib/protocol';
+import { BOARD_GATE_LIMITS, checkUpdate } from '../../server/yjs/update-gate';
+import { YJS_TEXTS } from '../../src/lib/protocol';
 import { scaled } from '../helpers/patience';
 
-const GATE: GateLimits = {
-  clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
-  structsPerUpdate: LIMITS.yjsStructsPerUpdate,
-  deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
-  deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax,
-  textUnits: LIMITS.actionTextUnits
-};
+const GATE = BOARD_GATE_LIMITS;
 
 function update(client: number, clock: number, structs: ((e: encoding.Encoder) => void)[], deletes: [number, number][]): Uint8Array {
   const e = encoding.createEncoder();

@@ -6,18 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
-import { checkUpdate, type GateLimits } from '../../server/yjs/update-gate';
+import { BOARD_GATE_LIMITS, checkUpdate } from '../../server/yjs/update-gate';
 import { LIMITS, YJS_TEXTS } from '../../src/lib/protocol';
 import { scaled } from '../helpers/patience';
 
-const LIMITS_FOR_TEST: GateLimits = {
-  clientsPerUpdate: LIMITS.yjsClientsPerUpdate,
-  structsPerUpdate: LIMITS.yjsStructsPerUpdate,
-  deleteRangesPerUpdate: LIMITS.yjsDeleteRangesPerUpdate,
-  deletedItemsPerUpdate: LIMITS.yjsDeletedItemsPerUpdate,
-  textMax: LIMITS.actionTextMax,
-  textUnits: LIMITS.actionTextUnits
-};
+const LIMITS_FOR_TEST = BOARD_GATE_LIMITS;
 
 /** The server's document with server-created texts. */
 function serverDoc(...ids: string[]): Y.Doc {
