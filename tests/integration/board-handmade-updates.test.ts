@@ -44,7 +44,7 @@ function handMade(client: number, clock: number, structs: Struct[], deletes: [nu
   return encoding.toUint8Array(e);
 }
 
-describe('the board applies what the gate read', () => {
+describe('hand-made updates the gate lets in', () => {
   it('applies hand-made updates of one client as Y.applyUpdate does; every editor converges and a restart loads the same board', async () => {
     const dataDir = await makeDataDir();
     const server = await startServer({ dataDir, limits: RELAXED });
