@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { E2E_BOUNDS, scaled } from './tests/helpers/patience';
+import { E2E_BOUNDS, INTEGRATION_BOUNDS, scaled } from './tests/helpers/patience';
 
 /** A project's number of files at once: `name` from the environment (a positive integer), else `fallback`. */
 function workers(name: string, fallback: number): number {
@@ -22,8 +22,10 @@ export default defineConfig({
           environment: 'node',
           // The server bundle that child-process tests start (tests/helpers/server-bundle.ts), and the PostgreSQL cluster.
           globalSetup: ['tests/helpers/server-bundle.ts', 'tests/integration/global-setup.ts'],
-          testTimeout: scaled(30_000),
-          hookTimeout: scaled(30_000),
+          testTimeout: scaled(INTEGRATION_BOUNDS.testMs),
+          hookTimeout: scaled(INTEGRATION_BOUNDS.hookMs),
+          // …and again as each file starts (files run for many minutes while the load changes).
+          setupFiles: ['tests/helpers/integration-bounds.ts'],
           // Much of an integration file's time is waiting (child servers starting, PostgreSQL, leases and sockets
           // timing out), so two files run at once (vitest's default here is cores - 1: one at a time on two cores).
           // Not more: npm test runs e2e beside it, and four cluster files at once on a loaded machine starved the

@@ -22,6 +22,9 @@ export function scaled(ms: number): number {
   return Math.round(ms * loadFactor());
 }
 
+/** The integration tests' default bounds on an idle machine (vitest.config.ts; tests/helpers/integration-bounds.ts grows them again as each file starts). */
+export const INTEGRATION_BOUNDS = { testMs: 30_000, hookMs: 30_000 };
+
 /** The browser tests' default bounds on an idle machine (vitest.config.ts; tests/helpers/e2e.ts grows them again as each file starts). */
 export const E2E_BOUNDS = { testMs: 90_000, hookMs: 180_000, pollMs: 5_000 };
 
