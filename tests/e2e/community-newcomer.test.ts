@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { DESKTOP, PHONE, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
+import { DESKTOP, FACTORS, PHONE, expectParticipantCount, joinByLink, scriptedParticipant, textOf, useE2E, vote } from '../helpers/e2e';
+import { castBallot } from '../helpers/session';
 import { browserAvailability } from '../helpers/browser';
 
 const availability = browserAvailability();
@@ -34,11 +35,13 @@ suite('a newcomer runs two community sessions', () => {
     await facilitator.waitForURL(/\/s\/[^/]+\/facilitate/);
     const code = (await textOf(facilitator, 'session-code')).replace(/\s/g, '');
     await shot(facilitator, '03-first-lobby');
-    const person = await e2e.newPage(DESKTOP);
-    await joinByLink(person, e2e.url, code, 'Ann');
+    // Ann's own page is not what this test looks at: she joins and votes as a scripted client (REST join, socket.io).
+    const person = await scriptedParticipant(e2e.url, code, 'Ann');
     await expectParticipantCount(facilitator, 1);
     await facilitator.getByTestId('phase-voting').click();
-    await vote(person, [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-total')).toBe('1');
+    await castBallot(person, Object.fromEntries(FACTORS.map((f) => [f, 4])) as Record<number, 4>);
+    await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('1');
     await facilitator.getByTestId('phase-reveal').click();
     await expect.poll(() => facilitator.getByTestId('phase-actions').isEnabled()).toBe(true);
     await facilitator.getByTestId('phase-actions').click();
@@ -60,7 +63,6 @@ suite('a newcomer runs two community sessions', () => {
       }
     }
     await shot(facilitator, '04-first-board');
-    await person.context().close();
   });
 
   it('the second session reviews them in the lobby (desktop and phone)', async () => {

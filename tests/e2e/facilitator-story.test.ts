@@ -9,7 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createSessionFromLanding, DESKTOP, expectParticipantCount, joinByLink, PHONE, textOf, vote } from '../helpers/e2e';
+import { createSessionFromLanding, DESKTOP, expectParticipantCount, PHONE, scriptedParticipant, textOf } from '../helpers/e2e';
+import { castBallot } from '../helpers/session';
 import { addAuthenticator, makeInviteLink, fitsWidth, signInAtProvider, signUpWithPasskey, useE2EWithProvider } from '../helpers/e2e-accounts';
 import { browserAvailability } from '../helpers/browser';
 
@@ -60,14 +61,15 @@ suite("a facilitator's home, from the first anonymous session to a removed co-fa
     await owner.waitForURL(/\/s\/[^/]+\/facilitate/);
     firstCode = owner.url().match(/\/s\/([^/]+)\/facilitate/)![1];
 
-    const participant = await e2e.newPage(DESKTOP);
-    await joinByLink(participant, e2e.url, firstCode, 'Pia');
+    // The participant's own page is not this story's: she joins and votes as a scripted client (REST join, socket.io).
+    const participant = await scriptedParticipant(e2e.url, firstCode, 'Pia');
     await expectParticipantCount(owner, 1);
     await owner.getByTestId('phase-voting').click();
-    await vote(participant, [3, 4, 2, 3, 5, 3, 4, 2, 3, 4, 3, 3]);
+    await expect.poll(() => owner.getByTestId('progress').getAttribute('data-total')).toBe('1');
+    await castBallot(participant, { 1: 3, 2: 4, 3: 2, 4: 3, 5: 5, 6: 3, 7: 4, 8: 2, 9: 3, 10: 4, 11: 3, 12: 3 });
+    await expect.poll(() => owner.getByTestId('progress').getAttribute('data-voted')).toBe('1');
     await owner.getByTestId('phase-reveal').click();
     await expect.poll(() => owner.getByTestId('phase-actions').isEnabled()).toBe(true);
-    await participant.context().close();
   });
 
   it('4. a second, fresh browser signs in with a recovery code and finds the community and both sessions on /home', async () => {

@@ -13,7 +13,8 @@ import type { Browser, BrowserContextOptions, Download, Page, PageScreenshotOpti
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import type { Answer } from '../../src/lib/protocol';
 import { connectBrowser } from './browser';
-import { CONTENT_DIR, REPO_ROOT } from './server';
+import { CONTENT_DIR, joinSession, REPO_ROOT } from './server';
+import { connectParticipant, type BoardClient } from './clients';
 import { boundedStep, boundedSteps } from './teardown';
 import { E2E_BOUNDS, scaled } from './patience';
 
@@ -195,6 +196,17 @@ export async function fillJoinForm(page: Page, name: string, groupIndex = 1): Pr
 export async function joinByLink(page: Page, url: string, code: string, name: string, groupIndex = 1): Promise<void> {
   await page.goto(`${url}/s/${code}`);
   await fillJoinForm(page, name, groupIndex);
+}
+
+/**
+ * Someone in the room whose own page is not what the test checks (a voter who makes up the numbers): joined through
+ * the same REST join the join form uses (as `group`, the form's first group by default), and connected over socket.io
+ * as the page connects (tests/helpers/clients.ts), without a browser context, its page load and its renderer's CPU.
+ * The connection closes when the test ends; the join and whatever it sent stay on the server.
+ */
+export async function scriptedParticipant(url: string, code: string, name: string, group = 'company'): Promise<BoardClient> {
+  const joined = await joinSession(url, code, { name, group });
+  return connectParticipant(url, code, joined.participantToken);
 }
 
 /** Waits until a facilitator page counts `n` participants. */
