@@ -28,9 +28,10 @@ export const MATRIX_COMMANDS: readonly MatrixCommand[] = [...COMMAND_NAMES, BOAR
 /**
  * `ok`; an error code in the command's ack; `connect:<code>` when the connection
  * itself is refused (socket.io connect_error, or the Yjs upgrade's JSON body);
- * `read_only` when the Yjs endpoint answers a write with "permission denied".
+ * `read_only` when the Yjs endpoint answers a write with "permission denied"; `no_answer` when the command got no ack
+ * (its socket closed, or it timed out): never in the table, so a cell that meets a session another cell broke says so.
  */
-export type Outcome = 'ok' | ErrorCode | `connect:${ErrorCode}` | 'read_only';
+export type Outcome = 'ok' | ErrorCode | `connect:${ErrorCode}` | 'read_only' | 'no_answer';
 
 /** The phase `phase:set` asks for in each phase: the next one (from `closed`, `voting`). */
 export const NEXT_PHASE: Record<Phase, Phase> = { lobby: 'voting', voting: 'revealed', revealed: 'actions', actions: 'closed', closed: 'voting' };
@@ -84,6 +85,47 @@ const all = (outcome: Outcome): Outcome[] => PHASES.map(() => outcome);
 const onlyIn = (phase: Phase, inside: Outcome, outside: Outcome): Outcome[] => PHASES.map((p) => (p === phase ? inside : outside));
 const refused = all('connect:unauthorized');
 const strangers = { none: refused, otherParticipant: refused, otherFacilitator: refused };
+
+/**
+ * The order in which the roles of one (command, phase) act on the session they share, one after another: first those
+ * the table refuses at the handshake, then those whose commands (when the table is right) change nothing, the session's
+ * own facilitator last, whose commands change the most (delete the session, remove a participant, move the phase). So
+ * every role meets the session as a fresh one would be for it. A rule broken on purpose still shows in its own cell:
+ * that cell's outcome is not the table's, whatever it did to the session after it.
+ */
+export const ROLE_TURNS: readonly (readonly MatrixRole[])[] = [
+  ['none', 'otherParticipant', 'otherFacilitator'],
+  ['presenter'],
+  ['participant'],
+  ['facilitator']
+];
+
+/** A command's outcome from its ack; `no_answer` when none came (the socket closed, or the ack timed out). */
+export async function ackOutcome(ack: Promise<{ ok: true } | { ok: false; error: { code: ErrorCode } }>): Promise<Outcome> {
+  try {
+    const answer = await ack;
+    return answer.ok ? 'ok' : answer.error.code;
+  } catch {
+    return 'no_answer';
+  }
+}
+
+/**
+ * `work` on every item, at most `limit` at a time (a matrix's independent sessions side by side, without opening all of
+ * them at once on a two-core machine); the results in the items' order.
+ */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 /** Columns follow PHASES: lobby, voting, revealed, actions, closed. */
 export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {

@@ -22,6 +22,34 @@ export async function makeDatabase(): Promise<string> {
   return url;
 }
 
+/** Per test cluster: a database migrated once by the store itself, that `makeMigratedDatabase` copies. */
+const migratedTemplates = new Map<string, Promise<string>>();
+
+/**
+ * A new database with the store's schema, dropped after the test: a copy of one this process migrated once
+ * (CREATE DATABASE … TEMPLATE), instead of running every migration again for each test. For tests of what a store
+ * does on its schema (the store contract); tests of the migrations themselves take `makeDatabase`.
+ */
+export async function makeMigratedDatabase(): Promise<string> {
+  const admin = pgAdminUrl();
+  if (!admin) throw new Error('no PostgreSQL test cluster (tests/integration/global-setup.ts)');
+  let template = migratedTemplates.get(admin);
+  if (!template) {
+    template = (async () => {
+      const url = await createDatabase(admin, 'migrated');
+      // Closed again before it is copied: PostgreSQL copies only a database nobody is connected to.
+      await (await PostgresStore.open({ connectionString: url })).close();
+      return new URL(url).pathname.slice(1);
+    })();
+    // A failed attempt is not kept: the next test tries again (and fails with its own error).
+    template.catch(() => migratedTemplates.delete(admin));
+    migratedTemplates.set(admin, template);
+  }
+  const url = await createDatabase(admin, 'test', await template);
+  onTestFinished(() => boundedStep(`dropping the test database ${new URL(url).pathname.slice(1)}`, dropDatabase(admin, url)));
+  return url;
+}
+
 /** A PostgresStore on a fresh database, closed after the test. */
 export async function openPostgresStore(url?: string): Promise<{ store: PostgresStore; url: string }> {
   const databaseUrl = url ?? (await makeDatabase());

@@ -203,10 +203,11 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Creates a new, empty database in the cluster and returns its connection string. */
-export async function createDatabase(adminUrl: string, prefix = 'test'): Promise<string> {
+/** Creates a new database in the cluster, empty or a copy of `template`, and returns its connection string. */
+export async function createDatabase(adminUrl: string, prefix = 'test', template?: string): Promise<string> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  if (template !== undefined && !/^[a-z0-9_]+$/.test(template)) throw new Error(`not a test database: ${template}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();

@@ -10,7 +10,7 @@ import { describeHomeStoreContract } from '../helpers/home-store-contract';
 import { describeProgrammeConsentStoreContract } from '../helpers/programme-consent-store-contract';
 import { makeDataDir } from '../helpers/server';
 import { PostgresStore } from '../../server/store/postgres';
-import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
+import { makeMigratedDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { TAKE_EPOCH_SQL } from '../../server/cluster/leases';
 import pg from 'pg';
 
@@ -39,8 +39,9 @@ const implementations: StoreImplementation[] = [
   {
     name: 'PostgreSQL (a real server)',
     skip: pgAdminUrl() === null,
+    // Each test on a copy of a database the store migrated once (the migrations have tests of their own: postgres-store.test.ts, store-upgrade.test.ts).
     async open() {
-      const connectionString = await makeDatabase();
+      const connectionString = await makeMigratedDatabase();
       let current = await PostgresStore.open({ connectionString });
       onTestFinished(() => current.close());
       return {
@@ -59,7 +60,7 @@ const implementations: StoreImplementation[] = [
     },
     fencing: {
       async open() {
-        const connectionString = await makeDatabase();
+        const connectionString = await makeMigratedDatabase();
         const store = await PostgresStore.open({ connectionString });
         onTestFinished(() => store.close());
         // What the lease side holds (server/cluster/leases.ts); the epochs are taken as a lease takes them.
