@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
-import { createSessionFromLanding, expectParticipantCount, joinByLink, PHONE_360, scriptedParticipant, useE2E } from '../helpers/e2e';
+import { createSessionFromLanding, expectParticipantCount, joinByLink, PHONE_360, useE2E } from '../helpers/e2e';
 
 const availability = browserAvailability();
 const HOSTILE = '<img src=x onerror="alert(1)"> **vet** & [link](http://x)';
@@ -26,7 +26,7 @@ describe.skipIf(!availability.run)(availability.run ? 'comments (browser, phone)
     await joinByLink(laptop, e2e.url, code, 'Gijs');
     // A third voter: an anonymous round shows nothing, comments included, from fewer than k = 3 voters. Her page is
     // not what this test checks, so she joins and votes as a scripted client (REST join, socket.io vote).
-    const third = await scriptedParticipant(e2e.url, code, 'Hanna');
+    const third = (await e2e.scriptedPerson(code, 'Hanna')).client;
     await expectParticipantCount(facilitator, 3);
     await facilitator.getByTestId('phase-voting').click();
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-total')).toBe('3');

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { DESKTOP, FACTORS, PHONE, expectParticipantCount, joinByLink, scriptedParticipant, textOf, useE2E, vote } from '../helpers/e2e';
+import { DESKTOP, FACTORS, PHONE, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
 import { castBallot } from '../helpers/session';
 import { browserAvailability } from '../helpers/browser';
 
@@ -36,7 +36,7 @@ suite('a newcomer runs two community sessions', () => {
     const code = (await textOf(facilitator, 'session-code')).replace(/\s/g, '');
     await shot(facilitator, '03-first-lobby');
     // Ann's own page is not what this test looks at: she joins and votes as a scripted client (REST join, socket.io).
-    const person = await scriptedParticipant(e2e.url, code, 'Ann');
+    const person = (await e2e.scriptedPerson(code, 'Ann')).client;
     await expectParticipantCount(facilitator, 1);
     await facilitator.getByTestId('phase-voting').click();
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-total')).toBe('1');

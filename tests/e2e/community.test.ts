@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { CommunityTrends } from '../../src/lib/protocol';
-import { axeViolations, downloadBytes, DESKTOP, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
+import { axeViolations, downloadBytes, DESKTOP, expectParticipantCount, joinByLink, textOf, useE2E, vote, type ScriptedPerson } from '../helpers/e2e';
 import { browserAvailability } from '../helpers/browser';
 import { api } from '../helpers/server';
 
@@ -44,16 +44,19 @@ suite('a learning community over two sessions, one on paper', () => {
     await facilitator.getByTestId('community-new-session').click();
     await facilitator.waitForURL(/\/s\/[^/]+\/facilitate/);
     liveCode = (await textOf(facilitator, 'session-code')).replace(/\s/g, '');
-    const people = await Promise.all(['Ann', 'Bo', 'Cy'].map(() => e2e.newPage(DESKTOP)));
-    for (const [i, person] of people.entries()) await joinByLink(person, e2e.url, liveCode, ['Ann', 'Bo', 'Cy'][i]);
+    // The voters' screens are not what this story looks at (the community's are): they are scripted clients, joined
+    // through the same REST join as the join form.
+    const people: ScriptedPerson[] = [];
+    for (const name of ['Ann', 'Bo', 'Cy']) people.push(await e2e.scriptedPerson(liveCode, name));
     await expectParticipantCount(facilitator, 3);
     await facilitator.getByTestId('phase-voting').click();
-    await vote(people[0], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
-    await vote(people[1], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
-    await vote(people[2], [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5]);
+    await Promise.all(people.map((person) => person.client.waitForEvent('phase', (change) => change.phase === 'voting')));
+    await people[0].vote([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    await people[1].vote([2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
+    await people[2].vote([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 5]);
     await facilitator.getByTestId('phase-reveal').click();
     await expect.poll(() => facilitator.getByTestId('phase-actions').isEnabled()).toBe(true);
-    for (const person of people) await person.context().close();
+    for (const person of people) person.close();
     // The session ends with one action point for next time.
     await facilitator.getByTestId('phase-actions').click();
     await facilitator.getByTestId('action-add-6').click();
@@ -140,13 +143,13 @@ suite('a learning community over two sessions, one on paper', () => {
     await screen.context().close();
 
     // Two more voters, a short round, and the action phase: the carried point is there, with where it came from.
-    const more = await Promise.all(['Eli', 'Fay'].map(() => e2e.newPage(DESKTOP)));
-    for (const [i, person] of more.entries()) await joinByLink(person, e2e.url, secondCode, ['Eli', 'Fay'][i]);
+    const more: ScriptedPerson[] = [];
+    for (const name of ['Eli', 'Fay']) more.push(await e2e.scriptedPerson(secondCode, name));
     await expectParticipantCount(facilitator, 3);
     await facilitator.getByTestId('phase-voting').click();
     await vote(newcomer, [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]);
-    await vote(more[0], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
-    await vote(more[1], [4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    await more[0].vote([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
+    await more[1].vote([4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]);
     await facilitator.getByTestId('phase-reveal').click();
     await expect.poll(() => facilitator.getByTestId('phase-actions').isEnabled()).toBe(true);
     await facilitator.getByTestId('phase-actions').click();
@@ -156,7 +159,8 @@ suite('a learning community over two sessions, one on paper', () => {
     expect(await carried.getByTestId('action-owner').inputValue()).toBe('Ann');
     // Where it came from, with the first session's day as a Dutch reader writes it ("6 dec 2026"), not ISO.
     expect(await carried.getByTestId('action-origin').textContent()).toMatch(/\(\d{1,2} [a-z]{3}\.? \d{4}\)/);
-    for (const person of [newcomer, ...more]) await person.context().close();
+    await newcomer.context().close();
+    for (const person of more) person.close();
   });
 
   it('shows all three sessions in the trend and compares two of them side by side', async () => {

@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { createSessionFromLanding, DESKTOP, expectParticipantCount, PHONE, scriptedParticipant, textOf } from '../helpers/e2e';
+import { createSessionFromLanding, DESKTOP, expectParticipantCount, PHONE, textOf } from '../helpers/e2e';
 import { castBallot } from '../helpers/session';
 import { addAuthenticator, makeInviteLink, fitsWidth, signInAtProvider, signUpWithPasskey, useE2EWithProvider } from '../helpers/e2e-accounts';
 import { browserAvailability } from '../helpers/browser';
@@ -62,7 +62,7 @@ suite("a facilitator's home, from the first anonymous session to a removed co-fa
     firstCode = owner.url().match(/\/s\/([^/]+)\/facilitate/)![1];
 
     // The participant's own page is not this story's: she joins and votes as a scripted client (REST join, socket.io).
-    const participant = await scriptedParticipant(e2e.url, firstCode, 'Pia');
+    const participant = (await e2e.scriptedPerson(firstCode, 'Pia')).client;
     await expectParticipantCount(owner, 1);
     await owner.getByTestId('phase-voting').click();
     await expect.poll(() => owner.getByTestId('progress').getAttribute('data-total')).toBe('1');

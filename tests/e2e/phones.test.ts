@@ -23,7 +23,8 @@ import {
   PHONE_360,
   useE2E,
   vote,
-  keepShot
+  keepShot,
+  type ScriptedPerson
 } from '../helpers/e2e';
 
 const availability = browserAvailability();
@@ -69,7 +70,8 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
   const e2e = useE2E();
   let facilitator: Page;
   let phone: Page;
-  const others: Page[] = [];
+  // The other two voters make up the figures (k = 3); their screens are not looked at, so they are scripted clients.
+  const others: ScriptedPerson[] = [];
   let shots = '';
 
   it('scores all 12 factors one per screen: each tapped score moves on to the next factor', async () => {
@@ -79,11 +81,7 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     const code = await createSessionFromLanding(facilitator, e2e.url);
     phone = await e2e.newPage(PHONE_360);
     await joinByLink(phone, e2e.url, code, 'Fenna');
-    for (const name of ['Gijs', 'Hanna']) {
-      const page = await e2e.newPage(PHONE_360);
-      await joinByLink(page, e2e.url, code, name);
-      others.push(page);
-    }
+    for (const name of ['Gijs', 'Hanna']) others.push(await e2e.scriptedPerson(code, name));
     await expectParticipantCount(facilitator, 3);
     await facilitator.getByTestId('phase-voting').click();
     await phone.getByTestId('vote-1-1').waitFor();
@@ -144,8 +142,8 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
   });
 
   it('after the reveal, every result fits the 360 px screen: nothing hidden sideways', async () => {
-    // The other two tap through the strip with the shared helper (the same test ids as on a laptop).
-    await Promise.all(others.map((page, i) => vote(page, OTHERS[i], { tap: true })));
+    // The other two vote over their sockets.
+    await Promise.all(others.map((person, i) => person.vote(OTHERS[i])));
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('3');
     await facilitator.getByTestId('phase-reveal').click();
 
@@ -204,7 +202,7 @@ describe.skipIf(!availability.run)(availability.run ? 'phones (browser, 360 px)'
     await facilitator.getByTestId('phase-voting').click();
     await phone.getByTestId('vote-1-1').waitFor();
     await expect.poll(() => phone.getByTestId('my-progress').getAttribute('data-answered')).toBe('0');
-    await Promise.all([phone, ...others].map((page, i) => vote(page, i === 0 ? OTHERS[1] : OTHERS[i - 1], { tap: true })));
+    await Promise.all([vote(phone, OTHERS[1], { tap: true }), ...others.map((person, i) => person.vote(OTHERS[i]))]);
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('3');
     await facilitator.getByTestId('phase-reveal').click();
     await phone.getByTestId('heatmap').waitFor();

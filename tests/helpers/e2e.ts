@@ -11,10 +11,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, inject, vi } from '
 import { buffer } from 'node:stream/consumers';
 import type { Browser, BrowserContextOptions, Download, Page, PageScreenshotOptions } from 'playwright-core';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
-import type { Answer } from '../../src/lib/protocol';
+import { io } from 'socket.io-client';
+import { PROTOCOL_VERSION, type Answer, type JoinSessionRequest, type JoinSessionResponse } from '../../src/lib/protocol';
 import { connectBrowser } from './browser';
-import { CONTENT_DIR, joinSession, REPO_ROOT } from './server';
-import { connectParticipant, type BoardClient } from './clients';
+import { BoardClient, PATIENCE_MS, type BoardSocket } from './clients';
+import { CONTENT_DIR, REPO_ROOT, joinSession } from './server';
 import { boundedStep, boundedSteps } from './teardown';
 import { E2E_BOUNDS, scaled } from './patience';
 
@@ -34,6 +35,24 @@ export interface E2E {
   browser: Browser;
   /** A new person: a fresh browser context (own storage) with one page. */
   newPage(options?: BrowserContextOptions): Promise<Page>;
+  /**
+   * One of the other people in a scene, whose screen the test does not look at (a voter who makes up the numbers):
+   * joined through the same REST join as the join form (`body` as the form sends it: the first stakeholder group, Dutch),
+   * then connected as a scripted socket.io client instead of a browser page. A page costs the shared Chromium a load,
+   * a render on every change in the room and the CPU of every click; a socket costs next to nothing. Connected until
+   * `close()` or the end of the file, so it can take part in several tests of one story.
+   */
+  scriptedPerson(code: string, name: string, body?: Omit<JoinSessionRequest, 'name'>): Promise<ScriptedPerson>;
+}
+
+/** A participant as a scripted socket.io client (E2E.scriptedPerson). */
+export interface ScriptedPerson {
+  joined: JoinSessionResponse;
+  client: BoardClient;
+  /** Casts one answer per factor (index 0 = factor 1; `null` skips), as `vote` does on a page; fails on any refusal. */
+  vote(answers: readonly (Answer | null)[]): Promise<void>;
+  /** Leaves: disconnects, as closing the person's browser does. */
+  close(): void;
 }
 
 /**
@@ -52,6 +71,7 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
   let pageErrors: string[] = [];
   let pageNumber = 0;
   const brokenSuites = new Set<string>();
+  const sockets: BoardSocket[] = [];
 
   const env: E2E = {
     get url() {
@@ -78,6 +98,41 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
         void dialog.dismiss();
       });
       return page;
+    },
+    async scriptedPerson(code, name, body = { group: 'company', language: 'nl' }) {
+      const joined = await joinSession(server!.url, code, { ...body, name });
+      // As tests/helpers/clients.ts connects, but not closed when the test ends (the file's teardown closes it).
+      const socket: BoardSocket = io(server!.url, {
+        transports: ['websocket'],
+        forceNew: true,
+        reconnection: false,
+        auth: { protocolVersion: PROTOCOL_VERSION, code, token: joined.participantToken },
+        query: { code }
+      });
+      sockets.push(socket);
+      const client = new BoardClient(socket);
+      await new Promise<void>((resolve, reject) => {
+        const timeout = scaled(PATIENCE_MS);
+        const timer = setTimeout(() => reject(new Error(`scriptedPerson ${name}: no snapshot within ${timeout} ms`)), timeout);
+        socket.once('state', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('connect_error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      });
+      return {
+        joined,
+        client,
+        async vote(answers) {
+          const acks = await Promise.all(answers.flatMap((answer, i) => (answer === null ? [] : [client.send('vote', { factor: i + 1, answer })])));
+          const refused = acks.find((ack) => !ack.ok);
+          if (refused && !refused.ok) throw new Error(`${name}'s vote refused: ${refused.error.code} ${refused.error.message}`);
+        },
+        close: () => client.close()
+      };
     }
   };
 
@@ -140,6 +195,7 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
     // later), and pages still polling or reconnecting while the server drains kept a teardown busy on a loaded machine.
     // Every step is bounded and named, and runs even when one before it hung.
     await boundedSteps([
+      ['disconnecting the scripted people', async () => sockets.forEach((socket) => socket.disconnect())],
       ['closing the browser contexts', () => Promise.all((browser?.contexts() ?? []).map((context) => context.close().catch(() => undefined)))],
       ['disconnecting from the shared Chromium', async () => browser?.close()],
       ['closing the e2e server', async () => server?.close()],
@@ -196,17 +252,6 @@ export async function fillJoinForm(page: Page, name: string, groupIndex = 1): Pr
 export async function joinByLink(page: Page, url: string, code: string, name: string, groupIndex = 1): Promise<void> {
   await page.goto(`${url}/s/${code}`);
   await fillJoinForm(page, name, groupIndex);
-}
-
-/**
- * Someone in the room whose own page is not what the test checks (a voter who makes up the numbers): joined through
- * the same REST join the join form uses (as `group`, the form's first group by default), and connected over socket.io
- * as the page connects (tests/helpers/clients.ts), without a browser context, its page load and its renderer's CPU.
- * The connection closes when the test ends; the join and whatever it sent stay on the server.
- */
-export async function scriptedParticipant(url: string, code: string, name: string, group = 'company'): Promise<BoardClient> {
-  const joined = await joinSession(url, code, { name, group });
-  return connectParticipant(url, code, joined.participantToken);
 }
 
 /** Waits until a facilitator page counts `n` participants. */
