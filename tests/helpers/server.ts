@@ -11,6 +11,7 @@ import { onTestFinished } from 'vitest';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import { databaseForDataDir } from './pg-test';
 import { boundedStep } from './teardown';
+import { afterTest } from './file-scope';
 import type { CreateSessionRequest, CreateSessionResponse, JoinSessionRequest, JoinSessionResponse, ProtocolError } from '../../src/lib/protocol';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,7 +20,7 @@ export const CONTENT_DIR = path.join(REPO_ROOT, 'content');
 /** A fresh, empty data directory under the OS temp dir, removed after the test. */
 export async function makeDataDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-test-'));
-  onTestFinished(() => fs.rm(dir, { recursive: true, force: true }));
+  afterTest(() => fs.rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
