@@ -1,13 +1,13 @@
 /**
  * Test servers and REST helpers. Every factory registers its own teardown with
- * `onTestFinished` (teardowns run in reverse order, so clients close before
+ * `afterTest` (./file-scope.ts: after the test, or after the file for what a `sharedByFile`
+ * set-up makes; teardowns run in reverse order, so clients close before
  * the server they talk to, and the data directory goes last).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onTestFinished } from 'vitest';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import { databaseForDataDir } from './pg-test';
 import { boundedStep } from './teardown';
@@ -47,7 +47,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     databaseUrl,
     dataDir
   });
-  onTestFinished(() => boundedStep(`closing the test server ${server.url}`, server.close()));
+  afterTest(() => boundedStep(`closing the test server ${server.url}`, server.close()));
   return server;
 }
 
