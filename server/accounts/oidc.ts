@@ -6,7 +6,7 @@
  * `nonce` — and this module only keeps the per-browser secrets between the two legs and applies
  * the board's own rule: the e-mail domains the operator allows (OIDC_ALLOWED_DOMAINS).
  */
-import * as client from 'openid-client';
+import type * as Client from 'openid-client';
 import { CommandError } from '../../src/lib/protocol';
 import type { OidcSettings } from '../config';
 import type { ExternalIdentity } from './external-identity';
@@ -25,6 +25,14 @@ const PROVIDER_TIMEOUT_S = 10;
 const MAX_SUBJECT = 255;
 const MAX_NAME = 200;
 const MAX_EMAIL = 254;
+
+/**
+ * openid-client is loaded at the first discovery, not when the server starts: only a board configured for OpenID
+ * Connect uses it, and a start would otherwise pay for it on every instance and every child server a test starts.
+ * Every use of the library follows a discovery, so the methods below find it loaded.
+ */
+let loading: Promise<typeof Client> | null = null;
+const openidClient = () => (loading ??= import('openid-client'));
 
 /** The secrets of one login under way, kept on the server; the browser holds only `id`, in an HttpOnly cookie. */
 export interface PendingLogin {
@@ -110,8 +118,8 @@ function isLoopbackIssuer(issuer: string): boolean {
 
 /** The relying party: discovery on first use, then starts and callbacks. */
 export class OidcClient {
-  private discovered: { configuration: client.Configuration; at: number } | null = null;
-  private discovering: Promise<client.Configuration> | null = null;
+  private discovered: { configuration: Client.Configuration; at: number } | null = null;
+  private discovering: Promise<Client.Configuration> | null = null;
   private failedAt = -Infinity;
 
   constructor(
@@ -121,7 +129,7 @@ export class OidcClient {
   ) {}
 
   /** The provider's configuration, discovered once (concurrent starts share one discovery). */
-  private configuration(): Promise<client.Configuration> {
+  private configuration(): Promise<Client.Configuration> {
     const now = this.now();
     if (this.discovered && now - this.discovered.at < DISCOVERY_MAX_AGE_MS) return Promise.resolve(this.discovered.configuration);
     if (this.discovering) return this.discovering;
@@ -144,8 +152,9 @@ export class OidcClient {
     return this.discovering;
   }
 
-  private async discover(): Promise<client.Configuration> {
+  private async discover(): Promise<Client.Configuration> {
     const { issuer, clientId, clientSecret } = this.settings;
+    const client = await openidClient();
     // Plain http only for a provider on loopback (config.ts refuses it anywhere else).
     const execute = isLoopbackIssuer(issuer) ? [client.allowInsecureRequests] : [];
     // The library checks that the metadata names exactly this issuer (a mix-up or a wrong OIDC_ISSUER stops here).
@@ -168,6 +177,7 @@ export class OidcClient {
   /** Starts a login: the provider's authorization URL and the id of the secrets kept for the callback. */
   async start(redirectUri: string, next: string): Promise<{ loginId: string; location: string }> {
     const configuration = await this.configuration();
+    const client = await openidClient();
     const state = client.randomState();
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();
@@ -192,9 +202,10 @@ export class OidcClient {
     const login = await this.pending.take(loginId);
     if (!login) throw new CommandError('sign_in_failed', 'This sign-in was not started in this browser, took too long, or was already used; start again.');
     const configuration = await this.configuration();
+    const client = await openidClient();
     const callback = new URL(login.redirectUri);
     callback.search = query;
-    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+    let tokens: Awaited<ReturnType<typeof Client.authorizationCodeGrant>>;
     try {
       tokens = await client.authorizationCodeGrant(configuration, callback, {
         expectedState: login.state,
@@ -206,7 +217,7 @@ export class OidcClient {
       console.warn('OpenID Connect callback refused:', describe(error));
       throw new CommandError('sign_in_failed', 'The identity provider’s answer could not be verified; start signing in again.');
     }
-    const claims = tokens.claims()! as client.IDToken & ProfileClaims;
+    const claims = tokens.claims()! as Client.IDToken & ProfileClaims;
     if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > MAX_SUBJECT)
       throw new CommandError('sign_in_failed', 'The identity provider named no usable subject.');
     let profile: ProfileClaims = claims;

@@ -1,15 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type RegistrationResponseJSON
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { sendError } from '../http/errors';
 import { generateToken, hashToken } from '../security/tokens';
 import { signedIn, signInLimits, type AccountRouteDeps } from './routes';
@@ -26,6 +18,14 @@ const Ceremony = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 const Credential = z.looseObject({ id: z.string().max(1366), rawId: z.string().max(1366), type: z.literal('public-key'), response: z.looseObject({}) });
 const RegisterStart = z.object({ name: z.string().max(LIMITS.nameUnits) }).strict();
 const Finish = z.object({ ceremony: Ceremony, response: Credential }).strict();
+
+/**
+ * @simplewebauthn/server is loaded at the first passkey ceremony, not when the server starts: importing it (and the
+ * certificate and ASN.1 packages under it) costs about 0.25 s of CPU, paid by every instance and every child server
+ * a test starts whether or not anyone uses a passkey there. One import, shared by concurrent first ceremonies.
+ */
+let loading: Promise<typeof import('@simplewebauthn/server')> | null = null;
+const webauthn = () => (loading ??= import('@simplewebauthn/server'));
 
 /**
  * Passkeys (WebAuthn) with @simplewebauthn/server: sign up with a name (recovery codes shown once), sign in with a
@@ -69,6 +69,8 @@ export function createPasskeyRouter(deps: AccountRouteDeps): Router {
 
   async function verifyNew(req: Request, res: Response, challenge: string, response: unknown) {
     const { origin, rpID } = relyingParty(req);
+    // Loaded outside the try: a package that fails to load is a server error, not an unverified passkey.
+    const { verifyRegistrationResponse } = await webauthn();
     try {
       const result = await verifyRegistrationResponse({
         response: response as RegistrationResponseJSON,
@@ -91,7 +93,9 @@ export function createPasskeyRouter(deps: AccountRouteDeps): Router {
     const name = parsed.success ? parsed.data.name.trim() : '';
     if (!name) return sendError(res, 'bad_request', 'Send {name} (your name as colleagues know it).');
     const { rpID } = relyingParty(req);
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthn()
+    ).generateRegistrationOptions({
       rpName: RP_NAME,
       rpID,
       userName: name,
@@ -135,7 +139,7 @@ export function createPasskeyRouter(deps: AccountRouteDeps): Router {
     if (!(await limits.attempt(req, res))) return;
     const { rpID } = relyingParty(req);
     // Usernameless: no credentials listed, the authenticator offers the discoverable ones it holds for this site.
-    const options = await generateAuthenticationOptions({ rpID, allowCredentials: [], userVerification: 'required' });
+    const options = await (await webauthn()).generateAuthenticationOptions({ rpID, allowCredentials: [], userVerification: 'required' });
     await startCeremony(res, { purpose: 'authenticate', challenge: options.challenge, accountId: null, name: null }, options);
   });
 
@@ -149,6 +153,7 @@ export function createPasskeyRouter(deps: AccountRouteDeps): Router {
     let verified = false;
     let newCounter = 0;
     if (passkey) {
+      const { verifyAuthenticationResponse } = await webauthn();
       try {
         const result = await verifyAuthenticationResponse({
           response,
@@ -182,7 +187,9 @@ export function createPasskeyRouter(deps: AccountRouteDeps): Router {
     if (!account) return;
     const { rpID } = relyingParty(req);
     const existing = await store.listPasskeys(account.id);
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthn()
+    ).generateRegistrationOptions({
       rpName: RP_NAME,
       rpID,
       userName: account.name,

@@ -1,4 +1,4 @@
-import { createEvents, type EventAttributes } from 'ics';
+import type { EventAttributes } from 'ics';
 import { clampText, clampTextMarked, xmlSafe } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { dayAfter } from '../../src/lib/domain/dates';
@@ -20,6 +20,13 @@ const SUMMARY_MAX = 120;
 const DETAIL_MAX = 2 * LIMITS.titleMax;
 /** Events built in one turn of the event loop; between slices other requests (and `/healthz`) are answered. */
 const EVENTS_PER_SLICE = 25;
+
+/**
+ * `ics` is loaded at the first calendar download, not when the server starts, which every instance and every child
+ * server a test starts would otherwise pay for whether or not anyone downloads a calendar from it.
+ */
+let loading: Promise<typeof import('ics')> | null = null;
+const ics = () => (loading ??= import('ics'));
 
 /**
  * An iCalendar file (RFC 5545) with one all-day event per open action point on
@@ -52,6 +59,7 @@ export async function actionsCalendarParts(actions: readonly DueAction[], calend
     // `ics` refuses an empty list; an empty calendar is still a valid answer.
     return [fill(['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:seeds-live-board', `X-WR-CALNAME:${nameSlot}`, 'END:VCALENDAR', ''].join('\r\n'), texts)];
   }
+  const { createEvents } = await ics();
   let head = '';
   const body: string[] = [];
   let tail = '';
@@ -161,7 +169,8 @@ export interface CheckinEvent {
   details: string[];
 }
 
-export function checkinCalendar(c: CheckinEvent): string {
+export async function checkinCalendar(c: CheckinEvent): Promise<string> {
+  const { createEvents } = await ics();
   const texts: string[] = [];
   const slot = (text: string) => `SEEDSSLOT${texts.push(text) - 1}X`;
   const at = (ms: number) => {

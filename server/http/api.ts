@@ -1,5 +1,4 @@
 import express, { type Request, type Response, type Router } from 'express';
-import QRCode from 'qrcode';
 import { CSV_TABLES, csvChunks, type CsvTable } from '../../src/lib/domain/export';
 import { actionsCalendarParts, checkinCalendar } from '../exports/calendar';
 import { exportXlsx } from '../exports/xlsx';
@@ -69,6 +68,12 @@ export interface ApiDeps {
   /** Share invitations one address may make per ten minutes (the invite budget; 0 = no limit). */
   invitesPerTenMinutes: number;
 }
+
+/**
+ * `qrcode` is loaded at the first QR code asked for, not when the server starts (every instance and every child
+ * server a test starts would otherwise pay for it).
+ */
+let qrcode: Promise<typeof import('qrcode')> | null = null;
 
 function issues(error: { issues: { path: PropertyKey[]; message: string }[] }): string[] {
   return error.issues.slice(0, 10).map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
@@ -289,7 +294,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     if (record.mode !== 'checkin' || record.deadline === null) return sendError(res, 'not_found', 'This session is not a check-in.');
     const words = exportWords(record.language).checkin;
     const { joinUrl } = sessionLinks(deps.requests.origin(req), record.code, {});
-    const ics = checkinCalendar({
+    const ics = await checkinCalendar({
       uid: `checkin-${record.code}@seeds-live-board`,
       title: words.calendarTitle(record.title),
       deadline: record.deadline,
@@ -387,6 +392,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   router.get('/sessions/:code/qr.svg', async (req, res) => {
     const room = await roomOr404(req, res);
     if (!room) return;
+    const QRCode = await (qrcode ??= import('qrcode'));
     const svg = await QRCode.toString(sessionLinks(deps.requests.origin(req), room.code).joinUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
     res.type('image/svg+xml').set('Cache-Control', 'no-cache').send(svg);
   });

@@ -2,17 +2,18 @@
  * The real server (`server/index.ts`) as a child process, for tests that kill
  * it: started with `node` from this run's bundle (tests/helpers/server-bundle.ts),
  * ready once `/healthz` answers, and killed (SIGKILL) at the end of the test if
- * it is still running.
+ * it is still running (after the file, when started in a `sharedByFile` set-up: ./file-scope.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { inject, onTestFinished } from 'vitest';
+import { inject } from 'vitest';
 import { CONTENT_DIR, makeDataDir, REPO_ROOT } from './server';
 import { databaseForDataDir } from './pg-test';
 import { scaled } from './patience';
 import { boundedStep } from './teardown';
+import { afterTest } from './file-scope';
 
 /**
  * Bounds of a start, on an idle machine (grown with the load, tests/helpers/patience.ts). A start
@@ -133,7 +134,7 @@ export async function spawnChildServer(options: ChildServerOptions): Promise<Spa
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let done = false;
   void exited.then(() => (done = true));
-  onTestFinished(async () => {
+  afterTest(async () => {
     if (!done) {
       child.kill('SIGKILL');
       await boundedStep(`child server (pid ${child.pid}) ending on SIGKILL`, exited, 10_000);

@@ -54,6 +54,13 @@ export interface TestProviderOptions {
   closeAfterTest?: boolean;
 }
 
+/**
+ * The providers' signing key, made once per test process: an RSA key costs up to a second of CPU to generate on a
+ * loaded machine, and a provider is started per test. Which key signs is the library's business; no test has the
+ * board meet two providers' tokens.
+ */
+let signingKey: import('node:crypto').JsonWebKey | null = null;
+
 function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -79,7 +86,7 @@ export async function startOidcProvider(options: TestProviderOptions = {}): Prom
   let issuer = '';
 
   const build = (): Provider => {
-    const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const key = (signingKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }));
     const configuration: Configuration = {
       clients: [
         {

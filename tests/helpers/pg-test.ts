@@ -7,6 +7,7 @@ import { inject, onTestFinished } from 'vitest';
 import { PostgresStore } from '../../server/store/postgres';
 import { createDatabase, dropDatabase } from './postgres';
 import { boundedStep } from './teardown';
+import { afterTest } from './file-scope';
 
 /** The test cluster's admin connection string, or null when PostgreSQL tests skip. */
 export function pgAdminUrl(): string | null {
@@ -18,7 +19,7 @@ export async function makeDatabase(): Promise<string> {
   const admin = pgAdminUrl();
   if (!admin) throw new Error('no PostgreSQL test cluster (tests/integration/global-setup.ts)');
   const url = await createDatabase(admin);
-  onTestFinished(() => boundedStep(`dropping the test database ${new URL(url).pathname.slice(1)}`, dropDatabase(admin, url)));
+  afterTest(() => boundedStep(`dropping the test database ${new URL(url).pathname.slice(1)}`, dropDatabase(admin, url)));
   return url;
 }
 

@@ -1,16 +1,17 @@
 /**
  * Test servers and REST helpers. Every factory registers its own teardown with
- * `onTestFinished` (teardowns run in reverse order, so clients close before
+ * `afterTest` (./file-scope.ts: after the test, or after the file for what a `sharedByFile`
+ * set-up makes; teardowns run in reverse order, so clients close before
  * the server they talk to, and the data directory goes last).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { onTestFinished } from 'vitest';
 import { createServer, type CreateServerOptions, type RunningServer } from '../../server/app';
 import { databaseForDataDir } from './pg-test';
 import { boundedStep } from './teardown';
+import { afterTest } from './file-scope';
 import type { CreateSessionRequest, CreateSessionResponse, JoinSessionRequest, JoinSessionResponse, ProtocolError } from '../../src/lib/protocol';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,7 +20,7 @@ export const CONTENT_DIR = path.join(REPO_ROOT, 'content');
 /** A fresh, empty data directory under the OS temp dir, removed after the test. */
 export async function makeDataDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'seeds-test-'));
-  onTestFinished(() => fs.rm(dir, { recursive: true, force: true }));
+  afterTest(() => fs.rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -46,7 +47,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     databaseUrl,
     dataDir
   });
-  onTestFinished(() => boundedStep(`closing the test server ${server.url}`, server.close()));
+  afterTest(() => boundedStep(`closing the test server ${server.url}`, server.close()));
   return server;
 }
 

@@ -18,6 +18,7 @@ import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { api, createSessionAt, joinSession, makeDataDir, postJson, type ErrorBody } from '../helpers/server';
 import { scaled } from '../helpers/patience';
+import { sharedByFile } from '../helpers/file-scope';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -72,11 +73,21 @@ async function canary(): Promise<{ port: number; hits: () => number }> {
 }
 
 suite('attacks on the forwarding between instances', () => {
+  /**
+   * One pair on one database for the tests that only send requests to it and keep to sessions of their own; the
+   * tests that kill an instance or break its lease connection start their own. Each of these counts the leases its
+   * own sessions take (the earlier tests' sessions keep theirs: a room unloads ten minutes after it was last used).
+   */
+  const shared = sharedByFile('a pair of instances', async () => {
+    const databaseUrl = await makeDatabase();
+    const [a, b] = await pair(databaseUrl);
+    return { databaseUrl, a, b };
+  });
+
   it(
     'nothing in a request sends an instance anywhere but the owner: absolute-form targets, Host, X-Forwarded-Host, Forwarded',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const [a, b] = await pair(databaseUrl);
+      const { a, b } = shared();
       const target = await canary();
       const created = await createSessionAt(a.url, { title: 'SSRF' });
       const elsewhere = `127.0.0.1:${target.port}`;
@@ -99,11 +110,11 @@ suite('attacks on the forwarding between instances', () => {
   it(
     'the forwarded marker from outside puts no session in two rooms and takes no lease',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const [a, b] = await pair(databaseUrl);
+      const { databaseUrl, a, b } = shared();
+      const before = await heldLeases(databaseUrl);
       const created = await createSessionAt(a.url, { title: 'Spoofed marker' });
       const host = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
-      expect(await heldLeases(databaseUrl)).toBe(1);
+      expect(await heldLeases(databaseUrl)).toBe(before + 1);
       // Straight to the instance that does not own the session, claiming to be a forwarded request.
       const joined = await postJson<ErrorBody>(b.url, `/api/sessions/${created.code}/participants`, { name: 'Sneaky' }, { [FORWARDED_HEADER]: '1' });
       expect(joined.status).toBe(503);
@@ -111,7 +122,7 @@ suite('attacks on the forwarding between instances', () => {
       const status = await api(b.url, `/api/sessions/${created.code}`, { headers: { [FORWARDED_HEADER]: '1' } });
       expect(status.status).toBe(503);
       // Still one lease, and a participant joining through the other instance lands in the one room.
-      expect(await heldLeases(databaseUrl)).toBe(1);
+      expect(await heldLeases(databaseUrl)).toBe(before + 1);
       await joinSession(b.url, created.code, { name: 'Honest' });
       await host.waitForEvent('participantCount', (n) => n === 1);
       host.close();
@@ -122,8 +133,8 @@ suite('attacks on the forwarding between instances', () => {
   it(
     'paths the API answers in any letter case are routed to the owner like lower-case ones',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const [a, b] = await pair(databaseUrl);
+      const { databaseUrl, a, b } = shared();
+      const before = await heldLeases(databaseUrl);
       const created = await createSessionAt(a.url, { title: 'Case' });
       const host = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
       const plain = await api<{ code: string }>(b.url, `/api/sessions/${created.code}`);
@@ -136,7 +147,7 @@ suite('attacks on the forwarding between instances', () => {
       const joined = await postJson(b.url, `/API/SESSIONS/${created.code}/PARTICIPANTS`, { name: 'Loud' });
       expect(joined.status).toBe(201);
       await host.waitForEvent('participantCount', (n) => n === 1);
-      expect(await heldLeases(databaseUrl)).toBe(1);
+      expect(await heldLeases(databaseUrl)).toBe(before + 1);
       host.close();
     },
     scaled(60_000)
@@ -199,8 +210,8 @@ suite('attacks on the forwarding between instances', () => {
   it(
     'a socket.io connection whose routing code (query) and session code (auth) disagree is refused as a bad request',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const [a, b] = await pair(databaseUrl);
+      const { databaseUrl, a, b } = shared();
+      const before = await heldLeases(databaseUrl);
       const first = await createSessionAt(a.url, { title: 'First' });
       const second = await createSessionAt(b.url, { title: 'Second' });
       const refused = await new Promise<{ code: string }>((resolve, reject) => {
@@ -218,7 +229,7 @@ suite('attacks on the forwarding between instances', () => {
         socket.once('connect_error', (error) => resolve((error as Error & { data: { code: string } }).data));
       });
       expect(refused.code).toBe('bad_request');
-      expect(await heldLeases(databaseUrl)).toBe(2);
+      expect(await heldLeases(databaseUrl)).toBe(before + 2);
     },
     scaled(60_000)
   );
@@ -226,8 +237,7 @@ suite('attacks on the forwarding between instances', () => {
   it(
     'a request target no URL parser accepts is a bad request, not a session on the move',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const [, b] = await pair(databaseUrl);
+      const { b } = shared();
       for (const target of ['http://[/api/sessions/ABCDEF', 'http://a:b:c/yjs/ABCDEF', 'http://%/socket.io/?code=ABCDEF']) {
         const status = await rawRequest(b.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
         expect(status, target).not.toBe(503);
@@ -240,8 +250,7 @@ suite('attacks on the forwarding between instances', () => {
   it(
     'an instance whose INSTANCE_URL is that of another instance (a copied setting) or reaches nothing refuses to start, saying why',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const a = await instance(databaseUrl);
+      const { databaseUrl, a } = shared();
       const copied = await spawnChildServer({
         dataDir: await makeDataDir(),
         env: { DATABASE_URL: databaseUrl, INSTANCE_URL: a.url, TRUST_PROXY: 'loopback' }
@@ -254,7 +263,7 @@ suite('attacks on the forwarding between instances', () => {
       });
       expect((await nowhere.exited).code).toBe(1);
       expect(nowhere.output()).toContain('does not reach this instance');
-      // The first instance is untouched, and still the only one serving.
+      // The first instance is untouched, and still serving.
       expect((await api(a.url, '/healthz')).status).toBe(200);
     },
     scaled(60_000)
@@ -263,8 +272,8 @@ suite('attacks on the forwarding between instances', () => {
   it(
     'huge targets and many codes: a URL with a thousand codes is routed by the first without a server error, an oversized one refused by the parser',
     async () => {
-      const databaseUrl = await makeDatabase();
-      const [a, b] = await pair(databaseUrl);
+      const { databaseUrl, a, b } = shared();
+      const before = await heldLeases(databaseUrl);
       const created = await createSessionAt(a.url, { title: 'Many codes' });
       const other = await createSessionAt(b.url, { title: 'Other' });
       // Under Node's 16 kB header limit: 1,200 codes in the socket.io query, the first one a's session.
@@ -277,7 +286,7 @@ suite('attacks on the forwarding between instances', () => {
       const huge = `/api/sessions/${created.code}?${'x'.repeat(70_000)}`;
       expect(await rawRequest(b.port, `GET ${huge} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toBe(431);
       for (const i of [a, b]) expect((await api(i.url, '/healthz')).status).toBe(200);
-      expect(await heldLeases(databaseUrl)).toBe(2);
+      expect(await heldLeases(databaseUrl)).toBe(before + 2);
     },
     scaled(60_000)
   );

@@ -23,6 +23,7 @@ import { adminQuery } from '../helpers/postgres';
 import { startRelay } from '../helpers/relay';
 import { createSessionAt, joinSession, postJson } from '../helpers/server';
 import { scaled } from '../helpers/patience';
+import { sharedByFile } from '../helpers/file-scope';
 
 const suite = pgAdminUrl() ? describe : describe.skip;
 
@@ -36,16 +37,24 @@ const suite = pgAdminUrl() ? describe : describe.skip;
 const QUICK_LEASES = { LEASE_HEARTBEAT_MS: String(scaled(500)), LEASE_TIMEOUT_MS: String(scaled(1250)) };
 
 suite('a network cut between an instance and PostgreSQL', () => {
+  /**
+   * The database and the instance that takes sessions over, for the tests that cut an instance off: started once for
+   * the file. Each of those tests starts its own cut-off instance (behind its own relay) and keeps to its own sessions.
+   */
+  const shared = sharedByFile('the instance that takes over', async () => {
+    const databaseUrl = await makeDatabase();
+    return { databaseUrl, taker: await startInstance(databaseUrl) };
+  });
+
   it(
     'the cut-off instance gives its rooms up by itself (its people reconnect), and another instance carries the session once PostgreSQL freed the lease',
     async () => {
-      const databaseUrl = await makeDatabase();
+      const { databaseUrl, taker: other } = shared();
       const pgUrl = new URL(databaseUrl);
       const relay = await startRelay(Number(pgUrl.port));
       const throughRelay = new URL(databaseUrl);
       throughRelay.port = String(relay.port);
       const cutOff = await startInstance(throughRelay.toString(), { env: QUICK_LEASES });
-      const other = await startInstance(databaseUrl);
       const created = await createSessionAt(cutOff.url, { title: 'Cut' });
       const socket = io(cutOff.url, {
         path: SOCKET_PATH,
@@ -128,12 +137,11 @@ suite('a network cut between an instance and PostgreSQL', () => {
   it(
     'a write queued on the cut-off instance never lands after another instance took the session over: what is stored is the history of what was acknowledged',
     async () => {
-      const databaseUrl = await makeDatabase();
+      const { databaseUrl, taker } = shared();
       const relay = await startRelay(Number(new URL(databaseUrl).port));
       const throughRelay = new URL(databaseUrl);
       throughRelay.port = String(relay.port);
       const cutOff = await startInstance(throughRelay.toString(), { env: QUICK_LEASES });
-      const taker = await startInstance(databaseUrl);
       const created = await createSessionAt(cutOff.url, { title: 'Split brain' });
       const { participantToken } = await joinSession(cutOff.url, created.code, { name: 'Voter' });
       const code = created.code.replace(/[^A-Z0-9]/g, '');
@@ -208,12 +216,11 @@ suite('a network cut between an instance and PostgreSQL', () => {
   it(
     'a review decision queued on the cut-off instance never lands over the one the next owner acknowledged',
     async () => {
-      const databaseUrl = await makeDatabase();
+      const { databaseUrl, taker } = shared();
       const relay = await startRelay(Number(new URL(databaseUrl).port));
       const throughRelay = new URL(databaseUrl);
       throughRelay.port = String(relay.port);
       const cutOff = await startInstance(throughRelay.toString(), { env: QUICK_LEASES });
-      const taker = await startInstance(databaseUrl);
       const community = await postJson<CreateCommunityResponse>(cutOff.url, '/api/communities', { name: 'Harbour', language: 'en' });
       expect(community.status, community.text).toBe(201);
       const bearer = { authorization: `Bearer ${community.body.communityToken}` };

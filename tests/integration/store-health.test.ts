@@ -14,9 +14,10 @@ import { waitFor } from '../helpers/clients';
 import { FaultyStore } from '../helpers/faulty-store';
 import { api, createSession, joinSession, makeDataDir, startServer } from '../helpers/server';
 import { SQLITE_FILE_TESTS } from '../helpers/pg-test';
+import { sharedByFile } from '../helpers/file-scope';
 
-/** A data directory holding a real, cleanly closed database with a few sessions and participants. */
-async function populatedDataDir(): Promise<{ dataDir: string; file: string }> {
+/** A data directory holding a real, cleanly closed database with a few sessions and participants (made by a server). */
+async function populate(): Promise<string> {
   const dataDir = await makeDataDir();
   const server = await startServer({ dataDir });
   for (let i = 0; i < 5; i++) {
@@ -24,7 +25,7 @@ async function populatedDataDir(): Promise<{ dataDir: string; file: string }> {
     for (let j = 0; j < 10; j++) await joinSession(server.url, code, { name: `Person ${i}.${j}` });
   }
   await server.close();
-  return { dataDir, file: path.join(dataDir, 'board.sqlite') };
+  return dataDir;
 }
 
 async function refusal(dataDir: string): Promise<unknown> {
@@ -35,6 +36,16 @@ async function refusal(dataDir: string): Promise<unknown> {
 }
 
 describe.runIf(SQLITE_FILE_TESTS)('a corrupt database is refused at start-up', () => {
+  // Populated once for the file; each test damages (or opens) a copy of its own.
+  const populated = sharedByFile('a populated data directory', populate);
+
+  /** A fresh copy of the populated data directory. */
+  async function populatedDataDir(): Promise<{ dataDir: string; file: string }> {
+    const dataDir = await makeDataDir();
+    await fs.cp(populated(), dataDir, { recursive: true });
+    return { dataDir, file: path.join(dataDir, 'board.sqlite') };
+  }
+
   it('refuses a file that is not a SQLite database, and frees the directory for a fixed start', async () => {
     const dataDir = await makeDataDir();
     const file = path.join(dataDir, 'board.sqlite');
