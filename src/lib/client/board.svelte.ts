@@ -10,6 +10,7 @@ import { loadUnsavedTexts, saveUnsavedTexts } from './storage';
 import {
   LIMITS,
   PRESENCE_PALETTE,
+  RETRY_LATER,
   YJS_CLOSE,
   YJS_PATH,
   type Ack,
@@ -400,18 +401,33 @@ export class BoardClient {
         }
         const ack = (await this.connection.send(command.name, command.payload as CommandPayload<typeof command.name>)) as Ack<unknown>;
         const index = this.pending.indexOf(command);
-        if (ack.ok || ack.error.message !== 'network') {
-          if (index >= 0) this.pending.splice(index, 1);
-          if (!ack.ok) this.error = ack.error;
-        } else {
-          // Lost connection: keep it; it goes again after the reconnect.
+        if (!ack.ok && (ack.error.message === 'network' || RETRY_LATER.has(ack.error.code))) {
+          // Lost connection: keep it; it goes again after the reconnect. "Try again in a moment" (the database briefly
+          // away): keep it too, with what was typed into it, and send it again after a pause.
           command.sending = false;
+          if (ack.error.message !== 'network') this.flushLater();
           return;
         }
+        if (index >= 0) this.pending.splice(index, 1);
+        if (ack.ok) this.flushes = 0;
+        else this.error = ack.error;
       }
     } finally {
       this.flushing = false;
     }
+  }
+
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushes = 0;
+
+  /** Flushes again after a growing, jittered pause (a room full of pages does not retry in step). */
+  private flushLater(): void {
+    if (this.flushTimer) return;
+    const delay = Math.min(10_000, 1000 * 2 ** this.flushes++) * (0.5 + Math.random() / 2);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, delay);
   }
 
   /** The session left the action phase: nothing waiting can be applied any more. */
@@ -461,6 +477,7 @@ export class BoardClient {
     this.stopStateListener();
     for (const timer of this.fieldTimers.values()) clearTimeout(timer);
     if (this.probeTimer) clearTimeout(this.probeTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.provider.awareness.setLocalState(null);
     this.provider.destroy();
     this.doc.destroy();

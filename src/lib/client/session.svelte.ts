@@ -1,6 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
+  RETRY_LATER,
   SOCKET_PATH,
   isProtocolError,
   type Ack,
@@ -205,6 +206,20 @@ export class SessionConnection {
     }, delay);
   }
 
+  private resendTimer: ReturnType<typeof setTimeout> | null = null;
+  private resends = 0;
+
+  /** Sends the pending answers again after a growing, jittered pause (a room full of pages does not retry in step). */
+  private resendLater(): void {
+    if (this.resendTimer) return;
+    const delay = Math.min(10_000, 1000 * 2 ** this.resends++) * (0.5 + Math.random() / 2);
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = null;
+      // Offline, the next snapshot (on reconnect) resends them instead.
+      if (this.socket.connected) this.resendPending();
+    }, delay);
+  }
+
   private patch(change: (snapshot: SessionSnapshot) => void): void {
     if (this.snapshot) change(this.snapshot);
   }
@@ -292,9 +307,14 @@ export class SessionConnection {
     else if (result.error.code === 'comments_full')
       this.commentRefused[factor] = { round, by: result.error.details?.[0] === 'session' ? 'session' : 'participant' };
     if (result.ok) {
+      this.resends = 0;
       // The server stores the comment trimmed; show what it stored.
       if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
       if (stillLatest) this.setPending(factor, null);
+    } else if (RETRY_LATER.has(result.error.code)) {
+      // "Try again in a moment" (the database briefly away, the session moving): nothing was stored, so the answer
+      // stays pending and goes again shortly, as after a lost connection. Dropping it lost what was typed.
+      if (stillLatest) this.resendLater();
     } else if (result.error.message !== 'network') {
       // Refused by the server (e.g. voting closed, or a new round began): drop the optimistic answer,
       // but never silently: a late one is kept, with its text, for the person to see and copy.
@@ -429,6 +449,8 @@ export class SessionConnection {
   close(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.resendTimer) clearTimeout(this.resendTimer);
+    this.resendTimer = null;
     for (const factor of [...this.commentTimers.keys()]) this.flushComment(factor);
     this.socket.removeAllListeners();
     this.socket.disconnect();

@@ -42,6 +42,13 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Refusals that say "try again in a moment": nothing was changed, and the same command can succeed later (the database
+ * briefly away, the session moving between instances, too many commands at once). A page keeps what the person did and
+ * sends it again after a pause, as it does after a lost connection; every other refusal is final for that command.
+ */
+export const RETRY_LATER: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['store_unavailable', 'rate_limited']);
+
 /** An error as it travels in an ack, a connect error or a REST response body. */
 export interface ProtocolError {
   code: ErrorCode;
