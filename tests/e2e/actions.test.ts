@@ -46,12 +46,11 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     code = await createSessionFromLanding(facilitator, e2e.url, 'en', { named: true });
     ann = await e2e.newPage();
     bob = await e2e.newPage();
-    await joinByLink(ann, e2e.url, code, 'Annemarie');
-    await joinByLink(bob, e2e.url, code, OWNER);
+    // The two join and vote side by side: this step only brings the session to its action phase.
+    await Promise.all([joinByLink(ann, e2e.url, code, 'Annemarie'), joinByLink(bob, e2e.url, code, OWNER)]);
     await expectParticipantCount(facilitator, 2);
     await facilitator.getByTestId('phase-voting').click();
-    await vote(ann, [2, 3, 1, 4, 2, 3, 3, 4, 2, 1, 3, 'unknown']);
-    await vote(bob, [4, 3, 2, 4, 1, 3, 2, 5, 3, 1, 'unknown', 3]);
+    await Promise.all([vote(ann, [2, 3, 1, 4, 2, 3, 3, 4, 2, 1, 3, 'unknown']), vote(bob, [4, 3, 2, 4, 1, 3, 2, 5, 3, 1, 'unknown', 3])]);
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('2');
     await facilitator.getByTestId('phase-reveal').click();
     await ann.getByTestId('heatmap').waitFor();

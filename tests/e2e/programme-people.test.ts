@@ -101,6 +101,8 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
         await press(third, 'share-toggle');
         await expect.poll(() => third.getByRole('alert').first().textContent()).toContain('uitnodigingslink');
         expect(await third.getByTestId('community-share').count()).toBe(0);
+        // Every page left open keeps rendering and polling in the shared Chromium: each closes once checked.
+        await third.context().close();
       }
       await owner.context().close();
     }
@@ -129,6 +131,7 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
       await shot(page, `programme-${name}`);
       if (name === 'phone-360') expect(await fitsWidth(page, 360)).toBe(true);
       expect(await axeViolations(page)).toEqual([]);
+      if (page !== adminPage) await page.context().close();
     }
     const json = await api(e2e.url, `/api/organisations/${organisation.id}/portfolio.json`, {
       headers: { authorization: `Bearer ${organisation.organisationToken}` }
@@ -167,6 +170,7 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
     await lead.reload();
     await lead.getByRole('alert').waitFor();
     expect(await lead.getByTestId('portfolio-heatmap').count()).toBe(0);
+    await lead.context().close();
   });
 
   it('the admin removes a community from the programme by keyboard; its owner reads why, in Dutch and English, and it can be invited again', async () => {
@@ -267,6 +271,7 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
     await press(other, 'organisation-claim-button');
     await expect.poll(() => other.getByTestId('organisation-claim').getByRole('alert').textContent()).toContain('al een beheerder');
     expect(await other.getByTestId('invite-create').count()).toBe(0);
+    await Promise.all([page.context().close(), other.context().close()]);
   });
 
   it("a check-in deadline typed in a browser in New York is the Amsterdam community's time, and the zone is named", async () => {

@@ -27,15 +27,22 @@ suite('two rounds, two tabs, one offline phone', () => {
   it('three people join; one of them opens the session in a second tab', async () => {
     facilitator = await e2e.newPage(DESKTOP);
     code = await createSessionFromLanding(facilitator, e2e.url, 'en');
-    ann = await e2e.newPage(PHONE);
-    await joinByLink(ann, e2e.url, code, 'Ann');
-    boA = await e2e.newPage(DESKTOP);
-    await joinByLink(boA, e2e.url, code, 'Bo');
-    // The same browser (same storage), another tab.
-    boB = await boA.context().newPage();
-    await boB.goto(`${e2e.url}/s/${code}`);
-    cy = await e2e.newPage(PHONE);
-    await joinByLink(cy, e2e.url, code, 'Cy');
+    // The three join at once (nothing here depends on who came first).
+    const joined = async (options: typeof PHONE, name: string) => {
+      const page = await e2e.newPage(options);
+      await joinByLink(page, e2e.url, code, name);
+      return page;
+    };
+    [ann, [boA, boB], cy] = await Promise.all([
+      joined(PHONE, 'Ann'),
+      joined(DESKTOP, 'Bo').then(async (a) => {
+        // The same browser (same storage), another tab.
+        const b = await a.context().newPage();
+        await b.goto(`${e2e.url}/s/${code}`);
+        return [a, b] as const;
+      }),
+      joined(PHONE, 'Cy')
+    ]);
     await expectParticipantCount(facilitator, 3);
   });
 
@@ -86,17 +93,19 @@ suite('the countdown follows the server, not the device clock', () => {
   it('three phones with clocks right, 45 s fast and 45 s slow show the same time left', async () => {
     const facilitator = await e2e.newPage(DESKTOP);
     const code = await createSessionFromLanding(facilitator, e2e.url, 'en');
-    const phones: Page[] = [];
-    for (const [i, skew] of [0, 45_000, -45_000].entries()) {
-      const page = await e2e.newPage(PHONE);
-      // The device's wall clock is off; timers still run at normal speed.
-      if (skew !== 0) await page.clock.setSystemTime(new Date(Date.now() + skew));
-      await page.goto(`${e2e.url}/`);
-      const deviceSkew = (await page.evaluate(() => Date.now())) - Date.now();
-      expect(Math.abs(deviceSkew - skew)).toBeLessThan(5000);
-      await joinByLink(page, e2e.url, code, `Phone ${i + 1}`);
-      phones.push(page);
-    }
+    // The three phones join at once (the test reads their countdowns, not the order they came in), each straight by
+    // the join link: its device clock is read on the session page itself rather than on a landing page loaded first.
+    const phones = await Promise.all(
+      [0, 45_000, -45_000].map(async (skew, i) => {
+        const page = await e2e.newPage(PHONE);
+        // The device's wall clock is off; timers still run at normal speed.
+        if (skew !== 0) await page.clock.setSystemTime(new Date(Date.now() + skew));
+        await joinByLink(page, e2e.url, code, `Phone ${i + 1}`);
+        const deviceSkew = (await page.evaluate(() => Date.now())) - Date.now();
+        expect(Math.abs(deviceSkew - skew)).toBeLessThan(5000);
+        return page;
+      })
+    );
     await expectParticipantCount(facilitator, 3);
     await facilitator.locator('.countdown input').fill('2');
     await facilitator.getByTestId('phase-voting').click();
