@@ -85,15 +85,28 @@ export function fuzzSeed(label: string): number {
   return seed;
 }
 
+/** How long a fuzz loop may go on: `cases` at most; after `ms`, it ends as soon as it has sent `minimum`. */
+export interface FuzzBudget {
+  cases: number;
+  ms: number;
+  minimum: number;
+}
+
 /**
- * How many cases and how many milliseconds a fuzz loop may take (whichever ends first). The time grows with the
- * machine's load, as every wait does (patience.ts): the tests require a minimum number of cases so that a loop that
- * did nothing cannot pass, and on a busy machine a fixed time would turn that floor into a timing assertion.
+ * A fuzz loop's budget: up to `cases` cases, ended after `ms` once at least `minimum` were sent. The time does not grow
+ * with the load: the loops are all CPU, so on a busy machine a longer loop only bought more cases at everyone else's
+ * expense (four times the time at load 8 on two cores). The floor is kept by running on until it is reached instead: a
+ * loop that does nothing never reaches it and fails by its test's timeout, and the tests still assert it.
  */
-export function fuzzBudget(cases: number, ms: number): { cases: number; ms: number } {
+export function fuzzBudget(cases: number, ms: number, minimum: number): FuzzBudget {
   const envCases = Number(process.env.FUZZ_CASES);
   const envMs = Number(process.env.FUZZ_MS);
-  return { cases: envCases > 0 ? envCases : cases, ms: envMs > 0 ? envMs : scaled(ms) };
+  return { cases: envCases > 0 ? envCases : cases, ms: envMs > 0 ? envMs : ms, minimum: Math.min(minimum, envCases > 0 ? envCases : cases) };
+}
+
+/** Whether a loop that started at `started` and sent `cases` is done under `budget`. */
+export function fuzzDone(budget: FuzzBudget, cases: number, started: number): boolean {
+  return cases >= budget.cases || (Date.now() - started >= budget.ms && cases >= budget.minimum);
 }
 
 /**
@@ -101,7 +114,7 @@ export function fuzzBudget(cases: number, ms: number): { cases: number; ms: numb
  * and the checks after it. The project's default (30 s, grown with the load when the run started) was shorter than a
  * loop whose time grew with the load later in the run: at load 9 the Yjs loop's 40 s met a 30 s timeout.
  */
-export function fuzzTimeout(budget: { ms: number }): number {
+export function fuzzTimeout(budget: FuzzBudget): number {
   return budget.ms + scaled(60_000);
 }
 

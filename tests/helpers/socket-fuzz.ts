@@ -8,7 +8,7 @@
 import { ERROR_CODES, LIMITS, type Ack, type CommandName } from '../../src/lib/protocol';
 import { COMMAND_NAMES, COMMANDS } from '../../src/lib/protocol/commands';
 import { connectClient, type BoardClient } from './clients';
-import { hostileValue, mutate, POLLUTERS, randomJson, type Rng } from './fuzz';
+import { fuzzDone, hostileValue, mutate, POLLUTERS, randomJson, type FuzzBudget, type Rng } from './fuzz';
 
 export interface FuzzTarget {
   url: string;
@@ -104,8 +104,8 @@ function onTheWire(args: unknown[]): unknown[] {
   return JSON.parse(JSON.stringify(args));
 }
 
-/** Runs the fuzz loop until `budget.cases` cases were sent or `budget.ms` passed. */
-export async function fuzzSocket(target: FuzzTarget, rng: Rng, budget: { cases: number; ms: number }): Promise<FuzzReport> {
+/** Runs the fuzz loop until `budget` is spent (tests/helpers/fuzz.ts, fuzzDone). */
+export async function fuzzSocket(target: FuzzTarget, rng: Rng, budget: FuzzBudget): Promise<FuzzReport> {
   const report: FuzzReport = { cases: 0, acked: 0, raw: 0, reconnects: 0, elapsedMs: 0, codes: {}, accepted: [], violations: [] };
   const violate = (what: string) => report.violations.length < 50 && report.violations.push(what);
   let client: BoardClient = await connectClient(target.url, { code: target.code, token: target.token });
@@ -121,7 +121,7 @@ export async function fuzzSocket(target: FuzzTarget, rng: Rng, budget: { cases: 
     return valid;
   };
 
-  while (report.cases < budget.cases && Date.now() - started < budget.ms) {
+  while (!fuzzDone(budget, report.cases, started)) {
     const pending: Promise<void>[] = [];
     let risky = false;
     const batch = Math.min(25, budget.cases - report.cases);
