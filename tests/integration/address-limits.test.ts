@@ -12,6 +12,7 @@ import { PostgresStore } from '../../server/store/postgres';
 import { PROTOCOL_VERSION, SOCKET_PATH, type ErrorCode } from '../../src/lib/protocol';
 import { waitFor } from '../helpers/clients';
 import { freePort, startInstance, type ChildServer } from '../helpers/child-server';
+import { sharedByFile } from '../helpers/file-scope';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
 import { adminQuery } from '../helpers/postgres';
 import { api, createSession, postJson } from '../helpers/server';
@@ -110,15 +111,26 @@ function handshake(url: string, code: string, token: string, address: string): P
 }
 
 suite('per-address limits across two instances', () => {
-  async function cluster(env: Record<string, string>): Promise<[ChildServer, ChildServer]> {
+  // One pair of instances for the four limits, started once for the file: each test counts against client addresses
+  // and a limit of its own. The sessions and the community made without an address (127.0.0.1) are two and one, within
+  // SESSIONS_PER_HOUR's three each.
+  const pair = sharedByFile('two instances with low per-address limits', async () => {
+    const env = {
+      CODE_GUESSES_PER_MINUTE: '4',
+      SESSIONS_PER_HOUR: '3',
+      PAPER_SESSIONS_PER_HOUR: '3',
+      MAX_COMMUNITY_PAPER_SESSIONS: '4',
+      JOINS_PER_ADDRESS: '3'
+    };
     const databaseUrl = await makeDatabase();
     return Promise.all([startInstance(databaseUrl, { env }), startInstance(databaseUrl, { env })]);
-  }
+  });
+  const cluster = (): [ChildServer, ChildServer] => pair();
 
   it(
     'code guesses spread over both instances are counted once: after the limit, both refuse that address, the real code too',
     async () => {
-      const [a, b] = await cluster({ CODE_GUESSES_PER_MINUTE: '4' });
+      const [a, b] = cluster();
       const session = await createSession(a.url);
       const guesser = { 'x-forwarded-for': '203.0.113.7' };
       // Four misses, two on each instance, through different doors.
@@ -142,7 +154,7 @@ suite('per-address limits across two instances', () => {
   it(
     'sessions per hour: an address that alternates instances still gets the limit once',
     async () => {
-      const [a, b] = await cluster({ SESSIONS_PER_HOUR: '3' });
+      const [a, b] = cluster();
       const starter = { 'x-forwarded-for': '203.0.113.20' };
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await postJson((i % 2 ? b : a).url, '/api/sessions', {}, starter)).status);
@@ -159,7 +171,7 @@ suite('per-address limits across two instances', () => {
   it(
     "paper sessions: the per-address limit and the community's cap hold once across both instances",
     async () => {
-      const [a, b] = await cluster({ PAPER_SESSIONS_PER_HOUR: '3', MAX_COMMUNITY_PAPER_SESSIONS: '4' });
+      const [a, b] = cluster();
       const created = await postJson<{ id: string; communityToken: string }>(a.url, '/api/communities', { name: 'LC' });
       const path = `/api/communities/${created.body.id}/paper-sessions`;
       const poster = (day: number) => ({
@@ -184,7 +196,7 @@ suite('per-address limits across two instances', () => {
   it(
     'new participants per address and session (JOINS_PER_ADDRESS): joins through either instance count against the client address once',
     async () => {
-      const [a, b] = await cluster({ JOINS_PER_ADDRESS: '3' });
+      const [a, b] = cluster();
       const session = await createSession(a.url);
       const nat = { 'x-forwarded-for': '203.0.113.30' };
       const statuses = [];
