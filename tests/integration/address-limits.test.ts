@@ -66,13 +66,13 @@ suite('per-address counts in PostgreSQL', () => {
     for (let i = 0; i < 3; i++) expect(await a.allow('guess', '203.0.113.10', 3, window)).toBe(true);
     expect(await b.allow('guess', '203.0.113.10', 3, window)).toBe(false);
     // Once all three are older than the window (a limit of 1 asks whether any is left).
-    await waitFor(async () => !(await b.blocked('guess', '203.0.113.10', 1, window)), { message: 'the window passed', timeout: 10_000 });
+    await waitFor(async () => !(await b.blocked('guess', '203.0.113.10', 1, window)), { message: 'the window passed', timeout: 10_000, interval: 100 });
     expect(await b.allow('guess', '203.0.113.10', 3, window)).toBe(true);
     // The call that counted dropped the three expired rows of that address: never more than the limit per address.
     expect(await rowsOf(url, '203.0.113.10')).toBe(1);
     // Rows of an address that stopped coming go with the sweep.
     expect(await a.allow('guess', '203.0.113.11', 3, window)).toBe(true);
-    await waitFor(async () => !(await a.blocked('guess', '203.0.113.11', 1, window)), { message: 'the window passed', timeout: 10_000 });
+    await waitFor(async () => !(await a.blocked('guess', '203.0.113.11', 1, window)), { message: 'the window passed', timeout: 10_000, interval: 100 });
     await a.sweep();
     expect(await rowsOf(url, '203.0.113.11')).toBe(0);
   });
