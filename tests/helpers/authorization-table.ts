@@ -128,6 +128,26 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, work:
 }
 
 /** Columns follow PHASES: lobby, voting, revealed, actions, closed. */
+/**
+ * The cells where what the server answered differs from the table, one readable line each
+ * (`command role phase: answered (table: expected)`): a deep diff of hundreds of cells is not readable.
+ */
+export function differingCells<Role extends string>(
+  actual: Record<MatrixCommand, Record<Role, Outcome[]>>,
+  table: Record<MatrixCommand, Record<Role, Outcome[]>>,
+  roles: readonly Role[]
+): string[] {
+  return MATRIX_COMMANDS.flatMap((command) =>
+    roles.flatMap((role) =>
+      PHASES.flatMap((phase, i) =>
+        actual[command][role][i] === table[command][role][i]
+          ? []
+          : [`${command} ${role} ${phase}: ${actual[command][role][i]} (table: ${table[command][role][i]})`]
+      )
+    )
+  );
+}
+
 export const MATRIX: Record<MatrixCommand, Record<MatrixRole, Outcome[]>> = {
   vote: { ...strangers, participant: onlyIn('voting', 'ok', 'wrong_phase'), facilitator: all('forbidden'), presenter: all('forbidden') },
   'phase:set': { ...strangers, participant: all('forbidden'), facilitator: ['ok', 'ok', 'ok', 'ok', 'invalid_transition'], presenter: all('forbidden') },

@@ -26,6 +26,7 @@ import {
   REST_MATRIX,
   renderAccountTables,
   type AccountRole,
+  differingCells,
   type MatrixCommand,
   type Outcome
 } from '../helpers/authorization-table';
@@ -194,17 +195,8 @@ describe('authorization matrix with accounts', () => {
       console.log(
         `[authorization] ${MATRIX_COMMANDS.length * ACCOUNT_ROLES.length * PHASES.length} account cells checked through real sockets, on ${pairs.length * ACCOUNT_TURNS.length} sessions`
       );
-      // The differing cells first, readably (a deep diff of 600 cells is not).
-      const differing = MATRIX_COMMANDS.flatMap((command) =>
-        ACCOUNT_ROLES.flatMap((role) =>
-          PHASES.flatMap((phase, i) =>
-            actual[command][role][i] === ACCOUNT_MATRIX[command][role][i]
-              ? []
-              : [`${command} ${role} ${phase}: ${actual[command][role][i]} (table: ${ACCOUNT_MATRIX[command][role][i]})`]
-          )
-        )
-      );
-      expect(differing).toEqual([]);
+      // The differing cells first, readably.
+      expect(differingCells(actual, ACCOUNT_MATRIX, ACCOUNT_ROLES)).toEqual([]);
       expect(actual).toEqual(ACCOUNT_MATRIX);
     },
     scaled(600_000)

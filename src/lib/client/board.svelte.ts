@@ -5,6 +5,7 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import { newActionId, textOf, textsMap } from '../board/actions';
 import { clampText } from '../domain/text';
+import { Backoff } from './backoff';
 import { connectWithTickets } from './yjs-ticket';
 import { loadUnsavedTexts, saveUnsavedTexts } from './storage';
 import {
@@ -409,7 +410,7 @@ export class BoardClient {
           return;
         }
         if (index >= 0) this.pending.splice(index, 1);
-        if (ack.ok) this.flushes = 0;
+        if (ack.ok) this.flushes.succeeded();
         else this.error = ack.error;
       }
     } finally {
@@ -417,17 +418,11 @@ export class BoardClient {
     }
   }
 
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private flushes = 0;
+  private readonly flushes = new Backoff(1000, 10_000);
 
-  /** Flushes again after a growing, jittered pause (a room full of pages does not retry in step). */
+  /** Flushes again after a pause. */
   private flushLater(): void {
-    if (this.flushTimer) return;
-    const delay = Math.min(10_000, 1000 * 2 ** this.flushes++) * (0.5 + Math.random() / 2);
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      void this.flush();
-    }, delay);
+    this.flushes.schedule(() => void this.flush());
   }
 
   /** The session left the action phase: nothing waiting can be applied any more. */
@@ -477,7 +472,7 @@ export class BoardClient {
     this.stopStateListener();
     for (const timer of this.fieldTimers.values()) clearTimeout(timer);
     if (this.probeTimer) clearTimeout(this.probeTimer);
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushes.cancel();
     this.provider.awareness.setLocalState(null);
     this.provider.destroy();
     this.doc.destroy();

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { Backoff } from './backoff';
 import {
   PROTOCOL_VERSION,
   RETRY_LATER,
@@ -108,7 +109,7 @@ export class SessionConnection {
     });
     const s = this.socket;
     s.on('connect', () => {
-      this.retries = 0;
+      this.reconnects.succeeded();
       this.status = 'online';
       this.error = null;
       void this.syncClock();
@@ -193,31 +194,23 @@ export class SessionConnection {
     });
   }
 
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private retries = 0;
+  private readonly reconnects = new Backoff(500, 5000);
 
-  /** Connects again after a growing, jittered pause (so a room full of pages does not retry in step). */
+  /** Connects again after a pause. */
   private retryLater(): void {
-    if (this.retryTimer) return;
-    const delay = Math.min(5000, 500 * 2 ** this.retries++) * (0.5 + Math.random() / 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
+    this.reconnects.schedule(() => {
       if (this.status === 'offline' || this.status === 'connecting') this.socket.connect();
-    }, delay);
+    });
   }
 
-  private resendTimer: ReturnType<typeof setTimeout> | null = null;
-  private resends = 0;
+  private readonly resends = new Backoff(1000, 10_000);
 
-  /** Sends the pending answers again after a growing, jittered pause (a room full of pages does not retry in step). */
+  /** Sends the pending answers again after a pause. */
   private resendLater(): void {
-    if (this.resendTimer) return;
-    const delay = Math.min(10_000, 1000 * 2 ** this.resends++) * (0.5 + Math.random() / 2);
-    this.resendTimer = setTimeout(() => {
-      this.resendTimer = null;
+    this.resends.schedule(() => {
       // Offline, the next snapshot (on reconnect) resends them instead.
       if (this.socket.connected) this.resendPending();
-    }, delay);
+    });
   }
 
   private patch(change: (snapshot: SessionSnapshot) => void): void {
@@ -307,7 +300,7 @@ export class SessionConnection {
     else if (result.error.code === 'comments_full')
       this.commentRefused[factor] = { round, by: result.error.details?.[0] === 'session' ? 'session' : 'participant' };
     if (result.ok) {
-      this.resends = 0;
+      this.resends.succeeded();
       // The server stores the comment trimmed; show what it stored.
       if (this.snapshot?.myBallot && this.snapshot.round === round) this.snapshot.myBallot[factor] = { answer, comment: next.comment?.trim() || null };
       if (stillLatest) this.setPending(factor, null);
@@ -447,10 +440,8 @@ export class SessionConnection {
   }
 
   close(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    if (this.resendTimer) clearTimeout(this.resendTimer);
-    this.resendTimer = null;
+    this.reconnects.cancel();
+    this.resends.cancel();
     for (const factor of [...this.commentTimers.keys()]) this.flushComment(factor);
     this.socket.removeAllListeners();
     this.socket.disconnect();
