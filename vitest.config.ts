@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { E2E_BOUNDS, INTEGRATION_BOUNDS, scaled } from './tests/helpers/patience';
+import LongestFirst from './tests/helpers/longest-first';
 
 /** A project's number of files at once: `name` from the environment (a positive integer), else `fallback`. */
 function workers(name: string, fallback: number): number {
@@ -13,6 +14,8 @@ function workers(name: string, fallback: number): number {
 export default defineConfig({
   test: {
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
+    // The longest files first (tests/file-seconds.json), so that no worker ends with a long file alone.
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         test: {

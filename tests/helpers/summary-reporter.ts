@@ -1,11 +1,14 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
+import { FILE_SECONDS_PATH } from './longest-first';
 
 /**
  * Ends each run with a plain `N passed, N failed, N skipped` line, the form CI
  * logs are read for, after vitest's own summary. With TEST_SUMMARY_FILE set
  * (scripts/test.js) the counts are also written there as JSON, for the sum over
- * the projects.
+ * the projects. With TEST_FILE_SECONDS set (`npm run test:seconds`) each passed
+ * file's time goes into tests/file-seconds.json, which orders the next runs.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -24,5 +27,17 @@ export default class SummaryReporter implements Reporter {
     console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
     const file = process.env.TEST_SUMMARY_FILE;
     if (file) fs.writeFileSync(file, JSON.stringify({ passed, failed, skipped }));
+    if (process.env.TEST_FILE_SECONDS) recordSeconds(testModules);
   }
+}
+
+/** Merges the seconds of this run's passed integration and browser files into tests/file-seconds.json. */
+function recordSeconds(testModules: ReadonlyArray<TestModule>): void {
+  const seconds = JSON.parse(fs.readFileSync(FILE_SECONDS_PATH, 'utf8')) as Record<string, number>;
+  for (const module of testModules) {
+    if (module.project.name === 'unit' || module.state() !== 'passed') continue;
+    seconds[path.relative(module.project.config.root, module.moduleId).split(path.sep).join('/')] = Math.round(module.diagnostic().duration / 1000);
+  }
+  const ordered = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => (a < b ? -1 : 1)));
+  fs.writeFileSync(FILE_SECONDS_PATH, `${JSON.stringify(ordered, null, 2)}\n`);
 }
