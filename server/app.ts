@@ -247,15 +247,25 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   app.use((_req, res) => sendError(res, 'not_found', 'Not found.'));
   forwarder?.install(server);
 
-  const purgeNow = (now = Date.now()) => purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now);
+  // Housekeeping in flight (purges, check-in sweeps): closing waits for it before closing the store, so a stop right
+  // after the start does not fail the start's purge with "store is closed".
+  const housekeeping = new Set<Promise<unknown>>();
+  const tracked = <T>(work: Promise<T>): Promise<T> => {
+    housekeeping.add(work);
+    void work.finally(() => housekeeping.delete(work));
+    return work;
+  };
+  const purgeNow = (now = Date.now()) => tracked(purgeOnce(served, realtime, config.purgeAfterDays, config.lobbyPurgeHours, now));
   const purge = config.purgeAfterDays > 0 || config.lobbyPurgeHours > 0 ? setInterval(() => void purgeNow(), 600_000).unref() : null;
   if (purge) void purgeNow();
   // Check-in deadlines that no loaded room is timing (idle unload, a restart after the deadline): at start, then every minute.
   const sweepCheckins = () =>
-    realtime.registry.sweepCheckins().catch((error) => {
-      console.error('Sweeping check-in deadlines failed', error);
-      return [] as string[];
-    });
+    tracked(
+      realtime.registry.sweepCheckins().catch((error) => {
+        console.error('Sweeping check-in deadlines failed', error);
+        return [] as string[];
+      })
+    );
   const sweep = setInterval(() => void sweepCheckins(), CHECKIN_SWEEP_MS).unref();
   void sweepCheckins();
 
@@ -297,6 +307,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         clearTimeout(grace);
+        // Both catch their own failures, and their statements are bounded by the store's timeouts.
+        await Promise.all(housekeeping);
         await leases?.close();
         await addressEvents?.close();
         await opened.close();

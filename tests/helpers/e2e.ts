@@ -57,9 +57,9 @@ export interface ScriptedPerson {
 
 /**
  * Starts the server (with `serverOptions`, e.g. a fixed clock) and connects to Chromium in `beforeAll`, and stops them in `afterAll`.
- * (The shared `startServer` registers its teardown with `onTestFinished`,
- * which vitest refuses inside `beforeAll`, so the same options are passed to
- * `createServer` here with a teardown of our own.) Uncaught page errors fail
+ * (The shared `startServer` undoes itself after the test that called it, or after the file inside `sharedByFile`;
+ * this server lives for the whole file, so the same options are passed to `createServer` here with a teardown of
+ * our own, in `afterAll`.) Uncaught page errors fail
  * the test; a failed test leaves a screenshot of every open page in `test-results/`.
  * The tests of one `describe` are steps of one story: after a failed step the
  * later ones of that block are skipped instead of timing out one by one.

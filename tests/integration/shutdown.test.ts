@@ -5,7 +5,7 @@
  * Each peer here holds its connection in its own way; the server must still close, and end them.
  */
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { freePort } from '../helpers/child-server';
 import { bounded } from '../helpers/patience';
 import { makeDatabase, pgAdminUrl } from '../helpers/pg-test';
@@ -82,5 +82,21 @@ describe.skipIf(!pgAdminUrl())('shutdown cut off from PostgreSQL', () => {
     relay.cut();
     // Without a bound this waited for PostgreSQL's goodbyes, which a cut link never delivers (97 s here).
     await bounded('closing the cut-off instance', server.close(), 20_000);
+  });
+});
+
+describe('a stop right after the start', () => {
+  // SIGTERM as the instance comes up (a deploy rolled back, a supervisor's restart): the purge it began at the start was
+  // still reading when the store closed, and the log said "Purging sessions failed: store is closed".
+  it.for([
+    { store: 'SQLite', skip: false },
+    { store: 'PostgreSQL', skip: !pgAdminUrl() }
+  ])('waits for the purge the start began ($store)', async ({ store, skip }, { skip: skipTest }) => {
+    if (skip) return skipTest();
+    const errors = vi.spyOn(console, 'error');
+    onTestFinished(() => errors.mockRestore());
+    const server = await startServer({ purgeAfterDays: 30, lobbyPurgeHours: 24, ...(store === 'PostgreSQL' ? { databaseUrl: await makeDatabase() } : {}) });
+    await server.close();
+    expect(errors.mock.calls.map((args) => args.map(String).join(' '))).toEqual([]);
   });
 });
