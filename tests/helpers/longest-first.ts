@@ -25,11 +25,17 @@ export default class LongestFirst extends BaseSequencer {
   }
 
   private relative(file: TestSpecification): string {
-    return path.relative(this.ctx.config.root, file.moduleId).split(path.sep).join('/');
+    return fileKey(this.ctx.config.root, file.moduleId);
   }
 }
 
-function readSeconds(): Record<string, number> {
+/** A test file as `tests/file-seconds.json` names it: relative to the root, with forward slashes. */
+export function fileKey(root: string, moduleId: string): string {
+  return path.relative(root, moduleId).split(path.sep).join('/');
+}
+
+/** `tests/file-seconds.json`, or nothing when it is missing or unreadable (then vitest's order stands). */
+export function readSeconds(): Record<string, number> {
   try {
     return JSON.parse(fs.readFileSync(FILE_SECONDS_PATH, 'utf8')) as Record<string, number>;
   } catch {

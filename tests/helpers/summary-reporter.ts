@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
-import { FILE_SECONDS_PATH } from './longest-first';
+import { FILE_SECONDS_PATH, fileKey, readSeconds } from './longest-first';
 
 /**
  * Ends each run with a plain `N passed, N failed, N skipped` line, the form CI
@@ -33,10 +32,11 @@ export default class SummaryReporter implements Reporter {
 
 /** Merges the seconds of this run's passed integration and browser files into tests/file-seconds.json. */
 function recordSeconds(testModules: ReadonlyArray<TestModule>): void {
-  const seconds = JSON.parse(fs.readFileSync(FILE_SECONDS_PATH, 'utf8')) as Record<string, number>;
+  // Read just before writing: integration and e2e end in processes of their own, each merging its files in.
+  const seconds = readSeconds();
   for (const module of testModules) {
     if (module.project.name === 'unit' || module.state() !== 'passed') continue;
-    seconds[path.relative(module.project.config.root, module.moduleId).split(path.sep).join('/')] = Math.round(module.diagnostic().duration / 1000);
+    seconds[fileKey(module.project.config.root, module.moduleId)] = Math.round(module.diagnostic().duration / 1000);
   }
   const ordered = Object.fromEntries(Object.entries(seconds).sort(([a], [b]) => (a < b ? -1 : 1)));
   fs.writeFileSync(FILE_SECONDS_PATH, `${JSON.stringify(ordered, null, 2)}\n`);
