@@ -168,6 +168,13 @@ describe.skipIf(!availability.run)(availability.run ? 'workshop (browser)' : `wo
       await facilitator.getByTestId('phase-close').click();
       for (const { page } of people) await expect.poll(() => page.locator('main').textContent()).toContain(t.closed.title);
       expect(await item(ana.page).getByTestId('action-text').isDisabled()).toBe(true);
+      // The join link after the close, on a phone that never joined (a newcomer's run): it says the session is closed,
+      // in the session's language, and offers no form.
+      const late = await e2e.newPage(PHONE);
+      await late.goto(`${e2e.url}/s/${code}`);
+      await expect.poll(() => late.getByRole('alert').textContent()).toBe(t.landing.closedCode);
+      expect(await late.getByTestId('participant-name').count()).toBe(0);
+      await expectNoHorizontalScroll(late, 'the join page of a closed session');
 
       const token = await facilitator.evaluate((c) => localStorage.getItem(`seeds:facilitator:${c}`), code);
       const headers = { authorization: `Bearer ${token}` };
