@@ -5,6 +5,9 @@
  *   bare     the bare socket.io vote server (bench/bare-socket-server.ts), one session per `auth.session`
  *   sqlite   one instance of ours on its SQLite file (a real file in a temp DATA_DIR)
  *   pg       one instance of ours on PostgreSQL (a throwaway local cluster, fsync on)
+ *   pg-fenced  the same instance with INSTANCE_URL set: it takes its sessions' leases and fences every write by
+ *            their epochs, as each instance of a cluster does (docs/scaling.md, "Fencing"); against `pg`, what
+ *            fencing costs a vote, with no proxy or second instance in the way
  *   cluster  two instances of ours (INSTANCE_URL, the same PostgreSQL database) behind nginx
  *            with docs/deploy/nginx-cluster.conf; sessions are created alternately at
  *            each instance (as facilitators at different addresses would be), everything
@@ -22,7 +25,7 @@
  * failed or not. Prints numbers only and writes bench/results/scale-<date>.json.
  *
  * Flags (or env): --sessions N (BENCH_SESSIONS, 50)  --participants M (BENCH_PARTICIPANTS, 40)
- *   --modes burst,paced (BENCH_MODES)  --configs bare,sqlite,pg,cluster (BENCH_CONFIGS)
+ *   --modes burst,paced (BENCH_MODES)  --configs bare,sqlite,pg,pg-fenced,cluster (BENCH_CONFIGS; each repeat rotates their order)
  *   --window-ms 30000 (BENCH_WINDOW_MS: `paced` spreads each person's 12 votes over about this long)  --repeats 1 (BENCH_REPEATS; medians)
  *   --quick (10 sessions × 20 participants)   BENCH_QUIET_WAIT_S (20: wait for an idle machine before each run)
  *   BENCH_OURS_SCRIPT=<another checkout>/server/index.ts (our server from there)
@@ -49,7 +52,7 @@ import {
   type VoteLoadResult
 } from './lib';
 
-const CONFIGS = ['bare', 'sqlite', 'pg', 'cluster'] as const;
+const CONFIGS = ['bare', 'sqlite', 'pg', 'pg-fenced', 'cluster'] as const;
 /** Our server; BENCH_OURS_SCRIPT=<another checkout>/server/index.ts measures that checkout instead (an A/B of a change, run by run). */
 const OURS_SCRIPT = process.env.BENCH_OURS_SCRIPT ?? 'server/index.ts';
 type Config = (typeof CONFIGS)[number];
@@ -155,6 +158,7 @@ async function startStack(config: Config, label: string): Promise<Stack> {
       return { url: ours.url, nodePids: [ours.pid] };
     }
     case 'pg':
+    case 'pg-fenced':
     case 'cluster': {
       const cluster = await postgres();
       const databaseUrl = await createDatabase(cluster.adminUrl, 'scale');
@@ -162,6 +166,15 @@ async function startStack(config: Config, label: string): Promise<Stack> {
       const postmaster = await postmasterPid(cluster);
       if (config === 'pg') {
         const ours = await server(OURS_SCRIPT, { ...OURS_ENV, DATABASE_URL: databaseUrl }, `pg-${label}`);
+        return { url: ours.url, nodePids: [ours.pid], postmasterPid: postmaster };
+      }
+      if (config === 'pg-fenced') {
+        const port = await freePort();
+        const ours = await server(
+          OURS_SCRIPT,
+          { ...OURS_ENV, PORT: String(port), DATABASE_URL: databaseUrl, INSTANCE_URL: `http://127.0.0.1:${port}` },
+          `pg-fenced-${label}`
+        );
         return { url: ours.url, nodePids: [ours.pid], postmasterPid: postmaster };
       }
       const ports: [number, number] = [await freePort(), await freePort()];
@@ -351,7 +364,8 @@ async function main(): Promise<void> {
   const runs: Run[] = [];
   for (let repeat = 1; repeat <= REPEATS; repeat++) {
     for (const mode of MODES) {
-      for (const config of SELECTED) {
+      // Rotated each repeat, so that no configuration always runs in another's wake.
+      for (const config of SELECTED.map((_, i) => SELECTED[(i + repeat - 1) % SELECTED.length])) {
         process.stdout.write(`  #${repeat} ${config} ${mode} … `);
         const run = await runOnce(config, mode, repeat);
         runs.push(run);
@@ -397,7 +411,7 @@ async function main(): Promise<void> {
         r.reflected.p99,
         r.ack.p99,
         usPerVote(r.cpu.node, r),
-        r.config === 'pg' || r.config === 'cluster' ? usPerVote(r.cpu.postgres, r) : NaN,
+        r.config === 'pg' || r.config === 'pg-fenced' || r.config === 'cluster' ? usPerVote(r.cpu.postgres, r) : NaN,
         r.config === 'cluster' ? usPerVote(r.cpu.nginx, r) : NaN,
         usPerVote(totalCpu(r), r),
         r.nodeCpuPercent,
@@ -434,8 +448,8 @@ async function main(): Promise<void> {
     for (const against of ['pg', 'sqlite', 'bare'] as const) {
       const base = medians.find((r) => r.mode === mode && r.config === against);
       if (!base) continue;
-      // Against one instance on PostgreSQL: what the second instance (with nginx and forwarding) costs.
-      const compared = against === 'pg' ? ['cluster'] : CONFIGS.filter((c) => c !== against && c !== 'bare');
+      // Against one instance on PostgreSQL: what fencing costs (pg-fenced), and what the second instance with nginx and forwarding costs.
+      const compared: readonly Config[] = against === 'pg' ? ['pg-fenced', 'cluster'] : CONFIGS.filter((c) => c !== against && c !== 'bare');
       for (const r of medians.filter((m) => m.mode === mode && compared.includes(m.config))) {
         ratios.push({
           mode,
