@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Framework } from '../../src/lib/domain/framework';
 import { CommandError, type BoardTicket, type CommandName, type CommandReply, type ParsedCommand } from '../../src/lib/protocol';
@@ -219,8 +220,8 @@ export class LiveSession {
     return this.boardLoading;
   }
 
-  /** Serves an upgraded board WebSocket of `identity` (authenticated by its ticket). */
-  attachBoard(ws: WebSocket, identity: Identity, doc: BoardDocument): void {
+  /** Serves an upgraded board WebSocket of `identity` (authenticated by its ticket), upgraded on the TCP socket `raw`. */
+  attachBoard(ws: WebSocket, raw: Duplex, identity: Identity, doc: BoardDocument): void {
     if (this.isDeleted) {
       ws.close(4404, 'session deleted');
       return;
@@ -240,7 +241,7 @@ export class LiveSession {
     const person = personKey(identity);
     // Every update is checked against the policy's `board:edit` row (members, the action phase); a presenter screen
     // only reads the board and publishes no presence.
-    serveWebSocket(ws, doc, {
+    serveWebSocket(ws, raw, doc, {
       person,
       canWrite: () => this.may('board:edit', identity),
       mayPresent: identity.role !== 'presenter',

@@ -68,7 +68,7 @@ export class YjsHub {
           ws.on('error', () => undefined);
           this.alive.set(ws, true);
           ws.on('pong', () => this.alive.set(ws, true));
-          live.attachBoard(ws, identity, doc);
+          live.attachBoard(ws, socket, identity, doc);
         });
       },
       () => reject(socket, 500, 'internal', 'internal error')
