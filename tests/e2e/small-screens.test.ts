@@ -14,6 +14,7 @@ import type { CreateCommunityResponse, CreateSessionResponse } from '../../src/l
 import { browserAvailability } from '../helpers/browser';
 import { createSessionFromLanding, expectParticipantCount, fillJoinForm, PHONE_360, useE2E, keepShot } from '../helpers/e2e';
 import { joinSession, postJson, REPO_ROOT } from '../helpers/server';
+import { clippedText, fitsWidth } from '../helpers/e2e-accounts';
 import { advance, castBallot, setupSession } from '../helpers/session';
 
 const availability = browserAvailability();
@@ -67,6 +68,24 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     expect(await facilitator.getByTestId('facilitator-qr').count()).toBe(0);
   });
 
+  it('on a 360×740 phone the top bar shows the sign-in link and the language switch whole, in both languages', async () => {
+    const page = await e2e.newPage({ ...PHONE_360, locale: 'nl-NL' });
+    await page.goto(e2e.url);
+    for (const [language, signIn] of [
+      ['nl', 'Inloggen'],
+      ['en', 'Sign in']
+    ] as const) {
+      if ((await page.locator('html').getAttribute('lang')) !== language) await page.getByRole('button', { name: 'English' }).click();
+      await expect.poll(() => page.getByTestId('sign-in').textContent()).toBe(signIn);
+      // Seen at 360 px: the bar shrank the link with the brand and cut "Inloggen" to "Inlog".
+      expect(await clippedText(page, 'header')).toEqual([]);
+      expect(await fitsWidth(page, 360)).toBe(true);
+      // The brand is its logo here, and still names the link.
+      await expect.poll(() => page.getByRole('link', { name: 'Seeds of Innovation' }).count()).toBe(1);
+      await shot(page, `top-bar-360-${language}`);
+    }
+  });
+
   it('on a 360×740 phone the join button is in view, the title small, and a long name is cut at a word with the full name kept', async () => {
     phone = await e2e.newPage(PHONE_360);
     await phone.goto(`${e2e.url}/s/${code}`);
@@ -76,6 +95,7 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     expect(titleHeight).toBeLessThan(0.15);
     // The privacy promise is still on the form, below the button.
     expect(await phone.getByTestId('privacy-promise').isVisible()).toBe(true);
+    expect(await clippedText(phone, 'body')).toEqual([]);
     await shot(phone, 'join-360x740', true);
     await fillJoinForm(phone, longName);
 
@@ -181,6 +201,7 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     await shot(page, 'community-360x740-first', true);
     // The device's 360 px, not innerWidth: a mobile browser widens innerWidth to content that overflows.
     expect(size.scrollWidth).toBeLessThanOrEqual(360);
+    expect(await clippedText(page, 'body')).toEqual([]);
     console.log(`[small screens] community page at 360 px: ${size.height} px high, ${size.scrollWidth} px wide`);
     expect(size.height).toBeLessThan(5000);
     // Eight sessions under one small chart: the day labels are thinned so that none prints over another.

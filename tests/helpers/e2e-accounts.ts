@@ -112,6 +112,26 @@ export const overflowing = (page: Page, scope: string): Promise<string[]> =>
     return found;
   }, scope);
 
+/**
+ * Links, buttons and labels inside `scope` whose text is cut off without an ellipsis (their box hides part of it):
+ * "Inlog" for "Inloggen". A text cut with an ellipsis that is drawn shows that it goes on, and is not listed.
+ */
+export const clippedText = (page: Page, scope: string): Promise<string[]> =>
+  page.evaluate((selector) => {
+    const found: string[] = [];
+    for (const root of document.querySelectorAll(selector))
+      for (const el of root.querySelectorAll<HTMLElement>('a, button, label, [role="button"]')) {
+        // Not shown, or visually hidden on purpose (the skip link is a 1 px box until it has the focus).
+        if (el.getBoundingClientRect().width <= 1) continue;
+        const style = getComputedStyle(el);
+        // An ellipsis is drawn only in a block container: on a flex or grid box the text is cut bare.
+        const ellipsis = style.textOverflow === 'ellipsis' && !/flex|grid/.test(style.display);
+        if (style.overflowX === 'visible' || ellipsis) continue;
+        if (el.scrollWidth > el.clientWidth + 1) found.push(`${el.tagName.toLowerCase()} "${el.textContent?.trim()}" ${el.clientWidth}/${el.scrollWidth}`);
+      }
+    return found;
+  }, scope);
+
 // ---- organisations and shares as the programme e2e files set them up (programme-people, portfolio)
 
 export { PHONE_360 };
