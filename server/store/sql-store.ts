@@ -132,6 +132,11 @@ const PORTFOLIO_CACHE_ROUNDS = 20_000;
 
 /** Parameters of one answer in the upsert: session_id, round, participant_id, factor, answer, comment, updated_at. */
 const ANSWER_PARAMETERS = 7;
+/**
+ * How long a board update may wait for others to share its commit (SqlStore.enqueue): far below what a person
+ * notices in someone else's typing (~100 ms), long enough that a busy board commits several keystrokes at once.
+ */
+export const BOARD_COMMIT_WINDOW_MS = 8;
 
 /** Answer rows (see AnswerBatch) with only each key's last answer, in place of earlier ones: later votes win, as in order. */
 function latestAnswers(rows: unknown[]): unknown[] {
@@ -200,6 +205,8 @@ export class SqlStore implements Store {
   protected readonly db: Kysely<Schema>;
   private queue: PendingWrite[] = [];
   private flushing = false;
+  /** The commit of writes that may wait (board updates), held for BOARD_COMMIT_WINDOW_MS; see enqueue. */
+  private windowTimer: NodeJS.Timeout | null = null;
   /** The last write called: once it settled, every write called before it has (what a read waits for; may reject). */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -232,15 +239,35 @@ export class SqlStore implements Store {
     return this.lastWrite.then(ignore, ignore);
   }
 
-  private enqueue(item: PendingWrite | null, settled: Promise<unknown>): void {
+  /**
+   * Queues a write. Writes called in this turn of the event loop join the first batch. A write that `mayWait` (a
+   * board update: nobody waits for an answer to it, and it is relayed once committed) starts a commit window instead
+   * when the store is idle: what arrives within BOARD_COMMIT_WINDOW_MS shares its commit. A keystroke is otherwise a
+   * commit (and at synchronous=FULL an fsync) of its own, the most of what it cost the server beyond a bare relay
+   * (bench/README.md). Any other write ends the window at once, and commits with what waited, in call order.
+   */
+  private enqueue(item: PendingWrite | null, settled: Promise<unknown>, mayWait = false): void {
     // The caller's own promise, not a copy that cannot reject: one promise less per vote. Writes settle in call order.
     this.lastWrite = settled;
     if (item) this.queue.push(item);
-    if (!this.flushing) {
+    if (this.windowTimer && !mayWait) this.endWindow();
+    else if (!this.flushing) {
       this.flushing = true;
-      // Writes called in this turn of the event loop join the first batch.
-      setImmediate(() => void this.drain());
+      if (mayWait) {
+        this.windowTimer = setTimeout(() => {
+          this.windowTimer = null;
+          void this.drain();
+        }, BOARD_COMMIT_WINDOW_MS);
+      } else setImmediate(() => void this.drain());
     }
+  }
+
+  /** Commits what waits in a commit window in the next batch (a write that should not wait came, or the store closes). */
+  private endWindow(): void {
+    if (!this.windowTimer) return;
+    clearTimeout(this.windowTimer);
+    this.windowTimer = null;
+    setImmediate(() => void this.drain());
   }
 
   /** The fence of a write for `sessionId` now; null when this instance does not own the session. */
@@ -251,7 +278,7 @@ export class SqlStore implements Store {
   }
 
   /** A write; with `sessionId`, fenced by the epoch this instance holds for that session now. */
-  private write<T>(run: (tx: Tx) => Promise<T>, sessionId?: string): Promise<T> {
+  private write<T>(run: (tx: Tx) => Promise<T>, sessionId?: string, mayWait = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     const fence = this.fenceFor(sessionId);
     if (fence === null) return Promise.reject(new FencedError(sessionId!, null));
@@ -259,7 +286,7 @@ export class SqlStore implements Store {
     const promise = new Promise<T>((resolve, reject) => {
       item = { run, fence, resolve: resolve as (value: unknown) => void, reject };
     });
-    this.enqueue(item, promise);
+    this.enqueue(item, promise, mayWait);
     return promise;
   }
 
@@ -950,7 +977,7 @@ export class SqlStore implements Store {
         .compile()
     );
     const insert = { ...statement, parameters: [sessionId, Buffer.from(update)] };
-    return this.write(async (tx) => void (await tx.run({ compile: () => insert })), sessionId);
+    return this.write(async (tx) => void (await tx.run({ compile: () => insert })), sessionId, true);
   }
 
   compactYjs(sessionId: string, merged: Uint8Array): Promise<void> {
@@ -1745,6 +1772,7 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.endWindow();
     await this.settled();
     await this.driver.close();
   }
