@@ -309,6 +309,8 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
         clearTimeout(grace);
         // Both catch their own failures, and their statements are bounded by the store's timeouts.
         await Promise.all(housekeeping);
+        // The last board updates may wait in a commit window: stored while this instance still holds their sessions.
+        await store.flush();
         await leases?.close();
         await addressEvents?.close();
         await opened.close();

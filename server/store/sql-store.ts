@@ -138,6 +138,11 @@ const ANSWER_PARAMETERS = 7;
  */
 export const BOARD_COMMIT_WINDOW_MS = 8;
 
+/** What a store may be told beyond its driver (tests set a long window to hold board updates as long as they like). */
+export interface SqlStoreOptions {
+  boardCommitWindowMs?: number;
+}
+
 /** Answer rows (see AnswerBatch) with only each key's last answer, in place of earlier ones: later votes win, as in order. */
 function latestAnswers(rows: unknown[]): unknown[] {
   const latest = new Map<string, number>();
@@ -205,8 +210,11 @@ export class SqlStore implements Store {
   protected readonly db: Kysely<Schema>;
   private queue: PendingWrite[] = [];
   private flushing = false;
-  /** The commit of writes that may wait (board updates), held for BOARD_COMMIT_WINDOW_MS; see enqueue. */
+  /** The commit of writes that may wait (board updates), held for the commit window; see enqueue. */
   private windowTimer: NodeJS.Timeout | null = null;
+  private readonly commitWindowMs: number;
+  /** When the last write that may wait was called (Date.now()): a window opens only while such writes keep coming. */
+  private lastMayWaitAt = -Infinity;
   /** The last write called: once it settled, every write called before it has (what a read waits for; may reject). */
   private lastWrite: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -218,8 +226,12 @@ export class SqlStore implements Store {
   private touchedRecently = new Set<string>();
   private touchedSince = 0;
 
-  constructor(protected readonly driver: SqlDriver) {
+  constructor(
+    protected readonly driver: SqlDriver,
+    options: SqlStoreOptions = {}
+  ) {
     this.db = queryBuilder(driver.dialect);
+    this.commitWindowMs = options.boardCommitWindowMs ?? BOARD_COMMIT_WINDOW_MS;
   }
 
   /**
@@ -239,30 +251,44 @@ export class SqlStore implements Store {
     return this.lastWrite.then(ignore, ignore);
   }
 
+  /** Commits what waits in a commit window now and settles once every write called so far has (a server stopping). */
+  async flush(): Promise<void> {
+    this.endWindow();
+    await this.settled();
+  }
+
   /**
    * Queues a write. Writes called in this turn of the event loop join the first batch. A write that `mayWait` (a
    * board update: nobody waits for an answer to it, and it is relayed once committed) starts a commit window instead
-   * when the store is idle: what arrives within BOARD_COMMIT_WINDOW_MS shares its commit. A keystroke is otherwise a
-   * commit (and at synchronous=FULL an fsync) of its own, the most of what it cost the server beyond a bare relay
-   * (bench/README.md). Any other write ends the window at once, and commits with what waited, in call order.
+   * when the store is idle and such writes keep coming (the last one was called within the window): what arrives
+   * within the window shares its commit. A keystroke on a busy board is otherwise a commit (and at synchronous=FULL an
+   * fsync) of its own, the most of what it cost the server beyond a bare relay (bench/README.md); one person typing
+   * alone commits at once, as before. Any other write, and any read, ends the window at once: what waited commits
+   * with it, in call order.
    */
   private enqueue(item: PendingWrite | null, settled: Promise<unknown>, mayWait = false): void {
     // The caller's own promise, not a copy that cannot reject: one promise less per vote. Writes settle in call order.
     this.lastWrite = settled;
     if (item) this.queue.push(item);
+    let busyBoard = false;
+    if (mayWait) {
+      const now = Date.now();
+      busyBoard = now - this.lastMayWaitAt < this.commitWindowMs;
+      this.lastMayWaitAt = now;
+    }
     if (this.windowTimer && !mayWait) this.endWindow();
     else if (!this.flushing) {
       this.flushing = true;
-      if (mayWait) {
+      if (busyBoard) {
         this.windowTimer = setTimeout(() => {
           this.windowTimer = null;
           void this.drain();
-        }, BOARD_COMMIT_WINDOW_MS);
+        }, this.commitWindowMs);
       } else setImmediate(() => void this.drain());
     }
   }
 
-  /** Commits what waits in a commit window in the next batch (a write that should not wait came, or the store closes). */
+  /** Commits what waits in a commit window in the next batch (a write or read that should not wait came, or the store closes). */
   private endWindow(): void {
     if (!this.windowTimer) return;
     clearTimeout(this.windowTimer);
@@ -425,6 +451,8 @@ export class SqlStore implements Store {
   /** Reads see every write called before them (they wait for it to settle). */
   private async read<T>(run: (db: Executor) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('store is closed');
+    // A read waits for the writes called before it: a board update's commit window is not worth holding it up for.
+    this.endWindow();
     await this.settled();
     try {
       return await run(this.driver.reader);

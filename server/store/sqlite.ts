@@ -5,16 +5,18 @@ import type { CompiledQuery } from 'kysely';
 import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
 import { migrateSqlite } from './migrations';
 import { checkDatabaseFile, checkOpenDatabase, StoreUnusableError } from './sqlite-check';
-import { SqlStore, type SqlDriver } from './sql-store';
+import { SqlStore, type SqlDriver, type SqlStoreOptions } from './sql-store';
 import type { Executor, Row } from './schema';
 
 /** How hard SQLite works to keep a commit: FULL survives power loss, NORMAL a process crash. */
 export type Synchronous = 'FULL' | 'NORMAL';
 
-export type SqliteStoreOptions =
-  | { dataDir: string; synchronous?: Synchronous; fileName?: string }
-  /** A database in memory (tests): empty, or the image of another one (`serialize()`), as a restart on the same data. */
-  | { memory: true; from?: Buffer };
+export type SqliteStoreOptions = SqlStoreOptions &
+  (
+    | { dataDir: string; synchronous?: Synchronous; fileName?: string }
+    /** A database in memory (tests): empty, or the image of another one (`serialize()`), as a restart on the same data. */
+    | { memory: true; from?: Buffer }
+  );
 
 /** Prepared statements kept per distinct SQL text; past this many the cache starts over (texts with IN lists vary). */
 const STATEMENT_CACHE = 512;
@@ -126,7 +128,7 @@ export class SqliteStore extends SqlStore {
   constructor(options: SqliteStoreOptions) {
     const file = 'memory' in options ? ':memory:' : path.join(options.dataDir, options.fileName ?? 'board.sqlite');
     const db = 'memory' in options ? openMemory(options.from) : openFile(options, file);
-    super(new SqliteDriver(db));
+    super(new SqliteDriver(db), options);
     this.file = file;
     this.sqlite = db;
   }

@@ -678,6 +678,8 @@ export interface HomeStore {
 export interface StoreLifecycle {
   /** A tiny write and read that change nothing; rejects while the store cannot do both (for `/healthz`). */
   probe(): Promise<void>;
+  /** Settles once every write called so far has (committed or failed), committing at once what waits to share a commit. */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 

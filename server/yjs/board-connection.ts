@@ -119,7 +119,10 @@ export class BoardConnection implements BoardPeer {
             const encoder = encoding.createEncoder();
             encoding.writeVarUint(encoder, MESSAGE_SYNC);
             syncProtocol.readSyncStep1(decoder, encoder, this.doc.doc);
-            this.socket.send(encoding.toUint8Array(encoder));
+            const reply = encoding.toUint8Array(encoder);
+            // The document as it is now, sent once all of it is stored: nobody is shown a change the disk may not have.
+            const send = () => this.send(reply);
+            void this.doc.stored().then(send);
           } else if (syncType === syncProtocol.messageYjsSyncStep2 || syncType === syncProtocol.messageYjsUpdate) {
             const update = decoding.readVarUint8Array(decoder);
             // y-websocket answers every sync step 1 with a step 2, usually empty: nothing to apply or refuse

@@ -56,7 +56,9 @@ export type UpdateVerdict = 'applied' | 'read_only' | { code: number; reason: st
  * TLSyncRoom): the Y.Doc, its awareness, the update gate, persistence and
  * compaction. The sockets are BoardConnections (board-connection.ts), which
  * speak the protocol; the document relays to them. Updates are persisted
- * before they are relayed, so whatever another person has seen is already on disk.
+ * before they are relayed, and a connecting client is sent the document once
+ * what it holds is stored (`stored`), so whatever another person has seen is
+ * already on disk.
  */
 export class BoardDocument {
   readonly doc = new Y.Doc({ gc: true });
@@ -64,6 +66,8 @@ export class BoardDocument {
   /** The connections this document serves (who is connected is counted once, by the live session's presence). */
   private readonly connections = new Set<BoardPeer>();
   private appendsSinceCompaction = 0;
+  /** The last update's append, settled (never rejecting): appends commit in call order, so every earlier one is stored too. */
+  private lastAppend: Promise<unknown> = Promise.resolve();
   /** Stored size of the document: its encoded state at load or compaction plus the updates appended since. */
   private storedBytes = 0;
   /** Yjs client ids each person introduced while this document was loaded. */
@@ -153,6 +157,7 @@ export class BoardDocument {
     const from = docOrigin(origin);
     if (from.kind === 'load' || this.destroyed) return;
     const persisted = this.store.appendYjsUpdate(this.sessionId, update);
+    this.lastAppend = persisted.then(ignoreOutcome, ignoreOutcome);
     this.storedBytes += update.length;
     if (++this.appendsSinceCompaction >= COMPACT_EVERY) {
       this.appendsSinceCompaction = 0;
@@ -182,6 +187,15 @@ export class BoardDocument {
       () => this.broadcast(message, sender),
       (error) => console.error('Persisting a Yjs update failed; not relayed', error)
     );
+  }
+
+  /**
+   * Settles once every update applied to the document so far has been stored (or failed to be): what a sync answers
+   * with is then what is on disk, although a board update may wait a few milliseconds for its commit (the store's
+   * commit window).
+   */
+  stored(): Promise<unknown> {
+    return this.lastAppend;
   }
 
   private broadcast(message: Uint8Array, except: BoardPeer | null): void {
@@ -256,6 +270,8 @@ export class BoardDocument {
     this.doc.destroy();
   }
 }
+
+const ignoreOutcome = () => undefined;
 
 const MISSING_DEPENDENCY = { code: YJS_CLOSE.missingDependency, reason: 'update depends on changes the server does not have; reconnect to resync' };
 

@@ -12,7 +12,14 @@ import type { BoardDocument } from './board-document';
 const corked: Duplex[] = [];
 
 function uncorkAll(): void {
-  for (const socket of corked.splice(0)) socket.uncork();
+  for (const socket of corked.splice(0)) {
+    // One socket's failure must not leave the others corked for good (Node reports write errors later, but still).
+    try {
+      socket.uncork();
+    } catch (error) {
+      console.error('board: a socket could not be uncorked', error);
+    }
+  }
 }
 
 /**

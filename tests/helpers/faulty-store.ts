@@ -374,6 +374,9 @@ export class FaultyStore implements Store {
   ): Promise<{ account: AccountRecord; created: boolean }> {
     return this.inner.findOrCreateByExternalIdentity(identity, account);
   }
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

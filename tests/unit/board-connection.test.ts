@@ -122,6 +122,36 @@ describe('BoardDocument and BoardConnection, without sockets', () => {
     expect(writer.socket.closedWith).toBeNull();
   });
 
+  it('answers a sync with the document only once all of it is stored (an update may wait for its commit)', async () => {
+    const { store, served, id } = await setup();
+    const sqlite = (store as unknown as { sqlite: { prepare(sql: string): { get(): { n: number } } } }).sqlite;
+    const storedUpdates = () => sqlite.prepare('SELECT count(*) AS n FROM yjs_updates').get().n;
+    await served.stored();
+    const before = storedUpdates();
+    const writer = connect(served, { person: 'facilitator' });
+    writer.connection.receive(edit(served, id, 'Seeds: '));
+    // A joiner's sync step 1 (an empty state vector), as y-websocket sends it when it connects.
+    const joiner = connect(served, { person: 'p1' });
+    const step1 = encoding.createEncoder();
+    encoding.writeVarUint(step1, 0);
+    syncProtocol.writeSyncStep1(step1, new Y.Doc());
+    joiner.connection.receive(encoding.toUint8Array(step1));
+    const answers = () =>
+      joiner.socket.sent.flatMap((m) => {
+        const d = decoding.createDecoder(m);
+        return decoding.readVarUint(d) === 0 && decoding.readVarUint(d) === syncProtocol.messageYjsSyncStep2 ? [decoding.readVarUint8Array(d)] : [];
+      });
+    // The edit is in the document but not yet committed: nothing of it is sent.
+    expect(storedUpdates()).toBe(before);
+    expect(answers()).toEqual([]);
+    await served.stored();
+    expect(storedUpdates()).toBe(before + 1);
+    await vi.waitFor(() => expect(answers()).toHaveLength(1));
+    const replica = new Y.Doc();
+    Y.applyUpdate(replica, answers()[0]);
+    expect(textOf(replica, id)!.toString()).toBe('Seeds: Plant');
+  });
+
   it('refuses an update at the gate while the board is read-only for its sender, tells it once per phase, and changes nothing', async () => {
     const { served, id } = await setup();
     let open = false;
