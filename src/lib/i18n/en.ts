@@ -158,6 +158,7 @@ export const en: Messages = {
     exportXlsx: 'Spreadsheet (Excel)',
     exportCsv: 'Table (CSV)',
     exportJson: 'Data (JSON)',
+    icsEmpty: 'The calendar holds the open action points with a due date. None has one yet, so it would be empty.',
     print: 'Print / PDF',
     presenter: 'Open presenter screen',
     presenterLink: 'Link for the presenter screen (projector, TV)',

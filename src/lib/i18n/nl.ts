@@ -158,6 +158,7 @@ export const nl = {
     exportXlsx: 'Spreadsheet (Excel)',
     exportCsv: 'Tabel (CSV)',
     exportJson: 'Gegevens (JSON)',
+    icsEmpty: 'In de agenda komen de open actiepunten met een deadline. Nog geen enkel actiepunt heeft er een, dus hij zou leeg zijn.',
     print: 'Afdrukken / PDF',
     presenter: 'Presentatiescherm openen',
     presenterLink: 'Link voor het presentatiescherm (beamer, tv)',
