@@ -36,6 +36,8 @@ suite('entry links in a fresh browser', () => {
   it('the lobby hands out the presenter link, which opens a read-only presenter screen elsewhere', async () => {
     const href = await facilitator.getByTestId('presenter-link').getAttribute('href');
     expect(href).toBe(created.presenterUrl);
+    // One button for it in the lobby (the exports' second one is for the phases after voting).
+    expect(await facilitator.locator(`a[href="${href}"]`).count()).toBe(1);
     const screen = await e2e.newPage({ viewport: { width: 1920, height: 1080 } });
     await screen.goto(href!);
     await expect.poll(() => textOf(screen, 'screen-code')).toBe(created.code.replace(/^(...)(...)$/, '$1 $2'));
