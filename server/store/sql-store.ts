@@ -213,7 +213,7 @@ export class SqlStore implements Store {
   /** The commit of writes that may wait (board updates), held for the commit window; see enqueue. */
   private windowTimer: NodeJS.Timeout | null = null;
   private readonly commitWindowMs: number;
-  /** When the last write that may wait was called (Date.now()): a window opens only while such writes keep coming. */
+  /** When the last write that may wait was called (performance.now(), which a wrong wall clock cannot move): a window opens only while such writes keep coming. */
   private lastMayWaitAt = -Infinity;
   /** The last write called: once it settled, every write called before it has (what a read waits for; may reject). */
   private lastWrite: Promise<unknown> = Promise.resolve();
@@ -272,7 +272,7 @@ export class SqlStore implements Store {
     if (item) this.queue.push(item);
     let busyBoard = false;
     if (mayWait) {
-      const now = Date.now();
+      const now = performance.now();
       busyBoard = now - this.lastMayWaitAt < this.commitWindowMs;
       this.lastMayWaitAt = now;
     }

@@ -135,7 +135,7 @@ export class SqliteStore extends SqlStore {
 
   /** The whole database as one image once every write called so far settled (a store in memory: a "restart" opens a new store on it). */
   async serialize(): Promise<Buffer> {
-    await this.settled();
+    await this.flush();
     return this.sqlite.serialize();
   }
 }
