@@ -99,6 +99,8 @@ suite('behind nginx under a public host name', () => {
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('1');
     await facilitator.getByTestId('phase-reveal').click();
     await phone.getByTestId('heatmap').waitFor();
+    // The phone's attention list is empty because the figures are withheld, and says so: no "well done" for them.
+    await expect.poll(() => phone.getByTestId('attention-none').textContent()).toMatch(/too few people voted|te weinig mensen stemden/);
     // One voter in an anonymous round: the screen shows that the round is withheld (k = 3), not a heatmap.
     await screen.getByTestId('presenter-results').waitFor();
     expect(errors).toEqual([]);

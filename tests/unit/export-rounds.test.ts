@@ -152,6 +152,11 @@ describe('two rounds with comments in each', () => {
     const data = buildExport(input('nl', { results: [round1, withheld] }));
     expect(data.rounds[1].comments).toEqual([]);
     expect(exportMarkdown(data, framework, exportWords('nl'))).toContain('Te weinig deelnemers (minder dan 5): geen cijfers.');
+    // The attention list of the withheld (latest) round says why it is empty: no praise for figures nobody saw.
+    expect(data.attention).toEqual([]);
+    const md = exportMarkdown(data, framework, exportWords('nl'));
+    expect(md).toContain('Geen: te weinig mensen stemden om de cijfers van deze ronde te tonen.');
+    expect(md).not.toContain('Geen zwakke, verdeelde of onduidelijke factoren.');
     // Round 1's comments stay.
     expect(exportCsv(data, [], 'comments')).toContain('Eerste ronde over vijf,1');
   });

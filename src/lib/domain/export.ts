@@ -393,7 +393,8 @@ export function* markdownChunks(data: ExportJson, framework: Framework, words: E
   if (full()) yield take();
 
   lines.push('', `## ${t.attention}${several && data.round !== null ? ` — ${r23.roundTitle(data.round).toLowerCase()}` : ''}`, '');
-  if (data.attention.length === 0) lines.push(t.noAttention);
+  // An empty list of a round withheld under k says so: "no weak factors" would praise figures nobody was shown.
+  if (data.attention.length === 0) lines.push(data.rounds.at(-1)?.withheld ? t.attentionWithheld : t.noAttention);
   // One numbering: the list's own; the factor number is said in words.
   data.attention.forEach((a, i) => {
     lines.push(`${i + 1}. **${escapeMarkdown(a.title)}** (${t.factorRef(a.number)}): ${attentionReasons(a, lang, words).join('; ')}`);
