@@ -4,6 +4,7 @@
  * authorises, picks a format and writes the bytes.
  */
 import { boardPoints } from '../../src/lib/board/actions';
+import { inCalendar } from '../../src/lib/domain/action-points';
 import { buildExport, markdownChunks } from '../../src/lib/domain/export';
 import { exportWords } from '../../src/lib/i18n/catalogues';
 import { boundText } from '../../src/lib/domain/text';
@@ -56,20 +57,18 @@ export async function calendarOf(live: LiveSession) {
   const lang = room.record.language;
   const words = exportWords(lang);
   const points = boardPoints((await live.doc()).doc, room.actionBoard.actionViews());
-  const due = points
-    .filter((p): p is typeof p & { due: string } => p.due !== null && p.status !== 'done')
-    .map((p) => ({
-      uid: `${room.code}-${p.id}@seeds-live-board`,
-      text: p.text,
-      due: p.due,
-      details: [
-        p.owner ? words.review.owner(p.owner) : '',
-        p.factor
-          ? `${capitalise(words.export.factorRef(p.factor))}: ${room.framework.factors[p.factor - 1]?.title[lang] ?? ''}`
-          : capitalise(words.export.general),
-        room.record.title
-      ].filter(Boolean)
-    }));
+  const due = points.filter(inCalendar).map((p) => ({
+    uid: `${room.code}-${p.id}@seeds-live-board`,
+    text: p.text,
+    due: p.due,
+    details: [
+      p.owner ? words.review.owner(p.owner) : '',
+      p.factor
+        ? `${capitalise(words.export.factorRef(p.factor))}: ${room.framework.factors[p.factor - 1]?.title[lang] ?? ''}`
+        : capitalise(words.export.general),
+      room.record.title
+    ].filter(Boolean)
+  }));
   return actionsCalendarParts(due, room.record.title);
 }
 

@@ -24,6 +24,11 @@ export interface ActionPoint {
   createdAt: number;
 }
 
+/** Whether a (live: not removed or merged) point goes into the calendar export: open, with a due date. */
+export function inCalendar<P extends { due: string | null; status: ActionStatus }>(point: P): point is P & { due: string } {
+  return point.due !== null && point.status !== 'done';
+}
+
 /** Who does something on the board: the facilitator or one participant (by id). */
 export type Actor = { role: 'facilitator' } | { role: 'participant'; participantId: string };
 
