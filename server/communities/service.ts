@@ -5,7 +5,7 @@ import { exportWords } from '../../src/lib/i18n/catalogues';
 import { boundText, clampText } from '../../src/lib/domain/text';
 import { DEFAULT_TIME_ZONE, humanDate, isFutureDay, localDay, localTime } from '../../src/lib/domain/dates';
 import type { ReviewItem } from '../../src/lib/domain/review';
-import { capitalise, type DueAction } from '../exports/calendar';
+import { actionDetails, type DueAction } from '../exports/calendar';
 import { openCommunityActions } from './review';
 import { CommunityReviews } from './review-book';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
@@ -278,13 +278,7 @@ export class CommunityService {
         uid: `${item.sessionCode}-${item.actionId}@seeds-live-board`,
         text: item.text,
         due: item.due,
-        details: [
-          item.owner ? words.review.owner(item.owner) : '',
-          item.factor
-            ? `${capitalise(words.export.factorRef(item.factor))}: ${framework.factors[item.factor - 1]?.title[community.language] ?? ''}`
-            : capitalise(words.export.general),
-          words.review.from(item.sessionTitle, humanDate(item.sessionDate, community.language))
-        ].filter(Boolean)
+        details: actionDetails(item, framework, community.language, words.review.from(item.sessionTitle, humanDate(item.sessionDate, community.language)))
       }));
   }
 }

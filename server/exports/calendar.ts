@@ -2,6 +2,8 @@ import type { EventAttributes } from 'ics';
 import { clampText, clampTextMarked, xmlSafe } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import { dayAfter } from '../../src/lib/domain/dates';
+import type { Framework, Language } from '../../src/lib/domain/framework';
+import { exportWords } from '../../src/lib/i18n/catalogues';
 
 /** An open action point with a due date, as a calendar shows it. */
 export interface DueAction {
@@ -153,6 +155,21 @@ export function escapeText(text: string): string {
 }
 
 /** The first letter in upper case (export words are written to sit inside a sentence). */
+/**
+ * An action point's lines in its calendar event, for a session's and a community's calendar alike: its owner, its
+ * factor (or "general") and where it comes from (`source`, e.g. the session's title).
+ */
+export function actionDetails(point: { owner: string | null; factor: number | null }, framework: Framework, language: Language, source: string): string[] {
+  const words = exportWords(language);
+  return [
+    point.owner ? words.review.owner(point.owner) : '',
+    point.factor
+      ? `${capitalise(words.export.factorRef(point.factor))}: ${framework.factors[point.factor - 1]?.title[language] ?? ''}`
+      : capitalise(words.export.general),
+    source
+  ].filter(Boolean);
+}
+
 export function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

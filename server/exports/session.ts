@@ -10,7 +10,7 @@ import { exportWords } from '../../src/lib/i18n/catalogues';
 import { boundText } from '../../src/lib/domain/text';
 import { LIMITS } from '../../src/lib/protocol';
 import type { LiveSession } from '../sessions/live-session';
-import { actionsCalendarParts, capitalise } from './calendar';
+import { actionDetails, actionsCalendarParts } from './calendar';
 
 /**
  * What every session export is built from. Each text a client wrote is cut to its limits again here
@@ -55,19 +55,12 @@ export function ballotsOf(live: LiveSession) {
 export async function calendarOf(live: LiveSession) {
   const room = live.room;
   const lang = room.record.language;
-  const words = exportWords(lang);
   const points = boardPoints((await live.doc()).doc, room.actionBoard.actionViews());
   const due = points.filter(inCalendar).map((p) => ({
     uid: `${room.code}-${p.id}@seeds-live-board`,
     text: p.text,
     due: p.due,
-    details: [
-      p.owner ? words.review.owner(p.owner) : '',
-      p.factor
-        ? `${capitalise(words.export.factorRef(p.factor))}: ${room.framework.factors[p.factor - 1]?.title[lang] ?? ''}`
-        : capitalise(words.export.general),
-      room.record.title
-    ].filter(Boolean)
+    details: actionDetails(p, room.framework, lang, room.record.title)
   }));
   return actionsCalendarParts(due, room.record.title);
 }
