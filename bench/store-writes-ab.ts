@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { createDatabase, dropDatabase, startCluster } from '../tests/helpers/postgres';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -29,7 +28,7 @@ interface Run {
 async function child(root: string, target: string, writers: number, url: string | undefined): Promise<Run> {
   const { SqliteStore } = await import(path.join(root, 'server/store/sqlite.ts'));
   const { PostgresStore } = await import(path.join(root, 'server/store/postgres.ts'));
-  const { TAKE_EPOCH_SQL } = await import(path.join(root, 'server/cluster/leases.ts'));
+  const { PgSessionLeases } = await import(path.join(root, 'server/cluster/leases.ts'));
   const { participantRecord, sessionRecord } = await import(path.join(root, 'tests/helpers/store-contract.ts'));
   // Commits counted at better-sqlite3's statement (both stores COMMIT through a prepared statement's run()).
   let commits = 0;
@@ -45,11 +44,12 @@ async function child(root: string, target: string, writers: number, url: string 
   const pgClient = createRequire(path.join(root, 'package.json'))('pg').Client.prototype;
   const query = pgClient.query;
   pgClient.query = function (this: unknown, ...args: unknown[]) {
-    if (args[0] === 'COMMIT') commits++;
+    if (args[0] === 'COMMIT' || (args[0] as { text?: unknown } | undefined)?.text === 'COMMIT') commits++;
     return query.apply(this, args);
   };
   let dir: string | null = null;
   let store;
+  let leases: { close(): Promise<void> } | null = null;
   if (target === 'sqlite') {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-ab-'));
     // BENCH_SYNC=NORMAL takes the fsync out of a commit: what is left is the store's own CPU.
@@ -57,12 +57,11 @@ async function child(root: string, target: string, writers: number, url: string 
   } else {
     store = await PostgresStore.open({ connectionString: url! });
     if (target === 'pg-fenced') {
-      const owner = new pg.Client({ connectionString: url });
-      await owner.connect();
-      const taken = await owner.query<{ epoch: string }>(String(TAKE_EPOCH_SQL), ['s1', 'http://bench']);
-      const epoch = Number(taken.rows[0].epoch);
-      await owner.end();
-      store.fenceWith({ epochOf: (id: string) => (id === 's1' ? epoch : null) });
+      // The session's lease held as an instance of several holds it, and the store fenced by it (server/app.ts).
+      const held = await PgSessionLeases.connect(url!, 'http://bench');
+      if (!(await held.acquire('s1')).here) throw new Error('the bench could not take the lease of s1');
+      store.fenceWith(held);
+      leases = held;
     }
   }
   await store.createSession(sessionRecord('s1', { phase: 'voting' }));
@@ -97,6 +96,7 @@ async function child(root: string, target: string, writers: number, url: string 
   if (profiler) await profiler.stop(path.join(process.env.BENCH_PROF_DIR!, `${target}-${writers}-${path.basename(root)}-${process.pid}.cpuprofile`));
   const committed = commits;
   await store.close();
+  await leases?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   const votes = perWriter * writers;
   return { votesPerSecond: votes / seconds, cpuUsPerVote: (used.user + used.system) / votes, userUsPerVote: used.user / votes, commits: committed };

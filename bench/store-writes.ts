@@ -5,8 +5,8 @@
  * SQLite (a real file, synchronous=FULL), PostgreSQL (a throwaway local
  * cluster, fsync on), and as the bare baseline for PostgreSQL the plain way:
  * one autocommitted INSERT per vote on a pool of the same size, no queue.
- * `pg-fenced` is the PostgreSQL store as one of several instances has it: every
- * commit checks the session's owner epoch (docs/scaling.md, fencing).
+ * `pg-fenced` is the PostgreSQL store as one of several instances has it: the
+ * session's lease held, its writes committed on the lease connection (docs/scaling.md, fencing).
  * BENCH_WRITERS (default "50,500"), BENCH_REPEATS (3; medians reported).
  * Needs PostgreSQL's binaries (tests/helpers/postgres.ts finds them).
  */
@@ -16,7 +16,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { SqliteStore } from '../server/store/sqlite';
 import { PostgresStore } from '../server/store/postgres';
-import { TAKE_EPOCH_SQL } from '../server/cluster/leases';
+import { PgSessionLeases } from '../server/cluster/leases';
 import type { Store, StoredAnswer } from '../server/store/types';
 import { createDatabase, dropDatabase, startCluster } from '../tests/helpers/postgres';
 import { participantRecord, sessionRecord } from '../tests/helpers/store-contract';
@@ -82,18 +82,17 @@ async function main(): Promise<void> {
           runs.postgres.push(await measure(writers, (a) => store.saveAnswer(a)));
           await store.close();
         };
-        // As one of several instances: every vote's commit checks (and share-locks) the session's owner epoch.
+        // As one of several instances: the session's lease held, and its votes committed on the lease connection.
         const fencedUrl = await createDatabase(cluster.adminUrl, 'bench');
         const withFencing = async () => {
           const fenced = await PostgresStore.open({ connectionString: fencedUrl });
-          const owner = new pg.Client({ connectionString: fencedUrl });
-          await owner.connect();
-          const epoch = Number((await owner.query(TAKE_EPOCH_SQL, ['s1', 'http://bench'])).rows[0].epoch);
-          await owner.end();
-          fenced.fenceWith({ epochOf: (id) => (id === 's1' ? epoch : null) });
+          const leases = await PgSessionLeases.connect(fencedUrl, 'http://bench');
+          if (!(await leases.acquire('s1')).here) throw new Error('the bench could not take the lease of s1');
+          fenced.fenceWith(leases);
           await prepare(fenced, writers);
           runs['pg-fenced'].push(await measure(writers, (a) => fenced.saveAnswer(a)));
           await fenced.close();
+          await leases.close();
         };
         // Each first every other repeat, so that neither always runs in the wake of the other.
         for (const run of repeat % 2 === 0 ? [plain, withFencing] : [withFencing, plain]) await run();

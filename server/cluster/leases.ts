@@ -2,6 +2,7 @@ import pg from 'pg';
 import { KeyedSerial } from '../sessions/serial';
 import type { WriteFence } from '../store/fence';
 import { cutConnection, endWithin } from '../store/pg-end';
+import { IDLE_IN_TRANSACTION_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, typeParsers, type LeaseConnection, type Queryable } from '../store/postgres';
 
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
 const GONE_CHANNEL = 'seeds_sessions_gone';
@@ -23,12 +24,13 @@ const REVOKED_CHANNEL = 'seeds_memberships_revoked';
  */
 const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
 /**
- * Taking a lease over replaces the session's epoch in its owner row, which waits while a transaction of
- * the previous owner still holds that row (fencing: server/store/postgres.ts). Such a transaction ends
- * within seconds (the pool's timeouts); meanwhile the lease is given back and "try again" answered,
- * rather than leave the lease connection waiting long enough to be taken for a cut.
+ * The lease connection is also the one the store writes a session's data on (fencing: docs/scaling.md), so it has
+ * the pool's limits: PostgreSQL ends a transaction left idle by an instance cut off from it (and with it the
+ * connection and its locks) after IDLE_IN_TRANSACTION_TIMEOUT_MS, and a statement after STATEMENT_TIMEOUT_MS. A row
+ * lock is waited for at most 2 s, so that a write waiting for another instance's transaction (a purge) is answered
+ * "try again" rather than leave the connection silent long enough to be taken for a cut.
  */
-const LEASE_OPTIONS = `${SERVER_KEEPALIVE} -c lock_timeout=2000`;
+const LEASE_OPTIONS = `${SERVER_KEEPALIVE} -c lock_timeout=2000 -c statement_timeout=${STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`;
 /** Records the new holder of a session's lease ($1, by its INSTANCE_URL $2) with a new epoch, never handed out before. */
 export const TAKE_EPOCH_SQL = `INSERT INTO session_owners (session_id, instance_url, epoch) VALUES ($1, $2, nextval('session_owner_epochs'))
   ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now(), epoch = excluded.epoch
@@ -83,6 +85,8 @@ export interface SessionLeases extends WriteFence {
   close(): Promise<void>;
 }
 
+const ignore = () => undefined;
+
 /** One instance on its own: every lease is always here. */
 export class LocalLeases implements SessionLeases {
   async acquire(): Promise<Ownership> {
@@ -116,9 +120,14 @@ export class LocalLeases implements SessionLeases {
  * `session_owners` only records each holder's internal URL, for forwarding;
  * the lock, not the row, is the truth (a stale row is overwritten by the next holder).
  */
-export class PgSessionLeases implements SessionLeases {
+export class PgSessionLeases implements SessionLeases, LeaseConnection {
   /** The sessions whose lease this instance holds, each with the epoch it took it under. */
   private readonly held = new Map<string, number>();
+  /**
+   * The lease connection's turns: each query of the leases, and each transaction the store runs on it (`lend`), has
+   * the connection to itself, so that no lease statement (an unlock, a new epoch) ever lands inside a transaction.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
   private readonly serial = new KeyedSerial();
   private readonly listeners: (() => void)[] = [];
   private readonly goneListeners: ((sessionId: string) => void)[] = [];
@@ -157,6 +166,7 @@ export class PgSessionLeases implements SessionLeases {
     const client = new pg.Client({
       connectionString: databaseUrl,
       application_name: `seeds-leases ${instanceUrl}`,
+      types: typeParsers,
       connectionTimeoutMillis: timing.timeoutMs,
       keepAlive: true,
       options: LEASE_OPTIONS
@@ -228,19 +238,43 @@ export class PgSessionLeases implements SessionLeases {
     this.reconnecting.unref();
   }
 
-  /** A query on the lease connection, counted for the silence check (any answer from PostgreSQL, error or not, is a sign of life). */
-  private async ask<R extends pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  /** Runs `task` when the lease connection's earlier turns are done; counted as waiting meanwhile, for the silence check. */
+  private inTurn<T>(task: () => Promise<T>): Promise<T> {
     if (this.waiting++ === 0) this.busySince = Date.now();
+    const result = this.turn.then(task);
+    this.turn = result.then(ignore, ignore);
+    return result.finally(() => this.waiting--);
+  }
+
+  /** One statement on `client`; any answer from PostgreSQL, error or not, is a sign of life. */
+  private async send<R extends pg.QueryResultRow>(client: pg.Client, config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
     try {
-      const result = await client.query<R>(text, values);
+      const result = await client.query<R>(config);
       this.lastAnswer = Date.now();
       return result;
     } catch (error) {
       if (typeof (error as { code?: unknown }).code === 'string') this.lastAnswer = Date.now();
       throw error;
-    } finally {
-      this.waiting--;
     }
+  }
+
+  /** A query of the leases on the lease connection, in a turn of its own. */
+  private ask<R extends pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    return this.inTurn(() => this.send<R>(client, { text, values }));
+  }
+
+  /**
+   * Lends the lease connection to the store for one transaction of session writes (fencing, docs/scaling.md): it
+   * is the connection that holds the sessions' locks, so what commits on it commits while this instance holds
+   * them. PostgreSQL frees a lock only when this connection ends (and then rolls its open transaction back first)
+   * or when `release` unlocks it in a turn of its own, after the transaction. Refused while the connection is lost.
+   */
+  lend<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    return this.inTurn(async () => {
+      if (this.lost || this.closed) throw new Error('the lease connection to PostgreSQL is lost: write refused');
+      const client = this.client;
+      return work({ query: (config) => this.send(client, config) });
+    });
   }
 
   holds(sessionId: string): boolean {
@@ -288,14 +322,14 @@ export class PgSessionLeases implements SessionLeases {
       const client = this.client;
       const { rows } = await this.ask<{ ok: boolean }>(client, 'SELECT pg_try_advisory_lock(hashtextextended($1, 7)) AS ok', [sessionId]);
       if (rows[0]?.ok) {
-        // A new epoch with the lease, before anything is loaded or acknowledged under it: from this
-        // statement on, no write of an earlier owner can commit (fencing, docs/scaling.md).
+        // A new epoch with the lease, before anything is loaded or acknowledged under it: a write this instance called
+        // under an earlier ownership of the session (before it lost the lease and took it again) never commits under this one.
         let taken: pg.QueryResult<{ epoch: string }>;
         try {
           taken = await this.ask<{ epoch: string }>(client, TAKE_EPOCH_SQL, [sessionId, this.instanceUrl]);
         } catch (error) {
           if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
-          // The previous owner's last transaction still holds the row: not yet; give the lock back.
+          // Another instance's transaction holds the row (a purge deleting the session): not yet; give the lock back.
           await this.ask(client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
           return { here: false, ownerUrl: null };
         }

@@ -2,12 +2,13 @@
  * Fencing a session's writes with its ownership epoch (docs/scaling.md, "Fencing").
  *
  * When several instances share PostgreSQL, the instance that holds a session's lease writes for it
- * under an epoch: a number that every takeover of the lease replaces by a larger one, in the step
- * that takes the lease. A write carries the epoch its instance held when the write was called, and
- * PostgreSQL commits it only when that epoch is still the session's current one, checked in the
- * committing transaction. So a write that an instance queued before it lost the session (a network
- * cut that heals later, a process that stalled) fails instead of landing over what the new owner
- * acknowledged meanwhile.
+ * on the connection that holds the lease (a transaction of an owner that lost it was rolled back
+ * before the lock was free: server/store/postgres.ts, `LeaseConnection`) and under an epoch: a
+ * number that every taking of the lease replaces by a new one. A write carries the epoch its instance
+ * held when the write was called and commits only while the instance still holds the session under
+ * it, checked in the committing transaction. So a write that an instance queued before it lost the
+ * session (a network cut that heals later, a process that stalled) fails instead of landing over
+ * what the new owner acknowledged meanwhile.
  */
 
 /** Which epoch of each session this instance holds (the lease side: server/cluster/leases.ts). */

@@ -1,6 +1,6 @@
 import { lockDataDir } from './lock';
 import { lockDatabase } from './pg-lock';
-import { PostgresStore, redact } from './postgres';
+import { PostgresStore, redact, type LeaseConnection } from './postgres';
 import { SqliteStore, type Synchronous } from './sqlite';
 import type { Store } from './types';
 import type { WriteFence } from './fence';
@@ -21,10 +21,10 @@ export interface OpenedStore {
   /** Closes the store (committing what is queued), then releases the lock. */
   close(): Promise<void>;
   /**
-   * PostgreSQL shared by several instances: fence every session write by the epoch `leases` holds
-   * (server/store/fence.ts), and cut every connection the moment the leases are lost.
+   * PostgreSQL shared by several instances: fence every session write by the epoch `leases` holds and write
+   * sessions on its connection (server/store/fence.ts), and cut every connection the moment the leases are lost.
    */
-  fence?(leases: WriteFence & { onLost(listener: () => void): void }): void;
+  fence?(leases: WriteFence & LeaseConnection & { onLost(listener: () => void): void }): void;
 }
 
 /**

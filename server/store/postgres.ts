@@ -5,6 +5,7 @@ import { FIGURES_BACKFILL_BATCH, figuresJsonFor } from './paper-figures';
 import { StoreUnusableError } from './unusable';
 import { SqlStore, type SqlDriver } from './sql-store';
 import type { Executor, KeptQuery, Row } from './schema';
+import type { WriteFence } from './fence';
 import { cutConnection, endWithin } from './pg-end';
 
 export interface PostgresStoreOptions {
@@ -15,11 +16,12 @@ export interface PostgresStoreOptions {
 }
 
 /**
- * Limits on the pool's connections, set by PostgreSQL on each of them. A transaction left open by an
- * instance cut off from the database holds its locks, among them the share lock on its sessions' owner
- * rows that fencing takes: PostgreSQL ends it after IDLE_IN_TRANSACTION_TIMEOUT_MS of silence (our
- * transactions never wait on anything but the next statement), and any statement after
- * STATEMENT_TIMEOUT_MS, both well within the ~25 s after which another instance can take a lease over.
+ * Limits on the store's connections (the pool's, and the lease connection that fenced writes run on), set by
+ * PostgreSQL on each of them. A transaction left open by an instance cut off from the database holds its
+ * locks (on the lease connection: its sessions' leases): PostgreSQL ends the connection after
+ * IDLE_IN_TRANSACTION_TIMEOUT_MS of silence (our transactions never wait on anything but the next statement),
+ * and any statement after STATEMENT_TIMEOUT_MS, both well within the ~25 s after which PostgreSQL's keepalive
+ * gives up on a silent instance's lease connection.
  */
 export const STATEMENT_TIMEOUT_MS = 15_000;
 export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 5_000;
@@ -35,27 +37,33 @@ export const typeParsers: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser']
 };
 
-async function query(client: pg.PoolClient | pg.Pool, compiled: KeptQuery): Promise<Row[]> {
+/** A connection to send statements on: a pool's client, or the lease connection lent for a transaction. */
+export interface Queryable {
+  query(config: pg.QueryConfig): Promise<pg.QueryResult>;
+}
+
+/**
+ * The connection that holds this instance's session leases (server/cluster/leases.ts), lent to the store for the
+ * transactions that write sessions' data: fencing (docs/scaling.md, "Fencing").
+ */
+export interface LeaseConnection {
+  /** Runs `work` on the lease connection with nothing else sent on it meanwhile; rejects while the connection is lost. */
+  lend<T>(work: (client: Queryable) => Promise<T>): Promise<T>;
+}
+
+async function query(client: Queryable | pg.Pool, compiled: KeptQuery): Promise<Row[]> {
   const values = compiled.parameters as unknown[];
   // A kept statement is prepared once per connection under its name (node-postgres sends its text only the first time):
   // parsing and planning a group commit's many-row upsert anew every time cost about a quarter of the commit.
-  const result = compiled.name ? await client.query({ name: compiled.name, text: compiled.sql, values }) : await client.query(compiled.sql, values);
+  const result = await client.query(compiled.name ? { name: compiled.name, text: compiled.sql, values } : { text: compiled.sql, values });
   return result.rows;
 }
 
 /**
- * The fencing check (docs/scaling.md, "Fencing"), prepared once per connection and run with BEGIN in one simple
- * query (EXECUTE, the ids quoted by the driver): one round trip and no parsing or planning per commit. In one order
- * (by id), so that two transactions never wait for each other's rows crosswise; the share locks are held until COMMIT.
- */
-const FENCE_CHECK = 'seeds_fence_check';
-const PREPARE_FENCE_CHECK = `PREPARE ${FENCE_CHECK}(text[]) AS
-  SELECT session_id, epoch FROM session_owners WHERE session_id = ANY($1) ORDER BY session_id FOR SHARE`;
-
-/**
  * The SQL store's driver on a pg pool. Writes run on one connection at a time (the store's queue sees to
  * that); reads on any. PostgreSQL commits with `synchronous_commit = on` (its default): the commit record is
- * flushed to disk before COMMIT answers, so acknowledged means committed.
+ * flushed to disk before COMMIT answers, so acknowledged means committed. Fenced, the writes of sessions run
+ * on the lease connection instead (`PostgresStore.fenceWith`).
  */
 class PostgresDriver implements SqlDriver {
   readonly dialect = 'postgres' as const;
@@ -64,43 +72,43 @@ class PostgresDriver implements SqlDriver {
   readonly reader: Executor = { run: (compiled) => query(this.pool, compiled) };
   /** Every connection the pool has open, so that `interrupt` can cut them all. */
   readonly connections = new Set<pg.PoolClient>();
-  /** Connections on which the fencing check is prepared (a prepared statement lives as long as its connection). */
-  private readonly fenceReady = new WeakSet<pg.PoolClient>();
+  /** Set when several instances share the database: the connection that holds this instance's leases. */
+  leases: LeaseConnection | null = null;
 
   constructor(readonly pool: pg.Pool) {
     pool.on('connect', (client) => this.connections.add(client));
     pool.on('remove', (client) => this.connections.delete(client));
   }
 
-  async transaction<T>(work: (tx: Executor, epochs: ReadonlyMap<string, number>) => Promise<T>, fenced: ReadonlySet<string>): Promise<T> {
+  async transaction<T>(work: (tx: Executor) => Promise<T>, fenced: boolean): Promise<T> {
+    // Sessions' writes commit on the connection that holds their leases, so only while this instance holds them:
+    // no check per commit (docs/scaling.md, "Fencing").
+    if (fenced && this.leases) return this.leases.lend((client) => this.inTransaction(client, work));
     const client = await this.pool.connect();
     // A connection that breaks while checked out reports it here as well as to the query; without a listener it would crash the process.
     const onError = (error: Error) => console.error('store: the PostgreSQL write connection failed:', error.message);
     client.on('error', onError);
     let broken: Error | undefined;
     try {
-      let epochs = new Map<string, number>();
-      if (fenced.size === 0) await client.query('BEGIN');
-      else {
-        // The check goes with BEGIN in one round trip: it must not cost every group commit a round trip of its own.
-        if (!this.fenceReady.has(client)) {
-          await client.query(PREPARE_FENCE_CHECK);
-          this.fenceReady.add(client);
-        }
-        const ids = [...fenced].map((id) => client.escapeLiteral(id)).join(', ');
-        const results = (await client.query(`BEGIN; EXECUTE ${FENCE_CHECK}(ARRAY[${ids}]::text[])`)) as unknown as pg.QueryResult[];
-        epochs = new Map(results[1].rows.map((r) => [r.session_id as string, r.epoch as number]));
-      }
-      const result = await work({ run: (compiled) => query(client, compiled) }, epochs);
-      await client.query('COMMIT');
-      return result;
+      return await this.inTransaction(client, work);
     } catch (error) {
       if (!this.isStatementError(error)) broken = error as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
       client.off('error', onError);
       client.release(broken);
+    }
+  }
+
+  private async inTransaction<T>(client: Queryable, work: (tx: Executor) => Promise<T>): Promise<T> {
+    await client.query({ text: 'BEGIN' });
+    try {
+      const result = await work({ run: (compiled) => query(client, compiled) });
+      await client.query({ text: 'COMMIT' });
+      return result;
+    } catch (error) {
+      await client.query({ text: 'ROLLBACK' }).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -144,6 +152,15 @@ class PostgresDriver implements SqlDriver {
 export class PostgresStore extends SqlStore {
   private constructor(private readonly pg: PostgresDriver) {
     super(pg);
+  }
+
+  /**
+   * Fences every write of a session (several instances on one database): besides carrying its epoch (SqlStore),
+   * a transaction with such writes runs on `leases`' connection, the one that holds the sessions' locks.
+   */
+  override fenceWith(fence: WriteFence & LeaseConnection): void {
+    super.fenceWith(fence);
+    this.pg.leases = fence;
   }
 
   /**

@@ -80,11 +80,11 @@ export interface SqlDriver {
    */
   readonly upsertChangesRowOnce: boolean;
   /**
-   * Runs `work` in one transaction on the writing connection and commits it. With `fenced` sessions,
-   * first takes a share lock on their owner rows and reads their epochs, held until the commit
-   * (PostgreSQL shared by several instances; docs/scaling.md, "Fencing").
+   * Runs `work` in one transaction on the writing connection and commits it. `fenced` when it writes sessions'
+   * data under their epochs: PostgreSQL shared by several instances then runs it on the connection that holds the
+   * sessions' leases (docs/scaling.md, "Fencing").
    */
-  transaction<T>(work: (tx: Executor, epochs: ReadonlyMap<string, number>) => Promise<T>, fenced: ReadonlySet<string>): Promise<T>;
+  transaction<T>(work: (tx: Executor) => Promise<T>, fenced: boolean): Promise<T>;
   /** Runs reads on one consistent view of the data. */
   snapshot<T>(work: (db: Executor) => Promise<T>): Promise<T>;
   /** Runs a read on any connection. */
@@ -237,8 +237,8 @@ export class SqlStore implements Store {
   /**
    * Fences every write of a session from now on (several instances on one PostgreSQL database): a write
    * carries the epoch `fence` says this instance holds for its session when the write is called (none:
-   * refused at once), and commits only if that epoch is still the session's current one, checked inside
-   * the committing transaction; otherwise it rejects with a `FencedError`.
+   * refused at once), and commits only if this instance still holds the session under that epoch, checked
+   * inside the committing transaction; otherwise it rejects with a `FencedError`.
    */
   fenceWith(fence: WriteFence): void {
     this.fence = fence;
@@ -367,33 +367,20 @@ export class SqlStore implements Store {
 
   /**
    * Runs a batch in one transaction and returns how to answer each of its writes once it committed.
-   * Fencing: the transaction first takes a share lock on the owner row of every session the batch
-   * writes for and reads its epoch. A write whose epoch is no longer current (another instance took
-   * the session over; or this instance lost it since the write was called) is left out and rejected
-   * with a FencedError; the others commit, other sessions' writes in the same batch included. The
-   * lock is held until COMMIT, and a takeover replaces the epoch by updating that row, so it waits
-   * for this transaction: no takeover can come between the check and the commit.
+   * Fencing: a write whose epoch is no longer the one this instance holds for its session (it lost the session,
+   * or lost it and took it again, since the write was called) is left out and rejected with a FencedError; the
+   * others commit, other sessions' writes in the same batch included. The check runs inside the transaction, which
+   * runs on the connection that holds the sessions' leases (the driver's `fenced`): the lease cannot be given back
+   * before this transaction ends, and it is lost only with that connection, which rolls the transaction back.
    */
   private runBatch(batch: readonly PendingWrite[]): Promise<(() => void)[]> {
-    const fenced = new Set<string>();
-    if (this.fence) {
-      for (const item of batch) {
-        if (item.fence) fenced.add(item.fence.sessionId);
-        const epochs = item.answers?.epochs;
-        if (epochs) for (let i = 0; i < epochs.length; i++) if (epochs[i] !== undefined) fenced.add(item.answers!.rows[i * ANSWER_PARAMETERS] as string);
-      }
-    }
-    return this.driver.transaction(async (connection, current) => {
+    const fence = this.fence;
+    // Only a batch with session writes needs the lease connection; one of maintenance alone (a purge) stays off it.
+    const fenced = fence !== null && batch.some((item) => item.fence !== undefined || item.answers?.epochs?.some((epoch) => epoch !== undefined));
+    return this.driver.transaction(async (connection) => {
       const touched = new Set<string>();
       const tx: Tx = { run: (query) => connection.run(query.compile()), runEach: connection.runEach, touch: (id) => touched.add(id) };
-      // Per session, not per write: the epoch a write must carry to commit, when the database still holds this
-      // instance's epoch (`current`, read under the share lock) and this instance has not let the session go since.
-      const valid = new Map<string, number>();
-      for (const id of fenced) {
-        const epoch = current.get(id);
-        if (epoch !== undefined && this.fence?.epochOf(id) === epoch) valid.set(id, epoch);
-      }
-      const stale = (sessionId: string, epoch: number | undefined) => epoch !== undefined && valid.get(sessionId) !== epoch;
+      const stale = (sessionId: string, epoch: number | undefined) => epoch !== undefined && fence?.epochOf(sessionId) !== epoch;
       const settle: (() => void)[] = [];
       for (const item of batch) {
         const answers = item.answers;

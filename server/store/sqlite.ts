@@ -43,7 +43,6 @@ class SqliteDriver implements SqlDriver {
   private readonly begin: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
-  private readonly noEpochs: ReadonlyMap<string, number> = new Map();
 
   constructor(readonly db: Database.Database) {
     // Prepared once, as better-sqlite3's own transactions do: every group commit runs them.
@@ -81,11 +80,11 @@ class SqliteDriver implements SqlDriver {
     }
   }
 
-  /** One writer on the file, nothing to fence: `fenced` is for PostgreSQL shared by several instances. */
-  async transaction<T>(work: (tx: Executor, epochs: ReadonlyMap<string, number>) => Promise<T>): Promise<T> {
+  /** One writer on the file: `fenced` is for PostgreSQL shared by several instances. */
+  async transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
     this.begin.run();
     try {
-      const result = await work(this.reader, this.noEpochs);
+      const result = await work(this.reader);
       this.commit.run();
       return result;
     } catch (error) {

@@ -47,8 +47,13 @@ export interface FencedStore {
   store: Store;
   /** This instance takes the session's lease: a new epoch, which its writes carry from now on. */
   take(sessionId: string): Promise<void>;
-  /** Another instance takes the session over (a new epoch there): this instance still believes it holds the old one. */
+  /**
+   * This instance lets the session go and another instance takes it over (a new epoch there). Called in the same
+   * turn as writes, it comes before their commit: they were called under the epoch this instance no longer holds.
+   */
   takeOver(sessionId: string): Promise<void>;
+  /** The other instance lets the session go and this one takes it again: a new epoch here. */
+  takeBack(sessionId: string): Promise<void>;
 }
 
 const DAY = 86_400_000;
@@ -1123,8 +1128,8 @@ export function describeStoreContract(implementation: StoreImplementation): void
 
     const fencing = implementation.fencing;
     describe.skipIf(!fencing)('fencing', () => {
-      it('commits every kind of session write under the current epoch, and refuses each one under an epoch taken over since, changing nothing', async () => {
-        const { store, take, takeOver } = await fencing!.open();
+      it('commits every kind of session write under the current epoch, and refuses each one called under an epoch given up before its commit, changing nothing', async () => {
+        const { store, take, takeOver, takeBack } = await fencing!.open();
         await take('origin');
         await take('s1');
         await take('s2');
@@ -1144,9 +1149,8 @@ export function describeStoreContract(implementation: StoreImplementation): void
         await store.saveActionReview(review);
         const before = await store.loadSession('s1');
 
-        await takeOver('s1');
-        // Every write of s1 under the old epoch, called in one turn with a write of s2 (one batch): each fails with a
-        // typed error, the write of s2 commits.
+        // Every write of s1 under the epoch held now, called in one turn with a write of s2 (one batch), and the session
+        // taken over before that batch commits: each write of s1 fails with a typed error, the write of s2 commits.
         const stale = [
           store.saveAnswer(answerRecord('s1', 'a', 1, 5)),
           store.saveAnswer(answerRecord('s1', 'b', 2, 4)),
@@ -1163,7 +1167,9 @@ export function describeStoreContract(implementation: StoreImplementation): void
           store.deleteSession('s1')
         ];
         const other = store.saveAnswer(answerRecord('s2', 'z', 1, 2));
-        const outcomes = await Promise.allSettled(stale);
+        const settled = Promise.allSettled(stale);
+        await takeOver('s1');
+        const outcomes = await settled;
         expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'committed'))).toEqual(stale.map(() => 'FencedError'));
         await other;
         expect(await store.loadSession('s1')).toEqual(before);
@@ -1172,8 +1178,9 @@ export function describeStoreContract(implementation: StoreImplementation): void
         expect(await store.listActionReviews('c1')).toEqual([review]);
         expect((await store.loadSession('s2'))!.answers).toEqual([answerRecord('s2', 'z', 1, 2)]);
 
-        // Taken back (a new epoch here): writes commit again.
-        await take('s1');
+        // Refused at once now; taken back (a new epoch here), writes commit again.
+        await expect(store.saveAnswer(answerRecord('s1', 'a', 1, 5))).rejects.toMatchObject({ name: 'FencedError' });
+        await takeBack('s1');
         await store.saveAnswer(answerRecord('s1', 'a', 1, 5));
         await store.updateSession('s1', { phase: 'voting' });
         const after = (await store.loadSession('s1'))!;
@@ -1181,7 +1188,7 @@ export function describeStoreContract(implementation: StoreImplementation): void
         expect(after.session.phase).toBe('voting');
       });
 
-      it('leaves out of a batch of answers exactly those under an epoch taken over since, and commits the others', async () => {
+      it('leaves out of a batch of answers exactly those under an epoch given up before its commit, and commits the others', async () => {
         const { store, take, takeOver } = await fencing!.open();
         await take('s1');
         await take('s2');
@@ -1191,7 +1198,6 @@ export function describeStoreContract(implementation: StoreImplementation): void
         await store.addParticipant(participantRecord('z', 's2'));
         await store.saveAnswer(answerRecord('s1', 'a', 1, 3));
 
-        await takeOver('s1');
         // Consecutive answers called in one turn join one batch: the stale ones between fresh ones of another session.
         const calls = [
           store.saveAnswer(answerRecord('s2', 'z', 1, 2)),
@@ -1200,7 +1206,9 @@ export function describeStoreContract(implementation: StoreImplementation): void
           store.saveAnswer(answerRecord('s1', 'a', 2, 1)),
           store.saveAnswer(answerRecord('s2', 'z', 3, 1))
         ];
-        const outcomes = await Promise.allSettled(calls);
+        const settled = Promise.allSettled(calls);
+        await takeOver('s1');
+        const outcomes = await settled;
         expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'committed'))).toEqual([
           'committed',
           'FencedError',

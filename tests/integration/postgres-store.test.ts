@@ -18,7 +18,7 @@ import { answerRecord, participantRecord, sessionRecord } from '../helpers/store
 import { api, createSession, makeDataDir, startServer } from '../helpers/server';
 import { freePort, spawnChildServer, startChildServer } from '../helpers/child-server';
 import { startRelay } from '../helpers/relay';
-import { PgSessionLeases, TAKE_EPOCH_SQL } from '../../server/cluster/leases';
+import { PgSessionLeases } from '../../server/cluster/leases';
 import { waitFor } from '../helpers/clients';
 import { History } from '../helpers/history';
 import pg from 'pg';
@@ -147,23 +147,45 @@ describe.skipIf(pgAdminUrl() === null)('PostgreSQL store', () => {
   ); // three server starts one after another: the 30 s default, grown with the load when the run began, was met at load 13
 });
 
-describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its owner epoch', () => {
-  /** A store as one instance of several has it: fenced by the epochs it took (server/cluster/leases.ts takes them the same way). */
-  async function instance(connectionString: string, databaseUrl: string, instanceUrl: string) {
+describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the connection that holds its lease', () => {
+  /** One instance of several: its leases and its store, which writes sessions on the lease connection (server/app.ts wires it so). */
+  async function instance(connectionString: string, instanceUrl: string, leaseConnectionString = connectionString) {
     const store = await PostgresStore.open({ connectionString });
-    onTestFinished(() => store.close());
-    const held = new Map<string, number>();
-    store.fenceWith({ epochOf: (id) => held.get(id) ?? null });
-    const take = async (sessionId: string) => {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      try {
-        held.set(sessionId, Number((await client.query(TAKE_EPOCH_SQL, [sessionId, instanceUrl])).rows[0].epoch));
-      } finally {
-        await client.end();
-      }
-    };
-    return { store, take };
+    const leases = await PgSessionLeases.connect(leaseConnectionString, instanceUrl);
+    store.fenceWith(leases);
+    leases.onLost(() => store.interrupt());
+    onTestFinished(async () => {
+      await store.close();
+      await leases.close();
+    });
+    const take = async (sessionId: string) => void expect(await leases.acquire(sessionId)).toEqual({ here: true });
+    return { store, leases, take };
+  }
+
+  /** The PostgreSQL backend of an instance's lease connection, while it exists. */
+  async function leaseBackend(admin: pg.Client, instanceUrl: string): Promise<number | null> {
+    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [
+      `seeds-leases ${instanceUrl}`
+    ]);
+    return rows[0]?.pid ?? null;
+  }
+
+  /** Takes the session over for `next` as soon as PostgreSQL frees it; each time it succeeds, the old owner's lease backend is gone. */
+  async function takeOverWhenFree(next: PgSessionLeases, admin: pg.Client, oldUrl: string, timeout: number) {
+    const taken = await waitFor(async () => ((await next.acquire('s1')).here ? { oldBackend: await leaseBackend(admin, oldUrl) } : null), {
+      timeout,
+      interval: 200,
+      message: 'the session taken over'
+    });
+    // The lock is freed only by the end of the backend that held it, which rolled its open transaction back first.
+    expect(taken.oldBackend).toBeNull();
+  }
+
+  async function adminOf(url: string) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    onTestFinished(() => admin.end());
+    return admin;
   }
 
   it('a write stuck on a cut link while another instance took the session over fails when the link heals, and changes nothing the new owner acknowledged', async () => {
@@ -171,8 +193,9 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
     const relay = await startRelay(Number(new URL(url).port));
     const throughRelay = new URL(url);
     throughRelay.port = String(relay.port);
-    const old = await instance(throughRelay.toString(), url, 'http://old');
-    const next = await instance(url, url, 'http://next');
+    const old = await instance(throughRelay.toString(), 'http://old');
+    const next = await instance(url, 'http://next');
+    const admin = await adminOf(url);
     const history = new History();
     const bytes = (...values: number[]) => new Uint8Array(values);
     const storedState = async () => {
@@ -205,8 +228,12 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
     const stale = [history.attempt('vote', 5), history.attempt('board', [[9]])];
     const outcomes = Promise.allSettled([old.store.saveAnswer(answerRecord('s1', 'a', 1, 5)), old.store.compactYjs('s1', bytes(9))]);
 
-    // Another instance takes the session over (its lease, a new epoch) and acknowledges writes.
-    await next.take('s1');
+    // While the old owner's lease connection exists at PostgreSQL, nobody else can take the session.
+    expect(await leaseBackend(admin, 'http://old')).not.toBeNull();
+    expect((await next.leases.acquire('s1')).here).toBe(false);
+    // PostgreSQL ends it, as its keepalive probes do after ~25 s of silence (here at once): the lock is free.
+    await admin.query('SELECT pg_terminate_backend($1)', [await leaseBackend(admin, 'http://old')]);
+    await takeOverWhenFree(next.leases, admin, 'http://old', 10_000);
     await history.run(
       'vote',
       2,
@@ -224,18 +251,19 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
     relay.heal();
     const settled = await outcomes;
     settled.forEach((outcome, i) => outcome.status === 'fulfilled' && stale[i].acknowledged());
-    expect(settled.map((o) => (o.status === 'rejected' ? (o.reason as Error).name : 'committed'))).toEqual(['FencedError', 'FencedError']);
+    expect(settled.map((o) => o.status)).toEqual(['rejected', 'rejected']);
     expect(history.check(await storedState())).toEqual([]);
   });
 
   it(
-    'a transaction cut off between its epoch check and its COMMIT holds the takeover back until PostgreSQL ends it; then nothing of it lands',
+    'a transaction cut off just before its COMMIT holds the session until PostgreSQL ends it; then nothing of it lands',
     async () => {
       const url = await makeDatabase();
       const relay = await startRelay(Number(new URL(url).port));
       const throughRelay = new URL(url);
       throughRelay.port = String(relay.port);
-      const old = await instance(throughRelay.toString(), url, 'http://old');
+      const old = await instance(throughRelay.toString(), 'http://old');
+      const admin = await adminOf(url);
       const history = new History();
       await old.take('s1');
       await old.store.createSession(sessionRecord('s1'));
@@ -247,7 +275,7 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
         () => true
       );
 
-      // The link stops just before the COMMIT: the transaction has checked its epoch and holds the owner row, idle on the server.
+      // The link stops just before the COMMIT: the transaction has written the vote and is idle on the server.
       relay.cutBefore((chunk) => chunk.includes('COMMIT'));
       const staleVote = history.attempt('vote', 5);
       const stuck = old.store.saveAnswer(answerRecord('s1', 'a', 1, 5)).then(
@@ -256,20 +284,16 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
       );
       await waitFor(() => relay.isCut(), { message: 'the link cut before the COMMIT' });
 
-      // A real lease on the other side: taking the session over waits for the row, gives up after its lock timeout
-      // ("try again"), and succeeds once PostgreSQL ended the idle transaction (idle_in_transaction_session_timeout).
-      const leases = await PgSessionLeases.connect(url, 'http://next');
-      onTestFinished(() => leases.close());
-      const next = await PostgresStore.open({ connectionString: url });
-      onTestFinished(() => next.close());
-      next.fenceWith(leases);
-      await waitFor(async () => (await leases.acquire('s1')).here, { timeout: 30_000, interval: 200, message: 'the session taken over' });
-      const loaded = (await next.loadSession('s1'))!;
+      // A real lease on the other side: the session is free once PostgreSQL ended the idle transaction's connection
+      // (idle_in_transaction_session_timeout on the lease connection), and with it the lock; never before.
+      const next = await instance(url, 'http://next');
+      await takeOverWhenFree(next.leases, admin, 'http://old', 30_000);
+      const loaded = (await next.store.loadSession('s1'))!;
       history.observed('vote', loaded.answers.find((a) => a.factor === 1)?.answer);
       await history.run(
         'vote',
         2,
-        () => next.saveAnswer(answerRecord('s1', 'a', 1, 2)),
+        () => next.store.saveAnswer(answerRecord('s1', 'a', 1, 2)),
         () => true
       );
 
@@ -277,11 +301,48 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by its o
       const outcome = await stuck;
       if (outcome === 'committed') staleVote.acknowledged();
       expect(outcome).not.toBe('committed');
-      const stored = (await next.loadSession('s1'))!.answers.find((a) => a.factor === 1)?.answer;
+      const stored = (await next.store.loadSession('s1'))!.answers.find((a) => a.factor === 1)?.answer;
       expect(history.check(new Map([['vote', stored]]))).toEqual([]);
     },
     scaled(60_000)
   );
+
+  it('gives a session back only after the transaction under way on the lease connection committed, never inside it', async () => {
+    const url = await makeDatabase();
+    // A slow link (100 ms each way): a group commit stays open for about half a second.
+    const relay = await startRelay(Number(new URL(url).port), 100);
+    const slow = new URL(url);
+    slow.port = String(relay.port);
+    // The store's pool directly, its lease connection (which its writes go through) over the slow link.
+    const owner = await instance(url, 'http://owner', slow.toString());
+    const admin = await adminOf(url);
+    await owner.take('s1');
+    await owner.store.createSession(sessionRecord('s1'));
+    await owner.store.addParticipant(participantRecord('a', 's1'));
+
+    const vote = owner.store.saveAnswer(answerRecord('s1', 'a', 1, 4)).then(
+      () => 'committed',
+      (error: Error) => error.name
+    );
+    // Its transaction has passed its epoch check and written the vote at PostgreSQL, uncommitted, on the lease
+    // connection: now the room is unloaded and the lease given back.
+    await waitFor(
+      async () =>
+        (
+          await admin.query<{ writing: boolean }>(
+            `SELECT xact_start IS NOT NULL AND query LIKE 'insert into "answers"%' AS writing
+               FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
+            ['seeds-leases http://owner']
+          )
+        ).rows[0]?.writing,
+      { message: "the vote's transaction under way", interval: 5 }
+    );
+    await owner.leases.release('s1');
+    // The lock is free now, so the vote has committed: it was called under the lease and is acknowledged.
+    const stored = await admin.query<{ answer: string }>("SELECT answer FROM answers WHERE session_id = 's1' AND participant_id = 'a' AND factor = 1");
+    expect(stored.rows.map((r) => Number(r.answer))).toEqual([4]);
+    expect(await vote).toBe('committed');
+  });
 });
 
 describe('PostgreSQL unreachable at start', () => {

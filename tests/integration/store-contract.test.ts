@@ -2,7 +2,7 @@
  * Runs the store contract (tests/helpers/store-contract.ts) against every
  * `Store` implementation. A new implementation is one more entry here.
  */
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { SqliteStore } from '../../server/store/sqlite';
 import { describeStoreContract, type StoreImplementation } from '../helpers/store-contract';
 import { describeAccountStoreContract } from '../helpers/account-store-contract';
@@ -11,8 +11,7 @@ import { describeProgrammeConsentStoreContract } from '../helpers/programme-cons
 import { makeDataDir } from '../helpers/server';
 import { PostgresStore } from '../../server/store/postgres';
 import { makeMigratedDatabase, pgAdminUrl } from '../helpers/pg-test';
-import { TAKE_EPOCH_SQL } from '../../server/cluster/leases';
-import pg from 'pg';
+import { PgSessionLeases } from '../../server/cluster/leases';
 
 const implementations: StoreImplementation[] = [
   {
@@ -61,19 +60,27 @@ const implementations: StoreImplementation[] = [
     fencing: {
       async open() {
         const connectionString = await makeMigratedDatabase();
+        // Real leases, as two instances hold them (server/cluster/leases.ts): the store writes on this one's connection.
+        const here = await PgSessionLeases.connect(connectionString, 'http://here');
+        const elsewhere = await PgSessionLeases.connect(connectionString, 'http://elsewhere');
         const store = await PostgresStore.open({ connectionString });
-        onTestFinished(() => store.close());
-        // What the lease side holds (server/cluster/leases.ts); the epochs are taken as a lease takes them.
-        const held = new Map<string, number>();
-        store.fenceWith({ epochOf: (id) => held.get(id) ?? null });
-        const admin = new pg.Client({ connectionString });
-        await admin.connect();
-        onTestFinished(() => admin.end());
-        const takeEpoch = async (sessionId: string, instanceUrl: string) => Number((await admin.query(TAKE_EPOCH_SQL, [sessionId, instanceUrl])).rows[0].epoch);
+        store.fenceWith(here);
+        // The store first: it commits what it still holds on the lease connection before that closes.
+        onTestFinished(async () => {
+          await store.close();
+          await Promise.all([here.close(), elsewhere.close()]);
+        });
         return {
           store,
-          take: async (id) => void held.set(id, await takeEpoch(id, 'http://here')),
-          takeOver: async (id) => void (await takeEpoch(id, 'http://elsewhere'))
+          take: async (id) => void expect(await here.acquire(id)).toEqual({ here: true }),
+          takeOver: async (id) => {
+            await here.release(id);
+            expect(await elsewhere.acquire(id)).toEqual({ here: true });
+          },
+          takeBack: async (id) => {
+            await elsewhere.release(id);
+            expect(await here.acquire(id)).toEqual({ here: true });
+          }
         };
       }
     }
