@@ -24,13 +24,20 @@ const REVOKED_CHANNEL = 'seeds_memberships_revoked';
  */
 const SERVER_KEEPALIVE = '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3';
 /**
- * The lease connection is also the one the store writes a session's data on (fencing: docs/scaling.md), so it has
- * the pool's limits: PostgreSQL ends a transaction left idle by an instance cut off from it (and with it the
- * connection and its locks) after IDLE_IN_TRANSACTION_TIMEOUT_MS, and a statement after STATEMENT_TIMEOUT_MS. A row
- * lock is waited for at most 2 s, so that a write waiting for another instance's transaction (a purge) is answered
- * "try again" rather than leave the connection silent long enough to be taken for a cut.
+ * The lease connection is also the one the store writes sessions' data on (fencing: docs/scaling.md), so PostgreSQL
+ * bounds its transactions as it does the pool's, with two limits set from this side's silence check:
+ * - a statement is answered within 0.8 × `timeoutMs` (an error when it takes longer) and a row lock waited for at
+ *   most 2 s, so that one slow write (a stalled disk, another instance's purge holding rows) fails alone instead of
+ *   leaving the connection silent long enough to be taken for a cut, which would give every room up;
+ * - a transaction left idle (this instance cut off from the database in the middle of one) ends the connection, and
+ *   with it the leases, only after `timeoutMs` + `heartbeatMs` + 2 s: by then this instance has noticed the silence
+ *   and given its rooms up, so a session is never live here while another instance takes it.
  */
-const LEASE_OPTIONS = `${SERVER_KEEPALIVE} -c lock_timeout=2000 -c statement_timeout=${STATEMENT_TIMEOUT_MS} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`;
+function leaseOptions(timing: LeaseTiming): string {
+  const statement = Math.min(STATEMENT_TIMEOUT_MS, Math.max(1000, Math.round(0.8 * timing.timeoutMs)));
+  const idleInTransaction = Math.max(IDLE_IN_TRANSACTION_TIMEOUT_MS, timing.timeoutMs + timing.heartbeatMs + 2000);
+  return `${SERVER_KEEPALIVE} -c lock_timeout=2000 -c statement_timeout=${statement} -c idle_in_transaction_session_timeout=${idleInTransaction}`;
+}
 /** Records the new holder of a session's lease ($1, by its INSTANCE_URL $2) with a new epoch, never handed out before. */
 export const TAKE_EPOCH_SQL = `INSERT INTO session_owners (session_id, instance_url, epoch) VALUES ($1, $2, nextval('session_owner_epochs'))
   ON CONFLICT (session_id) DO UPDATE SET instance_url = excluded.instance_url, since = now(), epoch = excluded.epoch
@@ -156,8 +163,13 @@ export class PgSessionLeases implements SessionLeases, LeaseConnection {
       if (this.lost || this.closed) return;
       const current = this.client;
       if (this.waiting === 0) return void this.ask(current, 'SELECT 1').catch(() => undefined);
-      const silent = Date.now() - Math.max(this.busySince, this.lastAnswer);
-      if (silent > timing.timeoutMs) this.fail(current, new Error(`no answer for ${Math.round(silent / 1000)} s`));
+      if (Date.now() - Math.max(this.busySince, this.lastAnswer) <= timing.timeoutMs) return;
+      // Timers run before the loop reads its sockets: after the event loop itself stalled, answers may be waiting
+      // unread. Decide once they have been read (setImmediate runs after this turn's I/O).
+      setImmediate(() => {
+        const silent = Date.now() - Math.max(this.busySince, this.lastAnswer);
+        if (this.waiting > 0 && silent > timing.timeoutMs) this.fail(current, new Error(`no answer for ${Math.round(silent / 1000)} s`));
+      });
     }, timing.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -169,7 +181,7 @@ export class PgSessionLeases implements SessionLeases, LeaseConnection {
       types: typeParsers,
       connectionTimeoutMillis: timing.timeoutMs,
       keepAlive: true,
-      options: LEASE_OPTIONS
+      options: leaseOptions(timing)
     });
     try {
       await client.connect();
@@ -328,10 +340,12 @@ export class PgSessionLeases implements SessionLeases, LeaseConnection {
         try {
           taken = await this.ask<{ epoch: string }>(client, TAKE_EPOCH_SQL, [sessionId, this.instanceUrl]);
         } catch (error) {
-          if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
-          // Another instance's transaction holds the row (a purge deleting the session): not yet; give the lock back.
-          await this.ask(client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]);
-          return { here: false, ownerUrl: null };
+          // Not held without its epoch: give the lock back whatever failed (advisory locks count their takings, so one
+          // left here would stay taken through every later acquire and release, and no other instance could ever take it).
+          await this.ask(client, 'SELECT pg_advisory_unlock(hashtextextended($1, 7))', [sessionId]).catch(() => undefined);
+          // Another instance's transaction holds the row (a purge deleting the session): not yet.
+          if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return { here: false, ownerUrl: null };
+          throw error;
         }
         // The connection that took the lock broke meanwhile: the lock went with it.
         if (client !== this.client || this.lost) return { here: false, ownerUrl: null };

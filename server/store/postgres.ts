@@ -123,9 +123,9 @@ class PostgresDriver implements SqlDriver {
     }
   }
 
-  /** An error PostgreSQL answered (a constraint, a type): the connection itself is fine. */
+  /** An error PostgreSQL answered (a constraint, a type): the connection itself is fine (not when it says it ends it). */
   isStatementError(error: unknown): boolean {
-    return error instanceof pg.DatabaseError;
+    return error instanceof pg.DatabaseError && error.severity !== 'FATAL' && error.severity !== 'PANIC';
   }
 
   isUniqueViolation(error: unknown): boolean {

@@ -102,6 +102,9 @@ type Compilable = { compile(): CompiledQuery };
 
 const ignore = () => undefined;
 
+/** A write of a session's data, under the epoch of its owner (only when the store is fenced). */
+const isFenced = (item: PendingWrite): boolean => item.fence !== undefined || (item.answers?.epochs?.some((epoch) => epoch !== undefined) ?? false);
+
 /**
  * Statements of the hot path built once per dialect and size and kept for the process (their SQL depends on
  * nothing else): building a many-row upsert with Kysely costs more than running it, and a store opened anew
@@ -322,7 +325,7 @@ export class SqlStore implements Store {
       while (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];
-        await this.commit(batch);
+        for (const part of this.byConnection(batch)) await this.commit(part);
         // The writes its acknowledgements set off come in this turn (on SQLite the commit took no turn at all): let
         // them, and what else arrives by the next turn, join the next batch instead of committing alone.
         if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -330,6 +333,24 @@ export class SqlStore implements Store {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * Fenced, a batch's session writes commit on the lease connection and the rest (maintenance: a purge, a
+   * community's deletion) on the pool, in consecutive parts in call order: one slow purge must not hold the lease
+   * connection, whose silence gives every room up (docs/scaling.md, "Fencing").
+   */
+  private byConnection(batch: PendingWrite[]): PendingWrite[][] {
+    if (!this.fence) return [batch];
+    const parts: PendingWrite[][] = [];
+    let last: boolean | null = null;
+    for (const item of batch) {
+      const fenced = isFenced(item);
+      if (fenced !== last) parts.push([]);
+      parts[parts.length - 1].push(item);
+      last = fenced;
+    }
+    return parts;
   }
 
   private async commit(batch: PendingWrite[]): Promise<void> {
@@ -375,8 +396,8 @@ export class SqlStore implements Store {
    */
   private runBatch(batch: readonly PendingWrite[]): Promise<(() => void)[]> {
     const fence = this.fence;
-    // Only a batch with session writes needs the lease connection; one of maintenance alone (a purge) stays off it.
-    const fenced = fence !== null && batch.some((item) => item.fence !== undefined || item.answers?.epochs?.some((epoch) => epoch !== undefined));
+    // Session writes go on the lease connection; a batch of maintenance alone (a purge) stays off it (byConnection).
+    const fenced = fence !== null && batch.some(isFenced);
     return this.driver.transaction(async (connection) => {
       const touched = new Set<string>();
       const tx: Tx = { run: (query) => connection.run(query.compile()), runEach: connection.runEach, touch: (id) => touched.add(id) };

@@ -5,7 +5,7 @@
  * server is down, acknowledged writes across a crash of PostgreSQL itself,
  * the one-server-per-database lock, and fencing across a network cut.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { PostgresStore } from '../../server/store/postgres';
 import { MIGRATIONS, POSTGRES_BASELINE_STEPS } from '../../server/store/migrations';
 import { DatabaseInUseError } from '../../server/store/pg-lock';
@@ -153,13 +153,17 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
     const store = await PostgresStore.open({ connectionString });
     const leases = await PgSessionLeases.connect(leaseConnectionString, instanceUrl);
     store.fenceWith(leases);
-    leases.onLost(() => store.interrupt());
+    let lostAt: number | null = null;
+    leases.onLost(() => {
+      lostAt ??= Date.now();
+      store.interrupt();
+    });
     onTestFinished(async () => {
       await store.close();
       await leases.close();
     });
     const take = async (sessionId: string) => void expect(await leases.acquire(sessionId)).toEqual({ here: true });
-    return { store, leases, take };
+    return { store, leases, take, lostAt: () => lostAt };
   }
 
   /** The PostgreSQL backend of an instance's lease connection, while it exists. */
@@ -170,15 +174,19 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
     return rows[0]?.pid ?? null;
   }
 
-  /** Takes the session over for `next` as soon as PostgreSQL frees it; each time it succeeds, the old owner's lease backend is gone. */
-  async function takeOverWhenFree(next: PgSessionLeases, admin: pg.Client, oldUrl: string, timeout: number) {
-    const taken = await waitFor(async () => ((await next.acquire('s1')).here ? { oldBackend: await leaseBackend(admin, oldUrl) } : null), {
+  /**
+   * Takes the session over for `next` as soon as PostgreSQL frees it (polled every 200 ms), and says when; the old
+   * owner's lease backend is gone by then.
+   */
+  async function takeOverWhenFree(next: PgSessionLeases, admin: pg.Client, oldUrl: string, timeout: number): Promise<number> {
+    const taken = await waitFor(async () => ((await next.acquire('s1')).here ? { at: Date.now(), oldBackend: await leaseBackend(admin, oldUrl) } : null), {
       timeout,
       interval: 200,
       message: 'the session taken over'
     });
     // The lock is freed only by the end of the backend that held it, which rolled its open transaction back first.
     expect(taken.oldBackend).toBeNull();
+    return taken.at;
   }
 
   async function adminOf(url: string) {
@@ -287,7 +295,13 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
       // A real lease on the other side: the session is free once PostgreSQL ended the idle transaction's connection
       // (idle_in_transaction_session_timeout on the lease connection), and with it the lock; never before.
       const next = await instance(url, 'http://next');
-      await takeOverWhenFree(next.leases, admin, 'http://old', 30_000);
+      const takenAt = await takeOverWhenFree(next.leases, admin, 'http://old', 30_000);
+      // The old instance noticed the silence and gave its rooms up before PostgreSQL ended its idle transaction (and
+      // with it the lease): the session was never live on both (a breaker saw ~2 s of two rooms when PostgreSQL's
+      // timeout was the pool's 5 s, shorter than the ~7 s the instance may take to notice).
+      expect(old.lostAt()).not.toBeNull();
+      expect(old.lostAt()!).toBeLessThanOrEqual(takenAt);
+      expect(old.leases.holds('s1')).toBe(false);
       const loaded = (await next.store.loadSession('s1'))!;
       history.observed('vote', loaded.answers.find((a) => a.factor === 1)?.answer);
       await history.run(
@@ -306,6 +320,106 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
     },
     scaled(60_000)
   );
+
+  it('a COMMIT on its way when the old owner lost its lease lands nothing: a compaction checked and written, then cut off', async () => {
+    const url = await makeDatabase();
+    const relay = await startRelay(Number(new URL(url).port));
+    const throughRelay = new URL(url);
+    throughRelay.port = String(relay.port);
+    const old = await instance(throughRelay.toString(), 'http://old');
+    const next = await instance(url, 'http://next');
+    const admin = await adminOf(url);
+    const history = new History();
+    const board = async () => (await next.store.loadYjsUpdates('s1')).map((u) => [...u]);
+    await old.take('s1');
+    await old.store.createSession(sessionRecord('s1'));
+    await history.run(
+      'board',
+      [[1]],
+      () => old.store.appendYjsUpdate('s1', new Uint8Array([1])),
+      () => true
+    );
+
+    // The old owner's compaction (its board state replaces every stored update) has passed its epoch check and written;
+    // its COMMIT is held on the cut link. (A helper found this the sharpest case: a stale vote would wait on the new
+    // owner's row lock, a compaction conflicts with no row the new owner writes.)
+    relay.cutBefore((chunk) => chunk.includes('COMMIT'));
+    const stale = history.attempt('board', [[9]]);
+    const stuck = old.store.compactYjs('s1', new Uint8Array([9])).then(
+      () => 'committed',
+      (error: Error) => error.message
+    );
+    await waitFor(() => relay.isCut(), { message: 'the link cut before the COMMIT' });
+
+    // PostgreSQL ends the old lease connection (its keepalive; here at once); another instance takes over and acknowledges.
+    await admin.query('SELECT pg_terminate_backend($1)', [await leaseBackend(admin, 'http://old')]);
+    await takeOverWhenFree(next.leases, admin, 'http://old', 10_000);
+    history.observed('board', await board());
+    await history.run(
+      'board',
+      [[1], [2]],
+      () => next.store.appendYjsUpdate('s1', new Uint8Array([2])),
+      () => true
+    );
+
+    relay.heal();
+    const outcome = await stuck;
+    if (outcome === 'committed') stale.acknowledged();
+    expect(outcome).not.toBe('committed');
+    expect(history.check(new Map([['board', await board()]]))).toEqual([]);
+  });
+
+  it('maintenance commits on the pool, not on the lease connection: a slow purge called with a vote fails neither, nor gives a room up', async () => {
+    const url = await makeDatabase();
+    const owner = await instance(url, 'http://owner');
+    const admin = await adminOf(url);
+    await owner.take('s1');
+    await owner.store.createSession(sessionRecord('s1'));
+    await owner.store.addParticipant(participantRecord('a', 's1'));
+    // A purge whose statement takes longer than the lease connection's limit (a large cascade).
+    await admin.query('CREATE FUNCTION slow_purge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(6); RETURN NULL; END $$');
+    await admin.query('CREATE TRIGGER slow_purge BEFORE DELETE ON sessions FOR EACH STATEMENT EXECUTE FUNCTION slow_purge()');
+    const errors = vi.spyOn(console, 'error');
+    onTestFinished(() => errors.mockRestore());
+
+    // Called in one turn, as when the purge timer fires while a participant votes.
+    const purge = owner.store.purgeIdle(0).then(
+      () => 'done',
+      (error: Error) => error.message
+    );
+    const vote = owner.store.saveAnswer(answerRecord('s1', 'a', 1, 4)).then(
+      () => 'committed',
+      (error: Error) => error.message
+    );
+    expect({ purge: await purge, vote: await vote }).toEqual({ purge: 'done', vote: 'committed' });
+    // Each went in its own transaction at once: none failed on the lease connection's statement limit and was retried.
+    expect(errors.mock.calls.map((call) => String(call[0])).filter((line) => line.includes('retried one by one'))).toEqual([]);
+    expect({ lost: owner.lostAt() !== null, s1: owner.leases.holds('s1') }).toEqual({ lost: false, s1: true });
+  });
+
+  it('a session write slower than the silence check fails alone: the instance keeps its sessions and writes on', async () => {
+    const url = await makeDatabase();
+    const owner = await instance(url, 'http://owner');
+    const admin = await adminOf(url);
+    for (const id of ['s1', 's2']) {
+      await owner.take(id);
+      await owner.store.createSession(sessionRecord(id));
+      await owner.store.addParticipant(participantRecord(`p-${id}`, id));
+    }
+    // A statement longer than the ~5 s of silence after which the lease connection counts as cut (a stalled disk, a
+    // large cascade): PostgreSQL answers it with an error first (the lease connection's statement_timeout).
+    await admin.query('CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(6); RETURN NEW; END $$');
+    await admin.query("CREATE TRIGGER slow BEFORE INSERT ON answers FOR EACH ROW WHEN (NEW.session_id = 's1') EXECUTE FUNCTION slow()");
+    const outcome = await owner.store.saveAnswer(answerRecord('s1', 'p-s1', 1, 4)).then(
+      () => 'committed',
+      (error: Error) => error.message
+    );
+    expect(outcome).toMatch(/statement timeout/);
+    expect({ lost: owner.lostAt() !== null, s1: owner.leases.holds('s1'), s2: owner.leases.holds('s2') }).toEqual({ lost: false, s1: true, s2: true });
+    await owner.store.saveAnswer(answerRecord('s2', 'p-s2', 1, 3));
+    expect((await owner.store.loadSession('s2'))!.answers).toEqual([answerRecord('s2', 'p-s2', 1, 3)]);
+    expect((await owner.store.loadSession('s1'))!.answers).toEqual([]);
+  });
 
   it('gives a session back only after the transaction under way on the lease connection committed, never inside it', async () => {
     const url = await makeDatabase();
