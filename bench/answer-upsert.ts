@@ -57,6 +57,14 @@ const singleRow: Variant = (db, rows) => {
   for (const row of rows) one.run(row);
 };
 
+/** Rewrites the database with pages of `bytes` (outside WAL, where VACUUM may change the page size). */
+function pageSize(db: Database.Database, bytes: number): void {
+  db.pragma('journal_mode = DELETE');
+  db.pragma(`page_size = ${bytes}`);
+  db.exec('VACUUM');
+  db.pragma('journal_mode = WAL');
+}
+
 const VARIANTS: Record<string, { setup?: (db: Database.Database) => void; insert: Variant }> = {
   'multi-row (the store)': { insert: multiRow },
   'single-row prepared': { insert: singleRow },
@@ -64,6 +72,9 @@ const VARIANTS: Record<string, { setup?: (db: Database.Database) => void; insert
   'single-row, foreign keys off': { setup: (db) => db.pragma('foreign_keys = OFF'), insert: singleRow },
   'single-row, cache 64 MiB': { setup: (db) => db.pragma('cache_size = -65536'), insert: singleRow },
   'multi-row, cache 64 MiB': { setup: (db) => db.pragma('cache_size = -65536'), insert: multiRow },
+  // A smaller page: a commit of answers scattered over the session's rows writes each touched page whole to the WAL.
+  'single-row, pages of 1 KiB': { setup: (db) => pageSize(db, 1024), insert: singleRow },
+  'single-row, pages of 2 KiB': { setup: (db) => pageSize(db, 2048), insert: singleRow },
   "bare's table and statement": {
     setup: (db) =>
       db.exec(
