@@ -14,7 +14,7 @@ import type { CreateCommunityResponse, CreateSessionResponse } from '../../src/l
 import { browserAvailability } from '../helpers/browser';
 import { createSessionFromLanding, expectParticipantCount, fillJoinForm, PHONE_360, useE2E, keepShot } from '../helpers/e2e';
 import { joinSession, postJson, REPO_ROOT } from '../helpers/server';
-import { clippedText, fitsWidth } from '../helpers/e2e-accounts';
+import { clippedPlaceholders, clippedText, fitsWidth } from '../helpers/e2e-accounts';
 import { advance, castBallot, setupSession } from '../helpers/session';
 
 const availability = browserAvailability();
@@ -66,6 +66,19 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     await facilitator.getByTestId('facilitator-link').click();
     await facilitator.getByTestId('facilitator-qr-warning').waitFor();
     expect(await facilitator.getByTestId('facilitator-qr').count()).toBe(0);
+
+    // Seen at 360 px: the code broke after its space ("JQ3" above "TPJ"), which reads as two codes.
+    await facilitator.setViewportSize({ width: 360, height: 740 });
+    const codeLines = () =>
+      facilitator.getByTestId('session-code').evaluate((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el);
+        return new Set([...range.getClientRects()].map((line) => Math.round(line.top))).size;
+      });
+    await expect.poll(codeLines).toBe(1);
+    expect(await fitsWidth(facilitator, 360)).toBe(true);
+    await shot(facilitator, 'lobby-360x740');
+    await facilitator.setViewportSize(LAPTOP.viewport!);
   });
 
   it('on a 360×740 phone the top bar shows the sign-in link and the language switch whole, in both languages', async () => {
@@ -79,6 +92,7 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
       await expect.poll(() => page.getByTestId('sign-in').textContent()).toBe(signIn);
       // Seen at 360 px: the bar shrank the link with the brand and cut "Inloggen" to "Inlog".
       expect(await clippedText(page, 'header')).toEqual([]);
+      expect(await clippedPlaceholders(page, 'body')).toEqual([]);
       expect(await fitsWidth(page, 360)).toBe(true);
       // The brand is its logo here, and still names the link.
       await expect.poll(() => page.getByRole('link', { name: 'Seeds of Innovation' }).count()).toBe(1);
@@ -96,6 +110,11 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     // The privacy promise is still on the form, below the button.
     expect(await phone.getByTestId('privacy-promise').isVisible()).toBe(true);
     expect(await clippedText(phone, 'body')).toEqual([]);
+    // Seen at 360 px: the name's placeholder, which said that an empty name joins anonymously, was cut.
+    expect(await clippedPlaceholders(phone, 'body')).toEqual([]);
+    // What it said is a hint below the field now, whole.
+    expect(await phone.locator('#participant-name-hint').textContent()).toMatch(/anonymously|anoniem/);
+    expect(await phone.locator('#participant-name-hint').isVisible()).toBe(true);
     await shot(phone, 'join-360x740', true);
     await fillJoinForm(phone, longName);
 

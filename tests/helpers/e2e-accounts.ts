@@ -132,6 +132,23 @@ export const clippedText = (page: Page, scope: string): Promise<string[]> =>
     return found;
   }, scope);
 
+/** Placeholders in `scope` wider than their field's text box (measured in the field's own font): cut, as seen on a phone. */
+export const clippedPlaceholders = (page: Page, scope: string): Promise<string[]> =>
+  page.evaluate((selector) => {
+    const context = document.createElement('canvas').getContext('2d')!;
+    const found: string[] = [];
+    for (const root of document.querySelectorAll(selector))
+      for (const field of root.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>('input[placeholder], textarea[placeholder]')) {
+        if (field.getBoundingClientRect().width <= 1 || field instanceof HTMLTextAreaElement) continue;
+        const style = getComputedStyle(field);
+        context.font = style.font;
+        const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const needed = context.measureText(field.placeholder).width;
+        if (needed > room + 1) found.push(`"${field.placeholder}" ${Math.round(room)}/${Math.round(needed)}`);
+      }
+    return found;
+  }, scope);
+
 // ---- organisations and shares as the programme e2e files set them up (programme-people, portfolio)
 
 export { PHONE_360 };

@@ -32,7 +32,7 @@ export const en: Messages = {
   join: {
     title: 'Join the session',
     name: 'Your name',
-    namePlaceholder: 'Leave empty to join anonymously',
+    nameHint: 'Leave it empty to join anonymously.',
     nameFull: (max: number) => `A name holds at most ${max} characters.`,
     group: 'Your background (optional)',
     noGroup: "I'd rather not say",
@@ -303,7 +303,7 @@ export const en: Messages = {
     createTitle: 'Follow a learning community over time',
     createIntro: 'A learning community holds a series of sessions, so you can see how each factor moves from one session to the next.',
     name: 'Name of the community',
-    namePlaceholder: 'E.g. Greenport Vertical Farming LC',
+    namePlaceholder: 'E.g. Greenport Vertical Farming',
     create: 'Create a learning community',
     creating: 'Creating the community…',
     noToken:

@@ -31,7 +31,7 @@ export const nl = {
   join: {
     title: 'Doe mee aan de sessie',
     name: 'Je naam',
-    namePlaceholder: 'Laat leeg om anoniem mee te doen',
+    nameHint: 'Laat het leeg om anoniem mee te doen.',
     nameFull: (max: number) => `Een naam heeft hooguit ${max} tekens.`,
     group: 'Je achtergrond (optioneel)',
     noGroup: 'Zeg ik liever niet',
@@ -304,7 +304,7 @@ export const nl = {
     createTitle: 'Volg een learning community door de tijd',
     createIntro: 'Een learning community bundelt een reeks sessies, zodat je ziet hoe elke factor van sessie tot sessie verandert.',
     name: 'Naam van de gemeenschap',
-    namePlaceholder: 'Bijv. Greenport Vertical Farming LC',
+    namePlaceholder: 'Bijv. Greenport Vertical Farming',
     create: 'Gemeenschap aanmaken',
     creating: 'Gemeenschap wordt aangemaakt…',
     noToken:
