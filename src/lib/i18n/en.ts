@@ -264,7 +264,8 @@ export const en: Messages = {
     votes: (n: number) => counted('en', n, { one: 'dot', other: 'dots' }),
     dotsLeft: (n: number) => `You have ${counted('en', n, { one: 'dot', other: 'dots' })} left`,
     useTip: 'Start from a tip',
-    editing: (names: string) => `${names} typing…`,
+    // Shown while someone has the field open (focus), typing or not: "typing" claimed more than is known.
+    editing: (names: string) => `Editing: ${names}`,
     readOnly: 'Read-only: the action board is not open for editing now.',
     remove: 'Remove',
     merge: 'Merge into…',

@@ -265,7 +265,7 @@ export const nl = {
     votes: (n: number) => counted('nl', n, { one: 'stip', other: 'stippen' }),
     dotsLeft: (n: number) => `Je hebt nog ${counted('nl', n, { one: 'stip', other: 'stippen' })}`,
     useTip: 'Gebruik een tip als startpunt',
-    editing: (names: string) => `${names} typt…`,
+    editing: (names: string) => `Bewerkt door ${names}`,
     readOnly: 'Alleen-lezen: het actiebord is nu niet open voor bewerken.',
     remove: 'Verwijder',
     merge: 'Voeg samen met…',
