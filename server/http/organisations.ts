@@ -285,4 +285,12 @@ export function mountOrganisationRoutes(router: Router, deps: OrganisationRouteD
     await deps.organisations.withdraw(community, String(req.params.organisation));
     res.status(204).end();
   });
+
+  // The owner dismisses the notice that an organisation removed the community from its programme (idempotent).
+  router.delete('/communities/:id/share-removals/:organisation', async (req, res) => {
+    const community = await deps.authorisedCommunity(String(req.params.id), req, res);
+    if (!community) return;
+    await deps.organisations.dismissRemoval(community, String(req.params.organisation));
+    res.status(204).end();
+  });
 }

@@ -141,6 +141,11 @@ export class OrganisationService {
   withdraw(community: CommunityRecord, organisationId: string): Promise<void> {
     return committed(this.store.withdrawShare(community.id, organisationId), 'withdrawing the share');
   }
+
+  /** The owner has read the notice that the organisation removed the community; it goes (a new share takes it away too). */
+  dismissRemoval(community: CommunityRecord, organisationId: string): Promise<void> {
+    return committed(this.store.dismissShareRemoval(community.id, organisationId), 'hiding the notice');
+  }
 }
 
 /** The programme view as a spreadsheet: the same figures as portfolio.json, one sheet per table of the page. */

@@ -1697,6 +1697,11 @@ export class SqlStore implements Store {
     return rows.map((r) => ({ organisationId: r.organisation_id as string, organisationName: r.name as string, removedAt: Number(r.removed_at) }));
   }
 
+  dismissShareRemoval(communityId: string, organisationId: string): Promise<void> {
+    const dismiss = this.db.deleteFrom('share_removals').where('community_id', '=', communityId).where('organisation_id', '=', organisationId);
+    return this.write(async (tx) => void (await tx.run(dismiss)));
+  }
+
   withdrawShare(communityId: string, organisationId: string): Promise<void> {
     const remove = this.db.deleteFrom('community_shares').where('organisation_id', '=', organisationId).where('community_id', '=', communityId);
     return this.write(async (tx) => void (await tx.run(remove)));

@@ -581,6 +581,8 @@ export interface ProgrammeConsentStore {
   removeShareByOrganisation(organisationId: string, communityId: string, at: number): Promise<boolean>;
   /** The programmes that removed the community (and have not taken it back by a new invitation), by name. */
   listShareRemovals(communityId: string): Promise<ShareRemovalRow[]>;
+  /** The owner has read that the organisation removed the community: the notice goes (nothing when there is none). */
+  dismissShareRemoval(communityId: string, organisationId: string): Promise<void>;
 }
 
 /** A community sharing with an organisation, as the organisation's admin lists them. */

@@ -237,7 +237,15 @@ suite('an organisation for people: leads, consented shares, a claimed admin, a c
       expect(await axeViolations(owner)).toEqual([]);
       await shot(owner, `community-removed-phone-360-${language}`);
       if (language === 'en') {
-        // Invited again: shared once more, and the notice is gone.
+        // Read: the owner dismisses the notice, and it stays gone after a reload (it was kept until then, across the
+        // Dutch visit above).
+        await notice.getByTestId('community-share-removed-dismiss').click();
+        await expect.poll(() => owner.getByTestId('community-share-removed').count()).toBe(0);
+        await owner.reload();
+        // Loaded (the shares and the notices come in one answer): shared with nobody, and no notice.
+        await owner.getByTestId('community-not-shared').waitFor();
+        expect(await owner.getByTestId('community-share-removed').count()).toBe(0);
+        // Invited again: shared once more, and no notice.
         await press(adminPage, 'share-invite-create');
         await expect.poll(() => adminPage.getByTestId('share-invite-link').inputValue()).toMatch(/token=/);
         await owner.getByTestId('share-organisation').fill(await adminPage.getByTestId('share-invite-link').inputValue());

@@ -65,6 +65,7 @@ export type WriteName =
   | 'createOrganisation'
   | 'shareCommunity'
   | 'withdrawShare'
+  | 'dismissShareRemoval'
   | 'removeShareByOrganisation'
   | 'createShareInvite'
   | 'shareByInvite'
@@ -227,6 +228,9 @@ export class FaultyStore implements Store {
   }
   removeShareByOrganisation(organisationId: string, communityId: string, at: number): Promise<boolean> {
     return this.write('removeShareByOrganisation', () => this.inner.removeShareByOrganisation(organisationId, communityId, at));
+  }
+  dismissShareRemoval(communityId: string, organisationId: string): Promise<void> {
+    return this.write('dismissShareRemoval', () => this.inner.dismissShareRemoval(communityId, organisationId));
   }
   listShareRemovals(communityId: string): Promise<ShareRemovalRow[]> {
     return this.inner.listShareRemovals(communityId);

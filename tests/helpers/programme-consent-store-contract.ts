@@ -54,7 +54,7 @@ export function describeProgrammeConsentStoreContract(implementation: StoreImple
       expect(await store.shareByInvite('new', 'c1', 'o1', 400, 10)).toBe('shared');
     });
 
-    it('removes a community by the organisation once, tells its owner, and a new invitation takes it back', async () => {
+    it('removes a community by the organisation once, tells its owner until dismissed, and a new invitation takes it back', async () => {
       const opened = await implementation.open();
       const store = opened.store;
       for (const id of ['o1', 'o2']) await store.createOrganisation(organisation(id));
@@ -92,6 +92,14 @@ export function describeProgrammeConsentStoreContract(implementation: StoreImple
         ['c1', 60],
         ['c2', 21]
       ]);
+      // The owner dismisses the notice of a removal: it goes, that community's only; dismissing none changes nothing.
+      expect(await reopened.removeShareByOrganisation('o1', 'c1', 70)).toBe(true);
+      expect(await reopened.removeShareByOrganisation('o1', 'c2', 71)).toBe(true);
+      await reopened.dismissShareRemoval('c1', 'o1');
+      await reopened.dismissShareRemoval('c1', 'o1');
+      await reopened.dismissShareRemoval('c1', 'o2');
+      expect(await reopened.listShareRemovals('c1')).toEqual([]);
+      expect((await reopened.listShareRemovals('c2')).map((r) => [r.organisationId, r.removedAt])).toEqual([['o1', 71]]);
     });
 
     it('makes the first claimer the admin of an organisation without one, and nobody after', async () => {

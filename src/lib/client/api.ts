@@ -130,6 +130,14 @@ export function withdrawShare(id: string, token: string, organisationId: string)
   });
 }
 
+/** The owner dismisses the notice that an organisation removed the community from its programme. */
+export function dismissShareRemoval(id: string, token: string, organisationId: string): Promise<ApiResult<null>> {
+  return request(`/api/communities/${encodeURIComponent(id)}/share-removals/${encodeURIComponent(organisationId)}`, {
+    method: 'DELETE',
+    headers: communityAuth(token)
+  });
+}
+
 /** The communities sharing with an organisation, for its admin (cookie; or its key while it has no admin). */
 export function getOrganisationShares(organisationId: string, token: string): Promise<ApiResult<OrganisationShares>> {
   return request(`/api/organisations/${encodeURIComponent(organisationId)}/shares`, { headers: communityAuth(token) });

@@ -454,7 +454,9 @@ export const en: Messages = {
     cancel: 'Cancel',
     communityRemoved: (name: string) => `${name} was removed from the programme.`,
     removedBy: (name: string, day: string) =>
-      `${name} removed this community from its programme on ${day}. Its figures are no longer shared there; its admin can invite you again.`
+      `${name} removed this community from its programme on ${day}. Its figures are no longer shared there; its admin can invite you again.`,
+    dismissRemoval: 'Dismiss',
+    dismissRemovalLabel: (name: string) => `Dismiss the notice that ${name} removed this community`
   },
   review: {
     title: 'Since last time',

@@ -457,7 +457,9 @@ export const nl = {
     cancel: 'Annuleren',
     communityRemoved: (name: string) => `${name} is uit het programma verwijderd.`,
     removedBy: (name: string, day: string) =>
-      `${name} heeft deze gemeenschap op ${day} uit het programma verwijderd. De cijfers worden daar niet meer gedeeld; de beheerder kan jullie opnieuw uitnodigen.`
+      `${name} heeft deze gemeenschap op ${day} uit het programma verwijderd. De cijfers worden daar niet meer gedeeld; de beheerder kan jullie opnieuw uitnodigen.`,
+    dismissRemoval: 'Verberg',
+    dismissRemovalLabel: (name: string) => `Verberg het bericht dat ${name} deze gemeenschap verwijderde`
   },
   review: {
     title: 'Sinds de vorige keer',
