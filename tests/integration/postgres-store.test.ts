@@ -196,14 +196,19 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
     return admin;
   }
 
-  it('a write stuck on a cut link while another instance took the session over fails when the link heals, and changes nothing the new owner acknowledged', async () => {
+  /** A database; its old owner, which reaches it through a relay that can cut the link; its next owner, directly; an admin. */
+  async function oldAndNext() {
     const url = await makeDatabase();
     const relay = await startRelay(Number(new URL(url).port));
     const throughRelay = new URL(url);
     throughRelay.port = String(relay.port);
     const old = await instance(throughRelay.toString(), 'http://old');
     const next = await instance(url, 'http://next');
-    const admin = await adminOf(url);
+    return { relay, old, next, admin: await adminOf(url) };
+  }
+
+  it('a write stuck on a cut link while another instance took the session over fails when the link heals, and changes nothing the new owner acknowledged', async () => {
+    const { relay, old, next, admin } = await oldAndNext();
     const history = new History();
     const bytes = (...values: number[]) => new Uint8Array(values);
     const storedState = async () => {
@@ -266,12 +271,7 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
   it(
     'a transaction cut off just before its COMMIT holds the session until PostgreSQL ends it; then nothing of it lands',
     async () => {
-      const url = await makeDatabase();
-      const relay = await startRelay(Number(new URL(url).port));
-      const throughRelay = new URL(url);
-      throughRelay.port = String(relay.port);
-      const old = await instance(throughRelay.toString(), 'http://old');
-      const admin = await adminOf(url);
+      const { relay, old, next, admin } = await oldAndNext();
       const history = new History();
       await old.take('s1');
       await old.store.createSession(sessionRecord('s1'));
@@ -292,9 +292,8 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
       );
       await waitFor(() => relay.isCut(), { message: 'the link cut before the COMMIT' });
 
-      // A real lease on the other side: the session is free once PostgreSQL ended the idle transaction's connection
+      // The other instance: the session is free once PostgreSQL ended the idle transaction's connection
       // (idle_in_transaction_session_timeout on the lease connection), and with it the lock; never before.
-      const next = await instance(url, 'http://next');
       const takenAt = await takeOverWhenFree(next.leases, admin, 'http://old', 30_000);
       // The old instance noticed the silence and gave its rooms up before PostgreSQL ended its idle transaction (and
       // with it the lease): the session was never live on both (a breaker saw ~2 s of two rooms when PostgreSQL's
@@ -322,13 +321,7 @@ describe.skipIf(pgAdminUrl() === null)('fencing the writes of a session by the c
   );
 
   it('a COMMIT on its way when the old owner lost its lease lands nothing: a compaction checked and written, then cut off', async () => {
-    const url = await makeDatabase();
-    const relay = await startRelay(Number(new URL(url).port));
-    const throughRelay = new URL(url);
-    throughRelay.port = String(relay.port);
-    const old = await instance(throughRelay.toString(), 'http://old');
-    const next = await instance(url, 'http://next');
-    const admin = await adminOf(url);
+    const { relay, old, next, admin } = await oldAndNext();
     const history = new History();
     const board = async () => (await next.store.loadYjsUpdates('s1')).map((u) => [...u]);
     await old.take('s1');
