@@ -10,6 +10,7 @@ import { openCommunityActions } from './review';
 import { CommunityReviews } from './review-book';
 import { DEFAULT_FRAMEWORK_ID, DEFAULT_LANGUAGE, type Framework, type Language } from '../../src/lib/domain/framework';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
+import { asShown } from '../../src/lib/domain/results';
 import { CommandError, LIMITS, type CommunityCheckin, type CommunitySessionSummary, type CommunitySummary, type CommunityTrends } from '../../src/lib/protocol';
 import type { ImportExportRequest, PaperSessionRequest } from '../../src/lib/protocol/schemas';
 import type { FrameworkCatalog } from '../content';
@@ -167,7 +168,9 @@ export class CommunityService {
       // One frozen round per turn of the event loop (see summary).
       await nextTurn();
       const latest = await this.store.loadLatestRevealedRound(s.id);
-      if (latest) revealed.push({ code: s.code, title: clampTitle(s.title), revealedAt: latest.revealedAt, timeZone: s.timeZone, results: latest.results });
+      // As the room shows it: a withheld round frozen with its counts (before they were withheld too) shows none.
+      if (latest)
+        revealed.push({ code: s.code, title: clampTitle(s.title), revealedAt: latest.revealedAt, timeZone: s.timeZone, results: asShown(latest.results) });
     }
     // The figures stored with each paper session: nothing is recomputed from its counts here.
     const papers: PaperSessionInput[] = paper.map((p) => ({

@@ -1,4 +1,4 @@
-import type { FrozenBallot } from '../../src/lib/domain/results';
+import { asShown, type FrozenBallot } from '../../src/lib/domain/results';
 import type { HiddenComment, RoundResults } from '../../src/lib/protocol';
 
 function commentKey(c: HiddenComment): string {
@@ -15,7 +15,8 @@ export class RevealedRounds {
   private readonly hidden = new Map<string, HiddenComment>();
 
   constructor(loaded: { round: number; results: RoundResults; ballots: FrozenBallot[] }[] = [], hidden: HiddenComment[] = []) {
-    for (const r of loaded) this.frozen.set(r.round, { results: r.results, ballots: r.ballots });
+    // Through asShown: a withheld round frozen before its counts were withheld too shows none of them now.
+    for (const r of loaded) this.frozen.set(r.round, { results: asShown(r.results), ballots: r.ballots });
     for (const h of hidden) this.hidden.set(commentKey(h), h);
   }
 
@@ -24,7 +25,7 @@ export class RevealedRounds {
   }
 
   freeze(round: number, frozen: { results: RoundResults; ballots: FrozenBallot[] }): void {
-    this.frozen.set(round, frozen);
+    this.frozen.set(round, { ...frozen, results: asShown(frozen.results) });
   }
 
   /** A round exactly as frozen (comments hidden later included), or null: what a meeting started from a check-in carries over. */

@@ -95,12 +95,16 @@ suite('behind nginx under a public host name', () => {
     await screen.goto(created.presenterUrl);
     await screen.getByTestId('screen-code').waitFor();
     await facilitator.getByTestId('phase-voting').click();
-    for (let factor = 1; factor <= 12; factor++) await phone.getByTestId(`vote-${factor}-4`).tap();
+    for (let factor = 1; factor <= 11; factor++) await phone.getByTestId(`vote-${factor}-4`).tap();
+    await phone.getByTestId('vote-12-unknown').tap();
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('1');
     await facilitator.getByTestId('phase-reveal').click();
     await phone.getByTestId('heatmap').waitFor();
     // The phone's attention list is empty because the figures are withheld, and says so: no "well done" for them.
     await expect.poll(() => phone.getByTestId('attention-none').textContent()).toMatch(/too few people voted|te weinig mensen stemden/);
+    // Not a count either: one voter's "don't know" would be their answer. The comments say why there are none.
+    expect(await phone.locator('[data-testid="heatmap-cell"][data-factor="12"][data-score="unknown"]').getAttribute('data-count')).toBe('0');
+    await expect.poll(() => facilitator.getByTestId('comments-none').textContent()).toMatch(/too few people voted|te weinig mensen stemden/);
     // One voter in an anonymous round: the screen shows that the round is withheld (k = 3), not a heatmap.
     await screen.getByTestId('presenter-results').waitFor();
     expect(errors).toEqual([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answeredCounts, computeProgress, isAnswer, type Answer } from '../../src/lib/domain/ballots';
-import { computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
+import { asShown, computeRoundResults, labelBallots, revealedBallots, type ResultsInput } from '../../src/lib/domain/results';
 import { DEFAULT_THRESHOLDS } from '../../src/lib/domain/statistics';
 
 describe('isAnswer', () => {
@@ -218,6 +218,52 @@ describe('k: the fewest voters a figure may come from (docs/privacy.md)', () => 
     });
     expect(r).toMatchObject({ voters: 4, withheld: 'too_few_voters', minVoters: 5, groups: [], attention: [] });
     expect(r.factors[0].distribution).toBeNull();
+  });
+
+  it('shows no count of a withheld round either: two voters, one "don\'t know", is one person\'s answer (a helper saw "50% don\'t know")', () => {
+    const r = computeRoundResults({
+      round: 1,
+      factorCount: 2,
+      thresholds: DEFAULT_THRESHOLDS,
+      anonymous: true,
+      minVoters: 3,
+      voters: [
+        {
+          id: 'a',
+          name: '',
+          group: null,
+          answers: new Map<number, Answer>([
+            [1, 4],
+            [2, 'unknown']
+          ])
+        },
+        {
+          id: 'b',
+          name: '',
+          group: null,
+          answers: new Map<number, Answer>([
+            [1, 2],
+            [2, 3]
+          ])
+        }
+      ]
+    });
+    expect(r).toMatchObject({ voters: 2, withheld: 'too_few_voters', attention: [] });
+    for (const factor of r.factors) expect(factor).toMatchObject({ n: 0, unknown: 0, unclear: false, mean: null, distribution: null });
+    // A round frozen before this rule, its counts stored, is read without them.
+    const stored = { ...r, factors: r.factors.map((f, i) => ({ ...f, n: 2 - i, unknown: i, unclear: i === 1 })) };
+    const attention = [{ number: 2, weak: false, divergent: false, unclear: true, mean: null, consensus: null, unknownShare: 0.5 }];
+    expect(asShown({ ...stored, attention })).toEqual(r);
+    // A round that was not withheld is read as stored.
+    const shown = computeRoundResults({
+      round: 1,
+      factorCount: 1,
+      thresholds: DEFAULT_THRESHOLDS,
+      anonymous: true,
+      minVoters: 2,
+      voters: people([1, 'unknown'])
+    });
+    expect(asShown(shown)).toBe(shown);
   });
 
   it('applies no k in a named session, where everyone sees each answer with a name anyway', () => {

@@ -6,6 +6,7 @@ import {
   groupBreakdown,
   roundTo,
   withheldStats,
+  nothingShown,
   type AttentionItem,
   type FactorStats,
   type GroupBreakdown,
@@ -80,9 +81,11 @@ function roundStats(stats: FactorStats): FactorStats {
 export function computeRoundResults(input: ResultsInput): RoundResults {
   const k = input.anonymous ? (input.minVoters ?? DEFAULT_MIN_VOTERS) : 1;
   const entries = input.voters.flatMap((voter) => [...voter.answers].map(([factor, answer]) => ({ participantId: voter.id, factor, answer })));
-  const raw = computeStatistics(input.factorCount, entries, input.thresholds).map((s) => (s.n > 0 && s.n < k ? withheldStats(s) : s));
   const voters = input.voters.filter((v) => v.answers.size > 0);
   const withheld = voters.length < k;
+  const raw = computeStatistics(input.factorCount, entries, input.thresholds).map((s) =>
+    withheld ? nothingShown(s) : s.n > 0 && s.n < k ? withheldStats(s) : s
+  );
   const groupOf = new Map(input.voters.map((v) => [v.id, v.group]));
   const groups = withheld
     ? []
@@ -109,6 +112,15 @@ export function computeRoundResults(input: ResultsInput): RoundResults {
           answers: Array.from({ length: input.factorCount }, (_, i) => v.answers.get(i + 1) ?? null)
         }))
   };
+}
+
+/**
+ * A frozen round as it may be shown: a round withheld under k shows no figure, not even a factor's counts or an
+ * attention item. Rounds frozen before that rule (their counts stored) are read through this too.
+ */
+export function asShown(results: RoundResults): RoundResults {
+  if (!results.withheld) return results;
+  return { ...results, factors: results.factors.map(nothingShown), attention: [], groups: [], comments: results.comments?.map(() => []) };
 }
 
 /** One ballot row of a revealed round as frozen for the CSV export: no id, no join order, no time. */

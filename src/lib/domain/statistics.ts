@@ -171,6 +171,14 @@ export function withheldStats(stats: FactorStats): FactorStats {
   return { ...stats, mean: null, median: null, stddev: null, consensus: null, distribution: null, weak: false, divergent: false };
 }
 
+/**
+ * A factor of a round withheld as a whole (fewer than k voters, docs/privacy.md): no figure at all, not even its
+ * counts. With two voters, "one said don't know" tells each of them what the other answered.
+ */
+export function nothingShown(stats: FactorStats): FactorStats {
+  return { ...withheldStats(stats), n: 0, unknown: 0, unclear: false };
+}
+
 /** Mean per factor for one stakeholder group. */
 export interface GroupBreakdown {
   group: string;

@@ -244,6 +244,8 @@ export const en: Messages = {
     comments: 'Comments',
     commentsIntro: 'What participants wrote with their scores, without names, in alphabetical order.',
     noComments: 'Nobody wrote a comment.',
+    // A withheld round keeps its comments back too: "nobody wrote one" would be untrue (a helper saw it after commenting).
+    commentsWithheld: 'No comments are shown: too few people voted for this round.',
     hideComment: 'Hide',
     showComment: 'Show again',
     hiddenComments: (n: number) => (n === 1 ? '1 comment hidden from the room' : `${n} comments hidden from the room`)

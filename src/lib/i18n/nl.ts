@@ -245,6 +245,7 @@ export const nl = {
     comments: 'Toelichtingen',
     commentsIntro: 'Wat deelnemers bij hun score schreven, zonder namen, op alfabet.',
     noComments: 'Niemand schreef een toelichting.',
+    commentsWithheld: 'Er worden geen toelichtingen getoond: te weinig mensen stemden in deze ronde.',
     hideComment: 'Verberg',
     showComment: 'Toon weer',
     hiddenComments: (n: number) => (n === 1 ? '1 toelichting verborgen voor de groep' : `${n} toelichtingen verborgen voor de groep`)
