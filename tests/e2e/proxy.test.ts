@@ -7,7 +7,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { CreateSessionResponse } from '../../src/lib/protocol';
-import { DESKTOP, PHONE, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
+import { DESKTOP, PHONE, autoConfirm, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
 import { browserAvailability, launchBrowser } from '../helpers/browser';
 import { nginxAvailability, startNginx, type RunningNginx } from '../helpers/nginx';
 import { boundedSteps } from '../helpers/teardown';
@@ -48,7 +48,7 @@ suite('behind nginx under a public host name', () => {
     context.setDefaultTimeout(scaled(15_000));
     const page = await context.newPage();
     page.on('pageerror', (error) => errors.push(error.message));
-    page.on('dialog', (dialog) => void dialog.accept());
+    await autoConfirm(page);
     return page;
   }
 

@@ -64,6 +64,37 @@ export interface ScriptedPerson {
  * The tests of one `describe` are steps of one story: after a failed step the
  * later ones of that block are skipped instead of timing out one by one.
  */
+/**
+ * Answers "yes" whenever the app asks to confirm a step (its own dialog, src/lib/components/ConfirmDialog.svelte), as
+ * the person in most stories would; `confirmByHand` turns that off for a page whose test answers itself.
+ */
+export async function autoConfirm(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const pageWindow = window as unknown as { seedsConfirmByHand?: boolean };
+    new MutationObserver(() => {
+      if (pageWindow.seedsConfirmByHand) return;
+      document.querySelector<HTMLButtonElement>('dialog[open] [data-testid="confirm-accept"]')?.click();
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['open'] });
+  });
+}
+
+/** The test answers this page's confirmations itself (answerConfirm), in this document and every later one. */
+export async function confirmByHand(page: Page): Promise<void> {
+  await page.addInitScript(() => void ((window as unknown as { seedsConfirmByHand?: boolean }).seedsConfirmByHand = true));
+  await page.evaluate(() => void ((window as unknown as { seedsConfirmByHand?: boolean }).seedsConfirmByHand = true));
+}
+
+/** Waits for the app's confirmation, answers it ("yes" unless told otherwise) and says what it asked. */
+export async function answerConfirm(page: Page, yes = true): Promise<string> {
+  const dialog = page.locator('dialog[open][data-testid="confirm-dialog"]');
+  await dialog.waitFor();
+  const message = (await dialog.getByTestId('confirm-message').textContent()) ?? '';
+  await dialog.getByTestId(yes ? 'confirm-accept' : 'confirm-cancel').click();
+  // Closed: no open dialog matches any more.
+  await dialog.waitFor({ state: 'detached' });
+  return message;
+}
+
 export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
   let dataDir = '';
   let server: RunningServer | undefined;
@@ -91,12 +122,12 @@ export function useE2E(serverOptions: Partial<CreateServerOptions> = {}): E2E {
       const page = await context.newPage();
       const label = `page${++pageNumber}`;
       page.on('pageerror', (error) => pageErrors.push(`${label}: ${error.message}`));
-      // The app asks to confirm closing a session; any other dialog (an alert from injected markup) is an error.
+      // The app asks in its own dialog: a browser dialog (an alert from injected markup, a confirm() come back) is an error.
       page.on('dialog', (dialog) => {
-        if (dialog.type() === 'confirm') return void dialog.accept();
         pageErrors.push(`${label}: unexpected ${dialog.type()} "${dialog.message()}"`);
         void dialog.dismiss();
       });
+      await autoConfirm(page);
       return page;
     },
     async scriptedPerson(code, name, body = { group: 'company', language: 'nl' }) {

@@ -8,7 +8,10 @@ export const en: Messages = {
     tagline: 'Live workshop board for learning communities',
     language: 'Language',
     switchTo: 'Nederlands',
-    skip: 'Skip to content'
+    skip: 'Skip to content',
+    confirmTitle: 'Are you sure?',
+    confirmYes: 'Yes, go on',
+    confirmNo: 'Cancel'
   },
   landing: {
     intro: "Score your learning community's 12 success factors together, see where you agree and where you differ, and draft action points right away.",

@@ -7,7 +7,10 @@ export const nl = {
     tagline: 'Live werkbord voor learning communities',
     language: 'Taal',
     switchTo: 'English',
-    skip: 'Naar de inhoud'
+    skip: 'Naar de inhoud',
+    confirmTitle: 'Weet je het zeker?',
+    confirmYes: 'Ja, ga door',
+    confirmNo: 'Annuleren'
   },
   landing: {
     intro: 'Scoor samen de 12 succesfactoren van jullie learning community, zie waar jullie het eens en oneens zijn, en maak direct actiepunten.',
