@@ -7,7 +7,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { CreateSessionResponse } from '../../src/lib/protocol';
-import { DESKTOP, PHONE, autoConfirm, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
+import { DESKTOP, PHONE, answerConfirm, autoConfirm, confirmByHand, fillJoinForm, textOf, useE2E } from '../helpers/e2e';
 import { browserAvailability, launchBrowser } from '../helpers/browser';
 import { nginxAvailability, startNginx, type RunningNginx } from '../helpers/nginx';
 import { boundedSteps } from '../helpers/teardown';
@@ -98,7 +98,10 @@ suite('behind nginx under a public host name', () => {
     for (let factor = 1; factor <= 11; factor++) await phone.getByTestId(`vote-${factor}-4`).tap();
     await phone.getByTestId('vote-12-unknown').tap();
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('1');
+    // One person in an anonymous session (k = 3): the facilitator is told before the reveal that it will show nothing.
+    await confirmByHand(facilitator);
     await facilitator.getByTestId('phase-reveal').click();
+    expect(await answerConfirm(facilitator)).toMatch(/^Only 1 person is in this session, and figures are shown only from 3 voters on/);
     await phone.getByTestId('heatmap').waitFor();
     // The phone's attention list is empty because the figures are withheld, and says so: no "well done" for them.
     await expect.poll(() => phone.getByTestId('attention-none').textContent()).toMatch(/too few people voted|te weinig mensen stemden/);

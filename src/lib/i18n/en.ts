@@ -179,6 +179,8 @@ export const en: Messages = {
     clearTimer: 'No time limit',
     closeVoting: 'Close voting (do not reveal yet)',
     reopenVoting: 'Reopen voting',
+    confirmRevealWithheld: (total: number, k: number) =>
+      `${total === 1 ? 'Only 1 person is' : `Only ${total} people are`} in this session, and figures are shown only from ${k} voters on: this round will show no scores and no comments. Reveal anyway? Open another round when more people take part.`,
     confirmRevealPartial: (voted: number, total: number) =>
       `${voted} of ${total} participants answered every factor. Reveal the results anyway? Incomplete answers count too.`,
     lobbyWaiting: 'Share the code, the link or the QR code. Open voting when everyone is in.',

@@ -179,6 +179,8 @@ export const nl = {
     clearTimer: 'Zonder tijdslimiet',
     closeVoting: 'Sluit de stemming (nog niet tonen)',
     reopenVoting: 'Heropen de stemming',
+    confirmRevealWithheld: (total: number, k: number) =>
+      `Er ${total === 1 ? 'doet maar 1 persoon' : `doen maar ${total} mensen`} mee, en cijfers worden pas vanaf ${k} stemmers getoond: deze ronde toont geen scores en geen toelichtingen. Toch tonen? Open een nieuwe ronde als er meer mensen meedoen.`,
     confirmRevealPartial: (voted: number, total: number) =>
       `${voted} van ${total} deelnemers hebben alle factoren beantwoord. Toch de resultaten tonen? Ook onvolledige antwoorden tellen mee.`,
     lobbyWaiting: 'Deel de code, de link of de QR-code. Open de stemming als iedereen binnen is.',
