@@ -140,6 +140,12 @@ export async function createServer(options: CreateServerOptions): Promise<Runnin
   server.on('connection', (socket: Duplex) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
+    // Node's HTTP server stops listening for a socket's errors when it hands it to an `upgrade` listener, and ours
+    // answer after an await (the board's hub, socket.io's origin check, a forward to the instance holding the session)
+    // or refuse with `end()`, after which the socket still reads. A client's reset in that gap was an unhandled
+    // 'error' that ended the process (tests/integration/upgrade-resets.test.ts). The socket destroys itself on an
+    // error anyway; this listener only keeps the error from being thrown.
+    socket.on('error', ignoreSocketError);
   });
   const served: Store = options.wrapStore ? options.wrapStore(store) : store;
   // The account service needs the realtime layer's links and registry, and the realtime layer reads the account
@@ -365,3 +371,6 @@ async function purgeOnce(store: Store, realtime: Realtime, days: number, lobbyHo
 }
 
 export { configFromEnv };
+
+/** A client connection's error (a reset, a broken pipe): the socket is destroyed by its stream; nothing to report. */
+function ignoreSocketError(): void {}
