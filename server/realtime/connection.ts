@@ -1,5 +1,5 @@
-import { LIMITS, type Ack, type CommandName, type ServerToClientEvents } from '../../src/lib/protocol';
-import { COMMAND_NAMES, isCommandName } from '../../src/lib/protocol/commands';
+import { LIMITS, type Ack, type ServerToClientEvents } from '../../src/lib/protocol';
+import { isCommandName } from '../../src/lib/protocol/commands';
 import { toProtocolError } from '../sessions/commands';
 import type { Identity } from '../sessions/projections';
 import type { LiveSession } from '../sessions/live-session';
@@ -20,9 +20,9 @@ export interface CommandSocket {
   /** Joins a fan-out group (socket-fanout.ts names them). */
   join(room: string): unknown;
   emit<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>): unknown;
-  /** A command (the ack callback comes last, when the client asked for one), or the connection's end. */
-  on(event: CommandName | 'disconnect', listener: (...args: unknown[]) => void): unknown;
-  /** Every incoming event, known or not. */
+  /** The connection's end. */
+  on(event: 'disconnect', listener: (...args: unknown[]) => void): unknown;
+  /** Every incoming event, known or not (commands come here; the ack callback comes last, when the client asked for one). */
   onAny(listener: (event: unknown, ...args: unknown[]) => void): unknown;
   disconnect(close?: boolean): unknown;
 }
@@ -66,38 +66,40 @@ export function serveConnection(socket: CommandSocket, live: LiveSession, limits
   socket.emit('state', live.snapshot(identity));
   socket.on('disconnect', () => live.disconnected(identity));
 
-  // An event this protocol does not know gets the registry's typed refusal instead of silence.
-  socket.onAny((event: unknown, ...args: unknown[]) => {
-    if (isCommandName(event)) return;
-    const ack = args.at(-1);
-    if (typeof ack === 'function') void handle(event, args.slice(0, -1)[0], live, identity, socket.id).then(ack as (response: Ack<unknown>) => void);
-  });
-
   const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
-  for (const name of COMMAND_NAMES) {
-    socket.on(name, (...args: unknown[]) => {
-      // socket.io puts the ack callback last; a client that sends none gets no answer, but is still checked.
-      const ack = args.at(-1);
-      const reply = typeof ack === 'function' ? (ack as (response: Ack<unknown>) => void) : () => undefined;
-      const payloads = typeof ack === 'function' ? args.slice(0, -1) : args;
-      if (!bucket.take()) {
-        reply({ ok: false, error: { code: 'rate_limited', message: 'Too many messages; slow down a little.' } });
-        return;
-      }
-      if (payloads.length !== 1) {
-        reply({ ok: false, error: { code: 'bad_request', message: `The "${name}" message takes exactly one payload, got ${payloads.length}.` } });
-        return;
-      }
-      void handle(name, payloads[0], live, identity, socket.id).then(reply);
-    });
-  }
+  // One listener for every event, known or not, instead of one per command and socket: fewer closures per
+  // connection, and a command is handled as socket.io decodes it.
+  socket.onAny((event: unknown, ...args: unknown[]) => {
+    // socket.io puts the ack callback last; a client that sends none gets no answer, but is still checked.
+    const ack = args[args.length - 1];
+    const answered = typeof ack === 'function';
+    const payloads = answered ? args.length - 1 : args.length;
+    if (!isCommandName(event)) {
+      // An event this protocol does not know gets the registry's typed refusal instead of silence.
+      if (answered) handle(event, args[0], live, identity, socket.id, ack as Reply);
+      return;
+    }
+    const reply = answered ? (ack as Reply) : ignoreReply;
+    if (!bucket.take()) {
+      reply({ ok: false, error: { code: 'rate_limited', message: 'Too many messages; slow down a little.' } });
+      return;
+    }
+    if (payloads !== 1) {
+      reply({ ok: false, error: { code: 'bad_request', message: `The "${event}" message takes exactly one payload, got ${payloads}.` } });
+      return;
+    }
+    handle(event, args[0], live, identity, socket.id, reply);
+  });
 }
 
-/** Parsed against the contract, authorised by the policy and run by the command registry, all in the live session. */
-async function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity, origin: string): Promise<Ack<unknown>> {
-  try {
-    return { ok: true, data: await live.execute(name, payload, identity, origin) };
-  } catch (error) {
-    return { ok: false, error: toProtocolError(error) };
-  }
+type Reply = (response: Ack<unknown>) => void;
+const ignoreReply: Reply = () => undefined;
+
+/** Parsed against the contract, authorised by the policy and run by the command registry, all in the live session; answered by `reply`. */
+function handle(name: unknown, payload: unknown, live: LiveSession, identity: Identity, origin: string, reply: Reply): void {
+  // One reaction on the command's promise, no async wrapper: every vote comes through here.
+  live.execute(name, payload, identity, origin).then(
+    (data) => reply({ ok: true, data }),
+    (error: unknown) => reply({ ok: false, error: toProtocolError(error) })
+  );
 }

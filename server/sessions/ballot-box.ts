@@ -23,6 +23,9 @@ export type CommentOverrun = 'participant' | 'session' | null;
 
 const unitsOf = (comment: string | null | undefined) => comment?.length ?? 0;
 
+/** The release of a comment that needs no more room than the one it replaces (most answers carry none): one function for all. */
+const nothingReserved = () => {};
+
 /**
  * Every answer of every round, and the running counts of the current round
  * (answers per factor, participants who answered everything). Pure: memory
@@ -114,7 +117,7 @@ export class BallotBox {
     budget: CommentBudget
   ): Exclude<CommentOverrun, null> | (() => void) {
     const growth = unitsOf(comment) - unitsOf(this.answer(round, participantId, factor)?.comment);
-    if (growth <= 0) return () => {};
+    if (growth <= 0) return nothingReserved;
     if (this.commentUnits(round, participantId) + growth > budget.perParticipant) return 'participant';
     if (this.sessionCommentUnits(round) + growth > budget.perSession) return 'session';
     this.addUnits(round, participantId, growth);

@@ -116,7 +116,10 @@ export type ParsedWireCommand = { [C in CommandName]: { name: C; payload: Parsed
 /** Reads a command off the wire, or refuses it (`bad_request`, with what is wrong) before anything else happens. */
 export function parseCommand(name: unknown, payload: unknown): ParsedWireCommand {
   if (!isCommandName(name)) throw new CommandError('bad_request', `Unknown event "${String(name).slice(0, 40)}".`);
-  const parsed = COMMANDS[name].schema.safeParse(payload);
+  const command = COMMANDS[name];
+  // A payload its command's quick check recognises is one the schema accepts unchanged (commands.ts in the protocol).
+  if ('quick' in command && command.quick(payload)) return { name, payload } as ParsedWireCommand;
+  const parsed = command.schema.safeParse(payload);
   if (!parsed.success) {
     throw new CommandError(
       'bad_request',
@@ -128,7 +131,7 @@ export function parseCommand(name: unknown, payload: unknown): ParsedWireCommand
 }
 
 /** Runs a parsed command's handler with its reply type (the policy was checked by the caller). */
-export async function handle<C extends CommandName>(name: C, payload: ParsedCommand<C>, ctx: CommandContext): Promise<CommandReply<C>> {
+export function handle<C extends CommandName>(name: C, payload: ParsedCommand<C>, ctx: CommandContext): CommandReply<C> | Promise<CommandReply<C>> {
   // Started in the caller's turn, as before the registry: a handler's first store write is queued in call order.
   return (COMMAND_HANDLERS[name] as CommandHandler<C>)(payload, ctx);
 }

@@ -163,9 +163,14 @@ export class LiveSession {
    * Runs one parsed command for `identity`: its policy row, then its handler in the registry, with the contract's reply type.
    * `origin` names the sending connection: it learns the outcome from the ack, so echoes skip it.
    */
-  async dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity, origin?: string): Promise<CommandReply<C>> {
-    this.allow(name, identity);
-    return handle(name, payload, new DispatchContext(this, identity, origin));
+  dispatch<C extends CommandName>(name: C, payload: ParsedCommand<C>, identity: Identity, origin?: string): Promise<CommandReply<C>> {
+    try {
+      this.allow(name, identity);
+      // Not an async function: the handler's own promise is returned as it is (an async one would wrap it in another).
+      return Promise.resolve(handle(name, payload, new DispatchContext(this, identity, origin)));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** A single-use ticket for `identity`'s board connection. */

@@ -70,16 +70,21 @@ export class RoomBroadcasts {
    * broadcast to a thousand sockets holds the server up for milliseconds.
    */
   progress(): void {
-    this.coalesce.perTurn('progress', () => {
-      this.deps.fanout.toFacilitators(this.deps.code, 'progress', this.deps.ballots.progress());
-      const views = [...this.dirtyParticipants].map((id) => this.viewOf(id)).filter((v): v is ParticipantView => v !== null);
-      this.dirtyParticipants.clear();
-      if (views.length > 0) this.deps.fanout.toFacilitators(this.deps.code, 'participants', views);
-    });
-    this.coalesce.throttled('participantProgress', PARTICIPANT_PROGRESS_INTERVAL_MS, () => {
-      this.deps.fanout.toParticipants(this.deps.code, 'progress', this.deps.ballots.progress());
-    });
+    // Made once (below), not per call: every vote calls this, and all but the first of a turn find it pending.
+    this.coalesce.perTurn('progress', this.sendProgress);
+    this.coalesce.throttled('participantProgress', PARTICIPANT_PROGRESS_INTERVAL_MS, this.sendParticipantProgress);
   }
+
+  private readonly sendProgress = (): void => {
+    this.deps.fanout.toFacilitators(this.deps.code, 'progress', this.deps.ballots.progress());
+    const views = [...this.dirtyParticipants].map((id) => this.viewOf(id)).filter((v): v is ParticipantView => v !== null);
+    this.dirtyParticipants.clear();
+    if (views.length > 0) this.deps.fanout.toFacilitators(this.deps.code, 'participants', views);
+  };
+
+  private readonly sendParticipantProgress = (): void => {
+    this.deps.fanout.toParticipants(this.deps.code, 'progress', this.deps.ballots.progress());
+  };
 
   /** Presence (counted by the live session): a participant's first connection opened or their last closed; the facilitator's list follows. */
   presenceChanged(participantId: string): void {

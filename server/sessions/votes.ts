@@ -1,7 +1,7 @@
 import type { Answer } from '../../src/lib/domain/ballots';
 import { CommandError, type VoteResult } from '../../src/lib/protocol';
 import type { SessionRecord, Store } from '../store/types';
-import { committed } from '../store/committed';
+import { notCommitted } from '../store/committed';
 import type { RoomFanout } from './fanout';
 import type { BallotBox, CommentBudget } from './ballot-box';
 import type { PhaseControl } from './phase-control';
@@ -44,7 +44,16 @@ export class Votes {
    * connections (a second tab shows it too). `origin`, the connection that
    * voted, gets no echo: its ack says the answer was stored, and it knows the answer.
    */
-  async vote(
+  vote(participantId: string, factor: number, answer: Answer, comment: string | null | undefined, forRound?: number, origin?: string): Promise<VoteResult> {
+    // Not an async function (each is a promise more per vote, on the hottest path of a room); a refusal still rejects.
+    try {
+      return this.answer(participantId, factor, answer, comment, forRound, origin);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private answer(
     participantId: string,
     factor: number,
     answer: Answer,
@@ -85,21 +94,23 @@ export class Votes {
         ['session']
       );
     }
-    try {
-      await committed(
-        this.deps.store.saveAnswer({ sessionId: this.session.id, round, participantId: participantId, factor, answer, comment: nextComment }),
-        'your answer'
-      );
-    } finally {
-      reserved();
-    }
-    // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
-    if (!this.deps.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
-    const answered = this.deps.ballots.record(round, participantId, factor, { answer, comment: nextComment });
-    if (!this.session.anonymous) this.deps.broadcasts.participantChanged(participantId);
-    this.scheduleProgress();
-    this.deps.fanout.toParticipantElsewhere(this.session.code, participantId, origin, 'ballot', { round, factor, answer, comment: nextComment });
-    return { factor, answered };
+    // Chained on the write, not awaited (see vote).
+    return this.deps.store.saveAnswer({ sessionId: this.session.id, round, participantId: participantId, factor, answer, comment: nextComment }).then(
+      () => {
+        reserved();
+        // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.
+        if (!this.deps.members.has(participantId)) throw new CommandError('forbidden', 'You are no longer in this session.');
+        const answered = this.deps.ballots.record(round, participantId, factor, { answer, comment: nextComment });
+        if (!this.session.anonymous) this.deps.broadcasts.participantChanged(participantId);
+        this.scheduleProgress();
+        this.deps.fanout.toParticipantElsewhere(this.session.code, participantId, origin, 'ballot', { round, factor, answer, comment: nextComment });
+        return { factor, answered };
+      },
+      (error: unknown) => {
+        reserved();
+        throw notCommitted(error, 'your answer');
+      }
+    );
   }
 
   /** Progress goes out at a bounded rate (room-broadcasts.ts). */

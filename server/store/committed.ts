@@ -9,9 +9,14 @@ export async function committed<T>(write: Promise<T>, what: string): Promise<T> 
   try {
     return await write;
   } catch (error) {
-    // A typed refusal (e.g. the store's constraint said another session decided first) is an answer, not a failure.
-    if (error instanceof CommandError) throw error;
-    console.error(`store: ${what} failed; nothing was changed:`, error);
-    throw new CommandError('store_unavailable', `The server could not save ${what} just now; nothing was changed. Try again in a moment.`);
+    throw notCommitted(error, what);
   }
+}
+
+/** A failed store write as the client sees it (see committed), for a path that chains on the write instead of awaiting it. */
+export function notCommitted(error: unknown, what: string): unknown {
+  // A typed refusal (e.g. the store's constraint said another session decided first) is an answer, not a failure.
+  if (error instanceof CommandError) return error;
+  console.error(`store: ${what} failed; nothing was changed:`, error);
+  return new CommandError('store_unavailable', `The server could not save ${what} just now; nothing was changed. Try again in a moment.`);
 }

@@ -15,7 +15,8 @@ import { withinText } from '../domain/text';
 import { REVIEW_STATUSES, type ReviewItem } from '../domain/review';
 import type { Ack } from './errors';
 import { LIMITS } from './limits';
-import { actionId, answer, commentText, displayText, factorNumber } from './schemas';
+import { actionId, answer, commentText, displayText, FACTOR_MAX, factorNumber } from './schemas';
+import { SCORES } from '../domain/framework';
 import type { ActionView, BoardTicket, DotState, HiddenComment, PhaseChange, RemovedParticipants, SessionSettings, SessionSnapshot, VoteResult } from './views';
 import { ACTION_STATUSES } from './yjs';
 
@@ -24,6 +25,30 @@ export interface Reply<R> {
   readonly __reply?: R;
 }
 const replies = <R>(): Reply<R> => ({});
+
+/** The highest round a vote may name. */
+const ROUND_MAX = 10_000;
+const VOTE_KEYS = new Set(['factor', 'answer', 'round', 'comment']);
+const isInRange = (value: unknown, min: number, max: number) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/**
+ * The everyday vote (a score or "don't know", no comment) recognised without its schema: zod allocates ~1.8 KB
+ * parsing one, half of what a vote allocates on the hottest path of a room (bench/README.md, `bench/vote-path.ts`).
+ * Whatever this does not recognise (a comment, a wrong type, an unknown key), the schema decides, with its
+ * messages. It accepts nothing the schema refuses, and what it accepts means what the schema's output does
+ * (tests/unit/command-quick.test.ts checks both over generated payloads).
+ */
+function isEverydayVote(payload: unknown): boolean {
+  if (typeof payload !== 'object' || payload === null || Object.getPrototypeOf(payload) !== Object.prototype) return false;
+  for (const key in payload) if (!VOTE_KEYS.has(key)) return false;
+  const { factor, answer, round, comment } = payload as Record<string, unknown>;
+  return (
+    isInRange(factor, 1, FACTOR_MAX) &&
+    (answer === 'unknown' || (SCORES as readonly unknown[]).includes(answer)) &&
+    (round === undefined || isInRange(round, 1, ROUND_MAX)) &&
+    (comment === undefined || comment === null)
+  );
+}
 
 /** The command table: one entry per command. */
 export const COMMANDS = {
@@ -34,10 +59,11 @@ export const COMMANDS = {
         factor: factorNumber,
         answer,
         /** The round the answer is for; a vote for another round is refused with `wrong_round`. Optional for older integrators. */
-        round: z.number().int().min(1).max(10_000).optional(),
+        round: z.number().int().min(1).max(ROUND_MAX).optional(),
         comment: commentText.nullable().optional()
       })
       .strict(),
+    quick: isEverydayVote,
     reply: replies<VoteResult>()
   },
   /** The facilitator moves the session to another phase. */
@@ -212,7 +238,7 @@ export const COMMANDS = {
     schema: z.object({ key: z.string().regex(/^[A-Za-z0-9]{1,12}\/[A-Za-z0-9_-]{6,40}$/, 'must be a review key'), status: z.enum(REVIEW_STATUSES) }).strict(),
     reply: replies<ReviewItem>()
   }
-} as const satisfies Record<string, { schema: z.ZodType; reply: Reply<unknown> }>;
+} as const satisfies Record<string, { schema: z.ZodType; reply: Reply<unknown>; quick?: (payload: unknown) => boolean }>;
 
 export type CommandName = keyof typeof COMMANDS;
 /** What a client sends (before parsing). */

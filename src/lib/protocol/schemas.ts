@@ -31,7 +31,9 @@ export const displayText = (max: number, units: number) =>
     .transform(visibleText)
     // Counted in graphemes: an emoji at the limit is one character, never half of one.
     .refine((s) => withinGraphemes(s, max), `must be at most ${max} characters`);
-export const factorNumber = z.number().int().min(1).max(40);
+/** The most factors a framework may have. */
+export const FACTOR_MAX = 40;
+export const factorNumber = z.number().int().min(1).max(FACTOR_MAX);
 /**
  * A comment: bounded in graphemes (what people count), with a cap on UTF-16 units first
  * so the count costs bounded work; control characters other than line breaks and tabs removed.
