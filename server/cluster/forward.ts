@@ -110,6 +110,17 @@ export class SessionForwarder {
       } else res.destroy();
       console.error('cluster: forwarding failed:', error.message);
     });
+    // A tunnel ends with its client, however the client went: http-proxy ends the owner's side only on a clean end
+    // or an error it sees, and a client reset before the owner's answer left the connection to the owner open.
+    this.proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
+      const endRequest = () => proxyReq.destroy();
+      socket.once('close', endRequest);
+      proxyReq.once('upgrade', (_res, proxySocket) => {
+        socket.off('close', endRequest);
+        if (socket.destroyed) proxySocket.destroy();
+        else socket.once('close', () => proxySocket.destroy());
+      });
+    });
   }
 
   /** A copy of the counters since start. */
@@ -177,6 +188,8 @@ export class SessionForwarder {
           if (decision.to === 'retry') return refuseUpgrade(socket);
           if (decision.to !== 'forward') for (const listener of upgrades) listener.call(server, req, socket, head);
           else {
+            // The client went while the owner was looked up: nothing to forward (http-proxy would still open a tunnel).
+            if (socket.destroyed) return;
             req.headers[FORWARDED_HEADER] = '1';
             this.tunnels.add(socket);
             socket.once('close', () => this.tunnels.delete(socket));

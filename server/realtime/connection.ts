@@ -64,12 +64,19 @@ export function serveConnection(socket: CommandSocket, live: LiveSession, limits
   live.connected(identity);
   socket.emit('links', socket.data.links);
   socket.emit('state', live.snapshot(identity));
-  socket.on('disconnect', () => live.disconnected(identity));
+  // socket.io calls `onAny` listeners without asking whether the connection is still open (its per-event
+  // dispatch did): a command decoded together with the transport's close (one polling body) is not run.
+  let open = true;
+  socket.on('disconnect', () => {
+    open = false;
+    live.disconnected(identity);
+  });
 
   const bucket = new TokenBucket(limits?.commandsPerSecond ?? LIMITS.commandsPerSecond, limits?.commandBurst ?? LIMITS.commandBurst);
   // One listener for every event, known or not, instead of one per command and socket: fewer closures per
   // connection, and a command is handled as socket.io decodes it.
   socket.onAny((event: unknown, ...args: unknown[]) => {
+    if (!open) return;
     // socket.io puts the ack callback last; a client that sends none gets no answer, but is still checked.
     const ack = args[args.length - 1];
     const answered = typeof ack === 'function';

@@ -94,8 +94,16 @@ export class Votes {
         ['session']
       );
     }
+    let write: Promise<void>;
+    try {
+      write = this.deps.store.saveAnswer({ sessionId: this.session.id, round, participantId: participantId, factor, answer, comment: nextComment });
+    } catch (error) {
+      // A store that throws instead of rejecting: the reserved room is given back all the same, and the answer is the same.
+      reserved();
+      return Promise.reject(notCommitted(error, 'your answer'));
+    }
     // Chained on the write, not awaited (see vote).
-    return this.deps.store.saveAnswer({ sessionId: this.session.id, round, participantId: participantId, factor, answer, comment: nextComment }).then(
+    return write.then(
       () => {
         reserved();
         // Writes commit in call order and their promises resolve in that order, so memory follows the store's order.

@@ -6,6 +6,7 @@
  * processes, never leave a lease held with no room, and never turn a bad
  * request into "the session is moving" (which proxies retry and clients wait on).
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -62,6 +63,47 @@ function rawRequest(port: number, head: string): Promise<number> {
   });
 }
 
+/** Open TCP connections (any state but TIME_WAIT, which no process holds) the process `pid` has to 127.0.0.1:`port`. */
+function connectionsTo(pid: number, port: number): number {
+  const remote = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set(
+    fs
+      .readFileSync('/proc/net/tcp', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) => fields[2] === remote && fields[9] !== '0')
+      .map((fields) => `socket:[${fields[9]}]`)
+  );
+  let held = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    const target = (() => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    })();
+    if (inodes.has(target)) held++;
+  }
+  return held;
+}
+
+/** Sends an upgrade request on a raw connection and resets it (RST) `afterMs` later, before any answer. */
+function resetUpgradeAfter(port: number, head: string, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write(head);
+      // After the instance has read the request (a reset that overtakes it makes the kernel drop it unread).
+      setTimeout(() => {
+        socket.resetAndDestroy();
+        resolve();
+      }, afterMs);
+    });
+    socket.on('error', () => undefined);
+  });
+}
+
 /** A listener that records every connection made to it: it must see none. */
 async function canary(): Promise<{ port: number; hits: () => number }> {
   let hits = 0;
@@ -103,6 +145,27 @@ suite('attacks on the forwarding between instances', () => {
       expect(await rawRequest(b.port, attempts[0])).toBe(200);
       expect(target.hits()).toBe(0);
       for (const i of [a, b]) expect((await api(i.url, '/healthz')).status).toBe(200);
+    },
+    scaled(60_000)
+  );
+
+  it(
+    'a forwarded upgrade whose client resets before the owner answered leaves no connection to the owner open',
+    async () => {
+      const { a, b } = shared();
+      const created = await createSessionAt(a.url, { title: 'Tunnels' });
+      // The room loads on A (its lease), so B forwards this code's upgrades to A.
+      const host = await connectClient(a.url, { code: created.code, token: created.facilitatorToken });
+      onTestFinished(() => host.close());
+      const head =
+        `GET /socket.io/?EIO=4&transport=websocket&code=${created.code} HTTP/1.1\r\nHost: 127.0.0.1:${b.port}\r\nOrigin: ${b.url}\r\n` +
+        `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+      const before = connectionsTo(b.process.pid!, a.port);
+      // Resets at several moments: while B looks the owner up, while its request to A is on the way, after A answered.
+      for (const afterMs of [0, 1, 2, 5, 10, 20, 50]) await resetUpgradeAfter(b.port, head, afterMs);
+      // Before the fix two of five stayed open past the owner's heartbeat (50 s); now each ends with its client.
+      await waitFor(() => connectionsTo(b.process.pid!, a.port) <= before, { message: 'no tunnel to the owner left open' });
+      expect((await api(b.url, '/healthz')).status).toBe(200);
     },
     scaled(60_000)
   );

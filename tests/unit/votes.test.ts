@@ -30,6 +30,22 @@ describe('Votes', () => {
     expect((await u.stored()).answers).toHaveLength(2);
   });
 
+  it('gives the comment budget back and answers store_unavailable when the store throws instead of rejecting', async () => {
+    const u = await roomUnits({ phase: 'voting' }, { members: ['a'], commentBudget: { perParticipant: 10, perSession: 100 } });
+    const saveAnswer = u.store.saveAnswer.bind(u.store);
+    let throwOnce = true;
+    u.store.saveAnswer = (answer) => {
+      if (!throwOnce) return saveAnswer(answer);
+      throwOnce = false;
+      throw new Error('SQLITE_MISUSE: statement finalized');
+    };
+    await expect(u.votes.vote('a', 1, 3, '0123456789')).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect(u.ballots.answer(1, 'a', 1)).toBeUndefined();
+    // Nothing was stored, so nothing of the budget is taken: the same comment fits again.
+    expect(u.ballots.commentUnits(1, 'a')).toBe(0);
+    expect(await u.votes.vote('a', 1, 3, '0123456789')).toEqual({ factor: 1, answered: 1 });
+  });
+
   it('refuses another round, closed voting, an unknown factor, a stranger and an over-long comment, storing nothing', async () => {
     const u = await roomUnits({ phase: 'voting', round: 2 }, { members: ['a'], commentBudget: { perParticipant: 5, perSession: 100 } });
     await expect(u.votes.vote('a', 1, 4, null, 1)).rejects.toMatchObject({ code: 'wrong_round' });
