@@ -38,13 +38,17 @@ export interface LiveSessions {
  */
 export function acceptConnection(socket: CommandSocket, sessions: LiveSessions, limits?: RateLimits): void {
   const { code, identity } = socket.data;
-  void sessions.get(code).then((live) => {
-    if (!live || !live.isCurrent(identity)) {
-      socket.disconnect(true);
-      return;
-    }
-    serveConnection(socket, live, limits);
-  });
+  sessions.get(code).then(
+    (live) => {
+      if (!live || !live.isCurrent(identity)) {
+        socket.disconnect(true);
+        return;
+      }
+      serveConnection(socket, live, limits);
+    },
+    // The session could not be loaded (the store failed): the client reconnects, as after any drop.
+    () => socket.disconnect(true)
+  );
 }
 
 /** Joins the connection's fan-out groups, sends who it is and what it may see, and runs its commands at a bounded rate. */
