@@ -154,8 +154,10 @@ export class PhaseControl {
     const change = this.phaseChange();
     this.presented = null;
     this.deps.phaseChanged();
-    this.deps.fanout.toAll(code, 'phase', change);
+    // The results before the phase: a screen that applies the reveal shows the new round's results at once, never
+    // the round before's under the new round's phase for a frame (a presenter test counted pages in that frame).
     if (to === 'revealed') this.deps.fanout.toAll(code, 'results', this.deps.results.results());
+    this.deps.fanout.toAll(code, 'phase', change);
     if (to === 'voting') this.deps.broadcasts.progress();
     // Per-person counts belong to a round: the facilitator's list starts again from what the new round holds.
     if (roundChanged) this.deps.fanout.toFacilitators(code, 'participants', participantViews(this.deps.state));

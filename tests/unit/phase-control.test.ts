@@ -32,6 +32,8 @@ describe('PhaseControl and CheckinClock', () => {
     expect(u.revealed.has(1)).toBe(true);
     expect(u.events('phase')).toHaveLength(1);
     expect(u.events('results')).toHaveLength(1);
+    // The results before the phase: no screen shows the round before's results under the revealed phase of this one.
+    expect(u.sent.map((s) => s.event).filter((e) => e === 'phase' || e === 'results')).toEqual(['results', 'phase']);
     expect(u.told).toEqual(['phaseChanged']);
     // Revealed: nothing is due any more.
     await u.phases.checkDeadline();
