@@ -27,9 +27,13 @@ function walk(value: unknown, visit: (hit: Hit) => void, path: string[] = []): v
 
 /** The packets a client received before the reveal reached it, and after. */
 function splitAtReveal(client: BoardClient): { before: unknown[]; after: unknown[] } {
+  // The reveal is its results (sent first, docs/protocol.md) and then its phase.
   const index = client.packets.findIndex((packet) => {
     const data = (packet as { data?: unknown }).data;
-    return Array.isArray(data) && data[0] === 'phase' && (data[1] as { phase?: string })?.phase === 'revealed';
+    if (!Array.isArray(data)) return false;
+    return (
+      (data[0] === 'results' && Array.isArray(data[1]) && data[1].length > 0) || (data[0] === 'phase' && (data[1] as { phase?: string })?.phase === 'revealed')
+    );
   });
   expect(index, 'the reveal reached this client').toBeGreaterThanOrEqual(0);
   return { before: client.packets.slice(0, index), after: client.packets.slice(index) };
