@@ -114,24 +114,8 @@ async function one(tree: string): Promise<Result> {
   const used = process.cpuUsage(start);
   const wallMs = performance.now() - wall;
   const collections = gc.stop().statistics;
-  if (heap) {
-    await new Promise<void>((resolve, reject) =>
-      heap.post('HeapProfiler.stopSampling', (error, result) => {
-        if (error) return reject(error);
-        fs.writeFileSync(process.env.BENCH_HEAP_FILE!, JSON.stringify(result.profile));
-        resolve();
-      })
-    );
-  }
-  if (profiler) {
-    await new Promise<void>((resolve, reject) =>
-      profiler.post('Profiler.stop', (error, result) => {
-        if (error) return reject(error);
-        fs.writeFileSync(process.env.BENCH_PROF_FILE!, JSON.stringify(result.profile));
-        resolve();
-      })
-    );
-  }
+  if (heap) await stopInto(heap, 'HeapProfiler.stopSampling', process.env.BENCH_HEAP_FILE!);
+  if (profiler) await stopInto(profiler, 'Profiler.stop', process.env.BENCH_PROF_FILE!);
   if (failed) throw new Error(`a vote was refused: ${JSON.stringify(failed)}`);
   const progress = live.snapshot({ role: 'facilitator' }).progress;
   if (progress.voted !== PARTICIPANTS) throw new Error(`${progress.voted} of ${PARTICIPANTS} answered everything`);
@@ -158,6 +142,17 @@ async function one(tree: string): Promise<Result> {
   io.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
   return { usPerVote: (used.user + used.system) / total, gcUsPer1000: (gcUs / total) * 1000, scavengesPer1000: (scavenges / total) * 1000, wallMs };
+}
+
+/** Stops an inspector profile (CPU or heap sampling) and writes it to `file`. */
+function stopInto(session: Session, method: 'Profiler.stop' | 'HeapProfiler.stopSampling', file: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    session.post(method, (error: Error | null, result?: { profile: unknown }) => {
+      if (error) return reject(error);
+      fs.writeFileSync(file, JSON.stringify(result!.profile));
+      resolve();
+    })
+  );
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
