@@ -117,5 +117,9 @@ for (const { project, code, seconds, counts } of results.sort((a, b) => PHASES.f
 }
 const failedProjects = results.filter((r) => r.code !== 0).map((r) => r.project);
 if (failedProjects.length) console.log(`failed: ${failedProjects.join(', ')}`);
+// What failed, again at the end (CI shows a log's tail; the reports above are long).
+for (const { project, counts } of results) {
+  if (counts?.failures?.length) console.log(`\n== what failed in ${project}\n${counts.failures.join('\n')}`);
+}
 console.log(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(failedProjects.length ? 1 : 0);
