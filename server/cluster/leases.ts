@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { KeyedSerial } from '../sessions/serial';
 import type { WriteFence } from '../store/fence';
-import { cutConnection, endWithin } from '../store/pg-end';
+import { cutConnection, endWithin, keepErrorsHandled } from '../store/pg-end';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS, STATEMENT_TIMEOUT_MS, typeParsers, type LeaseConnection, type Queryable } from '../store/postgres';
 
 /** The PostgreSQL NOTIFY channel on which deleted sessions are announced to every instance. */
@@ -183,6 +183,8 @@ export class PgSessionLeases implements SessionLeases, LeaseConnection {
       keepAlive: true,
       options: leaseOptions(timing)
     });
+    // Before it connects: a connection that ends while it is set up (its LISTENs) would otherwise end the process.
+    keepErrorsHandled(client);
     try {
       await client.connect();
       // `session_owners` is PostgreSQL migration 3: the store has migrated before leases connect.
@@ -190,7 +192,6 @@ export class PgSessionLeases implements SessionLeases, LeaseConnection {
       await client.query(`LISTEN ${REVOKED_CHANNEL}`);
       return client;
     } catch (error) {
-      client.on('error', () => undefined);
       await client.end().catch(() => undefined);
       throw error;
     }
@@ -209,7 +210,7 @@ export class PgSessionLeases implements SessionLeases, LeaseConnection {
     console.error(`cluster: the lease connection to PostgreSQL broke${error ? `: ${error.message}` : ''}; every session here is given up`);
     for (const listener of this.listeners) listener();
     // Drop a silent connection: once the network is back, PostgreSQL learns at once that it (and its locks) is gone.
-    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    cutConnection(client);
     this.reconnect();
   }
 

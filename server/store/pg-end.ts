@@ -26,7 +26,25 @@ export async function endWithin(ending: Promise<void>, cut: () => void, graceMs 
 /** The connections a pool has open now (pg keeps them private): recorded from its connect and remove events. */
 export function trackConnections(pool: pg.Pool): Set<pg.PoolClient> {
   const connections = new Set<pg.PoolClient>();
-  pool.on('connect', (client) => connections.add(client));
+  pool.on('connect', (client) => {
+    connections.add(client);
+    keepErrorsHandled(client);
+  });
   pool.on('remove', (client) => connections.delete(client));
   return connections;
+}
+
+/**
+ * Gives a pg client an 'error' listener for its whole life. pg emits 'error' on a client whose connection ends
+ * unexpectedly even while it fails the client's query with the same error, and pg-pool listens only while a
+ * client is idle in the pool: a connection that ended while checked out (in a transaction, a snapshot, a
+ * migration) or while a client was still being set up ended the process. Whoever uses the client learns of
+ * the failure from its query; the pool drops the client when it is released.
+ */
+export function keepErrorsHandled(client: pg.Client | pg.PoolClient): void {
+  client.on('error', ignoreClientError);
+}
+
+function ignoreClientError(): void {
+  // Reported to the query that was running, or to the next one.
 }

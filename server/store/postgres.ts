@@ -6,7 +6,7 @@ import { StoreUnusableError } from './unusable';
 import { SqlStore, type SqlDriver } from './sql-store';
 import type { Executor, KeptQuery, Row } from './schema';
 import type { WriteFence } from './fence';
-import { cutConnection, endWithin } from './pg-end';
+import { cutConnection, endWithin, trackConnections } from './pg-end';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (libpq-style parameters such as `?sslmode=` work too). */
@@ -70,24 +70,20 @@ class PostgresDriver implements SqlDriver {
   readonly answerRowsPerStatement = 256;
   readonly upsertChangesRowOnce = true;
   readonly reader: Executor = { run: (compiled) => query(this.pool, compiled) };
-  /** Every connection the pool has open, so that `interrupt` can cut them all. */
-  readonly connections = new Set<pg.PoolClient>();
   /** Set when several instances share the database: the connection that holds this instance's leases. */
   leases: LeaseConnection | null = null;
 
-  constructor(readonly pool: pg.Pool) {
-    pool.on('connect', (client) => this.connections.add(client));
-    pool.on('remove', (client) => this.connections.delete(client));
-  }
+  constructor(
+    readonly pool: pg.Pool,
+    /** Every connection the pool has open (trackConnections), so that `interrupt` and `close` can cut them all. */
+    readonly connections: ReadonlySet<pg.PoolClient>
+  ) {}
 
   async transaction<T>(work: (tx: Executor) => Promise<T>, fenced: boolean): Promise<T> {
     // Sessions' writes commit on the connection that holds their leases, so only while this instance holds them:
     // no check per commit (docs/scaling.md, "Fencing").
     if (fenced && this.leases) return this.leases.lend((client) => this.inTransaction(client, work));
     const client = await this.pool.connect();
-    // A connection that breaks while checked out reports it here as well as to the query; without a listener it would crash the process.
-    const onError = (error: Error) => console.error('store: the PostgreSQL write connection failed:', error.message);
-    client.on('error', onError);
     let broken: Error | undefined;
     try {
       return await this.inTransaction(client, work);
@@ -95,7 +91,6 @@ class PostgresDriver implements SqlDriver {
       if (!this.isStatementError(error)) broken = error as Error;
       throw error;
     } finally {
-      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -169,7 +164,7 @@ export class PostgresStore extends SqlStore {
    * database any more. Writes under way reject (nothing acknowledged); the pool connects anew.
    */
   interrupt(): void {
-    for (const client of this.pg.connections) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    for (const client of this.pg.connections) cutConnection(client);
   }
 
   /** Connects, applies pending migrations and returns the store; refuses a database it cannot use, saying why. */
@@ -187,6 +182,8 @@ export class PostgresStore extends SqlStore {
     });
     // An idle connection that breaks (the server restarted) must not crash the process; the next use reconnects.
     pool.on('error', (error) => console.error('store: an idle PostgreSQL connection failed:', error.message));
+    // From the first connection on (migrations included); each keeps an error listener while checked out too.
+    const connections = trackConnections(pool);
     try {
       await migratePostgres(pool);
       await fillPaperFigures(pool);
@@ -197,7 +194,7 @@ export class PostgresStore extends SqlStore {
         cause: error
       });
     }
-    return new PostgresStore(new PostgresDriver(pool));
+    return new PostgresStore(new PostgresDriver(pool, connections));
   }
 }
 
