@@ -47,13 +47,14 @@ export class RequestContext {
    * would give it billions of allowances), an IPv4-mapped one its IPv4 address.
    */
   clientAddress(request: IncomingMessage): string {
-    let address: string;
+    let address: string | undefined;
     try {
       address = proxyaddr(request as Parameters<typeof proxyaddr>[0], this.trust);
     } catch {
-      address = request.socket?.remoteAddress ?? 'unknown';
+      address = request.socket?.remoteAddress;
     }
-    return limitKey(address);
+    // A socket whose peer reset before its address was read has none (proxy-addr then answers undefined).
+    return limitKey(address ?? 'unknown');
   }
 }
 

@@ -17,6 +17,8 @@ export interface CommandSocket {
   readonly id: string;
   /** Who the handshake decided this is, fixed until the connection closes. */
   readonly data: SocketData;
+  /** Whether the connection is still open. */
+  readonly connected: boolean;
   /** Joins a fan-out group (socket-fanout.ts names them). */
   join(room: string): unknown;
   emit<E extends keyof ServerToClientEvents>(event: E, ...args: Parameters<ServerToClientEvents[E]>): unknown;
@@ -40,6 +42,8 @@ export function acceptConnection(socket: CommandSocket, sessions: LiveSessions, 
   const { code, identity } = socket.data;
   sessions.get(code).then(
     (live) => {
+      // Closed while the session loaded: its 'disconnect' has passed, so served now it would stay counted as present.
+      if (!socket.connected) return;
       if (!live || !live.isCurrent(identity)) {
         socket.disconnect(true);
         return;

@@ -85,6 +85,8 @@ export const DEADLINE_RETRY_MS = 5000;
  */
 export class DeadlineTimer {
   private timer: NodeJS.Timeout | null = null;
+  /** Counts cancellations (arm cancels first): an expiry that failed retries only if none came meanwhile. */
+  private generation = 0;
 
   constructor(
     private readonly expire: (deadline: number) => Promise<void>,
@@ -118,14 +120,22 @@ export class DeadlineTimer {
     this.timer = null;
     if (!this.stillDue(deadline)) return;
     if (this.now() < deadline) return this.wait(deadline);
+    // Which arming this is: a cancel (or a new deadline) while the store was failing must not be undone by the retry.
+    const generation = this.generation;
     this.expire(deadline).catch(() => {
-      if (!this.stillDue(deadline)) return;
+      if (generation !== this.generation || !this.stillDue(deadline)) return;
       this.timer = setTimeout(() => this.fire(deadline), DEADLINE_RETRY_MS);
       this.timer.unref();
     });
   }
 
+  /** Whether a timer is set (the deadline's, or a retry's after a failed expiry). */
+  get waiting(): boolean {
+    return this.timer !== null;
+  }
+
   cancel(): void {
+    this.generation++;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -100,7 +100,14 @@ export class BoardDocument {
   /** Loads a document from the store; it is served only after this resolves. */
   static async load(sessionId: string, store: Store, limits?: YjsLimits): Promise<BoardDocument> {
     const board = new BoardDocument(sessionId, store, limits);
-    const updates = await store.loadYjsUpdates(sessionId);
+    let updates: Uint8Array[];
+    try {
+      updates = await store.loadYjsUpdates(sessionId);
+    } catch (error) {
+      // Nobody will serve or destroy this document: its awareness check (an interval) would run for good.
+      board.destroy();
+      throw error;
+    }
     board.doc.transact(() => {
       for (const [index, update] of updates.entries()) {
         // One unreadable update must not cost the whole board.

@@ -61,6 +61,10 @@ class ServerEnd implements CommandSocket {
     private readonly client: MemoryClient
   ) {}
 
+  get connected(): boolean {
+    return this.open;
+  }
+
   join(room: string): void {
     if (this.open) this.hub.join(room, this);
   }
@@ -199,11 +203,18 @@ export class MemoryClient {
   }
 
   /** The client closes the connection: the server hears it after what the client sent before. */
-  close(): void {
+  /** Closes the connection; settles once the server's end has heard it (its 'disconnect' listeners ran). */
+  close(): Promise<void> {
     const server = this.server;
-    if (!this.connected) return;
+    if (!this.connected) return Promise.resolve();
     this.ended('closed by the client');
-    if (server) this.toServer.send(() => server.close('client namespace disconnect'));
+    return new Promise((resolve) => {
+      if (!server) return resolve();
+      this.toServer.send(() => {
+        server.close('client namespace disconnect');
+        resolve();
+      });
+    });
   }
 }
 
@@ -262,7 +273,13 @@ export class MemorySockets {
    * A client connected to the session `code` with `token`, served by `acceptConnection` as a socket.io
    * connection is; resolves once its first snapshot arrived. Closed after the test.
    */
-  async connect(sessions: LiveSessions, code: string, token: string): Promise<MemoryClient> {
+  async connect(
+    sessions: LiveSessions,
+    code: string,
+    token: string,
+    /** `served`: where the connection looks its session up (default `sessions`); `waitForState: false` returns at once. */
+    { served = sessions, waitForState = true }: { served?: LiveSessions; waitForState?: boolean } = {}
+  ): Promise<MemoryClient> {
     const live = await sessions.get(code);
     if (!live) throw new Error(`no session ${code}`);
     const identity = live.authenticate(token);
@@ -270,8 +287,9 @@ export class MemorySockets {
     const client = new MemoryClient();
     const server = new ServerEnd(`memory-${++this.sockets}`, { code: live.code, identity, links: sessionLinks('http://127.0.0.1', live.code) }, this, client);
     client.attach(server);
-    acceptConnection(server, sessions, this.limits);
+    acceptConnection(server, served, this.limits);
     onTestFinished(() => client.close());
+    if (!waitForState) return client;
     await waitFor(() => client.events('state').length > 0 || !client.connected, { message: 'the first snapshot' });
     if (!client.connected) throw new Error('the connection was refused');
     return client;

@@ -17,7 +17,7 @@ import { loadFrameworks } from '../../server/content';
 import { SessionRegistry } from '../../server/sessions/registry';
 import { SqliteStore } from '../../server/store/sqlite';
 import { BoardConnection, type BoardSocket } from '../../server/yjs/board-connection';
-import type { YjsLimits } from '../../server/yjs/board-document';
+import { BoardDocument, type YjsLimits } from '../../server/yjs/board-document';
 import { LIMITS } from '../../src/lib/protocol';
 import { newActionId, textOf } from '../../src/lib/board/actions';
 import { recordingFanout } from '../helpers/recording-fanout';
@@ -215,5 +215,17 @@ describe('BoardDocument and BoardConnection, without sockets', () => {
       { code: 4403, reason: 'removed from the session' }
     ]);
     expect(bob.socket.closedWith).toBeNull();
+  });
+});
+
+describe('loading a board', () => {
+  it('leaves no timer running when its stored updates cannot be read', async () => {
+    const store = new SqliteStore({ memory: true });
+    await store.close();
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    await expect(BoardDocument.load('s1', store)).rejects.toThrow();
+    // The document's awareness (presence) check is an interval: nobody would ever destroy a document that failed to load.
+    expect(timers()).toBe(before);
   });
 });

@@ -14,6 +14,13 @@ describe('the client address per-address limits count', () => {
     expect(context.clientAddress(request('198.51.100.4', { 'x-forwarded-for': '203.0.113.7' }))).toBe('198.51.100.4');
   });
 
+  it('counts a connection whose peer reset before its address was read as "unknown", without throwing', () => {
+    // Node leaves remoteAddress undefined once the socket is gone; proxy-addr then answers undefined.
+    const gone = { socket: {}, connection: {}, headers: {} } as unknown as IncomingMessage;
+    expect(new RequestContext(null, 'loopback').clientAddress(gone)).toBe('unknown');
+    expect(new RequestContext(null, 'true').clientAddress(gone)).toBe('unknown');
+  });
+
   it('counts an IPv6 client as its /64 and an IPv4-mapped one as IPv4', () => {
     expect(limitKey('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
     expect(limitKey('2001:db8:1:2:ffff:4:5:6')).toBe('2001:db8:1:2::/64');

@@ -16,6 +16,7 @@ import type { FactorStats } from '../../src/lib/domain/statistics';
 import type { Answer, Phase } from '../../src/lib/protocol';
 import { waitFor } from '../helpers/clients';
 import { MemorySockets, type MemoryClient } from '../helpers/memory-socket';
+import type { LiveSessions } from '../../server/realtime/connection';
 
 const frameworks = loadFrameworks(fileURLToPath(new URL('../../content', import.meta.url)));
 const open: SessionRegistry[] = [];
@@ -186,5 +187,28 @@ describe('the connection over the pair', () => {
     await waitFor(() => !ann.client.connected, { message: 'the connection closed' });
     await expect(ann.client.send('state:request', {})).rejects.toThrow('not connected');
     expect((await bo.client.state()).participantCount).toBe(1);
+  });
+});
+
+describe('a connection that closes while its session is being found', () => {
+  it('is not served once the session is there: the person is not left counted as present', async () => {
+    const sockets = new MemorySockets();
+    const registry = new SessionRegistry({ store: new SqliteStore({ memory: true }), frameworks, fanout: sockets.fanout });
+    open.push(registry);
+    const created = await registry.create({ anonymous: true });
+    const live = created.room!;
+    const joined = await live.join({ name: 'Bo', group: null, language: null }, 100);
+    const identity = live.authenticate(joined.token)!;
+    // The lookup waits (a room loading from the store) until the connection has closed.
+    let found!: () => void;
+    const loading = new Promise<void>((resolve) => (found = resolve));
+    const slow: LiveSessions = { get: (code) => loading.then(() => registry.get(code)) };
+    const client = await sockets.connect(registry, created.code, joined.token, { served: slow, waitForState: false });
+    await client.close();
+    found();
+    // Every reaction to the lookup has run once the next turn of the event loop comes (microtasks go first).
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(live.connectionsOf(identity)).toBe(0);
+    expect(client.events('state')).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clockOf, controlClock, transition, type PhaseFields } from '../../server/sessions/voting-clock';
+import { clockOf, controlClock, DeadlineTimer, transition, type PhaseFields } from '../../server/sessions/voting-clock';
+import { waitFor } from '../helpers/clients';
 import { CommandError, LIMITS } from '../../src/lib/protocol';
 
 const lobby: PhaseFields = { phase: 'lobby', round: 1, votingDeadline: null, votingClosed: false, votingPausedMs: null, revealedRounds: [] };
@@ -65,5 +66,40 @@ describe('controlClock', () => {
 
   it('stamps the clock with the server time', () => {
     expect(clockOf(running, 123)).toEqual({ ...running, serverNow: 123 });
+  });
+});
+
+describe('DeadlineTimer', () => {
+  /** A timer whose expiry fails when told to; `calls` counts expiries. */
+  function failingTimer() {
+    const failures: ((error: Error) => void)[] = [];
+    const timer = new DeadlineTimer(
+      () => new Promise<void>((_, reject) => void failures.push(reject)),
+      () => true,
+      () => 1_000
+    );
+    return { timer, failures };
+  }
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('tries a failed expiry again later', async () => {
+    const { timer, failures } = failingTimer();
+    timer.arm('voting', 1_000);
+    await waitFor(() => failures.length === 1, { message: 'the expiry' });
+    failures[0](new Error('the store is away'));
+    await nextTurn();
+    expect(timer.waiting).toBe(true);
+    timer.cancel();
+    expect(timer.waiting).toBe(false);
+  });
+
+  it('does not try again once cancelled while the expiry was failing (the room went meanwhile)', async () => {
+    const { timer, failures } = failingTimer();
+    timer.arm('voting', 1_000);
+    await waitFor(() => failures.length === 1, { message: 'the expiry' });
+    timer.cancel();
+    failures[0](new Error('the store is away'));
+    await nextTurn();
+    expect(timer.waiting).toBe(false);
   });
 });
