@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { browserAvailability } from '../helpers/browser';
+import { scaled } from '../helpers/patience';
 import { createSessionFromLanding, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
 import type { ExportJson } from '../../src/lib/domain/export';
 
@@ -235,6 +236,23 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     await item(bob, 4).getByTestId('action-vote').click();
     await expect.poll(() => sorted.evaluateAll((items) => items.map((el) => el.getAttribute('data-factor')))).toEqual(['5', '4', '3']);
     await ann.getByTestId('action-sort').uncheck();
+  });
+
+  it('a dot given while the connection is down says it is on its way, and its button waits instead of spending another', async () => {
+    // Ann has one dot left (two went to factor 5).
+    const before = Number(await item(facilitator, 3).getByTestId('action-votes').textContent());
+    await ann.context().setOffline(true);
+    const button = item(ann, 3).getByTestId('action-vote');
+    await button.click();
+    await expect.poll(() => item(ann, 3).getByTestId('action-dot-sending').textContent()).toBe('Sending your dot…');
+    expect(await button.isDisabled()).toBe(true);
+    expect(await button.getAttribute('aria-busy')).toBe('true');
+    await ann.context().setOffline(false);
+    // Back online: the dot is sent once (or its send gave up and says so), and the button no longer waits.
+    await expect.poll(() => item(ann, 3).getByTestId('action-dot-sending').textContent(), { timeout: scaled(30_000) }).toBe('');
+    expect(await button.getAttribute('aria-busy')).toBe('false');
+    const after = Number(await item(facilitator, 3).getByTestId('action-votes').textContent());
+    expect(after - before).toBeLessThanOrEqual(1);
   });
 
   it('when the session closes while someone types offline, their page says so and shows exactly the unsaved text', async () => {

@@ -46,6 +46,15 @@ suite('entry links in a fresh browser', () => {
     expect(await screen.getByTestId('phase-voting').count()).toBe(0);
     await screen.reload();
     await expect.poll(() => textOf(screen, 'screen-code')).not.toBe('');
+
+    // The room's PC opened the screen without its key first; then the link is pasted into the same tab (only the
+    // fragment differs, so the browser does not load the page again): the screen takes the key without a reload.
+    const pasted = await e2e.newPage({ viewport: { width: 1920, height: 1080 } });
+    await pasted.goto(href!.replace(/#.*/, ''));
+    await pasted.getByRole('alert').waitFor();
+    expect(await pasted.getByTestId('screen-code').count()).toBe(0);
+    await pasted.goto(href!);
+    await expect.poll(() => textOf(pasted, 'screen-code')).toBe(created.code.replace(/^(...)(...)$/, '$1 $2'));
   });
 
   it('the facilitator link for another device steers the same session from a second browser', async () => {

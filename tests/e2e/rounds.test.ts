@@ -125,4 +125,27 @@ suite('the countdown follows the server, not the device clock', () => {
     for (const page of phones) await expect.poll(() => page.getByTestId('countdown').first().getAttribute('data-state')).toBe('closed');
     expect(await phones[0].getByTestId('heatmap').count()).toBe(0);
   });
+
+  it('without a countdown the facilitator is offered one of a minute, not "+1 minute"; with one, a minute more', async () => {
+    const host = await e2e.newPage(DESKTOP);
+    const session = await createSessionFromLanding(host, e2e.url, 'en');
+    const phone = await e2e.newPage(PHONE);
+    await joinByLink(phone, e2e.url, session, 'Dee');
+    await expectParticipantCount(host, 1);
+    await host.getByTestId('phase-voting').click();
+    const start = host.getByTestId('timer-start');
+    await expect.poll(() => start.isVisible()).toBe(true);
+    expect(await start.textContent()).toContain('Close in 1 minute');
+    expect(await host.getByTestId('timer-extend').count()).toBe(0);
+    // No countdown runs until asked for.
+    expect(await phone.getByTestId('countdown').count()).toBe(0);
+
+    await start.click();
+    const remaining = async () => Number(await phone.getByTestId('countdown').first().getAttribute('data-remaining'));
+    await expect.poll(remaining).toBeGreaterThan(0);
+    expect(await remaining()).toBeLessThanOrEqual(60);
+    await host.getByTestId('timer-extend').click();
+    await expect.poll(remaining).toBeGreaterThan(60);
+    expect(await host.getByTestId('timer-start').count()).toBe(0);
+  });
 });

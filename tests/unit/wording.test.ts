@@ -24,6 +24,18 @@ describe('plural', () => {
     walk(en, []);
     expect(strings.filter((s) => /\w\((en|pen|men|s|es)\)/.test(s))).toEqual([]);
   });
+
+  it('speaks to people as "je" throughout the Dutch catalogue, never the formal "u"', () => {
+    const strings: string[] = [];
+    const walk = (value: unknown) => {
+      if (typeof value === 'string') strings.push(value);
+      else if (typeof value === 'function') strings.push(String((value as (...a: unknown[]) => unknown)(1, 1, 1, 1)));
+      else if (value && typeof value === 'object') for (const v of Object.values(value)) walk(v);
+    };
+    walk(nl);
+    // "u", "uw", "kunt u", "nodigt u": the programme pages said "u" beside the community page's "je".
+    expect(strings.filter((s) => /(^|[\s(‘'"])(u|uw|U|Uw)(?=[\s,.;:!?)’'"]|$)/.test(s))).toEqual([]);
+  });
 });
 
 describe('formatDecimal', () => {

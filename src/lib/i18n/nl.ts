@@ -174,6 +174,7 @@ export const nl = {
     hideQr: 'Verberg QR-code',
     timer: 'Aftellen',
     extend: '+1 minuut',
+    startTimer: 'Sluit over 1 minuut',
     pause: 'Pauzeer',
     resume: 'Hervat',
     clearTimer: 'Zonder tijdslimiet',
@@ -268,6 +269,7 @@ export const nl = {
     statuses: { open: 'open', doing: 'bezig', done: 'klaar' },
     vote: 'Stip geven',
     unvote: 'Stip terugnemen',
+    dotSending: 'Je stip wordt verstuurd…',
     votes: (n: number) => counted('nl', n, { one: 'stip', other: 'stippen' }),
     dotsLeft: (n: number) => `Je hebt nog ${counted('nl', n, { one: 'stip', other: 'stippen' })}`,
     useTip: 'Gebruik een tip als startpunt',
@@ -391,7 +393,7 @@ export const nl = {
   },
   programme: {
     title: 'Programmaoverzicht',
-    noToken: 'Log in als beheerder of programmaleider van deze organisatie, of open de link die u kreeg toen de organisatie werd aangemaakt.',
+    noToken: 'Log in als beheerder of programmaleider van deze organisatie, of open de link die je kreeg toen de organisatie werd aangemaakt.',
     keepLink: 'Bewaar de link van deze pagina goed: het is de sleutel tot het programmaoverzicht.',
     intro: (sessions: number, communities: number) =>
       `Alleen gedeelde learning communities met minstens ${sessions} onthulde sessies tellen mee, en een programmacijfer komt altijd uit minstens ${communities} gemeenschappen. Niets per sessie, deelnemer of opmerking.`,
@@ -416,7 +418,7 @@ export const nl = {
     exportXlsx: 'Download als Excel',
     shareTitle: 'Delen met een organisatie',
     shareIntro:
-      'Deel de bevroren cijfers van deze gemeenschap met het programma van een organisatie. Alleen gemiddelden en consensus van onthulde sessies die hun drempel haalden; geen namen, antwoorden of opmerkingen. Uit tot u het aanzet; intrekken haalt ze meteen weg.',
+      'Deel de bevroren cijfers van deze gemeenschap met het programma van een organisatie. Alleen gemiddelden en consensus van onthulde sessies die hun drempel haalden; geen namen, antwoorden of opmerkingen. Uit tot je het aanzet; intrekken haalt ze meteen weg.',
     organisationId: 'Uitnodigingslink van de organisatie',
     invitationHint: 'Vraag de beheerder van de organisatie om een uitnodigingslink om te delen en plak die hier. Elke link werkt één keer, 7 dagen lang.',
     invitationInvalid: 'Dit is geen uitnodigingslink om te delen. Vraag de beheerder van de organisatie om er een.',
@@ -429,17 +431,17 @@ export const nl = {
     leadRemoveConfirm: (name: string) => `${name} verwijderen? Die kan dit programmaoverzicht dan niet meer openen.`,
     shareInvitesTitle: 'Een learning community uitnodigen',
     shareInvitesIntro:
-      'Alleen gemeenschappen die u uitnodigt kunnen hun cijfers met dit programma delen. Maak per gemeenschap een link en stuur die aan de eigenaar, die hem op de pagina van de gemeenschap plakt. De link werkt één keer en 7 dagen lang; de eigenaar kan altijd weer intrekken.',
+      'Alleen gemeenschappen die je uitnodigt kunnen hun cijfers met dit programma delen. Maak per gemeenschap een link en stuur die aan de eigenaar, die hem op de pagina van de gemeenschap plakt. De link werkt één keer en 7 dagen lang; de eigenaar kan altijd weer intrekken.',
     shareInviteCreate: 'Uitnodiging om te delen maken',
     shareInviteReady: 'Stuur deze link aan de eigenaar van één gemeenschap:',
     claimTitle: 'Beheerder van deze organisatie worden',
     claimIntro:
-      'Deze organisatie heeft nog geen beheerder. Als houder van de sleutel kunt u één keer beheerder worden: daarna nodigt u programmaleiders en gemeenschappen uit met uw account, en kan de sleutel alleen nog lezen.',
+      'Deze organisatie heeft nog geen beheerder. Als houder van de sleutel kun je één keer beheerder worden: daarna nodig je programmaleiders en gemeenschappen uit met je account, en kan de sleutel alleen nog lezen.',
     claimButton: 'Beheerder worden',
-    claimRefused: 'Deze organisatie heeft al een beheerder. Vraag die om u als programmaleider uit te nodigen.',
+    claimRefused: 'Deze organisatie heeft al een beheerder. Vraag die om je als programmaleider uit te nodigen.',
     shareLandingTitle: 'Een uitnodiging om met een programma te delen',
     shareLandingIntro:
-      'Open de pagina van uw learning community en plak deze link onder ‘Delen met een organisatie’. Alleen gemiddelden en consensus van onthulde sessies die hun drempel haalden worden gedeeld, en u kunt altijd weer intrekken.',
+      'Open de pagina van je learning community en plak deze link onder ‘Delen met een organisatie’. Alleen gemiddelden en consensus van onthulde sessies die hun drempel haalden worden gedeeld, en je kunt altijd weer intrekken.',
     shareLandingLink: 'De uitnodigingslink',
     share: 'Delen',
     withdraw: 'Delen intrekken',
@@ -453,12 +455,12 @@ export const nl = {
     tooFew: 'te weinig andere gemeenschappen om te vergelijken',
     sharedCommunitiesTitle: 'Gemeenschappen in dit programma',
     sharedCommunitiesIntro:
-      'De learning communities die hun cijfers met dit programma delen, ook die nog te weinig sessies hebben om getoond te worden. Verwijderen haalt de cijfers meteen uit het programmaoverzicht; de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde, en u kunt haar opnieuw uitnodigen.',
+      'De learning communities die hun cijfers met dit programma delen, ook die nog te weinig sessies hebben om getoond te worden. Verwijderen haalt de cijfers meteen uit het programmaoverzicht; de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde, en je kunt haar opnieuw uitnodigen.',
     noSharedCommunities: 'Nog geen gemeenschap deelt met dit programma.',
     removeCommunity: 'Uit programma verwijderen',
     removeCommunityTitle: (name: string) => `${name} verwijderen?`,
     removeCommunityConfirm:
-      'De cijfers verdwijnen meteen uit het programmaoverzicht, en de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde. U kunt haar later opnieuw uitnodigen.',
+      'De cijfers verdwijnen meteen uit het programmaoverzicht, en de eigenaar ziet op de pagina van de gemeenschap dat het programma haar verwijderde. Je kunt haar later opnieuw uitnodigen.',
     removeCommunityButton: 'Verwijderen',
     cancel: 'Annuleren',
     communityRemoved: (name: string) => `${name} is uit het programma verwijderd.`,
