@@ -89,14 +89,15 @@ export function serveConnection(socket: CommandSocket, live: LiveSession, limits
     const ack = args[args.length - 1];
     const answered = typeof ack === 'function';
     const payloads = answered ? args.length - 1 : args.length;
-    if (!isCommandName(event)) {
-      // An event this protocol does not know gets the registry's typed refusal instead of silence.
-      if (answered) handle(event, args[0], live, identity, socket.id, ack as Reply);
-      return;
-    }
     const reply = answered ? (ack as Reply) : ignoreReply;
+    // Every event counts, known or not: each is decoded and answered, so a flood of made-up names costs as much.
     if (!bucket.take()) {
       reply({ ok: false, error: { code: 'rate_limited', message: 'Too many messages; slow down a little.' } });
+      return;
+    }
+    if (!isCommandName(event)) {
+      // An event this protocol does not know gets the registry's typed refusal instead of silence.
+      if (answered) handle(event, args[0], live, identity, socket.id, reply);
       return;
     }
     if (payloads !== 1) {

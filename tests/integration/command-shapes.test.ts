@@ -54,6 +54,8 @@ describe('command shapes', () => {
     for (let i = 0; i < 80; i++) p.emitNoAck('vote', { factor: 1, answer: 3 });
     const limited = await p.sendRaw('vote', { factor: 1, answer: 3 });
     expect(limited).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+    // Names the protocol does not know are counted too: a flood of them is refused like any other.
+    expect(await p.sendRaw('no-such-command', {})).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
 
     const { progress } = await facilitator.state();
     expect(progress.perFactor[0]).toBe(1);
