@@ -55,8 +55,11 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     await expect.poll(() => facilitator.getByTestId('progress').getAttribute('data-voted')).toBe('2');
     await facilitator.getByTestId('phase-reveal').click();
     await ann.getByTestId('heatmap').waitFor();
+    // Before the step that ends the rounds, the facilitator reads that it does (a new round is offered only here).
+    expect(await facilitator.getByTestId('actions-end-rounds').textContent()).toContain('no new round can start');
     await facilitator.getByTestId('phase-actions').click();
     for (const page of [facilitator, ann, bob]) await page.getByTestId('action-add-3').waitFor();
+    expect(await facilitator.getByTestId('actions-end-rounds').count()).toBe(0);
   });
 
   it('two people typing into the same action point at once converge on the merged text', async () => {
@@ -190,6 +193,30 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     for (const page of [facilitator, ann, bob]) await expect.poll(() => actionText(page, 4).inputValue()).toBe(tipText);
     // Once the point has text, the tips make room.
     expect(await item(bob, 4).getByTestId('action-tip-4').count()).toBe(0);
+  });
+
+  it('an action text box grows with its text up to about ten lines, then scrolls', async () => {
+    // Measured on the field alone: the values are set without an input event, so nothing is sent or stored.
+    const sizes = await actionText(ann, 3).evaluate((element) => {
+      const area = element as HTMLTextAreaElement;
+      const kept = area.value;
+      const lines = (n: number) => Array.from({ length: n }, (_, i) => `line ${i + 1}`).join('\n');
+      const heightWith = (text: string) => {
+        area.value = text;
+        return area.offsetHeight;
+      };
+      const result = {
+        one: heightWith('one line'),
+        six: heightWith(lines(6)),
+        forty: heightWith(lines(40)),
+        line: parseFloat(getComputedStyle(area).lineHeight)
+      };
+      area.value = kept;
+      return result;
+    });
+    expect(sizes.six).toBeGreaterThan(sizes.one);
+    expect(sizes.six).toBeGreaterThanOrEqual(6 * sizes.line);
+    expect(sizes.forty).toBeLessThan(13 * sizes.line);
   });
 
   it('removing a point with text asks first and can be undone; merging is a deliberate step and can be undone', async () => {

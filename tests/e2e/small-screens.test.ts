@@ -169,14 +169,30 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     // Factor 4 is "Hanteren van concurrentiegevoeligheid": with a point under it its title is bold, and the long word must wrap, not push the button out.
     await phone.getByTestId('action-add-4').tap();
     await phone.locator('[data-testid="action-item"][data-factor="4"]').waitFor();
-    const size = await phone.evaluate(() => ({
-      scrollWidth: document.scrollingElement!.scrollWidth,
-      buttonRight: document.querySelector('[data-testid="action-add-4"]')!.getBoundingClientRect().right
-    }));
+    const size = await phone.evaluate(() => {
+      // The lines the long word is laid out on: it broke mid-word ("concurrentiegevoelighei" / "d") beside the button.
+      const title = document.querySelector('[data-testid="action-add-4"]')!.closest('.group-head')!.querySelector('h3')!;
+      const walker = document.createTreeWalker(title, NodeFilter.SHOW_TEXT);
+      let lines = 0;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent!.indexOf('concurrentiegevoeligheid');
+        if (at < 0) continue;
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + 'concurrentiegevoeligheid'.length);
+        lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+      }
+      return {
+        scrollWidth: document.scrollingElement!.scrollWidth,
+        buttonRight: document.querySelector('[data-testid="action-add-4"]')!.getBoundingClientRect().right,
+        lines
+      };
+    });
     await shot(phone, 'action-long-title-360x740');
     // Against the device's 360 px: a mobile browser widens its layout viewport (and innerWidth) to content that overflows.
     expect(size.scrollWidth).toBeLessThanOrEqual(360);
     expect(size.buttonRight).toBeLessThanOrEqual(360);
+    expect(size.lines).toBe(1);
   });
 
   it('a community page on a 360 px phone does not scroll sideways and is a few screens long', async () => {

@@ -151,6 +151,7 @@ export const en: Messages = {
     secondRound: 'New round',
     roundsFull: (max: number) => `A session holds at most ${max} rounds; this one has had them all.`,
     openActions: 'Go to action points',
+    actionsEndRounds: 'After “Go to action points” no new round can start: if the group wants to score again, start the new round first.',
     close: 'Close session',
     confirmClose: 'Close the session? Nobody can change anything afterwards; exports stay available.',
     progress: 'Progress',

@@ -151,6 +151,7 @@ export const nl = {
     secondRound: 'Nieuwe ronde',
     roundsFull: (max: number) => `Een sessie heeft hooguit ${max} rondes; deze heeft ze allemaal gehad.`,
     openActions: 'Naar actiepunten',
+    actionsEndRounds: 'Na ‘Naar actiepunten’ kan er geen nieuwe ronde meer: wil de groep opnieuw scoren, start dan eerst de nieuwe ronde.',
     close: 'Sessie afsluiten',
     confirmClose: 'Sessie afsluiten? Daarna kan niemand meer wijzigen; exports blijven beschikbaar.',
     progress: 'Voortgang',
