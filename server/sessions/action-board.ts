@@ -81,12 +81,16 @@ export class ActionBoard {
    * point's new total, the voter's other sockets hear their dots (`origin`, the
    * sending connection, gets no echo), everyone hears the totals at a bounded rate.
    */
-  castDot(identity: Actor, actionId: string, delta: 1 | -1, origin?: string): Promise<DotState> {
+  castDot(identity: Actor, actionId: string, delta: 1 | -1, origin?: string, from?: number): Promise<DotState> {
     const voter = identity.role === 'facilitator' ? FACILITATOR_VOTER : identity.participantId;
     return this.serial.run(`dots:${voter}`, async () => {
       this.assertAlive();
       requirePhase('dot:cast', this.ctx.cell.record.phase);
       this.requireMember(identity);
+      // Sent again after its answer was lost, and the first send landed (or another tab changed this point meanwhile):
+      // the dots as they are, unchanged, rather than a second dot.
+      if (from !== undefined && (this.ownDots(voter).mine[actionId] ?? 0) !== from)
+        return dotAckOf(voter, actionId, { session: this.ctx.cell.record, dots: this.dots });
       if (delta > 0 && !this.onBoard(actionId)) throw new CommandError('not_found', 'That action point does not exist (any more).');
       // A dot taken back from a merged point may sit on one of its parts (where it was cast before the merge).
       const heldOn = delta < 0 && this.boardPointOf(actionId) === actionId ? (this.dots.heldOn(voter, actionId) ?? actionId) : actionId;

@@ -53,7 +53,7 @@ export const COMMAND_HANDLERS: { readonly [C in CommandName]: CommandHandler<C> 
   },
   'participants:remove': (p, { room }) => room.door.removeParticipants(p.participantIds),
   'settings:update': (p, { room }) => room.settings.updateSettings(p),
-  'dot:cast': (p, { room, identity, origin }) => room.actionBoard.castDot(actor(identity), p.actionId, p.delta, origin),
+  'dot:cast': (p, { room, identity, origin }) => room.actionBoard.castDot(actor(identity), p.actionId, p.delta, origin, p.from),
   'action:create': async ({ actionId, factor, text }, ctx) => {
     const { room, identity } = ctx;
     // Loaded before the change, so the point and its Y.Text are written in the same turn (one commit).

@@ -43,4 +43,21 @@ describe('ActionBoard', () => {
     await u.board.castDot({ role: 'participant', participantId: 'b' }, 'p1', 1);
     u.board.dispose();
   });
+
+  it('casts a dot sent again after its answer was lost once: `from` is the sender’s dots on the point when they clicked', async () => {
+    const u = await board();
+    await u.board.createAction({ role: 'facilitator' }, { id: 'p2', factor: 2 }, () => undefined);
+    // The first send lands; its answer is lost; the page sends it again, twice, with the same `from`.
+    for (let send = 0; send < 3; send++) expect(await u.board.castDot(ann, 'p1', 1, undefined, 0)).toMatchObject({ mine: { p1: 1 }, remaining: 2 });
+    // A dot elsewhere meanwhile does not stop a resend of another point's dot whose first send never arrived.
+    expect(await u.board.castDot(ann, 'p2', 1, undefined, 0)).toMatchObject({ mine: { p1: 1, p2: 1 }, remaining: 1 });
+    // Taking back, sent twice: one dot back.
+    for (let send = 0; send < 2; send++) expect(await u.board.castDot(ann, 'p1', -1, undefined, 1)).toMatchObject({ mine: { p2: 1 }, remaining: 2 });
+    const stored = await u.stored();
+    expect(stored.dots.filter((d) => d.count > 0).map((d) => [d.actionId, d.count])).toEqual([['p2', 1]]);
+    // Without `from` (older pages) each send counts, as before.
+    await u.board.castDot(ann, 'p1', 1);
+    expect(await u.board.castDot(ann, 'p1', 1)).toMatchObject({ mine: { p1: 2, p2: 1 }, remaining: 0 });
+    u.board.dispose();
+  });
 });

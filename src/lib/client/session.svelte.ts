@@ -42,6 +42,9 @@ const TOO_LATE = new Set(['wrong_phase', 'wrong_round', 'voting_closed']);
 export type ConnectionStatus = 'connecting' | 'online' | 'offline' | 'failed' | 'removed' | 'deleted';
 
 const ACK_TIMEOUT_MS = 15_000;
+/** A dot waits less for its answer, and is sent again (safely: `from`) up to DOT_ATTEMPTS times in all. */
+const DOT_ACK_TIMEOUT_MS = 5_000;
+const DOT_ATTEMPTS = 4;
 /** A comment is sent this long after the last keystroke (and at once when the field loses focus). */
 export const COMMENT_DEBOUNCE_MS = 600;
 
@@ -258,10 +261,11 @@ export class SessionConnection {
   }
 
   /** Sends a command and waits for its acknowledgement (or a timeout, reported as a network error). */
-  async send<C extends CommandName>(name: C, payload: CommandPayload<C>): Promise<Ack<AckData<C>>> {
+  async send<C extends CommandName>(name: C, payload: CommandPayload<C>, timeoutMs = ACK_TIMEOUT_MS): Promise<Ack<AckData<C>>> {
     try {
-      const emit = this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck as unknown as (event: C, payload: CommandPayload<C>) => Promise<Ack<AckData<C>>>;
-      return await emit.call(this.socket.timeout(ACK_TIMEOUT_MS), name, payload);
+      const withTimeout = this.socket.timeout(timeoutMs);
+      const emit = withTimeout.emitWithAck as unknown as (event: C, payload: CommandPayload<C>) => Promise<Ack<AckData<C>>>;
+      return await emit.call(withTimeout, name, payload);
     } catch {
       return { ok: false, error: { code: 'internal', message: 'network' } };
     }
@@ -350,7 +354,13 @@ export class SessionConnection {
    * the voter's own dots and the new total of that point (the other totals follow in `dotTotals`).
    */
   async castDot(actionId: string, delta: 1 | -1): Promise<Ack<AckData<'dot:cast'>>> {
-    const result = await this.send('dot:cast', { actionId, delta });
+    // Sent with the dots this page shows on the point (`from`), so it can be sent again when its answer does not come
+    // (a connection that dropped before the page noticed): the server casts it once however often it arrives.
+    const from = this.snapshot?.dots.mine[actionId] ?? 0;
+    let result = await this.send('dot:cast', { actionId, delta, from }, DOT_ACK_TIMEOUT_MS);
+    for (let attempt = 2; attempt <= DOT_ATTEMPTS && !result.ok && result.error.message === 'network'; attempt++) {
+      result = await this.send('dot:cast', { actionId, delta, from }, DOT_ACK_TIMEOUT_MS);
+    }
     if (result.ok)
       this.patch((snap) => {
         const totals = { ...snap.dots.totals };

@@ -271,6 +271,7 @@ export const en: Messages = {
     vote: 'Give a dot',
     unvote: 'Take a dot back',
     dotSending: 'Sending your dot…',
+    dotLost: 'Your dot did not get through; try again.',
     votes: (n: number) => counted('en', n, { one: 'dot', other: 'dots' }),
     dotsLeft: (n: number) => `You have ${counted('en', n, { one: 'dot', other: 'dots' })} left`,
     useTip: 'Start from a tip',

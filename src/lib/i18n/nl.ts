@@ -271,6 +271,7 @@ export const nl = {
     vote: 'Stip geven',
     unvote: 'Stip terugnemen',
     dotSending: 'Je stip wordt verstuurd…',
+    dotLost: 'Je stip kwam niet aan; probeer het opnieuw.',
     votes: (n: number) => counted('nl', n, { one: 'stip', other: 'stippen' }),
     dotsLeft: (n: number) => `Je hebt nog ${counted('nl', n, { one: 'stip', other: 'stippen' })}`,
     useTip: 'Gebruik een tip als startpunt',

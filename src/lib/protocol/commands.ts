@@ -112,9 +112,14 @@ export const COMMANDS = {
       .strict(),
     reply: replies<SessionSettings>()
   },
-  /** Spend (+1) or take back (−1) a dot on an action point. */
+  /**
+   * Spend (+1) or take back (−1) a dot on an action point. `from`: the sender's dots on that point as their page
+   * showed them when they clicked. With it the command is safe to send again after an answer was lost: when the
+   * point no longer holds `from` of the sender's dots (the first send did land), nothing changes and the ack holds
+   * the dots as they are.
+   */
   'dot:cast': {
-    schema: z.object({ actionId, delta: z.union([z.literal(1), z.literal(-1)]) }).strict(),
+    schema: z.object({ actionId, delta: z.union([z.literal(1), z.literal(-1)]), from: z.number().int().min(0).max(LIMITS.maxDots).optional() }).strict(),
     reply: replies<DotState>()
   },
   /**
