@@ -56,8 +56,16 @@ suite('the programme view of three shared communities, on a phone and at 1920×1
     expect(await phone.getByTestId('portfolio-cell').count()).toBe(36);
     expect(await phone.locator('[data-testid="portfolio-community"]', { hasText: 'Niet gedeeld' }).count()).toBe(0);
     expect(await phone.getByTestId('portfolio-trend').count()).toBe(12);
+    // The key left the address bar; the page offers it for another device, hidden on screen, and that link opens it there.
+    const deviceLink = phone.getByTestId('organisation-device-link');
+    const href = (await deviceLink.getAttribute('href'))!;
+    expect(href).toContain(`/o/${organisation.id}#token=${organisation.organisationToken}`);
+    expect(await deviceLink.textContent()).not.toContain(organisation.organisationToken);
     const width = await phone.evaluate(() => document.scrollingElement!.scrollWidth);
     await screenshot(phone, 'portfolio-phone-360');
+    const otherDevice = await e2e.newPage(PHONE_360);
+    await otherDevice.goto(href);
+    await otherDevice.getByTestId('portfolio-heatmap').waitFor();
     // Against the device's 360 px: a mobile browser widens innerWidth to content that overflows.
     expect(width).toBeLessThanOrEqual(360);
   });
