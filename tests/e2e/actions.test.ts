@@ -245,6 +245,8 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     await facilitator.getByText('Settings').click();
     await facilitator.getByTestId('hide-dot-totals').check();
     await expect.poll(() => item(ann, 3).getByTestId('action-votes').textContent()).toBe('?');
+    expect(await ann.getByTestId('dot-totals-hidden').textContent()).toContain('“?”');
+    expect(await facilitator.getByTestId('dot-totals-hidden').count()).toBe(0);
     expect(await item(facilitator, 3).getByTestId('action-votes').textContent()).toBe('1');
     // Ann spends two dots on factor 5 while the totals are hidden from her.
     await item(ann, 5).getByTestId('action-vote').click();
@@ -254,6 +256,7 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     expect(await item(bob, 5).getByTestId('action-votes').textContent()).toBe('?');
     await facilitator.getByTestId('hide-dot-totals').uncheck();
     for (const page of [ann, bob]) await expect.poll(() => item(page, 5).getByTestId('action-votes').textContent()).toBe('2');
+    expect(await ann.getByTestId('dot-totals-hidden').count()).toBe(0);
 
     await ann.getByTestId('action-sort').check();
     const sorted = ann.getByTestId('action-sorted').getByTestId('action-item');

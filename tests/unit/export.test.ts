@@ -303,11 +303,13 @@ describe('exportMarkdown', () => {
     expect(lines.slice(act + 2)).toEqual([...actions, '']);
     // Comments per factor, as text: block markers and markup escaped, the rest left alone.
     const com = lines.indexOf(headings[2]);
-    expect(lines.slice(com + 1, com + 6)).toEqual([
+    // A comment's lines stay lines: a hard break, the next line indented under the item, each line escaped on its own.
+    expect(lines.slice(com + 1, com + 7)).toEqual([
       '',
       `### 1. ${framework.factors[0].title[lang]}`,
       '',
-      '- \\- begint als lijst en loopt door',
+      '- \\- begint als lijst\\',
+      '  en loopt door',
       '- Zie \\*notulen\\* \\<b\\>2025\\</b\\> & R&D in West-Holland'
     ]);
     expect(text.startsWith('# Greenport \\<b\\>kick-off\\</b\\>\n')).toBe(true);
@@ -318,6 +320,17 @@ describe('exportMarkdown', () => {
     // No HTML entities anywhere, and nothing of the other language.
     expect(text).not.toMatch(/&(amp|lt|gt|quot);/);
     if (lang === 'nl') expect(text).not.toMatch(/\b(votes?|owner|due|general|weak)\b/);
+  });
+
+  it('keeps the lines of a multi-line action point, each escaped, without a blank line ending the item', () => {
+    const steps = action('m1', 2, 'Stap 1: agenda\n\n# Stap 2\r\n  - Stap 3 ', { owner: 'Ann' });
+    const text = exportMarkdown(buildExport(input('en', { actions: [steps], dotTotals: {} })), framework, exportWords('en'));
+    const at = text.split('\n').findIndex((line) => line.startsWith('- [ ] Stap 1'));
+    expect(text.split('\n').slice(at, at + 3)).toEqual([
+      '- [ ] Stap 1: agenda\\',
+      '  \\# Stap 2\\',
+      `  \\- Stap 3 — open · factor 2: ${framework.factors[1].title.en} · owner: Ann · 0 dots`
+    ]);
   });
 
   it('states when there are no results and no actions', () => {

@@ -285,6 +285,17 @@ function escapeLineStart(text: string): string {
 }
 
 const inline = (text: string) => escapeLineStart(escapeMarkdown(text));
+
+/**
+ * A person's text as the content of a list item, its lines kept: each line escaped on its own and ended by a hard
+ * break, continuation lines indented under the item. A blank line (which would end the item) is left out.
+ */
+const itemText = (text: string) =>
+  text
+    .split(/\r?\n|\r/)
+    .map((line) => inline(line.trim()))
+    .filter((line) => line !== '')
+    .join('\\\n  ');
 const cell = (text: string) => escapeMarkdown(text, { table: true });
 
 function fmt(value: number | null, lang: Language, digits = 2): string {
@@ -356,7 +367,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework, words: E
         r.due ? `${t.due}: ${humanDate(r.due, lang)}` : ''
       ].filter(Boolean);
       const status = r.status ? words.review.statuses[r.status] : words.review.notReviewed;
-      lines.push(`- **${status}**: ${inline(r.text) || '…'} — ${meta.join(' · ')}`);
+      lines.push(`- **${status}**: ${itemText(r.text) || '…'} — ${meta.join(' · ')}`);
       if (full()) yield take();
     }
   }
@@ -412,7 +423,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework, words: E
           factor = c.factor;
           lines.push('', `${several ? '####' : '###'} ${c.factor}. ${escapeMarkdown(titleOf(c.factor))}`, '');
         }
-        lines.push(`- ${inline(c.text)}`);
+        lines.push(`- ${itemText(c.text)}`);
         if (full()) yield take();
       }
     }
@@ -429,7 +440,7 @@ export function* markdownChunks(data: ExportJson, framework: Framework, words: E
       a.due ? `${t.due}: ${humanDate(a.due, lang)}` : '',
       words.actions.votes(a.votes)
     ].filter(Boolean);
-    lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${inline(a.text) || '…'} — ${meta.join(' · ')}`);
+    lines.push(`- [${a.status === 'done' ? 'x' : ' '}] ${itemText(a.text) || '…'} — ${meta.join(' · ')}`);
     if (full()) yield take();
   }
   // The report ends with the action list (each chunk ends with a line break; nothing after the last line).

@@ -286,6 +286,7 @@ export const en: Messages = {
       'Offline: what you type stays on this page and is sent when the connection is back. If the session is closed before then, it cannot be stored; you will then see it here to copy.',
     pending: (n: number) => (n === 1 ? '1 change waits for the connection' : `${n} changes wait for the connection`),
     votesHidden: 'Dot totals hidden for now',
+    totalsHiddenNote: 'The facilitator shows how many dots each point has later: until then each point shows “?”. Your own dots count already.',
     sortByDots: 'Sort by dots',
     totalsHidden: 'The facilitator shows the dot totals later, so nobody just follows the crowd.',
     hideTotals: 'Hide dot totals from participants until I show them',

@@ -285,6 +285,7 @@ export const nl = {
       'Offline: wat je typt blijft op deze pagina en wordt verstuurd zodra de verbinding terug is. Wordt de sessie eerder gesloten, dan kan het niet meer bewaard worden; je ziet het dan hier om te kopiëren.',
     pending: (n: number) => (n === 1 ? '1 wijziging wacht op de verbinding' : `${n} wijzigingen wachten op de verbinding`),
     votesHidden: 'Aantal stippen nog verborgen',
+    totalsHiddenNote: 'De facilitator laat het aantal stippen per punt later zien; tot dan staat er „?”. Je eigen stippen tellen al mee.',
     sortByDots: 'Sorteer op stippen',
     totalsHidden: 'De facilitator toont de stippen later, zodat niemand alleen de groep volgt.',
     hideTotals: 'Verberg de stippen voor deelnemers tot ik ze toon',
