@@ -117,6 +117,13 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     expect(await phone.locator('#participant-name-hint').isVisible()).toBe(true);
     await shot(phone, 'join-360x740', true);
     await fillJoinForm(phone, longName);
+    // Seen at 360 px: the header's code broke after its space ("EDY" above "ZCH") beside a long phase name.
+    const codeLines = await phone.getByTestId('header-code').evaluate((el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+    });
+    expect(codeLines).toBe(1);
 
     await expectParticipantCount(facilitator, 1);
     const shown = facilitator.getByTestId('participant-name-shown');
