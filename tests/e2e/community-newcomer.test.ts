@@ -2,7 +2,7 @@
  * A newcomer's walk through a community (issue 14), with the text people
  * really type: long points, emoji, markup. Screenshots for a human to look at.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Page } from 'playwright-core';
 import { DESKTOP, FACTORS, PHONE, expectParticipantCount, joinByLink, textOf, useE2E, vote } from '../helpers/e2e';
 import { castBallot } from '../helpers/session';
@@ -24,6 +24,10 @@ suite('a newcomer runs two community sessions', () => {
 
   it('creates a community and a first session with three action points', async () => {
     facilitator = await e2e.newPage(DESKTOP);
+    // Signed out, nobody's co-facilitator lists are asked for (each such request answered 401 in the console).
+    const memberLists: string[] = [];
+    facilitator.on('request', (request) => void (request.url().includes('/facilitators') && memberLists.push(request.url())));
+    onTestFinished(() => expect(memberLists).toEqual([]));
     await facilitator.goto(e2e.url);
     await shot(facilitator, '01-landing');
     await facilitator.getByTestId('community-name').fill('Greenport <i>LC</i> 🌱');
