@@ -398,11 +398,9 @@ export const en: Messages = {
     noToken: "Sign in as this organisation's admin or programme lead, or open the link you got when the organisation was created.",
     keepLink:
       "Keep this programme's link safe: it is the key. The address bar does not show it (the overview may be on the projector); you always find it below under 'Link for another device'.",
-    deviceTitle: 'Link for another device',
     deviceHelp:
       'Open this link on your phone or a second laptop: it opens the programme view as you see it. It is the key to the programme: share it only with those who run the programme with you, and do not show it on the projector.',
     deviceLinkLabel: "This programme's link (the key after # is hidden here)",
-    deviceCopy: 'Copy link',
     deviceQrWarning: (seconds: number) =>
       `This QR code gives full access to the programme. Show it only on a screen nobody else sees; it disappears after ${seconds} seconds.`,
     intro: (sessions: number, communities: number) =>

@@ -399,11 +399,9 @@ export const nl = {
     noToken: 'Log in als beheerder of programmaleider van deze organisatie, of open de link die je kreeg toen de organisatie werd aangemaakt.',
     keepLink:
       'Bewaar de link van dit programma goed: hij is de sleutel. De adresbalk toont hem niet (het overzicht kan op de beamer); je vindt hem altijd hieronder bij ‘Link voor een ander apparaat’.',
-    deviceTitle: 'Link voor een ander apparaat',
     deviceHelp:
       'Open deze link op je telefoon of een tweede laptop: die opent het programmaoverzicht zoals jij. Hij is de sleutel van het programma: deel hem alleen met wie het programma mee beheert, en toon hem niet op de beamer.',
     deviceLinkLabel: 'De link van dit programma (de sleutel na # is hier verborgen)',
-    deviceCopy: 'Kopieer link',
     deviceQrWarning: (seconds: number) =>
       `Deze QR-code geeft volledige toegang tot het programma. Toon hem alleen op een scherm dat niemand anders ziet; hij verdwijnt na ${seconds} seconden.`,
     intro: (sessions: number, communities: number) =>
