@@ -258,7 +258,12 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     for (const page of [ann, bob]) await expect.poll(() => item(page, 5).getByTestId('action-votes').textContent()).toBe('2');
     expect(await ann.getByTestId('dot-totals-hidden').count()).toBe(0);
 
+    // Under its factor's heading a point does not name the factor again; sorted by dots, each names its own.
+    // (Still there for a screen reader: only its box is gone.)
+    const width = (factor: Locator) => factor.evaluate((el) => el.getBoundingClientRect().width);
+    expect(await width(item(ann, 5).getByTestId('action-factor'))).toBeLessThanOrEqual(1);
     await ann.getByTestId('action-sort').check();
+    expect(await width(ann.getByTestId('action-sorted').getByTestId('action-factor').first())).toBeGreaterThan(20);
     const sorted = ann.getByTestId('action-sorted').getByTestId('action-item');
     await expect.poll(() => sorted.evaluateAll((items) => items.map((el) => el.getAttribute('data-factor')))).toEqual(['5', '3', '4']);
     // Moving dots changes the order for everyone who sorts.
