@@ -22,6 +22,12 @@ interface Setup {
   url: string;
   participants: number;
   concurrency: number;
+  /**
+   * Sessions of `participants` joins each (`concurrency` in flight) that join and leave before the measured one is
+   * created: V8 has then compiled the join path with its optimising compiler, as in a server that has served rooms
+   * before; the measured window holds the joins, not the compiling (bench/README.md, "sixth pass").
+   */
+  warmup?: number;
 }
 
 let setup: Setup;
@@ -34,16 +40,37 @@ const WARM_UP = 20;
 /** Joins wait up to 30 s for their first state: a whole class joins at once. */
 const connect = (url: string, auth: Record<string, unknown>) => connectForState(url, auth, { timeoutMs: 30_000 });
 
+/** Where a session's joins go and how its participants connect, for the session `name` (bare) or a new one (ours). */
+async function openSession(s: Setup, name: string): Promise<{ facilitator: Socket; path: string; auth: (token: string) => Record<string, unknown> }> {
+  if (s.target === 'ours') {
+    const created = await postJson<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: `bench joins ${name}` });
+    return {
+      facilitator: await connect(s.url, { code: created.code, token: created.facilitatorToken, protocolVersion: PROTOCOL_VERSION }),
+      path: `/api/sessions/${created.code}/participants`,
+      auth: (token) => ({ code: created.code, token, protocolVersion: PROTOCOL_VERSION })
+    };
+  }
+  return {
+    facilitator: await connect(s.url, { token: 'facilitator', session: name }),
+    path: `/api/sessions/${name}/participants`,
+    auth: (token) => ({ token, session: name })
+  };
+}
+
 async function prepare(s: Setup): Promise<void> {
   setup = s;
-  if (s.target === 'ours') {
-    const created = await postJson<{ code: string; facilitatorToken: string }>(`${s.url}/api/sessions`, { title: 'bench joins' });
-    facilitator = await connect(s.url, { code: created.code, token: created.facilitatorToken, protocolVersion: PROTOCOL_VERSION });
-    session = { path: `/api/sessions/${created.code}/participants`, auth: (token) => ({ code: created.code, token, protocolVersion: PROTOCOL_VERSION }) };
-  } else {
-    facilitator = await connect(s.url, { token: 'facilitator', session: 'bench' });
-    session = { path: '/api/sessions/bench/participants', auth: (token) => ({ token, session: 'bench' }) };
+  for (let w = 0; w < (s.warmup ?? 0); w++) {
+    const warm = await openSession(s, `warm-up-${w}`);
+    const joined = await pool(Array.from({ length: s.participants }), s.concurrency, async (_, i) => {
+      const { participantToken } = await postJson<{ participantToken: string }>(`${s.url}${warm.path}`, { name: `Warm-up ${w}.${i}` });
+      return connect(s.url, warm.auth(participantToken));
+    });
+    for (const socket of joined) socket.disconnect();
+    warm.facilitator.disconnect();
   }
+  const opened = await openSession(s, 'bench');
+  facilitator = opened.facilitator;
+  session = { path: opened.path, auth: opened.auth };
   // Warm-up, outside the measured window: the first joins of a fresh server compile its code paths (and load
   // modules it imports lazily), which would weigh on the small size alone. They stay connected (M + WARM_UP in the room).
   for (let i = 0; i < WARM_UP; i++) {

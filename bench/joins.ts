@@ -36,6 +36,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 type Target = 'ours' | 'bare' | 'base';
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as Target[];
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** BENCH_WARMUP=N: N sessions join (and leave) each fresh server before the measured one (join-load.ts `warmup`). */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 0);
 const QUIET_WAIT_S = Number(process.env.BENCH_QUIET_WAIT_S ?? 20);
 const RUNS = SIZES.length * TARGETS.length * REPEATS;
 const guard = hardTimeout((120 + RUNS * (QUIET_WAIT_S + 120)) * 1000, () => [running.server?.child, running.load]);
@@ -68,8 +70,8 @@ async function runOnce(target: Target, participants: number): Promise<Run> {
           )
         : startServer(process.env.BENCH_BARE_SCRIPT ?? 'bench/bare-socket-server.ts', {}, `bare-joins-${participants}`),
     loadScript: 'bench/join-load.ts',
-    setup: { target: target === 'bare' ? 'bare' : 'ours', participants, concurrency: CONCURRENCY },
-    setupTimeoutMs: 60_000,
+    setup: { target: target === 'bare' ? 'bare' : 'ours', participants, concurrency: CONCURRENCY, warmup: WARMUP },
+    setupTimeoutMs: 60_000 * (1 + WARMUP),
     goTimeoutMs: 180_000
   });
   return { ...result, target, participants, server, busyBeforePercent };

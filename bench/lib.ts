@@ -59,7 +59,9 @@ export async function startServer(
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seeds-bench-'));
   // One folder per run: Node writes one profile per thread (tsx's loader has its own); the largest file is the main thread.
   const prof = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir', path.join(RESULTS_DIR, 'prof', `${label}-${Date.now()}`)] : [];
-  const child = spawn(process.execPath, [...prof, ...TSX, ...CPU_REPORT, script], {
+  // BENCH_NODE_ARGS: Node and V8 flags for the servers alone (e.g. `--no-opt`, `--trace-opt --trace-deopt` with BENCH_SERVER_LOG).
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...prof, ...TSX, ...CPU_REPORT, script], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, APP_DIR: dataDir, PURGE_AFTER_DAYS: '0', BENCH_LABEL: label, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -71,11 +73,15 @@ export async function startServer(
   const cpuWaiters: ((seconds: number) => void)[] = [];
   let lines = '';
   child.stdout!.on('data', (chunk: Buffer) => {
-    lines = (lines + chunk.toString()).slice(-4000);
+    // BENCH_SERVER_LOG=<path>: each server's output is kept in <path>.<pid>, its `cpu-usage` lines marking the window.
+    if (process.env.BENCH_SERVER_LOG) fs.appendFileSync(`${process.env.BENCH_SERVER_LOG}.${child.pid}`, chunk);
+    // Matched before trimming: a server that prints much (a V8 trace) must not push a report out of the buffer.
+    lines += chunk.toString();
     for (let match = /cpu-usage (\d+)\n/.exec(lines); match; match = /cpu-usage (\d+)\n/.exec(lines)) {
       lines = lines.slice(match.index + match[0].length);
       cpuWaiters.shift()?.(Number(match[1]) / 1e6);
     }
+    lines = lines.slice(-4000);
   });
   const cpuUsage = () =>
     new Promise<number>((resolve, reject) => {

@@ -38,6 +38,11 @@ interface Setup {
   sessions?: number;
   /** Where sessions are created, round robin (default [url]): with several instances, which one owns each session. */
   createUrls?: string[];
+  /**
+   * Before the measured sessions are joined, one more session of `participants` people votes its whole ballot (burst)
+   * and leaves: the server's vote path is then compiled by V8, as in a server that has served a round before.
+   */
+  warmup?: number;
 }
 
 interface Person {
@@ -86,8 +91,25 @@ async function prepareSession(
   };
 }
 
+/** An unmeasured session votes its whole ballot, each person's votes one after another, all people at once; then it leaves. */
+async function warmUp(s: Setup, index: number): Promise<void> {
+  const { facilitator, auths } = await prepareSession(s, index);
+  const sockets = await pool(auths, 50, ({ auth }) => connect(s.url, auth));
+  await Promise.all(
+    sockets.map(async (socket, i) => {
+      for (let j = 0; j < FACTORS; j++) {
+        const ack = await socket.timeout(30_000).emitWithAck('vote', { factor: j + 1, answer: 1 + ((i + j) % 5) });
+        if (!ack.ok) throw new Error(`warm-up vote refused: ${JSON.stringify(ack)}`);
+      }
+    })
+  );
+  for (const socket of sockets) socket.disconnect();
+  facilitator.disconnect();
+}
+
 async function prepare(s: Setup): Promise<void> {
   setup = s;
+  for (let i = 0; i < (s.warmup ?? 0); i++) await warmUp(s, (s.sessions ?? 1) + i);
   const prepared = await pool(Array.from({ length: s.sessions ?? 1 }), 4, (_, index) => prepareSession(s, index));
   facilitators = prepared.map((p) => p.facilitator);
   people = await pool(

@@ -51,6 +51,8 @@ const MODES = (process.env.BENCH_MODES ?? 'burst').split(',') as ('burst' | 'pac
 const TARGETS = (process.env.BENCH_TARGETS ?? 'ours,bare').split(',') as Target[];
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 5000);
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+/** BENCH_WARMUP=N: N unmeasured sessions join and vote their whole ballot on each fresh server before the measured one (vote-load.ts `warmup`). */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 0);
 
 /** `base`: our server from another checkout (BENCH_BASE_SCRIPT), interleaved with `ours` to A/B a change. */
 type Target = 'ours' | 'bare' | 'base';
@@ -83,8 +85,8 @@ async function runOnce(target: Target, participants: number, mode: 'burst' | 'pa
             `bare-votes-${participants}-${mode}`
           ),
     loadScript: 'bench/vote-load.ts',
-    setup: { target: target === 'bare' ? 'bare' : 'ours', participants, mode, windowMs: WINDOW_MS },
-    setupTimeoutMs: 180_000,
+    setup: { target: target === 'bare' ? 'bare' : 'ours', participants, mode, windowMs: WINDOW_MS, warmup: WARMUP },
+    setupTimeoutMs: 180_000 * (1 + WARMUP),
     goTimeoutMs: 150_000
   });
   return { ...result, target, participants, mode, server, busyBeforePercent };

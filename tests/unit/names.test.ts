@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { distinctName, NameIndex, nameKey } from '../../src/lib/domain/names';
 
+describe('nameKey', () => {
+  it('lowercases as the root locale does, for every code point and in context (a final sigma)', () => {
+    const differ: string[] = [];
+    // In runs of 512 code points (a final sigma's form depends on its neighbours), surrogates left out.
+    for (let start = 0; start < 0x110000; start += 512) {
+      let text = '';
+      for (let c = start; c < start + 512 && c < 0x110000; c++) if (c < 0xd800 || c > 0xdfff) text += String.fromCodePoint(c);
+      if (text.toLowerCase() !== text.toLocaleLowerCase('und')) differ.push(start.toString(16));
+    }
+    for (const word of ['ΟΔΟΣ', 'ΣΑΣ Σ', 'İstanbul', 'ǅemal', 'STRASSE', 'ΌΣΟΣ.']) expect(word.toLowerCase()).toBe(word.toLocaleLowerCase('und'));
+    expect(differ).toEqual([]);
+  });
+});
+
 describe('NameIndex', () => {
   it('answers what distinctName answers for the names it holds', () => {
     const names = ['Sam', 'sam (2)', 'Zoe\u0308', 'Noor', '', ''];

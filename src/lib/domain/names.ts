@@ -87,12 +87,16 @@ export class NameIndex {
   }
 }
 
-/** How names are compared: Unicode NFC, case-folded, invisible characters dropped, inner spaces collapsed. */
+/**
+ * How names are compared: Unicode NFC, case-folded, invisible characters dropped, inner spaces collapsed.
+ * `toLowerCase` is Unicode's default mapping, the same as the root locale's (`toLocaleLowerCase('und')`, which
+ * tests/unit/names.test.ts compares over every code point) at a fifth of the cost: every join computes two keys.
+ */
 export function nameKey(name: string): string {
   return name
     .normalize('NFC')
     .replace(/\p{Cf}/gu, '')
-    .toLocaleLowerCase('und')
+    .toLowerCase()
     .replace(/\s+/g, ' ')
     .trim();
 }
