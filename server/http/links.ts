@@ -61,12 +61,31 @@ export class RequestContext {
 /** How much of something that is not an IP address is kept as a limit key, in characters. */
 const OTHER_KEY_MAX = 64;
 
+/** Addresses whose keys are kept, and the longest kept (an IPv6 address with a zone fits; a header of junk does not). */
+const KEPT_ADDRESSES = 4096;
+const KEPT_ADDRESS_MAX = 64;
+const limitKeys = new Map<string, string>();
+
 /**
  * The key per-address limits use for an address (see `clientAddress`). What a
  * proxy forwarded may be anything (a header of 16 kB behind `TRUST_PROXY=true`);
  * the key it becomes is bounded, since it is kept in memory or in PostgreSQL.
  */
 export function limitKey(address: string): string {
+  // A request asks for its client's key several times (the join limit, the code-guess limit, …), and a room's
+  // people come from a few addresses: parsing each time cost more than the limits' own work.
+  const known = address.length <= KEPT_ADDRESS_MAX ? limitKeys.get(address) : undefined;
+  if (known !== undefined) return known;
+  const key = keyOf(address);
+  if (address.length <= KEPT_ADDRESS_MAX) {
+    // Bounded: addresses seen lately, started over when full (a proxy may forward anything).
+    if (limitKeys.size >= KEPT_ADDRESSES) limitKeys.clear();
+    limitKeys.set(address, key);
+  }
+  return key;
+}
+
+function keyOf(address: string): string {
   if (!ipaddr.isValid(address)) return address.slice(0, OTHER_KEY_MAX);
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();

@@ -33,4 +33,15 @@ describe('the client address per-address limits count', () => {
     expect(key).toBe('x'.repeat(64));
     expect(limitKey('not an address')).toBe('not an address');
   });
+
+  it('gives the same keys when asked again, after many more addresses than it keeps', () => {
+    const addresses = Array.from({ length: 10_000 }, (_, i) =>
+      i % 2 ? `2001:db8:${i.toString(16)}:1::${i.toString(16)}` : `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`
+    );
+    const first = addresses.map(limitKey);
+    expect(first[1]).toBe('2001:db8:1:1::/64');
+    expect(first[2]).toBe('10.0.0.2');
+    expect(addresses.map(limitKey)).toEqual(first);
+    expect([...addresses].reverse().map(limitKey)).toEqual([...first].reverse());
+  });
 });
