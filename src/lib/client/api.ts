@@ -10,6 +10,7 @@ import type {
   CommunitySummary,
   CommunityTrends,
   CreateCommunityResponse,
+  CreateOrganisationResponse,
   CreatePaperSessionResponse,
   CreateSessionResponse,
   JoinSessionResponse,
@@ -53,6 +54,11 @@ export function createSession(body: { title?: string; language: Language; anonym
 
 export function createCommunity(body: { name: string; language: Language }): Promise<ApiResult<CreateCommunityResponse>> {
   return request('/api/communities', { method: 'POST', body: JSON.stringify({ ...body, timeZone: browserTimeZone() }) });
+}
+
+/** A programme (an organisation) whose quarters are counted in this browser's time zone; a signed-in creator is its admin. */
+export function createOrganisation(body: { name: string }): Promise<ApiResult<CreateOrganisationResponse>> {
+  return request('/api/organisations', { method: 'POST', body: JSON.stringify({ ...body, timeZone: browserTimeZone() }) });
 }
 
 /**

@@ -394,6 +394,13 @@ export const en: Messages = {
     paperDateShown: (day: string) => `Held on ${day}`
   },
   programme: {
+    createTitle: 'Follow many communities as a programme',
+    createIntro:
+      'For an organisation that supports several learning communities: a programme view shows where the communities that share with it stand, per factor and per quarter. Only means of revealed sessions, never names, answers or comments. After creating it you invite each community with a link.',
+    name: 'Name of the programme or organisation',
+    namePlaceholder: 'E.g. Greenport innovation pact',
+    create: 'Create programme view',
+    creating: 'Creating the programme view…',
     title: 'Programme view',
     noToken: "Sign in as this organisation's admin or programme lead, or open the link you got when the organisation was created.",
     keepLink:

@@ -395,6 +395,13 @@ export const nl = {
     paperDateShown: (day: string) => `Gehouden op ${day}`
   },
   programme: {
+    createTitle: 'Volg veel gemeenschappen als programma',
+    createIntro:
+      'Voor een organisatie die meerdere learning communities ondersteunt: een programmaoverzicht laat zien waar de gemeenschappen die ermee delen staan, per factor en per kwartaal. Alleen gemiddelden van onthulde sessies, nooit namen, antwoorden of opmerkingen. Daarna nodig je elke gemeenschap uit met een link.',
+    name: 'Naam van het programma of de organisatie',
+    namePlaceholder: 'Bijv. Greenport innovatiepact',
+    create: 'Programmaoverzicht maken',
+    creating: 'Programmaoverzicht wordt aangemaakt…',
     title: 'Programmaoverzicht',
     noToken: 'Log in als beheerder of programmaleider van deze organisatie, of open de link die je kreeg toen de organisatie werd aangemaakt.',
     keepLink:
