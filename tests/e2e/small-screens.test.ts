@@ -140,6 +140,26 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     await field.waitFor();
     // Nothing answered yet: no "Saved" beside "0 of 12".
     expect(await phone.getByTestId('saved-state').count()).toBe(0);
+    // The box's hint before a score ("… saved once you choose a score") is whole: the box is as tall as its lines.
+    const hintCut = await field.evaluate((box: HTMLTextAreaElement) => {
+      const style = getComputedStyle(box);
+      const probe = document.createElement('div');
+      probe.textContent = box.placeholder;
+      const width = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      Object.assign(probe.style, {
+        position: 'absolute',
+        visibility: 'hidden',
+        width: `${width}px`,
+        font: style.font,
+        lineHeight: style.lineHeight,
+        whiteSpace: 'pre-wrap'
+      });
+      document.body.append(probe);
+      const needed = probe.getBoundingClientRect().height;
+      probe.remove();
+      return needed - (box.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom));
+    });
+    expect(hintCut).toBeLessThanOrEqual(1);
     await field.tap();
     await field.fill('Te weinig tijd voor onderzoek');
     await phone.getByTestId('vote-1-2').tap();
