@@ -84,6 +84,15 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
       return text;
     });
     expect(before).toBe(MERGED);
+    // Bob's name covers the line below his caret: it fades once he stops, and shows again when his caret moves.
+    const nameShown = () => caret.locator('.who').evaluate((el) => getComputedStyle(el).opacity);
+    await expect.poll(nameShown).toBe('0');
+    // A moved caret's name is drawn anew (its fading starts over): the faded one is marked, and a new one replaces it.
+    await caret.locator('.who').evaluate((el) => el.setAttribute('data-faded', ''));
+    await bob.keyboard.type('!');
+    await expect.poll(() => caret.locator('.who[data-faded]').count()).toBe(0);
+    await bob.keyboard.press('Backspace');
+    for (const page of [ann, bob, facilitator]) await expect.poll(() => actionText(page, 3).inputValue()).toBe(MERGED);
   });
 
   it('owner, due date and a dot reach every page', async () => {
