@@ -78,15 +78,20 @@ export function limitKey(address: string): string {
   if (known !== undefined) return known;
   const key = keyOf(address);
   if (address.length <= KEPT_ADDRESS_MAX) {
-    // Bounded: addresses seen lately, started over when full (a proxy may forward anything).
+    // Bounded: addresses seen lately, started over when full (a proxy may forward anything). Kept as a copy: what
+    // proxy-addr answers is a cut of the forwarded header, and V8 keeps a cut's whole string alive (16 kB each).
     if (limitKeys.size >= KEPT_ADDRESSES) limitKeys.clear();
-    limitKeys.set(address, key);
+    limitKeys.set(copyOf(address), key);
   }
   return key;
 }
 
+/** `text` in a string of its own, holding nothing of a longer string it was cut from. */
+const copyOf = (text: string): string => Buffer.from(text, 'utf8').toString('utf8');
+
 function keyOf(address: string): string {
-  if (!ipaddr.isValid(address)) return address.slice(0, OTHER_KEY_MAX);
+  // A copy: limits keep their keys, and a cut would keep the whole forwarded header with it.
+  if (!ipaddr.isValid(address)) return copyOf(address.slice(0, OTHER_KEY_MAX));
   const parsed = ipaddr.process(address);
   if (parsed.kind() === 'ipv4') return parsed.toString();
   const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);
