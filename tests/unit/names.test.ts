@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { distinctName, NameIndex, nameKey } from '../../src/lib/domain/names';
+import { distinctName, NameIndex, nameKey, visibleText } from '../../src/lib/domain/names';
 
 describe('nameKey', () => {
   it('lowercases as the root locale does, for every code point and in context (a final sigma)', () => {
@@ -12,6 +12,15 @@ describe('nameKey', () => {
     }
     for (const word of ['ΟΔΟΣ', 'ΣΑΣ Σ', 'İstanbul', 'ǅemal', 'STRASSE', 'ΌΣΟΣ.']) expect(word.toLowerCase()).toBe(word.toLocaleLowerCase('und'));
     expect(differ).toEqual([]);
+  });
+});
+
+describe('visibleText', () => {
+  it('keeps the joiner of an emoji sequence, after a presentation selector or a skin tone too, and drops other invisibles', () => {
+    for (const emoji of ['👩🏽‍🌾', '🏳️‍🌈', '👨‍👩‍👧', '🧑🏿‍🤝‍🧑🏻', '❤️‍🔥']) expect(visibleText(`${emoji} Ann`)).toBe(`${emoji} Ann`);
+    expect(visibleText('An\u200dn')).toBe('Ann');
+    expect(visibleText('🏽\u200dAnn')).toBe('🏽Ann');
+    expect(visibleText('Noor\u200b\u202e')).toBe('Noor');
   });
 });
 

@@ -116,9 +116,12 @@ export function visibleText(text: string): string {
   return cleaned.replace(/\u200d/g, '').trim() === '' ? '' : cleaned;
 }
 
-/** Whether the joiner at `offset` stands between two pictographic characters (an emoji ZWJ sequence). */
+/**
+ * Whether the joiner at `offset` stands between two pictographic characters (an emoji ZWJ sequence), the first
+ * perhaps with its emoji presentation selector or a skin tone after it (👩🏽‍🌾, 🏳️‍🌈).
+ */
 function isPictographic(text: string, offset: number): boolean {
-  const before = text.slice(Math.max(0, offset - 2), offset).replace(/\uFE0F$/, '');
+  const before = text.slice(Math.max(0, offset - 8), offset).replace(/(?:\uFE0F|\p{Emoji_Modifier})+$/u, '');
   const after = text.slice(offset + 1, offset + 3);
   return /\p{Extended_Pictographic}$/u.test(before) && /^\p{Extended_Pictographic}/u.test(after);
 }

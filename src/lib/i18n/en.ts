@@ -683,8 +683,8 @@ export const en: Messages = {
     invalid_transition: "That step isn't possible from this phase.",
     too_large: 'That is too large to send.',
     version_mismatch: 'There is a new version of the app: reload the page.',
-    invite_used: 'This invite link was already used. Ask the owner for a new one.',
-    invite_expired: 'This invite link has expired. Ask the owner for a new one.',
+    invite_used: 'This invite link was already used. Ask whoever sent it for a new one.',
+    invite_expired: 'This invite link has expired. Ask whoever sent it for a new one.',
     meeting_started: 'The meeting of this check-in was started already; open it from the community page.',
     store_unavailable: 'The server could not save that just now; nothing was changed. Please try again in a moment.',
     domain_not_allowed:

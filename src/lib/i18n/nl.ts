@@ -692,8 +692,8 @@ export const nl = {
     invalid_transition: 'Die stap kan vanuit deze fase niet.',
     too_large: 'Dat is te groot om te versturen.',
     version_mismatch: 'Er is een nieuwe versie van de app: herlaad de pagina.',
-    invite_used: 'Deze uitnodigingslink is al gebruikt. Vraag de eigenaar om een nieuwe.',
-    invite_expired: 'Deze uitnodigingslink is verlopen. Vraag de eigenaar om een nieuwe.',
+    invite_used: 'Deze uitnodigingslink is al gebruikt. Vraag wie hem stuurde om een nieuwe.',
+    invite_expired: 'Deze uitnodigingslink is verlopen. Vraag wie hem stuurde om een nieuwe.',
     meeting_started: 'De bijeenkomst van deze check-in is al gestart; open die via de pagina van de gemeenschap.',
     store_unavailable: 'De server kon dat nu niet opslaan; er is niets veranderd. Probeer het zo opnieuw.',
     domain_not_allowed:
