@@ -49,6 +49,12 @@ describe.skipIf(!availability.run)(
       await phone.getByTestId('share-invite-create').click();
       await phone.getByTestId('share-invite-link').waitFor();
       await screenshot(phone, 'programme-created-360');
+      // Its cards stand apart, those drawn by its components too (two touched).
+      const gaps = await phone
+        .locator('.container > section')
+        .evaluateAll((cards) => cards.slice(1).map((card, i) => card.getBoundingClientRect().top - cards[i].getBoundingClientRect().bottom));
+      expect(gaps.length).toBeGreaterThan(2);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(16);
       expect(await phone.evaluate(() => document.scrollingElement!.scrollWidth)).toBeLessThanOrEqual(360);
       expect(await axeViolations(phone)).toEqual([]);
 

@@ -266,6 +266,12 @@ describe.skipIf(!availability.run)(availability.run ? 'small screens (browser)' 
     expect(await clippedText(page, 'body')).toEqual([]);
     console.log(`[small screens] community page at 360 px: ${size.height} px high, ${size.scrollWidth} px wide`);
     expect(size.height).toBeLessThan(5000);
+    // Its cards stand apart, those drawn by its components too ("Share with an organisation" touched "Export").
+    const gaps = await page
+      .locator('.container > section')
+      .evaluateAll((cards) => cards.slice(1).map((card, i) => card.getBoundingClientRect().top - cards[i].getBoundingClientRect().bottom));
+    expect(gaps.length).toBeGreaterThan(2);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(16);
     // Eight sessions under one small chart: the day labels are thinned so that none prints over another.
     const boxes = await page
       .locator('[data-testid="community-trend"]')
