@@ -2,7 +2,7 @@
  * The landing page is rendered on the server, so a slow phone shows it seconds before its script runs. Typed then,
  * a session code must still take the person to the session, and nothing else typed may be lost to a plain form
  * submission. A browser with scripts off stands in for "not live yet": its join form sends `/?code=…`, which the
- * page completes once live; the other forms' buttons wait.
+ * page completes once live; the other forms' buttons wait, on the sign-in page too.
  */
 import { describe, expect, it } from 'vitest';
 import type { CreateSessionResponse } from '../../src/lib/protocol';
@@ -46,6 +46,11 @@ describe.skipIf(!availability.run)(
       expect(await wrong.getByTestId('join-code').inputValue()).toBe('ABC234');
       expect(new URL(wrong.url()).search).toBe('');
       expect(await wrong.getByTestId('create-session').isEnabled()).toBe(true);
+
+      // The other page rendered on the server, sign-in, waits the same way: a recovery code typed there is not lost.
+      await notLive.goto(`${e2e.url}/sign-in`);
+      await notLive.getByTestId('recovery-code-input').fill('abcd-efgh');
+      for (const button of ['sign-in-passkey', 'sign-up', 'recovery-submit']) expect(await notLive.getByTestId(button).isDisabled()).toBe(true);
     });
   }
 );
