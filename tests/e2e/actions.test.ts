@@ -89,6 +89,14 @@ describe.skipIf(!availability.run)(availability.run ? 'action board (browser)' :
     await expect.poll(nameShown).toBe('0');
     // A moved caret's name is drawn anew (its fading starts over): the faded one is marked, and a new one replaces it.
     await caret.locator('.who').evaluate((el) => el.setAttribute('data-faded', ''));
+    // Ann typing before his caret shifts it, but Bob did not move it: his name stays faded.
+    await caretAt(actionText(ann, 3), 0);
+    await ann.keyboard.type('Nu: ');
+    for (const page of [ann, bob]) await expect.poll(() => actionText(page, 3).inputValue()).toBe(`Nu: ${MERGED}`);
+    expect(await caret.locator('.who[data-faded]').count()).toBe(1);
+    for (let i = 0; i < 4; i++) await ann.keyboard.press('Backspace');
+    for (const page of [ann, bob]) await expect.poll(() => actionText(page, 3).inputValue()).toBe(MERGED);
+    expect(await caret.locator('.who[data-faded]').count()).toBe(1);
     await bob.keyboard.type('!');
     await expect.poll(() => caret.locator('.who[data-faded]').count()).toBe(0);
     await bob.keyboard.press('Backspace');
