@@ -10,6 +10,7 @@ import { axeViolations, PHONE, textOf, useE2E } from '../helpers/e2e';
 import { api } from '../helpers/server';
 import { screenshot } from '../helpers/e2e-accounts';
 import { nl } from '../../src/lib/i18n/nl';
+import { LIMITS } from '../../src/lib/protocol';
 
 const availability = browserAvailability();
 const NAME = 'Greenport West-Holland innovatiepact';
@@ -32,7 +33,12 @@ describe.skipIf(!availability.run)(
       await screenshot(phone, 'programme-create-landing-360');
       expect(await axeViolations(phone)).toEqual([]);
 
+      // A name past the limit is cut by the field, and the field says so (a paste of 200 characters).
+      await phone.getByTestId('organisation-name').fill('Innovatiepact '.repeat(15));
+      expect(await phone.getByTestId('organisation-name').inputValue()).toHaveLength(LIMITS.titleMax);
+      expect(await textOf(phone, 'organisation-name-full')).toBe(nl.landing.fieldFull(LIMITS.titleMax));
       await phone.getByTestId('organisation-name').fill(NAME);
+      expect(await textOf(phone, 'organisation-name-full')).toBe('');
       await phone.getByTestId('organisation-name').press('Enter');
       await phone.waitForURL(/\/o\/[0-9a-f-]{36}/);
       await expect.poll(() => textOf(phone, 'programme-name')).toBe(NAME);

@@ -14,6 +14,7 @@ export const en: Messages = {
     confirmNo: 'Cancel'
   },
   landing: {
+    fieldFull: (max: number) => `At most ${max} characters; the rest was not taken.`,
     intro: "Score your learning community's 12 success factors together, see where you agree and where you differ, and draft action points right away.",
     startTitle: 'Start a session',
     sessionTitle: 'Title (optional)',

@@ -13,6 +13,7 @@ export const nl = {
     confirmNo: 'Annuleren'
   },
   landing: {
+    fieldFull: (max: number) => `Hooguit ${max} tekens; de rest is niet overgenomen.`,
     intro: 'Scoor samen de 12 succesfactoren van jullie learning community, zie waar jullie het eens en oneens zijn, en maak direct actiepunten.',
     startTitle: 'Sessie starten',
     sessionTitle: 'Titel (optioneel)',
