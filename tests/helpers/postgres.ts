@@ -9,7 +9,7 @@
  * `setpriv`, which execs in place: the child we hold is the postmaster itself.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -151,10 +151,14 @@ export async function startCluster(): Promise<PgCluster> {
       async kill() {
         const child = running?.child;
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        // The whole server, as a crash of its machine ends it: its backends too. Killed alone, the postmaster leaves
+        // them running until they notice, and an idle one could still answer a query (a health probe passed in CI).
+        const backends = childrenOf(child.pid!);
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGKILL');
+        for (const pid of backends) killQuietly(pid);
         await exited;
-        // The backends notice their postmaster died and end; a new postmaster waits for them (bounded by waitReady).
+        await gone(backends, 10_000);
       },
       async restart() {
         if (running) await stopChild(running.child);
@@ -173,6 +177,50 @@ export async function startCluster(): Promise<PgCluster> {
 }
 
 const adminUrlFor = (port: number) => `postgres://postgres@127.0.0.1:${port}/postgres`;
+
+/** The processes whose parent is `pid` (Linux /proc), e.g. a postmaster's backends and helpers. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (in parentheses, which may hold spaces): state, then the parent's pid.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // A process that ended meanwhile.
+    }
+  }
+  return children;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Whether `pid` still runs: a killed process whose parent has not reaped it yet (a zombie) runs no more. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (polling, bounded) until none of `pids` runs any more. */
+async function gone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(isRunning)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL processes ${pids.filter(isRunning).join(', ')} outlived a SIGKILL`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** Waits until the server answers a query, or its process ended (bounded: about 30 s). */
 async function waitReady(child: ChildProcess, url: string): Promise<boolean> {
